@@ -1,0 +1,140 @@
+/* The FFTW plan cache: plans made once per (kind, length, sign) under a lock, executed
+ * lock-free with fftw_execute_dft_* on caller buffers (FFTW allows this from many threads). */
+#include "worker/fft-plan.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD };
+
+struct fft_plan_entry {
+	enum fft_kind kind;
+	size_t n;
+	fftw_plan plan;
+	struct fft_plan_entry *next;
+};
+
+static pthread_mutex_t fft_plan_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fft_plan_entry *fft_plan_list;
+
+static fftw_plan
+fft_plan_get(enum fft_kind kind, size_t n)
+{
+	struct fft_plan_entry *e;
+	fftw_plan plan = NULL;
+
+	pthread_mutex_lock(&fft_plan_lock);
+	for (e = fft_plan_list; e != NULL; e = e->next)
+		if (e->kind == kind && e->n == n) {
+			plan = e->plan;
+			break;
+		}
+	if (plan == NULL) {
+		/* Planning needs scratch arrays; FFTW_ESTIMATE does not touch their contents. */
+		double *r = fftw_malloc(sizeof(double) * n);
+		fftw_complex *c1 = fftw_malloc(sizeof(fftw_complex) * (n / 2 + 1 > n ? n / 2 + 1 : n));
+		fftw_complex *c2 = fftw_malloc(sizeof(fftw_complex) * n);
+		int flags = FFTW_ESTIMATE;
+
+		if (r == NULL || c1 == NULL || c2 == NULL)
+			fatal("out of memory planning an FFT of length %zu", n);
+		switch (kind) {
+		case FFT_R2C:
+			plan = fftw_plan_dft_r2c_1d((int)n, r, c1, flags);
+			break;
+		case FFT_C2R:
+			plan = fftw_plan_dft_c2r_1d((int)n, c1, r, flags);
+			break;
+		case FFT_C2C_FWD:
+			plan = fftw_plan_dft_1d((int)n, c1, c2, FFTW_FORWARD, flags);
+			break;
+		case FFT_C2C_BWD:
+			plan = fftw_plan_dft_1d((int)n, c1, c2, FFTW_BACKWARD, flags);
+			break;
+		}
+		fftw_free(r);
+		fftw_free(c1);
+		fftw_free(c2);
+		if (plan == NULL)
+			fatal("FFTW could not plan a transform of length %zu", n);
+		e = xmalloc(sizeof *e);
+		e->kind = kind;
+		e->n = n;
+		e->plan = plan;
+		e->next = fft_plan_list;
+		fft_plan_list = e;
+	}
+	pthread_mutex_unlock(&fft_plan_lock);
+	return plan;
+}
+
+void
+fft_r2c(size_t n, double *in, fftw_complex *out)
+{
+	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C, n), in, out);
+}
+
+void
+fft_c2r(size_t n, fftw_complex *in, double *out)
+{
+	fftw_execute_dft_c2r(fft_plan_get(FFT_C2R, n), in, out);
+}
+
+void
+fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out)
+{
+	fftw_execute_dft(fft_plan_get(sign < 0 ? FFT_C2C_FWD : FFT_C2C_BWD, n), in, out);
+}
+
+double *
+fft_alloc_real(size_t n)
+{
+	double *p = fftw_malloc(sizeof(double) * (n ? n : 1));
+	if (p == NULL)
+		fatal("out of memory allocating %zu doubles", n);
+	return p;
+}
+
+fftw_complex *
+fft_alloc_complex(size_t n)
+{
+	fftw_complex *p = fftw_malloc(sizeof(fftw_complex) * (n ? n : 1));
+	if (p == NULL)
+		fatal("out of memory allocating %zu complex values", n);
+	return p;
+}
+
+size_t
+fft_good_size(size_t n)
+{
+	for (size_t m = n > 1 ? n : 1;; m++) {
+		size_t r = m;
+		while (r % 2 == 0)
+			r /= 2;
+		while (r % 3 == 0)
+			r /= 3;
+		while (r % 5 == 0)
+			r /= 5;
+		while (r % 7 == 0)
+			r /= 7;
+		if (r == 1)
+			return m;
+	}
+}
+
+void
+fft_plan_cache_clear(void)
+{
+	pthread_mutex_lock(&fft_plan_lock);
+	while (fft_plan_list != NULL) {
+		struct fft_plan_entry *e = fft_plan_list;
+		fft_plan_list = e->next;
+		fftw_destroy_plan(e->plan);
+		free(e);
+	}
+	pthread_mutex_unlock(&fft_plan_lock);
+}

@@ -1,0 +1,27 @@
+/* A process-wide cache of FFTW plans keyed by (kind, length), safe to use from any thread.
+ * Plans are made once with FFTW_ESTIMATE and executed with the new-array interface, so the
+ * buffers passed to fft_plan_* must come from fftw_malloc (or fft_alloc_*) for SIMD alignment. */
+#ifndef ND_FFT_PLAN_H
+#define ND_FFT_PLAN_H
+
+#include <complex.h>
+#include <fftw3.h>
+#include <stddef.h>
+
+/* Real-to-complex forward transform of length n: in n doubles, out n/2+1 complex. */
+void fft_r2c(size_t n, double *in, fftw_complex *out);
+/* Complex-to-real inverse of length n (unnormalised, destroys `in`): in n/2+1, out n doubles. */
+void fft_c2r(size_t n, fftw_complex *in, double *out);
+/* Complex forward (sign -1) or backward (+1) transform of length n, unnormalised. */
+void fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out);
+
+double *fft_alloc_real(size_t n);
+fftw_complex *fft_alloc_complex(size_t n);
+
+/* Smallest length >= n whose prime factors are 2, 3, 5 and 7 (fast for FFTW). */
+size_t fft_good_size(size_t n);
+
+/* Drop every cached plan (tests, shutdown). */
+void fft_plan_cache_clear(void);
+
+#endif
