@@ -1,0 +1,125 @@
+/* Connection-family bodies: HELLO, WELCOME, BYE, ERROR and ACK. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "proto/proto-codec.h"
+#include "proto/proto-msgpack.h"
+
+int
+proto_conn_decode(uint32_t type, const msgpack_object *body, struct proto_msg *msg, char **cause)
+{
+	struct proto_map m;
+	uint64_t v = 0;
+	char *role = NULL;
+
+	proto_map_init(&m, body, proto_type_name(type), cause);
+	switch (type) {
+	case PROTO_HELLO: {
+		struct proto_hello *h = &msg->u.hello;
+		proto_map_str(&m, "role", true, 16, &role);
+		proto_map_str(&m, "token", true, PROTO_MAX_NAME, &h->token);
+		proto_map_str(&m, "version", true, PROTO_MAX_NAME, &h->version);
+		proto_map_str(&m, "host", false, PROTO_MAX_NAME, &h->host);
+		proto_map_u64(&m, "pid", false, 0, UINT32_MAX, &h->pid);
+		proto_map_u64(&m, "slots", false, 0, PROTO_MAX_SLOTS, &h->slots);
+		proto_map_u64(&m, "mem", false, 0, UINT64_MAX, &h->mem);
+		proto_map_str(&m, "slurm_job", false, PROTO_MAX_NAME, &h->slurm_job);
+		if (m.rc == 0) {
+			if (strcmp(role, "worker") == 0)
+				h->role = PROTO_ROLE_WORKER;
+			else if (strcmp(role, "client") == 0)
+				h->role = PROTO_ROLE_CLIENT;
+			else
+				m.rc = error_set(cause, -EBADMSG,
+						 "HELLO: role must be \"worker\" or \"client\"");
+		}
+		if (m.rc == 0 && h->role == PROTO_ROLE_WORKER && h->slots == 0)
+			m.rc = error_set(cause, -EBADMSG, "HELLO: a worker needs 'slots' >= 1");
+		free(role);
+		break;
+	}
+	case PROTO_WELCOME:
+		proto_map_u64(&m, "worker_id", true, 0, UINT64_MAX, &msg->u.welcome.worker_id);
+		proto_map_u64(&m, "heartbeat_ms", true, 1, 86400000, &msg->u.welcome.heartbeat_ms);
+		break;
+	case PROTO_BYE:
+		proto_map_u64(&m, "worker_id", true, 1, UINT64_MAX, &msg->u.bye.worker_id);
+		break;
+	case PROTO_ERROR:
+		proto_map_u64(&m, "status", true, 1, PROTO_STATUS_COUNT - 1, &v);
+		msg->u.error.status = v;
+		proto_map_str(&m, "message", true, PROTO_MAX_TEXT, &msg->u.error.message);
+		break;
+	case PROTO_ACK:
+		proto_map_u64_array(&m, "cancel", false, PROTO_MAX_BATCH, &msg->u.ack.cancel,
+				    &msg->u.ack.ncancel);
+		break;
+	default:
+		return error_set(cause, -ENOMSG, "not a connection message: %u", type);
+	}
+	return proto_map_finish(&m);
+}
+
+void
+proto_conn_encode(const struct proto_msg *msg, msgpack_packer *pk)
+{
+	switch (msg->type) {
+	case PROTO_HELLO: {
+		const struct proto_hello *h = &msg->u.hello;
+		int worker = h->role == PROTO_ROLE_WORKER;
+		msgpack_pack_map(pk, 3 + (worker ? 4 : 0) + (h->slurm_job != NULL));
+		proto_pack_kstr(pk, "role", proto_role_name(h->role));
+		proto_pack_kstr(pk, "token", h->token != NULL ? h->token : "");
+		proto_pack_kstr(pk, "version", h->version != NULL ? h->version : "");
+		if (worker) {
+			proto_pack_kstr(pk, "host", h->host != NULL ? h->host : "");
+			proto_pack_ku64(pk, "pid", h->pid);
+			proto_pack_ku64(pk, "slots", h->slots);
+			proto_pack_ku64(pk, "mem", h->mem);
+		}
+		if (h->slurm_job != NULL)
+			proto_pack_kstr(pk, "slurm_job", h->slurm_job);
+		break;
+	}
+	case PROTO_WELCOME:
+		msgpack_pack_map(pk, 2);
+		proto_pack_ku64(pk, "worker_id", msg->u.welcome.worker_id);
+		proto_pack_ku64(pk, "heartbeat_ms", msg->u.welcome.heartbeat_ms);
+		break;
+	case PROTO_BYE:
+		msgpack_pack_map(pk, 1);
+		proto_pack_ku64(pk, "worker_id", msg->u.bye.worker_id);
+		break;
+	case PROTO_ERROR:
+		msgpack_pack_map(pk, 2);
+		proto_pack_ku64(pk, "status", msg->u.error.status);
+		proto_pack_kstr(pk, "message", msg->u.error.message != NULL ? msg->u.error.message : "");
+		break;
+	case PROTO_ACK:
+		msgpack_pack_map(pk, msg->u.ack.ncancel > 0);
+		if (msg->u.ack.ncancel > 0)
+			proto_pack_ku64_array(pk, "cancel", msg->u.ack.cancel, msg->u.ack.ncancel);
+		break;
+	}
+}
+
+void
+proto_conn_fini(struct proto_msg *msg)
+{
+	switch (msg->type) {
+	case PROTO_HELLO:
+		free(msg->u.hello.token);
+		free(msg->u.hello.version);
+		free(msg->u.hello.host);
+		free(msg->u.hello.slurm_job);
+		break;
+	case PROTO_ERROR:
+		free(msg->u.error.message);
+		break;
+	case PROTO_ACK:
+		free(msg->u.ack.cancel);
+		break;
+	}
+}

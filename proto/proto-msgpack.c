@@ -1,0 +1,337 @@
+/* The structural pre-check of msgpack bytes, typed body-map readers and small writers.
+ * msgpack-c's C unpacker has no limits API: a 5-byte array32 header makes it allocate
+ * 2^32 objects, so proto_msgpack_check walks the encoding first and bounds every count. */
+#include "proto/proto-msgpack.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "proto/proto.h"
+
+static uint64_t
+proto_msgpack_be(const uint8_t *p, int nbytes)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < nbytes; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Skip one object at *off. `budget` counts objects still allowed (each needs at least a byte). */
+static int
+proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max_depth,
+		   char **cause)
+{
+	size_t at = *off, need = 0;
+	uint64_t count = 0;
+	int is_map = 0, hdr;
+	uint8_t b;
+
+	if (at >= len)
+		return error_set(cause, -EBADMSG, "msgpack: truncated at byte %zu", at);
+	b = d[at];
+	hdr = 1;
+	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+		need = 0;
+	} else if ((b & 0xe0) == 0xa0) {
+		need = b & 0x1f;
+	} else if ((b & 0xf0) == 0x90) {
+		count = b & 0x0f;
+	} else if ((b & 0xf0) == 0x80) {
+		count = b & 0x0f;
+		is_map = 1;
+	} else {
+		switch (b) {
+		case 0xcc: case 0xd0: need = 1; break;
+		case 0xcd: case 0xd1: need = 2; break;
+		case 0xce: case 0xd2: case 0xca: need = 4; break;
+		case 0xcf: case 0xd3: case 0xcb: need = 8; break;
+		case 0xd4: need = 2; break; /* fixext 1: type + 1 */
+		case 0xd5: need = 3; break;
+		case 0xd6: need = 5; break;
+		case 0xd7: need = 9; break;
+		case 0xd8: need = 17; break;
+		case 0xc4: case 0xd9: hdr = 2; break;
+		case 0xc5: case 0xda: hdr = 3; break;
+		case 0xc6: case 0xdb: hdr = 5; break;
+		case 0xc7: hdr = 3; break; /* ext 8: len + type */
+		case 0xc8: hdr = 4; break;
+		case 0xc9: hdr = 6; break;
+		case 0xdc: hdr = 3; count = 1; break;
+		case 0xdd: hdr = 5; count = 1; break;
+		case 0xde: hdr = 3; count = 1; is_map = 1; break;
+		case 0xdf: hdr = 5; count = 1; is_map = 1; break;
+		default:
+			return error_set(cause, -EBADMSG, "msgpack: invalid type byte 0x%02x at byte %zu",
+					 b, at);
+		}
+	}
+	if ((size_t)hdr > len - at)
+		return error_set(cause, -EBADMSG, "msgpack: truncated header at byte %zu", at);
+	switch (b) {
+	case 0xc4: case 0xd9: need = d[at + 1]; break;
+	case 0xc5: case 0xda: need = proto_msgpack_be(d + at + 1, 2); break;
+	case 0xc6: case 0xdb: need = proto_msgpack_be(d + at + 1, 4); break;
+	case 0xc7: need = (size_t)d[at + 1] + 1; hdr = 2; break;
+	case 0xc8: need = proto_msgpack_be(d + at + 1, 2) + 1; hdr = 3; break;
+	case 0xc9: need = proto_msgpack_be(d + at + 1, 4) + 1; hdr = 5; break;
+	case 0xdc: case 0xde: count = proto_msgpack_be(d + at + 1, 2); break;
+	case 0xdd: case 0xdf: count = proto_msgpack_be(d + at + 1, 4); break;
+	default: break;
+	}
+	at += (size_t)hdr;
+	if (need > len - at)
+		return error_set(cause, -EBADMSG,
+				 "msgpack: declared length %zu at byte %zu exceeds the %zu bytes left",
+				 need, *off, len - at);
+	at += need;
+	if (count > 0 || (b & 0xf0) == 0x90 || (b & 0xf0) == 0x80) {
+		uint64_t items = is_map ? count * 2 : count;
+		if (depth >= max_depth)
+			return error_set(cause, -EBADMSG, "msgpack: nesting deeper than %d at byte %zu",
+					 max_depth, *off);
+		if (items > len - at)
+			return error_set(cause, -EBADMSG,
+					 "msgpack: declared %llu elements at byte %zu exceed the %zu bytes left",
+					 (unsigned long long)items, *off, len - at);
+		for (uint64_t i = 0; i < items; i++) {
+			int rc = proto_msgpack_skip(d, len, &at, depth + 1, max_depth, cause);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	*off = at;
+	return 0;
+}
+
+int
+proto_msgpack_check(const uint8_t *data, size_t len, int max_depth, char **cause)
+{
+	size_t off = 0;
+	int rc;
+
+	if (len > PROTO_MAX_MESSAGE)
+		return error_set(cause, -EMSGSIZE, "message of %zu bytes exceeds the limit of %u",
+				 len, PROTO_MAX_MESSAGE);
+	if (len == 0)
+		return error_set(cause, -EBADMSG, "empty message");
+	rc = proto_msgpack_skip(data, len, &off, 0, max_depth, cause);
+	if (rc != 0)
+		return rc;
+	if (off != len)
+		return error_set(cause, -EBADMSG, "%zu trailing bytes after the message", len - off);
+	return 0;
+}
+
+void
+proto_map_init(struct proto_map *m, const msgpack_object *obj, const char *what, char **cause)
+{
+	memset(m, 0, sizeof *m);
+	m->what = what;
+	m->cause = cause;
+	if (obj == NULL || obj->type != MSGPACK_OBJECT_MAP) {
+		m->rc = error_set(cause, -EBADMSG, "%s: body is not a map", what);
+		return;
+	}
+	if (obj->via.map.size > PROTO_MAX_MAP_KEYS) {
+		m->rc = error_set(cause, -EBADMSG, "%s: %u fields, at most %d allowed", what,
+				  obj->via.map.size, PROTO_MAX_MAP_KEYS);
+		return;
+	}
+	m->kv = obj->via.map.ptr;
+	m->n = obj->via.map.size;
+}
+
+/* Find `key`; NULL when absent. Duplicate keys and non-string keys are errors. */
+static const msgpack_object *
+proto_map_find(struct proto_map *m, const char *key, bool required)
+{
+	size_t klen = strlen(key);
+	const msgpack_object *found = NULL;
+
+	if (m->rc != 0)
+		return NULL;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const msgpack_object *k = &m->kv[i].key;
+		if (k->type != MSGPACK_OBJECT_STR) {
+			m->rc = error_set(m->cause, -EBADMSG, "%s: a field name is not a string",
+					  m->what);
+			return NULL;
+		}
+		if (k->via.str.size != klen || memcmp(k->via.str.ptr, key, klen) != 0)
+			continue;
+		if (found != NULL) {
+			m->rc = error_set(m->cause, -EBADMSG, "%s: field '%s' appears twice", m->what,
+					  key);
+			return NULL;
+		}
+		found = &m->kv[i].val;
+		m->used |= 1u << i;
+	}
+	if (found == NULL && required)
+		m->rc = error_set(m->cause, -EBADMSG, "%s: missing field '%s'", m->what, key);
+	return found;
+}
+
+static int
+proto_map_type_error(struct proto_map *m, const char *key, const char *expected)
+{
+	m->rc = error_set(m->cause, -EBADMSG, "%s: field '%s' must be %s", m->what, key, expected);
+	return m->rc;
+}
+
+int
+proto_map_u64(struct proto_map *m, const char *key, bool required, uint64_t min, uint64_t max,
+	      uint64_t *out)
+{
+	const msgpack_object *v = proto_map_find(m, key, required);
+
+	if (v == NULL)
+		return m->rc;
+	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return proto_map_type_error(m, key, "an unsigned integer");
+	if (v->via.u64 < min || v->via.u64 > max) {
+		m->rc = error_set(m->cause, -EBADMSG, "%s: field '%s' = %llu is out of [%llu, %llu]",
+				  m->what, key, (unsigned long long)v->via.u64,
+				  (unsigned long long)min, (unsigned long long)max);
+		return m->rc;
+	}
+	*out = v->via.u64;
+	return 0;
+}
+
+int
+proto_map_bool(struct proto_map *m, const char *key, bool required, bool *out)
+{
+	const msgpack_object *v = proto_map_find(m, key, required);
+
+	if (v == NULL)
+		return m->rc;
+	if (v->type != MSGPACK_OBJECT_BOOLEAN)
+		return proto_map_type_error(m, key, "a boolean");
+	*out = v->via.boolean;
+	return 0;
+}
+
+int
+proto_map_str(struct proto_map *m, const char *key, bool required, size_t maxlen, char **out)
+{
+	const msgpack_object *v = proto_map_find(m, key, required);
+
+	if (v == NULL)
+		return m->rc;
+	if (v->type != MSGPACK_OBJECT_STR)
+		return proto_map_type_error(m, key, "a string");
+	if (v->via.str.size > maxlen) {
+		m->rc = error_set(m->cause, -EMSGSIZE, "%s: field '%s' is %u bytes, limit %zu",
+				  m->what, key, v->via.str.size, maxlen);
+		return m->rc;
+	}
+	if (memchr(v->via.str.ptr, '\0', v->via.str.size) != NULL)
+		return proto_map_type_error(m, key, "a string without NUL bytes");
+	*out = xstrndup(v->via.str.ptr, v->via.str.size);
+	return 0;
+}
+
+int
+proto_map_array(struct proto_map *m, const char *key, bool required, uint32_t maxn,
+		const msgpack_object_array **out)
+{
+	const msgpack_object *v = proto_map_find(m, key, required);
+
+	if (v == NULL)
+		return m->rc;
+	if (v->type != MSGPACK_OBJECT_ARRAY)
+		return proto_map_type_error(m, key, "an array");
+	if (v->via.array.size > maxn) {
+		m->rc = error_set(m->cause, -EMSGSIZE, "%s: field '%s' has %u elements, limit %u",
+				  m->what, key, v->via.array.size, maxn);
+		return m->rc;
+	}
+	*out = &v->via.array;
+	return 0;
+}
+
+int
+proto_map_u64_array(struct proto_map *m, const char *key, bool required, uint32_t maxn,
+		    uint64_t **out, uint32_t *n)
+{
+	const msgpack_object_array *a = NULL;
+	uint64_t *v;
+
+	if (proto_map_array(m, key, required, maxn, &a) != 0 || a == NULL)
+		return m->rc;
+	for (uint32_t i = 0; i < a->size; i++)
+		if (a->ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return proto_map_type_error(m, key, "an array of unsigned integers");
+	v = a->size > 0 ? xcalloc(a->size, sizeof *v) : NULL;
+	for (uint32_t i = 0; i < a->size; i++)
+		v[i] = a->ptr[i].via.u64;
+	*out = v;
+	*n = a->size;
+	return 0;
+}
+
+int
+proto_map_finish(struct proto_map *m)
+{
+	if (m->rc != 0)
+		return m->rc;
+	for (uint32_t i = 0; i < m->n; i++) {
+		if (m->used & (1u << i))
+			continue;
+		const msgpack_object *k = &m->kv[i].key;
+		if (k->type == MSGPACK_OBJECT_STR)
+			m->rc = error_set(m->cause, -EBADMSG, "%s: unknown field '%.*s'", m->what,
+					  (int)(k->via.str.size > 64 ? 64 : k->via.str.size),
+					  k->via.str.ptr);
+		else
+			m->rc = error_set(m->cause, -EBADMSG, "%s: a field name is not a string",
+					  m->what);
+		return m->rc;
+	}
+	return 0;
+}
+
+void
+proto_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+void
+proto_pack_kstr(msgpack_packer *pk, const char *key, const char *value)
+{
+	proto_pack_str(pk, key);
+	proto_pack_str(pk, value);
+}
+
+void
+proto_pack_ku64(msgpack_packer *pk, const char *key, uint64_t value)
+{
+	proto_pack_str(pk, key);
+	msgpack_pack_uint64(pk, value);
+}
+
+void
+proto_pack_kbool(msgpack_packer *pk, const char *key, bool value)
+{
+	proto_pack_str(pk, key);
+	if (value)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+}
+
+void
+proto_pack_ku64_array(msgpack_packer *pk, const char *key, const uint64_t *v, uint32_t n)
+{
+	proto_pack_str(pk, key);
+	msgpack_pack_array(pk, n);
+	for (uint32_t i = 0; i < n; i++)
+		msgpack_pack_uint64(pk, v[i]);
+}

@@ -1,0 +1,358 @@
+/* REP server with a growing context pool and REQ client calls over nng v1. */
+#include "proto/proto-nng.h"
+
+#include <errno.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+#define PROTO_SERVER_INITIAL_CTX 32
+#define PROTO_SERVER_GROW        32
+#define PROTO_SERVER_MIN_IDLE    8
+#define PROTO_SERVER_MAX_CTX     8192
+
+enum proto_ctx_state { CTX_RECV, CTX_HELD, CTX_SEND, CTX_CLOSED };
+
+struct proto_server_ctx {
+	struct proto_server *srv;
+	nng_ctx ctx;
+	nng_aio *aio;
+	enum proto_ctx_state state;
+	uint32_t pipe;
+};
+
+struct proto_server {
+	nng_socket sock;
+	proto_server_recv_cb recv_cb;
+	proto_server_pipe_cb pipe_cb;
+	void *arg;
+	pthread_mutex_t lock;
+	struct proto_server_ctx **ctxs;
+	uint32_t nctx;
+	uint32_t nrecv; /* contexts waiting in receive */
+	int closing;
+};
+
+static void proto_server_aio_cb(void *arg);
+
+static int
+proto_server_grow(struct proto_server *srv, uint32_t n)
+{
+	for (uint32_t i = 0; i < n && srv->nctx < PROTO_SERVER_MAX_CTX; i++) {
+		struct proto_server_ctx *c = xcalloc(1, sizeof *c);
+		int rv;
+
+		c->srv = srv;
+		if ((rv = nng_ctx_open(&c->ctx, srv->sock)) != 0 ||
+		    (rv = nng_aio_alloc(&c->aio, proto_server_aio_cb, c)) != 0) {
+			free(c);
+			return -ENOMEM;
+		}
+		c->state = CTX_RECV;
+		srv->ctxs = xreallocarray(srv->ctxs, srv->nctx + 1, sizeof *srv->ctxs);
+		srv->ctxs[srv->nctx++] = c;
+		srv->nrecv++;
+		nng_ctx_recv(c->ctx, c->aio);
+	}
+	return 0;
+}
+
+static void
+proto_server_aio_cb(void *arg)
+{
+	struct proto_server_ctx *c = arg;
+	struct proto_server *srv = c->srv;
+	int rv = nng_aio_result(c->aio);
+	nng_msg *msg;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->closing || rv == NNG_ECLOSED) {
+		c->state = CTX_CLOSED;
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	if (c->state == CTX_SEND) {
+		if (rv != 0) {
+			msg = nng_aio_get_msg(c->aio);
+			nng_msg_free(msg);
+		}
+		c->state = CTX_RECV;
+		srv->nrecv++;
+		nng_ctx_recv(c->ctx, c->aio);
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	/* CTX_RECV finished. */
+	if (rv != 0) {
+		nng_ctx_recv(c->ctx, c->aio);
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	srv->nrecv--;
+	c->state = CTX_HELD;
+	msg = nng_aio_get_msg(c->aio);
+	c->pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
+	if (srv->nrecv < PROTO_SERVER_MIN_IDLE)
+		proto_server_grow(srv, PROTO_SERVER_GROW);
+	pthread_mutex_unlock(&srv->lock);
+	srv->recv_cb(c, msg, srv->arg);
+}
+
+static void
+proto_server_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct proto_server *srv = arg;
+
+	if (ev == NNG_PIPE_EV_REM_POST && srv->pipe_cb != NULL)
+		srv->pipe_cb((uint32_t)nng_pipe_id(p), srv->arg);
+}
+
+int
+proto_server_open(struct proto_server **out, const char *url, proto_server_recv_cb recv_cb,
+		  proto_server_pipe_cb pipe_cb, void *arg, char **cause)
+{
+	struct proto_server *srv = xcalloc(1, sizeof *srv);
+	int rv;
+
+	srv->recv_cb = recv_cb;
+	srv->pipe_cb = pipe_cb;
+	srv->arg = arg;
+	pthread_mutex_init(&srv->lock, NULL);
+	if ((rv = nng_rep0_open(&srv->sock)) != 0) {
+		free(srv);
+		return error_set(cause, -ENOMEM, "cannot open a REP socket: %s", nng_strerror(rv));
+	}
+	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, PROTO_MAX_MESSAGE);
+	nng_pipe_notify(srv->sock, NNG_PIPE_EV_REM_POST, proto_server_pipe_event, srv);
+	if ((rv = nng_listen(srv->sock, url, NULL, 0)) != 0) {
+		nng_close(srv->sock);
+		pthread_mutex_destroy(&srv->lock);
+		free(srv);
+		return error_set(cause, rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL,
+				 "cannot listen on %s: %s", url, nng_strerror(rv));
+	}
+	pthread_mutex_lock(&srv->lock);
+	proto_server_grow(srv, PROTO_SERVER_INITIAL_CTX);
+	pthread_mutex_unlock(&srv->lock);
+	*out = srv;
+	return 0;
+}
+
+void
+proto_server_close(struct proto_server *srv)
+{
+	if (srv == NULL)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	srv->closing = 1;
+	pthread_mutex_unlock(&srv->lock);
+	for (uint32_t i = 0; i < srv->nctx; i++)
+		nng_aio_stop(srv->ctxs[i]->aio);
+	nng_close(srv->sock);
+	for (uint32_t i = 0; i < srv->nctx; i++) {
+		nng_aio_free(srv->ctxs[i]->aio);
+		free(srv->ctxs[i]);
+	}
+	free(srv->ctxs);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
+
+int
+proto_server_reply_raw(struct proto_server_ctx *c, nng_msg *msg)
+{
+	struct proto_server *srv = c->srv;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->closing || c->state != CTX_HELD) {
+		pthread_mutex_unlock(&srv->lock);
+		nng_msg_free(msg);
+		return -ESHUTDOWN;
+	}
+	c->state = CTX_SEND;
+	nng_aio_set_msg(c->aio, msg);
+	nng_ctx_send(c->ctx, c->aio);
+	pthread_mutex_unlock(&srv->lock);
+	return 0;
+}
+
+int
+proto_nng_msg_encode(const struct proto_msg *msg, nng_msg **out)
+{
+	msgpack_sbuffer sb;
+	nng_msg *m;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rc = proto_encode(msg, &sb);
+	if (rc == 0 && nng_msg_alloc(&m, 0) == 0 && nng_msg_append(m, sb.data, sb.size) == 0)
+		*out = m;
+	else if (rc == 0)
+		rc = -ENOMEM;
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+int
+proto_server_reply(struct proto_server_ctx *c, const struct proto_msg *reply)
+{
+	nng_msg *m;
+	int rc = proto_nng_msg_encode(reply, &m);
+
+	if (rc != 0) {
+		/* Put the context back to receiving so the pool does not shrink. */
+		proto_server_reply_error(c, reply->request_id, PROTO_STATUS_INTERNAL,
+					 "reply could not be encoded");
+		return rc;
+	}
+	return proto_server_reply_raw(c, m);
+}
+
+int
+proto_server_reply_error(struct proto_server_ctx *c, uint64_t request_id, enum proto_status status,
+			 const char *message)
+{
+	struct proto_msg e = {.type = PROTO_ERROR, .request_id = request_id};
+	nng_msg *m;
+
+	e.u.error.status = status;
+	e.u.error.message = (char *)message;
+	if (proto_nng_msg_encode(&e, &m) != 0)
+		fatal("cannot encode an error reply");
+	return proto_server_reply_raw(c, m);
+}
+
+uint32_t
+proto_server_ctx_pipe(const struct proto_server_ctx *c)
+{
+	return c->pipe;
+}
+
+void
+proto_server_counts(struct proto_server *srv, uint32_t *total, uint32_t *held)
+{
+	pthread_mutex_lock(&srv->lock);
+	*total = srv->nctx;
+	*held = 0;
+	for (uint32_t i = 0; i < srv->nctx; i++)
+		*held += srv->ctxs[i]->state == CTX_HELD;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+int
+proto_client_open(struct proto_client *c, const char *url, char **cause)
+{
+	int rv;
+
+	memset(c, 0, sizeof *c);
+	if ((rv = nng_req0_open(&c->sock)) != 0)
+		return error_set(cause, -ENOMEM, "cannot open a REQ socket: %s", nng_strerror(rv));
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, PROTO_MAX_MESSAGE);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 2000);
+	/* Long polls last seconds; resend only after a pipe loss, not on a timer. */
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if ((rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		nng_close(c->sock);
+		return error_set(cause, -EINVAL, "cannot dial %s: %s", url, nng_strerror(rv));
+	}
+	c->open = 1;
+	return 0;
+}
+
+void
+proto_client_close(struct proto_client *c)
+{
+	if (c->open)
+		nng_close(c->sock);
+	c->open = 0;
+}
+
+int
+proto_call_open(struct proto_client *c, struct proto_call *call, char **cause)
+{
+	int rv;
+
+	if ((rv = nng_ctx_open(&call->ctx, c->sock)) != 0)
+		return error_set(cause, -ENOMEM, "cannot open a REQ context: %s", nng_strerror(rv));
+	if ((rv = nng_aio_alloc(&call->aio, NULL, NULL)) != 0) {
+		nng_ctx_close(call->ctx);
+		return error_set(cause, -ENOMEM, "cannot allocate an aio: %s", nng_strerror(rv));
+	}
+	return 0;
+}
+
+void
+proto_call_close(struct proto_call *call)
+{
+	if (call->aio != NULL) {
+		nng_aio_stop(call->aio);
+		nng_ctx_close(call->ctx);
+		nng_aio_free(call->aio);
+	}
+	call->aio = NULL;
+}
+
+int
+proto_status_to_errno(uint32_t status)
+{
+	switch (status) {
+	case PROTO_STATUS_OK: return 0;
+	case PROTO_STATUS_MALFORMED: return -EBADMSG;
+	case PROTO_STATUS_VERSION: return -EPROTONOSUPPORT;
+	case PROTO_STATUS_UNKNOWN_TYPE: return -ENOMSG;
+	case PROTO_STATUS_TOO_BIG: return -EMSGSIZE;
+	case PROTO_STATUS_AUTH: return -EACCES;
+	case PROTO_STATUS_NOT_FOUND: return -ENOENT;
+	case PROTO_STATUS_INVALID: return -EINVAL;
+	case PROTO_STATUS_UNEXPECTED: return -EPROTO;
+	case PROTO_STATUS_SHUTTING_DOWN: return -ESHUTDOWN;
+	default: return -EIO;
+	}
+}
+
+int
+proto_call_run(struct proto_call *call, const struct proto_msg *req, struct proto_msg *reply,
+	       int timeout_ms, char **cause)
+{
+	nng_msg *m;
+	int rv, rc;
+
+	memset(reply, 0, sizeof *reply);
+	if ((rc = proto_nng_msg_encode(req, &m)) != 0)
+		return error_set(cause, rc, "cannot encode %s", proto_type_name(req->type));
+	nng_aio_set_timeout(call->aio, timeout_ms);
+	nng_aio_set_msg(call->aio, m);
+	nng_ctx_send(call->ctx, call->aio);
+	nng_aio_wait(call->aio);
+	if ((rv = nng_aio_result(call->aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(call->aio));
+		return error_set(cause, rv == NNG_ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED,
+				 "sending %s: %s", proto_type_name(req->type), nng_strerror(rv));
+	}
+	nng_aio_set_timeout(call->aio, timeout_ms);
+	nng_ctx_recv(call->ctx, call->aio);
+	nng_aio_wait(call->aio);
+	if ((rv = nng_aio_result(call->aio)) != 0)
+		return error_set(cause, rv == NNG_ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET,
+				 "waiting for the reply to %s: %s", proto_type_name(req->type),
+				 nng_strerror(rv));
+	m = nng_aio_get_msg(call->aio);
+	rc = proto_decode(nng_msg_body(m), nng_msg_len(m), reply, cause);
+	nng_msg_free(m);
+	if (rc != 0)
+		return error_wrap(cause, rc, "bad reply to %s: ", proto_type_name(req->type));
+	if (reply->type == PROTO_ERROR) {
+		rc = proto_status_to_errno((uint32_t)reply->u.error.status);
+		error_set(cause, rc, "%s", reply->u.error.message);
+		proto_msg_fini(reply);
+		return rc;
+	}
+	return 0;
+}

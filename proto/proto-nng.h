@@ -1,0 +1,66 @@
+/* nng transport helpers: a REP server with a growing pool of contexts (each request is handed to
+ * a callback and answered later, from any thread), and a REQ client with per-caller contexts,
+ * receive-size limits and timeouts. Uses the nng v1 API (nng 1.5). */
+#ifndef ND_PROTO_NNG_H
+#define ND_PROTO_NNG_H
+
+#include <nng/nng.h>
+#include <stdint.h>
+
+#include "proto/proto-codec.h"
+
+struct proto_server;
+struct proto_server_ctx;
+
+/* Called on an nng thread with a received message; ownership of msg passes to the callee, which
+ * must eventually call proto_server_reply (or proto_server_drop) on ctx exactly once. */
+typedef void (*proto_server_recv_cb)(struct proto_server_ctx *ctx, nng_msg *msg, void *arg);
+/* Called on an nng thread when a peer's pipe goes away. */
+typedef void (*proto_server_pipe_cb)(uint32_t pipe_id, void *arg);
+
+int proto_server_open(struct proto_server **out, const char *url, proto_server_recv_cb recv_cb,
+		      proto_server_pipe_cb pipe_cb, void *arg, char **cause);
+/* Stop receiving, abort pending contexts, close the socket and free. Accepts NULL. */
+void proto_server_close(struct proto_server *srv);
+
+/* Reply on ctx (any thread). On success ownership of msg passes to nng; the context goes back to
+ * receiving. Returns 0, or -ENOMEM when msg could not be built (then the request is dropped). */
+int proto_server_reply(struct proto_server_ctx *ctx, const struct proto_msg *reply);
+int proto_server_reply_raw(struct proto_server_ctx *ctx, nng_msg *msg);
+/* Answer with PROTO_ERROR. */
+int proto_server_reply_error(struct proto_server_ctx *ctx, uint64_t request_id,
+			     enum proto_status status, const char *message);
+uint32_t proto_server_ctx_pipe(const struct proto_server_ctx *ctx);
+/* Number of contexts, and how many are parked waiting for a reply (long polls). */
+void proto_server_counts(struct proto_server *srv, uint32_t *total, uint32_t *held);
+
+/* Encode a message into a new nng_msg. Returns 0 or -ENOMEM/-EINVAL; *out owned by the caller. */
+int proto_nng_msg_encode(const struct proto_msg *msg, nng_msg **out);
+
+struct proto_client {
+	nng_socket sock;
+	int open;
+};
+
+/* Open a REQ socket and dial url in the background (reconnecting with backoff). */
+int proto_client_open(struct proto_client *c, const char *url, char **cause);
+void proto_client_close(struct proto_client *c);
+
+/* One outstanding request at a time per call object; several may share a client. */
+struct proto_call {
+	nng_ctx ctx;
+	nng_aio *aio;
+};
+
+int proto_call_open(struct proto_client *c, struct proto_call *call, char **cause);
+void proto_call_close(struct proto_call *call);
+/* Send req and wait up to timeout_ms (whole round trip) for the reply, decoded into *reply
+ * (free with proto_msg_fini). A PROTO_ERROR reply becomes -errno with its message as cause.
+ * Returns -ETIMEDOUT when no reply came in time. */
+int proto_call_run(struct proto_call *call, const struct proto_msg *req, struct proto_msg *reply,
+		   int timeout_ms, char **cause);
+
+/* Wire status back to -errno (the inverse of proto_status_from_errno). */
+int proto_status_to_errno(uint32_t status);
+
+#endif
