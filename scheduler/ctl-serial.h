@@ -1,0 +1,12 @@
+/* `neurodag run --serial`: the job's task graph run in this process, stage by stage, with no
+ * scheduler or workers: for debugging and as the speed baseline. */
+#ifndef ND_CTL_SERIAL_H
+#define ND_CTL_SERIAL_H
+
+int ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *output,
+		   int json);
+/* After a successful run, print where the outputs are. */
+void ctl_serial_print_outputs(const char *pipeline, const char *output, char **inputs,
+			      int ninputs);
+
+#endif

@@ -1,0 +1,68 @@
+/* The neurodag CLI: a table of sub-commands, the connection they share (HELLO as a client with
+ * the token), and its exit codes. */
+#ifndef ND_CTL_H
+#define ND_CTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "common/options.h"
+#include "proto/proto-nng.h"
+
+enum ctl_exit {
+	CTL_EXIT_OK = 0,        /* success; for run/wait: every job done */
+	CTL_EXIT_FAILED = 1,    /* a job failed */
+	CTL_EXIT_USAGE = 2,     /* bad command line or bad pipeline */
+	CTL_EXIT_CONNECT = 3,   /* scheduler unreachable or token refused */
+	CTL_EXIT_CANCELLED = 4, /* a job was cancelled */
+	CTL_EXIT_TIMEOUT = 5,   /* --timeout expired while waiting */
+};
+
+#define CTL_EXIT_CODES_HELP                                                                      \
+	"exit codes: 0 success (every job done), 1 a job failed, 2 usage or pipeline error,\n"  \
+	"            3 scheduler unreachable or token refused, 4 a job was cancelled, 5 timeout"
+
+struct ctl_conn {
+	struct proto_client client;
+	struct proto_call call;
+	bool open;
+};
+
+/* Connect to url and say HELLO with the token; errors map to CTL_EXIT_CONNECT. */
+int ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cause);
+void ctl_conn_close(struct ctl_conn *c);
+/* STATUS request: what = status|jobs|job|workers; the JSON reply (caller decrefs). */
+int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out,
+		    char **cause);
+/* SUBMIT: the pipeline file's text with paths made absolute; job ids (caller frees). */
+int ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
+		    const char *output, uint64_t **jobs, uint32_t *njobs, char **cause);
+
+/* Read a whole file into a string (caller frees). */
+int ctl_read_file(const char *path, char **text, char **cause);
+/* Wait for jobs, with a progress display; returns a CTL_EXIT_* code. */
+int ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s,
+		  bool json, bool quiet);
+
+typedef int (*ctl_cmd_fn)(int argc, char **argv);
+int ctl_cmd_run(int argc, char **argv);
+int ctl_cmd_submit(int argc, char **argv);
+int ctl_cmd_wait(int argc, char **argv);
+int ctl_cmd_status(int argc, char **argv);
+int ctl_cmd_jobs(int argc, char **argv);
+int ctl_cmd_workers(int argc, char **argv);
+int ctl_cmd_cancel(int argc, char **argv);
+int ctl_cmd_worker(int argc, char **argv);
+int ctl_cmd_scheduler(int argc, char **argv);
+
+/* Options every client command takes. */
+#define CTL_CONN_OPTIONS                                                                         \
+	{"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler (else $NEURODAG_SCHEDULER)",    \
+	 "tcp://127.0.0.1:8786"},                                                                \
+	{"token-file", 0, OPTIONS_VALUE, "FILE",                                                 \
+	 "the scheduler's token file (else $NEURODAG_TOKEN)", NULL}
+
+/* Open the connection described by CTL_CONN_OPTIONS; prints the error itself. */
+int ctl_conn_from_options(struct ctl_conn *c, const struct options *opts);
+
+#endif

@@ -1,0 +1,352 @@
+/* The scheduler's loop: one libuv thread owns all state. nng and HTTP threads post into a locked
+ * inbox and wake the loop; each pass drains the inbox, runs dispatch if something kicked it,
+ * commits the store, and only then sends the replies queued during the pass. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "scheduler/sched-http.h"
+#include "scheduler/sched-store.h"
+#include "scheduler/sched-state.h"
+
+enum sched_inbox_kind { INBOX_MSG, INBOX_PIPE, INBOX_HTTP, INBOX_STOP };
+
+struct sched_inbox_item {
+	enum sched_inbox_kind kind;
+	struct proto_server_ctx *ctx;
+	nng_msg *msg;
+	uint32_t pipe;
+	struct sched_http_request *http;
+	struct sched_inbox_item *next;
+};
+
+struct sched_inbox {
+	pthread_mutex_t lock;
+	bool closed;
+	struct sched_inbox_item *head, *tail;
+};
+
+struct sched_reply {
+	struct proto_server_ctx *ctx;
+	nng_msg *msg;
+	struct sched_reply *next;
+};
+
+/* Returns false when the inbox is closed (shutdown): the caller keeps the item. */
+static bool
+sched_inbox_post(struct sched *s, struct sched_inbox_item *it)
+{
+	pthread_mutex_lock(&s->inbox->lock);
+	if (s->inbox->closed) {
+		pthread_mutex_unlock(&s->inbox->lock);
+		return false;
+	}
+	if (s->inbox->tail != NULL)
+		s->inbox->tail->next = it;
+	else
+		s->inbox->head = it;
+	s->inbox->tail = it;
+	pthread_mutex_unlock(&s->inbox->lock);
+	uv_async_send(&s->wake);
+	return true;
+}
+
+static void
+sched_on_message(struct proto_server_ctx *ctx, nng_msg *msg, void *arg)
+{
+	struct sched_inbox_item *it = xcalloc(1, sizeof *it);
+
+	it->kind = INBOX_MSG;
+	it->ctx = ctx;
+	it->msg = msg;
+	if (!sched_inbox_post(arg, it)) {
+		nng_msg_free(msg);
+		proto_server_reply_error(ctx, 0, PROTO_STATUS_SHUTTING_DOWN, "shutting down");
+		free(it);
+	}
+}
+
+static void
+sched_on_pipe_closed(uint32_t pipe, void *arg)
+{
+	struct sched_inbox_item *it = xcalloc(1, sizeof *it);
+
+	it->kind = INBOX_PIPE;
+	it->pipe = pipe;
+	if (!sched_inbox_post(arg, it))
+		free(it);
+}
+
+void
+sched_post_http(struct sched *s, struct sched_http_request *req)
+{
+	struct sched_inbox_item *it = xcalloc(1, sizeof *it);
+
+	it->kind = INBOX_HTTP;
+	it->http = req;
+	if (!sched_inbox_post(s, it)) {
+		sched_http_request_free(req);
+		free(it);
+	}
+}
+
+static void
+sched_on_wake(uv_async_t *h)
+{
+	struct sched *s = h->data;
+	struct sched_inbox_item *it, *next;
+
+	pthread_mutex_lock(&s->inbox->lock);
+	it = s->inbox->head;
+	s->inbox->head = s->inbox->tail = NULL;
+	pthread_mutex_unlock(&s->inbox->lock);
+	for (; it != NULL; it = next) {
+		next = it->next;
+		switch (it->kind) {
+		case INBOX_MSG:
+			if (s->stopping) {
+				nng_msg_free(it->msg);
+				proto_server_reply_error(it->ctx, 0, PROTO_STATUS_SHUTTING_DOWN,
+							 "the scheduler is shutting down");
+			} else {
+				sched_handlers_message(s, it->ctx, it->msg);
+			}
+			break;
+		case INBOX_PIPE:
+			sched_handlers_pipe_closed(s, it->pipe);
+			break;
+		case INBOX_HTTP:
+			sched_http_answer(s, it->http);
+			break;
+		case INBOX_STOP:
+			sched_stop(s);
+			break;
+		}
+		free(it);
+	}
+}
+
+void
+sched_kick(struct sched *s)
+{
+	s->dispatch_pending = true;
+}
+
+void
+sched_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg)
+{
+	struct sched_reply *r = xcalloc(1, sizeof *r);
+
+	if (proto_nng_msg_encode(msg, &r->msg) != 0)
+		fatal("cannot encode a %s reply", proto_type_name(msg->type));
+	r->ctx = ctx;
+	if (s->replies_tail != NULL)
+		s->replies_tail->next = r;
+	else
+		s->replies = r;
+	s->replies_tail = r;
+}
+
+void
+sched_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id, int rc,
+		  const char *message)
+{
+	struct proto_msg e = {.type = PROTO_ERROR, .request_id = request_id};
+
+	e.u.error.status = proto_status_from_errno(rc);
+	if (e.u.error.status == PROTO_STATUS_OK)
+		e.u.error.status = PROTO_STATUS_INTERNAL;
+	e.u.error.message = (char *)(message != NULL ? message : "error");
+	sched_reply(s, ctx, &e);
+}
+
+/* Before the loop sleeps: dispatch, commit, then answer. */
+static void
+sched_on_prepare(uv_prepare_t *h)
+{
+	struct sched *s = h->data;
+	struct sched_reply *r, *next;
+	char *cause = NULL;
+
+	if (s->dispatch_pending && !s->stopping) {
+		s->dispatch_pending = false;
+		sched_dispatch(s);
+	}
+	if (sched_store_commit(s->store, &cause) != 0)
+		fatal("%s", cause);
+	r = s->replies;
+	s->replies = s->replies_tail = NULL;
+	for (; r != NULL; r = next) {
+		next = r->next;
+		proto_server_reply_raw(r->ctx, r->msg);
+		free(r);
+	}
+}
+
+static void
+sched_on_tick(uv_timer_t *h)
+{
+	struct sched *s = h->data;
+	double now = time_mono_s();
+
+	sched_workers_expire(s, now);
+	sched_dispatch_release_held(s, now);
+	sched_jobs_check_waiting(s);
+	sched_kick(s);
+}
+
+static void
+sched_on_signal(uv_signal_t *h, int signum)
+{
+	struct sched *s = h->data;
+
+	log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	sched_stop(s);
+}
+
+int
+sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signals, char **cause)
+{
+	struct sched *s = xcalloc(1, sizeof *s);
+	int rc;
+
+	s->cfg = *cfg;
+	s->started = time_mono_s();
+	s->next_job_id = 1;
+	s->next_worker_id = 1;
+	s->inbox = xcalloc(1, sizeof *s->inbox);
+	pthread_mutex_init(&s->inbox->lock, NULL);
+	if ((rc = uv_loop_init(&s->loop)) != 0) {
+		free(s->inbox);
+		free(s);
+		return error_set(cause, rc, "cannot start the event loop: %s", uv_strerror(rc));
+	}
+	s->wake.data = s->flush.data = s->tick.data = s;
+	uv_async_init(&s->loop, &s->wake, sched_on_wake);
+	uv_prepare_init(&s->loop, &s->flush);
+	uv_prepare_start(&s->flush, sched_on_prepare);
+	uv_timer_init(&s->loop, &s->tick);
+	if (handle_signals) {
+		s->owns_signals = true;
+		s->sigterm.data = s->sigint.data = s;
+		uv_signal_init(&s->loop, &s->sigterm);
+		uv_signal_init(&s->loop, &s->sigint);
+		uv_signal_start(&s->sigterm, sched_on_signal, SIGTERM);
+		uv_signal_start(&s->sigint, sched_on_signal, SIGINT);
+	}
+	if ((rc = sched_store_open(&s->store, cfg->state_dir, cause)) != 0)
+		goto fail;
+	sched_jobs_restore(s);
+	if ((rc = proto_server_open(&s->server, cfg->listen_url, sched_on_message,
+				    sched_on_pipe_closed, s, cause)) != 0)
+		goto fail;
+	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
+	    (rc = sched_http_start(s, cfg->http_addr, &s->http, cause)) != 0)
+		goto fail;
+	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
+	sched_kick(s);
+	log_info("listening on %s%s%s, state in %s", cfg->listen_url,
+		 s->http != NULL ? ", status on http://" : "", s->http != NULL ? cfg->http_addr : "",
+		 cfg->state_dir);
+	*out = s;
+	return 0;
+fail:
+	s->stopping = true;
+	sched_free(s);
+	return rc;
+}
+
+int
+sched_run(struct sched *s)
+{
+	s->loop_thread = pthread_self();
+	s->loop_thread_set = true;
+	return uv_run(&s->loop, UV_RUN_DEFAULT);
+}
+
+static void
+sched_close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void
+sched_stop(struct sched *s)
+{
+	if (!pthread_equal(pthread_self(), s->loop_thread) && s->loop_thread_set) {
+		struct sched_inbox_item *it = xcalloc(1, sizeof *it);
+		it->kind = INBOX_STOP;
+		if (!sched_inbox_post(s, it))
+			free(it);
+		return;
+	}
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	uv_timer_stop(&s->tick);
+	uv_stop(&s->loop);
+}
+
+void
+sched_free(struct sched *s)
+{
+	struct sched_inbox_item *it, *itn;
+	struct sched_reply *r, *rn;
+
+	if (s == NULL)
+		return;
+	/* Close the inbox, answer what is queued, then stop the servers' threads. */
+	pthread_mutex_lock(&s->inbox->lock);
+	s->inbox->closed = true;
+	it = s->inbox->head;
+	s->inbox->head = s->inbox->tail = NULL;
+	pthread_mutex_unlock(&s->inbox->lock);
+	for (; it != NULL; it = itn) {
+		itn = it->next;
+		if (it->kind == INBOX_MSG)
+			nng_msg_free(it->msg);
+		if (it->kind == INBOX_HTTP)
+			sched_http_request_free(it->http);
+		free(it);
+	}
+	sched_http_stop(s->http);
+	proto_server_close(s->server);
+	for (r = s->replies; r != NULL; r = rn) {
+		rn = r->next;
+		nng_msg_free(r->msg);
+		free(r);
+	}
+	if (s->store != NULL)
+		sched_store_close(s->store);
+	while (s->jobs != NULL) {
+		struct sched_job *j = s->jobs;
+		s->jobs = j->next;
+		sched_job_free(j);
+	}
+	while (s->workers != NULL) {
+		struct sched_worker *w = s->workers;
+		s->workers = w->next;
+		free(w->host);
+		free(w->version);
+		free(w->slurm_job);
+		free(w);
+	}
+	while (s->pipes != NULL) {
+		struct sched_pipe *p = s->pipes;
+		s->pipes = p->next;
+		free(p);
+	}
+	uv_walk(&s->loop, sched_close_walk, NULL);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&s->loop);
+	pthread_mutex_destroy(&s->inbox->lock);
+	free(s->inbox);
+	free(s);
+}

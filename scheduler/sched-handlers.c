@@ -1,0 +1,276 @@
+/* Handling each decoded message on the loop thread: authentication per pipe (HELLO with the
+ * token), then the client requests (SUBMIT, STATUS, CANCEL) and the worker requests
+ * (TASK_REQUEST, HEARTBEAT, BYE). Bad input is answered with an error and counted, never fatal. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/token.h"
+#include "common/xmalloc.h"
+#include "scheduler/sched-state.h"
+
+#define SCHED_VERSION_STRING "neurodag " ND_VERSION
+
+static void
+sched_handlers_reject(struct sched *s, struct proto_server_ctx *ctx, uint64_t id, int rc,
+		      const char *why)
+{
+	enum proto_status st = proto_status_from_errno(rc);
+	enum sched_reject r;
+
+	switch (st) {
+	case PROTO_STATUS_AUTH: r = REJECT_AUTH; break;
+	case PROTO_STATUS_TOO_BIG: r = REJECT_TOO_BIG; break;
+	case PROTO_STATUS_VERSION: r = REJECT_VERSION; break;
+	case PROTO_STATUS_UNKNOWN_TYPE: r = REJECT_UNKNOWN_TYPE; break;
+	case PROTO_STATUS_UNEXPECTED: r = REJECT_UNEXPECTED; break;
+	default: r = REJECT_MALFORMED; break;
+	}
+	s->stats.rejected[r]++;
+	log_warn("rejected a message from pipe %u: %s", proto_server_ctx_pipe(ctx), why);
+	sched_reply_error(s, ctx, id, rc, why);
+}
+
+static void
+sched_handle_hello(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	const struct proto_hello *h = &m->u.hello;
+	struct proto_msg reply = {.type = PROTO_WELCOME, .request_id = m->request_id};
+	uint32_t pipe = proto_server_ctx_pipe(ctx);
+
+	if (!token_equal(s->cfg.token, h->token)) {
+		sched_handlers_reject(s, ctx, m->request_id, -EACCES,
+				      "wrong or missing token (see the scheduler's STATE_DIR/token)");
+		return;
+	}
+	reply.u.welcome.heartbeat_ms = (uint64_t)(s->cfg.heartbeat_interval_s * 1000);
+	if (h->role == PROTO_ROLE_WORKER) {
+		struct sched_worker *w = sched_workers_add(s, h, pipe);
+		reply.u.welcome.worker_id = w->id;
+		sched_pipes_set(s, pipe, PROTO_ROLE_WORKER, w->id);
+		sched_jobs_check_waiting(s);
+		sched_kick(s);
+	} else {
+		sched_pipes_set(s, pipe, PROTO_ROLE_CLIENT, 0);
+	}
+	sched_reply(s, ctx, &reply);
+}
+
+static void
+sched_handle_submit(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct proto_msg reply = {.type = PROTO_ACCEPTED, .request_id = m->request_id};
+	char *cause = NULL;
+	int rc;
+
+	rc = sched_jobs_submit(s, &m->u.submit, &reply.u.accepted.jobs, &reply.u.accepted.njobs,
+			       &cause);
+	if (rc != 0) {
+		log_info("submission refused: %s", cause);
+		sched_reply_error(s, ctx, m->request_id, rc, cause);
+	} else {
+		sched_reply(s, ctx, &reply);
+		sched_kick(s);
+	}
+	free(cause);
+	free(reply.u.accepted.jobs);
+}
+
+static void
+sched_handle_status(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct proto_msg reply = {.type = PROTO_STATUS_REPLY, .request_id = m->request_id};
+	const char *what = m->u.status.what;
+	json_t *j = NULL;
+
+	if (strcmp(what, "status") == 0) {
+		j = sched_status_summary(s);
+	} else if (strcmp(what, "jobs") == 0) {
+		j = sched_status_jobs(s);
+	} else if (strcmp(what, "workers") == 0) {
+		j = sched_status_workers(s);
+	} else if (strcmp(what, "job") == 0) {
+		struct sched_job *job = sched_jobs_find(s, (uint32_t)m->u.status.job_id);
+		if (job == NULL) {
+			char *msg = xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
+			sched_reply_error(s, ctx, m->request_id, -ENOENT, msg);
+			free(msg);
+			return;
+		}
+		j = sched_status_job(s, job);
+	} else if (strcmp(what, "metrics") == 0) {
+		reply.u.status_reply.json = sched_status_metrics(s);
+		sched_reply(s, ctx, &reply);
+		free(reply.u.status_reply.json);
+		return;
+	} else {
+		sched_reply_error(s, ctx, m->request_id, -EINVAL,
+				  "STATUS: 'what' must be status, jobs, job, workers or metrics");
+		return;
+	}
+	reply.u.status_reply.json = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	sched_reply(s, ctx, &reply);
+	free(reply.u.status_reply.json);
+}
+
+static void
+sched_handle_cancel(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct proto_msg reply = {.type = PROTO_ACK, .request_id = m->request_id};
+	char *cause = NULL;
+	int rc = sched_jobs_cancel(s, (uint32_t)m->u.cancel.job_id, &cause);
+
+	if (rc != 0)
+		sched_reply_error(s, ctx, m->request_id, rc, cause);
+	else
+		sched_reply(s, ctx, &reply);
+	free(cause);
+	sched_kick(s);
+}
+
+/* The worker a worker message speaks for; rejects ids that do not belong to the pipe. */
+static struct sched_worker *
+sched_handlers_worker(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m,
+		      uint64_t worker_id)
+{
+	struct sched_worker *w = sched_workers_find(s, (uint32_t)worker_id);
+
+	if (w == NULL || worker_id > UINT32_MAX || w->pipe != proto_server_ctx_pipe(ctx)) {
+		sched_handlers_reject(s, ctx, m->request_id, -EACCES,
+				      "unknown worker id on this connection: register again");
+		return NULL;
+	}
+	w->last_seen = time_mono_s();
+	return w;
+}
+
+static void
+sched_handle_task_request(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	const struct proto_task_request *r = &m->u.task_request;
+	struct sched_worker *w = sched_handlers_worker(s, ctx, m, r->worker_id);
+
+	if (w == NULL)
+		return;
+	for (uint32_t i = 0; i < r->nresults; i++)
+		sched_jobs_task_result(s, w, &r->results[i]);
+	if (w->held != NULL) {
+		/* A second poll while one is parked: answer the old one first. */
+		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
+		sched_reply(s, w->held, &idle);
+		w->held = NULL;
+	}
+	w->held = ctx;
+	w->held_request_id = m->request_id;
+	w->held_free = w->draining ? 0 : (uint32_t)r->free_slots;
+	w->held_since = time_mono_s();
+	sched_kick(s);
+}
+
+static void
+sched_handle_heartbeat(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct sched_worker *w = sched_handlers_worker(s, ctx, m, m->u.heartbeat.worker_id);
+	struct proto_msg reply = {.type = PROTO_ACK, .request_id = m->request_id};
+	uint64_t *cancel = NULL;
+	uint32_t ncancel = 0;
+
+	if (w == NULL)
+		return;
+	/* Running tasks whose job is no longer running get cancelled on the worker. */
+	for (uint32_t i = 0; i < m->u.heartbeat.nrunning; i++) {
+		uint64_t t = m->u.heartbeat.running[i];
+		struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(t));
+		if (j == NULL || j->state == JOB_CANCELLED || j->state == JOB_FAILED ||
+		    j->tasks == NULL || PROTO_TASK_INDEX(t) >= j->graph->ntasks ||
+		    j->tasks[PROTO_TASK_INDEX(t)].state != TASK_ASSIGNED) {
+			cancel = xreallocarray(cancel, ncancel + 1, sizeof *cancel);
+			cancel[ncancel++] = t;
+		}
+	}
+	reply.u.ack.cancel = cancel;
+	reply.u.ack.ncancel = ncancel;
+	sched_reply(s, ctx, &reply);
+	free(cancel);
+}
+
+static void
+sched_handle_bye(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct sched_worker *w = sched_handlers_worker(s, ctx, m, m->u.bye.worker_id);
+	struct proto_msg reply = {.type = PROTO_ACK, .request_id = m->request_id};
+
+	if (w == NULL)
+		return;
+	sched_reply(s, ctx, &reply);
+	sched_workers_lost(s, w, "said BYE");
+}
+
+void
+sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *raw)
+{
+	struct proto_msg m;
+	struct sched_pipe *p;
+	char *cause = NULL;
+	int rc;
+
+	s->stats.messages++;
+	rc = proto_decode(nng_msg_body(raw), nng_msg_len(raw), &m, &cause);
+	nng_msg_free(raw);
+	if (rc != 0) {
+		sched_handlers_reject(s, ctx, m.request_id, rc, cause);
+		free(cause);
+		return;
+	}
+	p = sched_pipes_find(s, proto_server_ctx_pipe(ctx));
+	if (m.type == PROTO_HELLO) {
+		sched_handle_hello(s, ctx, &m);
+	} else if (p == NULL) {
+		sched_handlers_reject(s, ctx, m.request_id, -EACCES,
+				      "not authenticated: send HELLO with the token first");
+	} else {
+		int worker_msg = m.type == PROTO_TASK_REQUEST || m.type == PROTO_HEARTBEAT ||
+				 m.type == PROTO_BYE;
+		int client_msg = m.type == PROTO_SUBMIT || m.type == PROTO_STATUS ||
+				 m.type == PROTO_CANCEL;
+
+		if (worker_msg && p->role != PROTO_ROLE_WORKER)
+			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,
+					      "only workers may send this message");
+		else if (!worker_msg && !client_msg)
+			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,
+					      "this message is not a request");
+		else if (m.type == PROTO_SUBMIT)
+			sched_handle_submit(s, ctx, &m);
+		else if (m.type == PROTO_STATUS)
+			sched_handle_status(s, ctx, &m);
+		else if (m.type == PROTO_CANCEL)
+			sched_handle_cancel(s, ctx, &m);
+		else if (m.type == PROTO_TASK_REQUEST)
+			sched_handle_task_request(s, ctx, &m);
+		else if (m.type == PROTO_HEARTBEAT)
+			sched_handle_heartbeat(s, ctx, &m);
+		else
+			sched_handle_bye(s, ctx, &m);
+	}
+	proto_msg_fini(&m);
+}
+
+void
+sched_handlers_pipe_closed(struct sched *s, uint32_t pipe)
+{
+	struct sched_pipe *p = sched_pipes_find(s, pipe);
+
+	if (p == NULL)
+		return;
+	if (p->role == PROTO_ROLE_WORKER) {
+		struct sched_worker *w = sched_workers_find(s, p->worker_id);
+		if (w != NULL && w->pipe == pipe)
+			sched_workers_lost(s, w, "its connection closed");
+	}
+	sched_pipes_set(s, pipe, 0, 0);
+}

@@ -1,0 +1,174 @@
+/* HTTP status endpoint: nng handlers turn each GET into a request posted to the loop; the loop
+ * renders JSON, Prometheus text or the dashboard and completes the request's aio. */
+#include "scheduler/sched-http.h"
+
+#include <errno.h>
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "scheduler/sched-state.h"
+
+struct sched_http {
+	nng_http_server *server;
+	nng_http_handler *handler;
+};
+
+struct sched_http_request {
+	nng_aio *aio;
+	char *path;
+};
+
+static void
+sched_http_send(nng_aio *aio, uint16_t status, const char *type, const char *body, size_t len)
+{
+	nng_http_res *res;
+
+	if (nng_http_res_alloc(&res) != 0) {
+		nng_aio_finish(aio, NNG_ENOMEM);
+		return;
+	}
+	nng_http_res_set_status(res, status);
+	nng_http_res_set_header(res, "Content-Type", type);
+	nng_http_res_set_header(res, "Cache-Control", "no-store");
+	nng_http_res_copy_data(res, body, len);
+	nng_aio_set_output(aio, 0, res);
+	nng_aio_finish(aio, 0);
+}
+
+static void
+sched_http_send_json(nng_aio *aio, uint16_t status, json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(1));
+
+	sched_http_send(aio, status, "application/json", text, strlen(text));
+	free(text);
+	json_decref(j);
+}
+
+static void
+sched_http_handle(nng_aio *aio)
+{
+	nng_http_req *req = nng_aio_get_input(aio, 0);
+	nng_http_handler *h = nng_aio_get_input(aio, 1);
+	struct sched *s = nng_http_handler_get_data(h);
+	struct sched_http_request *r;
+	const char *uri = nng_http_req_get_uri(req);
+
+	if (strcmp(nng_http_req_get_method(req), "GET") != 0) {
+		sched_http_send(aio, 405, "text/plain", "read-only endpoint: GET only\n", 29);
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->aio = aio;
+	r->path = xstrndup(uri, strcspn(uri, "?#"));
+	sched_post_http(s, r);
+}
+
+void
+sched_http_request_free(struct sched_http_request *r)
+{
+	if (r == NULL)
+		return;
+	sched_http_send(r->aio, 503, "text/plain", "shutting down\n", 14);
+	free(r->path);
+	free(r);
+}
+
+void
+sched_http_answer(struct sched *s, struct sched_http_request *r)
+{
+	const char *p = r->path;
+	char *text;
+
+	if (s->stopping) {
+		sched_http_request_free(r);
+		return;
+	}
+	if (strcmp(p, "/health") == 0) {
+		sched_http_send(r->aio, 200, "text/plain", "ok\n", 3);
+	} else if (strcmp(p, "/api/status") == 0) {
+		sched_http_send_json(r->aio, 200, sched_status_summary(s));
+	} else if (strcmp(p, "/api/jobs") == 0 || strcmp(p, "/api/jobs/") == 0) {
+		sched_http_send_json(r->aio, 200, sched_status_jobs(s));
+	} else if (strncmp(p, "/api/jobs/", 10) == 0) {
+		char *end;
+		unsigned long id = strtoul(p + 10, &end, 10);
+		struct sched_job *j = *end == '\0' && id <= UINT32_MAX ? sched_jobs_find(s, (uint32_t)id)
+								       : NULL;
+		if (j != NULL)
+			sched_http_send_json(r->aio, 200, sched_status_job(s, j));
+		else
+			sched_http_send_json(r->aio, 404,
+					     json_pack("{s:s}", "error", "no such job"));
+	} else if (strcmp(p, "/api/workers") == 0) {
+		sched_http_send_json(r->aio, 200, sched_status_workers(s));
+	} else if (strcmp(p, "/metrics") == 0) {
+		text = sched_status_metrics(s);
+		sched_http_send(r->aio, 200, "text/plain; version=0.0.4", text, strlen(text));
+		free(text);
+	} else if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
+		sched_http_send(r->aio, 200, "text/html; charset=utf-8", sched_dashboard_html,
+				strlen(sched_dashboard_html));
+	} else {
+		sched_http_send_json(r->aio, 404, json_pack("{s:s, s:s}", "error", "not found",
+							    "endpoints",
+							    "/health /api/status /api/jobs "
+							    "/api/jobs/{id} /api/workers /metrics /"));
+	}
+	free(r->path);
+	free(r);
+}
+
+int
+sched_http_start(struct sched *s, const char *addr, struct sched_http **out, char **cause)
+{
+	struct sched_http *h = xcalloc(1, sizeof *h);
+	char *urltext = xasprintf("http://%s", addr);
+	nng_url *url = NULL;
+	int rv;
+
+	if ((rv = nng_url_parse(&url, urltext)) != 0 ||
+	    (rv = nng_http_server_hold(&h->server, url)) != 0) {
+		error_set(cause, -EINVAL, "--http %s: %s", addr, nng_strerror(rv));
+		goto fail;
+	}
+	if ((rv = nng_http_handler_alloc(&h->handler, "/", sched_http_handle)) != 0 ||
+	    (rv = nng_http_handler_set_tree(h->handler)) != 0 ||
+	    (rv = nng_http_handler_set_method(h->handler, NULL)) != 0 ||
+	    (rv = nng_http_handler_set_data(h->handler, s, NULL)) != 0 ||
+	    (rv = nng_http_server_add_handler(h->server, h->handler)) != 0) {
+		error_set(cause, -ENOMEM, "HTTP handler: %s", nng_strerror(rv));
+		goto fail;
+	}
+	if ((rv = nng_http_server_start(h->server)) != 0) {
+		error_set(cause, rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL,
+			  "cannot serve HTTP on %s: %s", addr, nng_strerror(rv));
+		goto fail;
+	}
+	nng_url_free(url);
+	free(urltext);
+	*out = h;
+	return 0;
+fail:
+	if (h->server != NULL)
+		nng_http_server_release(h->server);
+	if (url != NULL)
+		nng_url_free(url);
+	free(urltext);
+	free(h);
+	return rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL;
+}
+
+void
+sched_http_stop(struct sched_http *h)
+{
+	if (h == NULL)
+		return;
+	nng_http_server_stop(h->server);
+	nng_http_server_release(h->server);
+	free(h);
+}

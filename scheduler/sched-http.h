@@ -1,0 +1,21 @@
+/* The read-only HTTP status endpoint on nng's HTTP server: /health, /api/status, /api/jobs,
+ * /api/jobs/{id}, /api/workers, /metrics and the dashboard page at /. Requests are posted to the
+ * loop and answered there, so reports read state on the thread that owns it. */
+#ifndef ND_SCHED_HTTP_H
+#define ND_SCHED_HTTP_H
+
+struct sched;
+struct sched_http;
+struct sched_http_request;
+
+int sched_http_start(struct sched *s, const char *addr, struct sched_http **out, char **cause);
+void sched_http_stop(struct sched_http *h);
+/* On the loop thread: build and send the response, then free req. */
+void sched_http_answer(struct sched *s, struct sched_http_request *req);
+/* Answer 503 and free (shutdown). */
+void sched_http_request_free(struct sched_http_request *req);
+
+/* sched-dashboard.c: the dashboard page. */
+extern const char sched_dashboard_html[];
+
+#endif

@@ -1,0 +1,377 @@
+/* Job lifecycle: submission (one job per input, validated into a task graph), the worker-wait
+ * state, cancellation, completion, persistence of each transition, and restoring unfinished jobs
+ * from the store after a restart (done tasks stay done; the rest are requeued). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "scheduler/sched-store.h"
+#include "scheduler/sched-state.h"
+
+const char *
+sched_job_state_name(enum sched_job_state st)
+{
+	static const char *const names[] = {"waiting", "running", "done", "failed", "cancelled"};
+	return names[st];
+}
+
+static enum sched_job_state
+sched_job_state_parse(const char *name)
+{
+	for (int i = JOB_WAITING; i <= JOB_CANCELLED; i++)
+		if (name != NULL && strcmp(name, sched_job_state_name(i)) == 0)
+			return i;
+	return JOB_FAILED;
+}
+
+static void
+sched_job_row(const struct sched_job *j, struct sched_store_job *row)
+{
+	memset(row, 0, sizeof *row);
+	row->id = j->id;
+	row->name = j->name;
+	row->pipeline = j->pipeline_text;
+	row->input = j->input;
+	row->output = j->output;
+	row->state = sched_job_state_name(j->state);
+	row->priority = j->priority;
+	row->error = j->error;
+	row->submitted = j->submitted;
+	row->started = j->started;
+	row->finished = j->finished;
+	row->ntasks = j->counts_total;
+	row->ndone = j->counts[TASK_DONE];
+	row->nfailed = j->counts[TASK_FAILED];
+}
+
+static void
+sched_job_save(struct sched *s, const struct sched_job *j)
+{
+	struct sched_store_job row;
+
+	sched_job_row(j, &row);
+	sched_store_job_update(s->store, &row);
+}
+
+void
+sched_job_free(struct sched_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->name);
+	free(j->pipeline_text);
+	free(j->input);
+	free(j->output);
+	free(j->error);
+	graph_free(j->graph);
+	free(j->tasks);
+	free(j->ready);
+	json_decref(j->results);
+	free(j->results_text);
+	free(j);
+}
+
+struct sched_job *
+sched_jobs_find(struct sched *s, uint32_t id)
+{
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+static void
+sched_jobs_append(struct sched *s, struct sched_job *j)
+{
+	if (s->jobs_tail != NULL)
+		s->jobs_tail->next = j;
+	else
+		s->jobs = j;
+	s->jobs_tail = j;
+	if (j->id >= s->next_job_id)
+		s->next_job_id = j->id + 1;
+}
+
+/* Allocate the task table; every task starts pending with its dependency count. */
+static void
+sched_job_tasks_init(struct sched_job *j)
+{
+	uint32_t n = j->graph->ntasks;
+
+	j->tasks = xcalloc(n, sizeof *j->tasks);
+	j->counts_total = n;
+	memset(j->counts, 0, sizeof j->counts);
+	j->counts[TASK_PENDING] = n;
+	for (uint32_t s = 0; s < j->graph->nstages; s++) {
+		const struct graph_stage *st = &j->graph->stages[s];
+		for (uint32_t k = 0; k < st->count; k++)
+			j->tasks[st->first + k].deps_left = graph_deps_count(j->graph, st->first + k);
+	}
+}
+
+static void
+sched_job_tasks_queue_ready(struct sched_job *j)
+{
+	for (uint32_t i = 0; i < j->graph->ntasks; i++)
+		if (j->tasks[i].state == TASK_PENDING && j->tasks[i].deps_left == 0)
+			sched_job_push_ready(j, i);
+}
+
+static char *
+sched_jobs_workdir(struct sched *s, uint32_t id)
+{
+	return xasprintf("%s/work/%u", s->cfg.state_dir, id);
+}
+
+int
+sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids, uint32_t *nids,
+		  char **cause)
+{
+	uint32_t n = sub->ninputs > 0 ? sub->ninputs : 1;
+	struct sched_job **made = xcalloc(n, sizeof *made);
+	int rc = 0;
+
+	/* Validate every input before accepting any, so a submission is all or nothing. */
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		struct sched_job *j = xcalloc(1, sizeof *j);
+		const char *input = sub->ninputs > 0 ? sub->inputs[i] : NULL;
+		char *workdir;
+
+		j->id = s->next_job_id + i;
+		workdir = sched_jobs_workdir(s, j->id);
+		rc = graph_build(sub->pipeline, input, sub->output, workdir, &j->graph, cause);
+		free(workdir);
+		if (rc != 0) {
+			if (sub->ninputs > 1)
+				error_wrap(cause, rc, "input %s: ", input);
+			free(j);
+			break;
+		}
+		j->name = xstrdup(j->graph->name);
+		j->priority = j->graph->priority;
+		j->min_workers = j->graph->min_workers;
+		j->pipeline_text = xstrdup(sub->pipeline);
+		j->input = input != NULL ? xstrdup(input) : NULL;
+		j->output = sub->output != NULL ? xstrdup(sub->output) : NULL;
+		j->results = json_object();
+		made[i] = j;
+	}
+	if (rc != 0) {
+		for (uint32_t i = 0; i < n; i++)
+			sched_job_free(made[i]);
+		free(made);
+		return rc;
+	}
+	*ids = xcalloc(n, sizeof **ids);
+	*nids = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sched_job *j = made[i];
+		struct sched_store_job row;
+
+		sched_job_tasks_init(j);
+		sched_job_tasks_queue_ready(j);
+		j->submitted = time_wall_s();
+		j->state = JOB_RUNNING;
+		j->wait_since = time_mono_s();
+		sched_jobs_append(s, j);
+		sched_job_row(j, &row);
+		sched_store_job_insert(s->store, &row);
+		(*ids)[i] = j->id;
+		log_info("job %u (%s) submitted: %u tasks in %u stages%s%s", j->id, j->name,
+			 j->graph->ntasks, j->graph->nstages, j->input != NULL ? ", input " : "",
+			 j->input != NULL ? j->input : "");
+	}
+	free(made);
+	sched_jobs_check_waiting(s);
+	return 0;
+}
+
+void
+sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
+{
+	if (j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED)
+		return;
+	j->state = st;
+	j->finished = time_wall_s();
+	free(j->error);
+	j->error = why != NULL ? xstrdup(why) : NULL;
+	/* Unfinished tasks become cancelled; workers running them hear it in heartbeat replies. */
+	for (uint32_t i = 0; j->tasks != NULL && i < j->graph->ntasks; i++) {
+		struct sched_task *t = &j->tasks[i];
+		if (t->state == TASK_ASSIGNED) {
+			struct sched_worker *w = sched_workers_find(s, t->worker);
+			if (w != NULL && w->assigned > 0)
+				w->assigned--;
+		}
+		if (t->state == TASK_PENDING || t->state == TASK_READY || t->state == TASK_ASSIGNED)
+			sched_job_set_task_state(j, i, TASK_CANCELLED);
+	}
+	sched_job_save(s, j);
+	free(j->tasks);
+	j->tasks = NULL;
+	free(j->ready);
+	j->ready = NULL;
+	j->ready_len = j->ready_cap = j->ready_head = 0;
+	if (st == JOB_DONE)
+		log_info("job %u (%s) done: %u tasks in %.3f s", j->id, j->name, j->counts_total,
+			 j->finished - j->submitted);
+	else
+		log_warn("job %u (%s) %s%s%s", j->id, j->name, sched_job_state_name(st),
+			 why != NULL ? ": " : "", why != NULL ? why : "");
+	sched_kick(s);
+}
+
+int
+sched_jobs_cancel(struct sched *s, uint32_t id, char **cause)
+{
+	struct sched_job *j = sched_jobs_find(s, id);
+
+	if (j == NULL)
+		return error_set(cause, -ENOENT, "no job %u", id);
+	sched_jobs_finish(s, j, JOB_CANCELLED, "cancelled by a user");
+	return 0;
+}
+
+void
+sched_jobs_check_waiting(struct sched *s)
+{
+	double now = time_mono_s();
+	int log_now = now - s->last_wait_log >= 10.0;
+
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
+		if (j->state != JOB_WAITING && j->state != JOB_RUNNING)
+			continue;
+		if (s->nworkers >= j->min_workers) {
+			if (j->state == JOB_WAITING) {
+				log_info("job %u: %u/%u workers available, starting computation", j->id,
+					 s->nworkers, j->min_workers);
+				j->state = JOB_RUNNING;
+				sched_job_save(s, j);
+			}
+			if (j->started == 0 && s->nworkers > 0) {
+				j->started = time_wall_s();
+				sched_job_save(s, j);
+			}
+			continue;
+		}
+		if (j->state == JOB_RUNNING) {
+			j->state = JOB_WAITING;
+			j->wait_since = now;
+			sched_job_save(s, j);
+			log_now = 1;
+		}
+		if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
+			char *why = xasprintf("no worker registered within %g s (needs at least %u, "
+					      "%u connected)",
+					      s->cfg.worker_wait_timeout_s, j->min_workers,
+					      s->nworkers);
+			sched_jobs_finish(s, j, JOB_FAILED, why);
+			free(why);
+		} else if (log_now) {
+			log_info("job %u: waiting for at least %u workers (%u connected), timeout "
+				 "after %g s",
+				 j->id, j->min_workers, s->nworkers, s->cfg.worker_wait_timeout_s);
+			s->last_wait_log = now;
+		}
+	}
+}
+
+struct sched_restore {
+	struct sched *s;
+	struct sched_job *job;
+};
+
+static void
+sched_jobs_restore_task(void *arg, uint32_t task, int ok, const char *result, const char *error,
+			uint32_t attempts)
+{
+	struct sched_job *j = ((struct sched_restore *)arg)->job;
+
+	if (task >= j->graph->ntasks || j->tasks[task].state != TASK_PENDING || !ok)
+		return;
+	j->tasks[task].attempts = (uint8_t)(attempts > 255 ? 255 : attempts);
+	if (result != NULL && graph_keeps_result(j->graph, task)) {
+		char key[16];
+		json_t *v = json_loads(result, JSON_DECODE_ANY, NULL);
+		snprintf(key, sizeof key, "%u", task);
+		json_object_set_new(j->results, key, v != NULL ? v : json_string(result));
+		j->results_dirty = true;
+	}
+	sched_job_set_task_state(j, task, TASK_DONE);
+}
+
+static void
+sched_jobs_restore_release(uint32_t task, void *arg)
+{
+	struct sched_job *j = arg;
+
+	if (j->tasks[task].deps_left > 0)
+		j->tasks[task].deps_left--;
+}
+
+static void
+sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
+{
+	struct sched_restore *r = arg;
+	struct sched *s = r->s;
+	struct sched_job *j = xcalloc(1, sizeof *j);
+	char *cause = NULL, *workdir;
+
+	j->id = row->id;
+	j->name = xstrdup(row->name);
+	j->pipeline_text = xstrdup(row->pipeline);
+	j->input = row->input != NULL ? xstrdup(row->input) : NULL;
+	j->output = row->output != NULL ? xstrdup(row->output) : NULL;
+	j->error = row->error != NULL ? xstrdup(row->error) : NULL;
+	j->state = sched_job_state_parse(row->state);
+	j->priority = row->priority;
+	j->submitted = row->submitted;
+	j->started = row->started;
+	j->finished = row->finished;
+	j->counts_total = row->ntasks;
+	j->counts[TASK_DONE] = row->ndone;
+	j->counts[TASK_FAILED] = row->nfailed;
+	j->results = json_object();
+	sched_jobs_append(s, j);
+	if (j->state != JOB_WAITING && j->state != JOB_RUNNING)
+		return;
+	workdir = sched_jobs_workdir(s, j->id);
+	if (graph_build(j->pipeline_text, j->input, j->output, workdir, &j->graph, &cause) != 0) {
+		j->state = JOB_FAILED;
+		j->error = xasprintf("cannot restore after a restart: %s", cause);
+		j->finished = time_wall_s();
+		sched_job_save(s, j);
+		free(cause);
+		free(workdir);
+		return;
+	}
+	free(workdir);
+	j->min_workers = j->graph->min_workers;
+	sched_job_tasks_init(j);
+	r->job = j;
+	sched_store_load_tasks(s->store, j->id, sched_jobs_restore_task, r);
+	/* Release dependents only once every done task is marked, so none is queued twice. */
+	for (uint32_t i = 0; i < j->graph->ntasks; i++)
+		if (j->tasks[i].state == TASK_DONE)
+			graph_dependents(j->graph, i, sched_jobs_restore_release, j);
+	sched_job_tasks_queue_ready(j);
+	j->state = JOB_RUNNING;
+	j->wait_since = time_mono_s();
+	log_info("job %u (%s) resumed: %u of %u tasks already done", j->id, j->name,
+		 j->counts[TASK_DONE], j->graph->ntasks);
+	if (j->counts[TASK_DONE] == j->graph->ntasks)
+		sched_jobs_finish(s, j, JOB_DONE, NULL);
+}
+
+void
+sched_jobs_restore(struct sched *s)
+{
+	struct sched_restore r = {s, NULL};
+
+	if (sched_store_load_jobs(s->store, sched_jobs_restore_job, &r) != 0)
+		log_error("could not read the jobs from the state database");
+}

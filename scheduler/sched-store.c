@@ -1,0 +1,259 @@
+/* SQLite persistence for jobs and finished tasks, with prepared statements and one transaction
+ * per loop pass (opened by the first write, committed by the loop before it sleeps). */
+#include "scheduler/sched-store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+
+enum { ST_JOB_INSERT, ST_JOB_UPDATE, ST_TASK_DONE, ST_COUNT };
+
+struct sched_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	int in_tx;
+};
+
+static const char sched_store_schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE IF NOT EXISTS jobs ("
+	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL, pipeline TEXT NOT NULL, input TEXT,"
+	"  output TEXT, state TEXT NOT NULL, priority INTEGER NOT NULL, error TEXT,"
+	"  submitted REAL NOT NULL, started REAL, finished REAL,"
+	"  ntasks INTEGER NOT NULL DEFAULT 0, ndone INTEGER NOT NULL DEFAULT 0,"
+	"  nfailed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS tasks ("
+	"  job INTEGER NOT NULL, task INTEGER NOT NULL, ok INTEGER NOT NULL, result TEXT,"
+	"  error TEXT, attempts INTEGER NOT NULL, elapsed_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (job, task)) WITHOUT ROWID;";
+
+static const char *const sched_store_sql[ST_COUNT] = {
+	[ST_JOB_INSERT] = "INSERT OR REPLACE INTO jobs (id, name, pipeline, input, output, state,"
+			  " priority, error, submitted, started, finished, ntasks, ndone, nfailed)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_JOB_UPDATE] = "UPDATE jobs SET state = ?2, error = ?3, started = ?4, finished = ?5,"
+			  " ntasks = ?6, ndone = ?7, nfailed = ?8 WHERE id = ?1",
+	[ST_TASK_DONE] = "INSERT OR REPLACE INTO tasks (job, task, ok, result, error, attempts,"
+			 " elapsed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+};
+
+int
+sched_store_open(struct sched_store **out, const char *dir, char **cause)
+{
+	struct sched_store *st = xcalloc(1, sizeof *st);
+	char *path = xasprintf("%s/state.db", dir), *err = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		error_set(cause, -EIO, "cannot open the state database %s: %s", path,
+			  st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db, sched_store_schema, NULL, NULL, &err) != SQLITE_OK) {
+		error_set(cause, -EIO, "state database %s: %s", path, err);
+		sqlite3_free(err);
+		goto fail;
+	}
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, sched_store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				       &st->stmt[i], NULL) != SQLITE_OK) {
+			error_set(cause, -EIO, "state database %s: %s", path, sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	free(path);
+	*out = st;
+	return 0;
+fail:
+	free(path);
+	sched_store_close(st);
+	return -EIO;
+}
+
+void
+sched_store_close(struct sched_store *st)
+{
+	if (st == NULL)
+		return;
+	sched_store_commit(st, NULL);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static void
+sched_store_begin(struct sched_store *st)
+{
+	if (st->in_tx)
+		return;
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		fatal("state database: cannot begin a transaction: %s", sqlite3_errmsg(st->db));
+	st->in_tx = 1;
+}
+
+int
+sched_store_commit(struct sched_store *st, char **cause)
+{
+	if (!st->in_tx)
+		return 0;
+	st->in_tx = 0;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return error_set(cause, -EIO, "state database: commit failed: %s",
+				 sqlite3_errmsg(st->db));
+	return 0;
+}
+
+static void
+sched_store_step(struct sched_store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	/* A failed write of durable state is not recoverable here: stop before lying to peers. */
+	if (rc != SQLITE_DONE)
+		fatal("state database: write failed: %s", sqlite3_errmsg(st->db));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+static void
+sched_store_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void
+sched_store_time(sqlite3_stmt *s, int i, double v)
+{
+	if (v > 0)
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+void
+sched_store_job_insert(struct sched_store *st, const struct sched_store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[ST_JOB_INSERT];
+
+	sched_store_begin(st);
+	sqlite3_bind_int64(s, 1, j->id);
+	sched_store_text(s, 2, j->name);
+	sched_store_text(s, 3, j->pipeline);
+	sched_store_text(s, 4, j->input);
+	sched_store_text(s, 5, j->output);
+	sched_store_text(s, 6, j->state);
+	sqlite3_bind_int(s, 7, j->priority);
+	sched_store_text(s, 8, j->error);
+	sqlite3_bind_double(s, 9, j->submitted);
+	sched_store_time(s, 10, j->started);
+	sched_store_time(s, 11, j->finished);
+	sqlite3_bind_int64(s, 12, j->ntasks);
+	sqlite3_bind_int64(s, 13, j->ndone);
+	sqlite3_bind_int64(s, 14, j->nfailed);
+	sched_store_step(st, s);
+}
+
+void
+sched_store_job_update(struct sched_store *st, const struct sched_store_job *j)
+{
+	sqlite3_stmt *s = st->stmt[ST_JOB_UPDATE];
+
+	sched_store_begin(st);
+	sqlite3_bind_int64(s, 1, j->id);
+	sched_store_text(s, 2, j->state);
+	sched_store_text(s, 3, j->error);
+	sched_store_time(s, 4, j->started);
+	sched_store_time(s, 5, j->finished);
+	sqlite3_bind_int64(s, 6, j->ntasks);
+	sqlite3_bind_int64(s, 7, j->ndone);
+	sqlite3_bind_int64(s, 8, j->nfailed);
+	sched_store_step(st, s);
+}
+
+void
+sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, int ok,
+		      const char *result, const char *error, uint32_t attempts, uint64_t elapsed_us)
+{
+	sqlite3_stmt *s = st->stmt[ST_TASK_DONE];
+
+	sched_store_begin(st);
+	sqlite3_bind_int64(s, 1, job);
+	sqlite3_bind_int64(s, 2, task);
+	sqlite3_bind_int(s, 3, ok);
+	sched_store_text(s, 4, result);
+	sched_store_text(s, 5, error);
+	sqlite3_bind_int(s, 6, (int)attempts);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)elapsed_us);
+	sched_store_step(st, s);
+}
+
+static const char *
+sched_store_col_text(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+int
+sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT id, name, pipeline, input, output, state, priority, error,"
+			       " submitted, started, finished, ntasks, ndone, nfailed FROM jobs"
+			       " ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct sched_store_job j = {
+			.id = (uint32_t)sqlite3_column_int64(s, 0),
+			.name = sched_store_col_text(s, 1),
+			.pipeline = sched_store_col_text(s, 2),
+			.input = sched_store_col_text(s, 3),
+			.output = sched_store_col_text(s, 4),
+			.state = sched_store_col_text(s, 5),
+			.priority = sqlite3_column_int(s, 6),
+			.error = sched_store_col_text(s, 7),
+			.submitted = sqlite3_column_double(s, 8),
+			.started = sqlite3_column_double(s, 9),
+			.finished = sqlite3_column_double(s, 10),
+			.ntasks = (uint32_t)sqlite3_column_int64(s, 11),
+			.ndone = (uint32_t)sqlite3_column_int64(s, 12),
+			.nfailed = (uint32_t)sqlite3_column_int64(s, 13),
+		};
+		cb(arg, &j);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb cb, void *arg)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT task, ok, result, error, attempts FROM tasks WHERE job = ?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, job);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		cb(arg, (uint32_t)sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+		   sched_store_col_text(s, 2), sched_store_col_text(s, 3),
+		   (uint32_t)sqlite3_column_int(s, 4));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}

@@ -1,0 +1,36 @@
+/* The scheduler's durable state in SQLite (WAL, synchronous=NORMAL): jobs as submitted and
+ * every finished task's outcome. Writes are grouped into one transaction per loop pass. */
+#ifndef ND_SCHED_STORE_H
+#define ND_SCHED_STORE_H
+
+#include <stdint.h>
+
+struct sched_store;
+
+struct sched_store_job {
+	uint32_t id;
+	const char *name, *pipeline, *input, *output, *state, *error;
+	int32_t priority;
+	double submitted, started, finished;
+	uint32_t ntasks, ndone, nfailed;
+};
+
+int sched_store_open(struct sched_store **out, const char *dir, char **cause);
+void sched_store_close(struct sched_store *st);
+/* Commit the open transaction, if any. Returns 0 or -EIO with a cause. */
+int sched_store_commit(struct sched_store *st, char **cause);
+
+void sched_store_job_insert(struct sched_store *st, const struct sched_store_job *j);
+void sched_store_job_update(struct sched_store *st, const struct sched_store_job *j);
+void sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, int ok,
+			   const char *result, const char *error, uint32_t attempts,
+			   uint64_t elapsed_us);
+
+typedef void (*sched_store_job_cb)(void *arg, const struct sched_store_job *j);
+typedef void (*sched_store_task_cb)(void *arg, uint32_t task, int ok, const char *result,
+				    const char *error, uint32_t attempts);
+int sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg);
+int sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb cb,
+			   void *arg);
+
+#endif

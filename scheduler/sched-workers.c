@@ -1,0 +1,119 @@
+/* The worker registry: registration from HELLO, lookup, loss (pipe closed, BYE, or heartbeats
+ * missed past the TTL) with requeueing of its tasks, and the pipe -> role table for auth. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "scheduler/sched-state.h"
+
+struct sched_worker *
+sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
+{
+	struct sched_worker *w = xcalloc(1, sizeof *w);
+
+	w->id = s->next_worker_id++;
+	w->pipe = pipe;
+	w->host = xstrdup(h->host != NULL ? h->host : "?");
+	w->version = xstrdup(h->version != NULL ? h->version : "?");
+	w->slurm_job = h->slurm_job != NULL ? xstrdup(h->slurm_job) : NULL;
+	w->pid = (uint32_t)h->pid;
+	w->slots = (uint32_t)h->slots;
+	w->mem = h->mem;
+	w->registered = w->last_seen = time_mono_s();
+	w->next = s->workers;
+	s->workers = w;
+	s->nworkers++;
+	log_info("worker %u registered: %s pid %u, %u slots%s%s (%u connected)", w->id, w->host,
+		 w->pid, w->slots, w->slurm_job != NULL ? ", slurm job " : "",
+		 w->slurm_job != NULL ? w->slurm_job : "", s->nworkers);
+	return w;
+}
+
+struct sched_worker *
+sched_workers_find(struct sched *s, uint32_t id)
+{
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		if (w->id == id)
+			return w;
+	return NULL;
+}
+
+void
+sched_workers_lost(struct sched *s, struct sched_worker *w, const char *why)
+{
+	struct sched_worker **pp;
+
+	for (pp = &s->workers; *pp != NULL && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp == NULL)
+		return;
+	*pp = w->next;
+	s->nworkers--;
+	if (w->held != NULL) {
+		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
+		sched_reply(s, w->held, &idle);
+		w->held = NULL;
+	}
+	if (w->assigned > 0) {
+		s->stats.workers_lost++;
+		log_warn("worker %u (%s pid %u) lost: %s; %u of its tasks go back to the queue", w->id,
+			 w->host, w->pid, why, w->assigned);
+	} else {
+		log_info("worker %u (%s pid %u) left: %s (%u connected)", w->id, w->host, w->pid, why,
+			 s->nworkers);
+	}
+	sched_jobs_requeue_worker(s, w);
+	free(w->host);
+	free(w->version);
+	free(w->slurm_job);
+	free(w);
+	sched_jobs_check_waiting(s);
+	sched_kick(s);
+}
+
+void
+sched_workers_expire(struct sched *s, double now)
+{
+	struct sched_worker *w = s->workers, *next;
+
+	for (; w != NULL; w = next) {
+		next = w->next;
+		if (now - w->last_seen > s->cfg.worker_ttl_s)
+			sched_workers_lost(s, w, "no heartbeat within the TTL");
+	}
+}
+
+struct sched_pipe *
+sched_pipes_find(struct sched *s, uint32_t pipe)
+{
+	for (struct sched_pipe *p = s->pipes; p != NULL; p = p->next)
+		if (p->pipe == pipe)
+			return p;
+	return NULL;
+}
+
+void
+sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t worker_id)
+{
+	struct sched_pipe *p = sched_pipes_find(s, pipe), **pp;
+
+	if (role == 0) {
+		for (pp = &s->pipes; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == p) {
+				*pp = p->next;
+				free(p);
+				break;
+			}
+		return;
+	}
+	if (p == NULL) {
+		p = xcalloc(1, sizeof *p);
+		p->pipe = pipe;
+		p->next = s->pipes;
+		s->pipes = p;
+	}
+	p->role = role;
+	p->worker_id = worker_id;
+}

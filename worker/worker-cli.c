@@ -1,0 +1,97 @@
+/* Parsing the worker's flags, loading plugins, handling SIGTERM/SIGINT as a drain, and running
+ * the worker until it has drained. */
+#include "worker/worker-cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/options.h"
+#include "common/token.h"
+#include "worker/worker.h"
+
+static struct worker worker_cli_worker;
+
+static const struct options_def worker_cli_options[] = {
+	{"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler to serve", "tcp://127.0.0.1:8786"},
+	{"token-file", 0, OPTIONS_VALUE, "FILE",
+	 "file holding the scheduler's token (else $NEURODAG_TOKEN)", NULL},
+	{"nthreads", 'n', OPTIONS_VALUE, "N", "tasks run at once", "1"},
+	{"connect-timeout", 0, OPTIONS_VALUE, "SECONDS",
+	 "give up when no scheduler answers within this time (0: keep trying)", "0"},
+	{"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops from a shared object (repeatable)",
+	 NULL},
+	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
+	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
+	{NULL},
+};
+
+static void
+worker_cli_on_signal(int sig)
+{
+	worker_drain(&worker_cli_worker);
+}
+
+int
+worker_cli_main(const char *prog, int argc, char **argv)
+{
+	struct options opts;
+	struct worker_config cfg = {0};
+	struct sigaction sa;
+	char *cause = NULL, *token = NULL;
+	long nthreads;
+	double timeout;
+	int rc, level;
+
+	if (options_parse(&opts, worker_cli_options, argc, argv, 0, &cause) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, cause);
+		free(cause);
+		return 2;
+	}
+	if (opts.help) {
+		options_usage(stdout, "neurodag-worker [options]",
+			      "Runs tasks for a neurodag scheduler. SIGTERM drains: running tasks "
+			      "finish, no new ones are taken,\nthen the worker says BYE and exits 0.",
+			      worker_cli_options);
+		options_fini(&opts);
+		return 0;
+	}
+	level = LOG_LEVEL_INFO + options_count(&opts, "verbose");
+	log_init("worker", level > LOG_LEVEL_TRACE ? LOG_LEVEL_TRACE : level,
+		 options_get(&opts, "log-file"));
+	if (options_get_long(&opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
+	    options_get_double(&opts, "connect-timeout", 0, 1e9, &timeout, &cause) != 0 ||
+	    token_read(options_get(&opts, "token-file"), &token, &cause) != 0 ||
+	    worker_plugins_load(options_list(&opts, "plugin"), &cause) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, cause);
+		free(cause);
+		options_fini(&opts);
+		return 2;
+	}
+	cfg.url = options_get(&opts, "scheduler");
+	cfg.token = token;
+	cfg.nthreads = (uint32_t)nthreads;
+	cfg.connect_timeout_s = timeout;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_cli_on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = worker_start(&worker_cli_worker, &cfg, &cause);
+	if (rc == 0)
+		rc = worker_run(&worker_cli_worker, &cause);
+	worker_stop(&worker_cli_worker);
+	if (rc != 0) {
+		log_error("%s", cause != NULL ? cause : "failed");
+		fprintf(stderr, "%s: %s\n", prog, cause != NULL ? cause : "failed");
+	}
+	free(cause);
+	free(token);
+	options_fini(&opts);
+	return rc == 0 ? 0 : 1;
+}

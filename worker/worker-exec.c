@@ -1,0 +1,138 @@
+/* The worker's executor threads: take tasks from the local queue, run them, and leave their
+ * results for the connection thread to report; cancellation flags reach running tasks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "worker/task-run.h"
+#include "worker/worker.h"
+
+void
+worker_exec_enqueue(struct worker *w, const struct proto_task *t)
+{
+	struct worker_task *wt = xcalloc(1, sizeof *wt);
+
+	wt->id = t->task;
+	wt->attempt = (uint32_t)t->attempt;
+	wt->spec = xstrdup(t->spec);
+	wt->deps = t->deps != NULL ? xstrdup(t->deps) : NULL;
+	atomic_init(&wt->cancel, 0);
+	pthread_mutex_lock(&w->lock);
+	if (w->queue_tail != NULL)
+		w->queue_tail->next = wt;
+	else
+		w->queue_head = wt;
+	w->queue_tail = wt;
+	w->nqueued++;
+	pthread_cond_signal(&w->work_cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void
+worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result, char *error,
+		   double elapsed)
+{
+	struct proto_task_result *r;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->nresults == w->results_cap) {
+		w->results_cap = w->results_cap ? w->results_cap * 2 : 64;
+		w->results = xreallocarray(w->results, w->results_cap, sizeof *w->results);
+	}
+	r = &w->results[w->nresults++];
+	memset(r, 0, sizeof *r);
+	r->task = t->id;
+	r->attempt = t->attempt;
+	r->ok = rc == 0;
+	r->result = result;
+	r->error = rc != 0 ? (error != NULL ? error : xstrdup("failed")) : NULL;
+	if (rc == 0)
+		free(error);
+	r->elapsed_us = (uint64_t)(elapsed * 1e6);
+	w->avg_task_s = w->avg_task_s == 0 ? elapsed : 0.9 * w->avg_task_s + 0.1 * elapsed;
+	pthread_cond_signal(&w->result_cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void *
+worker_exec_thread(void *arg)
+{
+	struct worker *w = arg;
+	uint32_t slot;
+
+	pthread_mutex_lock(&w->lock);
+	for (slot = 0; w->running[slot] != (void *)-1; slot++)
+		;
+	w->running[slot] = NULL;
+	for (;;) {
+		struct worker_task *t;
+		char *result = NULL, *cause = NULL;
+		double t0;
+		int rc;
+
+		while (w->queue_head == NULL && !atomic_load(&w->stopping))
+			pthread_cond_wait(&w->work_cond, &w->lock);
+		if (w->queue_head == NULL)
+			break;
+		t = w->queue_head;
+		w->queue_head = t->next;
+		if (w->queue_head == NULL)
+			w->queue_tail = NULL;
+		w->nqueued--;
+		w->nrunning++;
+		w->running[slot] = t;
+		pthread_mutex_unlock(&w->lock);
+
+		t0 = time_mono_s();
+		rc = task_run(t->spec, t->deps, t->attempt, &t->cancel, &result, &cause);
+		if (rc != 0)
+			log_debug("task %llu failed: %s", (unsigned long long)t->id, cause);
+		worker_exec_result(w, t, rc, result, cause, time_mono_s() - t0);
+
+		pthread_mutex_lock(&w->lock);
+		w->running[slot] = NULL;
+		w->nrunning--;
+		pthread_mutex_unlock(&w->lock);
+		free(t->spec);
+		free(t->deps);
+		free(t);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+void
+worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n)
+{
+	pthread_mutex_lock(&w->lock);
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t k = 0; k < w->cfg.nthreads; k++)
+			if (w->running[k] != NULL && w->running[k]->id == ids[i])
+				atomic_store(&w->running[k]->cancel, 1);
+		for (struct worker_task *t = w->queue_head; t != NULL; t = t->next)
+			if (t->id == ids[i])
+				atomic_store(&t->cancel, 1);
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+uint64_t *
+worker_exec_running(struct worker *w, uint32_t *n)
+{
+	uint64_t *ids;
+	uint32_t k = 0;
+
+	pthread_mutex_lock(&w->lock);
+	ids = xcalloc(w->nrunning + w->nqueued + 1, sizeof *ids);
+	for (uint32_t i = 0; i < w->cfg.nthreads; i++)
+		if (w->running[i] != NULL)
+			ids[k++] = w->running[i]->id;
+	for (struct worker_task *t = w->queue_head; t != NULL && k < PROTO_MAX_BATCH; t = t->next)
+		ids[k++] = t->id;
+	pthread_mutex_unlock(&w->lock);
+	*n = k;
+	return ids;
+}

@@ -1,0 +1,67 @@
+/* A worker process: a connection thread that registers with the scheduler and long-polls for
+ * tasks, a heartbeat thread, and executor threads that run tasks from a local queue. */
+#ifndef ND_WORKER_H
+#define ND_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/proto.h"
+
+struct worker_config {
+	const char *url;
+	const char *token;
+	uint32_t nthreads;
+	double connect_timeout_s; /* give up registering after this long (0: never) */
+	int exit_when_idle_s;     /* tests: leave after this long without work (0: never) */
+};
+
+struct worker_task {
+	uint64_t id;
+	uint32_t attempt;
+	char *spec;
+	char *deps;
+	atomic_int cancel;
+	double started;
+	struct worker_task *next;
+};
+
+struct worker {
+	struct worker_config cfg;
+	pthread_mutex_t lock;
+	pthread_cond_t work_cond;   /* executors: a task is queued, or stopping */
+	pthread_cond_t result_cond; /* connection: a result is ready */
+	struct worker_task *queue_head, *queue_tail;
+	struct worker_task **running; /* nthreads slots */
+	uint32_t nqueued, nrunning;
+	struct proto_task_result *results;
+	uint32_t nresults, results_cap;
+	double avg_task_s;
+	uint64_t worker_id;
+	uint64_t heartbeat_ms;
+	atomic_int draining; /* SIGTERM: finish running tasks, take no more */
+	atomic_int stopping; /* executors exit */
+	pthread_t *threads;
+	pthread_t heartbeat_thread;
+	char hostname[256];
+	char *slurm_job;
+};
+
+int worker_start(struct worker *w, const struct worker_config *cfg, char **cause);
+/* Run the connection loop until drained (SIGTERM) or a fatal error. Returns 0 or -errno. */
+int worker_run(struct worker *w, char **cause);
+void worker_stop(struct worker *w);
+/* Request a drain (async-signal-safe). */
+void worker_drain(struct worker *w);
+
+/* worker-exec.c */
+void *worker_exec_thread(void *arg);
+void worker_exec_enqueue(struct worker *w, const struct proto_task *t);
+/* Cancel queued or running tasks by id. */
+void worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n);
+/* Running task ids; caller frees. */
+uint64_t *worker_exec_running(struct worker *w, uint32_t *n);
+
+#endif
