@@ -165,11 +165,16 @@ io_edf_diagnose(const char *path, int code, char **cause)
 	}
 	bdf = (unsigned char)raw[0] == 0xff && memcmp(raw + 1, "BIOSEMI", 7) == 0;
 	if (!bdf && memcmp(raw, "0       ", 8) != 0) {
+		char version[9];
+
+		for (size_t i = 0; i < 8; i++)
+			version[i] = raw[i] >= 32 && raw[i] < 127 ? raw[i] : '?';
+		version[8] = '\0';
 		fclose(fp);
 		return error_set(cause, -EINVAL,
-				 "%s: not an EDF/BDF file: the version field is \"%.8s\" (expected "
+				 "%s: not an EDF/BDF file: the version field is \"%s\" (expected "
 				 "\"0\" for EDF or 0xFF \"BIOSEMI\" for BDF)",
-				 path, raw[0] >= 32 && raw[0] < 127 ? raw : "?");
+				 path, version);
 	}
 	hdr_bytes = io_edf_field_ll(raw, 184, 8);
 	n_records = io_edf_field_ll(raw, 236, 8);
