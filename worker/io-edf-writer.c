@@ -64,6 +64,12 @@ io_edf_writer_fit8(double v, int up, double *out)
 	return -ERANGE;
 }
 
+static double
+io_edf_writer_nudge(double v)
+{
+	return v + copysign(1e-12 * (fabs(v) + 1e-3), v);
+}
+
 /* Samples per record of a channel at rate `rate` for a duration of `dur` × 10 µs, or 0. */
 static size_t
 io_edf_writer_spr(double rate, int dur)
@@ -186,9 +192,10 @@ io_edf_writer_channel_header(struct io_edf_writer *w, size_t c,
 		return "the physical range (too large to print in 8 characters)";
 	if (edf_set_samplefrequency(h, i, (int)o->spr) != 0)
 		return "edf_set_samplefrequency";
-	if (edf_set_physical_minimum(h, i, o->pmin) != 0)
+	/* EDFlib truncates when it prints: nudge away from zero so it prints our digits. */
+	if (edf_set_physical_minimum(h, i, io_edf_writer_nudge(o->pmin)) != 0)
 		return "edf_set_physical_minimum";
-	if (edf_set_physical_maximum(h, i, o->pmax) != 0)
+	if (edf_set_physical_maximum(h, i, io_edf_writer_nudge(o->pmax)) != 0)
 		return "edf_set_physical_maximum";
 	if (edf_set_digital_minimum(h, i, o->dmin) != 0)
 		return "edf_set_digital_minimum";
@@ -407,6 +414,19 @@ io_edf_writer_close(struct io_edf_writer *w, char **cause)
 	if (io_edf_header(f)->n_annotations != w->n_annotations)
 		rc = error_set(cause, -EIO, "%s: only %zu of %zu annotations were kept", w->path,
 			       io_edf_header(f)->n_annotations, w->n_annotations);
+	for (size_t c = 0; rc == 0 && c < w->n_channels; c++) {
+		const struct io_edf_channel *hc = &io_edf_header(f)->channels[c];
+
+		double tol = 1e-9 * (w->ch[c].pmax - w->ch[c].pmin);
+
+		if (fabs(hc->phys_min - w->ch[c].pmin) > tol ||
+		    fabs(hc->phys_max - w->ch[c].pmax) > tol)
+			rc = error_set(cause, -EIO,
+				       "%s: channel %s: the header range [%.9g, %.9g] differs "
+				       "from the one used to encode [%.9g, %.9g]",
+				       w->path, hc->label, hc->phys_min, hc->phys_max,
+				       w->ch[c].pmin, w->ch[c].pmax);
+	}
 	io_edf_close(f);
 out:
 	io_edf_writer_free(w);
