@@ -14,16 +14,16 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-#define IO_EDF_WRITER_MAX_TEXT	     40 /* EDFlib truncates annotation texts beyond this */
+#define IO_EDF_WRITER_MAX_TEXT       40 /* EDFlib truncates annotation texts beyond this */
 #define IO_EDF_WRITER_MAX_ANNOT_SIGS 64 /* EDFlib's limit of annotation signals */
 #define IO_EDF_WRITER_ANNOT_BYTES    114
-#define IO_EDF_WRITER_CHUNK	     65536
+#define IO_EDF_WRITER_CHUNK          65536
 
 struct io_edf_writer_chan {
-	size_t spr;          /* samples per record */
+	size_t spr; /* samples per record */
 	size_t n_samples;
-	double to_phys;      /* volts → physical unit */
-	double pmin, pmax;   /* physical unit, exactly as printed in the header */
+	double to_phys;    /* volts → physical unit */
+	double pmin, pmax; /* physical unit, exactly as printed in the header */
 	int dmin, dmax;
 };
 
@@ -42,8 +42,8 @@ struct io_edf_writer {
 /* Record durations to try, in EDFlib's 10 µs units: 1 s first, then shorter (more room for
  * annotations), then longer (non-integer rates such as 0.5 Hz or 256.5 Hz). */
 static const int io_edf_writer_durations[] = {
-	100000, 50000, 25000, 20000, 12500, 10000, 5000, 4000, 2500, 2000, 1250, 1000, 500,
-	400, 250, 200, 100, 200000, 300000, 400000, 500000, 1000000, 2000000, 6000000,
+    100000, 50000, 25000, 20000, 12500, 10000,  5000,   4000,   2500,   2000,    1250,    1000,
+    500,    400,   250,   200,   100,   200000, 300000, 400000, 500000, 1000000, 2000000, 6000000,
 };
 
 /* Round v outward (up when `up`) to a value that prints in 8 characters, as EDF requires. */
@@ -82,14 +82,13 @@ io_edf_writer_spr(double rate, int dur)
 }
 
 static int
-io_edf_writer_layout(struct io_edf_writer *w, const struct io_edf_writer_spec *spec,
-		     int *dur_out, char **cause)
+io_edf_writer_layout(struct io_edf_writer *w, const struct io_edf_writer_spec *spec, int *dur_out,
+		     char **cause)
 {
 	size_t bytes = spec->type == IO_EDF_TYPE_BDFPLUS ? 3 : 2;
 	size_t limit = spec->type == IO_EDF_TYPE_BDFPLUS ? 15000000 : 10000000;
 	int single = (int)llround(spec->record_duration * 100000.0);
-	size_t n_try = spec->record_duration > 0 ? 1
-						 : sizeof io_edf_writer_durations / sizeof(int);
+	size_t n_try = spec->record_duration > 0 ? 1 : sizeof io_edf_writer_durations / sizeof(int);
 
 	for (size_t t = 0; t < n_try; t++) {
 		int dur = spec->record_duration > 0 ? single : io_edf_writer_durations[t];
@@ -125,10 +124,11 @@ io_edf_writer_layout(struct io_edf_writer *w, const struct io_edf_writer_spec *s
 		return (int)sigs;
 	}
 	if (spec->record_duration > 0)
-		return error_set(cause, -EINVAL,
-				 "%s: record duration %g s does not give every channel a whole number "
-				 "of samples, or leaves no room for %zu annotations",
-				 w->path, spec->record_duration, spec->n_annotations);
+		return error_set(
+		    cause, -EINVAL,
+		    "%s: record duration %g s does not give every channel a whole number "
+		    "of samples, or leaves no room for %zu annotations",
+		    w->path, spec->record_duration, spec->n_annotations);
 	return error_set(cause, -EINVAL,
 			 "%s: no record duration between 1 ms and 60 s gives every channel a whole "
 			 "number of samples per record with room for %zu annotations",
@@ -238,8 +238,8 @@ io_edf_writer_annotations(struct io_edf_writer *w, const struct io_edf_writer_sp
 	qsort(order, spec->n_annotations, sizeof order[0], io_edf_writer_annot_cmp);
 	for (size_t i = 0; i < spec->n_annotations && failed == NULL; i++) {
 		long long onset = llround(order[i]->onset * 10000.0);
-		long long dur = order[i]->duration >= 0 ? llround(order[i]->duration * 10000.0)
-							: -1;
+		long long dur =
+		    order[i]->duration >= 0 ? llround(order[i]->duration * 10000.0) : -1;
 
 		if (edfwrite_annotation_utf8(w->handle, onset, dur, order[i]->text) != 0)
 			failed = "edfwrite_annotation_utf8";
@@ -434,8 +434,7 @@ out:
 }
 
 static int
-io_edf_writer_array_cb(void *arg, size_t channel, size_t start, size_t n, double *out,
-		       char **cause)
+io_edf_writer_array_cb(void *arg, size_t channel, size_t start, size_t n, double *out, char **cause)
 {
 	const struct io_edf_writer_spec *spec = arg;
 
@@ -448,8 +447,8 @@ io_edf_writer_array_cb(void *arg, size_t channel, size_t start, size_t n, double
 
 /* One pass over a channel for its min/max; the range gets a 5 % margin. */
 static int
-io_edf_writer_autorange(struct io_edf_writer_channel *ch, size_t c, io_edf_source_cb cb,
-			void *arg, char **cause)
+io_edf_writer_autorange(struct io_edf_writer_channel *ch, size_t c, io_edf_source_cb cb, void *arg,
+			char **cause)
 {
 	double *buf = xmalloc(IO_EDF_WRITER_CHUNK * sizeof *buf);
 	double lo = INFINITY, hi = -INFINITY, margin;
@@ -517,8 +516,9 @@ io_edf_write(const char *path, const struct io_edf_writer_spec *spec, io_edf_sou
 			size_t spr = w->ch[c].spr, start = r * spr, valid = 0;
 
 			if (start < chans[c].n_samples)
-				valid = chans[c].n_samples - start < spr ? chans[c].n_samples - start
-									 : spr;
+				valid = chans[c].n_samples - start < spr
+					    ? chans[c].n_samples - start
+					    : spr;
 			if (valid > 0)
 				rc = cb(arg, c, start, valid, rec[c], cause);
 			/* Pad the last record with the last sample (or 0): no clipping. */

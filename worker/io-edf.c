@@ -40,30 +40,30 @@ static const struct {
 	int err;
 	const char *text;
 } io_edf_errors[] = {
-	{EDFLIB_MALLOC_ERROR, -ENOMEM, "EDFlib ran out of memory"},
-	{EDFLIB_NO_SUCH_FILE_OR_DIRECTORY, -ENOENT, "the file cannot be opened"},
-	{EDFLIB_FILE_CONTAINS_FORMAT_ERRORS, -EINVAL,
-	 "the file is not a valid EDF/BDF file (malformed header, wrong size or bad annotations)"},
-	{EDFLIB_MAXFILES_REACHED, -EMFILE, "too many EDF files are open at once (EDFlib limit)"},
-	{EDFLIB_FILE_READ_ERROR, -EIO, "a read error occurred (file too short or I/O error)"},
-	{EDFLIB_FILE_ALREADY_OPENED, -EBUSY, "the file is already open in this process"},
-	{EDFLIB_FILETYPE_ERROR, -EINVAL, "the file type is invalid (must be EDF+ or BDF+)"},
-	{EDFLIB_FILE_WRITE_ERROR, -EIO, "a write error occurred"},
-	{EDFLIB_NUMBER_OF_SIGNALS_INVALID, -EINVAL,
-	 "the number of signals is invalid (1 to 640 are allowed)"},
-	{EDFLIB_FILE_IS_DISCONTINUOUS, -ENOTSUP,
-	 "the file is EDF+D/BDF+D (discontinuous), which is not supported"},
-	{EDFLIB_INVALID_READ_ANNOTS_VALUE, -EINVAL, "invalid annotation-reading mode"},
-	{EDFLIB_ARCH_ERROR, -ENOTSUP, "EDFlib does not support this architecture"},
-	{EDFLIB_NO_SIGNALS, -EINVAL, "the file has no signals"},
-	{EDFLIB_TOO_MANY_SIGNALS, -E2BIG, "the file has too many signals"},
-	{EDFLIB_NO_SAMPLES_IN_RECORD, -EINVAL, "a signal has no samples in a data record"},
-	{EDFLIB_DIGMIN_IS_DIGMAX, -EINVAL, "a signal's digital minimum equals its maximum"},
-	{EDFLIB_DIGMAX_LOWER_THAN_DIGMIN, -EINVAL,
-	 "a signal's digital maximum is lower than its minimum"},
-	{EDFLIB_PHYSMIN_IS_PHYSMAX, -EINVAL, "a signal's physical minimum equals its maximum"},
-	{EDFLIB_DATARECORD_SIZE_TOO_BIG, -E2BIG,
-	 "a data record is too big (10 MB for EDF, 15 MB for BDF)"},
+    {EDFLIB_MALLOC_ERROR, -ENOMEM, "EDFlib ran out of memory"},
+    {EDFLIB_NO_SUCH_FILE_OR_DIRECTORY, -ENOENT, "the file cannot be opened"},
+    {EDFLIB_FILE_CONTAINS_FORMAT_ERRORS, -EINVAL,
+     "the file is not a valid EDF/BDF file (malformed header, wrong size or bad annotations)"},
+    {EDFLIB_MAXFILES_REACHED, -EMFILE, "too many EDF files are open at once (EDFlib limit)"},
+    {EDFLIB_FILE_READ_ERROR, -EIO, "a read error occurred (file too short or I/O error)"},
+    {EDFLIB_FILE_ALREADY_OPENED, -EBUSY, "the file is already open in this process"},
+    {EDFLIB_FILETYPE_ERROR, -EINVAL, "the file type is invalid (must be EDF+ or BDF+)"},
+    {EDFLIB_FILE_WRITE_ERROR, -EIO, "a write error occurred"},
+    {EDFLIB_NUMBER_OF_SIGNALS_INVALID, -EINVAL,
+     "the number of signals is invalid (1 to 640 are allowed)"},
+    {EDFLIB_FILE_IS_DISCONTINUOUS, -ENOTSUP,
+     "the file is EDF+D/BDF+D (discontinuous), which is not supported"},
+    {EDFLIB_INVALID_READ_ANNOTS_VALUE, -EINVAL, "invalid annotation-reading mode"},
+    {EDFLIB_ARCH_ERROR, -ENOTSUP, "EDFlib does not support this architecture"},
+    {EDFLIB_NO_SIGNALS, -EINVAL, "the file has no signals"},
+    {EDFLIB_TOO_MANY_SIGNALS, -E2BIG, "the file has too many signals"},
+    {EDFLIB_NO_SAMPLES_IN_RECORD, -EINVAL, "a signal has no samples in a data record"},
+    {EDFLIB_DIGMIN_IS_DIGMAX, -EINVAL, "a signal's digital minimum equals its maximum"},
+    {EDFLIB_DIGMAX_LOWER_THAN_DIGMIN, -EINVAL,
+     "a signal's digital maximum is lower than its minimum"},
+    {EDFLIB_PHYSMIN_IS_PHYSMAX, -EINVAL, "a signal's physical minimum equals its maximum"},
+    {EDFLIB_DATARECORD_SIZE_TOO_BIG, -E2BIG,
+     "a data record is too big (10 MB for EDF, 15 MB for BDF)"},
 };
 
 const char *
@@ -88,8 +88,8 @@ static const struct {
 	const char *unit;
 	double scale;
 } io_edf_units[] = {
-	{"uV", 1e-6}, {"\xc2\xb5V", 1e-6}, {"\xce\xbcV", 1e-6}, {"microV", 1e-6},
-	{"mV", 1e-3}, {"V", 1.0}, {"nV", 1e-9}, {"kV", 1e3},
+    {"uV", 1e-6}, {"\xc2\xb5V", 1e-6}, {"\xce\xbcV", 1e-6}, {"microV", 1e-6},
+    {"mV", 1e-3}, {"V", 1.0},          {"nV", 1e-9},        {"kV", 1e3},
 };
 
 double
@@ -159,9 +159,10 @@ io_edf_diagnose(const char *path, int code, char **cause)
 	got = fread(raw, 1, sizeof raw, fp);
 	if (got < sizeof raw) {
 		fclose(fp);
-		return error_set(cause, -EINVAL,
-				 "%s: not an EDF/BDF file: %zu bytes, shorter than the 256-byte header",
-				 path, got);
+		return error_set(
+		    cause, -EINVAL,
+		    "%s: not an EDF/BDF file: %zu bytes, shorter than the 256-byte header", path,
+		    got);
 	}
 	bdf = (unsigned char)raw[0] == 0xff && memcmp(raw + 1, "BIOSEMI", 7) == 0;
 	if (!bdf && memcmp(raw, "0       ", 8) != 0) {
@@ -191,8 +192,8 @@ io_edf_diagnose(const char *path, int code, char **cause)
 		fclose(fp);
 		free(sig);
 		return error_set(cause, -EINVAL,
-				 "%s: truncated EDF: the file ends inside the %lld-byte header", path,
-				 hdr_bytes);
+				 "%s: truncated EDF: the file ends inside the %lld-byte header",
+				 path, hdr_bytes);
 	}
 	fclose(fp);
 	for (long long i = 0; i < ns; i++)
@@ -200,16 +201,18 @@ io_edf_diagnose(const char *path, int code, char **cause)
 	free(sig);
 	expect = hdr_bytes + n_records * rec_bytes;
 	if (n_records > 0 && rec_bytes > 0 && (long long)st.st_size < expect)
-		return error_set(cause, -EINVAL,
-				 "%s: truncated EDF: the header promises %lld data records of %lld "
-				 "bytes (%lld bytes) but the file has %lld bytes (%lld whole records)",
-				 path, n_records, rec_bytes, expect, (long long)st.st_size,
-				 ((long long)st.st_size - hdr_bytes) / rec_bytes);
+		return error_set(
+		    cause, -EINVAL,
+		    "%s: truncated EDF: the header promises %lld data records of %lld "
+		    "bytes (%lld bytes) but the file has %lld bytes (%lld whole records)",
+		    path, n_records, rec_bytes, expect, (long long)st.st_size,
+		    ((long long)st.st_size - hdr_bytes) / rec_bytes);
 	if (n_records > 0 && rec_bytes > 0 && (long long)st.st_size > expect)
-		return error_set(cause, -EINVAL,
-				 "%s: corrupt EDF: %lld bytes after the %lld data records the header "
-				 "announces",
-				 path, (long long)st.st_size - expect, n_records);
+		return error_set(
+		    cause, -EINVAL,
+		    "%s: corrupt EDF: %lld bytes after the %lld data records the header "
+		    "announces",
+		    path, (long long)st.st_size - expect, n_records);
 	return error_set(cause, io_edf_errno(code), "%s: %s", path, io_edf_strerror(code));
 }
 
@@ -320,8 +323,7 @@ io_edf_open(const char *path, struct io_edf_file **out, char **cause)
 		if (code == EDFLIB_NO_SUCH_FILE_OR_DIRECTORY || code == EDFLIB_FILE_READ_ERROR ||
 		    code == EDFLIB_FILE_CONTAINS_FORMAT_ERRORS)
 			return io_edf_diagnose(path, code, cause);
-		return error_set(cause, io_edf_errno(code), "%s: %s", path,
-				 io_edf_strerror(code));
+		return error_set(cause, io_edf_errno(code), "%s: %s", path, io_edf_strerror(code));
 	}
 	f = xcalloc(1, sizeof *f);
 	f->handle = e->handle;

@@ -16,16 +16,16 @@ enum io_edf_type {
 
 struct io_edf_channel {
 	char label[17];
-	char dimension[9];     /* physical dimension as written ("uV", "mV", "bpm", ...) */
-	double rate;           /* samples per second (may differ per channel) */
-	size_t n_samples;      /* samples of this channel in the file */
+	char dimension[9]; /* physical dimension as written ("uV", "mV", "bpm", ...) */
+	double rate;       /* samples per second (may differ per channel) */
+	size_t n_samples;  /* samples of this channel in the file */
 	int samples_per_record;
 	double phys_min, phys_max; /* in `dimension` units */
 	int dig_min, dig_max;
 	char transducer[81];
 	char prefilter[81];
-	double volt_scale;     /* physical value × volt_scale = volts (1 when not a voltage) */
-	bool is_voltage;       /* false: dimension unknown, values are left in their own unit */
+	double volt_scale; /* physical value × volt_scale = volts (1 when not a voltage) */
+	bool is_voltage;   /* false: dimension unknown, values are left in their own unit */
 };
 
 struct io_edf_annotation {
@@ -98,7 +98,7 @@ struct io_edf_writer_channel {
 	 * voltage). phys_min == phys_max: computed from the data (io_edf_write only). */
 	double phys_min, phys_max;
 	const char *transducer, *prefilter; /* optional */
-	const double *data;    /* optional: n_samples values, volts; remains owned by the caller */
+	const double *data; /* optional: n_samples values, volts; remains owned by the caller */
 };
 
 struct io_edf_writer_spec {

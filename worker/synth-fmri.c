@@ -47,9 +47,9 @@ struct synth_fmri {
 };
 
 static const char *const synth_fmri_labels[] = {
-	"Fp1", "Fp2", "F7",  "F3",  "Fz",  "F4",  "F8",  "T3",  "C3",  "Cz",
-	"C4",  "T4",  "T5",  "P3",  "Pz",  "P4",  "T6",  "O1",  "O2",  "AF4",
-	"AF3", "FC2", "FC1", "CP1", "CP2", "PO3", "PO4", "FC6", "FC5", "CP5",
+    "Fp1", "Fp2", "F7",  "F3",  "Fz",  "F4",  "F8",  "T3",  "C3",  "Cz",
+    "C4",  "T4",  "T5",  "P3",  "Pz",  "P4",  "T6",  "O1",  "O2",  "AF4",
+    "AF3", "FC2", "FC1", "CP1", "CP2", "PO3", "PO4", "FC6", "FC5", "CP5",
 };
 
 static uint64_t
@@ -138,7 +138,8 @@ static int
 synth_fmri_check(const struct synth_fmri_params *p, char **cause)
 {
 	if (p->n_eeg < 1 || p->n_eeg > 256)
-		return error_set(cause, -EINVAL, "synth-fmri: %u EEG channels (1 to 256)", p->n_eeg);
+		return error_set(cause, -EINVAL, "synth-fmri: %u EEG channels (1 to 256)",
+				 p->n_eeg);
 	if (!(p->rate >= 100 && p->rate <= 100000))
 		return error_set(cause, -EINVAL, "synth-fmri: rate %g Hz (100 to 100000)", p->rate);
 	if (!(p->duration > 0 && p->duration * p->rate < 1e9))
@@ -217,8 +218,8 @@ synth_fmri_chan_init(struct synth_fmri *s, size_t c)
 	struct synth_fmri_rng r;
 
 	synth_fmri_rng_seed(&r, s->p.seed, 500 + c);
-	ch->kind = c < s->p.n_eeg ? SYNTH_FMRI_EEG
-				  : (c == s->p.n_eeg ? SYNTH_FMRI_EMG : SYNTH_FMRI_ECG);
+	ch->kind =
+	    c < s->p.n_eeg ? SYNTH_FMRI_EEG : (c == s->p.n_eeg ? SYNTH_FMRI_EMG : SYNTH_FMRI_ECG);
 	if (ch->kind == SYNTH_FMRI_EEG && c < sizeof synth_fmri_labels / sizeof(char *))
 		snprintf(ch->label, sizeof ch->label, "%s", synth_fmri_labels[c]);
 	else if (ch->kind == SYNTH_FMRI_EEG)
@@ -232,7 +233,8 @@ synth_fmri_chan_init(struct synth_fmri *s, size_t c)
 	ch->alpha_mod_s = synth_fmri_rng_range(&r, 3, 8);
 	ch->alpha_phase = synth_fmri_rng_range(&r, 0, 2 * M_PI);
 	ch->mod_phase = synth_fmri_rng_range(&r, 0, 2 * M_PI);
-	ch->mix[0] = synth_fmri_rng_range(&r, 0.6, 1.0) * (synth_fmri_rng_uniform(&r) < 0.5 ? -1 : 1);
+	ch->mix[0] =
+	    synth_fmri_rng_range(&r, 0.6, 1.0) * (synth_fmri_rng_uniform(&r) < 0.5 ? -1 : 1);
 	ch->mix[1] = synth_fmri_rng_range(&r, -1.0, 1.0);
 	ch->mix[2] = synth_fmri_rng_range(&r, 0.5, 1.0);
 	ch->drift_s = synth_fmri_rng_range(&r, 20, 60);
@@ -405,7 +407,8 @@ synth_fmri_clean_next(const struct synth_fmri *s, struct synth_fmri_chan *ch)
 		ch->b1 = 0.96300 * ch->b1 + w * 0.2965164;
 		ch->b2 = 0.57000 * ch->b2 + w * 1.0526913;
 		v = ch->noise_uv * (ch->b0 + ch->b1 + ch->b2 + w * 0.1848) / 3.0;
-		v += ch->alpha_uv * (0.6 + 0.4 * sin(2 * M_PI * t / ch->alpha_mod_s + ch->mod_phase)) *
+		v += ch->alpha_uv *
+		     (0.6 + 0.4 * sin(2 * M_PI * t / ch->alpha_mod_s + ch->mod_phase)) *
 		     sin(2 * M_PI * ch->alpha_hz * t + ch->alpha_phase);
 		break;
 	case SYNTH_FMRI_EMG:

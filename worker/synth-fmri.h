@@ -8,17 +8,17 @@
 #include <stdint.h>
 
 struct synth_fmri_params {
-	unsigned n_eeg;          /* EEG channels (10-20 labels like the shipped data) */
-	int emg_ecg;             /* nonzero: add an EMG and an ECG channel after the EEG */
-	double rate;             /* Hz */
-	double duration;         /* seconds */
-	unsigned slices;         /* slices per volume */
-	unsigned volumes;        /* 0: as many as fit between lead_in and lead_out */
-	double slice_interval;   /* seconds between slice onsets inside a volume */
-	double volume_gap;       /* extra seconds between the last slice and the next volume */
+	unsigned n_eeg;           /* EEG channels (10-20 labels like the shipped data) */
+	int emg_ecg;              /* nonzero: add an EMG and an ECG channel after the EEG */
+	double rate;              /* Hz */
+	double duration;          /* seconds */
+	unsigned slices;          /* slices per volume */
+	unsigned volumes;         /* 0: as many as fit between lead_in and lead_out */
+	double slice_interval;    /* seconds between slice onsets inside a volume */
+	double volume_gap;        /* extra seconds between the last slice and the next volume */
 	double lead_in, lead_out; /* seconds of artifact-free EEG before and after the scan */
-	double artifact_uv;      /* peak gradient-artifact amplitude, µV */
-	double jitter;           /* standard deviation of the slice onset jitter, in samples */
+	double artifact_uv;       /* peak gradient-artifact amplitude, µV */
+	double jitter;            /* standard deviation of the slice onset jitter, in samples */
 	uint64_t seed;
 };
 

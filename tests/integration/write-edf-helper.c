@@ -53,14 +53,16 @@ helper_many(const char *path)
 {
 	enum { N_ANN = 5000, RATE = 256, SECONDS = 20 };
 	struct io_edf_writer_channel ch[2] = {
-		{.label = "C3", .rate = RATE, .n_samples = RATE * SECONDS},
-		{.label = "C4", .rate = RATE, .n_samples = RATE * SECONDS},
+	    {.label = "C3", .rate = RATE, .n_samples = RATE * SECONDS},
+	    {.label = "C4", .rate = RATE, .n_samples = RATE * SECONDS},
 	};
 	struct io_edf_annotation *ann = calloc(N_ANN, sizeof *ann);
-	char (*text)[16] = calloc(N_ANN, sizeof *text);
+	char(*text)[16] = calloc(N_ANN, sizeof *text);
 	double *x = malloc(RATE * SECONDS * sizeof *x);
-	struct io_edf_writer_spec spec = {.type = IO_EDF_TYPE_EDFPLUS, .n_channels = 2,
-					  .channels = ch, .n_annotations = N_ANN,
+	struct io_edf_writer_spec spec = {.type = IO_EDF_TYPE_EDFPLUS,
+					  .n_channels = 2,
+					  .channels = ch,
+					  .n_annotations = N_ANN,
 					  .annotations = ann};
 	char *cause = NULL;
 	int rc;

@@ -60,8 +60,8 @@ check_round_trip(const char *path, const struct io_edf_writer_channel *ch, size_
 	cr_assert_eq(h->n_channels, n);
 	for (size_t c = 0; c < n; c++) {
 		const struct io_edf_channel *rc = &h->channels[c];
-		double q = (rc->phys_max - rc->phys_min) / (rc->dig_max - rc->dig_min) *
-			   rc->volt_scale;
+		double q =
+		    (rc->phys_max - rc->phys_min) / (rc->dig_max - rc->dig_min) * rc->volt_scale;
 		double *x;
 		size_t got;
 
@@ -82,15 +82,31 @@ Test(io_edf_writer, round_trip_5000_annotations, .init = setup_tmp, .fini = tear
 {
 	const size_t n_ann = 5000;
 	struct io_edf_writer_channel ch[3] = {
-		{.label = "Fp1", .rate = 256, .n_samples = 256 * 20, .phys_min = -300e-6, .phys_max = 300e-6},
-		{.label = "Cz", .rate = 512, .n_samples = 512 * 20, .phys_min = -300e-6, .phys_max = 300e-6},
-		{.label = "ECG", .rate = 256, .n_samples = 256 * 20, .dimension = "mV", .phys_min = -2e-3, .phys_max = 2e-3},
+	    {.label = "Fp1",
+	     .rate = 256,
+	     .n_samples = 256 * 20,
+	     .phys_min = -300e-6,
+	     .phys_max = 300e-6},
+	    {.label = "Cz",
+	     .rate = 512,
+	     .n_samples = 512 * 20,
+	     .phys_min = -300e-6,
+	     .phys_max = 300e-6},
+	    {.label = "ECG",
+	     .rate = 256,
+	     .n_samples = 256 * 20,
+	     .dimension = "mV",
+	     .phys_min = -2e-3,
+	     .phys_max = 2e-3},
 	};
 	struct io_edf_annotation *ann = calloc(n_ann, sizeof *ann);
-	char (*text)[16] = calloc(n_ann, sizeof *text);
+	char(*text)[16] = calloc(n_ann, sizeof *text);
 	struct io_edf_writer_spec spec = {
-		.type = IO_EDF_TYPE_EDFPLUS, .n_channels = 3, .channels = ch,
-		.n_annotations = n_ann, .annotations = ann,
+	    .type = IO_EDF_TYPE_EDFPLUS,
+	    .n_channels = 3,
+	    .channels = ch,
+	    .n_annotations = n_ann,
+	    .annotations = ann,
 	};
 	const struct io_edf_header *h;
 	struct io_edf_file *f = NULL;
@@ -131,11 +147,21 @@ Test(io_edf_writer, round_trip_5000_annotations, .init = setup_tmp, .fini = tear
 Test(io_edf_writer, bdf_and_non_integer_rate, .init = setup_tmp, .fini = teardown_tmp)
 {
 	struct io_edf_writer_channel ch[2] = {
-		{.label = "EEG", .rate = 250, .n_samples = 250 * 9 + 17, .phys_min = -1e-3, .phys_max = 1e-3},
-		{.label = "Slow", .rate = 12.5, .n_samples = 12 * 9, .phys_min = -1e-3, .phys_max = 1e-3},
+	    {.label = "EEG",
+	     .rate = 250,
+	     .n_samples = 250 * 9 + 17,
+	     .phys_min = -1e-3,
+	     .phys_max = 1e-3},
+	    {.label = "Slow",
+	     .rate = 12.5,
+	     .n_samples = 12 * 9,
+	     .phys_min = -1e-3,
+	     .phys_max = 1e-3},
 	};
 	struct io_edf_writer_spec spec = {
-		.type = IO_EDF_TYPE_BDFPLUS, .n_channels = 2, .channels = ch,
+	    .type = IO_EDF_TYPE_BDFPLUS,
+	    .n_channels = 2,
+	    .channels = ch,
 	};
 	struct io_edf_file *f = NULL;
 	char *cause = NULL;
@@ -173,10 +199,11 @@ ramp_cb(void *arg, size_t channel, size_t start, size_t n, double *out, char **c
 Test(io_edf_writer, callback_with_auto_range, .init = setup_tmp, .fini = teardown_tmp)
 {
 	struct io_edf_writer_channel ch[2] = {
-		{.label = "A", .rate = 100, .n_samples = 1000},
-		{.label = "B", .rate = 100, .n_samples = 1000},
+	    {.label = "A", .rate = 100, .n_samples = 1000},
+	    {.label = "B", .rate = 100, .n_samples = 1000},
 	};
-	struct io_edf_writer_spec spec = {.type = IO_EDF_TYPE_EDFPLUS, .n_channels = 2, .channels = ch};
+	struct io_edf_writer_spec spec = {
+	    .type = IO_EDF_TYPE_EDFPLUS, .n_channels = 2, .channels = ch};
 	struct ramp r = {1e-7};
 	struct io_edf_file *f = NULL;
 	const struct io_edf_header *h;
@@ -202,14 +229,22 @@ Test(io_edf_writer, callback_with_auto_range, .init = setup_tmp, .fini = teardow
 Test(io_edf_writer, streaming_api, .init = setup_tmp, .fini = teardown_tmp)
 {
 	struct io_edf_writer_channel ch[2] = {
-		{.label = "X", .rate = 200, .n_samples = 600, .phys_min = -1e-3, .phys_max = 1e-3},
-		{.label = "Y", .rate = 50, .n_samples = 150, .phys_min = -1e-3, .phys_max = 1e-3},
+	    {.label = "X", .rate = 200, .n_samples = 600, .phys_min = -1e-3, .phys_max = 1e-3},
+	    {.label = "Y", .rate = 50, .n_samples = 150, .phys_min = -1e-3, .phys_max = 1e-3},
 	};
 	struct io_edf_annotation ann[2] = {{0.5, -1, "start"}, {2.5, 0.1, "end"}};
 	struct io_edf_writer_spec spec = {
-		.type = IO_EDF_TYPE_EDFPLUS, .n_channels = 2, .channels = ch,
-		.n_annotations = 2, .annotations = ann, .start_year = 2020, .start_month = 5,
-		.start_day = 17, .start_hour = 8, .patient_name = "Anon", .equipment = "bench",
+	    .type = IO_EDF_TYPE_EDFPLUS,
+	    .n_channels = 2,
+	    .channels = ch,
+	    .n_annotations = 2,
+	    .annotations = ann,
+	    .start_year = 2020,
+	    .start_month = 5,
+	    .start_day = 17,
+	    .start_hour = 8,
+	    .patient_name = "Anon",
+	    .equipment = "bench",
 	};
 	struct io_edf_writer *w = NULL;
 	struct io_edf_file *f = NULL;
@@ -245,8 +280,9 @@ Test(io_edf_writer, streaming_api, .init = setup_tmp, .fini = teardown_tmp)
 Test(io_edf_writer, incomplete_file_is_an_error, .init = setup_tmp, .fini = teardown_tmp)
 {
 	struct io_edf_writer_channel ch = {
-		.label = "X", .rate = 10, .n_samples = 30, .phys_min = -1, .phys_max = 1};
-	struct io_edf_writer_spec spec = {.type = IO_EDF_TYPE_EDFPLUS, .n_channels = 1, .channels = &ch};
+	    .label = "X", .rate = 10, .n_samples = 30, .phys_min = -1, .phys_max = 1};
+	struct io_edf_writer_spec spec = {
+	    .type = IO_EDF_TYPE_EDFPLUS, .n_channels = 1, .channels = &ch};
 	struct io_edf_writer *w = NULL;
 	double x[10] = {0};
 	const double *rec[1] = {x};
@@ -262,10 +298,14 @@ Test(io_edf_writer, incomplete_file_is_an_error, .init = setup_tmp, .fini = tear
 Test(io_edf_writer, rejects_bad_input, .init = setup_tmp, .fini = teardown_tmp)
 {
 	struct io_edf_writer_channel ch = {
-		.label = "X", .rate = 10, .n_samples = 30, .phys_min = -1, .phys_max = 1};
-	struct io_edf_annotation ann = {1.0, -1, "this annotation text is much longer than forty bytes"};
-	struct io_edf_writer_spec spec = {.type = IO_EDF_TYPE_EDFPLUS, .n_channels = 1, .channels = &ch,
-					  .n_annotations = 1, .annotations = &ann};
+	    .label = "X", .rate = 10, .n_samples = 30, .phys_min = -1, .phys_max = 1};
+	struct io_edf_annotation ann = {1.0, -1,
+					"this annotation text is much longer than forty bytes"};
+	struct io_edf_writer_spec spec = {.type = IO_EDF_TYPE_EDFPLUS,
+					  .n_channels = 1,
+					  .channels = &ch,
+					  .n_annotations = 1,
+					  .annotations = &ann};
 	struct io_edf_writer *w = NULL;
 	char *cause = NULL;
 

@@ -11,8 +11,8 @@
 
 #include "worker/io-edf.h"
 
-#define SHARED ND_SOURCE_ROOT "/../shared/data/"
-#define FIXTURE ND_SOURCE_ROOT "/tests/data/small.edf"
+#define SHARED   ND_SOURCE_ROOT "/../shared/data/"
+#define FIXTURE  ND_SOURCE_ROOT "/tests/data/small.edf"
 #define EXPECTED ND_SOURCE_ROOT "/tests/data/small-expected.txt"
 
 static char tmpdir[64];

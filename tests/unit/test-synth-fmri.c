@@ -71,9 +71,9 @@ Test(synth_fmri, reads_in_pieces_and_backwards_agree)
 	cr_assert_eq(memcmp(piece, all + 5000, sizeof piece), 0);
 	cr_assert_eq(synth_fmri_read(s, SYNTH_FMRI_CLEAN, 2, 17, 1000, piece, NULL), 0);
 	cr_assert_eq(memcmp(piece, all + 17, sizeof piece), 0);
-	cr_assert_eq(synth_fmri_read(s, SYNTH_FMRI_CLEAN, 2, synth_fmri_n_samples(s), 1, piece,
-				     NULL),
-		     -EINVAL);
+	cr_assert_eq(
+	    synth_fmri_read(s, SYNTH_FMRI_CLEAN, 2, synth_fmri_n_samples(s), 1, piece, NULL),
+	    -EINVAL);
 	free(all);
 	synth_fmri_free(s);
 }
@@ -212,7 +212,8 @@ Test(synth_fmri, written_files_hold_the_truth)
 		cr_assert_eq(ny, nx);
 		for (size_t i = 0; i < nx; i++)
 			cr_assert(fabs(x[i] - y[i] - art[i]) <= 0.5 * (qa + qb) + 1e-12,
-				  "%s sample %zu: %g - %g vs %g (q %g %g)", a->label, i, x[i], y[i], art[i], qa, qb);
+				  "%s sample %zu: %g - %g vs %g (q %g %g)", a->label, i, x[i], y[i],
+				  art[i], qa, qb);
 		free(x);
 		free(y);
 		free(art);
