@@ -1,0 +1,62 @@
+/* A seeded synthetic EEG-fMRI recording with its ground truth: clean EEG (pink-ish noise and an
+ * alpha rhythm), EMG and ECG, plus an MR gradient artifact repeated at every slice, with slice
+ * triggers annotated "1". The same parameters and seed always give the same samples. */
+#ifndef ND_SYNTH_FMRI_H
+#define ND_SYNTH_FMRI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct synth_fmri_params {
+	unsigned n_eeg;           /* EEG channels (10-20 labels like the shipped data) */
+	int emg_ecg;              /* nonzero: add an EMG and an ECG channel after the EEG */
+	double rate;              /* Hz */
+	double duration;          /* seconds */
+	unsigned slices;          /* slices per volume */
+	unsigned volumes;         /* 0: as many as fit between lead_in and lead_out */
+	double slice_interval;    /* seconds between slice onsets inside a volume */
+	double volume_gap;        /* extra seconds between the last slice and the next volume */
+	double lead_in, lead_out; /* seconds of artifact-free EEG before and after the scan */
+	double artifact_uv;       /* peak gradient-artifact amplitude, µV */
+	double jitter;            /* standard deviation of the slice onset jitter, in samples */
+	uint64_t seed;
+};
+
+/* Defaults: 8 EEG + EMG + ECG, 2048 Hz, 30 s, 21 slices, 292.5-sample slice spacing (spacing
+ * 292/293 inside a volume and 302/303 across volumes, as in the shipped data), 2 mV artifact. */
+void synth_fmri_params_init(struct synth_fmri_params *p);
+
+struct synth_fmri;
+
+enum synth_fmri_part {
+	SYNTH_FMRI_CLEAN = 0,     /* the ground-truth EEG */
+	SYNTH_FMRI_ARTIFACT = 1,  /* the gradient artifact alone */
+	SYNTH_FMRI_RECORDING = 2, /* clean + artifact */
+};
+
+/* Build a generator. The parameters are copied. On success *out is owned by the caller. */
+int synth_fmri_new(const struct synth_fmri_params *p, struct synth_fmri **out, char **cause);
+/* Accepts NULL. */
+void synth_fmri_free(struct synth_fmri *s);
+
+size_t synth_fmri_n_channels(const struct synth_fmri *s);
+const char *synth_fmri_label(const struct synth_fmri *s, size_t channel);
+size_t synth_fmri_n_samples(const struct synth_fmri *s);
+/* Trigger samples (slice onsets, sorted), owned by the generator. */
+const size_t *synth_fmri_triggers(const struct synth_fmri *s, size_t *n);
+/* Artifact length in samples (ceil of the slice spacing), slices per volume, volumes. */
+size_t synth_fmri_artifact_length(const struct synth_fmri *s);
+unsigned synth_fmri_slices(const struct synth_fmri *s);
+unsigned synth_fmri_volumes(const struct synth_fmri *s);
+
+/* Fill out[0..n) with samples [start, start + n) of one channel, in volts. Sequential reads of a
+ * channel are cheapest; reading backwards regenerates from the start. Returns 0 or -EINVAL. */
+int synth_fmri_read(struct synth_fmri *s, enum synth_fmri_part part, size_t channel, size_t start,
+		    size_t n, double *out, char **cause);
+
+/* Write recording.edf (clean + artifact, with the triggers) and clean.edf (ground truth, same
+ * triggers) as EDF+. Either path may be NULL to skip that file. */
+int synth_fmri_write(const struct synth_fmri_params *p, const char *recording_path,
+		     const char *clean_path, char **cause);
+
+#endif
