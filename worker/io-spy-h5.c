@@ -72,7 +72,7 @@ io_spy_h5_dtype_of(hid_t dset, const char *what, enum io_spy_dtype *dtype, char 
 		*dtype = IO_SPY_COMPLEX64;
 	else
 		rc = error_set(cause, -ENOTSUP,
-		               "%s: element type is not float32, float64 or complex64", what);
+			       "%s: element type is not float32, float64 or complex64", what);
 	H5Tclose(t);
 	return rc;
 }
@@ -80,7 +80,7 @@ io_spy_h5_dtype_of(hid_t dset, const char *what, enum io_spy_dtype *dtype, char 
 /* Create attribute `name` of (type, space) on loc, deleting an older one, and write buf. */
 static int
 io_spy_h5_attr_put(hid_t loc, const char *name, hid_t type, hid_t space, const void *buf,
-                   char **cause)
+		   char **cause)
 {
 	hid_t a;
 	herr_t err;
@@ -119,8 +119,7 @@ io_spy_h5_attr_string(hid_t loc, const char *name, const char *value, char **cau
 }
 
 int
-io_spy_h5_attr_strings(hid_t loc, const char *name, const char *const *v, size_t n,
-                       char **cause)
+io_spy_h5_attr_strings(hid_t loc, const char *name, const char *const *v, size_t n, char **cause)
 {
 	hsize_t dim = n;
 	hid_t t = io_spy_h5_vlen_utf8(), s = H5Screate_simple(1, &dim, NULL);
@@ -175,7 +174,7 @@ io_spy_h5_attr_u64s(hid_t loc, const char *name, const uint64_t *v, size_t n, ch
 
 static int
 io_spy_h5_attr_read(hid_t loc, const char *where, const char *name, hid_t memtype, void *v,
-                    size_t n, char **cause)
+		    size_t n, char **cause)
 {
 	hid_t a, s;
 	hssize_t npoints;
@@ -190,7 +189,7 @@ io_spy_h5_attr_read(hid_t loc, const char *where, const char *name, hid_t memtyp
 	npoints = H5Sget_simple_extent_npoints(s);
 	if (npoints < 0 || (size_t)npoints != n)
 		rc = error_set(cause, -EINVAL, "%s: attribute '%s' has %lld elements, expected %zu",
-		               where, name, (long long)npoints, n);
+			       where, name, (long long)npoints, n);
 	else if (H5Aread(a, memtype, v) < 0)
 		rc = error_set(cause, -EINVAL, "%s: attribute '%s' is not numeric", where, name);
 	H5Sclose(s);
@@ -199,15 +198,15 @@ io_spy_h5_attr_read(hid_t loc, const char *where, const char *name, hid_t memtyp
 }
 
 int
-io_spy_h5_attr_read_doubles(hid_t loc, const char *where, const char *name, double *v,
-                            size_t n, char **cause)
+io_spy_h5_attr_read_doubles(hid_t loc, const char *where, const char *name, double *v, size_t n,
+			    char **cause)
 {
 	return io_spy_h5_attr_read(loc, where, name, H5T_NATIVE_DOUBLE, v, n, cause);
 }
 
 int
-io_spy_h5_attr_read_u64s(hid_t loc, const char *where, const char *name, uint64_t *v,
-                         size_t n, char **cause)
+io_spy_h5_attr_read_u64s(hid_t loc, const char *where, const char *name, uint64_t *v, size_t n,
+			 char **cause)
 {
 	return io_spy_h5_attr_read(loc, where, name, H5T_NATIVE_UINT64, v, n, cause);
 }

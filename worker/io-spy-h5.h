@@ -21,16 +21,16 @@ int io_spy_h5_dtype_of(hid_t dset, const char *what, enum io_spy_dtype *dtype, c
 /* Attributes on `loc`, replacing an existing one of the same name. */
 int io_spy_h5_attr_string(hid_t loc, const char *name, const char *value, char **cause);
 int io_spy_h5_attr_strings(hid_t loc, const char *name, const char *const *v, size_t n,
-                           char **cause);
+			   char **cause);
 /* n == 0 writes a scalar v[0]. */
 int io_spy_h5_attr_doubles(hid_t loc, const char *name, const double *v, size_t n, char **cause);
 int io_spy_h5_attr_u64s(hid_t loc, const char *name, const uint64_t *v, size_t n, char **cause);
 
 /* Read a numeric attribute of exactly n elements (1 for a scalar), converted. -ENOENT (with a
  * cause naming `where`) if it is missing. */
-int io_spy_h5_attr_read_doubles(hid_t loc, const char *where, const char *name, double *v,
-                                size_t n, char **cause);
-int io_spy_h5_attr_read_u64s(hid_t loc, const char *where, const char *name, uint64_t *v,
-                             size_t n, char **cause);
+int io_spy_h5_attr_read_doubles(hid_t loc, const char *where, const char *name, double *v, size_t n,
+				char **cause);
+int io_spy_h5_attr_read_u64s(hid_t loc, const char *where, const char *name, uint64_t *v, size_t n,
+			     char **cause);
 
 #endif

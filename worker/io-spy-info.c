@@ -87,7 +87,7 @@ io_spy_info_u64s(const uint64_t *v, size_t n)
 
 static json_t *
 io_spy_info_build(const char *h5path, const struct io_spy_meta *meta, int64_t data_offset,
-                  const char *sha1, char **cause)
+		  const char *sha1, char **cause)
 {
 	const char *base = strrchr(h5path, '/');
 	int rank = io_spy_rank(meta->dataclass);
@@ -114,7 +114,7 @@ io_spy_info_build(const char *h5path, const struct io_spy_meta *meta, int64_t da
 	json_object_set_new(o, "data_dtype", json_string(io_spy_dtype_name(meta->dtype)));
 	json_object_set_new(o, "data_shape", io_spy_info_u64s(meta->shape, (size_t)rank));
 	json_object_set_new(o, "data_offset",
-	                    data_offset >= 0 ? json_integer(data_offset) : json_null());
+			    data_offset >= 0 ? json_integer(data_offset) : json_null());
 	json_object_set_new(o, "trl_dtype", json_string("float64"));
 	json_object_set_new(o, "trl_shape", io_spy_info_u64s(trl_shape, 2));
 	/* h5py reports no offset for a chunked dataset; Syncopy then writes null. */
@@ -129,10 +129,10 @@ io_spy_info_build(const char *h5path, const struct io_spy_meta *meta, int64_t da
 	json_object_set_new(o, "info", json_object());
 	json_object_set_new(o, "samplerate", json_real(meta->samplerate));
 	json_object_set_new(o, "channel",
-	                    io_spy_info_strings(meta->channel, (size_t)meta->shape[rank - 1]));
+			    io_spy_info_strings(meta->channel, (size_t)meta->shape[rank - 1]));
 	if (meta->dataclass == IO_SPY_SPECTRAL) {
 		json_object_set_new(o, "taper",
-		                    io_spy_info_strings(meta->taper, (size_t)meta->shape[1]));
+				    io_spy_info_strings(meta->taper, (size_t)meta->shape[1]));
 		freq = json_array();
 		for (uint64_t i = 0; i < meta->shape[2]; i++)
 			json_array_append_new(freq, json_real(meta->freq[i]));
@@ -146,7 +146,7 @@ io_spy_info_build(const char *h5path, const struct io_spy_meta *meta, int64_t da
 
 int
 io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t data_offset,
-                  const char *sha1, char **cause)
+		  const char *sha1, char **cause)
 {
 	char *path = xasprintf("%s.info", h5path);
 	char *tmp = xasprintf("%s.info.tmp", h5path);
@@ -159,7 +159,7 @@ io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t da
 		rc = error_set(cause, -EIO, "cannot write %s", tmp);
 	else if (rename(tmp, path) != 0)
 		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
-		               strerror(errno));
+			       strerror(errno));
 	if (rc != 0)
 		unlink(tmp);
 	json_decref(o);

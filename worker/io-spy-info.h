@@ -19,6 +19,6 @@ const char *const *io_spy_info_dimord(enum io_spy_class dataclass);
  * resolved: trl, channel and (spectral) taper and freq set. `data_offset` < 0 writes null.
  * `sha1` is the hex digest of the closed HDF5 file. */
 int io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t data_offset,
-                      const char *sha1, char **cause);
+		      const char *sha1, char **cause);
 
 #endif

@@ -84,23 +84,23 @@ io_spy_read_json(struct io_spy_read *r, unsigned flags, char **cause)
 
 	if (access(r->info_path, R_OK) != 0)
 		return error_set(cause, -errno, "cannot read %s: %s", r->info_path,
-		                 strerror(errno));
+				 strerror(errno));
 	r->json = json_load_file(r->info_path, 0, &jerr);
 	if (r->json == NULL || !json_is_object(r->json))
 		return error_set(cause, -EBADMSG, "%s: not a JSON object (line %d: %s)",
-		                 r->info_path, jerr.line, jerr.text);
+				 r->info_path, jerr.line, jerr.text);
 	cls = json_string_value(json_object_get(r->json, "dataclass"));
 	if (cls == NULL)
 		return error_set(cause, -EBADMSG, "%s: field 'dataclass' is missing", r->info_path);
 	if (strcmp(cls, "AnalogData") != 0)
 		return error_set(cause, -ENOTSUP, "%s: dataclass %s, only AnalogData is read",
-		                 r->info_path, cls);
+				 r->info_path, cls);
 	v = json_object_get(r->json, "dimord");
 	if (v != NULL && (!json_is_array(v) || json_array_size(v) != 2 ||
-	                  !io_spy_read_is(json_array_get(v, 0), "time") ||
-	                  !io_spy_read_is(json_array_get(v, 1), "channel")))
+			  !io_spy_read_is(json_array_get(v, 0), "time") ||
+			  !io_spy_read_is(json_array_get(v, 1), "channel")))
 		return error_set(cause, -ENOTSUP, "%s: dimord is not [\"time\", \"channel\"]",
-		                 r->info_path);
+				 r->info_path);
 	v = json_object_get(r->json, "data_offset");
 	r->info.data_offset = json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
 	if (flags & IO_SPY_READ_NO_CHECKSUM)
@@ -108,18 +108,20 @@ io_spy_read_json(struct io_spy_read *r, unsigned flags, char **cause)
 	want = json_string_value(json_object_get(r->json, "file_checksum"));
 	if (want == NULL)
 		return error_set(cause, -EBADMSG, "%s: field 'file_checksum' is missing",
-		                 r->info_path);
+				 r->info_path);
 	algo = json_string_value(json_object_get(r->json, "checksum_algorithm"));
 	if (algo != NULL && strcmp(algo, IO_SPY_INFO_CHECKSUM_ALGORITHM) != 0 &&
 	    strcmp(algo, "sha1") != 0)
 		return error_set(cause, -ENOTSUP, "%s: checksum algorithm %s is not supported",
-		                 r->info_path, algo);
+				 r->info_path, algo);
 	rc = io_spy_info_sha1(r->path, got, cause);
 	if (rc != 0)
 		return rc;
 	if (strcasecmp(want, got) != 0)
-		return error_set(cause, -EBADMSG, "checksum mismatch for %s: %s expects sha1 %s, "
-		                 "the file has %s", r->path, r->info_path, want, got);
+		return error_set(cause, -EBADMSG,
+				 "checksum mismatch for %s: %s expects sha1 %s, "
+				 "the file has %s",
+				 r->path, r->info_path, want, got);
 	return 0;
 }
 
@@ -132,7 +134,7 @@ io_spy_read_trialdefinition(struct io_spy_read *r, char **cause)
 
 	if (H5Lexists(r->file, "trialdefinition", H5P_DEFAULT) <= 0)
 		return error_set(cause, -ENOENT, "%s: dataset 'trialdefinition' is missing",
-		                 r->path);
+				 r->path);
 	d = H5Dopen2(r->file, "trialdefinition", H5P_DEFAULT);
 	if (d < 0)
 		return error_set(cause, -EIO, "%s: cannot open 'trialdefinition'", r->path);
@@ -140,7 +142,7 @@ io_spy_read_trialdefinition(struct io_spy_read *r, char **cause)
 	if (H5Sget_simple_extent_ndims(s) != 2 || H5Sget_simple_extent_dims(s, dims, NULL) < 0 ||
 	    dims[0] == 0 || dims[1] < 3)
 		rc = error_set(cause, -EBADMSG, "%s: 'trialdefinition' is not (ntrials, >= 3)",
-		               r->path);
+			       r->path);
 	if (rc == 0) {
 		r->trl = xcalloc((size_t)(dims[0] * dims[1]), sizeof(double));
 		if (H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->trl) < 0)
@@ -156,9 +158,10 @@ io_spy_read_trialdefinition(struct io_spy_read *r, char **cause)
 
 		if (!(a >= 0 && b >= a && b <= (double)r->info.nsamples) || a != floor(a) ||
 		    b != floor(b))
-			rc = error_set(cause, -EBADMSG, "%s: trial %zu [%g, %g) is outside the %llu "
-			               "samples of 'data'", r->path, t, a, b,
-			               (unsigned long long)r->info.nsamples);
+			rc = error_set(cause, -EBADMSG,
+				       "%s: trial %zu [%g, %g) is outside the %llu "
+				       "samples of 'data'",
+				       r->path, t, a, b, (unsigned long long)r->info.nsamples);
 	}
 	return rc;
 }
@@ -194,13 +197,14 @@ io_spy_read_data(struct io_spy_read *r, char **cause)
 	r->info.nsamples = dims[0];
 	r->info.nchan = dims[1];
 	shape = json_object_get(r->json, "data_shape");
-	if (shape != NULL &&
-	    (json_array_size(shape) != 2 ||
-	     json_integer_value(json_array_get(shape, 0)) != (json_int_t)dims[0] ||
-	     json_integer_value(json_array_get(shape, 1)) != (json_int_t)dims[1]))
-		return error_set(cause, -EBADMSG, "%s: data_shape differs from the (%llu, %llu) of "
-		                 "%s", r->info_path, (unsigned long long)dims[0],
-		                 (unsigned long long)dims[1], r->path);
+	if (shape != NULL && (json_array_size(shape) != 2 ||
+			      json_integer_value(json_array_get(shape, 0)) != (json_int_t)dims[0] ||
+			      json_integer_value(json_array_get(shape, 1)) != (json_int_t)dims[1]))
+		return error_set(cause, -EBADMSG,
+				 "%s: data_shape differs from the (%llu, %llu) of "
+				 "%s",
+				 r->info_path, (unsigned long long)dims[0],
+				 (unsigned long long)dims[1], r->path);
 	return io_spy_read_trialdefinition(r, cause);
 }
 
@@ -217,17 +221,17 @@ io_spy_read_meta(struct io_spy_read *r, char **cause)
 		r->info.samplerate = json_number_value(v);
 	else {
 		rc = io_spy_h5_attr_read_doubles(r->file, r->path, "samplerate",
-		                                 &r->info.samplerate, 1, cause);
+						 &r->info.samplerate, 1, cause);
 		if (rc != 0)
 			return error_wrap(cause, rc, "%s has no samplerate and ", r->info_path);
 	}
 	if (!(r->info.samplerate > 0))
 		return error_set(cause, -EBADMSG, "%s: samplerate %g is not positive", r->info_path,
-		                 r->info.samplerate);
+				 r->info.samplerate);
 	ch = json_object_get(r->json, "channel");
 	if (ch != NULL && (!json_is_array(ch) || json_array_size(ch) != r->info.nchan))
 		return error_set(cause, -EBADMSG, "%s: 'channel' does not list %llu labels",
-		                 r->info_path, (unsigned long long)r->info.nchan);
+				 r->info_path, (unsigned long long)r->info.nchan);
 	r->channel = xcalloc((size_t)r->info.nchan, sizeof(char *));
 	for (size_t i = 0; i < r->info.nchan; i++) {
 		const char *s = json_string_value(json_array_get(ch, i));
@@ -285,7 +289,7 @@ io_spy_read_trial_samples(const struct io_spy_read *r, size_t trial0, size_t ntr
 
 int
 io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
-                 uint64_t nchan, double *buf, char **cause)
+		 uint64_t nchan, double *buf, char **cause)
 {
 	hsize_t off[2] = {sample0, chan0}, cnt[2] = {nsamples, nchan};
 	hid_t fspace, mspace;
@@ -295,11 +299,13 @@ io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uin
 		return 0;
 	if (sample0 > r->info.nsamples || nsamples > r->info.nsamples - sample0 ||
 	    chan0 > r->info.nchan || nchan > r->info.nchan - chan0)
-		return error_set(cause, -EINVAL, "%s: [%llu, +%llu) × [%llu, +%llu) is outside "
-		                 "'data' (%llu, %llu)", r->path, (unsigned long long)sample0,
-		                 (unsigned long long)nsamples, (unsigned long long)chan0,
-		                 (unsigned long long)nchan, (unsigned long long)r->info.nsamples,
-		                 (unsigned long long)r->info.nchan);
+		return error_set(cause, -EINVAL,
+				 "%s: [%llu, +%llu) × [%llu, +%llu) is outside "
+				 "'data' (%llu, %llu)",
+				 r->path, (unsigned long long)sample0, (unsigned long long)nsamples,
+				 (unsigned long long)chan0, (unsigned long long)nchan,
+				 (unsigned long long)r->info.nsamples,
+				 (unsigned long long)r->info.nchan);
 	fspace = H5Dget_space(r->data);
 	H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL);
 	mspace = H5Screate_simple(2, cnt, NULL);
@@ -312,15 +318,15 @@ io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uin
 }
 
 int
-io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
-                   size_t nchan, double *buf, char **cause)
+io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0, size_t nchan,
+		   double *buf, char **cause)
 {
 	size_t cols = r->info.trl_cols;
 	int rc = 0;
 
 	if (trial0 > r->info.ntrials || ntrials > r->info.ntrials - trial0)
 		return error_set(cause, -EINVAL, "%s: trials [%zu, +%zu) outside [0, %zu)", r->path,
-		                 trial0, ntrials, r->info.ntrials);
+				 trial0, ntrials, r->info.ntrials);
 	for (size_t t = trial0; t < trial0 + ntrials && rc == 0; t++) {
 		uint64_t a = (uint64_t)r->trl[t * cols], n = (uint64_t)r->trl[t * cols + 1] - a;
 

@@ -16,9 +16,9 @@ struct io_spy_read;
 
 /* What an opened container holds; owned by the reader, valid until io_spy_read_close. */
 struct io_spy_read_info {
-	const char *path;           /* the HDF5 data file */
-	enum io_spy_dtype dtype;    /* float32 or float64 on disk (reads convert to double) */
-	uint64_t nsamples;          /* rows of `data` (trials concatenated along time) */
+	const char *path;        /* the HDF5 data file */
+	enum io_spy_dtype dtype; /* float32 or float64 on disk (reads convert to double) */
+	uint64_t nsamples;       /* rows of `data` (trials concatenated along time) */
 	uint64_t nchan;
 	double samplerate;
 	size_t ntrials;
@@ -43,12 +43,12 @@ uint64_t io_spy_read_trial_samples(const struct io_spy_read *r, size_t trial0, s
 /* Read rows [sample0, sample0 + nsamples) × channels [chan0, chan0 + nchan) as doubles into
  * buf (nsamples × nchan, C order). buf remains owned by the caller. */
 int io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
-                     uint64_t nchan, double *buf, char **cause);
+		     uint64_t nchan, double *buf, char **cause);
 
 /* Read trials [trial0, trial0 + ntrials) × channels [chan0, chan0 + nchan) as doubles, each
  * trial's (stop − start) × nchan block back to back (io_spy_read_trial_samples rows in all). */
 int io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
-                       size_t nchan, double *buf, char **cause);
+		       size_t nchan, double *buf, char **cause);
 
 /* Close the file and free the reader. Accepts NULL. */
 void io_spy_read_close(struct io_spy_read *r);

@@ -40,22 +40,24 @@ io_spy_stitch_open(struct io_spy_stitch_part *p, const struct io_spy_meta *m, ch
 	rc = io_spy_h5_dtype_of(p->data, p->path, &dtype, cause);
 	if (rc == 0 && dtype != m->dtype)
 		rc = error_set(cause, -EINVAL, "part file %s holds %s, the container %s", p->path,
-		               io_spy_dtype_name(dtype), io_spy_dtype_name(m->dtype));
+			       io_spy_dtype_name(dtype), io_spy_dtype_name(m->dtype));
 	if (rc == 0)
 		rc = io_spy_h5_attr_read_u64s(p->data, p->path, "part_start", p->start,
-		                              (size_t)p->rank, cause);
+					      (size_t)p->rank, cause);
 	if (rc == 0)
 		rc = io_spy_h5_attr_read_u64s(p->data, p->path, "part_full_shape", full,
-		                              (size_t)p->rank, cause);
+					      (size_t)p->rank, cause);
 	if (rc == 0 && memcmp(full, m->shape, (size_t)p->rank * sizeof(uint64_t)) != 0)
-		rc = error_set(cause, -EINVAL, "part file %s belongs to a container of another "
-		               "shape", p->path);
+		rc = error_set(cause, -EINVAL,
+			       "part file %s belongs to a container of another "
+			       "shape",
+			       p->path);
 	if (rc != 0)
 		return rc;
 	space = H5Dget_space(p->data);
 	if (H5Sget_simple_extent_ndims(space) != p->rank)
 		rc = error_set(cause, -EINVAL, "part file %s: 'data' has rank %d, expected %d",
-		               p->path, H5Sget_simple_extent_ndims(space), p->rank);
+			       p->path, H5Sget_simple_extent_ndims(space), p->rank);
 	else
 		H5Sget_simple_extent_dims(space, p->dims, NULL);
 	H5Sclose(space);
@@ -65,7 +67,7 @@ io_spy_stitch_open(struct io_spy_stitch_part *p, const struct io_spy_meta *m, ch
 /* Read rows [r, r + n) of the part's `data` into buf (memory type of the dtype). */
 static int
 io_spy_stitch_read(struct io_spy_stitch_part *p, enum io_spy_dtype dtype, hsize_t r, hsize_t n,
-                   void *buf, char **cause)
+		   void *buf, char **cause)
 {
 	hsize_t off[IO_SPY_MAX_RANK] = {0}, cnt[IO_SPY_MAX_RANK];
 	hid_t fspace = H5Dget_space(p->data), mspace, mtype = io_spy_h5_mem_type(dtype);
@@ -123,8 +125,7 @@ io_spy_stitch_one(struct io_spy_file *f, const char *path, char **cause)
 }
 
 int
-io_spy_stitch_parts(struct io_spy_file *f, const char *const *parts, size_t nparts,
-                    char **cause)
+io_spy_stitch_parts(struct io_spy_file *f, const char *const *parts, size_t nparts, char **cause)
 {
 	int rc = 0;
 

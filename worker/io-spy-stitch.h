@@ -10,7 +10,7 @@
  * wins where parts overlap), in blocks of at most IO_SPY_STITCH_BYTES (one row of axis 0 at
  * least). Parts must match f's dtype, rank and full shape. Part files are left in place. */
 int io_spy_stitch_parts(struct io_spy_file *f, const char *const *parts, size_t nparts,
-                        char **cause);
+			char **cause);
 
 #define IO_SPY_STITCH_BYTES (16u << 20)
 

@@ -38,17 +38,17 @@ static const struct {
 	const char *ext;
 	int rank;
 } io_spy_classes[] = {
-	[IO_SPY_ANALOG] = {"AnalogData", "analog", 2},
-	[IO_SPY_SPECTRAL] = {"SpectralData", "spectral", 4},
+    [IO_SPY_ANALOG] = {"AnalogData", "analog", 2},
+    [IO_SPY_SPECTRAL] = {"SpectralData", "spectral", 4},
 };
 
 static const struct {
 	const char *name;
 	size_t size;
 } io_spy_dtypes[] = {
-	[IO_SPY_FLOAT32] = {"float32", 4},
-	[IO_SPY_FLOAT64] = {"float64", 8},
-	[IO_SPY_COMPLEX64] = {"complex64", 8},
+    [IO_SPY_FLOAT32] = {"float32", 4},
+    [IO_SPY_FLOAT64] = {"float64", 8},
+    [IO_SPY_COMPLEX64] = {"complex64", 8},
 };
 
 int
@@ -83,7 +83,7 @@ io_spy_dtype_name(enum io_spy_dtype dtype)
 
 int
 io_spy_container_prepare(const char *container, enum io_spy_class dataclass, char **path,
-                         char **cause)
+			 char **cause)
 {
 	size_t len = strlen(container);
 	char *dir, *base, *slash;
@@ -101,8 +101,8 @@ io_spy_container_prepare(const char *container, enum io_spy_class dataclass, cha
 		return rc;
 	}
 	slash = strrchr(dir, '/');
-	base = xstrndup(slash != NULL ? slash + 1 : dir,
-	                strlen(slash != NULL ? slash + 1 : dir) - 4);
+	base =
+	    xstrndup(slash != NULL ? slash + 1 : dir, strlen(slash != NULL ? slash + 1 : dir) - 4);
 	*path = xasprintf("%s/%s.%s", dir, base, io_spy_class_ext(dataclass));
 	free(base);
 	free(dir);
@@ -134,18 +134,19 @@ io_spy_meta_check(const struct io_spy_meta *m, char **cause)
 		return 0;
 	}
 	if (m->ntrials == 0 || m->trl_cols < 3)
-		return error_set(cause, -EINVAL, "trial definition needs >= 1 row and >= 3 columns");
+		return error_set(cause, -EINVAL,
+				 "trial definition needs >= 1 row and >= 3 columns");
 	if (m->dataclass == IO_SPY_SPECTRAL && m->ntrials != m->shape[0])
 		return error_set(cause, -EINVAL, "SpectralData has %zu trial rows for %llu entries",
-		                 m->ntrials, (unsigned long long)m->shape[0]);
+				 m->ntrials, (unsigned long long)m->shape[0]);
 	for (size_t t = 0; m->dataclass == IO_SPY_ANALOG && t < m->ntrials; t++) {
 		double a = m->trl[t * m->trl_cols], b = m->trl[t * m->trl_cols + 1];
 
 		if (!(a >= 0 && b >= a && b <= (double)m->shape[0]) || a != floor(a) ||
 		    b != floor(b))
 			return error_set(cause, -EINVAL,
-			                 "trial %zu: [%g, %g) is not a sample range of [0, %llu)", t,
-			                 a, b, (unsigned long long)m->shape[0]);
+					 "trial %zu: [%g, %g) is not a sample range of [0, %llu)",
+					 t, a, b, (unsigned long long)m->shape[0]);
 	}
 	return 0;
 }
@@ -157,7 +158,8 @@ io_spy_labels(const char *const *given, const char *prefix, size_t n)
 	int width = snprintf(NULL, 0, "%zu", n);
 
 	for (size_t i = 0; i < n; i++)
-		v[i] = given != NULL ? xstrdup(given[i]) : xasprintf("%s%0*zu", prefix, width, i + 1);
+		v[i] =
+		    given != NULL ? xstrdup(given[i]) : xasprintf("%s%0*zu", prefix, width, i + 1);
 	return v;
 }
 
@@ -280,7 +282,7 @@ io_spy_write_trialdefinition(struct io_spy_file *f, char **cause)
 	H5Pset_chunk(dcpl, 2, chunk);
 	H5Pset_obj_track_times(dcpl, 0);
 	d = H5Dcreate2(f->file, "trialdefinition", H5T_IEEE_F64LE, space, H5P_DEFAULT, dcpl,
-	               H5P_DEFAULT);
+		       H5P_DEFAULT);
 	if (d < 0 || H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, f->trl) < 0)
 		rc = error_set(cause, -EIO, "%s: cannot write dataset 'trialdefinition'", f->path);
 	if (d >= 0)
@@ -306,18 +308,17 @@ io_spy_write_attrs(struct io_spy_file *f, char **cause)
 		rc = io_spy_h5_attr_doubles(f->file, "samplerate", &m->samplerate, 0, cause);
 	if (rc == 0)
 		rc = io_spy_h5_attr_strings(f->file, "channel", m->channel,
-		                            (size_t)m->shape[f->rank - 1], cause);
+					    (size_t)m->shape[f->rank - 1], cause);
 	if (rc == 0 && m->dataclass == IO_SPY_SPECTRAL)
 		rc = io_spy_h5_attr_doubles(f->file, "freq", m->freq, (size_t)m->shape[2], cause);
 	if (rc == 0 && m->dataclass == IO_SPY_SPECTRAL)
-		rc = io_spy_h5_attr_strings(f->file, "taper", m->taper, (size_t)m->shape[1],
-		                            cause);
+		rc = io_spy_h5_attr_strings(f->file, "taper", m->taper, (size_t)m->shape[1], cause);
 	return rc != 0 ? error_wrap(cause, rc, "%s: ", f->path) : 0;
 }
 
 int
 io_spy_create(struct io_spy_file **fp, const char *path, const struct io_spy_meta *meta,
-              char **cause)
+	      char **cause)
 {
 	struct io_spy_file *f;
 	int rc;
@@ -343,7 +344,7 @@ io_spy_create(struct io_spy_file **fp, const char *path, const struct io_spy_met
 
 int
 io_spy_part_create(struct io_spy_file **fp, const char *path, const struct io_spy_meta *meta,
-                   const uint64_t *start, const uint64_t *count, char **cause)
+		   const uint64_t *start, const uint64_t *count, char **cause)
 {
 	struct io_spy_file *f;
 	int rc, rank;
@@ -356,10 +357,12 @@ io_spy_part_create(struct io_spy_file **fp, const char *path, const struct io_sp
 	for (int i = 0; i < rank; i++)
 		if (count[i] == 0 || start[i] > meta->shape[i] ||
 		    count[i] > meta->shape[i] - start[i])
-			return error_set(cause, -EINVAL, "%s: part axis %d [%llu, +%llu) is outside "
-			                 "[0, %llu)", path, i, (unsigned long long)start[i],
-			                 (unsigned long long)count[i],
-			                 (unsigned long long)meta->shape[i]);
+			return error_set(cause, -EINVAL,
+					 "%s: part axis %d [%llu, +%llu) is outside "
+					 "[0, %llu)",
+					 path, i, (unsigned long long)start[i],
+					 (unsigned long long)count[i],
+					 (unsigned long long)meta->shape[i]);
 	f = io_spy_file_new(path, meta);
 	f->part = 1;
 	memcpy(f->origin, start, (size_t)rank * sizeof(uint64_t));
@@ -369,7 +372,7 @@ io_spy_part_create(struct io_spy_file **fp, const char *path, const struct io_sp
 		rc = io_spy_h5_attr_u64s(f->data, "part_start", start, (size_t)rank, cause);
 	if (rc == 0)
 		rc = io_spy_h5_attr_u64s(f->data, "part_full_shape", meta->shape, (size_t)rank,
-		                         cause);
+					 cause);
 	if (rc != 0) {
 		io_spy_discard(f);
 		return rc;
@@ -380,17 +383,17 @@ io_spy_part_create(struct io_spy_file **fp, const char *path, const struct io_sp
 
 int
 io_spy_trials_slab(const struct io_spy_meta *m, size_t trial0, size_t ntrials, size_t chan0,
-                   size_t nchan, uint64_t *start, uint64_t *count, char **cause)
+		   size_t nchan, uint64_t *start, uint64_t *count, char **cause)
 {
 	int rank = io_spy_rank(m->dataclass);
 	size_t ntrl = m->trl != NULL ? m->ntrials : (size_t)m->shape[0];
 
 	if (ntrials == 0 || trial0 > ntrl || ntrials > ntrl - trial0)
 		return error_set(cause, -EINVAL, "trials [%zu, +%zu) outside [0, %zu)", trial0,
-		                 ntrials, ntrl);
+				 ntrials, ntrl);
 	if (nchan == 0 || chan0 > m->shape[rank - 1] || nchan > m->shape[rank - 1] - chan0)
 		return error_set(cause, -EINVAL, "channels [%zu, +%zu) outside [0, %llu)", chan0,
-		                 nchan, (unsigned long long)m->shape[rank - 1]);
+				 nchan, (unsigned long long)m->shape[rank - 1]);
 	for (int i = 0; i < rank; i++) {
 		start[i] = 0;
 		count[i] = m->shape[i];
@@ -410,7 +413,7 @@ io_spy_trials_slab(const struct io_spy_meta *m, size_t trial0, size_t ntrials, s
 	}
 	if (!(hi > lo))
 		return error_set(cause, -EINVAL, "trials [%zu, +%zu) hold no samples", trial0,
-		                 ntrials);
+				 ntrials);
 	start[0] = (uint64_t)lo;
 	count[0] = (uint64_t)(hi - lo);
 	return 0;
@@ -418,7 +421,7 @@ io_spy_trials_slab(const struct io_spy_meta *m, size_t trial0, size_t ntrials, s
 
 int
 io_spy_write_slab(struct io_spy_file *f, const uint64_t *start, const uint64_t *count,
-                  const void *buf, char **cause)
+		  const void *buf, char **cause)
 {
 	hsize_t off[IO_SPY_MAX_RANK], cnt[IO_SPY_MAX_RANK];
 	hid_t fspace, mspace, mtype;
@@ -429,12 +432,11 @@ io_spy_write_slab(struct io_spy_file *f, const uint64_t *start, const uint64_t *
 			return 0;
 		if (start[i] < f->origin[i] || start[i] - f->origin[i] > f->dims[i] ||
 		    count[i] > f->dims[i] - (start[i] - f->origin[i]))
-			return error_set(cause, -EINVAL,
-			                 "%s: axis %d [%llu, +%llu) outside the file's [%llu, +%llu)",
-			                 f->path, i, (unsigned long long)start[i],
-			                 (unsigned long long)count[i],
-			                 (unsigned long long)f->origin[i],
-			                 (unsigned long long)f->dims[i]);
+			return error_set(
+			    cause, -EINVAL,
+			    "%s: axis %d [%llu, +%llu) outside the file's [%llu, +%llu)", f->path,
+			    i, (unsigned long long)start[i], (unsigned long long)count[i],
+			    (unsigned long long)f->origin[i], (unsigned long long)f->dims[i]);
 		off[i] = start[i] - f->origin[i];
 		cnt[i] = count[i];
 	}
@@ -453,7 +455,7 @@ io_spy_write_slab(struct io_spy_file *f, const uint64_t *start, const uint64_t *
 
 int
 io_spy_write_trials(struct io_spy_file *f, size_t trial0, size_t ntrials, size_t chan0,
-                    size_t nchan, const void *buf, char **cause)
+		    size_t nchan, const void *buf, char **cause)
 {
 	const struct io_spy_meta *m = &f->meta;
 	uint64_t start[IO_SPY_MAX_RANK], count[IO_SPY_MAX_RANK];

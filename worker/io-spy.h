@@ -63,34 +63,33 @@ const char *io_spy_dtype_name(enum io_spy_dtype dtype);
 /* Make the directory `container` (adding ".spy" if missing; an existing one is kept) and set
  * *path to the data file inside, "dir/name.spy/name.<ext>". On success the caller frees *path. */
 int io_spy_container_prepare(const char *container, enum io_spy_class dataclass, char **path,
-                             char **cause);
+			     char **cause);
 
 /* Create (truncate) the HDF5 data file `path` of a container: `data` of the full shape
  * (contiguous, allocated, zero-filled), `trialdefinition` and the attributes. */
 int io_spy_create(struct io_spy_file **f, const char *path, const struct io_spy_meta *meta,
-                  char **cause);
+		  char **cause);
 
 /* Create a part file holding the hyperslab [start, start + count) of the container `meta`
  * describes. Writes to it use container coordinates and must stay inside the hyperslab. */
 int io_spy_part_create(struct io_spy_file **f, const char *path, const struct io_spy_meta *meta,
-                       const uint64_t *start, const uint64_t *count, char **cause);
+		       const uint64_t *start, const uint64_t *count, char **cause);
 
 /* The hyperslab covering trials [trial0, trial0 + ntrials) and channels [chan0, chan0 + nchan):
  * analog rows from the smallest start to the largest stop; spectral entries of axis 0. */
-int io_spy_trials_slab(const struct io_spy_meta *meta, size_t trial0, size_t ntrials,
-                       size_t chan0, size_t nchan, uint64_t *start, uint64_t *count,
-                       char **cause);
+int io_spy_trials_slab(const struct io_spy_meta *meta, size_t trial0, size_t ntrials, size_t chan0,
+		       size_t nchan, uint64_t *start, uint64_t *count, char **cause);
 
 /* Write the hyperslab [start, start + count) (container coordinates) from `buf`, C order, in the
  * file's dtype (float, double, or float pairs re, im). No ownership is transferred. */
 int io_spy_write_slab(struct io_spy_file *f, const uint64_t *start, const uint64_t *count,
-                      const void *buf, char **cause);
+		      const void *buf, char **cause);
 
 /* Write trials [trial0, trial0 + ntrials) × channels [chan0, chan0 + nchan) from `buf`: for
  * analog data the trials' (stop − start) × nchan blocks back to back; for spectral data the
  * (ntrials, tapers, freqs, nchan) block. */
 int io_spy_write_trials(struct io_spy_file *f, size_t trial0, size_t ntrials, size_t chan0,
-                        size_t nchan, const void *buf, char **cause);
+			size_t nchan, const void *buf, char **cause);
 
 /* The resolved metadata of an open file (default labels filled in); owned by `f`. */
 const struct io_spy_meta *io_spy_file_meta(const struct io_spy_file *f);
@@ -104,7 +103,6 @@ int io_spy_close(struct io_spy_file *f, char **cause);
 void io_spy_discard(struct io_spy_file *f);
 
 /* Convenience: create the container file `path`, write the whole `data` and close it. */
-int io_spy_write(const char *path, const struct io_spy_meta *meta, const void *data,
-                 char **cause);
+int io_spy_write(const char *path, const struct io_spy_meta *meta, const void *data, char **cause);
 
 #endif

@@ -87,11 +87,11 @@ synth_trials_rng_normal(struct synth_trials_rng *rng)
 
 /* Fill one trial, nsamples × nchan row-major, from its own stream. */
 typedef void (*synth_trials_kernel_cb)(const struct synth_trials_shape *shape, const void *arg,
-                                       struct synth_trials_rng *rng, double *out);
+				       struct synth_trials_rng *rng, double *out);
 
 static int
 synth_trials_run(struct synth_trials **out, const struct synth_trials_shape *shape,
-                 synth_trials_kernel_cb kernel, const void *arg, char **cause)
+		 synth_trials_kernel_cb kernel, const void *arg, char **cause)
 {
 	struct synth_trials *t;
 	struct synth_trials_rng rng;
@@ -99,7 +99,8 @@ synth_trials_run(struct synth_trials **out, const struct synth_trials_shape *sha
 
 	*out = NULL;
 	if (shape->ntrials == 0 || shape->nsamples == 0 || shape->nchan == 0)
-		return error_set(cause, -EINVAL, "synthetic data needs trials, samples and channels");
+		return error_set(cause, -EINVAL,
+				 "synthetic data needs trials, samples and channels");
 	if (!(shape->samplerate > 0) || !isfinite(shape->samplerate))
 		return error_set(cause, -EINVAL, "samplerate must be positive");
 	if (shape->nsamples > SIZE_MAX / shape->nchan / shape->ntrials / sizeof(double))
@@ -140,7 +141,7 @@ struct synth_trials_harmonic_arg {
 
 static void
 synth_trials_harmonic_kernel(const struct synth_trials_shape *shape, const void *arg,
-                             struct synth_trials_rng *rng, double *out)
+			     struct synth_trials_rng *rng, double *out)
 {
 	const struct synth_trials_harmonic_arg *a = arg;
 	double w = 2 * M_PI * a->freq / shape->samplerate;
@@ -150,13 +151,13 @@ synth_trials_harmonic_kernel(const struct synth_trials_shape *shape, const void 
 
 		for (size_t c = 0; c < shape->nchan; c++)
 			out[n * shape->nchan + c] =
-				h + (a->sigma != 0 ? a->sigma * synth_trials_rng_normal(rng) : 0);
+			    h + (a->sigma != 0 ? a->sigma * synth_trials_rng_normal(rng) : 0);
 	}
 }
 
 int
 synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
-                         double sigma, char **cause)
+			 double sigma, char **cause)
 {
 	struct synth_trials_harmonic_arg a = {.sigma = sigma};
 
@@ -168,7 +169,7 @@ synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_sh
 
 int
 synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
-                      double freq, double amplitude, double noise_sigma, char **cause)
+		      double freq, double amplitude, double noise_sigma, char **cause)
 {
 	struct synth_trials_harmonic_arg a = {freq, amplitude, noise_sigma};
 
@@ -188,7 +189,7 @@ struct synth_trials_diffusion_arg {
 
 static void
 synth_trials_diffusion_kernel(const struct synth_trials_shape *shape, const void *arg,
-                              struct synth_trials_rng *rng, double *out)
+			      struct synth_trials_rng *rng, double *out)
 {
 	const struct synth_trials_diffusion_arg *a = arg;
 	size_t nchan = shape->nchan;
@@ -208,9 +209,8 @@ synth_trials_diffusion_kernel(const struct synth_trials_shape *shape, const void
 }
 
 int
-synth_trials_phase_diffusion(struct synth_trials **out,
-                             const struct synth_trials_shape *shape, double freq, double eps,
-                             int rand_ini, char **cause)
+synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
+			     double freq, double eps, int rand_ini, char **cause)
 {
 	struct synth_trials_diffusion_arg a = {freq, eps, rand_ini};
 
@@ -228,7 +228,7 @@ struct synth_trials_ar2_arg {
 
 static void
 synth_trials_ar2_kernel(const struct synth_trials_shape *shape, const void *arg,
-                        struct synth_trials_rng *rng, double *out)
+			struct synth_trials_rng *rng, double *out)
 {
 	const struct synth_trials_ar2_arg *a = arg;
 	size_t nchan = shape->nchan;
@@ -238,7 +238,8 @@ synth_trials_ar2_kernel(const struct synth_trials_shape *shape, const void *arg,
 			double x = synth_trials_rng_normal(rng);
 
 			if (n >= 2) {
-				const double *p1 = out + (n - 1) * nchan, *p2 = out + (n - 2) * nchan;
+				const double *p1 = out + (n - 1) * nchan,
+					     *p2 = out + (n - 2) * nchan;
 
 				x += a->alpha1 * p1[j] + a->alpha2 * p2[j];
 				for (size_t i = 0; i < nchan; i++)
@@ -250,36 +251,37 @@ synth_trials_ar2_kernel(const struct synth_trials_shape *shape, const void *arg,
 
 int
 synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
-                         const double *adj, double alpha1, double alpha2, char **cause)
+			 const double *adj, double alpha1, double alpha2, char **cause)
 {
 	static const double adj_default[4] = {0, 0, 0.25, 0};
 	struct synth_trials_ar2_arg a = {adj != NULL ? adj : adj_default, alpha1, alpha2};
 
 	*out = NULL;
 	if (adj == NULL && shape->nchan != 2)
-		return error_set(cause, -EINVAL, "the default AR(2) network has 2 channels, not %zu",
-		                 shape->nchan);
+		return error_set(cause, -EINVAL,
+				 "the default AR(2) network has 2 channels, not %zu", shape->nchan);
 	if (!isfinite(alpha1) || !isfinite(alpha2))
 		return error_set(cause, -EINVAL, "AR(2) coefficients must be finite");
 	for (size_t i = 0; adj != NULL && i < shape->nchan * shape->nchan; i++)
 		if (!isfinite(adj[i]))
-			return error_set(cause, -EINVAL, "coupling matrix entry %zu is not finite", i);
+			return error_set(cause, -EINVAL, "coupling matrix entry %zu is not finite",
+					 i);
 	return synth_trials_run(out, shape, synth_trials_ar2_kernel, &a, cause);
 }
 
 int
-synth_trials_write_spy(const struct synth_trials *t, const char *container,
-                       enum io_spy_dtype dtype, const char *log, char **cause)
+synth_trials_write_spy(const struct synth_trials *t, const char *container, enum io_spy_dtype dtype,
+		       const char *log, char **cause)
 {
 	struct io_spy_meta meta = {
-		.dataclass = IO_SPY_ANALOG,
-		.dtype = dtype,
-		.shape = {t->ntrials * t->nsamples, t->nchan},
-		.samplerate = t->samplerate,
-		.trl = t->trl,
-		.ntrials = t->ntrials,
-		.trl_cols = 3,
-		.log = log,
+	    .dataclass = IO_SPY_ANALOG,
+	    .dtype = dtype,
+	    .shape = {t->ntrials * t->nsamples, t->nchan},
+	    .samplerate = t->samplerate,
+	    .trl = t->trl,
+	    .ntrials = t->ntrials,
+	    .trl_cols = 3,
+	    .log = log,
 	};
 	size_t n = t->ntrials * t->nsamples * t->nchan;
 	float *f = NULL;

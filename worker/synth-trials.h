@@ -54,21 +54,20 @@ struct synth_trials {
 
 /* Gaussian white noise with standard deviation sigma. */
 int synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
-                             double sigma, char **cause);
+			     double sigma, char **cause);
 
 /* amplitude · cos(2π · freq · n / samplerate) on every channel, plus white noise of standard
  * deviation noise_sigma (0: none). */
 int synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
-                          double freq, double amplitude, double noise_sigma, char **cause);
+			  double freq, double amplitude, double noise_sigma, char **cause);
 
 /* cos(φ[n]) with φ[n] = φ0 + 2π · freq · n / samplerate + Σ_{m ≤ n} sqrt(2π · freq / samplerate
  * · eps) · ξ[m], ξ standard normal: a phase drifting by a random walk whose variance per sample
  * is eps times the deterministic phase increment (eps is the relative diffusion coefficient, as
  * in the reference's phase_diffusion). φ0 = 0, or uniform on [0, 2π) per channel and trial when
  * rand_ini is set. */
-int synth_trials_phase_diffusion(struct synth_trials **out,
-                                 const struct synth_trials_shape *shape, double freq, double eps,
-                                 int rand_ini, char **cause);
+int synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
+				 double freq, double eps, int rand_ini, char **cause);
 
 /* A network of AR(2) processes with unit-variance Gaussian innovations:
  * x_j[n] = alpha1 · x_j[n−1] + alpha2 · x_j[n−2] + Σ_i adj[i · nchan + j] · x_i[n−1] + ξ_j[n],
@@ -77,13 +76,13 @@ int synth_trials_phase_diffusion(struct synth_trials **out,
  * With alpha = (0.55, −0.8) each process peaks at 0.2 · samplerate (40 Hz at 200 Hz). Stability
  * is not checked (large or dense couplings diverge). */
 int synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
-                             const double *adj, double alpha1, double alpha2, char **cause);
+			     const double *adj, double alpha1, double alpha2, char **cause);
 
 void synth_trials_free(struct synth_trials *t);
 
 /* Write t as an AnalogData container `container` (".spy" added if missing), dtype float32 or
  * float64, with channel labels channel1…; log names the generator. */
 int synth_trials_write_spy(const struct synth_trials *t, const char *container,
-                           enum io_spy_dtype dtype, const char *log, char **cause);
+			   enum io_spy_dtype dtype, const char *log, char **cause);
 
 #endif

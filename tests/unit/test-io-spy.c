@@ -17,9 +17,9 @@
 
 /* Six trials of different lengths with a gap (samples 40..45 belong to no trial). */
 static const double test_trl[] = {
-	0, 10, -2, 10, 25, 0, 25, 40, -5, 45, 52, 0, 52, 70, 3, 70, 80, 0,
+    0, 10, -2, 10, 25, 0, 25, 40, -5, 45, 52, 0, 52, 70, 3, 70, 80, 0,
 };
-#define NTRIALS 6
+#define NTRIALS  6
 #define NSAMPLES 80
 
 static char test_dir[] = "/tmp/test-io-spy-XXXXXX";
@@ -80,8 +80,9 @@ test_write(const char *name, enum io_spy_dtype dtype)
 			f[s * NCHAN + c] = (float)(d[s * NCHAN + c] = test_value(s, c));
 	cr_assert(asprintf(&container, "%s/%s", test_dir, name) > 0);
 	cr_assert_eq(io_spy_container_prepare(container, IO_SPY_ANALOG, &path, &cause), 0);
-	cr_assert_eq(io_spy_write(path, &m, dtype == IO_SPY_FLOAT32 ? (void *)f : (void *)d,
-	                          &cause), 0, "%s", cause);
+	cr_assert_eq(
+	    io_spy_write(path, &m, dtype == IO_SPY_FLOAT32 ? (void *)f : (void *)d, &cause), 0,
+	    "%s", cause);
 	free(container);
 	free(d);
 	free(f);
@@ -114,8 +115,12 @@ test_check_read(const char *path, double tol)
 	cr_assert_eq(io_spy_read_trials(r, 1, 3, 1, 2, buf, &cause), 0, "%s", cause);
 	for (size_t t = 1; t <= 3; t++)
 		for (size_t s = (size_t)test_trl[t * 3]; s < (size_t)test_trl[t * 3 + 1]; s++)
-			for (size_t c = 1; c <= 2; c++)
-				{ double got = *p++; cr_assert_float_eq(got, test_value(s, c), tol, "s %zu c %zu: %g vs %g", s, c, got, test_value(s, c)); }
+			for (size_t c = 1; c <= 2; c++) {
+				double got = *p++;
+				cr_assert_float_eq(got, test_value(s, c), tol,
+						   "s %zu c %zu: %g vs %g", s, c, got,
+						   test_value(s, c));
+			}
 	cr_assert_neq(io_spy_read_trials(r, 5, 2, 0, 1, buf, &cause), 0);
 	free(cause);
 	free(buf);
@@ -168,7 +173,7 @@ Test(io_spy, info_checksum_equals_sha1sum)
 	out[40] = '\0';
 	cr_assert_str_eq(json_string_value(json_object_get(j, "file_checksum")), out);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "checksum_algorithm")),
-	                 "openssl_sha1");
+			 "openssl_sha1");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "dataclass")), "AnalogData");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "filename")), "sum.analog");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "data_dtype")), "float64");
@@ -213,7 +218,7 @@ Test(io_spy, corrupted_byte_is_a_checksum_error)
 	cr_assert_not_null(strstr(cause, "checksum mismatch"), "%s", cause);
 	cr_assert_not_null(strstr(cause, path), "%s", cause);
 	cr_assert_not_null(strstr(cause, json_string_value(json_object_get(j, "file_checksum"))),
-	                   "%s", cause);
+			   "%s", cause);
 	free(cause);
 	json_decref(j);
 	free(path);
@@ -307,14 +312,14 @@ Test(io_spy, parts_stitched_equal_a_single_write)
 			cr_assert_eq(io_spy_trials_slab(&m, t0, 3, c0, 2, start, count, &cause), 0);
 			cr_assert(asprintf(&parts[k], "%s/part%zu.h5", test_dir, k) > 0);
 			cr_assert_eq(io_spy_part_create(&f, parts[k], &m, start, count, &cause), 0,
-			             "%s", cause);
+				     "%s", cause);
 			for (size_t t = t0; t < t0 + 3; t++)
-				for (size_t s = (size_t)test_trl[t * 3]; s < (size_t)test_trl[t * 3 + 1];
-				     s++)
+				for (size_t s = (size_t)test_trl[t * 3];
+				     s < (size_t)test_trl[t * 3 + 1]; s++)
 					for (size_t c = c0; c < c0 + 2; c++)
 						*p++ = (float)test_value(s, c);
 			cr_assert_eq(io_spy_write_trials(f, t0, 3, c0, 2, buf, &cause), 0, "%s",
-			             cause);
+				     cause);
 			/* Outside the part's hyperslab: refused. */
 			cr_assert_eq(io_spy_write_trials(f, 0, 6, 0, 4, buf, &cause), -EINVAL);
 			free(cause);
@@ -322,7 +327,7 @@ Test(io_spy, parts_stitched_equal_a_single_write)
 			cr_assert_eq(io_spy_close(f, &cause), 0, "%s", cause);
 		}
 	cr_assert_eq(io_spy_container_prepare("/nonexistent-dir/x", IO_SPY_ANALOG, &path, &cause),
-	             -ENOENT);
+		     -ENOENT);
 	free(cause);
 	cause = NULL;
 	cr_assert(asprintf(&path, "%s/stitched.analog", test_dir) > 0);
@@ -391,7 +396,7 @@ Test(io_spy, spectral_complex_container)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "data_dtype")), "complex64");
 	cr_assert_eq(json_array_size(json_object_get(j, "freq")), 5);
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "taper"), 0)),
-	                 "taper1");
+			 "taper1");
 	cr_assert_eq(json_integer_value(json_array_get(json_object_get(j, "trl_shape"), 0)), 2);
 
 	/* The raw bytes at data_offset are the interleaved (re, im) floats. */
@@ -412,5 +417,36 @@ Test(io_spy, spectral_complex_container)
 	free(cause);
 	json_decref(j);
 	free(container);
+	free(path);
+}
+
+Test(io_spy, missing_samplerate_and_trialdefinition_are_named)
+{
+	char *path = test_write("nosr", IO_SPY_FLOAT64), *ip, *cause = NULL;
+	struct io_spy_read *r;
+	json_t *j = test_info(path);
+	hid_t f;
+
+	/* samplerate gone from both the .info and the HDF5 attributes. */
+	cr_assert(asprintf(&ip, "%s.info", path) > 0);
+	json_object_del(j, "samplerate");
+	cr_assert_eq(json_dump_file(j, ip, JSON_INDENT(4)), 0);
+	f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+	cr_assert_geq(H5Adelete(f, "samplerate"), 0);
+	H5Fclose(f);
+	cr_assert_eq(io_spy_read_open(&r, path, IO_SPY_READ_NO_CHECKSUM, &cause), -ENOENT);
+	cr_assert_not_null(strstr(cause, "no samplerate"), "%s", cause);
+	cr_assert_not_null(strstr(cause, "attribute 'samplerate' is missing"), "%s", cause);
+	free(cause);
+	cause = NULL;
+
+	f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+	cr_assert_geq(H5Ldelete(f, "trialdefinition", H5P_DEFAULT), 0);
+	H5Fclose(f);
+	cr_assert_eq(io_spy_read_open(&r, path, IO_SPY_READ_NO_CHECKSUM, &cause), -ENOENT);
+	cr_assert_not_null(strstr(cause, "dataset 'trialdefinition' is missing"), "%s", cause);
+	free(cause);
+	json_decref(j);
+	free(ip);
 	free(path);
 }

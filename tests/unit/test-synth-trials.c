@@ -41,7 +41,11 @@ Test(synth_trials, normal_moments)
 }
 
 static const struct synth_trials_shape shape = {
-	.ntrials = 5, .nsamples = 1000, .nchan = 3, .samplerate = 1000, .seed = 42,
+    .ntrials = 5,
+    .nsamples = 1000,
+    .nchan = 3,
+    .samplerate = 1000,
+    .seed = 42,
 };
 
 Test(synth_trials, deterministic_per_seed_and_trial)
@@ -53,9 +57,11 @@ Test(synth_trials, deterministic_per_seed_and_trial)
 	more.ntrials = 8;
 	other.seed = 43;
 	cr_assert_eq(synth_trials_ar2_network(&a, &(struct synth_trials_shape){5, 1000, 2, 200, 42},
-	                                      NULL, 0.55, -0.8, NULL), 0);
+					      NULL, 0.55, -0.8, NULL),
+		     0);
 	cr_assert_eq(synth_trials_ar2_network(&b, &(struct synth_trials_shape){5, 1000, 2, 200, 42},
-	                                      NULL, 0.55, -0.8, NULL), 0);
+					      NULL, 0.55, -0.8, NULL),
+		     0);
 	cr_assert_eq(memcmp(a->data, b->data, 5 * 1000 * 2 * sizeof(double)), 0);
 	synth_trials_free(a);
 	synth_trials_free(b);
@@ -197,7 +203,7 @@ Test(synth_trials, written_as_spy_reads_back)
 	cr_assert(asprintf(&container, "%s/noise", dir) > 0);
 	cr_assert_eq(synth_trials_white_noise(&t, &shape, 1, NULL), 0);
 	cr_assert_eq(synth_trials_write_spy(t, container, IO_SPY_FLOAT32, "white_noise", &cause), 0,
-	             "%s", cause);
+		     "%s", cause);
 	free(container);
 	cr_assert(asprintf(&container, "%s/noise.spy", dir) > 0);
 	cr_assert_eq(io_spy_read_open(&r, container, 0, &cause), 0, "%s", cause);
