@@ -400,6 +400,8 @@ io_spy_trials_slab(const struct io_spy_meta *m, size_t trial0, size_t ntrials, s
 	}
 	start[rank - 1] = chan0;
 	count[rank - 1] = nchan;
+	if (m->dataclass == IO_SPY_ANALOG && m->trl == NULL)
+		return error_set(cause, -EINVAL, "AnalogData needs a trial definition");
 	if (m->dataclass == IO_SPY_SPECTRAL) {
 		start[0] = trial0;
 		count[0] = ntrials;
