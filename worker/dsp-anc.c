@@ -178,13 +178,13 @@ void
 dsp_anc_lms(const double *ref, const double *d, size_t n, size_t order, double mu, double *y)
 {
 	size_t nt = order + 1;
-	double *w = xcalloc(nt, sizeof *w), acc = 0;
+	double *restrict w = xcalloc(nt, sizeof *w), acc = 0;
 
 	memset(y, 0, (n < order ? n : order) * sizeof *y);
 	/* One pass over the taps per sample: update with this sample's window while accumulating
 	 * the next sample's output, in four independent partial sums. */
 	for (size_t i = order; i < n; i++) {
-		const double *r = ref + (i - order), *r1 = r + 1;
+		const double *restrict r = ref + (i - order), *restrict r1 = r + 1;
 		double g = 2 * mu * (d[i] - acc), a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 		size_t j = 0;
 

@@ -73,11 +73,12 @@ main(void)
 	p.hp = 0;
 	t0 = bench_now();
 	dsp_pca_apply(x, n, fs, trig, ntrig, len, &p, NULL, &res, NULL);
-	printf("pca gram   obs, no hp: %.3f s\n", bench_now() - t0);
+	printf("pca gram   obs, no hp: %.3f s (k %zu)\n", bench_now() - t0, res.k);
+	memcpy(x, x0, n * sizeof *x);
 	p.solver = DSP_PCA_SOLVER_GESDD;
 	t0 = bench_now();
 	dsp_pca_apply(x, n, fs, trig, ntrig, len, &p, NULL, &res, NULL);
-	printf("pca gesdd  obs, no hp: %.3f s\n", bench_now() - t0);
+	printf("pca gesdd  obs, no hp: %.3f s (k %zu)\n", bench_now() - t0, res.k);
 
 	{
 		const size_t m = 331776, order = 293;
