@@ -1,0 +1,295 @@
+/* PCA optimal basis set: both solvers agree with a plain full-SVD version, a synthetic low-rank
+ * artifact is removed, the reference variant and its Butterworth-numerator high-pass match scipy. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/data/dsp-rec-fixtures.h"
+#include "worker/dsp-pca.h"
+
+static uint64_t rng_state;
+
+static double
+rng_uniform(void)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static double
+rng_normal(void)
+{
+	double u = rng_uniform() + 1e-300, v = rng_uniform();
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* A recording: smooth random "EEG" plus a rank-3 artifact at each trigger (spacing len, with
+ * occasional one-sample gaps), in volts. */
+struct synth {
+	size_t n, ntrig, len;
+	int64_t *trig;
+	double *clean, *x;
+};
+
+static void
+synth_make(struct synth *s, size_t ntrig, size_t len, double art_scale)
+{
+	size_t off = (size_t)lround(0.1 * (double)len);
+	double prev = 0;
+
+	rng_state = 12345;
+	s->ntrig = ntrig;
+	s->len = len;
+	s->n = (ntrig + 4) * (len + 1) + 3 * len;
+	s->trig = calloc(ntrig, sizeof *s->trig);
+	s->clean = calloc(s->n, sizeof *s->clean);
+	s->x = calloc(s->n, sizeof *s->x);
+	for (size_t i = 0; i < s->n; i++) {
+		prev = 0.9 * prev + 0.1 * rng_normal();
+		s->clean[i] = 20e-6 * prev;
+	}
+	memcpy(s->x, s->clean, s->n * sizeof *s->x);
+	for (size_t i = 0; i < ntrig; i++) {
+		double a0 = 1 + 0.1 * rng_normal(), a1 = 0.6 * rng_normal(), a2 = 0.4 * rng_normal();
+		s->trig[i] = (int64_t)(2 * len + i * len + i / 7);
+		for (size_t t = 0; t < len; t++) {
+			double ph = 2 * M_PI * (double)t / (double)len;
+			double v = a0 * sin(3 * ph) + a1 * cos(7 * ph) + a2 * sin(11 * ph + 0.3);
+			s->x[s->trig[i] + (int64_t)(off + t)] += art_scale * v;
+		}
+	}
+}
+
+static void
+synth_free(struct synth *s)
+{
+	free(s->trig);
+	free(s->clean);
+	free(s->x);
+}
+
+static double
+rms_diff(const double *a, const double *b, size_t n)
+{
+	double acc = 0;
+	for (size_t i = 0; i < n; i++)
+		acc += (a[i] - b[i]) * (a[i] - b[i]);
+	return sqrt(acc / (double)n);
+}
+
+/* Plain version, no high-pass: epoch matrix, z-score, full SVD, count, fit by explicit loops. */
+static size_t
+plain_pca(double *x, size_t n, const int64_t *trig, size_t ntrig, size_t len, double frac,
+	  int variant)
+{
+	size_t ws = (size_t)trig[0] - len, we = (size_t)trig[ntrig - 1] + len, wl, off, k = 0;
+	double *pm, *z, *s, *u, *vt, *fitw, total = 0, cum = 0;
+
+	if (we > n)
+		we = n;
+	wl = we - ws;
+	off = (size_t)lround(0.1 * (double)len);
+	pm = calloc(len * ntrig, sizeof *pm);
+	z = calloc(len * ntrig, sizeof *z);
+	s = calloc(len, sizeof *s);
+	u = calloc(len * len, sizeof *u);
+	vt = calloc(ntrig * ntrig, sizeof *vt);
+	fitw = calloc(wl, sizeof *fitw);
+	for (size_t i = 0; i < ntrig; i++)
+		for (size_t t = 0; t < len; t++) {
+			size_t p = (size_t)trig[i] + off + t;
+			pm[i * len + t] = p < we ? x[p] : 0;
+		}
+	for (size_t i = 0; i < ntrig; i++) {
+		double mean = 0, var = 0;
+		for (size_t t = 0; t < len; t++)
+			mean += pm[i * len + t] / (double)len;
+		for (size_t t = 0; t < len; t++)
+			var += pow(pm[i * len + t] - mean, 2) / (double)len;
+		for (size_t t = 0; t < len; t++)
+			z[i * len + t] = (pm[i * len + t] - mean) / sqrt(var);
+	}
+	cr_assert_eq(LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'A', (int)len, (int)ntrig, z, (int)len, s, u,
+				    (int)len, vt, (int)ntrig), 0);
+	for (size_t i = 0; i < len && i < ntrig; i++)
+		total += s[i] * s[i];
+	while (cum / total < frac)
+		cum += s[k] * s[k], k++;
+	for (size_t i = 0; i < ntrig; i++) {
+		const double *col = pm + i * len;
+		double mean = 0;
+		for (size_t t = 0; t < len; t++)
+			mean += col[t] / (double)len;
+		for (size_t t = 0; t < len; t++) {
+			double f = 0;
+			for (size_t c = 0; c < k; c++) {
+				double cc = 0;
+				for (size_t q = 0; q < len; q++)
+					cc += u[c * len + q] * col[q];
+				f += u[c * len + t] * cc;
+			}
+			size_t p = (size_t)trig[i] + off + t - ws;
+			if (p < wl)
+				fitw[p] = variant == DSP_PCA_OBS ? f : col[t] - mean - f;
+		}
+	}
+	for (size_t t = 0; t < wl; t++)
+		x[ws + t] -= fitw[t];
+	free(pm), free(z), free(s), free(u), free(vt), free(fitw);
+	return k;
+}
+
+static void
+check_against_plain(size_t ntrig, size_t len, enum dsp_pca_solver solver,
+		    enum dsp_pca_variant variant)
+{
+	struct synth s;
+	struct dsp_pca_params p;
+	struct dsp_pca_result res;
+	double *xp, *noise, scale = 1e-3, maxdiff = 0;
+	char *cause = NULL;
+	size_t kp;
+
+	synth_make(&s, ntrig, len, scale);
+	xp = malloc(s.n * sizeof *xp);
+	noise = calloc(s.n, sizeof *noise);
+	memcpy(xp, s.x, s.n * sizeof *xp);
+	kp = plain_pca(xp, s.n, s.trig, ntrig, len, 0.95, variant);
+	dsp_pca_params_init(&p);
+	p.hp = 0;
+	p.solver = solver;
+	p.variant = variant;
+	double *xc = malloc(s.n * sizeof *xc);
+	memcpy(xc, s.x, s.n * sizeof *xc);
+	cr_assert_eq(dsp_pca_apply(xc, s.n, 1000, s.trig, ntrig, len, &p, noise, &res, &cause), 0,
+		     "%s", cause ? cause : "");
+	cr_assert_eq(res.k, kp, "k %zu vs plain %zu", res.k, kp);
+	cr_assert_eq(res.epochs, ntrig);
+	for (size_t i = 0; i < s.n; i++) {
+		double d = fabs(xc[i] - xp[i]);
+		maxdiff = d > maxdiff ? d : maxdiff;
+		/* What was subtracted went into the noise estimate. */
+		cr_assert_float_eq(noise[i], s.x[i] - xc[i], 1e-18);
+	}
+	/* Tolerance: 1e-9 of the artifact amplitude. */
+	cr_assert_lt(maxdiff, 1e-9 * scale, "max |fast - plain| = %g", maxdiff);
+	free(xp), free(xc), free(noise);
+	synth_free(&s);
+}
+
+Test(dsp_pca, gram_tall_matches_plain)
+{
+	check_against_plain(120, 200, DSP_PCA_SOLVER_GRAM, DSP_PCA_OBS);
+}
+
+Test(dsp_pca, gram_wide_matches_plain)
+{
+	check_against_plain(150, 100, DSP_PCA_SOLVER_GRAM, DSP_PCA_OBS);
+}
+
+Test(dsp_pca, gesdd_matches_plain)
+{
+	check_against_plain(120, 200, DSP_PCA_SOLVER_GESDD, DSP_PCA_OBS);
+	check_against_plain(150, 100, DSP_PCA_SOLVER_GESDD, DSP_PCA_OBS);
+}
+
+Test(dsp_pca, reference_variant_matches_plain)
+{
+	check_against_plain(120, 200, DSP_PCA_SOLVER_GRAM, DSP_PCA_REFERENCE);
+}
+
+/* OBS removes a rank-3 artifact 50x larger than the EEG by at least 30 dB, with the default
+ * high-pass, and leaves the samples outside the window untouched. */
+Test(dsp_pca, removes_low_rank_artifact)
+{
+	struct synth s;
+	struct dsp_pca_params p;
+	struct dsp_pca_result res;
+	char *cause = NULL;
+	double before, after;
+	size_t ws;
+
+	synth_make(&s, 200, 300, 1e-3);
+	ws = (size_t)s.trig[0] - s.len;
+	double *x0 = malloc(s.n * sizeof *x0);
+	memcpy(x0, s.x, s.n * sizeof *x0);
+	dsp_pca_params_init(&p);
+	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
+		     0, "%s", cause ? cause : "");
+	before = rms_diff(x0, s.clean, s.n);
+	after = rms_diff(s.x, s.clean, s.n);
+	cr_assert_geq(res.k, 3, "k %zu", res.k);
+	cr_assert_gt(20 * log10(before / after), 30.0, "reduction %.1f dB (k %zu)",
+		     20 * log10(before / after), res.k);
+	for (size_t i = 0; i < ws; i++)
+		cr_assert_eq(s.x[i], x0[i]);
+	free(x0);
+	synth_free(&s);
+}
+
+Test(dsp_pca, exact_count_and_bad_parameters)
+{
+	struct synth s;
+	struct dsp_pca_params p;
+	struct dsp_pca_result res;
+	char *cause = NULL;
+
+	synth_make(&s, 60, 100, 1e-3);
+	dsp_pca_params_init(&p);
+	p.hp = 0;
+	p.exact = 1;
+	p.n_components = 2;
+	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
+		     0);
+	cr_assert_eq(res.k, 2);
+	p.n_components = 2.5;
+	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
+		     -EINVAL);
+	cr_assert_not_null(strstr(cause, "n_components"));
+	free(cause);
+	cause = NULL;
+	p.exact = 0;
+	p.n_components = 0.9;
+	s.trig[3] = (int64_t)s.n;
+	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
+		     -EINVAL);
+	cr_assert_not_null(strstr(cause, "trigger 3"));
+	free(cause);
+	synth_free(&s);
+}
+
+/* scipy.signal.butter(5, 1/(fs/2), 'high')[0] at fs = 20480 and 2048 (scipy 1.10). */
+Test(dsp_pca, butter_numerator_matches_scipy)
+{
+	const double want[2] = {0.99950371657639414, 0.99504823211378102};
+	const double fs[2] = {20480, 2048};
+	double b[6];
+
+	for (int c = 0; c < 2; c++) {
+		dsp_pca_butter_numerator(fs[c], 1.0, b);
+		cr_assert_float_eq(b[0], want[c], 1e-12, "fs %g: b0 %.10g", fs[c], b[0]);
+		cr_assert_float_eq(b[2], 10 * want[c], 1e-11);
+		cr_assert_float_eq(b[5], -want[c], 1e-12);
+	}
+}
+
+/* filtfilt(b, [1], x) with odd padding, against scipy: 1e-9 of the signal range. */
+Test(dsp_pca, filtfilt_matches_scipy)
+{
+	const size_t n = sizeof filtfilt_x / sizeof filtfilt_x[0];
+	double b[6], y[sizeof filtfilt_x / sizeof filtfilt_x[0]], scale = 0;
+
+	dsp_pca_butter_numerator(2048, 1.0, b);
+	memcpy(y, filtfilt_x, sizeof y);
+	cr_assert_eq(dsp_pca_filtfilt_fir(b, 6, y, n, NULL), 0);
+	for (size_t i = 0; i < n; i++)
+		scale = fabs(filtfilt_y[i]) > scale ? fabs(filtfilt_y[i]) : scale;
+	for (size_t i = 0; i < n; i++)
+		cr_assert_float_eq(y[i], filtfilt_y[i], 1e-9 * scale, "i %zu: %g vs %g", i, y[i],
+				   filtfilt_y[i]);
+	cr_assert_eq(dsp_pca_filtfilt_fir(b, 6, y, 18, NULL), -EINVAL);
+}

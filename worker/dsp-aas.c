@@ -1,0 +1,239 @@
+/* Averaged artifact subtraction: epoch selection by Pearson correlation with a running average
+ * (blocks of W epochs, or a window centred on each epoch), templates from the de-meaned channel,
+ * trigger realignment on the templates, and subtraction with noise accumulation. */
+#include "worker/dsp-aas.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "worker/dsp-trigger.h"
+#include "worker/dsp-xcorr.h"
+
+#define DSP_AAS_FIRST_CHOSEN 5
+
+/* out[k] = x[start + k] − sub for samples inside the data, 0 outside. */
+static void
+dsp_aas_epoch(const double *x, size_t n, int64_t start, size_t len, double sub, double *out)
+{
+	for (size_t k = 0; k < len; k++) {
+		int64_t p = start + (int64_t)k;
+
+		out[k] = p >= 0 && p < (int64_t)n ? x[p] - sub : 0.0;
+	}
+}
+
+static double
+dsp_aas_pearson(const double *a, const double *b, size_t len)
+{
+	double ma = 0.0, mb = 0.0, sab = 0.0, saa = 0.0, sbb = 0.0;
+
+	for (size_t k = 0; k < len; k++) {
+		ma += a[k];
+		mb += b[k];
+	}
+	ma /= (double)len;
+	mb /= (double)len;
+	for (size_t k = 0; k < len; k++) {
+		double da = a[k] - ma, db = b[k] - mb;
+
+		sab += da * db;
+		saa += da * da;
+		sbb += db * db;
+	}
+	/* Zero variance gives NaN in the reference, which never passes the threshold. */
+	if (saa == 0.0 || sbb == 0.0)
+		return NAN;
+	return sab / sqrt(saa * sbb);
+}
+
+/* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other candidate in
+ * order whose correlation with the running average passes. Writes the mean of the chosen
+ * de-meaned epochs into tpl. E holds all epochs (nt × L), avg and sum are L-long scratch. */
+static void
+dsp_aas_select(const double *E, size_t L, size_t r0, size_t r1, size_t c0, size_t c1,
+	       double threshold, const double *x, size_t n, const int64_t *t, long s0,
+	       double mean, double *sum, double *avg, unsigned char *chosen, double *tpl)
+{
+	size_t count = 0;
+
+	memset(sum, 0, L * sizeof *sum);
+	memset(chosen + c0, 0, c1 - c0);
+	for (size_t j = r0; j < r1; j++) {
+		for (size_t k = 0; k < L; k++)
+			sum[k] += E[j * L + k];
+		chosen[j] = 1;
+		count++;
+	}
+	for (size_t c = c0; c < c1; c++) {
+		if (chosen[c])
+			continue;
+		for (size_t k = 0; k < L; k++)
+			avg[k] = sum[k] / (double)count;
+		if (dsp_aas_pearson(avg, E + c * L, L) > threshold) {
+			for (size_t k = 0; k < L; k++)
+				sum[k] += E[c * L + k];
+			chosen[c] = 1;
+			count++;
+		}
+	}
+	/* Template from x − mean(x): zero outside the data, as the epochs are. */
+	memset(tpl, 0, L * sizeof *tpl);
+	for (size_t j = c0; j < c1; j++) {
+		if (!chosen[j])
+			continue;
+		dsp_aas_epoch(x, n, t[j] + s0, L, mean, avg);
+		for (size_t k = 0; k < L; k++)
+			tpl[k] += avg[k];
+	}
+	for (size_t k = 0; k < L; k++)
+		tpl[k] /= (double)count;
+}
+
+int
+dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n,
+		       const int64_t *t, size_t nt, size_t L, long s0,
+		       const struct dsp_aas_params *p, char **cause)
+{
+	size_t W = p->window, nf;
+	double *E, *sum, *avg, mean = 0.0;
+	unsigned char *chosen;
+
+	memset(tp, 0, sizeof *tp);
+	if (n == 0 || nt == 0 || L == 0)
+		return error_set(cause, -EINVAL, "AAS needs data, triggers and an artifact length "
+						 "(n=%zu, triggers=%zu, L=%zu)", n, nt, L);
+	if (W == 0)
+		return error_set(cause, -EINVAL, "AAS window must be at least 1 epoch");
+	if (!(p->threshold >= -1.0 && p->threshold <= 1.0))
+		return error_set(cause, -EINVAL, "AAS threshold %g must be in [-1, 1]",
+				 p->threshold);
+	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING)
+		return error_set(cause, -EINVAL, "unknown AAS mode %d", (int)p->mode);
+	for (size_t i = 0; i < n; i++)
+		mean += x[i];
+	mean /= (double)n;
+	E = xmalloc(nt * L * sizeof *E);
+	for (size_t i = 0; i < nt; i++)
+		dsp_aas_epoch(x, n, t[i] + s0, L, 0.0, E + i * L);
+	sum = xmalloc(L * sizeof *sum);
+	avg = xmalloc(L * sizeof *avg);
+	chosen = xcalloc(nt, 1);
+	nf = DSP_AAS_FIRST_CHOSEN;
+
+	tp->len = L;
+	tp->nepochs = nt;
+	tp->index = xmalloc(nt * sizeof *tp->index);
+	if (p->mode == DSP_AAS_BLOCKS) {
+		tp->ntemplates = (nt + W - 1) / W;
+		tp->data = xmalloc(tp->ntemplates * L * sizeof *tp->data);
+		for (size_t b = 0, row = 0; b < nt; b += W, row++) {
+			size_t end = b + W < nt ? b + W : nt;
+
+			dsp_aas_select(E, L, b, b + nf < nt ? b + nf : nt, b, end, p->threshold, x, n,
+				       t, s0, mean, sum, avg, chosen, tp->data + row * L);
+			for (size_t i = b; i < end; i++)
+				tp->index[i] = row;
+		}
+	} else {
+		tp->ntemplates = nt;
+		tp->data = xmalloc(nt * L * sizeof *tp->data);
+		for (size_t i = 0; i < nt; i++) {
+			/* Window of W epochs centred on i, shifted to stay inside the train; the
+			 * references are the 5 epochs of the window nearest to i. */
+			size_t w0 = i > W / 2 ? i - W / 2 : 0, w1, r0;
+
+			if (nt <= W)
+				w0 = 0;
+			else if (w0 > nt - W)
+				w0 = nt - W;
+			w1 = w0 + W < nt ? w0 + W : nt;
+			r0 = i > 2 ? i - 2 : 0;
+			if (r0 + nf > w1)
+				r0 = w1 >= nf ? w1 - nf : 0;
+			if (r0 < w0)
+				r0 = w0;
+			dsp_aas_select(E, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1, p->threshold, x,
+				       n, t, s0, mean, sum, avg, chosen, tp->data + i * L);
+			tp->index[i] = i;
+		}
+	}
+	free(E);
+	free(sum);
+	free(avg);
+	free(chosen);
+	return 0;
+}
+
+void
+dsp_aas_templates_fini(struct dsp_aas_templates *tp)
+{
+	if (tp == NULL)
+		return;
+	free(tp->data);
+	free(tp->index);
+	memset(tp, 0, sizeof *tp);
+}
+
+const double *
+dsp_aas_template(const struct dsp_aas_templates *tp, size_t i)
+{
+	return tp->data + tp->index[i] * tp->len;
+}
+
+int
+dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
+		const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause)
+{
+	size_t L = tp->len, ws = dsp_trigger_radius(3.0, scale);
+	double *seg;
+	long seglen = (long)L + (long)ws - s0;
+
+	if (nt != tp->nepochs)
+		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
+				 tp->nepochs);
+	if (seglen <= 0)
+		return error_set(cause, -EINVAL, "artifact offset %ld leaves no realignment segment",
+				 s0);
+	seg = xmalloc((size_t)seglen * sizeof *seg);
+	for (size_t i = 0; i < nt; i++) {
+		int64_t start = t[i] + s0;
+
+		if (t[i] + (int64_t)L + (int64_t)ws > (int64_t)n) {
+			t_out[i] = t[i];
+			continue;
+		}
+		dsp_aas_epoch(x, n, start, (size_t)seglen, 0.0, seg);
+		t_out[i] = t[i] + dsp_xcorr_shift(seg, (size_t)seglen, dsp_aas_template(tp, i), L, ws);
+	}
+	free(seg);
+	return 0;
+}
+
+int
+dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
+		 const struct dsp_aas_templates *tp, double *noise, char **cause)
+{
+	size_t L = tp->len;
+
+	if (nt != tp->nepochs)
+		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
+				 tp->nepochs);
+	for (size_t i = 0; i < nt; i++) {
+		const double *tpl = dsp_aas_template(tp, i);
+		int64_t start = t[i] + s0;
+		size_t k0 = start < 0 ? (size_t)(-start) : 0;
+
+		for (size_t k = k0; k < L && start + (int64_t)k < (int64_t)n; k++) {
+			size_t q = (size_t)(start + (int64_t)k);
+
+			x[q] -= tpl[k];
+			if (noise != NULL)
+				noise[q] += tpl[k];
+		}
+	}
+	return 0;
+}

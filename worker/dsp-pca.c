@@ -1,0 +1,386 @@
+/* PCA optimal basis set on one channel: epoch matrix, z-scoring, decomposition (Gram
+ * eigen-decomposition or thin SVD), component count, least-squares fit and subtraction. Also the
+ * reference toolbox's Butterworth-numerator high-pass, kept so its variant can be measured. */
+#include "worker/dsp-pca.h"
+
+#include <cblas.h>
+#include <complex.h>
+#include <errno.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "worker/dsp-filter.h"
+
+/* The decomposition of the z-scored epochs: the leading k left singular vectors (len × k). */
+struct dsp_pca_basis {
+	double *u;
+	size_t k;
+	double explained;
+};
+
+void
+dsp_pca_params_init(struct dsp_pca_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->n_components = 0.95;
+	p->hp = 1.0;
+	p->variant = DSP_PCA_OBS;
+	p->solver = DSP_PCA_SOLVER_GRAM;
+}
+
+void
+dsp_pca_butter_numerator(double fs, double fc, double b[6])
+{
+	/* scipy.signal.butter(5, fc/(fs/2), 'high'): analog prototype, lp2hp, bilinear (fs = 2). */
+	const int order = 5;
+	const double binom[6] = {1, -5, 10, -10, 5, -1};
+	double warped = 4.0 * tan(M_PI * (fc / (fs / 2.0)) / 2.0);
+	double complex prod_p = 1, prod_q = 1;
+
+	for (int m = 0; m < order; m++) {
+		double complex pa = -cexp(I * M_PI * (double)(-order + 1 + 2 * m) / (2.0 * order));
+		double complex ph = warped / pa;
+
+		prod_p *= -pa;
+		prod_q *= 4.0 - ph;
+	}
+	/* k_hp = 1/prod(-p_analog) (= 1); bilinear gain k_hp·4^N/prod(4 - p); zeros all at z = 1. */
+	double k = creal(1.0 / prod_p) * creal(pow(4.0, order) / prod_q);
+	for (int j = 0; j < 6; j++)
+		b[j] = k * binom[j];
+}
+
+/* One causal FIR pass over e[0..m) into y, past inputs held at e[0] (scipy's lfilter_zi·x0). */
+static void
+dsp_pca_fir_pass(const double *b, size_t nb, const double *e, double *y, size_t m)
+{
+	for (size_t i = 0; i < m; i++) {
+		double acc = 0;
+		for (size_t j = 0; j < nb; j++)
+			acc += b[j] * (i >= j ? e[i - j] : e[0]);
+		y[i] = acc;
+	}
+}
+
+int
+dsp_pca_filtfilt_fir(const double *b, size_t nb, double *x, size_t n, char **cause)
+{
+	size_t edge = 3 * nb, m;
+	double *e, *y;
+
+	if (nb == 0)
+		return error_set(cause, -EINVAL, "filtfilt: no coefficients (nb = 0)");
+	if (n <= edge)
+		return error_set(cause, -EINVAL, "filtfilt: n = %zu must exceed the padding %zu",
+				 n, edge);
+	m = n + 2 * edge;
+	e = xmalloc(m * sizeof *e);
+	y = xmalloc(m * sizeof *y);
+	for (size_t k = 0; k < edge; k++) {
+		e[k] = 2 * x[0] - x[edge - k];
+		e[edge + n + k] = 2 * x[n - 1] - x[n - 2 - k];
+	}
+	memcpy(e + edge, x, n * sizeof *x);
+	dsp_pca_fir_pass(b, nb, e, y, m);
+	for (size_t i = 0; i < m; i++)
+		e[i] = y[m - 1 - i];
+	dsp_pca_fir_pass(b, nb, e, y, m);
+	for (size_t i = 0; i < n; i++)
+		x[i] = y[m - 1 - edge - i];
+	free(e);
+	free(y);
+	return 0;
+}
+
+/* Smallest k whose cumulative share of the descending eigenvalues ev[0..r) reaches frac, or
+ * the exact count; never more than the non-zero eigenvalues. */
+static size_t
+dsp_pca_count(const double *ev, size_t r, const struct dsp_pca_params *p, double *explained)
+{
+	double total = 0, cum = 0;
+	size_t nz = 0, k;
+
+	for (size_t i = 0; i < r; i++) {
+		total += ev[i];
+		if (ev[i] > 0)
+			nz++;
+	}
+	*explained = 0;
+	if (nz == 0 || total <= 0)
+		return 0;
+	if (p->exact) {
+		k = (size_t)p->n_components;
+	} else {
+		for (k = 0; k < r; k++) {
+			cum += ev[k];
+			if (cum / total >= p->n_components) {
+				k++;
+				break;
+			}
+		}
+	}
+	if (k > nz)
+		k = nz;
+	if (k == 0)
+		k = 1;
+	cum = 0;
+	for (size_t i = 0; i < k; i++)
+		cum += ev[i];
+	*explained = cum / total;
+	return k;
+}
+
+/* Leading left singular vectors of z (rows × cols) through the smaller Gram matrix. */
+static int
+dsp_pca_basis_gram(const double *z, size_t rows, size_t cols, const struct dsp_pca_params *p,
+		   struct dsp_pca_basis *bs, char **cause)
+{
+	int tall = rows > cols;
+	size_t d = tall ? cols : rows;
+	double *g = xmalloc(d * d * sizeof *g), *w = xmalloc(d * sizeof *w);
+	double *ev = xmalloc(d * sizeof *ev);
+	lapack_int info;
+
+	cblas_dsyrk(CblasColMajor, CblasUpper, tall ? CblasTrans : CblasNoTrans, (int)d,
+		    (int)(tall ? rows : cols), 1.0, z, (int)rows, 0.0, g, (int)d);
+	info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)d, g, (lapack_int)d, w);
+	if (info != 0) {
+		free(g), free(w), free(ev);
+		return error_set(cause, -EINVAL, "pca: eigen-decomposition failed (dsyevd info %d)",
+				 (int)info);
+	}
+	for (size_t i = 0; i < d; i++)
+		ev[i] = w[d - 1 - i] > 0 ? w[d - 1 - i] : 0;
+	bs->k = dsp_pca_count(ev, d, p, &bs->explained);
+	bs->u = xmalloc((bs->k ? bs->k : 1) * rows * sizeof *bs->u);
+	if (!tall) {
+		/* Eigenvectors of z·zᵀ are the left singular vectors. */
+		for (size_t c = 0; c < bs->k; c++)
+			memcpy(bs->u + c * rows, g + (d - 1 - c) * d, rows * sizeof *g);
+	} else if (bs->k > 0) {
+		/* u_c = z·v_c / s_c, with the eigenvectors of zᵀ·z taken largest first. */
+		double *v = xmalloc(cols * bs->k * sizeof *v);
+		for (size_t c = 0; c < bs->k; c++) {
+			double inv = 1.0 / sqrt(ev[c]);
+			for (size_t j = 0; j < cols; j++)
+				v[c * cols + j] = g[(d - 1 - c) * d + j] * inv;
+		}
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)bs->k,
+			    (int)cols, 1.0, z, (int)rows, v, (int)cols, 0.0, bs->u, (int)rows);
+		free(v);
+	}
+	free(g), free(w), free(ev);
+	return 0;
+}
+
+/* Leading left singular vectors of z by a thin SVD. */
+static int
+dsp_pca_basis_gesdd(const double *z, size_t rows, size_t cols, const struct dsp_pca_params *p,
+		    struct dsp_pca_basis *bs, char **cause)
+{
+	size_t d = rows < cols ? rows : cols;
+	double *a = xmalloc(rows * cols * sizeof *a), *s = xmalloc(d * sizeof *s);
+	double *u = xmalloc(rows * d * sizeof *u), *vt = xmalloc(d * cols * sizeof *vt);
+	lapack_int info;
+
+	memcpy(a, z, rows * cols * sizeof *a);
+	info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)rows, (lapack_int)cols, a,
+			      (lapack_int)rows, s, u, (lapack_int)rows, vt, (lapack_int)d);
+	if (info != 0) {
+		free(a), free(s), free(u), free(vt);
+		return error_set(cause, -EINVAL, "pca: SVD failed (dgesdd info %d)", (int)info);
+	}
+	for (size_t i = 0; i < d; i++)
+		s[i] *= s[i];
+	bs->k = dsp_pca_count(s, d, p, &bs->explained);
+	bs->u = u;
+	free(a), free(s), free(vt);
+	return 0;
+}
+
+/* Columns of the epoch matrix that vary (relative to the largest amplitude in it). */
+static size_t
+dsp_pca_valid_columns(const double *pm, size_t len, size_t ne, size_t *valid)
+{
+	double amax = 0;
+	size_t m = 0;
+
+	for (size_t i = 0; i < len * ne; i++)
+		if (fabs(pm[i]) > amax)
+			amax = fabs(pm[i]);
+	for (size_t c = 0; c < ne; c++) {
+		const double *col = pm + c * len;
+		double lo = col[0], hi = col[0];
+		for (size_t t = 1; t < len; t++) {
+			lo = col[t] < lo ? col[t] : lo;
+			hi = col[t] > hi ? col[t] : hi;
+		}
+		if (hi - lo > 1e-12 * amax)
+			valid[m++] = c;
+	}
+	return m;
+}
+
+static int
+dsp_pca_check(const double *x, size_t n, double fs, const int64_t *trig, size_t ntrig, size_t len,
+	      const struct dsp_pca_params *p, char **cause)
+{
+	if (x == NULL || n == 0)
+		return error_set(cause, -EINVAL, "pca: empty channel (x)");
+	if (!(fs > 0))
+		return error_set(cause, -EINVAL, "pca: fs must be positive (got %g)", fs);
+	if (trig == NULL || ntrig < 2)
+		return error_set(cause, -EINVAL, "pca: at least two triggers needed (trig, %zu)",
+				 ntrig);
+	if (len < 2)
+		return error_set(cause, -EINVAL, "pca: artifact length len must be >= 2 (got %zu)",
+				 len);
+	if (p->exact ? !(p->n_components >= 1 && p->n_components == floor(p->n_components))
+		     : !(p->n_components > 0 && p->n_components < 1))
+		return error_set(cause, -EINVAL,
+				 "pca: n_components must be a fraction in (0, 1) or an exact count "
+				 ">= 1 (got %g)", p->n_components);
+	if (p->hp > 0 && !(p->hp < fs / 2))
+		return error_set(cause, -EINVAL, "pca: hp %g Hz is not below fs/2", p->hp);
+	if (p->variant != DSP_PCA_OBS && p->variant != DSP_PCA_REFERENCE)
+		return error_set(cause, -EINVAL, "pca: unknown variant %d", (int)p->variant);
+	if (p->solver != DSP_PCA_SOLVER_GRAM && p->solver != DSP_PCA_SOLVER_GESDD)
+		return error_set(cause, -EINVAL, "pca: unknown solver %d", (int)p->solver);
+	for (size_t i = 0; i < ntrig; i++)
+		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
+			return error_set(cause, -EINVAL,
+					 "pca: trigger %zu at sample %lld is outside the data (0..%zu)",
+					 i, (long long)trig[i], n);
+	return 0;
+}
+
+/* High-pass the window copy as the chosen variant does. */
+static int
+dsp_pca_highpass(double *xf, size_t wl, double fs, const struct dsp_pca_params *p, char **cause)
+{
+	double b[6];
+
+	if (!(p->hp > 0))
+		return 0;
+	if (p->variant == DSP_PCA_REFERENCE) {
+		dsp_pca_butter_numerator(fs, p->hp, b);
+		return dsp_pca_filtfilt_fir(b, 6, xf, wl, cause);
+	}
+	return dsp_filter_highpass(xf, wl, fs, p->hp, cause);
+}
+
+int
+dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig, size_t len,
+	      const struct dsp_pca_params *p, double *noise, struct dsp_pca_result *res,
+	      char **cause)
+{
+	struct dsp_pca_basis bs = {0};
+	size_t ws, we, wl, off, m, *valid;
+	int64_t tmin, tmax;
+	double *xf, *pm, *z, *coef, *fit, *fitw;
+	int rc;
+
+	if (res != NULL)
+		memset(res, 0, sizeof *res);
+	if ((rc = dsp_pca_check(x, n, fs, trig, ntrig, len, p, cause)) != 0)
+		return rc;
+	tmin = tmax = trig[0];
+	for (size_t i = 1; i < ntrig; i++) {
+		tmin = trig[i] < tmin ? trig[i] : tmin;
+		tmax = trig[i] > tmax ? trig[i] : tmax;
+	}
+	ws = (uint64_t)tmin > len ? (size_t)tmin - len : 0;
+	we = (size_t)tmax + len < n ? (size_t)tmax + len : n;
+	wl = we - ws;
+	off = (size_t)lround(0.1 * (double)len);
+
+	xf = xmalloc(wl * sizeof *xf);
+	memcpy(xf, x + ws, wl * sizeof *xf);
+	if ((rc = dsp_pca_highpass(xf, wl, fs, p, cause)) != 0) {
+		free(xf);
+		return error_wrap(cause, rc, "pca: high-pass: ");
+	}
+
+	/* Epoch matrix (len × ntrig, column-major), zero past the window. */
+	pm = xcalloc(len * ntrig, sizeof *pm);
+	for (size_t i = 0; i < ntrig; i++) {
+		size_t s = (size_t)trig[i] - ws + off;
+		for (size_t t = 0; t < len && s + t < wl; t++)
+			pm[i * len + t] = xf[s + t];
+	}
+	free(xf);
+	valid = xmalloc(ntrig * sizeof *valid);
+	m = dsp_pca_valid_columns(pm, len, ntrig, valid);
+	if (m < 2) {
+		free(pm), free(valid);
+		return 0;
+	}
+
+	/* Z-scored valid columns (population standard deviation). */
+	z = xmalloc(len * m * sizeof *z);
+	for (size_t c = 0; c < m; c++) {
+		const double *col = pm + valid[c] * len;
+		double mean = 0, var = 0, sd;
+		for (size_t t = 0; t < len; t++)
+			mean += col[t];
+		mean /= (double)len;
+		for (size_t t = 0; t < len; t++)
+			var += (col[t] - mean) * (col[t] - mean);
+		sd = sqrt(var / (double)len);
+		for (size_t t = 0; t < len; t++)
+			z[c * len + t] = (col[t] - mean) / sd;
+	}
+	rc = p->solver == DSP_PCA_SOLVER_GESDD ? dsp_pca_basis_gesdd(z, len, m, p, &bs, cause)
+					       : dsp_pca_basis_gram(z, len, m, p, &bs, cause);
+	if (rc != 0 || bs.k == 0) {
+		free(pm), free(valid), free(z), free(bs.u);
+		return rc;
+	}
+
+	/* Least-squares fit of the orthonormal basis to the high-passed epochs: U·(Uᵀ·P). The
+	 * valid columns are packed into z, which is no longer needed. */
+	for (size_t c = 0; c < m; c++)
+		memcpy(z + c * len, pm + valid[c] * len, len * sizeof *z);
+	coef = xmalloc(bs.k * m * sizeof *coef);
+	fit = xmalloc(len * m * sizeof *fit);
+	cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)bs.k, (int)m, (int)len, 1.0, bs.u,
+		    (int)len, z, (int)len, 0.0, coef, (int)bs.k);
+	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)len, (int)m, (int)bs.k, 1.0,
+		    bs.u, (int)len, coef, (int)bs.k, 0.0, fit, (int)len);
+	if (p->variant == DSP_PCA_REFERENCE) {
+		/* What the reference subtracts: the epoch minus its mean minus the fit. */
+		for (size_t c = 0; c < m; c++) {
+			double *f = fit + c * len, mean = 0;
+			const double *col = z + c * len;
+			for (size_t t = 0; t < len; t++)
+				mean += col[t];
+			mean /= (double)len;
+			for (size_t t = 0; t < len; t++)
+				f[t] = col[t] - mean - f[t];
+		}
+	}
+
+	/* Place the per-epoch fits on the window (a later epoch overwrites an overlap). */
+	fitw = xcalloc(wl, sizeof *fitw);
+	for (size_t c = 0; c < m; c++) {
+		size_t s = (size_t)trig[valid[c]] - ws + off;
+		for (size_t t = 0; t < len && s + t < wl; t++)
+			fitw[s + t] = fit[c * len + t];
+	}
+	for (size_t t = 0; t < wl; t++) {
+		x[ws + t] -= fitw[t];
+		if (noise != NULL)
+			noise[ws + t] += fitw[t];
+	}
+	if (res != NULL) {
+		res->k = bs.k;
+		res->epochs = m;
+		res->explained = bs.explained;
+	}
+	free(pm), free(valid), free(z), free(bs.u), free(coef), free(fit), free(fitw);
+	return 0;
+}
