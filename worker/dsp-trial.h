@@ -11,6 +11,14 @@ enum dsp_trial_dtype {
 	DSP_TRIAL_F64,
 };
 
+/* Filter response types shared by the IIR and FIR designers. */
+enum dsp_filter_type {
+	DSP_FILTER_LP,
+	DSP_FILTER_HP,
+	DSP_FILTER_BP,
+	DSP_FILTER_BS,
+};
+
 /* No ownership: `data` remains owned by the caller for as long as the view is used. */
 struct dsp_trial {
 	const void *data;	   /* sample 0 of channel 0 */
