@@ -9,11 +9,12 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD };
+enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD, FFT_R2C_MANY };
 
 struct fft_plan_entry {
 	enum fft_kind kind;
 	size_t n;
+	size_t howmany;
 	fftw_plan plan;
 	struct fft_plan_entry *next;
 };
@@ -22,21 +23,21 @@ static pthread_mutex_t fft_plan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fft_plan_entry *fft_plan_list;
 
 static fftw_plan
-fft_plan_get(enum fft_kind kind, size_t n)
+fft_plan_get(enum fft_kind kind, size_t n, size_t howmany)
 {
 	struct fft_plan_entry *e;
 	fftw_plan plan = NULL;
 
 	pthread_mutex_lock(&fft_plan_lock);
 	for (e = fft_plan_list; e != NULL; e = e->next)
-		if (e->kind == kind && e->n == n) {
+		if (e->kind == kind && e->n == n && e->howmany == howmany) {
 			plan = e->plan;
 			break;
 		}
 	if (plan == NULL) {
 		/* Planning needs scratch arrays; FFTW_ESTIMATE does not touch their contents. */
-		double *r = fftw_malloc(sizeof(double) * n);
-		fftw_complex *c1 = fftw_malloc(sizeof(fftw_complex) * (n / 2 + 1 > n ? n / 2 + 1 : n));
+		double *r = fftw_malloc(sizeof(double) * n * howmany);
+		fftw_complex *c1 = fftw_malloc(sizeof(fftw_complex) * (n / 2 + 1) * howmany);
 		fftw_complex *c2 = fftw_malloc(sizeof(fftw_complex) * n);
 		int flags = FFTW_ESTIMATE;
 
@@ -55,6 +56,13 @@ fft_plan_get(enum fft_kind kind, size_t n)
 		case FFT_C2C_BWD:
 			plan = fftw_plan_dft_1d((int)n, c1, c2, FFTW_BACKWARD, flags);
 			break;
+		case FFT_R2C_MANY: {
+			int len = (int)n;
+			/* Batches are the hot path of spectral analysis: measure once, reuse. */
+			plan = fftw_plan_many_dft_r2c(1, &len, (int)howmany, r, NULL, 1, len, c1, NULL,
+			    1, len / 2 + 1, FFTW_MEASURE);
+			break;
+		}
 		}
 		fftw_free(r);
 		fftw_free(c1);
@@ -64,6 +72,7 @@ fft_plan_get(enum fft_kind kind, size_t n)
 		e = xmalloc(sizeof *e);
 		e->kind = kind;
 		e->n = n;
+		e->howmany = howmany;
 		e->plan = plan;
 		e->next = fft_plan_list;
 		fft_plan_list = e;
@@ -75,19 +84,25 @@ fft_plan_get(enum fft_kind kind, size_t n)
 void
 fft_r2c(size_t n, double *in, fftw_complex *out)
 {
-	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C, n), in, out);
+	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C, n, 1), in, out);
+}
+
+void
+fft_r2c_many(size_t n, size_t howmany, double *in, fftw_complex *out)
+{
+	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C_MANY, n, howmany), in, out);
 }
 
 void
 fft_c2r(size_t n, fftw_complex *in, double *out)
 {
-	fftw_execute_dft_c2r(fft_plan_get(FFT_C2R, n), in, out);
+	fftw_execute_dft_c2r(fft_plan_get(FFT_C2R, n, 1), in, out);
 }
 
 void
 fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out)
 {
-	fftw_execute_dft(fft_plan_get(sign < 0 ? FFT_C2C_FWD : FFT_C2C_BWD, n), in, out);
+	fftw_execute_dft(fft_plan_get(sign < 0 ? FFT_C2C_FWD : FFT_C2C_BWD, n, 1), in, out);
 }
 
 double *

@@ -10,6 +10,9 @@
 
 /* Real-to-complex forward transform of length n: in n doubles, out n/2+1 complex. */
 void fft_r2c(size_t n, double *in, fftw_complex *out);
+/* `howmany` contiguous real-to-complex transforms of length n: in[i * n + t] ->
+ * out[i * (n/2+1) + f]. */
+void fft_r2c_many(size_t n, size_t howmany, double *in, fftw_complex *out);
 /* Complex-to-real inverse of length n (unnormalised, destroys `in`): in n/2+1, out n doubles. */
 void fft_c2r(size_t n, fftw_complex *in, double *out);
 /* Complex forward (sign -1) or backward (+1) transform of length n, unnormalised. */

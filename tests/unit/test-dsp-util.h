@@ -1,0 +1,80 @@
+/* Helpers shared by the DSP tests: load reference .npy files as doubles and compare with the
+ * reference tolerance |x - ref| <= 1e-4 |ref| + 1e-6 max|ref|. */
+#ifndef ND_TEST_DSP_UTIL_H
+#define ND_TEST_DSP_UTIL_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "worker/io-npy.h"
+
+/* Load tests/data/spectral/<name>.npy (f4/f8/i8) as a malloc'd double array. */
+static inline double *
+test_load(const char *name, struct io_npy_header *h)
+{
+	char path[512], *cause = NULL;
+	void *data;
+	double *d;
+
+	snprintf(path, sizeof path, "%s/%s.npy", ND_TEST_DATA, name);
+	cr_assert_eq(io_npy_read(path, h, &data, &cause), 0, "%s", cause ? cause : path);
+	d = malloc((h->count ? h->count : 1) * sizeof *d);
+	for (size_t i = 0; i < h->count; i++) {
+		switch (h->dtype) {
+		case IO_NPY_F4: d[i] = ((float *)data)[i]; break;
+		case IO_NPY_F8: d[i] = ((double *)data)[i]; break;
+		case IO_NPY_I4: d[i] = ((int32_t *)data)[i]; break;
+		case IO_NPY_I8: d[i] = (double)((int64_t *)data)[i]; break;
+		default: cr_assert_fail("unexpected dtype in %s", name);
+		}
+	}
+	free(data);
+	return d;
+}
+
+/* Assert x matches ref within the reference tolerance; returns the worst relative excess. */
+static inline void
+test_close(const double *x, const double *ref, size_t n, const char *what)
+{
+	double mx = 0;
+
+	for (size_t i = 0; i < n; i++)
+		mx = fmax(mx, fabs(ref[i]));
+	for (size_t i = 0; i < n; i++)
+		cr_assert(fabs(x[i] - ref[i]) <= 1e-4 * fabs(ref[i]) + 1e-6 * mx,
+		    "%s[%zu]: %.9g vs reference %.9g", what, i, x[i], ref[i]);
+}
+
+static inline void
+test_close_f(const float *x, const double *ref, size_t n, const char *what)
+{
+	double *d = malloc((n ? n : 1) * sizeof *d);
+
+	for (size_t i = 0; i < n; i++)
+		d[i] = x[i];
+	test_close(d, ref, n, what);
+	free(d);
+}
+
+/* Deterministic standard normal numbers (xorshift + Box-Muller). */
+static inline double
+test_randn(uint64_t *s)
+{
+	double u1, u2;
+
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	u1 = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	u2 = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
+	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+#endif
