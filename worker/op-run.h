@@ -17,6 +17,10 @@ struct op_run {
 	const char *workdir;
 	atomic_int *cancel;  /* non-zero: stop at the next chunk */
 	json_t *result;      /* inline result (an object) the ops fill; owned by the run */
+	/* Data the input format's runner loaded for this task (task-format.h); each domain keeps
+	 * its own state so recording ops and trial ops stay independent. */
+	struct rec_run *rec;     /* recordings (EDF): channels of this task, triggers */
+	struct trial_run *trial; /* trial data (.spy, synth, EDF epochs) */
 };
 
 /* Non-zero when the run was cancelled; ops check it between chunks. */

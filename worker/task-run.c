@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "worker/op-registry.h"
 #include "worker/op-run.h"
+#include "worker/task-format.h"
 
 int
 task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cancel, char **result,
@@ -16,6 +17,7 @@ task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cance
 	struct op_run run = {0};
 	json_error_t jerr;
 	json_t *root, *depsj = NULL, *steps, *step;
+	const struct task_format *format = NULL;
 	size_t i;
 	int rc = 0;
 
@@ -40,6 +42,10 @@ task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cance
 		rc = error_set(cause, -EINVAL, "task spec has no steps");
 		goto out;
 	}
+	format = task_format_find(
+		json_string_value(json_object_get(json_object_get(run.stage, "input"), "format")));
+	if (format != NULL && (rc = format->begin(&run, cause)) != 0)
+		goto out;
 	json_array_foreach(steps, i, step) {
 		const char *name = json_string_value(json_object_get(step, "op"));
 		const struct op_def *op = name != NULL ? op_registry_find(name) : NULL;
@@ -60,6 +66,11 @@ task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cance
 				   json_integer_value(json_object_get(step, "index")), name);
 			break;
 		}
+	}
+	if (format != NULL) {
+		int rc2 = format->end(&run, rc, cause);
+		if (rc == 0)
+			rc = rc2;
 	}
 	if (rc == 0 && run.result != NULL)
 		*result = json_dumps(run.result, JSON_COMPACT);

@@ -1,0 +1,20 @@
+/* Input-format runners: before a task's steps run, the runner for the job's input.format loads
+ * the data this task works on (its channels, its trials) into the op_run; after them, it saves
+ * the task's outputs. Test inputs ("tasks", "grid") carry no data and have no runner. */
+#ifndef ND_TASK_FORMAT_H
+#define ND_TASK_FORMAT_H
+
+#include "worker/op-run.h"
+
+struct task_format {
+	const char *format; /* input.format */
+	/* Load the task's data (stage kind in run->stage.kind). 0 or -errno with a cause. */
+	int (*begin)(struct op_run *run, char **cause);
+	/* Save outputs when rc == 0, and free what begin loaded in every case. */
+	int (*end)(struct op_run *run, int rc, char **cause);
+};
+
+/* The runner for a format, or NULL when the format carries no data. */
+const struct task_format *task_format_find(const char *format);
+
+#endif
