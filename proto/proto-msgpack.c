@@ -26,7 +26,7 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 {
 	size_t at = *off, need = 0;
 	uint64_t count = 0;
-	int is_map = 0, hdr;
+	int is_map = 0, is_container, hdr;
 	uint8_t b;
 
 	if (at >= len)
@@ -87,7 +87,9 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 				 "msgpack: declared length %zu at byte %zu exceeds the %zu bytes left",
 				 need, *off, len - at);
 	at += need;
-	if (count > 0 || (b & 0xf0) == 0x90 || (b & 0xf0) == 0x80) {
+	/* Every array and map counts as a level, empty or not. */
+	is_container = (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf);
+	if (is_container) {
 		uint64_t items = is_map ? count * 2 : count;
 		if (depth >= max_depth)
 			return error_set(cause, -EBADMSG, "msgpack: nesting deeper than %d at byte %zu",
