@@ -8,6 +8,17 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PROTO_SAMPLE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROTO_SAMPLE_LSAN 1
+#endif
+#endif
+#ifdef PROTO_SAMPLE_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 static uint64_t *
 proto_sample_ids(uint32_t n, uint64_t first)
 {
@@ -342,4 +353,14 @@ proto_sample_roundtrip(const uint8_t *data, size_t len, bool *same)
 	free(again);
 	proto_msg_fini(&a);
 	return 0;
+}
+
+int
+proto_sample_leaks(void)
+{
+#ifdef PROTO_SAMPLE_LSAN
+	return __lsan_do_recoverable_leak_check();
+#else
+	return 0;
+#endif
 }

@@ -22,4 +22,8 @@ uint8_t *proto_sample_encode(const struct proto_msg *msg, size_t *len);
  * *same says whether both decodes were equal. Frees everything it allocates. */
 int proto_sample_roundtrip(const uint8_t *data, size_t len, bool *same);
 
+/* Under AddressSanitizer, run LeakSanitizer now and return the number of leak reports (as a
+ * test suite's .fini, so a leak fails the test instead of only printing at exit); else 0. */
+int proto_sample_leaks(void);
+
 #endif

@@ -9,6 +9,16 @@
 #include "proto-sample.h"
 #include "proto/proto-codec.h"
 
+/* Criterion ignores assertions in .fini; a leak aborts the test process instead. */
+static void
+leak_check(void)
+{
+	if (proto_sample_leaks() != 0)
+		abort();
+}
+
+TestSuite(proto_codec, .fini = leak_check);
+
 /* Encode msg, decode it, assert equality and return the encoded size. */
 static size_t
 roundtrip(const struct proto_msg *msg)

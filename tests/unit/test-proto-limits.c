@@ -8,8 +8,19 @@
 #include <time.h>
 
 #include "common/xmalloc.h"
+#include "proto-sample.h"
 #include "proto/proto-codec.h"
 #include "proto/proto-msgpack.h"
+
+/* Criterion ignores assertions in .fini; a leak aborts the test process instead. */
+static void
+leak_check(void)
+{
+	if (proto_sample_leaks() != 0)
+		abort();
+}
+
+TestSuite(proto_limits, .fini = leak_check);
 
 static double
 now_ms(void)

@@ -12,6 +12,16 @@
 #include "proto-sample.h"
 #include "proto/proto-codec.h"
 
+/* Criterion ignores assertions in .fini; a leak aborts the test process instead. */
+static void
+leak_check(void)
+{
+	if (proto_sample_leaks() != 0)
+		abort();
+}
+
+TestSuite(proto_mutate, .fini = leak_check);
+
 #define MUTATE_ITERATIONS 200000
 #define MUTATE_MAX_SEEDS  64
 
@@ -210,9 +220,7 @@ Test(proto_mutate, corpus_seeds_are_valid)
 {
 	size_t n;
 
-	seeds_init();
-	nseeds = 0; /* only the corpus */
-	n = seeds_load_corpus();
+	n = seeds_load_corpus(); /* only the corpus */
 	if (getenv("ND_FUZZ_CORPUS") != NULL)
 		cr_assert_geq(n, 10, "corpus has %zu seeds", n);
 	for (size_t i = 0; i < nseeds; i++) {

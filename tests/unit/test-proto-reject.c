@@ -12,6 +12,16 @@
 #include "proto/proto-codec.h"
 #include "proto/proto-msgpack.h"
 
+/* Criterion ignores assertions in .fini; a leak aborts the test process instead. */
+static void
+leak_check(void)
+{
+	if (proto_sample_leaks() != 0)
+		abort();
+}
+
+TestSuite(proto_reject, .fini = leak_check);
+
 /* Bytes in use on the heap. glibc counts chunks parked in its per-thread cache as in use, so the
  * count is exact only with that cache off (GLIBC_TUNABLES=glibc.malloc.tcache_count=0, set by
  * meson test); otherwise, and under AddressSanitizer (which checks leaks itself at exit), 0. */
