@@ -181,6 +181,20 @@ Test(proto_reject, string_over_its_limit)
 	expect_reject(data, len, -EMSGSIZE, PROTO_STATUS_TOO_BIG, "token over PROTO_MAX_NAME");
 	free(data);
 	proto_msg_fini(&m);
+
+	/* An input path over PROTO_MAX_NAME is too big, like any other over-long string. */
+	m.type = PROTO_SUBMIT;
+	m.u.submit.pipeline = xstrdup("{}");
+	m.u.submit.ninputs = 2;
+	m.u.submit.inputs = xcalloc(3, sizeof(char *));
+	m.u.submit.inputs[0] = xstrdup("/ok");
+	m.u.submit.inputs[1] = xmalloc(PROTO_MAX_NAME + 2);
+	memset(m.u.submit.inputs[1], 'p', PROTO_MAX_NAME + 1);
+	m.u.submit.inputs[1][PROTO_MAX_NAME + 1] = '\0';
+	data = proto_sample_encode(&m, &len);
+	expect_reject(data, len, -EMSGSIZE, PROTO_STATUS_TOO_BIG, "input over PROTO_MAX_NAME");
+	free(data);
+	proto_msg_fini(&m);
 }
 
 Test(proto_reject, wrong_version_keeps_the_envelope)
