@@ -67,18 +67,22 @@ proto_conn_encode(const struct proto_msg *msg, msgpack_packer *pk)
 {
 	switch (msg->type) {
 	case PROTO_HELLO: {
+		/* Optional fields go out whenever they are set, whatever the role, so that
+		 * decode -> encode -> decode keeps every field the decoder accepted. */
 		const struct proto_hello *h = &msg->u.hello;
-		int worker = h->role == PROTO_ROLE_WORKER;
-		msgpack_pack_map(pk, 3 + (worker ? 4 : 0) + (h->slurm_job != NULL));
+		msgpack_pack_map(pk, 3 + (h->host != NULL) + (h->pid != 0) + (h->slots != 0) +
+					     (h->mem != 0) + (h->slurm_job != NULL));
 		proto_pack_kstr(pk, "role", proto_role_name(h->role));
 		proto_pack_kstr(pk, "token", h->token != NULL ? h->token : "");
 		proto_pack_kstr(pk, "version", h->version != NULL ? h->version : "");
-		if (worker) {
-			proto_pack_kstr(pk, "host", h->host != NULL ? h->host : "");
+		if (h->host != NULL)
+			proto_pack_kstr(pk, "host", h->host);
+		if (h->pid != 0)
 			proto_pack_ku64(pk, "pid", h->pid);
+		if (h->slots != 0)
 			proto_pack_ku64(pk, "slots", h->slots);
+		if (h->mem != 0)
 			proto_pack_ku64(pk, "mem", h->mem);
-		}
 		if (h->slurm_job != NULL)
 			proto_pack_kstr(pk, "slurm_job", h->slurm_job);
 		break;

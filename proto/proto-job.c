@@ -18,8 +18,11 @@ proto_job_decode_inputs(struct proto_map *m, struct proto_submit *s, char **caus
 	s->inputs = xcalloc(a->size + 1, sizeof *s->inputs);
 	for (uint32_t i = 0; i < a->size; i++) {
 		const msgpack_object *o = &a->ptr[i];
+		if (o->type == MSGPACK_OBJECT_STR && o->via.str.size > PROTO_MAX_NAME)
+			return m->rc = error_set(cause, -EMSGSIZE,
+						 "SUBMIT: inputs[%u] is %u bytes, limit %d", i,
+						 o->via.str.size, PROTO_MAX_NAME);
 		if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
-		    o->via.str.size > PROTO_MAX_NAME ||
 		    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 			return m->rc = error_set(cause, -EBADMSG,
 						 "SUBMIT: inputs[%u] must be a non-empty path of at most %d bytes",

@@ -19,18 +19,22 @@ proto_msgpack_be(const uint8_t *p, int nbytes)
 	return v;
 }
 
-/* Skip one object at *off. `budget` counts objects still allowed (each needs at least a byte). */
+/* Skip one object at *off. `budget` counts objects still allowed: msgpack-c allocates for each
+ * one, so a long run of one-byte objects must not turn a message into a far larger allocation. */
 static int
 proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max_depth,
-		   char **cause)
+		   uint64_t *budget, char **cause)
 {
 	size_t at = *off, need = 0;
 	uint64_t count = 0;
-	int is_map = 0, hdr;
+	int is_map = 0, is_container, hdr;
 	uint8_t b;
 
 	if (at >= len)
 		return error_set(cause, -EBADMSG, "msgpack: truncated at byte %zu", at);
+	if (*budget == 0)
+		return error_set(cause, -EMSGSIZE, "msgpack: more than %u objects", PROTO_MAX_OBJECTS);
+	(*budget)--;
 	b = d[at];
 	hdr = 1;
 	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
@@ -87,7 +91,9 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 				 "msgpack: declared length %zu at byte %zu exceeds the %zu bytes left",
 				 need, *off, len - at);
 	at += need;
-	if (count > 0 || (b & 0xf0) == 0x90 || (b & 0xf0) == 0x80) {
+	/* Every array and map counts as a level, empty or not. */
+	is_container = (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf);
+	if (is_container) {
 		uint64_t items = is_map ? count * 2 : count;
 		if (depth >= max_depth)
 			return error_set(cause, -EBADMSG, "msgpack: nesting deeper than %d at byte %zu",
@@ -96,8 +102,12 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 			return error_set(cause, -EBADMSG,
 					 "msgpack: declared %llu elements at byte %zu exceed the %zu bytes left",
 					 (unsigned long long)items, *off, len - at);
+		if (items > *budget)
+			return error_set(cause, -EMSGSIZE,
+					 "msgpack: declared %llu elements at byte %zu; more than %u objects",
+					 (unsigned long long)items, *off, PROTO_MAX_OBJECTS);
 		for (uint64_t i = 0; i < items; i++) {
-			int rc = proto_msgpack_skip(d, len, &at, depth + 1, max_depth, cause);
+			int rc = proto_msgpack_skip(d, len, &at, depth + 1, max_depth, budget, cause);
 			if (rc != 0)
 				return rc;
 		}
@@ -109,6 +119,7 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 int
 proto_msgpack_check(const uint8_t *data, size_t len, int max_depth, char **cause)
 {
+	uint64_t budget = PROTO_MAX_OBJECTS;
 	size_t off = 0;
 	int rc;
 
@@ -117,7 +128,7 @@ proto_msgpack_check(const uint8_t *data, size_t len, int max_depth, char **cause
 				 len, PROTO_MAX_MESSAGE);
 	if (len == 0)
 		return error_set(cause, -EBADMSG, "empty message");
-	rc = proto_msgpack_skip(data, len, &off, 0, max_depth, cause);
+	rc = proto_msgpack_skip(data, len, &off, 0, max_depth, &budget, cause);
 	if (rc != 0)
 		return rc;
 	if (off != len)

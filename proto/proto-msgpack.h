@@ -10,8 +10,9 @@
 #include <stdint.h>
 
 /* Check that [data, data+len) holds exactly one msgpack object, that every declared length fits
- * in the bytes that remain, and that nesting is at most max_depth. Returns 0, -EMSGSIZE (over
- * PROTO_MAX_MESSAGE) or -EBADMSG with *cause saying what is wrong and at which byte offset. */
+ * in the bytes that remain, that nesting is at most max_depth and that there are at most
+ * PROTO_MAX_OBJECTS objects. Returns 0, -EMSGSIZE (over PROTO_MAX_MESSAGE or PROTO_MAX_OBJECTS)
+ * or -EBADMSG with *cause saying what is wrong and at which byte offset. */
 int proto_msgpack_check(const uint8_t *data, size_t len, int max_depth, char **cause);
 
 /* A reader over one body map. Errors are sticky: after the first, every call returns it. */

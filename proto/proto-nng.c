@@ -49,8 +49,12 @@ proto_server_grow(struct proto_server *srv, uint32_t n)
 		int rv;
 
 		c->srv = srv;
-		if ((rv = nng_ctx_open(&c->ctx, srv->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&c->aio, proto_server_aio_cb, c)) != 0) {
+		if ((rv = nng_ctx_open(&c->ctx, srv->sock)) != 0) {
+			free(c);
+			return -ENOMEM;
+		}
+		if ((rv = nng_aio_alloc(&c->aio, proto_server_aio_cb, c)) != 0) {
+			nng_ctx_close(c->ctx);
 			free(c);
 			return -ENOMEM;
 		}

@@ -59,6 +59,8 @@ enum proto_status {
 #define PROTO_MAX_SLOTS     4096
 #define PROTO_MAX_DEPTH     8           /* nesting of arrays and maps */
 #define PROTO_MAX_MAP_KEYS  32
+#define PROTO_MAX_OBJECTS   (1u << 17)  /* msgpack objects in one message (a full TASK_REQUEST
+					 * holds about 53k); msgpack-c allocates 16 bytes each */
 
 /* A task id is the job id in the high 32 bits and the task index in the low 32. */
 #define PROTO_TASK_ID(job, index) (((uint64_t)(job) << 32) | (uint32_t)(index))
