@@ -6,9 +6,9 @@
 # clear error when the array cannot start. Exit 77 (skip) when Slurm cannot be set up.
 # Usage: test-slurm.sh NEURODAG NEURODAG-SCHEDULER NEURODAG-WORKER
 set -u
-ND=$1
-SCHED=$2
-WORKER=$3
+ND=$(realpath "$1")
+SCHED=$(realpath "$2")
+WORKER=$(realpath "$3")
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/slurm-cluster.sh
 . "$here/slurm-cluster.sh"
