@@ -70,7 +70,8 @@ proto_tls_check(const char *url, const struct proto_tls *tls, bool server, char 
 	if (!proto_tls_url(url)) {
 		if (any)
 			return error_set(cause, -EINVAL,
-					 "--tls-* flags need a tls+tcp://HOST:PORT URL, not %s", url);
+					 "--tls-* flags need a tls+tcp://HOST:PORT URL, not %s",
+					 url);
 		return 0;
 	}
 	if (server && (tls == NULL || tls->cert == NULL || tls->key == NULL))

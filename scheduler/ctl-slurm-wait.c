@@ -70,7 +70,8 @@ ctl_slurm_wait_count(json_t *workers, const char *job_id)
 	uint32_t n = 0;
 	json_t *w;
 
-	json_array_foreach(workers, i, w) {
+	json_array_foreach(workers, i, w)
+	{
 		const char *sj = json_string_value(json_object_get(w, "slurm_job"));
 		if (sj != NULL && strncmp(sj, job_id, len) == 0 &&
 		    (sj[len] == '_' || sj[len] == '\0'))
@@ -102,8 +103,8 @@ ctl_slurm_wait(struct ctl_conn *c, const char *job_id, uint32_t nworkers, double
 		count = ctl_slurm_wait_count(workers, job_id);
 		json_decref(workers);
 		if (count >= nworkers) {
-			fprintf(stderr, "Slurm job %s: %u/%u workers registered in %.1f s\n", job_id,
-				count, nworkers, now - start);
+			fprintf(stderr, "Slurm job %s: %u/%u workers registered in %.1f s\n",
+				job_id, count, nworkers, now - start);
 			return CTL_EXIT_OK;
 		}
 		if (now - last_queue >= CTL_SLURM_WAIT_QUEUE_S) {
@@ -111,21 +112,24 @@ ctl_slurm_wait(struct ctl_conn *c, const char *job_id, uint32_t nworkers, double
 			ctl_slurm_wait_describe(&q, slurm, sizeof slurm);
 			last_queue = now;
 			if (q.pending + q.running + q.other == 0 && count < nworkers) {
-				/* Ask the scheduler once more: the last ones may have just arrived. */
+				/* Ask the scheduler once more: the last ones may have just arrived.
+				 */
 				if (ctl_conn_status(c, "workers", 0, &workers, NULL) == 0) {
 					count = ctl_slurm_wait_count(workers, job_id);
 					json_decref(workers);
 					if (count >= nworkers)
 						continue;
 				}
-				fprintf(stderr,
-					"neurodag slurm-workers: Slurm job %s has ended, but only %u "
-					"of %u workers registered; see their logs: %s/%s-%s_*.out\n",
-					job_id, count, nworkers, log_dir, job_name, job_id);
+				fprintf(
+				    stderr,
+				    "neurodag slurm-workers: Slurm job %s has ended, but only %u "
+				    "of %u workers registered; see their logs: %s/%s-%s_*.out\n",
+				    job_id, count, nworkers, log_dir, job_name, job_id);
 				return CTL_EXIT_FAILED;
 			}
 		}
-		if (count != last_count || strcmp(slurm, last_slurm) != 0 || now - last_print >= 10) {
+		if (count != last_count || strcmp(slurm, last_slurm) != 0 ||
+		    now - last_print >= 10) {
 			fprintf(stderr, "Slurm job %s: %u/%u workers registered (%s), %.0f s\n",
 				job_id, count, nworkers, slurm, now - start);
 			last_count = count;
@@ -133,12 +137,13 @@ ctl_slurm_wait(struct ctl_conn *c, const char *job_id, uint32_t nworkers, double
 			snprintf(last_slurm, sizeof last_slurm, "%s", slurm);
 		}
 		if (timeout_s > 0 && now - start > timeout_s) {
-			fprintf(stderr,
-				"neurodag slurm-workers: only %u of %u workers registered after %g s "
-				"(Slurm job %s: %s); the rest may still start: see `squeue -j %s` and "
-				"the logs %s/%s-%s_*.out\n",
-				count, nworkers, timeout_s, job_id, slurm, job_id, log_dir, job_name,
-				job_id);
+			fprintf(
+			    stderr,
+			    "neurodag slurm-workers: only %u of %u workers registered after %g s "
+			    "(Slurm job %s: %s); the rest may still start: see `squeue -j %s` and "
+			    "the logs %s/%s-%s_*.out\n",
+			    count, nworkers, timeout_s, job_id, slurm, job_id, log_dir, job_name,
+			    job_id);
 			return CTL_EXIT_TIMEOUT;
 		}
 		{

@@ -127,8 +127,9 @@ ctl_slurm_worker_command(const struct options *opts)
 static int
 ctl_slurm_template_path(const struct options *opts, char **out, char **cause)
 {
-	const char *candidates[] = {options_get(opts, "template"), getenv("NEURODAG_SLURM_TEMPLATE"),
-				    ND_SLURM_TEMPLATE_INSTALLED, ND_SLURM_TEMPLATE_SOURCE};
+	const char *candidates[] = {options_get(opts, "template"),
+				    getenv("NEURODAG_SLURM_TEMPLATE"), ND_SLURM_TEMPLATE_INSTALLED,
+				    ND_SLURM_TEMPLATE_SOURCE};
 
 	for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
 		if (candidates[i] == NULL || *candidates[i] == '\0')
@@ -157,8 +158,8 @@ ctl_slurm_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 
 /* Replace every @NAME@ (capitals and _) in text from the table; an unknown one is an error. */
 static int
-ctl_slurm_fill(const char *tmpl_path, const char *text, const char *const (*vars)[2],
-	       char **out, char **cause)
+ctl_slurm_fill(const char *tmpl_path, const char *text, const char *const (*vars)[2], char **out,
+	       char **cause)
 {
 	size_t len = 0, cap = strlen(text) + 1024;
 	char *buf = xmalloc(cap);
@@ -213,7 +214,7 @@ ctl_slurm_script(const struct options *opts, const char *url, long nworkers, lon
 	char workers[32], last[32], threads[32], cpus[32];
 	char **extra = options_list(opts, "sbatch-arg");
 	static const char *const line_opts[][2] = {
-		{"partition", "--partition"}, {"mem", "--mem"}, {"time", "--time"}};
+	    {"partition", "--partition"}, {"mem", "--mem"}, {"time", "--time"}};
 	long ncpus = nthreads;
 	int rc;
 
@@ -257,20 +258,20 @@ ctl_slurm_script(const struct options *opts, const char *url, long nworkers, lon
 	snprintf(cpus, sizeof cpus, "%ld", ncpus);
 	{
 		const char *const vars[][2] = {
-			{"WORKERS", workers},
-			{"LAST_INDEX", last},
-			{"JOB_NAME", options_get(opts, "job-name")},
-			{"CPUS", cpus},
-			{"LOG_DIR", log_dir},
-			{"SBATCH_LINES", lines},
-			{"WORKER_COMMAND", cmd},
-			{"SCHEDULER", qurl},
-			{"NTHREADS", threads},
-			{"WORKER_ARGS", args},
-			{NULL, NULL},
+		    {"WORKERS", workers},
+		    {"LAST_INDEX", last},
+		    {"JOB_NAME", options_get(opts, "job-name")},
+		    {"CPUS", cpus},
+		    {"LOG_DIR", log_dir},
+		    {"SBATCH_LINES", lines},
+		    {"WORKER_COMMAND", cmd},
+		    {"SCHEDULER", qurl},
+		    {"NTHREADS", threads},
+		    {"WORKER_ARGS", args},
+		    {NULL, NULL},
 		};
-		if ((rc = ctl_slurm_check_line("--job-name", options_get(opts, "job-name"), cause)) !=
-			    0 ||
+		if ((rc = ctl_slurm_check_line("--job-name", options_get(opts, "job-name"),
+					       cause)) != 0 ||
 		    (rc = ctl_slurm_template_path(opts, &tmpl_path, cause)) != 0 ||
 		    (rc = ctl_read_file(tmpl_path, &tmpl, cause)) != 0)
 			goto out;
@@ -312,8 +313,8 @@ ctl_slurm_submit(const char *script_path, char **job_id, char **cause)
 		return error_set(cause, -EIO, "sbatch %s failed (exit %d)%s", script_path,
 				 status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 				 status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 127
-					 ? ": is Slurm's sbatch on PATH?"
-					 : "");
+				     ? ": is Slurm's sbatch on PATH?"
+				     : "");
 	if (line[0] == '\0' || strspn(line, "0123456789") != strlen(line))
 		return error_set(cause, -EPROTO, "sbatch printed no job id (got \"%s\")", line);
 	*job_id = xstrdup(line);
@@ -419,13 +420,14 @@ ctl_cmd_slurm_workers(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	if (opts.help) {
-		options_usage(stdout, "neurodag slurm-workers -n N [options]",
-			      "Start N workers through Slurm: writes an sbatch script (a job array, "
-			      "one neurodag-worker per\narray task, in the foreground) from the "
-			      "template, submits it, prints the Slurm job id.\nWith --wait, follows "
-			      "the workers until all have registered with the scheduler.\nscancel "
-			      "JOB stops them: each finishes its running tasks first.",
-			      ctl_slurm_options);
+		options_usage(
+		    stdout, "neurodag slurm-workers -n N [options]",
+		    "Start N workers through Slurm: writes an sbatch script (a job array, "
+		    "one neurodag-worker per\narray task, in the foreground) from the "
+		    "template, submits it, prints the Slurm job id.\nWith --wait, follows "
+		    "the workers until all have registered with the scheduler.\nscancel "
+		    "JOB stops them: each finishes its running tasks first.",
+		    ctl_slurm_options);
 		printf("\n%s\n", CTL_EXIT_CODES_HELP);
 		options_fini(&opts);
 		return 0;
