@@ -17,7 +17,7 @@ T=$(mktemp -d /tmp/neurodag-slurm-test-XXXXXX)
 chmod 755 "$T" # munged runs as the munge user and keeps its log and pid file below
 SCHED_PIDS=()
 failures=0
-t0=$(date +%s.%N)
+t0=$(date +%s%N)
 
 cleanup() {
 	local p
@@ -42,7 +42,10 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then echo "ok: $what"; else fail "$what"; fi
 }
 
-elapsed() { echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo "?"; }
+since() { # seconds since a `date +%s%N` stamp, with one decimal
+	local ns=$(($(date +%s%N) - $1))
+	echo "$((ns / 1000000000)).$((ns / 100000000 % 10))"
+}
 
 # A scheduler in the foreground on loopback: start_scheduler NAME PORT WAIT_TIMEOUT
 start_scheduler() {
@@ -86,9 +89,9 @@ launch() { # launch CONN_NAME N EXTRA... : prints the Slurm job id
 }
 
 # --- Slurm
-ts=$(date +%s.%N)
+ts=$(date +%s%N)
 slurm_start "$T/slurm" 16
-echo "ok: Slurm started in $(echo "$(date +%s.%N) - $ts" | bc) s ($(sinfo -h -o '%P %D %c %T'))"
+echo "ok: Slurm started in $(since "$ts") s ($(sinfo -h -o '%P %D %c %T'))"
 
 # --- 1. four workers through slurm-workers; a job completes
 PORT=$((40000 + ($$ % 10000)))
@@ -178,5 +181,5 @@ rc=$?
 check "an sbatch refusal is an error (exit 1, got $rc)" test "$rc" = 1
 check "naming sbatch" grep -q "sbatch .* failed" "$T/short/bad-partition.err"
 
-echo "slurm test: $failures failures, $(elapsed) s"
+echo "slurm test: $failures failures, $(since "$t0") s"
 [ "$failures" = 0 ]
