@@ -185,12 +185,9 @@ proto_tls_refusal(const char *url, const struct proto_tls *tls, int nng_rv)
 
 	if (tls == NULL || tls->ca == NULL)
 		hint = "no --tls-ca given: name the CA certificate that signed the scheduler's";
-	else if (nng_rv == NNG_ECLOSED || nng_rv == NNG_ECONNRESET)
-		hint = "the scheduler closed the connection: does it require a client certificate "
-		       "(--tls-cert, --tls-key)?";
 	else if (tls->server_name == NULL)
-		hint = "check that --tls-ca signed the scheduler's certificate and that the URL's "
-		       "host is a DNS name in it (an IP address cannot be verified: use "
+		hint = "check that --tls-ca signed the scheduler's certificate and that the "
+		       "certificate carries the URL's host name (else name one it carries with "
 		       "--tls-server-name)";
 	else
 		hint = "check that --tls-ca signed the scheduler's certificate and that "

@@ -128,8 +128,7 @@ Test(proto_tls, refusals_name_the_flag_to_check)
 
 	cr_expect(strstr(a, "TLS handshake with tls+tcp://h:1 refused") != NULL, "%s", a);
 	cr_expect(strstr(a, "no --tls-ca given") != NULL, "%s", a);
-	cr_expect(strstr(b, "--tls-server-name") != NULL && strstr(b, "IP address") != NULL, "%s",
-		  b);
+	cr_expect(strstr(b, "carries the URL's host name") != NULL, "%s", b);
 	cr_expect(strstr(c, "--tls-server-name is a DNS name") != NULL, "%s", c);
 	cr_expect(proto_tls_refused(NNG_EPEERAUTH) && proto_tls_refused(NNG_ECRYPTO));
 	cr_expect(!proto_tls_refused(NNG_ECONNREFUSED) && !proto_tls_refused(NNG_ETIMEDOUT));
