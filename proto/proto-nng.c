@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "proto/proto-tls.h"
 
 #define PROTO_SERVER_INITIAL_CTX 32
 #define PROTO_SERVER_GROW        32
@@ -117,12 +118,53 @@ proto_server_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		srv->pipe_cb((uint32_t)nng_pipe_id(p), srv->arg);
 }
 
+/* Listen on url; for tls+tcp:// set the TLS configuration before the listener starts. */
+static int
+proto_nng_listen(nng_socket sock, const char *url, const struct proto_tls *tls, char **cause)
+{
+	nng_listener l;
+	nng_tls_config *cfg = NULL;
+	int rv, rc;
+
+	if ((rc = proto_tls_check(url, tls, true, cause)) != 0)
+		return rc;
+	if ((rv = nng_listener_create(&l, sock, url)) != 0)
+		return error_set(cause, -EINVAL, "cannot listen on %s: %s", url, nng_strerror(rv));
+	if (proto_tls_url(url)) {
+		if ((rc = proto_tls_config_new(url, tls, true, &cfg, cause)) != 0) {
+			nng_listener_close(l);
+			return rc;
+		}
+		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg); /* the listener holds its own reference */
+		if (rv != 0) {
+			nng_listener_close(l);
+			return error_set(cause, -EINVAL, "%s: cannot set the TLS configuration: %s",
+					 url, nng_strerror(rv));
+		}
+	}
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		nng_listener_close(l);
+		return error_set(cause, rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL,
+				 "cannot listen on %s: %s", url, nng_strerror(rv));
+	}
+	return 0;
+}
+
 int
 proto_server_open(struct proto_server **out, const char *url, proto_server_recv_cb recv_cb,
 		  proto_server_pipe_cb pipe_cb, void *arg, char **cause)
 {
+	return proto_server_open_tls(out, url, NULL, recv_cb, pipe_cb, arg, cause);
+}
+
+int
+proto_server_open_tls(struct proto_server **out, const char *url, const struct proto_tls *tls,
+		      proto_server_recv_cb recv_cb, proto_server_pipe_cb pipe_cb, void *arg,
+		      char **cause)
+{
 	struct proto_server *srv = xcalloc(1, sizeof *srv);
-	int rv;
+	int rv, rc;
 
 	srv->recv_cb = recv_cb;
 	srv->pipe_cb = pipe_cb;
@@ -134,12 +176,11 @@ proto_server_open(struct proto_server **out, const char *url, proto_server_recv_
 	}
 	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, PROTO_MAX_MESSAGE);
 	nng_pipe_notify(srv->sock, NNG_PIPE_EV_REM_POST, proto_server_pipe_event, srv);
-	if ((rv = nng_listen(srv->sock, url, NULL, 0)) != 0) {
+	if ((rc = proto_nng_listen(srv->sock, url, tls, cause)) != 0) {
 		nng_close(srv->sock);
 		pthread_mutex_destroy(&srv->lock);
 		free(srv);
-		return error_set(cause, rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL,
-				 "cannot listen on %s: %s", url, nng_strerror(rv));
+		return rc;
 	}
 	pthread_mutex_lock(&srv->lock);
 	proto_server_grow(srv, PROTO_SERVER_INITIAL_CTX);
@@ -249,12 +290,74 @@ proto_server_counts(struct proto_server *srv, uint32_t *total, uint32_t *held)
 	pthread_mutex_unlock(&srv->lock);
 }
 
+/* Create a dialer for url with the TLS configuration set (not started). */
+static int
+proto_nng_dialer(nng_socket sock, const char *url, const struct proto_tls *tls, nng_dialer *out,
+		 char **cause)
+{
+	nng_tls_config *cfg;
+	int rv, rc;
+
+	if ((rv = nng_dialer_create(out, sock, url)) != 0)
+		return error_set(cause, -EINVAL, "cannot dial %s: %s", url, nng_strerror(rv));
+	if (!proto_tls_url(url))
+		return 0;
+	if ((rc = proto_tls_config_new(url, tls, false, &cfg, cause)) != 0) {
+		nng_dialer_close(*out);
+		return rc;
+	}
+	rv = nng_dialer_set_ptr(*out, NNG_OPT_TLS_CONFIG, cfg);
+	nng_tls_config_free(cfg);
+	if (rv != 0) {
+		nng_dialer_close(*out);
+		return error_set(cause, -EINVAL, "%s: cannot set the TLS configuration: %s", url,
+				 nng_strerror(rv));
+	}
+	return 0;
+}
+
+int
+proto_client_probe(const char *url, const struct proto_tls *tls, char **cause)
+{
+	nng_socket sock;
+	nng_dialer d;
+	int rv, rc;
+
+	if ((rc = proto_tls_check(url, tls, false, cause)) != 0)
+		return rc;
+	if ((rv = nng_req0_open(&sock)) != 0)
+		return error_set(cause, -ENOMEM, "cannot open a REQ socket: %s", nng_strerror(rv));
+	if ((rc = proto_nng_dialer(sock, url, tls, &d, cause)) == 0) {
+		rv = nng_dialer_start(d, 0);
+		if (proto_tls_url(url) && proto_tls_refused(rv)) {
+			char *why = proto_tls_refusal(url, tls, rv);
+			rc = error_set(cause, -EPERM, "%s", why);
+			free(why);
+		} else if (rv != 0) {
+			rc = error_set(cause, -ECONNREFUSED, "cannot connect to %s: %s", url,
+				       nng_strerror(rv));
+		}
+	}
+	nng_close(sock);
+	return rc;
+}
+
 int
 proto_client_open(struct proto_client *c, const char *url, char **cause)
 {
-	int rv;
+	return proto_client_open_tls(c, url, NULL, cause);
+}
+
+int
+proto_client_open_tls(struct proto_client *c, const char *url, const struct proto_tls *tls,
+		      char **cause)
+{
+	nng_dialer d;
+	int rv, rc;
 
 	memset(c, 0, sizeof *c);
+	if ((rc = proto_tls_check(url, tls, false, cause)) != 0)
+		return rc;
 	if ((rv = nng_req0_open(&c->sock)) != 0)
 		return error_set(cause, -ENOMEM, "cannot open a REQ socket: %s", nng_strerror(rv));
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, PROTO_MAX_MESSAGE);
@@ -262,7 +365,32 @@ proto_client_open(struct proto_client *c, const char *url, char **cause)
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 2000);
 	/* Long polls last seconds; resend only after a pipe loss, not on a timer. */
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	if ((rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rc = proto_nng_dialer(c->sock, url, tls, &d, cause)) != 0) {
+		nng_close(c->sock);
+		return rc;
+	}
+	if (proto_tls_url(url)) {
+		/* Dial once in the foreground so that a refused handshake is reported now, with
+		 * its reason, instead of as a silent retry; on other errors keep dialing below. */
+		rv = nng_dialer_start(d, 0);
+		if (rv == 0) {
+			c->open = 1;
+			return 0;
+		}
+		nng_dialer_close(d);
+		if (proto_tls_refused(rv)) {
+			char *why = proto_tls_refusal(url, tls, rv);
+			nng_close(c->sock);
+			rc = error_set(cause, -EPERM, "%s", why);
+			free(why);
+			return rc;
+		}
+		if ((rc = proto_nng_dialer(c->sock, url, tls, &d, cause)) != 0) {
+			nng_close(c->sock);
+			return rc;
+		}
+	}
+	if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_close(c->sock);
 		return error_set(cause, -EINVAL, "cannot dial %s: %s", url, nng_strerror(rv));
 	}

@@ -11,6 +11,7 @@
 
 struct proto_server;
 struct proto_server_ctx;
+struct proto_tls;
 
 /* Called on an nng thread with a received message; ownership of msg passes to the callee, which
  * must eventually call proto_server_reply (or proto_server_drop) on ctx exactly once. */
@@ -20,6 +21,10 @@ typedef void (*proto_server_pipe_cb)(uint32_t pipe_id, void *arg);
 
 int proto_server_open(struct proto_server **out, const char *url, proto_server_recv_cb recv_cb,
 		      proto_server_pipe_cb pipe_cb, void *arg, char **cause);
+/* The same with TLS settings for a tls+tcp:// url (tls may be NULL for other schemes). */
+int proto_server_open_tls(struct proto_server **out, const char *url, const struct proto_tls *tls,
+			  proto_server_recv_cb recv_cb, proto_server_pipe_cb pipe_cb, void *arg,
+			  char **cause);
 /* Stop receiving, abort pending contexts, close the socket and free. Accepts NULL. */
 void proto_server_close(struct proto_server *srv);
 
@@ -44,6 +49,14 @@ struct proto_client {
 
 /* Open a REQ socket and dial url in the background (reconnecting with backoff). */
 int proto_client_open(struct proto_client *c, const char *url, char **cause);
+/* The same with TLS settings (may be NULL for other schemes). For tls+tcp:// the first dial is
+ * made at once: a refused handshake fails with -EPERM and its reason; an unreachable scheduler
+ * is dialed again in the background as usual. */
+int proto_client_open_tls(struct proto_client *c, const char *url, const struct proto_tls *tls,
+			  char **cause);
+/* Dial url once, synchronously, on a throw-away socket: 0 when a connection (and for TLS a
+ * handshake) succeeds, -EPERM when the TLS handshake was refused, -ECONNREFUSED otherwise. */
+int proto_client_probe(const char *url, const struct proto_tls *tls, char **cause);
 void proto_client_close(struct proto_client *c);
 
 /* One outstanding request at a time per call object; several may share a client. */

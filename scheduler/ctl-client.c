@@ -14,11 +14,18 @@
 int
 ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cause)
 {
+	return ctl_conn_open_tls(c, url, NULL, token, cause);
+}
+
+int
+ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
+		  const char *token, char **cause)
+{
 	struct proto_msg req = {.type = PROTO_HELLO}, reply;
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	if ((rc = proto_client_open(&c->client, url, cause)) != 0)
+	if ((rc = proto_client_open_tls(&c->client, url, tls, cause)) != 0)
 		return rc;
 	if ((rc = proto_call_open(&c->client, &c->call, cause)) != 0) {
 		proto_client_close(&c->client);
@@ -32,7 +39,10 @@ ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cau
 	if (rc == -ETIMEDOUT) {
 		free(*cause);
 		*cause = NULL;
-		rc = error_set(cause, rc, "no scheduler answered at %s within 5 s", url);
+		rc = error_set(cause, rc, "no scheduler answered at %s within 5 s%s", url,
+			       proto_tls_url(url) && (tls == NULL || tls->cert == NULL)
+				       ? " (if it requires client certificates: --tls-cert, --tls-key)"
+				       : "");
 	}
 	if (rc != 0) {
 		ctl_conn_close(c);
@@ -57,13 +67,15 @@ ctl_conn_from_options(struct ctl_conn *c, const struct options *opts)
 {
 	const char *url = getenv("NEURODAG_SCHEDULER");
 	char *token = NULL, *cause = NULL;
+	struct proto_tls tls;
 	int rc;
 
 	if (options_count(opts, "scheduler") > 0 || url == NULL)
 		url = options_get(opts, "scheduler");
+	proto_tls_from_options(opts, &tls);
 	rc = token_read(options_get(opts, "token-file"), &token, &cause);
 	if (rc == 0)
-		rc = ctl_conn_open(c, url, token, &cause);
+		rc = ctl_conn_open_tls(c, url, &tls, token, &cause);
 	if (rc != 0) {
 		fprintf(stderr, "neurodag: %s\n", cause);
 		rc = CTL_EXIT_CONNECT;

@@ -18,6 +18,7 @@ static const struct ctl_command {
 	{"jobs", ctl_cmd_jobs, "list jobs"},
 	{"workers", ctl_cmd_workers, "list registered workers"},
 	{"cancel", ctl_cmd_cancel, "cancel a job"},
+	{"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
 	{"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
 	{"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
 	{NULL, NULL, NULL},
@@ -28,7 +29,7 @@ ctl_main_usage(FILE *out)
 {
 	fprintf(out, "usage: neurodag COMMAND [options] [arguments]\n\ncommands:\n");
 	for (const struct ctl_command *c = ctl_commands; c->name != NULL; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		fprintf(out, "  %-13s %s\n", c->name, c->summary);
 	fprintf(out, "\n`neurodag COMMAND --help` describes each command.\n\n%s\n",
 		CTL_EXIT_CODES_HELP);
 }

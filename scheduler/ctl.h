@@ -8,6 +8,7 @@
 
 #include "common/options.h"
 #include "proto/proto-nng.h"
+#include "proto/proto-tls.h"
 
 enum ctl_exit {
 	CTL_EXIT_OK = 0,        /* success; for run/wait: every job done */
@@ -30,6 +31,9 @@ struct ctl_conn {
 
 /* Connect to url and say HELLO with the token; errors map to CTL_EXIT_CONNECT. */
 int ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cause);
+/* The same over tls+tcp:// with the given settings (NULL for other schemes). */
+int ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
+		      const char *token, char **cause);
 void ctl_conn_close(struct ctl_conn *c);
 /* STATUS request: what = status|jobs|job|workers; the JSON reply (caller decrefs). */
 int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out,
@@ -54,13 +58,15 @@ int ctl_cmd_workers(int argc, char **argv);
 int ctl_cmd_cancel(int argc, char **argv);
 int ctl_cmd_worker(int argc, char **argv);
 int ctl_cmd_scheduler(int argc, char **argv);
+int ctl_cmd_slurm_workers(int argc, char **argv);
 
 /* Options every client command takes. */
 #define CTL_CONN_OPTIONS                                                                         \
 	{"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler (else $NEURODAG_SCHEDULER)",    \
 	 "tcp://127.0.0.1:8786"},                                                                \
 	{"token-file", 0, OPTIONS_VALUE, "FILE",                                                 \
-	 "the scheduler's token file (else $NEURODAG_TOKEN)", NULL}
+	 "the scheduler's token file (else $NEURODAG_TOKEN)", NULL},                            \
+	PROTO_TLS_OPTIONS
 
 /* Open the connection described by CTL_CONN_OPTIONS; prints the error itself. */
 int ctl_conn_from_options(struct ctl_conn *c, const struct options *opts);

@@ -24,6 +24,9 @@ sched_config_from_options(const struct options *opts, struct sched_config *cfg, 
 				 "ipc:///PATH",
 				 listen);
 	cfg->listen_url = listen;
+	proto_tls_from_options(opts, &cfg->tls);
+	if (proto_tls_check(listen, &cfg->tls, true, cause) != 0)
+		return -EINVAL;
 	cfg->http_addr = options_get(opts, "http");
 	if (options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg->worker_wait_timeout_s,
 			       cause) != 0 ||

@@ -22,7 +22,8 @@
 	 "how often busy workers send heartbeats", "2"},                                          \
 	{"worker-ttl", 0, OPTIONS_VALUE, "SECONDS",                                               \
 	 "a worker silent this long is lost and its tasks requeued", "15"},                      \
-	{"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"}
+	{"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"}, \
+	PROTO_TLS_OPTIONS
 
 /* Fill cfg from parsed options (token left NULL). *state_dir is allocated. */
 int sched_config_from_options(const struct options *opts, struct sched_config *cfg,

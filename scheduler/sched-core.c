@@ -243,8 +243,8 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	if ((rc = sched_store_open(&s->store, cfg->state_dir, cause)) != 0)
 		goto fail;
 	sched_jobs_restore(s);
-	if ((rc = proto_server_open(&s->server, cfg->listen_url, sched_on_message,
-				    sched_on_pipe_closed, s, cause)) != 0)
+	if ((rc = proto_server_open_tls(&s->server, cfg->listen_url, &cfg->tls,
+					sched_on_message, sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
 	    (rc = sched_http_start(s, cfg->http_addr, &s->http, cause)) != 0)

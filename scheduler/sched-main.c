@@ -91,6 +91,14 @@ sched_main(int argc, char **argv)
 		goto fail;
 	cfg.token = token;
 	if (options_count(&opts, "check")) {
+		if (proto_tls_url(cfg.listen_url)) {
+			/* Load the certificate and key now, as listening would. */
+			nng_tls_config *tls;
+			if ((rc = proto_tls_config_new(cfg.listen_url, &cfg.tls, true, &tls,
+						       &cause)) != 0)
+				goto fail;
+			nng_tls_config_free(tls);
+		}
 		printf("configuration OK\n");
 		goto out;
 	}

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "proto/proto-nng.h"
+#include "proto/proto-tls.h"
 #include "scheduler/graph.h"
 
 struct sched_store;
@@ -25,6 +26,7 @@ struct sched_config {
 	double worker_ttl_s;
 	uint32_t max_attempts;
 	double poll_hold_s;       /* long-poll hold before IDLE */
+	struct proto_tls tls;     /* for a tls+tcp:// listen_url */
 };
 
 enum sched_job_state {

@@ -26,6 +26,7 @@ static const struct options_def worker_cli_options[] = {
 	 NULL},
 	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
 	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
+	PROTO_TLS_OPTIONS,
 	{NULL},
 };
 
@@ -75,6 +76,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	cfg.token = token;
 	cfg.nthreads = (uint32_t)nthreads;
 	cfg.connect_timeout_s = timeout;
+	proto_tls_from_options(&opts, &cfg.tls);
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = worker_cli_on_signal;

@@ -42,7 +42,7 @@ worker_start(struct worker *w, const struct worker_config *cfg, char **cause)
 	for (uint32_t i = 0; i < cfg->nthreads; i++)
 		if (pthread_create(&w->threads[i], NULL, worker_exec_thread, w) != 0)
 			return error_set(cause, -EAGAIN, "cannot start executor threads");
-	return proto_client_open(&worker_client, cfg->url, cause);
+	return proto_client_open_tls(&worker_client, cfg->url, &w->cfg.tls, cause);
 }
 
 void
@@ -99,6 +99,17 @@ worker_register(struct worker *w, struct proto_call *call, char **cause)
 				  why);
 			free(why);
 			return rc;
+		}
+		if (rc == -ETIMEDOUT && proto_tls_url(w->cfg.url)) {
+			/* A refused TLS handshake looks like silence to the REQ socket: ask. */
+			char *tls_why = NULL;
+			if (proto_client_probe(w->cfg.url, &w->cfg.tls, &tls_why) == -EPERM) {
+				error_set(cause, -EPERM, "%s", tls_why);
+				free(tls_why);
+				free(why);
+				return -EPERM;
+			}
+			free(tls_why);
 		}
 		if (w->cfg.connect_timeout_s > 0 && time_mono_s() - start > w->cfg.connect_timeout_s) {
 			error_set(cause, -ETIMEDOUT, "no scheduler at %s after %g s: %s", w->cfg.url,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "proto/proto.h"
+#include "proto/proto-tls.h"
 
 struct worker_config {
 	const char *url;
@@ -16,6 +17,7 @@ struct worker_config {
 	uint32_t nthreads;
 	double connect_timeout_s; /* give up registering after this long (0: never) */
 	int exit_when_idle_s;     /* tests: leave after this long without work (0: never) */
+	struct proto_tls tls;     /* for a tls+tcp:// url */
 };
 
 struct worker_task {
