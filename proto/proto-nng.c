@@ -299,6 +299,13 @@ proto_call_close(struct proto_call *call)
 	call->aio = NULL;
 }
 
+void
+proto_call_cancel(struct proto_call *call)
+{
+	if (call->aio != NULL)
+		nng_aio_cancel(call->aio);
+}
+
 int
 proto_status_to_errno(uint32_t status)
 {
@@ -333,14 +340,20 @@ proto_call_run(struct proto_call *call, const struct proto_msg *req, struct prot
 	nng_aio_wait(call->aio);
 	if ((rv = nng_aio_result(call->aio)) != 0) {
 		nng_msg_free(nng_aio_get_msg(call->aio));
-		return error_set(cause, rv == NNG_ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED,
+		return error_set(cause,
+				 rv == NNG_ETIMEDOUT  ? -ETIMEDOUT
+				 : rv == NNG_ECANCELED ? -ECANCELED
+						      : -ECONNREFUSED,
 				 "sending %s: %s", proto_type_name(req->type), nng_strerror(rv));
 	}
 	nng_aio_set_timeout(call->aio, timeout_ms);
 	nng_ctx_recv(call->ctx, call->aio);
 	nng_aio_wait(call->aio);
 	if ((rv = nng_aio_result(call->aio)) != 0)
-		return error_set(cause, rv == NNG_ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET,
+		return error_set(cause,
+				 rv == NNG_ETIMEDOUT  ? -ETIMEDOUT
+				 : rv == NNG_ECANCELED ? -ECANCELED
+						      : -ECONNRESET,
 				 "waiting for the reply to %s: %s", proto_type_name(req->type),
 				 nng_strerror(rv));
 	m = nng_aio_get_msg(call->aio);
