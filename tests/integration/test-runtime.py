@@ -196,6 +196,12 @@ def scheduler_restart(c):
     check(ran == set(range(n)) | set(range(n + 1, 2 * n + 1)), "every unit task ran")
     check("resumed: %d of %d tasks already done" % (len(done_before), 2 * n + 2) in c.sched.text(),
           "the scheduler logs the resume")
+    # A finished job keeps its state and inline results across another restart.
+    check(c.stop(c.sched) == 0, "clean stop")
+    c.start_scheduler()
+    j2 = c.job(jid)
+    check(j2["state"] == "done" and j2["results"] == j["results"] and j2["done"] == j["done"],
+          "the finished job after a restart: %s" % j2)
 
 
 @test
@@ -436,6 +442,27 @@ def worker_drain(c):
 
 
 @test
+def busy_poll(c):
+    """A worker with a free slot but nothing to take does not flood the scheduler with polls."""
+    c.start_scheduler(hb=0.4, ttl=0.9)
+    w = c.start_worker(nthreads=3)
+    [jid] = c.submit(c.pipeline("one", [{"op": "sleep", "ms": 2500}], count=1))
+    wait_for(lambda: running_on(c, w.pid), 10, "the task to run")
+    time.sleep(0.3)
+    m0 = metric(c.metrics(), "neurodag_messages_total")
+    time.sleep(1.0)
+    rate = metric(c.metrics(), "neurodag_messages_total") - m0
+    print("messages in 1 s while one of three slots is busy: %d" % rate)
+    check(rate <= 20, "a busy worker asks at most a few times a second (%d/s)" % rate)
+    check(c.cli("wait", jid, "--timeout", 20).returncode == 0, "the job completes")
+    # An idle worker with a TTL shorter than the default long-poll hold stays registered.
+    time.sleep(2.5)
+    ws = c.http_json("/api/workers")
+    check(len(ws) == 1 and ws[0]["pid"] == w.pid, "the idle worker is still registered: %s" % ws)
+    check("no heartbeat within the TTL" not in c.sched.text(), "no worker expired")
+
+
+@test
 def scheduler_sigterm(c):
     sched = c.start_scheduler()
     w = c.start_worker()
@@ -492,14 +519,15 @@ def http_status(c):
     j = c.http_json("/api/jobs/2")
     check(j["state"] == "failed" and "kaputt" in j["error"], "/api/jobs/2 has the error: %s" % j)
     j = c.http_json("/api/jobs/3")
-    check(j["state"] == "running" and j["tasks_by_state"]["assigned"] == 3 and
-          j["tasks_by_state"]["ready"] == 1 and 0 <= j["progress"] < 1, "running job: %s" % j)
+    tbs = j["tasks_by_state"]
+    check(j["state"] == "running" and tbs["assigned"] >= 3 and tbs["assigned"] + tbs["ready"] == 4
+          and 0 <= j["progress"] < 1, "running job: %s" % j)
     ws = c.http_json("/api/workers")
     check(len(ws) == 1, "one worker")
     wk = ws[0]
     for k in ("id", "host", "pid", "slots", "running", "last_heartbeat_s_ago"):
         check(k in wk, "/api/workers has %s" % k)
-    check(wk["pid"] == w.pid and wk["slots"] == 3 and wk["running"] == 3 and
+    check(wk["pid"] == w.pid and wk["slots"] == 3 and wk["running"] == tbs["assigned"] and
           wk["host"] == socket.gethostname() and wk["last_heartbeat_s_ago"] < 1.0,
           "/api/workers: %s" % wk)
     st, _, body = c.http("/api/jobs/77")
@@ -512,7 +540,7 @@ def http_status(c):
     m = c.metrics()
     check(metric(m, "neurodag_jobs", state="done") == 1 and
           metric(m, "neurodag_jobs", state="failed") == 1, "jobs by state")
-    check(metric(m, "neurodag_tasks", state="assigned") == 3, "tasks by state")
+    check(metric(m, "neurodag_tasks", state="assigned") == tbs["assigned"], "tasks by state")
     check(metric(m, "neurodag_workers_connected") == 1, "workers connected")
     check(metric(m, "neurodag_tasks_done_total") >= 30, "tasks done")
     buckets = sorted(((float(dict(k[1])["le"]), v) for k, v in m.items()
@@ -528,6 +556,7 @@ def http_status(c):
     st, ctype, page = c.http("/")
     check(st == 200 and ctype.startswith("text/html") and "<html" in page and
           "/api/workers" in page and "/api/jobs" in page, "dashboard page")
+    c.sched_worker_pid = w.pid
     render_dashboard(c)
     c.cli("cancel", slow)
 
@@ -544,8 +573,10 @@ def render_dashboard(c):
                           "http://127.0.0.1:%d/" % c.http_port],
                          capture_output=True, text=True, timeout=60)
     check(dom.returncode == 0, "chromium --dump-dom: %s" % dom.stderr[-500:])
-    check("slow" in dom.stdout and "kaputt" in dom.stdout and "scheduler unreachable" not in
-          dom.stdout, "the rendered dashboard shows the jobs and errors")
+    body = dom.stdout.split("<script", 1)[0]
+    check(">slow<" in body and "kaputt" in body and "unreachable" not in body and
+          re.search(r">%d<" % c.sched_worker_pid, body),
+          "the rendered dashboard shows the jobs, errors and workers: %s" % body[-3000:])
     r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                         "--hide-scrollbars", "--window-size=1200,800",
                         "--virtual-time-budget=3000", "--screenshot=%s" % shot,
