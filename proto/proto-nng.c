@@ -281,6 +281,7 @@ proto_call_open(struct proto_client *c, struct proto_call *call, char **cause)
 
 	if ((rv = nng_ctx_open(&call->ctx, c->sock)) != 0)
 		return error_set(cause, -ENOMEM, "cannot open a REQ context: %s", nng_strerror(rv));
+	atomic_init(&call->sent, 0);
 	if ((rv = nng_aio_alloc(&call->aio, NULL, NULL)) != 0) {
 		nng_ctx_close(call->ctx);
 		return error_set(cause, -ENOMEM, "cannot allocate an aio: %s", nng_strerror(rv));
@@ -334,6 +335,7 @@ proto_call_run(struct proto_call *call, const struct proto_msg *req, struct prot
 	memset(reply, 0, sizeof *reply);
 	if ((rc = proto_nng_msg_encode(req, &m)) != 0)
 		return error_set(cause, rc, "cannot encode %s", proto_type_name(req->type));
+	atomic_store(&call->sent, 0);
 	nng_aio_set_timeout(call->aio, timeout_ms);
 	nng_aio_set_msg(call->aio, m);
 	nng_ctx_send(call->ctx, call->aio);
@@ -346,6 +348,7 @@ proto_call_run(struct proto_call *call, const struct proto_msg *req, struct prot
 						      : -ECONNREFUSED,
 				 "sending %s: %s", proto_type_name(req->type), nng_strerror(rv));
 	}
+	atomic_store(&call->sent, 1);
 	nng_aio_set_timeout(call->aio, timeout_ms);
 	nng_ctx_recv(call->ctx, call->aio);
 	nng_aio_wait(call->aio);

@@ -5,6 +5,7 @@
 #define ND_PROTO_NNG_H
 
 #include <nng/nng.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "proto/proto-codec.h"
@@ -50,6 +51,7 @@ void proto_client_close(struct proto_client *c);
 struct proto_call {
 	nng_ctx ctx;
 	nng_aio *aio;
+	atomic_int sent; /* the current request has been handed to the transport */
 };
 
 int proto_call_open(struct proto_client *c, struct proto_call *call, char **cause);

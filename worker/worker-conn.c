@@ -54,9 +54,10 @@ worker_drain(struct worker *w)
 	atomic_store(&w->draining, 1);
 	pthread_mutex_lock(&w->lock);
 	pthread_cond_broadcast(&w->result_cond);
-	/* A task request without results may be parked on the scheduler for its whole hold: abort
-	 * it. Anything the scheduler assigned to it meanwhile goes back to the queue at BYE. */
-	if (w->poll_idle && w->poll != NULL)
+	/* A task request may be parked on the scheduler for its whole hold: abort it once its
+	 * results (if any) are sent. Anything the scheduler assigned to it meanwhile goes back to
+	 * the queue at BYE. */
+	if (w->poll != NULL && (w->poll_idle || atomic_load(&w->poll->sent)))
 		proto_call_cancel(w->poll);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -288,6 +289,7 @@ worker_run(struct worker *w, char **cause)
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
+		atomic_store(&call.sent, 0);
 		w->poll = &call;
 		w->poll_idle = r->nresults == 0;
 		pthread_mutex_unlock(&w->lock);
@@ -295,6 +297,7 @@ worker_run(struct worker *w, char **cause)
 		r->free_slots = draining || inflight >= cap ? 0 : cap - inflight;
 		rc = proto_call_run(&call, &req, &reply, WORKER_CALL_TIMEOUT_MS, &why);
 		pthread_mutex_lock(&w->lock);
+		w->poll = NULL;
 		w->poll_idle = false;
 		pthread_mutex_unlock(&w->lock);
 		worker_results_free(r->results, r->nresults);
@@ -334,9 +337,6 @@ worker_run(struct worker *w, char **cause)
 		log_info("drained: said BYE");
 	}
 out:
-	pthread_mutex_lock(&w->lock);
-	w->poll = NULL;
-	pthread_mutex_unlock(&w->lock);
 	proto_call_close(&call);
 	return rc == -ECANCELED ? 0 : rc;
 }
