@@ -85,7 +85,7 @@ def late_worker(c):
                           "--token-file", c.token_file], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=c.env())
     try:
-        time.sleep(1.0)
+        time.sleep(1.6)  # its first plain line comes after a second
         check(w.poll() is None, "wait returned before any worker came")
         c.start_worker()
         out, err = w.communicate(timeout=30)
@@ -152,6 +152,37 @@ def worker_killed(c):
     check(metric(m, "neurodag_tasks_retried_total") >= len(rerun) - 0, "retries counted")
     check(all(ts > killed_at - 1 for t, at, ts in runs if at > 1), "reruns happen after the kill")
     check(b.alive(), "the second worker is still serving")
+
+
+@test
+def worker_stalled(c):
+    """A frozen worker is expired after the TTL and its tasks run elsewhere; when it wakes, its
+    late results are refused as stale and it registers again."""
+    c.start_scheduler(hb=0.2, ttl=1.0)
+    a = c.start_worker(nthreads=2)
+    [jid] = c.submit(c.pipeline("stall", [{"op": "mark", "ms": 1500}], count=4))
+    wait_for(lambda: running_on(c, a.pid) and running_on(c, a.pid)["running"] == 2, 10,
+             "the worker to run two tasks")
+    a.signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: "no heartbeat within the TTL" in c.sched.text(), 10, "the TTL expiry")
+        b = c.start_worker(nthreads=2)
+        wait_for(lambda: running_on(c, b.pid), 10, "the other worker to take the tasks")
+    finally:
+        os.kill(a.pid, signal.SIGCONT)
+    r = c.cli("wait", jid, "--timeout", 30)
+    check(r.returncode == 0, "the job completes: %s" % r.stderr)
+    wait_for(lambda: "registering again" in a.text(), 10, "the woken worker to notice")
+    wait_for(lambda: c.workers_connected() == 2, 10, "the woken worker to register again")
+    j = c.job(jid)
+    check(j["done"] == j["tasks"] == 4, "job: %s" % j)
+    m = c.metrics()
+    check(metric(m, "neurodag_tasks_done_total") == 4, "stale results were not counted: %s" %
+          metric(m, "neurodag_tasks_done_total"))
+    check(metric(m, "neurodag_workers_lost_total") == 1, "one worker lost")
+    check(sorted(set(t for t, _, _ in c.marks(jid))) == [0, 1, 2, 3], "every task ran")
+    [j2] = c.submit(c.pipeline("after", [{"op": "mark"}], count=8))
+    check(c.cli("wait", j2, "--timeout", 20).returncode == 0, "both workers serve again")
 
 
 def store_done_tasks(c, jid):
