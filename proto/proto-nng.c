@@ -73,6 +73,10 @@ proto_server_aio_cb(void *arg)
 
 	pthread_mutex_lock(&srv->lock);
 	if (srv->closing || rv == NNG_ECLOSED) {
+		/* A message received, or a reply that could not be sent, is still ours. */
+		if ((c->state == CTX_RECV && rv == 0) || (c->state == CTX_SEND && rv != 0))
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		nng_aio_set_msg(c->aio, NULL);
 		c->state = CTX_CLOSED;
 		pthread_mutex_unlock(&srv->lock);
 		return;
