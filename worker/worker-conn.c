@@ -15,6 +15,8 @@
 #include "worker/worker.h"
 
 #define WORKER_CALL_TIMEOUT_MS 30000
+/* A draining worker gives up sending results after this long (the scheduler is unreachable). */
+#define WORKER_DRAIN_SEND_S 2.0
 /* A busy worker told there is nothing to run asks again after a result or this long. */
 #define WORKER_BUSY_REPOLL_S 0.25
 
@@ -55,9 +57,11 @@ worker_drain(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	pthread_cond_broadcast(&w->result_cond);
 	/* A task request may be parked on the scheduler for its whole hold: abort it once its
-	 * results (if any) are sent. Anything the scheduler assigned to it meanwhile goes back to
+	 * results (if any) are sent, or when they could not be sent for a while (the scheduler is
+	 * gone; it requeues them). Anything the scheduler assigned to it meanwhile goes back to
 	 * the queue at BYE. */
-	if (w->poll != NULL && (w->poll_idle || atomic_load(&w->poll->sent)))
+	if (w->poll != NULL && (w->poll_idle || atomic_load(&w->poll->sent) ||
+				time_mono_s() - w->poll_started > WORKER_DRAIN_SEND_S))
 		proto_call_cancel(w->poll);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -163,6 +167,7 @@ worker_heartbeat_thread(void *arg)
 		if (!atomic_load(&w->stopping))
 			worker_wait(&w->stop_cond, &w->lock, (double)ms / 1000);
 		stop = atomic_load(&w->stopping);
+		w->heartbeat_call = stop ? NULL : &call;
 		pthread_mutex_unlock(&w->lock);
 		if (stop)
 			break;
@@ -171,7 +176,9 @@ worker_heartbeat_thread(void *arg)
 		req.u.heartbeat.running = worker_exec_running(w, &n);
 		req.u.heartbeat.nrunning = n;
 		req.u.heartbeat.worker_id = w->worker_id;
-		if (n > 0 && proto_call_run(&call, &req, &reply, 5000, NULL) == 0) {
+		/* A heartbeat older than the next one is worthless: wait at most two intervals. */
+		if (n > 0 && proto_call_run(&call, &req, &reply, (int)(ms < 2500 ? 2 * ms : 5000),
+					    NULL) == 0) {
 			if (reply.type == PROTO_ACK && reply.u.ack.ncancel > 0) {
 				log_info("cancelling %u tasks", reply.u.ack.ncancel);
 				worker_exec_cancel(w, reply.u.ack.cancel, reply.u.ack.ncancel);
@@ -180,6 +187,9 @@ worker_heartbeat_thread(void *arg)
 		}
 		free(req.u.heartbeat.running);
 	}
+	pthread_mutex_lock(&w->lock);
+	w->heartbeat_call = NULL;
+	pthread_mutex_unlock(&w->lock);
 	proto_call_close(&call);
 	return NULL;
 }
@@ -237,6 +247,7 @@ worker_run(struct worker *w, char **cause)
 {
 	struct proto_call call;
 	double idle_since = time_mono_s(), nothing_until = 0;
+	bool gone = false;
 	int rc;
 
 	if ((rc = proto_call_open(&worker_client, &call, cause)) != 0)
@@ -292,6 +303,7 @@ worker_run(struct worker *w, char **cause)
 		atomic_store(&call.sent, 0);
 		w->poll = &call;
 		w->poll_idle = r->nresults == 0;
+		w->poll_started = time_mono_s();
 		pthread_mutex_unlock(&w->lock);
 		r->worker_id = w->worker_id;
 		r->free_slots = draining || inflight >= cap ? 0 : cap - inflight;
@@ -304,6 +316,14 @@ worker_run(struct worker *w, char **cause)
 		if (rc == -ECANCELED && atomic_load(&w->draining)) {
 			free(why);
 			rc = 0;
+			if (!atomic_load(&call.sent)) {
+				/* Aborted before it went out: nobody to say BYE to either. */
+				log_warn("draining: the scheduler is unreachable; %u results are lost "
+					 "(their tasks run again elsewhere)",
+					 r->nresults);
+				gone = true;
+				break;
+			}
 			continue;
 		}
 		if (rc != 0) {
@@ -329,12 +349,15 @@ worker_run(struct worker *w, char **cause)
 		}
 		proto_msg_fini(&reply);
 	}
-	if (rc == 0 && w->worker_id != 0) {
+	if (rc == 0 && w->worker_id != 0 && !gone) {
 		struct proto_msg bye = {.type = PROTO_BYE}, reply;
 		bye.u.bye.worker_id = w->worker_id;
-		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0)
+		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0) {
 			proto_msg_fini(&reply);
-		log_info("drained: said BYE");
+			log_info("drained: said BYE");
+		} else {
+			log_info("drained; the scheduler did not hear BYE");
+		}
 	}
 out:
 	proto_call_close(&call);
@@ -348,6 +371,8 @@ worker_stop(struct worker *w)
 	atomic_store(&w->stopping, 1);
 	pthread_cond_broadcast(&w->work_cond);
 	pthread_cond_broadcast(&w->stop_cond);
+	if (w->heartbeat_call != NULL)
+		proto_call_cancel(w->heartbeat_call);
 	pthread_mutex_unlock(&w->lock);
 	for (uint32_t i = 0; i < w->cfg.nthreads; i++)
 		pthread_join(w->threads[i], NULL);

@@ -48,6 +48,8 @@ struct worker {
 	 * instead of waiting out the scheduler's long-poll hold). */
 	struct proto_call *poll;
 	bool poll_idle;
+	struct proto_call *heartbeat_call; /* aborted by worker_stop */
+	double poll_started;
 	uint64_t worker_id;
 	uint64_t heartbeat_ms;
 	atomic_int draining; /* SIGTERM: finish running tasks, take no more */
