@@ -91,15 +91,15 @@ class Cluster:
 
     def __exit__(self, et, ev, tb):
         problems = self.stop_all()
-        if et is None and problems:
-            raise TestFailure("; ".join(problems))
-        if et is None:
+        if et is None and not problems:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             print("test files kept in %s" % self.dir, file=sys.stderr)
             for p in self.procs:
                 print("---- %s (pid %d) log tail ----\n%s" % (p.name, p.pid, p.text()[-3000:]),
                       file=sys.stderr)
+        if et is None and problems:
+            raise TestFailure("; ".join(problems))
         return False
 
     def env(self):
@@ -147,17 +147,20 @@ class Cluster:
         return proc.wait(timeout)
 
     def stop_all(self):
+        """Workers first (they drain and say BYE), then schedulers."""
         problems = []
-        for p in reversed(self.procs):
-            if p.alive():
-                p.signal(signal.SIGTERM)
-        for p in reversed(self.procs):
-            try:
-                p.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                problems.append("%s (pid %d) ignored SIGTERM" % (p.name, p.pid))
-                os.kill(p.pid, signal.SIGKILL)
-                p.p.wait(timeout=10)
+        for group in ([p for p in self.procs if not p.name.startswith("scheduler")],
+                      [p for p in self.procs if p.name.startswith("scheduler")]):
+            for p in group:
+                if p.alive():
+                    p.signal(signal.SIGTERM)
+            for p in group:
+                try:
+                    p.p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    problems.append("%s (pid %d) ignored SIGTERM" % (p.name, p.pid))
+                    os.kill(p.pid, signal.SIGKILL)
+                    p.p.wait(timeout=10)
         for p in self.procs:
             m = SANITIZER_RE.search(p.text())
             if m:

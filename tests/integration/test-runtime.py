@@ -511,6 +511,14 @@ def scheduler_sigterm(c):
     r = c.cli("wait", jid, "--timeout", 30)
     check(r.returncode == 0, "the job resumes after a clean restart: %s" % r.stderr)
     check(sorted(set(t for t, _, _ in c.marks(jid))) == list(range(20)), "every task ran")
+    # A worker whose scheduler is gone still drains promptly, even with results to report.
+    [j2] = c.submit(c.pipeline("orphan", [{"op": "mark", "ms": 800}], count=4))
+    wait_for(lambda: running_on(c, w.pid), 10, "a running task")
+    check(c.stop(c.sched) == 0, "the scheduler stops")
+    t0 = time.monotonic()
+    check(c.stop(w, timeout=10) == 0, "the orphaned worker exits 0")
+    print("orphaned busy worker drained in %.2f s" % (time.monotonic() - t0))
+    check(time.monotonic() - t0 < 5, "promptly (%.2f s)" % (time.monotonic() - t0))
 
 
 def check_timings(j):
