@@ -5,8 +5,10 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -270,12 +272,63 @@ proto_client_open(struct proto_client *c, const char *url, char **cause)
 	return 0;
 }
 
+struct proto_client_closer {
+	nng_socket sock;
+	sem_t done;
+};
+
+static void *
+proto_client_close_thread(void *arg)
+{
+	struct proto_client_closer *cl = arg;
+
+	nng_close(cl->sock);
+	sem_post(&cl->done);
+	return NULL;
+}
+
+/* nng 1.5.2 can hang in nng_close of a REQ socket (nanomsg/nng#1543, fixed upstream after
+ * 1.5.2). The socket is closed on a helper thread; a caller that is leaving gives up after
+ * PROTO_CLIENT_CLOSE_MS and lets the process exit with the close still pending. */
+#define PROTO_CLIENT_CLOSE_MS 2000
+
 void
 proto_client_close(struct proto_client *c)
 {
-	if (c->open)
-		nng_close(c->sock);
+	struct proto_client_closer *cl;
+	struct timespec ts;
+	pthread_t t;
+
+	if (!c->open)
+		return;
 	c->open = 0;
+	cl = xcalloc(1, sizeof *cl);
+	cl->sock = c->sock;
+	sem_init(&cl->done, 0, 0);
+	if (pthread_create(&t, NULL, proto_client_close_thread, cl) != 0) {
+		nng_close(cl->sock);
+		sem_destroy(&cl->done);
+		free(cl);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += PROTO_CLIENT_CLOSE_MS / 1000;
+	ts.tv_nsec += (long)(PROTO_CLIENT_CLOSE_MS % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	while (sem_timedwait(&cl->done, &ts) != 0) {
+		if (errno == EINTR)
+			continue;
+		log_warn("closing the connection did not finish within %d ms; leaving it",
+			 PROTO_CLIENT_CLOSE_MS);
+		pthread_detach(t);
+		return; /* cl stays with the helper thread */
+	}
+	pthread_join(t, NULL);
+	sem_destroy(&cl->done);
+	free(cl);
 }
 
 int

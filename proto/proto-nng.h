@@ -45,6 +45,7 @@ struct proto_client {
 
 /* Open a REQ socket and dial url in the background (reconnecting with backoff). */
 int proto_client_open(struct proto_client *c, const char *url, char **cause);
+/* Close the socket, waiting at most 2 s (works around an nng 1.5.2 hang in nng_close). */
 void proto_client_close(struct proto_client *c);
 
 /* One outstanding request at a time per call object; several may share a client. */

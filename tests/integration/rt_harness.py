@@ -72,6 +72,16 @@ class Proc:
             raise TestFailure("%s (pid %d) did not exit within %g s" % (self.name, self.pid, timeout))
 
 
+def stacks(pid):
+    """Every thread's stack of a stuck process, when gdb is installed."""
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return ""
+    r = subprocess.run([gdb, "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                       capture_output=True, text=True, timeout=60)
+    return "; stacks:\n" + r.stdout[-6000:]
+
+
 class Cluster:
     """One test's processes and files. Use as a context manager; everything is stopped on exit."""
 
@@ -158,7 +168,8 @@ class Cluster:
                 try:
                     p.p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    problems.append("%s (pid %d) ignored SIGTERM" % (p.name, p.pid))
+                    problems.append("%s (pid %d) ignored SIGTERM%s" % (p.name, p.pid,
+                                                                       stacks(p.pid)))
                     os.kill(p.pid, signal.SIGKILL)
                     p.p.wait(timeout=10)
         for p in self.procs:
