@@ -15,6 +15,10 @@
 #include "worker/worker.h"
 
 #define WORKER_CALL_TIMEOUT_MS 30000
+/* A draining worker gives up sending results after this long (the scheduler is unreachable). */
+#define WORKER_DRAIN_SEND_S 2.0
+/* A busy worker told there is nothing to run asks again after a result or this long. */
+#define WORKER_BUSY_REPOLL_S 0.25
 
 static struct proto_client worker_client;
 
@@ -29,6 +33,7 @@ worker_start(struct worker *w, const struct worker_config *cfg, char **cause)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work_cond, NULL);
 	pthread_cond_init(&w->result_cond, NULL);
+	pthread_cond_init(&w->stop_cond, NULL);
 	if (gethostname(w->hostname, sizeof w->hostname - 1) != 0)
 		strcpy(w->hostname, "unknown");
 	if (sa != NULL && si != NULL)
@@ -49,6 +54,16 @@ void
 worker_drain(struct worker *w)
 {
 	atomic_store(&w->draining, 1);
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_broadcast(&w->result_cond);
+	/* A task request may be parked on the scheduler for its whole hold: abort it once its
+	 * results (if any) are sent, or when they could not be sent for a while (the scheduler is
+	 * gone; it requeues them). Anything the scheduler assigned to it meanwhile goes back to
+	 * the queue at BYE. */
+	if (w->poll != NULL && (w->poll_idle || atomic_load(&w->poll->sent) ||
+				time_mono_s() - w->poll_started > WORKER_DRAIN_SEND_S))
+		proto_call_cancel(w->poll);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static int
@@ -129,6 +144,22 @@ worker_register(struct worker *w, struct proto_call *call, char **cause)
 	}
 }
 
+/* Wait on cond for at most `s` seconds (lock held). */
+static void
+worker_wait(pthread_cond_t *cond, pthread_mutex_t *lock, double s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)s;
+	ts.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+	while (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cond, lock, &ts);
+}
+
 static void *
 worker_heartbeat_thread(void *arg)
 {
@@ -137,19 +168,28 @@ worker_heartbeat_thread(void *arg)
 
 	if (proto_call_open(&worker_client, &call, NULL) != 0)
 		return NULL;
-	while (!atomic_load(&w->stopping)) {
+	for (;;) {
 		struct proto_msg req = {.type = PROTO_HEARTBEAT}, reply;
 		uint64_t ms = w->heartbeat_ms > 0 ? w->heartbeat_ms : 2000;
-		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 		uint32_t n;
+		int stop;
 
-		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&w->lock);
+		if (!atomic_load(&w->stopping))
+			worker_wait(&w->stop_cond, &w->lock, (double)ms / 1000);
+		stop = atomic_load(&w->stopping);
+		w->heartbeat_call = stop ? NULL : &call;
+		pthread_mutex_unlock(&w->lock);
+		if (stop)
+			break;
 		if (w->worker_id == 0)
 			continue;
 		req.u.heartbeat.running = worker_exec_running(w, &n);
 		req.u.heartbeat.nrunning = n;
 		req.u.heartbeat.worker_id = w->worker_id;
-		if (n > 0 && proto_call_run(&call, &req, &reply, 5000, NULL) == 0) {
+		/* A heartbeat older than the next one is worthless: wait at most two intervals. */
+		if (n > 0 && proto_call_run(&call, &req, &reply, (int)(ms < 2500 ? 2 * ms : 5000),
+					    NULL) == 0) {
 			if (reply.type == PROTO_ACK && reply.u.ack.ncancel > 0) {
 				log_info("cancelling %u tasks", reply.u.ack.ncancel);
 				worker_exec_cancel(w, reply.u.ack.cancel, reply.u.ack.ncancel);
@@ -158,16 +198,29 @@ worker_heartbeat_thread(void *arg)
 		}
 		free(req.u.heartbeat.running);
 	}
+	pthread_mutex_lock(&w->lock);
+	w->heartbeat_call = NULL;
+	pthread_mutex_unlock(&w->lock);
 	proto_call_close(&call);
 	return NULL;
 }
 
-/* How many tasks to hold locally: more when tasks are short, so round trips are amortised. */
+/* How many tasks to hold locally (called with the lock held): more when tasks are short, so
+ * round trips are amortised; only one per slot while the task length is unknown (after an idle
+ * spell, when a new job may have different tasks) or a running task is already long, so long
+ * tasks are not hoarded while other workers idle. */
 static uint32_t
 worker_capacity(struct worker *w)
 {
 	uint32_t slots = w->cfg.nthreads;
+	double now = time_mono_s();
 
+	if (w->nqueued + w->nrunning == 0 && now - w->last_done > 1.0)
+		return slots;
+	for (uint32_t i = 0; i < slots; i++)
+		if (w->running[i] != NULL && w->running[i] != (void *)-1 &&
+		    now - w->running[i]->started > 0.05)
+			return slots;
 	if (w->avg_task_s > 0 && w->avg_task_s < 0.002)
 		return slots * 256 < PROTO_MAX_BATCH ? slots * 256 : PROTO_MAX_BATCH;
 	if (w->avg_task_s > 0 && w->avg_task_s < 0.05)
@@ -185,11 +238,27 @@ worker_results_free(struct proto_task_result *r, uint32_t n)
 	free(r);
 }
 
+static void
+worker_wait_result(struct worker *w, double s)
+{
+	worker_wait(&w->result_cond, &w->lock, s);
+}
+
+/* Forget everything from the registration that was lost, then register again. */
+static int
+worker_reregister(struct worker *w, struct proto_call *call, char **cause)
+{
+	w->worker_id = 0;
+	worker_exec_reset(w);
+	return worker_register(w, call, cause);
+}
+
 int
 worker_run(struct worker *w, char **cause)
 {
 	struct proto_call call;
-	double idle_since = time_mono_s();
+	double idle_since = time_mono_s(), nothing_until = 0;
+	bool gone = false;
 	int rc;
 
 	if ((rc = proto_call_open(&worker_client, &call, cause)) != 0)
@@ -201,22 +270,24 @@ worker_run(struct worker *w, char **cause)
 		struct proto_msg req = {.type = PROTO_TASK_REQUEST}, reply;
 		struct proto_task_request *r = &req.u.task_request;
 		uint32_t inflight, cap;
-		int draining = atomic_load(&w->draining);
+		int draining;
 		char *why = NULL;
 
 		pthread_mutex_lock(&w->lock);
-		/* Wait while busy with a full queue and nothing to report. */
-		while (w->nresults == 0 && w->nqueued + w->nrunning > 0 &&
-		       (draining || w->nqueued + w->nrunning >= worker_capacity(w) / 2 + 1)) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&w->result_cond, &w->lock, &ts);
+		/* While busy with nothing to report, wait when the queue is full, when draining, or
+		 * shortly after the scheduler said it has nothing (it answers busy workers at once,
+		 * so asking again right away would spin). */
+		for (;;) {
+			double now = time_mono_s();
 			draining = atomic_load(&w->draining);
+			if (w->nresults > 0 || w->nqueued + w->nrunning == 0)
+				break;
+			if (draining || w->nqueued + w->nrunning >= worker_capacity(w) / 2 + 1)
+				worker_wait_result(w, 0.2);
+			else if (now < nothing_until)
+				worker_wait_result(w, nothing_until - now);
+			else
+				break;
 		}
 		r->results = w->results;
 		r->nresults = w->nresults > PROTO_MAX_BATCH ? PROTO_MAX_BATCH : w->nresults;
@@ -235,21 +306,43 @@ worker_run(struct worker *w, char **cause)
 		}
 		inflight = w->nqueued + w->nrunning;
 		cap = worker_capacity(w);
-		pthread_mutex_unlock(&w->lock);
-
-		if (draining && inflight == 0 && r->nresults == 0)
+		draining = atomic_load(&w->draining);
+		if (draining && inflight == 0 && r->nresults == 0) {
+			pthread_mutex_unlock(&w->lock);
 			break;
+		}
+		atomic_store(&call.sent, 0);
+		w->poll = &call;
+		w->poll_idle = r->nresults == 0;
+		w->poll_started = time_mono_s();
+		pthread_mutex_unlock(&w->lock);
 		r->worker_id = w->worker_id;
 		r->free_slots = draining || inflight >= cap ? 0 : cap - inflight;
 		rc = proto_call_run(&call, &req, &reply, WORKER_CALL_TIMEOUT_MS, &why);
+		pthread_mutex_lock(&w->lock);
+		w->poll = NULL;
+		w->poll_idle = false;
+		pthread_mutex_unlock(&w->lock);
 		worker_results_free(r->results, r->nresults);
+		if (rc == -ECANCELED && atomic_load(&w->draining)) {
+			free(why);
+			rc = 0;
+			if (!atomic_load(&call.sent)) {
+				/* Aborted before it went out: nobody to say BYE to either. */
+				log_warn("draining: the scheduler is unreachable; %u results are lost "
+					 "(their tasks run again elsewhere)",
+					 r->nresults);
+				gone = true;
+				break;
+			}
+			continue;
+		}
 		if (rc != 0) {
-			/* Lost contact or forgotten: register again. Results of tasks the scheduler
-			 * requeued meanwhile would be stale, so they are dropped with the request. */
+			/* Lost contact or forgotten: register again. The scheduler requeued (or will
+			 * requeue) what it had assigned to us, so our queue and results are stale. */
 			log_warn("lost contact with the scheduler (%s); registering again", why);
 			free(why);
-			w->worker_id = 0;
-			if ((rc = worker_register(w, &call, cause)) != 0)
+			if ((rc = worker_reregister(w, &call, cause)) != 0)
 				break;
 			continue;
 		}
@@ -257,19 +350,25 @@ worker_run(struct worker *w, char **cause)
 			for (uint32_t i = 0; i < reply.u.task_assign.ntasks; i++)
 				worker_exec_enqueue(w, &reply.u.task_assign.tasks[i]);
 			idle_since = time_mono_s();
+			nothing_until = 0;
 		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
 			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
 			proto_msg_fini(&reply);
 			break;
+		} else if (inflight > 0) {
+			nothing_until = time_mono_s() + WORKER_BUSY_REPOLL_S;
 		}
 		proto_msg_fini(&reply);
 	}
-	if (rc == 0 && w->worker_id != 0) {
+	if (rc == 0 && w->worker_id != 0 && !gone) {
 		struct proto_msg bye = {.type = PROTO_BYE}, reply;
 		bye.u.bye.worker_id = w->worker_id;
-		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0)
+		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0) {
 			proto_msg_fini(&reply);
-		log_info("drained: said BYE");
+			log_info("drained: said BYE");
+		} else {
+			log_info("drained; the scheduler did not hear BYE");
+		}
 	}
 out:
 	proto_call_close(&call);
@@ -282,6 +381,9 @@ worker_stop(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->stopping, 1);
 	pthread_cond_broadcast(&w->work_cond);
+	pthread_cond_broadcast(&w->stop_cond);
+	if (w->heartbeat_call != NULL)
+		proto_call_cancel(w->heartbeat_call);
 	pthread_mutex_unlock(&w->lock);
 	for (uint32_t i = 0; i < w->cfg.nthreads; i++)
 		pthread_join(w->threads[i], NULL);
