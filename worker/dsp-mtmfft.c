@@ -430,6 +430,16 @@ dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *o
 	return rc;
 }
 
+/* sum += x exactly: the rounding error of the addition goes to comp (two-sum). */
+static inline void
+dsp_mtmfft_two_sum(double *sum, double *comp, double x)
+{
+	double s = *sum + x, bp = s - *sum;
+
+	*comp += (*sum - (s - bp)) + (x - bp);
+	*sum = s;
+}
+
 void
 dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, size_t ntap,
     size_t nchan)
@@ -438,6 +448,7 @@ dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, si
 	a->nchan = nchan;
 	a->len = ntap * m->nfreq * nchan * (dsp_mtmfft_is_complex(m) ? 2 : 1);
 	a->sum = xcalloc(a->len, sizeof *a->sum);
+	a->comp = xcalloc(a->len, sizeof *a->comp);
 	a->scratch = xmalloc(a->len * sizeof *a->scratch);
 	a->work = xcalloc(1, sizeof *a->work);
 	a->count = 0;
@@ -454,7 +465,7 @@ dsp_mtmfft_accum_add(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m,
 		    x->nchan, a->nchan);
 	if ((rc = dsp_mtmfft_compute(m, x, a->scratch, a->ntap, a->work, cause)) == 0) {
 		for (size_t i = 0; i < a->len; i++)
-			a->sum[i] += a->scratch[i];
+			dsp_mtmfft_two_sum(&a->sum[i], &a->comp[i], a->scratch[i]);
 		a->count++;
 	}
 	return rc;
@@ -466,8 +477,10 @@ dsp_mtmfft_accum_merge(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft_accum
 {
 	if (a->len != b->len || a->ntap != b->ntap || a->nchan != b->nchan)
 		return error_set(cause, -EINVAL, "cannot merge accumulators of different shapes");
-	for (size_t i = 0; i < a->len; i++)
-		a->sum[i] += b->sum[i];
+	for (size_t i = 0; i < a->len; i++) {
+		dsp_mtmfft_two_sum(&a->sum[i], &a->comp[i], b->sum[i]);
+		a->comp[i] += b->comp[i];
+	}
 	a->count += b->count;
 	return 0;
 }
@@ -478,7 +491,7 @@ dsp_mtmfft_accum_finalize(const struct dsp_mtmfft_accum *a, float *out, char **c
 	if (a->count == 0)
 		return error_set(cause, -EINVAL, "keeptrials=false: no trial was accumulated");
 	for (size_t i = 0; i < a->len; i++)
-		out[i] = (float)(a->sum[i] / (double)a->count);
+		out[i] = (float)((a->sum[i] + a->comp[i]) / (double)a->count);
 	return 0;
 }
 
@@ -488,9 +501,11 @@ dsp_mtmfft_accum_fini(struct dsp_mtmfft_accum *a)
 	if (a == NULL)
 		return;
 	free(a->sum);
+	free(a->comp);
 	free(a->scratch);
 	dsp_mtmfft_work_free(a->work);
 	a->sum = NULL;
+	a->comp = NULL;
 	a->scratch = NULL;
 	a->work = NULL;
 }
