@@ -190,16 +190,22 @@ op_trial_freq_compute(struct trial_run *t, const struct dsp_mtmfft *m, char **ca
 	struct dsp_trial x;
 	int rc = 0;
 
+	dsp_mtmfft_accum_init(&s->acc, m, s->ntap, t->nch);
+	s->has_acc = true;
 	if (s->keeptrials) {
+		/* An accumulator of one trial at a time: its work buffers serve every trial. */
 		s->out = xreallocarray(NULL, t->ntr * stride + 1, sizeof *s->out);
 		for (size_t i = 0; i < t->ntr && rc == 0; i++) {
+			memset(s->acc.sum, 0, s->acc.len * sizeof *s->acc.sum);
+			memset(s->acc.comp, 0, s->acc.len * sizeof *s->acc.comp);
+			s->acc.count = 0;
 			trial_run_view(t, i, &x);
-			rc = dsp_mtmfft_trial(m, &x, s->out + i * stride, cause);
+			rc = dsp_mtmfft_accum_add(&s->acc, m, &x, cause);
+			if (rc == 0)
+				rc = dsp_mtmfft_accum_finalize(&s->acc, s->out + i * stride, cause);
 		}
 		return rc;
 	}
-	dsp_mtmfft_accum_init(&s->acc, m, s->ntap, t->nch);
-	s->has_acc = true;
 	for (size_t i = 0; i < t->ntr && rc == 0; i++) {
 		trial_run_view(t, i, &x);
 		rc = dsp_mtmfft_accum_add(&s->acc, m, &x, cause);
