@@ -109,7 +109,7 @@ ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int nin
 	cfg.worker_ttl_s = 15;
 	cfg.max_attempts = 3;
 	/* Local workers drain on SIGTERM only once their held poll returns: hold briefly. */
-	cfg.poll_hold_s = 0.2;
+	cfg.poll_hold_s = 0.05;
 	if (sched_new(&s, &cfg, false, &cause) != 0)
 		goto out;
 	pthread_create(&thread, NULL, ctl_run_sched_thread, s);
