@@ -76,8 +76,12 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 
 	dsp_mtmfft_params_init(p, fs);
 	if (op_param_keys(step, path, op_trial_freq_keys, cause) != 0 ||
-	    op_param_string(step, path, "method", 0, "mtmfft", &method, cause) != 0 ||
-	    op_param_string(step, path, "taper", 0, "hann", &taper, cause) != 0 ||
+	    op_param_string(step, path, "method", 0, "mtmfft", &method, cause) != 0)
+		return -EINVAL;
+	/* taper null is the reference's None: no taper (boxcar). */
+	taper = json_is_null(json_object_get(step, "taper")) ? "none" : NULL;
+	if ((taper == NULL &&
+	     op_param_string(step, path, "taper", 0, "hann", &taper, cause) != 0) ||
 	    op_param_string(step, path, "output", 0, "pow", &output, cause) != 0 ||
 	    op_param_number(step, path, "tapsmofrq", 0, 1e-9, 1e9, 0, &tapsmofrq, cause) != 0 ||
 	    op_param_int(step, path, "nTaper", 0, 1, 10000, 0, &ntaper, cause) != 0 ||
