@@ -71,10 +71,6 @@ graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in
 	const char *ipath = json_string_value(json_object_get(json_object_get(root, "input"), "path"));
 	int rc;
 
-	if (g->staged)
-		return error_set(cause, -EINVAL, "execution.mode: trial pipelines run fused "
-				 "(preprocessing and freqanalysis in one task per block); staged "
-				 "is not supported for them");
 	if (!json_is_object(out) || opath == NULL)
 		return error_set(cause, -EINVAL, "output.path: required, the .spy container to write "
 				 "(or -o)");

@@ -153,6 +153,14 @@ trial_run_begin(struct op_run *run, char **cause)
 		rc = error_set(cause, -EINVAL, "the task has no work directory for its output");
 	if (rc == 0)
 		rc = paths_mkdirs(run->workdir, 0700, cause);
+	if (rc == 0 && json_integer_value(json_object_get(run->stage, "stage")) > 0) {
+		/* Staged mode: the unit stage before this one wrote this block. */
+		rc = trial_save_load_stage(
+			t, run->workdir, (int)json_integer_value(json_object_get(run->stage, "stage")) - 1,
+			run->index, cause);
+		t->loaded = rc == 0;
+		return rc;
+	}
 	if (rc == 0)
 		rc = trial_input_open(json_object_get(run->stage, "input"), 0, &in, cause);
 	if (rc != 0)

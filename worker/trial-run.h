@@ -91,6 +91,10 @@ int trial_run_slice(const json_t *grid, uint32_t index, size_t *trial0, size_t *
  * partial sums, plus .json describing the output container), and the final assembly. */
 int trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint32_t index,
 		    char **cause);
+/* Staged mode: load task `index`'s block and the layout from stage `stage`'s output (time
+ * series) instead of the input; t's slice must already be set. */
+int trial_save_load_stage(struct trial_run *t, const char *workdir, int stage, uint32_t index,
+			  char **cause);
 /* Stitch or merge the `nparts` outputs of stage `stage` into the container `output`. */
 int trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *output,
 		     json_t **result, char **cause);

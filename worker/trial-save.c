@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/io-npy.h"
+#include "worker/io-spy-h5.h"
 #include "worker/io-spy-stitch.h"
 #include "worker/io-spy.h"
 #include "worker/trial-run.h"
@@ -412,6 +413,104 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	trial_save_meta_fini(&k);
 	json_decref(d);
 	free(avg);
+	free(h5);
+	free(base);
+	return rc;
+}
+
+/* Read a part file's whole `data` (float32) into buf of n values. */
+static int
+trial_save_read_part(const char *path, float *buf, size_t n, char **cause)
+{
+	hid_t f, d, s;
+	hssize_t npts;
+	int rc = 0;
+
+	io_spy_h5_quiet();
+	if ((f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+		return error_set(cause, -EIO, "cannot open part file %s", path);
+	if ((d = H5Dopen2(f, "data", H5P_DEFAULT)) < 0) {
+		H5Fclose(f);
+		return error_set(cause, -EIO, "part file %s has no dataset 'data'", path);
+	}
+	s = H5Dget_space(d);
+	npts = H5Sget_simple_extent_npoints(s);
+	if (npts < 0 || (size_t)npts != n)
+		rc = error_set(cause, -EBADMSG, "part file %s holds %lld values, expected %zu", path,
+			       (long long)npts, n);
+	else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+		rc = error_set(cause, -EIO, "part file %s: cannot read 'data'", path);
+	H5Sclose(s);
+	H5Dclose(d);
+	H5Fclose(f);
+	return rc;
+}
+
+/* The layout a stage's description records (the whole data set after its steps). */
+static int
+trial_save_layout_parse(const json_t *d, const char *path, struct trial_layout *lay, char **cause)
+{
+	json_t *trl = json_object_get(d, "trl"), *ch = json_object_get(d, "channel");
+	size_t cols = json_array_size(json_array_get(trl, 0));
+
+	if (!json_is_array(trl) || json_array_size(trl) == 0 || cols < 3 || !json_is_array(ch))
+		return error_set(cause, -EBADMSG, "%s: not the description of time series", path);
+	memset(lay, 0, sizeof *lay);
+	lay->fs = json_number_value(json_object_get(d, "samplerate"));
+	lay->ntrials = json_array_size(trl);
+	lay->nextra = cols - 3;
+	lay->len = xcalloc(lay->ntrials + 1, sizeof *lay->len);
+	lay->offset = xcalloc(lay->ntrials + 1, sizeof *lay->offset);
+	lay->extra = xcalloc(lay->ntrials * lay->nextra + 1, sizeof *lay->extra);
+	for (size_t i = 0; i < lay->ntrials; i++) {
+		json_t *row = json_array_get(trl, i);
+		lay->len[i] = (size_t)(json_number_value(json_array_get(row, 1)) -
+				       json_number_value(json_array_get(row, 0)));
+		lay->offset[i] = json_number_value(json_array_get(row, 2));
+		for (size_t k = 0; k < lay->nextra; k++)
+			lay->extra[i * lay->nextra + k] = json_number_value(json_array_get(row, 3 + k));
+	}
+	lay->channel = trial_save_strings(ch, &lay->nchan);
+	return 0;
+}
+
+int
+trial_save_load_stage(struct trial_run *t, const char *workdir, int stage, uint32_t index,
+		      char **cause)
+{
+	char *base = trial_save_base(workdir, stage, index), *h5 = xasprintf("%s.h5", base);
+	json_t *d = NULL, *part;
+	size_t total = 0;
+	float *buf;
+	int rc;
+
+	rc = trial_save_load_json(base, &d, cause);
+	if (rc == 0)
+		rc = trial_save_layout_parse(d, base, &t->lay, cause);
+	part = json_object_get(d, "part");
+	if (rc == 0 &&
+	    ((size_t)json_integer_value(json_object_get(part, "trial0")) != t->trial0 ||
+	     (size_t)json_integer_value(json_object_get(part, "ntrials")) != t->ntr ||
+	     (size_t)json_integer_value(json_object_get(part, "chan0")) != t->chan0 ||
+	     (size_t)json_integer_value(json_object_get(part, "nchan")) != t->nch))
+		rc = error_set(cause, -EBADMSG, "%s covers other trials or channels than task %u",
+			       base, index);
+	if (rc == 0) {
+		t->off = xcalloc(t->ntr + 1, sizeof *t->off);
+		for (size_t i = 0; i < t->ntr; i++) {
+			t->off[i] = total;
+			total += t->lay.len[t->trial0 + i] * t->nch;
+		}
+		buf = xreallocarray(NULL, total + 1, sizeof *buf);
+		trial_run_h5_lock();
+		rc = trial_save_read_part(h5, buf, total, cause);
+		trial_run_h5_unlock();
+		t->data = buf;
+		t->dtype = DSP_TRIAL_F32;
+		t->kind = TRIAL_RUN_ANALOG;
+		t->cfg = json_deep_copy(json_object_get(d, "cfg"));
+	}
+	json_decref(d);
 	free(h5);
 	free(base);
 	return rc;

@@ -226,6 +226,19 @@ rc3, _ = run("two", pipeline({"format": "spy", "path": mid}, [freqanalysis(foili
 check(rc1 == rc2 == rc3 == 0 and spectral(fused)[0].tobytes() == spectral(two)[0].tobytes(),
       "preprocessing+freqanalysis fused in one task equals the two runs chained")
 
+# --- execution.mode staged (one stage per step, blocks on disk between them) equals fused -------
+steps = [prep, {"op": "resampledata", "method": "resample", "resamplefs": 250},
+         freqanalysis(foilim=[1, 100])]
+outs = []
+for mode in ("fused", "staged"):
+    out = os.path.join(WORK, f"mode-{mode}.spy")
+    rc, err = run(f"mode-{mode}", pipeline(synth, steps, out, mode=mode, trials_per_task=7,
+                                           chan_per_task=4))
+    check(rc == 0, f"mode {mode}: exit {rc} {err.strip()[-300:] if rc else ''}")
+    outs.append(spectral(out)[0] if rc == 0 else None)
+check(outs[0] is not None and outs[1] is not None and outs[0].tobytes() == outs[1].tobytes(),
+      "execution.mode staged gives the same spectra as fused")
+
 # --- EDF epochs ----------------------------------------------------------------------------------
 edf_in = {"format": "edf", "path": EDF, "channels": ["Fz"],
           "trials": {"regex": "Stim|Blink|^1$", "pre": 0.25, "post": 0.5}}
