@@ -21,22 +21,22 @@ struct ctl_synth_gen {
 };
 
 static const struct options_def ctl_synth_trials_options[] = {
-	{"output", 'o', OPTIONS_VALUE, "PATH", "the .spy container to write (required)", NULL},
-	{"trials", 0, OPTIONS_VALUE, "N", "number of trials", "100"},
-	{"samples", 0, OPTIONS_VALUE, "N", "samples per trial", "1000"},
-	{"channels", 0, OPTIONS_VALUE, "N", "channels (ar2_network default: 2)", "2"},
-	{"samplerate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "1000"},
-	{"seed", 0, OPTIONS_VALUE, "N", "random seed (trial k uses stream k)", "42"},
-	{"sigma", 0, OPTIONS_VALUE, "X", "noise standard deviation (white_noise: 1, harmonic: 0)",
-	 NULL},
-	{"freq", 0, OPTIONS_VALUE, "HZ", "harmonic / phase diffusion frequency (50 / 10)", NULL},
-	{"amplitude", 0, OPTIONS_VALUE, "X", "harmonic amplitude", "1"},
-	{"eps", 0, OPTIONS_VALUE, "X", "phase diffusion: relative diffusion coefficient", "0.1"},
-	{"rand-ini", 0, OPTIONS_FLAG, NULL, "phase diffusion: random initial phases", NULL},
-	{"alpha1", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-1]", "0.55"},
-	{"alpha2", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-2]", "-0.8"},
-	{"dtype", 0, OPTIONS_VALUE, "TYPE", "float32 or float64", "float32"},
-	{NULL},
+    {"output", 'o', OPTIONS_VALUE, "PATH", "the .spy container to write (required)", NULL},
+    {"trials", 0, OPTIONS_VALUE, "N", "number of trials", "100"},
+    {"samples", 0, OPTIONS_VALUE, "N", "samples per trial", "1000"},
+    {"channels", 0, OPTIONS_VALUE, "N", "channels (ar2_network default: 2)", "2"},
+    {"samplerate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "1000"},
+    {"seed", 0, OPTIONS_VALUE, "N", "random seed (trial k uses stream k)", "42"},
+    {"sigma", 0, OPTIONS_VALUE, "X", "noise standard deviation (white_noise: 1, harmonic: 0)",
+     NULL},
+    {"freq", 0, OPTIONS_VALUE, "HZ", "harmonic / phase diffusion frequency (50 / 10)", NULL},
+    {"amplitude", 0, OPTIONS_VALUE, "X", "harmonic amplitude", "1"},
+    {"eps", 0, OPTIONS_VALUE, "X", "phase diffusion: relative diffusion coefficient", "0.1"},
+    {"rand-ini", 0, OPTIONS_FLAG, NULL, "phase diffusion: random initial phases", NULL},
+    {"alpha1", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-1]", "0.55"},
+    {"alpha2", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-2]", "-0.8"},
+    {"dtype", 0, OPTIONS_VALUE, "TYPE", "float32 or float64", "float32"},
+    {NULL},
 };
 
 static int
@@ -81,25 +81,25 @@ ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, co
 	if ((rc = synth_trials_generate(&t, &g, &shape, cause)) != 0)
 		return rc;
 	log = xasprintf("neurodag synth %s: %ld trials x %ld samples x %ld channels at %g Hz, "
-			"seed %ld", def->name, nt, ns, nc, shape.samplerate, seed);
-	rc = synth_trials_write_spy(t, output,
-				    strcmp(dtype, "float64") == 0 ? IO_SPY_FLOAT64 : IO_SPY_FLOAT32,
-				    log, cause);
+			"seed %ld",
+			def->name, nt, ns, nc, shape.samplerate, seed);
+	rc = synth_trials_write_spy(
+	    t, output, strcmp(dtype, "float64") == 0 ? IO_SPY_FLOAT64 : IO_SPY_FLOAT32, log, cause);
 	free(log);
 	synth_trials_free(t);
 	return rc;
 }
 
 static const struct ctl_synth_gen ctl_synth_table[] = {
-	{"white_noise", "Gaussian white noise trials (--sigma)", ctl_synth_trials_options,
-	 ctl_synth_trials},
-	{"harmonic", "amplitude·cos(2π·freq·t) on every channel, plus optional noise",
-	 ctl_synth_trials_options, ctl_synth_trials},
-	{"phase_diffusion", "a cosine whose phase drifts by a random walk (--freq, --eps)",
-	 ctl_synth_trials_options, ctl_synth_trials},
-	{"ar2_network", "coupled AR(2) processes (2 channels, 1 → 0 coupling 0.25)",
-	 ctl_synth_trials_options, ctl_synth_trials},
-	{NULL, NULL, NULL, NULL},
+    {"white_noise", "Gaussian white noise trials (--sigma)", ctl_synth_trials_options,
+     ctl_synth_trials},
+    {"harmonic", "amplitude·cos(2π·freq·t) on every channel, plus optional noise",
+     ctl_synth_trials_options, ctl_synth_trials},
+    {"phase_diffusion", "a cosine whose phase drifts by a random walk (--freq, --eps)",
+     ctl_synth_trials_options, ctl_synth_trials},
+    {"ar2_network", "coupled AR(2) processes (2 channels, 1 → 0 coupling 0.25)",
+     ctl_synth_trials_options, ctl_synth_trials},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void

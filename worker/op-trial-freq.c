@@ -12,9 +12,9 @@
 #include "worker/op-trial.h"
 
 static const char *const op_trial_freq_keys[] = {
-	"method",    "output",	   "taper",	 "taper_opt",  "tapsmofrq",    "nTaper",
-	"foi",	     "foilim",	   "pad",	 "polyremoval", "keeptrials", "keeptapers",
-	"ft_compat", "demean_taper", NULL,
+    "method",     "output",     "taper",     "taper_opt",    "tapsmofrq",
+    "nTaper",     "foi",        "foilim",    "pad",          "polyremoval",
+    "keeptrials", "keeptapers", "ft_compat", "demean_taper", NULL,
 };
 
 struct op_trial_freq {
@@ -36,8 +36,10 @@ op_trial_freq_pad(const json_t *step, const char *path, struct dsp_mtmfft_params
 		p->pad = DSP_MTMFFT_PAD_SECONDS;
 		p->pad_seconds = json_number_value(v);
 	} else
-		return error_set(cause, -EINVAL, "%s.pad: must be \"maxperlen\", \"nextpow2\" or a "
-				 "length in seconds", path);
+		return error_set(cause, -EINVAL,
+				 "%s.pad: must be \"maxperlen\", \"nextpow2\" or a "
+				 "length in seconds",
+				 path);
 	return 0;
 }
 
@@ -46,14 +48,15 @@ op_trial_freq_list(const json_t *v, const char *path, const char *key, double *o
 		   size_t *n, char **cause)
 {
 	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > max)
-		return error_set(cause, -EINVAL, "%s.%s: must be a list of 1 to %zu frequencies (Hz)",
-				 path, key, max);
+		return error_set(cause, -EINVAL,
+				 "%s.%s: must be a list of 1 to %zu frequencies (Hz)", path, key,
+				 max);
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		json_t *x = json_array_get(v, i);
 		if (!json_is_number(x) || !(json_number_value(x) >= 0) ||
 		    !isfinite(json_number_value(x)))
-			return error_set(cause, -EINVAL, "%s.%s[%zu]: must be a frequency >= 0 (Hz)",
-					 path, key, i);
+			return error_set(cause, -EINVAL,
+					 "%s.%s[%zu]: must be a frequency >= 0 (Hz)", path, key, i);
 		out[i] = json_number_value(x);
 	}
 	*n = json_array_size(v);
@@ -93,38 +96,47 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 	    op_trial_freq_pad(step, path, p, cause) != 0)
 		return -EINVAL;
 	if (strcmp(method, "mtmfft") != 0)
-		return error_set(cause, -EINVAL, "%s.method: '%s' is not available (mtmfft; "
+		return error_set(cause, -EINVAL,
+				 "%s.method: '%s' is not available (mtmfft; "
 				 "mtmconvol, welch, wavelet and superlet are not implemented yet)",
 				 path, method);
 	if (dsp_taper_window_parse(taper, &p->taper, cause) != 0 || p->taper == DSP_TAPER_DPSS) {
 		free(*cause);
 		*cause = NULL;
-		return error_set(cause, -EINVAL, "%s.taper: '%s' is not a window (none/boxcar, hann, "
-				 "hamming, blackman, kaiser; multitapering with tapsmofrq)", path,
-				 taper);
+		return error_set(cause, -EINVAL,
+				 "%s.taper: '%s' is not a window (none/boxcar, hann, "
+				 "hamming, blackman, kaiser; multitapering with tapsmofrq)",
+				 path, taper);
 	}
 	if (topt != NULL) {
 		json_t *beta = json_object_get(topt, "beta");
 		if (!json_is_object(topt) || json_object_size(topt) != 1 || !json_is_number(beta))
-			return error_set(cause, -EINVAL, "%s.taper_opt: must be {\"beta\": number} "
-					 "(kaiser)", path);
+			return error_set(cause, -EINVAL,
+					 "%s.taper_opt: must be {\"beta\": number} "
+					 "(kaiser)",
+					 path);
 		p->kaiser_beta = json_number_value(beta);
 	} else if (p->taper == DSP_TAPER_KAISER) {
 		return error_set(cause, -EINVAL, "%s.taper_opt: kaiser needs {\"beta\": number}",
 				 path);
 	}
 	if (tapsmofrq > 0 && p->taper != DSP_TAPER_HANN)
-		return error_set(cause, -EINVAL, "%s.tapsmofrq: multitapering (dpss) replaces the "
-				 "taper, which must stay hann (the default), not '%s'", path, taper);
+		return error_set(cause, -EINVAL,
+				 "%s.tapsmofrq: multitapering (dpss) replaces the "
+				 "taper, which must stay hann (the default), not '%s'",
+				 path, taper);
 	if (ntaper > 0 && tapsmofrq == 0)
-		return error_set(cause, -EINVAL, "%s.nTaper: needs tapsmofrq (multitapering)", path);
+		return error_set(cause, -EINVAL, "%s.nTaper: needs tapsmofrq (multitapering)",
+				 path);
 	p->tapsmofrq = tapsmofrq;
 	p->ntaper = (size_t)ntaper;
 	if (dsp_mtmfft_output_parse(output, &p->output, cause) != 0)
 		return op_trial_wrap(cause, -EINVAL, path);
 	if (p->output == DSP_MTMFFT_FOURIER && !keeptapers)
-		return error_set(cause, -EINVAL, "%s.keeptapers: output '%s' keeps every taper's "
-				 "spectrum, set keeptapers true", path, output);
+		return error_set(cause, -EINVAL,
+				 "%s.keeptapers: output '%s' keeps every taper's "
+				 "spectrum, set keeptapers true",
+				 path, output);
 	p->keeptapers = keeptapers;
 	p->ft_compat = ftc;
 	p->demean_taper = dmt;
@@ -132,8 +144,8 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 		return error_set(cause, -EINVAL, "%s.foilim: foi and foilim are mutually exclusive",
 				 path);
 	if (foi != NULL) {
-		if (op_trial_freq_list(foi, path, "foi", f->foi, sizeof f->foi / sizeof f->foi[0], &n,
-				       cause) != 0)
+		if (op_trial_freq_list(foi, path, "foi", f->foi, sizeof f->foi / sizeof f->foi[0],
+				       &n, cause) != 0)
 			return -EINVAL;
 		p->foi = f->foi;
 		p->nfoi = n;
@@ -141,8 +153,10 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 	if (foilim != NULL) {
 		if (op_trial_freq_list(foilim, path, "foilim", p->foilim, 2, &n, cause) != 0 ||
 		    n != 2 || p->foilim[0] > p->foilim[1])
-			return error_set(cause, -EINVAL, "%s.foilim: must be [low, high] with "
-					 "0 <= low <= high (Hz)", path);
+			return error_set(cause, -EINVAL,
+					 "%s.foilim: must be [low, high] with "
+					 "0 <= low <= high (Hz)",
+					 path);
 		p->use_foilim = true;
 	}
 	return 0;
@@ -168,16 +182,19 @@ op_trial_freq_check(const struct dsp_mtmfft *m, const struct trial_layout *lay,
 	int rc;
 
 	if (!f->keeptrials && lo != hi)
-		return error_set(cause, -EINVAL, "%s.keeptrials: averaging over trials needs trials "
+		return error_set(cause, -EINVAL,
+				 "%s.keeptrials: averaging over trials needs trials "
 				 "of one length, these have %zu to %zu samples (keep the trials, "
-				 "or cut them equal)", path, lo, hi);
+				 "or cut them equal)",
+				 path, lo, hi);
 	for (size_t t = 0; t < lay->ntrials; t++) {
 		if (t > 0 && lay->len[t] == lay->len[t - 1])
 			continue;
 		if ((rc = dsp_mtmfft_ntapers(m, lay->len[t], &k, cause)) != 0)
 			return op_trial_wrap(cause, rc, path);
 		if (t > 0 && k != k0)
-			return error_set(cause, -EINVAL, "%s.keeptapers: trials of %zu and %zu samples "
+			return error_set(cause, -EINVAL,
+					 "%s.keeptapers: trials of %zu and %zu samples "
 					 "give %zu and %zu tapers, which cannot share one output",
 					 path, lay->len[0], lay->len[t], k0, k);
 		k0 = k;
@@ -241,7 +258,7 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 		s->freqs = xreallocarray(NULL, s->nfreq, sizeof *s->freqs);
 		memcpy(s->freqs, dsp_mtmfft_freqs(m), s->nfreq * sizeof *s->freqs);
 		s->taper = xstrdup(f->p.tapsmofrq > 0 ? "dpss" : dsp_taper_window_name(f->p.taper));
-			if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
+		if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
 			op_trial_wrap(cause, rc, path);
 	}
 	if (rc == 0) {
@@ -262,8 +279,10 @@ op_trial_freq_run(struct op_run *run, const json_t *step, char **cause)
 
 	op_trial_path(step, path, sizeof path);
 	if (run->trial == NULL || !run->trial->loaded)
-		return error_set(cause, -EINVAL, "%s: freqanalysis needs a trial input (spy, synth, "
-				 "or edf with trials)", path);
+		return error_set(cause, -EINVAL,
+				 "%s: freqanalysis needs a trial input (spy, synth, "
+				 "or edf with trials)",
+				 path);
 	json_t *params = json_copy((json_t *)step);
 	int rc;
 
@@ -274,7 +293,9 @@ op_trial_freq_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_def op_trial_freqanalysis = {
-	"freqanalysis", OP_UNIT,
-	"spectra of trials (method mtmfft: tapers, multitaper dpss, foi/foilim, pad, output)",
-	op_trial_freq_validate, op_trial_freq_run,
+    "freqanalysis",
+    OP_UNIT,
+    "spectra of trials (method mtmfft: tapers, multitaper dpss, foi/foilim, pad, output)",
+    op_trial_freq_validate,
+    op_trial_freq_run,
 };

@@ -13,8 +13,8 @@
 #include "worker/op-trial.h"
 
 static const char *const op_trial_preproc_keys[] = {
-	"filter_class", "filter_type", "freq",	  "order",   "direction", "window",
-	"polyremoval",	"zscore",      "rectify", "hilbert", NULL,
+    "filter_class", "filter_type", "freq",    "order",   "direction", "window",
+    "polyremoval",  "zscore",      "rectify", "hilbert", NULL,
 };
 
 static int
@@ -40,19 +40,21 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 		return -EINVAL;
 	p->order = (size_t)order;
 	if (cls == NULL && (type != NULL || freq != NULL))
-		return error_set(cause, -EINVAL, "%s.filter_class: required with filter_type and "
-				 "freq (but or firws)", path);
+		return error_set(cause, -EINVAL,
+				 "%s.filter_class: required with filter_type and "
+				 "freq (but or firws)",
+				 path);
 	if (cls != NULL) {
 		if (strcmp(cls, "but") == 0)
 			p->filter_class = DSP_PREPROC_BUT;
 		else if (strcmp(cls, "firws") == 0)
 			p->filter_class = DSP_PREPROC_FIRWS;
 		else
-			return error_set(cause, -EINVAL, "%s.filter_class: '%s' is not but or firws",
-					 path, cls);
+			return error_set(cause, -EINVAL,
+					 "%s.filter_class: '%s' is not but or firws", path, cls);
 		if (type == NULL)
-			return error_set(cause, -EINVAL, "%s.filter_type: required (lp, hp, bp, bs)",
-					 path);
+			return error_set(cause, -EINVAL,
+					 "%s.filter_type: required (lp, hp, bp, bs)", path);
 		if (strcmp(type, "lp") == 0)
 			p->filter_type = DSP_FILTER_LP;
 		else if (strcmp(type, "hp") == 0)
@@ -62,8 +64,9 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 		else if (strcmp(type, "bs") == 0)
 			p->filter_type = DSP_FILTER_BS;
 		else
-			return error_set(cause, -EINVAL, "%s.filter_type: '%s' is not lp, hp, bp or bs",
-					 path, type);
+			return error_set(cause, -EINVAL,
+					 "%s.filter_type: '%s' is not lp, hp, bp or bs", path,
+					 type);
 		nfreq = p->filter_type == DSP_FILTER_BP || p->filter_type == DSP_FILTER_BS ? 2 : 1;
 		if (nfreq == 1 && json_is_number(freq))
 			p->freq[0] = json_number_value(freq);
@@ -87,8 +90,10 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 	else if (strcmp(dir, "onepass-minphase") == 0 && p->filter_class == DSP_PREPROC_FIRWS)
 		p->direction = DSP_FIRWS_ONEPASS_MINPHASE;
 	else
-		return error_set(cause, -EINVAL, "%s.direction: '%s' is not twopass, onepass or "
-				 "onepass-minphase (firws only)", path, dir);
+		return error_set(cause, -EINVAL,
+				 "%s.direction: '%s' is not twopass, onepass or "
+				 "onepass-minphase (firws only)",
+				 path, dir);
 	if (strcmp(win, "hamming") == 0)
 		p->window = DSP_TAPER_HAMMING;
 	else if (strcmp(win, "hann") == 0)
@@ -101,11 +106,15 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 	if (hil != NULL && dsp_preproc_hilbert_parse(hil, &p->hilbert, cause) != 0)
 		return op_trial_wrap(cause, -EINVAL, path);
 	if (p->hilbert == DSP_PREPROC_HILBERT_COMPLEX)
-		return error_set(cause, -EINVAL, "%s.hilbert: complex output cannot be stored as "
-				 "AnalogData (abs, real, imag, absreal, absimag, angle)", path);
+		return error_set(cause, -EINVAL,
+				 "%s.hilbert: complex output cannot be stored as "
+				 "AnalogData (abs, real, imag, absreal, absimag, angle)",
+				 path);
 	if (p->rectify && p->hilbert != DSP_PREPROC_HILBERT_NONE)
-		return error_set(cause, -EINVAL, "%s.rectify: rectify and hilbert are mutually "
-				 "exclusive", path);
+		return error_set(cause, -EINVAL,
+				 "%s.rectify: rectify and hilbert are mutually "
+				 "exclusive",
+				 path);
 	return 0;
 }
 
@@ -137,8 +146,8 @@ op_trial_resample_kernel(const void *k, const struct dsp_trial *x, float *out, c
 /* Every local trial through the kernel; outlen(k, n) rows each. Without data, one zero trial of
  * the shortest length instead. */
 static int
-op_trial_kernel_all(struct trial_run *t, const void *k, op_trial_kernel_fn fn,
-		    const size_t *newlen, char **cause)
+op_trial_kernel_all(struct trial_run *t, const void *k, op_trial_kernel_fn fn, const size_t *newlen,
+		    char **cause)
 {
 	size_t total = 0, *off = xcalloc(t->ntr + 1, sizeof *off);
 	float *out;
@@ -207,7 +216,8 @@ op_trial_resample_parse(const json_t *step, const char *path, double fs,
 	p->fs = fs;
 	if (op_param_keys(step, path, op_trial_resample_keys, cause) != 0 ||
 	    op_param_string(step, path, "method", 0, "resample", &method, cause) != 0 ||
-	    op_param_number(step, path, "resamplefs", 1, 1e-9, 1e9, 0, &p->resamplefs, cause) != 0 ||
+	    op_param_number(step, path, "resamplefs", 1, 1e-9, 1e9, 0, &p->resamplefs, cause) !=
+		0 ||
 	    op_param_number(step, path, "lpfreq", 0, 0, 1e9, 0, &p->lpfreq, cause) != 0 ||
 	    op_param_int(step, path, "order", 0, 2, 100000000, 0, &order, cause) != 0)
 		return -EINVAL;
@@ -220,8 +230,10 @@ op_trial_resample_parse(const json_t *step, const char *path, double fs,
 		return error_set(cause, -EINVAL, "%s.method: '%s' is not downsample or resample",
 				 path, method);
 	if (p->method == DSP_RESAMPLEDATA_RESAMPLE && p->lpfreq != 0)
-		return error_set(cause, -EINVAL, "%s.lpfreq: only for method downsample (resample "
-				 "filters itself)", path);
+		return error_set(cause, -EINVAL,
+				 "%s.lpfreq: only for method downsample (resample "
+				 "filters itself)",
+				 path);
 	return 0;
 }
 
@@ -276,8 +288,10 @@ op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
 
 	op_trial_path(step, path, sizeof path);
 	if (run->trial == NULL || !run->trial->loaded)
-		return error_set(cause, -EINVAL, "%s: %s needs a trial input (spy, synth, or edf "
-				 "with trials)", path, op);
+		return error_set(cause, -EINVAL,
+				 "%s: %s needs a trial input (spy, synth, or edf "
+				 "with trials)",
+				 path, op);
 	json_t *params = json_copy((json_t *)step);
 	int rc;
 
@@ -291,12 +305,17 @@ op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_def op_trial_preprocessing = {
-	"preprocessing", OP_UNIT,
-	"filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
-	op_trial_preproc_validate, op_trial_preproc_run,
+    "preprocessing",
+    OP_UNIT,
+    "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
+    op_trial_preproc_validate,
+    op_trial_preproc_run,
 };
 
 const struct op_def op_trial_resampledata = {
-	"resampledata", OP_UNIT, "downsample (with an anti-alias low-pass) or resample trials",
-	op_trial_resample_validate, op_trial_preproc_run,
+    "resampledata",
+    OP_UNIT,
+    "downsample (with an anti-alias low-pass) or resample trials",
+    op_trial_resample_validate,
+    op_trial_preproc_run,
 };

@@ -35,13 +35,16 @@ op_trial_poly(const json_t *step, const char *path, const char *key, int def, in
 
 	if (v == NULL)
 		*out = def;
-	else if (json_is_null(v) || (json_is_string(v) && strcmp(json_string_value(v), "none") == 0))
+	else if (json_is_null(v) ||
+		 (json_is_string(v) && strcmp(json_string_value(v), "none") == 0))
 		*out = -1;
 	else if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1)
 		*out = (int)json_integer_value(v);
 	else
-		return error_set(cause, -EINVAL, "%s.%s: must be null (none), 0 (demean) or 1 "
-				 "(linear detrend)", path, key);
+		return error_set(cause, -EINVAL,
+				 "%s.%s: must be null (none), 0 (demean) or 1 "
+				 "(linear detrend)",
+				 path, key);
 	return 0;
 }
 
@@ -49,9 +52,10 @@ int
 op_trial_wrap(char **cause, int rc, const char *path)
 {
 	static const char *const params[] = {
-		"foilim", "foi",     "pad",	      "tapsmofrq", "nTaper", "taper",	"output",
-		"keeptapers", "polyremoval", "freq", "order", "window", "direction", "hilbert",
-		"rectify", "filter_type", "filter_class", "resamplefs", "lpfreq", "method", NULL,
+	    "foilim",    "foi",        "pad",         "tapsmofrq",   "nTaper",       "taper",
+	    "output",    "keeptapers", "polyremoval", "freq",        "order",        "window",
+	    "direction", "hilbert",    "rectify",     "filter_type", "filter_class", "resamplefs",
+	    "lpfreq",    "method",     NULL,
 	};
 	const char *c = cause != NULL && *cause != NULL ? *cause : "";
 
@@ -66,15 +70,18 @@ op_trial_wrap(char **cause, int rc, const char *path)
 void
 op_trial_path(const json_t *step, char *buf, size_t len)
 {
-	snprintf(buf, len, "steps[%lld]", (long long)json_integer_value(json_object_get(step, "index")));
+	snprintf(buf, len, "steps[%lld]",
+		 (long long)json_integer_value(json_object_get(step, "index")));
 }
 
 int
 op_trial_need_analog(const struct trial_run *t, const char *path, const char *op, char **cause)
 {
 	if (t->kind != TRIAL_RUN_ANALOG)
-		return error_set(cause, -EINVAL, "%s: %s works on time series and cannot follow "
-				 "freqanalysis", path, op);
+		return error_set(cause, -EINVAL,
+				 "%s: %s works on time series and cannot follow "
+				 "freqanalysis",
+				 path, op);
 	return 0;
 }
 
@@ -82,9 +89,9 @@ static const struct {
 	const char *name;
 	op_trial_apply_fn apply;
 } op_trial_apply_table[] = {
-	{"freqanalysis", op_trial_freq_apply},
-	{"preprocessing", op_trial_preproc_apply},
-	{"resampledata", op_trial_resample_apply},
+    {"freqanalysis", op_trial_freq_apply},
+    {"preprocessing", op_trial_preproc_apply},
+    {"resampledata", op_trial_resample_apply},
 };
 
 int
@@ -96,7 +103,8 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 	int rc = 0;
 
 	trial_layout_copy(&t.lay, lay);
-	json_array_foreach(steps, i, step) {
+	json_array_foreach(steps, i, step)
+	{
 		const char *name = json_string_value(json_object_get(step, "op"));
 		char path[32];
 		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
@@ -108,17 +116,20 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 			rc = op_trial_apply_table[k].apply(&t, step, path, cause);
 			ntrial_steps++;
 		} else if (strcmp(name, "write_spy") == 0 && i + 1 != json_array_size(steps)) {
-			rc = error_set(cause, -EINVAL, "%s.op: write_spy must be the last step", path);
+			rc = error_set(cause, -EINVAL, "%s.op: write_spy must be the last step",
+				       path);
 		} else if (strcmp(name, "write_spy") != 0) {
-			rc = error_set(cause, -EINVAL, "%s.op: '%s' does not work on trials "
-				       "(freqanalysis, preprocessing, resampledata, write_spy)", path,
-				       name);
+			rc = error_set(cause, -EINVAL,
+				       "%s.op: '%s' does not work on trials "
+				       "(freqanalysis, preprocessing, resampledata, write_spy)",
+				       path, name);
 		}
 		if (rc != 0)
 			break;
 	}
 	if (rc == 0 && ntrial_steps == 0)
-		rc = error_set(cause, -EINVAL, "steps: a trial pipeline needs freqanalysis, "
+		rc = error_set(cause, -EINVAL,
+			       "steps: a trial pipeline needs freqanalysis, "
 			       "preprocessing or resampledata");
 	trial_layout_fini(&t.lay);
 	free(t.spec.freqs);
@@ -149,11 +160,14 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 	int rc;
 
 	if (path == NULL)
-		return error_set(cause, -EINVAL, "output.path: required, where the .spy container "
+		return error_set(cause, -EINVAL,
+				 "output.path: required, where the .spy container "
 				 "goes");
 	if (format != NULL && strcmp(format, "spy") != 0)
-		return error_set(cause, -EINVAL, "output.format: trial results are written as spy, "
-				 "not %s", format);
+		return error_set(cause, -EINVAL,
+				 "output.format: trial results are written as spy, "
+				 "not %s",
+				 format);
 	if (stage < 1 || nc < 1 || nt < 1 || cpt < 1 || tpt < 1)
 		return error_set(cause, -EINVAL, "write_spy: no unit stage before it");
 	rc = trial_save_final(run->workdir, (int)stage - 1,
@@ -167,12 +181,17 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_def op_trial_write_spy = {
-	"write_spy", OP_REDUCE,
-	"write the trial results as a .spy container (added after the last step when missing)",
-	op_trial_save_validate, op_trial_save_run,
+    "write_spy",
+    OP_REDUCE,
+    "write the trial results as a .spy container (added after the last step when missing)",
+    op_trial_save_validate,
+    op_trial_save_run,
 };
 
 const struct op_def *const op_trial_table[] = {
-	&op_trial_freqanalysis, &op_trial_preprocessing, &op_trial_resampledata,
-	&op_trial_write_spy, NULL,
+    &op_trial_freqanalysis,
+    &op_trial_preprocessing,
+    &op_trial_resampledata,
+    &op_trial_write_spy,
+    NULL,
 };

@@ -20,8 +20,7 @@ extern const struct op_def op_trial_write_spy;
 typedef int (*op_trial_apply_fn)(struct trial_run *t, const json_t *step, const char *path,
 				 char **cause);
 int op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
-int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path,
-			   char **cause);
+int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path,
 			    char **cause);
 
@@ -40,7 +39,6 @@ int op_trial_wrap(char **cause, int rc, const char *path);
 /* The step's path "steps[i]" from its "index" (at run time). */
 void op_trial_path(const json_t *step, char *buf, size_t len);
 /* A step that needs time series after freqanalysis made spectra: the error. */
-int op_trial_need_analog(const struct trial_run *t, const char *path, const char *op,
-			 char **cause);
+int op_trial_need_analog(const struct trial_run *t, const char *path, const char *op, char **cause);
 
 #endif

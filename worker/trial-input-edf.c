@@ -16,8 +16,8 @@
 
 struct trial_input_edf {
 	struct io_edf_file *file;
-	size_t *chan;	/* file channel of each input channel */
-	size_t *start;	/* first sample of each trial */
+	size_t *chan;   /* file channel of each input channel */
+	size_t *start;  /* first sample of each trial */
 	double *column; /* one channel of one trial */
 };
 
@@ -28,20 +28,22 @@ trial_input_edf_channels(struct trial_input_edf *e, const struct io_edf_header *
 	size_t n = labels != NULL ? json_array_size(labels) : h->n_channels;
 
 	if (labels != NULL && (!json_is_array(labels) || n == 0))
-		return error_set(cause, -EINVAL, "input.channels: must be a list of channel labels");
+		return error_set(cause, -EINVAL,
+				 "input.channels: must be a list of channel labels");
 	if (n == 0)
 		return error_set(cause, -EINVAL, "input.path: %s has no data channels", h->path);
 	e->chan = xcalloc(n, sizeof *e->chan);
 	lay->nchan = n;
 	lay->channel = xcalloc(n, sizeof *lay->channel);
 	for (size_t i = 0; i < n; i++) {
-		const char *l = labels != NULL ? json_string_value(json_array_get(labels, i)) : NULL;
+		const char *l =
+		    labels != NULL ? json_string_value(json_array_get(labels, i)) : NULL;
 		int k = (int)i;
 
-		if (labels != NULL &&
-		    (l == NULL || (k = io_edf_channel_find(h, l)) < 0))
-			return error_set(cause, -EINVAL, "input.channels[%zu]: no channel '%s' in %s",
-					 i, l != NULL ? l : "(not a string)", h->path);
+		if (labels != NULL && (l == NULL || (k = io_edf_channel_find(h, l)) < 0))
+			return error_set(cause, -EINVAL,
+					 "input.channels[%zu]: no channel '%s' in %s", i,
+					 l != NULL ? l : "(not a string)", h->path);
 		e->chan[i] = (size_t)k;
 		lay->channel[i] = xstrdup(h->channels[k].label);
 		if (h->channels[k].rate != h->channels[e->chan[0]].rate)
@@ -49,7 +51,8 @@ trial_input_edf_channels(struct trial_input_edf *e, const struct io_edf_header *
 					 "input.channels: %s runs at %g Hz, %s at %g Hz; trials "
 					 "need channels of one rate (list them in input.channels)",
 					 h->channels[k].label, h->channels[k].rate,
-					 h->channels[e->chan[0]].label, h->channels[e->chan[0]].rate);
+					 h->channels[e->chan[0]].label,
+					 h->channels[e->chan[0]].rate);
 	}
 	lay->fs = h->channels[e->chan[0]].rate;
 	return 0;
@@ -67,7 +70,8 @@ trial_input_edf_epochs(struct trial_input_edf *e, const struct io_edf_header *h,
 	int err;
 
 	if (!json_is_object(trials))
-		return error_set(cause, -EINVAL, "input.trials: must be an object {regex, pre, post}");
+		return error_set(cause, -EINVAL,
+				 "input.trials: must be an object {regex, pre, post}");
 	if (op_param_keys(trials, "input.trials", keys, cause) != 0 ||
 	    op_param_string(trials, "input.trials", "regex", 1, NULL, &re, cause) != 0 ||
 	    op_param_number(trials, "input.trials", "pre", 0, 0, 1e6, 0, &pre, cause) != 0 ||
@@ -76,8 +80,10 @@ trial_input_edf_epochs(struct trial_input_edf *e, const struct io_edf_header *h,
 	npre = (size_t)llround(pre * lay->fs);
 	npost = (size_t)llround(post * lay->fs);
 	if (npre + npost == 0)
-		return error_set(cause, -EINVAL, "input.trials: pre + post is shorter than a sample "
-				 "at %g Hz", lay->fs);
+		return error_set(cause, -EINVAL,
+				 "input.trials: pre + post is shorter than a sample "
+				 "at %g Hz",
+				 lay->fs);
 	if ((err = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB)) != 0) {
 		char msg[128];
 		regerror(err, &rx, msg, sizeof msg);

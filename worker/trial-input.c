@@ -117,13 +117,14 @@ trial_input_adjacency(struct trial_input *in, const json_t *v, char **cause)
 	for (size_t i = 0; i < n; i++) {
 		json_t *row = json_array_get(v, i);
 		if (!json_is_array(row) || json_array_size(row) != n)
-			return error_set(cause, -EINVAL, "input.adjacency[%zu]: must be %zu numbers",
-					 i, n);
+			return error_set(cause, -EINVAL,
+					 "input.adjacency[%zu]: must be %zu numbers", i, n);
 		for (size_t j = 0; j < n; j++) {
 			json_t *x = json_array_get(row, j);
 			if (!json_is_number(x))
 				return error_set(cause, -EINVAL,
-						 "input.adjacency[%zu][%zu]: must be a number", i, j);
+						 "input.adjacency[%zu][%zu]: must be a number", i,
+						 j);
 			in->adj[i * n + j] = json_number_value(x);
 		}
 	}
@@ -134,10 +135,10 @@ trial_input_adjacency(struct trial_input *in, const json_t *v, char **cause)
 static int
 trial_input_synth(struct trial_input *in, const json_t *input, char **cause)
 {
-	static const char *const keys[] = {"format",	"synth",     "trials", "samples",
-					   "channels",	"samplerate", "seed",	"sigma",
-					   "freq",	"amplitude", "eps",	"rand_ini",
-					   "alpha1",	"alpha2",    "adjacency", NULL};
+	static const char *const keys[] = {"format",   "synth",      "trials",    "samples",
+					   "channels", "samplerate", "seed",      "sigma",
+					   "freq",     "amplitude",  "eps",       "rand_ini",
+					   "alpha1",   "alpha2",     "adjacency", NULL};
 	struct trial_layout *lay = &in->lay;
 	const char *name;
 	enum synth_trials_kind kind;
@@ -162,10 +163,10 @@ trial_input_synth(struct trial_input *in, const json_t *input, char **cause)
 	    op_param_number(input, "input", "amplitude", 0, -1e30, 1e30, g->amplitude,
 			    &g->amplitude, cause) != 0 ||
 	    op_param_number(input, "input", "eps", 0, 0, 1e9, g->eps, &g->eps, cause) != 0 ||
-	    op_param_number(input, "input", "alpha1", 0, -1e3, 1e3, g->alpha1, &g->alpha1,
-			    cause) != 0 ||
-	    op_param_number(input, "input", "alpha2", 0, -1e3, 1e3, g->alpha2, &g->alpha2,
-			    cause) != 0)
+	    op_param_number(input, "input", "alpha1", 0, -1e3, 1e3, g->alpha1, &g->alpha1, cause) !=
+		0 ||
+	    op_param_number(input, "input", "alpha2", 0, -1e3, 1e3, g->alpha2, &g->alpha2, cause) !=
+		0)
 		return -EINVAL;
 	if (ri != NULL && !json_is_boolean(ri))
 		return error_set(cause, -EINVAL, "input.rand_ini: must be true or false");
@@ -175,8 +176,10 @@ trial_input_synth(struct trial_input *in, const json_t *input, char **cause)
 	in->shape.nchan = (size_t)nc;
 	in->shape.seed = (uint64_t)seed;
 	if ((uint64_t)nt * (uint64_t)ns * (uint64_t)nc > (1ull << 36))
-		return error_set(cause, -EINVAL, "input: %lld trials × %lld samples × %lld channels "
-				 "is too large", nt, ns, nc);
+		return error_set(cause, -EINVAL,
+				 "input: %lld trials × %lld samples × %lld channels "
+				 "is too large",
+				 nt, ns, nc);
 	if (trial_input_adjacency(in, json_object_get(input, "adjacency"), cause) != 0)
 		return -EINVAL;
 	if (synth_trials_gen_check(g, &in->shape, cause) != 0)
@@ -230,8 +233,8 @@ trial_input_layout(const struct trial_input *in)
 }
 
 static int
-trial_input_read_synth(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0,
-		       size_t nch, double *buf, char **cause)
+trial_input_read_synth(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0, size_t nch,
+		       double *buf, char **cause)
 {
 	size_t ns = in->shape.nsamples, nc = in->shape.nchan, need = ntr * ns * nc;
 	int rc;
@@ -244,7 +247,8 @@ trial_input_read_synth(struct trial_input *in, size_t trial0, size_t ntr, size_t
 		in->scratch = xreallocarray(NULL, need, sizeof *in->scratch);
 		in->nscratch = need;
 	}
-	if ((rc = synth_trials_gen_block(&in->gen, &in->shape, trial0, ntr, in->scratch, cause)) != 0)
+	if ((rc = synth_trials_gen_block(&in->gen, &in->shape, trial0, ntr, in->scratch, cause)) !=
+	    0)
 		return rc;
 	for (size_t r = 0; r < ntr * ns; r++)
 		memcpy(buf + r * nch, in->scratch + r * nc + chan0, nch * sizeof *buf);
@@ -259,9 +263,10 @@ trial_input_read(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0
 
 	if (trial0 > in->lay.ntrials || ntr > in->lay.ntrials - trial0 || chan0 > in->lay.nchan ||
 	    nch > in->lay.nchan - chan0)
-		return error_set(cause, -EINVAL, "trials [%zu, +%zu) × channels [%zu, +%zu) are "
-				 "outside the input's %zu × %zu", trial0, ntr, chan0, nch,
-				 in->lay.ntrials, in->lay.nchan);
+		return error_set(cause, -EINVAL,
+				 "trials [%zu, +%zu) × channels [%zu, +%zu) are "
+				 "outside the input's %zu × %zu",
+				 trial0, ntr, chan0, nch, in->lay.ntrials, in->lay.nchan);
 	switch (in->kind) {
 	case TRIAL_INPUT_SPY:
 		trial_run_h5_lock();

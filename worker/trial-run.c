@@ -156,8 +156,9 @@ trial_run_begin(struct op_run *run, char **cause)
 	if (rc == 0 && json_integer_value(json_object_get(run->stage, "stage")) > 0) {
 		/* Staged mode: the unit stage before this one wrote this block. */
 		rc = trial_save_load_stage(
-			t, run->workdir, (int)json_integer_value(json_object_get(run->stage, "stage")) - 1,
-			run->index, cause);
+		    t, run->workdir,
+		    (int)json_integer_value(json_object_get(run->stage, "stage")) - 1, run->index,
+		    cause);
 		t->loaded = rc == 0;
 		return rc;
 	}
@@ -168,8 +169,10 @@ trial_run_begin(struct op_run *run, char **cause)
 	trial_layout_copy(&t->lay, trial_input_layout(in));
 	if (t->lay.ntrials < t->trial0 + t->ntr || t->lay.nchan < t->chan0 + t->nch) {
 		trial_input_close(in);
-		return error_set(cause, -EINVAL, "the input has changed since it was submitted "
-				 "(%zu trials × %zu channels)", t->lay.ntrials, t->lay.nchan);
+		return error_set(cause, -EINVAL,
+				 "the input has changed since it was submitted "
+				 "(%zu trials × %zu channels)",
+				 t->lay.ntrials, t->lay.nchan);
 	}
 	t->off = xcalloc(t->ntr + 1, sizeof *t->off);
 	for (size_t i = 0; i < t->ntr; i++) {

@@ -21,10 +21,10 @@ struct trial_layout {
 	double fs;
 	size_t ntrials;
 	size_t nchan;
-	size_t *len;	/* samples of each trial */
+	size_t *len;    /* samples of each trial */
 	double *offset; /* each trial's offset in samples (time of its first sample × fs) */
-	size_t nextra;	/* extra trialdefinition columns after start, stop, offset */
-	double *extra;	/* ntrials × nextra */
+	size_t nextra;  /* extra trialdefinition columns after start, stop, offset */
+	double *extra;  /* ntrials × nextra */
 	char **channel; /* nchan labels */
 };
 
@@ -44,9 +44,9 @@ struct trial_spectral {
 	bool keeptrials;
 	bool complex;
 	size_t ntap, nfreq;
-	double *freqs;		    /* nfreq */
-	char *taper;		    /* taper label ("hann", "dpss", ...) */
-	float *out;		    /* keeptrials: ntr × ntap × nfreq × nch (× 2 if complex) */
+	double *freqs;               /* nfreq */
+	char *taper;                 /* taper label ("hann", "dpss", ...) */
+	float *out;                  /* keeptrials: ntr × ntap × nfreq × nch (× 2 if complex) */
 	struct dsp_mtmfft_accum acc; /* !keeptrials: the task's partial sums */
 	bool has_acc;
 };
@@ -55,7 +55,7 @@ struct trial_run {
 	struct trial_layout lay;
 	size_t trial0, ntr; /* this task's trials */
 	size_t chan0, nch;  /* this task's channels */
-	bool loaded;	    /* unit tasks hold data; final tasks only the layout */
+	bool loaded;        /* unit tasks hold data; final tasks only the layout */
 	enum trial_run_kind kind;
 	/* Analog data: local trial i is lay.len[trial0 + i] rows × nch channels, row-major, at
 	 * element off[i] of data. */

@@ -51,7 +51,8 @@ trial_save_describe(const struct trial_run *t)
 			json_t *row = json_pack("[I, I, f]", (json_int_t)start,
 						(json_int_t)(start + lay->len[i]), lay->offset[i]);
 			for (size_t k = 0; k < lay->nextra; k++)
-				json_array_append_new(row, json_real(lay->extra[i * lay->nextra + k]));
+				json_array_append_new(row,
+						      json_real(lay->extra[i * lay->nextra + k]));
 			json_array_append_new(trl, row);
 			start += lay->len[i];
 		}
@@ -65,7 +66,8 @@ trial_save_describe(const struct trial_run *t)
 		json_t *tap = json_array();
 		for (size_t k = 0; k < s->ntap; k++)
 			json_array_append_new(tap, json_string(s->taper));
-		json_array_append_new(shape, json_integer(s->keeptrials ? (json_int_t)lay->ntrials : 1));
+		json_array_append_new(shape,
+				      json_integer(s->keeptrials ? (json_int_t)lay->ntrials : 1));
 		json_array_append_new(shape, json_integer((json_int_t)s->ntap));
 		json_array_append_new(shape, json_integer((json_int_t)s->nfreq));
 		json_array_append_new(shape, json_integer((json_int_t)lay->nchan));
@@ -76,10 +78,10 @@ trial_save_describe(const struct trial_run *t)
 		json_object_set_new(d, "average", json_boolean(!s->keeptrials));
 	}
 	json_object_set_new(d, "shape", shape);
-	json_object_set_new(d, "part", json_pack("{s:I, s:I, s:I, s:I}", "trial0",
-						 (json_int_t)t->trial0, "ntrials", (json_int_t)t->ntr,
-						 "chan0", (json_int_t)t->chan0, "nchan",
-						 (json_int_t)t->nch));
+	json_object_set_new(d, "part",
+			    json_pack("{s:I, s:I, s:I, s:I}", "trial0", (json_int_t)t->trial0,
+				      "ntrials", (json_int_t)t->ntr, "chan0", (json_int_t)t->chan0,
+				      "nchan", (json_int_t)t->nch));
 	return d;
 }
 
@@ -149,7 +151,7 @@ trial_save_meta_parse(const json_t *d, const char *path, struct trial_save_meta 
 		for (size_t i = 0; i < k->m.ntrials; i++)
 			for (size_t c = 0; c < cols; c++)
 				k->trl[i * cols + c] =
-					json_number_value(json_array_get(json_array_get(trl, i), c));
+				    json_number_value(json_array_get(json_array_get(trl, i), c));
 		k->m.trl = k->trl;
 	}
 	if (json_is_array(freq)) {
@@ -287,7 +289,8 @@ trial_save_load_json(const char *base, json_t **out, char **cause)
 
 	*out = json_load_file(path, 0, &jerr);
 	if (*out == NULL) {
-		error_set(cause, -ENOENT, "cannot read the part description %s: %s", path, jerr.text);
+		error_set(cause, -ENOENT, "cannot read the part description %s: %s", path,
+			  jerr.text);
 		free(path);
 		return -ENOENT;
 	}
@@ -331,8 +334,10 @@ trial_save_merge(const char *workdir, int stage, uint32_t nparts, const struct i
 		k = (size_t)json_integer_value(json_object_get(part, "nchan"));
 		if (rc == 0 && (h.dtype != IO_NPY_F8 || h.ndim != 2 || h.shape[0] != 2 ||
 				h.shape[1] != rows * k * cw || c0 + k > nc))
-			rc = error_set(cause, -EBADMSG, "%s does not hold the partial sums of "
-				       "channels [%zu, +%zu)", npy, c0, k);
+			rc = error_set(cause, -EBADMSG,
+				       "%s does not hold the partial sums of "
+				       "channels [%zu, +%zu)",
+				       npy, c0, k);
 		for (size_t r = 0; rc == 0 && r < rows; r++)
 			for (size_t c = 0; c < k * cw; c++) {
 				size_t dst = (r * nc + c0) * cw + c, src = r * k * cw + c;
@@ -348,8 +353,10 @@ trial_save_merge(const char *workdir, int stage, uint32_t nparts, const struct i
 	}
 	for (size_t c = 0; rc == 0 && c < nc; c++)
 		if (count[c] != count[0] || count[c] == 0)
-			rc = error_set(cause, -EBADMSG, "channel %zu averages %llu trials, channel 0 "
-				       "%llu", c, (unsigned long long)count[c],
+			rc = error_set(cause, -EBADMSG,
+				       "channel %zu averages %llu trials, channel 0 "
+				       "%llu",
+				       c, (unsigned long long)count[c],
 				       (unsigned long long)count[0]);
 	if (rc == 0) {
 		out = xreallocarray(NULL, len, sizeof *out);
@@ -406,8 +413,8 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	trial_run_h5_unlock();
 	if (rc == 0) {
 		json_t *shape = json_deep_copy(json_object_get(d, "shape"));
-		*result = json_pack("{s:s, s:s, s:o}", "output", h5,
-				    "class", k.m.dataclass == IO_SPY_ANALOG ? "AnalogData" : "SpectralData",
+		*result = json_pack("{s:s, s:s, s:o}", "output", h5, "class",
+				    k.m.dataclass == IO_SPY_ANALOG ? "AnalogData" : "SpectralData",
 				    "shape", shape);
 	}
 	trial_save_meta_fini(&k);
@@ -436,8 +443,8 @@ trial_save_read_part(const char *path, float *buf, size_t n, char **cause)
 	s = H5Dget_space(d);
 	npts = H5Sget_simple_extent_npoints(s);
 	if (npts < 0 || (size_t)npts != n)
-		rc = error_set(cause, -EBADMSG, "part file %s holds %lld values, expected %zu", path,
-			       (long long)npts, n);
+		rc = error_set(cause, -EBADMSG, "part file %s holds %lld values, expected %zu",
+			       path, (long long)npts, n);
 	else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
 		rc = error_set(cause, -EIO, "part file %s: cannot read 'data'", path);
 	H5Sclose(s);
@@ -468,7 +475,8 @@ trial_save_layout_parse(const json_t *d, const char *path, struct trial_layout *
 				       json_number_value(json_array_get(row, 0)));
 		lay->offset[i] = json_number_value(json_array_get(row, 2));
 		for (size_t k = 0; k < lay->nextra; k++)
-			lay->extra[i * lay->nextra + k] = json_number_value(json_array_get(row, 3 + k));
+			lay->extra[i * lay->nextra + k] =
+			    json_number_value(json_array_get(row, 3 + k));
 	}
 	lay->channel = trial_save_strings(ch, &lay->nchan);
 	return 0;
@@ -488,11 +496,10 @@ trial_save_load_stage(struct trial_run *t, const char *workdir, int stage, uint3
 	if (rc == 0)
 		rc = trial_save_layout_parse(d, base, &t->lay, cause);
 	part = json_object_get(d, "part");
-	if (rc == 0 &&
-	    ((size_t)json_integer_value(json_object_get(part, "trial0")) != t->trial0 ||
-	     (size_t)json_integer_value(json_object_get(part, "ntrials")) != t->ntr ||
-	     (size_t)json_integer_value(json_object_get(part, "chan0")) != t->chan0 ||
-	     (size_t)json_integer_value(json_object_get(part, "nchan")) != t->nch))
+	if (rc == 0 && ((size_t)json_integer_value(json_object_get(part, "trial0")) != t->trial0 ||
+			(size_t)json_integer_value(json_object_get(part, "ntrials")) != t->ntr ||
+			(size_t)json_integer_value(json_object_get(part, "chan0")) != t->chan0 ||
+			(size_t)json_integer_value(json_object_get(part, "nchan")) != t->nch))
 		rc = error_set(cause, -EBADMSG, "%s covers other trials or channels than task %u",
 			       base, index);
 	if (rc == 0) {

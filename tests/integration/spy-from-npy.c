@@ -38,7 +38,8 @@ main(int argc, char **argv)
 	} else {
 		if ((rc = io_npy_read(argv[4], &th, &trl, &cause)) != 0 || th.ndim != 2 ||
 		    th.dtype != IO_NPY_F8 || th.shape[1] < 3) {
-			fprintf(stderr, "%s: %s\n", argv[4], cause != NULL ? cause : "not (n, >= 3)");
+			fprintf(stderr, "%s: %s\n", argv[4],
+				cause != NULL ? cause : "not (n, >= 3)");
 			return 1;
 		}
 		ntrials = th.shape[0];
@@ -46,14 +47,14 @@ main(int argc, char **argv)
 		rows = trl;
 	}
 	struct io_spy_meta meta = {
-		.dataclass = IO_SPY_ANALOG,
-		.dtype = h.dtype == IO_NPY_F4 ? IO_SPY_FLOAT32 : IO_SPY_FLOAT64,
-		.shape = {h.shape[0], h.shape[1]},
-		.samplerate = strtod(argv[2], NULL),
-		.trl = rows,
-		.ntrials = ntrials,
-		.trl_cols = cols,
-		.log = "spy-from-npy",
+	    .dataclass = IO_SPY_ANALOG,
+	    .dtype = h.dtype == IO_NPY_F4 ? IO_SPY_FLOAT32 : IO_SPY_FLOAT64,
+	    .shape = {h.shape[0], h.shape[1]},
+	    .samplerate = strtod(argv[2], NULL),
+	    .trl = rows,
+	    .ntrials = ntrials,
+	    .trl_cols = cols,
+	    .log = "spy-from-npy",
 	};
 	rc = io_spy_container_prepare(argv[3], IO_SPY_ANALOG, &path, &cause);
 	if (rc == 0)

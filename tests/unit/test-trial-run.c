@@ -211,7 +211,8 @@ Test(trial_run, submit_checks_name_the_parameter)
 	free(cause);
 	cause = NULL;
 	steps = json_loads("[{\"op\": \"freqanalysis\"}, {\"op\": \"preprocessing\", "
-			   "\"rectify\": true}]", 0, NULL);
+			   "\"rectify\": true}]",
+			   0, NULL);
 	cr_assert_neq(op_trial_plan(steps, &lay, &cause), 0);
 	cr_assert(strstr(cause, "steps[1]: preprocessing works on time series") != NULL, "%s",
 		  cause);
@@ -219,7 +220,8 @@ Test(trial_run, submit_checks_name_the_parameter)
 	free(cause);
 	cause = NULL;
 	steps = json_loads("[{\"op\": \"preprocessing\", \"filter_class\": \"but\", "
-			   "\"filter_type\": \"lp\", \"freq\": 120}]", 0, NULL);
+			   "\"filter_type\": \"lp\", \"freq\": 120}]",
+			   0, NULL);
 	cr_assert_neq(op_trial_plan(steps, &lay, &cause), 0, "120 Hz is above Nyquist at 200 Hz");
 	cr_assert(strstr(cause, "steps[0].freq") != NULL, "%s", cause);
 	json_decref(steps);
