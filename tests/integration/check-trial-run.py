@@ -123,6 +123,15 @@ for taper, ref in (("hann", "hann"), ("none", "boxcar")):
     dimord = [d.decode() if isinstance(d, bytes) else d for d in f.attrs["dimord"]]
     check(dimord == ["time", "taper", "freq", "channel"], f"wn {ref}: dimord {dimord}")
     check(float(f.attrs["samplerate"]) == 1000.0, f"wn {ref}: samplerate attribute")
+    chans = [c.decode() if isinstance(c, bytes) else c for c in f.attrs["channel"]]
+    check(chans == info["channel"] and len(chans) == 4 and "_version" in f.attrs and
+          "_log" in f.attrs and f["trialdefinition"].maxshape[0] is None,
+          f"wn {ref}: channel, _version, _log attributes; trialdefinition resizable")
+    for key in ("filename", "dataclass", "data_dtype", "data_shape", "data_offset", "trl_dtype",
+                "trl_shape", "trl_offset", "file_checksum", "order", "checksum_algorithm",
+                "dimord", "_version", "_log", "cfg", "info", "samplerate", "channel",
+                "_hdfFileDatasetProperties"):
+        check(key in info, f"wn {ref}: .info has '{key}'")
     f.close()
 
 # --- harmonic closed forms -------------------------------------------------------------------
