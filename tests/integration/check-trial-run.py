@@ -306,5 +306,10 @@ for label, pipe, expect in (
     check(rc != 0 and expect in err and "Segmentation" not in err,
           f"{label}: exit {rc}, error names '{expect}': {err.strip()[:200]}")
 
+# A failure only the tasks can see fails the job (exit 1), with the task's error.
+rc, err = run("unwritable", pipeline(wn_in, [freqanalysis()], "/dev/null/x.spy"))
+check(rc == 1 and "failed" in err and "/dev/null/x.spy" in err,
+      f"unwritable output: the job fails (exit {rc}) naming the path")
+
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
