@@ -93,3 +93,22 @@ graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in
 		json_array_append_new(steps, json_pack("{s:s}", "op", "write_spy"));
 	return 0;
 }
+
+int
+graph_input_trials_reject(const json_t *steps, char **cause)
+{
+	size_t i;
+	json_t *step;
+
+	json_array_foreach(steps, i, step) {
+		const struct op_def *op =
+			op_registry_find(json_string_value(json_object_get(step, "op")));
+		if (op == &op_trial_freqanalysis || op == &op_trial_preprocessing ||
+		    op == &op_trial_resampledata || op == &op_trial_write_spy)
+			return error_set(cause, -EINVAL,
+					 "steps[%zu].op: %s works on trials; the input must be "
+					 "spy, synth, or edf with \"trials\"",
+					 i, op->name);
+	}
+	return 0;
+}

@@ -18,5 +18,7 @@ int graph_input_trials_open(const json_t *input, struct trial_input **in, uint32
 			    uint32_t *ntrial, char **cause);
 int graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in,
 			       char **cause);
+/* For other inputs: refuse the trial ops (after the steps' own validation). */
+int graph_input_trials_reject(const json_t *steps, char **cause);
 
 #endif

@@ -297,6 +297,8 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = graph_validate_steps(json_object_get(root, "steps"), cause);
 	if (rc == 0 && tin != NULL)
 		rc = graph_input_trials_prepare(g, root, tin, cause);
+	else if (rc == 0)
+		rc = graph_input_trials_reject(json_object_get(root, "steps"), cause);
 	trial_input_close(tin);
 	if (rc == 0) {
 		const char *name = json_string_value(json_object_get(root, "name"));
