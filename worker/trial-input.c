@@ -30,6 +30,8 @@ struct trial_input {
 	double *adj;
 	double *scratch; /* synth: one block of whole trials */
 	size_t nscratch;
+	float *rows; /* spy: one whole-width trial */
+	size_t nrows;
 	struct trial_input_edf *edf;
 };
 
@@ -255,9 +257,43 @@ trial_input_read_synth(struct trial_input *in, size_t trial0, size_t ntr, size_t
 	return 0;
 }
 
+enum dsp_trial_dtype
+trial_input_dtype(const struct trial_input *in)
+{
+	if (in->kind == TRIAL_INPUT_SPY && io_spy_read_info(in->spy)->dtype == IO_SPY_FLOAT32)
+		return DSP_TRIAL_F32;
+	return DSP_TRIAL_F64;
+}
+
+/* float32 .spy data: HDF5 reads whole rows fastest, so a channel slice is read as whole-width
+ * trials and cut here (a strided selection costs more than reading the other channels). */
+static int
+trial_input_read_spy_f32(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0,
+			 size_t nch, float *buf, char **cause)
+{
+	size_t nc = in->lay.nchan;
+	int rc = 0;
+
+	if (nch == nc)
+		return io_spy_read_trials_f32(in->spy, trial0, ntr, 0, nc, buf, cause);
+	for (size_t t = trial0; t < trial0 + ntr && rc == 0; t++) {
+		size_t n = in->lay.len[t];
+		if (n * nc > in->nrows) {
+			free(in->rows);
+			in->rows = xreallocarray(NULL, n * nc, sizeof *in->rows);
+			in->nrows = n * nc;
+		}
+		rc = io_spy_read_trials_f32(in->spy, t, 1, 0, nc, in->rows, cause);
+		for (size_t r = 0; rc == 0 && r < n; r++)
+			memcpy(buf + r * nch, in->rows + r * nc + chan0, nch * sizeof *buf);
+		buf += n * nch;
+	}
+	return rc;
+}
+
 int
 trial_input_read(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0, size_t nch,
-		 double *buf, char **cause)
+		 void *buf, char **cause)
 {
 	int rc;
 
@@ -270,7 +306,10 @@ trial_input_read(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0
 	switch (in->kind) {
 	case TRIAL_INPUT_SPY:
 		trial_run_h5_lock();
-		rc = io_spy_read_trials(in->spy, trial0, ntr, chan0, nch, buf, cause);
+		if (trial_input_dtype(in) == DSP_TRIAL_F32)
+			rc = trial_input_read_spy_f32(in, trial0, ntr, chan0, nch, buf, cause);
+		else
+			rc = io_spy_read_trials(in->spy, trial0, ntr, chan0, nch, buf, cause);
 		trial_run_h5_unlock();
 		return rc;
 	case TRIAL_INPUT_SYNTH:
@@ -295,5 +334,6 @@ trial_input_close(struct trial_input *in)
 	trial_layout_fini(&in->lay);
 	free(in->adj);
 	free(in->scratch);
+	free(in->rows);
 	free(in);
 }

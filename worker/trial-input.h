@@ -23,10 +23,13 @@ int trial_input_claims(const json_t *input);
  * the file. On success the caller closes *out. */
 int trial_input_open(const json_t *input, unsigned flags, struct trial_input **out, char **cause);
 const struct trial_layout *trial_input_layout(const struct trial_input *in);
-/* Trials [trial0, trial0 + ntr) × channels [chan0, chan0 + nch) as doubles: each trial's
- * len × nch block, row-major, back to back in buf (caller-owned). */
+/* How trial_input_read delivers samples: float32 for float32 .spy files (their stored values,
+ * converted once by the kernels), float64 otherwise. */
+enum dsp_trial_dtype trial_input_dtype(const struct trial_input *in);
+/* Trials [trial0, trial0 + ntr) × channels [chan0, chan0 + nch) in trial_input_dtype: each
+ * trial's len × nch block, row-major, back to back in buf (caller-owned). */
 int trial_input_read(struct trial_input *in, size_t trial0, size_t ntr, size_t chan0, size_t nch,
-		     double *buf, char **cause);
+		     void *buf, char **cause);
 /* Accepts NULL. */
 void trial_input_close(struct trial_input *in);
 

@@ -141,7 +141,7 @@ trial_run_begin(struct op_run *run, char **cause)
 	const char *kind = json_string_value(json_object_get(run->stage, "kind"));
 	struct trial_input *in = NULL;
 	size_t total = 0;
-	double *buf;
+	void *buf;
 	int rc;
 
 	run->trial = t;
@@ -179,11 +179,12 @@ trial_run_begin(struct op_run *run, char **cause)
 		t->off[i] = total;
 		total += t->lay.len[t->trial0 + i] * t->nch;
 	}
-	buf = xreallocarray(NULL, total + 1, sizeof *buf);
+	t->dtype = trial_input_dtype(in);
+	buf = xreallocarray(NULL, total + 1,
+			    t->dtype == DSP_TRIAL_F32 ? sizeof(float) : sizeof(double));
 	rc = trial_input_read(in, t->trial0, t->ntr, t->chan0, t->nch, buf, cause);
 	trial_input_close(in);
 	t->data = buf;
-	t->dtype = DSP_TRIAL_F64;
 	t->kind = TRIAL_RUN_ANALOG;
 	t->loaded = true;
 	return rc;
