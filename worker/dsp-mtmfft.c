@@ -327,10 +327,11 @@ dsp_mtmfft_convert(enum dsp_mtmfft_output out, const fftw_complex *spec, const s
 
 /* Scratch buffers, grown on demand; one per accumulator (or per dsp_mtmfft_trial call). */
 struct dsp_mtmfft_work {
-	size_t ncols, nbuf, nspec;
+	size_t ncols, nbuf, nspec, ndet;
 	double *cols;		/* mean[nchan], slope[nchan] */
 	double *buf;
 	fftw_complex *spec;
+	double *det;		/* multitaper: detrended channel-major trial, tapered K times */
 };
 
 static void
@@ -358,6 +359,7 @@ dsp_mtmfft_work_free(struct dsp_mtmfft_work *w)
 {
 	if (w == NULL)
 		return;
+	free(w->det);
 	free(w->cols);
 	fftw_free(w->buf);
 	fftw_free(w->spec);
@@ -389,10 +391,29 @@ dsp_mtmfft_compute(const struct dsp_mtmfft *m, const struct dsp_trial *x, double
 	dsp_mtmfft_work_reserve(wk, 2 * nc, mm * nc, nb * nc);
 	dsp_trial_poly_coeffs(x, p->polyremoval, wk->cols, wk->cols + nc, NULL);
 	wmean = p->keeptapers ? 1 : 1.0 / (double)set->k;
+	if (set->k > 1) {
+		/* Detrend and transpose once; each taper is then a contiguous product (the same
+		 * arithmetic as tapering while transposing: (x - fit) * w). */
+		if (n * nc > wk->ndet) {
+			free(wk->det);
+			wk->det = xmalloc(n * nc * sizeof *wk->det);
+			wk->ndet = n * nc;
+		}
+		dsp_trial_fill_tapered(x, wk->cols, wk->cols + nc, NULL, wk->det, n);
+	}
 	for (size_t j = 0; j < set->k; j++) {
 		const double *w = set->w + j * n;
 		double *dst = acc + (p->keeptapers ? j : 0) * m->nfreq * nc * cw;
-		dsp_trial_fill_tapered(x, wk->cols, wk->cols + nc, w, wk->buf, mm);
+		if (set->k > 1)
+			for (size_t c = 0; c < nc; c++) {
+				const double *restrict d = wk->det + c * n;
+				const double *restrict wr = w;
+				double *restrict b = wk->buf + c * mm;
+				for (size_t i = 0; i < n; i++)
+					b[i] = d[i] * wr[i];
+			}
+		else
+			dsp_trial_fill_tapered(x, wk->cols, wk->cols + nc, w, wk->buf, mm);
 		for (size_t c = 0; c < nc; c++) {
 			double *b = wk->buf + c * mm;
 			if (p->demean_taper)
