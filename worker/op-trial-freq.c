@@ -221,7 +221,9 @@ op_trial_freq_compute(struct trial_run *t, const struct dsp_mtmfft *m, char **ca
 			memset(s->acc.comp, 0, s->acc.len * sizeof *s->acc.comp);
 			s->acc.count = 0;
 			trial_run_view(t, i, &x);
-			rc = dsp_mtmfft_accum_add(&s->acc, m, &x, cause);
+			rc = trial_run_cancelled(t, cause);
+			if (rc == 0)
+				rc = dsp_mtmfft_accum_add(&s->acc, m, &x, cause);
 			if (rc == 0)
 				rc = dsp_mtmfft_accum_finalize(&s->acc, s->out + i * stride, cause);
 		}
@@ -229,7 +231,9 @@ op_trial_freq_compute(struct trial_run *t, const struct dsp_mtmfft *m, char **ca
 	}
 	for (size_t i = 0; i < t->ntr && rc == 0; i++) {
 		trial_run_view(t, i, &x);
-		rc = dsp_mtmfft_accum_add(&s->acc, m, &x, cause);
+		rc = trial_run_cancelled(t, cause);
+		if (rc == 0)
+			rc = dsp_mtmfft_accum_add(&s->acc, m, &x, cause);
 	}
 	return rc;
 }

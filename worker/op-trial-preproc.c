@@ -175,7 +175,9 @@ op_trial_kernel_all(struct trial_run *t, const void *k, op_trial_kernel_fn fn, c
 	for (size_t i = 0; i < t->ntr && rc == 0; i++) {
 		struct dsp_trial x;
 		trial_run_view(t, i, &x);
-		rc = fn(k, &x, out + off[i], cause);
+		rc = trial_run_cancelled(t, cause);
+		if (rc == 0)
+			rc = fn(k, &x, out + off[i], cause);
 	}
 	trial_run_set_f32(t, out, off);
 	return rc;

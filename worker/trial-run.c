@@ -88,6 +88,14 @@ trial_run_view(const struct trial_run *t, size_t i, struct dsp_trial *x)
 	x->ld = 0;
 }
 
+int
+trial_run_cancelled(const struct trial_run *t, char **cause)
+{
+	if (t->cancel != NULL && atomic_load(t->cancel) != 0)
+		return error_set(cause, -ECANCELED, "cancelled");
+	return 0;
+}
+
 void
 trial_run_set_f32(struct trial_run *t, float *data, size_t *off)
 {
@@ -145,6 +153,7 @@ trial_run_begin(struct op_run *run, char **cause)
 	int rc;
 
 	run->trial = t;
+	t->cancel = run->cancel;
 	if (kind == NULL || strcmp(kind, "unit") != 0)
 		return 0; /* the final task reads the parts, not the input */
 	rc = trial_run_slice(json_object_get(run->stage, "grid"), run->index, &t->trial0, &t->ntr,

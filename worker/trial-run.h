@@ -7,6 +7,7 @@
 #define ND_TRIAL_RUN_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,8 +64,12 @@ struct trial_run {
 	void *data;
 	size_t *off;
 	struct trial_spectral spec;
-	json_t *cfg; /* {"op": {parameters}, ...} of the steps run, for the container */
+	json_t *cfg;        /* {"op": {parameters}, ...} of the steps run, for the container */
+	atomic_int *cancel; /* the task's cancellation flag (or NULL); checked between trials */
 };
+
+/* -ECANCELED with a cause when the task was cancelled, else 0. */
+int trial_run_cancelled(const struct trial_run *t, char **cause);
 
 /* The runners of the trial input formats (task-format.c's table). */
 extern const struct task_format trial_run_format_spy;
