@@ -21,6 +21,7 @@ static const struct ctl_command {
 	{"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
 	{"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
 	{"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
+	{"synth", ctl_cmd_synth, "write synthetic data sets (white_noise, harmonic, ...)"},
 	{NULL, NULL, NULL},
 };
 

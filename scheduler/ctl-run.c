@@ -108,7 +108,8 @@ ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int nin
 	cfg.heartbeat_interval_s = 2;
 	cfg.worker_ttl_s = 15;
 	cfg.max_attempts = 3;
-	cfg.poll_hold_s = 1;
+	/* Local workers drain on SIGTERM only once their held poll returns: hold briefly. */
+	cfg.poll_hold_s = 0.05;
 	if (sched_new(&s, &cfg, false, &cause) != 0)
 		goto out;
 	pthread_create(&thread, NULL, ctl_run_sched_thread, s);

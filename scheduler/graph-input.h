@@ -9,4 +9,16 @@
 
 int graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause);
 
+/* graph-input-trials.c: trial inputs (spy, synth, edf with "trials"; trial_input_claims). Open
+ * and check the input, and count its units; then, after the steps' own validation, choose the
+ * default grid, check the steps against the input and add the final write_spy step. */
+struct graph;
+struct trial_input;
+int graph_input_trials_open(const json_t *input, struct trial_input **in, uint32_t *nchan,
+			    uint32_t *ntrial, char **cause);
+int graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in,
+			       char **cause);
+/* For other inputs: refuse the trial ops (after the steps' own validation). */
+int graph_input_trials_reject(const json_t *steps, char **cause);
+
 #endif

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "scheduler/graph-input.h"
+#include "worker/trial-input.h"
 
 struct graph_builder {
 	struct graph *g;
@@ -253,6 +254,7 @@ graph_build(const char *text, const char *input, const char *output, const char 
 {
 	static const char *const keys[] = {"name", "input", "steps", "output", "execution", NULL};
 	struct graph_builder b = {0};
+	struct trial_input *tin = NULL;
 	struct graph *g;
 	json_error_t jerr;
 	json_t *root;
@@ -286,10 +288,18 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = error_set(cause, -EINVAL, "name: must be a string");
 	if (rc == 0)
 		rc = graph_execution(g, json_object_get(root, "execution"), cause);
-	if (rc == 0)
+	if (rc == 0 && trial_input_claims(json_object_get(root, "input")))
+		rc = graph_input_trials_open(json_object_get(root, "input"), &tin, &g->nchan,
+					     &g->ntrial, cause);
+	else if (rc == 0)
 		rc = graph_input_units(json_object_get(root, "input"), &g->nchan, &g->ntrial, cause);
 	if (rc == 0)
 		rc = graph_validate_steps(json_object_get(root, "steps"), cause);
+	if (rc == 0 && tin != NULL)
+		rc = graph_input_trials_prepare(g, root, tin, cause);
+	else if (rc == 0)
+		rc = graph_input_trials_reject(json_object_get(root, "steps"), cause);
+	trial_input_close(tin);
 	if (rc == 0) {
 		const char *name = json_string_value(json_object_get(root, "name"));
 		g->name = xstrdup(name != NULL ? name : "pipeline");

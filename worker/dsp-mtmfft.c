@@ -327,10 +327,11 @@ dsp_mtmfft_convert(enum dsp_mtmfft_output out, const fftw_complex *spec, const s
 
 /* Scratch buffers, grown on demand; one per accumulator (or per dsp_mtmfft_trial call). */
 struct dsp_mtmfft_work {
-	size_t ncols, nbuf, nspec;
+	size_t ncols, nbuf, nspec, ndet;
 	double *cols;		/* mean[nchan], slope[nchan] */
 	double *buf;
 	fftw_complex *spec;
+	double *det;		/* multitaper: detrended channel-major trial, tapered K times */
 };
 
 static void
@@ -358,6 +359,7 @@ dsp_mtmfft_work_free(struct dsp_mtmfft_work *w)
 {
 	if (w == NULL)
 		return;
+	free(w->det);
 	free(w->cols);
 	fftw_free(w->buf);
 	fftw_free(w->spec);
@@ -389,10 +391,29 @@ dsp_mtmfft_compute(const struct dsp_mtmfft *m, const struct dsp_trial *x, double
 	dsp_mtmfft_work_reserve(wk, 2 * nc, mm * nc, nb * nc);
 	dsp_trial_poly_coeffs(x, p->polyremoval, wk->cols, wk->cols + nc, NULL);
 	wmean = p->keeptapers ? 1 : 1.0 / (double)set->k;
+	if (set->k > 1) {
+		/* Detrend and transpose once; each taper is then a contiguous product (the same
+		 * arithmetic as tapering while transposing: (x - fit) * w). */
+		if (n * nc > wk->ndet) {
+			free(wk->det);
+			wk->det = xmalloc(n * nc * sizeof *wk->det);
+			wk->ndet = n * nc;
+		}
+		dsp_trial_fill_tapered(x, wk->cols, wk->cols + nc, NULL, wk->det, n);
+	}
 	for (size_t j = 0; j < set->k; j++) {
 		const double *w = set->w + j * n;
 		double *dst = acc + (p->keeptapers ? j : 0) * m->nfreq * nc * cw;
-		dsp_trial_fill_tapered(x, wk->cols, wk->cols + nc, w, wk->buf, mm);
+		if (set->k > 1)
+			for (size_t c = 0; c < nc; c++) {
+				const double *restrict d = wk->det + c * n;
+				const double *restrict wr = w;
+				double *restrict b = wk->buf + c * mm;
+				for (size_t i = 0; i < n; i++)
+					b[i] = d[i] * wr[i];
+			}
+		else
+			dsp_trial_fill_tapered(x, wk->cols, wk->cols + nc, w, wk->buf, mm);
 		for (size_t c = 0; c < nc; c++) {
 			double *b = wk->buf + c * mm;
 			if (p->demean_taper)
@@ -430,6 +451,16 @@ dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *o
 	return rc;
 }
 
+/* sum += x exactly: the rounding error of the addition goes to comp (two-sum). */
+static inline void
+dsp_mtmfft_two_sum(double *sum, double *comp, double x)
+{
+	double s = *sum + x, bp = s - *sum;
+
+	*comp += (*sum - (s - bp)) + (x - bp);
+	*sum = s;
+}
+
 void
 dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, size_t ntap,
     size_t nchan)
@@ -438,6 +469,7 @@ dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, si
 	a->nchan = nchan;
 	a->len = ntap * m->nfreq * nchan * (dsp_mtmfft_is_complex(m) ? 2 : 1);
 	a->sum = xcalloc(a->len, sizeof *a->sum);
+	a->comp = xcalloc(a->len, sizeof *a->comp);
 	a->scratch = xmalloc(a->len * sizeof *a->scratch);
 	a->work = xcalloc(1, sizeof *a->work);
 	a->count = 0;
@@ -454,7 +486,7 @@ dsp_mtmfft_accum_add(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m,
 		    x->nchan, a->nchan);
 	if ((rc = dsp_mtmfft_compute(m, x, a->scratch, a->ntap, a->work, cause)) == 0) {
 		for (size_t i = 0; i < a->len; i++)
-			a->sum[i] += a->scratch[i];
+			dsp_mtmfft_two_sum(&a->sum[i], &a->comp[i], a->scratch[i]);
 		a->count++;
 	}
 	return rc;
@@ -466,8 +498,10 @@ dsp_mtmfft_accum_merge(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft_accum
 {
 	if (a->len != b->len || a->ntap != b->ntap || a->nchan != b->nchan)
 		return error_set(cause, -EINVAL, "cannot merge accumulators of different shapes");
-	for (size_t i = 0; i < a->len; i++)
-		a->sum[i] += b->sum[i];
+	for (size_t i = 0; i < a->len; i++) {
+		dsp_mtmfft_two_sum(&a->sum[i], &a->comp[i], b->sum[i]);
+		a->comp[i] += b->comp[i];
+	}
 	a->count += b->count;
 	return 0;
 }
@@ -478,7 +512,7 @@ dsp_mtmfft_accum_finalize(const struct dsp_mtmfft_accum *a, float *out, char **c
 	if (a->count == 0)
 		return error_set(cause, -EINVAL, "keeptrials=false: no trial was accumulated");
 	for (size_t i = 0; i < a->len; i++)
-		out[i] = (float)(a->sum[i] / (double)a->count);
+		out[i] = (float)((a->sum[i] + a->comp[i]) / (double)a->count);
 	return 0;
 }
 
@@ -488,9 +522,11 @@ dsp_mtmfft_accum_fini(struct dsp_mtmfft_accum *a)
 	if (a == NULL)
 		return;
 	free(a->sum);
+	free(a->comp);
 	free(a->scratch);
 	dsp_mtmfft_work_free(a->work);
 	a->sum = NULL;
+	a->comp = NULL;
 	a->scratch = NULL;
 	a->work = NULL;
 }

@@ -48,9 +48,12 @@ struct dsp_mtmfft_params {
 struct dsp_mtmfft;
 struct dsp_mtmfft_work;
 
-/* Trial-average state: sum[len] of per-trial outputs (doubles; 2 per value if complex). */
+/* Trial-average state: sum[len] of per-trial outputs (doubles; 2 per value if complex), kept
+ * with its rounding error comp[len] (Knuth's two-sum), so the mean does not depend on the order
+ * trials were added or partial accumulators merged. */
 struct dsp_mtmfft_accum {
 	double *sum;
+	double *comp;
 	size_t len;
 	size_t ntap;
 	size_t nchan;

@@ -287,9 +287,10 @@ io_spy_read_trial_samples(const struct io_spy_read *r, size_t trial0, size_t ntr
 	return n;
 }
 
-int
-io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
-		 uint64_t nchan, double *buf, char **cause)
+/* Rows × channels into buf as `mtype` (native double or float). */
+static int
+io_spy_read_slab_as(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
+		    uint64_t nchan, hid_t mtype, void *buf, char **cause)
 {
 	hsize_t off[2] = {sample0, chan0}, cnt[2] = {nsamples, nchan};
 	hid_t fspace, mspace;
@@ -309,7 +310,7 @@ io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uin
 	fspace = H5Dget_space(r->data);
 	H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL);
 	mspace = H5Screate_simple(2, cnt, NULL);
-	err = H5Dread(r->data, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf);
+	err = H5Dread(r->data, mtype, mspace, fspace, H5P_DEFAULT, buf);
 	H5Sclose(mspace);
 	H5Sclose(fspace);
 	if (err < 0)
@@ -318,10 +319,19 @@ io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uin
 }
 
 int
-io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0, size_t nchan,
-		   double *buf, char **cause)
+io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
+		 uint64_t nchan, double *buf, char **cause)
+{
+	return io_spy_read_slab_as(r, sample0, nsamples, chan0, nchan, H5T_NATIVE_DOUBLE, buf,
+				   cause);
+}
+
+static int
+io_spy_read_trials_as(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
+		      size_t nchan, hid_t mtype, size_t esize, void *out, char **cause)
 {
 	size_t cols = r->info.trl_cols;
+	char *buf = out;
 	int rc = 0;
 
 	if (trial0 > r->info.ntrials || ntrials > r->info.ntrials - trial0)
@@ -330,8 +340,24 @@ io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t 
 	for (size_t t = trial0; t < trial0 + ntrials && rc == 0; t++) {
 		uint64_t a = (uint64_t)r->trl[t * cols], n = (uint64_t)r->trl[t * cols + 1] - a;
 
-		rc = io_spy_read_slab(r, a, n, chan0, nchan, buf, cause);
-		buf += n * nchan;
+		rc = io_spy_read_slab_as(r, a, n, chan0, nchan, mtype, buf, cause);
+		buf += n * nchan * esize;
 	}
 	return rc;
+}
+
+int
+io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0, size_t nchan,
+		   double *buf, char **cause)
+{
+	return io_spy_read_trials_as(r, trial0, ntrials, chan0, nchan, H5T_NATIVE_DOUBLE,
+				     sizeof(double), buf, cause);
+}
+
+int
+io_spy_read_trials_f32(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
+		       size_t nchan, float *buf, char **cause)
+{
+	return io_spy_read_trials_as(r, trial0, ntrials, chan0, nchan, H5T_NATIVE_FLOAT,
+				     sizeof(float), buf, cause);
 }

@@ -50,6 +50,11 @@ int io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples,
 int io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
 		       size_t nchan, double *buf, char **cause);
 
+/* As io_spy_read_trials, as float32: the stored values of a float32 file, without converting
+ * them twice (a float64 file is rounded). */
+int io_spy_read_trials_f32(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
+			   size_t nchan, float *buf, char **cause);
+
 /* Close the file and free the reader. Accepts NULL. */
 void io_spy_read_close(struct io_spy_read *r);
 

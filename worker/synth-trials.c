@@ -90,14 +90,8 @@ typedef void (*synth_trials_kernel_cb)(const struct synth_trials_shape *shape, c
 				       struct synth_trials_rng *rng, double *out);
 
 static int
-synth_trials_run(struct synth_trials **out, const struct synth_trials_shape *shape,
-		 synth_trials_kernel_cb kernel, const void *arg, char **cause)
+synth_trials_shape_check(const struct synth_trials_shape *shape, char **cause)
 {
-	struct synth_trials *t;
-	struct synth_trials_rng rng;
-	size_t stride;
-
-	*out = NULL;
 	if (shape->ntrials == 0 || shape->nsamples == 0 || shape->nchan == 0)
 		return error_set(cause, -EINVAL,
 				 "synthetic data needs trials, samples and channels");
@@ -105,20 +99,45 @@ synth_trials_run(struct synth_trials **out, const struct synth_trials_shape *sha
 		return error_set(cause, -EINVAL, "samplerate must be positive");
 	if (shape->nsamples > SIZE_MAX / shape->nchan / shape->ntrials / sizeof(double))
 		return error_set(cause, -EINVAL, "synthetic data too large");
-	stride = shape->nsamples * shape->nchan;
+	return 0;
+}
+
+/* Trials [trial0, trial0 + ntrials) into out, each from the stream of its own index. */
+static void
+synth_trials_fill(const struct synth_trials_shape *shape, synth_trials_kernel_cb kernel,
+		  const void *arg, size_t trial0, size_t ntrials, double *out)
+{
+	struct synth_trials_rng rng;
+	size_t stride = shape->nsamples * shape->nchan;
+
+	for (size_t k = 0; k < ntrials; k++) {
+		synth_trials_rng_init(&rng, shape->seed, trial0 + k);
+		kernel(shape, arg, &rng, out + k * stride);
+	}
+}
+
+static int
+synth_trials_run(struct synth_trials **out, const struct synth_trials_shape *shape,
+		 synth_trials_kernel_cb kernel, const void *arg, char **cause)
+{
+	struct synth_trials *t;
+	int rc;
+
+	*out = NULL;
+	if ((rc = synth_trials_shape_check(shape, cause)) != 0)
+		return rc;
 	t = xcalloc(1, sizeof(*t));
 	t->ntrials = shape->ntrials;
 	t->nsamples = shape->nsamples;
 	t->nchan = shape->nchan;
 	t->samplerate = shape->samplerate;
-	t->data = xcalloc(shape->ntrials * stride, sizeof(double));
+	t->data = xcalloc(shape->ntrials * shape->nsamples * shape->nchan, sizeof(double));
 	t->trl = xcalloc(shape->ntrials * 3, sizeof(double));
 	for (size_t k = 0; k < shape->ntrials; k++) {
 		t->trl[k * 3] = (double)(k * shape->nsamples);
 		t->trl[k * 3 + 1] = (double)((k + 1) * shape->nsamples);
-		synth_trials_rng_init(&rng, shape->seed, k);
-		kernel(shape, arg, &rng, t->data + k * stride);
 	}
+	synth_trials_fill(shape, kernel, arg, 0, shape->ntrials, t->data);
 	*out = t;
 	return 0;
 }
@@ -155,32 +174,6 @@ synth_trials_harmonic_kernel(const struct synth_trials_shape *shape, const void 
 	}
 }
 
-int
-synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
-			 double sigma, char **cause)
-{
-	struct synth_trials_harmonic_arg a = {.sigma = sigma};
-
-	*out = NULL;
-	if (!(sigma >= 0) || !isfinite(sigma))
-		return error_set(cause, -EINVAL, "white noise sigma must be >= 0");
-	return synth_trials_run(out, shape, synth_trials_harmonic_kernel, &a, cause);
-}
-
-int
-synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
-		      double freq, double amplitude, double noise_sigma, char **cause)
-{
-	struct synth_trials_harmonic_arg a = {freq, amplitude, noise_sigma};
-
-	*out = NULL;
-	if (!(freq >= 0) || !isfinite(freq) || !isfinite(amplitude))
-		return error_set(cause, -EINVAL, "harmonic needs a finite freq >= 0 and amplitude");
-	if (!(noise_sigma >= 0) || !isfinite(noise_sigma))
-		return error_set(cause, -EINVAL, "harmonic noise sigma must be >= 0");
-	return synth_trials_run(out, shape, synth_trials_harmonic_kernel, &a, cause);
-}
-
 struct synth_trials_diffusion_arg {
 	double freq;
 	double eps;
@@ -206,18 +199,6 @@ synth_trials_diffusion_kernel(const struct synth_trials_shape *shape, const void
 			out[n * nchan + c] = cos(w * (double)n + walk[c]);
 		}
 	free(walk);
-}
-
-int
-synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
-			     double freq, double eps, int rand_ini, char **cause)
-{
-	struct synth_trials_diffusion_arg a = {freq, eps, rand_ini};
-
-	*out = NULL;
-	if (!(freq >= 0) || !isfinite(freq) || !(eps >= 0) || !isfinite(eps))
-		return error_set(cause, -EINVAL, "phase diffusion needs freq >= 0 and eps >= 0");
-	return synth_trials_run(out, shape, synth_trials_diffusion_kernel, &a, cause);
 }
 
 struct synth_trials_ar2_arg {
@@ -249,24 +230,197 @@ synth_trials_ar2_kernel(const struct synth_trials_shape *shape, const void *arg,
 		}
 }
 
+/* The kernel and its argument for a generator, after checking its parameters. */
+union synth_trials_arg {
+	struct synth_trials_harmonic_arg harmonic;
+	struct synth_trials_diffusion_arg diffusion;
+	struct synth_trials_ar2_arg ar2;
+};
+
+static int
+synth_trials_prepare(const struct synth_trials_gen *g, const struct synth_trials_shape *shape,
+		     synth_trials_kernel_cb *kernel, union synth_trials_arg *a, char **cause)
+{
+	static const double adj_default[4] = {0, 0, 0.25, 0};
+	int rc;
+
+	if ((rc = synth_trials_shape_check(shape, cause)) != 0)
+		return rc;
+	switch (g->kind) {
+	case SYNTH_TRIALS_WHITE_NOISE:
+		if (!(g->sigma >= 0) || !isfinite(g->sigma))
+			return error_set(cause, -EINVAL, "white noise sigma must be >= 0");
+		a->harmonic = (struct synth_trials_harmonic_arg){0, 0, g->sigma};
+		*kernel = synth_trials_harmonic_kernel;
+		return 0;
+	case SYNTH_TRIALS_HARMONIC:
+		if (!(g->freq >= 0) || !isfinite(g->freq) || !isfinite(g->amplitude))
+			return error_set(cause, -EINVAL,
+					 "harmonic needs a finite freq >= 0 and amplitude");
+		if (!(g->sigma >= 0) || !isfinite(g->sigma))
+			return error_set(cause, -EINVAL, "harmonic noise sigma must be >= 0");
+		a->harmonic = (struct synth_trials_harmonic_arg){g->freq, g->amplitude, g->sigma};
+		*kernel = synth_trials_harmonic_kernel;
+		return 0;
+	case SYNTH_TRIALS_PHASE_DIFFUSION:
+		if (!(g->freq >= 0) || !isfinite(g->freq) || !(g->eps >= 0) || !isfinite(g->eps))
+			return error_set(cause, -EINVAL,
+					 "phase diffusion needs freq >= 0 and eps >= 0");
+		a->diffusion = (struct synth_trials_diffusion_arg){g->freq, g->eps, g->rand_ini};
+		*kernel = synth_trials_diffusion_kernel;
+		return 0;
+	case SYNTH_TRIALS_AR2_NETWORK:
+		if (g->adj == NULL && shape->nchan != 2)
+			return error_set(cause, -EINVAL,
+					 "the default AR(2) network has 2 channels, not %zu",
+					 shape->nchan);
+		if (!isfinite(g->alpha1) || !isfinite(g->alpha2))
+			return error_set(cause, -EINVAL, "AR(2) coefficients must be finite");
+		for (size_t i = 0; g->adj != NULL && i < shape->nchan * shape->nchan; i++)
+			if (!isfinite(g->adj[i]))
+				return error_set(cause, -EINVAL,
+						 "coupling matrix entry %zu is not finite", i);
+		a->ar2 = (struct synth_trials_ar2_arg){g->adj != NULL ? g->adj : adj_default,
+						       g->alpha1, g->alpha2};
+		*kernel = synth_trials_ar2_kernel;
+		return 0;
+	}
+	return error_set(cause, -EINVAL, "unknown generator %d", (int)g->kind);
+}
+
+static const char *const synth_trials_kind_names[] = {
+	[SYNTH_TRIALS_WHITE_NOISE] = "white_noise",
+	[SYNTH_TRIALS_HARMONIC] = "harmonic",
+	[SYNTH_TRIALS_PHASE_DIFFUSION] = "phase_diffusion",
+	[SYNTH_TRIALS_AR2_NETWORK] = "ar2_network",
+};
+
+int
+synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **cause)
+{
+	for (size_t i = 0; name != NULL && i < sizeof synth_trials_kind_names /
+						       sizeof synth_trials_kind_names[0];
+	     i++)
+		if (strcmp(name, synth_trials_kind_names[i]) == 0) {
+			*kind = (enum synth_trials_kind)i;
+			return 0;
+		}
+	return error_set(cause, -EINVAL,
+			 "unknown generator '%s' (white_noise, harmonic, phase_diffusion, "
+			 "ar2_network)",
+			 name != NULL ? name : "(null)");
+}
+
+const char *
+synth_trials_kind_name(enum synth_trials_kind kind)
+{
+	return (size_t)kind < sizeof synth_trials_kind_names / sizeof synth_trials_kind_names[0]
+		       ? synth_trials_kind_names[kind]
+		       : "?";
+}
+
+void
+synth_trials_gen_init(struct synth_trials_gen *g, enum synth_trials_kind kind)
+{
+	memset(g, 0, sizeof *g);
+	g->kind = kind;
+	g->sigma = kind == SYNTH_TRIALS_WHITE_NOISE ? 1 : 0;
+	g->freq = kind == SYNTH_TRIALS_PHASE_DIFFUSION ? 10 : 50;
+	g->amplitude = 1;
+	g->eps = 0.1;
+	g->alpha1 = 0.55;
+	g->alpha2 = -0.8;
+}
+
+int
+synth_trials_gen_check(const struct synth_trials_gen *g, const struct synth_trials_shape *shape,
+		       char **cause)
+{
+	synth_trials_kernel_cb kernel;
+	union synth_trials_arg a;
+
+	return synth_trials_prepare(g, shape, &kernel, &a, cause);
+}
+
+int
+synth_trials_gen_block(const struct synth_trials_gen *g, const struct synth_trials_shape *shape,
+		       size_t trial0, size_t ntrials, double *out, char **cause)
+{
+	synth_trials_kernel_cb kernel;
+	union synth_trials_arg a;
+	int rc;
+
+	if ((rc = synth_trials_prepare(g, shape, &kernel, &a, cause)) != 0)
+		return rc;
+	if (trial0 > shape->ntrials || ntrials > shape->ntrials - trial0)
+		return error_set(cause, -EINVAL, "trials [%zu, +%zu) outside [0, %zu)", trial0,
+				 ntrials, shape->ntrials);
+	synth_trials_fill(shape, kernel, &a, trial0, ntrials, out);
+	return 0;
+}
+
+int
+synth_trials_generate(struct synth_trials **out, const struct synth_trials_gen *g,
+		      const struct synth_trials_shape *shape, char **cause)
+{
+	synth_trials_kernel_cb kernel;
+	union synth_trials_arg a;
+	int rc;
+
+	*out = NULL;
+	if ((rc = synth_trials_prepare(g, shape, &kernel, &a, cause)) != 0)
+		return rc;
+	return synth_trials_run(out, shape, kernel, &a, cause);
+}
+
+int
+synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
+			 double sigma, char **cause)
+{
+	struct synth_trials_gen g;
+
+	synth_trials_gen_init(&g, SYNTH_TRIALS_WHITE_NOISE);
+	g.sigma = sigma;
+	return synth_trials_generate(out, &g, shape, cause);
+}
+
+int
+synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
+		      double freq, double amplitude, double noise_sigma, char **cause)
+{
+	struct synth_trials_gen g;
+
+	synth_trials_gen_init(&g, SYNTH_TRIALS_HARMONIC);
+	g.freq = freq;
+	g.amplitude = amplitude;
+	g.sigma = noise_sigma;
+	return synth_trials_generate(out, &g, shape, cause);
+}
+
+int
+synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
+			     double freq, double eps, int rand_ini, char **cause)
+{
+	struct synth_trials_gen g;
+
+	synth_trials_gen_init(&g, SYNTH_TRIALS_PHASE_DIFFUSION);
+	g.freq = freq;
+	g.eps = eps;
+	g.rand_ini = rand_ini;
+	return synth_trials_generate(out, &g, shape, cause);
+}
+
 int
 synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
 			 const double *adj, double alpha1, double alpha2, char **cause)
 {
-	static const double adj_default[4] = {0, 0, 0.25, 0};
-	struct synth_trials_ar2_arg a = {adj != NULL ? adj : adj_default, alpha1, alpha2};
+	struct synth_trials_gen g;
 
-	*out = NULL;
-	if (adj == NULL && shape->nchan != 2)
-		return error_set(cause, -EINVAL,
-				 "the default AR(2) network has 2 channels, not %zu", shape->nchan);
-	if (!isfinite(alpha1) || !isfinite(alpha2))
-		return error_set(cause, -EINVAL, "AR(2) coefficients must be finite");
-	for (size_t i = 0; adj != NULL && i < shape->nchan * shape->nchan; i++)
-		if (!isfinite(adj[i]))
-			return error_set(cause, -EINVAL, "coupling matrix entry %zu is not finite",
-					 i);
-	return synth_trials_run(out, shape, synth_trials_ar2_kernel, &a, cause);
+	synth_trials_gen_init(&g, SYNTH_TRIALS_AR2_NETWORK);
+	g.adj = adj;
+	g.alpha1 = alpha1;
+	g.alpha2 = alpha2;
+	return synth_trials_generate(out, &g, shape, cause);
 }
 
 int

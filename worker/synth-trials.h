@@ -49,6 +49,45 @@ struct synth_trials {
 	double *trl;
 };
 
+/* A generator and its parameters, for generating any block of trials on its own (each trial
+ * comes from its own stream, so a block equals the same trials of the whole set). */
+enum synth_trials_kind {
+	SYNTH_TRIALS_WHITE_NOISE,
+	SYNTH_TRIALS_HARMONIC,
+	SYNTH_TRIALS_PHASE_DIFFUSION,
+	SYNTH_TRIALS_AR2_NETWORK,
+};
+
+struct synth_trials_gen {
+	enum synth_trials_kind kind;
+	double sigma;        /* white noise sigma; harmonic noise sigma */
+	double freq;         /* harmonic, phase diffusion (Hz) */
+	double amplitude;    /* harmonic */
+	double eps;          /* phase diffusion */
+	int rand_ini;        /* phase diffusion */
+	const double *adj;   /* AR(2) coupling, nchan × nchan, or NULL (2-channel default);
+			      * remains owned by the caller */
+	double alpha1, alpha2;
+};
+
+/* "white_noise", "harmonic", "phase_diffusion", "ar2_network". */
+int synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **cause);
+const char *synth_trials_kind_name(enum synth_trials_kind kind);
+/* Defaults: sigma 1 (white noise, else 0), freq 50 (phase diffusion 10), amplitude 1, eps 0.1,
+ * rand_ini 0, adj NULL, alpha (0.55, -0.8). */
+void synth_trials_gen_init(struct synth_trials_gen *g, enum synth_trials_kind kind);
+/* Check the parameters against the shape. Returns 0 or -EINVAL. */
+int synth_trials_gen_check(const struct synth_trials_gen *g,
+			   const struct synth_trials_shape *shape, char **cause);
+/* Trials [trial0, trial0 + ntrials) of the set `shape` describes into out, ntrials · nsamples
+ * rows × nchan, row-major (out remains owned by the caller). Returns 0 or -EINVAL. */
+int synth_trials_gen_block(const struct synth_trials_gen *g,
+			   const struct synth_trials_shape *shape, size_t trial0, size_t ntrials,
+			   double *out, char **cause);
+/* The whole set, as the generators below. */
+int synth_trials_generate(struct synth_trials **out, const struct synth_trials_gen *g,
+			  const struct synth_trials_shape *shape, char **cause);
+
 /* Each generator sets *out to new data (the caller frees it with synth_trials_free) or fails
  * with -EINVAL for a bad parameter. */
 

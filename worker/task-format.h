@@ -4,6 +4,8 @@
 #ifndef ND_TASK_FORMAT_H
 #define ND_TASK_FORMAT_H
 
+#include <jansson.h>
+
 #include "worker/op-run.h"
 
 struct task_format {
@@ -12,9 +14,12 @@ struct task_format {
 	int (*begin)(struct op_run *run, char **cause);
 	/* Save outputs when rc == 0, and free what begin loaded in every case. */
 	int (*end)(struct op_run *run, int rc, char **cause);
+	/* NULL, or whether this runner takes the input object: several runners may share a format
+	 * name (edf recordings, edf with "trials"); the first that matches wins. */
+	int (*match)(const json_t *input);
 };
 
-/* The runner for a format, or NULL when the format carries no data. */
-const struct task_format *task_format_find(const char *format);
+/* The runner for a stage's input object (by input.format), or NULL when it carries no data. */
+const struct task_format *task_format_find(const json_t *input);
 
 #endif

@@ -42,8 +42,7 @@ task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cance
 		rc = error_set(cause, -EINVAL, "task spec has no steps");
 		goto out;
 	}
-	format = task_format_find(
-		json_string_value(json_object_get(json_object_get(run.stage, "input"), "format")));
+	format = task_format_find(json_object_get(run.stage, "input"));
 	if (format != NULL && (rc = format->begin(&run, cause)) != 0)
 		goto out;
 	json_array_foreach(steps, i, step) {

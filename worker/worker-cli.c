@@ -3,6 +3,8 @@
 #include "worker/worker-cli.h"
 
 #include <pthread.h>
+#include <errno.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,15 +38,24 @@ static const struct options_def worker_cli_options[] = {
 /* SIGTERM and SIGINT are blocked in every thread and taken here, where a drain may lock and
  * abort the parked task request; the drain is repeated until the worker stops, in case the first
  * abort came just before the request went out. */
+static sem_t worker_cli_signal_sem;
+static atomic_int worker_cli_signal_number;
+
+static void
+worker_cli_on_signal(int sig)
+{
+	atomic_store(&worker_cli_signal_number, sig);
+	sem_post(&worker_cli_signal_sem);
+}
+
 static void *
 worker_cli_signal_thread(void *arg)
 {
-	sigset_t *set = arg;
-	int sig;
-
-	if (sigwait(set, &sig) != 0)
-		return NULL;
-	log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	while (sem_wait(&worker_cli_signal_sem) != 0)
+		if (errno != EINTR)
+			return NULL;
+	log_info("received %s: draining",
+		 atomic_load(&worker_cli_signal_number) == SIGTERM ? "SIGTERM" : "SIGINT");
 	while (!atomic_load(&worker_cli_worker.stopping)) {
 		struct timespec ts = {0, 20000000};
 		worker_drain(&worker_cli_worker);
@@ -58,7 +69,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 {
 	struct options opts;
 	struct worker_config cfg = {0};
-	static sigset_t sigs;
+	struct sigaction sa;
 	pthread_t sigthread;
 	char *cause = NULL, *token = NULL;
 	long nthreads;
@@ -97,12 +108,17 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	cfg.connect_timeout_s = timeout;
 	proto_tls_from_options(&opts, &cfg.tls);
 
+	/* A handler, not a signal mask: libraries such as OpenBLAS start threads before main, and a
+	 * mask set here would not cover them. The handler only posts a semaphore (async-signal-safe);
+	 * the drain itself runs on the signal thread. */
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	pthread_create(&sigthread, NULL, worker_cli_signal_thread, &sigs);
+	sem_init(&worker_cli_signal_sem, 0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	pthread_create(&sigthread, NULL, worker_cli_signal_thread, NULL);
 	pthread_detach(sigthread);
 
 	rc = worker_start(&worker_cli_worker, &cfg, &cause);

@@ -147,6 +147,29 @@ Test(io_spy, round_trip_float32_via_container_dir)
 	free(path);
 }
 
+Test(io_spy, float32_reads_give_the_stored_values)
+{
+	char *path = test_write("rt32f", IO_SPY_FLOAT32), *cause = NULL;
+	struct io_spy_read *r;
+	uint64_t n;
+
+	cr_assert_eq(io_spy_read_open(&r, path, 0, &cause), 0, "%s", cause);
+	n = io_spy_read_trial_samples(r, 1, 3);
+	double *d = calloc(n * 2, sizeof *d);
+	float *f = calloc(n * 2, sizeof *f);
+	cr_assert_eq(io_spy_read_trials(r, 1, 3, 1, 2, d, &cause), 0, "%s", cause);
+	cr_assert_eq(io_spy_read_trials_f32(r, 1, 3, 1, 2, f, &cause), 0, "%s", cause);
+	for (uint64_t i = 0; i < n * 2; i++)
+		cr_assert_eq((double)f[i], d[i], "value %llu: float read %g, double read %g",
+			     (unsigned long long)i, (double)f[i], d[i]);
+	cr_assert_neq(io_spy_read_trials_f32(r, 5, 2, 0, 1, f, &cause), 0);
+	free(cause);
+	free(d);
+	free(f);
+	io_spy_read_close(r);
+	free(path);
+}
+
 static json_t *
 test_info(const char *path)
 {

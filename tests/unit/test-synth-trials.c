@@ -223,3 +223,27 @@ Test(synth_trials, written_as_spy_reads_back)
 	free(cmd);
 	free(container);
 }
+
+Test(synth_trials, block_equals_slice_of_whole_set)
+{
+	struct synth_trials_shape sh = {7, 50, 3, 100, 9};
+	struct synth_trials_gen g;
+	struct synth_trials *all;
+	double *blk = calloc(3 * 50 * 3, sizeof *blk);
+
+	for (int kind = 0; kind <= SYNTH_TRIALS_AR2_NETWORK; kind++) {
+		struct synth_trials_shape s = sh;
+		synth_trials_gen_init(&g, (enum synth_trials_kind)kind);
+		if (kind == SYNTH_TRIALS_AR2_NETWORK)
+			s.nchan = 2;
+		cr_assert_eq(synth_trials_generate(&all, &g, &s, NULL), 0, "kind %d", kind);
+		cr_assert_eq(synth_trials_gen_block(&g, &s, 2, 3, blk, NULL), 0);
+		cr_assert_eq(memcmp(blk, all->data + 2 * s.nsamples * s.nchan,
+				    3 * s.nsamples * s.nchan * sizeof *blk),
+			     0, "kind %d: trials 2..4 differ from the whole set", kind);
+		cr_assert_neq(synth_trials_gen_block(&g, &s, 5, 3, blk, NULL), 0,
+			      "a block past the last trial is refused");
+		synth_trials_free(all);
+	}
+	free(blk);
+}
