@@ -13,7 +13,7 @@ ninja -C build >/dev/null
 nd=build/scheduler/neurodag
 
 mkdir -p "$out"
-if "$nd" help | grep -q '^  synth'; then
+if "$nd" synth fmri --help >/dev/null 2>&1; then
   "$nd" synth fmri --channels 8 --duration 30 --seed 1 -o "$out"
   "$nd" run deploy/examples/fmri-standard.json "$out/recording.edf" -o "$out/corrected.edf" \
     --json > "$out/report.json"
