@@ -60,6 +60,7 @@ void *
 worker_exec_thread(void *arg)
 {
 	struct worker *w = arg;
+	struct task_run_cache *cache = task_run_cache_new();
 	uint32_t slot;
 
 	pthread_mutex_lock(&w->lock);
@@ -86,7 +87,8 @@ worker_exec_thread(void *arg)
 		pthread_mutex_unlock(&w->lock);
 
 		t0 = time_mono_s();
-		rc = task_run(t->spec, t->deps, t->attempt, &t->cancel, &result, &cause);
+		rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result,
+				     &cause);
 		if (rc != 0)
 			log_debug("task %llu failed: %s", (unsigned long long)t->id, cause);
 		worker_exec_result(w, t, rc, result, cause, time_mono_s() - t0);
@@ -101,6 +103,7 @@ worker_exec_thread(void *arg)
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
+	task_run_cache_free(cache);
 	return NULL;
 }
 
