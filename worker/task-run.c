@@ -1,5 +1,6 @@
 /* One task: parse its spec, then run each step of its stage through the op registry. A thread
- * that runs many tasks keeps the last parsed stage, so tasks of one stage skip re-parsing it. */
+ * that runs many tasks keeps the stages it parsed last, so tasks of a stage skip re-parsing it
+ * (also when stages or jobs interleave). */
 #include "worker/task-run.h"
 
 #include <errno.h>
@@ -14,10 +15,17 @@
 #include "worker/op-run.h"
 #include "worker/task-format.h"
 
-struct task_run_cache {
+#define TASK_RUN_CACHE_SIZE 8
+
+struct task_run_cache_entry {
 	char *stage;      /* the stage's JSON text as it appeared in the spec */
 	size_t stage_len;
 	json_t *root;     /* the whole spec parsed; job, task and index are rewritten per task */
+};
+
+/* Most recently used first. */
+struct task_run_cache {
+	struct task_run_cache_entry e[TASK_RUN_CACHE_SIZE];
 };
 
 struct task_run_cache *
@@ -31,9 +39,21 @@ task_run_cache_free(struct task_run_cache *cache)
 {
 	if (cache == NULL)
 		return;
-	free(cache->stage);
-	json_decref(cache->root);
+	for (int i = 0; i < TASK_RUN_CACHE_SIZE; i++) {
+		free(cache->e[i].stage);
+		json_decref(cache->e[i].root);
+	}
 	free(cache);
+}
+
+/* Move entry i to the front. */
+static void
+task_run_cache_touch(struct task_run_cache *cache, int i)
+{
+	struct task_run_cache_entry hit = cache->e[i];
+
+	memmove(&cache->e[1], &cache->e[0], (size_t)i * sizeof hit);
+	cache->e[0] = hit;
 }
 
 /* Split a spec in the scheduler's layout {"job":J,"task":T,"index":I,"stage":{...}} into its
@@ -93,21 +113,27 @@ task_run_cache_parse(struct task_run_cache *cache, const char *spec, json_error_
 	json_t *root;
 	bool head = cache != NULL && task_run_cache_head(spec, v, &stage, &len);
 
-	if (head && cache->root != NULL && cache->stage_len == len &&
-	    memcmp(cache->stage, stage, len) == 0) {
-		json_integer_set(json_object_get(cache->root, "job"), v[0]);
-		json_integer_set(json_object_get(cache->root, "task"), v[1]);
-		json_integer_set(json_object_get(cache->root, "index"), v[2]);
-		return json_incref(cache->root);
+	for (int i = 0; head && i < TASK_RUN_CACHE_SIZE && cache->e[i].root != NULL; i++) {
+		struct task_run_cache_entry *e = &cache->e[i];
+		if (e->stage_len != len || memcmp(e->stage, stage, len) != 0)
+			continue;
+		json_integer_set(json_object_get(e->root, "job"), v[0]);
+		json_integer_set(json_object_get(e->root, "task"), v[1]);
+		json_integer_set(json_object_get(e->root, "index"), v[2]);
+		root = json_incref(e->root);
+		task_run_cache_touch(cache, i);
+		return root;
 	}
 	root = json_loads(spec, 0, jerr);
 	if (root != NULL && head && task_run_cache_numbers_are(root, v)) {
-		free(cache->stage);
-		json_decref(cache->root);
-		cache->stage = xmalloc(len);
-		memcpy(cache->stage, stage, len);
-		cache->stage_len = len;
-		cache->root = json_incref(root);
+		struct task_run_cache_entry *last = &cache->e[TASK_RUN_CACHE_SIZE - 1];
+		free(last->stage);
+		json_decref(last->root);
+		last->stage = xmalloc(len);
+		memcpy(last->stage, stage, len);
+		last->stage_len = len;
+		last->root = json_incref(root);
+		task_run_cache_touch(cache, TASK_RUN_CACHE_SIZE - 1);
 	}
 	return root;
 }

@@ -60,16 +60,19 @@ test_task_run_one(struct task_run_cache *cache, const char *spec)
 
 TestSuite(task_run, .init = test_task_run_setup);
 
+/* Stages repeat, interleave, and outnumber the cache (11 tags), so entries are hit, moved and
+ * evicted. */
 Test(task_run, cached_runs_equal_uncached_runs)
 {
 	struct task_run_cache *cache = task_run_cache_new();
-	static const char *const tags[] = {"a", "a", "a", "b", "b", "a"};
 
-	for (unsigned i = 0; i < 6; i++) {
-		char *spec = test_task_run_spec(7 + i % 2, 100 + i, i * 3, tags[i]);
+	for (unsigned i = 0; i < 60; i++) {
+		char tag[16];
+		snprintf(tag, sizeof tag, "t%u", i < 10 ? 0 : (i * i) % 11);
+		char *spec = test_task_run_spec(7 + i % 2, 100 + i, i * 3, tag);
 		char *cached = test_task_run_one(cache, spec), *plain = test_task_run_one(NULL, spec);
 		char *want = xasprintf("{\"job\":%u,\"index\":%u,\"task\":%u,\"tag\":\"%s\"}",
-				       7 + i % 2, i * 3, 100 + i, tags[i]);
+				       7 + i % 2, i * 3, 100 + i, tag);
 
 		cr_assert_str_eq(cached, want);
 		cr_assert_str_eq(plain, want);
