@@ -15,6 +15,8 @@
 #include "worker/worker.h"
 
 #define WORKER_CALL_TIMEOUT_MS 30000
+/* After an IDLE reply while tasks run: how long to wait for a result before asking again. */
+#define WORKER_IDLE_HOLD_S 0.002
 
 static struct proto_client worker_client;
 
@@ -178,7 +180,7 @@ int
 worker_run(struct worker *w, char **cause)
 {
 	struct proto_call call;
-	double idle_since = time_mono_s();
+	double idle_since = time_mono_s(), hold_until = 0;
 	int rc;
 
 	if ((rc = proto_call_open(&worker_client, &call, cause)) != 0)
@@ -194,12 +196,19 @@ worker_run(struct worker *w, char **cause)
 		char *why = NULL;
 
 		pthread_mutex_lock(&w->lock);
-		/* Wait while busy with a full queue and nothing to report. */
-		while (w->nresults == 0 && w->nqueued + w->nrunning > 0 &&
-		       (draining || w->nqueued + w->nrunning >= worker_capacity(w) / 2 + 1)) {
+		/* Wait while busy with a full queue and nothing to report; after an IDLE while busy,
+		 * also wait a little for a result instead of asking again at once. */
+		while (w->nresults == 0 && w->nqueued + w->nrunning > 0) {
 			struct timespec ts;
+			long wait_ns = 200000000;
+			if (!draining && w->nqueued + w->nrunning < worker_capacity(w) / 2 + 1) {
+				double left = hold_until - time_mono_s();
+				if (left <= 0)
+					break;
+				wait_ns = (long)(left * 1e9);
+			}
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200000000;
+			ts.tv_nsec += wait_ns;
 			if (ts.tv_nsec >= 1000000000) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000;
@@ -207,6 +216,7 @@ worker_run(struct worker *w, char **cause)
 			pthread_cond_timedwait(&w->result_cond, &w->lock, &ts);
 			draining = atomic_load(&w->draining);
 		}
+		hold_until = 0;
 		r->results = w->results;
 		r->nresults = w->nresults > PROTO_MAX_BATCH ? PROTO_MAX_BATCH : w->nresults;
 		if (r->nresults < w->nresults) {
@@ -250,6 +260,8 @@ worker_run(struct worker *w, char **cause)
 			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
 			proto_msg_fini(&reply);
 			break;
+		} else if (reply.type == PROTO_IDLE && inflight > 0) {
+			hold_until = time_mono_s() + WORKER_IDLE_HOLD_S;
 		}
 		proto_msg_fini(&reply);
 	}
