@@ -15,6 +15,8 @@
 #include "worker/worker.h"
 
 #define WORKER_CALL_TIMEOUT_MS 30000
+/* Work to hold per slot, in seconds of the recent average task time. */
+#define WORKER_PREFETCH_S 0.05
 /* After an IDLE reply while tasks run: how long to wait for a result before asking again. */
 #define WORKER_IDLE_HOLD_S 0.002
 
@@ -153,17 +155,20 @@ worker_heartbeat_thread(void *arg)
 	return NULL;
 }
 
-/* How many tasks to hold locally: more when tasks are short, so round trips are amortised. */
+/* How many tasks to hold locally: about WORKER_PREFETCH_S of work per slot at the recent average
+ * task time (at most 256 per slot), so round trips are amortised on short tasks and long ones
+ * are not hoarded while another worker could start them. */
 static uint32_t
 worker_capacity(struct worker *w)
 {
-	uint32_t slots = w->cfg.nthreads;
+	uint32_t slots = w->cfg.nthreads, per = 1, cap;
 
-	if (w->avg_task_s > 0 && w->avg_task_s < 0.002)
-		return slots * 256 < PROTO_MAX_BATCH ? slots * 256 : PROTO_MAX_BATCH;
-	if (w->avg_task_s > 0 && w->avg_task_s < 0.05)
-		return slots * 8;
-	return slots;
+	if (w->avg_task_s > 0) {
+		double n = 1 + WORKER_PREFETCH_S / w->avg_task_s;
+		per = n >= 256 ? 256 : (uint32_t)n;
+	}
+	cap = slots * per;
+	return cap < PROTO_MAX_BATCH ? cap : PROTO_MAX_BATCH;
 }
 
 static void
