@@ -258,8 +258,7 @@ worker_run(struct worker *w, char **cause)
 			continue;
 		}
 		if (reply.type == PROTO_TASK_ASSIGN) {
-			for (uint32_t i = 0; i < reply.u.task_assign.ntasks; i++)
-				worker_exec_enqueue(w, &reply.u.task_assign.tasks[i]);
+			worker_exec_enqueue(w, reply.u.task_assign.tasks, reply.u.task_assign.ntasks);
 			idle_since = time_mono_s();
 		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
 			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
