@@ -17,7 +17,8 @@
 #define WORKER_CALL_TIMEOUT_MS 30000
 /* Work to hold per slot, in seconds of the recent average task time. */
 #define WORKER_PREFETCH_S 0.05
-/* After an IDLE reply while tasks run: how long to wait for a result before asking again. */
+/* After an IDLE reply while tasks run, or an ASSIGN with fewer tasks than asked: how long to
+ * wait for a result before asking again. */
 #define WORKER_IDLE_HOLD_S 0.002
 
 static struct proto_client worker_client;
@@ -258,6 +259,10 @@ worker_run(struct worker *w, char **cause)
 			continue;
 		}
 		if (reply.type == PROTO_TASK_ASSIGN) {
+			/* Fewer than asked: the scheduler has no more for now, so report the first
+			 * result rather than ask again at once (as after an IDLE). */
+			if (reply.u.task_assign.ntasks < r->free_slots)
+				hold_until = time_mono_s() + WORKER_IDLE_HOLD_S;
 			worker_exec_enqueue(w, reply.u.task_assign.tasks, reply.u.task_assign.ntasks);
 			idle_since = time_mono_s();
 		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
