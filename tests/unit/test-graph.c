@@ -11,9 +11,10 @@
 Test(graph, task_specs_name_job_task_index_and_stage)
 {
 	const char *pipeline =
-		"{\"name\":\"g\",\"input\":{\"format\":\"grid\",\"channels\":12,\"trials\":11},"
-		"\"steps\":[{\"op\":\"noop\"},{\"op\":\"noop\"},{\"op\":\"reduce\",\"over\":\"trials\"},"
-		"{\"op\":\"reduce\",\"over\":\"all\"}],\"execution\":{\"mode\":\"staged\"}}";
+	    "{\"name\":\"g\",\"input\":{\"format\":\"grid\",\"channels\":12,\"trials\":11},"
+	    "\"steps\":[{\"op\":\"noop\"},{\"op\":\"noop\"},{\"op\":\"reduce\",\"over\":\"trials\"}"
+	    ","
+	    "{\"op\":\"reduce\",\"over\":\"all\"}],\"execution\":{\"mode\":\"staged\"}}";
 	struct graph *g = NULL;
 	char *cause = NULL;
 	static const uint32_t jobs[] = {1, 9, 10, 4294967295u};

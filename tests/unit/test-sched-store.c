@@ -66,8 +66,8 @@ Test(sched_store, done_tasks_come_back_after_reopening)
 
 	cr_assert_eq(sched_store_open(&st, dir, &cause), 0, "%s", cause);
 	for (int t = TEST_NTASKS - 1; t >= 0; t -= 3) {
-		sched_store_task_done(st, 1, (uint32_t)t, 1, t == 16 ? "{\"x\":1}" : NULL,
-				      NULL, 1, 10);
+		sched_store_task_done(st, 1, (uint32_t)t, 1, t == 16 ? "{\"x\":1}" : NULL, NULL, 1,
+				      10);
 		if (t % 300 == 0)
 			cr_assert_eq(sched_store_commit(st, &cause), 0, "%s", cause);
 	}

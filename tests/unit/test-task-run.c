@@ -70,7 +70,8 @@ Test(task_run, cached_runs_equal_uncached_runs)
 		char tag[16];
 		snprintf(tag, sizeof tag, "t%u", i < 10 ? 0 : (i * i) % 11);
 		char *spec = test_task_run_spec(7 + i % 2, 100 + i, i * 3, tag);
-		char *cached = test_task_run_one(cache, spec), *plain = test_task_run_one(NULL, spec);
+		char *cached = test_task_run_one(cache, spec),
+		     *plain = test_task_run_one(NULL, spec);
 		char *want = xasprintf("{\"job\":%u,\"index\":%u,\"task\":%u,\"tag\":\"%s\"}",
 				       7 + i % 2, i * 3, 100 + i, tag);
 
