@@ -5,8 +5,10 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -73,6 +75,10 @@ proto_server_aio_cb(void *arg)
 
 	pthread_mutex_lock(&srv->lock);
 	if (srv->closing || rv == NNG_ECLOSED) {
+		/* A message received, or a reply that could not be sent, is still ours. */
+		if ((c->state == CTX_RECV && rv == 0) || (c->state == CTX_SEND && rv != 0))
+			nng_msg_free(nng_aio_get_msg(c->aio));
+		nng_aio_set_msg(c->aio, NULL);
 		c->state = CTX_CLOSED;
 		pthread_mutex_unlock(&srv->lock);
 		return;
@@ -266,12 +272,63 @@ proto_client_open(struct proto_client *c, const char *url, char **cause)
 	return 0;
 }
 
+struct proto_client_closer {
+	nng_socket sock;
+	sem_t done;
+};
+
+static void *
+proto_client_close_thread(void *arg)
+{
+	struct proto_client_closer *cl = arg;
+
+	nng_close(cl->sock);
+	sem_post(&cl->done);
+	return NULL;
+}
+
+/* nng 1.5.2 can hang in nng_close of a REQ socket (nanomsg/nng#1543, fixed upstream after
+ * 1.5.2). The socket is closed on a helper thread; a caller that is leaving gives up after
+ * PROTO_CLIENT_CLOSE_MS and lets the process exit with the close still pending. */
+#define PROTO_CLIENT_CLOSE_MS 2000
+
 void
 proto_client_close(struct proto_client *c)
 {
-	if (c->open)
-		nng_close(c->sock);
+	struct proto_client_closer *cl;
+	struct timespec ts;
+	pthread_t t;
+
+	if (!c->open)
+		return;
 	c->open = 0;
+	cl = xcalloc(1, sizeof *cl);
+	cl->sock = c->sock;
+	sem_init(&cl->done, 0, 0);
+	if (pthread_create(&t, NULL, proto_client_close_thread, cl) != 0) {
+		nng_close(cl->sock);
+		sem_destroy(&cl->done);
+		free(cl);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += PROTO_CLIENT_CLOSE_MS / 1000;
+	ts.tv_nsec += (long)(PROTO_CLIENT_CLOSE_MS % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	while (sem_timedwait(&cl->done, &ts) != 0) {
+		if (errno == EINTR)
+			continue;
+		log_warn("closing the connection did not finish within %d ms; leaving it",
+			 PROTO_CLIENT_CLOSE_MS);
+		pthread_detach(t);
+		return; /* cl stays with the helper thread */
+	}
+	pthread_join(t, NULL);
+	sem_destroy(&cl->done);
+	free(cl);
 }
 
 int
@@ -281,6 +338,7 @@ proto_call_open(struct proto_client *c, struct proto_call *call, char **cause)
 
 	if ((rv = nng_ctx_open(&call->ctx, c->sock)) != 0)
 		return error_set(cause, -ENOMEM, "cannot open a REQ context: %s", nng_strerror(rv));
+	atomic_init(&call->sent, 0);
 	if ((rv = nng_aio_alloc(&call->aio, NULL, NULL)) != 0) {
 		nng_ctx_close(call->ctx);
 		return error_set(cause, -ENOMEM, "cannot allocate an aio: %s", nng_strerror(rv));
@@ -297,6 +355,13 @@ proto_call_close(struct proto_call *call)
 		nng_aio_free(call->aio);
 	}
 	call->aio = NULL;
+}
+
+void
+proto_call_cancel(struct proto_call *call)
+{
+	if (call->aio != NULL)
+		nng_aio_cancel(call->aio);
 }
 
 int
@@ -327,20 +392,28 @@ proto_call_run(struct proto_call *call, const struct proto_msg *req, struct prot
 	memset(reply, 0, sizeof *reply);
 	if ((rc = proto_nng_msg_encode(req, &m)) != 0)
 		return error_set(cause, rc, "cannot encode %s", proto_type_name(req->type));
+	atomic_store(&call->sent, 0);
 	nng_aio_set_timeout(call->aio, timeout_ms);
 	nng_aio_set_msg(call->aio, m);
 	nng_ctx_send(call->ctx, call->aio);
 	nng_aio_wait(call->aio);
 	if ((rv = nng_aio_result(call->aio)) != 0) {
 		nng_msg_free(nng_aio_get_msg(call->aio));
-		return error_set(cause, rv == NNG_ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED,
+		return error_set(cause,
+				 rv == NNG_ETIMEDOUT  ? -ETIMEDOUT
+				 : rv == NNG_ECANCELED ? -ECANCELED
+						      : -ECONNREFUSED,
 				 "sending %s: %s", proto_type_name(req->type), nng_strerror(rv));
 	}
+	atomic_store(&call->sent, 1);
 	nng_aio_set_timeout(call->aio, timeout_ms);
 	nng_ctx_recv(call->ctx, call->aio);
 	nng_aio_wait(call->aio);
 	if ((rv = nng_aio_result(call->aio)) != 0)
-		return error_set(cause, rv == NNG_ETIMEDOUT ? -ETIMEDOUT : -ECONNRESET,
+		return error_set(cause,
+				 rv == NNG_ETIMEDOUT  ? -ETIMEDOUT
+				 : rv == NNG_ECANCELED ? -ECANCELED
+						      : -ECONNRESET,
 				 "waiting for the reply to %s: %s", proto_type_name(req->type),
 				 nng_strerror(rv));
 	m = nng_aio_get_msg(call->aio);

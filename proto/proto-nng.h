@@ -5,6 +5,7 @@
 #define ND_PROTO_NNG_H
 
 #include <nng/nng.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "proto/proto-codec.h"
@@ -44,21 +45,27 @@ struct proto_client {
 
 /* Open a REQ socket and dial url in the background (reconnecting with backoff). */
 int proto_client_open(struct proto_client *c, const char *url, char **cause);
+/* Close the socket, waiting at most 2 s (works around an nng 1.5.2 hang in nng_close). */
 void proto_client_close(struct proto_client *c);
 
 /* One outstanding request at a time per call object; several may share a client. */
 struct proto_call {
 	nng_ctx ctx;
 	nng_aio *aio;
+	atomic_int sent; /* the current request has been handed to the transport */
 };
 
 int proto_call_open(struct proto_client *c, struct proto_call *call, char **cause);
 void proto_call_close(struct proto_call *call);
 /* Send req and wait up to timeout_ms (whole round trip) for the reply, decoded into *reply
  * (free with proto_msg_fini). A PROTO_ERROR reply becomes -errno with its message as cause.
- * Returns -ETIMEDOUT when no reply came in time. */
+ * Returns -ETIMEDOUT when no reply came in time, -ECANCELED after proto_call_cancel. */
 int proto_call_run(struct proto_call *call, const struct proto_msg *req, struct proto_msg *reply,
 		   int timeout_ms, char **cause);
+
+/* From another thread: abort the call in progress, which then returns -ECANCELED. A no-op when
+ * no operation is in progress (the caller retries if it may have raced with the start). */
+void proto_call_cancel(struct proto_call *call);
 
 /* Wire status back to -errno (the inverse of proto_status_from_errno). */
 int proto_status_to_errno(uint32_t status);

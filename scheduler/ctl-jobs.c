@@ -228,8 +228,17 @@ ctl_cmd_cancel(int argc, char **argv)
 			fprintf(stderr, "neurodag cancel: %s\n", cause);
 			rc = CTL_EXIT_FAILED;
 		} else {
-			printf("job %u cancelled\n", id);
+			json_t *j = NULL;
+			const char *st = NULL;
 			proto_msg_fini(&reply);
+			/* A finished job stays as it was: say so rather than "cancelled". */
+			if (ctl_conn_status(&c, "job", id, &j, NULL) == 0)
+				st = json_string_value(json_object_get(j, "state"));
+			if (st == NULL || strcmp(st, "cancelled") == 0)
+				printf("job %u cancelled\n", id);
+			else
+				printf("job %u already %s: nothing to cancel\n", id, st);
+			json_decref(j);
 		}
 		free(cause);
 	}

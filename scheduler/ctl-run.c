@@ -55,9 +55,9 @@ ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verb
 		snprintf(threads, sizeof threads, "%ld", nthreads);
 		setenv("NEURODAG_TOKEN", token, 1);
 		setenv("OPENBLAS_NUM_THREADS", "1", 1);
+		/* Quiet unless -v: their info lines would land on the user's terminal. */
 		execl("/proc/self/exe", "neurodag", "worker", "--scheduler", url, "--nthreads",
-		      threads, verbose ? "-v" : "--connect-timeout", verbose ? NULL : "30",
-		      (char *)NULL);
+		      threads, "--connect-timeout", "30", verbose ? "-v" : "-q", (char *)NULL);
 		_exit(127);
 	}
 	return pid;

@@ -48,7 +48,7 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 	      bool json, bool quiet)
 {
 	bool tty = isatty(STDERR_FILENO);
-	double start = time_mono_s(), last_print = 0, first_done_t = -1;
+	double start = time_mono_s(), last_print = 0, first_t = -1;
 	uint64_t first_done = 0, last_done = UINT64_MAX;
 	double poll_ms = 1;
 	int rc = CTL_EXIT_OK;
@@ -87,14 +87,18 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 		}
 		if (waiting != NULL && njobs == 1)
 			waiting = json_string_value(json_object_get(json_array_get(reports, 0), "waiting"));
-		if (first_done_t < 0 && done > 0) {
-			first_done_t = now;
+		/* The rate counts what finished while we watched. */
+		if (first_t < 0) {
+			first_t = now;
 			first_done = done;
 		}
-		if (first_done_t >= 0 && now > first_done_t)
-			rate = (double)(done - first_done) / (now - first_done_t);
+		if (now > first_t && done >= first_done)
+			rate = (double)(done - first_done) / (now - first_t);
+		/* Plain lines: the first after a second (a quick job prints only its outcome), then
+		 * on progress every 2 s, or every 10 s without. */
 		if (!quiet && (tty || done != last_done || now - last_print > 10)) {
-			if (tty || now - last_print >= 2 || finished == njobs) {
+			if (tty || finished == njobs ||
+			    (now - start >= 1 && now - last_print >= 2)) {
 				ctl_wait_render(stderr, tty, done, total, rate, waiting, label);
 				last_print = now;
 				last_done = done;

@@ -37,7 +37,8 @@ sched_config_from_options(const struct options *opts, struct sched_config *cfg, 
 				 "--worker-ttl (%g s) must be longer than --heartbeat-interval (%g s)",
 				 cfg->worker_ttl_s, cfg->heartbeat_interval_s);
 	cfg->max_attempts = (uint32_t)attempts;
-	cfg->poll_hold_s = 1.0;
+	/* An idle worker's parked poll is its only sign of life: answer it within a heartbeat. */
+	cfg->poll_hold_s = cfg->heartbeat_interval_s < 1.0 ? cfg->heartbeat_interval_s : 1.0;
 	*state_dir = dir != NULL ? paths_absolute(dir) : paths_default_state_dir();
 	cfg->state_dir = *state_dir;
 	return 0;

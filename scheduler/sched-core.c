@@ -217,6 +217,9 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	int rc;
 
 	s->cfg = *cfg;
+	if (s->cfg.poll_hold_s <= 0 || s->cfg.poll_hold_s > s->cfg.heartbeat_interval_s)
+		s->cfg.poll_hold_s = s->cfg.heartbeat_interval_s < 1.0 ? s->cfg.heartbeat_interval_s
+									: 1.0;
 	s->started = time_mono_s();
 	s->next_job_id = 1;
 	s->next_worker_id = 1;
@@ -262,12 +265,18 @@ fail:
 	return rc;
 }
 
+/* The scheduler whose loop runs on this thread, if any: sched_stop acts directly only there. */
+static _Thread_local struct sched *sched_core_current;
+
 int
 sched_run(struct sched *s)
 {
-	s->loop_thread = pthread_self();
-	s->loop_thread_set = true;
-	return uv_run(&s->loop, UV_RUN_DEFAULT);
+	int rc;
+
+	sched_core_current = s;
+	rc = uv_run(&s->loop, UV_RUN_DEFAULT);
+	sched_core_current = NULL;
+	return rc;
 }
 
 static void
@@ -280,7 +289,8 @@ sched_close_walk(uv_handle_t *h, void *arg)
 void
 sched_stop(struct sched *s)
 {
-	if (!pthread_equal(pthread_self(), s->loop_thread) && s->loop_thread_set) {
+	if (sched_core_current != s) {
+		/* Another thread, or before the loop runs: the loop stops when it reads this. */
 		struct sched_inbox_item *it = xcalloc(1, sizeof *it);
 		it->kind = INBOX_STOP;
 		if (!sched_inbox_post(s, it))

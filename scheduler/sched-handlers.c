@@ -187,7 +187,8 @@ sched_handle_heartbeat(struct sched *s, struct proto_server_ctx *ctx, const stru
 		struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(t));
 		if (j == NULL || j->state == JOB_CANCELLED || j->state == JOB_FAILED ||
 		    j->tasks == NULL || PROTO_TASK_INDEX(t) >= j->graph->ntasks ||
-		    j->tasks[PROTO_TASK_INDEX(t)].state != TASK_ASSIGNED) {
+		    j->tasks[PROTO_TASK_INDEX(t)].state != TASK_ASSIGNED ||
+		    j->tasks[PROTO_TASK_INDEX(t)].worker != w->id) {
 			cancel = xreallocarray(cancel, ncancel + 1, sizeof *cancel);
 			cancel[ncancel++] = t;
 		}

@@ -48,13 +48,25 @@ sched_job_row(const struct sched_job *j, struct sched_store_job *row)
 	row->nfailed = j->counts[TASK_FAILED];
 }
 
+static bool
+sched_job_finished(const struct sched_job *j)
+{
+	return j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED;
+}
+
 static void
 sched_job_save(struct sched *s, const struct sched_job *j)
 {
 	struct sched_store_job row;
+	char *results = NULL;
 
 	sched_job_row(j, &row);
+	/* A finished job keeps its inline results in its row: its tasks are not reloaded. */
+	if (sched_job_finished(j) && json_object_size(j->results) > 0)
+		results = json_dumps(j->results, JSON_COMPACT);
+	row.results = results;
 	sched_store_job_update(s->store, &row);
+	free(results);
 }
 
 void
@@ -194,7 +206,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 void
 sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
 {
-	if (j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED)
+	if (sched_job_finished(j))
 		return;
 	j->state = st;
 	j->finished = time_wall_s();
@@ -336,9 +348,13 @@ sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
 	j->counts_total = row->ntasks;
 	j->counts[TASK_DONE] = row->ndone;
 	j->counts[TASK_FAILED] = row->nfailed;
-	j->results = json_object();
+	j->results = row->results != NULL ? json_loads(row->results, 0, NULL) : NULL;
+	if (!json_is_object(j->results)) {
+		json_decref(j->results);
+		j->results = json_object();
+	}
 	sched_jobs_append(s, j);
-	if (j->state != JOB_WAITING && j->state != JOB_RUNNING)
+	if (sched_job_finished(j))
 		return;
 	workdir = sched_jobs_workdir(s, j->id);
 	if (graph_build(j->pipeline_text, j->input, j->output, workdir, &j->graph, &cause) != 0) {

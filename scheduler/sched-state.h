@@ -161,12 +161,11 @@ struct sched {
 	struct sched_reply *replies, *replies_tail;
 	double last_wait_log;
 	uint32_t rr_last_job;
-	pthread_t loop_thread;
-	bool loop_thread_set;
 };
 
 /* sched-core.c: lifecycle. sched_new validates and opens everything; sched_run blocks in the
- * loop until sched_stop (any thread) or SIGTERM/SIGINT when handle_signals. */
+ * loop until sched_stop (any thread, even before sched_run) or SIGTERM/SIGINT when
+ * handle_signals. */
 int sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signals,
 	      char **cause);
 int sched_run(struct sched *s);

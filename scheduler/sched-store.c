@@ -36,7 +36,7 @@ static const char sched_store_schema[] =
 	"  output TEXT, state TEXT NOT NULL, priority INTEGER NOT NULL, error TEXT,"
 	"  submitted REAL NOT NULL, started REAL, finished REAL,"
 	"  ntasks INTEGER NOT NULL DEFAULT 0, ndone INTEGER NOT NULL DEFAULT 0,"
-	"  nfailed INTEGER NOT NULL DEFAULT 0);"
+	"  nfailed INTEGER NOT NULL DEFAULT 0, results TEXT);"
 	"CREATE TABLE IF NOT EXISTS tasks ("
 	"  job INTEGER NOT NULL, task INTEGER NOT NULL, ok INTEGER NOT NULL, result TEXT,"
 	"  error TEXT, attempts INTEGER NOT NULL, elapsed_us INTEGER NOT NULL,"
@@ -50,7 +50,7 @@ static const char *const sched_store_sql[ST_COUNT] = {
 			  " priority, error, submitted, started, finished, ntasks, ndone, nfailed)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[ST_JOB_UPDATE] = "UPDATE jobs SET state = ?2, error = ?3, started = ?4, finished = ?5,"
-			  " ntasks = ?6, ndone = ?7, nfailed = ?8 WHERE id = ?1",
+			  " ntasks = ?6, ndone = ?7, nfailed = ?8, results = ?9 WHERE id = ?1",
 	[ST_TASK_DONE] = "INSERT OR REPLACE INTO tasks (job, task, ok, result, error, attempts,"
 			 " elapsed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_RANGE_DONE] = "INSERT INTO done_ranges (job, first, count) VALUES (?1, ?2, ?3)",
@@ -230,6 +230,7 @@ sched_store_job_update(struct sched_store *st, const struct sched_store_job *j)
 	sqlite3_bind_int64(s, 6, j->ntasks);
 	sqlite3_bind_int64(s, 7, j->ndone);
 	sqlite3_bind_int64(s, 8, j->nfailed);
+	sched_store_text(s, 9, j->results);
 	sched_store_step(st, s);
 }
 
@@ -274,7 +275,7 @@ sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg)
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT id, name, pipeline, input, output, state, priority, error,"
-			       " submitted, started, finished, ntasks, ndone, nfailed FROM jobs"
+			       " submitted, started, finished, ntasks, ndone, nfailed, results FROM jobs"
 			       " ORDER BY id",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -EIO;
@@ -294,6 +295,7 @@ sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg)
 			.ntasks = (uint32_t)sqlite3_column_int64(s, 11),
 			.ndone = (uint32_t)sqlite3_column_int64(s, 12),
 			.nfailed = (uint32_t)sqlite3_column_int64(s, 13),
+			.results = sched_store_col_text(s, 14),
 		};
 		cb(arg, &j);
 	}

@@ -10,6 +10,7 @@ struct sched_store;
 struct sched_store_job {
 	uint32_t id;
 	const char *name, *pipeline, *input, *output, *state, *error;
+	const char *results; /* a finished job's inline results (JSON), or NULL */
 	int32_t priority;
 	double submitted, started, finished;
 	uint32_t ntasks, ndone, nfailed;

@@ -1,11 +1,16 @@
 /* Built-in test ops for the runtime: noop, sleep (ms), fail (the first n attempts), alloc (bytes),
- * and reduce (a reduction task with no data). They let pipelines exercise the scheduler alone. */
+ * mark (records each run in the job's work dir), and reduce (a reduction task with no data that
+ * reports how many upstream results it saw). They let pipelines exercise the scheduler alone. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/op-registry.h"
 #include "worker/op-run.h"
@@ -109,6 +114,59 @@ op_test_run_alloc(struct op_run *run, const json_t *step, char **cause)
 }
 
 static int
+op_test_validate_mark(const json_t *step, const char *path, char **cause)
+{
+	static const char *const keys[] = {"ms", NULL};
+	double ms;
+
+	if (op_param_keys(step, path, keys, cause) != 0)
+		return -EINVAL;
+	return op_param_number(step, path, "ms", 0, 0, 86400000, 0, &ms, cause);
+}
+
+/* Sleep `ms` (cancellable), then append "TASK ATTEMPT WALLTIME" to WORKDIR/marks: tests count
+ * the runs and see their order. */
+static int
+op_test_run_mark(struct op_run *run, const json_t *step, char **cause)
+{
+	char line[96], *file;
+	struct timespec now;
+	int fd, rc, n;
+
+	if ((rc = op_test_run_sleep(run, step, cause)) != 0)
+		return rc;
+	if (run->workdir == NULL)
+		return error_set(cause, -EINVAL, "mark: the task has no work dir");
+	if ((rc = paths_mkdirs(run->workdir, 0755, cause)) != 0)
+		return rc;
+	file = xasprintf("%s/marks", run->workdir);
+	fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (fd < 0) {
+		rc = error_set(cause, -errno, "cannot open %s: %s", file, strerror(errno));
+		free(file);
+		return rc;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	n = snprintf(line, sizeof line, "%lld %u %lld.%06ld\n",
+		     json_integer_value(json_object_get(run->spec, "task")), run->attempt,
+		     (long long)now.tv_sec, now.tv_nsec / 1000);
+	if (write(fd, line, (size_t)n) != n)
+		rc = error_set(cause, -EIO, "cannot write %s", file);
+	close(fd);
+	free(file);
+	return rc;
+}
+
+static int
+op_test_run_reduce(struct op_run *run, const json_t *step, char **cause)
+{
+	json_decref(run->result);
+	run->result = json_pack("{s:I}", "inputs",
+				(json_int_t)(run->deps != NULL ? json_object_size(run->deps) : 0));
+	return 0;
+}
+
+static int
 op_test_validate_reduce(const json_t *step, const char *path, char **cause)
 {
 	static const char *const keys[] = {"over", NULL};
@@ -131,10 +189,16 @@ static const struct op_def op_test_fail = {"fail", OP_UNIT,
 					   op_test_validate_fail, op_test_run_fail};
 static const struct op_def op_test_alloc = {"alloc", OP_UNIT, "allocates and touches `bytes`",
 					    op_test_validate_alloc, op_test_run_alloc};
+static const struct op_def op_test_mark = {"mark", OP_UNIT,
+					   "sleeps `ms` (default 0), then appends its task id to "
+					   "WORKDIR/marks",
+					   op_test_validate_mark, op_test_run_mark};
 static const struct op_def op_test_reduce = {"reduce", OP_REDUCE,
-					     "a reduction over trials (per channel) or all units",
-					     op_test_validate_reduce, op_test_run_noop};
+					     "a reduction over trials (per channel) or all units; "
+					     "its result counts the upstream results it received",
+					     op_test_validate_reduce, op_test_run_reduce};
 
 const struct op_def *const op_test_table[] = {
-	&op_test_noop, &op_test_sleep, &op_test_fail, &op_test_alloc, &op_test_reduce, NULL,
+	&op_test_noop, &op_test_sleep,  &op_test_fail,
+	&op_test_alloc, &op_test_mark, &op_test_reduce, NULL,
 };

@@ -2,10 +2,12 @@
  * the worker until it has drained. */
 #include "worker/worker-cli.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -26,13 +28,28 @@ static const struct options_def worker_cli_options[] = {
 	 NULL},
 	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
 	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
+	{"quiet", 'q', OPTIONS_FLAG, NULL, "log only warnings and errors", NULL},
 	{NULL},
 };
 
-static void
-worker_cli_on_signal(int sig)
+/* SIGTERM and SIGINT are blocked in every thread and taken here, where a drain may lock and
+ * abort the parked task request; the drain is repeated until the worker stops, in case the first
+ * abort came just before the request went out. */
+static void *
+worker_cli_signal_thread(void *arg)
 {
-	worker_drain(&worker_cli_worker);
+	sigset_t *set = arg;
+	int sig;
+
+	if (sigwait(set, &sig) != 0)
+		return NULL;
+	log_info("received %s: draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	while (!atomic_load(&worker_cli_worker.stopping)) {
+		struct timespec ts = {0, 20000000};
+		worker_drain(&worker_cli_worker);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
 }
 
 int
@@ -40,7 +57,8 @@ worker_cli_main(const char *prog, int argc, char **argv)
 {
 	struct options opts;
 	struct worker_config cfg = {0};
-	struct sigaction sa;
+	static sigset_t sigs;
+	pthread_t sigthread;
 	char *cause = NULL, *token = NULL;
 	long nthreads;
 	double timeout;
@@ -59,7 +77,8 @@ worker_cli_main(const char *prog, int argc, char **argv)
 		options_fini(&opts);
 		return 0;
 	}
-	level = LOG_LEVEL_INFO + options_count(&opts, "verbose");
+	level = options_count(&opts, "quiet") ? LOG_LEVEL_WARN
+					      : LOG_LEVEL_INFO + options_count(&opts, "verbose");
 	log_init("worker", level > LOG_LEVEL_TRACE ? LOG_LEVEL_TRACE : level,
 		 options_get(&opts, "log-file"));
 	if (options_get_long(&opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
@@ -76,11 +95,13 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	cfg.nthreads = (uint32_t)nthreads;
 	cfg.connect_timeout_s = timeout;
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = worker_cli_on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	pthread_create(&sigthread, NULL, worker_cli_signal_thread, &sigs);
+	pthread_detach(sigthread);
 
 	rc = worker_start(&worker_cli_worker, &cfg, &cause);
 	if (rc == 0)

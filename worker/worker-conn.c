@@ -15,11 +15,13 @@
 #include "worker/worker.h"
 
 #define WORKER_CALL_TIMEOUT_MS 30000
+/* A draining worker gives up sending results after this long (the scheduler is unreachable). */
+#define WORKER_DRAIN_SEND_S 2.0
+/* A busy worker told there is nothing to run (an IDLE, or fewer tasks than it asked for) asks
+ * again after a result or this long. */
+#define WORKER_BUSY_REPOLL_S 0.25
 /* Work to hold per slot, in seconds of the recent average task time. */
 #define WORKER_PREFETCH_S 0.05
-/* After an IDLE reply while tasks run, or an ASSIGN with fewer tasks than asked: how long to
- * wait for a result before asking again. */
-#define WORKER_IDLE_HOLD_S 0.002
 
 static struct proto_client worker_client;
 
@@ -34,6 +36,7 @@ worker_start(struct worker *w, const struct worker_config *cfg, char **cause)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work_cond, NULL);
 	pthread_cond_init(&w->result_cond, NULL);
+	pthread_cond_init(&w->stop_cond, NULL);
 	if (gethostname(w->hostname, sizeof w->hostname - 1) != 0)
 		strcpy(w->hostname, "unknown");
 	if (sa != NULL && si != NULL)
@@ -54,6 +57,16 @@ void
 worker_drain(struct worker *w)
 {
 	atomic_store(&w->draining, 1);
+	pthread_mutex_lock(&w->lock);
+	pthread_cond_broadcast(&w->result_cond);
+	/* A task request may be parked on the scheduler for its whole hold: abort it once its
+	 * results (if any) are sent, or when they could not be sent for a while (the scheduler is
+	 * gone; it requeues them). Anything the scheduler assigned to it meanwhile goes back to
+	 * the queue at BYE. */
+	if (w->poll != NULL && (w->poll_idle || atomic_load(&w->poll->sent) ||
+				time_mono_s() - w->poll_started > WORKER_DRAIN_SEND_S))
+		proto_call_cancel(w->poll);
+	pthread_mutex_unlock(&w->lock);
 }
 
 static int
@@ -123,6 +136,22 @@ worker_register(struct worker *w, struct proto_call *call, char **cause)
 	}
 }
 
+/* Wait on cond for at most `s` seconds (lock held). */
+static void
+worker_wait(pthread_cond_t *cond, pthread_mutex_t *lock, double s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)s;
+	ts.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+	while (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(cond, lock, &ts);
+}
+
 static void *
 worker_heartbeat_thread(void *arg)
 {
@@ -131,19 +160,28 @@ worker_heartbeat_thread(void *arg)
 
 	if (proto_call_open(&worker_client, &call, NULL) != 0)
 		return NULL;
-	while (!atomic_load(&w->stopping)) {
+	for (;;) {
 		struct proto_msg req = {.type = PROTO_HEARTBEAT}, reply;
 		uint64_t ms = w->heartbeat_ms > 0 ? w->heartbeat_ms : 2000;
-		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 		uint32_t n;
+		int stop;
 
-		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&w->lock);
+		if (!atomic_load(&w->stopping))
+			worker_wait(&w->stop_cond, &w->lock, (double)ms / 1000);
+		stop = atomic_load(&w->stopping);
+		w->heartbeat_call = stop ? NULL : &call;
+		pthread_mutex_unlock(&w->lock);
+		if (stop)
+			break;
 		if (w->worker_id == 0)
 			continue;
 		req.u.heartbeat.running = worker_exec_running(w, &n);
 		req.u.heartbeat.nrunning = n;
 		req.u.heartbeat.worker_id = w->worker_id;
-		if (n > 0 && proto_call_run(&call, &req, &reply, 5000, NULL) == 0) {
+		/* A heartbeat older than the next one is worthless: wait at most two intervals. */
+		if (n > 0 && proto_call_run(&call, &req, &reply, (int)(ms < 2500 ? 2 * ms : 5000),
+					    NULL) == 0) {
 			if (reply.type == PROTO_ACK && reply.u.ack.ncancel > 0) {
 				log_info("cancelling %u tasks", reply.u.ack.ncancel);
 				worker_exec_cancel(w, reply.u.ack.cancel, reply.u.ack.ncancel);
@@ -152,18 +190,31 @@ worker_heartbeat_thread(void *arg)
 		}
 		free(req.u.heartbeat.running);
 	}
+	pthread_mutex_lock(&w->lock);
+	w->heartbeat_call = NULL;
+	pthread_mutex_unlock(&w->lock);
 	proto_call_close(&call);
 	return NULL;
 }
 
-/* How many tasks to hold locally: about WORKER_PREFETCH_S of work per slot at the recent average
- * task time (at most 256 per slot), so round trips are amortised on short tasks and long ones
- * are not hoarded while another worker could start them. */
+/* How many tasks to hold locally (called with the lock held): more when tasks are short, so
+ * round trips are amortised; only one per slot while the task length is unknown (after an idle
+ * spell, when a new job may have different tasks) or a running task is already long, so long
+ * tasks are not hoarded while other workers idle. */
 static uint32_t
 worker_capacity(struct worker *w)
 {
 	uint32_t slots = w->cfg.nthreads, per = 1, cap;
+	double now = time_mono_s();
 
+	if (w->nqueued + w->nrunning == 0 && now - w->last_done > 1.0)
+		return slots;
+	for (uint32_t i = 0; i < slots; i++)
+		if (w->running[i] != NULL && w->running[i] != (void *)-1 &&
+		    now - w->running[i]->started > 0.05)
+			return slots;
+	/* About WORKER_PREFETCH_S of work per slot at the recent average task time (at most 256
+	 * per slot): no-op tasks get 256, 2 ms tasks 26, 40 ms tasks 2. */
 	if (w->avg_task_s > 0) {
 		double n = 1 + WORKER_PREFETCH_S / w->avg_task_s;
 		per = n >= 256 ? 256 : (uint32_t)n;
@@ -182,11 +233,27 @@ worker_results_free(struct proto_task_result *r, uint32_t n)
 	free(r);
 }
 
+static void
+worker_wait_result(struct worker *w, double s)
+{
+	worker_wait(&w->result_cond, &w->lock, s);
+}
+
+/* Forget everything from the registration that was lost, then register again. */
+static int
+worker_reregister(struct worker *w, struct proto_call *call, char **cause)
+{
+	w->worker_id = 0;
+	worker_exec_reset(w);
+	return worker_register(w, call, cause);
+}
+
 int
 worker_run(struct worker *w, char **cause)
 {
 	struct proto_call call;
-	double idle_since = time_mono_s(), hold_until = 0;
+	double idle_since = time_mono_s(), nothing_until = 0;
+	bool gone = false;
 	int rc;
 
 	if ((rc = proto_call_open(&worker_client, &call, cause)) != 0)
@@ -198,31 +265,25 @@ worker_run(struct worker *w, char **cause)
 		struct proto_msg req = {.type = PROTO_TASK_REQUEST}, reply;
 		struct proto_task_request *r = &req.u.task_request;
 		uint32_t inflight, cap;
-		int draining = atomic_load(&w->draining);
+		int draining;
 		char *why = NULL;
 
 		pthread_mutex_lock(&w->lock);
-		/* Wait while busy with a full queue and nothing to report; after an IDLE while busy,
-		 * also wait a little for a result instead of asking again at once. */
-		while (w->nresults == 0 && w->nqueued + w->nrunning > 0) {
-			struct timespec ts;
-			long wait_ns = 200000000;
-			if (!draining && w->nqueued + w->nrunning < worker_capacity(w) / 2 + 1) {
-				double left = hold_until - time_mono_s();
-				if (left <= 0)
-					break;
-				wait_ns = (long)(left * 1e9);
-			}
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += wait_ns;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&w->result_cond, &w->lock, &ts);
+		/* While busy with nothing to report, wait when the queue is full, when draining, or
+		 * shortly after the scheduler said it has nothing (it answers busy workers at once,
+		 * so asking again right away would spin). */
+		for (;;) {
+			double now = time_mono_s();
 			draining = atomic_load(&w->draining);
+			if (w->nresults > 0 || w->nqueued + w->nrunning == 0)
+				break;
+			if (draining || w->nqueued + w->nrunning >= worker_capacity(w) / 2 + 1)
+				worker_wait_result(w, 0.2);
+			else if (now < nothing_until)
+				worker_wait_result(w, nothing_until - now);
+			else
+				break;
 		}
-		hold_until = 0;
 		r->results = w->results;
 		r->nresults = w->nresults > PROTO_MAX_BATCH ? PROTO_MAX_BATCH : w->nresults;
 		if (r->nresults < w->nresults) {
@@ -240,46 +301,72 @@ worker_run(struct worker *w, char **cause)
 		}
 		inflight = w->nqueued + w->nrunning;
 		cap = worker_capacity(w);
-		pthread_mutex_unlock(&w->lock);
-
-		if (draining && inflight == 0 && r->nresults == 0)
+		draining = atomic_load(&w->draining);
+		if (draining && inflight == 0 && r->nresults == 0) {
+			pthread_mutex_unlock(&w->lock);
 			break;
+		}
+		atomic_store(&call.sent, 0);
+		w->poll = &call;
+		w->poll_idle = r->nresults == 0;
+		w->poll_started = time_mono_s();
+		pthread_mutex_unlock(&w->lock);
 		r->worker_id = w->worker_id;
 		r->free_slots = draining || inflight >= cap ? 0 : cap - inflight;
 		rc = proto_call_run(&call, &req, &reply, WORKER_CALL_TIMEOUT_MS, &why);
+		pthread_mutex_lock(&w->lock);
+		w->poll = NULL;
+		w->poll_idle = false;
+		pthread_mutex_unlock(&w->lock);
 		worker_results_free(r->results, r->nresults);
+		if (rc == -ECANCELED && atomic_load(&w->draining)) {
+			free(why);
+			rc = 0;
+			if (!atomic_load(&call.sent)) {
+				/* Aborted before it went out: nobody to say BYE to either. */
+				log_warn("draining: the scheduler is unreachable; %u results are lost "
+					 "(their tasks run again elsewhere)",
+					 r->nresults);
+				gone = true;
+				break;
+			}
+			continue;
+		}
 		if (rc != 0) {
-			/* Lost contact or forgotten: register again. Results of tasks the scheduler
-			 * requeued meanwhile would be stale, so they are dropped with the request. */
+			/* Lost contact or forgotten: register again. The scheduler requeued (or will
+			 * requeue) what it had assigned to us, so our queue and results are stale. */
 			log_warn("lost contact with the scheduler (%s); registering again", why);
 			free(why);
-			w->worker_id = 0;
-			if ((rc = worker_register(w, &call, cause)) != 0)
+			if ((rc = worker_reregister(w, &call, cause)) != 0)
 				break;
 			continue;
 		}
 		if (reply.type == PROTO_TASK_ASSIGN) {
-			/* Fewer than asked: the scheduler has no more for now, so report the first
-			 * result rather than ask again at once (as after an IDLE). */
-			if (reply.u.task_assign.ntasks < r->free_slots)
-				hold_until = time_mono_s() + WORKER_IDLE_HOLD_S;
 			worker_exec_enqueue(w, reply.u.task_assign.tasks, reply.u.task_assign.ntasks);
 			idle_since = time_mono_s();
+			/* Fewer than asked: the scheduler has no more for now, so report the first
+			 * result rather than ask again at once (and fetch an IDLE). */
+			nothing_until = reply.u.task_assign.ntasks < r->free_slots
+						? idle_since + WORKER_BUSY_REPOLL_S
+						: 0;
 		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
 			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
 			proto_msg_fini(&reply);
 			break;
-		} else if (reply.type == PROTO_IDLE && inflight > 0) {
-			hold_until = time_mono_s() + WORKER_IDLE_HOLD_S;
+		} else if (inflight > 0) {
+			nothing_until = time_mono_s() + WORKER_BUSY_REPOLL_S;
 		}
 		proto_msg_fini(&reply);
 	}
-	if (rc == 0 && w->worker_id != 0) {
+	if (rc == 0 && w->worker_id != 0 && !gone) {
 		struct proto_msg bye = {.type = PROTO_BYE}, reply;
 		bye.u.bye.worker_id = w->worker_id;
-		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0)
+		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0) {
 			proto_msg_fini(&reply);
-		log_info("drained: said BYE");
+			log_info("drained: said BYE");
+		} else {
+			log_info("drained; the scheduler did not hear BYE");
+		}
 	}
 out:
 	proto_call_close(&call);
@@ -292,6 +379,9 @@ worker_stop(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->stopping, 1);
 	pthread_cond_broadcast(&w->work_cond);
+	pthread_cond_broadcast(&w->stop_cond);
+	if (w->heartbeat_call != NULL)
+		proto_call_cancel(w->heartbeat_call);
 	pthread_mutex_unlock(&w->lock);
 	for (uint32_t i = 0; i < w->cfg.nthreads; i++)
 		pthread_join(w->threads[i], NULL);

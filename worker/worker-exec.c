@@ -31,6 +31,8 @@ worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n)
 		tail = wt;
 	}
 	pthread_mutex_lock(&w->lock);
+	for (struct worker_task *wt = head; wt != NULL; wt = wt->next)
+		wt->epoch = w->epoch;
 	if (w->queue_tail != NULL)
 		w->queue_tail->next = head;
 	else
@@ -51,6 +53,18 @@ worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result
 {
 	struct proto_task_result *r;
 
+	/* Fast rise, slow decay: a longer task stops prefetching at once. */
+	if (elapsed > w->avg_task_s)
+		w->avg_task_s = elapsed;
+	else
+		w->avg_task_s = 0.9 * w->avg_task_s + 0.1 * elapsed;
+	w->last_done = t->started + elapsed;
+	if (t->epoch != w->epoch) {
+		/* Assigned under an earlier registration: the scheduler no longer expects it. */
+		free(result);
+		free(error);
+		return;
+	}
 	if (w->nresults == w->results_cap) {
 		w->results_cap = w->results_cap ? w->results_cap * 2 : 64;
 		w->results = xreallocarray(w->results, w->results_cap, sizeof *w->results);
@@ -65,7 +79,6 @@ worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result
 	if (rc == 0)
 		free(error);
 	r->elapsed_us = (uint64_t)(elapsed * 1e6);
-	w->avg_task_s = w->avg_task_s == 0 ? elapsed : 0.9 * w->avg_task_s + 0.1 * elapsed;
 	pthread_cond_signal(&w->result_cond);
 }
 
@@ -97,9 +110,9 @@ worker_exec_thread(void *arg)
 		w->nqueued--;
 		w->nrunning++;
 		w->running[slot] = t;
+		t0 = t->started = time_mono_s();
 		pthread_mutex_unlock(&w->lock);
 
-		t0 = time_mono_s();
 		rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result,
 				     &cause);
 		elapsed = time_mono_s() - t0;
@@ -127,12 +140,39 @@ worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n)
 	pthread_mutex_lock(&w->lock);
 	for (uint32_t i = 0; i < n; i++) {
 		for (uint32_t k = 0; k < w->cfg.nthreads; k++)
-			if (w->running[k] != NULL && w->running[k]->id == ids[i])
+			if (w->running[k] != NULL && w->running[k] != (void *)-1 &&
+			    w->running[k]->id == ids[i])
 				atomic_store(&w->running[k]->cancel, 1);
 		for (struct worker_task *t = w->queue_head; t != NULL; t = t->next)
 			if (t->id == ids[i])
 				atomic_store(&t->cancel, 1);
 	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+worker_exec_reset(struct worker *w)
+{
+	struct worker_task *t, *next;
+
+	pthread_mutex_lock(&w->lock);
+	w->epoch++;
+	for (t = w->queue_head; t != NULL; t = next) {
+		next = t->next;
+		free(t->spec);
+		free(t->deps);
+		free(t);
+	}
+	w->queue_head = w->queue_tail = NULL;
+	w->nqueued = 0;
+	for (uint32_t k = 0; k < w->cfg.nthreads; k++)
+		if (w->running[k] != NULL && w->running[k] != (void *)-1)
+			atomic_store(&w->running[k]->cancel, 1);
+	for (uint32_t i = 0; i < w->nresults; i++) {
+		free(w->results[i].result);
+		free(w->results[i].error);
+	}
+	w->nresults = 0;
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -145,7 +185,7 @@ worker_exec_running(struct worker *w, uint32_t *n)
 	pthread_mutex_lock(&w->lock);
 	ids = xcalloc(w->nrunning + w->nqueued + 1, sizeof *ids);
 	for (uint32_t i = 0; i < w->cfg.nthreads; i++)
-		if (w->running[i] != NULL)
+		if (w->running[i] != NULL && w->running[i] != (void *)-1)
 			ids[k++] = w->running[i]->id;
 	for (struct worker_task *t = w->queue_head; t != NULL && k < PROTO_MAX_BATCH; t = t->next)
 		ids[k++] = t->id;

@@ -25,6 +25,7 @@ struct worker_task {
 	char *deps;
 	atomic_int cancel;
 	double started;
+	uint32_t epoch; /* the registration it was assigned under */
 	struct worker_task *next;
 };
 
@@ -33,12 +34,22 @@ struct worker {
 	pthread_mutex_t lock;
 	pthread_cond_t work_cond;   /* executors: a task is queued, or stopping */
 	pthread_cond_t result_cond; /* connection: a result is ready */
+	pthread_cond_t stop_cond;   /* heartbeat thread: stopping */
 	struct worker_task *queue_head, *queue_tail;
 	struct worker_task **running; /* nthreads slots */
 	uint32_t nqueued, nrunning;
 	struct proto_task_result *results;
 	uint32_t nresults, results_cap;
 	double avg_task_s;
+	double last_done; /* monotonic time the last task finished */
+	/* Bumped on every new registration: tasks and results of an older one are stale. */
+	uint32_t epoch;
+	/* The task request in flight, and whether it carries no results (so a drain may abort it
+	 * instead of waiting out the scheduler's long-poll hold). */
+	struct proto_call *poll;
+	bool poll_idle;
+	struct proto_call *heartbeat_call; /* aborted by worker_stop */
+	double poll_started;
 	uint64_t worker_id;
 	uint64_t heartbeat_ms;
 	atomic_int draining; /* SIGTERM: finish running tasks, take no more */
@@ -53,7 +64,8 @@ int worker_start(struct worker *w, const struct worker_config *cfg, char **cause
 /* Run the connection loop until drained (SIGTERM) or a fatal error. Returns 0 or -errno. */
 int worker_run(struct worker *w, char **cause);
 void worker_stop(struct worker *w);
-/* Request a drain (async-signal-safe). */
+/* Request a drain: running and queued tasks finish, no new ones are taken, then BYE. Any thread
+ * but not a signal handler; calling it again retries aborting a parked task request. */
 void worker_drain(struct worker *w);
 
 /* worker-exec.c */
@@ -62,6 +74,9 @@ void *worker_exec_thread(void *arg);
 void worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n);
 /* Cancel queued or running tasks by id. */
 void worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n);
+/* After a new registration: drop queued tasks and unsent results, cancel running tasks, and
+ * make their results stale. */
+void worker_exec_reset(struct worker *w);
 /* Running task ids; caller frees. */
 uint64_t *worker_exec_running(struct worker *w, uint32_t *n);
 

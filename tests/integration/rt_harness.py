@@ -1,0 +1,299 @@
+"""Black-box harness for the runtime tests: starts neurodag-scheduler and neurodag-worker processes
+on loopback with a temporary state dir, drives the real `neurodag` CLI, reads the HTTP status
+endpoint, and stops every process it started by PID (SIGTERM, then SIGKILL) when done."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+SANITIZER_RE = re.compile(r"(AddressSanitizer|LeakSanitizer|runtime error:|UndefinedBehaviorSanitizer)")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what, interval=0.02):
+    """Poll pred() until it returns a true value; fail naming `what` after `timeout` s."""
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise TestFailure("timed out after %g s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Proc:
+    def __init__(self, name, popen, log):
+        self.name, self.p, self.log = name, popen, log
+        self.stopped_by = None  # "term", "kill", or None (exited by itself)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.p.pid, sig)
+            self.stopped_by = "kill" if sig == signal.SIGKILL else "term"
+
+    def wait(self, timeout):
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("%s (pid %d) did not exit within %g s" % (self.name, self.pid, timeout))
+
+
+def stacks(pid):
+    """Every thread's stack of a stuck process, when gdb is installed."""
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        return ""
+    r = subprocess.run([gdb, "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                       capture_output=True, text=True, timeout=60)
+    return "; stacks:\n" + r.stdout[-6000:]
+
+
+class Cluster:
+    """One test's processes and files. Use as a context manager; everything is stopped on exit."""
+
+    def __init__(self, bins, name):
+        self.bins = bins
+        self.dir = tempfile.mkdtemp(prefix="nd-rt-%s-" % name)
+        self.state = os.path.join(self.dir, "state")
+        self.port = free_port()
+        self.http_port = free_port()
+        self.url = "tcp://127.0.0.1:%d" % self.port
+        self.procs = []
+        self.sched = None
+        self.nworkers = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        problems = self.stop_all()
+        if et is None and not problems:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print("test files kept in %s" % self.dir, file=sys.stderr)
+            for p in self.procs:
+                print("---- %s (pid %d) log tail ----\n%s" % (p.name, p.pid, p.text()[-3000:]),
+                      file=sys.stderr)
+        if et is None and problems:
+            raise TestFailure("; ".join(problems))
+        return False
+
+    def env(self):
+        e = dict(os.environ)
+        e.pop("NEURODAG_TOKEN", None)
+        e.pop("NEURODAG_SCHEDULER", None)
+        return e
+
+    def spawn(self, name, argv):
+        log = os.path.join(self.dir, "%s.log" % name)
+        f = open(log, "ab")
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             env=self.env(), cwd=self.dir)
+        f.close()
+        proc = Proc(name, p, log)
+        self.procs.append(proc)
+        return proc
+
+    # -- processes -------------------------------------------------------------------------
+    def start_scheduler(self, wait_timeout=30, hb=0.2, ttl=1.0, extra=(), wait_ready=True):
+        argv = [self.bins["scheduler"], "-d", "--listen", self.url,
+                "--http", "127.0.0.1:%d" % self.http_port, "--state-dir", self.state,
+                "--heartbeat-interval", str(hb), "--worker-ttl", str(ttl),
+                "--worker-wait-timeout", str(wait_timeout)] + list(extra)
+        n = sum(1 for p in self.procs if p.name.startswith("scheduler"))
+        self.sched = self.spawn("scheduler%s" % ("" if n == 0 else "-%d" % n), argv)
+        if wait_ready:
+            wait_for(lambda: self.health() or not self.sched.alive(), 10, "the scheduler's /health")
+            check(self.sched.alive(), "the scheduler exited: %s" % self.sched.text())
+        return self.sched
+
+    def start_worker(self, nthreads=1, extra=(), token_file=None):
+        self.nworkers += 1
+        argv = [self.bins["worker"], "--scheduler", self.url, "--token-file",
+                token_file or self.token_file, "--nthreads", str(nthreads)] + list(extra)
+        return self.spawn("worker%d" % self.nworkers, argv)
+
+    @property
+    def token_file(self):
+        return os.path.join(self.state, "token")
+
+    def stop(self, proc, timeout=10):
+        """SIGTERM and wait; returns the exit status."""
+        proc.signal(signal.SIGTERM)
+        return proc.wait(timeout)
+
+    def stop_all(self):
+        """Workers first (they drain and say BYE), then schedulers."""
+        problems = []
+        for group in ([p for p in self.procs if not p.name.startswith("scheduler")],
+                      [p for p in self.procs if p.name.startswith("scheduler")]):
+            for p in group:
+                if p.alive():
+                    p.signal(signal.SIGTERM)
+            for p in group:
+                try:
+                    p.p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    problems.append("%s (pid %d) ignored SIGTERM%s" % (p.name, p.pid,
+                                                                       stacks(p.pid)))
+                    os.kill(p.pid, signal.SIGKILL)
+                    p.p.wait(timeout=10)
+        for p in self.procs:
+            m = SANITIZER_RE.search(p.text())
+            if m:
+                problems.append("%s (pid %d): sanitizer report: %s" %
+                                (p.name, p.pid, p.text()[m.start():m.start() + 2000]))
+            elif p.stopped_by == "term" and p.p.returncode != 0:
+                problems.append("%s (pid %d) exited %s after SIGTERM" %
+                                (p.name, p.pid, p.p.returncode))
+        return problems
+
+    # -- CLI -------------------------------------------------------------------------------
+    def cli(self, *args, token_file=None, timeout=60, conn=True, env=None):
+        argv = [self.bins["neurodag"]] + [str(a) for a in args]
+        if conn:
+            argv += ["--scheduler", self.url, "--token-file", token_file or self.token_file]
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                           env=env or self.env(), cwd=self.dir, stdin=subprocess.DEVNULL)
+        m = SANITIZER_RE.search(r.stderr)
+        check(m is None, "neurodag %s: sanitizer report: %s" % (args[0], r.stderr[-3000:]))
+        return r
+
+    def cli_json(self, *args, **kw):
+        r = self.cli(*args, "--json", **kw)
+        check(r.returncode == 0, "neurodag %s --json exited %d: %s" %
+              (" ".join(map(str, args)), r.returncode, r.stderr))
+        try:
+            return json.loads(r.stdout)
+        except ValueError as e:
+            raise TestFailure("neurodag %s --json printed no JSON (%s): %r" % (args, e, r.stdout))
+
+    def submit(self, pipeline, *extra):
+        r = self.cli("submit", pipeline, *extra)
+        check(r.returncode == 0, "submit exited %d: %s" % (r.returncode, r.stderr))
+        return [int(x) for x in r.stdout.split()]
+
+    def job(self, jid):
+        return self.cli_json("status", jid)
+
+    def pipeline(self, name, steps, count=None, grid=None, execution=None):
+        """Write a pipeline file and return its path."""
+        inp = {"format": "tasks", "count": count} if grid is None else \
+            {"format": "grid", "channels": grid[0], "trials": grid[1]}
+        p = {"name": name, "input": inp, "steps": steps}
+        if execution:
+            p["execution"] = execution
+        path = os.path.join(self.dir, name + ".json")
+        with open(path, "w") as f:
+            json.dump(p, f, indent=1)
+        return path
+
+    def marks(self, jid):
+        """The runs the `mark` op recorded for a job: a list of (task, attempt, time)."""
+        path = os.path.join(self.state, "work", str(jid), "marks")
+        if not os.path.exists(path):
+            return []
+        out = []
+        with open(path) as f:
+            for line in f:
+                t, a, ts = line.split()
+                out.append((int(t), int(a), float(ts)))
+        return out
+
+    # -- HTTP ------------------------------------------------------------------------------
+    def http(self, path, method="GET"):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.http_port, path),
+                                     method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+    def http_json(self, path):
+        st, _, body = self.http(path)
+        check(st == 200, "GET %s: HTTP %d: %s" % (path, st, body))
+        return json.loads(body)
+
+    def health(self):
+        try:
+            return self.http("/health")[0] == 200
+        except (OSError, urllib.error.URLError):
+            return False
+
+    def metrics(self):
+        st, ctype, body = self.http("/metrics")
+        check(st == 200 and ctype.startswith("text/plain"), "GET /metrics: %d %s" % (st, ctype))
+        return parse_prometheus(body)
+
+    def workers_connected(self):
+        return len(self.http_json("/api/workers"))
+
+
+PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (-?[0-9.eE+-]+|\+Inf|NaN)$')
+PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_prometheus(text):
+    """Prometheus text format 0.0.4 -> {(name, frozenset(labels)): value}; checks the syntax and
+    that every sample's family has a TYPE line before it."""
+    types, samples = {}, {}
+    check(text.endswith("\n"), "metrics text does not end with a newline")
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith("# TYPE "):
+            _, _, name, typ = line.split(" ", 3)
+            check(typ in ("counter", "gauge", "histogram", "summary", "untyped"),
+                  "line %d: bad type %r" % (n, typ))
+            check(name not in types, "line %d: second TYPE for %s" % (n, name))
+            types[name] = typ
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = PROM_LINE.match(line)
+        check(m is not None, "line %d is not a sample: %r" % (n, line))
+        name, labels = m.group(1), m.group(3) or ""
+        lab = dict(PROM_LABEL.findall(labels))
+        check(",".join('%s="%s"' % kv for kv in PROM_LABEL.findall(labels)) == labels,
+              "line %d: bad labels %r" % (n, labels))
+        fam = re.sub(r"_(bucket|sum|count)$", "", name)
+        check(name in types or fam in types, "line %d: %s has no TYPE line" % (n, name))
+        samples[(name, frozenset(lab.items()))] = float(m.group(4))
+    return samples
+
+
+def metric(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())))
