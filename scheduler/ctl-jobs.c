@@ -328,7 +328,7 @@ ctl_cmd_wait(int argc, char **argv)
 	}
 	jobs = xcalloc((size_t)opts.argc, sizeof *jobs);
 	for (int i = 0; i < opts.argc && rc == 0; i++) {
-		uint32_t id;
+		uint32_t id = 0;
 		rc = ctl_jobs_job_id(opts.argv[i], &id);
 		jobs[i] = id;
 	}

@@ -50,6 +50,7 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 	bool tty = isatty(STDERR_FILENO);
 	double start = time_mono_s(), last_print = 0, first_t = -1;
 	uint64_t first_done = 0, last_done = UINT64_MAX;
+	double poll_ms = 1;
 	int rc = CTL_EXIT_OK;
 	char label[32];
 
@@ -139,9 +140,12 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 			return CTL_EXIT_TIMEOUT;
 		}
 		{
-			double dt = now - start < 2 ? 0.02 : 0.2;
+			/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms for
+			 * the first 2 s and 200 ms after. */
+			double dt = now - start < 2 ? (poll_ms < 20 ? poll_ms : 20) * 1e-3 : 0.2;
 			struct timespec ts = {0, (long)(dt * 1e9)};
 			nanosleep(&ts, NULL);
+			poll_ms *= 2;
 		}
 	}
 }

@@ -74,6 +74,7 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 	if (spec == NULL)
 		fatal("graph: cannot build a stage spec");
 	st->spec = json_dumps(spec, JSON_COMPACT);
+	st->spec_len = strlen(st->spec);
 	json_decref(spec);
 	g->ntasks += count;
 	g->nstages++;
@@ -393,13 +394,47 @@ graph_dependents(const struct graph *g, uint32_t task, graph_task_cb cb, void *a
 	}
 }
 
+/* Append `s` (length n) at p; returns the end. */
+static char *
+graph_put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *
+graph_put_u32(char *p, uint32_t v)
+{
+	char digits[10];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0)
+		*p++ = digits[--n];
+	return p;
+}
+
+/* Called once per dispatched task: built with copies, not printf, since the stage part is long. */
 char *
 graph_task_spec(const struct graph *g, uint32_t job, uint32_t task)
 {
-	uint32_t s = graph_stage_of(g, task);
+	static const char k_job[] = "{\"job\":", k_task[] = ",\"task\":", k_index[] = ",\"index\":",
+			  k_stage[] = ",\"stage\":";
+	const struct graph_stage *st = &g->stages[graph_stage_of(g, task)];
+	char *spec = xmalloc(sizeof k_job + sizeof k_task + sizeof k_index + sizeof k_stage + 30 +
+			     st->spec_len + 2);
+	char *p = spec;
 
-	return xasprintf("{\"job\":%u,\"task\":%u,\"index\":%u,\"stage\":%s}", job, task,
-			 task - g->stages[s].first, g->stages[s].spec);
+	p = graph_put_u32(graph_put(p, k_job, sizeof k_job - 1), job);
+	p = graph_put_u32(graph_put(p, k_task, sizeof k_task - 1), task);
+	p = graph_put_u32(graph_put(p, k_index, sizeof k_index - 1), task - st->first);
+	p = graph_put(graph_put(p, k_stage, sizeof k_stage - 1), st->spec, st->spec_len);
+	*p++ = '}';
+	*p = '\0';
+	return spec;
 }
 
 bool

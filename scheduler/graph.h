@@ -27,6 +27,7 @@ struct graph_stage {
 	uint32_t group;
 	char *label;    /* "highpass+upsample+aas" */
 	char *spec;     /* the stage's constant part of every task spec (JSON text) */
+	size_t spec_len;
 };
 
 struct graph {

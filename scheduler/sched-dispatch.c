@@ -1,6 +1,7 @@
 /* Dispatch: hand ready tasks to workers whose task requests are parked, several per reply, jobs
  * ordered by priority and served round-robin within a priority so concurrent jobs interleave
- * fairly. Requests that get nothing are held (long poll) while the worker is idle. */
+ * fairly, and no worker taking more than its slots' share of what is ready. Requests that get
+ * nothing are held (long poll) while the worker is idle. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,10 +122,14 @@ sched_dispatch(struct sched *s)
 {
 	struct sched_job **jobs = NULL;
 	uint32_t njobs = 0, cap = 0;
+	uint64_t ready = 0, slots = 0;
 
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		slots += w->draining ? 0 : w->slots;
 	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
 		if (j->state != JOB_RUNNING || j->ready_len == 0)
 			continue;
+		ready += j->ready_len;
 		if (njobs == cap) {
 			cap = cap ? cap * 2 : 16;
 			jobs = xreallocarray(jobs, cap, sizeof *jobs);
@@ -140,6 +145,14 @@ sched_dispatch(struct sched *s)
 		if (w->held == NULL)
 			continue;
 		want = w->held_free < PROTO_MAX_BATCH ? w->held_free : PROTO_MAX_BATCH;
+		/* Its share of the ready tasks by slots, so that when few are ready (a stage of slow
+		 * tasks after fast ones) they spread over the workers instead of queueing on the
+		 * first that asks with a deep prefetch. */
+		if (slots > 0 && want > 0) {
+			uint64_t share = (ready * w->slots + slots - 1) / slots;
+			if (share < want)
+				want = share > 0 ? (uint32_t)share : 1;
+		}
 		if (want == 0) {
 			sched_dispatch_idle(s, w, 0);
 			continue;

@@ -145,6 +145,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 {
 	uint32_t n = sub->ninputs > 0 ? sub->ninputs : 1;
 	struct sched_job **made = xcalloc(n, sizeof *made);
+	double arrived = time_wall_s(); /* a job's time counts its graph building too */
 	int rc = 0;
 
 	/* Validate every input before accepting any, so a submission is all or nothing. */
@@ -186,7 +187,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 
 		sched_job_tasks_init(j);
 		sched_job_tasks_queue_ready(j);
-		j->submitted = time_wall_s();
+		j->submitted = arrived;
 		j->state = JOB_RUNNING;
 		j->wait_since = time_mono_s();
 		sched_jobs_append(s, j);

@@ -1,5 +1,7 @@
 /* SQLite persistence for jobs and finished tasks, with prepared statements and one transaction
- * per loop pass (opened by the first write, committed by the loop before it sleeps). */
+ * per loop pass (opened by the first write, committed by the loop before it sleeps). Tasks that
+ * finish without an inline result are collected during the pass and written as ranges of task
+ * indices at the commit, so a pass that finishes thousands of tasks writes a few rows. */
 #include "scheduler/sched-store.h"
 
 #include <errno.h>
@@ -11,12 +13,19 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-enum { ST_JOB_INSERT, ST_JOB_UPDATE, ST_TASK_DONE, ST_COUNT };
+enum { ST_JOB_INSERT, ST_JOB_UPDATE, ST_TASK_DONE, ST_RANGE_DONE, ST_COUNT };
+
+struct sched_store_done {
+	uint32_t job, task;
+};
 
 struct sched_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	int in_tx;
+	/* Tasks done without a result in this pass, written as ranges at the commit. */
+	struct sched_store_done *done;
+	size_t ndone, done_cap;
 };
 
 static const char sched_store_schema[] =
@@ -31,7 +40,10 @@ static const char sched_store_schema[] =
 	"CREATE TABLE IF NOT EXISTS tasks ("
 	"  job INTEGER NOT NULL, task INTEGER NOT NULL, ok INTEGER NOT NULL, result TEXT,"
 	"  error TEXT, attempts INTEGER NOT NULL, elapsed_us INTEGER NOT NULL,"
-	"  PRIMARY KEY (job, task)) WITHOUT ROWID;";
+	"  PRIMARY KEY (job, task)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS done_ranges ("
+	"  job INTEGER NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS done_ranges_job ON done_ranges (job);";
 
 static const char *const sched_store_sql[ST_COUNT] = {
 	[ST_JOB_INSERT] = "INSERT OR REPLACE INTO jobs (id, name, pipeline, input, output, state,"
@@ -41,6 +53,7 @@ static const char *const sched_store_sql[ST_COUNT] = {
 			  " ntasks = ?6, ndone = ?7, nfailed = ?8, results = ?9 WHERE id = ?1",
 	[ST_TASK_DONE] = "INSERT OR REPLACE INTO tasks (job, task, ok, result, error, attempts,"
 			 " elapsed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_RANGE_DONE] = "INSERT INTO done_ranges (job, first, count) VALUES (?1, ?2, ?3)",
 };
 
 int
@@ -50,7 +63,9 @@ sched_store_open(struct sched_store **out, const char *dir, char **cause)
 	char *path = xasprintf("%s/state.db", dir), *err = NULL;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	/* Only the loop thread uses the connection: no per-call mutex. */
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		error_set(cause, -EIO, "cannot open the state database %s: %s", path,
 			  st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -86,6 +101,7 @@ sched_store_close(struct sched_store *st)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->done);
 	free(st);
 }
 
@@ -99,11 +115,47 @@ sched_store_begin(struct sched_store *st)
 	st->in_tx = 1;
 }
 
+static void sched_store_step(struct sched_store *st, sqlite3_stmt *s);
+
+static int
+sched_store_done_cmp(const void *a, const void *b)
+{
+	const struct sched_store_done *x = a, *y = b;
+
+	if (x->job != y->job)
+		return x->job < y->job ? -1 : 1;
+	return x->task < y->task ? -1 : x->task > y->task;
+}
+
+/* Write the pass's result-less done tasks as (job, first, count) ranges. */
+static void
+sched_store_flush_done(struct sched_store *st)
+{
+	sqlite3_stmt *s = st->stmt[ST_RANGE_DONE];
+	size_t i = 0;
+
+	if (st->ndone > 1)
+		qsort(st->done, st->ndone, sizeof *st->done, sched_store_done_cmp);
+	while (i < st->ndone) {
+		size_t k = i + 1;
+		while (k < st->ndone && st->done[k].job == st->done[i].job &&
+		       (uint64_t)st->done[k].task <= (uint64_t)st->done[k - 1].task + 1)
+			k++;
+		sqlite3_bind_int64(s, 1, st->done[i].job);
+		sqlite3_bind_int64(s, 2, st->done[i].task);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)(st->done[k - 1].task - st->done[i].task) + 1);
+		sched_store_step(st, s);
+		i = k;
+	}
+	st->ndone = 0;
+}
+
 int
 sched_store_commit(struct sched_store *st, char **cause)
 {
 	if (!st->in_tx)
 		return 0;
+	sched_store_flush_done(st);
 	st->in_tx = 0;
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return error_set(cause, -EIO, "state database: commit failed: %s",
@@ -189,6 +241,16 @@ sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, int o
 	sqlite3_stmt *s = st->stmt[ST_TASK_DONE];
 
 	sched_store_begin(st);
+	if (ok && result == NULL && error == NULL) {
+		if (st->ndone == st->done_cap) {
+			st->done_cap = st->done_cap ? st->done_cap * 2 : 1024;
+			st->done = xreallocarray(st->done, st->done_cap, sizeof *st->done);
+		}
+		st->done[st->ndone].job = job;
+		st->done[st->ndone].task = task;
+		st->ndone++;
+		return;
+	}
 	sqlite3_bind_int64(s, 1, job);
 	sqlite3_bind_int64(s, 2, task);
 	sqlite3_bind_int(s, 3, ok);
@@ -256,6 +318,20 @@ sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb
 		cb(arg, (uint32_t)sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
 		   sched_store_col_text(s, 2), sched_store_col_text(s, 3),
 		   (uint32_t)sqlite3_column_int(s, 4));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (sqlite3_prepare_v2(st->db, "SELECT first, count FROM done_ranges WHERE job = ?1", -1, &s,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, job);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		sqlite3_int64 first = sqlite3_column_int64(s, 0), count = sqlite3_column_int64(s, 1);
+		if (first < 0 || count < 0 || first + count > (sqlite3_int64)UINT32_MAX + 1)
+			continue; /* not a range this store wrote */
+		for (sqlite3_int64 k = 0; k < count; k++)
+			cb(arg, (uint32_t)(first + k), 1, NULL, NULL, 1);
+	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }

@@ -23,6 +23,8 @@ int sched_store_commit(struct sched_store *st, char **cause);
 
 void sched_store_job_insert(struct sched_store *st, const struct sched_store_job *j);
 void sched_store_job_update(struct sched_store *st, const struct sched_store_job *j);
+/* A finished task. One that succeeded without an inline result is written at the commit as part of
+ * a range of task indices; its attempts and run time are not kept (it reloads with attempts 1). */
 void sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, int ok,
 			   const char *result, const char *error, uint32_t attempts,
 			   uint64_t elapsed_us);
@@ -31,6 +33,7 @@ typedef void (*sched_store_job_cb)(void *arg, const struct sched_store_job *j);
 typedef void (*sched_store_task_cb)(void *arg, uint32_t task, int ok, const char *result,
 				    const char *error, uint32_t attempts);
 int sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg);
+/* Every finished task of `job`, ranges expanded (in no particular order). */
 int sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb cb,
 			   void *arg);
 

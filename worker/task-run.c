@@ -1,18 +1,153 @@
-/* One task: parse its spec, then run each step of its stage through the op registry. */
+/* One task: parse its spec, then run each step of its stage through the op registry. A thread
+ * that runs many tasks keeps the stages it parsed last, so tasks of a stage skip re-parsing it
+ * (also when stages or jobs interleave). */
 #include "worker/task-run.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
+#include "common/xmalloc.h"
 #include "worker/op-registry.h"
 #include "worker/op-run.h"
 #include "worker/task-format.h"
 
+#define TASK_RUN_CACHE_SIZE 8
+
+struct task_run_cache_entry {
+	char *stage;      /* the stage's JSON text as it appeared in the spec */
+	size_t stage_len;
+	json_t *root;     /* the whole spec parsed; job, task and index are rewritten per task */
+};
+
+/* Most recently used first. */
+struct task_run_cache {
+	struct task_run_cache_entry e[TASK_RUN_CACHE_SIZE];
+};
+
+struct task_run_cache *
+task_run_cache_new(void)
+{
+	return xcalloc(1, sizeof(struct task_run_cache));
+}
+
+void
+task_run_cache_free(struct task_run_cache *cache)
+{
+	if (cache == NULL)
+		return;
+	for (int i = 0; i < TASK_RUN_CACHE_SIZE; i++) {
+		free(cache->e[i].stage);
+		json_decref(cache->e[i].root);
+	}
+	free(cache);
+}
+
+/* Move entry i to the front. */
+static void
+task_run_cache_touch(struct task_run_cache *cache, int i)
+{
+	struct task_run_cache_entry hit = cache->e[i];
+
+	memmove(&cache->e[1], &cache->e[0], (size_t)i * sizeof hit);
+	cache->e[0] = hit;
+}
+
+/* Split a spec in the scheduler's layout {"job":J,"task":T,"index":I,"stage":{...}} into its
+ * three numbers and the stage text. False for any other layout (then it is parsed in full). */
+static bool
+task_run_cache_head(const char *spec, json_int_t v[3], const char **stage, size_t *stage_len)
+{
+	static const char *const keys[] = {"{\"job\":", ",\"task\":", ",\"index\":", ",\"stage\":"};
+	const char *p = spec;
+	size_t n;
+
+	for (int i = 0; i < 4; i++) {
+		n = strlen(keys[i]);
+		if (strncmp(p, keys[i], n) != 0)
+			return false;
+		p += n;
+		if (i == 3)
+			break;
+		if (*p < '0' || *p > '9')
+			return false;
+		v[i] = 0;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			v[i] = v[i] * 10 + (*p - '0');
+			if (v[i] > UINT32_MAX)
+				return false;
+		}
+	}
+	n = strlen(p);
+	if (n < 3 || *p != '{' || p[n - 1] != '}')
+		return false;
+	*stage = p;
+	*stage_len = n - 1;
+	return true;
+}
+
+static bool
+task_run_cache_numbers_are(json_t *root, const json_int_t v[3])
+{
+	static const char *const keys[] = {"job", "task", "index"};
+
+	for (int i = 0; i < 3; i++) {
+		json_t *x = json_object_get(root, keys[i]);
+		if (!json_is_integer(x) || json_integer_value(x) != v[i])
+			return false;
+	}
+	return json_is_object(json_object_get(root, "stage"));
+}
+
+/* The parsed spec: from the cache when its stage text is the cached one (a new reference either
+ * way), else parsed and, when it has the scheduler's layout, cached. */
+static json_t *
+task_run_cache_parse(struct task_run_cache *cache, const char *spec, json_error_t *jerr)
+{
+	json_int_t v[3];
+	const char *stage;
+	size_t len;
+	json_t *root;
+	bool head = cache != NULL && task_run_cache_head(spec, v, &stage, &len);
+
+	for (int i = 0; head && i < TASK_RUN_CACHE_SIZE && cache->e[i].root != NULL; i++) {
+		struct task_run_cache_entry *e = &cache->e[i];
+		if (e->stage_len != len || memcmp(e->stage, stage, len) != 0)
+			continue;
+		json_integer_set(json_object_get(e->root, "job"), v[0]);
+		json_integer_set(json_object_get(e->root, "task"), v[1]);
+		json_integer_set(json_object_get(e->root, "index"), v[2]);
+		root = json_incref(e->root);
+		task_run_cache_touch(cache, i);
+		return root;
+	}
+	root = json_loads(spec, 0, jerr);
+	if (root != NULL && head && task_run_cache_numbers_are(root, v)) {
+		struct task_run_cache_entry *last = &cache->e[TASK_RUN_CACHE_SIZE - 1];
+		free(last->stage);
+		json_decref(last->root);
+		last->stage = xmalloc(len);
+		memcpy(last->stage, stage, len);
+		last->stage_len = len;
+		last->root = json_incref(root);
+		task_run_cache_touch(cache, TASK_RUN_CACHE_SIZE - 1);
+	}
+	return root;
+}
+
 int
 task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cancel, char **result,
 	 char **cause)
+{
+	return task_run_cached(NULL, spec, deps, attempt, cancel, result, cause);
+}
+
+int
+task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps,
+		uint32_t attempt, atomic_int *cancel, char **result, char **cause)
 {
 	struct op_run run = {0};
 	json_error_t jerr;
@@ -22,7 +157,7 @@ task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cance
 	int rc = 0;
 
 	*result = NULL;
-	root = json_loads(spec, 0, &jerr);
+	root = task_run_cache_parse(cache, spec, &jerr);
 	if (root == NULL)
 		return error_set(cause, -EINVAL, "task spec is not JSON: %s", jerr.text);
 	if (deps != NULL && (depsj = json_loads(deps, 0, &jerr)) == NULL) {

@@ -12,4 +12,13 @@
 int task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cancel,
 	     char **result, char **cause);
 
+/* A parsed-stage cache for one thread: the tasks of a stage share their stage JSON, so a thread
+ * that runs them one after another parses it once. Not thread-safe; one per executor thread. */
+struct task_run_cache;
+struct task_run_cache *task_run_cache_new(void);
+void task_run_cache_free(struct task_run_cache *cache);
+/* task_run with a cache (NULL: none). */
+int task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps,
+		    uint32_t attempt, atomic_int *cancel, char **result, char **cause);
+
 #endif

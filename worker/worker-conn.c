@@ -17,8 +17,11 @@
 #define WORKER_CALL_TIMEOUT_MS 30000
 /* A draining worker gives up sending results after this long (the scheduler is unreachable). */
 #define WORKER_DRAIN_SEND_S 2.0
-/* A busy worker told there is nothing to run asks again after a result or this long. */
+/* A busy worker told there is nothing to run (an IDLE, or fewer tasks than it asked for) asks
+ * again after a result or this long. */
 #define WORKER_BUSY_REPOLL_S 0.25
+/* Work to hold per slot, in seconds of the recent average task time. */
+#define WORKER_PREFETCH_S 0.05
 
 static struct proto_client worker_client;
 
@@ -212,7 +215,7 @@ worker_heartbeat_thread(void *arg)
 static uint32_t
 worker_capacity(struct worker *w)
 {
-	uint32_t slots = w->cfg.nthreads;
+	uint32_t slots = w->cfg.nthreads, per = 1, cap;
 	double now = time_mono_s();
 
 	if (w->nqueued + w->nrunning == 0 && now - w->last_done > 1.0)
@@ -221,11 +224,14 @@ worker_capacity(struct worker *w)
 		if (w->running[i] != NULL && w->running[i] != (void *)-1 &&
 		    now - w->running[i]->started > 0.05)
 			return slots;
-	if (w->avg_task_s > 0 && w->avg_task_s < 0.002)
-		return slots * 256 < PROTO_MAX_BATCH ? slots * 256 : PROTO_MAX_BATCH;
-	if (w->avg_task_s > 0 && w->avg_task_s < 0.05)
-		return slots * 8;
-	return slots;
+	/* About WORKER_PREFETCH_S of work per slot at the recent average task time (at most 256
+	 * per slot): no-op tasks get 256, 2 ms tasks 26, 40 ms tasks 2. */
+	if (w->avg_task_s > 0) {
+		double n = 1 + WORKER_PREFETCH_S / w->avg_task_s;
+		per = n >= 256 ? 256 : (uint32_t)n;
+	}
+	cap = slots * per;
+	return cap < PROTO_MAX_BATCH ? cap : PROTO_MAX_BATCH;
 }
 
 static void
@@ -347,10 +353,13 @@ worker_run(struct worker *w, char **cause)
 			continue;
 		}
 		if (reply.type == PROTO_TASK_ASSIGN) {
-			for (uint32_t i = 0; i < reply.u.task_assign.ntasks; i++)
-				worker_exec_enqueue(w, &reply.u.task_assign.tasks[i]);
+			worker_exec_enqueue(w, reply.u.task_assign.tasks, reply.u.task_assign.ntasks);
 			idle_since = time_mono_s();
-			nothing_until = 0;
+			/* Fewer than asked: the scheduler has no more for now, so report the first
+			 * result rather than ask again at once (and fetch an IDLE). */
+			nothing_until = reply.u.task_assign.ntasks < r->free_slots
+						? idle_since + WORKER_BUSY_REPOLL_S
+						: 0;
 		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
 			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
 			proto_msg_fini(&reply);

@@ -10,43 +10,57 @@
 #include "worker/worker.h"
 
 void
-worker_exec_enqueue(struct worker *w, const struct proto_task *t)
+worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n)
 {
-	struct worker_task *wt = xcalloc(1, sizeof *wt);
+	struct worker_task *head = NULL, *tail = NULL;
 
-	wt->id = t->task;
-	wt->attempt = (uint32_t)t->attempt;
-	wt->spec = xstrdup(t->spec);
-	wt->deps = t->deps != NULL ? xstrdup(t->deps) : NULL;
-	atomic_init(&wt->cancel, 0);
+	if (n == 0)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct worker_task *wt = xcalloc(1, sizeof *wt);
+		wt->id = tasks[i].task;
+		wt->attempt = (uint32_t)tasks[i].attempt;
+		wt->spec = tasks[i].spec;
+		wt->deps = tasks[i].deps;
+		tasks[i].spec = tasks[i].deps = NULL;
+		atomic_init(&wt->cancel, 0);
+		if (tail != NULL)
+			tail->next = wt;
+		else
+			head = wt;
+		tail = wt;
+	}
 	pthread_mutex_lock(&w->lock);
-	wt->epoch = w->epoch;
+	for (struct worker_task *wt = head; wt != NULL; wt = wt->next)
+		wt->epoch = w->epoch;
 	if (w->queue_tail != NULL)
-		w->queue_tail->next = wt;
+		w->queue_tail->next = head;
 	else
-		w->queue_head = wt;
-	w->queue_tail = wt;
-	w->nqueued++;
-	pthread_cond_signal(&w->work_cond);
+		w->queue_head = head;
+	w->queue_tail = tail;
+	w->nqueued += n;
+	if (n > 1)
+		pthread_cond_broadcast(&w->work_cond);
+	else
+		pthread_cond_signal(&w->work_cond);
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Post a finished task's outcome for the connection thread. Called with w->lock held. */
 static void
 worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result, char *error,
 		   double elapsed)
 {
 	struct proto_task_result *r;
 
-	pthread_mutex_lock(&w->lock);
 	/* Fast rise, slow decay: a longer task stops prefetching at once. */
 	if (elapsed > w->avg_task_s)
 		w->avg_task_s = elapsed;
 	else
 		w->avg_task_s = 0.9 * w->avg_task_s + 0.1 * elapsed;
-	w->last_done = time_mono_s();
+	w->last_done = t->started + elapsed;
 	if (t->epoch != w->epoch) {
 		/* Assigned under an earlier registration: the scheduler no longer expects it. */
-		pthread_mutex_unlock(&w->lock);
 		free(result);
 		free(error);
 		return;
@@ -66,13 +80,13 @@ worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result
 		free(error);
 	r->elapsed_us = (uint64_t)(elapsed * 1e6);
 	pthread_cond_signal(&w->result_cond);
-	pthread_mutex_unlock(&w->lock);
 }
 
 void *
 worker_exec_thread(void *arg)
 {
 	struct worker *w = arg;
+	struct task_run_cache *cache = task_run_cache_new();
 	uint32_t slot;
 
 	pthread_mutex_lock(&w->lock);
@@ -82,7 +96,7 @@ worker_exec_thread(void *arg)
 	for (;;) {
 		struct worker_task *t;
 		char *result = NULL, *cause = NULL;
-		double t0;
+		double t0, elapsed;
 		int rc;
 
 		while (w->queue_head == NULL && !atomic_load(&w->stopping))
@@ -99,21 +113,24 @@ worker_exec_thread(void *arg)
 		t0 = t->started = time_mono_s();
 		pthread_mutex_unlock(&w->lock);
 
-		rc = task_run(t->spec, t->deps, t->attempt, &t->cancel, &result, &cause);
+		rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result,
+				     &cause);
+		elapsed = time_mono_s() - t0;
 		if (rc != 0)
 			log_debug("task %llu failed: %s", (unsigned long long)t->id, cause);
-		worker_exec_result(w, t, rc, result, cause, time_mono_s() - t0);
-
-		pthread_mutex_lock(&w->lock);
-		w->running[slot] = NULL;
-		w->nrunning--;
-		pthread_mutex_unlock(&w->lock);
 		free(t->spec);
 		free(t->deps);
-		free(t);
+		t->spec = t->deps = NULL;
+
+		/* The result and the freed slot appear together to the connection thread. */
 		pthread_mutex_lock(&w->lock);
+		worker_exec_result(w, t, rc, result, cause, elapsed);
+		w->running[slot] = NULL;
+		w->nrunning--;
+		free(t);
 	}
 	pthread_mutex_unlock(&w->lock);
+	task_run_cache_free(cache);
 	return NULL;
 }
 

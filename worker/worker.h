@@ -72,7 +72,8 @@ void worker_drain(struct worker *w);
 
 /* worker-exec.c */
 void *worker_exec_thread(void *arg);
-void worker_exec_enqueue(struct worker *w, const struct proto_task *t);
+/* Queue n tasks in order. Takes ownership of each task's spec and deps (left NULL). */
+void worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n);
 /* Cancel queued or running tasks by id. */
 void worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n);
 /* After a new registration: drop queued tasks and unsent results, cancel running tasks, and

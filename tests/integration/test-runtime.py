@@ -186,10 +186,16 @@ def worker_stalled(c):
 
 
 def store_done_tasks(c, jid):
+    """Tasks the store has as done: rows of `tasks` (those with a result) and the index ranges
+    of `done_ranges` (tasks that finished without a result are written as ranges)."""
     db = sqlite3.connect("file:%s/state.db?mode=ro" % c.state, uri=True)
     try:
-        return {t for (t,) in db.execute("SELECT task FROM tasks WHERE job = ? AND ok = 1",
+        done = {t for (t,) in db.execute("SELECT task FROM tasks WHERE job = ? AND ok = 1",
                                          (jid,))}
+        for first, count in db.execute("SELECT first, count FROM done_ranges WHERE job = ?",
+                                       (jid,)):
+            done.update(range(first, first + count))
+        return done
     finally:
         db.close()
 
