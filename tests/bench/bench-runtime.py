@@ -271,10 +271,12 @@ def dask_memory(ntasks, tmp):
         del futures
         return before, after, dt
     finally:
-        if client is not None:
-            client.close()
-        stop_pid(sched)
-        log.close()
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            stop_pid(sched)
+            log.close()
 
 
 # --------------------------------------------------------------------------------------------
