@@ -12,6 +12,12 @@ struct task_format {
 	int (*begin)(struct op_run *run, char **cause);
 	/* Save outputs when rc == 0, and free what begin loaded in every case. */
 	int (*end)(struct op_run *run, int rc, char **cause);
+	/* Optional: a task made of several parts (a channel group) runs all its steps on one part
+	 * at a time, so only one part is in memory: `parts` says how many (after begin), `load`
+	 * brings part i in before the steps, `save` writes it out (rc == 0) and frees it. */
+	size_t (*parts)(struct op_run *run);
+	int (*load)(struct op_run *run, size_t part, char **cause);
+	int (*save)(struct op_run *run, size_t part, int rc, char **cause);
 };
 
 /* The runner for a format, or NULL when the format carries no data. */
