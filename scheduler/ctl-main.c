@@ -19,6 +19,7 @@ static const struct ctl_command {
 	{"workers", ctl_cmd_workers, "list registered workers"},
 	{"cancel", ctl_cmd_cancel, "cancel a job"},
 	{"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
+	{"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},
 	{"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
 	{NULL, NULL, NULL},
 };

@@ -57,6 +57,7 @@ int ctl_cmd_workers(int argc, char **argv);
 int ctl_cmd_cancel(int argc, char **argv);
 int ctl_cmd_worker(int argc, char **argv);
 int ctl_cmd_scheduler(int argc, char **argv);
+int ctl_cmd_synth(int argc, char **argv);
 
 /* Options every client command takes. */
 #define CTL_CONN_OPTIONS                                                                         \

@@ -3,7 +3,11 @@
 
 #include <string.h>
 
+#include "worker/rec-run.h"
+
 static const struct task_format *const task_format_table[] = {
+	&rec_run_format,
+	&rec_run_format_bdf,
 	NULL,
 };
 
