@@ -120,6 +120,7 @@ op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *st
 	struct dsp_pca_params p;
 	struct dsp_pca_result res;
 	json_t *k = json_object_get(step, "n_components"), *v;
+	int rc;
 	const char *variant = json_string_value(json_object_get(step, "variant"));
 	const char *solver = json_string_value(json_object_get(step, "solver"));
 
@@ -136,8 +137,12 @@ op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *st
 		p.variant = DSP_PCA_REFERENCE;
 	if (solver != NULL && strcmp(solver, "gesdd") == 0)
 		p.solver = DSP_PCA_SOLVER_GESDD;
-	return dsp_pca_apply(c->x, c->n, c->fs, t->t, t->n, t->L, &p, op_rec_artifact_noise(c),
-			     &res, cause);
+	rc = dsp_pca_apply(c->x, c->n, c->fs, t->t, t->n, t->L, &p, op_rec_artifact_noise(c), &res,
+			   cause);
+	if (rc == 0)
+		log_debug("pca: channel %s: %zu components (%.3f of the variance) over %zu epochs",
+			  c->label, res.k, res.explained, res.epochs);
+	return rc;
 }
 
 static int
