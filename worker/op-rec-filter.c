@@ -181,7 +181,7 @@ op_rec_filter_validate_factor(const json_t *step, const char *path, char **cause
 
 	if (op_param_keys(step, path, keys, cause) != 0)
 		return -EINVAL;
-	return op_param_int(step, path, "factor", 1, 1, 1000, 1, &k, cause);
+	return op_param_int(step, path, "factor", 1, 1, 1000000, 1, &k, cause);
 }
 
 static int
