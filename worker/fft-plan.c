@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD, FFT_R2C_MANY };
+enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD, FFT_R2C_MANY, FFT_R2C_IN, FFT_C2R_IN };
 
 struct fft_plan_entry {
 	enum fft_kind kind;
@@ -49,6 +49,12 @@ fft_plan_get(enum fft_kind kind, size_t n, size_t howmany)
 			break;
 		case FFT_C2R:
 			plan = fftw_plan_dft_c2r_1d((int)n, c1, r, flags);
+			break;
+		case FFT_R2C_IN:
+			plan = fftw_plan_dft_r2c_1d((int)n, (double *)c1, c1, flags);
+			break;
+		case FFT_C2R_IN:
+			plan = fftw_plan_dft_c2r_1d((int)n, c1, (double *)c1, flags);
 			break;
 		case FFT_C2C_FWD:
 			plan = fftw_plan_dft_1d((int)n, c1, c2, FFTW_FORWARD, flags);
@@ -97,6 +103,18 @@ void
 fft_c2r(size_t n, fftw_complex *in, double *out)
 {
 	fftw_execute_dft_c2r(fft_plan_get(FFT_C2R, n, 1), in, out);
+}
+
+void
+fft_r2c_inplace(size_t n, fftw_complex *buf)
+{
+	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C_IN, n, 1), (double *)buf, buf);
+}
+
+void
+fft_c2r_inplace(size_t n, fftw_complex *buf)
+{
+	fftw_execute_dft_c2r(fft_plan_get(FFT_C2R_IN, n, 1), buf, (double *)buf);
 }
 
 void

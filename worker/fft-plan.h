@@ -15,6 +15,10 @@ void fft_r2c(size_t n, double *in, fftw_complex *out);
 void fft_r2c_many(size_t n, size_t howmany, double *in, fftw_complex *out);
 /* Complex-to-real inverse of length n (unnormalised, destroys `in`): in n/2+1, out n doubles. */
 void fft_c2r(size_t n, fftw_complex *in, double *out);
+/* In-place versions on one buffer of n/2+1 complex values (the real data occupies its first n
+ * doubles): half the memory of the out-of-place pair for the long transforms of resampling. */
+void fft_r2c_inplace(size_t n, fftw_complex *buf);
+void fft_c2r_inplace(size_t n, fftw_complex *buf);
 /* Complex forward (sign -1) or backward (+1) transform of length n, unnormalised. */
 void fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out);
 
