@@ -1,5 +1,6 @@
 /* Serial execution of a job's graph in one process: stages in order (an order every dependency
  * respects), single-task stages' results passed on as later tasks' dependencies. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *out
 	char *text = NULL, *cause = NULL, *out_rel;
 	int rc = 0;
 
+	mallopt(M_MMAP_THRESHOLD, 1 << 20); /* as in workers (worker-cli.c) */
 	if (ctl_read_file(pipeline, &text, &cause) != 0) {
 		fprintf(stderr, "neurodag run: %s\n", cause);
 		free(cause);

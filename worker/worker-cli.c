@@ -2,6 +2,7 @@
  * the worker until it has drained. */
 #include "worker/worker-cli.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,10 @@ worker_cli_main(const char *prog, int argc, char **argv)
 		options_fini(&opts);
 		return 2;
 	}
+	/* Channel-sized buffers (tens of MB) come and go with every task: a fixed mmap threshold
+	 * returns them to the system when freed, where glibc's sliding threshold would keep them
+	 * in a fragmented heap and let a long-lived worker's RSS creep up to several channels. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	cfg.url = options_get(&opts, "scheduler");
 	cfg.token = token;
 	cfg.nthreads = (uint32_t)nthreads;
