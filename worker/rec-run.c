@@ -28,7 +28,7 @@ rec_run_is_eeg(const struct io_edf_channel *c)
 	static const char *const other[] = {"EMG", "ECG", "EKG", "EOG", "RESP", "STATUS",
 					    "STI", "TRIG", "EVENT", NULL};
 
-	if (!c->is_voltage)
+	if (!c->is_voltage && c->dimension[0] != '\0') /* "bpm", "%", ...; blank: by label */
 		return false;
 	for (const char *const *o = other; *o != NULL; o++)
 		if (strcasestr(c->label, *o) != NULL)

@@ -57,8 +57,9 @@ struct rec_run {
 extern const struct task_format rec_run_format;
 extern const struct task_format rec_run_format_bdf;
 
-/* Whether a channel of the input is EEG (processed) or carried through: a voltage whose label
- * does not name EMG, ECG/EKG, EOG, respiration, status, stimulus or trigger signals. */
+/* Whether a channel of the input is EEG (processed) or carried through: a voltage (or a blank
+ * dimension) whose label does not name EMG, ECG/EKG, EOG, respiration, status, stimulus or
+ * trigger signals. */
 bool rec_run_is_eeg(const struct io_edf_channel *c);
 /* Open an EDF for reading, waiting while another task of this process has it open (EDFlib
  * allows one handle per file). 0 or -errno with a cause. */
