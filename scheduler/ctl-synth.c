@@ -18,16 +18,15 @@ struct ctl_synth_kind {
 };
 
 static const struct options_def ctl_synth_fmri_options[] = {
-	{"output", 'o', OPTIONS_VALUE, "DIR", "write recording.edf and clean.edf here", "."},
-	{"channels", 0, OPTIONS_VALUE, "N", "EEG channels (an EMG and an ECG channel follow)", "8"},
-	{"rate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "2048"},
-	{"duration", 0, OPTIONS_VALUE, "SECONDS", "recording length", "30"},
-	{"slices", 0, OPTIONS_VALUE, "K", "slices per volume", "21"},
-	{"volumes", 0, OPTIONS_VALUE, "V", "volumes (0: as many as fit)", "0"},
-	{"amplitude", 0, OPTIONS_VALUE, "UV", "peak gradient-artifact amplitude in microvolts",
-	 "2000"},
-	{"seed", 0, OPTIONS_VALUE, "N", "random seed (same seed, same samples)", "1"},
-	{NULL},
+    {"output", 'o', OPTIONS_VALUE, "DIR", "write recording.edf and clean.edf here", "."},
+    {"channels", 0, OPTIONS_VALUE, "N", "EEG channels (an EMG and an ECG channel follow)", "8"},
+    {"rate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "2048"},
+    {"duration", 0, OPTIONS_VALUE, "SECONDS", "recording length", "30"},
+    {"slices", 0, OPTIONS_VALUE, "K", "slices per volume", "21"},
+    {"volumes", 0, OPTIONS_VALUE, "V", "volumes (0: as many as fit)", "0"},
+    {"amplitude", 0, OPTIONS_VALUE, "UV", "peak gradient-artifact amplitude in microvolts", "2000"},
+    {"seed", 0, OPTIONS_VALUE, "N", "random seed (same seed, same samples)", "1"},
+    {NULL},
 };
 
 static int
@@ -62,9 +61,9 @@ ctl_synth_fmri(const struct options *opts, const char *dir, char **cause)
 }
 
 static const struct ctl_synth_kind ctl_synth_kinds[] = {
-	{"fmri", "an EEG-fMRI recording with gradient artifacts and its ground truth",
-	 ctl_synth_fmri_options, ctl_synth_fmri},
-	{NULL, NULL, NULL, NULL},
+    {"fmri", "an EEG-fMRI recording with gradient artifacts and its ground truth",
+     ctl_synth_fmri_options, ctl_synth_fmri},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void
@@ -113,7 +112,8 @@ ctl_cmd_synth(int argc, char **argv)
 	if (rc == 0)
 		rc = k->write(&opts, dir, &cause);
 	if (rc != 0)
-		fprintf(stderr, "neurodag synth %s: %s\n", k->name, cause != NULL ? cause : "failed");
+		fprintf(stderr, "neurodag synth %s: %s\n", k->name,
+			cause != NULL ? cause : "failed");
 	free(cause);
 	free(dir);
 	options_fini(&opts);

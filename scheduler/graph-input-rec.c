@@ -18,7 +18,8 @@ graph_input_rec_output(const json_t *output, char **cause)
 	if (output == NULL)
 		return 0;
 	if (!json_is_object(output))
-		return error_set(cause, -EINVAL, "output: must be an object {\"format\", \"path\"}");
+		return error_set(cause, -EINVAL,
+				 "output: must be an object {\"format\", \"path\"}");
 	if (op_param_keys(output, "output", keys, cause) != 0 ||
 	    op_param_string(output, "output", "format", 0, "edf", &fmt, cause) != 0 ||
 	    op_param_string(output, "output", "path", 0, NULL, &path, cause) != 0)
@@ -36,7 +37,8 @@ graph_input_rec_band(const json_t *steps, double *hp, double *lp)
 	json_t *s;
 
 	*hp = *lp = 0;
-	json_array_foreach(steps, i, s) {
+	json_array_foreach(steps, i, s)
+	{
 		const char *op = json_string_value(json_object_get(s, "op"));
 		if (strcmp(op, "highpass") == 0 && *hp == 0)
 			*hp = json_number_value(json_object_get(s, "freq"));
@@ -64,13 +66,16 @@ graph_input_rec_prepare(json_t *pipeline, char **cause)
 		return -EINVAL;
 	}
 	graph_input_rec_band(steps, &hp, &lp);
-	json_array_foreach(steps, i, s) {
+	json_array_foreach(steps, i, s)
+	{
 		const char *op = json_string_value(json_object_get(s, "op"));
 
 		json_object_set_new(s, "index", json_integer((json_int_t)i));
 		if (strcmp(op, "aas") == 0 && !json_is_false(json_object_get(s, "realign"))) {
-			json_t *r = json_pack("{s:s, s:I}", "op", "aas_realign", "index", (json_int_t)i);
-			static const char *const copy[] = {"window_size", "threshold", "mode", NULL};
+			json_t *r =
+			    json_pack("{s:s, s:I}", "op", "aas_realign", "index", (json_int_t)i);
+			static const char *const copy[] = {"window_size", "threshold", "mode",
+							   NULL};
 			for (const char *const *k = copy; *k != NULL; k++)
 				if (json_object_get(s, *k) != NULL)
 					json_object_set(r, *k, json_object_get(s, *k));

@@ -24,25 +24,25 @@
 
 enum neurodag_op_flags {
 	NEURODAG_OP_CHANNEL_WISE = 1 << 0, /* runs on each channel alone */
-	NEURODAG_OP_RUN_ONCE = 1 << 1,	   /* runs once, on the reference channel */
+	NEURODAG_OP_RUN_ONCE = 1 << 1,     /* runs once, on the reference channel */
 };
 
 /* One channel and its metadata. The samples may be changed in place; n cannot change. */
 struct neurodag_channel {
-	double *samples;	   /* n samples, volts */
+	double *samples; /* n samples, volts */
 	size_t n;
-	double fs;		   /* samples per second */
-	const char *label;	   /* channel label, e.g. "Fp1" */
-	const int64_t *triggers;   /* slice triggers (samples at fs), or NULL before detection */
+	double fs;               /* samples per second */
+	const char *label;       /* channel label, e.g. "Fp1" */
+	const int64_t *triggers; /* slice triggers (samples at fs), or NULL before detection */
 	size_t ntriggers;
-	size_t artifact_len;	   /* artifact length in samples at fs, 0 when unknown */
+	size_t artifact_len; /* artifact length in samples at fs, 0 when unknown */
 };
 
 struct neurodag_op {
-	unsigned abi;		/* NEURODAG_OP_ABI */
-	const char *name;	/* the "op" of a pipeline step; must not clash with a built-in */
-	unsigned flags;		/* enum neurodag_op_flags */
-	const char *summary;	/* one line for listings */
+	unsigned abi;        /* NEURODAG_OP_ABI */
+	const char *name;    /* the "op" of a pipeline step; must not clash with a built-in */
+	unsigned flags;      /* enum neurodag_op_flags */
+	const char *summary; /* one line for listings */
 	/* Check the step's parameters (JSON text); may be NULL when the op takes none. */
 	int (*validate)(const char *params_json, char *err, size_t errlen);
 	/* Process one channel. */

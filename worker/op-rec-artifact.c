@@ -31,7 +31,8 @@ op_rec_aas_validate_params(const json_t *step, const char *path, char **cause)
 	    op_rec_param_bool(step, path, "realign", true, &realign, cause) != 0)
 		return -EINVAL;
 	if (strcmp(mode, "blocks") != 0 && strcmp(mode, "sliding") != 0)
-		return error_set(cause, -EINVAL, "%s.mode: must be \"blocks\" or \"sliding\"", path);
+		return error_set(cause, -EINVAL, "%s.mode: must be \"blocks\" or \"sliding\"",
+				 path);
 	return 0;
 }
 
@@ -41,11 +42,10 @@ op_rec_aas_params(const json_t *step, struct dsp_aas_params *p)
 	json_t *v;
 	const char *mode = json_string_value(json_object_get(step, "mode"));
 
-	p->window = (v = json_object_get(step, "window_size")) != NULL
-			    ? (size_t)json_integer_value(v)
-			    : 30;
-	p->threshold = (v = json_object_get(step, "threshold")) != NULL ? json_number_value(v)
-									: 0.975;
+	p->window =
+	    (v = json_object_get(step, "window_size")) != NULL ? (size_t)json_integer_value(v) : 30;
+	p->threshold =
+	    (v = json_object_get(step, "threshold")) != NULL ? json_number_value(v) : 0.975;
 	p->mode = mode != NULL && strcmp(mode, "sliding") == 0 ? DSP_AAS_SLIDING : DSP_AAS_BLOCKS;
 }
 
@@ -58,8 +58,7 @@ op_rec_artifact_noise(struct rec_chan *c)
 }
 
 static int
-op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *step,
-			char **cause)
+op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	struct rec_trig *t = &c->trig;
 	struct dsp_aas_templates tp = {0};
@@ -97,8 +96,8 @@ op_rec_artifact_validate_pca(const json_t *step, const char *path, char **cause)
 	    op_param_string(step, path, "variant", 0, "obs", &variant, cause) != 0 ||
 	    op_param_string(step, path, "solver", 0, "gram", &solver, cause) != 0)
 		return -EINVAL;
-	if (k != NULL && !(json_is_integer(k) && json_integer_value(k) >= 1 &&
-			   json_integer_value(k) <= 10000) &&
+	if (k != NULL &&
+	    !(json_is_integer(k) && json_integer_value(k) >= 1 && json_integer_value(k) <= 10000) &&
 	    !(json_is_real(k) && json_real_value(k) > 0 && json_real_value(k) <= 1))
 		return error_set(cause, -EINVAL,
 				 "%s.n_components: must be a variance fraction in (0, 1] or a "
@@ -113,8 +112,7 @@ op_rec_artifact_validate_pca(const json_t *step, const char *path, char **cause)
 }
 
 static int
-op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *step,
-			char **cause)
+op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	struct rec_trig *t = &c->trig;
 	struct dsp_pca_params p;
@@ -162,8 +160,7 @@ op_rec_artifact_validate_anc(const json_t *step, const char *path, char **cause)
 }
 
 static int
-op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *step,
-			char **cause)
+op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	struct rec_trig *t = &c->trig;
 	struct dsp_anc_params p;
@@ -186,25 +183,34 @@ op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *st
 		p.mu_factor = json_number_value(v);
 	if ((v = json_object_get(step, "max_gain")) != NULL)
 		p.max_gain = json_number_value(v);
-	rc = dsp_anc_apply(c->x, c->n, c->fs, c->noise, t->t, t->n, t->L, &p, c->noise, &res,
-			   cause);
+	rc =
+	    dsp_anc_apply(c->x, c->n, c->fs, c->noise, t->t, t->n, t->L, &p, c->noise, &res, cause);
 	if (rc == 0 && res.skipped)
 		log_warn("anc: channel %s skipped (gain %.3g)", c->label, res.gain);
 	return rc;
 }
 
 const struct op_rec op_rec_aas = {
-	{"aas", OP_UNIT,
-	 "averaged artifact subtraction (`window_size` epochs, correlation `threshold`, `mode` "
-	 "blocks|sliding; `realign` once on the reference channel)",
-	 op_rec_aas_validate_params, op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, op_rec_artifact_run_aas, NULL, NULL};
+    {"aas", OP_UNIT,
+     "averaged artifact subtraction (`window_size` epochs, correlation `threshold`, `mode` "
+     "blocks|sliding; `realign` once on the reference channel)",
+     op_rec_aas_validate_params, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_artifact_run_aas,
+    NULL,
+    NULL};
 const struct op_rec op_rec_pca = {
-	{"pca", OP_UNIT,
-	 "optimal basis set: remove the leading `n_components` of the residual artifact",
-	 op_rec_artifact_validate_pca, op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, op_rec_artifact_run_pca, NULL, NULL};
+    {"pca", OP_UNIT,
+     "optimal basis set: remove the leading `n_components` of the residual artifact",
+     op_rec_artifact_validate_pca, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_artifact_run_pca,
+    NULL,
+    NULL};
 const struct op_rec op_rec_anc = {
-	{"anc", OP_UNIT, "adaptive noise cancellation with the estimated noise as reference",
-	 op_rec_artifact_validate_anc, op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, op_rec_artifact_run_anc, NULL, NULL};
+    {"anc", OP_UNIT, "adaptive noise cancellation with the estimated noise as reference",
+     op_rec_artifact_validate_anc, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_artifact_run_anc,
+    NULL,
+    NULL};

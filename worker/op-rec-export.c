@@ -61,11 +61,12 @@ op_rec_export_timing(const char *workdir)
 		p = xasprintf("%s/%s", dir, e->d_name);
 		t = json_load_file(p, 0, NULL);
 		free(p);
-		json_object_foreach(t, k, v) {
+		json_object_foreach(t, k, v)
+		{
 			json_t *s = json_object_get(sum, k);
-			json_object_set_new(sum, k,
-					    json_real((s ? json_number_value(s) : 0) +
-						      json_number_value(v)));
+			json_object_set_new(
+			    sum, k,
+			    json_real((s ? json_number_value(s) : 0) + json_number_value(v)));
 		}
 		json_decref(t);
 	}
@@ -110,7 +111,7 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 	}
 	if (rc == 0) {
 		spec.type = fmt != NULL && strcmp(fmt, "bdf") == 0 ? IO_EDF_TYPE_BDFPLUS
-								  : IO_EDF_TYPE_EDFPLUS;
+								   : IO_EDF_TYPE_EDFPLUS;
 		spec.n_channels = src.nch;
 		spec.channels = wc;
 		spec.n_annotations = h->n_annotations;
@@ -150,7 +151,10 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_rec op_rec_export_edf = {
-	{"export_edf", OP_GLOBAL,
-	 "write the corrected recording as EDF+ (BDF+ when output.format is bdf), annotations kept",
-	 op_rec_export_validate, op_rec_run},
-	0, NULL, op_rec_export_run, NULL};
+    {"export_edf", OP_GLOBAL,
+     "write the corrected recording as EDF+ (BDF+ when output.format is bdf), annotations kept",
+     op_rec_export_validate, op_rec_run},
+    0,
+    NULL,
+    op_rec_export_run,
+    NULL};

@@ -12,7 +12,7 @@
 #include "worker/dsp-resample.h"
 #include "worker/op-rec.h"
 
-#define OP_REC_FILTER_MAX_HZ 1e6
+#define OP_REC_FILTER_MAX_HZ    1e6
 #define OP_REC_FILTER_MAX_NOTCH 64
 
 static int
@@ -43,8 +43,8 @@ op_rec_filter_validate_bandpass(const json_t *step, const char *path, char **cau
 	if (!(lo > 0))
 		return error_set(cause, -EINVAL, "%s.low: must be above 0 Hz", path);
 	if (!(hi > lo))
-		return error_set(cause, -EINVAL, "%s.high: %g Hz must be above low (%g Hz)", path, hi,
-				 lo);
+		return error_set(cause, -EINVAL, "%s.high: %g Hz must be above low (%g Hz)", path,
+				 hi, lo);
 	return 0;
 }
 
@@ -69,9 +69,12 @@ op_rec_filter_validate_notch(const json_t *step, const char *path, char **cause)
 			  json_array_size(a) > OP_REC_FILTER_MAX_NOTCH))
 		return error_set(cause, -EINVAL, "%s.freqs: must be 1 to %d frequencies (Hz)", path,
 				 OP_REC_FILTER_MAX_NOTCH);
-	json_array_foreach(a, i, v) if (!json_is_number(v) || !(json_number_value(v) > 0))
-		return error_set(cause, -EINVAL, "%s.freqs[%zu]: must be a frequency above 0 Hz",
-				 path, i);
+	json_array_foreach(
+	    a, i, v) if (!json_is_number(v) ||
+			 !(json_number_value(v) >
+			   0)) return error_set(cause, -EINVAL,
+						"%s.freqs[%zu]: must be a frequency above 0 Hz",
+						path, i);
 	if (a == NULL && !(json_number_value(json_object_get(step, "freqs")) > 0))
 		return error_set(cause, -EINVAL, "%s.freqs: must be above 0 Hz", path);
 	return 0;
@@ -89,8 +92,8 @@ op_rec_filter_apply(struct rec_chan *c, const struct dsp_filter *f, char **cause
 }
 
 static int
-op_rec_filter_check_nyquist(const struct rec_chan *c, const json_t *step, const char *key,
-			    double f, char **cause)
+op_rec_filter_check_nyquist(const struct rec_chan *c, const json_t *step, const char *key, double f,
+			    char **cause)
 {
 	if (f >= c->fs / 2)
 		return error_set(cause, -EINVAL,
@@ -127,29 +130,25 @@ op_rec_filter_run_pass(struct rec_chan *c, const json_t *step, enum dsp_filter_k
 }
 
 static int
-op_rec_filter_run_highpass(struct op_run *run, struct rec_chan *c, const json_t *step,
-			   char **cause)
+op_rec_filter_run_highpass(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	return op_rec_filter_run_pass(c, step, DSP_FILTER_HIGHPASS, cause);
 }
 
 static int
-op_rec_filter_run_lowpass(struct op_run *run, struct rec_chan *c, const json_t *step,
-			  char **cause)
+op_rec_filter_run_lowpass(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	return op_rec_filter_run_pass(c, step, DSP_FILTER_LOWPASS, cause);
 }
 
 static int
-op_rec_filter_run_bandpass(struct op_run *run, struct rec_chan *c, const json_t *step,
-			   char **cause)
+op_rec_filter_run_bandpass(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	return op_rec_filter_run_pass(c, step, DSP_FILTER_BANDPASS, cause);
 }
 
 static int
-op_rec_filter_run_notch(struct op_run *run, struct rec_chan *c, const json_t *step,
-			char **cause)
+op_rec_filter_run_notch(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const json_t *a = json_object_get(step, "freqs");
 	double freqs[OP_REC_FILTER_MAX_NOTCH], width;
@@ -165,8 +164,8 @@ op_rec_filter_run_notch(struct op_run *run, struct rec_chan *c, const json_t *st
 		if ((rc = op_rec_filter_check_nyquist(c, step, "freqs", freqs[i], cause)) != 0)
 			return rc;
 	width = json_is_number(json_object_get(step, "width"))
-			? json_number_value(json_object_get(step, "width"))
-			: 0;
+		    ? json_number_value(json_object_get(step, "width"))
+		    : 0;
 	if ((rc = dsp_filter_design_notch(&f, c->fs, freqs, n, width, cause)) == 0)
 		rc = op_rec_filter_apply(c, &f, cause);
 	dsp_filter_fini(&f);
@@ -217,8 +216,8 @@ op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, doub
 		return error_set(cause, -ENOMEM,
 				 "steps[%ld].%s: resampling %zu samples from %g Hz to %g Hz needs "
 				 "%.1f GB, only %.1f GB of memory is available",
-				 op_rec_step_index(step), key, c->n, c->fs, fs_new, (double)need / 1e9,
-				 (double)avail / 1e9);
+				 op_rec_step_index(step), key, c->n, c->fs, fs_new,
+				 (double)need / 1e9, (double)avail / 1e9);
 	y = xmalloc(m * sizeof *y);
 	if ((rc = dsp_resample(c->x, c->n, ratio, y, cause)) != 0) {
 		free(y);
@@ -263,8 +262,7 @@ op_rec_filter_run_down(struct op_run *run, struct rec_chan *c, const json_t *ste
 }
 
 static int
-op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t *step,
-			   char **cause)
+op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	double fs = json_number_value(json_object_get(step, "rate"));
 	int rc = op_rec_filter_rate(c, step, "rate", fs, cause);
@@ -274,31 +272,50 @@ op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t 
 	return rc;
 }
 
-const struct op_rec op_rec_highpass = {
-	{"highpass", OP_UNIT, "zero-phase FIR high-pass at `freq` Hz",
-	 op_rec_filter_validate_freq, op_rec_run},
-	0, op_rec_filter_run_highpass, NULL, NULL};
-const struct op_rec op_rec_lowpass = {
-	{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz", op_rec_filter_validate_freq,
-	 op_rec_run},
-	0, op_rec_filter_run_lowpass, NULL, NULL};
-const struct op_rec op_rec_bandpass = {
-	{"bandpass", OP_UNIT, "zero-phase FIR band-pass `low`..`high` Hz",
-	 op_rec_filter_validate_bandpass, op_rec_run},
-	0, op_rec_filter_run_bandpass, NULL, NULL};
+const struct op_rec op_rec_highpass = {{"highpass", OP_UNIT,
+					"zero-phase FIR high-pass at `freq` Hz",
+					op_rec_filter_validate_freq, op_rec_run},
+				       0,
+				       op_rec_filter_run_highpass,
+				       NULL,
+				       NULL};
+const struct op_rec op_rec_lowpass = {{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz",
+				       op_rec_filter_validate_freq, op_rec_run},
+				      0,
+				      op_rec_filter_run_lowpass,
+				      NULL,
+				      NULL};
+const struct op_rec op_rec_bandpass = {{"bandpass", OP_UNIT,
+					"zero-phase FIR band-pass `low`..`high` Hz",
+					op_rec_filter_validate_bandpass, op_rec_run},
+				       0,
+				       op_rec_filter_run_bandpass,
+				       NULL,
+				       NULL};
 const struct op_rec op_rec_notch = {
-	{"notch", OP_UNIT, "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)",
-	 op_rec_filter_validate_notch, op_rec_run},
-	0, op_rec_filter_run_notch, NULL, NULL};
-const struct op_rec op_rec_upsample = {
-	{"upsample", OP_UNIT, "FFT resampling to `factor` times the rate",
-	 op_rec_filter_validate_factor, op_rec_run},
-	OP_REC_ALL_CHANNELS, op_rec_filter_run_up, NULL, NULL};
-const struct op_rec op_rec_downsample = {
-	{"downsample", OP_UNIT, "FFT resampling to 1/`factor` of the rate",
-	 op_rec_filter_validate_factor, op_rec_run},
-	OP_REC_ALL_CHANNELS, op_rec_filter_run_down, NULL, NULL};
+    {"notch", OP_UNIT, "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)",
+     op_rec_filter_validate_notch, op_rec_run},
+    0,
+    op_rec_filter_run_notch,
+    NULL,
+    NULL};
+const struct op_rec op_rec_upsample = {{"upsample", OP_UNIT,
+					"FFT resampling to `factor` times the rate",
+					op_rec_filter_validate_factor, op_rec_run},
+				       OP_REC_ALL_CHANNELS,
+				       op_rec_filter_run_up,
+				       NULL,
+				       NULL};
+const struct op_rec op_rec_downsample = {{"downsample", OP_UNIT,
+					  "FFT resampling to 1/`factor` of the rate",
+					  op_rec_filter_validate_factor, op_rec_run},
+					 OP_REC_ALL_CHANNELS,
+					 op_rec_filter_run_down,
+					 NULL,
+					 NULL};
 const struct op_rec op_rec_resample = {
-	{"resample", OP_UNIT, "FFT resampling to `rate` Hz", op_rec_filter_validate_rate,
-	 op_rec_run},
-	OP_REC_ALL_CHANNELS, op_rec_filter_run_resample, NULL, NULL};
+    {"resample", OP_UNIT, "FFT resampling to `rate` Hz", op_rec_filter_validate_rate, op_rec_run},
+    OP_REC_ALL_CHANNELS,
+    op_rec_filter_run_resample,
+    NULL,
+    NULL};

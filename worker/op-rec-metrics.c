@@ -94,8 +94,8 @@ struct op_rec_metrics_acc {
 };
 
 static int
-op_rec_metrics_channel(struct op_run *run, const json_t *step, size_t c,
-		       struct io_edf_file *truth, struct op_rec_metrics_acc *a, char **cause)
+op_rec_metrics_channel(struct op_run *run, const json_t *step, size_t c, struct io_edf_file *truth,
+		       struct op_rec_metrics_acc *a, char **cause)
 {
 	struct rec_out o;
 	const struct rec_trig *t;
@@ -127,16 +127,17 @@ op_rec_metrics_channel(struct op_run *run, const json_t *step, size_t c,
 	if (truth != NULL) {
 		int k = io_edf_channel_find(io_edf_header(truth), o.label);
 		if (k < 0) {
-			rc = error_set(cause, -EINVAL, "steps[%ld].ground_truth: %s has no channel %s",
-				       op_rec_step_index(step), io_edf_header(truth)->path, o.label);
+			rc = error_set(
+			    cause, -EINVAL, "steps[%ld].ground_truth: %s has no channel %s",
+			    op_rec_step_index(step), io_edf_header(truth)->path, o.label);
 			goto out;
 		}
 		if ((rc = op_rec_metrics_read(truth, (size_t)k, o.fs, o.n, &clean, cause)) != 0)
 			goto out;
 		rc = dsp_metrics_truth(orig, o.x, clean, o.n, o.fs, t->t, t->n,
 				       json_number_value(json_object_get(step, "truth_hp")),
-				       json_number_value(json_object_get(step, "truth_lp")), &db, &uv,
-				       cause);
+				       json_number_value(json_object_get(step, "truth_lp")), &db,
+				       &uv, cause);
 		if (rc != 0)
 			goto out;
 	}
@@ -179,8 +180,8 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 		rc = rec_run_open_edf(p, &truth, cause);
 		free(p);
 		if (rc != 0)
-			return error_wrap(cause, rc, "steps[%ld].ground_truth: ",
-					  op_rec_step_index(step));
+			return error_wrap(cause, rc,
+					  "steps[%ld].ground_truth: ", op_rec_step_index(step));
 	}
 	a.nep = r->trig.n;
 	a.ch = xcalloc(nc, sizeof *a.ch);
@@ -196,23 +197,23 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 	}
 	if (rc == 0) {
 		dsp_metrics_aggregate(a.ch, a.nch, &s);
-		m = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "channels",
-			      (json_int_t)a.nch, "snr", op_rec_metrics_num(s.snr), "rms_ratio",
-			      op_rec_metrics_num(s.rms_ratio), "rms_residual",
-			      op_rec_metrics_num(s.rms_residual), "median_artifact",
-			      op_rec_metrics_num(dsp_metrics_median_artifact(a.p2p, a.nch, a.nep)),
-			      "fft_allen", op_rec_metrics_nums(s.allen, DSP_METRICS_ALLEN_BANDS),
-			      "fft_niazy", "slice",
-			      op_rec_metrics_nums(s.niazy[0], DSP_METRICS_HARMONICS), "volume",
-			      op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "per_channel",
-			      a.per);
+		m = json_pack(
+		    "{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "channels",
+		    (json_int_t)a.nch, "snr", op_rec_metrics_num(s.snr), "rms_ratio",
+		    op_rec_metrics_num(s.rms_ratio), "rms_residual",
+		    op_rec_metrics_num(s.rms_residual), "median_artifact",
+		    op_rec_metrics_num(dsp_metrics_median_artifact(a.p2p, a.nch, a.nep)),
+		    "fft_allen", op_rec_metrics_nums(s.allen, DSP_METRICS_ALLEN_BANDS), "fft_niazy",
+		    "slice", op_rec_metrics_nums(s.niazy[0], DSP_METRICS_HARMONICS), "volume",
+		    op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "per_channel", a.per);
 		a.per = NULL;
 		if (truth != NULL) {
-			double db = dsp_metrics_median(a.db, a.nch), uv = dsp_metrics_median(a.uv, a.nch);
+			double db = dsp_metrics_median(a.db, a.nch),
+			       uv = dsp_metrics_median(a.uv, a.nch);
 			json_object_set_new(m, "artifact_reduction_db", op_rec_metrics_num(db));
 			json_object_set_new(m, "residual_uv", op_rec_metrics_num(uv));
-			log_info("metrics: %.2f dB, %.3f uV residual (medians over %zu channels)", db,
-				 uv, a.nch);
+			log_info("metrics: %.2f dB, %.3f uV residual (medians over %zu channels)",
+				 db, uv, a.nch);
 		}
 		op_rec_result_set(run, "metrics", m);
 	}
@@ -226,7 +227,10 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_rec op_rec_metrics = {
-	{"metrics", OP_GLOBAL,
-	 "correction metrics per channel and aggregated (optional `ground_truth` EDF)",
-	 op_rec_metrics_validate, op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, NULL, op_rec_metrics_run, NULL};
+    {"metrics", OP_GLOBAL,
+     "correction metrics per channel and aggregated (optional `ground_truth` EDF)",
+     op_rec_metrics_validate, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    NULL,
+    op_rec_metrics_run,
+    NULL};

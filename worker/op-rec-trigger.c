@@ -67,7 +67,8 @@ op_rec_trigger_from_stim(struct rec_run *r, regex_t *rx, double fs0, int64_t **t
 					if (*n == cap)
 						*t = xreallocarray(*t, cap = cap ? 2 * cap : 1024,
 								   sizeof **t);
-					(*t)[(*n)++] = llround((double)i * fs0 / h->channels[c].rate);
+					(*t)[(*n)++] =
+					    llround((double)i * fs0 / h->channels[c].rate);
 				}
 			}
 			prev = (double)code;
@@ -90,8 +91,8 @@ op_rec_trigger_examples(const struct io_edf_header *h)
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = strcmp(h->annotations[k].text, h->annotations[i].text) == 0;
 		if (!seen) {
-			char *next = xasprintf("%s%s'%s'", out, *out ? ", " : "",
-					       h->annotations[i].text);
+			char *next =
+			    xasprintf("%s%s'%s'", out, *out ? ", " : "", h->annotations[i].text);
 			free(out);
 			out = next;
 			shown++;
@@ -120,7 +121,8 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	if (fs0 == 0)
 		return error_set(cause, -EINVAL, "%s: no EEG channel", r->path);
 	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-		return error_set(cause, -EINVAL, "steps[%ld].regex: invalid", op_rec_step_index(step));
+		return error_set(cause, -EINVAL, "steps[%ld].regex: invalid",
+				 op_rec_step_index(step));
 	for (size_t i = 0; i < h->n_annotations; i++) {
 		if (regexec(&rx, h->annotations[i].text, 0, NULL, 0) != 0)
 			continue;
@@ -128,7 +130,8 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 			t = xreallocarray(t, cap = cap ? 2 * cap : 1024, sizeof *t);
 		t[n++] = llround(h->annotations[i].onset * fs0);
 	}
-	if (h->n_annotations == 0 && (rc = op_rec_trigger_from_stim(r, &rx, fs0, &t, &n, cause)) != 0) {
+	if (h->n_annotations == 0 &&
+	    (rc = op_rec_trigger_from_stim(r, &rx, fs0, &t, &n, cause)) != 0) {
 		regfree(&rx);
 		free(t);
 		return rc;
@@ -136,19 +139,21 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	regfree(&rx);
 	if (n == 0) {
 		char *ex = op_rec_trigger_examples(h);
-		rc = error_set(cause, -EINVAL,
-			       "steps[%ld].regex: no annotation of %s matches '%s' (%zu annotations%s%s)",
-			       op_rec_step_index(step), r->path, re, h->n_annotations,
-			       *ex ? ", e.g. " : "", ex);
+		rc = error_set(
+		    cause, -EINVAL,
+		    "steps[%ld].regex: no annotation of %s matches '%s' (%zu annotations%s%s)",
+		    op_rec_step_index(step), r->path, re, h->n_annotations, *ex ? ", e.g. " : "",
+		    ex);
 		free(ex);
 		return rc;
 	}
 	if (n < 2 || (rc = dsp_trigger_analyze(t, n, &info, NULL)) != 0) {
 		free(t);
-		return error_set(cause, -EINVAL,
-				 "steps[%ld].regex: '%s' matches %zu annotations, which do not form a "
-				 "train of increasing slice triggers",
-				 op_rec_step_index(step), re, n);
+		return error_set(
+		    cause, -EINVAL,
+		    "steps[%ld].regex: '%s' matches %zu annotations, which do not form a "
+		    "train of increasing slice triggers",
+		    op_rec_step_index(step), re, n);
 	}
 	rec_trig_fini(&r->trig);
 	r->trig.step = op_rec_step_index(step);
@@ -187,14 +192,14 @@ op_rec_trigger_ref(const struct rec_chan *c, const json_t *step, size_t *ref, ch
 
 	*ref = v != NULL ? (size_t)json_integer_value(v) : 0;
 	if (*ref >= c->trig.n)
-		return error_set(cause, -EINVAL, "steps[%ld].ref_index: %zu is past the %zu triggers",
+		return error_set(cause, -EINVAL,
+				 "steps[%ld].ref_index: %zu is past the %zu triggers",
 				 op_rec_step_index(step), *ref, c->trig.n);
 	return 0;
 }
 
 static int
-op_rec_trigger_run_slices(struct op_run *run, struct rec_chan *c, const json_t *step,
-			  char **cause)
+op_rec_trigger_run_slices(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	struct rec_trig *t = &c->trig;
 	struct dsp_trigger_info info;
@@ -245,8 +250,7 @@ op_rec_trigger_run_subsample(struct op_run *run, struct rec_chan *c, const json_
 }
 
 static int
-op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t *step,
-			   char **cause)
+op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	struct rec_trig *t = &c->trig;
 	struct dsp_aas_templates tp = {0};
@@ -268,22 +272,33 @@ op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t 
 }
 
 const struct op_rec op_rec_detect_triggers = {
-	{"detect_triggers", OP_GLOBAL,
-	 "slice triggers from annotations matching `regex` (`offset`: artifact start, s)",
-	 op_rec_trigger_validate_detect, op_rec_run},
-	0, NULL, op_rec_trigger_run_detect, NULL};
+    {"detect_triggers", OP_GLOBAL,
+     "slice triggers from annotations matching `regex` (`offset`: artifact start, s)",
+     op_rec_trigger_validate_detect, op_rec_run},
+    0,
+    NULL,
+    op_rec_trigger_run_detect,
+    NULL};
 const struct op_rec op_rec_align_slices = {
-	{"align_slices", OP_RUN_ONCE,
-	 "align every slice trigger to trigger `ref_index` by cross-correlation (run once)",
-	 op_rec_trigger_validate_align, op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, op_rec_trigger_run_slices, NULL, NULL};
+    {"align_slices", OP_RUN_ONCE,
+     "align every slice trigger to trigger `ref_index` by cross-correlation (run once)",
+     op_rec_trigger_validate_align, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_trigger_run_slices,
+    NULL,
+    NULL};
 const struct op_rec op_rec_align_subsample = {
-	{"align_subsample", OP_RUN_ONCE,
-	 "fine trigger alignment at the working rate (run once)", op_rec_trigger_validate_align,
-	 op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, op_rec_trigger_run_subsample, NULL, NULL};
+    {"align_subsample", OP_RUN_ONCE, "fine trigger alignment at the working rate (run once)",
+     op_rec_trigger_validate_align, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_trigger_run_subsample,
+    NULL,
+    NULL};
 const struct op_rec op_rec_aas_realign = {
-	{"aas_realign", OP_RUN_ONCE,
-	 "AAS trigger realignment on the reference channel (run once; added before aas)",
-	 op_rec_aas_validate_params, op_rec_run},
-	OP_REC_NEEDS_TRIGGERS, op_rec_trigger_run_realign, NULL, NULL};
+    {"aas_realign", OP_RUN_ONCE,
+     "AAS trigger realignment on the reference channel (run once; added before aas)",
+     op_rec_aas_validate_params, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_trigger_run_realign,
+    NULL,
+    NULL};

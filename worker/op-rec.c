@@ -11,30 +11,30 @@
 #include "common/timeutil.h"
 
 extern const struct op_rec op_rec_detect_triggers, op_rec_align_slices, op_rec_align_subsample,
-	op_rec_aas_realign;
+    op_rec_aas_realign;
 extern const struct op_rec op_rec_highpass, op_rec_lowpass, op_rec_bandpass, op_rec_notch,
-	op_rec_upsample, op_rec_downsample, op_rec_resample;
+    op_rec_upsample, op_rec_downsample, op_rec_resample;
 extern const struct op_rec op_rec_aas, op_rec_pca, op_rec_anc;
 extern const struct op_rec op_rec_metrics, op_rec_export_edf;
 
 const struct op_def *const op_rec_table[] = {
-	&op_rec_detect_triggers.def,
-	&op_rec_highpass.def,
-	&op_rec_lowpass.def,
-	&op_rec_bandpass.def,
-	&op_rec_notch.def,
-	&op_rec_upsample.def,
-	&op_rec_downsample.def,
-	&op_rec_resample.def,
-	&op_rec_align_slices.def,
-	&op_rec_align_subsample.def,
-	&op_rec_aas_realign.def,
-	&op_rec_aas.def,
-	&op_rec_pca.def,
-	&op_rec_anc.def,
-	&op_rec_metrics.def,
-	&op_rec_export_edf.def,
-	NULL,
+    &op_rec_detect_triggers.def,
+    &op_rec_highpass.def,
+    &op_rec_lowpass.def,
+    &op_rec_bandpass.def,
+    &op_rec_notch.def,
+    &op_rec_upsample.def,
+    &op_rec_downsample.def,
+    &op_rec_resample.def,
+    &op_rec_align_slices.def,
+    &op_rec_align_subsample.def,
+    &op_rec_aas_realign.def,
+    &op_rec_aas.def,
+    &op_rec_pca.def,
+    &op_rec_anc.def,
+    &op_rec_metrics.def,
+    &op_rec_export_edf.def,
+    NULL,
 };
 
 long
@@ -94,8 +94,8 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 	int rc;
 
 	if (r == NULL)
-		return error_set(cause, -EINVAL, "op '%s' needs a recording input (format edf or bdf)",
-				 name);
+		return error_set(cause, -EINVAL,
+				 "op '%s' needs a recording input (format edf or bdf)", name);
 	if (op->def.kind == OP_GLOBAL || r->nchan == 0) {
 		if ((rc = rec_trig_sync(run, idx, 0, &r->trig, cause)) != 0)
 			return rc;

@@ -12,7 +12,7 @@
 #include "worker/rec-run.h"
 
 enum op_rec_flags {
-	OP_REC_ALL_CHANNELS = 1 << 0, /* also runs on carried-through (non-EEG) channels */
+	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on carried-through (non-EEG) channels */
 	OP_REC_NEEDS_TRIGGERS = 1 << 1, /* fails without a trigger state */
 };
 
@@ -31,8 +31,8 @@ int op_rec_run(struct op_run *run, const json_t *step, char **cause);
 /* The step's index in the pipeline. */
 long op_rec_step_index(const json_t *step);
 /* A boolean parameter (true/false), default `def`. */
-int op_rec_param_bool(const json_t *step, const char *path, const char *key, bool def,
-		      bool *out, char **cause);
+int op_rec_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
+		      char **cause);
 /* Set key in the task's inline result (created on first use); takes the reference to v. */
 void op_rec_result_set(struct op_run *run, const char *key, json_t *v);
 /* Bytes of memory available to this process now (MemAvailable), or 0 when unknown. */

@@ -36,8 +36,8 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 	free(path);
 	o->fs = json_number_value(json_object_get(meta, "fs"));
 	rc = json_object_get(meta, "triggers") != NULL
-		     ? rec_trig_from_json(json_object_get(meta, "triggers"), &o->trig, cause)
-		     : 0;
+		 ? rec_trig_from_json(json_object_get(meta, "triggers"), &o->trig, cause)
+		 : 0;
 	json_decref(meta);
 	path = rec_run_chan_path(run->workdir, src, chan, "c");
 	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {

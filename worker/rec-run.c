@@ -25,8 +25,8 @@
 bool
 rec_run_is_eeg(const struct io_edf_channel *c)
 {
-	static const char *const other[] = {"EMG", "ECG", "EKG", "EOG", "RESP", "STATUS",
-					    "STI", "TRIG", "EVENT", NULL};
+	static const char *const other[] = {"EMG",    "ECG", "EKG",  "EOG",   "RESP",
+					    "STATUS", "STI", "TRIG", "EVENT", NULL};
 
 	if (!c->is_voltage && c->dimension[0] != '\0') /* "bpm", "%", ...; blank: by label */
 		return false;
@@ -57,8 +57,8 @@ rec_run_open_edf(const char *path, struct io_edf_file **out, char **cause)
 char *
 rec_run_chan_path(const char *workdir, int stage, size_t chan, const char *what)
 {
-	return xasprintf("%s/u%d/%s%zu.%s", workdir, stage, what,
-			 chan, strcmp(what, "meta") == 0 ? "json" : "npy");
+	return xasprintf("%s/u%d/%s%zu.%s", workdir, stage, what, chan,
+			 strcmp(what, "meta") == 0 ? "json" : "npy");
 }
 
 int
@@ -129,8 +129,8 @@ rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c,
 	free(path);
 	c->fs = json_number_value(json_object_get(meta, "fs"));
 	rc = json_object_get(meta, "triggers") != NULL
-		     ? rec_trig_from_json(json_object_get(meta, "triggers"), &c->trig, cause)
-		     : 0;
+		 ? rec_trig_from_json(json_object_get(meta, "triggers"), &c->trig, cause)
+		 : 0;
 	path = rec_run_chan_path(run->workdir, src, index, "c");
 	if (rc == 0)
 		rc = rec_run_load_npy(path, &c->x, &c->n, cause);
@@ -140,7 +140,8 @@ rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c,
 		path = rec_run_chan_path(run->workdir, src, index, "n");
 		rc = rec_run_load_npy(path, &c->noise, &nn, cause);
 		if (rc == 0 && nn != c->n)
-			rc = error_set(cause, -EINVAL, "%s: %zu samples, expected %zu", path, nn, c->n);
+			rc = error_set(cause, -EINVAL, "%s: %zu samples, expected %zu", path, nn,
+				       c->n);
 		free(path);
 	}
 	json_decref(meta);
@@ -208,16 +209,16 @@ rec_run_ref_channel(struct op_run *run, size_t *out, char **cause)
 	size_t i;
 	json_t *step;
 
-	json_array_foreach(json_object_get(run->stage, "steps"), i, step) {
+	json_array_foreach(json_object_get(run->stage, "steps"), i, step)
+	{
 		const char *label = json_string_value(json_object_get(step, "ref_channel"));
 		int c;
 		if (label == NULL)
 			continue;
 		if ((c = io_edf_channel_find(h, label)) < 0)
-			return error_set(cause, -EINVAL,
-					 "steps[%lld].ref_channel: no channel '%s' in %s",
-					 json_integer_value(json_object_get(step, "index")), label,
-					 h->path);
+			return error_set(
+			    cause, -EINVAL, "steps[%lld].ref_channel: no channel '%s' in %s",
+			    json_integer_value(json_object_get(step, "index")), label, h->path);
 		*out = (size_t)c;
 		return 0;
 	}
@@ -254,8 +255,9 @@ rec_run_begin(struct op_run *run, char **cause)
 		size_t first = (size_t)run->index * (cpt > 0 ? cpt : 1);
 
 		if (first >= r->hdr->n_channels)
-			return error_set(cause, -EINVAL, "task %u: no channels from %zu (%zu in %s)",
-					 run->index, first, r->hdr->n_channels, r->path);
+			return error_set(cause, -EINVAL,
+					 "task %u: no channels from %zu (%zu in %s)", run->index,
+					 first, r->hdr->n_channels, r->path);
 		r->nchan = r->hdr->n_channels - first < cpt ? r->hdr->n_channels - first : cpt;
 		r->chan = xcalloc(r->nchan, sizeof *r->chan);
 		for (size_t i = 0; i < r->nchan; i++)
@@ -356,19 +358,19 @@ rec_run_time(struct op_run *run, const char *op, double seconds)
 }
 
 const struct task_format rec_run_format = {
-	.format = "edf",
-	.begin = rec_run_begin,
-	.end = rec_run_end,
-	.parts = rec_run_parts,
-	.load = rec_run_load,
-	.save = rec_run_save,
+    .format = "edf",
+    .begin = rec_run_begin,
+    .end = rec_run_end,
+    .parts = rec_run_parts,
+    .load = rec_run_load,
+    .save = rec_run_save,
 };
 
 const struct task_format rec_run_format_bdf = {
-	.format = "bdf",
-	.begin = rec_run_begin,
-	.end = rec_run_end,
-	.parts = rec_run_parts,
-	.load = rec_run_load,
-	.save = rec_run_save,
+    .format = "bdf",
+    .begin = rec_run_begin,
+    .end = rec_run_end,
+    .parts = rec_run_parts,
+    .load = rec_run_load,
+    .save = rec_run_save,
 };

@@ -47,11 +47,11 @@ rec_trig_array(const int64_t *t, size_t n)
 json_t *
 rec_trig_to_json(const struct rec_trig *t)
 {
-	json_t *j = json_pack("{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:o}", "step",
-			      (json_int_t)t->step, "fs", t->fs, "fs0", t->fs0, "offset", t->offset,
-			      "count", (json_int_t)t->n, "L", (json_int_t)t->L, "slices_per_volume",
-			      (json_int_t)t->slices_per_volume, "volume_gaps", t->volume_gaps,
-			      "samples", rec_trig_array(t->t, t->n));
+	json_t *j =
+	    json_pack("{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:o}", "step", (json_int_t)t->step,
+		      "fs", t->fs, "fs0", t->fs0, "offset", t->offset, "count", (json_int_t)t->n,
+		      "L", (json_int_t)t->L, "slices_per_volume", (json_int_t)t->slices_per_volume,
+		      "volume_gaps", t->volume_gaps, "samples", rec_trig_array(t->t, t->n));
 
 	if (t->t_sub != NULL)
 		json_object_set_new(j, "subtract_at", rec_trig_array(t->t_sub, t->n));
@@ -67,7 +67,7 @@ rec_trig_read_array(const json_t *a, size_t n, int64_t **out, char **cause)
 	if (!json_is_array(a) || json_array_size(a) != n)
 		return error_set(cause, -EINVAL, "trigger state: bad sample array");
 	*out = xmalloc((n > 0 ? n : 1) * sizeof **out);
-	json_array_foreach(a, i, v) (*out)[i] = (int64_t)json_integer_value(v);
+	json_array_foreach(a, i, v)(*out)[i] = (int64_t)json_integer_value(v);
 	return 0;
 }
 
@@ -100,7 +100,8 @@ rec_trig_sync(const struct op_run *run, long step, double fs, struct rec_trig *t
 	const char *key;
 	long best_step = t->step;
 
-	json_object_foreach((json_t *)run->deps, key, v) {
+	json_object_foreach((json_t *)run->deps, key, v)
+	{
 		const json_t *tr = json_object_get(v, "triggers");
 		long s;
 
@@ -117,9 +118,10 @@ rec_trig_sync(const struct op_run *run, long step, double fs, struct rec_trig *t
 	if (rec_trig_from_json(best, t, cause) != 0)
 		return -EINVAL;
 	if (fs > 0 && fabs(t->fs - fs) > 1e-9 * fs)
-		return error_set(cause, -EINVAL,
-				 "the triggers from step %ld are at %g Hz but this channel is at %g Hz",
-				 best_step, t->fs, fs);
+		return error_set(
+		    cause, -EINVAL,
+		    "the triggers from step %ld are at %g Hz but this channel is at %g Hz",
+		    best_step, t->fs, fs);
 	return 0;
 }
 

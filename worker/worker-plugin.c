@@ -19,7 +19,7 @@ static const struct neurodag_op *
 worker_plugin_op(const json_t *step)
 {
 	const struct op_rec *op =
-		(const struct op_rec *)op_registry_find(json_string_value(json_object_get(step, "op")));
+	    (const struct op_rec *)op_registry_find(json_string_value(json_object_get(step, "op")));
 
 	return op != NULL ? op->data : NULL;
 }
@@ -47,13 +47,13 @@ worker_plugin_chan(struct op_run *run, struct rec_chan *c, const json_t *step, c
 {
 	const struct neurodag_op *op = worker_plugin_op(step);
 	struct neurodag_channel ch = {
-		.samples = c->x,
-		.n = c->n,
-		.fs = c->fs,
-		.label = c->label,
-		.triggers = c->trig.step >= 0 ? c->trig.t : NULL,
-		.ntriggers = c->trig.step >= 0 ? c->trig.n : 0,
-		.artifact_len = c->trig.step >= 0 ? c->trig.L : 0,
+	    .samples = c->x,
+	    .n = c->n,
+	    .fs = c->fs,
+	    .label = c->label,
+	    .triggers = c->trig.step >= 0 ? c->trig.t : NULL,
+	    .ntriggers = c->trig.step >= 0 ? c->trig.n : 0,
+	    .artifact_len = c->trig.step >= 0 ? c->trig.L : 0,
 	};
 	char err[WORKER_PLUGIN_ERRLEN] = "", *text;
 	int rc;

@@ -14,7 +14,8 @@ zscore_validate(const char *params, char *err, size_t errlen)
 		const char *end = strchr(p + 1, '"');
 		if (end == NULL)
 			break;
-		if (end[1] == ':' && strncmp(p, "\"op\"", 4) != 0 && strncmp(p, "\"index\"", 7) != 0) {
+		if (end[1] == ':' && strncmp(p, "\"op\"", 4) != 0 &&
+		    strncmp(p, "\"index\"", 7) != 0) {
 			snprintf(err, errlen, "zscore takes no parameters (got %.*s)",
 				 (int)(end - p + 1), p);
 			return 1;
@@ -45,12 +46,12 @@ zscore_run(struct neurodag_channel *ch, const char *params, char *err, size_t er
 }
 
 static const struct neurodag_op zscore_op = {
-	.abi = NEURODAG_OP_ABI,
-	.name = "zscore",
-	.flags = NEURODAG_OP_CHANNEL_WISE,
-	.summary = "per-channel z-score",
-	.validate = zscore_validate,
-	.run = zscore_run,
+    .abi = NEURODAG_OP_ABI,
+    .name = "zscore",
+    .flags = NEURODAG_OP_CHANNEL_WISE,
+    .summary = "per-channel z-score",
+    .validate = zscore_validate,
+    .run = zscore_run,
 };
 
 const struct neurodag_op *const neurodag_op_table[] = {&zscore_op, NULL};

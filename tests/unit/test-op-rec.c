@@ -48,9 +48,10 @@ op_rec_teardown(void)
 static json_t *
 op_rec_run_graph(const char *steps, const char *mode, const char *output)
 {
-	char *text = xasprintf("{\"input\": {\"format\": \"edf\", \"path\": \"%s\"}, \"steps\": %s, "
-			       "\"execution\": {\"mode\": \"%s\"}}",
-			       op_rec_edf, steps, mode);
+	char *text =
+	    xasprintf("{\"input\": {\"format\": \"edf\", \"path\": \"%s\"}, \"steps\": %s, "
+		      "\"execution\": {\"mode\": \"%s\"}}",
+		      op_rec_edf, steps, mode);
 	char *workdir = xasprintf("%s/work-%s", op_rec_dir, mode), *cause = NULL;
 	json_t *results = json_object();
 	struct graph *g;
@@ -77,7 +78,8 @@ op_rec_run_graph(const char *steps, const char *mode, const char *output)
 static double *
 op_rec_load(const char *mode, int stage, size_t chan, size_t *n)
 {
-	char *path = xasprintf("%s/work-%s/u%d/c%zu.npy", op_rec_dir, mode, stage, chan), *cause = NULL;
+	char *path = xasprintf("%s/work-%s/u%d/c%zu.npy", op_rec_dir, mode, stage, chan),
+	     *cause = NULL;
 	struct io_npy_header h;
 	void *data;
 
@@ -90,8 +92,14 @@ op_rec_load(const char *mode, int stage, size_t chan, size_t *n)
 Test(op_rec, trigger_state_json_and_rescale)
 {
 	int64_t t[3] = {100, 393, 686};
-	struct rec_trig a = {.step = 4, .fs = 2048, .fs0 = 2048, .offset = -0.005, .n = 3, .L = 293,
-			     .slices_per_volume = 21, .volume_gaps = 1};
+	struct rec_trig a = {.step = 4,
+			     .fs = 2048,
+			     .fs0 = 2048,
+			     .offset = -0.005,
+			     .n = 3,
+			     .L = 293,
+			     .slices_per_volume = 21,
+			     .volume_gaps = 1};
 	struct rec_trig b = {.step = -1};
 	json_t *j;
 
@@ -118,8 +126,9 @@ Test(op_rec, graph_adds_realign_and_export, .init = op_rec_setup, .fini = op_rec
 	const char *steps = "[{\"op\": \"detect_triggers\", \"regex\": \"1\"}, "
 			    "{\"op\": \"upsample\", \"factor\": 4}, {\"op\": \"align_slices\"}, "
 			    "{\"op\": \"aas\"}, {\"op\": \"downsample\", \"factor\": 4}]";
-	char *text = xasprintf("{\"input\": {\"format\": \"edf\", \"path\": \"%s\"}, \"steps\": %s}",
-			       op_rec_edf, steps);
+	char *text =
+	    xasprintf("{\"input\": {\"format\": \"edf\", \"path\": \"%s\"}, \"steps\": %s}",
+		      op_rec_edf, steps);
 	char *cause = NULL;
 	json_t *s, *st;
 	struct graph *g;
@@ -133,7 +142,8 @@ Test(op_rec, graph_adds_realign_and_export, .init = op_rec_setup, .fini = op_rec
 	cr_assert_str_eq(g->stages[3].label, "export_edf");
 	st = json_loads(g->stages[1].spec, 0, NULL);
 	s = json_array_get(json_object_get(st, "steps"), 2);
-	cr_assert_eq(json_integer_value(json_object_get(s, "index")), 3, "realign keeps aas's index");
+	cr_assert_eq(json_integer_value(json_object_get(s, "index")), 3,
+		     "realign keeps aas's index");
 	json_decref(st);
 	st = json_loads(g->stages[3].spec, 0, NULL);
 	s = json_array_get(json_object_get(st, "steps"), 0);
@@ -175,8 +185,7 @@ Test(op_rec, highpass_task_equals_kernel, .init = op_rec_setup, .fini = op_rec_t
 	json_decref(r);
 }
 
-Test(op_rec, resampling_scales_data_and_triggers, .init = op_rec_setup,
-     .fini = op_rec_teardown)
+Test(op_rec, resampling_scales_data_and_triggers, .init = op_rec_setup, .fini = op_rec_teardown)
 {
 	json_t *r = op_rec_run_graph("[{\"op\": \"detect_triggers\", \"regex\": \"^1$\"}, "
 				     "{\"op\": \"upsample\", \"factor\": 3}]",
