@@ -18,6 +18,7 @@
 #include "scheduler/ctl.h"
 #include "scheduler/sched-main.h"
 #include "scheduler/sched-state.h"
+#include "worker/fft-plan.h"
 #include "worker/worker-cli.h"
 
 static const struct options_def ctl_run_options[] = {
@@ -35,6 +36,8 @@ static const struct options_def ctl_run_options[] = {
 	 "60"},
 	{"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops here and in every local worker",
 	 NULL},
+	{"fft-keep-max", 0, OPTIONS_VALUE, "N",
+	 "workers cache FFT plans of at most N points (see neurodag worker --help)", NULL},
 	{"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
 	{"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
 	{"verbose", 'v', OPTIONS_FLAG, NULL, "log the scheduler and workers", NULL},
@@ -50,7 +53,7 @@ ctl_run_sched_thread(void *arg)
 
 static pid_t
 ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verbose,
-		     char **plugins)
+		     char **plugins, const char *fft_keep_max)
 {
 	pid_t pid = fork();
 
@@ -72,6 +75,10 @@ ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verb
 		} else {
 			argv[n++] = "--connect-timeout";
 			argv[n++] = "30";
+		}
+		if (fft_keep_max != NULL) {
+			argv[n++] = "--fft-keep-max";
+			argv[n++] = (char *)fft_keep_max;
 		}
 		for (char **p = plugins; p != NULL && *p != NULL && n < 30 + 2 * 64; p++) {
 			argv[n++] = "--plugin";
@@ -136,7 +143,8 @@ ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int nin
 	pids = xcalloc((size_t)nworkers, sizeof *pids);
 	for (long i = 0; i < nworkers; i++)
 		pids[i] = ctl_run_spawn_worker(url, token, nthreads, verbose,
-						options_list(opts, "plugin"));
+						options_list(opts, "plugin"),
+						options_get(opts, "fft-keep-max"));
 	if (ctl_conn_open(&c, url, token, &cause) != 0)
 		goto stop;
 	if (ctl_conn_submit(&c, pipeline, inputs, ninputs, options_get(opts, "output"), &jobs,
@@ -208,6 +216,8 @@ ctl_cmd_run(int argc, char **argv)
 		options_fini(&opts);
 		return CTL_EXIT_USAGE;
 	}
+	if (options_get(&opts, "fft-keep-max") != NULL) /* --serial runs the tasks here */
+		fft_plan_set_keep_max((size_t)strtoull(options_get(&opts, "fft-keep-max"), NULL, 10));
 	if (options_count(&opts, "serial"))
 		rc = ctl_serial_run(opts.argv[0], opts.argv + 1, opts.argc - 1,
 				    options_get(&opts, "output"), options_count(&opts, "json"));

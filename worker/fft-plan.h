@@ -28,6 +28,10 @@ fftw_complex *fft_alloc_complex(size_t n);
 /* Smallest length >= n whose prime factors are 2, 3, 5 and 7 (fast for FFTW). */
 size_t fft_good_size(size_t n);
 
+/* Keep plans of at most n points (default: all). Longer transforms are planned for each call
+ * and released after it: slower (planning a 5M-point transform costs about as much as running
+ * it) but their twiddle tables (8 bytes per point) do not stay resident. */
+void fft_plan_set_keep_max(size_t n);
 /* Drop every cached plan (tests, shutdown). */
 void fft_plan_cache_clear(void);
 

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/options.h"
 #include "common/token.h"
+#include "worker/fft-plan.h"
 #include "worker/worker.h"
 
 static struct worker worker_cli_worker;
@@ -24,6 +25,10 @@ static const struct options_def worker_cli_options[] = {
 	{"connect-timeout", 0, OPTIONS_VALUE, "SECONDS",
 	 "give up when no scheduler answers within this time (0: keep trying)", "0"},
 	{"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops from a shared object (repeatable)",
+	 NULL},
+	{"fft-keep-max", 0, OPTIONS_VALUE, "N",
+	 "cache FFT plans of at most N points; longer ones are planned per use (less memory: "
+	 "their twiddle tables take 8 bytes per point; more time)",
 	 NULL},
 	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
 	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
@@ -76,6 +81,17 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	 * returns them to the system when freed, where glibc's sliding threshold would keep them
 	 * in a fragmented heap and let a long-lived worker's RSS creep up to several channels. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	if (options_get(&opts, "fft-keep-max") != NULL) {
+		long keep;
+		if (options_get_long(&opts, "fft-keep-max", 1, 1L << 40, &keep, &cause) != 0) {
+			fprintf(stderr, "%s: %s\n", prog, cause);
+			free(cause);
+			free(token);
+			options_fini(&opts);
+			return 2;
+		}
+		fft_plan_set_keep_max((size_t)keep);
+	}
 	cfg.url = options_get(&opts, "scheduler");
 	cfg.token = token;
 	cfg.nthreads = (uint32_t)nthreads;

@@ -42,7 +42,7 @@ def children(pid):
         return []
 
 
-def run_job(neurodag, pipeline, inp, out, workers=2, extra=()):
+def run_job(neurodag, pipeline, inp, out, workers=2, extra=tuple(os.environ.get("BENCH_RUN_ARGS", "").split())):
     """Run one job; returns (report, wall seconds, {pid: peak kB} of workers, own peak kB)."""
     args = [neurodag, "run", "-q", "--json", "--workers", str(workers), *extra, pipeline]
     if inp:
