@@ -129,10 +129,15 @@ worker_heartbeat_thread(void *arg)
 	while (!atomic_load(&w->stopping)) {
 		struct proto_msg req = {.type = PROTO_HEARTBEAT}, reply;
 		uint64_t ms = w->heartbeat_ms > 0 ? w->heartbeat_ms : 2000;
-		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 		uint32_t n;
 
-		nanosleep(&ts, NULL);
+		/* Sleep in short slices so worker_stop does not wait a whole interval. */
+		for (uint64_t slept = 0; slept < ms && !atomic_load(&w->stopping); slept += 50) {
+			struct timespec ts = {0, 50 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+		if (atomic_load(&w->stopping))
+			break;
 		if (w->worker_id == 0)
 			continue;
 		req.u.heartbeat.running = worker_exec_running(w, &n);
