@@ -4,8 +4,10 @@
  * and an export_edf at the end when the pipeline names an output but no export step. */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/xmalloc.h"
 #include "scheduler/graph-input.h"
 #include "worker/op-registry.h"
 
@@ -26,6 +28,40 @@ graph_input_rec_output(const json_t *output, char **cause)
 		return -EINVAL;
 	if (strcmp(fmt, "edf") != 0 && strcmp(fmt, "bdf") != 0)
 		return error_set(cause, -EINVAL, "output.format: must be \"edf\" or \"bdf\"");
+	return 0;
+}
+
+/* An output directory (several inputs, one job each): the file is DIR/<input's name>. */
+static int
+graph_input_rec_output_dir(json_t *pipeline, char **cause)
+{
+	json_t *output = json_object_get(pipeline, "output");
+	const char *path = json_string_value(json_object_get(output, "path"));
+	const char *in =
+	    json_string_value(json_object_get(json_object_get(pipeline, "input"), "path"));
+	const char *base;
+	struct stat st;
+	char *file;
+	size_t len;
+
+	if (path == NULL || in == NULL)
+		return 0;
+	len = strlen(path);
+	if (!(len > 0 && path[len - 1] == '/') && !(stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	base = strrchr(in, '/') != NULL ? strrchr(in, '/') + 1 : in;
+	file = xasprintf("%.*s/%s", (int)(len > 1 && path[len - 1] == '/' ? len - 1 : len), path,
+			 base);
+	if (strcmp(file, in) == 0) {
+		error_set(cause, -EINVAL,
+			  "output.path: the output directory %s holds the input %s: it would be "
+			  "overwritten",
+			  path, in);
+		free(file);
+		return -EINVAL;
+	}
+	json_object_set_new(output, "path", json_string(file));
+	free(file);
 	return 0;
 }
 
@@ -61,7 +97,8 @@ graph_input_rec_prepare(json_t *pipeline, char **cause)
 	int exported = 0;
 	size_t i;
 
-	if (graph_input_rec_output(output, cause) != 0) {
+	if (graph_input_rec_output(output, cause) != 0 ||
+	    graph_input_rec_output_dir(pipeline, cause) != 0) {
 		json_decref(out);
 		return -EINVAL;
 	}
