@@ -87,6 +87,16 @@ graph_input_rec_band(const json_t *steps, double *hp, double *lp)
 	}
 }
 
+static int
+graph_input_rec_has_after(const json_t *steps, size_t i, const char *op)
+{
+	for (size_t k = i + 1; k < json_array_size(steps); k++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(steps, k), "op")),
+			   op) == 0)
+			return 1;
+	return 0;
+}
+
 int
 graph_input_rec_prepare(json_t *pipeline, char **cause)
 {
@@ -108,6 +118,11 @@ graph_input_rec_prepare(json_t *pipeline, char **cause)
 		const char *op = json_string_value(json_object_get(s, "op"));
 
 		json_object_set_new(s, "index", json_integer((json_int_t)i));
+		/* The estimated noise only feeds anc: without an anc after them, aas and pca keep
+		 * none (less memory, no noise to resample). */
+		if ((strcmp(op, "aas") == 0 || strcmp(op, "pca") == 0) &&
+		    !graph_input_rec_has_after(steps, i, "anc"))
+			json_object_set_new(s, "_noise", json_false());
 		if (strcmp(op, "aas") == 0 && !json_is_false(json_object_get(s, "realign"))) {
 			json_t *r =
 			    json_pack("{s:s, s:I}", "op", "aas_realign", "index", (json_int_t)i);

@@ -49,9 +49,16 @@ op_rec_aas_params(const json_t *step, struct dsp_aas_params *p)
 	p->mode = mode != NULL && strcmp(mode, "sliding") == 0 ? DSP_AAS_SLIDING : DSP_AAS_BLOCKS;
 }
 
+/* The channel's estimated-noise array, or NULL when no later step uses it ("_noise": false,
+ * set by the graph builder when no anc follows). */
 static double *
-op_rec_artifact_noise(struct rec_chan *c)
+op_rec_artifact_noise(struct rec_chan *c, const json_t *step)
 {
+	if (json_is_false(json_object_get(step, "_noise"))) {
+		free(c->noise);
+		c->noise = NULL;
+		return NULL;
+	}
 	if (c->noise == NULL)
 		c->noise = xcalloc(c->n > 0 ? c->n : 1, sizeof *c->noise);
 	return c->noise;
@@ -70,7 +77,7 @@ op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *st
 	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p, cause);
 	if (rc == 0)
 		rc = dsp_aas_subtract(c->x, c->n, t->t_sub != NULL ? t->t_sub : t->t, t->n, s0, &tp,
-				      op_rec_artifact_noise(c), cause);
+				      op_rec_artifact_noise(c, step), cause);
 	dsp_aas_templates_fini(&tp);
 	if (rc == 0 && t->t_sub != NULL) {
 		/* Later steps work at the triggers the artifact was subtracted at. */
@@ -135,8 +142,8 @@ op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *st
 		p.variant = DSP_PCA_REFERENCE;
 	if (solver != NULL && strcmp(solver, "gesdd") == 0)
 		p.solver = DSP_PCA_SOLVER_GESDD;
-	rc = dsp_pca_apply(c->x, c->n, c->fs, t->t, t->n, t->L, &p, op_rec_artifact_noise(c), &res,
-			   cause);
+	rc = dsp_pca_apply(c->x, c->n, c->fs, t->t, t->n, t->L, &p, op_rec_artifact_noise(c, step),
+			   &res, cause);
 	if (rc == 0)
 		log_debug("pca: channel %s: %zu components (%.3f of the variance) over %zu epochs",
 			  c->label, res.k, res.explained, res.epochs);
