@@ -107,7 +107,7 @@ int
 rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c, char **cause)
 {
 	const struct io_edf_header *h = run->rec->hdr;
-	char *path, *text = NULL;
+	char *path;
 	json_t *meta;
 	int rc;
 
@@ -145,7 +145,6 @@ rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c,
 		free(path);
 	}
 	json_decref(meta);
-	free(text);
 	if (rc != 0)
 		rec_run_chan_fini(c);
 	return rc;
