@@ -134,7 +134,7 @@ ctl_read_file(const char *path, char **text, char **cause)
 /* A path from the pipeline file, absolute relative to the file's directory, or NULL. The text
  * itself is sent unchanged (so the scheduler's line/column in errors match the user's file);
  * resolved paths travel as SUBMIT's input/output overrides, for workers on other nodes. */
-static char *
+char *
 ctl_pipeline_path(const char *text, const char *pipeline_path, const char *key)
 {
 	json_t *root = json_loads(text, 0, NULL);

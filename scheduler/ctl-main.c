@@ -20,6 +20,7 @@ static const struct ctl_command {
 	{"cancel", ctl_cmd_cancel, "cancel a job"},
 	{"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
 	{"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
+	{"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},
 	{"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
 	{"synth", ctl_cmd_synth, "write synthetic data sets (white_noise, harmonic, ...)"},
 	{NULL, NULL, NULL},

@@ -1,5 +1,6 @@
 /* Serial execution of a job's graph in one process: stages in order (an order every dependency
  * respects), single-task stages' results passed on as later tasks' dependencies. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,21 +84,29 @@ ctl_serial_one(const char *text, const char *input, const char *output, int json
 int
 ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *output, int json)
 {
-	char *text = NULL, *cause = NULL;
+	char *text = NULL, *cause = NULL, *out_rel;
 	int rc = 0;
 
+	mallopt(M_MMAP_THRESHOLD, 1 << 20); /* as in workers (worker-cli.c) */
 	if (ctl_read_file(pipeline, &text, &cause) != 0) {
 		fprintf(stderr, "neurodag run: %s\n", cause);
 		free(cause);
 		return CTL_EXIT_USAGE;
 	}
-	if (ninputs == 0)
-		rc = ctl_serial_one(text, NULL, output, json);
+	/* Paths in the pipeline file are relative to it, as in `neurodag submit`. */
+	out_rel = output != NULL ? paths_absolute(output)
+				 : ctl_pipeline_path(text, pipeline, "output");
+	if (ninputs == 0) {
+		char *in_rel = ctl_pipeline_path(text, pipeline, "input");
+		rc = ctl_serial_one(text, in_rel, out_rel, json);
+		free(in_rel);
+	}
 	for (int i = 0; i < ninputs && rc == 0; i++) {
 		char *in = paths_absolute(inputs[i]);
-		rc = ctl_serial_one(text, in, output, json);
+		rc = ctl_serial_one(text, in, out_rel, json);
 		free(in);
 	}
+	free(out_rel);
 	free(text);
 	return rc;
 }

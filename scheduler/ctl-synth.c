@@ -1,15 +1,18 @@
 /* `neurodag synth GENERATOR [options] -o OUTPUT`: synthetic data sets for tests, benchmarks and
- * tutorials. A table of generators, each with its own options; the trial generators (white noise,
- * harmonic, phase diffusion, AR(2) network) write seeded AnalogData .spy containers that are the
- * same trials a pipeline's {"format": "synth"} input generates. */
+ * tutorials, so nothing needs downloading. A table of generators, each with its own options: an
+ * EEG-fMRI recording with its ground truth (fmri), and trial generators (white noise, harmonic,
+ * phase diffusion, AR(2) network) that write seeded AnalogData .spy containers holding the same
+ * trials a pipeline's {"format": "synth"} input generates. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "scheduler/ctl.h"
+#include "worker/synth-fmri.h"
 #include "worker/synth-trials.h"
 
 struct ctl_synth_gen {
@@ -90,7 +93,55 @@ ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, co
 	return rc;
 }
 
+static const struct options_def ctl_synth_fmri_options[] = {
+    {"output", 'o', OPTIONS_VALUE, "DIR", "write recording.edf and clean.edf here", "."},
+    {"channels", 0, OPTIONS_VALUE, "N", "EEG channels (an EMG and an ECG channel follow)", "8"},
+    {"rate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "2048"},
+    {"duration", 0, OPTIONS_VALUE, "SECONDS", "recording length", "30"},
+    {"slices", 0, OPTIONS_VALUE, "K", "slices per volume", "21"},
+    {"volumes", 0, OPTIONS_VALUE, "V", "volumes (0: as many as fit)", "0"},
+    {"amplitude", 0, OPTIONS_VALUE, "UV", "peak gradient-artifact amplitude in microvolts", "2000"},
+    {"seed", 0, OPTIONS_VALUE, "N", "random seed (same seed, same samples)", "1"},
+    {NULL},
+};
+
+static int
+ctl_synth_fmri(const struct ctl_synth_gen *def, const struct options *opts, const char *dir,
+	       char **cause)
+{
+	struct synth_fmri_params p;
+	long ch, slices, volumes, seed;
+	char *rec, *clean;
+	int rc;
+
+	synth_fmri_params_init(&p);
+	if (options_get_long(opts, "channels", 1, 256, &ch, cause) != 0 ||
+	    options_get_double(opts, "rate", 100, 100000, &p.rate, cause) != 0 ||
+	    options_get_double(opts, "duration", 1, 86400, &p.duration, cause) != 0 ||
+	    options_get_long(opts, "slices", 1, 10000, &slices, cause) != 0 ||
+	    options_get_long(opts, "volumes", 0, 1000000, &volumes, cause) != 0 ||
+	    options_get_double(opts, "amplitude", 0, 1e7, &p.artifact_uv, cause) != 0 ||
+	    options_get_long(opts, "seed", 0, 2147483647L, &seed, cause) != 0)
+		return -EINVAL;
+	if ((rc = paths_mkdirs(dir, 0755, cause)) != 0)
+		return rc;
+	p.n_eeg = (unsigned)ch;
+	p.slices = (unsigned)slices;
+	p.volumes = (unsigned)volumes;
+	p.seed = (uint64_t)seed;
+	rec = xasprintf("%s/recording.edf", dir);
+	clean = xasprintf("%s/clean.edf", dir);
+	rc = synth_fmri_write(&p, rec, clean, cause);
+	if (rc == 0)
+		printf("recording: %s\nground truth: %s\n", rec, clean);
+	free(rec);
+	free(clean);
+	return rc;
+}
+
 static const struct ctl_synth_gen ctl_synth_table[] = {
+    {"fmri", "an EEG-fMRI recording with gradient artifacts, and its ground truth",
+     ctl_synth_fmri_options, ctl_synth_fmri},
     {"white_noise", "Gaussian white noise trials (--sigma)", ctl_synth_trials_options,
      ctl_synth_trials},
     {"harmonic", "amplitude·cos(2π·freq·t) on every channel, plus optional noise",
@@ -152,7 +203,7 @@ ctl_cmd_synth(int argc, char **argv)
 	rc = g->fn(g, &opts, options_get(&opts, "output"), &cause);
 	if (rc != 0)
 		fprintf(stderr, "neurodag synth %s: %s\n", g->name, cause);
-	else
+	else if (strcmp(g->name, "fmri") != 0)
 		printf("output: %s\n", options_get(&opts, "output"));
 	free(cause);
 	options_fini(&opts);

@@ -42,6 +42,9 @@ int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t *
 int ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
 		    const char *output, uint64_t **jobs, uint32_t *njobs, char **cause);
 
+/* input.path or output.path (`key`) of a pipeline's text, made absolute relative to the
+ * pipeline file's directory; NULL when absent or already absolute. Caller frees. */
+char *ctl_pipeline_path(const char *text, const char *pipeline_path, const char *key);
 /* Read a whole file into a string (caller frees). */
 int ctl_read_file(const char *path, char **text, char **cause);
 /* Wait for jobs, with a progress display; returns a CTL_EXIT_* code. */

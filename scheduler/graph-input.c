@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/xmalloc.h"
 #include "scheduler/graph.h"
 #include "scheduler/graph-input.h"
+#include "worker/io-edf.h"
 
 static int
 graph_input_count(const json_t *input, const char *key, uint32_t *out, char **cause)
@@ -15,6 +17,31 @@ graph_input_count(const json_t *input, const char *key, uint32_t *out, char **ca
 	if (op_param_int(input, "input", key, 1, 1, 100000000, 0, &v, cause) != 0)
 		return -EINVAL;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A recording: one unit per channel (EEG channels are corrected, the others carried through).
+ * The header is read here so a missing, unreadable or broken file refuses the job at submit. */
+static int
+graph_input_recording(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause)
+{
+	static const char *const keys[] = {"format", "path", NULL};
+	struct io_edf_file *f;
+	const char *path;
+	char *c2 = NULL;
+	int rc;
+
+	if (op_param_keys(input, "input", keys, cause) != 0 ||
+	    op_param_string(input, "input", "path", 1, NULL, &path, cause) != 0)
+		return -EINVAL;
+	if ((rc = io_edf_open(path, &f, &c2)) != 0) {
+		error_set(cause, -EINVAL, "input.path: %s", c2);
+		free(c2);
+		return -EINVAL;
+	}
+	*nchan = (uint32_t)io_edf_header(f)->n_channels;
+	*ntrial = 1;
+	io_edf_close(f);
 	return 0;
 }
 
@@ -47,6 +74,19 @@ graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char *
 					 *ntrial);
 		return 0;
 	}
+	if (strcmp(format, "edf") == 0 || strcmp(format, "bdf") == 0)
+		return graph_input_recording(input, nchan, ntrial, cause);
 	return error_set(cause, -EINVAL, "input.format: unknown format '%s' (known: %s)", format,
 			 GRAPH_INPUT_FORMATS);
+}
+
+int
+graph_input_prepare(json_t *pipeline, char **cause)
+{
+	const char *format =
+		json_string_value(json_object_get(json_object_get(pipeline, "input"), "format"));
+
+	if (format != NULL && (strcmp(format, "edf") == 0 || strcmp(format, "bdf") == 0))
+		return graph_input_rec_prepare(pipeline, cause);
+	return 0;
 }

@@ -5,9 +5,14 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#define GRAPH_INPUT_FORMATS "tasks, grid"
+#define GRAPH_INPUT_FORMATS "tasks, grid, edf, bdf"
 
 int graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause);
+/* After validation: the input format's implicit steps (graph-input-rec.c for recordings: an
+ * aas_realign before each aas, export_edf at the end when there is an output). Steps get their
+ * "index" (position in the user's file) before any step is inserted. */
+int graph_input_prepare(json_t *pipeline, char **cause);
+int graph_input_rec_prepare(json_t *pipeline, char **cause);
 
 /* graph-input-trials.c: trial inputs (spy, synth, edf with "trials"; trial_input_claims). Open
  * and check the input, and count its units; then, after the steps' own validation, choose the

@@ -57,7 +57,8 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 		char *l2 = xasprintf("%s%s%s", label, *label ? "+" : "", op);
 		free(label);
 		label = l2;
-		json_object_set_new(step, "index", json_integer(idx[i]));
+		if (json_object_get(step, "index") == NULL) /* set by graph_input_prepare */
+			json_object_set_new(step, "index", json_integer(idx[i]));
 		json_array_append_new(steps, step);
 	}
 	st->label = label;
@@ -298,8 +299,9 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = graph_validate_steps(json_object_get(root, "steps"), cause);
 	if (rc == 0 && tin != NULL)
 		rc = graph_input_trials_prepare(g, root, tin, cause);
-	else if (rc == 0)
-		rc = graph_input_trials_reject(json_object_get(root, "steps"), cause);
+	else if (rc == 0 && (rc = graph_input_trials_reject(json_object_get(root, "steps"),
+							     cause)) == 0)
+		rc = graph_input_prepare(root, cause);
 	trial_input_close(tin);
 	if (rc == 0) {
 		const char *name = json_string_value(json_object_get(root, "name"));

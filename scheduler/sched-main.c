@@ -16,6 +16,7 @@
 #include "scheduler/sched-config.h"
 #include "scheduler/sched-main.h"
 #include "scheduler/sched-state.h"
+#include "worker/worker-cli.h"
 
 static const struct options_def sched_main_options[] = {
 	SCHED_CONFIG_OPTIONS,
@@ -24,6 +25,8 @@ static const struct options_def sched_main_options[] = {
 	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE (default: stderr; STATE_DIR/scheduler.log when detached)", NULL},
 	{"foreground", 'd', OPTIONS_FLAG, NULL, "stay in the foreground (do not detach)", NULL},
 	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
+	{"plugin", 0, OPTIONS_LIST, "FILE.so",
+	 "load custom ops (to validate pipelines that use them; workers load them too)", NULL},
 	{"check", 0, OPTIONS_FLAG, NULL, "validate the flags and the state dir, print \"configuration OK\", exit", NULL},
 	{NULL},
 };
@@ -80,7 +83,8 @@ sched_main(int argc, char **argv)
 			opts.argv[0]);
 		return 2;
 	}
-	if ((rc = sched_config_from_options(&opts, &cfg, &state_dir, &cause)) != 0 ||
+	if ((rc = worker_plugins_load(options_list(&opts, "plugin"), &cause)) != 0 ||
+	    (rc = sched_config_from_options(&opts, &cfg, &state_dir, &cause)) != 0 ||
 	    (rc = paths_mkdirs(state_dir, 0700, &cause)) != 0)
 		goto fail;
 	if (options_get(&opts, "token-file") != NULL)

@@ -345,6 +345,8 @@ dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
 	 * valid columns are packed into z, which is no longer needed. */
 	for (size_t c = 0; c < m; c++)
 		memcpy(z + c * len, pm + valid[c] * len, len * sizeof *z);
+	free(pm); /* each buffer goes as soon as it is used up: they are window-sized */
+	pm = NULL;
 	coef = xmalloc(bs.k * m * sizeof *coef);
 	fit = xmalloc(len * m * sizeof *fit);
 	cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)bs.k, (int)m, (int)len, 1.0, bs.u,
@@ -364,6 +366,8 @@ dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
 		}
 	}
 
+	free(z), free(coef);
+	z = coef = NULL;
 	/* Place the per-epoch fits on the window (a later epoch overwrites an overlap). */
 	fitw = xcalloc(wl, sizeof *fitw);
 	for (size_t c = 0; c < m; c++) {

@@ -47,8 +47,7 @@ dsp_resample_bytes(size_t n, double ratio)
 
 	dsp_resample_plan_make(&p, n, ratio);
 	big = p.old_len > p.new_len ? p.old_len : p.new_len;
-	return sizeof(double) * (p.old_len + p.new_len + p.final_len) +
-	       sizeof(fftw_complex) * (big / 2 + 1);
+	return sizeof(double) * p.final_len + sizeof(fftw_complex) * (big / 2 + 1);
 }
 
 /* Reflect-limited padding: zeros where the reflection runs out, then 2·x[0] − x[k..1] on the
@@ -73,7 +72,7 @@ dsp_resample(const double *x, size_t n, double ratio, double *y, char **cause)
 {
 	struct dsp_resample_plan p;
 	size_t use_len, nbins, keep, avail;
-	double *xp, *out;
+	double *out;
 	fftw_complex *X;
 
 	if (!(ratio > 0.0) || !isfinite(ratio))
@@ -83,12 +82,12 @@ dsp_resample(const double *x, size_t n, double ratio, double *y, char **cause)
 	dsp_resample_plan_make(&p, n, ratio);
 	if (p.final_len == 0)
 		return 0;
+	/* One buffer for both transforms, in place: the padded input (old_len doubles), its
+	 * spectrum, then the output (new_len doubles). */
 	nbins = (p.old_len > p.new_len ? p.old_len : p.new_len) / 2 + 1;
-	xp = fft_alloc_real(p.old_len);
 	X = fft_alloc_complex(nbins);
-	dsp_resample_pad(xp, x, n, p.pad_left, p.pad_right);
-	fft_r2c(p.old_len, xp, X);
-	fftw_free(xp);
+	dsp_resample_pad((double *)X, x, n, p.pad_left, p.pad_right);
+	fft_r2c_inplace(p.old_len, X);
 
 	use_len = p.new_len < p.old_len ? p.new_len : p.old_len;
 	if (use_len % 2 == 0)
@@ -103,9 +102,8 @@ dsp_resample(const double *x, size_t n, double ratio, double *y, char **cause)
 	X[0] = creal(X[0]);
 	if (p.new_len % 2 == 0)
 		X[p.new_len / 2] = creal(X[p.new_len / 2]);
-	out = fft_alloc_real(p.new_len);
-	fft_c2r(p.new_len, X, out);
-	fftw_free(X);
+	fft_c2r_inplace(p.new_len, X);
+	out = (double *)X;
 
 	/* Trim round(ratio·pad_left) at the start, the rest at the end. When the rounding leaves
 	 * fewer samples than final_len, repeat the last one. */
@@ -116,7 +114,7 @@ dsp_resample(const double *x, size_t n, double ratio, double *y, char **cause)
 		memcpy(y, out + p.trim_left, avail * sizeof *y);
 	for (size_t i = avail; i < p.final_len; i++)
 		y[i] = avail > 0 ? y[avail - 1] : 0.0;
-	fftw_free(out);
+	fftw_free(X);
 	return 0;
 }
 

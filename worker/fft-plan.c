@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD, FFT_R2C_MANY };
+enum fft_kind { FFT_R2C, FFT_C2R, FFT_C2C_FWD, FFT_C2C_BWD, FFT_R2C_MANY, FFT_R2C_IN, FFT_C2R_IN };
 
 struct fft_plan_entry {
 	enum fft_kind kind;
@@ -20,14 +20,18 @@ struct fft_plan_entry {
 };
 
 static pthread_mutex_t fft_plan_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t fft_plan_keep_max = SIZE_MAX;
 static struct fft_plan_entry *fft_plan_list;
 
+/* The cached plan, or (for n above the keep limit) a plan made for this call only, which
+ * *transient asks the caller to release with fft_plan_put. */
 static fftw_plan
-fft_plan_get(enum fft_kind kind, size_t n, size_t howmany)
+fft_plan_get(enum fft_kind kind, size_t n, size_t howmany, int *transient)
 {
 	struct fft_plan_entry *e;
 	fftw_plan plan = NULL;
 
+	*transient = 0;
 	pthread_mutex_lock(&fft_plan_lock);
 	for (e = fft_plan_list; e != NULL; e = e->next)
 		if (e->kind == kind && e->n == n && e->howmany == howmany) {
@@ -50,6 +54,12 @@ fft_plan_get(enum fft_kind kind, size_t n, size_t howmany)
 		case FFT_C2R:
 			plan = fftw_plan_dft_c2r_1d((int)n, c1, r, flags);
 			break;
+		case FFT_R2C_IN:
+			plan = fftw_plan_dft_r2c_1d((int)n, (double *)c1, c1, flags);
+			break;
+		case FFT_C2R_IN:
+			plan = fftw_plan_dft_c2r_1d((int)n, c1, (double *)c1, flags);
+			break;
 		case FFT_C2C_FWD:
 			plan = fftw_plan_dft_1d((int)n, c1, c2, FFTW_FORWARD, flags);
 			break;
@@ -69,6 +79,11 @@ fft_plan_get(enum fft_kind kind, size_t n, size_t howmany)
 		fftw_free(c2);
 		if (plan == NULL)
 			fatal("FFTW could not plan a transform of length %zu", n);
+		*transient = n > fft_plan_keep_max;
+		if (*transient) {
+			pthread_mutex_unlock(&fft_plan_lock);
+			return plan;
+		}
 		e = xmalloc(sizeof *e);
 		e->kind = kind;
 		e->n = n;
@@ -81,28 +96,82 @@ fft_plan_get(enum fft_kind kind, size_t n, size_t howmany)
 	return plan;
 }
 
+static void
+fft_plan_put(fftw_plan plan, int transient)
+{
+	if (!transient)
+		return;
+	pthread_mutex_lock(&fft_plan_lock);
+	fftw_destroy_plan(plan);
+	pthread_mutex_unlock(&fft_plan_lock);
+}
+
+void
+fft_plan_set_keep_max(size_t n)
+{
+	pthread_mutex_lock(&fft_plan_lock);
+	fft_plan_keep_max = n;
+	pthread_mutex_unlock(&fft_plan_lock);
+}
+
 void
 fft_r2c(size_t n, double *in, fftw_complex *out)
 {
-	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C, n, 1), in, out);
+	int t;
+	fftw_plan p = fft_plan_get(FFT_R2C, n, 1, &t);
+
+	fftw_execute_dft_r2c(p, in, out);
+	fft_plan_put(p, t);
 }
 
 void
 fft_r2c_many(size_t n, size_t howmany, double *in, fftw_complex *out)
 {
-	fftw_execute_dft_r2c(fft_plan_get(FFT_R2C_MANY, n, howmany), in, out);
+	int t;
+	fftw_plan p = fft_plan_get(FFT_R2C_MANY, n, howmany, &t);
+
+	fftw_execute_dft_r2c(p, in, out);
+	fft_plan_put(p, t);
 }
 
 void
 fft_c2r(size_t n, fftw_complex *in, double *out)
 {
-	fftw_execute_dft_c2r(fft_plan_get(FFT_C2R, n, 1), in, out);
+	int t;
+	fftw_plan p = fft_plan_get(FFT_C2R, n, 1, &t);
+
+	fftw_execute_dft_c2r(p, in, out);
+	fft_plan_put(p, t);
+}
+
+void
+fft_r2c_inplace(size_t n, fftw_complex *buf)
+{
+	int t;
+	fftw_plan p = fft_plan_get(FFT_R2C_IN, n, 1, &t);
+
+	fftw_execute_dft_r2c(p, (double *)buf, buf);
+	fft_plan_put(p, t);
+}
+
+void
+fft_c2r_inplace(size_t n, fftw_complex *buf)
+{
+	int t;
+	fftw_plan p = fft_plan_get(FFT_C2R_IN, n, 1, &t);
+
+	fftw_execute_dft_c2r(p, buf, (double *)buf);
+	fft_plan_put(p, t);
 }
 
 void
 fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out)
 {
-	fftw_execute_dft(fft_plan_get(sign < 0 ? FFT_C2C_FWD : FFT_C2C_BWD, n, 1), in, out);
+	int t;
+	fftw_plan p = fft_plan_get(sign < 0 ? FFT_C2C_FWD : FFT_C2C_BWD, n, 1, &t);
+
+	fftw_execute_dft(p, in, out);
+	fft_plan_put(p, t);
 }
 
 double *

@@ -15,6 +15,10 @@ void fft_r2c(size_t n, double *in, fftw_complex *out);
 void fft_r2c_many(size_t n, size_t howmany, double *in, fftw_complex *out);
 /* Complex-to-real inverse of length n (unnormalised, destroys `in`): in n/2+1, out n doubles. */
 void fft_c2r(size_t n, fftw_complex *in, double *out);
+/* In-place versions on one buffer of n/2+1 complex values (the real data occupies its first n
+ * doubles): half the memory of the out-of-place pair for the long transforms of resampling. */
+void fft_r2c_inplace(size_t n, fftw_complex *buf);
+void fft_c2r_inplace(size_t n, fftw_complex *buf);
 /* Complex forward (sign -1) or backward (+1) transform of length n, unnormalised. */
 void fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out);
 
@@ -24,6 +28,10 @@ fftw_complex *fft_alloc_complex(size_t n);
 /* Smallest length >= n whose prime factors are 2, 3, 5 and 7 (fast for FFTW). */
 size_t fft_good_size(size_t n);
 
+/* Keep plans of at most n points (default: all). Longer transforms are planned for each call
+ * and released after it: slower (planning a 5M-point transform costs about as much as running
+ * it) but their twiddle tables (8 bytes per point) do not stay resident. */
+void fft_plan_set_keep_max(size_t n);
 /* Drop every cached plan (tests, shutdown). */
 void fft_plan_cache_clear(void);
 

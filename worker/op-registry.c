@@ -13,6 +13,7 @@
 
 extern const struct op_def *const op_test_table[];
 extern const struct op_def *const op_trial_table[];
+extern const struct op_def *const op_rec_table[];
 
 #define OP_REGISTRY_MAX_EXTRA 64
 
@@ -23,6 +24,7 @@ static pthread_mutex_t op_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct op_def *const *const op_registry_tables[] = {
 	op_test_table,
 	op_trial_table,
+	op_rec_table,
 };
 
 const struct op_def *

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "worker/rec-run.h"
 #include "worker/trial-run.h"
 
 /* Entries with a match function come before the plain entry of the same format. */
@@ -10,6 +11,8 @@ static const struct task_format *const task_format_table[] = {
 	&trial_run_format_spy,
 	&trial_run_format_synth,
 	&trial_run_format_edf,
+	&rec_run_format,
+	&rec_run_format_bdf,
 	NULL,
 };
 

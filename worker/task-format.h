@@ -17,6 +17,12 @@ struct task_format {
 	/* NULL, or whether this runner takes the input object: several runners may share a format
 	 * name (edf recordings, edf with "trials"); the first that matches wins. */
 	int (*match)(const json_t *input);
+	/* Optional: a task made of several parts (a channel group) runs all its steps on one part
+	 * at a time, so only one part is in memory: `parts` says how many (after begin), `load`
+	 * brings part i in before the steps, `save` writes it out (rc == 0) and frees it. */
+	size_t (*parts)(struct op_run *run);
+	int (*load)(struct op_run *run, size_t part, char **cause);
+	int (*save)(struct op_run *run, size_t part, int rc, char **cause);
 };
 
 /* The runner for a stage's input object (by input.format), or NULL when it carries no data. */

@@ -138,6 +138,31 @@ task_run_cache_parse(struct task_run_cache *cache, const char *spec, json_error_
 	return root;
 }
 
+static int
+task_run_steps(struct op_run *run, const json_t *steps, char **cause)
+{
+	size_t i;
+	json_t *step;
+	int rc = 0;
+
+	json_array_foreach(steps, i, step) {
+		const char *name = json_string_value(json_object_get(step, "op"));
+		const struct op_def *op = name != NULL ? op_registry_find(name) : NULL;
+
+		if (op == NULL)
+			return error_set(cause, -ENOENT, "step %lld: op '%s' is not known to this worker",
+					 json_integer_value(json_object_get(step, "index")),
+					 name != NULL ? name : "?");
+		if (op_run_cancelled(run))
+			return error_set(cause, -ECANCELED, "cancelled");
+		rc = op->run(run, step, cause);
+		if (rc != 0)
+			return error_wrap(cause, rc, "step %lld (%s): ",
+					  json_integer_value(json_object_get(step, "index")), name);
+	}
+	return 0;
+}
+
 int
 task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cancel, char **result,
 	 char **cause)
@@ -151,9 +176,9 @@ task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps
 {
 	struct op_run run = {0};
 	json_error_t jerr;
-	json_t *root, *depsj = NULL, *steps, *step;
+	json_t *root, *depsj = NULL, *steps;
 	const struct task_format *format = NULL;
-	size_t i;
+	size_t nparts;
 	int rc = 0;
 
 	*result = NULL;
@@ -178,27 +203,20 @@ task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps
 		goto out;
 	}
 	format = task_format_find(json_object_get(run.stage, "input"));
-	if (format != NULL && (rc = format->begin(&run, cause)) != 0)
+	if (format != NULL && (rc = format->begin(&run, cause)) != 0) {
+		format->end(&run, rc, NULL); /* frees what begin had loaded */
 		goto out;
-	json_array_foreach(steps, i, step) {
-		const char *name = json_string_value(json_object_get(step, "op"));
-		const struct op_def *op = name != NULL ? op_registry_find(name) : NULL;
-
-		if (op == NULL) {
-			rc = error_set(cause, -ENOENT, "step %lld: op '%s' is not known to this worker",
-				       json_integer_value(json_object_get(step, "index")),
-				       name != NULL ? name : "?");
+	}
+	nparts = format != NULL && format->parts != NULL ? format->parts(&run) : 1;
+	for (size_t part = 0; part < nparts && rc == 0; part++) {
+		if (format != NULL && format->load != NULL &&
+		    (rc = format->load(&run, part, cause)) != 0)
 			break;
-		}
-		if (op_run_cancelled(&run)) {
-			rc = error_set(cause, -ECANCELED, "cancelled");
-			break;
-		}
-		rc = op->run(&run, step, cause);
-		if (rc != 0) {
-			error_wrap(cause, rc, "step %lld (%s): ",
-				   json_integer_value(json_object_get(step, "index")), name);
-			break;
+		rc = task_run_steps(&run, steps, cause);
+		if (format != NULL && format->save != NULL) {
+			int rc2 = format->save(&run, part, rc, cause);
+			if (rc == 0)
+				rc = rc2;
 		}
 	}
 	if (format != NULL) {

@@ -229,7 +229,9 @@ trial_run_end(struct op_run *run, int rc, char **cause)
 	return rc;
 }
 
-const struct task_format trial_run_format_spy = {"spy", trial_run_begin, trial_run_end, NULL};
-const struct task_format trial_run_format_synth = {"synth", trial_run_begin, trial_run_end, NULL};
-const struct task_format trial_run_format_edf = {"edf", trial_run_begin, trial_run_end,
-						 trial_input_claims};
+const struct task_format trial_run_format_spy = {
+	.format = "spy", .begin = trial_run_begin, .end = trial_run_end};
+const struct task_format trial_run_format_synth = {
+	.format = "synth", .begin = trial_run_begin, .end = trial_run_end};
+const struct task_format trial_run_format_edf = {
+	.format = "edf", .begin = trial_run_begin, .end = trial_run_end, .match = trial_input_claims};

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <errno.h>
 #include <semaphore.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "common/log.h"
 #include "common/options.h"
 #include "common/token.h"
+#include "worker/fft-plan.h"
 #include "worker/worker.h"
 
 static struct worker worker_cli_worker;
@@ -27,6 +29,10 @@ static const struct options_def worker_cli_options[] = {
 	{"connect-timeout", 0, OPTIONS_VALUE, "SECONDS",
 	 "give up when no scheduler answers within this time (0: keep trying)", "0"},
 	{"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops from a shared object (repeatable)",
+	 NULL},
+	{"fft-keep-max", 0, OPTIONS_VALUE, "N",
+	 "cache FFT plans of at most N points; longer ones are planned per use (less memory: "
+	 "their twiddle tables take 8 bytes per point; more time)",
 	 NULL},
 	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
 	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
@@ -101,6 +107,21 @@ worker_cli_main(const char *prog, int argc, char **argv)
 		free(cause);
 		options_fini(&opts);
 		return 2;
+	}
+	/* Channel-sized buffers (tens of MB) come and go with every task: a fixed mmap threshold
+	 * returns them to the system when freed, where glibc's sliding threshold would keep them
+	 * in a fragmented heap and let a long-lived worker's RSS creep up to several channels. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	if (options_get(&opts, "fft-keep-max") != NULL) {
+		long keep;
+		if (options_get_long(&opts, "fft-keep-max", 1, 1L << 40, &keep, &cause) != 0) {
+			fprintf(stderr, "%s: %s\n", prog, cause);
+			free(cause);
+			free(token);
+			options_fini(&opts);
+			return 2;
+		}
+		fft_plan_set_keep_max((size_t)keep);
 	}
 	cfg.url = options_get(&opts, "scheduler");
 	cfg.token = token;

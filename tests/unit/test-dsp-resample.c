@@ -142,8 +142,10 @@ Test(dsp_resample, lengths_and_memory)
 	cr_assert_eq(dsp_resample_length(331776, 10.0), 3317760);
 	cr_assert_eq(dsp_resample_length(3317760, 0.1), 331776);
 	cr_assert_eq(dsp_resample_length(10, 0.25), 2); /* 2.5 rounds half to even */
-	/* 331776 + 200 → 524288 padded, 5242880 after ×10. */
-	cr_assert_geq(dsp_resample_bytes(331776, 10.0), 8 * (524288 + 5242880 + 3317760));
+	/* 331776 + 200 → 524288 padded, 5242880 after ×10: one in-place buffer of 5242880/2 + 1
+	 * complex values and the 3317760-sample output. */
+	cr_assert_eq(dsp_resample_bytes(331776, 10.0), 16 * (5242880 / 2 + 1) + 8 * 3317760);
+	cr_assert_eq(dsp_resample_bytes(3317760, 0.1), 16 * (4194304 / 2 + 1) + 8 * 331776);
 }
 
 Test(dsp_resample, rejects_bad_parameters)
