@@ -48,7 +48,8 @@ trial_layout_copy(struct trial_layout *dst, const struct trial_layout *src)
 	dst->offset = xreallocarray(NULL, src->ntrials + 1, sizeof *dst->offset);
 	memcpy(dst->offset, src->offset, src->ntrials * sizeof *dst->offset);
 	dst->extra = xreallocarray(NULL, src->ntrials * src->nextra + 1, sizeof *dst->extra);
-	memcpy(dst->extra, src->extra, src->ntrials * src->nextra * sizeof *dst->extra);
+	if (src->ntrials * src->nextra > 0) /* extra may be NULL when there are no extra columns */
+		memcpy(dst->extra, src->extra, src->ntrials * src->nextra * sizeof *dst->extra);
 	dst->channel = xcalloc(src->nchan, sizeof *dst->channel);
 	for (size_t c = 0; c < src->nchan; c++)
 		dst->channel[c] = xstrdup(src->channel[c]);
