@@ -15,12 +15,7 @@ static uint64_t rng_state;
 static double
 rng_normal(void)
 {
-	double u, v;
-	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-	u = (double)(rng_state >> 11) / 9007199254740992.0 + 1e-300;
-	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-	v = (double)(rng_state >> 11) / 9007199254740992.0;
-	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+	return test_lcg_normal(&rng_state);
 }
 
 /* Compare dsp_anc_firls with tests/data/dsp-rec/<name>.npy (nt taps). */

@@ -14,17 +14,9 @@
 static uint64_t rng_state;
 
 static double
-rng_uniform(void)
-{
-	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
-	return (double)(rng_state >> 11) / 9007199254740992.0;
-}
-
-static double
 rng_normal(void)
 {
-	double u = rng_uniform() + 1e-300, v = rng_uniform();
-	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+	return test_lcg_normal(&rng_state);
 }
 
 /* A recording: smooth random "EEG" plus a rank-3 artifact at each trigger (spacing len, with

@@ -101,4 +101,21 @@ test_randn(uint64_t *s)
 	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 }
 
+/* Deterministic standard normal numbers from a 64-bit LCG (Knuth's MMIX constants) and
+ * Box-Muller, the generator the recording-kernel tests were tuned with. */
+static inline double
+test_lcg_uniform(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+static inline double
+test_lcg_normal(uint64_t *s)
+{
+	double u = test_lcg_uniform(s) + 1e-300, v = test_lcg_uniform(s);
+
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
 #endif
