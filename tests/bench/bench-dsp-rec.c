@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/unit/test-rng.h"
 #include "worker/dsp-anc.h"
 #include "worker/dsp-pca.h"
 
@@ -23,12 +24,7 @@ static uint64_t bench_rng = 1;
 static double
 bench_normal(void)
 {
-	double u, v;
-	bench_rng = bench_rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	u = (double)(bench_rng >> 11) / 9007199254740992.0 + 1e-300;
-	bench_rng = bench_rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	v = (double)(bench_rng >> 11) / 9007199254740992.0;
-	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+	return test_lcg_normal(&bench_rng);
 }
 
 int
