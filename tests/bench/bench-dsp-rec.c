@@ -7,17 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "tests/unit/test-rng.h"
 #include "worker/dsp-anc.h"
 #include "worker/dsp-pca.h"
-
-static double
-bench_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t bench_rng = 1;
 
