@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "worker/dsp-trigger.h"
 
 void
 dsp_anc_params_init(struct dsp_anc_params *p)
@@ -245,7 +246,6 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 	struct dsp_anc_result r = {0};
 	struct dsp_filter hp = {0};
 	size_t ws, we, wl, fs0, fe, order;
-	int64_t tmin, tmax;
 	double *d, *rf, *y, dr = 0, rr = 0, mean = 0, var = 0, ymax = 0, xmax = 0;
 	int rc;
 
@@ -255,13 +255,7 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 		return rc;
 	if ((rc = dsp_anc_hp_design(&hp, fs, p->hp, cause)) != 0)
 		return rc;
-	tmin = tmax = trig[0];
-	for (size_t i = 1; i < ntrig; i++) {
-		tmin = trig[i] < tmin ? trig[i] : tmin;
-		tmax = trig[i] > tmax ? trig[i] : tmax;
-	}
-	ws = (uint64_t)tmin > len ? (size_t)tmin - len : 0;
-	we = (size_t)tmax + len < n ? (size_t)tmax + len : n;
+	dsp_trigger_window(trig, ntrig, len, n, &ws, &we);
 	wl = we - ws;
 	order = p->order ? p->order : len;
 	r.ntaps = hp.ntaps;

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp-filter.h"
+#include "worker/dsp-trigger.h"
 
 /* The decomposition of the z-scored epochs: the leading k left singular vectors (len × k). */
 struct dsp_pca_basis {
@@ -280,7 +281,6 @@ dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
 {
 	struct dsp_pca_basis bs = {0};
 	size_t ws, we, wl, off, m, *valid;
-	int64_t tmin, tmax;
 	double *xf, *pm, *z, *coef, *fit, *fitw;
 	int rc;
 
@@ -288,13 +288,7 @@ dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
 		memset(res, 0, sizeof *res);
 	if ((rc = dsp_pca_check(x, n, fs, trig, ntrig, len, p, cause)) != 0)
 		return rc;
-	tmin = tmax = trig[0];
-	for (size_t i = 1; i < ntrig; i++) {
-		tmin = trig[i] < tmin ? trig[i] : tmin;
-		tmax = trig[i] > tmax ? trig[i] : tmax;
-	}
-	ws = (uint64_t)tmin > len ? (size_t)tmin - len : 0;
-	we = (size_t)tmax + len < n ? (size_t)tmax + len : n;
+	dsp_trigger_window(trig, ntrig, len, n, &ws, &we);
 	wl = we - ws;
 	off = (size_t)lround(0.1 * (double)len);
 

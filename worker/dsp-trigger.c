@@ -89,6 +89,19 @@ dsp_trigger_scale(int64_t *t, size_t n, double ratio)
 		t[i] = (int64_t)((double)t[i] * ratio);
 }
 
+void
+dsp_trigger_window(const int64_t *t, size_t nt, size_t len, size_t n, size_t *ws, size_t *we)
+{
+	int64_t tmin = t[0], tmax = t[0];
+
+	for (size_t i = 1; i < nt; i++) {
+		tmin = t[i] < tmin ? t[i] : tmin;
+		tmax = t[i] > tmax ? t[i] : tmax;
+	}
+	*ws = (uint64_t)tmin > len ? (size_t)tmin - len : 0;
+	*we = (size_t)tmax + len < n ? (size_t)tmax + len : n;
+}
+
 size_t
 dsp_trigger_radius(double orig, double scale)
 {

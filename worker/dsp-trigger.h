@@ -21,6 +21,11 @@ int dsp_trigger_analyze(const int64_t *t, size_t n, struct dsp_trigger_info *inf
 /* After resampling by ratio: t[i] = trunc(t[i]·ratio). */
 void dsp_trigger_scale(int64_t *t, size_t n, double ratio);
 
+/* The span the slice artifacts of a trigger train cover, with one artifact length to spare:
+ * [min(t) − len, max(t) + len) clipped to [0, n). Needs nt >= 1 and t within [0, n). */
+void dsp_trigger_window(const int64_t *t, size_t nt, size_t len, size_t n, size_t *ws,
+			size_t *we);
+
 /* Search radius in working samples for `orig` samples at the original rate:
  * round(orig·scale), scale = working rate / original rate. */
 size_t dsp_trigger_radius(double orig, double scale);

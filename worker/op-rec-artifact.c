@@ -28,7 +28,7 @@ op_rec_aas_validate_params(const json_t *step, const char *path, char **cause)
 	    op_param_int(step, path, "window_size", 0, 1, 100000, 30, &w, cause) != 0 ||
 	    op_param_number(step, path, "threshold", 0, -1, 1, 0.975, &th, cause) != 0 ||
 	    op_param_string(step, path, "mode", 0, "blocks", &mode, cause) != 0 ||
-	    op_rec_param_bool(step, path, "realign", true, &realign, cause) != 0)
+	    op_param_bool(step, path, "realign", true, &realign, cause) != 0)
 		return -EINVAL;
 	if (strcmp(mode, "blocks") != 0 && strcmp(mode, "sliding") != 0)
 		return error_set(cause, -EINVAL, "%s.mode: must be \"blocks\" or \"sliding\"",

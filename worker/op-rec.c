@@ -43,22 +43,6 @@ op_rec_step_index(const json_t *step)
 	return (long)json_integer_value(json_object_get(step, "index"));
 }
 
-int
-op_rec_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
-		  char **cause)
-{
-	json_t *v = json_object_get(step, key);
-
-	if (v == NULL) {
-		*out = def;
-		return 0;
-	}
-	if (!json_is_boolean(v))
-		return error_set(cause, -EINVAL, "%s.%s: must be true or false", path, key);
-	*out = json_is_true(v);
-	return 0;
-}
-
 void
 op_rec_result_set(struct op_run *run, const char *key, json_t *v)
 {

@@ -30,9 +30,6 @@ struct op_rec {
 int op_rec_run(struct op_run *run, const json_t *step, char **cause);
 /* The step's index in the pipeline. */
 long op_rec_step_index(const json_t *step);
-/* A boolean parameter (true/false), default `def`. */
-int op_rec_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
-		      char **cause);
 /* Set key in the task's inline result (created on first use); takes the reference to v. */
 void op_rec_result_set(struct op_run *run, const char *key, json_t *v);
 /* Bytes of memory available to this process now (MemAvailable), or 0 when unknown. */

@@ -175,3 +175,19 @@ op_param_string(const json_t *step, const char *path, const char *key, int requi
 	*out = json_string_value(v);
 	return 0;
 }
+
+int
+op_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
+	      char **cause)
+{
+	json_t *v = json_object_get(step, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return error_set(cause, -EINVAL, "%s.%s: must be true or false", path, key);
+	*out = json_is_true(v);
+	return 0;
+}

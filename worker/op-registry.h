@@ -4,6 +4,7 @@
 #define ND_OP_REGISTRY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,8 @@ int op_param_int(const json_t *step, const char *path, const char *key, int requ
 		 long long min, long long max, long long def, long long *out, char **cause);
 int op_param_string(const json_t *step, const char *path, const char *key, int required,
 		    const char *def, const char **out, char **cause);
+/* A boolean parameter (true/false), default `def` when absent. */
+int op_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
+		  char **cause);
 
 #endif

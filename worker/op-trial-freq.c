@@ -88,10 +88,10 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 	    op_param_string(step, path, "output", 0, "pow", &output, cause) != 0 ||
 	    op_param_number(step, path, "tapsmofrq", 0, 1e-9, 1e9, 0, &tapsmofrq, cause) != 0 ||
 	    op_param_int(step, path, "nTaper", 0, 1, 10000, 0, &ntaper, cause) != 0 ||
-	    op_trial_bool(step, path, "keeptrials", true, &f->keeptrials, cause) != 0 ||
-	    op_trial_bool(step, path, "keeptapers", false, &keeptapers, cause) != 0 ||
-	    op_trial_bool(step, path, "ft_compat", false, &ftc, cause) != 0 ||
-	    op_trial_bool(step, path, "demean_taper", false, &dmt, cause) != 0 ||
+	    op_param_bool(step, path, "keeptrials", true, &f->keeptrials, cause) != 0 ||
+	    op_param_bool(step, path, "keeptapers", false, &keeptapers, cause) != 0 ||
+	    op_param_bool(step, path, "ft_compat", false, &ftc, cause) != 0 ||
+	    op_param_bool(step, path, "demean_taper", false, &dmt, cause) != 0 ||
 	    op_trial_poly(step, path, "polyremoval", 0, &p->polyremoval, cause) != 0 ||
 	    op_trial_freq_pad(step, path, p, cause) != 0)
 		return -EINVAL;

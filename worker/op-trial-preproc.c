@@ -35,8 +35,8 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 	    op_param_string(step, path, "hilbert", 0, NULL, &hil, cause) != 0 ||
 	    op_param_int(step, path, "order", 0, 1, 100000000, 0, &order, cause) != 0 ||
 	    op_trial_poly(step, path, "polyremoval", -1, &p->polyremoval, cause) != 0 ||
-	    op_trial_bool(step, path, "zscore", false, &p->zscore, cause) != 0 ||
-	    op_trial_bool(step, path, "rectify", false, &p->rectify, cause) != 0)
+	    op_param_bool(step, path, "zscore", false, &p->zscore, cause) != 0 ||
+	    op_param_bool(step, path, "rectify", false, &p->rectify, cause) != 0)
 		return -EINVAL;
 	p->order = (size_t)order;
 	if (cls == NULL && (type != NULL || freq != NULL))

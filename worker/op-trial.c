@@ -12,22 +12,6 @@
 #include "common/xmalloc.h"
 
 int
-op_trial_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
-	      char **cause)
-{
-	json_t *v = json_object_get(step, key);
-
-	if (v == NULL) {
-		*out = def;
-		return 0;
-	}
-	if (!json_is_boolean(v))
-		return error_set(cause, -EINVAL, "%s.%s: must be true or false", path, key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-int
 op_trial_poly(const json_t *step, const char *path, const char *key, int def, int *out,
 	      char **cause)
 {

@@ -29,8 +29,6 @@ int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char 
 int op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause);
 
 /* Parameter helpers. */
-int op_trial_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
-		  char **cause);
 /* polyremoval: null or "none" → -1, 0, 1. */
 int op_trial_poly(const json_t *step, const char *path, const char *key, int def, int *out,
 		  char **cause);

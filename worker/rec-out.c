@@ -26,18 +26,7 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 		o->x = o->owned;
 		return rc;
 	}
-	path = rec_run_chan_path(run->workdir, src, chan, "meta");
-	meta = json_load_file(path, 0, NULL);
-	if (meta == NULL) {
-		rc = error_set(cause, -EIO, "%s: missing or unreadable", path);
-		free(path);
-		return rc;
-	}
-	free(path);
-	o->fs = json_number_value(json_object_get(meta, "fs"));
-	rc = json_object_get(meta, "triggers") != NULL
-		 ? rec_trig_from_json(json_object_get(meta, "triggers"), &o->trig, cause)
-		 : 0;
+	rc = rec_run_meta_load(run->workdir, src, chan, &o->fs, &o->trig, &meta, cause);
 	json_decref(meta);
 	path = rec_run_chan_path(run->workdir, src, chan, "c");
 	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {

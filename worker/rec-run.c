@@ -104,6 +104,31 @@ rec_run_load_npy(const char *path, double **x, size_t *n, char **cause)
 }
 
 int
+rec_run_meta_load(const char *workdir, int src, size_t chan, double *fs, struct rec_trig *trig,
+		  json_t **meta, char **cause)
+{
+	char *path = rec_run_chan_path(workdir, src, chan, "meta");
+	json_t *m = json_load_file(path, 0, NULL), *t;
+	int rc;
+
+	*meta = NULL;
+	if (m == NULL) {
+		rc = error_set(cause, -EIO, "%s: missing or unreadable", path);
+		free(path);
+		return rc;
+	}
+	free(path);
+	*fs = json_number_value(json_object_get(m, "fs"));
+	t = json_object_get(m, "triggers");
+	if (t != NULL && (rc = rec_trig_from_json(t, trig, cause)) != 0) {
+		json_decref(m);
+		return rc;
+	}
+	*meta = m;
+	return 0;
+}
+
+int
 rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c, char **cause)
 {
 	const struct io_edf_header *h = run->rec->hdr;
@@ -119,22 +144,12 @@ rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c,
 	c->fs = h->channels[index].rate;
 	if (src < 0)
 		return io_edf_read_channel(run->rec->edf, index, &c->x, &c->n, cause);
-	path = rec_run_chan_path(run->workdir, src, index, "meta");
-	meta = json_load_file(path, 0, NULL);
-	if (meta == NULL) {
-		rc = error_set(cause, -EIO, "%s: missing or unreadable", path);
-		free(path);
-		return rc;
-	}
-	free(path);
-	c->fs = json_number_value(json_object_get(meta, "fs"));
-	rc = json_object_get(meta, "triggers") != NULL
-		 ? rec_trig_from_json(json_object_get(meta, "triggers"), &c->trig, cause)
-		 : 0;
-	path = rec_run_chan_path(run->workdir, src, index, "c");
-	if (rc == 0)
+	rc = rec_run_meta_load(run->workdir, src, index, &c->fs, &c->trig, &meta, cause);
+	if (rc == 0) {
+		path = rec_run_chan_path(run->workdir, src, index, "c");
 		rc = rec_run_load_npy(path, &c->x, &c->n, cause);
-	free(path);
+		free(path);
+	}
 	if (rc == 0 && json_is_true(json_object_get(meta, "noise"))) {
 		size_t nn;
 		path = rec_run_chan_path(run->workdir, src, index, "n");

@@ -82,6 +82,11 @@ long rec_trig_s0(const struct rec_trig *t);
 char *rec_run_chan_path(const char *workdir, int stage, size_t chan, const char *what);
 /* The most recent unit stage before `stage` whose files exist, or -1. */
 int rec_run_find_source(const char *workdir, int stage);
+/* Read channel `chan`'s sidecar after unit stage `src`: its rate into *fs and its trigger state,
+ * when it has one, into *trig (which the caller finalises, also on failure). On success *meta is
+ * the parsed sidecar, owned by the caller; on failure it is NULL. 0 or -errno with a cause. */
+int rec_run_meta_load(const char *workdir, int src, size_t chan, double *fs, struct rec_trig *trig,
+		      json_t **meta, char **cause);
 /* Load channel `index` as it is after stage `src` (-1: from the EDF). */
 int rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c, char **cause);
 void rec_run_chan_fini(struct rec_chan *c);

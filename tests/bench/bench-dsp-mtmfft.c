@@ -4,25 +4,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench-clock.h"
 #include "worker/dsp-mtmfft.h"
 
 static double bench_cpu;
-
-static double
-bench_clock(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double
-bench_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double
 bench_run(const float *data, size_t ntrial, size_t n, size_t nc, double tapsmofrq)

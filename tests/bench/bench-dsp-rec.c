@@ -7,28 +7,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench-clock.h"
+#include "tests/unit/test-rng.h"
 #include "worker/dsp-anc.h"
 #include "worker/dsp-pca.h"
-
-static double
-bench_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static uint64_t bench_rng = 1;
 
 static double
 bench_normal(void)
 {
-	double u, v;
-	bench_rng = bench_rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	u = (double)(bench_rng >> 11) / 9007199254740992.0 + 1e-300;
-	bench_rng = bench_rng * 6364136223846793005ULL + 1442695040888963407ULL;
-	v = (double)(bench_rng >> 11) / 9007199254740992.0;
-	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+	return test_lcg_normal(&bench_rng);
 }
 
 int

@@ -7,13 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double
-bench_cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench-clock.h"
 
 static int
 bench_cmp(const void *a, const void *b)
@@ -38,10 +32,10 @@ main(void)
 	for (int k = 0; k < 2; k++) {
 		double t[5];
 		for (int rep = 0; rep < 5; rep++) {
-			double t0 = bench_cpu();
+			double t0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
 			for (int j = 0; j < ntrials * ntapers[k]; j++)
 				fftw_execute_dft_r2c(p, in, out);
-			t[rep] = bench_cpu() - t0;
+			t[rep] = bench_clock(CLOCK_THREAD_CPUTIME_ID) - t0;
 		}
 		qsort(t, 5, sizeof t[0], bench_cmp);
 		printf("%s %.4f\n", names[k], t[2]);

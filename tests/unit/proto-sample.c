@@ -329,6 +329,18 @@ proto_sample_encode(const struct proto_msg *msg, size_t *len)
 	return out;
 }
 
+uint8_t *
+proto_sample_bytes(size_t i, size_t *len)
+{
+	struct proto_msg m;
+	uint8_t *out;
+
+	proto_sample_build(i, &m);
+	out = proto_sample_encode(&m, len);
+	proto_msg_fini(&m);
+	return out;
+}
+
 int
 proto_sample_roundtrip(const uint8_t *data, size_t len, bool *same)
 {

@@ -18,6 +18,8 @@ void proto_sample_build(size_t i, struct proto_msg *msg);
 bool proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b);
 /* Encode msg into a heap buffer the caller frees; aborts if the type is unknown. */
 uint8_t *proto_sample_encode(const struct proto_msg *msg, size_t *len);
+/* Sample i encoded into a heap buffer the caller frees. */
+uint8_t *proto_sample_bytes(size_t i, size_t *len);
 /* Decode data, re-encode the result and decode again. Returns the first decode's status; on 0,
  * *same says whether both decodes were equal. Frees everything it allocates. */
 int proto_sample_roundtrip(const uint8_t *data, size_t len, bool *same);

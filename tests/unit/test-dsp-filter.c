@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "tests/data/dsp-filter-fixtures.h"
+#include "test-dsp-util.h"
 #include "worker/dsp-filter.h"
 #include "worker/fft-plan.h"
 
@@ -61,12 +61,16 @@ Test(dsp_filter, tap_counts_from_spec)
 	dsp_filter_fini(&f);
 }
 
+/* Compare designed taps with tests/data/dsp-filter/<name>.npy (m values). */
 static void
-check_taps(const struct dsp_filter *f, const double *want, size_t m)
+check_taps(const struct dsp_filter *f, const char *name, size_t m)
 {
+	double *want = test_fixture("dsp-filter", name, m);
+
 	cr_assert_eq(f->ntaps, m);
 	/* Same formula in another language: agreement to rounding. */
 	cr_assert_lt(max_abs_diff(f->taps, want, m), 1e-14, "taps differ from scipy/MNE");
+	free(want);
 }
 
 Test(dsp_filter, taps_match_scipy_mne_fixtures)
@@ -75,29 +79,35 @@ Test(dsp_filter, taps_match_scipy_mne_fixtures)
 	double notch = 50;
 
 	cr_assert_eq(dsp_filter_design(&f, DSP_FILTER_LOWPASS, 2048, 0, 70, NULL), 0);
-	check_taps(&f, fix_lp70_2048, 387);
+	check_taps(&f, "lp70_2048", 387);
 	dsp_filter_fini(&f);
 	cr_assert_eq(dsp_filter_design(&f, DSP_FILTER_HIGHPASS, 256, 1, 0, NULL), 0);
-	check_taps(&f, fix_hp1_256, 845);
+	check_taps(&f, "hp1_256", 845);
 	dsp_filter_fini(&f);
 	cr_assert_eq(dsp_filter_design(&f, DSP_FILTER_BANDPASS, 512, 8, 30, NULL), 0);
-	check_taps(&f, fix_bp8_30_512, 845);
+	check_taps(&f, "bp8_30_512", 845);
 	dsp_filter_fini(&f);
 	cr_assert_eq(dsp_filter_design_notch(&f, 250, &notch, 1, 0, NULL), 0);
-	check_taps(&f, fix_notch50_250, 1651);
+	check_taps(&f, "notch50_250", 1651);
 	dsp_filter_fini(&f);
 }
 
 Test(dsp_filter, output_matches_mne_fixture)
 {
 	double y[1000];
+	double *sig = test_fixture("dsp-filter", "signal", 1000);
+	double *lp = test_fixture("dsp-filter", "signal_lp70_2048", 1000);
+	double *hp = test_fixture("dsp-filter", "signal_hp1_256", 1000);
 
-	memcpy(y, fix_signal, sizeof y);
+	memcpy(y, sig, sizeof y);
 	cr_assert_eq(dsp_filter_lowpass(y, 1000, 2048, 70, NULL), 0);
-	cr_assert_lt(max_abs_diff(y, fix_signal_lp70_2048, 1000), 1e-10);
-	memcpy(y, fix_signal, sizeof y);
+	cr_assert_lt(max_abs_diff(y, lp, 1000), 1e-10);
+	memcpy(y, sig, sizeof y);
 	cr_assert_eq(dsp_filter_highpass(y, 1000, 256, 1, NULL), 0);
-	cr_assert_lt(max_abs_diff(y, fix_signal_hp1_256, 1000), 1e-10);
+	cr_assert_lt(max_abs_diff(y, hp, 1000), 1e-10);
+	free(sig);
+	free(lp);
+	free(hp);
 }
 
 static void

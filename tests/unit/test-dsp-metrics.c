@@ -7,15 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/data/dsp-rec-fixtures.h"
+#include "test-dsp-util.h"
 #include "worker/dsp-metrics.h"
 
+/* Welch PSD of tests/data/dsp-rec/<name>_x.npy (n samples) against <name>_p.npy. */
 static void
-check_welch(const double *x, size_t n, double fs, size_t nper, const double *want)
+check_welch(const char *name, size_t n, double fs, size_t nper)
 {
 	size_t nb = nper / 2 + 1;
-	double *p = calloc(nb, sizeof *p), top = 0;
+	char xname[64], pname[64];
+	double *x, *want, *p = calloc(nb, sizeof *p), top = 0;
 
+	snprintf(xname, sizeof xname, "%s_x", name);
+	snprintf(pname, sizeof pname, "%s_p", name);
+	x = test_fixture("dsp-rec", xname, n);
+	want = test_fixture("dsp-rec", pname, nb);
 	cr_assert_eq(dsp_metrics_welch(x, n, fs, nper, p, NULL), 0);
 	for (size_t k = 0; k < nb; k++)
 		top = want[k] > top ? want[k] : top;
@@ -23,15 +29,21 @@ check_welch(const double *x, size_t n, double fs, size_t nper, const double *wan
 	for (size_t k = 0; k < nb; k++)
 		cr_assert_float_eq(p[k], want[k], 1e-10 * want[k] + 1e-13 * top,
 				   "nperseg %zu bin %zu: %.17g vs %.17g", nper, k, p[k], want[k]);
+	free(x);
+	free(want);
 	free(p);
 }
 
 Test(dsp_metrics, welch_matches_scipy)
 {
-	check_welch(welch_a_x, 1200, 100, 300, welch_a_p);
-	check_welch(welch_b_x, 1000, 256, 257, welch_b_p);
-	check_welch(welch_c_x, 200, 100, 200, welch_c_p);
-	cr_assert_eq(dsp_metrics_welch(welch_c_x, 200, 100, 201, NULL, NULL), -EINVAL);
+	double *x;
+
+	check_welch("welch_a", 1200, 100, 300);
+	check_welch("welch_b", 1000, 256, 257);
+	check_welch("welch_c", 200, 100, 200);
+	x = test_fixture("dsp-rec", "welch_c_x", 200);
+	cr_assert_eq(dsp_metrics_welch(x, 200, 100, 201, NULL, NULL), -EINVAL);
+	free(x);
 }
 
 Test(dsp_metrics, median)

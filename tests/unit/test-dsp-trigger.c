@@ -83,6 +83,19 @@ Test(dsp_trigger, scale_and_radius)
 	cr_assert_eq(dsp_trigger_radius(2, 1), 2);
 }
 
+Test(dsp_trigger, window_spans_the_train_clipped_to_the_data)
+{
+	int64_t t[] = {500, 120, 900};
+	size_t ws, we;
+
+	dsp_trigger_window(t, 3, 100, 2000, &ws, &we);
+	cr_assert_eq(ws, 20);
+	cr_assert_eq(we, 1000);
+	dsp_trigger_window(t, 3, 150, 1000, &ws, &we);
+	cr_assert_eq(ws, 0);
+	cr_assert_eq(we, 1000);
+}
+
 /* A recording: a fixed random artifact waveform of length L placed at true[i] (+ s0), over a
  * slow background. */
 static double *

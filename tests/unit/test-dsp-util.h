@@ -1,5 +1,6 @@
 /* Helpers shared by the DSP tests: load reference .npy files as doubles and compare with the
- * reference tolerance |x - ref| <= 1e-4 |ref| + 1e-6 max|ref|. */
+ * reference tolerance |x - ref| <= 1e-4 |ref| + 1e-6 max|ref|. Needs ND_TEST_DATA and
+ * ND_SOURCE_ROOT. */
 #ifndef ND_TEST_DSP_UTIL_H
 #define ND_TEST_DSP_UTIL_H
 
@@ -10,17 +11,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tests/unit/test-rng.h"
 #include "worker/io-npy.h"
 
-/* Load tests/data/spectral/<name>.npy (f4/f8/i8) as a malloc'd double array. */
+/* Load <dir>/<name>.npy (f4/f8/i4/i8) as a malloc'd double array. */
 static inline double *
-test_load(const char *name, struct io_npy_header *h)
+test_load_in(const char *dir, const char *name, struct io_npy_header *h)
 {
 	char path[512], *cause = NULL;
 	void *data;
 	double *d;
 
-	snprintf(path, sizeof path, "%s/%s.npy", ND_TEST_DATA, name);
+	snprintf(path, sizeof path, "%s/%s.npy", dir, name);
 	cr_assert_eq(io_npy_read(path, h, &data, &cause), 0, "%s", cause ? cause : path);
 	d = malloc((h->count ? h->count : 1) * sizeof *d);
 	for (size_t i = 0; i < h->count; i++) {
@@ -33,6 +35,29 @@ test_load(const char *name, struct io_npy_header *h)
 		}
 	}
 	free(data);
+	return d;
+}
+
+/* Load tests/data/spectral/<name>.npy as a malloc'd double array. */
+static inline double *
+test_load(const char *name, struct io_npy_header *h)
+{
+	return test_load_in(ND_TEST_DATA, name, h);
+}
+
+/* Load the 1-D fixture tests/data/<dir>/<name>.npy, which must hold exactly n values, as a
+ * malloc'd double array. */
+static inline double *
+test_fixture(const char *dir, const char *name, size_t n)
+{
+	struct io_npy_header h;
+	char path[512];
+	double *d;
+
+	snprintf(path, sizeof path, "%s/tests/data/%s", ND_SOURCE_ROOT, dir);
+	d = test_load_in(path, name, &h);
+	cr_assert(h.ndim == 1 && h.count == n, "%s/%s.npy: %zu values, want %zu", dir, name,
+	    h.count, n);
 	return d;
 }
 
@@ -58,23 +83,6 @@ test_close_f(const float *x, const double *ref, size_t n, const char *what)
 		d[i] = x[i];
 	test_close(d, ref, n, what);
 	free(d);
-}
-
-/* Deterministic standard normal numbers (xorshift + Box-Muller). */
-static inline double
-test_randn(uint64_t *s)
-{
-	double u1, u2;
-
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	u1 = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	u2 = ((double)(*s >> 11) + 0.5) / 9007199254740992.0;
-	return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
 }
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-tmpdir.h"
 #include "worker/io-edf.h"
 
 static char tmpdir[64];
@@ -14,26 +15,19 @@ static char tmpdir[64];
 static void
 setup_tmp(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/nd-test-io-edf-writer-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	test_tmpdir_make(tmpdir, sizeof tmpdir, "io-edf-writer");
 }
 
 static void
 teardown_tmp(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	test_tmpdir_remove(tmpdir);
 }
 
-static char *
+static const char *
 tmp_path(const char *name)
 {
-	static char buf[128];
-
-	snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-	return buf;
+	return test_tmpdir_path(tmpdir, name);
 }
 
 static double *

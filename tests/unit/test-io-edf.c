@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-tmpdir.h"
 #include "worker/io-edf.h"
 
 #define SHARED   ND_SOURCE_ROOT "/../shared/data/"
@@ -20,28 +21,19 @@ static char tmpdir[64];
 static void
 setup_tmp(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/nd-test-io-edf-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	test_tmpdir_make(tmpdir, sizeof tmpdir, "io-edf");
 }
 
 static void
 teardown_tmp(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	test_tmpdir_remove(tmpdir);
 }
 
-static char *
+static const char *
 tmp_path(const char *name)
 {
-	static char buf[4][128];
-	static int next;
-	char *p = buf[next++ % 4];
-
-	snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
-	return p;
+	return test_tmpdir_path(tmpdir, name);
 }
 
 static struct io_edf_file *

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-tmpdir.h"
 #include "worker/io-spy-read.h"
 #include "worker/io-spy-stitch.h"
 #include "worker/io-spy.h"
@@ -33,11 +34,7 @@ test_setup(void)
 static void
 test_teardown(void)
 {
-	char *cmd;
-
-	cr_assert(asprintf(&cmd, "rm -rf '%s'", test_dir) > 0);
-	cr_assert_eq(system(cmd), 0);
-	free(cmd);
+	test_tmpdir_remove(test_dir);
 }
 
 TestSuite(io_spy, .init = test_setup, .fini = test_teardown);

@@ -98,13 +98,9 @@ seeds_init(void)
 {
 	rng_state = UINT64_C(0x9E3779B97F4A7C15);
 	for (size_t i = 0; i < proto_sample_count(); i++) {
-		struct proto_msg m;
 		size_t len;
-		uint8_t *data;
+		uint8_t *data = proto_sample_bytes(i, &len);
 
-		proto_sample_build(i, &m);
-		data = proto_sample_encode(&m, &len);
-		proto_msg_fini(&m);
 		seeds_add(data, len);
 	}
 }

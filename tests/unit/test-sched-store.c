@@ -9,6 +9,7 @@
 
 #include "common/xmalloc.h"
 #include "scheduler/sched-store.h"
+#include "test-tmpdir.h"
 
 #define TEST_NTASKS 5000
 
@@ -40,19 +41,16 @@ test_sched_store_task(void *arg, uint32_t task, int ok, const char *result, cons
 static char *
 test_sched_store_dir(void)
 {
-	char tmpl[] = "/tmp/nd-test-store-XXXXXX";
+	char dir[64];
 
-	cr_assert_not_null(mkdtemp(tmpl));
-	return xstrdup(tmpl);
+	test_tmpdir_make(dir, sizeof dir, "store");
+	return xstrdup(dir);
 }
 
 static void
 test_sched_store_rmdir(char *dir)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	cr_assert_eq(system(cmd), 0);
-	free(cmd);
+	test_tmpdir_remove(dir);
 	free(dir);
 }
 

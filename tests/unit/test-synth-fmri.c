@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-tmpdir.h"
 #include "worker/io-edf.h"
 #include "worker/synth-fmri.h"
 
@@ -167,7 +168,7 @@ Test(synth_fmri, rejects_impossible_params)
 
 Test(synth_fmri, written_files_hold_the_truth)
 {
-	char dir[] = "/tmp/nd-test-synth-XXXXXX", rec_path[64], clean_path[64], cmd[96];
+	char dir[64], rec_path[96], clean_path[96];
 	struct synth_fmri_params p;
 	struct io_edf_file *fr = NULL, *fc = NULL;
 	const struct io_edf_header *hr, *hc;
@@ -176,7 +177,7 @@ Test(synth_fmri, written_files_hold_the_truth)
 	size_t n;
 	char *cause = NULL;
 
-	cr_assert_not_null(mkdtemp(dir));
+	test_tmpdir_make(dir, sizeof dir, "synth-fmri");
 	snprintf(rec_path, sizeof rec_path, "%s/recording.edf", dir);
 	snprintf(clean_path, sizeof clean_path, "%s/clean.edf", dir);
 	synth_fmri_params_init(&p);
@@ -221,6 +222,5 @@ Test(synth_fmri, written_files_hold_the_truth)
 	io_edf_close(fr);
 	io_edf_close(fc);
 	synth_fmri_free(s);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	test_tmpdir_remove(dir);
 }

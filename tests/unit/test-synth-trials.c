@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-tmpdir.h"
 #include "worker/fft-plan.h"
 #include "worker/io-spy-read.h"
 #include "worker/synth-trials.h"
@@ -195,11 +196,11 @@ Test(synth_trials, ar2_network_peak_and_coupling)
 
 Test(synth_trials, written_as_spy_reads_back)
 {
-	char dir[] = "/tmp/test-synth-XXXXXX", *container, *cmd, *cause = NULL;
+	char dir[64], *container, *cause = NULL;
 	struct synth_trials *t;
 	struct io_spy_read *r;
 
-	cr_assert_not_null(mkdtemp(dir));
+	test_tmpdir_make(dir, sizeof dir, "synth-trials");
 	cr_assert(asprintf(&container, "%s/noise", dir) > 0);
 	cr_assert_eq(synth_trials_white_noise(&t, &shape, 1, NULL), 0);
 	cr_assert_eq(synth_trials_write_spy(t, container, IO_SPY_FLOAT32, "white_noise", &cause), 0,
@@ -218,9 +219,7 @@ Test(synth_trials, written_as_spy_reads_back)
 	free(buf);
 	io_spy_read_close(r);
 	synth_trials_free(t);
-	cr_assert(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
-	cr_assert_eq(system(cmd), 0);
-	free(cmd);
+	test_tmpdir_remove(dir);
 	free(container);
 }
 
