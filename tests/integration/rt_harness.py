@@ -297,3 +297,28 @@ def parse_prometheus(text):
 
 def metric(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())))
+
+
+# The table of runtime tests: name -> function(cluster). Test modules register with @test.
+TESTS = {}
+
+
+def test(fn):
+    TESTS[fn.__name__.replace("_", "-")] = fn
+    return fn
+
+
+# Shared by the runtime test modules.
+MARK_REDUCE = [{"op": "mark"}, {"op": "reduce"}, {"op": "mark"}, {"op": "reduce"}]
+
+
+def expected_mark_reduce(n):
+    """Results of MARK_REDUCE on n tasks: the two single-task reductions' inline results."""
+    return {str(n): {"inputs": 0}, str(2 * n + 1): {"inputs": 1}}
+
+
+def running_on(c, pid):
+    for w in c.http_json("/api/workers"):
+        if w["pid"] == pid and w["running"] > 0:
+            return w
+    return None
