@@ -45,7 +45,8 @@ options_parse(struct options *opts, const struct options_def *table, int argc, c
 	for (int i = 0; i < n; i++) {
 		opts->values[i] = table[i].def;
 		longopts[i].name = table[i].name;
-		longopts[i].has_arg = table[i].arg == OPTIONS_FLAG ? no_argument : required_argument;
+		longopts[i].has_arg =
+		    table[i].arg == OPTIONS_FLAG ? no_argument : required_argument;
 		longopts[i].val = 1000 + i;
 		if (table[i].short_name != 0 && sp + 3 < sizeof shortopts) {
 			shortopts[sp++] = (char)table[i].short_name;
@@ -76,7 +77,8 @@ options_parse(struct options *opts, const struct options_def *table, int argc, c
 		}
 		if (c == '?') {
 			if (optopt != 0)
-				rc = error_set(cause, -EINVAL, "unknown option -%c (see --help)", optopt);
+				rc = error_set(cause, -EINVAL, "unknown option -%c (see --help)",
+					       optopt);
 			else
 				rc = error_set(cause, -EINVAL, "unknown option %s (see --help)",
 					       argv[optind - 1]);
@@ -99,7 +101,8 @@ options_parse(struct options *opts, const struct options_def *table, int argc, c
 			opts->values[idx] = optarg;
 		if (table[idx].arg == OPTIONS_LIST) {
 			int k = opts->counts[idx];
-			opts->lists[idx] = xreallocarray(opts->lists[idx], (size_t)k + 1, sizeof(char *));
+			opts->lists[idx] =
+			    xreallocarray(opts->lists[idx], (size_t)k + 1, sizeof(char *));
 			opts->lists[idx][k - 1] = optarg;
 			opts->lists[idx][k] = NULL;
 		}
@@ -160,8 +163,8 @@ options_get_long(const struct options *opts, const char *name, long min, long ma
 	if (errno != 0 || end == v || *end != '\0')
 		return error_set(cause, -EINVAL, "option --%s: '%s' is not an integer", name, v);
 	if (x < min || x > max)
-		return error_set(cause, -ERANGE, "option --%s: %ld is out of range [%ld, %ld]", name,
-				 x, min, max);
+		return error_set(cause, -ERANGE, "option --%s: %ld is out of range [%ld, %ld]",
+				 name, x, min, max);
 	*out = x;
 	return 0;
 }
@@ -181,8 +184,8 @@ options_get_double(const struct options *opts, const char *name, double min, dou
 	if (errno != 0 || end == v || *end != '\0' || !isfinite(x))
 		return error_set(cause, -EINVAL, "option --%s: '%s' is not a number", name, v);
 	if (x < min || x > max)
-		return error_set(cause, -ERANGE, "option --%s: %g is out of range [%g, %g]", name, x,
-				 min, max);
+		return error_set(cause, -ERANGE, "option --%s: %g is out of range [%g, %g]", name,
+				 x, min, max);
 	*out = x;
 	return 0;
 }

@@ -28,7 +28,7 @@ struct options {
 	char ***lists;       /* per table entry: OPTIONS_LIST values, NULL-terminated */
 	int argc;            /* positional arguments left */
 	char **argv;
-	int help;            /* --help was given */
+	int help; /* --help was given */
 };
 
 /* Parse argv (argv[0] is the program or command name). Stops at the first positional argument

@@ -79,9 +79,10 @@ token_read(const char *path, char **token, char **cause)
 		*token = xstrdup(env);
 		return 0;
 	}
-	return error_set(cause, -ENOENT,
-			 "no token: give --token-file (the scheduler writes STATE_DIR/token) or set "
-			 "NEURODAG_TOKEN");
+	return error_set(
+	    cause, -ENOENT,
+	    "no token: give --token-file (the scheduler writes STATE_DIR/token) or set "
+	    "NEURODAG_TOKEN");
 }
 
 bool

@@ -19,20 +19,20 @@ static const struct proto_codec {
 	proto_encode_cb encode;
 	proto_fini_cb fini;
 } proto_codec_table[] = {
-	{PROTO_HELLO, "HELLO", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-	{PROTO_WELCOME, "WELCOME", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-	{PROTO_BYE, "BYE", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-	{PROTO_ERROR, "ERROR", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-	{PROTO_ACK, "ACK", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-	{PROTO_SUBMIT, "SUBMIT", proto_job_decode, proto_job_encode, proto_job_fini},
-	{PROTO_ACCEPTED, "ACCEPTED", proto_job_decode, proto_job_encode, proto_job_fini},
-	{PROTO_STATUS, "STATUS", proto_job_decode, proto_job_encode, proto_job_fini},
-	{PROTO_STATUS_REPLY, "STATUS_REPLY", proto_job_decode, proto_job_encode, proto_job_fini},
-	{PROTO_CANCEL, "CANCEL", proto_job_decode, proto_job_encode, proto_job_fini},
-	{PROTO_TASK_REQUEST, "TASK_REQUEST", proto_task_decode, proto_task_encode, proto_task_fini},
-	{PROTO_TASK_ASSIGN, "TASK_ASSIGN", proto_task_decode, proto_task_encode, proto_task_fini},
-	{PROTO_IDLE, "IDLE", proto_task_decode, proto_task_encode, proto_task_fini},
-	{PROTO_HEARTBEAT, "HEARTBEAT", proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_HELLO, "HELLO", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_WELCOME, "WELCOME", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_BYE, "BYE", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_ERROR, "ERROR", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_ACK, "ACK", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_SUBMIT, "SUBMIT", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_ACCEPTED, "ACCEPTED", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_STATUS, "STATUS", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_STATUS_REPLY, "STATUS_REPLY", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_CANCEL, "CANCEL", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_TASK_REQUEST, "TASK_REQUEST", proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_TASK_ASSIGN, "TASK_ASSIGN", proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_IDLE, "IDLE", proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_HEARTBEAT, "HEARTBEAT", proto_task_decode, proto_task_encode, proto_task_fini},
 };
 
 static const struct proto_codec *
@@ -55,8 +55,8 @@ const char *
 proto_status_name(uint32_t status)
 {
 	static const char *const names[] = {
-		"ok", "malformed", "version", "unknown_type", "too_big", "auth",
-		"not_found", "invalid", "unexpected", "shutting_down", "internal",
+	    "ok",        "malformed", "version",    "unknown_type",  "too_big",  "auth",
+	    "not_found", "invalid",   "unexpected", "shutting_down", "internal",
 	};
 	return status < PROTO_STATUS_COUNT ? names[status] : "unknown";
 }
@@ -71,17 +71,28 @@ enum proto_status
 proto_status_from_errno(int rc)
 {
 	switch (rc) {
-	case 0: return PROTO_STATUS_OK;
-	case -EBADMSG: return PROTO_STATUS_MALFORMED;
-	case -EPROTONOSUPPORT: return PROTO_STATUS_VERSION;
-	case -ENOMSG: return PROTO_STATUS_UNKNOWN_TYPE;
-	case -EMSGSIZE: return PROTO_STATUS_TOO_BIG;
-	case -EACCES: return PROTO_STATUS_AUTH;
-	case -ENOENT: return PROTO_STATUS_NOT_FOUND;
-	case -EINVAL: return PROTO_STATUS_INVALID;
-	case -EPROTO: return PROTO_STATUS_UNEXPECTED;
-	case -ESHUTDOWN: return PROTO_STATUS_SHUTTING_DOWN;
-	default: return PROTO_STATUS_INTERNAL;
+	case 0:
+		return PROTO_STATUS_OK;
+	case -EBADMSG:
+		return PROTO_STATUS_MALFORMED;
+	case -EPROTONOSUPPORT:
+		return PROTO_STATUS_VERSION;
+	case -ENOMSG:
+		return PROTO_STATUS_UNKNOWN_TYPE;
+	case -EMSGSIZE:
+		return PROTO_STATUS_TOO_BIG;
+	case -EACCES:
+		return PROTO_STATUS_AUTH;
+	case -ENOENT:
+		return PROTO_STATUS_NOT_FOUND;
+	case -EINVAL:
+		return PROTO_STATUS_INVALID;
+	case -EPROTO:
+		return PROTO_STATUS_UNEXPECTED;
+	case -ESHUTDOWN:
+		return PROTO_STATUS_SHUTTING_DOWN;
+	default:
+		return PROTO_STATUS_INTERNAL;
 	}
 }
 
@@ -105,13 +116,14 @@ proto_decode(const void *data, size_t len, struct proto_msg *msg, char **cause)
 	}
 	a = &up.data;
 	if (a->type != MSGPACK_OBJECT_ARRAY || a->via.array.size != 4) {
-		rc = error_set(cause, -EBADMSG, "envelope is not an array [version, type, id, body]");
+		rc = error_set(cause, -EBADMSG,
+			       "envelope is not an array [version, type, id, body]");
 		goto out;
 	}
 	for (int i = 0; i < 3; i++)
 		if (a->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-			rc = error_set(cause, -EBADMSG, "envelope element %d is not an unsigned integer",
-				       i);
+			rc = error_set(cause, -EBADMSG,
+				       "envelope element %d is not an unsigned integer", i);
 			goto out;
 		}
 	if (a->via.array.ptr[1].via.u64 <= UINT32_MAX)

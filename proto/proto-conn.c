@@ -71,7 +71,7 @@ proto_conn_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		 * decode -> encode -> decode keeps every field the decoder accepted. */
 		const struct proto_hello *h = &msg->u.hello;
 		msgpack_pack_map(pk, 3 + (h->host != NULL) + (h->pid != 0) + (h->slots != 0) +
-					     (h->mem != 0) + (h->slurm_job != NULL));
+					 (h->mem != 0) + (h->slurm_job != NULL));
 		proto_pack_kstr(pk, "role", proto_role_name(h->role));
 		proto_pack_kstr(pk, "token", h->token != NULL ? h->token : "");
 		proto_pack_kstr(pk, "version", h->version != NULL ? h->version : "");
@@ -99,7 +99,8 @@ proto_conn_encode(const struct proto_msg *msg, msgpack_packer *pk)
 	case PROTO_ERROR:
 		msgpack_pack_map(pk, 2);
 		proto_pack_ku64(pk, "status", msg->u.error.status);
-		proto_pack_kstr(pk, "message", msg->u.error.message != NULL ? msg->u.error.message : "");
+		proto_pack_kstr(pk, "message",
+				msg->u.error.message != NULL ? msg->u.error.message : "");
 		break;
 	case PROTO_ACK:
 		msgpack_pack_map(pk, msg->u.ack.ncancel > 0);

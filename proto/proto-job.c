@@ -25,7 +25,8 @@ proto_job_decode_inputs(struct proto_map *m, struct proto_submit *s, char **caus
 		if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0 ||
 		    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
 			return m->rc = error_set(cause, -EBADMSG,
-						 "SUBMIT: inputs[%u] must be a non-empty path of at most %d bytes",
+						 "SUBMIT: inputs[%u] must be a non-empty path of "
+						 "at most %d bytes",
 						 i, PROTO_MAX_NAME);
 		s->inputs[i] = xstrndup(o->via.str.ptr, o->via.str.size);
 		s->ninputs = i + 1;
@@ -93,8 +94,8 @@ proto_job_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		break;
 	case PROTO_STATUS_REPLY:
 		msgpack_pack_map(pk, 1);
-		proto_pack_kstr(pk, "json", msg->u.status_reply.json != NULL ? msg->u.status_reply.json
-									      : "");
+		proto_pack_kstr(pk, "json",
+				msg->u.status_reply.json != NULL ? msg->u.status_reply.json : "");
 		break;
 	case PROTO_CANCEL:
 		msgpack_pack_map(pk, 1);

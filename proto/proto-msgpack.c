@@ -33,7 +33,8 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 	if (at >= len)
 		return error_set(cause, -EBADMSG, "msgpack: truncated at byte %zu", at);
 	if (*budget == 0)
-		return error_set(cause, -EMSGSIZE, "msgpack: more than %u objects", PROTO_MAX_OBJECTS);
+		return error_set(cause, -EMSGSIZE, "msgpack: more than %u objects",
+				 PROTO_MAX_OBJECTS);
 	(*budget)--;
 	b = d[at];
 	hdr = 1;
@@ -48,66 +49,149 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 		is_map = 1;
 	} else {
 		switch (b) {
-		case 0xcc: case 0xd0: need = 1; break;
-		case 0xcd: case 0xd1: need = 2; break;
-		case 0xce: case 0xd2: case 0xca: need = 4; break;
-		case 0xcf: case 0xd3: case 0xcb: need = 8; break;
-		case 0xd4: need = 2; break; /* fixext 1: type + 1 */
-		case 0xd5: need = 3; break;
-		case 0xd6: need = 5; break;
-		case 0xd7: need = 9; break;
-		case 0xd8: need = 17; break;
-		case 0xc4: case 0xd9: hdr = 2; break;
-		case 0xc5: case 0xda: hdr = 3; break;
-		case 0xc6: case 0xdb: hdr = 5; break;
-		case 0xc7: hdr = 3; break; /* ext 8: len + type */
-		case 0xc8: hdr = 4; break;
-		case 0xc9: hdr = 6; break;
-		case 0xdc: hdr = 3; count = 1; break;
-		case 0xdd: hdr = 5; count = 1; break;
-		case 0xde: hdr = 3; count = 1; is_map = 1; break;
-		case 0xdf: hdr = 5; count = 1; is_map = 1; break;
+		case 0xcc:
+		case 0xd0:
+			need = 1;
+			break;
+		case 0xcd:
+		case 0xd1:
+			need = 2;
+			break;
+		case 0xce:
+		case 0xd2:
+		case 0xca:
+			need = 4;
+			break;
+		case 0xcf:
+		case 0xd3:
+		case 0xcb:
+			need = 8;
+			break;
+		case 0xd4:
+			need = 2;
+			break; /* fixext 1: type + 1 */
+		case 0xd5:
+			need = 3;
+			break;
+		case 0xd6:
+			need = 5;
+			break;
+		case 0xd7:
+			need = 9;
+			break;
+		case 0xd8:
+			need = 17;
+			break;
+		case 0xc4:
+		case 0xd9:
+			hdr = 2;
+			break;
+		case 0xc5:
+		case 0xda:
+			hdr = 3;
+			break;
+		case 0xc6:
+		case 0xdb:
+			hdr = 5;
+			break;
+		case 0xc7:
+			hdr = 3;
+			break; /* ext 8: len + type */
+		case 0xc8:
+			hdr = 4;
+			break;
+		case 0xc9:
+			hdr = 6;
+			break;
+		case 0xdc:
+			hdr = 3;
+			count = 1;
+			break;
+		case 0xdd:
+			hdr = 5;
+			count = 1;
+			break;
+		case 0xde:
+			hdr = 3;
+			count = 1;
+			is_map = 1;
+			break;
+		case 0xdf:
+			hdr = 5;
+			count = 1;
+			is_map = 1;
+			break;
 		default:
-			return error_set(cause, -EBADMSG, "msgpack: invalid type byte 0x%02x at byte %zu",
-					 b, at);
+			return error_set(cause, -EBADMSG,
+					 "msgpack: invalid type byte 0x%02x at byte %zu", b, at);
 		}
 	}
 	if ((size_t)hdr > len - at)
 		return error_set(cause, -EBADMSG, "msgpack: truncated header at byte %zu", at);
 	switch (b) {
-	case 0xc4: case 0xd9: need = d[at + 1]; break;
-	case 0xc5: case 0xda: need = proto_msgpack_be(d + at + 1, 2); break;
-	case 0xc6: case 0xdb: need = proto_msgpack_be(d + at + 1, 4); break;
-	case 0xc7: need = (size_t)d[at + 1] + 1; hdr = 2; break;
-	case 0xc8: need = proto_msgpack_be(d + at + 1, 2) + 1; hdr = 3; break;
-	case 0xc9: need = proto_msgpack_be(d + at + 1, 4) + 1; hdr = 5; break;
-	case 0xdc: case 0xde: count = proto_msgpack_be(d + at + 1, 2); break;
-	case 0xdd: case 0xdf: count = proto_msgpack_be(d + at + 1, 4); break;
-	default: break;
+	case 0xc4:
+	case 0xd9:
+		need = d[at + 1];
+		break;
+	case 0xc5:
+	case 0xda:
+		need = proto_msgpack_be(d + at + 1, 2);
+		break;
+	case 0xc6:
+	case 0xdb:
+		need = proto_msgpack_be(d + at + 1, 4);
+		break;
+	case 0xc7:
+		need = (size_t)d[at + 1] + 1;
+		hdr = 2;
+		break;
+	case 0xc8:
+		need = proto_msgpack_be(d + at + 1, 2) + 1;
+		hdr = 3;
+		break;
+	case 0xc9:
+		need = proto_msgpack_be(d + at + 1, 4) + 1;
+		hdr = 5;
+		break;
+	case 0xdc:
+	case 0xde:
+		count = proto_msgpack_be(d + at + 1, 2);
+		break;
+	case 0xdd:
+	case 0xdf:
+		count = proto_msgpack_be(d + at + 1, 4);
+		break;
+	default:
+		break;
 	}
 	at += (size_t)hdr;
 	if (need > len - at)
-		return error_set(cause, -EBADMSG,
-				 "msgpack: declared length %zu at byte %zu exceeds the %zu bytes left",
-				 need, *off, len - at);
+		return error_set(
+		    cause, -EBADMSG,
+		    "msgpack: declared length %zu at byte %zu exceeds the %zu bytes left", need,
+		    *off, len - at);
 	at += need;
 	/* Every array and map counts as a level, empty or not. */
 	is_container = (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf);
 	if (is_container) {
 		uint64_t items = is_map ? count * 2 : count;
 		if (depth >= max_depth)
-			return error_set(cause, -EBADMSG, "msgpack: nesting deeper than %d at byte %zu",
-					 max_depth, *off);
-		if (items > len - at)
 			return error_set(cause, -EBADMSG,
-					 "msgpack: declared %llu elements at byte %zu exceed the %zu bytes left",
-					 (unsigned long long)items, *off, len - at);
+					 "msgpack: nesting deeper than %d at byte %zu", max_depth,
+					 *off);
+		if (items > len - at)
+			return error_set(
+			    cause, -EBADMSG,
+			    "msgpack: declared %llu elements at byte %zu exceed the %zu bytes left",
+			    (unsigned long long)items, *off, len - at);
 		if (items > *budget)
-			return error_set(cause, -EMSGSIZE,
-					 "msgpack: declared %llu elements at byte %zu; more than %u objects",
-					 (unsigned long long)items, *off, PROTO_MAX_OBJECTS);
+			return error_set(
+			    cause, -EMSGSIZE,
+			    "msgpack: declared %llu elements at byte %zu; more than %u objects",
+			    (unsigned long long)items, *off, PROTO_MAX_OBJECTS);
 		for (uint64_t i = 0; i < items; i++) {
-			int rc = proto_msgpack_skip(d, len, &at, depth + 1, max_depth, budget, cause);
+			int rc =
+			    proto_msgpack_skip(d, len, &at, depth + 1, max_depth, budget, cause);
 			if (rc != 0)
 				return rc;
 		}
@@ -132,7 +216,8 @@ proto_msgpack_check(const uint8_t *data, size_t len, int max_depth, char **cause
 	if (rc != 0)
 		return rc;
 	if (off != len)
-		return error_set(cause, -EBADMSG, "%zu trailing bytes after the message", len - off);
+		return error_set(cause, -EBADMSG, "%zu trailing bytes after the message",
+				 len - off);
 	return 0;
 }
 
@@ -174,8 +259,8 @@ proto_map_find(struct proto_map *m, const char *key, bool required)
 		if (k->via.str.size != klen || memcmp(k->via.str.ptr, key, klen) != 0)
 			continue;
 		if (found != NULL) {
-			m->rc = error_set(m->cause, -EBADMSG, "%s: field '%s' appears twice", m->what,
-					  key);
+			m->rc = error_set(m->cause, -EBADMSG, "%s: field '%s' appears twice",
+					  m->what, key);
 			return NULL;
 		}
 		found = &m->kv[i].val;
@@ -204,9 +289,10 @@ proto_map_u64(struct proto_map *m, const char *key, bool required, uint64_t min,
 	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return proto_map_type_error(m, key, "an unsigned integer");
 	if (v->via.u64 < min || v->via.u64 > max) {
-		m->rc = error_set(m->cause, -EBADMSG, "%s: field '%s' = %llu is out of [%llu, %llu]",
-				  m->what, key, (unsigned long long)v->via.u64,
-				  (unsigned long long)min, (unsigned long long)max);
+		m->rc =
+		    error_set(m->cause, -EBADMSG, "%s: field '%s' = %llu is out of [%llu, %llu]",
+			      m->what, key, (unsigned long long)v->via.u64, (unsigned long long)min,
+			      (unsigned long long)max);
 		return m->rc;
 	}
 	*out = v->via.u64;

@@ -500,17 +500,28 @@ int
 proto_status_to_errno(uint32_t status)
 {
 	switch (status) {
-	case PROTO_STATUS_OK: return 0;
-	case PROTO_STATUS_MALFORMED: return -EBADMSG;
-	case PROTO_STATUS_VERSION: return -EPROTONOSUPPORT;
-	case PROTO_STATUS_UNKNOWN_TYPE: return -ENOMSG;
-	case PROTO_STATUS_TOO_BIG: return -EMSGSIZE;
-	case PROTO_STATUS_AUTH: return -EACCES;
-	case PROTO_STATUS_NOT_FOUND: return -ENOENT;
-	case PROTO_STATUS_INVALID: return -EINVAL;
-	case PROTO_STATUS_UNEXPECTED: return -EPROTO;
-	case PROTO_STATUS_SHUTTING_DOWN: return -ESHUTDOWN;
-	default: return -EIO;
+	case PROTO_STATUS_OK:
+		return 0;
+	case PROTO_STATUS_MALFORMED:
+		return -EBADMSG;
+	case PROTO_STATUS_VERSION:
+		return -EPROTONOSUPPORT;
+	case PROTO_STATUS_UNKNOWN_TYPE:
+		return -ENOMSG;
+	case PROTO_STATUS_TOO_BIG:
+		return -EMSGSIZE;
+	case PROTO_STATUS_AUTH:
+		return -EACCES;
+	case PROTO_STATUS_NOT_FOUND:
+		return -ENOENT;
+	case PROTO_STATUS_INVALID:
+		return -EINVAL;
+	case PROTO_STATUS_UNEXPECTED:
+		return -EPROTO;
+	case PROTO_STATUS_SHUTTING_DOWN:
+		return -ESHUTDOWN;
+	default:
+		return -EIO;
 	}
 }
 
@@ -532,9 +543,9 @@ proto_call_run(struct proto_call *call, const struct proto_msg *req, struct prot
 	if ((rv = nng_aio_result(call->aio)) != 0) {
 		nng_msg_free(nng_aio_get_msg(call->aio));
 		return error_set(cause,
-				 rv == NNG_ETIMEDOUT  ? -ETIMEDOUT
+				 rv == NNG_ETIMEDOUT   ? -ETIMEDOUT
 				 : rv == NNG_ECANCELED ? -ECANCELED
-						      : -ECONNREFUSED,
+						       : -ECONNREFUSED,
 				 "sending %s: %s", proto_type_name(req->type), nng_strerror(rv));
 	}
 	atomic_store(&call->sent, 1);
@@ -543,9 +554,9 @@ proto_call_run(struct proto_call *call, const struct proto_msg *req, struct prot
 	nng_aio_wait(call->aio);
 	if ((rv = nng_aio_result(call->aio)) != 0)
 		return error_set(cause,
-				 rv == NNG_ETIMEDOUT  ? -ETIMEDOUT
+				 rv == NNG_ETIMEDOUT   ? -ETIMEDOUT
 				 : rv == NNG_ECANCELED ? -ECANCELED
-						      : -ECONNRESET,
+						       : -ECONNRESET,
 				 "waiting for the reply to %s: %s", proto_type_name(req->type),
 				 nng_strerror(rv));
 	m = nng_aio_get_msg(call->aio);

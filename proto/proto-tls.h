@@ -20,17 +20,30 @@ struct proto_tls {
 	const char *server_name; /* dialer: the name the server's certificate must carry */
 };
 
-#define PROTO_TLS_OPTIONS                                                                        \
-	{"tls-cert", 0, OPTIONS_VALUE, "FILE",                                                   \
-	 "tls+tcp://: this side's certificate (PEM; required by the scheduler)", NULL},         \
-	{"tls-key", 0, OPTIONS_VALUE, "FILE", "tls+tcp://: the certificate's private key (PEM)", \
-	 NULL},                                                                                   \
-	{"tls-ca", 0, OPTIONS_VALUE, "FILE",                                                     \
-	 "tls+tcp://: CA certificate(s) (PEM) that sign the peer's certificate; the scheduler "  \
-	 "then requires client certificates", NULL},                                             \
-	{"tls-server-name", 0, OPTIONS_VALUE, "NAME",                                            \
-	 "tls+tcp://: the DNS name in the scheduler's certificate (default: the URL's host; "    \
-	 "needed when dialing an IP address)", NULL}
+#define PROTO_TLS_OPTIONS                                                                            \
+	{"tls-cert",                                                                                 \
+	 0,                                                                                          \
+	 OPTIONS_VALUE,                                                                              \
+	 "FILE",                                                                                     \
+	 "tls+tcp://: this side's certificate (PEM; required by the scheduler)",                     \
+	 NULL},                                                                                      \
+	    {"tls-key", 0, OPTIONS_VALUE, "FILE", "tls+tcp://: the certificate's private key (PEM)", \
+	     NULL},                                                                                  \
+	    {"tls-ca",                                                                               \
+	     0,                                                                                      \
+	     OPTIONS_VALUE,                                                                          \
+	     "FILE",                                                                                 \
+	     "tls+tcp://: CA certificate(s) (PEM) that sign the peer's certificate; the "            \
+	     "scheduler "                                                                            \
+	     "then requires client certificates",                                                    \
+	     NULL},                                                                                  \
+	{                                                                                            \
+		"tls-server-name", 0, OPTIONS_VALUE, "NAME",                                         \
+		    "tls+tcp://: the DNS name in the scheduler's certificate (default: the URL's "   \
+		    "host; "                                                                         \
+		    "needed when dialing an IP address)",                                            \
+		    NULL                                                                             \
+	}
 
 /* Fill tls from parsed options holding PROTO_TLS_OPTIONS. No ownership is transferred. */
 void proto_tls_from_options(const struct options *opts, struct proto_tls *tls);

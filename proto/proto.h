@@ -51,16 +51,17 @@ enum proto_status {
 };
 
 /* Limits, checked before and while decoding. */
-#define PROTO_MAX_MESSAGE   (16u << 20) /* whole message, bytes (nng receive limit too) */
-#define PROTO_MAX_TEXT      (8u << 20)  /* a pipeline, a spec, a result, a status report */
-#define PROTO_MAX_NAME      1024        /* tokens, host names, versions, paths */
-#define PROTO_MAX_INPUTS    10000       /* inputs in one SUBMIT */
-#define PROTO_MAX_BATCH     4096        /* tasks per ASSIGN, results per REQUEST */
-#define PROTO_MAX_SLOTS     4096
-#define PROTO_MAX_DEPTH     8           /* nesting of arrays and maps */
-#define PROTO_MAX_MAP_KEYS  32
-#define PROTO_MAX_OBJECTS   (1u << 17)  /* msgpack objects in one message (a full TASK_REQUEST
-					 * holds about 53k); msgpack-c allocates 16 bytes each */
+#define PROTO_MAX_MESSAGE  (16u << 20) /* whole message, bytes (nng receive limit too) */
+#define PROTO_MAX_TEXT     (8u << 20)  /* a pipeline, a spec, a result, a status report */
+#define PROTO_MAX_NAME     1024        /* tokens, host names, versions, paths */
+#define PROTO_MAX_INPUTS   10000       /* inputs in one SUBMIT */
+#define PROTO_MAX_BATCH    4096        /* tasks per ASSIGN, results per REQUEST */
+#define PROTO_MAX_SLOTS    4096
+#define PROTO_MAX_DEPTH    8 /* nesting of arrays and maps */
+#define PROTO_MAX_MAP_KEYS 32
+#define PROTO_MAX_OBJECTS                                                                          \
+	(1u << 17) /* msgpack objects in one message (a full TASK_REQUEST                          \
+		    * holds about 53k); msgpack-c allocates 16 bytes each */
 
 /* A task id is the job id in the high 32 bits and the task index in the low 32. */
 #define PROTO_TASK_ID(job, index) (((uint64_t)(job) << 32) | (uint32_t)(index))

@@ -41,8 +41,8 @@ ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *t
 		*cause = NULL;
 		rc = error_set(cause, rc, "no scheduler answered at %s within 5 s%s", url,
 			       proto_tls_url(url) && (tls == NULL || tls->cert == NULL)
-				       ? " (if it requires client certificates: --tls-cert, --tls-key)"
-				       : "");
+				   ? " (if it requires client certificates: --tls-cert, --tls-key)"
+				   : "");
 	}
 	if (rc != 0) {
 		ctl_conn_close(c);

@@ -10,9 +10,9 @@
 #include "worker/worker-cli.h"
 
 static const struct options_def ctl_jobs_read_options[] = {
-	CTL_CONN_OPTIONS,
-	{"json", 0, OPTIONS_FLAG, NULL, "print the scheduler's JSON report", NULL},
-	{NULL},
+    CTL_CONN_OPTIONS,
+    {"json", 0, OPTIONS_FLAG, NULL, "print the scheduler's JSON report", NULL},
+    {NULL},
 };
 
 /* Parse options; on --help print usage and return -1, on error print it and return 2. */
@@ -74,7 +74,8 @@ ctl_jobs_print_table(const char *what, json_t *j)
 	if (strcmp(what, "jobs") == 0) {
 		printf("%-6s %-24s %-10s %9s %8s  %s\n", "ID", "NAME", "STATE", "TASKS", "PROGRESS",
 		       "NOTE");
-		json_array_foreach(j, i, o) {
+		json_array_foreach(j, i, o)
+		{
 			char tasks[32];
 			const char *note = ctl_jobs_str(o, "error");
 			snprintf(tasks, sizeof tasks, "%lld/%lld",
@@ -83,22 +84,22 @@ ctl_jobs_print_table(const char *what, json_t *j)
 			if (*note == '\0')
 				note = ctl_jobs_str(o, "waiting");
 			printf("%-6lld %-24.24s %-10s %9s %7.1f%%  %s\n",
-			       json_integer_value(json_object_get(o, "id")), ctl_jobs_str(o, "name"),
-			       ctl_jobs_str(o, "state"), tasks,
+			       json_integer_value(json_object_get(o, "id")),
+			       ctl_jobs_str(o, "name"), ctl_jobs_str(o, "state"), tasks,
 			       100 * json_number_value(json_object_get(o, "progress")), note);
 		}
 	} else if (strcmp(what, "workers") == 0) {
 		printf("%-5s %-20s %-8s %5s %7s %8s %7s  %s\n", "ID", "HOST", "PID", "SLOTS",
 		       "RUNNING", "DONE", "SEEN", "SLURM");
 		json_array_foreach(j, i, o)
-			printf("%-5lld %-20.20s %-8lld %5lld %7lld %8lld %6.1fs  %s\n",
-			       json_integer_value(json_object_get(o, "id")), ctl_jobs_str(o, "host"),
-			       json_integer_value(json_object_get(o, "pid")),
-			       json_integer_value(json_object_get(o, "slots")),
-			       json_integer_value(json_object_get(o, "running")),
-			       json_integer_value(json_object_get(o, "done")),
-			       json_number_value(json_object_get(o, "last_heartbeat_s_ago")),
-			       ctl_jobs_str(o, "slurm_job"));
+		    printf("%-5lld %-20.20s %-8lld %5lld %7lld %8lld %6.1fs  %s\n",
+			   json_integer_value(json_object_get(o, "id")), ctl_jobs_str(o, "host"),
+			   json_integer_value(json_object_get(o, "pid")),
+			   json_integer_value(json_object_get(o, "slots")),
+			   json_integer_value(json_object_get(o, "running")),
+			   json_integer_value(json_object_get(o, "done")),
+			   json_number_value(json_object_get(o, "last_heartbeat_s_ago")),
+			   ctl_jobs_str(o, "slurm_job"));
 	} else if (strcmp(what, "job") == 0) {
 		const char *key;
 		json_t *v;
@@ -110,7 +111,7 @@ ctl_jobs_print_table(const char *what, json_t *j)
 		       json_number_value(json_object_get(j, "elapsed_s")));
 		printf("  tasks:");
 		json_object_foreach(json_object_get(j, "tasks_by_state"), key, v)
-			printf(" %s %lld", key, json_integer_value(v));
+		    printf(" %s %lld", key, json_integer_value(v));
 		printf("\n");
 		if (*ctl_jobs_str(j, "input"))
 			printf("  input:  %s\n", ctl_jobs_str(j, "input"));
@@ -127,15 +128,14 @@ ctl_jobs_print_table(const char *what, json_t *j)
 		printf("scheduler %s, up %.0f s, %lld workers\n  jobs:", ctl_jobs_str(j, "listen"),
 		       json_number_value(json_object_get(j, "uptime_s")),
 		       json_integer_value(json_object_get(j, "workers")));
-		json_object_foreach(jobs, key, v)
-			printf(" %s %lld", key, json_integer_value(v));
+		json_object_foreach(jobs, key, v) printf(" %s %lld", key, json_integer_value(v));
 		printf("\n  tasks:");
 		json_object_foreach(json_object_get(j, "tasks"), key, v)
-			printf(" %s %lld", key, json_integer_value(v));
+		    printf(" %s %lld", key, json_integer_value(v));
 		printf("\n");
 		json_array_foreach(json_object_get(j, "waiting"), i, w)
-			printf("  job %lld: %s\n", json_integer_value(json_object_get(w, "job")),
-			       ctl_jobs_str(w, "message"));
+		    printf("  job %lld: %s\n", json_integer_value(json_object_get(w, "job")),
+			   ctl_jobs_str(w, "message"));
 	}
 }
 
@@ -162,7 +162,7 @@ ctl_jobs_read(int argc, char **argv, const char *what, const char *usage, const 
 	if (ctl_conn_status(&c, w, job, &j, &cause) != 0) {
 		fprintf(stderr, "neurodag: %s\n", cause);
 		rc = cause != NULL && strstr(cause, "no job") != NULL ? CTL_EXIT_FAILED
-								     : CTL_EXIT_CONNECT;
+								      : CTL_EXIT_CONNECT;
 	} else if (options_count(&opts, "json")) {
 		ctl_jobs_print_json(j);
 	} else {
@@ -192,8 +192,9 @@ ctl_cmd_jobs(int argc, char **argv)
 int
 ctl_cmd_workers(int argc, char **argv)
 {
-	return ctl_jobs_read(argc, argv, "workers", "neurodag workers [options]",
-			     "List registered workers (host, pid, slots, running tasks, Slurm job).");
+	return ctl_jobs_read(
+	    argc, argv, "workers", "neurodag workers [options]",
+	    "List registered workers (host, pid, slots, running tasks, Slurm job).");
 }
 
 int
@@ -251,22 +252,22 @@ int
 ctl_cmd_submit(int argc, char **argv)
 {
 	static const struct options_def table[] = {
-		CTL_CONN_OPTIONS,
-		{"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)",
-		 NULL},
-		{"wait", 'w', OPTIONS_FLAG, NULL, "wait for the jobs, with a progress bar", NULL},
-		{"json", 0, OPTIONS_FLAG, NULL, "print job ids (and with --wait the reports) as JSON",
-		 NULL},
-		{NULL},
+	    CTL_CONN_OPTIONS,
+	    {"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)",
+	     NULL},
+	    {"wait", 'w', OPTIONS_FLAG, NULL, "wait for the jobs, with a progress bar", NULL},
+	    {"json", 0, OPTIONS_FLAG, NULL, "print job ids (and with --wait the reports) as JSON",
+	     NULL},
+	    {NULL},
 	};
 	struct options opts;
 	struct ctl_conn c;
 	uint64_t *jobs = NULL;
 	uint32_t njobs = 0;
 	char *cause = NULL;
-	int rc = ctl_jobs_parse(&opts, table, argc, argv,
-				"neurodag submit [options] PIPELINE.json [INPUT...]",
-				"Submit a pipeline: one job per INPUT (or the pipeline's own input).");
+	int rc = ctl_jobs_parse(
+	    &opts, table, argc, argv, "neurodag submit [options] PIPELINE.json [INPUT...]",
+	    "Submit a pipeline: one job per INPUT (or the pipeline's own input).");
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -303,20 +304,21 @@ int
 ctl_cmd_wait(int argc, char **argv)
 {
 	static const struct options_def table[] = {
-		CTL_CONN_OPTIONS,
-		{"timeout", 't', OPTIONS_VALUE, "SECONDS", "give up after this long (0: never)", "0"},
-		{"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
-		{"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
-		{NULL},
+	    CTL_CONN_OPTIONS,
+	    {"timeout", 't', OPTIONS_VALUE, "SECONDS", "give up after this long (0: never)", "0"},
+	    {"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
+	    {"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
+	    {NULL},
 	};
 	struct options opts;
 	struct ctl_conn c;
 	uint64_t *jobs;
 	double timeout;
 	char *cause = NULL;
-	int rc = ctl_jobs_parse(&opts, table, argc, argv, "neurodag wait [options] JOB...",
-				"Follow jobs until they finish: tasks done/total, rate, ETA, and the "
-				"waiting-for-workers message.");
+	int rc =
+	    ctl_jobs_parse(&opts, table, argc, argv, "neurodag wait [options] JOB...",
+			   "Follow jobs until they finish: tasks done/total, rate, ETA, and the "
+			   "waiting-for-workers message.");
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;

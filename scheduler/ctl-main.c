@@ -11,19 +11,19 @@ static const struct ctl_command {
 	ctl_cmd_fn fn;
 	const char *summary;
 } ctl_commands[] = {
-	{"run", ctl_cmd_run, "run a pipeline here: an embedded scheduler with local workers"},
-	{"submit", ctl_cmd_submit, "submit a pipeline to a scheduler (one job per input)"},
-	{"wait", ctl_cmd_wait, "follow jobs until they finish, with a progress bar"},
-	{"status", ctl_cmd_status, "the scheduler's summary, or one job's details"},
-	{"jobs", ctl_cmd_jobs, "list jobs"},
-	{"workers", ctl_cmd_workers, "list registered workers"},
-	{"cancel", ctl_cmd_cancel, "cancel a job"},
-	{"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
-	{"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
-	{"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},
-	{"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
-	{"synth", ctl_cmd_synth, "write synthetic data sets (white_noise, harmonic, ...)"},
-	{NULL, NULL, NULL},
+    {"run", ctl_cmd_run, "run a pipeline here: an embedded scheduler with local workers"},
+    {"submit", ctl_cmd_submit, "submit a pipeline to a scheduler (one job per input)"},
+    {"wait", ctl_cmd_wait, "follow jobs until they finish, with a progress bar"},
+    {"status", ctl_cmd_status, "the scheduler's summary, or one job's details"},
+    {"jobs", ctl_cmd_jobs, "list jobs"},
+    {"workers", ctl_cmd_workers, "list registered workers"},
+    {"cancel", ctl_cmd_cancel, "cancel a job"},
+    {"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
+    {"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
+    {"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},
+    {"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
+    {"synth", ctl_cmd_synth, "write synthetic data sets (white_noise, harmonic, ...)"},
+    {NULL, NULL, NULL},
 };
 
 static void

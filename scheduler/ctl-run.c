@@ -22,26 +22,21 @@
 #include "worker/worker-cli.h"
 
 static const struct options_def ctl_run_options[] = {
-	{"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)",
-	 NULL},
-	{"workers", 'n', OPTIONS_VALUE, "N", "local worker processes (default: one per core)",
-	 NULL},
-	{"nthreads", 0, OPTIONS_VALUE, "N", "threads per worker", "1"},
-	{"state-dir", 0, OPTIONS_VALUE, "DIR",
-	 "keep the scheduler's state here (default: a temporary directory, removed after)", NULL},
-	{"http", 0, OPTIONS_VALUE, "HOST:PORT", "also serve the status endpoint", NULL},
-	{"serial", 0, OPTIONS_FLAG, NULL, "run the task graph in this process, no scheduler",
-	 NULL},
-	{"worker-wait-timeout", 0, OPTIONS_VALUE, "SECONDS", "fail if no worker arrives in time",
-	 "60"},
-	{"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops here and in every local worker",
-	 NULL},
-	{"fft-keep-max", 0, OPTIONS_VALUE, "N",
-	 "workers cache FFT plans of at most N points (see neurodag worker --help)", NULL},
-	{"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
-	{"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
-	{"verbose", 'v', OPTIONS_FLAG, NULL, "log the scheduler and workers", NULL},
-	{NULL},
+    {"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)", NULL},
+    {"workers", 'n', OPTIONS_VALUE, "N", "local worker processes (default: one per core)", NULL},
+    {"nthreads", 0, OPTIONS_VALUE, "N", "threads per worker", "1"},
+    {"state-dir", 0, OPTIONS_VALUE, "DIR",
+     "keep the scheduler's state here (default: a temporary directory, removed after)", NULL},
+    {"http", 0, OPTIONS_VALUE, "HOST:PORT", "also serve the status endpoint", NULL},
+    {"serial", 0, OPTIONS_FLAG, NULL, "run the task graph in this process, no scheduler", NULL},
+    {"worker-wait-timeout", 0, OPTIONS_VALUE, "SECONDS", "fail if no worker arrives in time", "60"},
+    {"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops here and in every local worker", NULL},
+    {"fft-keep-max", 0, OPTIONS_VALUE, "N",
+     "workers cache FFT plans of at most N points (see neurodag worker --help)", NULL},
+    {"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
+    {"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
+    {"verbose", 'v', OPTIONS_FLAG, NULL, "log the scheduler and workers", NULL},
+    {NULL},
 };
 
 static void *
@@ -52,8 +47,8 @@ ctl_run_sched_thread(void *arg)
 }
 
 static pid_t
-ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verbose,
-		     char **plugins, const char *fft_keep_max)
+ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verbose, char **plugins,
+		     const char *fft_keep_max)
 {
 	pid_t pid = fork();
 
@@ -65,7 +60,8 @@ ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verb
 		setenv("NEURODAG_TOKEN", token, 1);
 		setenv("OPENBLAS_NUM_THREADS", "1", 1);
 		/* Channel-sized buffers are mmapped per task (worker-cli.c): transparent huge pages
-		 * make their page faults 512 times fewer (a tenth of the CPU time of a correction). */
+		 * make their page faults 512 times fewer (a tenth of the CPU time of a correction).
+		 */
 		setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 0);
 		argv[n++] = "neurodag";
 		argv[n++] = "worker";
@@ -145,8 +141,8 @@ ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int nin
 	pids = xcalloc((size_t)nworkers, sizeof *pids);
 	for (long i = 0; i < nworkers; i++)
 		pids[i] = ctl_run_spawn_worker(url, token, nthreads, verbose,
-						options_list(opts, "plugin"),
-						options_get(opts, "fft-keep-max"));
+					       options_list(opts, "plugin"),
+					       options_get(opts, "fft-keep-max"));
 	if (ctl_conn_open(&c, url, token, &cause) != 0)
 		goto stop;
 	if (ctl_conn_submit(&c, pipeline, inputs, ninputs, options_get(opts, "output"), &jobs,
@@ -219,7 +215,8 @@ ctl_cmd_run(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	if (options_get(&opts, "fft-keep-max") != NULL) /* --serial runs the tasks here */
-		fft_plan_set_keep_max((size_t)strtoull(options_get(&opts, "fft-keep-max"), NULL, 10));
+		fft_plan_set_keep_max(
+		    (size_t)strtoull(options_get(&opts, "fft-keep-max"), NULL, 10));
 	if (options_count(&opts, "serial"))
 		rc = ctl_serial_run(opts.argv[0], opts.argv + 1, opts.argc - 1,
 				    options_get(&opts, "output"), options_count(&opts, "json"));

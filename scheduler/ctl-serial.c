@@ -94,8 +94,8 @@ ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *out
 		return CTL_EXIT_USAGE;
 	}
 	/* Paths in the pipeline file are relative to it, as in `neurodag submit`. */
-	out_rel = output != NULL ? paths_absolute(output)
-				 : ctl_pipeline_path(text, pipeline, "output");
+	out_rel =
+	    output != NULL ? paths_absolute(output) : ctl_pipeline_path(text, pipeline, "output");
 	if (ninputs == 0) {
 		char *in_rel = ctl_pipeline_path(text, pipeline, "input");
 		rc = ctl_serial_one(text, in_rel, out_rel, json);

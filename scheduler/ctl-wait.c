@@ -44,8 +44,8 @@ ctl_wait_render(FILE *out, bool tty, uint64_t done, uint64_t total, double rate,
 }
 
 int
-ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s,
-	      bool json, bool quiet)
+ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s, bool json,
+	      bool quiet)
 {
 	bool tty = isatty(STDERR_FILENO);
 	double start = time_mono_s(), last_print = 0, first_t = -1;
@@ -71,8 +71,8 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 			if (ctl_conn_status(c, "job", (uint32_t)jobs[i], &j, &cause) != 0) {
 				if (tty && !quiet)
 					fputc('\n', stderr);
-				fprintf(stderr, "neurodag: job %llu: %s\n", (unsigned long long)jobs[i],
-					cause);
+				fprintf(stderr, "neurodag: job %llu: %s\n",
+					(unsigned long long)jobs[i], cause);
 				free(cause);
 				json_decref(reports);
 				return CTL_EXIT_CONNECT;
@@ -86,7 +86,8 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 			json_array_append_new(reports, j);
 		}
 		if (waiting != NULL && njobs == 1)
-			waiting = json_string_value(json_object_get(json_array_get(reports, 0), "waiting"));
+			waiting = json_string_value(
+			    json_object_get(json_array_get(reports, 0), "waiting"));
 		/* The rate counts what finished while we watched. */
 		if (first_t < 0) {
 			first_t = now;
@@ -109,7 +110,8 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 			json_t *j;
 			if (tty && !quiet)
 				fputc('\n', stderr);
-			json_array_foreach(reports, i, j) {
+			json_array_foreach(reports, i, j)
+			{
 				const char *st = json_string_value(json_object_get(j, "state"));
 				const char *err = json_string_value(json_object_get(j, "error"));
 				if (strcmp(st, "failed") == 0)
@@ -124,8 +126,9 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 						err != NULL ? ": " : "", err != NULL ? err : "");
 			}
 			if (json) {
-				char *t = json_dumps(njobs == 1 ? json_array_get(reports, 0) : reports,
-						     JSON_INDENT(2));
+				char *t =
+				    json_dumps(njobs == 1 ? json_array_get(reports, 0) : reports,
+					       JSON_INDENT(2));
 				printf("%s\n", t);
 				free(t);
 			}
@@ -140,8 +143,8 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 			return CTL_EXIT_TIMEOUT;
 		}
 		{
-			/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms for
-			 * the first 2 s and 200 ms after. */
+			/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms
+			 * for the first 2 s and 200 ms after. */
 			double dt = now - start < 2 ? (poll_ms < 20 ? poll_ms : 20) * 1e-3 : 0.2;
 			struct timespec ts = {0, (long)(dt * 1e9)};
 			nanosleep(&ts, NULL);

@@ -19,8 +19,8 @@ enum ctl_exit {
 	CTL_EXIT_TIMEOUT = 5,   /* --timeout expired while waiting */
 };
 
-#define CTL_EXIT_CODES_HELP                                                                      \
-	"exit codes: 0 success (every job done), 1 a job failed, 2 usage or pipeline error,\n"  \
+#define CTL_EXIT_CODES_HELP                                                                        \
+	"exit codes: 0 success (every job done), 1 a job failed, 2 usage or pipeline error,\n"     \
 	"            3 scheduler unreachable or token refused, 4 a job was cancelled, 5 timeout"
 
 struct ctl_conn {
@@ -36,8 +36,7 @@ int ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tl
 		      const char *token, char **cause);
 void ctl_conn_close(struct ctl_conn *c);
 /* STATUS request: what = status|jobs|job|workers; the JSON reply (caller decrefs). */
-int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out,
-		    char **cause);
+int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause);
 /* SUBMIT: the pipeline file's text with paths made absolute; job ids (caller frees). */
 int ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
 		    const char *output, uint64_t **jobs, uint32_t *njobs, char **cause);
@@ -65,12 +64,20 @@ int ctl_cmd_slurm_workers(int argc, char **argv);
 int ctl_cmd_synth(int argc, char **argv);
 
 /* Options every client command takes. */
-#define CTL_CONN_OPTIONS                                                                         \
-	{"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler (else $NEURODAG_SCHEDULER)",    \
-	 "tcp://127.0.0.1:8786"},                                                                \
-	{"token-file", 0, OPTIONS_VALUE, "FILE",                                                 \
-	 "the scheduler's token file (else $NEURODAG_TOKEN)", NULL},                            \
-	PROTO_TLS_OPTIONS
+#define CTL_CONN_OPTIONS                                                                           \
+	{"scheduler",                                                                              \
+	 's',                                                                                      \
+	 OPTIONS_VALUE,                                                                            \
+	 "URL",                                                                                    \
+	 "the scheduler (else $NEURODAG_SCHEDULER)",                                               \
+	 "tcp://127.0.0.1:8786"},                                                                  \
+	    {"token-file",                                                                         \
+	     0,                                                                                    \
+	     OPTIONS_VALUE,                                                                        \
+	     "FILE",                                                                               \
+	     "the scheduler's token file (else $NEURODAG_TOKEN)",                                  \
+	     NULL},                                                                                \
+	    PROTO_TLS_OPTIONS
 
 /* Open the connection described by CTL_CONN_OPTIONS; prints the error itself. */
 int ctl_conn_from_options(struct ctl_conn *c, const struct options *opts);

@@ -100,9 +100,10 @@ graph_input_trials_reject(const json_t *steps, char **cause)
 	size_t i;
 	json_t *step;
 
-	json_array_foreach(steps, i, step) {
+	json_array_foreach(steps, i, step)
+	{
 		const struct op_def *op =
-			op_registry_find(json_string_value(json_object_get(step, "op")));
+		    op_registry_find(json_string_value(json_object_get(step, "op")));
 		if (op == &op_trial_freqanalysis || op == &op_trial_preprocessing ||
 		    op == &op_trial_resampledata || op == &op_trial_write_spy)
 			return error_set(cause, -EINVAL,

@@ -84,7 +84,7 @@ int
 graph_input_prepare(json_t *pipeline, char **cause)
 {
 	const char *format =
-		json_string_value(json_object_get(json_object_get(pipeline, "input"), "format"));
+	    json_string_value(json_object_get(json_object_get(pipeline, "input"), "format"));
 
 	if (format != NULL && (strcmp(format, "edf") == 0 || strcmp(format, "bdf") == 0))
 		return graph_input_rec_prepare(pipeline, cause);

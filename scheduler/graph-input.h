@@ -21,8 +21,7 @@ struct graph;
 struct trial_input;
 int graph_input_trials_open(const json_t *input, struct trial_input **in, uint32_t *nchan,
 			    uint32_t *ntrial, char **cause);
-int graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in,
-			       char **cause);
+int graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in, char **cause);
 /* For other inputs: refuse the trial ops (after the steps' own validation). */
 int graph_input_trials_reject(const json_t *steps, char **cause);
 

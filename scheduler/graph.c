@@ -62,16 +62,15 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 		json_array_append_new(steps, step);
 	}
 	st->label = label;
-	spec = json_pack("{s:s, s:i, s:o, s:O, s:O, s:s, s:s, s:{s:i, s:i, s:i, s:i, s:[i, i]}}",
-			 "kind", kinds[kind], "stage", (int)g->nstages, "steps", steps, "input",
-			 json_object_get(g->pipeline, "input"), "output",
-			 json_object_get(g->pipeline, "output") != NULL
-				 ? json_object_get(g->pipeline, "output")
-				 : json_null(),
-			 "workdir", b->workdir, "mode", g->staged ? "staged" : "fused", "grid",
-			 "channels", (int)g->nchan, "trials", (int)g->ntrial, "chan_per_task",
-			 (int)g->cpt, "trials_per_task", (int)g->tpt, "shape", (int)shape_c,
-			 (int)shape_t);
+	spec = json_pack(
+	    "{s:s, s:i, s:o, s:O, s:O, s:s, s:s, s:{s:i, s:i, s:i, s:i, s:[i, i]}}", "kind",
+	    kinds[kind], "stage", (int)g->nstages, "steps", steps, "input",
+	    json_object_get(g->pipeline, "input"), "output",
+	    json_object_get(g->pipeline, "output") != NULL ? json_object_get(g->pipeline, "output")
+							   : json_null(),
+	    "workdir", b->workdir, "mode", g->staged ? "staged" : "fused", "grid", "channels",
+	    (int)g->nchan, "trials", (int)g->ntrial, "chan_per_task", (int)g->cpt,
+	    "trials_per_task", (int)g->tpt, "shape", (int)shape_c, (int)shape_t);
 	if (spec == NULL)
 		fatal("graph: cannot build a stage spec");
 	st->spec = json_dumps(spec, JSON_COMPACT);
@@ -96,8 +95,8 @@ graph_add_units(struct graph_builder *b, const uint32_t *idx, uint32_t n)
 static int
 graph_execution(struct graph *g, const json_t *ex, char **cause)
 {
-	static const char *const keys[] = {"mode", "chan_per_task", "trials_per_task",
-					   "min_workers", "priority", NULL};
+	static const char *const keys[] = {"mode",        "chan_per_task", "trials_per_task",
+					   "min_workers", "priority",      NULL};
 	const char *mode;
 	long long v;
 
@@ -140,7 +139,7 @@ graph_stages(struct graph_builder *b, char **cause)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		json_t *step = json_array_get(b->steps, i);
 		const struct op_def *op =
-			op_registry_find(json_string_value(json_object_get(step, "op")));
+		    op_registry_find(json_string_value(json_object_get(step, "op")));
 		uint32_t idx = (uint32_t)i;
 
 		switch (op->kind) {
@@ -151,16 +150,16 @@ graph_stages(struct graph_builder *b, char **cause)
 				pending[npending++] = idx;
 			break;
 		case OP_RUN_ONCE: {
-			/* Run-once steps see the reference channel after the unit steps before them;
-			 * in fused mode the run-once task recomputes those, and the unit stage that
-			 * follows still runs them on every channel. */
+			/* Run-once steps see the reference channel after the unit steps before
+			 * them; in fused mode the run-once task recomputes those, and the unit
+			 * stage that follows still runs them on every channel. */
 			uint32_t nonce = 0;
 			memcpy(once, pending, npending * sizeof *once);
 			nonce = npending;
 			while (i < n) {
 				json_t *s2 = json_array_get(b->steps, i);
-				const struct op_def *o2 = op_registry_find(
-					json_string_value(json_object_get(s2, "op")));
+				const struct op_def *o2 =
+				    op_registry_find(json_string_value(json_object_get(s2, "op")));
 				if (o2->kind != OP_RUN_ONCE)
 					break;
 				once[nonce++] = (uint32_t)i++;
@@ -207,7 +206,8 @@ graph_validate_steps(const json_t *steps, char **cause)
 
 	if (!json_is_array(steps))
 		return error_set(cause, -EINVAL, "steps: required, an array of {\"op\": ...}");
-	json_array_foreach(steps, i, step) {
+	json_array_foreach(steps, i, step)
+	{
 		char path[32];
 		const char *name = json_string_value(json_object_get(step, "op"));
 		const struct op_def *op;
@@ -264,8 +264,9 @@ graph_build(const char *text, const char *input, const char *output, const char 
 
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
-		return error_set(cause, -EINVAL, "pipeline is not valid JSON: %s (line %d, column %d)",
-				 jerr.text, jerr.line, jerr.column);
+		return error_set(cause, -EINVAL,
+				 "pipeline is not valid JSON: %s (line %d, column %d)", jerr.text,
+				 jerr.line, jerr.column);
 	if (!json_is_object(root)) {
 		json_decref(root);
 		return error_set(cause, -EINVAL, "pipeline: must be a JSON object");
@@ -294,13 +295,14 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = graph_input_trials_open(json_object_get(root, "input"), &tin, &g->nchan,
 					     &g->ntrial, cause);
 	else if (rc == 0)
-		rc = graph_input_units(json_object_get(root, "input"), &g->nchan, &g->ntrial, cause);
+		rc =
+		    graph_input_units(json_object_get(root, "input"), &g->nchan, &g->ntrial, cause);
 	if (rc == 0)
 		rc = graph_validate_steps(json_object_get(root, "steps"), cause);
 	if (rc == 0 && tin != NULL)
 		rc = graph_input_trials_prepare(g, root, tin, cause);
-	else if (rc == 0 && (rc = graph_input_trials_reject(json_object_get(root, "steps"),
-							     cause)) == 0)
+	else if (rc == 0 &&
+		 (rc = graph_input_trials_reject(json_object_get(root, "steps"), cause)) == 0)
 		rc = graph_input_prepare(root, cause);
 	trial_input_close(tin);
 	if (rc == 0) {

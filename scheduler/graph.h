@@ -25,8 +25,8 @@ struct graph_stage {
 	uint32_t first; /* global index of its first task */
 	uint32_t count;
 	uint32_t group;
-	char *label;    /* "highpass+upsample+aas" */
-	char *spec;     /* the stage's constant part of every task spec (JSON text) */
+	char *label; /* "highpass+upsample+aas" */
+	char *spec;  /* the stage's constant part of every task spec (JSON text) */
 	size_t spec_len;
 };
 
@@ -36,8 +36,8 @@ struct graph {
 	int32_t priority;
 	uint32_t min_workers;
 	bool staged;
-	uint32_t nchan, ntrial;     /* units */
-	uint32_t cpt, tpt;          /* channels and trials per task */
+	uint32_t nchan, ntrial; /* units */
+	uint32_t cpt, tpt;      /* channels and trials per task */
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;

@@ -36,9 +36,10 @@ sched_config_from_options(const struct options *opts, struct sched_config *cfg, 
 	    options_get_long(opts, "max-attempts", 1, 100, &attempts, cause) != 0)
 		return -EINVAL;
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
-		return error_set(cause, -EINVAL,
-				 "--worker-ttl (%g s) must be longer than --heartbeat-interval (%g s)",
-				 cfg->worker_ttl_s, cfg->heartbeat_interval_s);
+		return error_set(
+		    cause, -EINVAL,
+		    "--worker-ttl (%g s) must be longer than --heartbeat-interval (%g s)",
+		    cfg->worker_ttl_s, cfg->heartbeat_interval_s);
 	cfg->max_attempts = (uint32_t)attempts;
 	/* An idle worker's parked poll is its only sign of life: answer it within a heartbeat. */
 	cfg->poll_hold_s = cfg->heartbeat_interval_s < 1.0 ? cfg->heartbeat_interval_s : 1.0;

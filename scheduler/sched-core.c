@@ -218,8 +218,8 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 
 	s->cfg = *cfg;
 	if (s->cfg.poll_hold_s <= 0 || s->cfg.poll_hold_s > s->cfg.heartbeat_interval_s)
-		s->cfg.poll_hold_s = s->cfg.heartbeat_interval_s < 1.0 ? s->cfg.heartbeat_interval_s
-									: 1.0;
+		s->cfg.poll_hold_s =
+		    s->cfg.heartbeat_interval_s < 1.0 ? s->cfg.heartbeat_interval_s : 1.0;
 	s->started = time_mono_s();
 	s->next_job_id = 1;
 	s->next_worker_id = 1;
@@ -246,8 +246,8 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	if ((rc = sched_store_open(&s->store, cfg->state_dir, cause)) != 0)
 		goto fail;
 	sched_jobs_restore(s);
-	if ((rc = proto_server_open_tls(&s->server, cfg->listen_url, &cfg->tls,
-					sched_on_message, sched_on_pipe_closed, s, cause)) != 0)
+	if ((rc = proto_server_open_tls(&s->server, cfg->listen_url, &cfg->tls, sched_on_message,
+					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
 	    (rc = sched_http_start(s, cfg->http_addr, &s->http, cause)) != 0)
@@ -255,8 +255,8 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
 	sched_kick(s);
 	log_info("listening on %s%s%s, state in %s", cfg->listen_url,
-		 s->http != NULL ? ", status on http://" : "", s->http != NULL ? cfg->http_addr : "",
-		 cfg->state_dir);
+		 s->http != NULL ? ", status on http://" : "",
+		 s->http != NULL ? cfg->http_addr : "", cfg->state_dir);
 	*out = s;
 	return 0;
 fail:

@@ -26,7 +26,8 @@ sched_dispatch_latency(struct sched *s, double seconds)
 static int
 sched_dispatch_job_cmp(const void *a, const void *b)
 {
-	const struct sched_job *x = *(struct sched_job *const *)a, *y = *(struct sched_job *const *)b;
+	const struct sched_job *x = *(struct sched_job *const *)a,
+			       *y = *(struct sched_job *const *)b;
 
 	if (x->priority != y->priority)
 		return x->priority > y->priority ? -1 : 1;
@@ -145,9 +146,9 @@ sched_dispatch(struct sched *s)
 		if (w->held == NULL)
 			continue;
 		want = w->held_free < PROTO_MAX_BATCH ? w->held_free : PROTO_MAX_BATCH;
-		/* Its share of the ready tasks by slots, so that when few are ready (a stage of slow
-		 * tasks after fast ones) they spread over the workers instead of queueing on the
-		 * first that asks with a deep prefetch. */
+		/* Its share of the ready tasks by slots, so that when few are ready (a stage of
+		 * slow tasks after fast ones) they spread over the workers instead of queueing on
+		 * the first that asks with a deep prefetch. */
 		if (slots > 0 && want > 0) {
 			uint64_t share = (ready * w->slots + slots - 1) / slots;
 			if (share < want)
@@ -158,8 +159,9 @@ sched_dispatch(struct sched *s)
 			continue;
 		}
 		m.u.task_assign.tasks = xcalloc(want, sizeof *m.u.task_assign.tasks);
-		got = njobs > 0 ? sched_dispatch_fill(s, jobs, njobs, w, want, m.u.task_assign.tasks)
-				: 0;
+		got = njobs > 0
+			  ? sched_dispatch_fill(s, jobs, njobs, w, want, m.u.task_assign.tasks)
+			  : 0;
 		if (got > 0) {
 			m.request_id = w->held_request_id;
 			m.u.task_assign.ntasks = got;

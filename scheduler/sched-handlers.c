@@ -22,12 +22,24 @@ sched_handlers_reject(struct sched *s, struct proto_server_ctx *ctx, uint64_t id
 	enum sched_reject r;
 
 	switch (st) {
-	case PROTO_STATUS_AUTH: r = REJECT_AUTH; break;
-	case PROTO_STATUS_TOO_BIG: r = REJECT_TOO_BIG; break;
-	case PROTO_STATUS_VERSION: r = REJECT_VERSION; break;
-	case PROTO_STATUS_UNKNOWN_TYPE: r = REJECT_UNKNOWN_TYPE; break;
-	case PROTO_STATUS_UNEXPECTED: r = REJECT_UNEXPECTED; break;
-	default: r = REJECT_MALFORMED; break;
+	case PROTO_STATUS_AUTH:
+		r = REJECT_AUTH;
+		break;
+	case PROTO_STATUS_TOO_BIG:
+		r = REJECT_TOO_BIG;
+		break;
+	case PROTO_STATUS_VERSION:
+		r = REJECT_VERSION;
+		break;
+	case PROTO_STATUS_UNKNOWN_TYPE:
+		r = REJECT_UNKNOWN_TYPE;
+		break;
+	case PROTO_STATUS_UNEXPECTED:
+		r = REJECT_UNEXPECTED;
+		break;
+	default:
+		r = REJECT_MALFORMED;
+		break;
 	}
 	s->stats.rejected[r]++;
 	log_warn("rejected a message from pipe %u: %s", proto_server_ctx_pipe(ctx), why);
@@ -42,8 +54,9 @@ sched_handle_hello(struct sched *s, struct proto_server_ctx *ctx, const struct p
 	uint32_t pipe = proto_server_ctx_pipe(ctx);
 
 	if (!token_equal(s->cfg.token, h->token)) {
-		sched_handlers_reject(s, ctx, m->request_id, -EACCES,
-				      "wrong or missing token (see the scheduler's STATE_DIR/token)");
+		sched_handlers_reject(
+		    s, ctx, m->request_id, -EACCES,
+		    "wrong or missing token (see the scheduler's STATE_DIR/token)");
 		return;
 	}
 	reply.u.welcome.heartbeat_ms = (uint64_t)(s->cfg.heartbeat_interval_s * 1000);
@@ -95,7 +108,8 @@ sched_handle_status(struct sched *s, struct proto_server_ctx *ctx, const struct 
 	} else if (strcmp(what, "job") == 0) {
 		struct sched_job *job = sched_jobs_find(s, (uint32_t)m->u.status.job_id);
 		if (job == NULL) {
-			char *msg = xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
+			char *msg =
+			    xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
 			sched_reply_error(s, ctx, m->request_id, -ENOENT, msg);
 			free(msg);
 			return;
@@ -236,8 +250,8 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 	} else {
 		int worker_msg = m.type == PROTO_TASK_REQUEST || m.type == PROTO_HEARTBEAT ||
 				 m.type == PROTO_BYE;
-		int client_msg = m.type == PROTO_SUBMIT || m.type == PROTO_STATUS ||
-				 m.type == PROTO_CANCEL;
+		int client_msg =
+		    m.type == PROTO_SUBMIT || m.type == PROTO_STATUS || m.type == PROTO_CANCEL;
 
 		if (worker_msg && p->role != PROTO_ROLE_WORKER)
 			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,

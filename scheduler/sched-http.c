@@ -97,8 +97,8 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 	} else if (strncmp(p, "/api/jobs/", 10) == 0) {
 		char *end;
 		unsigned long id = strtoul(p + 10, &end, 10);
-		struct sched_job *j = *end == '\0' && id <= UINT32_MAX ? sched_jobs_find(s, (uint32_t)id)
-								       : NULL;
+		struct sched_job *j =
+		    *end == '\0' && id <= UINT32_MAX ? sched_jobs_find(s, (uint32_t)id) : NULL;
 		if (j != NULL)
 			sched_http_send_json(r->aio, 200, sched_status_job(s, j));
 		else
@@ -114,10 +114,10 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 		sched_http_send(r->aio, 200, "text/html; charset=utf-8", sched_dashboard_html,
 				strlen(sched_dashboard_html));
 	} else {
-		sched_http_send_json(r->aio, 404, json_pack("{s:s, s:s}", "error", "not found",
-							    "endpoints",
-							    "/health /api/status /api/jobs "
-							    "/api/jobs/{id} /api/workers /metrics /"));
+		sched_http_send_json(r->aio, 404,
+				     json_pack("{s:s, s:s}", "error", "not found", "endpoints",
+					       "/health /api/status /api/jobs "
+					       "/api/jobs/{id} /api/workers /metrics /"));
 	}
 	free(r->path);
 	free(r);

@@ -121,7 +121,8 @@ sched_job_tasks_init(struct sched_job *j)
 	for (uint32_t s = 0; s < j->graph->nstages; s++) {
 		const struct graph_stage *st = &j->graph->stages[s];
 		for (uint32_t k = 0; k < st->count; k++)
-			j->tasks[st->first + k].deps_left = graph_deps_count(j->graph, st->first + k);
+			j->tasks[st->first + k].deps_left =
+			    graph_deps_count(j->graph, st->first + k);
 	}
 }
 
@@ -260,8 +261,8 @@ sched_jobs_check_waiting(struct sched *s)
 			continue;
 		if (s->nworkers >= j->min_workers) {
 			if (j->state == JOB_WAITING) {
-				log_info("job %u: %u/%u workers available, starting computation", j->id,
-					 s->nworkers, j->min_workers);
+				log_info("job %u: %u/%u workers available, starting computation",
+					 j->id, s->nworkers, j->min_workers);
 				j->state = JOB_RUNNING;
 				sched_job_save(s, j);
 			}
@@ -278,10 +279,10 @@ sched_jobs_check_waiting(struct sched *s)
 			log_now = 1;
 		}
 		if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
-			char *why = xasprintf("no worker registered within %g s (needs at least %u, "
-					      "%u connected)",
-					      s->cfg.worker_wait_timeout_s, j->min_workers,
-					      s->nworkers);
+			char *why =
+			    xasprintf("no worker registered within %g s (needs at least %u, "
+				      "%u connected)",
+				      s->cfg.worker_wait_timeout_s, j->min_workers, s->nworkers);
 			sched_jobs_finish(s, j, JOB_FAILED, why);
 			free(why);
 		} else if (log_now) {

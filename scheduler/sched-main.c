@@ -19,16 +19,18 @@
 #include "worker/worker-cli.h"
 
 static const struct options_def sched_main_options[] = {
-	SCHED_CONFIG_OPTIONS,
-	{"token-file", 0, OPTIONS_VALUE, "FILE",
-	 "read the token from FILE instead of STATE_DIR/token (created if absent)", NULL},
-	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE (default: stderr; STATE_DIR/scheduler.log when detached)", NULL},
-	{"foreground", 'd', OPTIONS_FLAG, NULL, "stay in the foreground (do not detach)", NULL},
-	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
-	{"plugin", 0, OPTIONS_LIST, "FILE.so",
-	 "load custom ops (to validate pipelines that use them; workers load them too)", NULL},
-	{"check", 0, OPTIONS_FLAG, NULL, "validate the flags and the state dir, print \"configuration OK\", exit", NULL},
-	{NULL},
+    SCHED_CONFIG_OPTIONS,
+    {"token-file", 0, OPTIONS_VALUE, "FILE",
+     "read the token from FILE instead of STATE_DIR/token (created if absent)", NULL},
+    {"log-file", 0, OPTIONS_VALUE, "FILE",
+     "log to FILE (default: stderr; STATE_DIR/scheduler.log when detached)", NULL},
+    {"foreground", 'd', OPTIONS_FLAG, NULL, "stay in the foreground (do not detach)", NULL},
+    {"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
+    {"plugin", 0, OPTIONS_LIST, "FILE.so",
+     "load custom ops (to validate pipelines that use them; workers load them too)", NULL},
+    {"check", 0, OPTIONS_FLAG, NULL,
+     "validate the flags and the state dir, print \"configuration OK\", exit", NULL},
+    {NULL},
 };
 
 static int
@@ -70,10 +72,11 @@ sched_main(int argc, char **argv)
 		return 2;
 	}
 	if (opts.help) {
-		options_usage(stdout, "neurodag-scheduler [options]",
-			      "Runs the neurodag scheduler: accepts jobs from the CLI, dispatches their "
-			      "tasks to workers,\nkeeps its state in STATE_DIR, serves status over HTTP.",
-			      sched_main_options);
+		options_usage(
+		    stdout, "neurodag-scheduler [options]",
+		    "Runs the neurodag scheduler: accepts jobs from the CLI, dispatches their "
+		    "tasks to workers,\nkeeps its state in STATE_DIR, serves status over HTTP.",
+		    sched_main_options);
 		return 0;
 	}
 	level = LOG_LEVEL_INFO + options_count(&opts, "verbose");

@@ -17,16 +17,16 @@ struct sched_store;
 struct sched_http;
 
 struct sched_config {
-	const char *listen_url;   /* tcp://127.0.0.1:8786 */
-	const char *http_addr;    /* 127.0.0.1:8787, or NULL/"" for none */
+	const char *listen_url; /* tcp://127.0.0.1:8786 */
+	const char *http_addr;  /* 127.0.0.1:8787, or NULL/"" for none */
 	const char *state_dir;
-	const char *token;        /* required */
+	const char *token; /* required */
 	double worker_wait_timeout_s;
 	double heartbeat_interval_s;
 	double worker_ttl_s;
 	uint32_t max_attempts;
-	double poll_hold_s;       /* long-poll hold before IDLE */
-	struct proto_tls tls;     /* for a tls+tcp:// listen_url */
+	double poll_hold_s;   /* long-poll hold before IDLE */
+	struct proto_tls tls; /* for a tls+tcp:// listen_url */
 };
 
 enum sched_job_state {
@@ -78,11 +78,11 @@ struct sched_job {
 	/* Ready queue: a FIFO of task indices with the time they became ready. */
 	struct sched_ready *ready;
 	uint32_t ready_head, ready_len, ready_cap;
-	json_t *results;      /* inline results of single-task stages: {"<task>": value} */
-	char *results_text;   /* results as sent to workers (cached) */
+	json_t *results;    /* inline results of single-task stages: {"<task>": value} */
+	char *results_text; /* results as sent to workers (cached) */
 	bool results_dirty;
 	double submitted, started, finished, wait_since;
-	double busy_s;        /* sum of task run times */
+	double busy_s; /* sum of task run times */
 	uint64_t dispatched;
 	struct sched_job *next; /* in sched.jobs, submission order */
 };
@@ -178,8 +178,8 @@ void sched_free(struct sched *s);
 void sched_kick(struct sched *s);
 /* Queue a reply for the end of this loop pass; takes ownership of the message's heap fields. */
 void sched_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg);
-void sched_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id,
-		       int rc, const char *message);
+void sched_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id, int rc,
+		       const char *message);
 
 /* sched-handlers.c */
 void sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *msg);
@@ -210,8 +210,7 @@ void sched_dispatch(struct sched *s);
 void sched_dispatch_release_held(struct sched *s, double now);
 
 /* sched-workers.c */
-struct sched_worker *sched_workers_add(struct sched *s, const struct proto_hello *h,
-				       uint32_t pipe);
+struct sched_worker *sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe);
 struct sched_worker *sched_workers_find(struct sched *s, uint32_t id);
 void sched_workers_lost(struct sched *s, struct sched_worker *w, const char *why);
 void sched_workers_expire(struct sched *s, double now);

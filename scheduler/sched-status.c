@@ -30,14 +30,13 @@ sched_status_waiting_message(struct sched *s, const struct sched_job *j)
 static json_t *
 sched_status_job_brief(struct sched *s, struct sched_job *j)
 {
-	json_t *o = json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o}", "id",
-			      (int)j->id, "name", j->name, "state", sched_job_state_name(j->state),
-			      "priority", (int)j->priority, "tasks", (int)j->counts_total, "done",
-			      (int)j->counts[TASK_DONE], "failed", (int)j->counts[TASK_FAILED],
-			      "progress", sched_status_progress(j), "submitted",
-			      sched_status_time(j->submitted), "started",
-			      sched_status_time(j->started), "finished",
-			      sched_status_time(j->finished));
+	json_t *o = json_pack(
+	    "{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o}", "id", (int)j->id, "name",
+	    j->name, "state", sched_job_state_name(j->state), "priority", (int)j->priority, "tasks",
+	    (int)j->counts_total, "done", (int)j->counts[TASK_DONE], "failed",
+	    (int)j->counts[TASK_FAILED], "progress", sched_status_progress(j), "submitted",
+	    sched_status_time(j->submitted), "started", sched_status_time(j->started), "finished",
+	    sched_status_time(j->finished));
 
 	if (j->input != NULL)
 		json_object_set_new(o, "input", json_string(j->input));
@@ -79,9 +78,9 @@ sched_status_job(struct sched *s, struct sched_job *j)
 		for (uint32_t i = 0; i < j->graph->nstages; i++) {
 			static const char *const kinds[] = {"global", "unit", "run_once", "reduce"};
 			const struct graph_stage *st = &j->graph->stages[i];
-			json_array_append_new(stages, json_pack("{s:s, s:s, s:i}", "label", st->label,
-								"kind", kinds[st->kind], "tasks",
-								(int)st->count));
+			json_array_append_new(stages, json_pack("{s:s, s:s, s:i}", "label",
+								st->label, "kind", kinds[st->kind],
+								"tasks", (int)st->count));
 		}
 	json_object_set_new(o, "stages", stages);
 	json_object_set(o, "results", j->results);
@@ -95,13 +94,12 @@ sched_status_workers(struct sched *s)
 	double now = time_mono_s();
 
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next) {
-		json_t *o = json_pack("{s:i, s:s, s:i, s:i, s:i, s:f, s:f, s:I, s:I, s:s, s:b}", "id",
-				      (int)w->id, "host", w->host, "pid", (int)w->pid, "slots",
-				      (int)w->slots, "running", (int)w->assigned,
-				      "last_heartbeat_s_ago", now - w->last_seen, "connected_s",
-				      now - w->registered, "done", (json_int_t)w->done, "failed",
-				      (json_int_t)w->failed, "version", w->version, "draining",
-				      w->draining);
+		json_t *o = json_pack(
+		    "{s:i, s:s, s:i, s:i, s:i, s:f, s:f, s:I, s:I, s:s, s:b}", "id", (int)w->id,
+		    "host", w->host, "pid", (int)w->pid, "slots", (int)w->slots, "running",
+		    (int)w->assigned, "last_heartbeat_s_ago", now - w->last_seen, "connected_s",
+		    now - w->registered, "done", (json_int_t)w->done, "failed",
+		    (json_int_t)w->failed, "version", w->version, "draining", w->draining);
 		if (w->slurm_job != NULL)
 			json_object_set_new(o, "slurm_job", json_string(w->slurm_job));
 		json_array_append_new(a, o);
@@ -122,15 +120,16 @@ sched_status_summary(struct sched *s)
 			tc[st] += j->counts[st];
 		if (j->state == JOB_WAITING) {
 			char *msg = sched_status_waiting_message(s, j);
-			json_array_append_new(waiting, json_pack("{s:i, s:s}", "job", (int)j->id,
-								 "message", msg));
+			json_array_append_new(
+			    waiting, json_pack("{s:i, s:s}", "job", (int)j->id, "message", msg));
 			free(msg);
 		}
 	}
 	for (int st = JOB_WAITING; st <= JOB_CANCELLED; st++)
 		json_object_set_new(jobs, sched_job_state_name(st), json_integer(jc[st]));
 	for (int st = 0; st < TASK_STATE_COUNT; st++)
-		json_object_set_new(tasks, sched_task_state_name(st), json_integer((json_int_t)tc[st]));
+		json_object_set_new(tasks, sched_task_state_name(st),
+				    json_integer((json_int_t)tc[st]));
 	return json_pack("{s:s, s:f, s:i, s:o, s:o, s:o, s:s}", "version", ND_VERSION, "uptime_s",
 			 time_mono_s() - s->started, "workers", (int)s->nworkers, "jobs", jobs,
 			 "tasks", tasks, "waiting", waiting, "listen", s->cfg.listen_url);
@@ -139,8 +138,8 @@ sched_status_summary(struct sched *s)
 char *
 sched_status_metrics(struct sched *s)
 {
-	static const char *const reasons[REJECT_COUNT] = {"malformed", "auth", "too_big",
-							  "version", "unknown_type", "unexpected"};
+	static const char *const reasons[REJECT_COUNT] = {
+	    "malformed", "auth", "too_big", "version", "unknown_type", "unexpected"};
 	uint32_t jc[JOB_CANCELLED + 1] = {0};
 	uint64_t tc[TASK_STATE_COUNT] = {0}, cum = 0;
 	char *buf = NULL;
@@ -160,16 +159,18 @@ sched_status_metrics(struct sched *s)
 	for (int st = 0; st < TASK_STATE_COUNT; st++)
 		fprintf(f, "neurodag_tasks{state=\"%s\"} %llu\n", sched_task_state_name(st),
 			(unsigned long long)tc[st]);
-	fprintf(f, "# HELP neurodag_workers_connected Registered workers.\n"
-		   "# TYPE neurodag_workers_connected gauge\nneurodag_workers_connected %u\n",
+	fprintf(f,
+		"# HELP neurodag_workers_connected Registered workers.\n"
+		"# TYPE neurodag_workers_connected gauge\nneurodag_workers_connected %u\n",
 		s->nworkers);
-	fprintf(f, "# TYPE neurodag_tasks_dispatched_total counter\n"
-		   "neurodag_tasks_dispatched_total %llu\n"
-		   "# TYPE neurodag_tasks_done_total counter\nneurodag_tasks_done_total %llu\n"
-		   "# TYPE neurodag_tasks_failed_total counter\nneurodag_tasks_failed_total %llu\n"
-		   "# TYPE neurodag_tasks_retried_total counter\nneurodag_tasks_retried_total %llu\n"
-		   "# TYPE neurodag_workers_lost_total counter\nneurodag_workers_lost_total %llu\n"
-		   "# TYPE neurodag_messages_total counter\nneurodag_messages_total %llu\n",
+	fprintf(f,
+		"# TYPE neurodag_tasks_dispatched_total counter\n"
+		"neurodag_tasks_dispatched_total %llu\n"
+		"# TYPE neurodag_tasks_done_total counter\nneurodag_tasks_done_total %llu\n"
+		"# TYPE neurodag_tasks_failed_total counter\nneurodag_tasks_failed_total %llu\n"
+		"# TYPE neurodag_tasks_retried_total counter\nneurodag_tasks_retried_total %llu\n"
+		"# TYPE neurodag_workers_lost_total counter\nneurodag_workers_lost_total %llu\n"
+		"# TYPE neurodag_messages_total counter\nneurodag_messages_total %llu\n",
 		(unsigned long long)s->stats.tasks_dispatched,
 		(unsigned long long)s->stats.tasks_done, (unsigned long long)s->stats.tasks_failed,
 		(unsigned long long)s->stats.tasks_retried,
@@ -187,9 +188,10 @@ sched_status_metrics(struct sched *s)
 			(unsigned long long)cum);
 	}
 	cum += s->stats.latency_bucket[SCHED_LATENCY_BUCKETS];
-	fprintf(f, "neurodag_dispatch_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-		   "neurodag_dispatch_latency_seconds_sum %.9f\n"
-		   "neurodag_dispatch_latency_seconds_count %llu\n",
+	fprintf(f,
+		"neurodag_dispatch_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+		"neurodag_dispatch_latency_seconds_sum %.9f\n"
+		"neurodag_dispatch_latency_seconds_count %llu\n",
 		(unsigned long long)cum, s->stats.latency_sum,
 		(unsigned long long)s->stats.latency_count);
 	fclose(f);

@@ -29,31 +29,31 @@ struct sched_store {
 };
 
 static const char sched_store_schema[] =
-	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=NORMAL;"
-	"CREATE TABLE IF NOT EXISTS jobs ("
-	"  id INTEGER PRIMARY KEY, name TEXT NOT NULL, pipeline TEXT NOT NULL, input TEXT,"
-	"  output TEXT, state TEXT NOT NULL, priority INTEGER NOT NULL, error TEXT,"
-	"  submitted REAL NOT NULL, started REAL, finished REAL,"
-	"  ntasks INTEGER NOT NULL DEFAULT 0, ndone INTEGER NOT NULL DEFAULT 0,"
-	"  nfailed INTEGER NOT NULL DEFAULT 0, results TEXT);"
-	"CREATE TABLE IF NOT EXISTS tasks ("
-	"  job INTEGER NOT NULL, task INTEGER NOT NULL, ok INTEGER NOT NULL, result TEXT,"
-	"  error TEXT, attempts INTEGER NOT NULL, elapsed_us INTEGER NOT NULL,"
-	"  PRIMARY KEY (job, task)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS done_ranges ("
-	"  job INTEGER NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS done_ranges_job ON done_ranges (job);";
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS jobs ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, pipeline TEXT NOT NULL, input TEXT,"
+    "  output TEXT, state TEXT NOT NULL, priority INTEGER NOT NULL, error TEXT,"
+    "  submitted REAL NOT NULL, started REAL, finished REAL,"
+    "  ntasks INTEGER NOT NULL DEFAULT 0, ndone INTEGER NOT NULL DEFAULT 0,"
+    "  nfailed INTEGER NOT NULL DEFAULT 0, results TEXT);"
+    "CREATE TABLE IF NOT EXISTS tasks ("
+    "  job INTEGER NOT NULL, task INTEGER NOT NULL, ok INTEGER NOT NULL, result TEXT,"
+    "  error TEXT, attempts INTEGER NOT NULL, elapsed_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (job, task)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS done_ranges ("
+    "  job INTEGER NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS done_ranges_job ON done_ranges (job);";
 
 static const char *const sched_store_sql[ST_COUNT] = {
-	[ST_JOB_INSERT] = "INSERT OR REPLACE INTO jobs (id, name, pipeline, input, output, state,"
-			  " priority, error, submitted, started, finished, ntasks, ndone, nfailed)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	[ST_JOB_UPDATE] = "UPDATE jobs SET state = ?2, error = ?3, started = ?4, finished = ?5,"
-			  " ntasks = ?6, ndone = ?7, nfailed = ?8, results = ?9 WHERE id = ?1",
-	[ST_TASK_DONE] = "INSERT OR REPLACE INTO tasks (job, task, ok, result, error, attempts,"
-			 " elapsed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_RANGE_DONE] = "INSERT INTO done_ranges (job, first, count) VALUES (?1, ?2, ?3)",
+    [ST_JOB_INSERT] = "INSERT OR REPLACE INTO jobs (id, name, pipeline, input, output, state,"
+		      " priority, error, submitted, started, finished, ntasks, ndone, nfailed)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [ST_JOB_UPDATE] = "UPDATE jobs SET state = ?2, error = ?3, started = ?4, finished = ?5,"
+		      " ntasks = ?6, ndone = ?7, nfailed = ?8, results = ?9 WHERE id = ?1",
+    [ST_TASK_DONE] = "INSERT OR REPLACE INTO tasks (job, task, ok, result, error, attempts,"
+		     " elapsed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_RANGE_DONE] = "INSERT INTO done_ranges (job, first, count) VALUES (?1, ?2, ?3)",
 };
 
 int
@@ -64,8 +64,8 @@ sched_store_open(struct sched_store **out, const char *dir, char **cause)
 	int rc;
 
 	/* Only the loop thread uses the connection: no per-call mutex. */
-	rc = sqlite3_open_v2(path, &st->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(
+	    path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		error_set(cause, -EIO, "cannot open the state database %s: %s", path,
 			  st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -80,7 +80,8 @@ sched_store_open(struct sched_store **out, const char *dir, char **cause)
 	for (int i = 0; i < ST_COUNT; i++)
 		if (sqlite3_prepare_v3(st->db, sched_store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &st->stmt[i], NULL) != SQLITE_OK) {
-			error_set(cause, -EIO, "state database %s: %s", path, sqlite3_errmsg(st->db));
+			error_set(cause, -EIO, "state database %s: %s", path,
+				  sqlite3_errmsg(st->db));
 			goto fail;
 		}
 	free(path);
@@ -143,7 +144,8 @@ sched_store_flush_done(struct sched_store *st)
 			k++;
 		sqlite3_bind_int64(s, 1, st->done[i].job);
 		sqlite3_bind_int64(s, 2, st->done[i].task);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)(st->done[k - 1].task - st->done[i].task) + 1);
+		sqlite3_bind_int64(s, 3,
+				   (sqlite3_int64)(st->done[k - 1].task - st->done[i].task) + 1);
 		sched_store_step(st, s);
 		i = k;
 	}
@@ -273,29 +275,30 @@ sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg)
 	sqlite3_stmt *s;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT id, name, pipeline, input, output, state, priority, error,"
-			       " submitted, started, finished, ntasks, ndone, nfailed, results FROM jobs"
-			       " ORDER BY id",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT id, name, pipeline, input, output, state, priority, error,"
+		" submitted, started, finished, ntasks, ndone, nfailed, results FROM jobs"
+		" ORDER BY id",
+		-1, &s, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sched_store_job j = {
-			.id = (uint32_t)sqlite3_column_int64(s, 0),
-			.name = sched_store_col_text(s, 1),
-			.pipeline = sched_store_col_text(s, 2),
-			.input = sched_store_col_text(s, 3),
-			.output = sched_store_col_text(s, 4),
-			.state = sched_store_col_text(s, 5),
-			.priority = sqlite3_column_int(s, 6),
-			.error = sched_store_col_text(s, 7),
-			.submitted = sqlite3_column_double(s, 8),
-			.started = sqlite3_column_double(s, 9),
-			.finished = sqlite3_column_double(s, 10),
-			.ntasks = (uint32_t)sqlite3_column_int64(s, 11),
-			.ndone = (uint32_t)sqlite3_column_int64(s, 12),
-			.nfailed = (uint32_t)sqlite3_column_int64(s, 13),
-			.results = sched_store_col_text(s, 14),
+		    .id = (uint32_t)sqlite3_column_int64(s, 0),
+		    .name = sched_store_col_text(s, 1),
+		    .pipeline = sched_store_col_text(s, 2),
+		    .input = sched_store_col_text(s, 3),
+		    .output = sched_store_col_text(s, 4),
+		    .state = sched_store_col_text(s, 5),
+		    .priority = sqlite3_column_int(s, 6),
+		    .error = sched_store_col_text(s, 7),
+		    .submitted = sqlite3_column_double(s, 8),
+		    .started = sqlite3_column_double(s, 9),
+		    .finished = sqlite3_column_double(s, 10),
+		    .ntasks = (uint32_t)sqlite3_column_int64(s, 11),
+		    .ndone = (uint32_t)sqlite3_column_int64(s, 12),
+		    .nfailed = (uint32_t)sqlite3_column_int64(s, 13),
+		    .results = sched_store_col_text(s, 14),
 		};
 		cb(arg, &j);
 	}
@@ -321,12 +324,13 @@ sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return -EIO;
-	if (sqlite3_prepare_v2(st->db, "SELECT first, count FROM done_ranges WHERE job = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db, "SELECT first, count FROM done_ranges WHERE job = ?1", -1,
+			       &s, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(s, 1, job);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		sqlite3_int64 first = sqlite3_column_int64(s, 0), count = sqlite3_column_int64(s, 1);
+		sqlite3_int64 first = sqlite3_column_int64(s, 0),
+			      count = sqlite3_column_int64(s, 1);
 		if (first < 0 || count < 0 || first + count > (sqlite3_int64)UINT32_MAX + 1)
 			continue; /* not a range this store wrote */
 		for (sqlite3_int64 k = 0; k < count; k++)

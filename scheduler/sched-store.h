@@ -34,7 +34,6 @@ typedef void (*sched_store_task_cb)(void *arg, uint32_t task, int ok, const char
 				    const char *error, uint32_t attempts);
 int sched_store_load_jobs(struct sched_store *st, sched_store_job_cb cb, void *arg);
 /* Every finished task of `job`, ranges expanded (in no particular order). */
-int sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb cb,
-			   void *arg);
+int sched_store_load_tasks(struct sched_store *st, uint32_t job, sched_store_task_cb cb, void *arg);
 
 #endif

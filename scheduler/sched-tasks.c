@@ -12,7 +12,7 @@
 const char *
 sched_task_state_name(enum sched_task_state st)
 {
-	static const char *const names[] = {"pending", "ready",	 "assigned",
+	static const char *const names[] = {"pending", "ready",  "assigned",
 					    "done",    "failed", "cancelled"};
 	return st < TASK_STATE_COUNT ? names[st] : "?";
 }
@@ -116,9 +116,10 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 	s->stats.tasks_failed++;
 	if (t->attempts < s->cfg.max_attempts) {
 		s->stats.tasks_retried++;
-		log_warn("job %u task %u (%s) failed on worker %u, attempt %u of %u: %s", j->id, idx,
-			 j->graph->stages[graph_stage_of(j->graph, idx)].label, w->id, t->attempts,
-			 s->cfg.max_attempts, r->error != NULL ? r->error : "no reason given");
+		log_warn("job %u task %u (%s) failed on worker %u, attempt %u of %u: %s", j->id,
+			 idx, j->graph->stages[graph_stage_of(j->graph, idx)].label, w->id,
+			 t->attempts, s->cfg.max_attempts,
+			 r->error != NULL ? r->error : "no reason given");
 		sched_job_push_ready(j, idx);
 		return;
 	}
@@ -146,9 +147,9 @@ sched_jobs_requeue_worker(struct sched *s, struct sched_worker *w)
 			t->worker = 0;
 			if (t->attempts >= s->cfg.max_attempts) {
 				char *why = xasprintf(
-					"task %u (%s): its worker was lost on each of %u attempts", i,
-					j->graph->stages[graph_stage_of(j->graph, i)].label,
-					t->attempts);
+				    "task %u (%s): its worker was lost on each of %u attempts", i,
+				    j->graph->stages[graph_stage_of(j->graph, i)].label,
+				    t->attempts);
 				sched_job_set_task_state(j, i, TASK_FAILED);
 				sched_jobs_finish(s, j, JOB_FAILED, why);
 				free(why);

@@ -58,11 +58,11 @@ sched_workers_lost(struct sched *s, struct sched_worker *w, const char *why)
 	}
 	if (w->assigned > 0) {
 		s->stats.workers_lost++;
-		log_warn("worker %u (%s pid %u) lost: %s; %u of its tasks go back to the queue", w->id,
-			 w->host, w->pid, why, w->assigned);
+		log_warn("worker %u (%s pid %u) lost: %s; %u of its tasks go back to the queue",
+			 w->id, w->host, w->pid, why, w->assigned);
 	} else {
-		log_info("worker %u (%s pid %u) left: %s (%u connected)", w->id, w->host, w->pid, why,
-			 s->nworkers);
+		log_info("worker %u (%s pid %u) left: %s (%u connected)", w->id, w->host, w->pid,
+			 why, s->nworkers);
 	}
 	sched_jobs_requeue_worker(s, w);
 	free(w->host);

@@ -50,13 +50,13 @@ dsp_aas_pearson(const double *a, const double *b, size_t len)
 	return sab / sqrt(saa * sbb);
 }
 
-/* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other candidate in
- * order whose correlation with the running average passes. Writes the mean of the chosen
- * de-meaned epochs into tpl. E holds all epochs (nt × L), avg and sum are L-long scratch. */
+/* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other
+ * candidate in order whose correlation with the running average passes. Writes the mean of the
+ * chosen de-meaned epochs into tpl. E holds all epochs (nt × L), avg and sum are L-long scratch. */
 static void
 dsp_aas_select(const double *E, size_t L, size_t r0, size_t r1, size_t c0, size_t c1,
-	       double threshold, const double *x, size_t n, const int64_t *t, long s0,
-	       double mean, double *sum, double *avg, unsigned char *chosen, double *tpl)
+	       double threshold, const double *x, size_t n, const int64_t *t, long s0, double mean,
+	       double *sum, double *avg, unsigned char *chosen, double *tpl)
 {
 	size_t count = 0;
 
@@ -94,9 +94,8 @@ dsp_aas_select(const double *E, size_t L, size_t r0, size_t r1, size_t c0, size_
 }
 
 int
-dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n,
-		       const int64_t *t, size_t nt, size_t L, long s0,
-		       const struct dsp_aas_params *p, char **cause)
+dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
+		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
 {
 	size_t W = p->window, nf;
 	double *E, *sum, *avg, mean = 0.0;
@@ -104,8 +103,10 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n,
 
 	memset(tp, 0, sizeof *tp);
 	if (n == 0 || nt == 0 || L == 0)
-		return error_set(cause, -EINVAL, "AAS needs data, triggers and an artifact length "
-						 "(n=%zu, triggers=%zu, L=%zu)", n, nt, L);
+		return error_set(cause, -EINVAL,
+				 "AAS needs data, triggers and an artifact length "
+				 "(n=%zu, triggers=%zu, L=%zu)",
+				 n, nt, L);
 	if (W == 0)
 		return error_set(cause, -EINVAL, "AAS window must be at least 1 epoch");
 	if (!(p->threshold >= -1.0 && p->threshold <= 1.0))
@@ -133,8 +134,8 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n,
 		for (size_t b = 0, row = 0; b < nt; b += W, row++) {
 			size_t end = b + W < nt ? b + W : nt;
 
-			dsp_aas_select(E, L, b, b + nf < nt ? b + nf : nt, b, end, p->threshold, x, n,
-				       t, s0, mean, sum, avg, chosen, tp->data + row * L);
+			dsp_aas_select(E, L, b, b + nf < nt ? b + nf : nt, b, end, p->threshold, x,
+				       n, t, s0, mean, sum, avg, chosen, tp->data + row * L);
 			for (size_t i = b; i < end; i++)
 				tp->index[i] = row;
 		}
@@ -156,8 +157,8 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n,
 				r0 = w1 >= nf ? w1 - nf : 0;
 			if (r0 < w0)
 				r0 = w0;
-			dsp_aas_select(E, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1, p->threshold, x,
-				       n, t, s0, mean, sum, avg, chosen, tp->data + i * L);
+			dsp_aas_select(E, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1, p->threshold,
+				       x, n, t, s0, mean, sum, avg, chosen, tp->data + i * L);
 			tp->index[i] = i;
 		}
 	}
@@ -196,8 +197,8 @@ dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
 				 tp->nepochs);
 	if (seglen <= 0)
-		return error_set(cause, -EINVAL, "artifact offset %ld leaves no realignment segment",
-				 s0);
+		return error_set(cause, -EINVAL,
+				 "artifact offset %ld leaves no realignment segment", s0);
 	seg = xmalloc((size_t)seglen * sizeof *seg);
 	for (size_t i = 0; i < nt; i++) {
 		int64_t start = t[i] + s0;
@@ -207,7 +208,8 @@ dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
 			continue;
 		}
 		dsp_aas_epoch(x, n, start, (size_t)seglen, 0.0, seg);
-		t_out[i] = t[i] + dsp_xcorr_shift(seg, (size_t)seglen, dsp_aas_template(tp, i), L, ws);
+		t_out[i] =
+		    t[i] + dsp_xcorr_shift(seg, (size_t)seglen, dsp_aas_template(tp, i), L, ws);
 	}
 	free(seg);
 	return 0;

@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 enum dsp_aas_mode {
-	DSP_AAS_BLOCKS,	 /* non-overlapping blocks of W epochs, one template per block */
+	DSP_AAS_BLOCKS,  /* non-overlapping blocks of W epochs, one template per block */
 	DSP_AAS_SLIDING, /* a window of W epochs centred on each epoch (Allen et al. 2000) */
 };
 
 struct dsp_aas_params {
-	size_t window;	  /* W, epochs (30) */
+	size_t window;    /* W, epochs (30) */
 	double threshold; /* Pearson threshold (0.975) */
 	enum dsp_aas_mode mode;
 };
@@ -41,8 +41,7 @@ const double *dsp_aas_template(const struct dsp_aas_templates *tp, size_t i);
  * t_out[i] = t[i] + shift(seg, template i, Ws), Ws = 3 original samples × scale; a trigger whose
  * segment runs past the data keeps its place. t_out may equal t. Returns 0 or -EINVAL. */
 int dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
-		    const struct dsp_aas_templates *tp, double scale, int64_t *t_out,
-		    char **cause);
+		    const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause);
 
 /* x[t[i] + s0 : +L] −= template i (clipped to the data); when noise is not NULL the subtracted
  * templates are added to noise[0..n) at the same places. Returns 0 or -EINVAL. */

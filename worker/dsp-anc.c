@@ -65,13 +65,14 @@ dsp_anc_solve(double *q, double *b, size_t d, char **cause)
 	}
 	info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)d, qc, (lapack_int)d);
 	if (info == 0)
-		info = LAPACKE_dpocon(LAPACK_COL_MAJOR, 'U', (lapack_int)d, qc, (lapack_int)d, anorm,
-				      &rcond);
+		info = LAPACKE_dpocon(LAPACK_COL_MAJOR, 'U', (lapack_int)d, qc, (lapack_int)d,
+				      anorm, &rcond);
 	if (info == 0 && rcond >= DBL_EPSILON) {
 		info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', (lapack_int)d, 1, qc, (lapack_int)d, b,
 				      (lapack_int)d);
 		free(qc), free(bc);
-		return info == 0 ? 0 : error_set(cause, -EINVAL, "firls: dpotrs info %d", (int)info);
+		return info == 0 ? 0
+				 : error_set(cause, -EINVAL, "firls: dpotrs info %d", (int)info);
 	}
 	jpvt = xcalloc(d, sizeof *jpvt);
 	memcpy(qc, q, d * d * sizeof *qc);
@@ -84,8 +85,8 @@ dsp_anc_solve(double *q, double *b, size_t d, char **cause)
 }
 
 int
-dsp_anc_firls(size_t numtaps, const double *bands, const double *desired, size_t nbands,
-	      double *h, char **cause)
+dsp_anc_firls(size_t numtaps, const double *bands, const double *desired, size_t nbands, double *h,
+	      char **cause)
 {
 	size_t m, d;
 	double *q, *qm, *b;
@@ -116,7 +117,8 @@ dsp_anc_firls(size_t numtaps, const double *bands, const double *desired, size_t
 	for (size_t n = 0; n < numtaps; n++)
 		for (size_t k = 0; k < nbands; k++) {
 			double f1 = bands[2 * k], f2 = bands[2 * k + 1];
-			q[n] += f2 * dsp_anc_sinc(f2 * (double)n) - f1 * dsp_anc_sinc(f1 * (double)n);
+			q[n] +=
+			    f2 * dsp_anc_sinc(f2 * (double)n) - f1 * dsp_anc_sinc(f1 * (double)n);
 		}
 	for (size_t j = 0; j < d; j++)
 		for (size_t i = 0; i < d; i++)
@@ -232,16 +234,17 @@ dsp_anc_check(const double *x, size_t n, double fs, const double *ref, const int
 				 p->max_gain);
 	for (size_t i = 0; i < ntrig; i++)
 		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
-			return error_set(cause, -EINVAL,
-					 "anc: trigger %zu at sample %lld is outside the data (0..%zu)",
-					 i, (long long)trig[i], n);
+			return error_set(
+			    cause, -EINVAL,
+			    "anc: trigger %zu at sample %lld is outside the data (0..%zu)", i,
+			    (long long)trig[i], n);
 	return 0;
 }
 
 int
-dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *trig,
-	      size_t ntrig, size_t len, const struct dsp_anc_params *p, double *noise,
-	      struct dsp_anc_result *res, char **cause)
+dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *trig, size_t ntrig,
+	      size_t len, const struct dsp_anc_params *p, double *noise, struct dsp_anc_result *res,
+	      char **cause)
 {
 	struct dsp_anc_result r = {0};
 	struct dsp_filter hp = {0};
@@ -261,8 +264,10 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 	r.ntaps = hp.ntaps;
 	if (wl <= order) {
 		dsp_filter_fini(&hp);
-		return error_set(cause, -EINVAL, "anc: window of %zu samples is not longer than the "
-				 "order %zu", wl, order);
+		return error_set(cause, -EINVAL,
+				 "anc: window of %zu samples is not longer than the "
+				 "order %zu",
+				 wl, order);
 	}
 
 	/* High-pass the window with a margin of one filter length where the data allow. */

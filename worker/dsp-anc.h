@@ -9,18 +9,18 @@
 #include "worker/dsp-filter.h"
 
 struct dsp_anc_params {
-	size_t order;	   /* LMS order N (N + 1 taps); 0: the artifact length */
-	double hp;	   /* adaptation high-pass cut-off in Hz; use dsp_anc_cutoff() */
-	double mu_factor;  /* μ = mu_factor / (N·var(ref)); default 0.05 */
-	double max_gain;   /* skip when max|y| / max|x| exceeds this; default 50 */
+	size_t order;     /* LMS order N (N + 1 taps); 0: the artifact length */
+	double hp;        /* adaptation high-pass cut-off in Hz; use dsp_anc_cutoff() */
+	double mu_factor; /* μ = mu_factor / (N·var(ref)); default 0.05 */
+	double max_gain;  /* skip when max|y| / max|x| exceeds this; default 50 */
 };
 
 struct dsp_anc_result {
-	int skipped;	/* 1: the channel was left unchanged (see gain, or a zero reference) */
-	double alpha;	/* scale applied to the reference */
-	double mu;	/* LMS step size */
-	double gain;	/* max|y| / max|x| on the window */
-	size_t ntaps;	/* length of the adaptation high-pass */
+	int skipped;  /* 1: the channel was left unchanged (see gain, or a zero reference) */
+	double alpha; /* scale applied to the reference */
+	double mu;    /* LMS step size */
+	double gain;  /* max|y| / max|x| on the window */
+	size_t ntaps; /* length of the adaptation high-pass */
 };
 
 /* Defaults: order 0 (= len), hp 6 Hz, mu_factor 0.05, max_gain 50. */

@@ -38,7 +38,8 @@ static int
 dsp_butter_cmp_real(const void *a, const void *b)
 {
 	double x = creal(*(const double complex *)a), y = creal(*(const double complex *)b);
-	double ax = fabs(cimag(*(const double complex *)a)), ay = fabs(cimag(*(const double complex *)b));
+	double ax = fabs(cimag(*(const double complex *)a)),
+	       ay = fabs(cimag(*(const double complex *)b));
 
 	return x < y ? -1 : x > y ? 1 : ax < ay ? -1 : ax > ay ? 1 : 0;
 }
@@ -133,7 +134,7 @@ dsp_butter_nearest(const double complex *fro, size_t n, double complex to, int w
 /* One section from up to two zeros and two poles (scipy _single_zpksos). */
 static void
 dsp_butter_section(double *s, double complex z1, double complex z2, size_t nz, double complex p1,
-    double complex p2)
+		   double complex p2)
 {
 	memset(s, 0, 6 * sizeof *s);
 	if (nz == 2) {
@@ -160,13 +161,14 @@ dsp_butter_zpk2sos(const struct dsp_butter_zpk *f, double **sos_out, size_t *nse
 	double *sos = xcalloc(nsec * 6, sizeof *sos);
 	int rc;
 
-	memcpy(z, f->z, f->nz * sizeof *z);	/* the shorter one is padded with zeros */
+	memcpy(z, f->z, f->nz * sizeof *z); /* the shorter one is padded with zeros */
 	memcpy(p, f->p, f->np * sizeof *p);
 	if (np % 2 == 1) {
 		np++;
 		nz++;
 	}
-	if ((rc = dsp_butter_cplxreal(z, nz, &nz)) != 0 || (rc = dsp_butter_cplxreal(p, np, &np)) != 0)
+	if ((rc = dsp_butter_cplxreal(z, nz, &nz)) != 0 ||
+	    (rc = dsp_butter_cplxreal(p, np, &np)) != 0)
 		goto out;
 	for (size_t si = nsec; si-- > 0;) {
 		double *s = sos + 6 * si;
@@ -181,7 +183,7 @@ dsp_butter_zpk2sos(const struct dsp_butter_zpk *f, double **sos_out, size_t *nse
 			dsp_butter_remove(z, &nz, i);
 			dsp_butter_section(s, z1, 0, 2, p1, 0);
 		} else if (np + 1 == nz && !dsp_butter_isreal(p1) &&
-		    dsp_butter_count_real(p, np) == 1 && dsp_butter_count_real(z, nz) == 1) {
+			   dsp_butter_count_real(p, np) == 1 && dsp_butter_count_real(z, nz) == 1) {
 			/* One real pole and one real zero left: pair with a complex zero. */
 			i = dsp_butter_nearest(z, nz, p1, 2);
 			z1 = z[i];
@@ -229,8 +231,8 @@ out:
 }
 
 int
-dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, double fs,
-    double **sos, size_t *nsec, char **cause)
+dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, double fs, double **sos,
+		  size_t *nsec, char **cause)
 {
 	struct dsp_butter_zpk f;
 	int band = type == DSP_FILTER_BP || type == DSP_FILTER_BS, rc;
@@ -242,7 +244,7 @@ dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, doub
 	*nsec = 0;
 	if (order < 1 || order > 64)
 		return error_set(cause, -EINVAL, "order %d out of [1, 64] for a Butterworth filter",
-		    order);
+				 order);
 	if (!(fs > 0) || !isfinite(fs))
 		return error_set(cause, -EINVAL, "samplerate must be positive");
 	if ((size_t)type > DSP_FILTER_BS)
@@ -250,13 +252,15 @@ dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, doub
 	for (int i = 0; i < 1 + band; i++) {
 		double wn = 2 * freq[i] / fs;
 		if (!(wn > 0 && wn < 1))
-			return error_set(cause, -EINVAL, "freq %g Hz must lie strictly between 0 and "
-			    "%g Hz (samplerate / 2)", freq[i], fs / 2);
+			return error_set(cause, -EINVAL,
+					 "freq %g Hz must lie strictly between 0 and "
+					 "%g Hz (samplerate / 2)",
+					 freq[i], fs / 2);
 		warped[i] = 4 * tan(M_PI * wn / 2);
 	}
 	if (band && !(freq[0] < freq[1]))
 		return error_set(cause, -EINVAL, "freq: band edges [%g, %g] must be increasing",
-		    freq[0], freq[1]);
+				 freq[0], freq[1]);
 	/* Analog prototype: no zeros, poles -exp(j pi m / 2N) for m = -N+1, -N+3, ..., N-1. */
 	f.z = xcalloc(4 * n + 2, sizeof *f.z);
 	f.p = xcalloc(4 * n + 2, sizeof *f.p);
@@ -265,7 +269,7 @@ dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, doub
 	f.k = 1;
 	for (size_t i = 0; i < n; i++)
 		f.p[i] = -cexp(I * M_PI * (double)(-(int)n + 1 + 2 * (int)i) / (2.0 * (double)n));
-	deg = n;	/* relative degree: no zeros */
+	deg = n; /* relative degree: no zeros */
 	switch (type) {
 	case DSP_FILTER_LP:
 		for (size_t i = 0; i < n; i++)
@@ -393,8 +397,10 @@ dsp_butter_sosfiltfilt(const double *sos, size_t nsec, double *x, size_t n, char
 	double *ext, *zi, *z;
 
 	if (n <= edge)
-		return error_set(cause, -EINVAL, "trial of %zu samples is too short for two-pass "
-		    "filtering (padlen %zu)", n, edge);
+		return error_set(cause, -EINVAL,
+				 "trial of %zu samples is too short for two-pass "
+				 "filtering (padlen %zu)",
+				 n, edge);
 	m = n + 2 * edge;
 	ext = xmalloc(m * sizeof *ext);
 	zi = xmalloc(2 * nsec * sizeof *zi);

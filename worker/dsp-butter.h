@@ -11,7 +11,7 @@
  * band edges for bp/bs, in Hz at sampling rate fs. On success *sos (nsec x 6 rows b0 b1 b2 a0 a1
  * a2, malloc'd) is owned by the caller, who frees it. Returns 0 or -EINVAL naming the parameter. */
 int dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, double fs,
-    double **sos, size_t *nsec, char **cause);
+		      double **sos, size_t *nsec, char **cause);
 
 /* Filter x[0..n) in place through the cascade (direct form II transposed). zi (nsec x 2) holds
  * the initial state and receives the final one; NULL means zero initial state. */

@@ -12,8 +12,8 @@
 #include "worker/fft-plan.h"
 
 #define DSP_FILTER_LENGTH_FACTOR 3.3 /* Hamming window, firwin design */
-#define DSP_FILTER_NOTCH_TRANS	 0.5 /* Hz, each side of a stop band */
-#define DSP_FILTER_MAX_BREAKS	 64
+#define DSP_FILTER_NOTCH_TRANS   0.5 /* Hz, each side of a stop band */
+#define DSP_FILTER_MAX_BREAKS    64
 
 double
 dsp_filter_trans_lo(double lo)
@@ -48,7 +48,8 @@ dsp_filter_add_lowpass(double *h, size_t off, size_t m, double c, double sign)
 	for (size_t k = 0; k < m; k++) {
 		double t = c * ((double)k - alpha);
 		double sinc = t == 0.0 ? 1.0 : sin(M_PI * t) / (M_PI * t);
-		double w = m > 1 ? 0.54 - 0.46 * cos(2.0 * M_PI * (double)k / (double)(m - 1)) : 1.0;
+		double w =
+		    m > 1 ? 0.54 - 0.46 * cos(2.0 * M_PI * (double)k / (double)(m - 1)) : 1.0;
 
 		lp[k] = c * sinc * w;
 		sum += lp[k];
@@ -79,7 +80,8 @@ dsp_filter_from_breaks(struct dsp_filter *f, size_t n, double fs, const double *
 
 			if (m > n)
 				m = n;
-			dsp_filter_add_lowpass(f->taps, (n - m) / 2, m, c, gain[i] == 0 ? -1.0 : 1.0);
+			dsp_filter_add_lowpass(f->taps, (n - m) / 2, m, c,
+					       gain[i] == 0 ? -1.0 : 1.0);
 		}
 		prev_gain = gain[i];
 		prev_freq = freq[i];
@@ -87,8 +89,8 @@ dsp_filter_from_breaks(struct dsp_filter *f, size_t n, double fs, const double *
 }
 
 int
-dsp_filter_design(struct dsp_filter *f, enum dsp_filter_kind kind, double fs, double lo,
-		  double hi, char **cause)
+dsp_filter_design(struct dsp_filter *f, enum dsp_filter_kind kind, double fs, double lo, double hi,
+		  char **cause)
 {
 	double freq[6], nyq = fs / 2.0, trans;
 	int gain[6];
@@ -99,13 +101,14 @@ dsp_filter_design(struct dsp_filter *f, enum dsp_filter_kind kind, double fs, do
 	if (!(fs > 0.0) || !isfinite(fs))
 		return error_set(cause, -EINVAL, "sampling rate %g Hz must be positive", fs);
 	if (kind != DSP_FILTER_LOWPASS && !(lo > 0.0 && lo < nyq))
-		return error_set(cause, -EINVAL, "low cut-off %g Hz must be in (0, %g) Hz", lo, nyq);
+		return error_set(cause, -EINVAL, "low cut-off %g Hz must be in (0, %g) Hz", lo,
+				 nyq);
 	if (kind != DSP_FILTER_HIGHPASS && !(hi > 0.0 && hi < nyq))
 		return error_set(cause, -EINVAL, "high cut-off %g Hz must be in (0, %g) Hz", hi,
 				 nyq);
 	if (kind == DSP_FILTER_BANDPASS && !(lo < hi))
-		return error_set(cause, -EINVAL, "band-pass low cut-off %g Hz must be below high %g Hz",
-				 lo, hi);
+		return error_set(cause, -EINVAL,
+				 "band-pass low cut-off %g Hz must be below high %g Hz", lo, hi);
 	freq[nb] = 0.0;
 	gain[nb++] = kind == DSP_FILTER_LOWPASS;
 	trans = INFINITY;
@@ -172,7 +175,8 @@ dsp_filter_design_notch(struct dsp_filter *f, double fs, const double *freqs, si
 					 fc, w, nyq);
 		if (pass_lo < freq[nb - 1])
 			return error_set(cause, -EINVAL,
-					 "notch frequency %g Hz overlaps the previous stop band", fc);
+					 "notch frequency %g Hz overlaps the previous stop band",
+					 fc);
 		freq[nb] = pass_lo;
 		gain[nb++] = 1;
 		freq[nb] = pass_lo + tb;
@@ -352,8 +356,8 @@ dsp_filter_bandpass(double *x, size_t n, double fs, double lo, double hi, char *
 }
 
 int
-dsp_filter_notch(double *x, size_t n, double fs, const double *freqs, size_t nfreqs,
-		 double width, char **cause)
+dsp_filter_notch(double *x, size_t n, double fs, const double *freqs, size_t nfreqs, double width,
+		 char **cause)
 {
 	struct dsp_filter f;
 	int rc = dsp_filter_design_notch(&f, fs, freqs, nfreqs, width, cause);

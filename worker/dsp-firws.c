@@ -40,7 +40,7 @@ dsp_firws_lowpass(double fc, size_t order, const double *win, double *k)
 
 int
 dsp_firws_design(enum dsp_filter_type type, const double *freq, double fs, size_t order,
-    enum dsp_taper_window window, double **kernel, char **cause)
+		 enum dsp_taper_window window, double **kernel, char **cause)
 {
 	int band = type == DSP_FILTER_BP || type == DSP_FILTER_BS;
 	size_t len = order + 1;
@@ -51,20 +51,23 @@ dsp_firws_design(enum dsp_filter_type type, const double *freq, double fs, size_
 		return error_set(cause, -EINVAL, "samplerate must be positive");
 	if (order < 2 || order % 2 != 0 || order > 1u << 24)
 		return error_set(cause, -EINVAL, "order %zu must be even and at least 2 for firws",
-		    order);
-	if (window != DSP_TAPER_HAMMING && window != DSP_TAPER_HANN &&
-	    window != DSP_TAPER_BLACKMAN)
-		return error_set(cause, -EINVAL, "window must be hamming, hann or blackman for "
-		    "firws, not %s", dsp_taper_window_name(window));
+				 order);
+	if (window != DSP_TAPER_HAMMING && window != DSP_TAPER_HANN && window != DSP_TAPER_BLACKMAN)
+		return error_set(cause, -EINVAL,
+				 "window must be hamming, hann or blackman for "
+				 "firws, not %s",
+				 dsp_taper_window_name(window));
 	if ((size_t)type > DSP_FILTER_BS)
 		return error_set(cause, -EINVAL, "filter_type: unknown");
 	for (int i = 0; i < 1 + band; i++)
 		if (!(freq[i] > 0 && freq[i] < fs / 2))
-			return error_set(cause, -EINVAL, "freq %g Hz must lie strictly between 0 and "
-			    "%g Hz (samplerate / 2)", freq[i], fs / 2);
+			return error_set(cause, -EINVAL,
+					 "freq %g Hz must lie strictly between 0 and "
+					 "%g Hz (samplerate / 2)",
+					 freq[i], fs / 2);
 	if (band && !(freq[0] < freq[1]))
 		return error_set(cause, -EINVAL, "freq: band edges [%g, %g] must be increasing",
-		    freq[0], freq[1]);
+				 freq[0], freq[1]);
 	win = xmalloc(len * sizeof *win);
 	k = xmalloc(len * sizeof *k);
 	k2 = xmalloc(len * sizeof *k2);
@@ -78,12 +81,12 @@ dsp_firws_design(enum dsp_filter_type type, const double *freq, double fs, size_
 			k[i] = -k[i];
 		k[order / 2] += 1;
 		break;
-	case DSP_FILTER_BP:	/* lp(hi) - lp(lo) */
+	case DSP_FILTER_BP: /* lp(hi) - lp(lo) */
 		dsp_firws_lowpass(freq[1] / fs, order, win, k2);
 		for (size_t i = 0; i < len; i++)
 			k[i] = k2[i] - k[i];
 		break;
-	case DSP_FILTER_BS:	/* lp(lo) + delta - lp(hi) */
+	case DSP_FILTER_BS: /* lp(lo) + delta - lp(hi) */
 		dsp_firws_lowpass(freq[1] / fs, order, win, k2);
 		for (size_t i = 0; i < len; i++)
 			k[i] -= k2[i];
@@ -118,7 +121,7 @@ dsp_firws_minphase(const double *k, size_t len, double *out)
 	floor_ = peak > 0 ? peak * 1e-12 : 1e-300;
 	for (size_t i = 0; i < nfft; i++)
 		b[i] = log(fmax(cabs(b[i]), floor_));
-	fft_c2c(nfft, 1, b, a);	/* real cepstrum (times nfft) */
+	fft_c2c(nfft, 1, b, a); /* real cepstrum (times nfft) */
 	for (size_t i = 0; i < nfft; i++) {
 		double w = i == 0 || i == nfft / 2 ? 1 : i < nfft / 2 ? 2 : 0;
 		a[i] = creal(a[i]) * w / (double)nfft;
@@ -135,8 +138,8 @@ dsp_firws_minphase(const double *k, size_t len, double *out)
 
 /* One convolution pass over every column: x <- full(x * k)[off .. off + n). */
 static void
-dsp_firws_pass(const fftw_complex *kf, size_t p, size_t off, double *cols, size_t n,
-    size_t nchan, double *buf, fftw_complex *spec, int reverse)
+dsp_firws_pass(const fftw_complex *kf, size_t p, size_t off, double *cols, size_t n, size_t nchan,
+	       double *buf, fftw_complex *spec, int reverse)
 {
 	for (size_t c = 0; c < nchan; c++) {
 		double *x = cols + c * n;
@@ -158,11 +161,11 @@ dsp_firws_pass(const fftw_complex *kf, size_t p, size_t off, double *cols, size_
 }
 
 void
-dsp_firws_apply(const double *k, size_t len, enum dsp_firws_direction dir, double *cols,
-    size_t n, size_t nchan)
+dsp_firws_apply(const double *k, size_t len, enum dsp_firws_direction dir, double *cols, size_t n,
+		size_t nchan)
 {
-	size_t p = fft_good_size(n + len - 1), off = dir == DSP_FIRWS_ONEPASS_MINPHASE ? 0 :
-	    (len - 1) / 2;
+	size_t p = fft_good_size(n + len - 1),
+	       off = dir == DSP_FIRWS_ONEPASS_MINPHASE ? 0 : (len - 1) / 2;
 	double *buf = fft_alloc_real(p);
 	fftw_complex *kf = fft_alloc_complex(p / 2 + 1), *spec = fft_alloc_complex(p / 2 + 1);
 

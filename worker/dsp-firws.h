@@ -9,9 +9,9 @@
 #include "worker/dsp-trial.h"
 
 enum dsp_firws_direction {
-	DSP_FIRWS_TWOPASS,		/* centred, applied forward then backward */
-	DSP_FIRWS_ONEPASS,		/* centred ("same" convolution), zero phase */
-	DSP_FIRWS_ONEPASS_MINPHASE,	/* causal with the minimum-phase kernel */
+	DSP_FIRWS_TWOPASS,          /* centred, applied forward then backward */
+	DSP_FIRWS_ONEPASS,          /* centred ("same" convolution), zero phase */
+	DSP_FIRWS_ONEPASS_MINPHASE, /* causal with the minimum-phase kernel */
 };
 
 /* Default order: min(shortest trial, 1000) rounded down to even (at least 2). */
@@ -21,7 +21,7 @@ size_t dsp_firws_default_order(size_t shortest_trial);
  * lp/hp use freq[0]; bp/bs use freq[0] < freq[1]. window: hamming, hann or blackman.
  * Returns 0 or -EINVAL naming freq, order or window. */
 int dsp_firws_design(enum dsp_filter_type type, const double *freq, double fs, size_t order,
-    enum dsp_taper_window window, double **kernel, char **cause);
+		     enum dsp_taper_window window, double **kernel, char **cause);
 
 /* Minimum-phase kernel with the same magnitude response (real cepstrum folding), same length. */
 void dsp_firws_minphase(const double *k, size_t len, double *out);
@@ -30,6 +30,6 @@ void dsp_firws_minphase(const double *k, size_t len, double *out);
  * centred for onepass/twopass (output i = full[i + (len-1)/2]), causal for minphase (the kernel
  * given must already be minimum phase). Thread-safe. */
 void dsp_firws_apply(const double *k, size_t len, enum dsp_firws_direction dir, double *cols,
-    size_t n, size_t nchan);
+		     size_t n, size_t nchan);
 
 #endif

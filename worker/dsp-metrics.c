@@ -14,12 +14,14 @@
 #include "worker/fft-plan.h"
 
 const double dsp_metrics_allen_bands[DSP_METRICS_ALLEN_BANDS][2] = {
-	{0.8, 4}, {4, 8}, {8, 12}, {12, 24},
+    {0.8, 4},
+    {4, 8},
+    {8, 12},
+    {12, 24},
 };
 
 int
-dsp_metrics_welch(const double *x, size_t n, double fs, size_t nperseg, double *psd,
-		  char **cause)
+dsp_metrics_welch(const double *x, size_t n, double fs, size_t nperseg, double *psd, char **cause)
 {
 	size_t step, nseg, nb;
 	double *w, *seg, wss = 0, scale;
@@ -105,16 +107,16 @@ dsp_metrics_mean(const double *v, size_t n)
 }
 
 static int
-dsp_metrics_check_trig(size_t n, const int64_t *trig, size_t ntrig, const char *who,
-		       char **cause)
+dsp_metrics_check_trig(size_t n, const int64_t *trig, size_t ntrig, const char *who, char **cause)
 {
 	if (trig == NULL || ntrig == 0)
 		return error_set(cause, -EINVAL, "%s: no triggers (trig)", who);
 	for (size_t i = 0; i < ntrig; i++)
 		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
-			return error_set(cause, -EINVAL,
-					 "%s: trigger %zu at sample %lld is outside the data (0..%zu)",
-					 who, i, (long long)trig[i], n);
+			return error_set(
+			    cause, -EINVAL,
+			    "%s: trigger %zu at sample %lld is outside the data (0..%zu)", who, i,
+			    (long long)trig[i], n);
 	for (size_t i = 1; i < ntrig; i++)
 		if (trig[i] < trig[i - 1])
 			return error_set(cause, -EINVAL, "%s: triggers must be sorted (trig %zu)",
@@ -208,9 +210,9 @@ dsp_metrics_harmonics(const double *x, size_t n, double fs, const double freq[2]
 		for (int t = 0; t < 2; t++)
 			for (int h = 0; h < DSP_METRICS_HARMONICS; h++) {
 				double f = freq[t] * (h + 1);
-				out[t][h] = freq[t] > 0 ? dsp_metrics_band(psd, nper, fs, f - 0.5,
-									    f + 0.5)
-							: NAN;
+				out[t][h] = freq[t] > 0
+						? dsp_metrics_band(psd, nper, fs, f - 0.5, f + 0.5)
+						: NAN;
 			}
 	free(psd);
 	return rc;
@@ -277,8 +279,8 @@ dsp_metrics_channel(const double *orig, const double *corr, size_t n, double fs,
 	if (rc == 0)
 		rc = dsp_metrics_harmonics(acq, nacq, fs, freq, m->niazy_corr, cause);
 	if (rc == 0 && orig != NULL)
-		rc = dsp_metrics_harmonics(orig + w.acq_start, nacq, fs, freq, m->niazy_orig,
-					   cause);
+		rc =
+		    dsp_metrics_harmonics(orig + w.acq_start, nacq, fs, freq, m->niazy_orig, cause);
 	free(ref), free(pr), free(pc);
 	return rc;
 }
@@ -359,9 +361,9 @@ dsp_metrics_median_artifact(const double *p2p, size_t nch, size_t nepochs)
 }
 
 int
-dsp_metrics_truth(const double *rec, const double *corr, const double *clean, size_t n,
-		  double fs, const int64_t *trig, size_t ntrig, double hp, double lp,
-		  double *db, double *resid_uv, char **cause)
+dsp_metrics_truth(const double *rec, const double *corr, const double *clean, size_t n, double fs,
+		  const int64_t *trig, size_t ntrig, double hp, double lp, double *db,
+		  double *resid_uv, char **cause)
 {
 	size_t a, b;
 	double *bl, num = 0, den = 0;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define DSP_METRICS_ALLEN_BANDS 4
-#define DSP_METRICS_HARMONICS 5
+#define DSP_METRICS_HARMONICS   5
 
 /* Windows on the data (half-open sample ranges, clipped to [0, n)): reference data is
  * [0, pre_end) ∪ [post_start, n) = outside [T[0], T[-1] + L] minus 0.1 s on each side;
@@ -19,21 +19,21 @@ struct dsp_metrics_windows {
 
 /* What one channel contributes. Values that cannot be computed are NAN. */
 struct dsp_metrics_channel {
-	double var_ref, var_acq;	/* corrected data (snr) */
-	double rms_orig, rms_corr;	/* RMS on the acquisition window (rms_ratio) */
-	double std_ref, std_acq;	/* corrected data (rms_residual) */
-	double allen[DSP_METRICS_ALLEN_BANDS];	/* |P_corr - P_ref| / P_ref in % */
+	double var_ref, var_acq;               /* corrected data (snr) */
+	double rms_orig, rms_corr;             /* RMS on the acquisition window (rms_ratio) */
+	double std_ref, std_acq;               /* corrected data (rms_residual) */
+	double allen[DSP_METRICS_ALLEN_BANDS]; /* |P_corr - P_ref| / P_ref in % */
 	/* Mean PSD within ±0.5 Hz of harmonics 1..5 of [0] the slice and [1] the volume
 	 * frequency, original and corrected acquisition data. */
 	double niazy_orig[2][DSP_METRICS_HARMONICS], niazy_corr[2][DSP_METRICS_HARMONICS];
 };
 
 struct dsp_metrics_summary {
-	double snr;		/* mean of var_ref / max(var_acq - var_ref, 1e-10) */
-	double rms_ratio;	/* median of rms_orig / rms_corr */
-	double rms_residual;	/* mean of std_acq / std_ref (ideal 1) */
-	double allen[DSP_METRICS_ALLEN_BANDS];	/* median over channels, % */
-	double niazy[2][DSP_METRICS_HARMONICS];	/* 10·log10(median P_orig / median P_corr), dB */
+	double snr;                            /* mean of var_ref / max(var_acq - var_ref, 1e-10) */
+	double rms_ratio;                      /* median of rms_orig / rms_corr */
+	double rms_residual;                   /* mean of std_acq / std_ref (ideal 1) */
+	double allen[DSP_METRICS_ALLEN_BANDS]; /* median over channels, % */
+	double niazy[2][DSP_METRICS_HARMONICS]; /* 10·log10(median P_orig / median P_corr), dB */
 };
 
 /* Band edges of fft_allen: 0.8-4, 4-8, 8-12, 12-24 Hz (inclusive). */

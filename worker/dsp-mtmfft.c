@@ -15,19 +15,15 @@
 struct dsp_mtmfft {
 	struct dsp_mtmfft_params p;
 	size_t maxlen;
-	size_t m;		/* padded length */
+	size_t m; /* padded length */
 	size_t nfreq;
-	size_t *bins;		/* selected rfft bins */
+	size_t *bins; /* selected rfft bins */
 	double *freqs;
 };
 
 static const char *const dsp_mtmfft_output_names[] = {
-	[DSP_MTMFFT_POW] = "pow",
-	[DSP_MTMFFT_ABS] = "abs",
-	[DSP_MTMFFT_FOURIER] = "fourier",
-	[DSP_MTMFFT_REAL] = "real",
-	[DSP_MTMFFT_IMAG] = "imag",
-	[DSP_MTMFFT_ANGLE] = "angle",
+    [DSP_MTMFFT_POW] = "pow",   [DSP_MTMFFT_ABS] = "abs",   [DSP_MTMFFT_FOURIER] = "fourier",
+    [DSP_MTMFFT_REAL] = "real", [DSP_MTMFFT_IMAG] = "imag", [DSP_MTMFFT_ANGLE] = "angle",
 };
 
 void
@@ -48,14 +44,17 @@ dsp_mtmfft_output_parse(const char *name, enum dsp_mtmfft_output *out, char **ca
 		*out = DSP_MTMFFT_FOURIER;
 		return 0;
 	}
-	for (size_t i = 0; name != NULL && i < sizeof dsp_mtmfft_output_names /
-	    sizeof dsp_mtmfft_output_names[0]; i++)
+	for (size_t i = 0;
+	     name != NULL && i < sizeof dsp_mtmfft_output_names / sizeof dsp_mtmfft_output_names[0];
+	     i++)
 		if (strcmp(name, dsp_mtmfft_output_names[i]) == 0) {
 			*out = (enum dsp_mtmfft_output)i;
 			return 0;
 		}
-	return error_set(cause, -EINVAL, "output: unknown '%s' (pow, abs, fourier, complex, real, "
-	    "imag, angle)", name != NULL ? name : "(null)");
+	return error_set(cause, -EINVAL,
+			 "output: unknown '%s' (pow, abs, fourier, complex, real, "
+			 "imag, angle)",
+			 name != NULL ? name : "(null)");
 }
 
 static int
@@ -72,38 +71,44 @@ dsp_mtmfft_check(const struct dsp_mtmfft_params *p, size_t maxlen, char **cause)
 	if ((size_t)p->taper > DSP_TAPER_DPSS)
 		return error_set(cause, -EINVAL, "taper: unknown window");
 	if (p->tapsmofrq != 0 && p->taper != DSP_TAPER_HANN)
-		return error_set(cause, -EINVAL, "tapsmofrq: multitapering (dpss) needs taper hann "
-		    "(the default), not %s", dsp_taper_window_name(p->taper));
+		return error_set(cause, -EINVAL,
+				 "tapsmofrq: multitapering (dpss) needs taper hann "
+				 "(the default), not %s",
+				 dsp_taper_window_name(p->taper));
 	if (p->tapsmofrq != 0 && !(p->tapsmofrq > 0 && isfinite(p->tapsmofrq)))
-		return error_set(cause, -EINVAL, "tapsmofrq must be positive, not %g", p->tapsmofrq);
+		return error_set(cause, -EINVAL, "tapsmofrq must be positive, not %g",
+				 p->tapsmofrq);
 	if (p->ntaper != 0 && p->tapsmofrq == 0)
 		return error_set(cause, -EINVAL, "nTaper needs tapsmofrq (multitapering)");
 	if (p->taper == DSP_TAPER_KAISER && !(p->kaiser_beta >= 0 && p->kaiser_beta < 700))
 		return error_set(cause, -EINVAL, "taper: kaiser beta %g out of [0, 700)",
-		    p->kaiser_beta);
+				 p->kaiser_beta);
 	if ((size_t)p->output > DSP_MTMFFT_ANGLE)
 		return error_set(cause, -EINVAL, "output: unknown value");
 	if (p->output == DSP_MTMFFT_FOURIER && !p->keeptapers)
 		return error_set(cause, -EINVAL, "keeptapers must be true for output fourier");
 	if (p->polyremoval < -1 || p->polyremoval > 1)
 		return error_set(cause, -EINVAL, "polyremoval must be none, 0 or 1, not %d",
-		    p->polyremoval);
+				 p->polyremoval);
 	if (p->use_foilim && p->nfoi > 0)
 		return error_set(cause, -EINVAL, "foi and foilim are mutually exclusive");
-	if (p->use_foilim && !(p->foilim[0] >= 0 && p->foilim[1] <= nyq &&
-	    p->foilim[0] <= p->foilim[1]))
-		return error_set(cause, -EINVAL, "foilim [%g, %g] must be ordered and within "
-		    "[0, %g] (samplerate / 2)", p->foilim[0], p->foilim[1], nyq);
+	if (p->use_foilim &&
+	    !(p->foilim[0] >= 0 && p->foilim[1] <= nyq && p->foilim[0] <= p->foilim[1]))
+		return error_set(cause, -EINVAL,
+				 "foilim [%g, %g] must be ordered and within "
+				 "[0, %g] (samplerate / 2)",
+				 p->foilim[0], p->foilim[1], nyq);
 	for (size_t i = 0; i < p->nfoi; i++)
 		if (!(p->foi[i] >= 0 && p->foi[i] <= nyq))
-			return error_set(cause, -EINVAL, "foi: %g Hz is outside [0, %g] "
-			    "(samplerate / 2)", p->foi[i], nyq);
+			return error_set(cause, -EINVAL,
+					 "foi: %g Hz is outside [0, %g] "
+					 "(samplerate / 2)",
+					 p->foi[i], nyq);
 	return 0;
 }
 
 static int
-dsp_mtmfft_padlen_compute(const struct dsp_mtmfft_params *p, size_t maxlen, size_t *m,
-    char **cause)
+dsp_mtmfft_padlen_compute(const struct dsp_mtmfft_params *p, size_t maxlen, size_t *m, char **cause)
 {
 	double v;
 
@@ -118,8 +123,10 @@ dsp_mtmfft_padlen_compute(const struct dsp_mtmfft_params *p, size_t maxlen, size
 	case DSP_MTMFFT_PAD_SECONDS:
 		v = round(p->pad_seconds * p->fs);
 		if (!(v >= (double)maxlen) || v > 1e9)
-			return error_set(cause, -EINVAL, "pad: %g s (%g samples) is shorter than the "
-			    "longest trial (%zu samples) or too long", p->pad_seconds, v, maxlen);
+			return error_set(cause, -EINVAL,
+					 "pad: %g s (%g samples) is shorter than the "
+					 "longest trial (%zu samples) or too long",
+					 p->pad_seconds, v, maxlen);
 		*m = (size_t)v;
 		return 0;
 	}
@@ -153,8 +160,10 @@ dsp_mtmfft_select(struct dsp_mtmfft *m, const double *axis, size_t nbins, char *
 				m->bins[m->nfreq++] = b;
 	}
 	if (m->nfreq == 0)
-		return error_set(cause, -EINVAL, "foilim [%g, %g] contains no frequency bin "
-		    "(resolution %g Hz)", p->foilim[0], p->foilim[1], axis[1 < nbins ? 1 : 0]);
+		return error_set(cause, -EINVAL,
+				 "foilim [%g, %g] contains no frequency bin "
+				 "(resolution %g Hz)",
+				 p->foilim[0], p->foilim[1], axis[1 < nbins ? 1 : 0]);
 	m->freqs = xmalloc(m->nfreq * sizeof *m->freqs);
 	for (size_t i = 0; i < m->nfreq; i++)
 		m->freqs[i] = axis[m->bins[i]];
@@ -163,7 +172,7 @@ dsp_mtmfft_select(struct dsp_mtmfft *m, const double *axis, size_t nbins, char *
 
 int
 dsp_mtmfft_new(const struct dsp_mtmfft_params *p, size_t maxlen, struct dsp_mtmfft **out,
-    char **cause)
+	       char **cause)
 {
 	struct dsp_mtmfft *m;
 	double *axis, val;
@@ -241,7 +250,7 @@ dsp_mtmfft_is_complex(const struct dsp_mtmfft *m)
 /* The taper set for a trial of n samples and the factor folding taper scaling and sqrt(2)/L. */
 static int
 dsp_mtmfft_tapers(const struct dsp_mtmfft *m, size_t n, const struct dsp_taper_set **set,
-    double *scale, char **cause)
+		  double *scale, char **cause)
 {
 	const struct dsp_mtmfft_params *p = &m->p;
 	double mm = (double)m->m, l, nw;
@@ -249,11 +258,13 @@ dsp_mtmfft_tapers(const struct dsp_mtmfft *m, size_t n, const struct dsp_taper_s
 	int rc;
 
 	if (n == 0 || n > m->m)
-		return error_set(cause, -EINVAL, "trial of %zu samples does not fit the padded "
-		    "length %zu (pad)", n, m->m);
+		return error_set(cause, -EINVAL,
+				 "trial of %zu samples does not fit the padded "
+				 "length %zu (pad)",
+				 n, m->m);
 	if (p->tapsmofrq > 0) {
 		if ((rc = dsp_taper_tapsmofrq(p->tapsmofrq, p->fs, n, p->ntaper, &nw, &k, NULL,
-		    cause)) != 0)
+					      cause)) != 0)
 			return rc;
 		rc = dsp_taper_cache_get(DSP_TAPER_DPSS, n, nw, k, set, cause);
 	} else {
@@ -288,7 +299,7 @@ dsp_mtmfft_ntapers(const struct dsp_mtmfft *m, size_t nsamp, size_t *ntap, char 
 /* Add wmean * output(scale * spec[bins[f]]) to dst[f * stride] (two values for fourier). */
 static void
 dsp_mtmfft_convert(enum dsp_mtmfft_output out, const fftw_complex *spec, const size_t *bins,
-    size_t nfreq, double scale, double wmean, double *dst, size_t stride)
+		   size_t nfreq, double scale, double wmean, double *dst, size_t stride)
 {
 	const double *s = (const double *)spec;
 	double s2 = scale * scale * wmean, sw = scale * wmean;
@@ -328,10 +339,10 @@ dsp_mtmfft_convert(enum dsp_mtmfft_output out, const fftw_complex *spec, const s
 /* Scratch buffers, grown on demand; one per accumulator (or per dsp_mtmfft_trial call). */
 struct dsp_mtmfft_work {
 	size_t ncols, nbuf, nspec, ndet;
-	double *cols;		/* mean[nchan], slope[nchan] */
+	double *cols; /* mean[nchan], slope[nchan] */
 	double *buf;
 	fftw_complex *spec;
-	double *det;		/* multitaper: detrended channel-major trial, tapered K times */
+	double *det; /* multitaper: detrended channel-major trial, tapered K times */
 };
 
 static void
@@ -370,7 +381,7 @@ dsp_mtmfft_work_free(struct dsp_mtmfft_work *w)
  * All channels of one taper go through a single batched FFT. */
 static int
 dsp_mtmfft_compute(const struct dsp_mtmfft *m, const struct dsp_trial *x, double *acc,
-    size_t ntap_expect, struct dsp_mtmfft_work *wk, char **cause)
+		   size_t ntap_expect, struct dsp_mtmfft_work *wk, char **cause)
 {
 	const struct dsp_mtmfft_params *p = &m->p;
 	const struct dsp_taper_set *set;
@@ -382,8 +393,10 @@ dsp_mtmfft_compute(const struct dsp_mtmfft *m, const struct dsp_trial *x, double
 		return rc;
 	ntap = p->keeptapers ? set->k : 1;
 	if (ntap_expect != 0 && ntap != ntap_expect)
-		return error_set(cause, -EINVAL, "keeptapers: trial of %zu samples gives %zu tapers, "
-		    "the accumulator holds %zu", n, ntap, ntap_expect);
+		return error_set(cause, -EINVAL,
+				 "keeptapers: trial of %zu samples gives %zu tapers, "
+				 "the accumulator holds %zu",
+				 n, ntap, ntap_expect);
 	cw = p->output == DSP_MTMFFT_FOURIER ? 2 : 1;
 	memset(acc, 0, ntap * m->nfreq * nc * cw * sizeof *acc);
 	if (nc == 0)
@@ -423,14 +436,13 @@ dsp_mtmfft_compute(const struct dsp_mtmfft *m, const struct dsp_trial *x, double
 		fft_r2c_many(mm, nc, wk->buf, wk->spec);
 		for (size_t c = 0; c < nc; c++)
 			dsp_mtmfft_convert(p->output, wk->spec + c * nb, m->bins, m->nfreq, scale,
-			    wmean, dst + c * cw, nc * cw);
+					   wmean, dst + c * cw, nc * cw);
 	}
 	return 0;
 }
 
 int
-dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *out,
-    char **cause)
+dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *out, char **cause)
 {
 	struct dsp_mtmfft_work *wk;
 	size_t ntap, len;
@@ -463,7 +475,7 @@ dsp_mtmfft_two_sum(double *sum, double *comp, double x)
 
 void
 dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, size_t ntap,
-    size_t nchan)
+		      size_t nchan)
 {
 	a->ntap = ntap;
 	a->nchan = nchan;
@@ -477,13 +489,13 @@ dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, si
 
 int
 dsp_mtmfft_accum_add(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m,
-    const struct dsp_trial *x, char **cause)
+		     const struct dsp_trial *x, char **cause)
 {
 	int rc;
 
 	if (x->nchan != a->nchan)
 		return error_set(cause, -EINVAL, "trial has %zu channels, the accumulator %zu",
-		    x->nchan, a->nchan);
+				 x->nchan, a->nchan);
 	if ((rc = dsp_mtmfft_compute(m, x, a->scratch, a->ntap, a->work, cause)) == 0) {
 		for (size_t i = 0; i < a->len; i++)
 			dsp_mtmfft_two_sum(&a->sum[i], &a->comp[i], a->scratch[i]);
@@ -493,8 +505,7 @@ dsp_mtmfft_accum_add(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m,
 }
 
 int
-dsp_mtmfft_accum_merge(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft_accum *b,
-    char **cause)
+dsp_mtmfft_accum_merge(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft_accum *b, char **cause)
 {
 	if (a->len != b->len || a->ntap != b->ntap || a->nchan != b->nchan)
 		return error_set(cause, -EINVAL, "cannot merge accumulators of different shapes");

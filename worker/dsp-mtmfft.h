@@ -14,35 +14,35 @@
 enum dsp_mtmfft_output {
 	DSP_MTMFFT_POW,
 	DSP_MTMFFT_ABS,
-	DSP_MTMFFT_FOURIER,	/* complex: interleaved (re, im) float pairs */
+	DSP_MTMFFT_FOURIER, /* complex: interleaved (re, im) float pairs */
 	DSP_MTMFFT_REAL,
 	DSP_MTMFFT_IMAG,
 	DSP_MTMFFT_ANGLE,
 };
 
 enum dsp_mtmfft_pad {
-	DSP_MTMFFT_PAD_MAXPERLEN,	/* M = longest trial */
-	DSP_MTMFFT_PAD_SECONDS,		/* M = round(pad_seconds * fs) */
-	DSP_MTMFFT_PAD_NEXTPOW2,	/* M = next power of two >= longest trial */
+	DSP_MTMFFT_PAD_MAXPERLEN, /* M = longest trial */
+	DSP_MTMFFT_PAD_SECONDS,   /* M = round(pad_seconds * fs) */
+	DSP_MTMFFT_PAD_NEXTPOW2,  /* M = next power of two >= longest trial */
 };
 
 struct dsp_mtmfft_params {
 	double fs;
-	enum dsp_taper_window taper;	/* default hann; not dpss (use tapsmofrq) */
+	enum dsp_taper_window taper; /* default hann; not dpss (use tapsmofrq) */
 	double kaiser_beta;
-	double tapsmofrq;		/* > 0: DPSS multitaper (taper must stay hann) */
-	size_t ntaper;			/* 0: K from tapsmofrq */
-	const double *foi;		/* nearest bins; copied by dsp_mtmfft_new */
+	double tapsmofrq;  /* > 0: DPSS multitaper (taper must stay hann) */
+	size_t ntaper;     /* 0: K from tapsmofrq */
+	const double *foi; /* nearest bins; copied by dsp_mtmfft_new */
 	size_t nfoi;
-	bool use_foilim;		/* all bins with foilim[0] <= f <= foilim[1] */
+	bool use_foilim; /* all bins with foilim[0] <= f <= foilim[1] */
 	double foilim[2];
 	enum dsp_mtmfft_pad pad;
 	double pad_seconds;
-	int polyremoval;		/* -1 none, 0 demean (default), 1 linear */
+	int polyremoval; /* -1 none, 0 demean (default), 1 linear */
 	enum dsp_mtmfft_output output;
 	bool keeptapers;
-	bool ft_compat;			/* L = M instead of sqrt(N M) */
-	bool demean_taper;		/* demean each tapered signal before the FFT */
+	bool ft_compat;    /* L = M instead of sqrt(N M) */
+	bool demean_taper; /* demean each tapered signal before the FFT */
 };
 
 struct dsp_mtmfft;
@@ -58,8 +58,8 @@ struct dsp_mtmfft_accum {
 	size_t ntap;
 	size_t nchan;
 	uint64_t count;
-	double *scratch;		/* private */
-	struct dsp_mtmfft_work *work;	/* private */
+	double *scratch;              /* private */
+	struct dsp_mtmfft_work *work; /* private */
 };
 
 /* Defaults of the reference: hann, pad maxperlen, demean, pow, all frequencies. */
@@ -69,7 +69,7 @@ int dsp_mtmfft_output_parse(const char *name, enum dsp_mtmfft_output *out, char 
 /* Validate p and prepare for trials of at most maxlen samples. On success *out is owned by the
  * caller (dsp_mtmfft_free). Causes name the offending parameter. Returns 0 or -EINVAL. */
 int dsp_mtmfft_new(const struct dsp_mtmfft_params *p, size_t maxlen, struct dsp_mtmfft **out,
-    char **cause);
+		   char **cause);
 void dsp_mtmfft_free(struct dsp_mtmfft *m);
 
 size_t dsp_mtmfft_padlen(const struct dsp_mtmfft *m);
@@ -83,16 +83,16 @@ int dsp_mtmfft_ntapers(const struct dsp_mtmfft *m, size_t nsamp, size_t *ntap, c
 /* One trial: out[(taper * nfreq + f) * nchan + c] as float32 (two floats per value for fourier).
  * Thread-safe: m is read-only. Returns 0 or -EINVAL (trial longer than M, bad length). */
 int dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *out,
-    char **cause);
+		     char **cause);
 
 /* Averaging over trials: init for ntap taper rows and nchan channels, add trials, merge partial
  * accumulators (same shape), finalize the mean (count > 0) into float32 like dsp_mtmfft_trial. */
 void dsp_mtmfft_accum_init(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m, size_t ntap,
-    size_t nchan);
+			   size_t nchan);
 int dsp_mtmfft_accum_add(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft *m,
-    const struct dsp_trial *x, char **cause);
+			 const struct dsp_trial *x, char **cause);
 int dsp_mtmfft_accum_merge(struct dsp_mtmfft_accum *a, const struct dsp_mtmfft_accum *b,
-    char **cause);
+			   char **cause);
 int dsp_mtmfft_accum_finalize(const struct dsp_mtmfft_accum *a, float *out, char **cause);
 void dsp_mtmfft_accum_fini(struct dsp_mtmfft_accum *a);
 

@@ -49,7 +49,8 @@ dsp_pca_butter_numerator(double fs, double fc, double b[6])
 		prod_p *= -pa;
 		prod_q *= 4.0 - ph;
 	}
-	/* k_hp = 1/prod(-p_analog) (= 1); bilinear gain k_hp·4^N/prod(4 - p); zeros all at z = 1. */
+	/* k_hp = 1/prod(-p_analog) (= 1); bilinear gain k_hp·4^N/prod(4 - p); zeros all at z = 1.
+	 */
 	double k = creal(1.0 / prod_p) * creal(pow(4.0, order) / prod_q);
 	for (int j = 0; j < 6; j++)
 		b[j] = k * binom[j];
@@ -76,8 +77,8 @@ dsp_pca_filtfilt_fir(const double *b, size_t nb, double *x, size_t n, char **cau
 	if (nb == 0)
 		return error_set(cause, -EINVAL, "filtfilt: no coefficients (nb = 0)");
 	if (n <= edge)
-		return error_set(cause, -EINVAL, "filtfilt: n = %zu must exceed the padding %zu",
-				 n, edge);
+		return error_set(cause, -EINVAL, "filtfilt: n = %zu must exceed the padding %zu", n,
+				 edge);
 	m = n + 2 * edge;
 	e = xmalloc(m * sizeof *e);
 	y = xmalloc(m * sizeof *y);
@@ -244,7 +245,8 @@ dsp_pca_check(const double *x, size_t n, double fs, const int64_t *trig, size_t 
 		     : !(p->n_components > 0 && p->n_components < 1))
 		return error_set(cause, -EINVAL,
 				 "pca: n_components must be a fraction in (0, 1) or an exact count "
-				 ">= 1 (got %g)", p->n_components);
+				 ">= 1 (got %g)",
+				 p->n_components);
 	if (p->hp > 0 && !(p->hp < fs / 2))
 		return error_set(cause, -EINVAL, "pca: hp %g Hz is not below fs/2", p->hp);
 	if (p->variant != DSP_PCA_OBS && p->variant != DSP_PCA_REFERENCE)
@@ -253,9 +255,10 @@ dsp_pca_check(const double *x, size_t n, double fs, const int64_t *trig, size_t 
 		return error_set(cause, -EINVAL, "pca: unknown solver %d", (int)p->solver);
 	for (size_t i = 0; i < ntrig; i++)
 		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
-			return error_set(cause, -EINVAL,
-					 "pca: trigger %zu at sample %lld is outside the data (0..%zu)",
-					 i, (long long)trig[i], n);
+			return error_set(
+			    cause, -EINVAL,
+			    "pca: trigger %zu at sample %lld is outside the data (0..%zu)", i,
+			    (long long)trig[i], n);
 	return 0;
 }
 

@@ -32,9 +32,9 @@ struct dsp_pca_params {
 };
 
 struct dsp_pca_result {
-	size_t k;	      /* components used (0: channel left unchanged) */
-	size_t epochs;	      /* epochs in the decomposition (constant ones dropped) */
-	double explained;     /* cumulative variance ratio of the k components */
+	size_t k;         /* components used (0: channel left unchanged) */
+	size_t epochs;    /* epochs in the decomposition (constant ones dropped) */
+	double explained; /* cumulative variance ratio of the k components */
 };
 
 /* Defaults: n_components 0.95, hp 1 Hz, OBS, Gram solver. */

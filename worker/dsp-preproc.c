@@ -15,21 +15,17 @@
 
 struct dsp_preproc {
 	struct dsp_preproc_params p;
-	double *sos;		/* but: nsec x 6 */
+	double *sos; /* but: nsec x 6 */
 	size_t nsec;
-	double *kernel;		/* firws: len taps (minimum phase for onepass-minphase) */
+	double *kernel; /* firws: len taps (minimum phase for onepass-minphase) */
 	size_t len;
 };
 
 static const char *const dsp_preproc_hilbert_names[] = {
-	[DSP_PREPROC_HILBERT_NONE] = "none",
-	[DSP_PREPROC_HILBERT_ABS] = "abs",
-	[DSP_PREPROC_HILBERT_COMPLEX] = "complex",
-	[DSP_PREPROC_HILBERT_REAL] = "real",
-	[DSP_PREPROC_HILBERT_IMAG] = "imag",
-	[DSP_PREPROC_HILBERT_ABSREAL] = "absreal",
-	[DSP_PREPROC_HILBERT_ABSIMAG] = "absimag",
-	[DSP_PREPROC_HILBERT_ANGLE] = "angle",
+    [DSP_PREPROC_HILBERT_NONE] = "none",       [DSP_PREPROC_HILBERT_ABS] = "abs",
+    [DSP_PREPROC_HILBERT_COMPLEX] = "complex", [DSP_PREPROC_HILBERT_REAL] = "real",
+    [DSP_PREPROC_HILBERT_IMAG] = "imag",       [DSP_PREPROC_HILBERT_ABSREAL] = "absreal",
+    [DSP_PREPROC_HILBERT_ABSIMAG] = "absimag", [DSP_PREPROC_HILBERT_ANGLE] = "angle",
 };
 
 void
@@ -47,18 +43,21 @@ int
 dsp_preproc_hilbert_parse(const char *name, enum dsp_preproc_hilbert *out, char **cause)
 {
 	for (size_t i = 0; name != NULL && i < sizeof dsp_preproc_hilbert_names /
-	    sizeof dsp_preproc_hilbert_names[0]; i++)
+						   sizeof dsp_preproc_hilbert_names[0];
+	     i++)
 		if (strcmp(name, dsp_preproc_hilbert_names[i]) == 0) {
 			*out = (enum dsp_preproc_hilbert)i;
 			return 0;
 		}
-	return error_set(cause, -EINVAL, "hilbert: unknown output '%s' (abs, complex, real, imag, "
-	    "absreal, absimag, angle)", name != NULL ? name : "(null)");
+	return error_set(cause, -EINVAL,
+			 "hilbert: unknown output '%s' (abs, complex, real, imag, "
+			 "absreal, absimag, angle)",
+			 name != NULL ? name : "(null)");
 }
 
 int
-dsp_preproc_new(const struct dsp_preproc_params *p, size_t shortest_trial,
-    struct dsp_preproc **out, char **cause)
+dsp_preproc_new(const struct dsp_preproc_params *p, size_t shortest_trial, struct dsp_preproc **out,
+		char **cause)
 {
 	struct dsp_preproc *pp;
 	size_t order;
@@ -69,7 +68,7 @@ dsp_preproc_new(const struct dsp_preproc_params *p, size_t shortest_trial,
 		return error_set(cause, -EINVAL, "samplerate must be positive");
 	if (p->polyremoval < -1 || p->polyremoval > 1)
 		return error_set(cause, -EINVAL, "polyremoval must be none, 0 or 1, not %d",
-		    p->polyremoval);
+				 p->polyremoval);
 	if (p->rectify && p->hilbert != DSP_PREPROC_HILBERT_NONE)
 		return error_set(cause, -EINVAL, "rectify and hilbert are mutually exclusive");
 	if ((size_t)p->hilbert > DSP_PREPROC_HILBERT_ANGLE)
@@ -77,8 +76,9 @@ dsp_preproc_new(const struct dsp_preproc_params *p, size_t shortest_trial,
 	if ((size_t)p->direction > DSP_FIRWS_ONEPASS_MINPHASE)
 		return error_set(cause, -EINVAL, "direction: unknown");
 	if (p->filter_class == DSP_PREPROC_BUT && p->direction == DSP_FIRWS_ONEPASS_MINPHASE)
-		return error_set(cause, -EINVAL, "direction onepass-minphase needs filter_class "
-		    "firws");
+		return error_set(cause, -EINVAL,
+				 "direction onepass-minphase needs filter_class "
+				 "firws");
 	if ((size_t)p->filter_class > DSP_PREPROC_FIRWS)
 		return error_set(cause, -EINVAL, "filter_class: unknown");
 	pp = xcalloc(1, sizeof *pp);
@@ -86,11 +86,11 @@ dsp_preproc_new(const struct dsp_preproc_params *p, size_t shortest_trial,
 	if (p->filter_class == DSP_PREPROC_BUT) {
 		order = p->order ? p->order : 4;
 		rc = dsp_butter_design(order > 64 ? 65 : (int)order, p->filter_type, p->freq, p->fs,
-		    &pp->sos, &pp->nsec, cause);
+				       &pp->sos, &pp->nsec, cause);
 	} else if (p->filter_class == DSP_PREPROC_FIRWS) {
 		order = p->order ? p->order : dsp_firws_default_order(shortest_trial);
 		rc = dsp_firws_design(p->filter_type, p->freq, p->fs, order, p->window, &pp->kernel,
-		    cause);
+				      cause);
 		pp->len = order + 1;
 		if (rc == 0 && p->direction == DSP_FIRWS_ONEPASS_MINPHASE)
 			dsp_firws_minphase(pp->kernel, pp->len, pp->kernel);
@@ -165,7 +165,7 @@ dsp_preproc_zscore(double *x, size_t n)
 /* The Hilbert output of one column into out[i * stride] (two floats for complex). */
 static void
 dsp_preproc_hilbert_out(enum dsp_preproc_hilbert h, const double *x, size_t n, double *re,
-    double *im, float *out, size_t stride)
+			double *im, float *out, size_t stride)
 {
 	dsp_preproc_hilbert(x, n, re, im);
 	for (size_t i = 0; i < n; i++) {
@@ -200,8 +200,7 @@ dsp_preproc_hilbert_out(enum dsp_preproc_hilbert h, const double *x, size_t n, d
 }
 
 int
-dsp_preproc_trial(const struct dsp_preproc *pp, const struct dsp_trial *x, float *out,
-    char **cause)
+dsp_preproc_trial(const struct dsp_preproc *pp, const struct dsp_trial *x, float *out, char **cause)
 {
 	const struct dsp_preproc_params *p = &pp->p;
 	size_t n = x->nsamp, nc = x->nchan;
@@ -217,7 +216,8 @@ dsp_preproc_trial(const struct dsp_preproc *pp, const struct dsp_trial *x, float
 	if (p->filter_class == DSP_PREPROC_BUT) {
 		for (size_t c = 0; c < nc && rc == 0; c++) {
 			if (p->direction == DSP_FIRWS_TWOPASS)
-				rc = dsp_butter_sosfiltfilt(pp->sos, pp->nsec, cols + c * n, n, cause);
+				rc = dsp_butter_sosfiltfilt(pp->sos, pp->nsec, cols + c * n, n,
+							    cause);
 			else
 				dsp_butter_sosfilt(pp->sos, pp->nsec, cols + c * n, n, NULL);
 		}
@@ -244,7 +244,7 @@ dsp_preproc_trial(const struct dsp_preproc *pp, const struct dsp_trial *x, float
 		im = xmalloc(n * sizeof *im);
 		for (size_t c = 0; c < nc; c++)
 			dsp_preproc_hilbert_out(p->hilbert, cols + c * n, n, re, im, out + c * cw,
-			    nc * cw);
+						nc * cw);
 		free(re);
 		free(im);
 	}

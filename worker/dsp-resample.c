@@ -140,6 +140,7 @@ dsp_resample_rate(const double *x, size_t n, double fs, double fs_new, double *y
 	if (!(fs > 0.0) || !isfinite(fs))
 		return error_set(cause, -EINVAL, "sampling rate %g Hz must be positive", fs);
 	if (!(fs_new > 0.0) || !isfinite(fs_new))
-		return error_set(cause, -EINVAL, "new sampling rate %g Hz must be positive", fs_new);
+		return error_set(cause, -EINVAL, "new sampling rate %g Hz must be positive",
+				 fs_new);
 	return dsp_resample(x, n, fs_new / fs, y, cause);
 }

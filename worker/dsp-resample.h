@@ -17,7 +17,6 @@ int dsp_resample(const double *x, size_t n, double ratio, double *y, char **caus
 /* The same with ratio k, 1/k and fs_new/fs. */
 int dsp_resample_up(const double *x, size_t n, unsigned k, double *y, char **cause);
 int dsp_resample_down(const double *x, size_t n, unsigned k, double *y, char **cause);
-int dsp_resample_rate(const double *x, size_t n, double fs, double fs_new, double *y,
-		      char **cause);
+int dsp_resample_rate(const double *x, size_t n, double fs, double fs_new, double *y, char **cause);
 
 #endif

@@ -16,7 +16,7 @@
 struct dsp_resampledata {
 	struct dsp_resampledata_params p;
 	size_t up, down;
-	double *kernel;		/* downsample anti-alias FIR, or NULL */
+	double *kernel; /* downsample anti-alias FIR, or NULL */
 	size_t klen;
 };
 
@@ -49,7 +49,7 @@ dsp_resampledata_rational(double r, size_t *up, size_t *down)
 
 int
 dsp_resampledata_new(const struct dsp_resampledata_params *p, size_t shortest_trial,
-    struct dsp_resampledata **out, char **cause)
+		     struct dsp_resampledata **out, char **cause)
 {
 	struct dsp_resampledata *rs;
 	double ratio;
@@ -66,19 +66,23 @@ dsp_resampledata_new(const struct dsp_resampledata_params *p, size_t shortest_tr
 		ratio = p->fs / p->resamplefs;
 		if (p->resamplefs > p->fs || fabs(ratio - round(ratio)) > 1e-9 * ratio) {
 			dsp_resampledata_free(rs);
-			return error_set(cause, -EINVAL, "resamplefs %g must divide the samplerate %g "
-			    "by an integer for downsample (use method resample)", p->resamplefs, p->fs);
+			return error_set(cause, -EINVAL,
+					 "resamplefs %g must divide the samplerate %g "
+					 "by an integer for downsample (use method resample)",
+					 p->resamplefs, p->fs);
 		}
 		rs->up = 1;
 		rs->down = (size_t)round(ratio);
 		if (p->lpfreq != 0) {
-			size_t order = p->order ? p->order : dsp_firws_default_order(shortest_trial);
+			size_t order =
+			    p->order ? p->order : dsp_firws_default_order(shortest_trial);
 			if (!(p->lpfreq > 0)) {
 				dsp_resampledata_free(rs);
-				return error_set(cause, -EINVAL, "lpfreq must be positive or 0 (none)");
+				return error_set(cause, -EINVAL,
+						 "lpfreq must be positive or 0 (none)");
 			}
 			rc = dsp_firws_design(DSP_FILTER_LP, &p->lpfreq, p->fs, order,
-			    DSP_TAPER_HAMMING, &rs->kernel, cause);
+					      DSP_TAPER_HAMMING, &rs->kernel, cause);
 			if (rc != 0) {
 				dsp_resampledata_free(rs);
 				return error_wrap(cause, rc, "lpfreq: ");
@@ -88,8 +92,10 @@ dsp_resampledata_new(const struct dsp_resampledata_params *p, size_t shortest_tr
 	} else if (p->method == DSP_RESAMPLEDATA_RESAMPLE) {
 		if (dsp_resampledata_rational(p->resamplefs / p->fs, &rs->up, &rs->down) != 0) {
 			dsp_resampledata_free(rs);
-			return error_set(cause, -EINVAL, "resamplefs %g / samplerate %g is not a "
-			    "ratio of integers up to 100000", p->resamplefs, p->fs);
+			return error_set(cause, -EINVAL,
+					 "resamplefs %g / samplerate %g is not a "
+					 "ratio of integers up to 100000",
+					 p->resamplefs, p->fs);
 		}
 	} else {
 		dsp_resampledata_free(rs);
@@ -131,8 +137,8 @@ dsp_resampledata_upfirdn_len(size_t len_h, size_t n_in, size_t up, size_t down)
 }
 
 void
-dsp_resampledata_poly_filter(size_t up, size_t down, double **h, size_t *len,
-    size_t *pre_remove, size_t n_in)
+dsp_resampledata_poly_filter(size_t up, size_t down, double **h, size_t *len, size_t *pre_remove,
+			     size_t n_in)
 {
 	size_t g = dsp_resampledata_gcd(up, down), mr, half, taps, pre, post = 0, n_out;
 	double fc, sum = 0, *w, *f;
@@ -149,7 +155,7 @@ dsp_resampledata_poly_filter(size_t up, size_t down, double **h, size_t *len,
 	n_out = (n_in * up + down - 1) / down;
 	*pre_remove = (half + pre) / down;
 	while (dsp_resampledata_upfirdn_len(taps + pre + post, n_in, up, down) <
-	    n_out + *pre_remove)
+	       n_out + *pre_remove)
 		post++;
 	f = xcalloc(taps + pre + post, sizeof *f);
 	for (size_t i = 0; i < taps; i++) {
@@ -167,7 +173,7 @@ dsp_resampledata_poly_filter(size_t up, size_t down, double **h, size_t *len,
 
 void
 dsp_resampledata_poly(const double *x, size_t n, size_t up, size_t down, const double *h,
-    size_t len, size_t pre_remove, double *out)
+		      size_t len, size_t pre_remove, double *out)
 {
 	size_t g = dsp_resampledata_gcd(up, down), n_out;
 
@@ -189,8 +195,8 @@ dsp_resampledata_poly(const double *x, size_t n, size_t up, size_t down, const d
 }
 
 int
-dsp_resampledata_trial(const struct dsp_resampledata *rs, const struct dsp_trial *x,
-    float *out, char **cause)
+dsp_resampledata_trial(const struct dsp_resampledata *rs, const struct dsp_trial *x, float *out,
+		       char **cause)
 {
 	size_t n = x->nsamp, nc = x->nchan, no = dsp_resampledata_outlen(rs, n);
 	double *cols, *y;
@@ -212,7 +218,7 @@ dsp_resampledata_trial(const struct dsp_resampledata *rs, const struct dsp_trial
 		dsp_resampledata_poly_filter(rs->up, rs->down, &h, &len, &pre, n);
 		for (size_t c = 0; c < nc; c++)
 			dsp_resampledata_poly(cols + c * n, n, rs->up, rs->down, h, len, pre,
-			    y + c * no);
+					      y + c * no);
 		free(h);
 	}
 	dsp_trial_from_columns(y, no, nc, out, nc);

@@ -19,12 +19,9 @@ struct dsp_taper_entry {
 };
 
 static const char *const dsp_taper_names[] = {
-	[DSP_TAPER_BOXCAR] = "boxcar",
-	[DSP_TAPER_HANN] = "hann",
-	[DSP_TAPER_HAMMING] = "hamming",
-	[DSP_TAPER_BLACKMAN] = "blackman",
-	[DSP_TAPER_KAISER] = "kaiser",
-	[DSP_TAPER_DPSS] = "dpss",
+    [DSP_TAPER_BOXCAR] = "boxcar",   [DSP_TAPER_HANN] = "hann",
+    [DSP_TAPER_HAMMING] = "hamming", [DSP_TAPER_BLACKMAN] = "blackman",
+    [DSP_TAPER_KAISER] = "kaiser",   [DSP_TAPER_DPSS] = "dpss",
 };
 
 static pthread_mutex_t dsp_taper_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,15 +43,17 @@ dsp_taper_window_parse(const char *name, enum dsp_taper_window *w, char **cause)
 			*w = (enum dsp_taper_window)i;
 			return 0;
 		}
-	return error_set(cause, -EINVAL, "taper: unknown window '%s' (none, boxcar, hann, hamming, "
-	    "blackman, kaiser, dpss)", name);
+	return error_set(cause, -EINVAL,
+			 "taper: unknown window '%s' (none, boxcar, hann, hamming, "
+			 "blackman, kaiser, dpss)",
+			 name);
 }
 
 const char *
 dsp_taper_window_name(enum dsp_taper_window w)
 {
-	return (size_t)w < sizeof dsp_taper_names / sizeof dsp_taper_names[0] ?
-	    dsp_taper_names[w] : "?";
+	return (size_t)w < sizeof dsp_taper_names / sizeof dsp_taper_names[0] ? dsp_taper_names[w]
+									      : "?";
 }
 
 /* Modified Bessel function of the first kind, order 0, by its power series. */
@@ -84,8 +83,10 @@ dsp_taper_window_fill(enum dsp_taper_window w, size_t n, double beta, double *ou
 	if (n == 1 || w == DSP_TAPER_BOXCAR) {
 		for (size_t i = 0; i < n; i++)
 			out[i] = 1;
-		return w == DSP_TAPER_DPSS ? error_set(cause, -EINVAL, "taper: dpss is not a "
-		    "single window") : 0;
+		return w == DSP_TAPER_DPSS ? error_set(cause, -EINVAL,
+						       "taper: dpss is not a "
+						       "single window")
+					   : 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		double a = 2 * M_PI * (double)i / den, r;
@@ -102,11 +103,11 @@ dsp_taper_window_fill(enum dsp_taper_window w, size_t n, double beta, double *ou
 		case DSP_TAPER_KAISER:
 			r = ((double)i - 0.5 * den) / (0.5 * den);
 			out[i] = dsp_taper_bessel_i0(beta * sqrt(fmax(0, 1 - r * r))) /
-			    dsp_taper_bessel_i0(beta);
+				 dsp_taper_bessel_i0(beta);
 			break;
 		default:
 			return error_set(cause, -EINVAL, "taper: %s is not a single window",
-			    dsp_taper_window_name(w));
+					 dsp_taper_window_name(w));
 		}
 	}
 	return 0;
@@ -133,7 +134,7 @@ dsp_taper_dpss(size_t n, double nw, size_t k, double *out, double *eig, char **c
 	cw = cos(2 * M_PI * w);
 	d = xmalloc(n * sizeof *d);
 	e = xcalloc(n, sizeof *e);
-	wv = xcalloc(n, sizeof *wv);	/* LAPACKE_dstein NaN-checks all n */
+	wv = xcalloc(n, sizeof *wv); /* LAPACKE_dstein NaN-checks all n */
 	z = xmalloc(n * k * sizeof *z);
 	iblock = xmalloc(n * sizeof *iblock);
 	isplit = xmalloc(n * sizeof *isplit);
@@ -145,10 +146,10 @@ dsp_taper_dpss(size_t n, double nw, size_t k, double *out, double *eig, char **c
 	for (size_t t = 1; t < n; t++)
 		e[t - 1] = (double)t * (double)(n - t) / 2;
 	info = LAPACKE_dstebz('I', 'B', nn, 0, 0, nn - (lapack_int)k + 1, nn, 0, d, e, &m, &nsplit,
-	    wv, iblock, isplit);
+			      wv, iblock, isplit);
 	if (info != 0 || m != (lapack_int)k) {
 		rc = error_set(cause, -EIO, "dpss: dstebz failed (info %d, %d of %zu eigenvalues)",
-		    (int)info, (int)m, k);
+			       (int)info, (int)m, k);
 		goto out;
 	}
 	info = LAPACKE_dstein(LAPACK_COL_MAJOR, nn, d, e, m, wv, iblock, isplit, z, nn, ifail);
@@ -195,8 +196,8 @@ out:
 }
 
 int
-dsp_taper_tapsmofrq(double tapsmofrq, double fs, size_t n, size_t ntaper, double *nw,
-    size_t *k, int *clamped, char **cause)
+dsp_taper_tapsmofrq(double tapsmofrq, double fs, size_t n, size_t ntaper, double *nw, size_t *k,
+		    int *clamped, char **cause)
 {
 	double lo, hi, f = tapsmofrq, v;
 
@@ -215,7 +216,7 @@ dsp_taper_tapsmofrq(double tapsmofrq, double fs, size_t n, size_t ntaper, double
 	if (ntaper > 0) {
 		if (ntaper > n)
 			return error_set(cause, -EINVAL, "nTaper %zu exceeds the trial length %zu",
-			    ntaper, n);
+					 ntaper, n);
 		*k = ntaper;
 	} else {
 		v = trunc(2 * *nw - 1);
@@ -266,7 +267,7 @@ dsp_taper_cache_find(enum dsp_taper_window w, size_t n, double param, size_t k)
 
 int
 dsp_taper_cache_get(enum dsp_taper_window w, size_t n, double param, size_t k,
-    const struct dsp_taper_set **out, char **cause)
+		    const struct dsp_taper_set **out, char **cause)
 {
 	struct dsp_taper_entry *e;
 	const struct dsp_taper_set *s;
@@ -274,7 +275,7 @@ dsp_taper_cache_get(enum dsp_taper_window w, size_t n, double param, size_t k,
 
 	if (w != DSP_TAPER_DPSS && k != 1)
 		return error_set(cause, -EINVAL, "taper: %s gives one taper, not %zu",
-		    dsp_taper_window_name(w), k);
+				 dsp_taper_window_name(w), k);
 	if (w != DSP_TAPER_DPSS && w != DSP_TAPER_KAISER)
 		param = 0;
 	pthread_mutex_lock(&dsp_taper_lock);

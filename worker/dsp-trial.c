@@ -66,7 +66,7 @@ dsp_trial_polyremoval(double *x, size_t n, int order, char **cause)
 
 int
 dsp_trial_poly_coeffs(const struct dsp_trial *t, int order, double *mean, double *slope,
-    char **cause)
+		      char **cause)
 {
 	size_t ld = t->ld ? t->ld : t->nchan, nc = t->nchan, n = t->nsamp;
 	double tc = 0.5 * ((double)n - 1), stt = 0;
@@ -104,7 +104,7 @@ dsp_trial_poly_coeffs(const struct dsp_trial *t, int order, double *mean, double
 
 void
 dsp_trial_fill_tapered(const struct dsp_trial *t, const double *mean, const double *slope,
-    const double *w, double *buf, size_t ldbuf)
+		       const double *w, double *buf, size_t ldbuf)
 {
 	size_t ld = t->ld ? t->ld : t->nchan, nc = t->nchan, n = t->nsamp;
 	double tc = 0.5 * ((double)n - 1);

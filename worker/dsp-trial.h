@@ -21,11 +21,11 @@ enum dsp_filter_type {
 
 /* No ownership: `data` remains owned by the caller for as long as the view is used. */
 struct dsp_trial {
-	const void *data;	   /* sample 0 of channel 0 */
+	const void *data; /* sample 0 of channel 0 */
 	enum dsp_trial_dtype dtype;
-	size_t nsamp;		   /* samples (rows) */
-	size_t nchan;		   /* channels (columns) in this view */
-	size_t ld;		   /* elements between consecutive samples; 0 means nchan */
+	size_t nsamp; /* samples (rows) */
+	size_t nchan; /* channels (columns) in this view */
+	size_t ld;    /* elements between consecutive samples; 0 means nchan */
 };
 
 /* Copy the trial into cols[c * nsamp + n] (channel-major doubles). */
@@ -41,10 +41,10 @@ int dsp_trial_polyremoval(double *x, size_t n, int order, char **cause);
 /* Per-channel polynomial coefficients of the trial for polyremoval `order` (-1, 0, 1): the fit
  * at sample i is mean[c] + slope[c] * (i - (nsamp - 1) / 2). Returns 0 or -EINVAL. */
 int dsp_trial_poly_coeffs(const struct dsp_trial *t, int order, double *mean, double *slope,
-    char **cause);
+			  char **cause);
 
 /* buf[c * ldbuf + i] = (x[i][c] - fit_c(i)) * w[i] for i < nsamp (w NULL means 1). */
 void dsp_trial_fill_tapered(const struct dsp_trial *t, const double *mean, const double *slope,
-    const double *w, double *buf, size_t ldbuf);
+			    const double *w, double *buf, size_t ldbuf);
 
 #endif

@@ -39,8 +39,10 @@ dsp_trigger_analyze(const int64_t *t, size_t n, struct dsp_trigger_info *info, c
 
 	memset(info, 0, sizeof *info);
 	if (n < 2)
-		return error_set(cause, -EINVAL, "need at least 2 triggers to find the artifact "
-						 "length, got %zu", n);
+		return error_set(cause, -EINVAL,
+				 "need at least 2 triggers to find the artifact "
+				 "length, got %zu",
+				 n);
 	d = xmalloc((n - 1) * sizeof *d);
 	for (size_t i = 0; i + 1 < n; i++) {
 		d[i] = t[i + 1] - t[i];
@@ -135,17 +137,16 @@ dsp_trigger_check(size_t n, size_t nt, size_t ref, size_t L, char **cause)
 	if (nt == 0)
 		return error_set(cause, -EINVAL, "no triggers to align");
 	if (ref >= nt)
-		return error_set(cause, -EINVAL, "reference trigger %zu out of range (%zu triggers)",
-				 ref, nt);
+		return error_set(cause, -EINVAL,
+				 "reference trigger %zu out of range (%zu triggers)", ref, nt);
 	if (L == 0)
 		return error_set(cause, -EINVAL, "artifact length must be positive");
 	return 0;
 }
 
 int
-dsp_trigger_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref,
-			 size_t L, long s0, double scale, struct dsp_trigger_info *info,
-			 char **cause)
+dsp_trigger_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref, size_t L,
+			 long s0, double scale, struct dsp_trigger_info *info, char **cause)
 {
 	size_t w = dsp_trigger_radius(3.0, scale);
 	double *r, *seg;
@@ -170,9 +171,8 @@ dsp_trigger_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_
 }
 
 int
-dsp_trigger_align_subsample(const double *x, size_t n, int64_t *t, size_t nt, size_t ref,
-			    size_t L, double off, double fs, double scale, long *shifts,
-			    char **cause)
+dsp_trigger_align_subsample(const double *x, size_t n, int64_t *t, size_t nt, size_t ref, size_t L,
+			    double off, double fs, double scale, long *shifts, char **cause)
 {
 	size_t r = dsp_trigger_radius(2.0, scale), pre, post;
 	double *tpl, *seg, *c, p;
@@ -193,7 +193,8 @@ dsp_trigger_align_subsample(const double *x, size_t n, int64_t *t, size_t nt, si
 		if (i != ref) {
 			/* seg starts r samples early: lag j in [0, 2r] is offset j − r (the
 			 * negative lags of the 4r+1 computed only see zero padding). */
-			dsp_trigger_slice(x, n, t[i] - (int64_t)pre - (int64_t)r, L + 2 * r, 1, seg);
+			dsp_trigger_slice(x, n, t[i] - (int64_t)pre - (int64_t)r, L + 2 * r, 1,
+					  seg);
 			dsp_xcorr_values(seg, L + 2 * r, tpl, L, 2 * r, c);
 			for (size_t j = 2 * r + 1; j <= 4 * r; j++)
 				if (c[j] > c[2 * r + (size_t)k])

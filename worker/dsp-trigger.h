@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 struct dsp_trigger_info {
-	size_t artifact_len;	  /* L, samples */
-	int volume_gaps;	  /* 1 when the spacing shows volume gaps */
+	size_t artifact_len;      /* L, samples */
+	int volume_gaps;          /* 1 when the spacing shows volume gaps */
 	size_t slices_per_volume; /* median slice count between gaps; 0 without gaps */
 };
 
@@ -23,8 +23,7 @@ void dsp_trigger_scale(int64_t *t, size_t n, double ratio);
 
 /* The span the slice artifacts of a trigger train cover, with one artifact length to spare:
  * [min(t) − len, max(t) + len) clipped to [0, n). Needs nt >= 1 and t within [0, n). */
-void dsp_trigger_window(const int64_t *t, size_t nt, size_t len, size_t n, size_t *ws,
-			size_t *we);
+void dsp_trigger_window(const int64_t *t, size_t nt, size_t len, size_t n, size_t *ws, size_t *we);
 
 /* Search radius in working samples for `orig` samples at the original rate:
  * round(orig·scale), scale = working rate / original rate. */
@@ -34,9 +33,8 @@ size_t dsp_trigger_radius(double orig, double scale);
  * seg = x[t[i] + s0 : t[i] + s0 + L + W] (zero outside the data), t[i] += shift(seg, R, W),
  * W = 3 original samples scaled. Then L is recomputed from the shifted triggers into *info
  * (which may be NULL). x is read only; t is updated in place. Returns 0 or -EINVAL. */
-int dsp_trigger_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref,
-			     size_t L, long s0, double scale, struct dsp_trigger_info *info,
-			     char **cause);
+int dsp_trigger_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref, size_t L,
+			     long s0, double scale, struct dsp_trigger_info *info, char **cause);
 
 /* align_subsample: pre = clamp(−round(off·fs), 0, L), post = L − pre;
  * R = x[t[ref] − pre : t[ref] + post]; the shift of each other trigger in [−r, r]

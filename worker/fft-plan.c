@@ -69,8 +69,8 @@ fft_plan_get(enum fft_kind kind, size_t n, size_t howmany, int *transient)
 		case FFT_R2C_MANY: {
 			int len = (int)n;
 			/* Batches are the hot path of spectral analysis: measure once, reuse. */
-			plan = fftw_plan_many_dft_r2c(1, &len, (int)howmany, r, NULL, 1, len, c1, NULL,
-			    1, len / 2 + 1, FFTW_ESTIMATE);
+			plan = fftw_plan_many_dft_r2c(1, &len, (int)howmany, r, NULL, 1, len, c1,
+						      NULL, 1, len / 2 + 1, FFTW_ESTIMATE);
 			break;
 		}
 		}

@@ -19,12 +19,8 @@ static const struct {
 	const char *descr;
 	size_t size;
 } io_npy_dtypes[] = {
-	[IO_NPY_F4] = { "<f4", 4 },
-	[IO_NPY_F8] = { "<f8", 8 },
-	[IO_NPY_C8] = { "<c8", 8 },
-	[IO_NPY_C16] = { "<c16", 16 },
-	[IO_NPY_I4] = { "<i4", 4 },
-	[IO_NPY_I8] = { "<i8", 8 },
+    [IO_NPY_F4] = {"<f4", 4},    [IO_NPY_F8] = {"<f8", 8}, [IO_NPY_C8] = {"<c8", 8},
+    [IO_NPY_C16] = {"<c16", 16}, [IO_NPY_I4] = {"<i4", 4}, [IO_NPY_I8] = {"<i8", 8},
 };
 #define IO_NPY_NDTYPES (sizeof io_npy_dtypes / sizeof io_npy_dtypes[0])
 
@@ -49,8 +45,8 @@ io_npy_dtype_descr(enum io_npy_dtype dtype)
 static void
 io_npy_lex_space(struct io_npy_lex *lx)
 {
-	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\n' ||
-	    *lx->p == '\r'))
+	while (lx->p < lx->end &&
+	       (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\n' || *lx->p == '\r'))
 		lx->p++;
 }
 
@@ -121,8 +117,9 @@ io_npy_parse_shape(struct io_npy_lex *lx, struct io_npy_header *h, char **cause)
 	for (;;) {
 		size_t v;
 		if (h->ndim >= IO_NPY_MAXDIM)
-			return error_set(cause, -EINVAL, "npy header: shape has more than %d dimensions",
-			    IO_NPY_MAXDIM);
+			return error_set(cause, -EINVAL,
+					 "npy header: shape has more than %d dimensions",
+					 IO_NPY_MAXDIM);
 		if (io_npy_lex_size(lx, &v) != 0)
 			return error_set(cause, -EINVAL, "npy header: shape entry is not a size");
 		h->shape[h->ndim++] = v;
@@ -149,13 +146,16 @@ io_npy_parse_dict(struct io_npy_lex *lx, struct io_npy_header *h, char **cause)
 		if (strcmp(key, "descr") == 0 && !have_descr) {
 			size_t i;
 			if (io_npy_lex_string(lx, descr, sizeof descr) != 0)
-				return error_set(cause, -EINVAL, "npy header: descr is not a string");
+				return error_set(cause, -EINVAL,
+						 "npy header: descr is not a string");
 			for (i = 0; i < IO_NPY_NDTYPES; i++)
 				if (strcmp(descr, io_npy_dtypes[i].descr) == 0)
 					break;
 			if (i == IO_NPY_NDTYPES)
-				return error_set(cause, -EINVAL, "npy header: unsupported dtype '%s' "
-				    "(supported: <f4 <f8 <c8 <c16 <i4 <i8)", descr);
+				return error_set(cause, -EINVAL,
+						 "npy header: unsupported dtype '%s' "
+						 "(supported: <f4 <f8 <c8 <c16 <i4 <i8)",
+						 descr);
 			h->dtype = (enum io_npy_dtype)i;
 			have_descr = 1;
 		} else if (strcmp(key, "fortran_order") == 0 && !have_order) {
@@ -163,27 +163,33 @@ io_npy_parse_dict(struct io_npy_lex *lx, struct io_npy_header *h, char **cause)
 			if ((size_t)(lx->end - lx->p) >= 5 && memcmp(lx->p, "False", 5) == 0)
 				lx->p += 5;
 			else if ((size_t)(lx->end - lx->p) >= 4 && memcmp(lx->p, "True", 4) == 0)
-				return error_set(cause, -EINVAL, "npy header: fortran_order arrays are "
-				    "not supported (save with C order)");
+				return error_set(cause, -EINVAL,
+						 "npy header: fortran_order arrays are "
+						 "not supported (save with C order)");
 			else
-				return error_set(cause, -EINVAL, "npy header: fortran_order is not a bool");
+				return error_set(cause, -EINVAL,
+						 "npy header: fortran_order is not a bool");
 			have_order = 1;
 		} else if (strcmp(key, "shape") == 0 && !have_shape) {
 			if ((rc = io_npy_parse_shape(lx, h, cause)) != 0)
 				return rc;
 			have_shape = 1;
 		} else {
-			return error_set(cause, -EINVAL, "npy header: unexpected or repeated key '%s'", key);
+			return error_set(cause, -EINVAL,
+					 "npy header: unexpected or repeated key '%s'", key);
 		}
 		if (!io_npy_lex_char(lx, ',')) {
 			if (!io_npy_lex_char(lx, '}'))
-				return error_set(cause, -EINVAL, "npy header: bad separator in dict");
+				return error_set(cause, -EINVAL,
+						 "npy header: bad separator in dict");
 			break;
 		}
 	}
 	if (!have_descr || !have_order || !have_shape)
-		return error_set(cause, -EINVAL, "npy header: missing %s", !have_descr ? "descr" :
-		    !have_order ? "fortran_order" : "shape");
+		return error_set(cause, -EINVAL, "npy header: missing %s",
+				 !have_descr   ? "descr"
+				 : !have_order ? "fortran_order"
+					       : "shape");
 	io_npy_lex_space(lx);
 	if (lx->p != lx->end)
 		return error_set(cause, -EINVAL, "npy header: trailing bytes after the dict");
@@ -210,11 +216,12 @@ io_npy_header_parse(const void *buf, size_t len, struct io_npy_header *h, char *
 		hlen = (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 | (size_t)b[11] << 24;
 		pre = 12;
 	} else {
-		return error_set(cause, -EINVAL, "unsupported npy format version %u.%u", b[6], b[7]);
+		return error_set(cause, -EINVAL, "unsupported npy format version %u.%u", b[6],
+				 b[7]);
 	}
 	if (hlen > IO_NPY_MAX_HEADER)
 		return error_set(cause, -EINVAL, "npy header length %zu exceeds the limit %u", hlen,
-		    IO_NPY_MAX_HEADER);
+				 IO_NPY_MAX_HEADER);
 	if (hlen > len - pre)
 		return error_set(cause, -EINVAL, "npy header length %zu runs past the file", hlen);
 	lx.p = (const char *)b + pre;
@@ -240,7 +247,8 @@ io_npy_header_parse(const void *buf, size_t len, struct io_npy_header *h, char *
 static int
 io_npy_load_header(int fd, const char *path, off_t fsize, struct io_npy_header *h, char **cause)
 {
-	size_t want = (size_t)fsize < 12 + IO_NPY_MAX_HEADER ? (size_t)fsize : 12 + IO_NPY_MAX_HEADER;
+	size_t want =
+	    (size_t)fsize < 12 + IO_NPY_MAX_HEADER ? (size_t)fsize : 12 + IO_NPY_MAX_HEADER;
 	unsigned char *buf = xmalloc(want);
 	ssize_t got = pread(fd, buf, want, 0);
 	int rc;
@@ -256,7 +264,7 @@ io_npy_load_header(int fd, const char *path, off_t fsize, struct io_npy_header *
 		return error_wrap(cause, rc, "%s: ", path);
 	if ((uint64_t)fsize - h->data_offset < (uint64_t)h->count * io_npy_dtype_size(h->dtype))
 		return error_set(cause, -EINVAL, "%s: npy data truncated (%zu elements expected)",
-		    path, h->count);
+				 path, h->count);
 	return 0;
 }
 
@@ -314,7 +322,7 @@ io_npy_read(const char *path, struct io_npy_header *h, void **data, char **cause
 
 int
 io_npy_write(const char *path, enum io_npy_dtype dtype, int ndim, const size_t *shape,
-    const void *data, char **cause)
+	     const void *data, char **cause)
 {
 	char dict[64 + 24 * IO_NPY_MAXDIM], *hdr;
 	size_t n, count = 1, pre, total, bytes;
@@ -325,11 +333,12 @@ io_npy_write(const char *path, enum io_npy_dtype dtype, int ndim, const size_t *
 		return error_set(cause, -EINVAL, "npy write: bad dtype");
 	if (ndim < 0 || ndim > IO_NPY_MAXDIM)
 		return error_set(cause, -EINVAL, "npy write: ndim %d out of range", ndim);
-	n = (size_t)snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-	    io_npy_dtypes[dtype].descr);
+	n = (size_t)snprintf(dict, sizeof dict,
+			     "{'descr': '%s', 'fortran_order': False, 'shape': (",
+			     io_npy_dtypes[dtype].descr);
 	for (int i = 0; i < ndim; i++) {
 		n += (size_t)snprintf(dict + n, sizeof dict - n, "%zu,%s", shape[i],
-		    i + 1 < ndim ? " " : "");
+				      i + 1 < ndim ? " " : "");
 		count *= shape[i];
 	}
 	n += (size_t)snprintf(dict + n, sizeof dict - n, "), }");

@@ -6,23 +6,23 @@
 #include <stddef.h>
 
 enum io_npy_dtype {
-	IO_NPY_F4,	/* <f4 float */
-	IO_NPY_F8,	/* <f8 double */
-	IO_NPY_C8,	/* <c8 float complex */
-	IO_NPY_C16,	/* <c16 double complex */
-	IO_NPY_I4,	/* <i4 int32_t */
-	IO_NPY_I8,	/* <i8 int64_t */
+	IO_NPY_F4,  /* <f4 float */
+	IO_NPY_F8,  /* <f8 double */
+	IO_NPY_C8,  /* <c8 float complex */
+	IO_NPY_C16, /* <c16 double complex */
+	IO_NPY_I4,  /* <i4 int32_t */
+	IO_NPY_I8,  /* <i8 int64_t */
 };
 
-#define IO_NPY_MAXDIM 16
+#define IO_NPY_MAXDIM     16
 #define IO_NPY_MAX_HEADER (1u << 20)
 
 struct io_npy_header {
 	enum io_npy_dtype dtype;
 	int ndim;
 	size_t shape[IO_NPY_MAXDIM];
-	size_t count;		/* product of shape (1 for ndim 0) */
-	size_t data_offset;	/* bytes from the file start to the data */
+	size_t count;       /* product of shape (1 for ndim 0) */
+	size_t data_offset; /* bytes from the file start to the data */
 };
 
 /* A read-only mapping of a whole file; `data` points at the array. */
@@ -49,7 +49,7 @@ int io_npy_read(const char *path, struct io_npy_header *h, void **data, char **c
 /* Write `data` (C order, shape[0..ndim)) as a version-1 file (version 2 if the header needs it).
  * No ownership is transferred. Returns 0 or -errno. */
 int io_npy_write(const char *path, enum io_npy_dtype dtype, int ndim, const size_t *shape,
-    const void *data, char **cause);
+		 const void *data, char **cause);
 
 /* Map a file read-only. Close with io_npy_map_close (accepts a zeroed map). */
 int io_npy_map_open(const char *path, struct io_npy_map *m, char **cause);

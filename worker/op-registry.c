@@ -22,9 +22,9 @@ static size_t op_registry_nextra;
 static pthread_mutex_t op_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct op_def *const *const op_registry_tables[] = {
-	op_test_table,
-	op_trial_table,
-	op_rec_table,
+    op_test_table,
+    op_trial_table,
+    op_rec_table,
 };
 
 const struct op_def *
@@ -88,7 +88,8 @@ op_param_keys(const json_t *step, const char *path, const char *const *keys, cha
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)step, key, v) {
+	json_object_foreach((json_t *)step, key, v)
+	{
 		int ok = strcmp(key, "op") == 0;
 		for (const char *const *k = keys; !ok && k != NULL && *k != NULL; k++)
 			ok = strcmp(key, *k) == 0;
@@ -99,8 +100,9 @@ op_param_keys(const json_t *step, const char *path, const char *const *keys, cha
 				free(allowed);
 				allowed = n;
 			}
-			error_set(cause, -EINVAL, "%s.%s: unknown parameter of op '%s' (allowed: %s)",
-				  path, key, json_string_value(json_object_get(step, "op")),
+			error_set(cause, -EINVAL,
+				  "%s.%s: unknown parameter of op '%s' (allowed: %s)", path, key,
+				  json_string_value(json_object_get(step, "op")),
 				  *allowed ? allowed : "none");
 			free(allowed);
 			return -EINVAL;
@@ -118,8 +120,8 @@ op_param_number(const json_t *step, const char *path, const char *key, int requi
 
 	if (v == NULL) {
 		if (required)
-			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing", path,
-					 key);
+			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
+					 path, key);
 		*out = def;
 		return 0;
 	}
@@ -142,8 +144,8 @@ op_param_int(const json_t *step, const char *path, const char *key, int required
 
 	if (v == NULL) {
 		if (required)
-			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing", path,
-					 key);
+			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
+					 path, key);
 		*out = def;
 		return 0;
 	}
@@ -165,8 +167,8 @@ op_param_string(const json_t *step, const char *path, const char *key, int requi
 
 	if (v == NULL) {
 		if (required)
-			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing", path,
-					 key);
+			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
+					 path, key);
 		*out = def;
 		return 0;
 	}

@@ -51,7 +51,8 @@ op_test_run_sleep(struct op_run *run, const json_t *step, char **cause)
 
 	while (ms > 0) {
 		double chunk = ms < 20 ? ms : 20;
-		struct timespec ts = {(time_t)(chunk / 1000), (long)(((long long)(chunk * 1e6)) % 1000000000)};
+		struct timespec ts = {(time_t)(chunk / 1000),
+				      (long)(((long long)(chunk * 1e6)) % 1000000000)};
 		if (op_run_cancelled(run))
 			return error_set(cause, -ECANCELED, "cancelled");
 		nanosleep(&ts, NULL);
@@ -78,8 +79,8 @@ static int
 op_test_run_fail(struct op_run *run, const json_t *step, char **cause)
 {
 	json_int_t n = json_is_integer(json_object_get(step, "attempts"))
-			       ? json_integer_value(json_object_get(step, "attempts"))
-			       : 1000;
+			   ? json_integer_value(json_object_get(step, "attempts"))
+			   : 1000;
 	const char *msg = json_string_value(json_object_get(step, "message"));
 
 	if ((json_int_t)run->attempt <= n)
@@ -199,6 +200,6 @@ static const struct op_def op_test_reduce = {"reduce", OP_REDUCE,
 					     op_test_validate_reduce, op_test_run_reduce};
 
 const struct op_def *const op_test_table[] = {
-	&op_test_noop, &op_test_sleep,  &op_test_fail,
-	&op_test_alloc, &op_test_mark, &op_test_reduce, NULL,
+    &op_test_noop, &op_test_sleep,  &op_test_fail, &op_test_alloc,
+    &op_test_mark, &op_test_reduce, NULL,
 };

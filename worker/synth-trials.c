@@ -289,17 +289,17 @@ synth_trials_prepare(const struct synth_trials_gen *g, const struct synth_trials
 }
 
 static const char *const synth_trials_kind_names[] = {
-	[SYNTH_TRIALS_WHITE_NOISE] = "white_noise",
-	[SYNTH_TRIALS_HARMONIC] = "harmonic",
-	[SYNTH_TRIALS_PHASE_DIFFUSION] = "phase_diffusion",
-	[SYNTH_TRIALS_AR2_NETWORK] = "ar2_network",
+    [SYNTH_TRIALS_WHITE_NOISE] = "white_noise",
+    [SYNTH_TRIALS_HARMONIC] = "harmonic",
+    [SYNTH_TRIALS_PHASE_DIFFUSION] = "phase_diffusion",
+    [SYNTH_TRIALS_AR2_NETWORK] = "ar2_network",
 };
 
 int
 synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **cause)
 {
-	for (size_t i = 0; name != NULL && i < sizeof synth_trials_kind_names /
-						       sizeof synth_trials_kind_names[0];
+	for (size_t i = 0;
+	     name != NULL && i < sizeof synth_trials_kind_names / sizeof synth_trials_kind_names[0];
 	     i++)
 		if (strcmp(name, synth_trials_kind_names[i]) == 0) {
 			*kind = (enum synth_trials_kind)i;
@@ -315,8 +315,8 @@ const char *
 synth_trials_kind_name(enum synth_trials_kind kind)
 {
 	return (size_t)kind < sizeof synth_trials_kind_names / sizeof synth_trials_kind_names[0]
-		       ? synth_trials_kind_names[kind]
-		       : "?";
+		   ? synth_trials_kind_names[kind]
+		   : "?";
 }
 
 void

@@ -60,13 +60,13 @@ enum synth_trials_kind {
 
 struct synth_trials_gen {
 	enum synth_trials_kind kind;
-	double sigma;        /* white noise sigma; harmonic noise sigma */
-	double freq;         /* harmonic, phase diffusion (Hz) */
-	double amplitude;    /* harmonic */
-	double eps;          /* phase diffusion */
-	int rand_ini;        /* phase diffusion */
-	const double *adj;   /* AR(2) coupling, nchan × nchan, or NULL (2-channel default);
-			      * remains owned by the caller */
+	double sigma;      /* white noise sigma; harmonic noise sigma */
+	double freq;       /* harmonic, phase diffusion (Hz) */
+	double amplitude;  /* harmonic */
+	double eps;        /* phase diffusion */
+	int rand_ini;      /* phase diffusion */
+	const double *adj; /* AR(2) coupling, nchan × nchan, or NULL (2-channel default);
+			    * remains owned by the caller */
 	double alpha1, alpha2;
 };
 
@@ -77,13 +77,12 @@ const char *synth_trials_kind_name(enum synth_trials_kind kind);
  * rand_ini 0, adj NULL, alpha (0.55, -0.8). */
 void synth_trials_gen_init(struct synth_trials_gen *g, enum synth_trials_kind kind);
 /* Check the parameters against the shape. Returns 0 or -EINVAL. */
-int synth_trials_gen_check(const struct synth_trials_gen *g,
-			   const struct synth_trials_shape *shape, char **cause);
+int synth_trials_gen_check(const struct synth_trials_gen *g, const struct synth_trials_shape *shape,
+			   char **cause);
 /* Trials [trial0, trial0 + ntrials) of the set `shape` describes into out, ntrials · nsamples
  * rows × nchan, row-major (out remains owned by the caller). Returns 0 or -EINVAL. */
-int synth_trials_gen_block(const struct synth_trials_gen *g,
-			   const struct synth_trials_shape *shape, size_t trial0, size_t ntrials,
-			   double *out, char **cause);
+int synth_trials_gen_block(const struct synth_trials_gen *g, const struct synth_trials_shape *shape,
+			   size_t trial0, size_t ntrials, double *out, char **cause);
 /* The whole set, as the generators below. */
 int synth_trials_generate(struct synth_trials **out, const struct synth_trials_gen *g,
 			  const struct synth_trials_shape *shape, char **cause);

@@ -8,12 +8,8 @@
 
 /* Entries with a match function come before the plain entry of the same format. */
 static const struct task_format *const task_format_table[] = {
-	&trial_run_format_spy,
-	&trial_run_format_synth,
-	&trial_run_format_edf,
-	&rec_run_format,
-	&rec_run_format_bdf,
-	NULL,
+    &trial_run_format_spy, &trial_run_format_synth, &trial_run_format_edf,
+    &rec_run_format,       &rec_run_format_bdf,     NULL,
 };
 
 const struct task_format *
@@ -23,7 +19,8 @@ task_format_find(const json_t *input)
 
 	for (const struct task_format *const *f = task_format_table; format != NULL && *f != NULL;
 	     f++)
-		if (strcmp((*f)->format, format) == 0 && ((*f)->match == NULL || (*f)->match(input)))
+		if (strcmp((*f)->format, format) == 0 &&
+		    ((*f)->match == NULL || (*f)->match(input)))
 			return *f;
 	return NULL;
 }

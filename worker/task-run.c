@@ -18,9 +18,9 @@
 #define TASK_RUN_CACHE_SIZE 8
 
 struct task_run_cache_entry {
-	char *stage;      /* the stage's JSON text as it appeared in the spec */
+	char *stage; /* the stage's JSON text as it appeared in the spec */
 	size_t stage_len;
-	json_t *root;     /* the whole spec parsed; job, task and index are rewritten per task */
+	json_t *root; /* the whole spec parsed; job, task and index are rewritten per task */
 };
 
 /* Most recently used first. */
@@ -145,12 +145,14 @@ task_run_steps(struct op_run *run, const json_t *steps, char **cause)
 	json_t *step;
 	int rc = 0;
 
-	json_array_foreach(steps, i, step) {
+	json_array_foreach(steps, i, step)
+	{
 		const char *name = json_string_value(json_object_get(step, "op"));
 		const struct op_def *op = name != NULL ? op_registry_find(name) : NULL;
 
 		if (op == NULL)
-			return error_set(cause, -ENOENT, "step %lld: op '%s' is not known to this worker",
+			return error_set(cause, -ENOENT,
+					 "step %lld: op '%s' is not known to this worker",
 					 json_integer_value(json_object_get(step, "index")),
 					 name != NULL ? name : "?");
 		if (op_run_cancelled(run))
@@ -171,8 +173,8 @@ task_run(const char *spec, const char *deps, uint32_t attempt, atomic_int *cance
 }
 
 int
-task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps,
-		uint32_t attempt, atomic_int *cancel, char **result, char **cause)
+task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps, uint32_t attempt,
+		atomic_int *cancel, char **result, char **cause)
 {
 	struct op_run run = {0};
 	json_error_t jerr;

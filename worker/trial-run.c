@@ -231,8 +231,8 @@ trial_run_end(struct op_run *run, int rc, char **cause)
 }
 
 const struct task_format trial_run_format_spy = {
-	.format = "spy", .begin = trial_run_begin, .end = trial_run_end};
+    .format = "spy", .begin = trial_run_begin, .end = trial_run_end};
 const struct task_format trial_run_format_synth = {
-	.format = "synth", .begin = trial_run_begin, .end = trial_run_end};
+    .format = "synth", .begin = trial_run_begin, .end = trial_run_end};
 const struct task_format trial_run_format_edf = {
-	.format = "edf", .begin = trial_run_begin, .end = trial_run_end, .match = trial_input_claims};
+    .format = "edf", .begin = trial_run_begin, .end = trial_run_end, .match = trial_input_claims};

@@ -22,23 +22,23 @@
 static struct worker worker_cli_worker;
 
 static const struct options_def worker_cli_options[] = {
-	{"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler to serve", "tcp://127.0.0.1:8786"},
-	{"token-file", 0, OPTIONS_VALUE, "FILE",
-	 "file holding the scheduler's token (else $NEURODAG_TOKEN)", NULL},
-	{"nthreads", 'n', OPTIONS_VALUE, "N", "tasks run at once", "1"},
-	{"connect-timeout", 0, OPTIONS_VALUE, "SECONDS",
-	 "give up when no scheduler answers within this time (0: keep trying)", "0"},
-	{"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops from a shared object (repeatable)",
-	 NULL},
-	{"fft-keep-max", 0, OPTIONS_VALUE, "N",
-	 "cache FFT plans of at most N points; longer ones are planned per use (less memory: "
-	 "their twiddle tables take 8 bytes per point; more time)",
-	 NULL},
-	{"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
-	{"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
-	PROTO_TLS_OPTIONS,
-	{"quiet", 'q', OPTIONS_FLAG, NULL, "log only warnings and errors", NULL},
-	{NULL},
+    {"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler to serve", "tcp://127.0.0.1:8786"},
+    {"token-file", 0, OPTIONS_VALUE, "FILE",
+     "file holding the scheduler's token (else $NEURODAG_TOKEN)", NULL},
+    {"nthreads", 'n', OPTIONS_VALUE, "N", "tasks run at once", "1"},
+    {"connect-timeout", 0, OPTIONS_VALUE, "SECONDS",
+     "give up when no scheduler answers within this time (0: keep trying)", "0"},
+    {"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops from a shared object (repeatable)",
+     NULL},
+    {"fft-keep-max", 0, OPTIONS_VALUE, "N",
+     "cache FFT plans of at most N points; longer ones are planned per use (less memory: "
+     "their twiddle tables take 8 bytes per point; more time)",
+     NULL},
+    {"log-file", 0, OPTIONS_VALUE, "FILE", "log to FILE instead of stderr", NULL},
+    {"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
+    PROTO_TLS_OPTIONS,
+    {"quiet", 'q', OPTIONS_FLAG, NULL, "log only warnings and errors", NULL},
+    {NULL},
 };
 
 /* SIGTERM and SIGINT are blocked in every thread and taken here, where a drain may lock and
@@ -88,10 +88,11 @@ worker_cli_main(const char *prog, int argc, char **argv)
 		return 2;
 	}
 	if (opts.help) {
-		options_usage(stdout, "neurodag-worker [options]",
-			      "Runs tasks for a neurodag scheduler. SIGTERM drains: running tasks "
-			      "finish, no new ones are taken,\nthen the worker says BYE and exits 0.",
-			      worker_cli_options);
+		options_usage(
+		    stdout, "neurodag-worker [options]",
+		    "Runs tasks for a neurodag scheduler. SIGTERM drains: running tasks "
+		    "finish, no new ones are taken,\nthen the worker says BYE and exits 0.",
+		    worker_cli_options);
 		options_fini(&opts);
 		return 0;
 	}
@@ -130,8 +131,8 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	proto_tls_from_options(&opts, &cfg.tls);
 
 	/* A handler, not a signal mask: libraries such as OpenBLAS start threads before main, and a
-	 * mask set here would not cover them. The handler only posts a semaphore (async-signal-safe);
-	 * the drain itself runs on the signal thread. */
+	 * mask set here would not cover them. The handler only posts a semaphore
+	 * (async-signal-safe); the drain itself runs on the signal thread. */
 	signal(SIGPIPE, SIG_IGN);
 	sem_init(&worker_cli_signal_sem, 0, 0);
 	memset(&sa, 0, sizeof sa);

@@ -113,8 +113,8 @@ worker_register(struct worker *w, struct proto_call *call, char **cause)
 		if (rc == 0)
 			return 0;
 		if (rc == -EACCES) {
-			error_set(cause, rc, "the scheduler at %s refused the token: %s", w->cfg.url,
-				  why);
+			error_set(cause, rc, "the scheduler at %s refused the token: %s",
+				  w->cfg.url, why);
 			free(why);
 			return rc;
 		}
@@ -129,9 +129,10 @@ worker_register(struct worker *w, struct proto_call *call, char **cause)
 			}
 			free(tls_why);
 		}
-		if (w->cfg.connect_timeout_s > 0 && time_mono_s() - start > w->cfg.connect_timeout_s) {
-			error_set(cause, -ETIMEDOUT, "no scheduler at %s after %g s: %s", w->cfg.url,
-				  w->cfg.connect_timeout_s, why);
+		if (w->cfg.connect_timeout_s > 0 &&
+		    time_mono_s() - start > w->cfg.connect_timeout_s) {
+			error_set(cause, -ETIMEDOUT, "no scheduler at %s after %g s: %s",
+				  w->cfg.url, w->cfg.connect_timeout_s, why);
 			free(why);
 			return -ETIMEDOUT;
 		}
@@ -300,7 +301,7 @@ worker_run(struct worker *w, char **cause)
 		if (r->nresults < w->nresults) {
 			/* Report the first batch now; keep the rest for the next request. */
 			struct proto_task_result *rest =
-				xcalloc(w->nresults - r->nresults, sizeof *rest);
+			    xcalloc(w->nresults - r->nresults, sizeof *rest);
 			memcpy(rest, w->results + r->nresults,
 			       (w->nresults - r->nresults) * sizeof *rest);
 			w->results = rest;
@@ -335,17 +336,19 @@ worker_run(struct worker *w, char **cause)
 			rc = 0;
 			if (!atomic_load(&call.sent)) {
 				/* Aborted before it went out: nobody to say BYE to either. */
-				log_warn("draining: the scheduler is unreachable; %u results are lost "
-					 "(their tasks run again elsewhere)",
-					 r->nresults);
+				log_warn(
+				    "draining: the scheduler is unreachable; %u results are lost "
+				    "(their tasks run again elsewhere)",
+				    r->nresults);
 				gone = true;
 				break;
 			}
 			continue;
 		}
 		if (rc != 0) {
-			/* Lost contact or forgotten: register again. The scheduler requeued (or will
-			 * requeue) what it had assigned to us, so our queue and results are stale. */
+			/* Lost contact or forgotten: register again. The scheduler requeued (or
+			 * will requeue) what it had assigned to us, so our queue and results are
+			 * stale. */
 			log_warn("lost contact with the scheduler (%s); registering again", why);
 			free(why);
 			if ((rc = worker_reregister(w, &call, cause)) != 0)
@@ -353,13 +356,14 @@ worker_run(struct worker *w, char **cause)
 			continue;
 		}
 		if (reply.type == PROTO_TASK_ASSIGN) {
-			worker_exec_enqueue(w, reply.u.task_assign.tasks, reply.u.task_assign.ntasks);
+			worker_exec_enqueue(w, reply.u.task_assign.tasks,
+					    reply.u.task_assign.ntasks);
 			idle_since = time_mono_s();
 			/* Fewer than asked: the scheduler has no more for now, so report the first
 			 * result rather than ask again at once (and fetch an IDLE). */
 			nothing_until = reply.u.task_assign.ntasks < r->free_slots
-						? idle_since + WORKER_BUSY_REPOLL_S
-						: 0;
+					    ? idle_since + WORKER_BUSY_REPOLL_S
+					    : 0;
 		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
 			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
 			proto_msg_fini(&reply);

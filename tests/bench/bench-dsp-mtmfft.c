@@ -32,7 +32,7 @@ bench_run(const float *data, size_t ntrial, size_t n, size_t nc, double tapsmofr
 	}
 	dsp_mtmfft_accum_init(&acc, m, 1, nc);
 	for (size_t t = 0; t < ntrial; t++) {
-		struct dsp_trial x = { data + t * n * nc, DSP_TRIAL_F32, n, nc, 0 };
+		struct dsp_trial x = {data + t * n * nc, DSP_TRIAL_F32, n, nc, 0};
 		if (dsp_mtmfft_accum_add(&acc, m, &x, &cause) != 0) {
 			fprintf(stderr, "%s\n", cause);
 			exit(1);
@@ -59,14 +59,14 @@ main(void)
 		s = s * 1103515245u + 12345u;
 		data[i] = (float)((s >> 8) & 0xffff) / 65536.0f - 0.5f;
 	}
-	bench_run(data, 2, n, nc, 0);	/* plans */
+	bench_run(data, 2, n, nc, 0); /* plans */
 	for (int rep = 0; rep < 3; rep++) {
 		double t = bench_run(data, ntrial, n, nc, 0);
 		printf("mtmfft hann foilim [1,150] 500x1000x32: %.4f s wall, %.4f s cpu\n", t,
-		    bench_cpu);
+		       bench_cpu);
 		t = bench_run(data, ntrial, n, nc, 4);
 		printf("mtmfft dpss tapsmofrq 4 (7 tapers) 500x1000x32: %.4f s wall, %.4f s cpu\n",
-		    t, bench_cpu);
+		       t, bench_cpu);
 	}
 	free(data);
 	return 0;

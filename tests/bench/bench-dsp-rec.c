@@ -38,7 +38,8 @@ main(void)
 	for (size_t i = 0; i < ntrig; i++) {
 		trig[i] = (int64_t)(100000 + i * len + (i / 21) * 100);
 		for (size_t t = 0; t < len; t++)
-			x0[(size_t)trig[i] + t] += 1e-3 * sin(2 * M_PI * 7 * (double)t / (double)len) *
+			x0[(size_t)trig[i] + t] += 1e-3 *
+						   sin(2 * M_PI * 7 * (double)t / (double)len) *
 						   (1 + 0.05 * bench_normal());
 	}
 	for (int solver = 0; solver < 2; solver++)
@@ -48,7 +49,8 @@ main(void)
 			p.solver = (enum dsp_pca_solver)solver;
 			p.variant = (enum dsp_pca_variant)variant;
 			t0 = bench_now();
-			if (dsp_pca_apply(x, n, fs, trig, ntrig, len, &p, NULL, &res, &cause) != 0) {
+			if (dsp_pca_apply(x, n, fs, trig, ntrig, len, &p, NULL, &res, &cause) !=
+			    0) {
 				fprintf(stderr, "pca: %s\n", cause);
 				return 1;
 			}

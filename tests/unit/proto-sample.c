@@ -139,10 +139,11 @@ proto_sample_task(struct proto_msg *m, int variant)
 		r->free_slots = 1;
 		r->nresults = 2;
 		r->results = xcalloc(2, sizeof *r->results);
-		r->results[0] = (struct proto_task_result){.task = PROTO_TASK_ID(1, 2), .attempt = 1,
-							   .ok = true, .elapsed_us = 1500};
+		r->results[0] = (struct proto_task_result){
+		    .task = PROTO_TASK_ID(1, 2), .attempt = 1, .ok = true, .elapsed_us = 1500};
 		r->results[0].result = xstrdup("{\"triggers\":[1,2,3]}");
-		r->results[1] = (struct proto_task_result){.task = PROTO_TASK_ID(1, 3), .attempt = 2};
+		r->results[1] =
+		    (struct proto_task_result){.task = PROTO_TASK_ID(1, 3), .attempt = 2};
 		r->results[1].error = xstrdup("aas: window larger than the recording");
 		break;
 	}
@@ -182,10 +183,10 @@ static const struct proto_sample_family {
 	void (*build)(struct proto_msg *, int);
 	int nvariants;
 } proto_sample_families[] = {
-	{proto_sample_hello, 3},
-	{proto_sample_conn, 5},
-	{proto_sample_job, 8},
-	{proto_sample_task, 7},
+    {proto_sample_hello, 3},
+    {proto_sample_conn, 5},
+    {proto_sample_job, 8},
+    {proto_sample_task, 7},
 };
 
 size_t
@@ -202,7 +203,8 @@ proto_sample_build(size_t i, struct proto_msg *msg)
 {
 	memset(msg, 0, sizeof *msg);
 	msg->request_id = 1000 + i;
-	for (size_t f = 0; f < sizeof proto_sample_families / sizeof proto_sample_families[0]; f++) {
+	for (size_t f = 0; f < sizeof proto_sample_families / sizeof proto_sample_families[0];
+	     f++) {
 		const struct proto_sample_family *fam = &proto_sample_families[f];
 		if (i < (size_t)fam->nvariants) {
 			fam->build(msg, (int)i);
@@ -275,8 +277,8 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 				return false;
 		return true;
 	case PROTO_ACCEPTED:
-		return proto_sample_ideq(a->u.accepted.jobs, a->u.accepted.njobs, b->u.accepted.jobs,
-					 b->u.accepted.njobs);
+		return proto_sample_ideq(a->u.accepted.jobs, a->u.accepted.njobs,
+					 b->u.accepted.jobs, b->u.accepted.njobs);
 	case PROTO_STATUS:
 		return proto_sample_streq(a->u.status.what, b->u.status.what) &&
 		       a->u.status.job_id == b->u.status.job_id;

@@ -38,7 +38,8 @@ rec_make(struct rec *r, size_t nt, unsigned seed)
 		r->t[i] = 600 + (int64_t)i * 300;
 		for (size_t k = 0; k < r->L; k++) {
 			double ph = 2 * M_PI * (double)k / (double)r->L;
-			double a = 1000.0 * g * (sin(7 * ph) + 0.3 * sin(23 * ph + 0.001 * (double)i));
+			double a =
+			    1000.0 * g * (sin(7 * ph) + 0.3 * sin(23 * ph + 0.001 * (double)i));
 			r->x[r->t[i] + r->s0 + (int64_t)k] += a;
 		}
 	}
@@ -143,7 +144,8 @@ Test(dsp_aas, block_templates_match_dense_reference)
 	for (size_t i = 0; i < r.nt; i++) {
 		const double *a = dsp_aas_template(&tp, i);
 		for (size_t k = 0; k < r.L; k++)
-			cr_assert_float_eq(a[k], ref[i * r.L + k], 1e-9, "epoch %zu sample %zu", i, k);
+			cr_assert_float_eq(a[k], ref[i * r.L + k], 1e-9, "epoch %zu sample %zu", i,
+					   k);
 	}
 	free(ref);
 	dsp_aas_templates_fini(&tp);

@@ -25,8 +25,7 @@ check_firls(size_t nt, const double *bands, const double *desired, size_t nb, co
 	double *h = calloc(nt, sizeof *h), *want = test_fixture("dsp-rec", name, nt);
 	char *cause = NULL;
 
-	cr_assert_eq(dsp_anc_firls(nt, bands, desired, nb, h, &cause), 0, "%s",
-		     cause ? cause : "");
+	cr_assert_eq(dsp_anc_firls(nt, bands, desired, nb, h, &cause), 0, "%s", cause ? cause : "");
 	for (size_t i = 0; i < nt; i++)
 		cr_assert_float_eq(h[i], want[i], 1e-12, "tap %zu of %zu: %.17g vs %.17g", i, nt,
 				   h[i], want[i]);
@@ -108,8 +107,8 @@ Test(dsp_anc, lms_matches_plain)
 		for (size_t i = 0; i < n; i++)
 			scale = fabs(yp[i]) > scale ? fabs(yp[i]) : scale;
 		for (size_t i = 0; i < n; i++)
-			cr_assert_float_eq(y[i], yp[i], 1e-10 * scale, "order %zu, i %zu", orders[o],
-					   i);
+			cr_assert_float_eq(y[i], yp[i], 1e-10 * scale, "order %zu, i %zu",
+					   orders[o], i);
 	}
 	free(ref), free(d), free(y), free(yp);
 }
@@ -169,8 +168,8 @@ Test(dsp_anc, apply_reduces_residual_and_skips)
 	for (size_t i = 0; i < ntrig; i++)
 		for (size_t t = 0; t < len; t++) {
 			double ph = 2 * M_PI * (double)t / (double)len;
-			ref[(size_t)trig[i] + t] = 1e-3 * (sin(9 * ph) + 0.5 * sin(23 * ph) +
-							  0.01 * rng_normal());
+			ref[(size_t)trig[i] + t] =
+			    1e-3 * (sin(9 * ph) + 0.5 * sin(23 * ph) + 0.01 * rng_normal());
 		}
 	for (size_t i = 0; i < n; i++)
 		x[i] = clean[i] + 0.02 * ref[i];

@@ -118,7 +118,8 @@ check_against_direct(const struct dsp_filter *f, size_t n, unsigned seed)
 
 	srand(seed);
 	for (size_t i = 0; i < n; i++) {
-		x[i] = (double)rand() / RAND_MAX - 0.5 + 3.0 * sin(0.001 * (double)i) + 1e-3 * (double)i;
+		x[i] = (double)rand() / RAND_MAX - 0.5 + 3.0 * sin(0.001 * (double)i) +
+		       1e-3 * (double)i;
 		scale = fmax(scale, fabs(x[i]));
 	}
 	ref_filter(f->taps, f->ntaps, x, n, r);

@@ -92,8 +92,9 @@ Test(dsp_metrics, channel_and_aggregate_on_a_tone)
 		orig[i] = 3 * corr[i];
 	}
 	for (int c = 0; c < 3; c++)
-		cr_assert_eq(dsp_metrics_channel(orig, corr, n, fs, trig, 5, len, 10, 2.5, &ch[c],
-						 &cause), 0, "%s", cause ? cause : "");
+		cr_assert_eq(
+		    dsp_metrics_channel(orig, corr, n, fs, trig, 5, len, 10, 2.5, &ch[c], &cause),
+		    0, "%s", cause ? cause : "");
 	cr_assert_float_eq(ch[0].var_ref, 0.5, 1e-12);
 	cr_assert_float_eq(ch[0].var_acq, 2.0, 1e-12);
 	cr_assert_float_eq(ch[0].rms_corr, sqrt(2.0), 1e-12);
@@ -115,8 +116,12 @@ Test(dsp_metrics, channel_and_aggregate_on_a_tone)
 /* Same variance inside and out: the snr denominator is floored at 1e-10. */
 Test(dsp_metrics, snr_floor)
 {
-	struct dsp_metrics_channel ch = {.var_ref = 2e-10, .var_acq = 2e-10, .rms_orig = 1,
-					 .rms_corr = 1, .std_ref = 1, .std_acq = 1};
+	struct dsp_metrics_channel ch = {.var_ref = 2e-10,
+					 .var_acq = 2e-10,
+					 .rms_orig = 1,
+					 .rms_corr = 1,
+					 .std_ref = 1,
+					 .std_acq = 1};
 	struct dsp_metrics_summary s;
 
 	for (int b = 0; b < DSP_METRICS_ALLEN_BANDS; b++)
@@ -136,8 +141,8 @@ Test(dsp_metrics, median_artifact)
 	const int64_t trig[] = {1, 10, 20, 28};
 	double x[30] = {0}, p2p[8];
 
-	x[12] = 5, x[14] = -1;	/* epoch 1 at [10 + 2 - 1 ..) = [11, 15): 6 */
-	x[22] = 2;		/* epoch 2 [21, 25): 2 */
+	x[12] = 5, x[14] = -1; /* epoch 1 at [10 + 2 - 1 ..) = [11, 15): 6 */
+	x[22] = 2;             /* epoch 2 [21, 25): 2 */
 	dsp_metrics_p2p(x, 30, trig, 4, 4, 1, p2p);
 	cr_assert_float_eq(p2p[0], 0, 0);
 	cr_assert_float_eq(p2p[1], 6, 0);

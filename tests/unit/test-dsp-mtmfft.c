@@ -37,9 +37,9 @@ test_reference(enum dsp_taper_window w, const char *spec, const char *freqs)
 	cr_assert_eq(dsp_mtmfft_nfreq(m), hf.count);
 	for (size_t f = 0; f < hf.count; f++)
 		cr_assert(dsp_mtmfft_freqs(m)[f] == fr[f], "freq %zu: %.17g vs %.17g", f,
-		    dsp_mtmfft_freqs(m)[f], fr[f]);
+			  dsp_mtmfft_freqs(m)[f], fr[f]);
 	for (size_t t = 0; t < 10; t++) {
-		struct dsp_trial tr = { x + t * 4000, DSP_TRIAL_F64, 1000, 4, 0 };
+		struct dsp_trial tr = {x + t * 4000, DSP_TRIAL_F64, 1000, 4, 0};
 		cr_assert_eq(dsp_mtmfft_trial(m, &tr, out, NULL), 0);
 		for (size_t i = 0; i < 600; i++)
 			got[t * 600 + i] = out[i];
@@ -61,10 +61,10 @@ Test(dsp_mtmfft, reference_hann_and_boxcar)
 /* Power spectrum of one single-channel float64 signal; returns malloc'd nfreq values. */
 static float *
 test_pow(const double *x, size_t n, double fs, enum dsp_taper_window w, double pad, bool compat,
-    size_t *nfreq, const double **freqs, struct dsp_mtmfft **mp)
+	 size_t *nfreq, const double **freqs, struct dsp_mtmfft **mp)
 {
 	struct dsp_mtmfft_params p;
-	struct dsp_trial tr = { x, DSP_TRIAL_F64, n, 1, 0 };
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, 1, 0};
 	float *out;
 
 	dsp_mtmfft_params_init(&p, fs);
@@ -159,7 +159,7 @@ Test(dsp_mtmfft, white_noise_level)
 		m = test_new(&p, n);
 		dsp_mtmfft_accum_init(&a, m, 1, nc);
 		for (size_t t = 0; t < ntr; t++) {
-			struct dsp_trial tr = { x + t * n * nc, DSP_TRIAL_F64, n, nc, 0 };
+			struct dsp_trial tr = {x + t * n * nc, DSP_TRIAL_F64, n, nc, 0};
 			cr_assert_eq(dsp_mtmfft_accum_add(&a, m, &tr, NULL), 0);
 		}
 		out = malloc(a.len * sizeof *out);
@@ -168,7 +168,7 @@ Test(dsp_mtmfft, white_noise_level)
 			mean += out[i];
 		mean /= (double)cnt;
 		cr_assert(fabs(mean - 2.0 / n) < 0.03 * 2.0 / n, "mt %d: mean %g vs %g", mt, mean,
-		    2.0 / n);
+			  2.0 / n);
 		free(out);
 		dsp_mtmfft_accum_fini(&a);
 		dsp_mtmfft_free(m);
@@ -179,7 +179,7 @@ Test(dsp_mtmfft, white_noise_level)
 /* Plain reference: detrend, taper, direct DFT at the selected bins, scale, convert. */
 static void
 test_plain(const struct dsp_mtmfft_params *p, const double *x, size_t n, size_t nc, size_t mm,
-    const double *tap, size_t k, double tscale, const double *freqs, size_t nf, double *out)
+	   const double *tap, size_t k, double tscale, const double *freqs, size_t nf, double *out)
 {
 	double *col = malloc(n * sizeof *col);
 	double l = p->ft_compat ? (double)mm : sqrt((double)n * (double)mm);
@@ -195,7 +195,8 @@ test_plain(const struct dsp_mtmfft_params *p, const double *x, size_t n, size_t 
 				sxx += (double)i * (double)i;
 				sxy += (double)i * col[i];
 			}
-			double b = p->polyremoval == 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0;
+			double b =
+			    p->polyremoval == 1 ? (n * sxy - sx * sy) / (n * sxx - sx * sx) : 0;
 			double a = (sy - b * sx) / (double)n;
 			for (size_t i = 0; i < n; i++)
 				col[i] -= a + b * (double)i;
@@ -206,7 +207,7 @@ test_plain(const struct dsp_mtmfft_params *p, const double *x, size_t n, size_t 
 				double kk = round(freqs[f] * (double)mm / p->fs);
 				for (size_t i = 0; i < n; i++)
 					acc += col[i] * tap[j * n + i] * tscale *
-					    cexp(-2 * I * M_PI * kk * (double)i / (double)mm);
+					       cexp(-2 * I * M_PI * kk * (double)i / (double)mm);
 				acc *= sqrt(2.0) / l;
 				double *o = out + ((j * nf + f) * nc + c) * 2;
 				o[0] = creal(acc);
@@ -219,7 +220,7 @@ test_plain(const struct dsp_mtmfft_params *p, const double *x, size_t n, size_t 
 Test(dsp_mtmfft, fast_matches_plain_dft)
 {
 	const size_t n = 300, nc = 3;
-	double *x = malloc(n * nc * sizeof *x), *ref, foi[] = { 3, 10.2, 55, 55.1, 250 };
+	double *x = malloc(n * nc * sizeof *x), *ref, foi[] = {3, 10.2, 55, 55.1, 250};
 	uint64_t s = 99;
 	struct dsp_mtmfft_params p;
 	struct dsp_mtmfft *m;
@@ -241,21 +242,21 @@ Test(dsp_mtmfft, fast_matches_plain_dft)
 	m = test_new(&p, n);
 	cr_assert_eq(dsp_mtmfft_padlen(m), 512);
 	nf = dsp_mtmfft_nfreq(m);
-	cr_assert_eq(nf, 4);	/* 55 and 55.1 share a bin */
+	cr_assert_eq(nf, 4); /* 55 and 55.1 share a bin */
 	cr_assert_eq(dsp_mtmfft_ntapers(m, n, &ntap, NULL), 0);
-	cr_assert_eq(ntap, 5);	/* NW = 3, K = 5 */
+	cr_assert_eq(ntap, 5); /* NW = 3, K = 5 */
 	cr_assert_eq(dsp_taper_cache_get(DSP_TAPER_DPSS, n, 3.0, 5, &set, NULL), 0);
 	out = malloc(ntap * nf * nc * 2 * sizeof *out);
 	ref = malloc(ntap * nf * nc * 2 * sizeof *ref);
-	struct dsp_trial tr = { x, DSP_TRIAL_F64, n, nc, 0 };
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, nc, 0};
 	cr_assert_eq(dsp_mtmfft_trial(m, &tr, out, NULL), 0);
 	test_plain(&p, x, n, nc, 512, set->w, 5, sqrt(512.0), dsp_mtmfft_freqs(m), nf, ref);
 	test_close_f(out, ref, ntap * nf * nc * 2, "fourier");
 	dsp_mtmfft_free(m);
 
 	/* Other outputs of the same data with a hamming taper, averaged (single taper). */
-	static const enum dsp_mtmfft_output outs[] = { DSP_MTMFFT_POW, DSP_MTMFFT_ABS,
-	    DSP_MTMFFT_REAL, DSP_MTMFFT_IMAG, DSP_MTMFFT_ANGLE };
+	static const enum dsp_mtmfft_output outs[] = {
+	    DSP_MTMFFT_POW, DSP_MTMFFT_ABS, DSP_MTMFFT_REAL, DSP_MTMFFT_IMAG, DSP_MTMFFT_ANGLE};
 	double *w = malloc(n * sizeof *w), sw = 0;
 	dsp_taper_window_fill(DSP_TAPER_HAMMING, n, 0, w, NULL);
 	for (size_t i = 0; i < n; i++)
@@ -269,15 +270,18 @@ Test(dsp_mtmfft, fast_matches_plain_dft)
 		cr_assert_eq(nf, n / 2 + 1);
 		double *z = malloc(nf * nc * 2 * sizeof *z), *want = malloc(nf * nc * sizeof *want);
 		test_plain(&p, x, n, nc, n, w, 1, sqrt(4.0 / 3.0) * sqrt((double)n / sw),
-		    dsp_mtmfft_freqs(m), nf, z);
+			   dsp_mtmfft_freqs(m), nf, z);
 		for (size_t i = 0; i < nf * nc; i++) {
 			double re = z[2 * i], im = z[2 * i + 1];
-			want[i] = o == 0 ? re * re + im * im : o == 1 ? hypot(re, im) : o == 2 ? re :
-			    o == 3 ? im : atan2(im, re);
+			want[i] = o == 0   ? re * re + im * im
+				  : o == 1 ? hypot(re, im)
+				  : o == 2 ? re
+				  : o == 3 ? im
+					   : atan2(im, re);
 		}
 		float *got = malloc(nf * nc * sizeof *got);
 		cr_assert_eq(dsp_mtmfft_trial(m, &tr, got, NULL), 0);
-		if (o == 4) {	/* angles of near-zero bins (DC after demean) are noise */
+		if (o == 4) { /* angles of near-zero bins (DC after demean) are noise */
 			for (size_t i = nc; i < nf * nc; i++)
 				cr_assert_float_eq(got[i], want[i], 1e-4);
 		} else {
@@ -302,7 +306,7 @@ Test(dsp_mtmfft, accumulators_merge)
 	struct dsp_mtmfft_params p;
 	struct dsp_mtmfft *m;
 	struct dsp_mtmfft_accum a, b;
-	float each[65 * 2], mean[65 * 2] = { 0 }, got[65 * 2];
+	float each[65 * 2], mean[65 * 2] = {0}, got[65 * 2];
 
 	for (size_t i = 0; i < 6 * n * nc; i++)
 		x[i] = test_randn(&s);
@@ -311,7 +315,7 @@ Test(dsp_mtmfft, accumulators_merge)
 	dsp_mtmfft_accum_init(&a, m, 1, nc);
 	dsp_mtmfft_accum_init(&b, m, 1, nc);
 	for (size_t t = 0; t < 6; t++) {
-		struct dsp_trial tr = { x + t * n * nc, DSP_TRIAL_F64, n, nc, 0 };
+		struct dsp_trial tr = {x + t * n * nc, DSP_TRIAL_F64, n, nc, 0};
 		cr_assert_eq(dsp_mtmfft_trial(m, &tr, each, NULL), 0);
 		for (size_t i = 0; i < 130; i++)
 			mean[i] += each[i] / 6;
@@ -343,7 +347,7 @@ test_reject(const struct dsp_mtmfft_params *p, size_t maxlen, const char *name)
 Test(dsp_mtmfft, validation_names_the_parameter)
 {
 	struct dsp_mtmfft_params p;
-	double foi[] = { 10 }, bad_foi[] = { 600 };
+	double foi[] = {10}, bad_foi[] = {600};
 
 	dsp_mtmfft_params_init(&p, 1000);
 	p.use_foilim = true;
@@ -355,7 +359,7 @@ Test(dsp_mtmfft, validation_names_the_parameter)
 	test_reject(&p, 1000, "foilim");
 	p.foilim[0] = 10.2;
 	p.foilim[1] = 10.8;
-	test_reject(&p, 1000, "foilim");	/* no bin inside */
+	test_reject(&p, 1000, "foilim"); /* no bin inside */
 	p.foilim[1] = 100;
 	p.foi = foi;
 	p.nfoi = 1;
@@ -395,10 +399,10 @@ Test(dsp_mtmfft, trial_longer_than_pad_is_rejected)
 {
 	struct dsp_mtmfft_params p;
 	struct dsp_mtmfft *m;
-	double x[20] = { 0 };
+	double x[20] = {0};
 	float out[64];
 	char *cause = NULL;
-	struct dsp_trial tr = { x, DSP_TRIAL_F64, 20, 1, 0 };
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, 20, 1, 0};
 
 	dsp_mtmfft_params_init(&p, 100);
 	m = test_new(&p, 10);

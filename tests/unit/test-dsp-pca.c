@@ -1,5 +1,6 @@
 /* PCA optimal basis set: both solvers agree with a plain full-SVD version, a synthetic low-rank
- * artifact is removed, the reference variant and its Butterworth-numerator high-pass match scipy. */
+ * artifact is removed, the reference variant and its Butterworth-numerator high-pass match scipy.
+ */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <lapacke.h>
@@ -46,7 +47,8 @@ synth_make(struct synth *s, size_t ntrig, size_t len, double art_scale)
 	}
 	memcpy(s->x, s->clean, s->n * sizeof *s->x);
 	for (size_t i = 0; i < ntrig; i++) {
-		double a0 = 1 + 0.1 * rng_normal(), a1 = 0.6 * rng_normal(), a2 = 0.4 * rng_normal();
+		double a0 = 1 + 0.1 * rng_normal(), a1 = 0.6 * rng_normal(),
+		       a2 = 0.4 * rng_normal();
 		s->trig[i] = (int64_t)(2 * len + i * len + i / 7);
 		for (size_t t = 0; t < len; t++) {
 			double ph = 2 * M_PI * (double)t / (double)len;
@@ -106,7 +108,8 @@ plain_pca(double *x, size_t n, const int64_t *trig, size_t ntrig, size_t len, do
 			z[i * len + t] = (pm[i * len + t] - mean) / sqrt(var);
 	}
 	cr_assert_eq(LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'A', (int)len, (int)ntrig, z, (int)len, s, u,
-				    (int)len, vt, (int)ntrig), 0);
+				    (int)len, vt, (int)ntrig),
+		     0);
 	for (size_t i = 0; i < len && i < ntrig; i++)
 		total += s[i] * s[i];
 	while (cum / total < frac)
@@ -283,7 +286,8 @@ Test(dsp_pca, filtfilt_matches_scipy)
 	for (size_t i = 0; i < n; i++)
 		scale = fabs(want[i]) > scale ? fabs(want[i]) : scale;
 	for (size_t i = 0; i < n; i++)
-		cr_assert_float_eq(y[i], want[i], 1e-9 * scale, "i %zu: %g vs %g", i, y[i], want[i]);
+		cr_assert_float_eq(y[i], want[i], 1e-9 * scale, "i %zu: %g vs %g", i, y[i],
+				   want[i]);
 	cr_assert_eq(dsp_pca_filtfilt_fir(b, 6, y, 18, NULL), -EINVAL);
 	free(x);
 	free(want);

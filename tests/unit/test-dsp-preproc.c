@@ -18,26 +18,27 @@ Test(dsp_preproc, butter_sos_matches_scipy)
 		enum dsp_filter_type type;
 		double freq[2];
 	} cases[] = {
-		{ "fx_butter_lp4", 4, DSP_FILTER_LP, { 40, 0 } },
-		{ "fx_butter_lp5", 5, DSP_FILTER_LP, { 30, 0 } },
-		{ "fx_butter_hp3", 3, DSP_FILTER_HP, { 10, 0 } },
-		{ "fx_butter_bp4", 4, DSP_FILTER_BP, { 8, 30 } },
-		{ "fx_butter_bs3", 3, DSP_FILTER_BS, { 45, 55 } },
-		{ "fx_butter_bp1", 1, DSP_FILTER_BP, { 5, 60 } },
-		{ "fx_butter_lp1", 1, DSP_FILTER_LP, { 20, 0 } },
-		{ "fx_butter_hp6", 6, DSP_FILTER_HP, { 70, 0 } },
+	    {"fx_butter_lp4", 4, DSP_FILTER_LP, {40, 0}},
+	    {"fx_butter_lp5", 5, DSP_FILTER_LP, {30, 0}},
+	    {"fx_butter_hp3", 3, DSP_FILTER_HP, {10, 0}},
+	    {"fx_butter_bp4", 4, DSP_FILTER_BP, {8, 30}},
+	    {"fx_butter_bs3", 3, DSP_FILTER_BS, {45, 55}},
+	    {"fx_butter_bp1", 1, DSP_FILTER_BP, {5, 60}},
+	    {"fx_butter_lp1", 1, DSP_FILTER_LP, {20, 0}},
+	    {"fx_butter_hp6", 6, DSP_FILTER_HP, {70, 0}},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct io_npy_header h;
 		double *ref = test_load(cases[i].name, &h), *sos;
 		size_t nsec;
 		char *cause = NULL;
-		cr_assert_eq(dsp_butter_design(cases[i].order, cases[i].type, cases[i].freq, 200, &sos,
-		    &nsec, &cause), 0, "%s", cause);
+		cr_assert_eq(dsp_butter_design(cases[i].order, cases[i].type, cases[i].freq, 200,
+					       &sos, &nsec, &cause),
+			     0, "%s", cause);
 		cr_assert_eq(nsec * 6, h.count, "%s sections", cases[i].name);
 		for (size_t j = 0; j < h.count; j++)
 			cr_assert(fabs(sos[j] - ref[j]) <= 1e-9 * (1 + fabs(ref[j])),
-			    "%s[%zu]: %.12g vs %.12g", cases[i].name, j, sos[j], ref[j]);
+				  "%s[%zu]: %.12g vs %.12g", cases[i].name, j, sos[j], ref[j]);
 		free(sos);
 		free(ref);
 	}
@@ -47,7 +48,7 @@ Test(dsp_preproc, sosfilt_and_sosfiltfilt_match_scipy)
 {
 	struct io_npy_header h;
 	double *x = test_load("fx_sig240", &h), *r1 = test_load("fx_sosfilt_bp5", &h);
-	double *r2 = test_load("fx_sosfiltfilt_bp5", &h), y[240], *sos, f[2] = { 10, 40 };
+	double *r2 = test_load("fx_sosfiltfilt_bp5", &h), y[240], *sos, f[2] = {10, 40};
 	size_t nsec;
 
 	cr_assert_eq(dsp_butter_design(5, DSP_FILTER_BP, f, 200, &sos, &nsec, NULL), 0);
@@ -69,8 +70,8 @@ Test(dsp_preproc, sosfilt_and_sosfiltfilt_match_scipy)
 }
 
 static void
-test_pp_reference(enum dsp_preproc_class cls, double freq, size_t order,
-    enum dsp_filter_type type, const char *refname)
+test_pp_reference(enum dsp_preproc_class cls, double freq, size_t order, enum dsp_filter_type type,
+		  const char *refname)
 {
 	struct io_npy_header h;
 	double *x = test_load("pp_input", &h), *ref = test_load(refname, &h);
@@ -86,7 +87,7 @@ test_pp_reference(enum dsp_preproc_class cls, double freq, size_t order,
 	p.order = order;
 	cr_assert_eq(dsp_preproc_new(&p, 1000, &pp, &cause), 0, "%s", cause);
 	for (size_t t = 0; t < 4; t++) {
-		struct dsp_trial tr = { x + t * 4000, DSP_TRIAL_F64, 1000, 4, 0 };
+		struct dsp_trial tr = {x + t * 4000, DSP_TRIAL_F64, 1000, 4, 0};
 		cr_assert_eq(dsp_preproc_trial(pp, &tr, out + t * 4000, &cause), 0, "%s", cause);
 	}
 	test_close_f(out, ref, 16000, refname);
@@ -117,25 +118,30 @@ Test(dsp_preproc, firws_fast_matches_direct_and_bands)
 {
 	const size_t n = 400, order = 100, len = order + 1;
 	double *x = malloc(2 * n * sizeof *x), *y = malloc(2 * n * sizeof *y), *k;
-	double lo_hi[2] = { 20, 60 };
+	double lo_hi[2] = {20, 60};
 	uint64_t s = 3;
-	static const enum dsp_filter_type types[] = { DSP_FILTER_LP, DSP_FILTER_HP,
-	    DSP_FILTER_BP, DSP_FILTER_BS };
+	static const enum dsp_filter_type types[] = {DSP_FILTER_LP, DSP_FILTER_HP, DSP_FILTER_BP,
+						     DSP_FILTER_BS};
 
 	for (size_t i = 0; i < 2 * n; i++)
 		x[i] = test_randn(&s);
 	for (size_t t = 0; t < 4; t++) {
-		double f1[2] = { 40, 0 };
+		double f1[2] = {40, 0};
 		const double *f = types[t] >= DSP_FILTER_BP ? lo_hi : f1;
-		cr_assert_eq(dsp_firws_design(types[t], f, 200, order, DSP_TAPER_BLACKMAN, &k, NULL), 0);
+		cr_assert_eq(
+		    dsp_firws_design(types[t], f, 200, order, DSP_TAPER_BLACKMAN, &k, NULL), 0);
 		/* Pass-band and stop-band levels (fs 200 Hz; blackman: > 70 dB stop-band). */
-		double pass = types[t] == DSP_FILTER_LP ? 5 : types[t] == DSP_FILTER_HP ? 90 :
-		    types[t] == DSP_FILTER_BP ? 40 : 5;
-		double stop = types[t] == DSP_FILTER_LP ? 80 : types[t] == DSP_FILTER_HP ? 5 :
-		    types[t] == DSP_FILTER_BP ? 90 : 40;
+		double pass = types[t] == DSP_FILTER_LP   ? 5
+			      : types[t] == DSP_FILTER_HP ? 90
+			      : types[t] == DSP_FILTER_BP ? 40
+							  : 5;
+		double stop = types[t] == DSP_FILTER_LP   ? 80
+			      : types[t] == DSP_FILTER_HP ? 5
+			      : types[t] == DSP_FILTER_BP ? 90
+							  : 40;
 		cr_assert(fabs(test_gain(k, len, pass / 200) - 1) < 1e-3, "type %zu pass", t);
 		cr_assert(test_gain(k, len, stop / 200) < 1e-3, "type %zu stop %g", t,
-		    test_gain(k, len, stop / 200));
+			  test_gain(k, len, stop / 200));
 		/* One pass by FFT equals the centred direct convolution. */
 		memcpy(y, x, 2 * n * sizeof *y);
 		dsp_firws_apply(k, len, DSP_FIRWS_ONEPASS, y, n, 2);
@@ -160,19 +166,20 @@ Test(dsp_preproc, minphase_keeps_magnitude_and_is_causal)
 	const size_t order = 60, len = order + 1;
 	double *k, *mp = malloc(len * sizeof *mp), f = 30, e_head = 0, e_all = 0;
 
-	cr_assert_eq(dsp_firws_design(DSP_FILTER_LP, &f, 200, order, DSP_TAPER_HAMMING, &k, NULL), 0);
+	cr_assert_eq(dsp_firws_design(DSP_FILTER_LP, &f, 200, order, DSP_TAPER_HAMMING, &k, NULL),
+		     0);
 	dsp_firws_minphase(k, len, mp);
 	for (double q = 0; q <= 0.5; q += 0.01) {
 		double g = test_gain(k, len, q);
-		cr_assert(fabs(test_gain(mp, len, q) - g) < 1e-3 * g + 5e-4, "gain at %g: %g vs %g", q,
-		    test_gain(mp, len, q), g);
+		cr_assert(fabs(test_gain(mp, len, q) - g) < 1e-3 * g + 5e-4, "gain at %g: %g vs %g",
+			  q, test_gain(mp, len, q), g);
 	}
 	for (size_t i = 0; i < len; i++) {
 		e_all += mp[i] * mp[i];
 		if (i < len / 4)
 			e_head += mp[i] * mp[i];
 	}
-	cr_assert(e_head > 0.9 * e_all);	/* energy at the start: minimum phase */
+	cr_assert(e_head > 0.9 * e_all); /* energy at the start: minimum phase */
 	free(k);
 	free(mp);
 }
@@ -181,8 +188,8 @@ Test(dsp_preproc, hilbert_matches_scipy)
 {
 	struct io_npy_header h;
 	double *x = test_load("fx_sig240", &h), re[240], im[240], both[480];
-	size_t lens[2] = { 240, 239 };
-	const char *names[2] = { "fx_hilbert240", "fx_hilbert239" };
+	size_t lens[2] = {240, 239};
+	const char *names[2] = {"fx_hilbert240", "fx_hilbert239"};
 
 	for (int t = 0; t < 2; t++) {
 		double *ref = test_load(names[t], &h);
@@ -204,7 +211,7 @@ Test(dsp_preproc, pipeline_zscore_rectify_hilbert_detrend)
 	struct dsp_preproc_params p;
 	struct dsp_preproc *pp;
 	float out[480];
-	struct dsp_trial tr = { x, DSP_TRIAL_F64, 240, 1, 0 };
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, 240, 1, 0};
 	double mean = 0, var = 0;
 
 	memcpy(y, x, sizeof y);

@@ -111,7 +111,8 @@ Test(dsp_resample, up_then_down_preserves_band_limited_signal)
 	double *x = malloc(n * sizeof *x), *u = malloc(nu * sizeof *u), *d;
 
 	for (size_t i = 0; i < n; i++)
-		x[i] = sin(2 * M_PI * 10.0 * (double)i / 2048.0) + 0.3 * cos(2 * M_PI * 61.5 * (double)i / 2048.0);
+		x[i] = sin(2 * M_PI * 10.0 * (double)i / 2048.0) +
+		       0.3 * cos(2 * M_PI * 61.5 * (double)i / 2048.0);
 	cr_assert_eq(nu, 200000);
 	cr_assert_eq(dsp_resample_up(x, n, (unsigned)k, u, NULL), 0);
 	/* The upsampled signal interpolates the sinusoids (away from the edges). */

@@ -9,7 +9,7 @@
 static struct dsp_resampledata *
 test_rs(enum dsp_resampledata_method method, double fs, double newfs, double lp)
 {
-	struct dsp_resampledata_params p = { fs, method, newfs, lp, 0 };
+	struct dsp_resampledata_params p = {fs, method, newfs, lp, 0};
 	struct dsp_resampledata *rs;
 	char *cause = NULL;
 
@@ -19,7 +19,7 @@ test_rs(enum dsp_resampledata_method method, double fs, double newfs, double lp)
 
 Test(dsp_resampledata, resample_poly_matches_scipy_and_plain)
 {
-	static const size_t ratios[][2] = { { 3, 2 }, { 1, 4 }, { 5, 3 }, { 2, 1 }, { 4, 6 } };
+	static const size_t ratios[][2] = {{3, 2}, {1, 4}, {5, 3}, {2, 1}, {4, 6}};
 	struct io_npy_header h;
 	double *x = test_load("fx_sig240", &h);
 
@@ -28,11 +28,11 @@ Test(dsp_resampledata, resample_poly_matches_scipy_and_plain)
 		size_t up = ratios[r][0], down = ratios[r][1], u, d;
 		snprintf(name, sizeof name, "fx_resample_%zu_%zu", up, down);
 		double *ref = test_load(name, &h);
-		struct dsp_resampledata *rs = test_rs(DSP_RESAMPLEDATA_RESAMPLE, 600,
-		    600.0 * (double)up / (double)down, 0);
+		struct dsp_resampledata *rs =
+		    test_rs(DSP_RESAMPLEDATA_RESAMPLE, 600, 600.0 * (double)up / (double)down, 0);
 		size_t no = dsp_resampledata_outlen(rs, 240);
 		float *out = malloc(no * sizeof *out);
-		struct dsp_trial tr = { x, DSP_TRIAL_F64, 240, 1, 0 };
+		struct dsp_trial tr = {x, DSP_TRIAL_F64, 240, 1, 0};
 
 		cr_assert_eq(no, h.count, "%s length", name);
 		cr_assert_eq(dsp_resampledata_trial(rs, &tr, out, NULL), 0);
@@ -67,13 +67,13 @@ Test(dsp_resampledata, downsample)
 	double *x = malloc(n * 2 * sizeof *x);
 	float out[250 * 2];
 	struct dsp_resampledata *rs = test_rs(DSP_RESAMPLEDATA_DOWNSAMPLE, 1000, 250, 0);
-	struct dsp_trial tr = { x, DSP_TRIAL_F64, n, 2, 0 };
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, 2, 0};
 
 	for (size_t i = 0; i < n; i++) {
 		x[2 * i] = (double)i;
 		/* 10 Hz passes, 300 Hz must be removed by the anti-alias filter. */
-		x[2 * i + 1] = sin(2 * M_PI * 10 * (double)i / 1000) +
-		    sin(2 * M_PI * 300 * (double)i / 1000);
+		x[2 * i + 1] =
+		    sin(2 * M_PI * 10 * (double)i / 1000) + sin(2 * M_PI * 300 * (double)i / 1000);
 	}
 	cr_assert_eq(dsp_resampledata_outlen(rs, n), 250);
 	cr_assert_eq(dsp_resampledata_outlen(rs, 1001), 251);
@@ -85,14 +85,14 @@ Test(dsp_resampledata, downsample)
 	cr_assert_eq(dsp_resampledata_trial(rs, &tr, out, NULL), 0);
 	for (size_t i = 50; i < 200; i++)
 		cr_assert_float_eq(out[2 * i + 1], sin(2 * M_PI * 10 * (double)(4 * i) / 1000),
-		    5e-3, "sample %zu", i);
+				   5e-3, "sample %zu", i);
 	dsp_resampledata_free(rs);
 	free(x);
 }
 
 Test(dsp_resampledata, validation)
 {
-	struct dsp_resampledata_params p = { 1000, DSP_RESAMPLEDATA_DOWNSAMPLE, 300, 0, 0 };
+	struct dsp_resampledata_params p = {1000, DSP_RESAMPLEDATA_DOWNSAMPLE, 300, 0, 0};
 	struct dsp_resampledata *rs;
 	char *cause = NULL;
 

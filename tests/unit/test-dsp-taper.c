@@ -15,16 +15,17 @@ Test(dsp_taper, windows_match_scipy)
 		size_t n;
 		double beta;
 	} cases[] = {
-		{ "fx_win_kaiser51_b6p5", DSP_TAPER_KAISER, 51, 6.5 },
-		{ "fx_win_hann16", DSP_TAPER_HANN, 16, 0 },
-		{ "fx_win_hamming17", DSP_TAPER_HAMMING, 17, 0 },
-		{ "fx_win_blackman20", DSP_TAPER_BLACKMAN, 20, 0 },
+	    {"fx_win_kaiser51_b6p5", DSP_TAPER_KAISER, 51, 6.5},
+	    {"fx_win_hann16", DSP_TAPER_HANN, 16, 0},
+	    {"fx_win_hamming17", DSP_TAPER_HAMMING, 17, 0},
+	    {"fx_win_blackman20", DSP_TAPER_BLACKMAN, 20, 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct io_npy_header h;
 		double *ref = test_load(cases[i].name, &h), out[64];
 		cr_assert_eq(h.count, cases[i].n);
-		cr_assert_eq(dsp_taper_window_fill(cases[i].w, cases[i].n, cases[i].beta, out, NULL), 0);
+		cr_assert_eq(
+		    dsp_taper_window_fill(cases[i].w, cases[i].n, cases[i].beta, out, NULL), 0);
 		for (size_t j = 0; j < h.count; j++)
 			cr_assert_float_eq(out[j], ref[j], 1e-12, "%s[%zu]", cases[i].name, j);
 		free(ref);
@@ -38,10 +39,10 @@ Test(dsp_taper, dpss_matches_scipy)
 		size_t n, k;
 		double nw;
 	} cases[] = {
-		{ "fx_dpss_n64_k5", 64, 5, 3.0 },
-		{ "fx_dpss_n33_k4", 33, 4, 2.5 },
-		{ "fx_dpss_n1000_k7", 1000, 7, 4.0 },
-		{ "fx_dpss_n10_k2", 10, 2, 1.5 },
+	    {"fx_dpss_n64_k5", 64, 5, 3.0},
+	    {"fx_dpss_n33_k4", 33, 4, 2.5},
+	    {"fx_dpss_n1000_k7", 1000, 7, 4.0},
+	    {"fx_dpss_n10_k2", 10, 2, 1.5},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct io_npy_header h;
@@ -49,8 +50,8 @@ Test(dsp_taper, dpss_matches_scipy)
 		double *out = malloc(cases[i].n * cases[i].k * sizeof *out), eig[8];
 		char *cause = NULL;
 		cr_assert_eq(h.count, cases[i].n * cases[i].k);
-		cr_assert_eq(dsp_taper_dpss(cases[i].n, cases[i].nw, cases[i].k, out, eig, &cause), 0,
-		    "%s", cause);
+		cr_assert_eq(dsp_taper_dpss(cases[i].n, cases[i].nw, cases[i].k, out, eig, &cause),
+			     0, "%s", cause);
 		test_close(out, ref, h.count, cases[i].name);
 		for (size_t j = 0; j < cases[i].k; j++) {
 			double norm = 0;

@@ -121,8 +121,8 @@ make_recording(size_t n, const int64_t *truth, size_t nt, size_t L, long s0, uns
 
 /* Reference align_slices: literal slices and brute-force correlation. */
 static void
-ref_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref, size_t L,
-		 long s0, long w)
+ref_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref, size_t L, long s0,
+		 long w)
 {
 	int64_t r0 = t[ref] + s0;
 	for (size_t i = 0; i < nt; i++) {
@@ -135,7 +135,10 @@ ref_align_slices(const double *x, size_t n, int64_t *t, size_t nt, size_t ref, s
 			for (size_t m = 0; m < L; m++) {
 				long q = (long)m + k; /* index into seg of length L + w */
 				int64_t ps = t[i] + s0 + q, pr = r0 + (int64_t)m;
-				double sv = q >= 0 && q < (long)(L + (size_t)w) && ps >= 0 && ps < (int64_t)n ? x[ps] : 0;
+				double sv = q >= 0 && q < (long)(L + (size_t)w) && ps >= 0 &&
+						    ps < (int64_t)n
+						? x[ps]
+						: 0;
 				double rv = pr >= 0 && pr < (int64_t)n ? x[pr] : 0;
 				acc += sv * rv;
 			}
@@ -191,7 +194,8 @@ Test(dsp_trigger, align_subsample_recovers_jitter_at_10x)
 	for (size_t i = 0; i < nt; i++)
 		t[i] = truth[i] - (i == 0 ? 0 : (long)(rand() % (2 * (int)r + 1)) - (long)r);
 	x = make_recording(n, truth, nt, L, s0, 4);
-	cr_assert_eq(dsp_trigger_align_subsample(x, n, t, nt, 0, L, off, fs, 10.0, shifts, NULL), 0);
+	cr_assert_eq(dsp_trigger_align_subsample(x, n, t, nt, 0, L, off, fs, 10.0, shifts, NULL),
+		     0);
 	for (size_t i = 0; i < nt; i++)
 		cr_assert_eq(t[i], truth[i], "trigger %zu: %lld, want %lld (shift %ld)", i,
 			     (long long)t[i], (long long)truth[i], shifts[i]);
@@ -208,6 +212,7 @@ Test(dsp_trigger, aligners_reject_bad_arguments)
 	cr_assert_not_null(strstr(cause, "reference"));
 	free(cause);
 	cause = NULL;
-	cr_assert_eq(dsp_trigger_align_subsample(x, 10, t, 2, 0, 0, 0, 1, 1, NULL, &cause), -EINVAL);
+	cr_assert_eq(dsp_trigger_align_subsample(x, 10, t, 2, 0, 0, 0, 1, 1, NULL, &cause),
+		     -EINVAL);
 	free(cause);
 }

@@ -27,11 +27,20 @@ test_load_in(const char *dir, const char *name, struct io_npy_header *h)
 	d = malloc((h->count ? h->count : 1) * sizeof *d);
 	for (size_t i = 0; i < h->count; i++) {
 		switch (h->dtype) {
-		case IO_NPY_F4: d[i] = ((float *)data)[i]; break;
-		case IO_NPY_F8: d[i] = ((double *)data)[i]; break;
-		case IO_NPY_I4: d[i] = ((int32_t *)data)[i]; break;
-		case IO_NPY_I8: d[i] = (double)((int64_t *)data)[i]; break;
-		default: cr_assert_fail("unexpected dtype in %s", name);
+		case IO_NPY_F4:
+			d[i] = ((float *)data)[i];
+			break;
+		case IO_NPY_F8:
+			d[i] = ((double *)data)[i];
+			break;
+		case IO_NPY_I4:
+			d[i] = ((int32_t *)data)[i];
+			break;
+		case IO_NPY_I8:
+			d[i] = (double)((int64_t *)data)[i];
+			break;
+		default:
+			cr_assert_fail("unexpected dtype in %s", name);
 		}
 	}
 	free(data);
@@ -57,7 +66,7 @@ test_fixture(const char *dir, const char *name, size_t n)
 	snprintf(path, sizeof path, "%s/tests/data/%s", ND_SOURCE_ROOT, dir);
 	d = test_load_in(path, name, &h);
 	cr_assert(h.ndim == 1 && h.count == n, "%s/%s.npy: %zu values, want %zu", dir, name,
-	    h.count, n);
+		  h.count, n);
 	return d;
 }
 
@@ -71,7 +80,7 @@ test_close(const double *x, const double *ref, size_t n, const char *what)
 		mx = fmax(mx, fabs(ref[i]));
 	for (size_t i = 0; i < n; i++)
 		cr_assert(fabs(x[i] - ref[i]) <= 1e-4 * fabs(ref[i]) + 1e-6 * mx,
-		    "%s[%zu]: %.9g vs reference %.9g", what, i, x[i], ref[i]);
+			  "%s[%zu]: %.9g vs reference %.9g", what, i, x[i], ref[i]);
 }
 
 static inline void

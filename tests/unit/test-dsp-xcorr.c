@@ -36,8 +36,8 @@ check(size_t ns, size_t nr, size_t w, unsigned seed)
 	for (long k = -(long)w; k <= (long)w; k++) {
 		double want = brute(s, ns, r, nr, k);
 		/* Direct sums reorder additions, the FFT adds round-off: 1e-11 of the peak. */
-		cr_assert_float_eq(c[k + (long)w], want, 1e-11 * (scale + 1), "ns=%zu nr=%zu w=%zu k=%ld",
-				   ns, nr, w, k);
+		cr_assert_float_eq(c[k + (long)w], want, 1e-11 * (scale + 1),
+				   "ns=%zu nr=%zu w=%zu k=%ld", ns, nr, w, k);
 		if (want > brute(s, ns, r, nr, best))
 			best = k;
 	}

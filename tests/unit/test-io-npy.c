@@ -52,10 +52,10 @@ Test(io_npy, roundtrip_all_dtypes)
 	char path[] = "/tmp/test-io-npy-XXXXXX";
 	int fd = mkstemp(path);
 	unsigned char src[16 * 24];
-	enum io_npy_dtype types[] = { IO_NPY_F4, IO_NPY_F8, IO_NPY_C8, IO_NPY_C16, IO_NPY_I4,
-	    IO_NPY_I8 };
-	size_t shapes[][3] = { { 2, 3, 4 }, { 5, 0, 0 }, { 0, 0, 0 } };
-	int ndims[] = { 3, 1, 0 };
+	enum io_npy_dtype types[] = {IO_NPY_F4,  IO_NPY_F8, IO_NPY_C8,
+				     IO_NPY_C16, IO_NPY_I4, IO_NPY_I8};
+	size_t shapes[][3] = {{2, 3, 4}, {5, 0, 0}, {0, 0, 0}};
+	int ndims[] = {3, 1, 0};
 
 	cr_assert(fd >= 0);
 	close(fd);
@@ -69,8 +69,8 @@ Test(io_npy, roundtrip_all_dtypes)
 			size_t count = 1;
 			for (int d = 0; d < ndims[s]; d++)
 				count *= shapes[s][d];
-			cr_assert_eq(io_npy_write(path, types[t], ndims[s], shapes[s], src, &cause), 0,
-			    "%s", cause);
+			cr_assert_eq(io_npy_write(path, types[t], ndims[s], shapes[s], src, &cause),
+				     0, "%s", cause);
 			cr_assert_eq(io_npy_read(path, &h, &data, &cause), 0, "%s", cause);
 			cr_assert_eq(h.dtype, types[t]);
 			cr_assert_eq(h.ndim, ndims[s]);
@@ -90,8 +90,9 @@ Test(io_npy, header_versions_2_and_3)
 	size_t n;
 
 	for (int v = 2; v <= 3; v++) {
-		n = test_header(buf, v, "{'shape': (7, 2), 'fortran_order': False, "
-		    "'descr': '<c16'}  \n");
+		n = test_header(buf, v,
+				"{'shape': (7, 2), 'fortran_order': False, "
+				"'descr': '<c16'}  \n");
 		cr_assert_eq(io_npy_header_parse(buf, n, &h, &cause), 0, "%s", cause);
 		cr_assert_eq(h.dtype, IO_NPY_C16);
 		cr_assert_eq(h.count, 14);
@@ -108,23 +109,25 @@ Test(io_npy, rejects_malformed_headers)
 		const char *dict;
 		const char *expect;
 	} bad[] = {
-		{ "{'descr': '<f8', 'fortran_order': True, 'shape': (3,), }", "fortran" },
-		{ "{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", "dtype" },
-		{ "{'descr': '<u2', 'fortran_order': False, 'shape': (3,), }", "dtype" },
-		{ "{'descr': '<f8', 'fortran_order': False, }", "shape" },
-		{ "{'descr': '<f8', 'shape': (3,), }", "fortran_order" },
-		{ "{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }", "shape" },
-		{ "{'descr': '<f8', 'fortran_order': False, 'shape': 3, }", "shape" },
-		{ "{'descr': '<f8, 'fortran_order': False, 'shape': (3,), }", "" },
-		{ "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } xyz", "trailing" },
-		{ "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999, "
-		  "99999999999), }", "overflow" },
-		{ "{'descr': '<f8', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,"
-		  "1,1), }", "dimensions" },
-		{ "{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
-		  "repeated" },
-		{ "{'descr': '<f8', 'fortran_order': False, 'shape': (3,)", "" },
-		{ "", "dict" },
+	    {"{'descr': '<f8', 'fortran_order': True, 'shape': (3,), }", "fortran"},
+	    {"{'descr': '>f8', 'fortran_order': False, 'shape': (3,), }", "dtype"},
+	    {"{'descr': '<u2', 'fortran_order': False, 'shape': (3,), }", "dtype"},
+	    {"{'descr': '<f8', 'fortran_order': False, }", "shape"},
+	    {"{'descr': '<f8', 'shape': (3,), }", "fortran_order"},
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': (-3,), }", "shape"},
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': 3, }", "shape"},
+	    {"{'descr': '<f8, 'fortran_order': False, 'shape': (3,), }", ""},
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,), } xyz", "trailing"},
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999, "
+	     "99999999999), }",
+	     "overflow"},
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,"
+	     "1,1), }",
+	     "dimensions"},
+	    {"{'descr': '<f8', 'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
+	     "repeated"},
+	    {"{'descr': '<f8', 'fortran_order': False, 'shape': (3,)", ""},
+	    {"", "dict"},
 	};
 	unsigned char buf[512];
 	struct io_npy_header h;
@@ -167,8 +170,8 @@ Test(io_npy, rejects_truncated_data)
 {
 	char path[] = "/tmp/test-io-npy-XXXXXX", *cause = NULL;
 	int fd = mkstemp(path);
-	double d[4] = { 1, 2, 3, 4 };
-	size_t shape[1] = { 4 };
+	double d[4] = {1, 2, 3, 4};
+	size_t shape[1] = {4};
 	struct io_npy_header h;
 	void *data;
 
@@ -185,7 +188,8 @@ Test(io_npy, survives_mutated_headers)
 {
 	unsigned char buf[256], mut[256];
 	struct io_npy_header h;
-	size_t n = test_header(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10, 4), }");
+	size_t n =
+	    test_header(buf, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10, 4), }");
 	uint64_t s = 88172645463325252ull;
 
 	for (int iter = 0; iter < 20000; iter++) {

@@ -263,8 +263,8 @@ Test(proto_codec, names_and_statuses)
 	cr_assert_str_eq(proto_role_name(PROTO_ROLE_WORKER), "worker");
 	cr_assert_str_eq(proto_role_name((enum proto_role)0), "none");
 	/* -errno -> status is a bijection over the statuses a handler can produce. */
-	static const int errs[] = {0, -EBADMSG, -EPROTONOSUPPORT, -ENOMSG, -EMSGSIZE, -EACCES,
-				   -ENOENT, -EINVAL, -EPROTO, -ESHUTDOWN};
+	static const int errs[] = {0,       -EBADMSG, -EPROTONOSUPPORT, -ENOMSG, -EMSGSIZE,
+				   -EACCES, -ENOENT,  -EINVAL,          -EPROTO, -ESHUTDOWN};
 	for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++)
 		cr_assert_eq(proto_status_from_errno(errs[i]), (enum proto_status)i);
 	cr_assert_eq(proto_status_from_errno(-ENOMEM), PROTO_STATUS_INTERNAL);

@@ -60,12 +60,12 @@ Test(proto_limits, arrays_over_their_limits)
 		const char *key;
 		uint32_t limit;
 	} cases[] = {
-		{PROTO_ACK, "cancel", PROTO_MAX_BATCH},
-		{PROTO_HEARTBEAT, "running", PROTO_MAX_BATCH},
-		{PROTO_ACCEPTED, "jobs", PROTO_MAX_INPUTS},
-		{PROTO_TASK_ASSIGN, "tasks", PROTO_MAX_BATCH},
-		{PROTO_TASK_REQUEST, "results", PROTO_MAX_BATCH},
-		{PROTO_SUBMIT, "inputs", PROTO_MAX_INPUTS},
+	    {PROTO_ACK, "cancel", PROTO_MAX_BATCH},
+	    {PROTO_HEARTBEAT, "running", PROTO_MAX_BATCH},
+	    {PROTO_ACCEPTED, "jobs", PROTO_MAX_INPUTS},
+	    {PROTO_TASK_ASSIGN, "tasks", PROTO_MAX_BATCH},
+	    {PROTO_TASK_REQUEST, "results", PROTO_MAX_BATCH},
+	    {PROTO_SUBMIT, "inputs", PROTO_MAX_INPUTS},
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -73,8 +73,8 @@ Test(proto_limits, arrays_over_their_limits)
 		msgpack_packer pk;
 		uint32_t type = cases[i].type;
 		int extra = type == PROTO_HEARTBEAT || type == PROTO_SUBMIT ? 1
-			    : type == PROTO_TASK_REQUEST			? 2
-										: 0;
+			    : type == PROTO_TASK_REQUEST                    ? 2
+									    : 0;
 
 		msgpack_sbuffer_init(&sb);
 		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -100,7 +100,8 @@ Test(proto_limits, arrays_over_their_limits)
 		}
 		char *cause = decode_fails(sb.data, sb.size, -EMSGSIZE);
 		cr_assert_eq(proto_status_from_errno(-EMSGSIZE), PROTO_STATUS_TOO_BIG);
-		cr_assert_not_null(strstr(cause, cases[i].key), "cause '%s' names the field", cause);
+		cr_assert_not_null(strstr(cause, cases[i].key), "cause '%s' names the field",
+				   cause);
 		free(cause);
 		msgpack_sbuffer_destroy(&sb);
 	}
@@ -124,13 +125,13 @@ Test(proto_limits, nesting_at_and_over_the_limit)
 		size_t n;
 		const char *what;
 	} inners[] = {
-		{{0xc0}, 1, "nil"},
-		{{0x90}, 1, "empty fixarray"},
-		{{0x80}, 1, "empty fixmap"},
-		{{0xdc, 0, 0}, 3, "empty array16"},
-		{{0xdd, 0, 0, 0, 0}, 5, "empty array32"},
-		{{0xde, 0, 0}, 3, "empty map16"},
-		{{0xdf, 0, 0, 0, 0}, 5, "empty map32"},
+	    {{0xc0}, 1, "nil"},
+	    {{0x90}, 1, "empty fixarray"},
+	    {{0x80}, 1, "empty fixmap"},
+	    {{0xdc, 0, 0}, 3, "empty array16"},
+	    {{0xdd, 0, 0, 0, 0}, 5, "empty array32"},
+	    {{0xde, 0, 0}, 3, "empty map16"},
+	    {{0xdf, 0, 0, 0, 0}, 5, "empty map32"},
 	};
 
 	for (size_t i = 0; i < sizeof inners / sizeof inners[0]; i++) {
@@ -182,13 +183,13 @@ Test(proto_limits, five_bytes_declaring_2_pow_32_elements)
 		uint8_t bytes[6];
 		size_t n;
 	} attacks[] = {
-		{{0xdd, 0xff, 0xff, 0xff, 0xff}, 5}, /* array32 */
-		{{0xdf, 0xff, 0xff, 0xff, 0xff}, 5}, /* map32: 2^33 objects */
-		{{0xdb, 0xff, 0xff, 0xff, 0xff}, 5}, /* str32 */
-		{{0xc6, 0xff, 0xff, 0xff, 0xff}, 5}, /* bin32 */
-		{{0xc9, 0xff, 0xff, 0xff, 0xff, 0x01}, 6}, /* ext32 */
-		{{0xdc, 0xff, 0xff}, 3},             /* array16 */
-		{{0xde, 0xff, 0xff}, 3},             /* map16 */
+	    {{0xdd, 0xff, 0xff, 0xff, 0xff}, 5},       /* array32 */
+	    {{0xdf, 0xff, 0xff, 0xff, 0xff}, 5},       /* map32: 2^33 objects */
+	    {{0xdb, 0xff, 0xff, 0xff, 0xff}, 5},       /* str32 */
+	    {{0xc6, 0xff, 0xff, 0xff, 0xff}, 5},       /* bin32 */
+	    {{0xc9, 0xff, 0xff, 0xff, 0xff, 0x01}, 6}, /* ext32 */
+	    {{0xdc, 0xff, 0xff}, 3},                   /* array16 */
+	    {{0xde, 0xff, 0xff}, 3},                   /* map16 */
 	};
 
 	for (size_t i = 0; i < sizeof attacks / sizeof attacks[0]; i++) {
@@ -257,23 +258,26 @@ Test(proto_limits, precheck_accepts_every_msgpack_type)
 {
 	/* One of each encoding, in a fixarray, so the walker's size table is exercised. */
 	static const uint8_t all[] = {
-		0xdc, 0x00, 0x1f,                                     /* array16 of 31 */
-		0x00, 0xe0, 0xc0, 0xc2, 0xc3,                         /* fixints, nil, bools */
-		0xcc, 1, 0xcd, 1, 2, 0xce, 1, 2, 3, 4,                /* uint 8/16/32 */
-		0xcf, 1, 2, 3, 4, 5, 6, 7, 8,                         /* uint64 */
-		0xd0, 1, 0xd1, 1, 2, 0xd2, 1, 2, 3, 4,                /* int 8/16/32 */
-		0xd3, 1, 2, 3, 4, 5, 6, 7, 8,                         /* int64 */
-		0xca, 0, 0, 0, 0, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0,       /* float, double */
-		0xa1, 'a', 0xd9, 1, 'b', 0xda, 0, 1, 'c',             /* fixstr, str8, str16 */
-		0xdb, 0, 0, 0, 1, 'd', 0xc4, 1, 'e', 0xc5, 0, 1, 'f', /* str32, bin8, bin16 */
-		0xc6, 0, 0, 0, 1, 'g',                                /* bin32 */
-		0xd4, 1, 'h', 0xd5, 1, 'i', 'j',                      /* fixext 1, 2 */
-		0xd6, 1, 0, 0, 0, 0,                                  /* fixext 4 */
-		0xd7, 1, 0, 0, 0, 0, 0, 0, 0, 0,                      /* fixext 8 */
-		0xd8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* fixext 16 */
-		0xc7, 1, 1, 'k', 0xc8, 0, 1, 1, 'l',                  /* ext8, ext16 */
-		0xc9, 0, 0, 0, 1, 1, 'm',                             /* ext32 */
-		0x81, 0xa1, 'k', 0x90,                                /* fixmap {"k": []} */
+	    0xdc, 0x00, 0x1f,                                    /* array16 of 31 */
+	    0x00, 0xe0, 0xc0, 0xc2, 0xc3,                        /* fixints, nil, bools */
+	    0xcc, 1,    0xcd, 1,    2,    0xce, 1,    2, 3,   4, /* uint 8/16/32 */
+	    0xcf, 1,    2,    3,    4,    5,    6,    7, 8,      /* uint64 */
+	    0xd0, 1,    0xd1, 1,    2,    0xd2, 1,    2, 3,   4, /* int 8/16/32 */
+	    0xd3, 1,    2,    3,    4,    5,    6,    7, 8,      /* int64 */
+	    0xca, 0,    0,    0,    0,    0xcb, 0,    0, 0,   0,    0, 0, 0,   0, /* float, double
+										   */
+	    0xa1, 'a',  0xd9, 1,    'b',  0xda, 0,    1, 'c', /* fixstr, str8, str16 */
+	    0xdb, 0,    0,    0,    1,    'd',  0xc4, 1, 'e', 0xc5, 0, 1, 'f', /* str32, bin8, bin16
+										*/
+	    0xc6, 0,    0,    0,    1,    'g',                                 /* bin32 */
+	    0xd4, 1,    'h',  0xd5, 1,    'i',  'j',                           /* fixext 1, 2 */
+	    0xd6, 1,    0,    0,    0,    0,                                   /* fixext 4 */
+	    0xd7, 1,    0,    0,    0,    0,    0,    0, 0,   0,               /* fixext 8 */
+	    0xd8, 1,    0,    0,    0,    0,    0,    0, 0,   0,    0, 0, 0,   0, 0,
+	    0,    0,    0,                                    /* fixext 16 */
+	    0xc7, 1,    1,    'k',  0xc8, 0,    1,    1, 'l', /* ext8, ext16 */
+	    0xc9, 0,    0,    0,    1,    1,    'm',          /* ext32 */
+	    0x81, 0xa1, 'k',  0x90,                           /* fixmap {"k": []} */
 	};
 	char *cause = NULL;
 

@@ -248,9 +248,12 @@ Test(proto_mutate, random_mutations, .timeout = 240)
 					goto unchanged;
 			ok_changed++;
 		}
-unchanged:
-		outcomes[rc == 0 ? 0 : rc == -EBADMSG ? 1 : rc == -EMSGSIZE ? 2
-			 : rc == -EPROTONOSUPPORT ? 3 : 4]++;
+	unchanged:
+		outcomes[rc == 0                  ? 0
+			 : rc == -EBADMSG         ? 1
+			 : rc == -EMSGSIZE        ? 2
+			 : rc == -EPROTONOSUPPORT ? 3
+						  : 4]++;
 		free(d);
 	}
 	seeds_fini();

@@ -262,8 +262,10 @@ Test(proto_nng, concurrent_callers_get_their_own_replies)
 		/* Half share one socket (contexts multiplex), half have their own. */
 		if (i % 2 == 1)
 			cr_assert_eq(proto_client_open(&own[i / 2], S.url, &cause), 0);
-		k[i] = (struct caller){.client = i % 2 ? &own[i / 2] : &shared, .index = i,
-				       .calls = NCALLS, .what = "echo"};
+		k[i] = (struct caller){.client = i % 2 ? &own[i / 2] : &shared,
+				       .index = i,
+				       .calls = NCALLS,
+				       .what = "echo"};
 		cr_assert_eq(pthread_create(&t[i], NULL, caller_run, &k[i]), 0);
 	}
 	for (int i = 0; i < NTHREADS; i++) {
@@ -381,10 +383,10 @@ Test(proto_nng, garbage_reaches_the_callback_and_gets_an_error)
 		size_t len;
 		uint32_t status;
 	} cases[] = {
-		{"hello, scheduler", 16, PROTO_STATUS_MALFORMED},
-		{"", 0, PROTO_STATUS_MALFORMED},
-		{attack, sizeof attack, PROTO_STATUS_MALFORMED},
-		{bad_version, sizeof bad_version, PROTO_STATUS_VERSION},
+	    {"hello, scheduler", 16, PROTO_STATUS_MALFORMED},
+	    {"", 0, PROTO_STATUS_MALFORMED},
+	    {attack, sizeof attack, PROTO_STATUS_MALFORMED},
+	    {bad_version, sizeof bad_version, PROTO_STATUS_VERSION},
 	};
 	struct proto_msg rep;
 	nng_socket s;

@@ -213,8 +213,8 @@ Test(proto_reject, wrong_version_keeps_the_envelope)
 
 Test(proto_reject, unknown_types)
 {
-	static const uint64_t types[] = {0, 99, 105, 199, 205, 304, 400, 499,
-					 UINT32_MAX, (uint64_t)UINT32_MAX + PROTO_HELLO};
+	static const uint64_t types[] = {
+	    0, 99, 105, 199, 205, 304, 400, 499, UINT32_MAX, (uint64_t)UINT32_MAX + PROTO_HELLO};
 	struct raw r;
 
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -428,13 +428,13 @@ Test(proto_reject, out_of_range_integers)
 		const char *key;
 		uint64_t value;
 	} cases[] = {
-		{PROTO_CANCEL, "job", 0},
-		{PROTO_CANCEL, "job", (uint64_t)UINT32_MAX + 1},
-		{PROTO_IDLE, "retry_ms", 3600001},
-		{PROTO_IDLE, "retry_ms", UINT64_MAX},
-		{PROTO_BYE, "worker_id", 0},
-		{PROTO_ERROR, "status", 0},
-		{PROTO_ERROR, "status", PROTO_STATUS_COUNT},
+	    {PROTO_CANCEL, "job", 0},
+	    {PROTO_CANCEL, "job", (uint64_t)UINT32_MAX + 1},
+	    {PROTO_IDLE, "retry_ms", 3600001},
+	    {PROTO_IDLE, "retry_ms", UINT64_MAX},
+	    {PROTO_BYE, "worker_id", 0},
+	    {PROTO_ERROR, "status", 0},
+	    {PROTO_ERROR, "status", PROTO_STATUS_COUNT},
 	};
 	struct raw r;
 

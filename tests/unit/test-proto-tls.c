@@ -19,8 +19,8 @@ test_check(const char *url, struct proto_tls tls, bool server, const char *expec
 
 	if (expect != NULL) {
 		cr_assert_not_null(cause, "%s: no cause", url);
-		cr_expect(strstr(cause, expect) != NULL, "%s: cause \"%s\" lacks \"%s\"", url, cause,
-			  expect);
+		cr_expect(strstr(cause, expect) != NULL, "%s: cause \"%s\" lacks \"%s\"", url,
+			  cause, expect);
 	} else {
 		cr_expect_null(cause, "%s: unexpected cause %s", url, cause);
 	}
@@ -56,9 +56,11 @@ Test(proto_tls, listener_needs_certificate_and_key)
 
 Test(proto_tls, dialing_an_address_needs_a_server_name)
 {
-	struct proto_tls ca = {.ca = "ca.pem"}, named = {.ca = "ca.pem", .server_name = "localhost"};
+	struct proto_tls ca = {.ca = "ca.pem"},
+			 named = {.ca = "ca.pem", .server_name = "localhost"};
 
-	cr_expect_eq(test_check("tls+tcp://127.0.0.1:8786", ca, false, "--tls-server-name"), -EINVAL);
+	cr_expect_eq(test_check("tls+tcp://127.0.0.1:8786", ca, false, "--tls-server-name"),
+		     -EINVAL);
 	cr_expect_eq(test_check("tls+tcp://[::1]:8786", ca, false, "IP address"), -EINVAL);
 	cr_expect_eq(test_check("tls+tcp://127.0.0.1:8786", named, false, NULL), 0);
 	cr_expect_eq(test_check("tls+tcp://sched.example.org:8786", ca, false, NULL), 0);
@@ -120,8 +122,8 @@ Test(proto_tls, client_configuration_without_files)
 
 Test(proto_tls, refusals_name_the_flag_to_check)
 {
-	struct proto_tls none = {0}, ca = {.ca = "ca.pem"}, named = {.ca = "ca.pem",
-								     .server_name = "x"};
+	struct proto_tls none = {0}, ca = {.ca = "ca.pem"},
+			 named = {.ca = "ca.pem", .server_name = "x"};
 	char *a = proto_tls_refusal("tls+tcp://h:1", &none, NNG_EPEERAUTH);
 	char *b = proto_tls_refusal("tls+tcp://h:1", &ca, NNG_ECRYPTO);
 	char *c = proto_tls_refusal("tls+tcp://h:1", &named, NNG_ECRYPTO);
