@@ -14,7 +14,7 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed" >&2; exi
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" -Dfuzz=true -Db_sanitize=address,undefined >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz-proto tests/fuzz/fuzz-npy tests/fuzz/fuzz-pipeline >/dev/null
+ninja --quiet -C "$build" tests/fuzz/fuzz-proto tests/fuzz/fuzz-npy tests/fuzz/fuzz-pipeline
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1"
 status=0

@@ -9,7 +9,7 @@ out=$(realpath -m "${1:-out/example}")
 
 deploy/setup.sh
 [ -f build/build.ninja ] || meson setup build -Dtests=false >/dev/null
-ninja -C build >/dev/null
+ninja --quiet -C build
 nd=build/scheduler/neurodag
 
 mkdir -p "$out"

@@ -11,7 +11,7 @@ deploy/setup.sh --test
 
 build=${BUILD_DIR:-build}
 [ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
-ninja -C "$build" >/dev/null
+ninja --quiet -C "$build"
 meson test -C "$build" --print-errorlogs
 
 [ "$quick" = 1 ] && exit 0
@@ -19,7 +19,7 @@ meson test -C "$build" --print-errorlogs
 # The unit tests again with AddressSanitizer and UBSan (leaks count as failures).
 asan=${build}-asan
 [ -f "$asan/build.ninja" ] || meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-ninja -C "$asan" >/dev/null
+ninja --quiet -C "$asan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C "$asan" --suite unit --print-errorlogs
 
