@@ -11,6 +11,7 @@ deploy/setup.sh --test
 
 build=${BUILD_DIR:-build}
 [ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+meson configure "$build" -Dtests=true >/dev/null  # run-example.sh may have set it up without
 ninja --quiet -C "$build"
 meson test -C "$build" --print-errorlogs
 
