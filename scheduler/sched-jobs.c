@@ -308,13 +308,7 @@ sched_jobs_restore_task(void *arg, uint32_t task, int ok, const char *result, co
 	if (task >= j->graph->ntasks || j->tasks[task].state != TASK_PENDING || !ok)
 		return;
 	j->tasks[task].attempts = (uint8_t)(attempts > 255 ? 255 : attempts);
-	if (result != NULL && graph_keeps_result(j->graph, task)) {
-		char key[16];
-		json_t *v = json_loads(result, JSON_DECODE_ANY, NULL);
-		snprintf(key, sizeof key, "%u", task);
-		json_object_set_new(j->results, key, v != NULL ? v : json_string(result));
-		j->results_dirty = true;
-	}
+	sched_job_keep_result(j, task, result);
 	sched_job_set_task_state(j, task, TASK_DONE);
 }
 

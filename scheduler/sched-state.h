@@ -203,6 +203,8 @@ const char *sched_job_state_name(enum sched_job_state st);
 const char *sched_task_state_name(enum sched_task_state st);
 void sched_job_set_task_state(struct sched_job *j, uint32_t idx, enum sched_task_state st);
 void sched_job_push_ready(struct sched_job *j, uint32_t idx);
+/* Keep a finished task's inline result (JSON text) when later tasks receive it. */
+void sched_job_keep_result(struct sched_job *j, uint32_t idx, const char *text);
 void sched_job_free(struct sched_job *j);
 
 /* sched-dispatch.c */

@@ -69,8 +69,8 @@ sched_jobs_task_done(struct sched_job *j, uint32_t idx)
 	graph_dependents(j->graph, idx, sched_tasks_release, &rel);
 }
 
-static void
-sched_tasks_keep_result(struct sched_job *j, uint32_t idx, const char *text)
+void
+sched_job_keep_result(struct sched_job *j, uint32_t idx, const char *text)
 {
 	json_t *v;
 	char key[16];
@@ -106,7 +106,7 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 		s->stats.tasks_done++;
 		sched_store_task_done(s->store, j->id, idx, 1, r->result, NULL, t->attempts,
 				      r->elapsed_us);
-		sched_tasks_keep_result(j, idx, r->result);
+		sched_job_keep_result(j, idx, r->result);
 		sched_jobs_task_done(j, idx);
 		if (j->counts[TASK_DONE] == j->graph->ntasks)
 			sched_jobs_finish(s, j, JOB_DONE, NULL);
