@@ -13,12 +13,14 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/io-edf-direct.h"
 
 #define IO_EDF_CHUNK 65536
 
 struct io_edf_file {
 	int handle;
 	struct io_edf_header hdr;
+	struct io_edf_direct *direct; /* NULL: samples are read through EDFlib */
 };
 
 static pthread_mutex_t io_edf_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -334,6 +336,7 @@ io_edf_open(const char *path, struct io_edf_file **out, char **cause)
 		io_edf_close(f);
 		return rc;
 	}
+	f->direct = io_edf_direct_open(path, &f->hdr);
 	*out = f;
 	return 0;
 }
@@ -346,6 +349,7 @@ io_edf_close(struct io_edf_file *f)
 	io_edf_lock();
 	edfclose_file(f->handle);
 	io_edf_unlock();
+	io_edf_direct_close(f->direct);
 	for (size_t i = 0; i < f->hdr.n_annotations; i++)
 		free(f->hdr.annotations[i].text);
 	free(f->hdr.annotations);
@@ -373,21 +377,14 @@ io_edf_channel_find(const struct io_edf_header *h, const char *label)
 	return -ENOENT;
 }
 
-int
-io_edf_read_range(struct io_edf_file *f, size_t channel, size_t start, size_t n, double *buf,
-		  char **cause)
+/* Samples through EDFlib: a seek, then chunks (EDFlib takes an int count). */
+static int
+io_edf_read_edflib(struct io_edf_file *f, size_t channel, size_t start, size_t n, double *buf,
+		   char **cause)
 {
-	const struct io_edf_channel *c;
+	const struct io_edf_channel *c = &f->hdr.channels[channel];
 	size_t done = 0;
 
-	if (channel >= f->hdr.n_channels)
-		return error_set(cause, -EINVAL, "%s: no channel %zu (the file has %zu)",
-				 f->hdr.path, channel, f->hdr.n_channels);
-	c = &f->hdr.channels[channel];
-	if (start > c->n_samples || n > c->n_samples - start)
-		return error_set(cause, -EINVAL,
-				 "%s: channel %s: samples [%zu, %zu) are past its %zu samples",
-				 f->hdr.path, c->label, start, start + n, c->n_samples);
 	if (edfseek(f->handle, (int)channel, (long long)start, EDFSEEK_SET) != (long long)start)
 		return error_set(cause, -EIO, "%s: channel %s: cannot seek to sample %zu",
 				 f->hdr.path, c->label, start);
@@ -401,6 +398,33 @@ io_edf_read_range(struct io_edf_file *f, size_t channel, size_t start, size_t n,
 					 "or unreadable)",
 					 f->hdr.path, c->label, start + done);
 		done += (size_t)got;
+	}
+	return 0;
+}
+
+int
+io_edf_read_range(struct io_edf_file *f, size_t channel, size_t start, size_t n, double *buf,
+		  char **cause)
+{
+	const struct io_edf_channel *c;
+	int rc;
+
+	if (channel >= f->hdr.n_channels)
+		return error_set(cause, -EINVAL, "%s: no channel %zu (the file has %zu)",
+				 f->hdr.path, channel, f->hdr.n_channels);
+	c = &f->hdr.channels[channel];
+	if (start > c->n_samples || n > c->n_samples - start)
+		return error_set(cause, -EINVAL,
+				 "%s: channel %s: samples [%zu, %zu) are past its %zu samples",
+				 f->hdr.path, c->label, start, start + n, c->n_samples);
+	if (f->direct == NULL) {
+		if ((rc = io_edf_read_edflib(f, channel, start, n, buf, cause)) != 0)
+			return rc;
+	} else if (io_edf_direct_read(f->direct, channel, start, n, buf) != 0) {
+		return error_set(cause, -EIO,
+				 "%s: channel %s: read error in samples [%zu, %zu) (file truncated "
+				 "or unreadable)",
+				 f->hdr.path, c->label, start, start + n);
 	}
 	if (c->volt_scale != 1.0)
 		for (size_t i = 0; i < n; i++)

@@ -248,3 +248,103 @@ Test(io_edf, errors_name_the_file, .init = setup_tmp, .fini = teardown_tmp)
 	cr_assert_eq(io_edf_errno(EDFLIB_FILE_IS_DISCONTINUOUS), -ENOTSUP);
 	cr_assert_eq(io_edf_errno(EDFLIB_MAXFILES_REACHED), -EMFILE);
 }
+
+/* Plain reference: every channel of `path` through EDFlib's own sample reader, in volts as
+ * io_edf scales them. Returns per-channel arrays (NULL-terminated). */
+static double **
+edflib_channels(const char *path, size_t *nch)
+{
+	struct edf_hdr_struct e;
+	double **out;
+
+	cr_assert_eq(edfopen_file_readonly(path, &e, EDFLIB_DO_NOT_READ_ANNOTATIONS), 0, "%s",
+		     path);
+	*nch = (size_t)e.edfsignals;
+	out = calloc(*nch + 1, sizeof *out);
+	for (size_t c = 0; c < *nch; c++) {
+		size_t n = (size_t)e.signalparam[c].smp_in_file;
+		double scale = io_edf_volt_scale(e.signalparam[c].physdimension);
+
+		out[c] = malloc((n ? n : 1) * sizeof **out);
+		cr_assert_eq(edfread_physical_samples(e.handle, (int)c, (int)n, out[c]), (int)n);
+		if (scale != 0 && scale != 1.0)
+			for (size_t i = 0; i < n; i++)
+				out[c][i] *= scale;
+	}
+	edfclose_file(e.handle);
+	return out;
+}
+
+/* io_edf's direct reads give exactly EDFlib's values: whole channels and ranges that start and
+ * end inside records, for EDF+, BDF+ with large and small record slices, and the shipped files. */
+static void
+check_direct_equals_edflib(const char *path)
+{
+	size_t nch;
+	double **want = edflib_channels(path, &nch);
+	struct io_edf_file *f = open_ok(path);
+	const struct io_edf_header *h = io_edf_header(f);
+
+	cr_assert_eq(h->n_channels, nch);
+	for (size_t c = 0; c < nch; c++) {
+		size_t n = h->channels[c].n_samples,
+		       spr = (size_t)h->channels[c].samples_per_record;
+		size_t starts[] = {0, spr / 2, spr + 1, n > 3 * spr ? n - 2 * spr - 1 : 0};
+		double *x = malloc((n ? n : 1) * sizeof *x);
+
+		for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+			size_t len = n - starts[s] < 3 * spr + 5 ? n - starts[s] : 3 * spr + 5;
+
+			if (s == 0)
+				len = n;
+			if (starts[s] >= n)
+				continue;
+			cr_assert_eq(io_edf_read_range(f, c, starts[s], len, x, NULL), 0);
+			for (size_t i = 0; i < len; i++)
+				cr_assert_eq(x[i], want[c][starts[s] + i],
+					     "%s channel %zu sample %zu: %.17g vs EDFlib %.17g",
+					     path, c, starts[s] + i, x[i], want[c][starts[s] + i]);
+		}
+		free(x);
+		free(want[c]);
+	}
+	free(want);
+	io_edf_close(f);
+}
+
+Test(io_edf, direct_reads_equal_edflib, .init = setup_tmp, .fini = teardown_tmp)
+{
+	struct io_edf_writer_channel ch[2] = {
+	    {.label = "EEG",
+	     .rate = 250,
+	     .n_samples = 250 * 9 + 17,
+	     .phys_min = -3e-3,
+	     .phys_max = 1e-3},
+	    {.label = "Slow",
+	     .rate = 12.5,
+	     .n_samples = 12 * 9,
+	     .phys_min = -1e-3,
+	     .phys_max = 2e-3},
+	};
+	struct io_edf_writer_spec spec = {
+	    .type = IO_EDF_TYPE_BDFPLUS, .n_channels = 2, .channels = ch};
+	const char *bdf = tmp_path("mixed.bdf");
+	double *a = malloc(ch[0].n_samples * sizeof *a), *b = malloc(ch[1].n_samples * sizeof *b);
+	char *cause = NULL;
+
+	for (size_t i = 0; i < ch[0].n_samples; i++)
+		a[i] = 9e-4 * sin(0.05 * (double)i) - 1e-3;
+	for (size_t i = 0; i < ch[1].n_samples; i++)
+		b[i] = 1e-3 * cos(0.3 * (double)i);
+	ch[0].data = a;
+	ch[1].data = b;
+	cr_assert_eq(io_edf_write(bdf, &spec, NULL, NULL, &cause), 0, "%s", cause);
+	check_direct_equals_edflib(bdf);
+	check_direct_equals_edflib(FIXTURE);
+	if (access(SHARED "fmri-niazy-like/recording.edf", R_OK) == 0)
+		check_direct_equals_edflib(SHARED "fmri-niazy-like/recording.edf");
+	if (access(SHARED "real-eeg/test_epilepsy_eeg.edf", R_OK) == 0)
+		check_direct_equals_edflib(SHARED "real-eeg/test_epilepsy_eeg.edf");
+	free(a);
+	free(b);
+}
