@@ -25,9 +25,9 @@ struct dsp_pca_basis {
 };
 
 /* The z-scored epochs that vary: z is len × m (column-major), column c taken at window sample
- * start[c] with the mean and standard deviation of its high-passed samples. */
+ * start[c], with the standard deviation of its high-passed samples. */
 struct dsp_pca_epochs {
-	double *z, *mean, *sd;
+	double *z, *sd;
 	size_t *start, m;
 };
 
@@ -363,24 +363,24 @@ dsp_pca_epochs_build(const double *xw, size_t wl, double fs, const int64_t *trig
 		sd = sqrt(var / (double)len);
 		for (size_t t = 0; t < len; t++)
 			col[t] = (col[t] - mean) / sd;
-		start[m] = start[i], lo[m] = mean, hi[m] = sd;
+		start[m] = start[i], hi[m] = sd;
 		m++;
 	}
-	free(sum);
+	free(sum), free(lo);
 	ep->m = m;
 	if (m < 2) {
-		free(start), free(lo), free(hi), free(buf);
+		free(start), free(hi), free(buf);
 		return 0;
 	}
 	ep->z = xrealloc(buf, m * len * sizeof *buf);
-	ep->start = start, ep->mean = lo, ep->sd = hi;
+	ep->start = start, ep->sd = hi;
 	return 0;
 }
 
 static void
 dsp_pca_epochs_fini(struct dsp_pca_epochs *ep)
 {
-	free(ep->z), free(ep->start), free(ep->mean), free(ep->sd);
+	free(ep->z), free(ep->start), free(ep->sd);
 	memset(ep, 0, sizeof *ep);
 }
 
@@ -426,32 +426,26 @@ dsp_pca_epochs_owned(const struct dsp_pca_epochs *ep, size_t len, size_t wl, siz
 
 /* Fit the basis to each high-passed epoch p_c = sd_c·z_c + mean_c, U·(Uᵀ·p_c), a block of
  * columns at a time, and subtract it (or, for the reference variant, p_c - mean_c - fit) from
- * the window xw where the epoch owns it, adding it to noisew. */
+ * the window xw where the epoch owns it, adding it to noisew. The basis lies in the span of the
+ * centred columns of z, so Uᵀ·1 = 0 and Uᵀ·p_c = sd_c·Uᵀ·z_c. */
 static void
 dsp_pca_subtract(const struct dsp_pca_epochs *ep, size_t len, size_t wl,
 		 const struct dsp_pca_basis *bs, enum dsp_pca_variant variant, double *xw,
 		 double *noisew)
 {
 	const size_t k = bs->k, m = ep->m, nb = m < 64 ? m : 64;
-	double *coef = xmalloc(k * nb * sizeof *coef), *u1 = xcalloc(k, sizeof *u1);
-	double *fit = xmalloc(len * nb * sizeof *fit);
+	double *coef = xmalloc(k * nb * sizeof *coef), *fit = xmalloc(len * nb * sizeof *fit);
 	size_t *own = xmalloc(2 * m * sizeof *own);
 
-	for (size_t j = 0; j < k; j++)
-		for (size_t t = 0; t < len; t++)
-			u1[j] += bs->u[j * len + t];
 	dsp_pca_epochs_owned(ep, len, wl, own);
 	for (size_t c0 = 0; c0 < m; c0 += nb) {
 		size_t nc = m - c0 < nb ? m - c0 : nb;
 		const double *zb = ep->z + c0 * len;
 
-		/* Uᵀ·p_c = sd_c·Uᵀ·z_c + mean_c·Uᵀ·1. */
 		cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)k, (int)nc, (int)len, 1.0,
 			    bs->u, (int)len, zb, (int)len, 0.0, coef, (int)k);
 		for (size_t c = 0; c < nc; c++)
-			for (size_t j = 0; j < k; j++)
-				coef[c * k + j] =
-				    ep->sd[c0 + c] * coef[c * k + j] + ep->mean[c0 + c] * u1[j];
+			cblas_dscal((int)k, ep->sd[c0 + c], coef + c * k, 1);
 		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)len, (int)nc, (int)k,
 			    1.0, bs->u, (int)len, coef, (int)k, 0.0, fit, (int)len);
 		for (size_t c = c0; c < c0 + nc; c++) {
@@ -473,7 +467,7 @@ dsp_pca_subtract(const struct dsp_pca_epochs *ep, size_t len, size_t wl,
 			}
 		}
 	}
-	free(coef), free(u1), free(fit), free(own);
+	free(coef), free(fit), free(own);
 }
 
 int
