@@ -396,7 +396,7 @@ dsp_pca_epochs_owned(const struct dsp_pca_epochs *ep, size_t len, size_t wl, siz
 	for (c = 1; c < ep->m && s[c] >= s[c - 1]; c++)
 		;
 	if (c == ep->m) {
-		/* Sorted: epoch c keeps [s_c, min(s_c + len, s_c+1, wl)). */
+		/* Sorted: epoch c keeps [s[c], min(s[c] + len, s[c + 1], wl)). */
 		for (c = 0; c < ep->m; c++) {
 			size_t e = s[c] + len < wl ? s[c] + len : wl;
 
@@ -412,14 +412,15 @@ dsp_pca_epochs_owned(const struct dsp_pca_epochs *ep, size_t len, size_t wl, siz
 	 * epoch is one run. */
 	taken = xcalloc(wl, 1);
 	for (c = ep->m; c-- > 0;) {
-		size_t b = s[c] < wl ? s[c] : wl, e = s[c] + len < wl ? s[c] + len : wl, a = b, z;
+		size_t beg = s[c] < wl ? s[c] : wl, end = s[c] + len < wl ? s[c] + len : wl;
+		size_t a = beg, b;
 
-		while (a < e && taken[a])
+		while (a < end && taken[a])
 			a++;
-		for (z = a; z < e && !taken[z]; z++)
+		for (b = a; b < end && !taken[b]; b++)
 			;
-		own[2 * c] = a, own[2 * c + 1] = z;
-		memset(taken + b, 1, e - b);
+		own[2 * c] = a, own[2 * c + 1] = b;
+		memset(taken + beg, 1, end - beg);
 	}
 	free(taken);
 }
