@@ -1,6 +1,7 @@
 /* PCA optimal basis set on one channel: epoch matrix, z-scoring, decomposition (Gram
- * eigen-decomposition or thin SVD), component count, least-squares fit and subtraction. Also the
- * reference toolbox's Butterworth-numerator high-pass, kept so its variant can be measured. */
+ * eigen-decomposition or thin SVD), component count, least-squares fit and subtraction, with at
+ * most one window-sized buffer alive. Also the reference toolbox's Butterworth-numerator
+ * high-pass, kept so its variant can be measured. */
 #include "worker/dsp-pca.h"
 
 #include <cblas.h>
@@ -21,6 +22,13 @@ struct dsp_pca_basis {
 	double *u;
 	size_t k;
 	double explained;
+};
+
+/* The z-scored epochs that vary: z is len × m (column-major), column c taken at window sample
+ * start[c], with the standard deviation of its high-passed samples. */
+struct dsp_pca_epochs {
+	double *z, *sd;
+	size_t *start, m;
 };
 
 void
@@ -136,47 +144,74 @@ dsp_pca_count(const double *ev, size_t r, const struct dsp_pca_params *p, double
 	return k;
 }
 
-/* Leading left singular vectors of z (rows × cols) through the smaller Gram matrix. */
+/* Leading left singular vectors of z (rows × cols) through the smaller Gram matrix g. Only the
+ * leading k eigenvectors are needed and k follows from the eigenvalues, so: one tridiagonal
+ * reduction, every eigenvalue from it (dsterf), the top k eigenvectors of the tridiagonal matrix
+ * (dstemr) and their back-transformation through the reduction (dormtr). */
 static int
 dsp_pca_basis_gram(const double *z, size_t rows, size_t cols, const struct dsp_pca_params *p,
 		   struct dsp_pca_basis *bs, char **cause)
 {
-	int tall = rows > cols;
-	size_t d = tall ? cols : rows;
-	double *g = xmalloc(d * d * sizeof *g), *w = xmalloc(d * sizeof *w);
-	double *ev = xmalloc(d * sizeof *ev);
-	lapack_int info;
+	int tall = rows > cols, rc = 0;
+	size_t d = tall ? cols : rows, k;
+	double *g = xmalloc(d * d * sizeof *g), *dg = xmalloc(d * sizeof *dg);
+	double *sub = xcalloc(d, sizeof *sub), *tau = xmalloc(d * sizeof *tau);
+	double *ev = xcalloc(d, sizeof *ev), *w = xmalloc(d * sizeof *w), *vec = NULL, *v = NULL;
+	lapack_int info, found = 0, tryrac = 1, *supp = NULL, ld = (lapack_int)d;
 
 	cblas_dsyrk(CblasColMajor, CblasUpper, tall ? CblasTrans : CblasNoTrans, (int)d,
 		    (int)(tall ? rows : cols), 1.0, z, (int)rows, 0.0, g, (int)d);
-	info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)d, g, (lapack_int)d, w);
+	info = LAPACKE_dsytrd(LAPACK_COL_MAJOR, 'U', ld, g, ld, dg, sub, tau);
+	if (info == 0) {
+		memcpy(w, dg, d * sizeof *w);
+		memcpy(ev, sub, (d - 1) * sizeof *ev);
+		info = LAPACKE_dsterf(ld, w, ev);
+	}
 	if (info != 0) {
-		free(g), free(w), free(ev);
-		return error_set(cause, -EINVAL, "pca: eigen-decomposition failed (dsyevd info %d)",
-				 (int)info);
+		rc = error_set(cause, -EINVAL, "pca: eigenvalues failed (dsytrd/dsterf info %d)",
+			       (int)info);
+		goto out;
 	}
 	for (size_t i = 0; i < d; i++)
 		ev[i] = w[d - 1 - i] > 0 ? w[d - 1 - i] : 0;
-	bs->k = dsp_pca_count(ev, d, p, &bs->explained);
-	bs->u = xmalloc((bs->k ? bs->k : 1) * rows * sizeof *bs->u);
+	bs->k = k = dsp_pca_count(ev, d, p, &bs->explained);
+	if (k == 0)
+		goto out;
+	/* The top k eigenvectors, ascending: column k - 1 - c is component c. */
+	vec = xmalloc(d * k * sizeof *vec);
+	supp = xmalloc(2 * k * sizeof *supp);
+	info = LAPACKE_dstemr(LAPACK_COL_MAJOR, 'V', 'I', ld, dg, sub, 0, 0, ld - (lapack_int)k + 1,
+			      ld, &found, w, vec, ld, (lapack_int)k, supp, &tryrac);
+	if (info == 0 && found == (lapack_int)k)
+		info = LAPACKE_dormtr(LAPACK_COL_MAJOR, 'L', 'U', 'N', ld, (lapack_int)k, g, ld,
+				      tau, vec, ld);
+	if (info != 0 || found != (lapack_int)k) {
+		rc = error_set(cause, -EINVAL,
+			       "pca: eigenvectors failed (dstemr/dormtr info %d, %d of %zu)",
+			       (int)info, (int)found, k);
+		goto out;
+	}
+	bs->u = xmalloc(k * rows * sizeof *bs->u);
 	if (!tall) {
 		/* Eigenvectors of z·zᵀ are the left singular vectors. */
-		for (size_t c = 0; c < bs->k; c++)
-			memcpy(bs->u + c * rows, g + (d - 1 - c) * d, rows * sizeof *g);
-	} else if (bs->k > 0) {
+		for (size_t c = 0; c < k; c++)
+			memcpy(bs->u + c * rows, vec + (k - 1 - c) * d, rows * sizeof *vec);
+	} else {
 		/* u_c = z·v_c / s_c, with the eigenvectors of zᵀ·z taken largest first. */
-		double *v = xmalloc(cols * bs->k * sizeof *v);
-		for (size_t c = 0; c < bs->k; c++) {
+		v = xmalloc(cols * k * sizeof *v);
+		for (size_t c = 0; c < k; c++) {
 			double inv = 1.0 / sqrt(ev[c]);
 			for (size_t j = 0; j < cols; j++)
-				v[c * cols + j] = g[(d - 1 - c) * d + j] * inv;
+				v[c * cols + j] = vec[(k - 1 - c) * d + j] * inv;
 		}
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)bs->k,
-			    (int)cols, 1.0, z, (int)rows, v, (int)cols, 0.0, bs->u, (int)rows);
-		free(v);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)k, (int)cols,
+			    1.0, z, (int)rows, v, (int)cols, 0.0, bs->u, (int)rows);
 	}
-	free(g), free(w), free(ev);
-	return 0;
+out:
+	if (rc != 0)
+		bs->k = 0;
+	free(g), free(dg), free(sub), free(tau), free(ev), free(w), free(vec), free(v), free(supp);
+	return rc;
 }
 
 /* Leading left singular vectors of z by a thin SVD. */
@@ -202,29 +237,6 @@ dsp_pca_basis_gesdd(const double *z, size_t rows, size_t cols, const struct dsp_
 	bs->u = u;
 	free(a), free(s), free(vt);
 	return 0;
-}
-
-/* Columns of the epoch matrix that vary (relative to the largest amplitude in it). */
-static size_t
-dsp_pca_valid_columns(const double *pm, size_t len, size_t ne, size_t *valid)
-{
-	double amax = 0;
-	size_t m = 0;
-
-	for (size_t i = 0; i < len * ne; i++)
-		if (fabs(pm[i]) > amax)
-			amax = fabs(pm[i]);
-	for (size_t c = 0; c < ne; c++) {
-		const double *col = pm + c * len;
-		double lo = col[0], hi = col[0];
-		for (size_t t = 1; t < len; t++) {
-			lo = col[t] < lo ? col[t] : lo;
-			hi = col[t] > hi ? col[t] : hi;
-		}
-		if (hi - lo > 1e-12 * amax)
-			valid[m++] = c;
-	}
-	return m;
 }
 
 static int
@@ -277,14 +289,196 @@ dsp_pca_highpass(double *xf, size_t wl, double fs, const struct dsp_pca_params *
 	return dsp_filter_highpass(xf, wl, fs, p->hp, cause);
 }
 
+/* Extreme values and sum of each epoch of the window xf[0..wl) (zero past its end), and the
+ * largest absolute value over all epochs. */
+static double
+dsp_pca_epoch_stats(const double *xf, size_t wl, const size_t *start, size_t ntrig, size_t len,
+		    double *lo, double *hi, double *sum)
+{
+	double amax = 0;
+
+	for (size_t i = 0; i < ntrig; i++) {
+		size_t avail = start[i] < wl ? wl - start[i] : 0;
+		const double *col = xf + start[i];
+		double l = avail > 0 ? col[0] : 0, h = l, acc = 0;
+
+		avail = avail < len ? avail : len;
+		for (size_t t = 0; t < avail; t++) {
+			acc += col[t];
+			l = col[t] < l ? col[t] : l;
+			h = col[t] > h ? col[t] : h;
+		}
+		if (avail < len) {
+			l = l < 0 ? l : 0;
+			h = h > 0 ? h : 0;
+		}
+		lo[i] = l, hi[i] = h, sum[i] = acc;
+		amax = fabs(l) > amax ? fabs(l) : amax;
+		amax = fabs(h) > amax ? fabs(h) : amax;
+	}
+	return amax;
+}
+
+/* The high-passed window and, in the same buffer, the z-scored epoch matrix built from it: the
+ * window sits `head` samples in, enough that column c (written at c·len) never reaches an epoch
+ * not yet moved (head + start[i] >= i·len for every trigger i). Keeps the epochs that vary
+ * (relative to the largest amplitude in any epoch); ep->z is NULL when fewer than two do. */
+static int
+dsp_pca_epochs_build(const double *xw, size_t wl, double fs, const int64_t *trig, size_t ntrig,
+		     size_t len, size_t ws, const struct dsp_pca_params *p,
+		     struct dsp_pca_epochs *ep, char **cause)
+{
+	size_t off = (size_t)lround(0.1 * (double)len), head = 0, cap, m = 0;
+	size_t *start = xmalloc(ntrig * sizeof *start);
+	double *lo = xmalloc(ntrig * sizeof *lo), *hi = xmalloc(ntrig * sizeof *hi);
+	double *sum = xmalloc(ntrig * sizeof *sum), *buf, *xf, amax;
+	int rc;
+
+	for (size_t i = 0; i < ntrig; i++) {
+		start[i] = (size_t)trig[i] - ws + off;
+		if (i * len > start[i] && i * len - start[i] > head)
+			head = i * len - start[i];
+	}
+	cap = head + wl > ntrig * len ? head + wl : ntrig * len;
+	buf = xmalloc(cap * sizeof *buf);
+	xf = buf + head;
+	memcpy(xf, xw, wl * sizeof *xf);
+	if ((rc = dsp_pca_highpass(xf, wl, fs, p, cause)) != 0) {
+		free(start), free(lo), free(hi), free(sum), free(buf);
+		return error_wrap(cause, rc, "pca: high-pass: ");
+	}
+	amax = dsp_pca_epoch_stats(xf, wl, start, ntrig, len, lo, hi, sum);
+	for (size_t i = 0; i < ntrig; i++) {
+		/* Column m: the epoch, zero past the window, z-scored (population sd). */
+		double *col = buf + m * len, mean = sum[i] / (double)len, var = 0, sd;
+		size_t avail = start[i] < wl ? wl - start[i] : 0;
+
+		if (!(hi[i] - lo[i] > 1e-12 * amax))
+			continue;
+		avail = avail < len ? avail : len;
+		memmove(col, xf + start[i], avail * sizeof *col);
+		memset(col + avail, 0, (len - avail) * sizeof *col);
+		for (size_t t = 0; t < len; t++)
+			var += (col[t] - mean) * (col[t] - mean);
+		sd = sqrt(var / (double)len);
+		for (size_t t = 0; t < len; t++)
+			col[t] = (col[t] - mean) / sd;
+		start[m] = start[i], hi[m] = sd;
+		m++;
+	}
+	free(sum), free(lo);
+	ep->m = m;
+	if (m < 2) {
+		free(start), free(hi), free(buf);
+		return 0;
+	}
+	ep->z = xrealloc(buf, m * len * sizeof *buf);
+	ep->start = start, ep->sd = hi;
+	return 0;
+}
+
+static void
+dsp_pca_epochs_fini(struct dsp_pca_epochs *ep)
+{
+	free(ep->z), free(ep->start), free(ep->sd);
+	memset(ep, 0, sizeof *ep);
+}
+
+/* The window samples [own[2c], own[2c+1]) each epoch's fit is placed on: where epochs overlap, a
+ * later epoch's fit overwrites an earlier one's, and nothing goes past the window end. */
+static void
+dsp_pca_epochs_owned(const struct dsp_pca_epochs *ep, size_t len, size_t wl, size_t *own)
+{
+	const size_t *s = ep->start;
+	unsigned char *taken;
+	size_t c;
+
+	for (c = 1; c < ep->m && s[c] >= s[c - 1]; c++)
+		;
+	if (c == ep->m) {
+		/* Sorted: epoch c keeps [s[c], min(s[c] + len, s[c + 1], wl)). */
+		for (c = 0; c < ep->m; c++) {
+			size_t e = s[c] + len < wl ? s[c] + len : wl;
+
+			if (c + 1 < ep->m && s[c + 1] < e)
+				e = s[c + 1];
+			own[2 * c] = s[c];
+			own[2 * c + 1] = e > s[c] ? e : s[c];
+		}
+		return;
+	}
+	/* Any order: claim the window from the last epoch back. Each later epoch covers a prefix
+	 * or a suffix of an earlier one (all have the same length and clip), so what is left of an
+	 * epoch is one run. */
+	taken = xcalloc(wl, 1);
+	for (c = ep->m; c-- > 0;) {
+		size_t beg = s[c] < wl ? s[c] : wl, end = s[c] + len < wl ? s[c] + len : wl;
+		size_t a = beg, b;
+
+		while (a < end && taken[a])
+			a++;
+		for (b = a; b < end && !taken[b]; b++)
+			;
+		own[2 * c] = a, own[2 * c + 1] = b;
+		memset(taken + beg, 1, end - beg);
+	}
+	free(taken);
+}
+
+/* Fit the basis to each high-passed epoch p_c = sd_c·z_c + mean_c, U·(Uᵀ·p_c), a block of
+ * columns at a time, and subtract it (or, for the reference variant, p_c - mean_c - fit) from
+ * the window xw where the epoch owns it, adding it to noisew. The basis lies in the span of the
+ * centred columns of z, so Uᵀ·1 = 0 and Uᵀ·p_c = sd_c·Uᵀ·z_c. */
+static void
+dsp_pca_subtract(const struct dsp_pca_epochs *ep, size_t len, size_t wl,
+		 const struct dsp_pca_basis *bs, enum dsp_pca_variant variant, double *xw,
+		 double *noisew)
+{
+	const size_t k = bs->k, m = ep->m, nb = m < 64 ? m : 64;
+	double *coef = xmalloc(k * nb * sizeof *coef), *fit = xmalloc(len * nb * sizeof *fit);
+	size_t *own = xmalloc(2 * m * sizeof *own);
+
+	dsp_pca_epochs_owned(ep, len, wl, own);
+	for (size_t c0 = 0; c0 < m; c0 += nb) {
+		size_t nc = m - c0 < nb ? m - c0 : nb;
+		const double *zb = ep->z + c0 * len;
+
+		cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)k, (int)nc, (int)len, 1.0,
+			    bs->u, (int)len, zb, (int)len, 0.0, coef, (int)k);
+		for (size_t c = 0; c < nc; c++)
+			cblas_dscal((int)k, ep->sd[c0 + c], coef + c * k, 1);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)len, (int)nc, (int)k,
+			    1.0, bs->u, (int)len, coef, (int)k, 0.0, fit, (int)len);
+		for (size_t c = c0; c < c0 + nc; c++) {
+			size_t a = own[2 * c], cnt = own[2 * c + 1] - a, t0;
+			const double *f, *z;
+			double sd = ep->sd[c];
+
+			if (cnt == 0)
+				continue;
+			t0 = a - ep->start[c];
+			f = fit + (c - c0) * len + t0;
+			z = ep->z + c * len + t0;
+			for (size_t t = 0; t < cnt; t++) {
+				double v = variant == DSP_PCA_REFERENCE ? sd * z[t] - f[t] : f[t];
+
+				xw[a + t] -= v;
+				if (noisew != NULL)
+					noisew[a + t] += v;
+			}
+		}
+	}
+	free(coef), free(fit), free(own);
+}
+
 int
 dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig, size_t len,
 	      const struct dsp_pca_params *p, double *noise, struct dsp_pca_result *res,
 	      char **cause)
 {
 	struct dsp_pca_basis bs = {0};
-	size_t ws, we, wl, off, m, *valid;
-	double *xf, *pm, *z, *coef, *fit, *fitw;
+	struct dsp_pca_epochs ep = {0};
+	size_t ws, we;
 	int rc;
 
 	if (res != NULL)
@@ -292,96 +486,21 @@ dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
 	if ((rc = dsp_pca_check(x, n, fs, trig, ntrig, len, p, cause)) != 0)
 		return rc;
 	dsp_trigger_window(trig, ntrig, len, n, &ws, &we);
-	wl = we - ws;
-	off = (size_t)lround(0.1 * (double)len);
-
-	xf = xmalloc(wl * sizeof *xf);
-	memcpy(xf, x + ws, wl * sizeof *xf);
-	if ((rc = dsp_pca_highpass(xf, wl, fs, p, cause)) != 0) {
-		free(xf);
-		return error_wrap(cause, rc, "pca: high-pass: ");
-	}
-
-	/* Epoch matrix (len × ntrig, column-major), zero past the window. */
-	pm = xcalloc(len * ntrig, sizeof *pm);
-	for (size_t i = 0; i < ntrig; i++) {
-		size_t s = (size_t)trig[i] - ws + off;
-		for (size_t t = 0; t < len && s + t < wl; t++)
-			pm[i * len + t] = xf[s + t];
-	}
-	free(xf);
-	valid = xmalloc(ntrig * sizeof *valid);
-	m = dsp_pca_valid_columns(pm, len, ntrig, valid);
-	if (m < 2) {
-		free(pm), free(valid);
-		return 0;
-	}
-
-	/* Z-scored valid columns (population standard deviation). */
-	z = xmalloc(len * m * sizeof *z);
-	for (size_t c = 0; c < m; c++) {
-		const double *col = pm + valid[c] * len;
-		double mean = 0, var = 0, sd;
-		for (size_t t = 0; t < len; t++)
-			mean += col[t];
-		mean /= (double)len;
-		for (size_t t = 0; t < len; t++)
-			var += (col[t] - mean) * (col[t] - mean);
-		sd = sqrt(var / (double)len);
-		for (size_t t = 0; t < len; t++)
-			z[c * len + t] = (col[t] - mean) / sd;
-	}
-	rc = p->solver == DSP_PCA_SOLVER_GESDD ? dsp_pca_basis_gesdd(z, len, m, p, &bs, cause)
-					       : dsp_pca_basis_gram(z, len, m, p, &bs, cause);
-	if (rc != 0 || bs.k == 0) {
-		free(pm), free(valid), free(z), free(bs.u);
+	rc = dsp_pca_epochs_build(x + ws, we - ws, fs, trig, ntrig, len, ws, p, &ep, cause);
+	if (rc != 0 || ep.z == NULL)
 		return rc;
-	}
-
-	/* Least-squares fit of the orthonormal basis to the high-passed epochs: U·(Uᵀ·P). The
-	 * valid columns are packed into z, which is no longer needed. */
-	for (size_t c = 0; c < m; c++)
-		memcpy(z + c * len, pm + valid[c] * len, len * sizeof *z);
-	free(pm); /* each buffer goes as soon as it is used up: they are window-sized */
-	pm = NULL;
-	coef = xmalloc(bs.k * m * sizeof *coef);
-	fit = xmalloc(len * m * sizeof *fit);
-	cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)bs.k, (int)m, (int)len, 1.0, bs.u,
-		    (int)len, z, (int)len, 0.0, coef, (int)bs.k);
-	cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)len, (int)m, (int)bs.k, 1.0,
-		    bs.u, (int)len, coef, (int)bs.k, 0.0, fit, (int)len);
-	if (p->variant == DSP_PCA_REFERENCE) {
-		/* What the reference subtracts: the epoch minus its mean minus the fit. */
-		for (size_t c = 0; c < m; c++) {
-			double *f = fit + c * len, mean = 0;
-			const double *col = z + c * len;
-			for (size_t t = 0; t < len; t++)
-				mean += col[t];
-			mean /= (double)len;
-			for (size_t t = 0; t < len; t++)
-				f[t] = col[t] - mean - f[t];
+	rc = p->solver == DSP_PCA_SOLVER_GESDD ? dsp_pca_basis_gesdd(ep.z, len, ep.m, p, &bs, cause)
+					       : dsp_pca_basis_gram(ep.z, len, ep.m, p, &bs, cause);
+	if (rc == 0 && bs.k > 0) {
+		dsp_pca_subtract(&ep, len, we - ws, &bs, p->variant, x + ws,
+				 noise != NULL ? noise + ws : NULL);
+		if (res != NULL) {
+			res->k = bs.k;
+			res->epochs = ep.m;
+			res->explained = bs.explained;
 		}
 	}
-
-	free(z), free(coef);
-	z = coef = NULL;
-	/* Place the per-epoch fits on the window (a later epoch overwrites an overlap). */
-	fitw = xcalloc(wl, sizeof *fitw);
-	for (size_t c = 0; c < m; c++) {
-		size_t s = (size_t)trig[valid[c]] - ws + off;
-		for (size_t t = 0; t < len && s + t < wl; t++)
-			fitw[s + t] = fit[c * len + t];
-	}
-	for (size_t t = 0; t < wl; t++) {
-		x[ws + t] -= fitw[t];
-		if (noise != NULL)
-			noise[ws + t] += fitw[t];
-	}
-	if (res != NULL) {
-		res->k = bs.k;
-		res->epochs = m;
-		res->explained = bs.explained;
-	}
-	free(pm), free(valid), free(z), free(bs.u), free(coef), free(fit), free(fitw);
-	return 0;
+	dsp_pca_epochs_fini(&ep);
+	free(bs.u);
+	return rc;
 }

@@ -15,7 +15,8 @@ enum dsp_pca_variant {
 };
 
 enum dsp_pca_solver {
-	/* Eigen-decomposition of the Gram matrix on the smaller dimension (dsyrk + dsyevd). */
+	/* Gram matrix on the smaller dimension (dsyrk), all its eigenvalues and only the leading
+	 * eigenvectors (dsytrd, dsterf, dstemr, dormtr). */
 	DSP_PCA_SOLVER_GRAM = 0,
 	/* Thin SVD of the z-scored epoch matrix (dgesdd, jobz='S'). */
 	DSP_PCA_SOLVER_GESDD = 1,
