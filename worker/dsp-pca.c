@@ -254,9 +254,9 @@ dsp_pca_check(const double *x, size_t n, double fs, const int64_t *trig, size_t 
 		return error_set(cause, -EINVAL, "pca: artifact length len must be >= 2 (got %zu)",
 				 len);
 	if (p->exact ? !(p->n_components >= 1 && p->n_components == floor(p->n_components))
-		     : !(p->n_components > 0 && p->n_components < 1))
+		     : !(p->n_components > 0 && p->n_components <= 1))
 		return error_set(cause, -EINVAL,
-				 "pca: n_components must be a fraction in (0, 1) or an exact count "
+				 "pca: n_components must be a fraction in (0, 1] or an exact count "
 				 ">= 1 (got %g)",
 				 p->n_components);
 	if (p->hp > 0 && !(p->hp < fs / 2))

@@ -23,7 +23,7 @@ enum dsp_pca_solver {
 };
 
 struct dsp_pca_params {
-	/* Variance fraction in (0, 1), or, when `exact` is set, the exact number of components. */
+	/* Variance fraction in (0, 1] (1: every component), or, when `exact` is set, the exact number of components. */
 	double n_components;
 	int exact;
 	/* High-pass cut-off (Hz) applied to the window before the epochs are taken; <= 0: none. */

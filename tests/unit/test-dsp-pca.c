@@ -64,9 +64,7 @@ synth_make(struct synth *s, size_t ntrig, size_t len, double art_scale)
 static void
 synth_free(struct synth *s)
 {
-	free(s->trig);
-	free(s->clean);
-	free(s->x);
+	free(s->trig), free(s->clean), free(s->x);
 }
 
 static double
@@ -251,6 +249,11 @@ Test(dsp_pca, exact_count_and_bad_parameters)
 	free(cause);
 	cause = NULL;
 	p.exact = 0;
+	p.n_components = 1.0; /* every component: the fit is the whole epoch */
+	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
+		     0, "%s", cause);
+	cr_assert_geq(res.k, 2);
+	cr_assert_float_eq(res.explained, 1.0, 1e-12);
 	p.n_components = 0.9;
 	s.trig[3] = (int64_t)s.n;
 	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
@@ -292,8 +295,7 @@ Test(dsp_pca, filtfilt_matches_scipy)
 		cr_assert_float_eq(y[i], want[i], 1e-9 * scale, "i %zu: %g vs %g", i, y[i],
 				   want[i]);
 	cr_assert_eq(dsp_pca_filtfilt_fir(b, 6, y, 18, NULL), -EINVAL);
-	free(x);
-	free(want);
+	free(x), free(want);
 }
 
 /* The previous implementation, the reference for the partial eigen-decomposition and the
