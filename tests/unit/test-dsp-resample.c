@@ -165,10 +165,21 @@ Test(dsp_resample, lengths_and_memory)
 	cr_assert_eq(dsp_resample_length(331776, 10.0), 3317760);
 	cr_assert_eq(dsp_resample_length(3317760, 0.1), 331776);
 	cr_assert_eq(dsp_resample_length(10, 0.25), 2); /* 2.5 rounds half to even */
-	/* 331776 + 200 → 524288 padded, 5242880 after ×10: one in-place buffer of 5242880/2 + 1
-	 * complex values and the 3317760-sample output. */
-	cr_assert_eq(dsp_resample_bytes(331776, 10.0), 16 * (5242880 / 2 + 1) + 8 * 3317760);
-	cr_assert_eq(dsp_resample_bytes(3317760, 0.1), 16 * (4194304 / 2 + 1) + 8 * 331776);
+	/* 331776 + 200 → 524288 padded, 5242880 after ×10: the polyphase path keeps the spectrum
+	 * and two phases' transforms (524288/2 + 1 complex values each), two phases' twiddle
+	 * tables of 512 + 513 complex values, and the 3317760-sample output. */
+	cr_assert_eq(dsp_resample_bytes(331776, 10.0),
+		     16 * 3 * (524288 / 2 + 1) + 16 * 2 * (512 + 513) + 8 * 3317760);
+	/* 3317760 + 200 → 4194304 padded, 419430 after ×0.1: the 209716 kept bins, four phases of
+	 * 262144 points (in-place transforms of 131073 complex values) and their tables of 512 +
+	 * 410 complex values, and the output. */
+	cr_assert_eq(dsp_resample_bytes(3317760, 0.1),
+		     16 * (209716 + 4 * 131073) + 16 * 4 * (512 + 410) + 8 * 331776);
+	/* Below the polyphase lengths, and for a non-integer factor: one in-place buffer for
+	 * the longer transform. 20000 + 200 → 32768 padded. */
+	cr_assert_eq(dsp_resample_bytes(20000, 10.0), 16 * (327680 / 2 + 1) + 8 * 200000);
+	cr_assert_eq(dsp_resample_bytes(331776, 2.5), 16 * (1310720 / 2 + 1) + 8 * 829440);
+	cr_assert_eq(dsp_resample_bytes(3317760, 0.5), 16 * (4194304 / 2 + 1) + 8 * 1658880);
 }
 
 Test(dsp_resample, rejects_bad_parameters)
@@ -332,5 +343,29 @@ Test(dsp_resample, polyphase_paths_on_long_padding_and_odd_trims)
 			free(r);
 		}
 	free(x);
+	fft_plan_cache_clear();
+}
+
+/* dsp_resample itself on signals long enough for the polyphase paths: 60000 + 200 → 65536
+ * padded, ×10 to 655360 points (ten inverse transforms of 65536); 1500000 + 200 → 2097152, ×0.1
+ * (eight phases of 262144). Compared with the single-transform path. */
+Test(dsp_resample, long_signals_take_the_polyphase_paths)
+{
+	const size_t nu = 60000, nd = 1500000;
+	double *x = poly_signal(nd), *y = malloc(nu * 10 * sizeof *y),
+	       *d = malloc(nu * 10 * sizeof *d);
+
+	cr_assert_lt(dsp_resample_bytes(nu, 10.0), 16 * (655360 / 2 + 1) + 8 * 600000);
+	cr_assert_eq(dsp_resample(x, nu, 10.0, y, NULL), 0);
+	cr_assert_eq(dsp_resample_direct(x, nu, 10.0, d, NULL), 0);
+	cr_assert_leq(rel_diff(y, d, nu * 10), POLY_TOL);
+
+	cr_assert_lt(dsp_resample_bytes(nd, 0.1), 16 * (2097152 / 2 + 1) + 8 * 150000);
+	cr_assert_eq(dsp_resample(x, nd, 0.1, y, NULL), 0);
+	cr_assert_eq(dsp_resample_direct(x, nd, 0.1, d, NULL), 0);
+	cr_assert_leq(rel_diff(y, d, nd / 10), POLY_TOL);
+	free(x);
+	free(y);
+	free(d);
 	fft_plan_cache_clear();
 }
