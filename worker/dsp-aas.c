@@ -26,39 +26,67 @@ dsp_aas_epoch(const double *x, size_t n, int64_t start, size_t len, double sub, 
 	}
 }
 
-static double
-dsp_aas_pearson(const double *a, const double *b, size_t len)
+/* Each epoch's mean and centred sum of squares, computed once (an epoch is a candidate in
+ * several windows in sliding mode). */
+static void
+dsp_aas_epoch_stats(const double *e, size_t L, double *mean, double *ss)
 {
-	double ma = 0.0, mb = 0.0, sab = 0.0, saa = 0.0, sbb = 0.0;
+	double m = 0.0, q = 0.0;
 
-	for (size_t k = 0; k < len; k++) {
-		ma += a[k];
-		mb += b[k];
-	}
-	ma /= (double)len;
-	mb /= (double)len;
-	for (size_t k = 0; k < len; k++) {
-		double da = a[k] - ma, db = b[k] - mb;
+	for (size_t k = 0; k < L; k++)
+		m += e[k];
+	m /= (double)L;
+	for (size_t k = 0; k < L; k++)
+		q += (e[k] - m) * (e[k] - m);
+	*mean = m;
+	*ss = q;
+}
 
-		sab += da * db;
-		saa += da * da;
-		sbb += db * db;
+/* The running average sum/count, centred in place into avg; returns its sum of squares. Only
+ * recomputed when an epoch joins, so each candidate costs one pass (dsp_aas_pearson). */
+static double
+dsp_aas_centre(const double *sum, size_t count, size_t L, double *avg)
+{
+	double m = 0.0, q = 0.0;
+
+	for (size_t k = 0; k < L; k++) {
+		avg[k] = sum[k] / (double)count;
+		m += avg[k];
 	}
+	m /= (double)L;
+	for (size_t k = 0; k < L; k++) {
+		avg[k] -= m;
+		q += avg[k] * avg[k];
+	}
+	return q;
+}
+
+/* Pearson correlation of the centred average (sum of squares saa) with epoch e (mean me, centred
+ * sum of squares see). */
+static double
+dsp_aas_pearson(const double *avg, double saa, const double *e, double me, double see, size_t L)
+{
+	double sab = 0.0;
+
 	/* Zero variance gives NaN in the reference, which never passes the threshold. */
-	if (saa == 0.0 || sbb == 0.0)
+	if (saa == 0.0 || see == 0.0)
 		return NAN;
-	return sab / sqrt(saa * sbb);
+	for (size_t k = 0; k < L; k++)
+		sab += avg[k] * (e[k] - me);
+	return sab / sqrt(saa * see);
 }
 
 /* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other
  * candidate in order whose correlation with the running average passes. Writes the mean of the
- * chosen de-meaned epochs into tpl. E holds all epochs (nt × L), avg and sum are L-long scratch. */
+ * chosen de-meaned epochs into tpl. E holds all epochs (nt × L) with their means em and centred
+ * sums of squares es; avg and sum are L-long scratch. */
 static void
-dsp_aas_select(const double *E, size_t L, size_t r0, size_t r1, size_t c0, size_t c1,
-	       double threshold, const double *x, size_t n, const int64_t *t, long s0, double mean,
-	       double *sum, double *avg, unsigned char *chosen, double *tpl)
+dsp_aas_select(const double *E, const double *em, const double *es, size_t L, size_t r0, size_t r1,
+	       size_t c0, size_t c1, double threshold, const double *x, size_t n, const int64_t *t,
+	       long s0, double mean, double *sum, double *avg, unsigned char *chosen, double *tpl)
 {
 	size_t count = 0;
+	double saa;
 
 	memset(sum, 0, L * sizeof *sum);
 	memset(chosen + c0, 0, c1 - c0);
@@ -68,16 +96,16 @@ dsp_aas_select(const double *E, size_t L, size_t r0, size_t r1, size_t c0, size_
 		chosen[j] = 1;
 		count++;
 	}
+	saa = dsp_aas_centre(sum, count, L, avg);
 	for (size_t c = c0; c < c1; c++) {
 		if (chosen[c])
 			continue;
-		for (size_t k = 0; k < L; k++)
-			avg[k] = sum[k] / (double)count;
-		if (dsp_aas_pearson(avg, E + c * L, L) > threshold) {
+		if (dsp_aas_pearson(avg, saa, E + c * L, em[c], es[c], L) > threshold) {
 			for (size_t k = 0; k < L; k++)
 				sum[k] += E[c * L + k];
 			chosen[c] = 1;
 			count++;
+			saa = dsp_aas_centre(sum, count, L, avg);
 		}
 	}
 	/* Template from x − mean(x): zero outside the data, as the epochs are. */
@@ -98,7 +126,7 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
 {
 	size_t W = p->window, nf;
-	double *E, *sum, *avg, mean = 0.0;
+	double *E, *em, *es, *sum, *avg, mean = 0.0;
 	unsigned char *chosen;
 
 	memset(tp, 0, sizeof *tp);
@@ -118,8 +146,12 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 		mean += x[i];
 	mean /= (double)n;
 	E = xmalloc(nt * L * sizeof *E);
-	for (size_t i = 0; i < nt; i++)
+	em = xmalloc(nt * sizeof *em);
+	es = xmalloc(nt * sizeof *es);
+	for (size_t i = 0; i < nt; i++) {
 		dsp_aas_epoch(x, n, t[i] + s0, L, 0.0, E + i * L);
+		dsp_aas_epoch_stats(E + i * L, L, &em[i], &es[i]);
+	}
 	sum = xmalloc(L * sizeof *sum);
 	avg = xmalloc(L * sizeof *avg);
 	chosen = xcalloc(nt, 1);
@@ -134,8 +166,9 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 		for (size_t b = 0, row = 0; b < nt; b += W, row++) {
 			size_t end = b + W < nt ? b + W : nt;
 
-			dsp_aas_select(E, L, b, b + nf < nt ? b + nf : nt, b, end, p->threshold, x,
-				       n, t, s0, mean, sum, avg, chosen, tp->data + row * L);
+			dsp_aas_select(E, em, es, L, b, b + nf < nt ? b + nf : nt, b, end,
+				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
+				       tp->data + row * L);
 			for (size_t i = b; i < end; i++)
 				tp->index[i] = row;
 		}
@@ -157,12 +190,13 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 				r0 = w1 >= nf ? w1 - nf : 0;
 			if (r0 < w0)
 				r0 = w0;
-			dsp_aas_select(E, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1, p->threshold,
-				       x, n, t, s0, mean, sum, avg, chosen, tp->data + i * L);
+			dsp_aas_select(E, em, es, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1,
+				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
+				       tp->data + i * L);
 			tp->index[i] = i;
 		}
 	}
-	free(E);
+	free(E), free(em), free(es);
 	free(sum);
 	free(avg);
 	free(chosen);

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "worker/dsp-clones.h"
 #include "worker/dsp-trigger.h"
 
 void
@@ -182,13 +183,7 @@ dsp_anc_hp_design(struct dsp_filter *f, double fs, double fc, char **cause)
  * the next output then run 8 or 4 lanes at a time, about 3× faster than scalar code). */
 typedef double dsp_anc_v8 __attribute__((vector_size(64)));
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
-#define DSP_ANC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define DSP_ANC_CLONES
-#endif
-
-DSP_ANC_CLONES void
+DSP_CLONES void
 dsp_anc_lms(const double *ref, const double *d, size_t n, size_t order, double mu, double *y)
 {
 	size_t nt = order + 1, nv = nt / 8;

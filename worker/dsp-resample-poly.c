@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "worker/dsp-clones.h"
 #include "worker/fft-plan.h"
 
 /* Twiddle tables have this many entries in the fine table (a power of two). */
@@ -106,7 +107,7 @@ dsp_resample_poly_up_bytes(const struct dsp_resample_plan *p)
 
 /* Z[t][k] = X[k]·e^{2πi·k·(r0+t)/L} for k < N/2, t < g, bins in blocks of B so that each block
  * of X is read once for the group. */
-static void
+DSP_CLONES static void
 poly_up_twiddle(double *const *Z, const double *X, size_t half, size_t g,
 		const struct poly_tabs *tb)
 {
@@ -151,10 +152,20 @@ poly_up_scatter(double *y, double *const *z, size_t g, size_t r0, size_t m,
 			if (l >= lo && l < hi)
 				y[l - lo] = z[t][edge[e]];
 		}
-	for (size_t q = qa; q < qb; q++) {
-		double *yq = y + (m * q + r0 - lo);
-		for (size_t t = 0; t < g; t++)
-			yq[t] = z[t][q];
+	if (g == 2) {
+		const double *restrict z0 = z[0], *restrict z1 = z[1];
+
+		for (size_t q = qa; q < qb; q++) {
+			double *yq = y + (m * q + r0 - lo);
+			yq[0] = z0[q];
+			yq[1] = z1[q];
+		}
+	} else {
+		for (size_t q = qa; q < qb; q++) {
+			double *yq = y + (m * q + r0 - lo);
+			for (size_t t = 0; t < g; t++)
+				yq[t] = z[t][q];
+		}
 	}
 }
 
@@ -251,10 +262,24 @@ poly_down_gather(double *const *f, size_t g, const double *x, size_t n,
 	for (size_t q = 0; q < qa; q++)
 		for (size_t t = 0; t < g; t++)
 			f[t][q] = dsp_resample_pad_at(x, n, p, M * q + r0 + t);
-	for (size_t q = qa; q < qb; q++) {
-		const double *xs = x + (M * q + r0 - left);
-		for (size_t t = 0; t < g; t++)
-			f[t][q] = xs[t];
+	if (g == 4) {
+		/* The usual group, with its four output streams in registers. */
+		double *restrict f0 = f[0], *restrict f1 = f[1], *restrict f2 = f[2];
+		double *restrict f3 = f[3];
+
+		for (size_t q = qa; q < qb; q++) {
+			const double *xs = x + (M * q + r0 - left);
+			f0[q] = xs[0];
+			f1[q] = xs[1];
+			f2[q] = xs[2];
+			f3[q] = xs[3];
+		}
+	} else {
+		for (size_t q = qa; q < qb; q++) {
+			const double *xs = x + (M * q + r0 - left);
+			for (size_t t = 0; t < g; t++)
+				f[t][q] = xs[t];
+		}
 	}
 	for (size_t q = qb; q < P; q++)
 		for (size_t t = 0; t < g; t++)
@@ -265,7 +290,7 @@ poly_down_gather(double *const *f, size_t g, const double *x, size_t n,
  * F_r[j] for j > P/2 is conj(F_r[P − j]). Blocks of B bins never straddle P/2 (B divides P/2),
  * so each block reads every F_r either forwards, or backwards and conjugated; each block of acc
  * is read and written once for the group. Phase 0 (twiddle 1) initialises acc. */
-static void
+DSP_CLONES static void
 poly_down_accumulate(double *acc, double *const *F, size_t g, size_t r0, size_t P, size_t K,
 		     const struct poly_tabs *tb)
 {
