@@ -144,8 +144,11 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 		}
 		{
 			/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms
-			 * for the first 2 s and 200 ms after. */
-			double dt = now - start < 2 ? (poll_ms < 20 ? poll_ms : 20) * 1e-3 : 0.2;
+			 * for the first 2 s, 50 ms up to 30 s (an interactive job's end shows at
+			 * once), and 200 ms after that. */
+			double dt = now - start < 2    ? (poll_ms < 20 ? poll_ms : 20) * 1e-3
+				    : now - start < 30 ? 0.05
+						       : 0.2;
 			struct timespec ts = {0, (long)(dt * 1e9)};
 			nanosleep(&ts, NULL);
 			poll_ms *= 2;
