@@ -427,12 +427,20 @@ proto_client_close_thread(void *arg)
 void
 proto_client_close(struct proto_client *c)
 {
+	if (proto_client_close_within(c, PROTO_CLIENT_CLOSE_MS) != 0)
+		log_warn("closing the connection did not finish within %d ms; leaving it",
+			 PROTO_CLIENT_CLOSE_MS);
+}
+
+int
+proto_client_close_within(struct proto_client *c, int ms)
+{
 	struct proto_client_closer *cl;
 	struct timespec ts;
 	pthread_t t;
 
 	if (!c->open)
-		return;
+		return 0;
 	c->open = 0;
 	cl = xcalloc(1, sizeof *cl);
 	cl->sock = c->sock;
@@ -441,11 +449,11 @@ proto_client_close(struct proto_client *c)
 		nng_close(cl->sock);
 		sem_destroy(&cl->done);
 		free(cl);
-		return;
+		return 0;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += PROTO_CLIENT_CLOSE_MS / 1000;
-	ts.tv_nsec += (long)(PROTO_CLIENT_CLOSE_MS % 1000) * 1000000;
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
 	if (ts.tv_nsec >= 1000000000) {
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000;
@@ -453,14 +461,13 @@ proto_client_close(struct proto_client *c)
 	while (sem_timedwait(&cl->done, &ts) != 0) {
 		if (errno == EINTR)
 			continue;
-		log_warn("closing the connection did not finish within %d ms; leaving it",
-			 PROTO_CLIENT_CLOSE_MS);
 		pthread_detach(t);
-		return; /* cl stays with the helper thread */
+		return -ETIMEDOUT; /* cl stays with the helper thread */
 	}
 	pthread_join(t, NULL);
 	sem_destroy(&cl->done);
 	free(cl);
+	return 0;
 }
 
 int

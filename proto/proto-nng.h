@@ -60,6 +60,9 @@ int proto_client_open_tls(struct proto_client *c, const char *url, const struct 
 int proto_client_probe(const char *url, const struct proto_tls *tls, char **cause);
 /* Close the socket, waiting at most 2 s (works around an nng 1.5.2 hang in nng_close). */
 void proto_client_close(struct proto_client *c);
+/* The same, giving up after `ms` (the close goes on on a helper thread, for a process about to
+ * exit): 0, or -ETIMEDOUT. proto_client_close waits 2 s and logs a warning when it gives up. */
+int proto_client_close_within(struct proto_client *c, int ms);
 
 /* One outstanding request at a time per call object; several may share a client. */
 struct proto_call {

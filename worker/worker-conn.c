@@ -14,6 +14,9 @@
 #include "proto/proto-nng.h"
 #include "worker/worker.h"
 
+/* How long a stopping worker waits for its socket to close. */
+#define WORKER_EXIT_CLOSE_MS 100
+
 #define WORKER_CALL_TIMEOUT_MS 30000
 /* A draining worker gives up sending results after this long (the scheduler is unreachable). */
 #define WORKER_DRAIN_SEND_S 2.0
@@ -402,7 +405,11 @@ worker_stop(struct worker *w)
 		pthread_join(w->threads[i], NULL);
 	if (w->heartbeat_thread)
 		pthread_join(w->heartbeat_thread, NULL);
-	proto_client_close(&worker_client);
+	/* The process exits next and the scheduler has had our BYE: a close that nng 1.5.2 leaves
+	 * hanging (proto-nng.c) must not hold the exit, which `neurodag run` waits for. */
+	if (proto_client_close_within(&worker_client, WORKER_EXIT_CLOSE_MS) != 0)
+		log_debug("closing the connection did not finish within %d ms; exiting anyway",
+			  WORKER_EXIT_CLOSE_MS);
 	worker_results_free(w->results, w->nresults);
 	while (w->queue_head != NULL) {
 		struct worker_task *t = w->queue_head;
