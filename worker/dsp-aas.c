@@ -42,44 +42,27 @@ dsp_aas_epoch_stats(const double *e, size_t L, double *mean, double *ss)
 	*ss = q;
 }
 
-/* The running average sum/count, centred in place into avg; returns its sum of squares. Only
- * recomputed when an epoch joins, so each candidate costs one pass (dsp_aas_pearson). */
+/* Centred sum of squares of the running sum of chosen epochs (avg is scratch). */
 static double
-dsp_aas_centre(const double *sum, size_t count, size_t L, double *avg)
+dsp_aas_sum_ss(const double *sum, size_t L)
 {
 	double m = 0.0, q = 0.0;
 
-	for (size_t k = 0; k < L; k++) {
-		avg[k] = sum[k] / (double)count;
-		m += avg[k];
-	}
-	m /= (double)L;
-	for (size_t k = 0; k < L; k++) {
-		avg[k] -= m;
-		q += avg[k] * avg[k];
-	}
-	return q;
-}
-
-/* Pearson correlation of the centred average (sum of squares saa) with epoch e (mean me, centred
- * sum of squares see). */
-static double
-dsp_aas_pearson(const double *avg, double saa, const double *e, double me, double see, size_t L)
-{
-	double sab = 0.0;
-
-	/* Zero variance gives NaN in the reference, which never passes the threshold. */
-	if (saa == 0.0 || see == 0.0)
-		return NAN;
 	for (size_t k = 0; k < L; k++)
-		sab += avg[k] * (e[k] - me);
-	return sab / sqrt(saa * see);
+		m += sum[k];
+	m /= (double)L;
+	for (size_t k = 0; k < L; k++)
+		q += (sum[k] - m) * (sum[k] - m);
+	return q;
 }
 
 /* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other
  * candidate in order whose correlation with the running average passes. Writes the mean of the
  * chosen de-meaned epochs into tpl. E holds all epochs (nt × L) with their means em and centred
- * sums of squares es; avg and sum are L-long scratch. */
+ * sums of squares es; avg and sum are L-long scratch.
+ * The correlation with the average sum/count is the correlation with sum (scaling does not change
+ * it): sab = Σ sum·(e − me), and when e joins, the centred sum of squares of sum grows by exactly
+ * 2·sab + see, so each candidate costs one pass over its epoch. */
 static void
 dsp_aas_select(const double *E, const double *em, const double *es, size_t L, size_t r0, size_t r1,
 	       size_t c0, size_t c1, double threshold, const double *x, size_t n, const int64_t *t,
@@ -96,16 +79,24 @@ dsp_aas_select(const double *E, const double *em, const double *es, size_t L, si
 		chosen[j] = 1;
 		count++;
 	}
-	saa = dsp_aas_centre(sum, count, L, avg);
+	saa = dsp_aas_sum_ss(sum, L);
 	for (size_t c = c0; c < c1; c++) {
+		const double *e = E + c * L, me = em[c];
+		double sab = 0.0;
+
 		if (chosen[c])
 			continue;
-		if (dsp_aas_pearson(avg, saa, E + c * L, em[c], es[c], L) > threshold) {
+		/* Zero variance gives NaN in the reference, which never passes the threshold. */
+		if (saa == 0.0 || es[c] == 0.0)
+			continue;
+		for (size_t k = 0; k < L; k++)
+			sab += sum[k] * (e[k] - me);
+		if (sab / sqrt(saa * es[c]) > threshold) {
 			for (size_t k = 0; k < L; k++)
-				sum[k] += E[c * L + k];
+				sum[k] += e[k];
 			chosen[c] = 1;
 			count++;
-			saa = dsp_aas_centre(sum, count, L, avg);
+			saa += 2.0 * sab + es[c];
 		}
 	}
 	/* Template from x − mean(x): zero outside the data, as the epochs are. */

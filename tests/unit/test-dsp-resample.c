@@ -170,11 +170,11 @@ Test(dsp_resample, lengths_and_memory)
 	 * tables of 512 + 513 complex values, and the 3317760-sample output. */
 	cr_assert_eq(dsp_resample_bytes(331776, 10.0),
 		     16 * 3 * (524288 / 2 + 1) + 16 * 2 * (512 + 513) + 8 * 3317760);
-	/* 3317760 + 200 → 4194304 padded, 419430 after ×0.1: the 209716 kept bins, four phases of
-	 * 262144 points (in-place transforms of 131073 complex values) and their tables of 512 +
-	 * 410 complex values, and the output. */
+	/* 3317760 + 200 → 4194304 padded, 419430 after ×0.1: the 209716 kept bins, eight of the
+	 * sixteen phases of 262144 points at once (in-place transforms of 131073 complex values)
+	 * and their tables of 512 + 410 complex values, and the output. */
 	cr_assert_eq(dsp_resample_bytes(3317760, 0.1),
-		     16 * (209716 + 4 * 131073) + 16 * 4 * (512 + 410) + 8 * 331776);
+		     16 * (209716 + 8 * 131073) + 16 * 8 * (512 + 410) + 8 * 331776);
 	/* Below the polyphase lengths, and for a non-integer factor: one in-place buffer for
 	 * the longer transform. 20000 + 200 → 32768 padded. */
 	cr_assert_eq(dsp_resample_bytes(20000, 10.0), 16 * (327680 / 2 + 1) + 8 * 200000);
