@@ -58,15 +58,16 @@ dsp_aas_sum_ss(const double *sum, size_t L)
 
 /* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other
  * candidate in order whose correlation with the running average passes. Writes the mean of the
- * chosen de-meaned epochs into tpl. E holds all epochs (nt × L) with their means em and centred
- * sums of squares es; avg and sum are L-long scratch.
+ * chosen de-meaned epochs into tpl. E holds epochs base.. (L samples each) with their means em
+ * and centred sums of squares es; avg and sum are L-long scratch.
  * The correlation with the average sum/count is the correlation with sum (scaling does not change
  * it): sab = Σ sum·(e − me), and when e joins, the centred sum of squares of sum grows by exactly
  * 2·sab + see, so each candidate costs one pass over its epoch. */
 static void
-dsp_aas_select(const double *E, const double *em, const double *es, size_t L, size_t r0, size_t r1,
-	       size_t c0, size_t c1, double threshold, const double *x, size_t n, const int64_t *t,
-	       long s0, double mean, double *sum, double *avg, unsigned char *chosen, double *tpl)
+dsp_aas_select(const double *E, const double *em, const double *es, size_t base, size_t L,
+	       size_t r0, size_t r1, size_t c0, size_t c1, double threshold, const double *x,
+	       size_t n, const int64_t *t, long s0, double mean, double *sum, double *avg,
+	       unsigned char *chosen, double *tpl)
 {
 	size_t count = 0;
 	double saa;
@@ -75,28 +76,28 @@ dsp_aas_select(const double *E, const double *em, const double *es, size_t L, si
 	memset(chosen + c0, 0, c1 - c0);
 	for (size_t j = r0; j < r1; j++) {
 		for (size_t k = 0; k < L; k++)
-			sum[k] += E[j * L + k];
+			sum[k] += E[(j - base) * L + k];
 		chosen[j] = 1;
 		count++;
 	}
 	saa = dsp_aas_sum_ss(sum, L);
 	for (size_t c = c0; c < c1; c++) {
-		const double *e = E + c * L, me = em[c];
+		const double *e = E + (c - base) * L, me = em[c - base];
 		double sab = 0.0;
 
 		if (chosen[c])
 			continue;
 		/* Zero variance gives NaN in the reference, which never passes the threshold. */
-		if (saa == 0.0 || es[c] == 0.0)
+		if (saa == 0.0 || es[c - base] == 0.0)
 			continue;
 		for (size_t k = 0; k < L; k++)
 			sab += sum[k] * (e[k] - me);
-		if (sab / sqrt(saa * es[c]) > threshold) {
+		if (sab / sqrt(saa * es[c - base]) > threshold) {
 			for (size_t k = 0; k < L; k++)
 				sum[k] += e[k];
 			chosen[c] = 1;
 			count++;
-			saa += 2.0 * sab + es[c];
+			saa += 2.0 * sab + es[c - base];
 		}
 	}
 	/* Template from x − mean(x): zero outside the data, as the epochs are. */
@@ -112,11 +113,22 @@ dsp_aas_select(const double *E, const double *em, const double *es, size_t L, si
 		tpl[k] /= (double)count;
 }
 
+/* Epochs [i0, i1) of x into E (from its start) with their statistics. */
+static void
+dsp_aas_epochs_fill(double *E, double *em, double *es, const double *x, size_t n, const int64_t *t,
+		    long s0, size_t L, size_t i0, size_t i1)
+{
+	for (size_t i = i0; i < i1; i++) {
+		dsp_aas_epoch(x, n, t[i] + s0, L, 0.0, E + (i - i0) * L);
+		dsp_aas_epoch_stats(E + (i - i0) * L, L, &em[i - i0], &es[i - i0]);
+	}
+}
+
 int
 dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
 		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
 {
-	size_t W = p->window, nf;
+	size_t W = p->window, nf, ne;
 	double *E, *em, *es, *sum, *avg, mean = 0.0;
 	unsigned char *chosen;
 
@@ -136,13 +148,13 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 	for (size_t i = 0; i < n; i++)
 		mean += x[i];
 	mean /= (double)n;
-	E = xmalloc(nt * L * sizeof *E);
-	em = xmalloc(nt * sizeof *em);
-	es = xmalloc(nt * sizeof *es);
-	for (size_t i = 0; i < nt; i++) {
-		dsp_aas_epoch(x, n, t[i] + s0, L, 0.0, E + i * L);
-		dsp_aas_epoch_stats(E + i * L, L, &em[i], &es[i]);
-	}
+	/* Blocks need only their own epochs; sliding windows reach across blocks: all of them. */
+	ne = p->mode == DSP_AAS_BLOCKS && W < nt ? W : nt;
+	E = xmalloc(ne * L * sizeof *E);
+	em = xmalloc(ne * sizeof *em);
+	es = xmalloc(ne * sizeof *es);
+	if (ne == nt)
+		dsp_aas_epochs_fill(E, em, es, x, n, t, s0, L, 0, nt);
 	sum = xmalloc(L * sizeof *sum);
 	avg = xmalloc(L * sizeof *avg);
 	chosen = xcalloc(nt, 1);
@@ -155,9 +167,11 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 		tp->ntemplates = (nt + W - 1) / W;
 		tp->data = xmalloc(tp->ntemplates * L * sizeof *tp->data);
 		for (size_t b = 0, row = 0; b < nt; b += W, row++) {
-			size_t end = b + W < nt ? b + W : nt;
+			size_t end = b + W < nt ? b + W : nt, base = ne == nt ? 0 : b;
 
-			dsp_aas_select(E, em, es, L, b, b + nf < nt ? b + nf : nt, b, end,
+			if (ne < nt)
+				dsp_aas_epochs_fill(E, em, es, x, n, t, s0, L, b, end);
+			dsp_aas_select(E, em, es, base, L, b, b + nf < nt ? b + nf : nt, b, end,
 				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
 				       tp->data + row * L);
 			for (size_t i = b; i < end; i++)
@@ -181,7 +195,7 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 				r0 = w1 >= nf ? w1 - nf : 0;
 			if (r0 < w0)
 				r0 = w0;
-			dsp_aas_select(E, em, es, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1,
+			dsp_aas_select(E, em, es, 0, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1,
 				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
 				       tp->data + i * L);
 			tp->index[i] = i;
