@@ -305,8 +305,7 @@ dsp_filter_apply(const struct dsp_filter *f, double *x, size_t n, char **cause)
 		dsp_filter_fill(buf, p0, blk, x, n, e, end);
 		memset(buf + blk, 0, (nfft - blk) * sizeof *buf);
 		fft_r2c(nfft, buf, X);
-		for (size_t k = 0; k <= nfft / 2; k++)
-			X[k] *= H[k];
+		fft_spectrum_mul(X, H, nfft / 2 + 1);
 		fft_c2r(nfft, X, buf);
 		for (size_t k = 0; k + 1 < m; k++)
 			buf[k] += tail[k];

@@ -147,8 +147,7 @@ dsp_firws_pass(const fftw_complex *kf, size_t p, size_t off, double *cols, size_
 			buf[i] = reverse ? x[n - 1 - i] : x[i];
 		memset(buf + n, 0, (p - n) * sizeof *buf);
 		fft_r2c(p, buf, spec);
-		for (size_t f = 0; f <= p / 2; f++)
-			spec[f] *= kf[f];
+		fft_spectrum_mul(spec, kf, p / 2 + 1);
 		fft_c2r(p, spec, buf);
 		for (size_t i = 0; i < n; i++) {
 			double v = buf[off + i] / (double)p;

@@ -52,8 +52,7 @@ dsp_xcorr_fft(const double *s, size_t ns, const double *r, size_t nr, size_t w, 
 	memset(buf, 0, nfft * sizeof *buf);
 	memcpy(buf, r, nr * sizeof *buf);
 	fft_r2c(nfft, buf, R);
-	for (size_t k = 0; k < nb; k++)
-		S[k] *= conj(R[k]) / (double)nfft;
+	fft_spectrum_mul_conj(S, R, (double)nfft, nb);
 	fft_c2r(nfft, S, buf);
 	for (size_t j = 0; j <= 2 * w; j++) {
 		long k = (long)j - (long)w;

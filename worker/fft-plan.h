@@ -22,6 +22,37 @@ void fft_c2r_inplace(size_t n, fftw_complex *buf);
 /* Complex forward (sign -1) or backward (+1) transform of length n, unnormalised. */
 void fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out);
 
+/* x[k] *= h[k] (or conj(h[k])/div) for k < n, in plain real arithmetic: C's complex multiply
+ * checks every product for NaN and may call __muldc3, which keeps such loops scalar. */
+static inline void
+fft_spectrum_mul(fftw_complex *x, const fftw_complex *h, size_t n)
+{
+	double *restrict a = (double *)x;
+	const double *restrict b = (const double *)h;
+
+	for (size_t k = 0; k < n; k++) {
+		double ar = a[2 * k], ai = a[2 * k + 1], br = b[2 * k], bi = b[2 * k + 1];
+
+		a[2 * k] = ar * br - ai * bi;
+		a[2 * k + 1] = ar * bi + ai * br;
+	}
+}
+
+static inline void
+fft_spectrum_mul_conj(fftw_complex *x, const fftw_complex *h, double div, size_t n)
+{
+	double *restrict a = (double *)x;
+	const double *restrict b = (const double *)h;
+
+	for (size_t k = 0; k < n; k++) {
+		double ar = a[2 * k], ai = a[2 * k + 1], br = b[2 * k] / div,
+		       bi = -b[2 * k + 1] / div;
+
+		a[2 * k] = ar * br - ai * bi;
+		a[2 * k + 1] = ar * bi + ai * br;
+	}
+}
+
 double *fft_alloc_real(size_t n);
 fftw_complex *fft_alloc_complex(size_t n);
 
