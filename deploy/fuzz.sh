@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang (ASan + UBSan + libFuzzer) into build-fuzz and runs each from
-# its seed corpus: the protocol decoder for N seconds (default 60), the .npy header parser and the
-# pipeline validator for N/3 each. Prints the executions; exits non-zero on a crash, leak or
-# sanitizer report. Usage: deploy/fuzz.sh [SECONDS]
+# its seed corpus: the protocol decoder for N seconds (default 60), the .npy header parser, the
+# pipeline validator and the EDF/BDF reader for N/3 each. Prints the executions; exits non-zero on
+# a crash, leak or sanitizer report. Usage: deploy/fuzz.sh [SECONDS]
 set -euo pipefail
 
 secs="${1:-60}"
@@ -14,7 +14,8 @@ command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed" >&2; exi
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" -Dfuzz=true -Db_sanitize=address,undefined >/dev/null
 fi
-ninja --quiet -C "$build" tests/fuzz/fuzz-proto tests/fuzz/fuzz-npy tests/fuzz/fuzz-pipeline
+ninja --quiet -C "$build" tests/fuzz/fuzz-proto tests/fuzz/fuzz-npy tests/fuzz/fuzz-pipeline \
+  tests/fuzz/fuzz-edf
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export ASAN_OPTIONS="detect_leaks=1"
 status=0
@@ -50,4 +51,5 @@ fuzz_one() {
 fuzz_one fuzz-proto "$root/tests/fuzz/corpus" "$secs"
 fuzz_one fuzz-npy "$root/tests/fuzz/corpus-npy" "$(( (secs + 2) / 3 ))"
 fuzz_one fuzz-pipeline "$root/tests/fuzz/corpus-pipeline" "$(( (secs + 2) / 3 ))"
+fuzz_one fuzz-edf "$root/tests/fuzz/corpus-edf" "$(( (secs + 2) / 3 ))"
 exit $status
