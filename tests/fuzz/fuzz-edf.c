@@ -2,7 +2,6 @@
  * with an explanation, never crash, hang or leak; every channel of a file that opens must read
  * back (the direct record reads included) or fail with an explanation. The bytes go to a memfd,
  * as EDFlib reads by path. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
