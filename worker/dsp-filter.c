@@ -315,9 +315,9 @@ dsp_filter_apply(const struct dsp_filter *f, double *x, size_t n, char **cause)
 	}
 	/* No more input: the tail holds the rest of c, complete. */
 	dsp_filter_put(x, n, e + h0, nblocks * blk, m - 1, tail);
-	fftw_free(buf);
-	fftw_free(H);
-	fftw_free(X);
+	fft_free(buf);
+	fft_free(H);
+	fft_free(X);
 	free(tail);
 	free(end);
 	return 0;

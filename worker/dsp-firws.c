@@ -132,8 +132,8 @@ dsp_firws_minphase(const double *k, size_t len, double *out)
 	fft_c2c(nfft, 1, b, a);
 	for (size_t i = 0; i < len; i++)
 		out[i] = creal(a[i]) / (double)nfft;
-	fftw_free(a);
-	fftw_free(b);
+	fft_free(a);
+	fft_free(b);
 }
 
 /* One convolution pass over every column: x <- full(x * k)[off .. off + n). */
@@ -174,7 +174,7 @@ dsp_firws_apply(const double *k, size_t len, enum dsp_firws_direction dir, doubl
 	dsp_firws_pass(kf, p, off, cols, n, nchan, buf, spec, 0);
 	if (dir == DSP_FIRWS_TWOPASS)
 		dsp_firws_pass(kf, p, off, cols, n, nchan, buf, spec, 1);
-	fftw_free(buf);
-	fftw_free(kf);
-	fftw_free(spec);
+	fft_free(buf);
+	fft_free(kf);
+	fft_free(spec);
 }

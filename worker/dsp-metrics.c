@@ -63,8 +63,8 @@ dsp_metrics_welch(const double *x, size_t n, double fs, size_t nperseg, double *
 		psd[k] *= edge ? scale : 2 * scale;
 	}
 	free(w);
-	fftw_free(seg);
-	fftw_free(spec);
+	fft_free(seg);
+	fft_free(spec);
 	return 0;
 }
 

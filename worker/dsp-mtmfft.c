@@ -354,12 +354,12 @@ dsp_mtmfft_work_reserve(struct dsp_mtmfft_work *w, size_t ncols, size_t nbuf, si
 		w->ncols = ncols;
 	}
 	if (nbuf > w->nbuf) {
-		fftw_free(w->buf);
+		fft_free(w->buf);
 		w->buf = fft_alloc_real(nbuf);
 		w->nbuf = nbuf;
 	}
 	if (nspec > w->nspec) {
-		fftw_free(w->spec);
+		fft_free(w->spec);
 		w->spec = fft_alloc_complex(nspec);
 		w->nspec = nspec;
 	}
@@ -372,8 +372,8 @@ dsp_mtmfft_work_free(struct dsp_mtmfft_work *w)
 		return;
 	free(w->det);
 	free(w->cols);
-	fftw_free(w->buf);
-	fftw_free(w->spec);
+	fft_free(w->buf);
+	fft_free(w->spec);
 	free(w);
 }
 

@@ -139,8 +139,8 @@ dsp_preproc_hilbert(const double *x, size_t n, double *re, double *im)
 		re[i] = creal(a[i]) / (double)n;
 		im[i] = cimag(a[i]) / (double)n;
 	}
-	fftw_free(a);
-	fftw_free(b);
+	fft_free(a);
+	fft_free(b);
 }
 
 void

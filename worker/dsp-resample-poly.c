@@ -218,9 +218,9 @@ dsp_resample_poly_up(const double *x, size_t n, const struct dsp_resample_plan *
 	}
 	dsp_resample_fill(y, p);
 	for (size_t t = 0; t < G; t++)
-		fftw_free(Zc[t]);
-	fftw_free(tb.mem);
-	fftw_free(Xc);
+		fft_free(Zc[t]);
+	fft_free(tb.mem);
+	fft_free(Xc);
 }
 
 /* At most half the phases at once, so the working memory stays below half the single
@@ -364,8 +364,8 @@ dsp_resample_poly_down(const double *x, size_t n, const struct dsp_resample_plan
 		poly_down_accumulate(acc, F, G, r0, P, K, &tb);
 	}
 	for (size_t t = 0; t < G; t++)
-		fftw_free(Fc[t]);
-	fftw_free(tb.mem);
+		fft_free(Fc[t]);
+	fft_free(tb.mem);
 
 	/* The Nyquist rule (×2: the shorter length new_len, when even), numpy's 1/N, and the
 	 * inverse transform's real DC and Nyquist bins. */
@@ -382,5 +382,5 @@ dsp_resample_poly_down(const double *x, size_t n, const struct dsp_resample_plan
 	if (avail > 0)
 		memcpy(y, acc + p->trim_left, avail * sizeof *y);
 	dsp_resample_fill(y, p);
-	fftw_free(accc);
+	fft_free(accc);
 }

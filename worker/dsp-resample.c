@@ -159,7 +159,7 @@ dsp_resample_direct(const double *x, size_t n, double ratio, double *y, char **c
 	if (avail > 0)
 		memcpy(y, (double *)X + p.trim_left, avail * sizeof *y);
 	dsp_resample_fill(y, &p);
-	fftw_free(X);
+	fft_free(X);
 	return 0;
 }
 

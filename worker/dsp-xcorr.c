@@ -63,9 +63,9 @@ dsp_xcorr_fft(const double *s, size_t ns, const double *r, size_t nr, size_t w, 
 		else
 			c[j] = buf[k < 0 ? nfft - (size_t)(-k) : (size_t)k];
 	}
-	fftw_free(buf);
-	fftw_free(S);
-	fftw_free(R);
+	fft_free(buf);
+	fft_free(S);
+	fft_free(R);
 }
 
 void
@@ -95,6 +95,6 @@ dsp_xcorr_shift(const double *s, size_t ns, const double *r, size_t nr, size_t w
 		if (c[j] > c[best])
 			best = j;
 	if (c != stack)
-		fftw_free(c);
+		fft_free(c);
 	return (long)best - (long)w;
 }

@@ -1,6 +1,7 @@
 /* A process-wide cache of FFTW plans keyed by (kind, length), safe to use from any thread.
  * Plans are made once with FFTW_ESTIMATE and executed with the new-array interface, so the
- * buffers passed to fft_plan_* must come from fftw_malloc (or fft_alloc_*) for SIMD alignment. */
+ * buffers passed to fft_plan_* must come from fft_alloc_* (freed with fft_free) for SIMD alignment.
+ */
 #ifndef ND_FFT_PLAN_H
 #define ND_FFT_PLAN_H
 
@@ -53,8 +54,11 @@ fft_spectrum_mul_conj(fftw_complex *x, const fftw_complex *h, double div, size_t
 	}
 }
 
+/* Aligned buffers for transforms (2 MB-aligned from 2 MB up, for huge pages), freed with
+ * fft_free (not fftw_free). Out of memory is fatal. */
 double *fft_alloc_real(size_t n);
 fftw_complex *fft_alloc_complex(size_t n);
+void fft_free(void *p);
 
 /* Smallest length >= n whose prime factors are 2, 3, 5 and 7 (fast for FFTW). */
 size_t fft_good_size(size_t n);

@@ -29,9 +29,9 @@ Test(fft_plan, r2c_matches_direct_dft)
 	fft_c2r(n, X, y);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_float_eq(y[i] / (double)n, x[i], 1e-12);
-	fftw_free(x);
-	fftw_free(X);
-	fftw_free(y);
+	fft_free(x);
+	fft_free(X);
+	fft_free(y);
 	fft_plan_cache_clear();
 }
 
@@ -69,6 +69,6 @@ Test(fft_plan, inplace_and_uncached_plans_agree)
 	fft_c2r_inplace(n, b);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_float_eq(((double *)b)[i] / (double)n, x[i], 1e-12);
-	fftw_free(a), fftw_free(b), fftw_free(x), fftw_free(X);
+	fft_free(a), fft_free(b), fft_free(x), fft_free(X);
 	fft_plan_cache_clear();
 }

@@ -127,8 +127,8 @@ peak_freq(const struct synth_trials *t, size_t c)
 	for (size_t f = 1; f <= n / 2; f++)
 		if (pow[f] > pow[best])
 			best = f;
-	fftw_free(x);
-	fftw_free(X);
+	fft_free(x);
+	fft_free(X);
 	free(pow);
 	return (double)best * t->samplerate / (double)n;
 }
