@@ -259,8 +259,7 @@ Test(dsp_pca, exact_count_and_bad_parameters)
 	cr_assert_eq(dsp_pca_apply(s.x, s.n, 1000, s.trig, s.ntrig, s.len, &p, NULL, &res, &cause),
 		     -EINVAL);
 	cr_assert_not_null(strstr(cause, "trigger 3"));
-	free(cause);
-	synth_free(&s);
+	free(cause), synth_free(&s);
 }
 
 /* scipy.signal.butter(5, 1/(fs/2), 'high')[0] at fs = 20480 and 2048 (scipy 1.10). */
