@@ -26,33 +26,19 @@ dsp_aas_epoch(const double *x, size_t n, int64_t start, size_t len, double sub, 
 	}
 }
 
-/* Each epoch's mean and centred sum of squares, computed once (an epoch is a candidate in
- * several windows in sliding mode). */
-static void
-dsp_aas_epoch_stats(const double *e, size_t L, double *mean, double *ss)
-{
-	double m = 0.0, q = 0.0;
-
-	for (size_t k = 0; k < L; k++)
-		m += e[k];
-	m /= (double)L;
-	for (size_t k = 0; k < L; k++)
-		q += (e[k] - m) * (e[k] - m);
-	*mean = m;
-	*ss = q;
-}
-
-/* Centred sum of squares of the running sum of chosen epochs (avg is scratch). */
+/* Mean (into *mean) and centred sum of squares of v[0..L): of each epoch once (an epoch is a
+ * candidate in several windows in sliding mode), and of the reference epochs' running sum. */
 static double
-dsp_aas_sum_ss(const double *sum, size_t L)
+dsp_aas_centred_ss(const double *v, size_t L, double *mean)
 {
 	double m = 0.0, q = 0.0;
 
 	for (size_t k = 0; k < L; k++)
-		m += sum[k];
+		m += v[k];
 	m /= (double)L;
 	for (size_t k = 0; k < L; k++)
-		q += (sum[k] - m) * (sum[k] - m);
+		q += (v[k] - m) * (v[k] - m);
+	*mean = m;
 	return q;
 }
 
@@ -70,7 +56,7 @@ dsp_aas_select(const double *E, const double *em, const double *es, size_t base,
 	       unsigned char *chosen, double *tpl)
 {
 	size_t count = 0;
-	double saa;
+	double saa, msum;
 
 	memset(sum, 0, L * sizeof *sum);
 	memset(chosen + c0, 0, c1 - c0);
@@ -80,7 +66,7 @@ dsp_aas_select(const double *E, const double *em, const double *es, size_t base,
 		chosen[j] = 1;
 		count++;
 	}
-	saa = dsp_aas_sum_ss(sum, L);
+	saa = dsp_aas_centred_ss(sum, L, &msum);
 	for (size_t c = c0; c < c1; c++) {
 		const double *e = E + (c - base) * L, me = em[c - base];
 		double sab = 0.0;
@@ -120,7 +106,7 @@ dsp_aas_epochs_fill(double *E, double *em, double *es, const double *x, size_t n
 {
 	for (size_t i = i0; i < i1; i++) {
 		dsp_aas_epoch(x, n, t[i] + s0, L, 0.0, E + (i - i0) * L);
-		dsp_aas_epoch_stats(E + (i - i0) * L, L, &em[i - i0], &es[i - i0]);
+		es[i - i0] = dsp_aas_centred_ss(E + (i - i0) * L, L, &em[i - i0]);
 	}
 }
 
