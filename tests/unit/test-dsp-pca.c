@@ -31,17 +31,12 @@ struct synth {
 	double *clean, *x;
 };
 
+/* s->n samples of AR(1) "EEG" of about 20 µV into clean, and x as a copy to add artifacts to. */
 static void
-synth_make(struct synth *s, size_t ntrig, size_t len, double art_scale)
+synth_background(struct synth *s)
 {
-	size_t off = (size_t)lround(0.1 * (double)len);
 	double prev = 0;
 
-	rng_state = 12345;
-	s->ntrig = ntrig;
-	s->len = len;
-	s->n = (ntrig + 4) * (len + 1) + 3 * len;
-	s->trig = calloc(ntrig, sizeof *s->trig);
 	s->clean = calloc(s->n, sizeof *s->clean);
 	s->x = calloc(s->n, sizeof *s->x);
 	for (size_t i = 0; i < s->n; i++) {
@@ -49,6 +44,19 @@ synth_make(struct synth *s, size_t ntrig, size_t len, double art_scale)
 		s->clean[i] = 20e-6 * prev;
 	}
 	memcpy(s->x, s->clean, s->n * sizeof *s->x);
+}
+
+static void
+synth_make(struct synth *s, size_t ntrig, size_t len, double art_scale)
+{
+	size_t off = (size_t)lround(0.1 * (double)len);
+
+	rng_state = 12345;
+	s->ntrig = ntrig;
+	s->len = len;
+	s->n = (ntrig + 4) * (len + 1) + 3 * len;
+	s->trig = calloc(ntrig, sizeof *s->trig);
+	synth_background(s);
 	for (size_t i = 0; i < ntrig; i++) {
 		double a0 = 1 + 0.1 * rng_normal(), a1 = 0.6 * rng_normal(),
 		       a2 = 0.4 * rng_normal();
@@ -223,8 +231,7 @@ Test(dsp_pca, removes_low_rank_artifact)
 		     20 * log10(before / after), res.k);
 	for (size_t i = 0; i < ws; i++)
 		cr_assert_eq(s.x[i], x0[i]);
-	free(x0);
-	synth_free(&s);
+	free(x0), synth_free(&s);
 }
 
 Test(dsp_pca, exact_count_and_bad_parameters)
@@ -414,7 +421,6 @@ static void
 synth_overlap(struct synth *s, size_t ntrig, size_t len)
 {
 	size_t off = (size_t)lround(0.1 * (double)len);
-	double prev = 0;
 
 	rng_state = 777;
 	s->ntrig = ntrig;
@@ -426,13 +432,7 @@ synth_overlap(struct synth *s, size_t ntrig, size_t len)
 	s->trig[6] = s->trig[5];
 	s->n = (size_t)s->trig[ntrig - 2] + len / 2;
 	s->trig[ntrig - 1] = (int64_t)s->n - 1;
-	s->clean = calloc(s->n, sizeof *s->clean);
-	s->x = calloc(s->n, sizeof *s->x);
-	for (size_t i = 0; i < s->n; i++) {
-		prev = 0.9 * prev + 0.1 * rng_normal();
-		s->clean[i] = 20e-6 * prev;
-	}
-	memcpy(s->x, s->clean, s->n * sizeof *s->x);
+	synth_background(s);
 	for (size_t i = 0; i < ntrig; i++) {
 		double a0 = 1 + 0.1 * rng_normal(), a1 = 0.5 * rng_normal(),
 		       a2 = 0.2 * rng_normal();
