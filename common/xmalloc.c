@@ -15,16 +15,25 @@
 #define XMALLOC_HUGE ((size_t)2 << 20)
 
 void *
-xmalloc(size_t size)
+xmalloc_aligned(size_t size, size_t align)
 {
 	void *p = NULL;
 
-	if (size >= XMALLOC_HUGE) {
-		if (posix_memalign(&p, XMALLOC_HUGE, size) != 0)
-			p = NULL;
-	} else {
-		p = malloc(size ? size : 1);
-	}
+	if (size >= XMALLOC_HUGE && align < XMALLOC_HUGE)
+		align = XMALLOC_HUGE;
+	if (posix_memalign(&p, align, size ? size : 1) != 0)
+		fatal("out of memory allocating %zu bytes aligned to %zu", size, align);
+	return p;
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if (size >= XMALLOC_HUGE)
+		return xmalloc_aligned(size, XMALLOC_HUGE);
+	p = malloc(size ? size : 1);
 	if (p == NULL)
 		fatal("out of memory allocating %zu bytes", size);
 	return p;

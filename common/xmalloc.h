@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 void *xmalloc(size_t size);
+/* Aligned to `align` (a power of two, at least sizeof(void *)), or to 2 MiB from 2 MiB up as
+ * xmalloc does; freed with free(). */
+void *xmalloc_aligned(size_t size, size_t align);
 void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);
 void *xreallocarray(void *ptr, size_t nmemb, size_t size);

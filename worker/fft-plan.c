@@ -174,33 +174,21 @@ fft_c2c(size_t n, int sign, fftw_complex *in, fftw_complex *out)
 	fft_plan_put(p, t);
 }
 
-/* Buffers of 2 MB and more start on a 2 MB boundary, so that transparent huge pages can back
- * all of them: a fresh channel-sized scratch buffer then costs a few faults instead of one per
- * 4 KiB page (with FFTW's own 64-byte alignment most of it fell outside any aligned huge page).
- * Smaller ones are 64-byte aligned, enough for every SIMD width FFTW plans for. */
-#define FFT_ALLOC_HUGE ((size_t)2 << 20)
-
-static void *
-fft_alloc_bytes(size_t bytes, size_t n, const char *what)
-{
-	void *p = NULL;
-
-	if (posix_memalign(&p, bytes >= FFT_ALLOC_HUGE ? FFT_ALLOC_HUGE : 64, bytes ? bytes : 1) !=
-	    0)
-		fatal("out of memory allocating %zu %s", n, what);
-	return p;
-}
+/* 64-byte alignment is enough for every SIMD width FFTW plans for; from 2 MiB up xmalloc_aligned
+ * aligns to 2 MiB, so that huge pages back channel-sized scratch buffers whole (with FFTW's own
+ * allocator most of such a buffer fell outside any aligned huge page). */
+#define FFT_ALLOC_ALIGN 64
 
 double *
 fft_alloc_real(size_t n)
 {
-	return fft_alloc_bytes(sizeof(double) * n, n, "doubles");
+	return xmalloc_aligned(sizeof(double) * n, FFT_ALLOC_ALIGN);
 }
 
 fftw_complex *
 fft_alloc_complex(size_t n)
 {
-	return fft_alloc_bytes(sizeof(fftw_complex) * n, n, "complex values");
+	return xmalloc_aligned(sizeof(fftw_complex) * n, FFT_ALLOC_ALIGN);
 }
 
 void

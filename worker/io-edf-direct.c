@@ -32,8 +32,8 @@ struct io_edf_direct {
 	struct io_edf_direct_chan *chan;
 };
 
-static long long
-io_edf_direct_field(const char *raw, size_t len)
+long long
+io_edf_raw_field(const char *raw, size_t len)
 {
 	char buf[32];
 
@@ -81,7 +81,7 @@ io_edf_direct_layout(struct io_edf_direct *d, const char *sig, long long ns,
 
 	for (long long i = 0; i < ns; i++) {
 		char label[17];
-		long long spr = io_edf_direct_field(sig + ns * 216 + i * 8, 8);
+		long long spr = io_edf_raw_field(sig + ns * 216 + i * 8, 8);
 
 		if (spr < 1)
 			return -EINVAL;
@@ -121,7 +121,7 @@ io_edf_direct_open(const char *path, const struct io_edf_header *h)
 	d->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (d->fd < 0 || io_edf_direct_read_all(d->fd, raw, sizeof raw, 0) != 0)
 		goto fail;
-	ns = io_edf_direct_field(raw + 252, 4);
+	ns = io_edf_raw_field(raw + 252, 4);
 	if (ns < 1 || ns > 4096)
 		goto fail;
 	d->bps = h->type == IO_EDF_TYPE_BDF || h->type == IO_EDF_TYPE_BDFPLUS ? 3 : 2;

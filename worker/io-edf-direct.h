@@ -21,5 +21,7 @@ int io_edf_direct_read(const struct io_edf_direct *d, size_t channel, size_t sta
 		       double *buf);
 /* Accepts NULL. */
 void io_edf_direct_close(struct io_edf_direct *d);
+/* A fixed-width ASCII integer field of a raw EDF header (len <= 31 characters). */
+long long io_edf_raw_field(const char *raw, size_t len);
 
 #endif

@@ -129,17 +129,6 @@ io_edf_trim(char *s)
 		s[--n] = '\0';
 }
 
-/* Parse a fixed-width ASCII integer field of the raw header. */
-static long long
-io_edf_field_ll(const char *raw, size_t off, size_t len)
-{
-	char buf[32];
-
-	memcpy(buf, raw + off, len);
-	buf[len] = '\0';
-	return strtoll(buf, NULL, 10);
-}
-
 /* EDFlib says "format errors" for many problems: look at the raw header to say which. */
 static int
 io_edf_diagnose(const char *path, int code, char **cause)
@@ -179,9 +168,9 @@ io_edf_diagnose(const char *path, int code, char **cause)
 				 "\"0\" for EDF or 0xFF \"BIOSEMI\" for BDF)",
 				 path, version);
 	}
-	hdr_bytes = io_edf_field_ll(raw, 184, 8);
-	n_records = io_edf_field_ll(raw, 236, 8);
-	ns = io_edf_field_ll(raw, 252, 4);
+	hdr_bytes = io_edf_raw_field(raw + 184, 8);
+	n_records = io_edf_raw_field(raw + 236, 8);
+	ns = io_edf_raw_field(raw + 252, 4);
 	if (ns < 1 || ns > EDFLIB_MAXSIGNALS || hdr_bytes != 256 * (ns + 1)) {
 		fclose(fp);
 		return error_set(cause, -EINVAL,
@@ -199,7 +188,7 @@ io_edf_diagnose(const char *path, int code, char **cause)
 	}
 	fclose(fp);
 	for (long long i = 0; i < ns; i++)
-		rec_bytes += io_edf_field_ll(sig, (size_t)(ns * 216 + i * 8), 8) * (bdf ? 3 : 2);
+		rec_bytes += io_edf_raw_field(sig + ns * 216 + i * 8, 8) * (bdf ? 3 : 2);
 	free(sig);
 	expect = hdr_bytes + n_records * rec_bytes;
 	if (n_records > 0 && rec_bytes > 0 && (long long)st.st_size < expect)
