@@ -10,7 +10,7 @@ out=$(realpath -m "${1:-out/example}")
 deploy/setup.sh
 [ -f build/build.ninja ] || meson setup build -Dtests=false >/dev/null
 ninja --quiet -C build
-nd=build/scheduler/neurodag
+nd=build/scheduler/ctl/neurodag
 
 mkdir -p "$out"
 if "$nd" synth fmri --help >/dev/null 2>&1; then

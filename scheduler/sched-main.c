@@ -16,7 +16,7 @@
 #include "scheduler/sched-config.h"
 #include "scheduler/sched-main.h"
 #include "scheduler/sched-state.h"
-#include "worker/worker-cli.h"
+#include "worker/ops/op-plugin.h"
 
 static const struct options_def sched_main_options[] = {
     SCHED_CONFIG_OPTIONS,
@@ -86,7 +86,7 @@ sched_main(int argc, char **argv)
 			opts.argv[0]);
 		return 2;
 	}
-	if ((rc = worker_plugins_load(options_list(&opts, "plugin"), &cause)) != 0 ||
+	if ((rc = op_plugin_load(options_list(&opts, "plugin"), &cause)) != 0 ||
 	    (rc = sched_config_from_options(&opts, &cfg, &state_dir, &cause)) != 0 ||
 	    (rc = paths_mkdirs(state_dir, 0700, &cause)) != 0)
 		goto fail;

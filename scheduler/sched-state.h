@@ -11,7 +11,7 @@
 
 #include "proto/proto-nng.h"
 #include "proto/proto-tls.h"
-#include "scheduler/graph.h"
+#include "scheduler/graph/graph.h"
 
 struct sched_store;
 struct sched_http;

@@ -1,5 +1,6 @@
 /* Parsing the worker's flags, loading plugins, handling SIGTERM/SIGINT as a drain, and running
  * the worker until it has drained. */
+#include "worker/ops/op-plugin.h"
 #include "worker/worker-cli.h"
 
 #include <pthread.h>
@@ -16,7 +17,7 @@
 #include "common/log.h"
 #include "common/options.h"
 #include "common/token.h"
-#include "worker/fft-plan.h"
+#include "worker/dsp/core/fft-plan.h"
 #include "worker/worker.h"
 
 static struct worker worker_cli_worker;
@@ -103,7 +104,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	if (options_get_long(&opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
 	    options_get_double(&opts, "connect-timeout", 0, 1e9, &timeout, &cause) != 0 ||
 	    token_read(options_get(&opts, "token-file"), &token, &cause) != 0 ||
-	    worker_plugins_load(options_list(&opts, "plugin"), &cause) != 0) {
+	    op_plugin_load(options_list(&opts, "plugin"), &cause) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, cause);
 		free(cause);
 		options_fini(&opts);

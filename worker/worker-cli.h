@@ -3,7 +3,6 @@
 #define ND_WORKER_CLI_H
 
 int worker_cli_main(const char *prog, int argc, char **argv);
-/* Load every --plugin; 0 or -errno with a cause naming the file. */
 int worker_plugins_load(char **paths, char **cause);
 
 #endif

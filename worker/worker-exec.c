@@ -6,7 +6,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "worker/task-run.h"
+#include "worker/ops/task-run.h"
 #include "worker/worker.h"
 
 void

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "bench-clock.h"
-#include "worker/dsp-mtmfft.h"
+#include "worker/dsp/spectral/dsp-mtmfft.h"
 
 static double bench_cpu;
 

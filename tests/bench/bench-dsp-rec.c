@@ -9,8 +9,8 @@
 
 #include "bench-clock.h"
 #include "tests/unit/test-rng.h"
-#include "worker/dsp-anc.h"
-#include "worker/dsp-pca.h"
+#include "worker/dsp/fmri/dsp-anc.h"
+#include "worker/dsp/fmri/dsp-pca.h"
 
 static uint64_t bench_rng = 1;
 

@@ -15,9 +15,9 @@
 
 #include "bench-clock.h"
 #include "tests/unit/test-rng.h"
-#include "worker/dsp-resample-poly.h"
-#include "worker/dsp-resample.h"
-#include "worker/fft-plan.h"
+#include "worker/dsp/core/dsp-resample-poly.h"
+#include "worker/dsp/core/dsp-resample.h"
+#include "worker/dsp/core/fft-plan.h"
 
 typedef void (*bench_fn)(const double *x, size_t n, double ratio, double *y, size_t part);
 

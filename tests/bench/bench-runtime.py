@@ -135,7 +135,7 @@ class Neurodag:
             json.dump(pipeline, f)
         t0 = time.perf_counter()
         out = subprocess.run(
-            [self.bin("scheduler/neurodag"), "submit", "--scheduler", self.url, "--token-file",
+            [self.bin("scheduler/ctl/neurodag"), "submit", "--scheduler", self.url, "--token-file",
              self.token, "--wait", "--json", path],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=False, text=True)
         client_s = time.perf_counter() - t0

@@ -10,7 +10,7 @@ set -eu
 
 build=${1:-build}
 runs=${2:-5}
-nd="$build/scheduler/neurodag"
+nd="$build/scheduler/ctl/neurodag"
 floor="$build/tests/bench/bench-fftw-floor"
 [ -x "$nd" ] || { echo "no $nd: build first (ninja -C $build)" >&2; exit 2; }
 tmp=$(mktemp -d /tmp/neurodag-bench-spectral-XXXXXX)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Generate tests/data/dsp-resample-fixtures.h: FFT resampling results computed with numpy by a
 transcription of MNE's resample (npad='auto', pad='reflect_limited', window='boxcar'), to check
-worker/dsp-resample.c. Run: /usr/bin/python3 tests/data/gen-dsp-resample.py > \
+worker/dsp/core/dsp-resample.c. Run: /usr/bin/python3 tests/data/gen-dsp-resample.py > \
 tests/data/dsp-resample-fixtures.h"""
 import numpy as np
 

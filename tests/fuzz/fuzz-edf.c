@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "worker/io-edf.h"
+#include "worker/io/io-edf.h"
 
 /* Channels longer than this are not read back (allocation, not parsing, would be fuzzed). */
 #define FUZZ_EDF_MAX_SAMPLES (1u << 20)

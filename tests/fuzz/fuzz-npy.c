@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "worker/io-npy.h"
+#include "worker/io/io-npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "worker/io-spy-stitch.h"
-#include "worker/io-spy.h"
-#include "worker/synth-trials.h"
+#include "worker/io/io-spy-stitch.h"
+#include "worker/io/io-spy.h"
+#include "worker/synth/synth-trials.h"
 
 static int
 make_spy_fixtures_fail(const char *what, char *cause)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "worker/io-npy.h"
-#include "worker/io-spy.h"
+#include "worker/io/io-npy.h"
+#include "worker/io/io-spy.h"
 
 int
 main(int argc, char **argv)

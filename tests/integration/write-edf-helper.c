@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <math.h>
 
-#include "worker/io-edf.h"
-#include "worker/synth-fmri.h"
+#include "worker/io/io-edf.h"
+#include "worker/synth/synth-fmri.h"
 
 #define HELPER_HEAD 2048
 

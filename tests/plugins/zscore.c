@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "worker/neurodag-op.h"
+#include "worker/ops/spec/neurodag-op.h"
 
 static int
 zscore_validate(const char *params, char *err, size_t errlen)

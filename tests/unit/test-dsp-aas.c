@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "worker/dsp-aas.h"
+#include "worker/dsp/fmri/dsp-aas.h"
 
 struct rec {
 	size_t n, nt, L;

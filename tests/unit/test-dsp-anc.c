@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-anc.h"
+#include "worker/dsp/fmri/dsp-anc.h"
 
 static uint64_t rng_state;
 

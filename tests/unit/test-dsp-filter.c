@@ -6,8 +6,8 @@
 #include <stdlib.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-filter.h"
-#include "worker/fft-plan.h"
+#include "worker/dsp/core/dsp-filter.h"
+#include "worker/dsp/core/fft-plan.h"
 
 /* Reference: reflect-limited padding and a direct centred convolution. */
 static void

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-metrics.h"
+#include "worker/dsp/fmri/dsp-metrics.h"
 
 /* Welch PSD of tests/data/dsp-rec/<name>_x.npy (n samples) against <name>_p.npy. */
 static void

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-mtmfft.h"
+#include "worker/dsp/spectral/dsp-mtmfft.h"
 
 static struct dsp_mtmfft *
 test_new(const struct dsp_mtmfft_params *p, size_t maxlen)

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-filter.h"
-#include "worker/dsp-pca.h"
-#include "worker/dsp-trigger.h"
+#include "worker/dsp/core/dsp-filter.h"
+#include "worker/dsp/fmri/dsp-pca.h"
+#include "worker/dsp/fmri/dsp-trigger.h"
 
 static uint64_t rng_state;
 

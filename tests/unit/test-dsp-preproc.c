@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-butter.h"
-#include "worker/dsp-firws.h"
-#include "worker/dsp-preproc.h"
+#include "worker/dsp/core/dsp-butter.h"
+#include "worker/dsp/core/dsp-firws.h"
+#include "worker/dsp/spectral/dsp-preproc.h"
 
 Test(dsp_preproc, butter_sos_matches_scipy)
 {

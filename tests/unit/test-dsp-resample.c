@@ -8,9 +8,9 @@
 #include <stdlib.h>
 
 #include "tests/data/dsp-resample-fixtures.h"
-#include "worker/dsp-resample-poly.h"
-#include "worker/dsp-resample.h"
-#include "worker/fft-plan.h"
+#include "worker/dsp/core/dsp-resample-poly.h"
+#include "worker/dsp/core/dsp-resample.h"
+#include "worker/dsp/core/fft-plan.h"
 
 static double
 sig(size_t i)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-resampledata.h"
+#include "worker/dsp/spectral/dsp-resampledata.h"
 
 static struct dsp_resampledata *
 test_rs(enum dsp_resampledata_method method, double fs, double newfs, double lp)

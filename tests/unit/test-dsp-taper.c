@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "test-dsp-util.h"
-#include "worker/dsp-taper.h"
+#include "worker/dsp/core/dsp-taper.h"
 
 Test(dsp_taper, windows_match_scipy)
 {

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "worker/dsp-trigger.h"
+#include "worker/dsp/fmri/dsp-trigger.h"
 
 /* 40 volumes of 21 slices: d alternates 292/293 inside a volume, 302/303 between volumes. */
 static size_t

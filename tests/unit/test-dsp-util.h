@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "tests/unit/test-rng.h"
-#include "worker/io-npy.h"
+#include "worker/io/io-npy.h"
 
 /* Load <dir>/<name>.npy (f4/f8/i4/i8) as a malloc'd double array. */
 static inline double *

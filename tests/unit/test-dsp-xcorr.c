@@ -3,8 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "worker/dsp-xcorr.h"
-#include "worker/fft-plan.h"
+#include "worker/dsp/core/dsp-xcorr.h"
+#include "worker/dsp/core/fft-plan.h"
 
 static double
 brute(const double *s, size_t ns, const double *r, size_t nr, long k)

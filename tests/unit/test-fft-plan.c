@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "worker/fft-plan.h"
+#include "worker/dsp/core/fft-plan.h"
 
 Test(fft_plan, r2c_matches_direct_dft)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
-#include "scheduler/graph.h"
+#include "scheduler/graph/graph.h"
 
 Test(graph, task_specs_name_job_task_index_and_stage)
 {

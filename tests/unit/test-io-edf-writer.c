@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "test-tmpdir.h"
-#include "worker/io-edf.h"
+#include "worker/io/io-edf.h"
 
 static char tmpdir[64];
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "test-tmpdir.h"
-#include "worker/io-edf.h"
+#include "worker/io/io-edf.h"
 
 #define SHARED   ND_SOURCE_ROOT "/../shared/data/"
 #define FIXTURE  ND_SOURCE_ROOT "/tests/data/small.edf"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "worker/io-npy.h"
+#include "worker/io/io-npy.h"
 
 static size_t
 test_header(unsigned char *buf, int version, const char *dict)

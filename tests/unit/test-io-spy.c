@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "test-tmpdir.h"
-#include "worker/io-spy-read.h"
-#include "worker/io-spy-stitch.h"
-#include "worker/io-spy.h"
+#include "worker/io/io-spy-read.h"
+#include "worker/io/io-spy-stitch.h"
+#include "worker/io/io-spy.h"
 
 #define NCHAN 4
 

@@ -10,14 +10,14 @@
 
 #include "common/paths.h"
 #include "common/xmalloc.h"
-#include "scheduler/graph.h"
-#include "worker/dsp-filter.h"
-#include "worker/dsp-resample.h"
-#include "worker/io-edf.h"
-#include "worker/io-npy.h"
-#include "worker/rec-run.h"
-#include "worker/synth-fmri.h"
-#include "worker/task-run.h"
+#include "scheduler/graph/graph.h"
+#include "worker/dsp/core/dsp-filter.h"
+#include "worker/dsp/core/dsp-resample.h"
+#include "worker/io/io-edf.h"
+#include "worker/io/io-npy.h"
+#include "worker/ops/rec/rec-run.h"
+#include "worker/synth/synth-fmri.h"
+#include "worker/ops/task-run.h"
 
 static char op_rec_dir[] = "/tmp/nd-test-op-rec-XXXXXX";
 static char *op_rec_edf;

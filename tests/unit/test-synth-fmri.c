@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "test-tmpdir.h"
-#include "worker/io-edf.h"
-#include "worker/synth-fmri.h"
+#include "worker/io/io-edf.h"
+#include "worker/synth/synth-fmri.h"
 
 static struct synth_fmri *
 make(const struct synth_fmri_params *p)

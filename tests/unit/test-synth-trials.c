@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "test-tmpdir.h"
-#include "worker/fft-plan.h"
-#include "worker/io-spy-read.h"
-#include "worker/synth-trials.h"
+#include "worker/dsp/core/fft-plan.h"
+#include "worker/io/io-spy-read.h"
+#include "worker/synth/synth-trials.h"
 
 Test(synth_trials, xoshiro_reference_outputs)
 {

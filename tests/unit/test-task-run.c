@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
-#include "worker/op-registry.h"
-#include "worker/op-run.h"
-#include "worker/task-run.h"
+#include "worker/ops/op-registry.h"
+#include "worker/ops/spec/op-run.h"
+#include "worker/ops/task-run.h"
 
 /* An op that reports what the run saw: the numbers, the spec's task, and its step's "tag". */
 static int

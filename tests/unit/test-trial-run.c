@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "common/paths.h"
-#include "scheduler/graph.h"
-#include "worker/dsp-mtmfft.h"
-#include "worker/io-spy-read.h"
-#include "worker/op-trial.h"
-#include "worker/synth-trials.h"
-#include "worker/task-run.h"
+#include "scheduler/graph/graph.h"
+#include "worker/dsp/spectral/dsp-mtmfft.h"
+#include "worker/io/io-spy-read.h"
+#include "worker/ops/trial/op-trial.h"
+#include "worker/synth/synth-trials.h"
+#include "worker/ops/task-run.h"
 
 static char tmpdir[64];
 

@@ -1,0 +1,191 @@
+/* The CLI's connection to a scheduler: dial, HELLO as a client, STATUS and SUBMIT requests, and
+ * reading pipeline files with their relative paths made absolute for remote workers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/paths.h"
+#include "common/token.h"
+#include "common/xmalloc.h"
+#include "scheduler/ctl/ctl.h"
+
+int
+ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cause)
+{
+	return ctl_conn_open_tls(c, url, NULL, token, cause);
+}
+
+int
+ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
+		  const char *token, char **cause)
+{
+	struct proto_msg req = {.type = PROTO_HELLO}, reply;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	if ((rc = proto_client_open_tls(&c->client, url, tls, cause)) != 0)
+		return rc;
+	if ((rc = proto_call_open(&c->client, &c->call, cause)) != 0) {
+		proto_client_close(&c->client);
+		return rc;
+	}
+	c->open = true;
+	req.u.hello.role = PROTO_ROLE_CLIENT;
+	req.u.hello.token = (char *)token;
+	req.u.hello.version = "neurodag " ND_VERSION;
+	rc = proto_call_run(&c->call, &req, &reply, 5000, cause);
+	if (rc == -ETIMEDOUT) {
+		free(*cause);
+		*cause = NULL;
+		rc = error_set(cause, rc, "no scheduler answered at %s within 5 s%s", url,
+			       proto_tls_url(url) && (tls == NULL || tls->cert == NULL)
+				   ? " (if it requires client certificates: --tls-cert, --tls-key)"
+				   : "");
+	}
+	if (rc != 0) {
+		ctl_conn_close(c);
+		return rc;
+	}
+	proto_msg_fini(&reply);
+	return 0;
+}
+
+void
+ctl_conn_close(struct ctl_conn *c)
+{
+	if (!c->open)
+		return;
+	proto_call_close(&c->call);
+	proto_client_close(&c->client);
+	c->open = false;
+}
+
+int
+ctl_conn_from_options(struct ctl_conn *c, const struct options *opts)
+{
+	const char *url = getenv("NEURODAG_SCHEDULER");
+	char *token = NULL, *cause = NULL;
+	struct proto_tls tls;
+	int rc;
+
+	if (options_count(opts, "scheduler") > 0 || url == NULL)
+		url = options_get(opts, "scheduler");
+	proto_tls_from_options(opts, &tls);
+	rc = token_read(options_get(opts, "token-file"), &token, &cause);
+	if (rc == 0)
+		rc = ctl_conn_open_tls(c, url, &tls, token, &cause);
+	if (rc != 0) {
+		fprintf(stderr, "neurodag: %s\n", cause);
+		rc = CTL_EXIT_CONNECT;
+	}
+	free(token);
+	free(cause);
+	return rc;
+}
+
+int
+ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause)
+{
+	struct proto_msg req = {.type = PROTO_STATUS}, reply;
+	json_error_t jerr;
+	int rc;
+
+	req.u.status.what = (char *)what;
+	req.u.status.job_id = job;
+	if ((rc = proto_call_run(&c->call, &req, &reply, 10000, cause)) != 0)
+		return rc;
+	*out = json_loads(reply.u.status_reply.json, 0, &jerr);
+	proto_msg_fini(&reply);
+	if (*out == NULL)
+		return error_set(cause, -EBADMSG, "the scheduler's report is not JSON: %s",
+				 jerr.text);
+	return 0;
+}
+
+int
+ctl_read_file(const char *path, char **text, char **cause)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (f == NULL)
+		return error_set(cause, -errno, "cannot read %s: %s", path, strerror(errno));
+	do {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			buf = xrealloc(buf, cap);
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0 && len < PROTO_MAX_TEXT);
+	fclose(f);
+	if (len >= PROTO_MAX_TEXT) {
+		free(buf);
+		return error_set(cause, -EFBIG, "%s is larger than %u bytes", path, PROTO_MAX_TEXT);
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+/* A path from the pipeline file, absolute relative to the file's directory, or NULL. The text
+ * itself is sent unchanged (so the scheduler's line/column in errors match the user's file);
+ * resolved paths travel as SUBMIT's input/output overrides, for workers on other nodes. */
+char *
+ctl_pipeline_path(const char *text, const char *pipeline_path, const char *key)
+{
+	json_t *root = json_loads(text, 0, NULL);
+	const char *p = json_string_value(json_object_get(json_object_get(root, key), "path"));
+	char *dir, *out = NULL;
+
+	if (p != NULL && p[0] != '/') {
+		dir = paths_absolute(pipeline_path);
+		*strrchr(dir, '/') = '\0';
+		out = xasprintf("%s/%s", dir, p);
+		free(dir);
+	}
+	json_decref(root);
+	return out;
+}
+
+int
+ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
+		const char *output, uint64_t **jobs, uint32_t *njobs, char **cause)
+{
+	struct proto_msg req = {.type = PROTO_SUBMIT}, reply;
+	char *text, *in_rel = NULL;
+	int rc;
+
+	if ((rc = ctl_read_file(pipeline_path, &text, cause)) != 0)
+		return rc;
+	req.u.submit.pipeline = text;
+	if (ninputs == 0 && (in_rel = ctl_pipeline_path(text, pipeline_path, "input")) != NULL) {
+		inputs = &in_rel;
+		ninputs = 1;
+	}
+	req.u.submit.ninputs = (uint32_t)ninputs;
+	req.u.submit.inputs = xcalloc((size_t)ninputs + 1, sizeof(char *));
+	for (int i = 0; i < ninputs; i++)
+		req.u.submit.inputs[i] = paths_absolute(inputs[i]);
+	req.u.submit.output = output != NULL ? paths_absolute(output)
+					     : ctl_pipeline_path(text, pipeline_path, "output");
+	rc = proto_call_run(&c->call, &req, &reply, 60000, cause);
+	if (rc == -EINVAL)
+		error_wrap(cause, rc, "%s: ", pipeline_path);
+	if (rc == 0) {
+		*jobs = reply.u.accepted.jobs;
+		*njobs = reply.u.accepted.njobs;
+		reply.u.accepted.jobs = NULL;
+		proto_msg_fini(&reply);
+	}
+	for (int i = 0; i < ninputs; i++)
+		free(req.u.submit.inputs[i]);
+	free(req.u.submit.inputs);
+	free(req.u.submit.output);
+	free(in_rel);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,58 @@
+/* neurodag: the command-line front end. A table of sub-commands; `neurodag help` and
+ * `neurodag CMD --help` come from the same tables. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "scheduler/ctl/ctl.h"
+
+static const struct ctl_command {
+	const char *name;
+	ctl_cmd_fn fn;
+	const char *summary;
+} ctl_commands[] = {
+    {"run", ctl_cmd_run, "run a pipeline here: an embedded scheduler with local workers"},
+    {"submit", ctl_cmd_submit, "submit a pipeline to a scheduler (one job per input)"},
+    {"wait", ctl_cmd_wait, "follow jobs until they finish, with a progress bar"},
+    {"status", ctl_cmd_status, "the scheduler's summary, or one job's details"},
+    {"jobs", ctl_cmd_jobs, "list jobs"},
+    {"workers", ctl_cmd_workers, "list registered workers"},
+    {"cancel", ctl_cmd_cancel, "cancel a job"},
+    {"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
+    {"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
+    {"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},
+    {"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
+    {"synth", ctl_cmd_synth, "write synthetic data sets (white_noise, harmonic, ...)"},
+    {NULL, NULL, NULL},
+};
+
+static void
+ctl_main_usage(FILE *out)
+{
+	fprintf(out, "usage: neurodag COMMAND [options] [arguments]\n\ncommands:\n");
+	for (const struct ctl_command *c = ctl_commands; c->name != NULL; c++)
+		fprintf(out, "  %-13s %s\n", c->name, c->summary);
+	fprintf(out, "\n`neurodag COMMAND --help` describes each command.\n\n%s\n",
+		CTL_EXIT_CODES_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("neurodag", LOG_LEVEL_WARN, NULL);
+	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		ctl_main_usage(stdout);
+		return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("neurodag %s\n", ND_VERSION);
+		return 0;
+	}
+	for (const struct ctl_command *c = ctl_commands; c->name != NULL; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "neurodag: unknown command '%s'\n\n", argv[1]);
+	ctl_main_usage(stderr);
+	return CTL_EXIT_USAGE;
+}

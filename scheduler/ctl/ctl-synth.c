@@ -1,0 +1,211 @@
+/* `neurodag synth GENERATOR [options] -o OUTPUT`: synthetic data sets for tests, benchmarks and
+ * tutorials, so nothing needs downloading. A table of generators, each with its own options: an
+ * EEG-fMRI recording with its ground truth (fmri), and trial generators (white noise, harmonic,
+ * phase diffusion, AR(2) network) that write seeded AnalogData .spy containers holding the same
+ * trials a pipeline's {"format": "synth"} input generates. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/paths.h"
+#include "common/xmalloc.h"
+#include "scheduler/ctl/ctl.h"
+#include "worker/synth/synth-fmri.h"
+#include "worker/synth/synth-trials.h"
+
+struct ctl_synth_gen {
+	const char *name;
+	const char *summary;
+	const struct options_def *options;
+	int (*fn)(const struct ctl_synth_gen *gen, const struct options *opts, const char *output,
+		  char **cause);
+};
+
+static const struct options_def ctl_synth_trials_options[] = {
+    {"output", 'o', OPTIONS_VALUE, "PATH", "the .spy container to write (required)", NULL},
+    {"trials", 0, OPTIONS_VALUE, "N", "number of trials", "100"},
+    {"samples", 0, OPTIONS_VALUE, "N", "samples per trial", "1000"},
+    {"channels", 0, OPTIONS_VALUE, "N", "channels (ar2_network default: 2)", "2"},
+    {"samplerate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "1000"},
+    {"seed", 0, OPTIONS_VALUE, "N", "random seed (trial k uses stream k)", "42"},
+    {"sigma", 0, OPTIONS_VALUE, "X", "noise standard deviation (white_noise: 1, harmonic: 0)",
+     NULL},
+    {"freq", 0, OPTIONS_VALUE, "HZ", "harmonic / phase diffusion frequency (50 / 10)", NULL},
+    {"amplitude", 0, OPTIONS_VALUE, "X", "harmonic amplitude", "1"},
+    {"eps", 0, OPTIONS_VALUE, "X", "phase diffusion: relative diffusion coefficient", "0.1"},
+    {"rand-ini", 0, OPTIONS_FLAG, NULL, "phase diffusion: random initial phases", NULL},
+    {"alpha1", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-1]", "0.55"},
+    {"alpha2", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-2]", "-0.8"},
+    {"dtype", 0, OPTIONS_VALUE, "TYPE", "float32 or float64", "float32"},
+    {NULL},
+};
+
+static int
+ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, const char *output,
+		 char **cause)
+{
+	struct synth_trials_shape shape = {0};
+	struct synth_trials_gen g;
+	struct synth_trials *t = NULL;
+	enum synth_trials_kind kind;
+	const char *dtype = options_get(opts, "dtype");
+	long nt, ns, nc, seed;
+	char *log;
+	int rc;
+
+	if ((rc = synth_trials_kind_parse(def->name, &kind, cause)) != 0)
+		return rc;
+	synth_trials_gen_init(&g, kind);
+	if (options_get_long(opts, "trials", 1, 10000000, &nt, cause) != 0 ||
+	    options_get_long(opts, "samples", 1, 100000000, &ns, cause) != 0 ||
+	    options_get_long(opts, "channels", 1, 100000, &nc, cause) != 0 ||
+	    options_get_long(opts, "seed", 0, __LONG_MAX__, &seed, cause) != 0 ||
+	    options_get_double(opts, "samplerate", 1e-6, 1e9, &shape.samplerate, cause) != 0 ||
+	    options_get_double(opts, "amplitude", -1e30, 1e30, &g.amplitude, cause) != 0 ||
+	    options_get_double(opts, "eps", 0, 1e9, &g.eps, cause) != 0 ||
+	    options_get_double(opts, "alpha1", -1e3, 1e3, &g.alpha1, cause) != 0 ||
+	    options_get_double(opts, "alpha2", -1e3, 1e3, &g.alpha2, cause) != 0)
+		return -EINVAL;
+	if (options_get(opts, "sigma") != NULL &&
+	    options_get_double(opts, "sigma", 0, 1e30, &g.sigma, cause) != 0)
+		return -EINVAL;
+	if (options_get(opts, "freq") != NULL &&
+	    options_get_double(opts, "freq", 0, 1e9, &g.freq, cause) != 0)
+		return -EINVAL;
+	if (strcmp(dtype, "float32") != 0 && strcmp(dtype, "float64") != 0)
+		return error_set(cause, -EINVAL, "--dtype: float32 or float64, not %s", dtype);
+	g.rand_ini = options_count(opts, "rand-ini") > 0;
+	shape.ntrials = (size_t)nt;
+	shape.nsamples = (size_t)ns;
+	shape.nchan = (size_t)nc;
+	shape.seed = (uint64_t)seed;
+	if ((rc = synth_trials_generate(&t, &g, &shape, cause)) != 0)
+		return rc;
+	log = xasprintf("neurodag synth %s: %ld trials x %ld samples x %ld channels at %g Hz, "
+			"seed %ld",
+			def->name, nt, ns, nc, shape.samplerate, seed);
+	rc = synth_trials_write_spy(
+	    t, output, strcmp(dtype, "float64") == 0 ? IO_SPY_FLOAT64 : IO_SPY_FLOAT32, log, cause);
+	free(log);
+	synth_trials_free(t);
+	return rc;
+}
+
+static const struct options_def ctl_synth_fmri_options[] = {
+    {"output", 'o', OPTIONS_VALUE, "DIR", "write recording.edf and clean.edf here", "."},
+    {"channels", 0, OPTIONS_VALUE, "N", "EEG channels (an EMG and an ECG channel follow)", "8"},
+    {"rate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "2048"},
+    {"duration", 0, OPTIONS_VALUE, "SECONDS", "recording length", "30"},
+    {"slices", 0, OPTIONS_VALUE, "K", "slices per volume", "21"},
+    {"volumes", 0, OPTIONS_VALUE, "V", "volumes (0: as many as fit)", "0"},
+    {"amplitude", 0, OPTIONS_VALUE, "UV", "peak gradient-artifact amplitude in microvolts", "2000"},
+    {"seed", 0, OPTIONS_VALUE, "N", "random seed (same seed, same samples)", "1"},
+    {NULL},
+};
+
+static int
+ctl_synth_fmri(const struct ctl_synth_gen *def, const struct options *opts, const char *dir,
+	       char **cause)
+{
+	struct synth_fmri_params p;
+	long ch, slices, volumes, seed;
+	char *rec, *clean;
+	int rc;
+
+	synth_fmri_params_init(&p);
+	if (options_get_long(opts, "channels", 1, 256, &ch, cause) != 0 ||
+	    options_get_double(opts, "rate", 100, 100000, &p.rate, cause) != 0 ||
+	    options_get_double(opts, "duration", 1, 86400, &p.duration, cause) != 0 ||
+	    options_get_long(opts, "slices", 1, 10000, &slices, cause) != 0 ||
+	    options_get_long(opts, "volumes", 0, 1000000, &volumes, cause) != 0 ||
+	    options_get_double(opts, "amplitude", 0, 1e7, &p.artifact_uv, cause) != 0 ||
+	    options_get_long(opts, "seed", 0, 2147483647L, &seed, cause) != 0)
+		return -EINVAL;
+	if ((rc = paths_mkdirs(dir, 0755, cause)) != 0)
+		return rc;
+	p.n_eeg = (unsigned)ch;
+	p.slices = (unsigned)slices;
+	p.volumes = (unsigned)volumes;
+	p.seed = (uint64_t)seed;
+	rec = xasprintf("%s/recording.edf", dir);
+	clean = xasprintf("%s/clean.edf", dir);
+	rc = synth_fmri_write(&p, rec, clean, cause);
+	if (rc == 0)
+		printf("recording: %s\nground truth: %s\n", rec, clean);
+	free(rec);
+	free(clean);
+	return rc;
+}
+
+static const struct ctl_synth_gen ctl_synth_table[] = {
+    {"fmri", "an EEG-fMRI recording with gradient artifacts, and its ground truth",
+     ctl_synth_fmri_options, ctl_synth_fmri},
+    {"white_noise", "Gaussian white noise trials (--sigma)", ctl_synth_trials_options,
+     ctl_synth_trials},
+    {"harmonic", "amplitude·cos(2π·freq·t) on every channel, plus optional noise",
+     ctl_synth_trials_options, ctl_synth_trials},
+    {"phase_diffusion", "a cosine whose phase drifts by a random walk (--freq, --eps)",
+     ctl_synth_trials_options, ctl_synth_trials},
+    {"ar2_network", "coupled AR(2) processes (2 channels, 1 → 0 coupling 0.25)",
+     ctl_synth_trials_options, ctl_synth_trials},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void
+ctl_synth_usage(FILE *out)
+{
+	fprintf(out, "usage: neurodag synth GENERATOR [options] -o OUTPUT\n\ngenerators:\n");
+	for (const struct ctl_synth_gen *g = ctl_synth_table; g->name != NULL; g++)
+		fprintf(out, "  %-16s %s\n", g->name, g->summary);
+	fprintf(out, "\n`neurodag synth GENERATOR --help` lists its options.\n");
+}
+
+int
+ctl_cmd_synth(int argc, char **argv)
+{
+	const struct ctl_synth_gen *g;
+	struct options opts;
+	char *cause = NULL, *usage;
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		ctl_synth_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CTL_EXIT_USAGE : CTL_EXIT_OK;
+	}
+	for (g = ctl_synth_table; g->name != NULL && strcmp(g->name, argv[1]) != 0; g++)
+		;
+	if (g->name == NULL) {
+		fprintf(stderr, "neurodag synth: unknown generator '%s'\n\n", argv[1]);
+		ctl_synth_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (options_parse(&opts, g->options, argc - 1, argv + 1, 0, &cause) != 0) {
+		fprintf(stderr, "neurodag synth %s: %s\n", g->name, cause);
+		free(cause);
+		return CTL_EXIT_USAGE;
+	}
+	if (opts.help) {
+		usage = xasprintf("neurodag synth %s [options] -o OUTPUT", g->name);
+		options_usage(stdout, usage, g->summary, g->options);
+		free(usage);
+		options_fini(&opts);
+		return CTL_EXIT_OK;
+	}
+	if (options_get(&opts, "output") == NULL || opts.argc > 0) {
+		fprintf(stderr, "neurodag synth %s: %s\n", g->name,
+			opts.argc > 0 ? "unexpected arguments (see --help)"
+				      : "where to? (-o OUTPUT)");
+		options_fini(&opts);
+		return CTL_EXIT_USAGE;
+	}
+	rc = g->fn(g, &opts, options_get(&opts, "output"), &cause);
+	if (rc != 0)
+		fprintf(stderr, "neurodag synth %s: %s\n", g->name, cause);
+	else if (strcmp(g->name, "fmri") != 0)
+		printf("output: %s\n", options_get(&opts, "output"));
+	free(cause);
+	options_fini(&opts);
+	return rc == 0 ? CTL_EXIT_OK : rc == -EINVAL ? CTL_EXIT_USAGE : CTL_EXIT_FAILED;
+}

@@ -1,0 +1,151 @@
+/* The implicit steps of a recording pipeline, added after validation so errors still point at
+ * the user's own steps: an aas_realign (run once on the reference channel) before each aas that
+ * realigns, the pass band of the pipeline as the default for metrics' ground-truth comparison,
+ * and an export_edf at the end when the pipeline names an output but no export step. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "scheduler/graph/graph-input.h"
+#include "worker/ops/op-registry.h"
+#include "worker/ops/spec/op-param.h"
+
+static int
+graph_input_rec_output(const json_t *output, char **cause)
+{
+	static const char *const keys[] = {"format", "path", NULL};
+	const char *fmt, *path;
+
+	if (output == NULL)
+		return 0;
+	if (!json_is_object(output))
+		return error_set(cause, -EINVAL,
+				 "output: must be an object {\"format\", \"path\"}");
+	if (op_param_keys(output, "output", keys, cause) != 0 ||
+	    op_param_string(output, "output", "format", 0, "edf", &fmt, cause) != 0 ||
+	    op_param_string(output, "output", "path", 0, NULL, &path, cause) != 0)
+		return -EINVAL;
+	if (strcmp(fmt, "edf") != 0 && strcmp(fmt, "bdf") != 0)
+		return error_set(cause, -EINVAL, "output.format: must be \"edf\" or \"bdf\"");
+	return 0;
+}
+
+/* An output directory (several inputs, one job each): the file is DIR/<input's name>. */
+static int
+graph_input_rec_output_dir(json_t *pipeline, char **cause)
+{
+	json_t *output = json_object_get(pipeline, "output");
+	const char *path = json_string_value(json_object_get(output, "path"));
+	const char *in =
+	    json_string_value(json_object_get(json_object_get(pipeline, "input"), "path"));
+	const char *base;
+	struct stat st;
+	char *file;
+	size_t len;
+
+	if (path == NULL || in == NULL)
+		return 0;
+	len = strlen(path);
+	if (!(len > 0 && path[len - 1] == '/') && !(stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
+		return 0;
+	base = strrchr(in, '/') != NULL ? strrchr(in, '/') + 1 : in;
+	file = xasprintf("%.*s/%s", (int)(len > 1 && path[len - 1] == '/' ? len - 1 : len), path,
+			 base);
+	if (strcmp(file, in) == 0) {
+		error_set(cause, -EINVAL,
+			  "output.path: the output directory %s holds the input %s: it would be "
+			  "overwritten",
+			  path, in);
+		free(file);
+		return -EINVAL;
+	}
+	json_object_set_new(output, "path", json_string(file));
+	free(file);
+	return 0;
+}
+
+/* The pipeline's first high-pass and low-pass edges (0 when absent). */
+static void
+graph_input_rec_band(const json_t *steps, double *hp, double *lp)
+{
+	size_t i;
+	json_t *s;
+
+	*hp = *lp = 0;
+	json_array_foreach(steps, i, s)
+	{
+		const char *op = json_string_value(json_object_get(s, "op"));
+		if (strcmp(op, "highpass") == 0 && *hp == 0)
+			*hp = json_number_value(json_object_get(s, "freq"));
+		else if (strcmp(op, "lowpass") == 0 && *lp == 0)
+			*lp = json_number_value(json_object_get(s, "freq"));
+		else if (strcmp(op, "bandpass") == 0 && *hp == 0 && *lp == 0) {
+			*hp = json_number_value(json_object_get(s, "low"));
+			*lp = json_number_value(json_object_get(s, "high"));
+		}
+	}
+}
+
+static int
+graph_input_rec_has_after(const json_t *steps, size_t i, const char *op)
+{
+	for (size_t k = i + 1; k < json_array_size(steps); k++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(steps, k), "op")),
+			   op) == 0)
+			return 1;
+	return 0;
+}
+
+int
+graph_input_rec_prepare(json_t *pipeline, char **cause)
+{
+	json_t *steps = json_object_get(pipeline, "steps"), *out = json_array(), *s;
+	const json_t *output = json_object_get(pipeline, "output");
+	const char *path = json_string_value(json_object_get(output, "path"));
+	double hp, lp;
+	int exported = 0;
+	size_t i;
+
+	if (graph_input_rec_output(output, cause) != 0 ||
+	    graph_input_rec_output_dir(pipeline, cause) != 0) {
+		json_decref(out);
+		return -EINVAL;
+	}
+	graph_input_rec_band(steps, &hp, &lp);
+	json_array_foreach(steps, i, s)
+	{
+		const char *op = json_string_value(json_object_get(s, "op"));
+
+		json_object_set_new(s, "index", json_integer((json_int_t)i));
+		/* The estimated noise only feeds anc: without an anc after them, aas and pca keep
+		 * none (less memory, no noise to resample). */
+		if ((strcmp(op, "aas") == 0 || strcmp(op, "pca") == 0) &&
+		    !graph_input_rec_has_after(steps, i, "anc"))
+			json_object_set_new(s, "_noise", json_false());
+		if (strcmp(op, "aas") == 0 && !json_is_false(json_object_get(s, "realign"))) {
+			json_t *r =
+			    json_pack("{s:s, s:I}", "op", "aas_realign", "index", (json_int_t)i);
+			static const char *const copy[] = {"window_size", "threshold", "mode",
+							   NULL};
+			for (const char *const *k = copy; *k != NULL; k++)
+				if (json_object_get(s, *k) != NULL)
+					json_object_set(r, *k, json_object_get(s, *k));
+			json_array_append_new(out, r);
+		}
+		if (strcmp(op, "metrics") == 0 && json_object_get(s, "ground_truth") != NULL) {
+			if (json_object_get(s, "truth_hp") == NULL)
+				json_object_set_new(s, "truth_hp", json_real(hp));
+			if (json_object_get(s, "truth_lp") == NULL)
+				json_object_set_new(s, "truth_lp", json_real(lp));
+		}
+		exported |= strcmp(op, "export_edf") == 0;
+		json_array_append(out, s);
+	}
+	if (!exported && path != NULL)
+		json_array_append_new(out, json_pack("{s:s, s:I}", "op", "export_edf", "index",
+						     (json_int_t)json_array_size(steps)));
+	json_object_set_new(pipeline, "steps", out);
+	return 0;
+}

@@ -1,0 +1,115 @@
+/* Trial inputs at submit: open the input once (checking the .spy checksum, the EDF epochs), count
+ * its units (channels × trials), pick the task grid when the pipeline leaves it open, check the
+ * steps against the input's rate and trial lengths, and add the final write_spy step when the
+ * pipeline has none. So a bad parameter or input is refused before any task runs. */
+#include <errno.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "scheduler/graph/graph-input.h"
+#include "scheduler/graph/graph.h"
+#include "worker/ops/trial/op-trial.h"
+#include "worker/ops/trial/trial-input.h"
+
+/* Values (samples × channels) a unit task should hold by default: large enough that the task's
+ * fixed costs (dispatch, opening the input, writing a part) are small against its compute, small
+ * enough that a few tasks per worker balance the load. */
+#define GRAPH_TRIALS_TASK_VALUES (1u << 21)
+
+int
+graph_input_trials_open(const json_t *input, struct trial_input **in, uint32_t *nchan,
+			uint32_t *ntrial, char **cause)
+{
+	const struct trial_layout *lay;
+	int rc;
+
+	rc = trial_input_open(input, TRIAL_INPUT_VERIFY, in, cause);
+	if (rc != 0)
+		return rc;
+	lay = trial_input_layout(*in);
+	if (lay->ntrials > 100000000 || lay->nchan > 100000)
+		return error_set(cause, -EINVAL, "input: %zu trials × %zu channels is too many",
+				 lay->ntrials, lay->nchan);
+	*nchan = (uint32_t)lay->nchan;
+	*ntrial = (uint32_t)lay->ntrials;
+	return 0;
+}
+
+/* Default grid: all channels per task, and trials per task so a task holds about
+ * GRAPH_TRIALS_TASK_VALUES values. */
+static void
+graph_input_trials_grid(struct graph *g, const json_t *ex, const struct trial_layout *lay)
+{
+	uint64_t samples = 0, per_trial;
+
+	if (json_object_get(ex, "chan_per_task") == NULL)
+		g->cpt = g->nchan;
+	if (g->cpt > g->nchan)
+		g->cpt = g->nchan;
+	if (json_object_get(ex, "trials_per_task") != NULL)
+		return;
+	for (size_t t = 0; t < lay->ntrials; t++)
+		samples += lay->len[t];
+	per_trial = samples / lay->ntrials * g->cpt;
+	per_trial = per_trial > 0 ? per_trial : 1;
+	g->tpt = (uint32_t)(GRAPH_TRIALS_TASK_VALUES / per_trial);
+	if (g->tpt < 1)
+		g->tpt = 1;
+	if (g->tpt > g->ntrial)
+		g->tpt = g->ntrial;
+}
+
+int
+graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in, char **cause)
+{
+	const struct trial_layout *lay = trial_input_layout(in);
+	json_t *steps = json_object_get(root, "steps"), *out = json_object_get(root, "output");
+	json_t *last = json_array_get(steps, json_array_size(steps) - 1);
+	const char *opath = json_string_value(json_object_get(out, "path"));
+	const char *oformat = json_string_value(json_object_get(out, "format"));
+	const char *ipath =
+	    json_string_value(json_object_get(json_object_get(root, "input"), "path"));
+	int rc;
+
+	if (!json_is_object(out) || opath == NULL)
+		return error_set(cause, -EINVAL,
+				 "output.path: required, the .spy container to write "
+				 "(or -o)");
+	if (oformat != NULL && strcmp(oformat, "spy") != 0)
+		return error_set(cause, -EINVAL,
+				 "output.format: trial results are written as "
+				 "\"spy\", not \"%s\"",
+				 oformat);
+	if (ipath != NULL && strcmp(ipath, opath) == 0)
+		return error_set(cause, -EINVAL,
+				 "output.path: the output would overwrite the input "
+				 "%s",
+				 ipath);
+	if ((rc = op_trial_plan(steps, lay, cause)) != 0)
+		return rc;
+	graph_input_trials_grid(g, json_object_get(root, "execution"), lay);
+	if (strcmp(json_string_value(json_object_get(last, "op")), "write_spy") != 0)
+		json_array_append_new(steps, json_pack("{s:s}", "op", "write_spy"));
+	return 0;
+}
+
+int
+graph_input_trials_reject(const json_t *steps, char **cause)
+{
+	size_t i;
+	json_t *step;
+
+	json_array_foreach(steps, i, step)
+	{
+		const struct op_def *op =
+		    op_registry_find(json_string_value(json_object_get(step, "op")));
+		if (op == &op_trial_freqanalysis || op == &op_trial_preprocessing ||
+		    op == &op_trial_resampledata || op == &op_trial_write_spy)
+			return error_set(cause, -EINVAL,
+					 "steps[%zu].op: %s works on trials; the input must be "
+					 "spy, synth, or edf with \"trials\"",
+					 i, op->name);
+	}
+	return 0;
+}

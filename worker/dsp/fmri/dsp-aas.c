@@ -1,0 +1,266 @@
+/* Averaged artifact subtraction: epoch selection by Pearson correlation with a running average
+ * (blocks of W epochs, or a window centred on each epoch), templates from the de-meaned channel,
+ * trigger realignment on the templates, and subtraction with noise accumulation. */
+#include "worker/dsp/fmri/dsp-aas.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "worker/dsp/fmri/dsp-trigger.h"
+#include "worker/dsp/core/dsp-xcorr.h"
+
+#define DSP_AAS_FIRST_CHOSEN 5
+
+/* out[k] = x[start + k] − sub for samples inside the data, 0 outside. */
+static void
+dsp_aas_epoch(const double *x, size_t n, int64_t start, size_t len, double sub, double *out)
+{
+	for (size_t k = 0; k < len; k++) {
+		int64_t p = start + (int64_t)k;
+
+		out[k] = p >= 0 && p < (int64_t)n ? x[p] - sub : 0.0;
+	}
+}
+
+/* Mean (into *mean) and centred sum of squares of v[0..L): of each epoch once (an epoch is a
+ * candidate in several windows in sliding mode), and of the reference epochs' running sum. */
+static double
+dsp_aas_centred_ss(const double *v, size_t L, double *mean)
+{
+	double m = 0.0, q = 0.0;
+
+	for (size_t k = 0; k < L; k++)
+		m += v[k];
+	m /= (double)L;
+	for (size_t k = 0; k < L; k++)
+		q += (v[k] - m) * (v[k] - m);
+	*mean = m;
+	return q;
+}
+
+/* Choose epochs among [c0, c1): the references [r0, r1) (inside it) first, then every other
+ * candidate in order whose correlation with the running average passes. Writes the mean of the
+ * chosen de-meaned epochs into tpl. E holds epochs base.. (L samples each) with their means em
+ * and centred sums of squares es; avg and sum are L-long scratch.
+ * The correlation with the average sum/count is the correlation with sum (scaling does not change
+ * it): sab = Σ sum·(e − me), and when e joins, the centred sum of squares of sum grows by exactly
+ * 2·sab + see, so each candidate costs one pass over its epoch. */
+static void
+dsp_aas_select(const double *E, const double *em, const double *es, size_t base, size_t L,
+	       size_t r0, size_t r1, size_t c0, size_t c1, double threshold, const double *x,
+	       size_t n, const int64_t *t, long s0, double mean, double *sum, double *avg,
+	       unsigned char *chosen, double *tpl)
+{
+	size_t count = 0;
+	double saa, msum;
+
+	memset(sum, 0, L * sizeof *sum);
+	memset(chosen + c0, 0, c1 - c0);
+	for (size_t j = r0; j < r1; j++) {
+		for (size_t k = 0; k < L; k++)
+			sum[k] += E[(j - base) * L + k];
+		chosen[j] = 1;
+		count++;
+	}
+	saa = dsp_aas_centred_ss(sum, L, &msum);
+	for (size_t c = c0; c < c1; c++) {
+		const double *e = E + (c - base) * L, me = em[c - base];
+		double sab = 0.0;
+
+		if (chosen[c])
+			continue;
+		/* Zero variance gives NaN in the reference, which never passes the threshold. */
+		if (saa == 0.0 || es[c - base] == 0.0)
+			continue;
+		for (size_t k = 0; k < L; k++)
+			sab += sum[k] * (e[k] - me);
+		if (sab / sqrt(saa * es[c - base]) > threshold) {
+			for (size_t k = 0; k < L; k++)
+				sum[k] += e[k];
+			chosen[c] = 1;
+			count++;
+			saa += 2.0 * sab + es[c - base];
+		}
+	}
+	/* Template from x − mean(x): zero outside the data, as the epochs are. */
+	memset(tpl, 0, L * sizeof *tpl);
+	for (size_t j = c0; j < c1; j++) {
+		if (!chosen[j])
+			continue;
+		dsp_aas_epoch(x, n, t[j] + s0, L, mean, avg);
+		for (size_t k = 0; k < L; k++)
+			tpl[k] += avg[k];
+	}
+	for (size_t k = 0; k < L; k++)
+		tpl[k] /= (double)count;
+}
+
+/* Epochs [i0, i1) of x into E (from its start) with their statistics. */
+static void
+dsp_aas_epochs_fill(double *E, double *em, double *es, const double *x, size_t n, const int64_t *t,
+		    long s0, size_t L, size_t i0, size_t i1)
+{
+	for (size_t i = i0; i < i1; i++) {
+		dsp_aas_epoch(x, n, t[i] + s0, L, 0.0, E + (i - i0) * L);
+		es[i - i0] = dsp_aas_centred_ss(E + (i - i0) * L, L, &em[i - i0]);
+	}
+}
+
+int
+dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
+		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
+{
+	size_t W = p->window, nf, ne;
+	double *E, *em, *es, *sum, *avg, mean = 0.0;
+	unsigned char *chosen;
+
+	memset(tp, 0, sizeof *tp);
+	if (n == 0 || nt == 0 || L == 0)
+		return error_set(cause, -EINVAL,
+				 "AAS needs data, triggers and an artifact length "
+				 "(n=%zu, triggers=%zu, L=%zu)",
+				 n, nt, L);
+	if (W == 0)
+		return error_set(cause, -EINVAL, "AAS window must be at least 1 epoch");
+	if (!(p->threshold >= -1.0 && p->threshold <= 1.0))
+		return error_set(cause, -EINVAL, "AAS threshold %g must be in [-1, 1]",
+				 p->threshold);
+	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING)
+		return error_set(cause, -EINVAL, "unknown AAS mode %d", (int)p->mode);
+	for (size_t i = 0; i < n; i++)
+		mean += x[i];
+	mean /= (double)n;
+	/* Blocks need only their own epochs; sliding windows reach across blocks: all of them. */
+	ne = p->mode == DSP_AAS_BLOCKS && W < nt ? W : nt;
+	E = xmalloc(ne * L * sizeof *E);
+	em = xmalloc(ne * sizeof *em);
+	es = xmalloc(ne * sizeof *es);
+	if (ne == nt)
+		dsp_aas_epochs_fill(E, em, es, x, n, t, s0, L, 0, nt);
+	sum = xmalloc(L * sizeof *sum);
+	avg = xmalloc(L * sizeof *avg);
+	chosen = xcalloc(nt, 1);
+	nf = DSP_AAS_FIRST_CHOSEN;
+
+	tp->len = L;
+	tp->nepochs = nt;
+	tp->index = xmalloc(nt * sizeof *tp->index);
+	if (p->mode == DSP_AAS_BLOCKS) {
+		tp->ntemplates = (nt + W - 1) / W;
+		tp->data = xmalloc(tp->ntemplates * L * sizeof *tp->data);
+		for (size_t b = 0, row = 0; b < nt; b += W, row++) {
+			size_t end = b + W < nt ? b + W : nt, base = ne == nt ? 0 : b;
+
+			if (ne < nt)
+				dsp_aas_epochs_fill(E, em, es, x, n, t, s0, L, b, end);
+			dsp_aas_select(E, em, es, base, L, b, b + nf < nt ? b + nf : nt, b, end,
+				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
+				       tp->data + row * L);
+			for (size_t i = b; i < end; i++)
+				tp->index[i] = row;
+		}
+	} else {
+		tp->ntemplates = nt;
+		tp->data = xmalloc(nt * L * sizeof *tp->data);
+		for (size_t i = 0; i < nt; i++) {
+			/* Window of W epochs centred on i, shifted to stay inside the train; the
+			 * references are the 5 epochs of the window nearest to i. */
+			size_t w0 = i > W / 2 ? i - W / 2 : 0, w1, r0;
+
+			if (nt <= W)
+				w0 = 0;
+			else if (w0 > nt - W)
+				w0 = nt - W;
+			w1 = w0 + W < nt ? w0 + W : nt;
+			r0 = i > 2 ? i - 2 : 0;
+			if (r0 + nf > w1)
+				r0 = w1 >= nf ? w1 - nf : 0;
+			if (r0 < w0)
+				r0 = w0;
+			dsp_aas_select(E, em, es, 0, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1,
+				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
+				       tp->data + i * L);
+			tp->index[i] = i;
+		}
+	}
+	free(E), free(em), free(es);
+	free(sum);
+	free(avg);
+	free(chosen);
+	return 0;
+}
+
+void
+dsp_aas_templates_fini(struct dsp_aas_templates *tp)
+{
+	if (tp == NULL)
+		return;
+	free(tp->data);
+	free(tp->index);
+	memset(tp, 0, sizeof *tp);
+}
+
+const double *
+dsp_aas_template(const struct dsp_aas_templates *tp, size_t i)
+{
+	return tp->data + tp->index[i] * tp->len;
+}
+
+int
+dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
+		const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause)
+{
+	size_t L = tp->len, ws = dsp_trigger_radius(3.0, scale);
+	double *seg;
+	long seglen = (long)L + (long)ws - s0;
+
+	if (nt != tp->nepochs)
+		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
+				 tp->nepochs);
+	if (seglen <= 0)
+		return error_set(cause, -EINVAL,
+				 "artifact offset %ld leaves no realignment segment", s0);
+	seg = xmalloc((size_t)seglen * sizeof *seg);
+	for (size_t i = 0; i < nt; i++) {
+		int64_t start = t[i] + s0;
+
+		if (t[i] + (int64_t)L + (int64_t)ws > (int64_t)n) {
+			t_out[i] = t[i];
+			continue;
+		}
+		dsp_aas_epoch(x, n, start, (size_t)seglen, 0.0, seg);
+		t_out[i] =
+		    t[i] + dsp_xcorr_shift(seg, (size_t)seglen, dsp_aas_template(tp, i), L, ws);
+	}
+	free(seg);
+	return 0;
+}
+
+int
+dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
+		 const struct dsp_aas_templates *tp, double *noise, char **cause)
+{
+	size_t L = tp->len;
+
+	if (nt != tp->nepochs)
+		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
+				 tp->nepochs);
+	for (size_t i = 0; i < nt; i++) {
+		const double *tpl = dsp_aas_template(tp, i);
+		int64_t start = t[i] + s0;
+		size_t k0 = start < 0 ? (size_t)(-start) : 0;
+
+		for (size_t k = k0; k < L && start + (int64_t)k < (int64_t)n; k++) {
+			size_t q = (size_t)(start + (int64_t)k);
+
+			x[q] -= tpl[k];
+			if (noise != NULL)
+				noise[q] += tpl[k];
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,318 @@
+/* The metrics step (global): per EEG channel and aggregated correction metrics (snr, rms_ratio,
+ * rms_residual, median_artifact, fft_allen, fft_niazy) and, against a ground-truth recording,
+ * artifact reduction in dB and residual RMS in µV, into the task's inline result. Channels are
+ * independent: a few threads take them one at a time (the job waits for this step anyway). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "worker/dsp/fmri/dsp-metrics.h"
+#include "worker/dsp/core/dsp-resample.h"
+#include "worker/ops/rec/op-rec.h"
+
+static json_t *
+op_rec_metrics_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+op_rec_metrics_nums(const double *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, op_rec_metrics_num(v[i]));
+	return a;
+}
+
+static int
+op_rec_metrics_validate(const json_t *step, const char *path, char **cause)
+{
+	static const char *const keys[] = {"ground_truth", "truth_hp", "truth_lp", NULL};
+	const char *gt;
+	double f;
+
+	if (op_param_keys(step, path, keys, cause) != 0 ||
+	    op_param_string(step, path, "ground_truth", 0, NULL, &gt, cause) != 0 ||
+	    op_param_number(step, path, "truth_hp", 0, 0, 1e6, 0, &f, cause) != 0 ||
+	    op_param_number(step, path, "truth_lp", 0, 0, 1e6, 0, &f, cause) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* A channel of an EDF at rate fs and n samples (resampled when the rates differ). */
+static int
+op_rec_metrics_read(struct io_edf_file *f, size_t ch, double fs, size_t n, double **out,
+		    char **cause)
+{
+	const struct io_edf_channel *c = &io_edf_header(f)->channels[ch];
+	double *x, *y;
+	size_t len;
+	int rc = io_edf_read_channel(f, ch, &x, &len, cause);
+
+	if (rc != 0)
+		return rc;
+	if (c->rate != fs) {
+		y = xcalloc(dsp_resample_length(len, fs / c->rate) + 1, sizeof *y);
+		rc = dsp_resample_rate(x, len, c->rate, fs, y, cause);
+		free(x);
+		x = y;
+		len = dsp_resample_length(len, fs / c->rate);
+	}
+	if (rc == 0 && len < n)
+		rc = error_set(cause, -EINVAL, "%s: channel %s has %zu samples at %g Hz, need %zu",
+			       io_edf_header(f)->path, c->label, len, fs, n);
+	if (rc != 0) {
+		free(x);
+		return rc;
+	}
+	*out = x;
+	return 0;
+}
+
+/* A ground-truth path relative to the input recording's directory. */
+static char *
+op_rec_metrics_truth_path(const char *input, const char *gt)
+{
+	const char *slash = strrchr(input, '/');
+
+	if (gt[0] == '/' || slash == NULL)
+		return xstrdup(gt);
+	return xasprintf("%.*s/%s", (int)(slash - input), input, gt);
+}
+
+/* Per input channel slots, filled by several threads (channels are independent); compacted
+ * in channel order afterwards, so the aggregates do not depend on the thread count. */
+struct op_rec_metrics_acc {
+	struct op_run *run;
+	const json_t *step;
+	struct io_edf_file *truth;
+	struct dsp_metrics_channel *ch;
+	double *p2p, *db, *uv;
+	bool *done;
+	json_t **per;
+	char (*label)[17];
+	size_t nc, nep, next;
+	pthread_mutex_t lock; /* EDF reads (one handle per file) and the fields below */
+	int rc;
+	char *cause;
+};
+
+static int
+op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
+{
+	struct op_run *run = a->run;
+	const json_t *step = a->step;
+	struct rec_out o;
+	const struct rec_trig *t;
+	double *orig = NULL, *clean = NULL, sf, vf, db = NAN, uv = NAN;
+	int rc;
+
+	pthread_mutex_lock(&a->lock);
+	rc = rec_out_open(run, c, &o, cause);
+	pthread_mutex_unlock(&a->lock);
+	if (rc != 0)
+		return rc;
+	if (!o.eeg) {
+		rec_out_close(&o);
+		return 0;
+	}
+	t = o.trig.step >= 0 ? &o.trig : &run->rec->trig;
+	if (t->n != a->nep || fabs(t->fs - o.fs) > 1e-9 * o.fs) {
+		rc = error_set(cause, -EINVAL, "channel %s: no trigger state at its rate %g Hz",
+			       o.label, o.fs);
+		goto out;
+	}
+	pthread_mutex_lock(&a->lock);
+	rc = op_rec_metrics_read(run->rec->edf, c, o.fs, o.n, &orig, cause);
+	if (rc == 0 && a->truth != NULL) {
+		int k = io_edf_channel_find(io_edf_header(a->truth), o.label);
+		if (k < 0)
+			rc = error_set(
+			    cause, -EINVAL, "steps[%ld].ground_truth: %s has no channel %s",
+			    op_rec_step_index(step), io_edf_header(a->truth)->path, o.label);
+		else
+			rc = op_rec_metrics_read(a->truth, (size_t)k, o.fs, o.n, &clean, cause);
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (rc != 0)
+		goto out;
+	sf = dsp_metrics_slice_freq(t->t, t->n, o.fs);
+	vf = t->slices_per_volume > 0 ? sf / (double)t->slices_per_volume : 0;
+	rc = dsp_metrics_channel(orig, o.x, o.n, o.fs, t->t, t->n, t->L, sf, vf, &a->ch[c], cause);
+	if (rc != 0)
+		goto out;
+	dsp_metrics_p2p(o.x, o.n, t->t, t->n, t->L, (int64_t)llround(t->offset * o.fs),
+			a->p2p + c * a->nep);
+	if (clean != NULL &&
+	    (rc = dsp_metrics_truth(orig, o.x, clean, o.n, o.fs, t->t, t->n,
+				    json_number_value(json_object_get(step, "truth_hp")),
+				    json_number_value(json_object_get(step, "truth_lp")), &db, &uv,
+				    cause)) != 0)
+		goto out;
+	a->db[c] = db;
+	a->uv[c] = uv;
+	{
+		const struct dsp_metrics_channel *m = &a->ch[c];
+		json_t *j = json_pack("{s:o, s:o, s:o}", "rms_ratio",
+				      op_rec_metrics_num(m->rms_orig / m->rms_corr), "rms_residual",
+				      op_rec_metrics_num(m->std_acq / m->std_ref), "fft_allen",
+				      op_rec_metrics_nums(m->allen, DSP_METRICS_ALLEN_BANDS));
+		if (a->truth != NULL) {
+			json_object_set_new(j, "artifact_reduction_db", op_rec_metrics_num(db));
+			json_object_set_new(j, "residual_uv", op_rec_metrics_num(uv));
+		}
+		a->per[c] = j;
+	}
+	memcpy(a->label[c], o.label, sizeof a->label[c]);
+	a->done[c] = true;
+out:
+	free(orig);
+	free(clean);
+	rec_out_close(&o);
+	return rc;
+}
+
+static void *
+op_rec_metrics_thread(void *arg)
+{
+	struct op_rec_metrics_acc *a = arg;
+
+	for (;;) {
+		char *cause = NULL;
+		size_t c;
+		int rc;
+
+		pthread_mutex_lock(&a->lock);
+		c = a->rc == 0 ? a->next++ : a->nc;
+		pthread_mutex_unlock(&a->lock);
+		if (c >= a->nc)
+			return NULL;
+		rc = op_run_cancelled(a->run) ? error_set(&cause, -ECANCELED, "cancelled")
+					      : op_rec_metrics_channel(a, c, &cause);
+		if (rc != 0) {
+			pthread_mutex_lock(&a->lock);
+			if (a->rc == 0) {
+				a->rc = rc;
+				a->cause = cause;
+				cause = NULL;
+			}
+			pthread_mutex_unlock(&a->lock);
+			free(cause);
+		}
+	}
+}
+
+static int
+op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
+{
+	struct rec_run *r = run->rec;
+	const char *gt = json_string_value(json_object_get(step, "ground_truth"));
+	struct io_edf_file *truth = NULL;
+	struct op_rec_metrics_acc a = {0};
+	struct dsp_metrics_summary s;
+	size_t nc = r->hdr->n_channels, nthreads;
+	pthread_t *threads;
+	json_t *m;
+	int rc = 0;
+
+	if (gt != NULL) {
+		char *p = op_rec_metrics_truth_path(r->path, gt);
+		rc = rec_run_open_edf(p, &truth, cause);
+		free(p);
+		if (rc != 0)
+			return error_wrap(cause, rc,
+					  "steps[%ld].ground_truth: ", op_rec_step_index(step));
+	}
+	a.run = run;
+	a.step = step;
+	a.truth = truth;
+	a.nc = nc;
+	a.nep = r->trig.n;
+	a.ch = xcalloc(nc, sizeof *a.ch);
+	a.p2p = xcalloc(nc * (a.nep > 0 ? a.nep : 1), sizeof *a.p2p);
+	a.db = xcalloc(nc, sizeof *a.db);
+	a.uv = xcalloc(nc, sizeof *a.uv);
+	a.done = xcalloc(nc, sizeof *a.done);
+	a.per = xcalloc(nc, sizeof *a.per);
+	a.label = xcalloc(nc, sizeof *a.label);
+	pthread_mutex_init(&a.lock, NULL);
+	/* The rest of the job waits for this step: use the cores of this node. */
+	nthreads = (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+	nthreads = nthreads < 1 ? 1 : nthreads > 8 ? 8 : nthreads > nc ? nc : nthreads;
+	threads = xcalloc(nthreads, sizeof *threads);
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&threads[i], NULL, op_rec_metrics_thread, &a) != 0)
+			threads[i] = 0;
+	op_rec_metrics_thread(&a);
+	for (size_t i = 1; i < nthreads; i++)
+		if (threads[i] != 0)
+			pthread_join(threads[i], NULL);
+	rc = a.rc;
+	if (rc != 0) {
+		error_set(cause, rc, "%s", a.cause);
+	} else {
+		/* Compact the EEG channels in channel order. */
+		size_t k = 0;
+		json_t *per = json_object();
+		for (size_t c = 0; c < nc; c++) {
+			if (!a.done[c])
+				continue;
+			a.ch[k] = a.ch[c];
+			memmove(a.p2p + k * a.nep, a.p2p + c * a.nep, a.nep * sizeof *a.p2p);
+			a.db[k] = a.db[c];
+			a.uv[k] = a.uv[c];
+			json_object_set_new(per, a.label[c], a.per[c]);
+			a.per[c] = NULL;
+			k++;
+		}
+		dsp_metrics_aggregate(a.ch, k, &s);
+		m = json_pack(
+		    "{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "channels", (json_int_t)k,
+		    "snr", op_rec_metrics_num(s.snr), "rms_ratio", op_rec_metrics_num(s.rms_ratio),
+		    "rms_residual", op_rec_metrics_num(s.rms_residual), "median_artifact",
+		    op_rec_metrics_num(dsp_metrics_median_artifact(a.p2p, k, a.nep)), "fft_allen",
+		    op_rec_metrics_nums(s.allen, DSP_METRICS_ALLEN_BANDS), "fft_niazy", "slice",
+		    op_rec_metrics_nums(s.niazy[0], DSP_METRICS_HARMONICS), "volume",
+		    op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "per_channel", per);
+		if (truth != NULL) {
+			double db = dsp_metrics_median(a.db, k), uv = dsp_metrics_median(a.uv, k);
+			json_object_set_new(m, "artifact_reduction_db", op_rec_metrics_num(db));
+			json_object_set_new(m, "residual_uv", op_rec_metrics_num(uv));
+			log_info("metrics: %.2f dB, %.3f uV residual (medians over %zu channels)",
+				 db, uv, k);
+		}
+		op_rec_result_set(run, "metrics", m);
+	}
+	for (size_t c = 0; c < nc; c++)
+		json_decref(a.per[c]);
+	pthread_mutex_destroy(&a.lock);
+	free(threads);
+	free(a.cause);
+	free(a.ch);
+	free(a.p2p);
+	free(a.db);
+	free(a.uv);
+	free(a.done);
+	free(a.per);
+	free(a.label);
+	io_edf_close(truth);
+	return rc;
+}
+
+const struct op_rec op_rec_metrics = {
+    {"metrics", OP_GLOBAL,
+     "correction metrics per channel and aggregated (optional `ground_truth` EDF)",
+     op_rec_metrics_validate, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    NULL,
+    op_rec_metrics_run,
+    NULL};

@@ -1,0 +1,304 @@
+/* Slice triggers of a recording: detect_triggers (annotation texts or stim-channel codes matched
+ * with a POSIX extended regex; global) and the run-once aligners on the reference channel:
+ * align_slices, align_subsample and aas_realign (the AAS realignment on the first channel). */
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "worker/dsp/fmri/dsp-aas.h"
+#include "worker/dsp/fmri/dsp-trigger.h"
+#include "worker/ops/rec/op-rec.h"
+
+static int
+op_rec_trigger_validate_detect(const json_t *step, const char *path, char **cause)
+{
+	static const char *const keys[] = {"regex", "offset", NULL};
+	const char *re;
+	double off;
+	regex_t rx;
+	int rc;
+
+	if (op_param_keys(step, path, keys, cause) != 0 ||
+	    op_param_string(step, path, "regex", 1, NULL, &re, cause) != 0 ||
+	    op_param_number(step, path, "offset", 0, -1, 1, 0, &off, cause) != 0)
+		return -EINVAL;
+	if ((rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB)) != 0) {
+		char msg[256];
+		regerror(rc, &rx, msg, sizeof msg);
+		return error_set(cause, -EINVAL, "%s.regex: '%s' is not a valid extended regex: %s",
+				 path, re, msg);
+	}
+	regfree(&rx);
+	return 0;
+}
+
+/* Triggers from a stim/status channel: the onsets of non-zero codes that match. */
+static int
+op_rec_trigger_from_stim(struct rec_run *r, regex_t *rx, double fs0, int64_t **t, size_t *n,
+			 char **cause)
+{
+	const struct io_edf_header *h = r->hdr;
+	static const char *const names[] = {"STATUS", "STI", "TRIG", NULL};
+
+	for (size_t c = 0; c < h->n_channels; c++) {
+		double *x, prev = 0;
+		size_t len, cap = 0;
+		int rc, hit = 0;
+
+		for (const char *const *nm = names; *nm != NULL; nm++)
+			hit |= strcasestr(h->channels[c].label, *nm) != NULL;
+		if (!hit)
+			continue;
+		if ((rc = io_edf_read_channel(r->edf, c, &x, &len, cause)) != 0)
+			return rc;
+		for (size_t i = 0; i < len; i++) {
+			long code = lround(x[i] / h->channels[c].volt_scale);
+			char text[32];
+			if (code != 0 && (double)code != prev) {
+				snprintf(text, sizeof text, "%ld", code);
+				if (regexec(rx, text, 0, NULL, 0) == 0) {
+					if (*n == cap)
+						*t = xreallocarray(*t, cap = cap ? 2 * cap : 1024,
+								   sizeof **t);
+					(*t)[(*n)++] =
+					    llround((double)i * fs0 / h->channels[c].rate);
+				}
+			}
+			prev = (double)code;
+		}
+		free(x);
+		return 0;
+	}
+	return 0;
+}
+
+/* "'a', 'b', 'c'": up to five distinct annotation texts, for the no-match error. */
+static char *
+op_rec_trigger_examples(const struct io_edf_header *h)
+{
+	char *out = xstrdup("");
+	size_t shown = 0;
+
+	for (size_t i = 0; i < h->n_annotations && shown < 5; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(h->annotations[k].text, h->annotations[i].text) == 0;
+		if (!seen) {
+			char *next =
+			    xasprintf("%s%s'%s'", out, *out ? ", " : "", h->annotations[i].text);
+			free(out);
+			out = next;
+			shown++;
+		}
+	}
+	return out;
+}
+
+static int
+op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
+{
+	struct rec_run *r = run->rec;
+	const struct io_edf_header *h = r->hdr;
+	const char *re = json_string_value(json_object_get(step, "regex"));
+	json_t *off = json_object_get(step, "offset");
+	struct dsp_trigger_info info;
+	double fs0 = 0;
+	int64_t *t = NULL;
+	size_t n = 0, cap = 0;
+	regex_t rx;
+	int rc;
+
+	for (size_t c = 0; c < h->n_channels && fs0 == 0; c++)
+		if (rec_run_is_eeg(&h->channels[c]))
+			fs0 = h->channels[c].rate;
+	if (fs0 == 0)
+		return error_set(cause, -EINVAL, "%s: no EEG channel", r->path);
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return error_set(cause, -EINVAL, "steps[%ld].regex: invalid",
+				 op_rec_step_index(step));
+	for (size_t i = 0; i < h->n_annotations; i++) {
+		if (regexec(&rx, h->annotations[i].text, 0, NULL, 0) != 0)
+			continue;
+		if (n == cap)
+			t = xreallocarray(t, cap = cap ? 2 * cap : 1024, sizeof *t);
+		t[n++] = llround(h->annotations[i].onset * fs0);
+	}
+	if (h->n_annotations == 0 &&
+	    (rc = op_rec_trigger_from_stim(r, &rx, fs0, &t, &n, cause)) != 0) {
+		regfree(&rx);
+		free(t);
+		return rc;
+	}
+	regfree(&rx);
+	if (n == 0) {
+		char *ex = op_rec_trigger_examples(h);
+		rc = error_set(
+		    cause, -EINVAL,
+		    "steps[%ld].regex: no annotation of %s matches '%s' (%zu annotations%s%s)",
+		    op_rec_step_index(step), r->path, re, h->n_annotations, *ex ? ", e.g. " : "",
+		    ex);
+		free(ex);
+		return rc;
+	}
+	if (n < 2 || (rc = dsp_trigger_analyze(t, n, &info, NULL)) != 0) {
+		free(t);
+		return error_set(
+		    cause, -EINVAL,
+		    "steps[%ld].regex: '%s' matches %zu annotations, which do not form a "
+		    "train of increasing slice triggers",
+		    op_rec_step_index(step), re, n);
+	}
+	rec_trig_fini(&r->trig);
+	r->trig.step = op_rec_step_index(step);
+	r->trig.fs = r->trig.fs0 = fs0;
+	r->trig.offset = off != NULL ? json_number_value(off) : 0;
+	r->trig.t = t;
+	r->trig.n = n;
+	r->trig.L = info.artifact_len;
+	r->trig.slices_per_volume = info.slices_per_volume;
+	r->trig.volume_gaps = info.volume_gaps;
+	log_info("detect_triggers: %zu triggers, L = %zu, %zu slices per volume", n,
+		 info.artifact_len, info.slices_per_volume);
+	op_rec_result_set(run, "triggers", rec_trig_to_json(&r->trig));
+	op_rec_result_set(run, "detected", json_integer((json_int_t)n));
+	return 0;
+}
+
+static int
+op_rec_trigger_validate_align(const json_t *step, const char *path, char **cause)
+{
+	static const char *const keys[] = {"ref_index", "ref_channel", NULL};
+	long long ref;
+	const char *ch;
+
+	if (op_param_keys(step, path, keys, cause) != 0 ||
+	    op_param_int(step, path, "ref_index", 0, 0, 100000000, 0, &ref, cause) != 0 ||
+	    op_param_string(step, path, "ref_channel", 0, NULL, &ch, cause) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+op_rec_trigger_ref(const struct rec_chan *c, const json_t *step, size_t *ref, char **cause)
+{
+	json_t *v = json_object_get(step, "ref_index");
+
+	*ref = v != NULL ? (size_t)json_integer_value(v) : 0;
+	if (*ref >= c->trig.n)
+		return error_set(cause, -EINVAL,
+				 "steps[%ld].ref_index: %zu is past the %zu triggers",
+				 op_rec_step_index(step), *ref, c->trig.n);
+	return 0;
+}
+
+static int
+op_rec_trigger_run_slices(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
+{
+	struct rec_trig *t = &c->trig;
+	struct dsp_trigger_info info;
+	size_t ref;
+	int rc;
+
+	if ((rc = op_rec_trigger_ref(c, step, &ref, cause)) != 0)
+		return rc;
+	rc = dsp_trigger_align_slices(c->x, c->n, t->t, t->n, ref, t->L, rec_trig_s0(t),
+				      t->fs / t->fs0, &info, cause);
+	if (rc != 0)
+		return rc;
+	t->L = info.artifact_len;
+	t->slices_per_volume = info.slices_per_volume;
+	t->volume_gaps = info.volume_gaps;
+	free(t->t_sub);
+	t->t_sub = NULL;
+	t->step = op_rec_step_index(step);
+	return 0;
+}
+
+static int
+op_rec_trigger_run_subsample(struct op_run *run, struct rec_chan *c, const json_t *step,
+			     char **cause)
+{
+	struct rec_trig *t = &c->trig;
+	long *shifts;
+	json_t *a;
+	size_t ref;
+	int rc;
+
+	if ((rc = op_rec_trigger_ref(c, step, &ref, cause)) != 0)
+		return rc;
+	shifts = xcalloc(t->n, sizeof *shifts);
+	rc = dsp_trigger_align_subsample(c->x, c->n, t->t, t->n, ref, t->L, t->offset, t->fs,
+					 t->fs / t->fs0, shifts, cause);
+	if (rc == 0) {
+		a = json_array();
+		for (size_t i = 0; i < t->n; i++)
+			json_array_append_new(a, json_integer(shifts[i]));
+		op_rec_result_set(run, "subsample_shifts", a);
+		free(t->t_sub);
+		t->t_sub = NULL;
+		t->step = op_rec_step_index(step);
+	}
+	free(shifts);
+	return rc;
+}
+
+static int
+op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
+{
+	struct rec_trig *t = &c->trig;
+	struct dsp_aas_templates tp = {0};
+	struct dsp_aas_params p;
+	long s0 = rec_trig_s0(t);
+	int rc;
+
+	op_rec_aas_params(step, &p);
+	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p, cause);
+	if (rc == 0) {
+		free(t->t_sub);
+		t->t_sub = xmalloc(t->n * sizeof *t->t_sub);
+		rc = dsp_aas_realign(c->x, c->n, t->t, t->n, s0, &tp, t->fs / t->fs0, t->t_sub,
+				     cause);
+		t->step = op_rec_step_index(step);
+	}
+	dsp_aas_templates_fini(&tp);
+	return rc;
+}
+
+const struct op_rec op_rec_detect_triggers = {
+    {"detect_triggers", OP_GLOBAL,
+     "slice triggers from annotations matching `regex` (`offset`: artifact start, s)",
+     op_rec_trigger_validate_detect, op_rec_run},
+    0,
+    NULL,
+    op_rec_trigger_run_detect,
+    NULL};
+const struct op_rec op_rec_align_slices = {
+    {"align_slices", OP_RUN_ONCE,
+     "align every slice trigger to trigger `ref_index` by cross-correlation (run once)",
+     op_rec_trigger_validate_align, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_trigger_run_slices,
+    NULL,
+    NULL};
+const struct op_rec op_rec_align_subsample = {
+    {"align_subsample", OP_RUN_ONCE, "fine trigger alignment at the working rate (run once)",
+     op_rec_trigger_validate_align, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_trigger_run_subsample,
+    NULL,
+    NULL};
+const struct op_rec op_rec_aas_realign = {
+    {"aas_realign", OP_RUN_ONCE,
+     "AAS trigger realignment on the reference channel (run once; added before aas)",
+     op_rec_aas_validate_params, op_rec_run},
+    OP_REC_NEEDS_TRIGGERS,
+    op_rec_trigger_run_realign,
+    NULL,
+    NULL};

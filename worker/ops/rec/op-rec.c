@@ -1,0 +1,106 @@
+/* The recording ops' table and the step wrapper they share: trigger-state sync before the step,
+ * per-channel or per-task dispatch, carried-through channels skipped, per-op timing. */
+#include "worker/ops/rec/op-rec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/timeutil.h"
+
+extern const struct op_rec op_rec_detect_triggers, op_rec_align_slices, op_rec_align_subsample,
+    op_rec_aas_realign;
+extern const struct op_rec op_rec_highpass, op_rec_lowpass, op_rec_bandpass, op_rec_notch,
+    op_rec_upsample, op_rec_downsample, op_rec_resample;
+extern const struct op_rec op_rec_aas, op_rec_pca, op_rec_anc;
+extern const struct op_rec op_rec_metrics, op_rec_export_edf;
+
+const struct op_def *const op_rec_table[] = {
+    &op_rec_detect_triggers.def,
+    &op_rec_highpass.def,
+    &op_rec_lowpass.def,
+    &op_rec_bandpass.def,
+    &op_rec_notch.def,
+    &op_rec_upsample.def,
+    &op_rec_downsample.def,
+    &op_rec_resample.def,
+    &op_rec_align_slices.def,
+    &op_rec_align_subsample.def,
+    &op_rec_aas_realign.def,
+    &op_rec_aas.def,
+    &op_rec_pca.def,
+    &op_rec_anc.def,
+    &op_rec_metrics.def,
+    &op_rec_export_edf.def,
+    NULL,
+};
+
+long
+op_rec_step_index(const json_t *step)
+{
+	return (long)json_integer_value(json_object_get(step, "index"));
+}
+
+void
+op_rec_result_set(struct op_run *run, const char *key, json_t *v)
+{
+	if (run->result == NULL)
+		run->result = json_object();
+	json_object_set_new(run->result, key, v);
+}
+
+size_t
+op_rec_mem_available(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	unsigned long long kb = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (size_t)kb * 1024;
+}
+
+int
+op_rec_run(struct op_run *run, const json_t *step, char **cause)
+{
+	const char *name = json_string_value(json_object_get(step, "op"));
+	const struct op_rec *op = (const struct op_rec *)run->op;
+	struct rec_run *r = run->rec;
+	long idx = op_rec_step_index(step);
+	double t0 = time_mono_s();
+	int rc;
+
+	if (r == NULL)
+		return error_set(cause, -EINVAL,
+				 "op '%s' needs a recording input (format edf or bdf)", name);
+	if (op->def.kind == OP_GLOBAL || r->nchan == 0) {
+		if ((rc = rec_trig_sync(run, idx, 0, &r->trig, cause)) != 0)
+			return rc;
+		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && r->trig.step < 0)
+			return error_set(cause, -EINVAL,
+					 "no triggers: put a detect_triggers step before %s", name);
+		rc = op->task != NULL ? op->task(run, step, cause) : 0;
+	} else {
+		struct rec_chan *c = &r->chan[r->cur];
+
+		if (!c->eeg && !(op->flags & OP_REC_ALL_CHANNELS))
+			return 0;
+		if ((rc = rec_trig_sync(run, idx, c->fs, &c->trig, cause)) != 0)
+			return rc;
+		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && c->trig.step < 0)
+			return error_set(cause, -EINVAL,
+					 "no triggers: put a detect_triggers step before %s", name);
+		rc = op->chan != NULL ? op->chan(run, c, step, cause) : 0;
+		if (rc != 0)
+			error_wrap(cause, rc, "channel %s: ", c->label);
+	}
+	rec_run_time(run, name, time_mono_s() - t0);
+	return rc;
+}

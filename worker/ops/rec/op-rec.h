@@ -1,0 +1,46 @@
+/* Recording ops (EEG-fMRI correction): how each op of the op-rec-*.c families plugs into the
+ * registry. An op_rec embeds its op_def first; its def.run is op_rec_run, which syncs the
+ * trigger state, times the step, and calls the op's per-channel or per-task function. */
+#ifndef ND_OP_REC_H
+#define ND_OP_REC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "worker/ops/spec/op-def.h"
+#include "worker/ops/spec/op-param.h"
+#include "worker/ops/spec/op-run.h"
+#include "worker/ops/rec/rec-run.h"
+
+enum op_rec_flags {
+	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on carried-through (non-EEG) channels */
+	OP_REC_NEEDS_TRIGGERS = 1 << 1, /* fails without a trigger state */
+};
+
+struct op_rec {
+	struct op_def def; /* first member: the registry hands out &def */
+	unsigned flags;
+	/* Unit and run-once ops: one channel (c->trig synced to this step). */
+	int (*chan)(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause);
+	/* Global ops: the whole task. */
+	int (*task)(struct op_run *run, const json_t *step, char **cause);
+	const void *data; /* op-specific (plugins: their neurodag_op) */
+};
+
+/* The def.run of every recording op. */
+int op_rec_run(struct op_run *run, const json_t *step, char **cause);
+/* The step's index in the pipeline. */
+long op_rec_step_index(const json_t *step);
+/* Set key in the task's inline result (created on first use); takes the reference to v. */
+void op_rec_result_set(struct op_run *run, const char *key, json_t *v);
+/* Bytes of memory available to this process now (MemAvailable), or 0 when unknown. */
+size_t op_rec_mem_available(void);
+
+/* AAS parameters shared by aas and aas_realign (op-rec-artifact.c). */
+struct dsp_aas_params;
+int op_rec_aas_validate_params(const json_t *step, const char *path, char **cause);
+void op_rec_aas_params(const json_t *step, struct dsp_aas_params *p);
+
+extern const struct op_def *const op_rec_table[];
+
+#endif

@@ -1,0 +1,51 @@
+/* Reading a recording pipeline's per-channel results in global steps (metrics, export): the
+ * last unit stage's arrays mapped read-only with their sidecar, or the input channel itself. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "worker/ops/rec/rec-run.h"
+
+int
+rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
+{
+	const struct io_edf_header *h = run->rec->hdr;
+	int src = run->rec->src_stage, rc;
+	char *path;
+	json_t *meta;
+
+	memset(o, 0, sizeof *o);
+	o->trig.step = -1;
+	snprintf(o->label, sizeof o->label, "%s", h->channels[chan].label);
+	o->eeg = rec_run_is_eeg(&h->channels[chan]);
+	if (src < 0) {
+		o->fs = h->channels[chan].rate;
+		rc = io_edf_read_channel(run->rec->edf, chan, &o->owned, &o->n, cause);
+		o->x = o->owned;
+		return rc;
+	}
+	rc = rec_run_meta_load(run->workdir, src, chan, &o->fs, &o->trig, &meta, cause);
+	json_decref(meta);
+	path = rec_run_chan_path(run->workdir, src, chan, "c");
+	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {
+		if (o->map.h.dtype != IO_NPY_F8 || o->map.h.ndim != 1)
+			rc = error_set(cause, -EINVAL, "%s: expected a 1-d float64 array", path);
+		o->x = o->map.data;
+		o->n = o->map.h.count;
+	}
+	free(path);
+	if (rc != 0)
+		rec_out_close(o);
+	return rc;
+}
+
+void
+rec_out_close(struct rec_out *o)
+{
+	io_npy_map_close(&o->map);
+	free(o->owned);
+	rec_trig_fini(&o->trig);
+	memset(o, 0, sizeof *o);
+}

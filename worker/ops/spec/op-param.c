@@ -1,0 +1,123 @@
+/* The parameter checks that op validators share, so every bad parameter is reported the same way
+ * with its JSON path. */
+#include "worker/ops/spec/op-param.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+
+int
+op_param_keys(const json_t *step, const char *path, const char *const *keys, char **cause)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)step, key, v)
+	{
+		int ok = strcmp(key, "op") == 0;
+		for (const char *const *k = keys; !ok && k != NULL && *k != NULL; k++)
+			ok = strcmp(key, *k) == 0;
+		if (!ok) {
+			char *allowed = xstrdup("");
+			for (const char *const *k = keys; k != NULL && *k != NULL; k++) {
+				char *n = xasprintf("%s%s%s", allowed, *allowed ? ", " : "", *k);
+				free(allowed);
+				allowed = n;
+			}
+			error_set(cause, -EINVAL,
+				  "%s.%s: unknown parameter of op '%s' (allowed: %s)", path, key,
+				  json_string_value(json_object_get(step, "op")),
+				  *allowed ? allowed : "none");
+			free(allowed);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+op_param_number(const json_t *step, const char *path, const char *key, int required, double min,
+		double max, double def, double *out, char **cause)
+{
+	json_t *v = json_object_get(step, key);
+	double x;
+
+	if (v == NULL) {
+		if (required)
+			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
+					 path, key);
+		*out = def;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return error_set(cause, -EINVAL, "%s.%s: must be a number", path, key);
+	x = json_number_value(v);
+	if (!isfinite(x) || x < min || x > max)
+		return error_set(cause, -EINVAL, "%s.%s: %g is out of range [%g, %g]", path, key, x,
+				 min, max);
+	*out = x;
+	return 0;
+}
+
+int
+op_param_int(const json_t *step, const char *path, const char *key, int required, long long min,
+	     long long max, long long def, long long *out, char **cause)
+{
+	json_t *v = json_object_get(step, key);
+	long long x;
+
+	if (v == NULL) {
+		if (required)
+			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
+					 path, key);
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return error_set(cause, -EINVAL, "%s.%s: must be an integer", path, key);
+	x = json_integer_value(v);
+	if (x < min || x > max)
+		return error_set(cause, -EINVAL, "%s.%s: %lld is out of range [%lld, %lld]", path,
+				 key, x, min, max);
+	*out = x;
+	return 0;
+}
+
+int
+op_param_string(const json_t *step, const char *path, const char *key, int required,
+		const char *def, const char **out, char **cause)
+{
+	json_t *v = json_object_get(step, key);
+
+	if (v == NULL) {
+		if (required)
+			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
+					 path, key);
+		*out = def;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return error_set(cause, -EINVAL, "%s.%s: must be a string", path, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int
+op_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
+	      char **cause)
+{
+	json_t *v = json_object_get(step, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_boolean(v))
+		return error_set(cause, -EINVAL, "%s.%s: must be true or false", path, key);
+	*out = json_is_true(v);
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* The table of input-format runners that task_run consults; each data domain adds its entry. */
+#include "worker/ops/task-format.h"
+
+#include <string.h>
+
+#include "worker/ops/rec/rec-run.h"
+#include "worker/ops/trial/trial-run.h"
+
+/* Entries with a match function come before the plain entry of the same format. */
+static const struct task_format *const task_format_table[] = {
+    &trial_run_format_spy, &trial_run_format_synth, &trial_run_format_edf,
+    &rec_run_format,       &rec_run_format_bdf,     NULL,
+};
+
+const struct task_format *
+task_format_find(const json_t *input)
+{
+	const char *format = json_string_value(json_object_get(input, "format"));
+
+	for (const struct task_format *const *f = task_format_table; format != NULL && *f != NULL;
+	     f++)
+		if (strcmp((*f)->format, format) == 0 &&
+		    ((*f)->match == NULL || (*f)->match(input)))
+			return *f;
+	return NULL;
+}

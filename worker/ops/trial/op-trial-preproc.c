@@ -1,0 +1,323 @@
+/* preprocessing and resampledata as trial ops: the reference's parameter names, filters designed
+ * once per task for the shortest trial of the whole input (so every task uses the same filter),
+ * float32 results; resampledata rescales the layout (lengths, offsets, rate). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+#include "worker/dsp/spectral/dsp-preproc.h"
+#include "worker/dsp/spectral/dsp-resampledata.h"
+#include "worker/ops/trial/op-trial.h"
+
+static const char *const op_trial_preproc_keys[] = {
+    "filter_class", "filter_type", "freq",    "order",   "direction", "window",
+    "polyremoval",  "zscore",      "rectify", "hilbert", NULL,
+};
+
+static int
+op_trial_preproc_parse(const json_t *step, const char *path, double fs,
+		       struct dsp_preproc_params *p, char **cause)
+{
+	const char *cls, *type, *dir, *win, *hil;
+	json_t *freq = json_object_get(step, "freq");
+	long long order;
+	size_t nfreq;
+
+	dsp_preproc_params_init(p, fs);
+	if (op_param_keys(step, path, op_trial_preproc_keys, cause) != 0 ||
+	    op_param_string(step, path, "filter_class", 0, NULL, &cls, cause) != 0 ||
+	    op_param_string(step, path, "filter_type", 0, NULL, &type, cause) != 0 ||
+	    op_param_string(step, path, "direction", 0, "twopass", &dir, cause) != 0 ||
+	    op_param_string(step, path, "window", 0, "hamming", &win, cause) != 0 ||
+	    op_param_string(step, path, "hilbert", 0, NULL, &hil, cause) != 0 ||
+	    op_param_int(step, path, "order", 0, 1, 100000000, 0, &order, cause) != 0 ||
+	    op_trial_poly(step, path, "polyremoval", -1, &p->polyremoval, cause) != 0 ||
+	    op_param_bool(step, path, "zscore", false, &p->zscore, cause) != 0 ||
+	    op_param_bool(step, path, "rectify", false, &p->rectify, cause) != 0)
+		return -EINVAL;
+	p->order = (size_t)order;
+	if (cls == NULL && (type != NULL || freq != NULL))
+		return error_set(cause, -EINVAL,
+				 "%s.filter_class: required with filter_type and "
+				 "freq (but or firws)",
+				 path);
+	if (cls != NULL) {
+		if (strcmp(cls, "but") == 0)
+			p->filter_class = DSP_PREPROC_BUT;
+		else if (strcmp(cls, "firws") == 0)
+			p->filter_class = DSP_PREPROC_FIRWS;
+		else
+			return error_set(cause, -EINVAL,
+					 "%s.filter_class: '%s' is not but or firws", path, cls);
+		if (type == NULL)
+			return error_set(cause, -EINVAL,
+					 "%s.filter_type: required (lp, hp, bp, bs)", path);
+		if (strcmp(type, "lp") == 0)
+			p->filter_type = DSP_FILTER_LP;
+		else if (strcmp(type, "hp") == 0)
+			p->filter_type = DSP_FILTER_HP;
+		else if (strcmp(type, "bp") == 0)
+			p->filter_type = DSP_FILTER_BP;
+		else if (strcmp(type, "bs") == 0)
+			p->filter_type = DSP_FILTER_BS;
+		else
+			return error_set(cause, -EINVAL,
+					 "%s.filter_type: '%s' is not lp, hp, bp or bs", path,
+					 type);
+		nfreq = p->filter_type == DSP_FILTER_BP || p->filter_type == DSP_FILTER_BS ? 2 : 1;
+		if (nfreq == 1 && json_is_number(freq))
+			p->freq[0] = json_number_value(freq);
+		else if (json_is_array(freq) && json_array_size(freq) == nfreq &&
+			 json_is_number(json_array_get(freq, 0)) &&
+			 json_is_number(json_array_get(freq, nfreq - 1))) {
+			p->freq[0] = json_number_value(json_array_get(freq, 0));
+			p->freq[1] = json_number_value(json_array_get(freq, nfreq - 1));
+		} else
+			return error_set(cause, -EINVAL, "%s.freq: %s", path,
+					 nfreq == 1 ? "required, a cutoff in Hz"
+						    : "required, [low, high] band edges in Hz");
+		if (!(p->freq[0] > 0) || (nfreq == 2 && !(p->freq[1] > p->freq[0])))
+			return error_set(cause, -EINVAL, "%s.freq: must be positive%s", path,
+					 nfreq == 2 ? " and increasing" : "");
+	}
+	if (strcmp(dir, "twopass") == 0)
+		p->direction = DSP_FIRWS_TWOPASS;
+	else if (strcmp(dir, "onepass") == 0)
+		p->direction = DSP_FIRWS_ONEPASS;
+	else if (strcmp(dir, "onepass-minphase") == 0 && p->filter_class == DSP_PREPROC_FIRWS)
+		p->direction = DSP_FIRWS_ONEPASS_MINPHASE;
+	else
+		return error_set(cause, -EINVAL,
+				 "%s.direction: '%s' is not twopass, onepass or "
+				 "onepass-minphase (firws only)",
+				 path, dir);
+	if (strcmp(win, "hamming") == 0)
+		p->window = DSP_TAPER_HAMMING;
+	else if (strcmp(win, "hann") == 0)
+		p->window = DSP_TAPER_HANN;
+	else if (strcmp(win, "blackman") == 0)
+		p->window = DSP_TAPER_BLACKMAN;
+	else
+		return error_set(cause, -EINVAL, "%s.window: '%s' is not hamming, hann or blackman",
+				 path, win);
+	if (hil != NULL && dsp_preproc_hilbert_parse(hil, &p->hilbert, cause) != 0)
+		return op_trial_wrap(cause, -EINVAL, path);
+	if (p->hilbert == DSP_PREPROC_HILBERT_COMPLEX)
+		return error_set(cause, -EINVAL,
+				 "%s.hilbert: complex output cannot be stored as "
+				 "AnalogData (abs, real, imag, absreal, absimag, angle)",
+				 path);
+	if (p->rectify && p->hilbert != DSP_PREPROC_HILBERT_NONE)
+		return error_set(cause, -EINVAL,
+				 "%s.rectify: rectify and hilbert are mutually "
+				 "exclusive",
+				 path);
+	return 0;
+}
+
+static int
+op_trial_preproc_validate(const json_t *step, const char *path, char **cause)
+{
+	struct dsp_preproc_params p;
+
+	return op_trial_preproc_parse(step, path, 1, &p, cause);
+}
+
+/* Run fn's trial kernel on a zero trial of n samples and one channel: per-trial errors (a trial
+ * too short for the filter) surface at submit. */
+typedef int (*op_trial_kernel_fn)(const void *k, const struct dsp_trial *x, float *out,
+				  char **cause);
+
+static int
+op_trial_preproc_kernel(const void *k, const struct dsp_trial *x, float *out, char **cause)
+{
+	return dsp_preproc_trial(k, x, out, cause);
+}
+
+static int
+op_trial_resample_kernel(const void *k, const struct dsp_trial *x, float *out, char **cause)
+{
+	return dsp_resampledata_trial(k, x, out, cause);
+}
+
+/* Every local trial through the kernel; outlen(k, n) rows each. Without data, one zero trial of
+ * the shortest length instead. */
+static int
+op_trial_kernel_all(struct trial_run *t, const void *k, op_trial_kernel_fn fn, const size_t *newlen,
+		    char **cause)
+{
+	size_t total = 0, *off = xcalloc(t->ntr + 1, sizeof *off);
+	float *out;
+	int rc = 0;
+
+	if (!t->loaded) {
+		size_t n = trial_layout_minlen(&t->lay), m = n;
+		for (size_t i = 0; i < t->lay.ntrials; i++)
+			if (t->lay.len[i] == n)
+				m = newlen[i];
+		double *z = xcalloc(n + 1, sizeof *z);
+		float *o = xcalloc(m + 1, sizeof *o);
+		struct dsp_trial x = {z, DSP_TRIAL_F64, n, 1, 0};
+		rc = fn(k, &x, o, cause);
+		free(z);
+		free(o);
+		free(off);
+		return rc;
+	}
+	for (size_t i = 0; i < t->ntr; i++) {
+		off[i] = total;
+		total += newlen[t->trial0 + i] * t->nch;
+	}
+	out = xreallocarray(NULL, total + 1, sizeof *out);
+	for (size_t i = 0; i < t->ntr && rc == 0; i++) {
+		struct dsp_trial x;
+		trial_run_view(t, i, &x);
+		rc = trial_run_cancelled(t, cause);
+		if (rc == 0)
+			rc = fn(k, &x, out + off[i], cause);
+	}
+	trial_run_set_f32(t, out, off);
+	return rc;
+}
+
+int
+op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause)
+{
+	struct dsp_preproc_params p;
+	struct dsp_preproc *pp = NULL;
+	int rc;
+
+	rc = op_trial_need_analog(t, path, "preprocessing", cause);
+	if (rc == 0)
+		rc = op_trial_preproc_parse(step, path, t->lay.fs, &p, cause);
+	if (rc == 0 && (rc = dsp_preproc_new(&p, trial_layout_minlen(&t->lay), &pp, cause)) != 0)
+		op_trial_wrap(cause, rc, path);
+	if (rc == 0 &&
+	    (rc = op_trial_kernel_all(t, pp, op_trial_preproc_kernel, t->lay.len, cause)) != 0)
+		op_trial_wrap(cause, rc, path);
+	if (rc == 0)
+		trial_run_log_step(t, step);
+	dsp_preproc_free(pp);
+	return rc;
+}
+
+static const char *const op_trial_resample_keys[] = {"method", "resamplefs", "lpfreq", "order",
+						     NULL};
+
+static int
+op_trial_resample_parse(const json_t *step, const char *path, double fs,
+			struct dsp_resampledata_params *p, char **cause)
+{
+	const char *method;
+	long long order;
+
+	memset(p, 0, sizeof *p);
+	p->fs = fs;
+	if (op_param_keys(step, path, op_trial_resample_keys, cause) != 0 ||
+	    op_param_string(step, path, "method", 0, "resample", &method, cause) != 0 ||
+	    op_param_number(step, path, "resamplefs", 1, 1e-9, 1e9, 0, &p->resamplefs, cause) !=
+		0 ||
+	    op_param_number(step, path, "lpfreq", 0, 0, 1e9, 0, &p->lpfreq, cause) != 0 ||
+	    op_param_int(step, path, "order", 0, 2, 100000000, 0, &order, cause) != 0)
+		return -EINVAL;
+	p->order = (size_t)order;
+	if (strcmp(method, "downsample") == 0)
+		p->method = DSP_RESAMPLEDATA_DOWNSAMPLE;
+	else if (strcmp(method, "resample") == 0)
+		p->method = DSP_RESAMPLEDATA_RESAMPLE;
+	else
+		return error_set(cause, -EINVAL, "%s.method: '%s' is not downsample or resample",
+				 path, method);
+	if (p->method == DSP_RESAMPLEDATA_RESAMPLE && p->lpfreq != 0)
+		return error_set(cause, -EINVAL,
+				 "%s.lpfreq: only for method downsample (resample "
+				 "filters itself)",
+				 path);
+	return 0;
+}
+
+static int
+op_trial_resample_validate(const json_t *step, const char *path, char **cause)
+{
+	struct dsp_resampledata_params p;
+
+	return op_trial_resample_parse(step, path, 1, &p, cause);
+}
+
+int
+op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path, char **cause)
+{
+	struct dsp_resampledata_params p;
+	struct dsp_resampledata *rs = NULL;
+	size_t *newlen = NULL, up = 1, down = 1;
+	int rc;
+
+	rc = op_trial_need_analog(t, path, "resampledata", cause);
+	if (rc == 0)
+		rc = op_trial_resample_parse(step, path, t->lay.fs, &p, cause);
+	if (rc == 0 &&
+	    (rc = dsp_resampledata_new(&p, trial_layout_minlen(&t->lay), &rs, cause)) != 0)
+		op_trial_wrap(cause, rc, path);
+	if (rc == 0) {
+		newlen = xcalloc(t->lay.ntrials + 1, sizeof *newlen);
+		for (size_t i = 0; i < t->lay.ntrials; i++)
+			newlen[i] = dsp_resampledata_outlen(rs, t->lay.len[i]);
+		if ((rc = op_trial_kernel_all(t, rs, op_trial_resample_kernel, newlen, cause)) != 0)
+			op_trial_wrap(cause, rc, path);
+	}
+	if (rc == 0) {
+		dsp_resampledata_ratio(rs, &up, &down);
+		for (size_t i = 0; i < t->lay.ntrials; i++) {
+			t->lay.len[i] = newlen[i];
+			t->lay.offset[i] = round(t->lay.offset[i] * (double)up / (double)down);
+		}
+		t->lay.fs = p.resamplefs;
+		trial_run_log_step(t, step);
+	}
+	free(newlen);
+	dsp_resampledata_free(rs);
+	return rc;
+}
+
+static int
+op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
+{
+	char path[32];
+	const char *op = json_string_value(json_object_get(step, "op"));
+
+	op_trial_path(step, path, sizeof path);
+	if (run->trial == NULL || !run->trial->loaded)
+		return error_set(cause, -EINVAL,
+				 "%s: %s needs a trial input (spy, synth, or edf "
+				 "with trials)",
+				 path, op);
+	json_t *params = json_copy((json_t *)step);
+	int rc;
+
+	json_object_del(params, "index");
+	if (strcmp(op, "resampledata") == 0)
+		rc = op_trial_resample_apply(run->trial, params, path, cause);
+	else
+		rc = op_trial_preproc_apply(run->trial, params, path, cause);
+	json_decref(params);
+	return rc;
+}
+
+const struct op_def op_trial_preprocessing = {
+    "preprocessing",
+    OP_UNIT,
+    "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
+    op_trial_preproc_validate,
+    op_trial_preproc_run,
+};
+
+const struct op_def op_trial_resampledata = {
+    "resampledata",
+    OP_UNIT,
+    "downsample (with an anti-alias low-pass) or resample trials",
+    op_trial_resample_validate,
+    op_trial_preproc_run,
+};

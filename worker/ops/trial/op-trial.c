@@ -1,0 +1,181 @@
+/* The trial op table, the final op write_spy (stitch the unit tasks' parts into the output .spy
+ * container, or merge their trial sums into the average), the submit-time check of a trial
+ * pipeline against its input's layout, and the parameter helpers the trial ops share. */
+#include "worker/ops/trial/op-trial.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+
+int
+op_trial_poly(const json_t *step, const char *path, const char *key, int def, int *out,
+	      char **cause)
+{
+	json_t *v = json_object_get(step, key);
+
+	if (v == NULL)
+		*out = def;
+	else if (json_is_null(v) ||
+		 (json_is_string(v) && strcmp(json_string_value(v), "none") == 0))
+		*out = -1;
+	else if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1)
+		*out = (int)json_integer_value(v);
+	else
+		return error_set(cause, -EINVAL,
+				 "%s.%s: must be null (none), 0 (demean) or 1 "
+				 "(linear detrend)",
+				 path, key);
+	return 0;
+}
+
+int
+op_trial_wrap(char **cause, int rc, const char *path)
+{
+	static const char *const params[] = {
+	    "foilim",    "foi",        "pad",         "tapsmofrq",   "nTaper",       "taper",
+	    "output",    "keeptapers", "polyremoval", "freq",        "order",        "window",
+	    "direction", "hilbert",    "rectify",     "filter_type", "filter_class", "resamplefs",
+	    "lpfreq",    "method",     NULL,
+	};
+	const char *c = cause != NULL && *cause != NULL ? *cause : "";
+
+	for (const char *const *p = params; *p != NULL; p++) {
+		size_t n = strlen(*p);
+		if (strncmp(c, *p, n) == 0 && (c[n] == ' ' || c[n] == ':'))
+			return error_wrap(cause, rc, "%s.", path);
+	}
+	return error_wrap(cause, rc, "%s: ", path);
+}
+
+void
+op_trial_path(const json_t *step, char *buf, size_t len)
+{
+	snprintf(buf, len, "steps[%lld]",
+		 (long long)json_integer_value(json_object_get(step, "index")));
+}
+
+int
+op_trial_need_analog(const struct trial_run *t, const char *path, const char *op, char **cause)
+{
+	if (t->kind != TRIAL_RUN_ANALOG)
+		return error_set(cause, -EINVAL,
+				 "%s: %s works on time series and cannot follow "
+				 "freqanalysis",
+				 path, op);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	op_trial_apply_fn apply;
+} op_trial_apply_table[] = {
+    {"freqanalysis", op_trial_freq_apply},
+    {"preprocessing", op_trial_preproc_apply},
+    {"resampledata", op_trial_resample_apply},
+};
+
+int
+op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
+{
+	struct trial_run t = {0};
+	size_t i, ntrial_steps = 0;
+	json_t *step;
+	int rc = 0;
+
+	trial_layout_copy(&t.lay, lay);
+	json_array_foreach(steps, i, step)
+	{
+		const char *name = json_string_value(json_object_get(step, "op"));
+		char path[32];
+		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
+
+		snprintf(path, sizeof path, "steps[%zu]", i);
+		for (k = 0; k < n && strcmp(op_trial_apply_table[k].name, name) != 0; k++)
+			;
+		if (k < n) {
+			rc = op_trial_apply_table[k].apply(&t, step, path, cause);
+			ntrial_steps++;
+		} else if (strcmp(name, "write_spy") == 0 && i + 1 != json_array_size(steps)) {
+			rc = error_set(cause, -EINVAL, "%s.op: write_spy must be the last step",
+				       path);
+		} else if (strcmp(name, "write_spy") != 0) {
+			rc = error_set(cause, -EINVAL,
+				       "%s.op: '%s' does not work on trials "
+				       "(freqanalysis, preprocessing, resampledata, write_spy)",
+				       path, name);
+		}
+		if (rc != 0)
+			break;
+	}
+	if (rc == 0 && ntrial_steps == 0)
+		rc = error_set(cause, -EINVAL,
+			       "steps: a trial pipeline needs freqanalysis, "
+			       "preprocessing or resampledata");
+	trial_layout_fini(&t.lay);
+	free(t.spec.freqs);
+	free(t.spec.taper);
+	json_decref(t.cfg);
+	return rc;
+}
+
+static int
+op_trial_save_validate(const json_t *step, const char *path, char **cause)
+{
+	return op_param_keys(step, path, NULL, cause);
+}
+
+static int
+op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
+{
+	const json_t *grid = json_object_get(run->stage, "grid");
+	const json_t *out = json_object_get(run->stage, "output");
+	json_int_t stage = json_integer_value(json_object_get(run->stage, "stage"));
+	json_int_t nc = json_integer_value(json_object_get(grid, "channels"));
+	json_int_t nt = json_integer_value(json_object_get(grid, "trials"));
+	json_int_t cpt = json_integer_value(json_object_get(grid, "chan_per_task"));
+	json_int_t tpt = json_integer_value(json_object_get(grid, "trials_per_task"));
+	const char *path = json_string_value(json_object_get(out, "path"));
+	const char *format = json_string_value(json_object_get(out, "format"));
+	json_t *result = NULL;
+	int rc;
+
+	if (path == NULL)
+		return error_set(cause, -EINVAL,
+				 "output.path: required, where the .spy container "
+				 "goes");
+	if (format != NULL && strcmp(format, "spy") != 0)
+		return error_set(cause, -EINVAL,
+				 "output.format: trial results are written as spy, "
+				 "not %s",
+				 format);
+	if (stage < 1 || nc < 1 || nt < 1 || cpt < 1 || tpt < 1)
+		return error_set(cause, -EINVAL, "write_spy: no unit stage before it");
+	rc = trial_save_final(run->workdir, (int)stage - 1,
+			      (uint32_t)(((nc + cpt - 1) / cpt) * ((nt + tpt - 1) / tpt)), path,
+			      &result, cause);
+	if (rc == 0) {
+		json_decref(run->result);
+		run->result = result;
+	}
+	return rc;
+}
+
+const struct op_def op_trial_write_spy = {
+    "write_spy",
+    OP_REDUCE,
+    "write the trial results as a .spy container (added after the last step when missing)",
+    op_trial_save_validate,
+    op_trial_save_run,
+};
+
+const struct op_def *const op_trial_table[] = {
+    &op_trial_freqanalysis,
+    &op_trial_preprocessing,
+    &op_trial_resampledata,
+    &op_trial_write_spy,
+    NULL,
+};
