@@ -9,7 +9,9 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "scheduler/graph/graph-input.h"
+#include "scheduler/graph/graph.h"
 #include "worker/ops/op-registry.h"
+#include "worker/ops/rec/op-rec-params.h"
 #include "worker/ops/spec/op-param.h"
 
 static int
@@ -66,6 +68,18 @@ graph_input_rec_output_dir(json_t *pipeline, char **cause)
 	return 0;
 }
 
+/* A step's typed parameters (the op's own parse), or NULL when it has none. Caller frees. */
+static void *
+graph_input_rec_params(const json_t *step)
+{
+	const struct op_def *op = op_registry_find(json_string_value(json_object_get(step, "op")));
+	void *params = NULL;
+
+	if (op != NULL && op_def_parse(op, step, "steps", &params, NULL) != 0)
+		params = NULL;
+	return params;
+}
+
 /* The pipeline's first high-pass and low-pass edges (0 when absent). */
 static void
 graph_input_rec_band(const json_t *steps, double *hp, double *lp)
@@ -77,15 +91,48 @@ graph_input_rec_band(const json_t *steps, double *hp, double *lp)
 	json_array_foreach(steps, i, s)
 	{
 		const char *op = json_string_value(json_object_get(s, "op"));
+		struct op_rec_band_params *b;
+
+		if (strcmp(op, "highpass") != 0 && strcmp(op, "lowpass") != 0 &&
+		    strcmp(op, "bandpass") != 0)
+			continue;
+		if ((b = graph_input_rec_params(s)) == NULL)
+			continue;
 		if (strcmp(op, "highpass") == 0 && *hp == 0)
-			*hp = json_number_value(json_object_get(s, "freq"));
+			*hp = b->lo;
 		else if (strcmp(op, "lowpass") == 0 && *lp == 0)
-			*lp = json_number_value(json_object_get(s, "freq"));
+			*lp = b->hi;
 		else if (strcmp(op, "bandpass") == 0 && *hp == 0 && *lp == 0) {
-			*hp = json_number_value(json_object_get(s, "low"));
-			*lp = json_number_value(json_object_get(s, "high"));
+			*hp = b->lo;
+			*lp = b->hi;
 		}
+		free(b);
 	}
+}
+
+/* The run-once steps' reference channel: that of the first aligner naming one, or NULL. */
+static char *
+graph_input_rec_ref_channel(const json_t *steps)
+{
+	char *label = NULL;
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(steps, i, s)
+	{
+		const char *op = json_string_value(json_object_get(s, "op"));
+		struct op_rec_align_params *a;
+
+		if (strcmp(op, "align_slices") != 0 && strcmp(op, "align_subsample") != 0)
+			continue;
+		a = graph_input_rec_params(s);
+		if (a != NULL && a->ref_channel != NULL)
+			label = xstrdup(a->ref_channel);
+		free(a);
+		if (label != NULL)
+			break;
+	}
+	return label;
 }
 
 static int
@@ -99,7 +146,7 @@ graph_input_rec_has_after(const json_t *steps, size_t i, const char *op)
 }
 
 int
-graph_input_rec_prepare(json_t *pipeline, char **cause)
+graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 {
 	json_t *steps = json_object_get(pipeline, "steps"), *out = json_array(), *s;
 	const json_t *output = json_object_get(pipeline, "output");
@@ -114,6 +161,7 @@ graph_input_rec_prepare(json_t *pipeline, char **cause)
 		return -EINVAL;
 	}
 	graph_input_rec_band(steps, &hp, &lp);
+	g->ref_channel = graph_input_rec_ref_channel(steps);
 	json_array_foreach(steps, i, s)
 	{
 		const char *op = json_string_value(json_object_get(s, "op"));
@@ -124,15 +172,15 @@ graph_input_rec_prepare(json_t *pipeline, char **cause)
 		if ((strcmp(op, "aas") == 0 || strcmp(op, "pca") == 0) &&
 		    !graph_input_rec_has_after(steps, i, "anc"))
 			json_object_set_new(s, "_noise", json_false());
-		if (strcmp(op, "aas") == 0 && !json_is_false(json_object_get(s, "realign"))) {
-			json_t *r =
-			    json_pack("{s:s, s:I}", "op", "aas_realign", "index", (json_int_t)i);
-			static const char *const copy[] = {"window_size", "threshold", "mode",
-							   NULL};
-			for (const char *const *k = copy; *k != NULL; k++)
-				if (json_object_get(s, *k) != NULL)
-					json_object_set(r, *k, json_object_get(s, *k));
-			json_array_append_new(out, r);
+		if (strcmp(op, "aas") == 0) {
+			struct op_rec_aas_params *a = graph_input_rec_params(s);
+			if (a != NULL && a->realign) {
+				/* The realignment runs with the aas step's own parameters. */
+				json_t *r = json_deep_copy(s);
+				json_object_set_new(r, "op", json_string("aas_realign"));
+				json_array_append_new(out, r);
+			}
+			free(a);
 		}
 		if (strcmp(op, "metrics") == 0 && json_object_get(s, "ground_truth") != NULL) {
 			if (json_object_get(s, "truth_hp") == NULL)

@@ -37,17 +37,15 @@ graph_input_trials_open(const json_t *input, struct trial_input **in, uint32_t *
 }
 
 /* Default grid: all channels per task, and trials per task so a task holds about
- * GRAPH_TRIALS_TASK_VALUES values. */
+ * GRAPH_TRIALS_TASK_VALUES values (g->cpt, g->tpt 0: not set by the pipeline). */
 static void
-graph_input_trials_grid(struct graph *g, const json_t *ex, const struct trial_layout *lay)
+graph_input_trials_grid(struct graph *g, const struct trial_layout *lay)
 {
 	uint64_t samples = 0, per_trial;
 
-	if (json_object_get(ex, "chan_per_task") == NULL)
+	if (g->cpt == 0 || g->cpt > g->nchan)
 		g->cpt = g->nchan;
-	if (g->cpt > g->nchan)
-		g->cpt = g->nchan;
-	if (json_object_get(ex, "trials_per_task") != NULL)
+	if (g->tpt != 0)
 		return;
 	for (size_t t = 0; t < lay->ntrials; t++)
 		samples += lay->len[t];
@@ -88,7 +86,7 @@ graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in
 				 ipath);
 	if ((rc = op_trial_plan(steps, lay, cause)) != 0)
 		return rc;
-	graph_input_trials_grid(g, json_object_get(root, "execution"), lay);
+	graph_input_trials_grid(g, lay);
 	if (strcmp(json_string_value(json_object_get(last, "op")), "write_spy") != 0)
 		json_array_append_new(steps, json_pack("{s:s}", "op", "write_spy"));
 	return 0;

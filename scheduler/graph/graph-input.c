@@ -82,12 +82,18 @@ graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char *
 }
 
 int
-graph_input_prepare(json_t *pipeline, char **cause)
+graph_input_prepare(struct graph *g, json_t *pipeline, char **cause)
 {
 	const char *format =
 	    json_string_value(json_object_get(json_object_get(pipeline, "input"), "format"));
 
+	/* Recordings and test inputs: one channel and one trial per unit task unless the
+	 * pipeline's execution says otherwise (trial inputs size their own grid). */
+	if (g->cpt == 0)
+		g->cpt = 1;
+	if (g->tpt == 0)
+		g->tpt = 1;
 	if (format != NULL && (strcmp(format, "edf") == 0 || strcmp(format, "bdf") == 0))
-		return graph_input_rec_prepare(pipeline, cause);
+		return graph_input_rec_prepare(g, pipeline, cause);
 	return 0;
 }

@@ -7,18 +7,20 @@
 
 #define GRAPH_INPUT_FORMATS "tasks, grid, edf, bdf"
 
+struct graph;
+struct trial_input;
+
 int graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause);
-/* After validation: the input format's implicit steps (graph-input-rec.c for recordings: an
- * aas_realign before each aas, export_edf at the end when there is an output). Steps get their
- * "index" (position in the user's file) before any step is inserted. */
-int graph_input_prepare(json_t *pipeline, char **cause);
-int graph_input_rec_prepare(json_t *pipeline, char **cause);
+/* After validation, for inputs other than trials: the default grid (one unit per task), and the
+ * input format's implicit steps (graph-input-rec.c for recordings: an aas_realign before each
+ * aas, export_edf at the end when there is an output, the run-once reference channel). Steps
+ * get their "index" (position in the user's file) before any step is inserted. */
+int graph_input_prepare(struct graph *g, json_t *pipeline, char **cause);
+int graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause);
 
 /* graph-input-trials.c: trial inputs (spy, synth, edf with "trials"; trial_input_claims). Open
  * and check the input, and count its units; then, after the steps' own validation, choose the
  * default grid, check the steps against the input and add the final write_spy step. */
-struct graph;
-struct trial_input;
 int graph_input_trials_open(const json_t *input, struct trial_input **in, uint32_t *nchan,
 			    uint32_t *ntrial, char **cause);
 int graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in, char **cause);

@@ -12,6 +12,7 @@
 #include "scheduler/graph/graph-input.h"
 #include "worker/ops/trial/trial-input.h"
 #include "worker/ops/spec/op-param.h"
+#include "worker/ops/spec/task-spec.h"
 
 struct graph_builder {
 	struct graph *g;
@@ -36,7 +37,6 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 	struct graph *g = b->g;
 	struct graph_stage *st;
 	json_t *spec, *steps = json_array();
-	static const char *const kinds[] = {"global", "unit", "run_once", "reduce"};
 	char *label = xstrdup("");
 
 	if (g->nstages == b->cap) {
@@ -63,17 +63,21 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 		json_array_append_new(steps, step);
 	}
 	st->label = label;
-	spec = json_pack(
-	    "{s:s, s:i, s:o, s:O, s:O, s:s, s:s, s:{s:i, s:i, s:i, s:i, s:[i, i]}}", "kind",
-	    kinds[kind], "stage", (int)g->nstages, "steps", steps, "input",
-	    json_object_get(g->pipeline, "input"), "output",
-	    json_object_get(g->pipeline, "output") != NULL ? json_object_get(g->pipeline, "output")
-							   : json_null(),
-	    "workdir", b->workdir, "mode", g->staged ? "staged" : "fused", "grid", "channels",
-	    (int)g->nchan, "trials", (int)g->ntrial, "chan_per_task", (int)g->cpt,
-	    "trials_per_task", (int)g->tpt, "shape", (int)shape_c, (int)shape_t);
-	if (spec == NULL)
-		fatal("graph: cannot build a stage spec");
+	{
+		struct task_stage ts = {
+		    .kind = kind,
+		    .index = (int)g->nstages,
+		    .staged = g->staged,
+		    .grid = {g->nchan, g->ntrial, g->cpt, g->tpt, shape_c, shape_t},
+		    .workdir = b->workdir,
+		    .ref_channel = kind == OP_RUN_ONCE ? g->ref_channel : NULL,
+		    .steps = steps,
+		    .input = json_object_get(g->pipeline, "input"),
+		    .output = json_object_get(g->pipeline, "output"),
+		};
+		spec = task_spec_stage_json(&ts);
+		json_decref(steps);
+	}
 	st->spec = json_dumps(spec, JSON_COMPACT);
 	st->spec_len = strlen(st->spec);
 	json_decref(spec);
@@ -101,7 +105,7 @@ graph_execution(struct graph *g, const json_t *ex, char **cause)
 	const char *mode;
 	long long v;
 
-	g->cpt = g->tpt = 1;
+	g->cpt = g->tpt = 0; /* the input's default (graph_grid_defaults) */
 	g->min_workers = 1;
 	if (ex == NULL)
 		return 0;
@@ -113,10 +117,10 @@ graph_execution(struct graph *g, const json_t *ex, char **cause)
 	if (strcmp(mode, "fused") != 0 && strcmp(mode, "staged") != 0)
 		return error_set(cause, -EINVAL, "execution.mode: must be \"fused\" or \"staged\"");
 	g->staged = strcmp(mode, "staged") == 0;
-	if (op_param_int(ex, "execution", "chan_per_task", 0, 1, 100000, 1, &v, cause) != 0)
+	if (op_param_int(ex, "execution", "chan_per_task", 0, 1, 100000, 0, &v, cause) != 0)
 		return -EINVAL;
 	g->cpt = (uint32_t)v;
-	if (op_param_int(ex, "execution", "trials_per_task", 0, 1, 100000000, 1, &v, cause) != 0)
+	if (op_param_int(ex, "execution", "trials_per_task", 0, 1, 100000000, 0, &v, cause) != 0)
 		return -EINVAL;
 	g->tpt = (uint32_t)v;
 	if (op_param_int(ex, "execution", "min_workers", 0, 0, 100000, 1, &v, cause) != 0)
@@ -226,7 +230,8 @@ graph_validate_steps(const json_t *steps, char **cause)
 			free(known);
 			return -EINVAL;
 		}
-		if (op->validate != NULL && op->validate(step, path, cause) != 0)
+		if (op_param_reserved(step, path, cause) != 0 ||
+		    op_def_check(op, step, path, cause) != 0)
 			return -EINVAL;
 	}
 	return 0;
@@ -304,7 +309,7 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = graph_input_trials_prepare(g, root, tin, cause);
 	else if (rc == 0 &&
 		 (rc = graph_input_trials_reject(json_object_get(root, "steps"), cause)) == 0)
-		rc = graph_input_prepare(root, cause);
+		rc = graph_input_prepare(g, root, cause);
 	trial_input_close(tin);
 	if (rc == 0) {
 		const char *name = json_string_value(json_object_get(root, "name"));
@@ -333,6 +338,7 @@ graph_free(struct graph *g)
 	}
 	free(g->stages);
 	free(g->name);
+	free(g->ref_channel);
 	json_decref(g->pipeline);
 	free(g);
 }

@@ -38,6 +38,7 @@ struct graph {
 	bool staged;
 	uint32_t nchan, ntrial; /* units */
 	uint32_t cpt, tpt;      /* channels and trials per task */
+	char *ref_channel;      /* the run-once steps' reference channel, or NULL: the first EEG */
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;

@@ -15,8 +15,8 @@
 static int
 test_task_run_echo(struct op_run *run, const json_t *step, char **cause)
 {
-	run->result = json_pack("{s:I, s:I, s:O, s:O}", "job", (json_int_t)run->job, "index",
-				(json_int_t)run->index, "task", json_object_get(run->spec, "task"),
+	run->result = json_pack("{s:I, s:I, s:o, s:O}", "job", (json_int_t)run->spec.job, "index",
+				(json_int_t)run->spec.index, "task", json_integer(run->spec.task),
 				"tag", json_object_get(step, "tag"));
 	return 0;
 }
@@ -27,8 +27,11 @@ test_task_run_validate(const json_t *step, const char *path, char **cause)
 	return 0;
 }
 
-static const struct op_def test_task_run_op = {"echo", OP_UNIT, "test", test_task_run_validate,
-					       test_task_run_echo};
+static const struct op_def test_task_run_op = {.name = "echo",
+					       .kind = OP_UNIT,
+					       .summary = "test",
+					       .validate = test_task_run_validate,
+					       .run = test_task_run_echo};
 
 static void
 test_task_run_setup(void)
@@ -39,11 +42,16 @@ test_task_run_setup(void)
 		cr_assert_eq(op_registry_add(&test_task_run_op, &cause), 0, "%s", cause);
 }
 
+/* The rest of a unit stage's typed spec (task-spec.h). */
+#define TEST_TASK_RUN_STAGE                                                                        \
+	"\"stage\":0,\"grid\":{\"channels\":1,\"trials\":1,\"chan_per_task\":1,"                  \
+	"\"trials_per_task\":1,\"shape\":[1,1]},"
+
 static char *
 test_task_run_spec(unsigned job, unsigned task, unsigned index, const char *tag)
 {
 	return xasprintf("{\"job\":%u,\"task\":%u,\"index\":%u,\"stage\":{\"kind\":\"unit\","
-			 "\"steps\":[{\"op\":\"echo\",\"tag\":\"%s\",\"index\":0}]}}",
+			 TEST_TASK_RUN_STAGE "\"steps\":[{\"op\":\"echo\",\"tag\":\"%s\",\"index\":0}]}}",
 			 job, task, index, tag);
 }
 
@@ -91,7 +99,7 @@ Test(task_run, other_layouts_parse_in_full)
 	char *spec = test_task_run_spec(1, 2, 3, "x");
 	char *r1 = test_task_run_one(cache, spec), *r2;
 	/* Same stage, keys in another order: the numbers must come from this spec. */
-	const char *other = "{\"stage\":{\"kind\":\"unit\",\"steps\":[{\"op\":\"echo\",\"tag\":"
+	const char *other = "{\"stage\":{\"kind\":\"unit\"," TEST_TASK_RUN_STAGE "\"steps\":[{\"op\":\"echo\",\"tag\":"
 			    "\"x\",\"index\":0}]},\"index\":9,\"task\":8,\"job\":1}";
 
 	cr_assert_str_eq(r1, "{\"job\":1,\"index\":3,\"task\":2,\"tag\":\"x\"}");

@@ -83,8 +83,9 @@ read_spectral(const char *h5path, size_t *n)
 
 Test(trial_run, slices_cover_the_grid)
 {
-	json_t *grid = json_pack("{s:i, s:i, s:i, s:i, s:[i, i]}", "channels", 10, "trials", 7,
-				 "chan_per_task", 4, "trials_per_task", 3, "shape", 3, 3);
+	const struct task_grid g = {.channels = 10, .trials = 7, .chan_per_task = 4,
+				    .trials_per_task = 3, .shape_c = 3, .shape_t = 3};
+	const struct task_grid *grid = &g;
 	size_t t0, nt, c0, nc;
 
 	cr_assert_eq(trial_run_slice(grid, 5, &t0, &nt, &c0, &nc, NULL), 0);
@@ -94,7 +95,6 @@ Test(trial_run, slices_cover_the_grid)
 	cr_assert(t0 == 3 && nt == 3 && c0 == 8 && nc == 2, "task 7: trials %zu+%zu chans %zu+%zu",
 		  t0, nt, c0, nc);
 	cr_assert_neq(trial_run_slice(grid, 9, &t0, &nt, &c0, &nc, NULL), 0, "past the grid");
-	json_decref(grid);
 }
 
 static const struct synth_trials_shape wn_shape = {9, 64, 5, 128, 3};

@@ -131,11 +131,11 @@ op_test_run_mark(struct op_run *run, const json_t *step, char **cause)
 
 	if ((rc = op_test_run_sleep(run, step, cause)) != 0)
 		return rc;
-	if (run->workdir == NULL)
+	if (run->spec.stage.workdir == NULL)
 		return error_set(cause, -EINVAL, "mark: the task has no work dir");
-	if ((rc = paths_mkdirs(run->workdir, 0755, cause)) != 0)
+	if ((rc = paths_mkdirs(run->spec.stage.workdir, 0755, cause)) != 0)
 		return rc;
-	file = xasprintf("%s/marks", run->workdir);
+	file = xasprintf("%s/marks", run->spec.stage.workdir);
 	fd = open(file, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	if (fd < 0) {
 		rc = error_set(cause, -errno, "cannot open %s: %s", file, strerror(errno));
@@ -144,7 +144,7 @@ op_test_run_mark(struct op_run *run, const json_t *step, char **cause)
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	n = snprintf(line, sizeof line, "%lld %u %lld.%06ld\n",
-		     json_integer_value(json_object_get(run->spec, "task")), run->attempt,
+		     (long long)run->spec.task, run->attempt,
 		     (long long)now.tv_sec, now.tv_nsec / 1000);
 	if (write(fd, line, (size_t)n) != n)
 		rc = error_set(cause, -EIO, "cannot write %s", file);
@@ -176,23 +176,50 @@ op_test_validate_reduce(const json_t *step, const char *path, char **cause)
 	return 0;
 }
 
-static const struct op_def op_test_noop = {"noop", OP_UNIT, "does nothing (runtime tests)",
-					   op_test_validate_noop, op_test_run_noop};
-static const struct op_def op_test_sleep = {"sleep", OP_UNIT, "sleeps `ms` milliseconds",
-					    op_test_validate_sleep, op_test_run_sleep};
-static const struct op_def op_test_fail = {"fail", OP_UNIT,
-					   "fails its first `attempts` attempts (default: always)",
-					   op_test_validate_fail, op_test_run_fail};
-static const struct op_def op_test_alloc = {"alloc", OP_UNIT, "allocates and touches `bytes`",
-					    op_test_validate_alloc, op_test_run_alloc};
-static const struct op_def op_test_mark = {"mark", OP_UNIT,
-					   "sleeps `ms` (default 0), then appends its task id to "
+static const struct op_def op_test_noop = {
+    .name = "noop",
+    .kind = OP_UNIT,
+    .summary = "does nothing (runtime tests)",
+    .validate = op_test_validate_noop,
+    .run = op_test_run_noop,
+};
+static const struct op_def op_test_sleep = {
+    .name = "sleep",
+    .kind = OP_UNIT,
+    .summary = "sleeps `ms` milliseconds",
+    .validate = op_test_validate_sleep,
+    .run = op_test_run_sleep,
+};
+static const struct op_def op_test_fail = {
+    .name = "fail",
+    .kind = OP_UNIT,
+    .summary = "fails its first `attempts` attempts (default: always)",
+    .validate = op_test_validate_fail,
+    .run = op_test_run_fail,
+};
+static const struct op_def op_test_alloc = {
+    .name = "alloc",
+    .kind = OP_UNIT,
+    .summary = "allocates and touches `bytes`",
+    .validate = op_test_validate_alloc,
+    .run = op_test_run_alloc,
+};
+static const struct op_def op_test_mark = {
+    .name = "mark",
+    .kind = OP_UNIT,
+    .summary = "sleeps `ms` (default 0), then appends its task id to "
 					   "WORKDIR/marks",
-					   op_test_validate_mark, op_test_run_mark};
-static const struct op_def op_test_reduce = {"reduce", OP_REDUCE,
-					     "a reduction over trials (per channel) or all units; "
+    .validate = op_test_validate_mark,
+    .run = op_test_run_mark,
+};
+static const struct op_def op_test_reduce = {
+    .name = "reduce",
+    .kind = OP_REDUCE,
+    .summary = "a reduction over trials (per channel) or all units; "
 					     "its result counts the upstream results it received",
-					     op_test_validate_reduce, op_test_run_reduce};
+    .validate = op_test_validate_reduce,
+    .run = op_test_run_reduce,
+};
 
 const struct op_def *const op_test_table[] = {
     &op_test_noop, &op_test_sleep,  &op_test_fail, &op_test_alloc,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,10 +156,20 @@ task_run_steps(struct op_run *run, const json_t *steps, char **cause)
 					 "step %lld: op '%s' is not known to this worker",
 					 json_integer_value(json_object_get(step, "index")),
 					 name != NULL ? name : "?");
+		char path[32];
+		void *params;
+
 		if (op_run_cancelled(run))
 			return error_set(cause, -ECANCELED, "cancelled");
+		snprintf(path, sizeof path, "steps[%lld]",
+			 json_integer_value(json_object_get(step, "index")));
+		if ((rc = op_def_parse(op, step, path, &params, cause)) != 0)
+			return rc;
 		run->op = op;
+		run->params = params;
 		rc = op->run(run, step, cause);
+		run->params = NULL;
+		free(params);
 		if (rc != 0)
 			return error_wrap(cause, rc, "step %lld (%s): ",
 					  json_integer_value(json_object_get(step, "index")), name);
@@ -179,7 +190,8 @@ task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps
 {
 	struct op_run run = {0};
 	json_error_t jerr;
-	json_t *root, *depsj = NULL, *steps;
+	json_t *root, *depsj = NULL;
+	const json_t *steps;
 	const struct task_format *format = NULL;
 	size_t nparts;
 	int rc = 0;
@@ -192,20 +204,13 @@ task_run_cached(struct task_run_cache *cache, const char *spec, const char *deps
 		json_decref(root);
 		return error_set(cause, -EINVAL, "task dependencies are not JSON: %s", jerr.text);
 	}
-	run.spec = root;
-	run.stage = json_object_get(root, "stage");
-	run.deps = depsj;
-	run.job = (uint32_t)json_integer_value(json_object_get(root, "job"));
-	run.index = (uint32_t)json_integer_value(json_object_get(root, "index"));
-	run.attempt = attempt;
-	run.workdir = json_string_value(json_object_get(run.stage, "workdir"));
-	run.cancel = cancel;
-	steps = json_object_get(run.stage, "steps");
-	if (!json_is_array(steps)) {
-		rc = error_set(cause, -EINVAL, "task spec has no steps");
+	if ((rc = task_spec_read(root, &run.spec, cause)) != 0)
 		goto out;
-	}
-	format = task_format_find(json_object_get(run.stage, "input"));
+	run.deps = depsj;
+	run.attempt = attempt;
+	run.cancel = cancel;
+	steps = run.spec.stage.steps;
+	format = task_format_find(run.spec.stage.input);
 	if (format != NULL && (rc = format->begin(&run, cause)) != 0) {
 		format->end(&run, rc, NULL); /* frees what begin had loaded */
 		goto out;

@@ -15,13 +15,13 @@
 #include "worker/ops/rec/op-rec.h"
 
 static int
-op_rec_export_validate(const json_t *step, const char *path, char **cause)
+op_rec_export_parse(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"path", NULL};
-	const char *p;
+	struct op_rec_export_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_string(step, path, "path", 0, NULL, &p, cause) != 0)
+	    op_param_string(step, path, "path", 0, NULL, &p->path, cause) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -81,8 +81,8 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 {
 	struct rec_run *r = run->rec;
 	const struct io_edf_header *h = r->hdr;
-	const json_t *output = json_object_get(run->stage, "output");
-	const char *path = json_string_value(json_object_get(step, "path"));
+	const json_t *output = run->spec.stage.output;
+	const char *path = ((const struct op_rec_export_params *)run->params)->path;
 	const char *fmt = json_string_value(json_object_get(output, "format"));
 	struct op_rec_export_src src = {0};
 	struct io_edf_writer_channel *wc;
@@ -146,14 +146,14 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 	if (rc != 0)
 		return error_wrap(cause, rc, "output %s: ", path);
 	op_rec_result_set(run, "output", json_string(path));
-	op_rec_result_set(run, "timing_s", op_rec_export_timing(run->workdir));
+	op_rec_result_set(run, "timing_s", op_rec_export_timing(run->spec.stage.workdir));
 	return 0;
 }
 
 const struct op_rec op_rec_export_edf = {
     {"export_edf", OP_GLOBAL,
      "write the corrected recording as EDF+ (BDF+ when output.format is bdf), annotations kept",
-     op_rec_export_validate, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_export_params), op_rec_export_parse},
     0,
     NULL,
     op_rec_export_run,

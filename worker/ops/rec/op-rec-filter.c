@@ -13,70 +13,88 @@
 #include "worker/ops/rec/op-rec.h"
 
 #define OP_REC_FILTER_MAX_HZ    1e6
-#define OP_REC_FILTER_MAX_NOTCH 64
+static int
+op_rec_filter_freq(const json_t *step, const char *path, const char *key, double *f,
+		   char **cause)
+{
+	if (op_param_number(step, path, key, 1, 0, OP_REC_FILTER_MAX_HZ, 0, f, cause) != 0)
+		return -EINVAL;
+	if (!(*f > 0))
+		return error_set(cause, -EINVAL, "%s.%s: must be above 0 Hz", path, key);
+	return 0;
+}
 
 static int
-op_rec_filter_validate_freq(const json_t *step, const char *path, char **cause)
+op_rec_filter_parse_highpass(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"freq", NULL};
-	double f;
+	struct op_rec_band_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0)
 		return -EINVAL;
-	if (op_param_number(step, path, "freq", 1, 0, OP_REC_FILTER_MAX_HZ, 0, &f, cause) != 0)
-		return -EINVAL;
-	if (!(f > 0))
-		return error_set(cause, -EINVAL, "%s.freq: must be above 0 Hz", path);
-	return 0;
+	return op_rec_filter_freq(step, path, "freq", &p->lo, cause);
 }
 
 static int
-op_rec_filter_validate_bandpass(const json_t *step, const char *path, char **cause)
+op_rec_filter_parse_lowpass(const json_t *step, const char *path, void *params, char **cause)
+{
+	static const char *const keys[] = {"freq", NULL};
+	struct op_rec_band_params *p = params;
+
+	if (op_param_keys(step, path, keys, cause) != 0)
+		return -EINVAL;
+	return op_rec_filter_freq(step, path, "freq", &p->hi, cause);
+}
+
+static int
+op_rec_filter_parse_bandpass(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"low", "high", NULL};
-	double lo, hi;
+	struct op_rec_band_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_number(step, path, "low", 1, 0, OP_REC_FILTER_MAX_HZ, 0, &lo, cause) != 0 ||
-	    op_param_number(step, path, "high", 1, 0, OP_REC_FILTER_MAX_HZ, 0, &hi, cause) != 0)
+	    op_rec_filter_freq(step, path, "low", &p->lo, cause) != 0 ||
+	    op_param_number(step, path, "high", 1, 0, OP_REC_FILTER_MAX_HZ, 0, &p->hi, cause) != 0)
 		return -EINVAL;
-	if (!(lo > 0))
-		return error_set(cause, -EINVAL, "%s.low: must be above 0 Hz", path);
-	if (!(hi > lo))
+	if (!(p->hi > p->lo))
 		return error_set(cause, -EINVAL, "%s.high: %g Hz must be above low (%g Hz)", path,
-				 hi, lo);
+				 p->hi, p->lo);
 	return 0;
 }
 
+/* freqs: one frequency or an array of them, each above 0 Hz. */
 static int
-op_rec_filter_validate_notch(const json_t *step, const char *path, char **cause)
+op_rec_filter_parse_notch(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"freqs", "width", NULL};
+	struct op_rec_notch_params *p = params;
 	json_t *a = json_object_get(step, "freqs"), *v;
-	double w;
 	size_t i;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_number(step, path, "width", 0, 0, OP_REC_FILTER_MAX_HZ, 0, &w, cause) != 0)
+	    op_param_number(step, path, "width", 0, 0, OP_REC_FILTER_MAX_HZ, 0, &p->width,
+			    cause) != 0)
 		return -EINVAL;
-	if (json_is_number(a))
-		a = NULL; /* a single frequency is checked below as a number */
-	if (a == NULL && !json_is_number(json_object_get(step, "freqs")))
+	if (json_is_number(a)) {
+		if (!(json_number_value(a) > 0))
+			return error_set(cause, -EINVAL, "%s.freqs: must be above 0 Hz", path);
+		p->freqs[p->n++] = json_number_value(a);
+		return 0;
+	}
+	if (a == NULL)
 		return error_set(cause, -EINVAL,
 				 "%s.freqs: required, a frequency or an array of frequencies (Hz)",
 				 path);
-	if (a != NULL && (!json_is_array(a) || json_array_size(a) == 0 ||
-			  json_array_size(a) > OP_REC_FILTER_MAX_NOTCH))
+	if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > OP_REC_NOTCH_MAX)
 		return error_set(cause, -EINVAL, "%s.freqs: must be 1 to %d frequencies (Hz)", path,
-				 OP_REC_FILTER_MAX_NOTCH);
-	json_array_foreach(
-	    a, i, v) if (!json_is_number(v) ||
-			 !(json_number_value(v) >
-			   0)) return error_set(cause, -EINVAL,
-						"%s.freqs[%zu]: must be a frequency above 0 Hz",
-						path, i);
-	if (a == NULL && !(json_number_value(json_object_get(step, "freqs")) > 0))
-		return error_set(cause, -EINVAL, "%s.freqs: must be above 0 Hz", path);
+				 OP_REC_NOTCH_MAX);
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_number(v) || !(json_number_value(v) > 0))
+			return error_set(cause, -EINVAL,
+					 "%s.freqs[%zu]: must be a frequency above 0 Hz", path, i);
+		p->freqs[p->n++] = json_number_value(v);
+	}
 	return 0;
 }
 
@@ -103,27 +121,20 @@ op_rec_filter_check_nyquist(const struct rec_chan *c, const json_t *step, const 
 }
 
 static int
-op_rec_filter_run_pass(struct rec_chan *c, const json_t *step, enum dsp_filter_kind kind,
-		       char **cause)
+op_rec_filter_run_pass(struct op_run *run, struct rec_chan *c, const json_t *step,
+		       enum dsp_filter_kind kind, char **cause)
 {
+	const struct op_rec_band_params *p = run->params;
 	struct dsp_filter f = {0};
-	double lo = 0, hi = 0;
 	int rc;
 
-	if (kind == DSP_FILTER_BANDPASS) {
-		lo = json_number_value(json_object_get(step, "low"));
-		hi = json_number_value(json_object_get(step, "high"));
-		if ((rc = op_rec_filter_check_nyquist(c, step, "high", hi, cause)) != 0)
-			return rc;
-	} else if (kind == DSP_FILTER_HIGHPASS) {
-		lo = json_number_value(json_object_get(step, "freq"));
-	} else {
-		hi = json_number_value(json_object_get(step, "freq"));
-	}
-	if (kind != DSP_FILTER_BANDPASS &&
-	    (rc = op_rec_filter_check_nyquist(c, step, "freq", lo + hi, cause)) != 0)
+	if (kind == DSP_FILTER_BANDPASS)
+		rc = op_rec_filter_check_nyquist(c, step, "high", p->hi, cause);
+	else
+		rc = op_rec_filter_check_nyquist(c, step, "freq", p->lo + p->hi, cause);
+	if (rc != 0)
 		return rc;
-	if ((rc = dsp_filter_design(&f, kind, c->fs, lo, hi, cause)) == 0)
+	if ((rc = dsp_filter_design(&f, kind, c->fs, p->lo, p->hi, cause)) == 0)
 		rc = op_rec_filter_apply(c, &f, cause);
 	dsp_filter_fini(&f);
 	return rc;
@@ -132,67 +143,58 @@ op_rec_filter_run_pass(struct rec_chan *c, const json_t *step, enum dsp_filter_k
 static int
 op_rec_filter_run_highpass(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	return op_rec_filter_run_pass(c, step, DSP_FILTER_HIGHPASS, cause);
+	return op_rec_filter_run_pass(run, c, step, DSP_FILTER_HIGHPASS, cause);
 }
 
 static int
 op_rec_filter_run_lowpass(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	return op_rec_filter_run_pass(c, step, DSP_FILTER_LOWPASS, cause);
+	return op_rec_filter_run_pass(run, c, step, DSP_FILTER_LOWPASS, cause);
 }
 
 static int
 op_rec_filter_run_bandpass(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	return op_rec_filter_run_pass(c, step, DSP_FILTER_BANDPASS, cause);
+	return op_rec_filter_run_pass(run, c, step, DSP_FILTER_BANDPASS, cause);
 }
 
 static int
 op_rec_filter_run_notch(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	const json_t *a = json_object_get(step, "freqs");
-	double freqs[OP_REC_FILTER_MAX_NOTCH], width;
+	const struct op_rec_notch_params *p = run->params;
 	struct dsp_filter f = {0};
-	size_t n = 0, i;
-	json_t *v;
 	int rc;
 
-	if (json_is_number(a))
-		freqs[n++] = json_number_value(a);
-	json_array_foreach(a, i, v) freqs[n++] = json_number_value(v);
-	for (i = 0; i < n; i++)
-		if ((rc = op_rec_filter_check_nyquist(c, step, "freqs", freqs[i], cause)) != 0)
+	for (size_t i = 0; i < p->n; i++)
+		if ((rc = op_rec_filter_check_nyquist(c, step, "freqs", p->freqs[i], cause)) != 0)
 			return rc;
-	width = json_is_number(json_object_get(step, "width"))
-		    ? json_number_value(json_object_get(step, "width"))
-		    : 0;
-	if ((rc = dsp_filter_design_notch(&f, c->fs, freqs, n, width, cause)) == 0)
+	if ((rc = dsp_filter_design_notch(&f, c->fs, p->freqs, p->n, p->width, cause)) == 0)
 		rc = op_rec_filter_apply(c, &f, cause);
 	dsp_filter_fini(&f);
 	return rc;
 }
 
 static int
-op_rec_filter_validate_factor(const json_t *step, const char *path, char **cause)
+op_rec_filter_parse_factor(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"factor", NULL};
-	long long k;
+	struct op_rec_rate_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0)
 		return -EINVAL;
-	return op_param_int(step, path, "factor", 1, 1, 1000000, 1, &k, cause);
+	return op_param_int(step, path, "factor", 1, 1, 1000000, 1, &p->factor, cause);
 }
 
 static int
-op_rec_filter_validate_rate(const json_t *step, const char *path, char **cause)
+op_rec_filter_parse_rate(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"rate", NULL};
-	double r;
+	struct op_rec_rate_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_number(step, path, "rate", 1, 0, 1e7, 0, &r, cause) != 0)
+	    op_param_number(step, path, "rate", 1, 0, 1e7, 0, &p->rate, cause) != 0)
 		return -EINVAL;
-	if (!(r > 0))
+	if (!(p->rate > 0))
 		return error_set(cause, -EINVAL, "%s.rate: must be above 0 Hz", path);
 	return 0;
 }
@@ -242,8 +244,8 @@ op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, doub
 static int
 op_rec_filter_run_up(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	double k = (double)json_integer_value(json_object_get(step, "factor"));
-	int rc = op_rec_filter_rate(c, step, "factor", c->fs * k, cause);
+	const struct op_rec_rate_params *p = run->params;
+	int rc = op_rec_filter_rate(c, step, "factor", c->fs * (double)p->factor, cause);
 
 	if (rc == 0)
 		rec_trig_rescale(&c->trig, c->fs, op_rec_step_index(step));
@@ -253,8 +255,8 @@ op_rec_filter_run_up(struct op_run *run, struct rec_chan *c, const json_t *step,
 static int
 op_rec_filter_run_down(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	double k = (double)json_integer_value(json_object_get(step, "factor"));
-	int rc = op_rec_filter_rate(c, step, "factor", c->fs / k, cause);
+	const struct op_rec_rate_params *p = run->params;
+	int rc = op_rec_filter_rate(c, step, "factor", c->fs / (double)p->factor, cause);
 
 	if (rc == 0)
 		rec_trig_rescale(&c->trig, c->fs, op_rec_step_index(step));
@@ -264,8 +266,8 @@ op_rec_filter_run_down(struct op_run *run, struct rec_chan *c, const json_t *ste
 static int
 op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	double fs = json_number_value(json_object_get(step, "rate"));
-	int rc = op_rec_filter_rate(c, step, "rate", fs, cause);
+	const struct op_rec_rate_params *p = run->params;
+	int rc = op_rec_filter_rate(c, step, "rate", p->rate, cause);
 
 	if (rc == 0)
 		rec_trig_rescale(&c->trig, c->fs, op_rec_step_index(step));
@@ -273,48 +275,52 @@ op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t 
 }
 
 const struct op_rec op_rec_highpass = {{"highpass", OP_UNIT,
-					"zero-phase FIR high-pass at `freq` Hz",
-					op_rec_filter_validate_freq, op_rec_run},
+					"zero-phase FIR high-pass at `freq` Hz", NULL, op_rec_run,
+					sizeof(struct op_rec_band_params), op_rec_filter_parse_highpass},
 				       0,
 				       op_rec_filter_run_highpass,
 				       NULL,
 				       NULL};
-const struct op_rec op_rec_lowpass = {{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz",
-				       op_rec_filter_validate_freq, op_rec_run},
+const struct op_rec op_rec_lowpass = {{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz", NULL, op_rec_run,
+				       sizeof(struct op_rec_band_params), op_rec_filter_parse_lowpass},
 				      0,
 				      op_rec_filter_run_lowpass,
 				      NULL,
 				      NULL};
 const struct op_rec op_rec_bandpass = {{"bandpass", OP_UNIT,
 					"zero-phase FIR band-pass `low`..`high` Hz",
-					op_rec_filter_validate_bandpass, op_rec_run},
+					NULL, op_rec_run, sizeof(struct op_rec_band_params),
+					op_rec_filter_parse_bandpass},
 				       0,
 				       op_rec_filter_run_bandpass,
 				       NULL,
 				       NULL};
 const struct op_rec op_rec_notch = {
     {"notch", OP_UNIT, "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)",
-     op_rec_filter_validate_notch, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_notch_params), op_rec_filter_parse_notch},
     0,
     op_rec_filter_run_notch,
     NULL,
     NULL};
 const struct op_rec op_rec_upsample = {{"upsample", OP_UNIT,
 					"FFT resampling to `factor` times the rate",
-					op_rec_filter_validate_factor, op_rec_run},
+					NULL, op_rec_run, sizeof(struct op_rec_rate_params),
+					op_rec_filter_parse_factor},
 				       OP_REC_ALL_CHANNELS,
 				       op_rec_filter_run_up,
 				       NULL,
 				       NULL};
 const struct op_rec op_rec_downsample = {{"downsample", OP_UNIT,
 					  "FFT resampling to 1/`factor` of the rate",
-					  op_rec_filter_validate_factor, op_rec_run},
+					  NULL, op_rec_run, sizeof(struct op_rec_rate_params),
+					op_rec_filter_parse_factor},
 					 OP_REC_ALL_CHANNELS,
 					 op_rec_filter_run_down,
 					 NULL,
 					 NULL};
 const struct op_rec op_rec_resample = {
-    {"resample", OP_UNIT, "FFT resampling to `rate` Hz", op_rec_filter_validate_rate, op_rec_run},
+    {"resample", OP_UNIT, "FFT resampling to `rate` Hz", NULL, op_rec_run,
+     sizeof(struct op_rec_rate_params), op_rec_filter_parse_rate},
     OP_REC_ALL_CHANNELS,
     op_rec_filter_run_resample,
     NULL,

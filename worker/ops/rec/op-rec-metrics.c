@@ -34,16 +34,15 @@ op_rec_metrics_nums(const double *v, size_t n)
 }
 
 static int
-op_rec_metrics_validate(const json_t *step, const char *path, char **cause)
+op_rec_metrics_parse(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"ground_truth", "truth_hp", "truth_lp", NULL};
-	const char *gt;
-	double f;
+	struct op_rec_metrics_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_string(step, path, "ground_truth", 0, NULL, &gt, cause) != 0 ||
-	    op_param_number(step, path, "truth_hp", 0, 0, 1e6, 0, &f, cause) != 0 ||
-	    op_param_number(step, path, "truth_lp", 0, 0, 1e6, 0, &f, cause) != 0)
+	    op_param_string(step, path, "ground_truth", 0, NULL, &p->ground_truth, cause) != 0 ||
+	    op_param_number(step, path, "truth_hp", 0, 0, 1e6, 0, &p->truth_hp, cause) != 0 ||
+	    op_param_number(step, path, "truth_lp", 0, 0, 1e6, 0, &p->truth_lp, cause) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -92,6 +91,7 @@ op_rec_metrics_truth_path(const char *input, const char *gt)
 /* Per input channel slots, filled by several threads (channels are independent); compacted
  * in channel order afterwards, so the aggregates do not depend on the thread count. */
 struct op_rec_metrics_acc {
+	const struct op_rec_metrics_params *p;
 	struct op_run *run;
 	const json_t *step;
 	struct io_edf_file *truth;
@@ -153,10 +153,8 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 	dsp_metrics_p2p(o.x, o.n, t->t, t->n, t->L, (int64_t)llround(t->offset * o.fs),
 			a->p2p + c * a->nep);
 	if (clean != NULL &&
-	    (rc = dsp_metrics_truth(orig, o.x, clean, o.n, o.fs, t->t, t->n,
-				    json_number_value(json_object_get(step, "truth_hp")),
-				    json_number_value(json_object_get(step, "truth_lp")), &db, &uv,
-				    cause)) != 0)
+	    (rc = dsp_metrics_truth(orig, o.x, clean, o.n, o.fs, t->t, t->n, a->p->truth_hp,
+				    a->p->truth_lp, &db, &uv, cause)) != 0)
 		goto out;
 	a->db[c] = db;
 	a->uv[c] = uv;
@@ -215,7 +213,8 @@ static int
 op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 {
 	struct rec_run *r = run->rec;
-	const char *gt = json_string_value(json_object_get(step, "ground_truth"));
+	const struct op_rec_metrics_params *p = run->params;
+	const char *gt = p->ground_truth;
 	struct io_edf_file *truth = NULL;
 	struct op_rec_metrics_acc a = {0};
 	struct dsp_metrics_summary s;
@@ -225,15 +224,16 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 	int rc = 0;
 
 	if (gt != NULL) {
-		char *p = op_rec_metrics_truth_path(r->path, gt);
-		rc = rec_run_open_edf(p, &truth, cause);
-		free(p);
+		char *file = op_rec_metrics_truth_path(r->path, gt);
+		rc = rec_run_open_edf(file, &truth, cause);
+		free(file);
 		if (rc != 0)
 			return error_wrap(cause, rc,
 					  "steps[%ld].ground_truth: ", op_rec_step_index(step));
 	}
 	a.run = run;
 	a.step = step;
+	a.p = p;
 	a.truth = truth;
 	a.nc = nc;
 	a.nep = r->trig.n;
@@ -311,7 +311,7 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 const struct op_rec op_rec_metrics = {
     {"metrics", OP_GLOBAL,
      "correction metrics per channel and aggregated (optional `ground_truth` EDF)",
-     op_rec_metrics_validate, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_metrics_params), op_rec_metrics_parse},
     OP_REC_NEEDS_TRIGGERS,
     NULL,
     op_rec_metrics_run,

@@ -17,23 +17,22 @@
 #include "worker/ops/rec/op-rec.h"
 
 static int
-op_rec_trigger_validate_detect(const json_t *step, const char *path, char **cause)
+op_rec_trigger_parse_detect(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"regex", "offset", NULL};
-	const char *re;
-	double off;
+	struct op_rec_detect_params *p = params;
 	regex_t rx;
 	int rc;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_string(step, path, "regex", 1, NULL, &re, cause) != 0 ||
-	    op_param_number(step, path, "offset", 0, -1, 1, 0, &off, cause) != 0)
+	    op_param_string(step, path, "regex", 1, NULL, &p->regex, cause) != 0 ||
+	    op_param_number(step, path, "offset", 0, -1, 1, 0, &p->offset, cause) != 0)
 		return -EINVAL;
-	if ((rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB)) != 0) {
+	if ((rc = regcomp(&rx, p->regex, REG_EXTENDED | REG_NOSUB)) != 0) {
 		char msg[256];
 		regerror(rc, &rx, msg, sizeof msg);
 		return error_set(cause, -EINVAL, "%s.regex: '%s' is not a valid extended regex: %s",
-				 path, re, msg);
+				 path, p->regex, msg);
 	}
 	regfree(&rx);
 	return 0;
@@ -106,8 +105,8 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 {
 	struct rec_run *r = run->rec;
 	const struct io_edf_header *h = r->hdr;
-	const char *re = json_string_value(json_object_get(step, "regex"));
-	json_t *off = json_object_get(step, "offset");
+	const struct op_rec_detect_params *p = run->params;
+	const char *re = p->regex;
 	struct dsp_trigger_info info;
 	double fs0 = 0;
 	int64_t *t = NULL;
@@ -158,7 +157,7 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	rec_trig_fini(&r->trig);
 	r->trig.step = op_rec_step_index(step);
 	r->trig.fs = r->trig.fs0 = fs0;
-	r->trig.offset = off != NULL ? json_number_value(off) : 0;
+	r->trig.offset = p->offset;
 	r->trig.t = t;
 	r->trig.n = n;
 	r->trig.L = info.artifact_len;
@@ -172,25 +171,27 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 }
 
 static int
-op_rec_trigger_validate_align(const json_t *step, const char *path, char **cause)
+op_rec_trigger_parse_align(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"ref_index", "ref_channel", NULL};
+	struct op_rec_align_params *p = params;
 	long long ref;
-	const char *ch;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
 	    op_param_int(step, path, "ref_index", 0, 0, 100000000, 0, &ref, cause) != 0 ||
-	    op_param_string(step, path, "ref_channel", 0, NULL, &ch, cause) != 0)
+	    op_param_string(step, path, "ref_channel", 0, NULL, &p->ref_channel, cause) != 0)
 		return -EINVAL;
+	p->ref_index = (size_t)ref;
 	return 0;
 }
 
 static int
-op_rec_trigger_ref(const struct rec_chan *c, const json_t *step, size_t *ref, char **cause)
+op_rec_trigger_ref(const struct op_run *run, const struct rec_chan *c, const json_t *step,
+		   size_t *ref, char **cause)
 {
-	json_t *v = json_object_get(step, "ref_index");
+	const struct op_rec_align_params *p = run->params;
 
-	*ref = v != NULL ? (size_t)json_integer_value(v) : 0;
+	*ref = p->ref_index;
 	if (*ref >= c->trig.n)
 		return error_set(cause, -EINVAL,
 				 "steps[%ld].ref_index: %zu is past the %zu triggers",
@@ -206,7 +207,7 @@ op_rec_trigger_run_slices(struct op_run *run, struct rec_chan *c, const json_t *
 	size_t ref;
 	int rc;
 
-	if ((rc = op_rec_trigger_ref(c, step, &ref, cause)) != 0)
+	if ((rc = op_rec_trigger_ref(run, c, step, &ref, cause)) != 0)
 		return rc;
 	rc = dsp_trigger_align_slices(c->x, c->n, t->t, t->n, ref, t->L, rec_trig_s0(t),
 				      t->fs / t->fs0, &info, cause);
@@ -231,7 +232,7 @@ op_rec_trigger_run_subsample(struct op_run *run, struct rec_chan *c, const json_
 	size_t ref;
 	int rc;
 
-	if ((rc = op_rec_trigger_ref(c, step, &ref, cause)) != 0)
+	if ((rc = op_rec_trigger_ref(run, c, step, &ref, cause)) != 0)
 		return rc;
 	shifts = xcalloc(t->n, sizeof *shifts);
 	rc = dsp_trigger_align_subsample(c->x, c->n, t->t, t->n, ref, t->L, t->offset, t->fs,
@@ -253,13 +254,12 @@ static int
 op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	struct rec_trig *t = &c->trig;
+	const struct op_rec_aas_params *p = run->params;
 	struct dsp_aas_templates tp = {0};
-	struct dsp_aas_params p;
 	long s0 = rec_trig_s0(t);
 	int rc;
 
-	op_rec_aas_params(step, &p);
-	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p, cause);
+	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p->aas, cause);
 	if (rc == 0) {
 		free(t->t_sub);
 		t->t_sub = xmalloc(t->n * sizeof *t->t_sub);
@@ -274,7 +274,7 @@ op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t 
 const struct op_rec op_rec_detect_triggers = {
     {"detect_triggers", OP_GLOBAL,
      "slice triggers from annotations matching `regex` (`offset`: artifact start, s)",
-     op_rec_trigger_validate_detect, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_detect_params), op_rec_trigger_parse_detect},
     0,
     NULL,
     op_rec_trigger_run_detect,
@@ -282,14 +282,14 @@ const struct op_rec op_rec_detect_triggers = {
 const struct op_rec op_rec_align_slices = {
     {"align_slices", OP_RUN_ONCE,
      "align every slice trigger to trigger `ref_index` by cross-correlation (run once)",
-     op_rec_trigger_validate_align, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_trigger_run_slices,
     NULL,
     NULL};
 const struct op_rec op_rec_align_subsample = {
     {"align_subsample", OP_RUN_ONCE, "fine trigger alignment at the working rate (run once)",
-     op_rec_trigger_validate_align, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_trigger_run_subsample,
     NULL,
@@ -297,7 +297,7 @@ const struct op_rec op_rec_align_subsample = {
 const struct op_rec op_rec_aas_realign = {
     {"aas_realign", OP_RUN_ONCE,
      "AAS trigger realignment on the reference channel (run once; added before aas)",
-     op_rec_aas_validate_params, op_rec_run},
+     NULL, op_rec_run, sizeof(struct op_rec_aas_params), op_rec_aas_parse},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_trigger_run_realign,
     NULL,

@@ -10,6 +10,7 @@
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/op-run.h"
+#include "worker/ops/rec/op-rec-params.h"
 #include "worker/ops/rec/rec-run.h"
 
 enum op_rec_flags {
@@ -36,10 +37,8 @@ void op_rec_result_set(struct op_run *run, const char *key, json_t *v);
 /* Bytes of memory available to this process now (MemAvailable), or 0 when unknown. */
 size_t op_rec_mem_available(void);
 
-/* AAS parameters shared by aas and aas_realign (op-rec-artifact.c). */
-struct dsp_aas_params;
-int op_rec_aas_validate_params(const json_t *step, const char *path, char **cause);
-void op_rec_aas_params(const json_t *step, struct dsp_aas_params *p);
+/* The parse of aas, shared by aas_realign (op-rec-artifact.c): struct op_rec_aas_params. */
+int op_rec_aas_parse(const json_t *step, const char *path, void *params, char **cause);
 
 extern const struct op_def *const op_rec_table[];
 

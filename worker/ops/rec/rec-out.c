@@ -26,9 +26,9 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 		o->x = o->owned;
 		return rc;
 	}
-	rc = rec_run_meta_load(run->workdir, src, chan, &o->fs, &o->trig, &meta, cause);
+	rc = rec_run_meta_load(run->spec.stage.workdir, src, chan, &o->fs, &o->trig, &meta, cause);
 	json_decref(meta);
-	path = rec_run_chan_path(run->workdir, src, chan, "c");
+	path = rec_run_chan_path(run->spec.stage.workdir, src, chan, "c");
 	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {
 		if (o->map.h.dtype != IO_NPY_F8 || o->map.h.ndim != 1)
 			rc = error_set(cause, -EINVAL, "%s: expected a 1-d float64 array", path);

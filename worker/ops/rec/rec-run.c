@@ -144,15 +144,15 @@ rec_run_chan_load(struct op_run *run, size_t index, int src, struct rec_chan *c,
 	c->fs = h->channels[index].rate;
 	if (src < 0)
 		return io_edf_read_channel(run->rec->edf, index, &c->x, &c->n, cause);
-	rc = rec_run_meta_load(run->workdir, src, index, &c->fs, &c->trig, &meta, cause);
+	rc = rec_run_meta_load(run->spec.stage.workdir, src, index, &c->fs, &c->trig, &meta, cause);
 	if (rc == 0) {
-		path = rec_run_chan_path(run->workdir, src, index, "c");
+		path = rec_run_chan_path(run->spec.stage.workdir, src, index, "c");
 		rc = rec_run_load_npy(path, &c->x, &c->n, cause);
 		free(path);
 	}
 	if (rc == 0 && json_is_true(json_object_get(meta, "noise"))) {
 		size_t nn;
-		path = rec_run_chan_path(run->workdir, src, index, "n");
+		path = rec_run_chan_path(run->spec.stage.workdir, src, index, "n");
 		rc = rec_run_load_npy(path, &c->noise, &nn, cause);
 		if (rc == 0 && nn != c->n)
 			rc = error_set(cause, -EINVAL, "%s: %zu samples, expected %zu", path, nn,
@@ -183,18 +183,18 @@ rec_run_save_npy(const char *path, const double *x, size_t n, char **cause)
 static int
 rec_run_chan_save(struct op_run *run, struct rec_chan *c, char **cause)
 {
-	char *dir = xasprintf("%s/u%d", run->workdir, run->rec->stage), *path, *tmp;
+	char *dir = xasprintf("%s/u%d", run->spec.stage.workdir, run->rec->stage), *path, *tmp;
 	json_t *meta;
 	int rc = paths_mkdirs(dir, 0755, cause);
 
 	free(dir);
 	if (rc != 0)
 		return rc;
-	path = rec_run_chan_path(run->workdir, run->rec->stage, c->index, "c");
+	path = rec_run_chan_path(run->spec.stage.workdir, run->rec->stage, c->index, "c");
 	rc = rec_run_save_npy(path, c->x, c->n, cause);
 	free(path);
 	if (rc == 0 && c->noise != NULL) {
-		path = rec_run_chan_path(run->workdir, run->rec->stage, c->index, "n");
+		path = rec_run_chan_path(run->spec.stage.workdir, run->rec->stage, c->index, "n");
 		rc = rec_run_save_npy(path, c->noise, c->n, cause);
 		free(path);
 	}
@@ -204,7 +204,7 @@ rec_run_chan_save(struct op_run *run, struct rec_chan *c, char **cause)
 			 (json_int_t)c->n, "noise", c->noise != NULL, "eeg", c->eeg);
 	if (c->trig.step >= 0)
 		json_object_set_new(meta, "triggers", rec_trig_to_json(&c->trig));
-	path = rec_run_chan_path(run->workdir, run->rec->stage, c->index, "meta");
+	path = rec_run_chan_path(run->spec.stage.workdir, run->rec->stage, c->index, "meta");
 	tmp = xasprintf("%s.tmp%d", path, (int)getpid());
 	if (json_dump_file(meta, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)
 		rc = error_set(cause, -EIO, "cannot write %s", path);
@@ -214,29 +214,23 @@ rec_run_chan_save(struct op_run *run, struct rec_chan *c, char **cause)
 	return rc;
 }
 
-/* The run-once reference channel: "ref_channel" of the first step naming one, else the first
- * EEG channel. */
+/* The run-once reference channel: the stage's ref_channel (the first aligner naming one), else
+ * the first EEG channel. */
 static int
 rec_run_ref_channel(struct op_run *run, size_t *out, char **cause)
 {
 	const struct io_edf_header *h = run->rec->hdr;
-	size_t i;
-	json_t *step;
+	const char *label = run->spec.stage.ref_channel;
+	int c;
 
-	json_array_foreach(json_object_get(run->stage, "steps"), i, step)
-	{
-		const char *label = json_string_value(json_object_get(step, "ref_channel"));
-		int c;
-		if (label == NULL)
-			continue;
+	if (label != NULL) {
 		if ((c = io_edf_channel_find(h, label)) < 0)
-			return error_set(
-			    cause, -EINVAL, "steps[%lld].ref_channel: no channel '%s' in %s",
-			    json_integer_value(json_object_get(step, "index")), label, h->path);
+			return error_set(cause, -EINVAL, "ref_channel: no channel '%s' in %s",
+					 label, h->path);
 		*out = (size_t)c;
 		return 0;
 	}
-	for (i = 0; i < h->n_channels; i++)
+	for (size_t i = 0; i < h->n_channels; i++)
 		if (rec_run_is_eeg(&h->channels[i])) {
 			*out = i;
 			return 0;
@@ -247,36 +241,35 @@ rec_run_ref_channel(struct op_run *run, size_t *out, char **cause)
 static int
 rec_run_begin(struct op_run *run, char **cause)
 {
-	const json_t *input = json_object_get(run->stage, "input");
-	const json_t *grid = json_object_get(run->stage, "grid");
+	const struct task_stage *st = &run->spec.stage;
 	struct rec_run *r = xcalloc(1, sizeof *r);
 	int rc;
 
 	run->rec = r;
 	r->trig.step = -1;
 	r->timing = json_object();
-	r->path = json_string_value(json_object_get(input, "path"));
-	r->kind = json_string_value(json_object_get(run->stage, "kind"));
-	r->stage = (int)json_integer_value(json_object_get(run->stage, "stage"));
-	if (r->path == NULL || r->kind == NULL || run->workdir == NULL)
-		return error_set(cause, -EINVAL, "task spec: input.path, kind or workdir missing");
+	r->path = json_string_value(json_object_get(st->input, "path"));
+	r->kind = st->kind;
+	r->stage = st->index;
+	if (r->path == NULL || st->workdir == NULL)
+		return error_set(cause, -EINVAL, "task spec: input.path or workdir missing");
 	if ((rc = rec_run_open_edf(r->path, &r->edf, cause)) != 0)
 		return rc;
 	r->hdr = io_edf_header(r->edf);
-	r->src_stage = rec_run_find_source(run->workdir, r->stage);
-	if (strcmp(r->kind, "unit") == 0) {
-		size_t cpt = (size_t)json_integer_value(json_object_get(grid, "chan_per_task"));
-		size_t first = (size_t)run->index * (cpt > 0 ? cpt : 1);
+	r->src_stage = rec_run_find_source(run->spec.stage.workdir, r->stage);
+	if (r->kind == OP_UNIT) {
+		size_t cpt = st->grid.chan_per_task;
+		size_t first = (size_t)run->spec.index * (cpt > 0 ? cpt : 1);
 
 		if (first >= r->hdr->n_channels)
 			return error_set(cause, -EINVAL,
-					 "task %u: no channels from %zu (%zu in %s)", run->index,
+					 "task %u: no channels from %zu (%zu in %s)", run->spec.index,
 					 first, r->hdr->n_channels, r->path);
 		r->nchan = r->hdr->n_channels - first < cpt ? r->hdr->n_channels - first : cpt;
 		r->chan = xcalloc(r->nchan, sizeof *r->chan);
 		for (size_t i = 0; i < r->nchan; i++)
 			r->chan[i].index = first + i;
-	} else if (strcmp(r->kind, "run_once") == 0) {
+	} else if (r->kind == OP_RUN_ONCE) {
 		r->nchan = 1;
 		r->chan = xcalloc(1, sizeof *r->chan);
 		if ((rc = rec_run_ref_channel(run, &r->chan[0].index, cause)) != 0)
@@ -314,9 +307,9 @@ rec_run_save(struct op_run *run, size_t part, int rc, char **cause)
 
 	if (r->nchan == 0)
 		return 0;
-	if (rc == 0 && strcmp(r->kind, "unit") == 0)
+	if (rc == 0 && r->kind == OP_UNIT)
 		rc = rec_run_chan_save(run, &r->chan[part], cause);
-	if (rc == 0 && strcmp(r->kind, "run_once") == 0) {
+	if (rc == 0 && r->kind == OP_RUN_ONCE) {
 		if (run->result == NULL)
 			run->result = json_object();
 		json_object_set_new(run->result, "triggers", rec_trig_to_json(&r->chan[part].trig));
@@ -332,10 +325,10 @@ rec_run_save(struct op_run *run, size_t part, int rc, char **cause)
 static void
 rec_run_save_timing(struct op_run *run)
 {
-	char *dir = xasprintf("%s/timing", run->workdir), *path;
+	char *dir = xasprintf("%s/timing", run->spec.stage.workdir), *path;
 
 	if (paths_mkdirs(dir, 0755, NULL) == 0) {
-		path = xasprintf("%s/s%d-t%u.json", dir, run->rec->stage, run->index);
+		path = xasprintf("%s/s%d-t%u.json", dir, run->rec->stage, run->spec.index);
 		json_dump_file(run->rec->timing, path, JSON_COMPACT);
 		free(path);
 	}
@@ -349,7 +342,7 @@ rec_run_end(struct op_run *run, int rc, char **cause)
 
 	if (r == NULL)
 		return 0;
-	if (rc == 0 && run->workdir != NULL && r->edf != NULL)
+	if (rc == 0 && run->spec.stage.workdir != NULL && r->edf != NULL)
 		rec_run_save_timing(run);
 	for (size_t i = 0; i < r->nchan; i++)
 		rec_run_chan_fini(&r->chan[i]);

@@ -46,7 +46,7 @@ struct rec_run {
 	const char *path;
 	int src_stage;         /* unit stage whose files this task loads, -1: the EDF */
 	int stage;             /* this task's stage number */
-	const char *kind;      /* "unit", "run_once", "global" */
+	enum op_kind kind;     /* the stage's kind */
 	struct rec_chan *chan; /* the task's channels (unit: its group; run once: reference) */
 	size_t nchan;
 	size_t cur;           /* the channel being processed (loaded one at a time) */

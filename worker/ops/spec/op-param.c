@@ -10,15 +10,37 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 
+static int
+op_param_is_reserved(const char *key)
+{
+	return key[0] == '_' || strcmp(key, "index") == 0;
+}
+
 int
-op_param_keys(const json_t *step, const char *path, const char *const *keys, char **cause)
+op_param_reserved(const json_t *step, const char *path, char **cause)
 {
 	const char *key;
 	json_t *v;
 
 	json_object_foreach((json_t *)step, key, v)
 	{
-		int ok = strcmp(key, "op") == 0;
+		if (op_param_is_reserved(key))
+			return error_set(cause, -EINVAL, "%s.%s: unknown parameter of op '%s'", path,
+					 key, json_string_value(json_object_get(step, "op")));
+	}
+	return 0;
+}
+
+int
+op_param_keys(const json_t *step, const char *path, const char *const *keys, char **cause)
+{
+	int is_step = json_object_get(step, "op") != NULL;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)step, key, v)
+	{
+		int ok = strcmp(key, "op") == 0 || (is_step && op_param_is_reserved(key));
 		for (const char *const *k = keys; !ok && k != NULL && *k != NULL; k++)
 			ok = strcmp(key, *k) == 0;
 		if (!ok) {
@@ -120,4 +142,35 @@ op_param_bool(const json_t *step, const char *path, const char *key, bool def, b
 		return error_set(cause, -EINVAL, "%s.%s: must be true or false", path, key);
 	*out = json_is_true(v);
 	return 0;
+}
+
+int
+op_param_enum(const json_t *step, const char *path, const char *key, const char *const *choices,
+	      int def, int *out, char **cause)
+{
+	const char *v;
+	char *list;
+	int rc;
+
+	if ((rc = op_param_string(step, path, key, 0, NULL, &v, cause)) != 0)
+		return rc;
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	for (int i = 0; choices[i] != NULL; i++)
+		if (strcmp(v, choices[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	list = xstrdup("");
+	for (int i = 0; choices[i] != NULL; i++) {
+		char *n = xasprintf("%s%s\"%s\"", list,
+				    i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ", choices[i]);
+		free(list);
+		list = n;
+	}
+	error_set(cause, -EINVAL, "%s.%s: must be %s", path, key, list);
+	free(list);
+	return -EINVAL;
 }

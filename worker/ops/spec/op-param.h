@@ -15,6 +15,14 @@ int op_param_int(const json_t *step, const char *path, const char *key, int requ
 		 long long max, long long def, long long *out, char **cause);
 int op_param_string(const json_t *step, const char *path, const char *key, int required,
 		    const char *def, const char **out, char **cause);
+/* A string parameter that must be one of `choices` (NULL-terminated): *out is its index, `def`
+ * when absent. The error lists the choices. */
+int op_param_enum(const json_t *step, const char *path, const char *key, const char *const *choices,
+		  int def, int *out, char **cause);
+/* Keys the graph builder adds to steps after validation ("index", and names starting with '_')
+ * are accepted by op_param_keys in a step (an object with "op"); a user's step must not carry
+ * them: -EINVAL when it does. */
+int op_param_reserved(const json_t *step, const char *path, char **cause);
 /* A boolean parameter (true/false), default `def` when absent. */
 int op_param_bool(const json_t *step, const char *path, const char *key, bool def, bool *out,
 		  char **cause);

@@ -7,19 +7,16 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-struct op_def;
+#include "worker/ops/spec/task-spec.h"
 
 struct op_run {
-	const json_t *spec;  /* the task spec: {"job", "task", "index", "stage": {...}} */
-	const json_t *stage; /* spec.stage: kind, steps, input, output, units, workdir */
-	const json_t *deps;  /* inline results of the single-task stages before it, or NULL */
-	uint32_t job;
-	uint32_t index; /* task index within its stage */
+	struct task_spec spec; /* job, task, index within its stage, and the stage */
+	const json_t *deps;    /* inline results of the single-task stages before it, or NULL */
 	uint32_t attempt;
-	const char *workdir;
 	atomic_int *cancel; /* non-zero: stop at the next chunk */
 	json_t *result;     /* inline result (an object) the ops fill; owned by the run */
 	const struct op_def *op; /* the op of the step being run (set before each step) */
+	const void *params;      /* its typed parameters (op_def.parse), or NULL */
 	/* Data the input format's runner loaded for this task (task-format.h); each domain keeps
 	 * its own state so recording ops and trial ops stay independent. */
 	struct rec_run *rec;     /* recordings (EDF): channels of this task, triggers */

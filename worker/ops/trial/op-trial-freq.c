@@ -297,9 +297,9 @@ op_trial_freq_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_def op_trial_freqanalysis = {
-    "freqanalysis",
-    OP_UNIT,
-    "spectra of trials (method mtmfft: tapers, multitaper dpss, foi/foilim, pad, output)",
-    op_trial_freq_validate,
-    op_trial_freq_run,
+    .name = "freqanalysis",
+    .kind = OP_UNIT,
+    .summary = "spectra of trials (method mtmfft: tapers, multitaper dpss, foi/foilim, pad, output)",
+    .validate = op_trial_freq_validate,
+    .run = op_trial_freq_run,
 };

@@ -307,17 +307,17 @@ op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_def op_trial_preprocessing = {
-    "preprocessing",
-    OP_UNIT,
-    "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
-    op_trial_preproc_validate,
-    op_trial_preproc_run,
+    .name = "preprocessing",
+    .kind = OP_UNIT,
+    .summary = "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
+    .validate = op_trial_preproc_validate,
+    .run = op_trial_preproc_run,
 };
 
 const struct op_def op_trial_resampledata = {
-    "resampledata",
-    OP_UNIT,
-    "downsample (with an anti-alias low-pass) or resample trials",
-    op_trial_resample_validate,
-    op_trial_preproc_run,
+    .name = "resampledata",
+    .kind = OP_UNIT,
+    .summary = "downsample (with an anti-alias low-pass) or resample trials",
+    .validate = op_trial_resample_validate,
+    .run = op_trial_preproc_run,
 };

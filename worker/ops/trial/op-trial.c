@@ -131,13 +131,10 @@ op_trial_save_validate(const json_t *step, const char *path, char **cause)
 static int
 op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 {
-	const json_t *grid = json_object_get(run->stage, "grid");
-	const json_t *out = json_object_get(run->stage, "output");
-	json_int_t stage = json_integer_value(json_object_get(run->stage, "stage"));
-	json_int_t nc = json_integer_value(json_object_get(grid, "channels"));
-	json_int_t nt = json_integer_value(json_object_get(grid, "trials"));
-	json_int_t cpt = json_integer_value(json_object_get(grid, "chan_per_task"));
-	json_int_t tpt = json_integer_value(json_object_get(grid, "trials_per_task"));
+	const struct task_grid *g = &run->spec.stage.grid;
+	const json_t *out = run->spec.stage.output;
+	int stage = run->spec.stage.index;
+	uint32_t nc = g->channels, nt = g->trials, cpt = g->chan_per_task, tpt = g->trials_per_task;
 	const char *path = json_string_value(json_object_get(out, "path"));
 	const char *format = json_string_value(json_object_get(out, "format"));
 	json_t *result = NULL;
@@ -154,8 +151,8 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 				 format);
 	if (stage < 1 || nc < 1 || nt < 1 || cpt < 1 || tpt < 1)
 		return error_set(cause, -EINVAL, "write_spy: no unit stage before it");
-	rc = trial_save_final(run->workdir, (int)stage - 1,
-			      (uint32_t)(((nc + cpt - 1) / cpt) * ((nt + tpt - 1) / tpt)), path,
+	rc = trial_save_final(run->spec.stage.workdir, stage - 1,
+			      ((nc + cpt - 1) / cpt) * ((nt + tpt - 1) / tpt), path,
 			      &result, cause);
 	if (rc == 0) {
 		json_decref(run->result);
@@ -165,11 +162,11 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_def op_trial_write_spy = {
-    "write_spy",
-    OP_REDUCE,
-    "write the trial results as a .spy container (added after the last step when missing)",
-    op_trial_save_validate,
-    op_trial_save_run,
+    .name = "write_spy",
+    .kind = OP_REDUCE,
+    .summary = "write the trial results as a .spy container (added after the last step when missing)",
+    .validate = op_trial_save_validate,
+    .run = op_trial_save_run,
 };
 
 const struct op_def *const op_trial_table[] = {

@@ -121,25 +121,19 @@ trial_run_log_step(struct trial_run *t, const json_t *step)
 }
 
 int
-trial_run_slice(const json_t *grid, uint32_t index, size_t *trial0, size_t *ntr, size_t *chan0,
-		size_t *nch, char **cause)
+trial_run_slice(const struct task_grid *g, uint32_t index, size_t *trial0, size_t *ntr,
+		size_t *chan0, size_t *nch, char **cause)
 {
-	json_int_t nc = json_integer_value(json_object_get(grid, "channels"));
-	json_int_t nt = json_integer_value(json_object_get(grid, "trials"));
-	json_int_t cpt = json_integer_value(json_object_get(grid, "chan_per_task"));
-	json_int_t tpt = json_integer_value(json_object_get(grid, "trials_per_task"));
-	json_t *shape = json_object_get(grid, "shape");
-	json_int_t sc = json_integer_value(json_array_get(shape, 0));
-	json_int_t st = json_integer_value(json_array_get(shape, 1));
+	uint64_t nc = g->channels, nt = g->trials, cpt = g->chan_per_task, tpt = g->trials_per_task;
 
-	if (nc <= 0 || nt <= 0 || cpt <= 0 || tpt <= 0 || sc <= 0 || st <= 0 ||
-	    (json_int_t)index >= sc * st)
+	if (nc == 0 || nt == 0 || cpt == 0 || tpt == 0 || g->shape_c == 0 || g->shape_t == 0 ||
+	    (uint64_t)index >= (uint64_t)g->shape_c * g->shape_t)
 		return error_set(cause, -EINVAL, "task %u: the stage's grid is not a unit grid",
 				 index);
-	*chan0 = (size_t)((json_int_t)index / st * cpt);
-	*trial0 = (size_t)((json_int_t)index % st * tpt);
-	*nch = (size_t)(cpt < nc - (json_int_t)*chan0 ? cpt : nc - (json_int_t)*chan0);
-	*ntr = (size_t)(tpt < nt - (json_int_t)*trial0 ? tpt : nt - (json_int_t)*trial0);
+	*chan0 = (size_t)(index / g->shape_t * cpt);
+	*trial0 = (size_t)(index % g->shape_t * tpt);
+	*nch = (size_t)(cpt < nc - *chan0 ? cpt : nc - *chan0);
+	*ntr = (size_t)(tpt < nt - *trial0 ? tpt : nt - *trial0);
 	return 0;
 }
 
@@ -147,7 +141,7 @@ static int
 trial_run_begin(struct op_run *run, char **cause)
 {
 	struct trial_run *t = xcalloc(1, sizeof *t);
-	const char *kind = json_string_value(json_object_get(run->stage, "kind"));
+	const struct task_stage *st = &run->spec.stage;
 	struct trial_input *in = NULL;
 	size_t total = 0;
 	void *buf;
@@ -155,25 +149,22 @@ trial_run_begin(struct op_run *run, char **cause)
 
 	run->trial = t;
 	t->cancel = run->cancel;
-	if (kind == NULL || strcmp(kind, "unit") != 0)
+	if (st->kind != OP_UNIT)
 		return 0; /* the final task reads the parts, not the input */
-	rc = trial_run_slice(json_object_get(run->stage, "grid"), run->index, &t->trial0, &t->ntr,
-			     &t->chan0, &t->nch, cause);
-	if (rc == 0 && (run->workdir == NULL || *run->workdir == '\0'))
+	rc = trial_run_slice(&st->grid, run->spec.index, &t->trial0, &t->ntr, &t->chan0, &t->nch,
+			     cause);
+	if (rc == 0 && (st->workdir == NULL || *st->workdir == '\0'))
 		rc = error_set(cause, -EINVAL, "the task has no work directory for its output");
 	if (rc == 0)
-		rc = paths_mkdirs(run->workdir, 0700, cause);
-	if (rc == 0 && json_integer_value(json_object_get(run->stage, "stage")) > 0) {
+		rc = paths_mkdirs(st->workdir, 0700, cause);
+	if (rc == 0 && st->index > 0) {
 		/* Staged mode: the unit stage before this one wrote this block. */
-		rc = trial_save_load_stage(
-		    t, run->workdir,
-		    (int)json_integer_value(json_object_get(run->stage, "stage")) - 1, run->index,
-		    cause);
+		rc = trial_save_load_stage(t, st->workdir, st->index - 1, run->spec.index, cause);
 		t->loaded = rc == 0;
 		return rc;
 	}
 	if (rc == 0)
-		rc = trial_input_open(json_object_get(run->stage, "input"), 0, &in, cause);
+		rc = trial_input_open(st->input, 0, &in, cause);
 	if (rc != 0)
 		return rc;
 	trial_layout_copy(&t->lay, trial_input_layout(in));
@@ -221,10 +212,10 @@ static int
 trial_run_end(struct op_run *run, int rc, char **cause)
 {
 	struct trial_run *t = run->trial;
-	int stage = (int)json_integer_value(json_object_get(run->stage, "stage"));
+	int stage = run->spec.stage.index;
 
 	if (rc == 0 && t != NULL && t->loaded)
-		rc = trial_save_unit(t, run->workdir, stage, run->index, cause);
+		rc = trial_save_unit(t, run->spec.stage.workdir, stage, run->spec.index, cause);
 	trial_run_free(t);
 	run->trial = NULL;
 	return rc;

@@ -89,8 +89,8 @@ void trial_run_h5_lock(void);
 void trial_run_h5_unlock(void);
 
 /* The slice of unit task `index` in a stage's grid (spec.stage.grid). */
-int trial_run_slice(const json_t *grid, uint32_t index, size_t *trial0, size_t *ntr, size_t *chan0,
-		    size_t *nch, char **cause);
+int trial_run_slice(const struct task_grid *grid, uint32_t index, size_t *trial0, size_t *ntr,
+		    size_t *chan0, size_t *nch, char **cause);
 
 /* trial-save.c: a unit task's output files "<workdir>/s<stage>-u<index>" (.h5 part or .npy
  * partial sums, plus .json describing the output container), and the final assembly. */
