@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/ops/trial/trial-save.h"
 
 int
 op_trial_poly(const json_t *step, const char *path, const char *key, int def, int *out,

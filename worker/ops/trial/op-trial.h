@@ -10,6 +10,7 @@
 
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
+#include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/trial-run.h"
 
 extern const struct op_def op_trial_freqanalysis;
