@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "worker/ops/rec/rec-run.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/trial-runner.h"
 
 /* Entries with a match function come before the plain entry of the same format. */
 static const struct task_format *const task_format_table[] = {
-    &trial_run_format_spy, &trial_run_format_synth, &trial_run_format_edf,
+    &trial_runner_format_spy, &trial_runner_format_synth, &trial_runner_format_edf,
     &rec_run_format,       &rec_run_format_bdf,     NULL,
 };
 

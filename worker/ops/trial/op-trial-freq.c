@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-mtmfft.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial.h"
 
 static const char *const op_trial_freq_keys[] = {
@@ -92,7 +93,7 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 	    op_param_bool(step, path, "keeptapers", false, &keeptapers, cause) != 0 ||
 	    op_param_bool(step, path, "ft_compat", false, &ftc, cause) != 0 ||
 	    op_param_bool(step, path, "demean_taper", false, &dmt, cause) != 0 ||
-	    op_trial_poly(step, path, "polyremoval", 0, &p->polyremoval, cause) != 0 ||
+	    op_trial_param_poly(step, path, "polyremoval", 0, &p->polyremoval, cause) != 0 ||
 	    op_trial_freq_pad(step, path, p, cause) != 0)
 		return -EINVAL;
 	if (strcmp(method, "mtmfft") != 0)
@@ -131,7 +132,7 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 	p->tapsmofrq = tapsmofrq;
 	p->ntaper = (size_t)ntaper;
 	if (dsp_mtmfft_output_parse(output, &p->output, cause) != 0)
-		return op_trial_wrap(cause, -EINVAL, path);
+		return op_trial_param_wrap(cause, -EINVAL, path);
 	if (p->output == DSP_MTMFFT_FOURIER && !keeptapers)
 		return error_set(cause, -EINVAL,
 				 "%s.keeptapers: output '%s' keeps every taper's "
@@ -191,7 +192,7 @@ op_trial_freq_check(const struct dsp_mtmfft *m, const struct trial_layout *lay,
 		if (t > 0 && lay->len[t] == lay->len[t - 1])
 			continue;
 		if ((rc = dsp_mtmfft_ntapers(m, lay->len[t], &k, cause)) != 0)
-			return op_trial_wrap(cause, rc, path);
+			return op_trial_param_wrap(cause, rc, path);
 		if (t > 0 && k != k0)
 			return error_set(cause, -EINVAL,
 					 "%s.keeptapers: trials of %zu and %zu samples "
@@ -247,11 +248,11 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 	size_t ntap = 1;
 	int rc;
 
-	rc = op_trial_need_analog(t, path, "freqanalysis", cause);
+	rc = op_trial_param_need_analog(t, path, "freqanalysis", cause);
 	if (rc == 0)
 		rc = op_trial_freq_parse(step, path, t->lay.fs, f, cause);
 	if (rc == 0 && (rc = dsp_mtmfft_new(&f->p, trial_layout_maxlen(&t->lay), &m, cause)) != 0)
-		op_trial_wrap(cause, rc, path);
+		op_trial_param_wrap(cause, rc, path);
 	if (rc == 0)
 		rc = op_trial_freq_check(m, &t->lay, f, path, &ntap, cause);
 	if (rc == 0) {
@@ -263,7 +264,7 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 		memcpy(s->freqs, dsp_mtmfft_freqs(m), s->nfreq * sizeof *s->freqs);
 		s->taper = xstrdup(f->p.tapsmofrq > 0 ? "dpss" : dsp_taper_window_name(f->p.taper));
 		if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
-			op_trial_wrap(cause, rc, path);
+			op_trial_param_wrap(cause, rc, path);
 	}
 	if (rc == 0) {
 		t->kind = TRIAL_RUN_SPECTRAL;
@@ -281,7 +282,7 @@ op_trial_freq_run(struct op_run *run, const json_t *step, char **cause)
 {
 	char path[32];
 
-	op_trial_path(step, path, sizeof path);
+	op_trial_param_path(step, path, sizeof path);
 	if (run->trial == NULL || !run->trial->loaded)
 		return error_set(cause, -EINVAL,
 				 "%s: freqanalysis needs a trial input (spy, synth, "

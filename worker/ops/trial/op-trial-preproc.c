@@ -10,6 +10,7 @@
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-preproc.h"
 #include "worker/dsp/spectral/dsp-resampledata.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial.h"
 
 static const char *const op_trial_preproc_keys[] = {
@@ -34,7 +35,7 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 	    op_param_string(step, path, "window", 0, "hamming", &win, cause) != 0 ||
 	    op_param_string(step, path, "hilbert", 0, NULL, &hil, cause) != 0 ||
 	    op_param_int(step, path, "order", 0, 1, 100000000, 0, &order, cause) != 0 ||
-	    op_trial_poly(step, path, "polyremoval", -1, &p->polyremoval, cause) != 0 ||
+	    op_trial_param_poly(step, path, "polyremoval", -1, &p->polyremoval, cause) != 0 ||
 	    op_param_bool(step, path, "zscore", false, &p->zscore, cause) != 0 ||
 	    op_param_bool(step, path, "rectify", false, &p->rectify, cause) != 0)
 		return -EINVAL;
@@ -104,7 +105,7 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 		return error_set(cause, -EINVAL, "%s.window: '%s' is not hamming, hann or blackman",
 				 path, win);
 	if (hil != NULL && dsp_preproc_hilbert_parse(hil, &p->hilbert, cause) != 0)
-		return op_trial_wrap(cause, -EINVAL, path);
+		return op_trial_param_wrap(cause, -EINVAL, path);
 	if (p->hilbert == DSP_PREPROC_HILBERT_COMPLEX)
 		return error_set(cause, -EINVAL,
 				 "%s.hilbert: complex output cannot be stored as "
@@ -190,14 +191,14 @@ op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path
 	struct dsp_preproc *pp = NULL;
 	int rc;
 
-	rc = op_trial_need_analog(t, path, "preprocessing", cause);
+	rc = op_trial_param_need_analog(t, path, "preprocessing", cause);
 	if (rc == 0)
 		rc = op_trial_preproc_parse(step, path, t->lay.fs, &p, cause);
 	if (rc == 0 && (rc = dsp_preproc_new(&p, trial_layout_minlen(&t->lay), &pp, cause)) != 0)
-		op_trial_wrap(cause, rc, path);
+		op_trial_param_wrap(cause, rc, path);
 	if (rc == 0 &&
 	    (rc = op_trial_kernel_all(t, pp, op_trial_preproc_kernel, t->lay.len, cause)) != 0)
-		op_trial_wrap(cause, rc, path);
+		op_trial_param_wrap(cause, rc, path);
 	if (rc == 0)
 		trial_run_log_step(t, step);
 	dsp_preproc_free(pp);
@@ -255,18 +256,18 @@ op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *pat
 	size_t *newlen = NULL, up = 1, down = 1;
 	int rc;
 
-	rc = op_trial_need_analog(t, path, "resampledata", cause);
+	rc = op_trial_param_need_analog(t, path, "resampledata", cause);
 	if (rc == 0)
 		rc = op_trial_resample_parse(step, path, t->lay.fs, &p, cause);
 	if (rc == 0 &&
 	    (rc = dsp_resampledata_new(&p, trial_layout_minlen(&t->lay), &rs, cause)) != 0)
-		op_trial_wrap(cause, rc, path);
+		op_trial_param_wrap(cause, rc, path);
 	if (rc == 0) {
 		newlen = xcalloc(t->lay.ntrials + 1, sizeof *newlen);
 		for (size_t i = 0; i < t->lay.ntrials; i++)
 			newlen[i] = dsp_resampledata_outlen(rs, t->lay.len[i]);
 		if ((rc = op_trial_kernel_all(t, rs, op_trial_resample_kernel, newlen, cause)) != 0)
-			op_trial_wrap(cause, rc, path);
+			op_trial_param_wrap(cause, rc, path);
 	}
 	if (rc == 0) {
 		dsp_resampledata_ratio(rs, &up, &down);
@@ -288,7 +289,7 @@ op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
 	char path[32];
 	const char *op = json_string_value(json_object_get(step, "op"));
 
-	op_trial_path(step, path, sizeof path);
+	op_trial_param_path(step, path, sizeof path);
 	if (run->trial == NULL || !run->trial->loaded)
 		return error_set(cause, -EINVAL,
 				 "%s: %s needs a trial input (spy, synth, or edf "

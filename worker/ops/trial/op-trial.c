@@ -1,6 +1,6 @@
 /* The trial op table, the final op write_spy (stitch the unit tasks' parts into the output .spy
- * container, or merge their trial sums into the average), the submit-time check of a trial
- * pipeline against its input's layout, and the parameter helpers the trial ops share. */
+ * container, or merge their trial sums into the average), and the submit-time check of a trial
+ * pipeline against its input's layout. */
 #include "worker/ops/trial/op-trial.h"
 
 #include <errno.h>
@@ -10,64 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
-
-int
-op_trial_poly(const json_t *step, const char *path, const char *key, int def, int *out,
-	      char **cause)
-{
-	json_t *v = json_object_get(step, key);
-
-	if (v == NULL)
-		*out = def;
-	else if (json_is_null(v) ||
-		 (json_is_string(v) && strcmp(json_string_value(v), "none") == 0))
-		*out = -1;
-	else if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1)
-		*out = (int)json_integer_value(v);
-	else
-		return error_set(cause, -EINVAL,
-				 "%s.%s: must be null (none), 0 (demean) or 1 "
-				 "(linear detrend)",
-				 path, key);
-	return 0;
-}
-
-int
-op_trial_wrap(char **cause, int rc, const char *path)
-{
-	static const char *const params[] = {
-	    "foilim",    "foi",        "pad",         "tapsmofrq",   "nTaper",       "taper",
-	    "output",    "keeptapers", "polyremoval", "freq",        "order",        "window",
-	    "direction", "hilbert",    "rectify",     "filter_type", "filter_class", "resamplefs",
-	    "lpfreq",    "method",     NULL,
-	};
-	const char *c = cause != NULL && *cause != NULL ? *cause : "";
-
-	for (const char *const *p = params; *p != NULL; p++) {
-		size_t n = strlen(*p);
-		if (strncmp(c, *p, n) == 0 && (c[n] == ' ' || c[n] == ':'))
-			return error_wrap(cause, rc, "%s.", path);
-	}
-	return error_wrap(cause, rc, "%s: ", path);
-}
-
-void
-op_trial_path(const json_t *step, char *buf, size_t len)
-{
-	snprintf(buf, len, "steps[%lld]",
-		 (long long)json_integer_value(json_object_get(step, "index")));
-}
-
-int
-op_trial_need_analog(const struct trial_run *t, const char *path, const char *op, char **cause)
-{
-	if (t->kind != TRIAL_RUN_ANALOG)
-		return error_set(cause, -EINVAL,
-				 "%s: %s works on time series and cannot follow "
-				 "freqanalysis",
-				 path, op);
-	return 0;
-}
+#include "worker/ops/trial/trial-save.h"
 
 static const struct {
 	const char *name;

@@ -10,6 +10,7 @@
 
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
+#include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/trial-run.h"
 
 extern const struct op_def op_trial_freqanalysis;
@@ -28,16 +29,5 @@ int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char 
 /* Check every trial step of `steps` against the input's layout without data (at submit): the
  * parameters that need the rate or the trial lengths. Errors name steps[i].param. */
 int op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause);
-
-/* Parameter helpers. */
-/* polyremoval: null or "none" → -1, 0, 1. */
-int op_trial_poly(const json_t *step, const char *path, const char *key, int def, int *out,
-		  char **cause);
-/* A kernel's cause, prefixed "path." when it starts with a parameter name, else "path: ". */
-int op_trial_wrap(char **cause, int rc, const char *path);
-/* The step's path "steps[i]" from its "index" (at run time). */
-void op_trial_path(const json_t *step, char *buf, size_t len);
-/* A step that needs time series after freqanalysis made spectra: the error. */
-int op_trial_need_analog(const struct trial_run *t, const char *path, const char *op, char **cause);
 
 #endif

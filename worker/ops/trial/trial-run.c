@@ -1,6 +1,6 @@
-/* The runner of the trial input formats: before a unit task's steps it reads the task's block of
- * trials × channels (and the whole layout); after them it writes the task's part. Also the small
- * helpers the trial ops share: views of local trials, the step log, the HDF5 lock. */
+/* A trial task's data and the small helpers the trial ops share on it: views of local trials,
+ * the replacement of the samples, the step log, cancellation, the task's slice of the grid, and
+ * the HDF5 lock every .spy call holds. */
 #include "worker/ops/trial/trial-run.h"
 
 #include <errno.h>
@@ -9,9 +9,6 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "common/paths.h"
-#include "common/xmalloc.h"
-#include "worker/ops/trial/trial-input.h"
 
 static pthread_mutex_t trial_run_h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -25,56 +22,6 @@ void
 trial_run_h5_unlock(void)
 {
 	pthread_mutex_unlock(&trial_run_h5_mutex);
-}
-
-void
-trial_layout_fini(struct trial_layout *lay)
-{
-	for (size_t c = 0; lay->channel != NULL && c < lay->nchan; c++)
-		free(lay->channel[c]);
-	free(lay->channel);
-	free(lay->len);
-	free(lay->offset);
-	free(lay->extra);
-	memset(lay, 0, sizeof *lay);
-}
-
-void
-trial_layout_copy(struct trial_layout *dst, const struct trial_layout *src)
-{
-	*dst = *src;
-	dst->len = xreallocarray(NULL, src->ntrials + 1, sizeof *dst->len);
-	memcpy(dst->len, src->len, src->ntrials * sizeof *dst->len);
-	dst->offset = xreallocarray(NULL, src->ntrials + 1, sizeof *dst->offset);
-	memcpy(dst->offset, src->offset, src->ntrials * sizeof *dst->offset);
-	dst->extra = xreallocarray(NULL, src->ntrials * src->nextra + 1, sizeof *dst->extra);
-	if (src->ntrials * src->nextra > 0) /* extra may be NULL when there are no extra columns */
-		memcpy(dst->extra, src->extra, src->ntrials * src->nextra * sizeof *dst->extra);
-	dst->channel = xcalloc(src->nchan, sizeof *dst->channel);
-	for (size_t c = 0; c < src->nchan; c++)
-		dst->channel[c] = xstrdup(src->channel[c]);
-}
-
-size_t
-trial_layout_minlen(const struct trial_layout *lay)
-{
-	size_t m = lay->ntrials > 0 ? lay->len[0] : 0;
-
-	for (size_t t = 1; t < lay->ntrials; t++)
-		if (lay->len[t] < m)
-			m = lay->len[t];
-	return m;
-}
-
-size_t
-trial_layout_maxlen(const struct trial_layout *lay)
-{
-	size_t m = 0;
-
-	for (size_t t = 0; t < lay->ntrials; t++)
-		if (lay->len[t] > m)
-			m = lay->len[t];
-	return m;
 }
 
 void
@@ -137,61 +84,7 @@ trial_run_slice(const struct task_grid *g, uint32_t index, size_t *trial0, size_
 	return 0;
 }
 
-static int
-trial_run_begin(struct op_run *run, char **cause)
-{
-	struct trial_run *t = xcalloc(1, sizeof *t);
-	const struct task_stage *st = &run->spec.stage;
-	struct trial_input *in = NULL;
-	size_t total = 0;
-	void *buf;
-	int rc;
-
-	run->trial = t;
-	t->cancel = run->cancel;
-	if (st->kind != OP_UNIT)
-		return 0; /* the final task reads the parts, not the input */
-	rc = trial_run_slice(&st->grid, run->spec.index, &t->trial0, &t->ntr, &t->chan0, &t->nch,
-			     cause);
-	if (rc == 0 && (st->workdir == NULL || *st->workdir == '\0'))
-		rc = error_set(cause, -EINVAL, "the task has no work directory for its output");
-	if (rc == 0)
-		rc = paths_mkdirs(st->workdir, 0700, cause);
-	if (rc == 0 && st->index > 0) {
-		/* Staged mode: the unit stage before this one wrote this block. */
-		rc = trial_save_load_stage(t, st->workdir, st->index - 1, run->spec.index, cause);
-		t->loaded = rc == 0;
-		return rc;
-	}
-	if (rc == 0)
-		rc = trial_input_open(st->input, 0, &in, cause);
-	if (rc != 0)
-		return rc;
-	trial_layout_copy(&t->lay, trial_input_layout(in));
-	if (t->lay.ntrials < t->trial0 + t->ntr || t->lay.nchan < t->chan0 + t->nch) {
-		trial_input_close(in);
-		return error_set(cause, -EINVAL,
-				 "the input has changed since it was submitted "
-				 "(%zu trials × %zu channels)",
-				 t->lay.ntrials, t->lay.nchan);
-	}
-	t->off = xcalloc(t->ntr + 1, sizeof *t->off);
-	for (size_t i = 0; i < t->ntr; i++) {
-		t->off[i] = total;
-		total += t->lay.len[t->trial0 + i] * t->nch;
-	}
-	t->dtype = trial_input_dtype(in);
-	buf = xreallocarray(NULL, total + 1,
-			    t->dtype == DSP_TRIAL_F32 ? sizeof(float) : sizeof(double));
-	rc = trial_input_read(in, t->trial0, t->ntr, t->chan0, t->nch, buf, cause);
-	trial_input_close(in);
-	t->data = buf;
-	t->kind = TRIAL_RUN_ANALOG;
-	t->loaded = true;
-	return rc;
-}
-
-static void
+void
 trial_run_free(struct trial_run *t)
 {
 	if (t == NULL)
@@ -207,23 +100,3 @@ trial_run_free(struct trial_run *t)
 	json_decref(t->cfg);
 	free(t);
 }
-
-static int
-trial_run_end(struct op_run *run, int rc, char **cause)
-{
-	struct trial_run *t = run->trial;
-	int stage = run->spec.stage.index;
-
-	if (rc == 0 && t != NULL && t->loaded)
-		rc = trial_save_unit(t, run->spec.stage.workdir, stage, run->spec.index, cause);
-	trial_run_free(t);
-	run->trial = NULL;
-	return rc;
-}
-
-const struct task_format trial_run_format_spy = {
-    .format = "spy", .begin = trial_run_begin, .end = trial_run_end};
-const struct task_format trial_run_format_synth = {
-    .format = "synth", .begin = trial_run_begin, .end = trial_run_end};
-const struct task_format trial_run_format_edf = {
-    .format = "edf", .begin = trial_run_begin, .end = trial_run_end, .match = trial_input_claims};

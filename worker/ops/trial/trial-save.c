@@ -14,7 +14,7 @@
 #include "worker/io/io-spy-h5.h"
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/trial-save.h"
 
 static char *
 trial_save_base(const char *workdir, int stage, uint32_t index)

@@ -1,0 +1,21 @@
+/* The parameter helpers the trial ops share. */
+#ifndef ND_OP_TRIAL_PARAM_H
+#define ND_OP_TRIAL_PARAM_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "worker/ops/trial/trial-run.h"
+
+/* polyremoval: null or "none" → -1, 0, 1. */
+int op_trial_param_poly(const json_t *step, const char *path, const char *key, int def, int *out,
+			char **cause);
+/* A kernel's cause, prefixed "path." when it starts with a parameter name, else "path: ". */
+int op_trial_param_wrap(char **cause, int rc, const char *path);
+/* The step's path "steps[i]" from its "index" (at run time). */
+void op_trial_param_path(const json_t *step, char *buf, size_t len);
+/* A step that needs time series after freqanalysis made spectra: the error. */
+int op_trial_param_need_analog(const struct trial_run *t, const char *path, const char *op,
+			       char **cause);
+
+#endif
