@@ -15,7 +15,7 @@
 #include "worker/dsp/core/dsp-resample.h"
 #include "worker/io/io-edf.h"
 #include "worker/io/io-npy.h"
-#include "worker/ops/rec/rec-run.h"
+#include "worker/ops/rec/rec-task.h"
 #include "worker/synth/synth-fmri.h"
 #include "worker/ops/task-run.h"
 
@@ -92,7 +92,7 @@ op_rec_load(const char *mode, int stage, size_t chan, size_t *n)
 Test(op_rec, trigger_state_json_and_rescale)
 {
 	int64_t t[3] = {100, 393, 686};
-	struct rec_trig a = {.step = 4,
+	struct rec_epochs a = {.step = 4,
 			     .fs = 2048,
 			     .fs0 = 2048,
 			     .offset = -0.005,
@@ -100,25 +100,25 @@ Test(op_rec, trigger_state_json_and_rescale)
 			     .L = 293,
 			     .slices_per_volume = 21,
 			     .volume_gaps = 1};
-	struct rec_trig b = {.step = -1};
+	struct rec_epochs b = {.step = -1};
 	json_t *j;
 
 	a.t = xmalloc(sizeof t);
 	memcpy(a.t, t, sizeof t);
-	j = rec_trig_to_json(&a);
-	cr_assert_eq(rec_trig_from_json(j, &b, NULL), 0);
+	j = rec_epochs_to_json(&a);
+	cr_assert_eq(rec_epochs_from_json(j, &b, NULL), 0);
 	json_decref(j);
 	cr_assert(b.step == 4 && b.n == 3 && b.L == 293 && b.slices_per_volume == 21 &&
 		  b.volume_gaps && b.offset == -0.005 && b.t_sub == NULL);
 	cr_assert_arr_eq(b.t, t, sizeof t);
-	rec_trig_rescale(&b, 20480, 6);
+	rec_epochs_rescale(&b, 20480, 6);
 	cr_assert(b.t[0] == 1000 && b.t[2] == 6860 && b.L == 2930 && b.fs == 20480 && b.step == 6);
-	cr_assert_eq(rec_trig_s0(&b), -102); /* trunc(-0.005 · 20480) */
-	rec_trig_rescale(&b, 2048, 8);
+	cr_assert_eq(rec_epochs_s0(&b), -102); /* trunc(-0.005 · 20480) */
+	rec_epochs_rescale(&b, 2048, 8);
 	cr_assert_arr_eq(b.t, t, sizeof t);
 	cr_assert_eq(b.L, 293);
-	rec_trig_fini(&a);
-	rec_trig_fini(&b);
+	rec_epochs_fini(&a);
+	rec_epochs_fini(&b);
 }
 
 Test(op_rec, graph_adds_realign_and_export, .init = op_rec_setup, .fini = op_rec_teardown)

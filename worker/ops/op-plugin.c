@@ -53,9 +53,9 @@ op_plugin_chan(struct op_run *run, struct rec_chan *c, const json_t *step, char 
 	    .n = c->n,
 	    .fs = c->fs,
 	    .label = c->label,
-	    .triggers = c->trig.step >= 0 ? c->trig.t : NULL,
-	    .ntriggers = c->trig.step >= 0 ? c->trig.n : 0,
-	    .artifact_len = c->trig.step >= 0 ? c->trig.L : 0,
+	    .triggers = c->epochs.step >= 0 ? c->epochs.t : NULL,
+	    .ntriggers = c->epochs.step >= 0 ? c->epochs.n : 0,
+	    .artifact_len = c->epochs.step >= 0 ? c->epochs.L : 0,
 	};
 	char err[OP_PLUGIN_ERRLEN] = "", *text;
 	int rc;

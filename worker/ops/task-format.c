@@ -3,13 +3,13 @@
 
 #include <string.h>
 
-#include "worker/ops/rec/rec-run.h"
+#include "worker/ops/rec/rec-runner.h"
 #include "worker/ops/trial/trial-runner.h"
 
 /* Entries with a match function come before the plain entry of the same format. */
 static const struct task_format *const task_format_table[] = {
     &trial_runner_format_spy, &trial_runner_format_synth, &trial_runner_format_edf,
-    &rec_run_format,       &rec_run_format_bdf,     NULL,
+    &rec_runner_format,       &rec_runner_format_bdf,     NULL,
 };
 
 const struct task_format *

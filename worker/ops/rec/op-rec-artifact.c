@@ -26,8 +26,8 @@ op_rec_aas_parse(const json_t *step, const char *path, void *params, char **caus
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
 	    op_param_int(step, path, "window_size", 0, 1, 100000, 30, &w, cause) != 0 ||
-	    op_param_number(step, path, "threshold", 0, -1, 1, 0.975, &p->aas.threshold,
-			    cause) != 0 ||
+	    op_param_number(step, path, "threshold", 0, -1, 1, 0.975, &p->aas.threshold, cause) !=
+		0 ||
 	    op_param_enum(step, path, "mode", modes, 0, &mode, cause) != 0 ||
 	    op_param_bool(step, path, "realign", true, &p->realign, cause) != 0 ||
 	    op_param_bool(step, path, "_noise", true, &p->keep_noise, cause) != 0)
@@ -55,10 +55,10 @@ op_rec_artifact_noise(struct rec_chan *c, bool keep)
 static int
 op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	struct rec_trig *t = &c->trig;
+	struct rec_epochs *t = &c->epochs;
 	const struct op_rec_aas_params *p = run->params;
 	struct dsp_aas_templates tp = {0};
-	long s0 = rec_trig_s0(t);
+	long s0 = rec_epochs_s0(t);
 	int rc;
 
 	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p->aas, cause);
@@ -114,7 +114,7 @@ static int
 op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const struct op_rec_pca_params *p = run->params;
-	struct rec_trig *t = &c->trig;
+	struct rec_epochs *t = &c->epochs;
 	struct dsp_pca_result res;
 	int rc;
 
@@ -151,7 +151,7 @@ static int
 op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const struct op_rec_anc_params *ap = run->params;
-	struct rec_trig *t = &c->trig;
+	struct rec_epochs *t = &c->epochs;
 	struct dsp_anc_params p = ap->anc;
 	struct dsp_anc_result res;
 	int rc;
@@ -181,15 +181,15 @@ const struct op_rec op_rec_aas = {
     NULL};
 const struct op_rec op_rec_pca = {
     {"pca", OP_UNIT,
-     "optimal basis set: remove the leading `n_components` of the residual artifact",
-     NULL, op_rec_run, sizeof(struct op_rec_pca_params), op_rec_artifact_parse_pca},
+     "optimal basis set: remove the leading `n_components` of the residual artifact", NULL,
+     op_rec_run, sizeof(struct op_rec_pca_params), op_rec_artifact_parse_pca},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_artifact_run_pca,
     NULL,
     NULL};
 const struct op_rec op_rec_anc = {
-    {"anc", OP_UNIT, "adaptive noise cancellation with the estimated noise as reference",
-     NULL, op_rec_run, sizeof(struct op_rec_anc_params), op_rec_artifact_parse_anc},
+    {"anc", OP_UNIT, "adaptive noise cancellation with the estimated noise as reference", NULL,
+     op_rec_run, sizeof(struct op_rec_anc_params), op_rec_artifact_parse_anc},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_artifact_run_anc,
     NULL,

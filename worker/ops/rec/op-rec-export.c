@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "worker/ops/rec/op-rec.h"
+#include "worker/ops/rec/rec-out.h"
 
 static int
 op_rec_export_parse(const json_t *step, const char *path, void *params, char **cause)
@@ -79,7 +80,7 @@ op_rec_export_timing(const char *workdir)
 static int
 op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 {
-	struct rec_run *r = run->rec;
+	struct rec_task *r = run->rec;
 	const struct io_edf_header *h = r->hdr;
 	const json_t *output = run->spec.stage.output;
 	const char *path = ((const struct op_rec_export_params *)run->params)->path;

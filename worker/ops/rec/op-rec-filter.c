@@ -12,10 +12,9 @@
 #include "worker/dsp/core/dsp-resample.h"
 #include "worker/ops/rec/op-rec.h"
 
-#define OP_REC_FILTER_MAX_HZ    1e6
+#define OP_REC_FILTER_MAX_HZ 1e6
 static int
-op_rec_filter_freq(const json_t *step, const char *path, const char *key, double *f,
-		   char **cause)
+op_rec_filter_freq(const json_t *step, const char *path, const char *key, double *f, char **cause)
 {
 	if (op_param_number(step, path, key, 1, 0, OP_REC_FILTER_MAX_HZ, 0, f, cause) != 0)
 		return -EINVAL;
@@ -72,8 +71,8 @@ op_rec_filter_parse_notch(const json_t *step, const char *path, void *params, ch
 	size_t i;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_number(step, path, "width", 0, 0, OP_REC_FILTER_MAX_HZ, 0, &p->width,
-			    cause) != 0)
+	    op_param_number(step, path, "width", 0, 0, OP_REC_FILTER_MAX_HZ, 0, &p->width, cause) !=
+		0)
 		return -EINVAL;
 	if (json_is_number(a)) {
 		if (!(json_number_value(a) > 0))
@@ -248,7 +247,7 @@ op_rec_filter_run_up(struct op_run *run, struct rec_chan *c, const json_t *step,
 	int rc = op_rec_filter_rate(c, step, "factor", c->fs * (double)p->factor, cause);
 
 	if (rc == 0)
-		rec_trig_rescale(&c->trig, c->fs, op_rec_step_index(step));
+		rec_epochs_rescale(&c->epochs, c->fs, op_rec_step_index(step));
 	return rc;
 }
 
@@ -259,7 +258,7 @@ op_rec_filter_run_down(struct op_run *run, struct rec_chan *c, const json_t *ste
 	int rc = op_rec_filter_rate(c, step, "factor", c->fs / (double)p->factor, cause);
 
 	if (rc == 0)
-		rec_trig_rescale(&c->trig, c->fs, op_rec_step_index(step));
+		rec_epochs_rescale(&c->epochs, c->fs, op_rec_step_index(step));
 	return rc;
 }
 
@@ -270,58 +269,56 @@ op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t 
 	int rc = op_rec_filter_rate(c, step, "rate", p->rate, cause);
 
 	if (rc == 0)
-		rec_trig_rescale(&c->trig, c->fs, op_rec_step_index(step));
+		rec_epochs_rescale(&c->epochs, c->fs, op_rec_step_index(step));
 	return rc;
 }
 
-const struct op_rec op_rec_highpass = {{"highpass", OP_UNIT,
-					"zero-phase FIR high-pass at `freq` Hz", NULL, op_rec_run,
-					sizeof(struct op_rec_band_params), op_rec_filter_parse_highpass},
-				       0,
-				       op_rec_filter_run_highpass,
-				       NULL,
-				       NULL};
-const struct op_rec op_rec_lowpass = {{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz", NULL, op_rec_run,
-				       sizeof(struct op_rec_band_params), op_rec_filter_parse_lowpass},
+const struct op_rec op_rec_highpass = {
+    {"highpass", OP_UNIT, "zero-phase FIR high-pass at `freq` Hz", NULL, op_rec_run,
+     sizeof(struct op_rec_band_params), op_rec_filter_parse_highpass},
+    0,
+    op_rec_filter_run_highpass,
+    NULL,
+    NULL};
+const struct op_rec op_rec_lowpass = {{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz",
+				       NULL, op_rec_run, sizeof(struct op_rec_band_params),
+				       op_rec_filter_parse_lowpass},
 				      0,
 				      op_rec_filter_run_lowpass,
 				      NULL,
 				      NULL};
-const struct op_rec op_rec_bandpass = {{"bandpass", OP_UNIT,
-					"zero-phase FIR band-pass `low`..`high` Hz",
-					NULL, op_rec_run, sizeof(struct op_rec_band_params),
-					op_rec_filter_parse_bandpass},
-				       0,
-				       op_rec_filter_run_bandpass,
-				       NULL,
-				       NULL};
+const struct op_rec op_rec_bandpass = {
+    {"bandpass", OP_UNIT, "zero-phase FIR band-pass `low`..`high` Hz", NULL, op_rec_run,
+     sizeof(struct op_rec_band_params), op_rec_filter_parse_bandpass},
+    0,
+    op_rec_filter_run_bandpass,
+    NULL,
+    NULL};
 const struct op_rec op_rec_notch = {
-    {"notch", OP_UNIT, "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)",
-     NULL, op_rec_run, sizeof(struct op_rec_notch_params), op_rec_filter_parse_notch},
+    {"notch", OP_UNIT, "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)", NULL,
+     op_rec_run, sizeof(struct op_rec_notch_params), op_rec_filter_parse_notch},
     0,
     op_rec_filter_run_notch,
     NULL,
     NULL};
-const struct op_rec op_rec_upsample = {{"upsample", OP_UNIT,
-					"FFT resampling to `factor` times the rate",
-					NULL, op_rec_run, sizeof(struct op_rec_rate_params),
-					op_rec_filter_parse_factor},
-				       OP_REC_ALL_CHANNELS,
-				       op_rec_filter_run_up,
-				       NULL,
-				       NULL};
-const struct op_rec op_rec_downsample = {{"downsample", OP_UNIT,
-					  "FFT resampling to 1/`factor` of the rate",
-					  NULL, op_rec_run, sizeof(struct op_rec_rate_params),
-					op_rec_filter_parse_factor},
-					 OP_REC_ALL_CHANNELS,
-					 op_rec_filter_run_down,
-					 NULL,
-					 NULL};
-const struct op_rec op_rec_resample = {
-    {"resample", OP_UNIT, "FFT resampling to `rate` Hz", NULL, op_rec_run,
-     sizeof(struct op_rec_rate_params), op_rec_filter_parse_rate},
+const struct op_rec op_rec_upsample = {
+    {"upsample", OP_UNIT, "FFT resampling to `factor` times the rate", NULL, op_rec_run,
+     sizeof(struct op_rec_rate_params), op_rec_filter_parse_factor},
     OP_REC_ALL_CHANNELS,
-    op_rec_filter_run_resample,
+    op_rec_filter_run_up,
     NULL,
     NULL};
+const struct op_rec op_rec_downsample = {
+    {"downsample", OP_UNIT, "FFT resampling to 1/`factor` of the rate", NULL, op_rec_run,
+     sizeof(struct op_rec_rate_params), op_rec_filter_parse_factor},
+    OP_REC_ALL_CHANNELS,
+    op_rec_filter_run_down,
+    NULL,
+    NULL};
+const struct op_rec op_rec_resample = {{"resample", OP_UNIT, "FFT resampling to `rate` Hz", NULL,
+					op_rec_run, sizeof(struct op_rec_rate_params),
+					op_rec_filter_parse_rate},
+				       OP_REC_ALL_CHANNELS,
+				       op_rec_filter_run_resample,
+				       NULL,
+				       NULL};

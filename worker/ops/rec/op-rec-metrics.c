@@ -16,6 +16,7 @@
 #include "worker/dsp/fmri/dsp-metrics.h"
 #include "worker/dsp/core/dsp-resample.h"
 #include "worker/ops/rec/op-rec.h"
+#include "worker/ops/rec/rec-out.h"
 
 static json_t *
 op_rec_metrics_num(double v)
@@ -112,7 +113,7 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 	struct op_run *run = a->run;
 	const json_t *step = a->step;
 	struct rec_out o;
-	const struct rec_trig *t;
+	const struct rec_epochs *t;
 	double *orig = NULL, *clean = NULL, sf, vf, db = NAN, uv = NAN;
 	int rc;
 
@@ -125,7 +126,7 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 		rec_out_close(&o);
 		return 0;
 	}
-	t = o.trig.step >= 0 ? &o.trig : &run->rec->trig;
+	t = o.epochs.step >= 0 ? &o.epochs : &run->rec->epochs;
 	if (t->n != a->nep || fabs(t->fs - o.fs) > 1e-9 * o.fs) {
 		rc = error_set(cause, -EINVAL, "channel %s: no trigger state at its rate %g Hz",
 			       o.label, o.fs);
@@ -212,7 +213,7 @@ op_rec_metrics_thread(void *arg)
 static int
 op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 {
-	struct rec_run *r = run->rec;
+	struct rec_task *r = run->rec;
 	const struct op_rec_metrics_params *p = run->params;
 	const char *gt = p->ground_truth;
 	struct io_edf_file *truth = NULL;
@@ -225,7 +226,7 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 
 	if (gt != NULL) {
 		char *file = op_rec_metrics_truth_path(r->path, gt);
-		rc = rec_run_open_edf(file, &truth, cause);
+		rc = rec_task_open_edf(file, &truth, cause);
 		free(file);
 		if (rc != 0)
 			return error_wrap(cause, rc,
@@ -236,7 +237,7 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 	a.p = p;
 	a.truth = truth;
 	a.nc = nc;
-	a.nep = r->trig.n;
+	a.nep = r->epochs.n;
 	a.ch = xcalloc(nc, sizeof *a.ch);
 	a.p2p = xcalloc(nc * (a.nep > 0 ? a.nep : 1), sizeof *a.p2p);
 	a.db = xcalloc(nc, sizeof *a.db);
@@ -310,8 +311,8 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 
 const struct op_rec op_rec_metrics = {
     {"metrics", OP_GLOBAL,
-     "correction metrics per channel and aggregated (optional `ground_truth` EDF)",
-     NULL, op_rec_run, sizeof(struct op_rec_metrics_params), op_rec_metrics_parse},
+     "correction metrics per channel and aggregated (optional `ground_truth` EDF)", NULL,
+     op_rec_run, sizeof(struct op_rec_metrics_params), op_rec_metrics_parse},
     OP_REC_NEEDS_TRIGGERS,
     NULL,
     op_rec_metrics_run,

@@ -59,7 +59,7 @@ struct op_rec_anc_params {
 };
 
 struct op_rec_metrics_params {
-	const char *ground_truth; /* the artifact-free recording, or NULL */
+	const char *ground_truth;  /* the artifact-free recording, or NULL */
 	double truth_hp, truth_lp; /* pass band the ground truth is filtered to (0: none) */
 };
 

@@ -40,7 +40,7 @@ op_rec_trigger_parse_detect(const json_t *step, const char *path, void *params, 
 
 /* Triggers from a stim/status channel: the onsets of non-zero codes that match. */
 static int
-op_rec_trigger_from_stim(struct rec_run *r, regex_t *rx, double fs0, int64_t **t, size_t *n,
+op_rec_trigger_from_stim(struct rec_task *r, regex_t *rx, double fs0, int64_t **t, size_t *n,
 			 char **cause)
 {
 	const struct io_edf_header *h = r->hdr;
@@ -103,7 +103,7 @@ op_rec_trigger_examples(const struct io_edf_header *h)
 static int
 op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 {
-	struct rec_run *r = run->rec;
+	struct rec_task *r = run->rec;
 	const struct io_edf_header *h = r->hdr;
 	const struct op_rec_detect_params *p = run->params;
 	const char *re = p->regex;
@@ -115,7 +115,7 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	int rc;
 
 	for (size_t c = 0; c < h->n_channels && fs0 == 0; c++)
-		if (rec_run_is_eeg(&h->channels[c]))
+		if (rec_chan_is_eeg(&h->channels[c]))
 			fs0 = h->channels[c].rate;
 	if (fs0 == 0)
 		return error_set(cause, -EINVAL, "%s: no EEG channel", r->path);
@@ -154,18 +154,18 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 		    "train of increasing slice triggers",
 		    op_rec_step_index(step), re, n);
 	}
-	rec_trig_fini(&r->trig);
-	r->trig.step = op_rec_step_index(step);
-	r->trig.fs = r->trig.fs0 = fs0;
-	r->trig.offset = p->offset;
-	r->trig.t = t;
-	r->trig.n = n;
-	r->trig.L = info.artifact_len;
-	r->trig.slices_per_volume = info.slices_per_volume;
-	r->trig.volume_gaps = info.volume_gaps;
+	rec_epochs_fini(&r->epochs);
+	r->epochs.step = op_rec_step_index(step);
+	r->epochs.fs = r->epochs.fs0 = fs0;
+	r->epochs.offset = p->offset;
+	r->epochs.t = t;
+	r->epochs.n = n;
+	r->epochs.L = info.artifact_len;
+	r->epochs.slices_per_volume = info.slices_per_volume;
+	r->epochs.volume_gaps = info.volume_gaps;
 	log_info("detect_triggers: %zu triggers, L = %zu, %zu slices per volume", n,
 		 info.artifact_len, info.slices_per_volume);
-	op_rec_result_set(run, "triggers", rec_trig_to_json(&r->trig));
+	op_rec_result_set(run, "triggers", rec_epochs_to_json(&r->epochs));
 	op_rec_result_set(run, "detected", json_integer((json_int_t)n));
 	return 0;
 }
@@ -192,24 +192,24 @@ op_rec_trigger_ref(const struct op_run *run, const struct rec_chan *c, const jso
 	const struct op_rec_align_params *p = run->params;
 
 	*ref = p->ref_index;
-	if (*ref >= c->trig.n)
+	if (*ref >= c->epochs.n)
 		return error_set(cause, -EINVAL,
 				 "steps[%ld].ref_index: %zu is past the %zu triggers",
-				 op_rec_step_index(step), *ref, c->trig.n);
+				 op_rec_step_index(step), *ref, c->epochs.n);
 	return 0;
 }
 
 static int
 op_rec_trigger_run_slices(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	struct rec_trig *t = &c->trig;
+	struct rec_epochs *t = &c->epochs;
 	struct dsp_trigger_info info;
 	size_t ref;
 	int rc;
 
 	if ((rc = op_rec_trigger_ref(run, c, step, &ref, cause)) != 0)
 		return rc;
-	rc = dsp_trigger_align_slices(c->x, c->n, t->t, t->n, ref, t->L, rec_trig_s0(t),
+	rc = dsp_trigger_align_slices(c->x, c->n, t->t, t->n, ref, t->L, rec_epochs_s0(t),
 				      t->fs / t->fs0, &info, cause);
 	if (rc != 0)
 		return rc;
@@ -226,7 +226,7 @@ static int
 op_rec_trigger_run_subsample(struct op_run *run, struct rec_chan *c, const json_t *step,
 			     char **cause)
 {
-	struct rec_trig *t = &c->trig;
+	struct rec_epochs *t = &c->epochs;
 	long *shifts;
 	json_t *a;
 	size_t ref;
@@ -253,10 +253,10 @@ op_rec_trigger_run_subsample(struct op_run *run, struct rec_chan *c, const json_
 static int
 op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
-	struct rec_trig *t = &c->trig;
+	struct rec_epochs *t = &c->epochs;
 	const struct op_rec_aas_params *p = run->params;
 	struct dsp_aas_templates tp = {0};
-	long s0 = rec_trig_s0(t);
+	long s0 = rec_epochs_s0(t);
 	int rc;
 
 	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p->aas, cause);
@@ -273,31 +273,31 @@ op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t 
 
 const struct op_rec op_rec_detect_triggers = {
     {"detect_triggers", OP_GLOBAL,
-     "slice triggers from annotations matching `regex` (`offset`: artifact start, s)",
-     NULL, op_rec_run, sizeof(struct op_rec_detect_params), op_rec_trigger_parse_detect},
+     "slice triggers from annotations matching `regex` (`offset`: artifact start, s)", NULL,
+     op_rec_run, sizeof(struct op_rec_detect_params), op_rec_trigger_parse_detect},
     0,
     NULL,
     op_rec_trigger_run_detect,
     NULL};
 const struct op_rec op_rec_align_slices = {
     {"align_slices", OP_RUN_ONCE,
-     "align every slice trigger to trigger `ref_index` by cross-correlation (run once)",
-     NULL, op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
+     "align every slice trigger to trigger `ref_index` by cross-correlation (run once)", NULL,
+     op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_trigger_run_slices,
     NULL,
     NULL};
 const struct op_rec op_rec_align_subsample = {
-    {"align_subsample", OP_RUN_ONCE, "fine trigger alignment at the working rate (run once)",
-     NULL, op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
+    {"align_subsample", OP_RUN_ONCE, "fine trigger alignment at the working rate (run once)", NULL,
+     op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_trigger_run_subsample,
     NULL,
     NULL};
 const struct op_rec op_rec_aas_realign = {
     {"aas_realign", OP_RUN_ONCE,
-     "AAS trigger realignment on the reference channel (run once; added before aas)",
-     NULL, op_rec_run, sizeof(struct op_rec_aas_params), op_rec_aas_parse},
+     "AAS trigger realignment on the reference channel (run once; added before aas)", NULL,
+     op_rec_run, sizeof(struct op_rec_aas_params), op_rec_aas_parse},
     OP_REC_NEEDS_TRIGGERS,
     op_rec_trigger_run_realign,
     NULL,

@@ -72,7 +72,7 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 {
 	const char *name = json_string_value(json_object_get(step, "op"));
 	const struct op_rec *op = (const struct op_rec *)run->op;
-	struct rec_run *r = run->rec;
+	struct rec_task *r = run->rec;
 	long idx = op_rec_step_index(step);
 	double t0 = time_mono_s();
 	int rc;
@@ -81,9 +81,9 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 		return error_set(cause, -EINVAL,
 				 "op '%s' needs a recording input (format edf or bdf)", name);
 	if (op->def.kind == OP_GLOBAL || r->nchan == 0) {
-		if ((rc = rec_trig_sync(run, idx, 0, &r->trig, cause)) != 0)
+		if ((rc = rec_epochs_sync(run, idx, 0, &r->epochs, cause)) != 0)
 			return rc;
-		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && r->trig.step < 0)
+		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && r->epochs.step < 0)
 			return error_set(cause, -EINVAL,
 					 "no triggers: put a detect_triggers step before %s", name);
 		rc = op->task != NULL ? op->task(run, step, cause) : 0;
@@ -92,15 +92,15 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 
 		if (!c->eeg && !(op->flags & OP_REC_ALL_CHANNELS))
 			return 0;
-		if ((rc = rec_trig_sync(run, idx, c->fs, &c->trig, cause)) != 0)
+		if ((rc = rec_epochs_sync(run, idx, c->fs, &c->epochs, cause)) != 0)
 			return rc;
-		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && c->trig.step < 0)
+		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && c->epochs.step < 0)
 			return error_set(cause, -EINVAL,
 					 "no triggers: put a detect_triggers step before %s", name);
 		rc = op->chan != NULL ? op->chan(run, c, step, cause) : 0;
 		if (rc != 0)
 			error_wrap(cause, rc, "channel %s: ", c->label);
 	}
-	rec_run_time(run, name, time_mono_s() - t0);
+	rec_task_time(run, name, time_mono_s() - t0);
 	return rc;
 }

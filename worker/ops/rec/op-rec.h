@@ -11,7 +11,7 @@
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/op-run.h"
 #include "worker/ops/rec/op-rec-params.h"
-#include "worker/ops/rec/rec-run.h"
+#include "worker/ops/rec/rec-task.h"
 
 enum op_rec_flags {
 	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on carried-through (non-EEG) channels */
@@ -21,7 +21,7 @@ enum op_rec_flags {
 struct op_rec {
 	struct op_def def; /* first member: the registry hands out &def */
 	unsigned flags;
-	/* Unit and run-once ops: one channel (c->trig synced to this step). */
+	/* Unit and run-once ops: one channel (c->epochs synced to this step). */
 	int (*chan)(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause);
 	/* Global ops: the whole task. */
 	int (*task)(struct op_run *run, const json_t *step, char **cause);

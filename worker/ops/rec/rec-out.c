@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "worker/ops/rec/rec-run.h"
+#include "worker/ops/rec/rec-out.h"
+
+#include "worker/ops/rec/rec-chan.h"
+#include "worker/ops/rec/rec-task.h"
 
 int
 rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
@@ -17,18 +20,19 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 	json_t *meta;
 
 	memset(o, 0, sizeof *o);
-	o->trig.step = -1;
+	o->epochs.step = -1;
 	snprintf(o->label, sizeof o->label, "%s", h->channels[chan].label);
-	o->eeg = rec_run_is_eeg(&h->channels[chan]);
+	o->eeg = rec_chan_is_eeg(&h->channels[chan]);
 	if (src < 0) {
 		o->fs = h->channels[chan].rate;
 		rc = io_edf_read_channel(run->rec->edf, chan, &o->owned, &o->n, cause);
 		o->x = o->owned;
 		return rc;
 	}
-	rc = rec_run_meta_load(run->spec.stage.workdir, src, chan, &o->fs, &o->trig, &meta, cause);
+	rc = rec_chan_meta_load(run->spec.stage.workdir, src, chan, &o->fs, &o->epochs, &meta,
+				cause);
 	json_decref(meta);
-	path = rec_run_chan_path(run->spec.stage.workdir, src, chan, "c");
+	path = rec_chan_path(run->spec.stage.workdir, src, chan, "c");
 	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {
 		if (o->map.h.dtype != IO_NPY_F8 || o->map.h.ndim != 1)
 			rc = error_set(cause, -EINVAL, "%s: expected a 1-d float64 array", path);
@@ -46,6 +50,6 @@ rec_out_close(struct rec_out *o)
 {
 	io_npy_map_close(&o->map);
 	free(o->owned);
-	rec_trig_fini(&o->trig);
+	rec_epochs_fini(&o->epochs);
 	memset(o, 0, sizeof *o);
 }

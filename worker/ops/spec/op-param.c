@@ -25,8 +25,8 @@ op_param_reserved(const json_t *step, const char *path, char **cause)
 	json_object_foreach((json_t *)step, key, v)
 	{
 		if (op_param_is_reserved(key))
-			return error_set(cause, -EINVAL, "%s.%s: unknown parameter of op '%s'", path,
-					 key, json_string_value(json_object_get(step, "op")));
+			return error_set(cause, -EINVAL, "%s.%s: unknown parameter of op '%s'",
+					 path, key, json_string_value(json_object_get(step, "op")));
 	}
 	return 0;
 }
@@ -166,7 +166,10 @@ op_param_enum(const json_t *step, const char *path, const char *key, const char 
 	list = xstrdup("");
 	for (int i = 0; choices[i] != NULL; i++) {
 		char *n = xasprintf("%s%s\"%s\"", list,
-				    i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ", choices[i]);
+				    i == 0                   ? ""
+				    : choices[i + 1] == NULL ? " or "
+							     : ", ",
+				    choices[i]);
 		free(list);
 		list = n;
 	}

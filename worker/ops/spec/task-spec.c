@@ -46,8 +46,7 @@ task_spec_u32(const json_t *obj, const char *key, uint32_t *out)
 {
 	json_t *v = json_object_get(obj, key);
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > UINT32_MAX)
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
 		return -EINVAL;
 	*out = (uint32_t)json_integer_value(v);
 	return 0;
@@ -87,8 +86,8 @@ task_spec_stage_read(const json_t *j, struct task_stage *st, char **cause)
 	json_t *stage = json_object_get(j, "stage");
 
 	memset(st, 0, sizeof *st);
-	if (!json_is_object(j) || task_spec_kind(json_string_value(json_object_get(j, "kind")),
-						  &st->kind) != 0)
+	if (!json_is_object(j) ||
+	    task_spec_kind(json_string_value(json_object_get(j, "kind")), &st->kind) != 0)
 		return error_set(cause, -EINVAL, "task spec: stage.kind missing or unknown");
 	if (!json_is_integer(stage) || json_integer_value(stage) < 0)
 		return error_set(cause, -EINVAL, "task spec: stage.stage missing");

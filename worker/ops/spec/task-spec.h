@@ -22,7 +22,7 @@ struct task_grid {
  * stage was read from (or are borrowed by task_spec_stage_json). */
 struct task_stage {
 	enum op_kind kind;
-	int index; /* the stage's number in the job */
+	int index;   /* the stage's number in the job */
 	bool staged; /* execution mode: one stage per unit step (else fused) */
 	struct task_grid grid;
 	const char *workdir;     /* the job's work dir for bulk intermediates */

@@ -1,5 +1,5 @@
-/* Trigger states of a recording pipeline: copying them, their inline-result JSON form, adopting
- * the newest upstream state from a task's dependencies, and rescaling after resampling. */
+/* The artifact epochs of a recording pipeline (its trigger state): their inline-result JSON form,
+ * adopting the newest upstream state from a task's dependencies, rescaling after resampling. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -8,10 +8,10 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/fmri/dsp-trigger.h"
-#include "worker/ops/rec/rec-run.h"
+#include "worker/ops/rec/rec-epochs.h"
 
 void
-rec_trig_fini(struct rec_trig *t)
+rec_epochs_fini(struct rec_epochs *t)
 {
 	free(t->t);
 	free(t->t_sub);
@@ -19,23 +19,8 @@ rec_trig_fini(struct rec_trig *t)
 	t->step = -1;
 }
 
-void
-rec_trig_copy(struct rec_trig *dst, const struct rec_trig *src)
-{
-	rec_trig_fini(dst);
-	*dst = *src;
-	dst->t = src->n > 0 ? xmalloc(src->n * sizeof *dst->t) : NULL;
-	if (src->n > 0)
-		memcpy(dst->t, src->t, src->n * sizeof *dst->t);
-	dst->t_sub = NULL;
-	if (src->t_sub != NULL) {
-		dst->t_sub = xmalloc(src->n * sizeof *dst->t_sub);
-		memcpy(dst->t_sub, src->t_sub, src->n * sizeof *dst->t_sub);
-	}
-}
-
 static json_t *
-rec_trig_array(const int64_t *t, size_t n)
+rec_epochs_array(const int64_t *t, size_t n)
 {
 	json_t *a = json_array();
 
@@ -45,21 +30,21 @@ rec_trig_array(const int64_t *t, size_t n)
 }
 
 json_t *
-rec_trig_to_json(const struct rec_trig *t)
+rec_epochs_to_json(const struct rec_epochs *t)
 {
 	json_t *j =
 	    json_pack("{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:b, s:o}", "step", (json_int_t)t->step,
 		      "fs", t->fs, "fs0", t->fs0, "offset", t->offset, "count", (json_int_t)t->n,
 		      "L", (json_int_t)t->L, "slices_per_volume", (json_int_t)t->slices_per_volume,
-		      "volume_gaps", t->volume_gaps, "samples", rec_trig_array(t->t, t->n));
+		      "volume_gaps", t->volume_gaps, "samples", rec_epochs_array(t->t, t->n));
 
 	if (t->t_sub != NULL)
-		json_object_set_new(j, "subtract_at", rec_trig_array(t->t_sub, t->n));
+		json_object_set_new(j, "subtract_at", rec_epochs_array(t->t_sub, t->n));
 	return j;
 }
 
 static int
-rec_trig_read_array(const json_t *a, size_t n, int64_t **out, char **cause)
+rec_epochs_read_array(const json_t *a, size_t n, int64_t **out, char **cause)
 {
 	size_t i;
 	json_t *v;
@@ -72,9 +57,9 @@ rec_trig_read_array(const json_t *a, size_t n, int64_t **out, char **cause)
 }
 
 int
-rec_trig_from_json(const json_t *j, struct rec_trig *t, char **cause)
+rec_epochs_from_json(const json_t *j, struct rec_epochs *t, char **cause)
 {
-	rec_trig_fini(t);
+	rec_epochs_fini(t);
 	if (!json_is_object(j))
 		return error_set(cause, -EINVAL, "trigger state: not an object");
 	t->step = (long)json_integer_value(json_object_get(j, "step"));
@@ -85,16 +70,16 @@ rec_trig_from_json(const json_t *j, struct rec_trig *t, char **cause)
 	t->L = (size_t)json_integer_value(json_object_get(j, "L"));
 	t->slices_per_volume = (size_t)json_integer_value(json_object_get(j, "slices_per_volume"));
 	t->volume_gaps = json_is_true(json_object_get(j, "volume_gaps"));
-	if (rec_trig_read_array(json_object_get(j, "samples"), t->n, &t->t, cause) != 0)
+	if (rec_epochs_read_array(json_object_get(j, "samples"), t->n, &t->t, cause) != 0)
 		return -EINVAL;
 	if (json_object_get(j, "subtract_at") != NULL &&
-	    rec_trig_read_array(json_object_get(j, "subtract_at"), t->n, &t->t_sub, cause) != 0)
+	    rec_epochs_read_array(json_object_get(j, "subtract_at"), t->n, &t->t_sub, cause) != 0)
 		return -EINVAL;
 	return 0;
 }
 
 int
-rec_trig_sync(const struct op_run *run, long step, double fs, struct rec_trig *t, char **cause)
+rec_epochs_sync(const struct op_run *run, long step, double fs, struct rec_epochs *t, char **cause)
 {
 	const json_t *best = NULL, *v;
 	const char *key;
@@ -115,7 +100,7 @@ rec_trig_sync(const struct op_run *run, long step, double fs, struct rec_trig *t
 	}
 	if (best == NULL)
 		return 0;
-	if (rec_trig_from_json(best, t, cause) != 0)
+	if (rec_epochs_from_json(best, t, cause) != 0)
 		return -EINVAL;
 	if (fs > 0 && fabs(t->fs - fs) > 1e-9 * fs)
 		return error_set(
@@ -126,7 +111,7 @@ rec_trig_sync(const struct op_run *run, long step, double fs, struct rec_trig *t
 }
 
 void
-rec_trig_rescale(struct rec_trig *t, double fs_new, long step)
+rec_epochs_rescale(struct rec_epochs *t, double fs_new, long step)
 {
 	double ratio;
 
@@ -142,7 +127,7 @@ rec_trig_rescale(struct rec_trig *t, double fs_new, long step)
 }
 
 long
-rec_trig_s0(const struct rec_trig *t)
+rec_epochs_s0(const struct rec_epochs *t)
 {
 	return (long)trunc(t->offset * t->fs);
 }

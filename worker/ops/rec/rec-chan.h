@@ -1,0 +1,45 @@
+/* One channel of a recording task (its samples, estimated noise and trigger state), and its
+ * files in the job's work dir between unit stages: a float64 .npy per array and a JSON sidecar. */
+#ifndef ND_REC_CHAN_H
+#define ND_REC_CHAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "worker/io/io-edf.h"
+#include "worker/ops/rec/rec-epochs.h"
+
+struct rec_chan {
+	size_t index; /* in the input file */
+	char label[17];
+	bool eeg; /* false: carried through (only rate changes apply) */
+	double fs;
+	double *x; /* n samples, volts; owned */
+	size_t n;
+	double *noise;            /* estimated artifact (AAS, PCA, ANC add to it), or NULL */
+	struct rec_epochs epochs; /* the trigger state this channel's data matches */
+};
+
+/* Whether a channel of the input is EEG (processed) or carried through: a voltage (or a blank
+ * dimension) whose label does not name EMG, ECG/EKG, EOG, respiration, status, stimulus or
+ * trigger signals. */
+bool rec_chan_is_eeg(const struct io_edf_channel *c);
+/* Per-channel files of unit stage `stage` in the job's work dir (caller frees). */
+char *rec_chan_path(const char *workdir, int stage, size_t chan, const char *what);
+/* The most recent unit stage before `stage` whose files exist, or -1. */
+int rec_chan_find_source(const char *workdir, int stage);
+/* Read channel `chan`'s sidecar after unit stage `src`: its rate into *fs and its trigger state,
+ * when it has one, into *epochs (which the caller finalises, also on failure). On success *meta
+ * is the parsed sidecar, owned by the caller; on failure it is NULL. 0 or -errno with a cause. */
+int rec_chan_meta_load(const char *workdir, int src, size_t chan, double *fs,
+		       struct rec_epochs *epochs, json_t **meta, char **cause);
+/* Load channel `index` as it is after stage `src` (-1: from the input). */
+int rec_chan_load(struct io_edf_file *edf, const char *workdir, size_t index, int src,
+		  struct rec_chan *c, char **cause);
+/* Write the channel as unit stage `stage` leaves it (temporary names, then renamed, so a
+ * retried task never leaves half a file). 0 or -errno with a cause. */
+int rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **cause);
+void rec_chan_fini(struct rec_chan *c);
+
+#endif

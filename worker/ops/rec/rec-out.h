@@ -1,0 +1,27 @@
+/* A channel as the pipeline left it, for global steps (metrics, export): mapped from the last
+ * unit stage's .npy, or read from the input when no unit stage ran. */
+#ifndef ND_REC_OUT_H
+#define ND_REC_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "worker/io/io-npy.h"
+#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/spec/op-run.h"
+
+struct rec_out {
+	double fs;
+	size_t n;
+	const double *x;
+	bool eeg;
+	char label[17];
+	struct rec_epochs epochs; /* the channel's trigger state (step -1 when it has none) */
+	struct io_npy_map map;
+	double *owned;
+};
+
+int rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause);
+void rec_out_close(struct rec_out *o);
+
+#endif

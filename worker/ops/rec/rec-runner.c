@@ -1,0 +1,176 @@
+/* The "edf" / "bdf" input runner: opens the recording for every task, picks the task's channels
+ * (its channel group, or the reference channel of a run-once task), loads each channel from the
+ * EDF or from the previous unit stage's files before the steps, and writes it back after them. */
+#include "worker/ops/rec/rec-runner.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/paths.h"
+#include "common/timeutil.h"
+#include "common/xmalloc.h"
+#include "worker/ops/rec/rec-chan.h"
+#include "worker/ops/rec/rec-task.h"
+
+/* The run-once reference channel: the stage's ref_channel (the first aligner naming one), else
+ * the first EEG channel. */
+static int
+rec_runner_ref_channel(struct op_run *run, size_t *out, char **cause)
+{
+	const struct io_edf_header *h = run->rec->hdr;
+	const char *label = run->spec.stage.ref_channel;
+	int c;
+
+	if (label != NULL) {
+		if ((c = io_edf_channel_find(h, label)) < 0)
+			return error_set(cause, -EINVAL, "ref_channel: no channel '%s' in %s",
+					 label, h->path);
+		*out = (size_t)c;
+		return 0;
+	}
+	for (size_t i = 0; i < h->n_channels; i++)
+		if (rec_chan_is_eeg(&h->channels[i])) {
+			*out = i;
+			return 0;
+		}
+	return error_set(cause, -EINVAL, "%s: no EEG channel to align on", h->path);
+}
+
+static int
+rec_runner_begin(struct op_run *run, char **cause)
+{
+	const struct task_stage *st = &run->spec.stage;
+	struct rec_task *r = xcalloc(1, sizeof *r);
+	int rc;
+
+	run->rec = r;
+	r->epochs.step = -1;
+	r->timing = json_object();
+	r->path = json_string_value(json_object_get(st->input, "path"));
+	r->kind = st->kind;
+	r->stage = st->index;
+	if (r->path == NULL || st->workdir == NULL)
+		return error_set(cause, -EINVAL, "task spec: input.path or workdir missing");
+	if ((rc = rec_task_open_edf(r->path, &r->edf, cause)) != 0)
+		return rc;
+	r->hdr = io_edf_header(r->edf);
+	r->src_stage = rec_chan_find_source(run->spec.stage.workdir, r->stage);
+	if (r->kind == OP_UNIT) {
+		size_t cpt = st->grid.chan_per_task;
+		size_t first = (size_t)run->spec.index * (cpt > 0 ? cpt : 1);
+
+		if (first >= r->hdr->n_channels)
+			return error_set(cause, -EINVAL,
+					 "task %u: no channels from %zu (%zu in %s)",
+					 run->spec.index, first, r->hdr->n_channels, r->path);
+		r->nchan = r->hdr->n_channels - first < cpt ? r->hdr->n_channels - first : cpt;
+		r->chan = xcalloc(r->nchan, sizeof *r->chan);
+		for (size_t i = 0; i < r->nchan; i++)
+			r->chan[i].index = first + i;
+	} else if (r->kind == OP_RUN_ONCE) {
+		r->nchan = 1;
+		r->chan = xcalloc(1, sizeof *r->chan);
+		if ((rc = rec_runner_ref_channel(run, &r->chan[0].index, cause)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static size_t
+rec_runner_parts(struct op_run *run)
+{
+	return run->rec->nchan > 0 ? run->rec->nchan : 1;
+}
+
+static int
+rec_runner_load(struct op_run *run, size_t part, char **cause)
+{
+	struct rec_task *r = run->rec;
+	double t0 = time_mono_s();
+	int rc;
+
+	if (r->nchan == 0)
+		return 0;
+	r->cur = part;
+	rc = rec_chan_load(r->edf, run->spec.stage.workdir, r->chan[part].index, r->src_stage,
+			   &r->chan[part], cause);
+	rec_task_time(run, "load", time_mono_s() - t0);
+	return rc;
+}
+
+static int
+rec_runner_save(struct op_run *run, size_t part, int rc, char **cause)
+{
+	struct rec_task *r = run->rec;
+	double t0 = time_mono_s();
+
+	if (r->nchan == 0)
+		return 0;
+	if (rc == 0 && r->kind == OP_UNIT)
+		rc = rec_chan_save(run->spec.stage.workdir, r->stage, &r->chan[part], cause);
+	if (rc == 0 && r->kind == OP_RUN_ONCE) {
+		if (run->result == NULL)
+			run->result = json_object();
+		json_object_set_new(run->result, "triggers",
+				    rec_epochs_to_json(&r->chan[part].epochs));
+		json_object_set_new(run->result, "reference_channel",
+				    json_string(r->chan[part].label));
+	}
+	rec_chan_fini(&r->chan[part]);
+	rec_task_time(run, "save", time_mono_s() - t0);
+	return rc;
+}
+
+/* Each task leaves its timing in the work dir; the export step sums them for the report. */
+static void
+rec_runner_save_timing(struct op_run *run)
+{
+	char *dir = xasprintf("%s/timing", run->spec.stage.workdir), *path;
+
+	if (paths_mkdirs(dir, 0755, NULL) == 0) {
+		path = xasprintf("%s/s%d-t%u.json", dir, run->rec->stage, run->spec.index);
+		json_dump_file(run->rec->timing, path, JSON_COMPACT);
+		free(path);
+	}
+	free(dir);
+}
+
+static int
+rec_runner_end(struct op_run *run, int rc, char **cause)
+{
+	struct rec_task *r = run->rec;
+
+	if (r == NULL)
+		return 0;
+	if (rc == 0 && run->spec.stage.workdir != NULL && r->edf != NULL)
+		rec_runner_save_timing(run);
+	for (size_t i = 0; i < r->nchan; i++)
+		rec_chan_fini(&r->chan[i]);
+	free(r->chan);
+	rec_epochs_fini(&r->epochs);
+	json_decref(r->timing);
+	io_edf_close(r->edf);
+	free(r);
+	run->rec = NULL;
+	return 0;
+}
+
+const struct task_format rec_runner_format = {
+    .format = "edf",
+    .begin = rec_runner_begin,
+    .end = rec_runner_end,
+    .parts = rec_runner_parts,
+    .load = rec_runner_load,
+    .save = rec_runner_save,
+};
+
+const struct task_format rec_runner_format_bdf = {
+    .format = "bdf",
+    .begin = rec_runner_begin,
+    .end = rec_runner_end,
+    .parts = rec_runner_parts,
+    .load = rec_runner_load,
+    .save = rec_runner_save,
+};

@@ -1,0 +1,10 @@
+/* The recording input runners ("edf", "bdf") for the task-format table. */
+#ifndef ND_REC_RUNNER_H
+#define ND_REC_RUNNER_H
+
+#include "worker/ops/spec/op-run.h"
+
+extern const struct task_format rec_runner_format;
+extern const struct task_format rec_runner_format_bdf;
+
+#endif

@@ -1,0 +1,36 @@
+/* The data one task of a recording pipeline holds: the input open for the task, its channels,
+ * its task-level trigger state, and the per-op timing it reports. */
+#include "worker/ops/rec/rec-task.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "common/error.h"
+
+int
+rec_task_open_edf(const char *path, struct io_edf_file **out, char **cause)
+{
+	for (int tries = 0;; tries++) {
+		char *c2 = NULL;
+		int rc = io_edf_open(path, out, &c2);
+
+		if (rc != -EBUSY || tries >= 6000) {
+			if (rc != 0)
+				error_set(cause, rc, "%s", c2);
+			free(c2);
+			return rc;
+		}
+		free(c2);
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+	}
+}
+
+void
+rec_task_time(struct op_run *run, const char *op, double seconds)
+{
+	json_t *v = json_object_get(run->rec->timing, op);
+
+	json_object_set_new(run->rec->timing, op,
+			    json_real((v != NULL ? json_number_value(v) : 0) + seconds));
+}

@@ -1,0 +1,35 @@
+/* What a task of an EEG-fMRI pipeline holds while its steps run: the input open for the task,
+ * its channels (one at a time in memory, with their estimated noise), the task-level trigger
+ * state that travels between tasks as inline results, and its per-op timing. */
+#ifndef ND_REC_TASK_H
+#define ND_REC_TASK_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "worker/io/io-edf.h"
+#include "worker/ops/rec/rec-chan.h"
+#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/spec/op-run.h"
+
+struct rec_task {
+	struct io_edf_file *edf; /* the input, open for the whole task */
+	const struct io_edf_header *hdr;
+	const char *path;
+	int src_stage;         /* unit stage whose files this task loads, -1: the input */
+	int stage;             /* this task's stage number */
+	enum op_kind kind;     /* the stage's kind */
+	struct rec_chan *chan; /* the task's channels (unit: its group; run once: reference) */
+	size_t nchan;
+	size_t cur;               /* the channel being processed (loaded one at a time) */
+	struct rec_epochs epochs; /* task-level state (global and run-once tasks) */
+	json_t *timing;           /* {"op": seconds} of this task */
+};
+
+/* Open an EDF for reading, waiting while another task of this process has it open (EDFlib
+ * allows one handle per file). 0 or -errno with a cause. */
+int rec_task_open_edf(const char *path, struct io_edf_file **out, char **cause);
+/* Add seconds to the task's timing entry for `op`. */
+void rec_task_time(struct op_run *run, const char *op, double seconds);
+
+#endif
