@@ -34,6 +34,8 @@ void trial_layout_copy(struct trial_layout *dst, const struct trial_layout *src)
 /* Shortest and longest trial. */
 size_t trial_layout_minlen(const struct trial_layout *lay);
 size_t trial_layout_maxlen(const struct trial_layout *lay);
+/* Mean trial length (the reference's multitaper NW and K come from it). */
+double trial_layout_meanlen(const struct trial_layout *lay);
 
 enum trial_run_kind {
 	TRIAL_RUN_ANALOG,   /* time series per trial */
