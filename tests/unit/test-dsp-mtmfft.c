@@ -374,6 +374,7 @@ Test(dsp_mtmfft, validation_names_the_parameter)
 	test_reject(&p, 1000, "tapsmofrq");
 	dsp_mtmfft_params_init(&p, 1000);
 	p.output = DSP_MTMFFT_FOURIER;
+	p.tapsmofrq = 4;
 	test_reject(&p, 1000, "keeptapers");
 	dsp_mtmfft_params_init(&p, 1000);
 	p.pad = DSP_MTMFFT_PAD_SECONDS;
@@ -409,5 +410,56 @@ Test(dsp_mtmfft, trial_longer_than_pad_is_rejected)
 	cr_assert_eq(dsp_mtmfft_trial(m, &tr, out, &cause), -EINVAL);
 	cr_assert_not_null(strstr(cause, "pad"));
 	free(cause);
+	dsp_mtmfft_free(m);
+}
+
+Test(dsp_mtmfft, foi_ties_order_and_mean_length_tapers)
+{
+	/* 10 Hz grid (fs 100, 10 samples): 15 is a tie (goes to 20), 44 is nearer 40; the order
+	 * of foi is kept and the repeated bin (20 from 15 and 21) appears once. */
+	double foi[] = {44, 15, 21, 0.1}, x[3 * 10], d[2 * 6 * 1];
+	struct dsp_mtmfft_params p;
+	struct dsp_mtmfft *m;
+	size_t ntap;
+	float f32[2 * 6];
+
+	dsp_mtmfft_params_init(&p, 100);
+	p.foi = foi;
+	p.nfoi = 4;
+	m = test_new(&p, 10);
+	cr_assert_eq(dsp_mtmfft_nfreq(m), 3);
+	cr_assert(dsp_mtmfft_freqs(m)[0] == 40 && dsp_mtmfft_freqs(m)[1] == 20 &&
+		      dsp_mtmfft_freqs(m)[2] == 0,
+		  "%g %g %g", dsp_mtmfft_freqs(m)[0], dsp_mtmfft_freqs(m)[1],
+		  dsp_mtmfft_freqs(m)[2]);
+	dsp_mtmfft_free(m);
+
+	/* NW and K from the mean length: tapsmofrq 4 at fs 1000 with a mean of 800 samples gives
+	 * NW 3.2 and K 5 for a trial of 700 samples too (its own length would give 4). */
+	dsp_mtmfft_params_init(&p, 1000);
+	p.tapsmofrq = 4;
+	p.keeptapers = true;
+	m = test_new(&p, 900);
+	cr_assert_eq(dsp_mtmfft_ntapers(m, 700, &ntap, NULL), 0);
+	cr_assert_eq(ntap, 4);
+	dsp_mtmfft_free(m);
+	p.nw_len = 800;
+	m = test_new(&p, 900);
+	cr_assert_eq(dsp_mtmfft_ntapers(m, 700, &ntap, NULL), 0);
+	cr_assert_eq(ntap, 5);
+	dsp_mtmfft_free(m);
+
+	/* One taper: complex output without keeptapers; the double output equals the float one. */
+	uint64_t s = 5;
+	for (size_t i = 0; i < 10; i++)
+		x[i] = test_randn(&s);
+	dsp_mtmfft_params_init(&p, 100);
+	p.output = DSP_MTMFFT_FOURIER;
+	m = test_new(&p, 10);
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, 10, 1, 0};
+	cr_assert_eq(dsp_mtmfft_trial(m, &tr, f32, NULL), 0);
+	cr_assert_eq(dsp_mtmfft_trial_f64(m, &tr, d, NULL), 0);
+	for (size_t i = 0; i < 12; i++)
+		cr_assert(f32[i] == (float)d[i], "value %zu: %g vs %g", i, f32[i], d[i]);
 	dsp_mtmfft_free(m);
 }

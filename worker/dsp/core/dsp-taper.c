@@ -196,7 +196,7 @@ out:
 }
 
 int
-dsp_taper_tapsmofrq(double tapsmofrq, double fs, size_t n, size_t ntaper, double *nw, size_t *k,
+dsp_taper_tapsmofrq(double tapsmofrq, double fs, double n, size_t ntaper, double *nw, size_t *k,
 		    int *clamped, char **cause)
 {
 	double lo, hi, f = tapsmofrq, v;
@@ -207,20 +207,20 @@ dsp_taper_tapsmofrq(double tapsmofrq, double fs, size_t n, size_t ntaper, double
 		return error_set(cause, -EINVAL, "tapsmofrq must be positive, not %g", tapsmofrq);
 	if (n < 2)
 		return error_set(cause, -EINVAL, "tapsmofrq: trials need at least 2 samples");
-	lo = fs / (double)n;
-	hi = fs / 2 - 1 / (double)n;
+	lo = fs / n;
+	hi = fs / 2 - 1 / n;
 	if (clamped != NULL)
 		*clamped = f < lo || f > hi;
 	f = f < lo ? lo : f > hi ? hi : f;
-	*nw = f * (double)n / fs;
+	*nw = f * n / fs;
 	if (ntaper > 0) {
-		if (ntaper > n)
-			return error_set(cause, -EINVAL, "nTaper %zu exceeds the trial length %zu",
+		if ((double)ntaper > n)
+			return error_set(cause, -EINVAL, "nTaper %zu exceeds the trial length %g",
 					 ntaper, n);
 		*k = ntaper;
 	} else {
 		v = trunc(2 * *nw - 1);
-		*k = v < 1 ? 1 : v > (double)n ? n : (size_t)v;
+		*k = v < 1 ? 1 : v > floor(n) ? (size_t)floor(n) : (size_t)v;
 	}
 	return 0;
 }

@@ -38,10 +38,11 @@ int dsp_taper_window_fill(enum dsp_taper_window w, size_t n, double beta, double
  * eigenvalues of the tridiagonal matrix, largest first. Returns 0, -EINVAL or -EIO (LAPACK). */
 int dsp_taper_dpss(size_t n, double nw, size_t k, double *out, double *eig, char **cause);
 
-/* Multitaper rule for trials of n samples at fs: tapsmofrq clamped to [fs/n, fs/2 - 1/n],
- * NW = tapsmofrq * n / fs, K = ntaper if > 0 else max(1, trunc(2 NW - 1)). *clamped (may be NULL)
- * is set to 1 if tapsmofrq was clamped. Returns 0 or -EINVAL (naming tapsmofrq or nTaper). */
-int dsp_taper_tapsmofrq(double tapsmofrq, double fs, size_t n, size_t ntaper, double *nw, size_t *k,
+/* Multitaper rule for trials of n samples at fs (n may be a mean length, not an integer):
+ * tapsmofrq clamped to [fs/n, fs/2 - 1/n], NW = tapsmofrq * n / fs, K = ntaper if > 0 else
+ * max(1, trunc(2 NW - 1)). *clamped (may be NULL) is set to 1 if tapsmofrq was clamped. Returns 0
+ * or -EINVAL (naming tapsmofrq or nTaper). */
+int dsp_taper_tapsmofrq(double tapsmofrq, double fs, double n, size_t ntaper, double *nw, size_t *k,
 			int *clamped, char **cause);
 
 /* The cached taper set for (window, n, param, k); k must be 1 for windows other than dpss.

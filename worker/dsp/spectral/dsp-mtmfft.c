@@ -85,8 +85,11 @@ dsp_mtmfft_check(const struct dsp_mtmfft_params *p, size_t maxlen, char **cause)
 				 p->kaiser_beta);
 	if ((size_t)p->output > DSP_MTMFFT_ANGLE)
 		return error_set(cause, -EINVAL, "output: unknown value");
-	if (p->output == DSP_MTMFFT_FOURIER && !p->keeptapers)
-		return error_set(cause, -EINVAL, "keeptapers must be true for output fourier");
+	if (p->tapsmofrq > 0 && p->output != DSP_MTMFFT_POW && !p->keeptapers)
+		return error_set(cause, -EINVAL,
+				 "keeptapers must be true for multitaper output other than pow");
+	if (p->nw_len != 0 && !(p->nw_len >= 1 && isfinite(p->nw_len)))
+		return error_set(cause, -EINVAL, "tapsmofrq: mean trial length %g", p->nw_len);
 	if (p->polyremoval < -1 || p->polyremoval > 1)
 		return error_set(cause, -EINVAL, "polyremoval must be none, 0 or 1, not %d",
 				 p->polyremoval);
@@ -133,7 +136,26 @@ dsp_mtmfft_padlen_compute(const struct dsp_mtmfft_params *p, size_t maxlen, size
 	return error_set(cause, -EINVAL, "pad: unknown mode");
 }
 
-/* Nearest bins for foi (first of equals, sorted, duplicates squashed) or the foilim range. */
+/* The bin nearest to f on the ascending axis: the first bin >= f, or the one below it when that
+ * one is strictly closer (numpy searchsorted, ties to the higher bin). */
+static size_t
+dsp_mtmfft_nearest(const double *axis, size_t nbins, double f)
+{
+	size_t lo = 0, hi = nbins;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (axis[mid] < f)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == nbins || (lo > 0 && fabs(f - axis[lo - 1]) < fabs(f - axis[lo])))
+		return lo - 1;
+	return lo;
+}
+
+/* Nearest bins for foi (in the order given, repeated bins dropped) or the foilim range. */
 static int
 dsp_mtmfft_select(struct dsp_mtmfft *m, const double *axis, size_t nbins, char **cause)
 {
@@ -144,15 +166,11 @@ dsp_mtmfft_select(struct dsp_mtmfft *m, const double *axis, size_t nbins, char *
 	if (p->nfoi > 0) {
 		char *used = xcalloc(nbins, 1);
 		for (size_t i = 0; i < p->nfoi; i++) {
-			size_t best = 0;
-			for (size_t b = 1; b < nbins; b++)
-				if (fabs(axis[b] - p->foi[i]) < fabs(axis[best] - p->foi[i]))
-					best = b;
-			used[best] = 1;
-		}
-		for (size_t b = 0; b < nbins; b++)
-			if (used[b])
+			size_t b = dsp_mtmfft_nearest(axis, nbins, p->foi[i]);
+			if (!used[b])
 				m->bins[m->nfreq++] = b;
+			used[b] = 1;
+		}
 		free(used);
 	} else {
 		for (size_t b = 0; b < nbins; b++)
@@ -263,8 +281,9 @@ dsp_mtmfft_tapers(const struct dsp_mtmfft *m, size_t n, const struct dsp_taper_s
 				 "length %zu (pad)",
 				 n, m->m);
 	if (p->tapsmofrq > 0) {
-		if ((rc = dsp_taper_tapsmofrq(p->tapsmofrq, p->fs, n, p->ntaper, &nw, &k, NULL,
-					      cause)) != 0)
+		if ((rc = dsp_taper_tapsmofrq(p->tapsmofrq, p->fs,
+					      p->nw_len > 0 ? p->nw_len : (double)n, p->ntaper,
+					      &nw, &k, NULL, cause)) != 0)
 			return rc;
 		rc = dsp_taper_cache_get(DSP_TAPER_DPSS, n, nw, k, set, cause);
 	} else {
@@ -460,6 +479,20 @@ dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *o
 		for (size_t i = 0; i < len; i++)
 			out[i] = (float)acc[i];
 	free(acc);
+	return rc;
+}
+
+int
+dsp_mtmfft_trial_f64(const struct dsp_mtmfft *m, const struct dsp_trial *x, double *out,
+		     char **cause)
+{
+	struct dsp_mtmfft_work *wk = xcalloc(1, sizeof *wk);
+	size_t ntap;
+	int rc;
+
+	if ((rc = dsp_mtmfft_ntapers(m, x->nsamp, &ntap, cause)) == 0)
+		rc = dsp_mtmfft_compute(m, x, out, ntap, wk, cause);
+	dsp_mtmfft_work_free(wk);
 	return rc;
 }
 

@@ -32,7 +32,10 @@ struct dsp_mtmfft_params {
 	double kaiser_beta;
 	double tapsmofrq;  /* > 0: DPSS multitaper (taper must stay hann) */
 	size_t ntaper;     /* 0: K from tapsmofrq */
-	const double *foi; /* nearest bins; copied by dsp_mtmfft_new */
+	double nw_len;     /* > 0: NW and K from this length (the mean trial length, as the
+			    * reference does), else from each trial's own length */
+	const double *foi; /* nearest bins (ties to the higher), duplicates dropped, in the
+			    * order given; copied by dsp_mtmfft_new */
 	size_t nfoi;
 	bool use_foilim; /* all bins with foilim[0] <= f <= foilim[1] */
 	double foilim[2];
@@ -40,7 +43,7 @@ struct dsp_mtmfft_params {
 	double pad_seconds;
 	int polyremoval; /* -1 none, 0 demean (default), 1 linear */
 	enum dsp_mtmfft_output output;
-	bool keeptapers;
+	bool keeptapers; /* required by multitaper outputs other than pow */
 	bool ft_compat;    /* L = M instead of sqrt(N M) */
 	bool demean_taper; /* demean each tapered signal before the FFT */
 };
@@ -84,6 +87,11 @@ int dsp_mtmfft_ntapers(const struct dsp_mtmfft *m, size_t nsamp, size_t *ntap, c
  * Thread-safe: m is read-only. Returns 0 or -EINVAL (trial longer than M, bad length). */
 int dsp_mtmfft_trial(const struct dsp_mtmfft *m, const struct dsp_trial *x, float *out,
 		     char **cause);
+
+/* The same as complex doubles: out[((taper * nfreq + f) * nchan + c) * 2 + {0, 1}] for
+ * output fourier (one double per value for the real outputs). */
+int dsp_mtmfft_trial_f64(const struct dsp_mtmfft *m, const struct dsp_trial *x, double *out,
+			 char **cause);
 
 /* Averaging over trials: init for ntap taper rows and nchan channels, add trials, merge partial
  * accumulators (same shape), finalize the mean (count > 0) into float32 like dsp_mtmfft_trial. */

@@ -133,10 +133,12 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 	p->ntaper = (size_t)ntaper;
 	if (dsp_mtmfft_output_parse(output, &p->output, cause) != 0)
 		return op_trial_param_wrap(cause, -EINVAL, path);
-	if (p->output == DSP_MTMFFT_FOURIER && !keeptapers)
+	/* One taper: its spectrum is the output, whatever the output; several tapers are averaged
+	 * only as power. */
+	if (tapsmofrq > 0 && p->output != DSP_MTMFFT_POW && !keeptapers)
 		return error_set(cause, -EINVAL,
-				 "%s.keeptapers: output '%s' keeps every taper's "
-				 "spectrum, set keeptapers true",
+				 "%s.keeptapers: multitaper output '%s' needs keeptapers true "
+				 "(or output 'pow')",
 				 path, output);
 	p->keeptapers = keeptapers;
 	p->ft_compat = ftc;
@@ -251,6 +253,8 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 	rc = op_trial_param_need_analog(t, path, "freqanalysis", cause);
 	if (rc == 0)
 		rc = op_trial_freq_parse(step, path, t->lay.fs, f, cause);
+	if (rc == 0)
+		f->p.nw_len = trial_layout_meanlen(&t->lay);
 	if (rc == 0 && (rc = dsp_mtmfft_new(&f->p, trial_layout_maxlen(&t->lay), &m, cause)) != 0)
 		op_trial_param_wrap(cause, rc, path);
 	if (rc == 0)

@@ -56,3 +56,13 @@ trial_layout_maxlen(const struct trial_layout *lay)
 			m = lay->len[t];
 	return m;
 }
+
+double
+trial_layout_meanlen(const struct trial_layout *lay)
+{
+	double sum = 0;
+
+	for (size_t t = 0; t < lay->ntrials; t++)
+		sum += (double)lay->len[t];
+	return lay->ntrials > 0 ? sum / (double)lay->ntrials : 0;
+}

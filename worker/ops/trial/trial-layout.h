@@ -22,5 +22,7 @@ void trial_layout_copy(struct trial_layout *dst, const struct trial_layout *src)
 /* Shortest and longest trial. */
 size_t trial_layout_minlen(const struct trial_layout *lay);
 size_t trial_layout_maxlen(const struct trial_layout *lay);
+/* Mean trial length (the reference's multitaper NW and K come from it). */
+double trial_layout_meanlen(const struct trial_layout *lay);
 
 #endif
