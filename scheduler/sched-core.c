@@ -11,9 +11,14 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "scheduler/sched-core.h"
+#include "scheduler/sched-dispatch.h"
+#include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
+#include "scheduler/sched-jobs.h"
+#include "scheduler/sched-pass.h"
 #include "scheduler/sched-store.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-workers.h"
 
 enum sched_inbox_kind { INBOX_MSG, INBOX_PIPE, INBOX_HTTP, INBOX_STOP };
 
@@ -30,12 +35,6 @@ struct sched_inbox {
 	pthread_mutex_t lock;
 	bool closed;
 	struct sched_inbox_item *head, *tail;
-};
-
-struct sched_reply {
-	struct proto_server_ctx *ctx;
-	nng_msg *msg;
-	struct sched_reply *next;
 };
 
 /* Returns false when the inbox is closed (shutdown): the caller keeps the item. */
@@ -83,9 +82,10 @@ sched_on_pipe_closed(uint32_t pipe, void *arg)
 		free(it);
 }
 
-void
-sched_post_http(struct sched *s, struct sched_http_request *req)
+static void
+sched_on_http(struct sched_http_request *req, void *arg)
 {
+	struct sched *s = arg;
 	struct sched_inbox_item *it = xcalloc(1, sizeof *it);
 
 	it->kind = INBOX_HTTP;
@@ -132,61 +132,18 @@ sched_on_wake(uv_async_t *h)
 	}
 }
 
-void
-sched_kick(struct sched *s)
-{
-	s->dispatch_pending = true;
-}
-
-void
-sched_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg)
-{
-	struct sched_reply *r = xcalloc(1, sizeof *r);
-
-	if (proto_nng_msg_encode(msg, &r->msg) != 0)
-		fatal("cannot encode a %s reply", proto_type_name(msg->type));
-	r->ctx = ctx;
-	if (s->replies_tail != NULL)
-		s->replies_tail->next = r;
-	else
-		s->replies = r;
-	s->replies_tail = r;
-}
-
-void
-sched_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id, int rc,
-		  const char *message)
-{
-	struct proto_msg e = {.type = PROTO_ERROR, .request_id = request_id};
-
-	e.u.error.status = proto_status_from_errno(rc);
-	if (e.u.error.status == PROTO_STATUS_OK)
-		e.u.error.status = PROTO_STATUS_INTERNAL;
-	e.u.error.message = (char *)(message != NULL ? message : "error");
-	sched_reply(s, ctx, &e);
-}
-
 /* Before the loop sleeps: dispatch, commit, then answer. */
 static void
 sched_on_prepare(uv_prepare_t *h)
 {
 	struct sched *s = h->data;
-	struct sched_reply *r, *next;
 	char *cause = NULL;
 
-	if (s->dispatch_pending && !s->stopping) {
-		s->dispatch_pending = false;
+	if (!s->stopping && sched_pass_take_kick(s))
 		sched_dispatch(s);
-	}
 	if (sched_store_commit(s->store, &cause) != 0)
 		fatal("%s", cause);
-	r = s->replies;
-	s->replies = s->replies_tail = NULL;
-	for (; r != NULL; r = next) {
-		next = r->next;
-		proto_server_reply_raw(r->ctx, r->msg);
-		free(r);
-	}
+	sched_pass_send(s);
 }
 
 static void
@@ -195,10 +152,13 @@ sched_on_tick(uv_timer_t *h)
 	struct sched *s = h->data;
 	double now = time_mono_s();
 
-	sched_workers_expire(s, now);
+	struct sched_worker *w;
+
+	while ((w = sched_workers_expired(s, now)) != NULL)
+		sched_jobs_worker_lost(s, w, "no heartbeat within the TTL");
 	sched_dispatch_release_held(s, now);
 	sched_jobs_check_waiting(s);
-	sched_kick(s);
+	sched_pass_kick(s);
 }
 
 static void
@@ -250,10 +210,10 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
-	    (rc = sched_http_start(s, cfg->http_addr, &s->http, cause)) != 0)
+	    (rc = sched_http_start(cfg->http_addr, sched_on_http, s, &s->http, cause)) != 0)
 		goto fail;
 	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
-	sched_kick(s);
+	sched_pass_kick(s);
 	log_info("listening on %s%s%s, state in %s", cfg->listen_url,
 		 s->http != NULL ? ", status on http://" : "",
 		 s->http != NULL ? cfg->http_addr : "", cfg->state_dir);
@@ -308,7 +268,6 @@ void
 sched_free(struct sched *s)
 {
 	struct sched_inbox_item *it, *itn;
-	struct sched_reply *r, *rn;
 
 	if (s == NULL)
 		return;
@@ -328,25 +287,18 @@ sched_free(struct sched *s)
 	}
 	sched_http_stop(s->http);
 	proto_server_close(s->server);
-	for (r = s->replies; r != NULL; r = rn) {
-		rn = r->next;
-		nng_msg_free(r->msg);
-		free(r);
-	}
+	sched_pass_drop(s);
 	if (s->store != NULL)
 		sched_store_close(s->store);
 	while (s->jobs != NULL) {
 		struct sched_job *j = s->jobs;
 		s->jobs = j->next;
-		sched_job_free(j);
+		sched_jobs_free(j);
 	}
 	while (s->workers != NULL) {
 		struct sched_worker *w = s->workers;
 		s->workers = w->next;
-		free(w->host);
-		free(w->version);
-		free(w->slurm_job);
-		free(w);
+		sched_workers_free(w);
 	}
 	while (s->pipes != NULL) {
 		struct sched_pipe *p = s->pipes;

@@ -2,12 +2,15 @@
  * ordered by priority and served round-robin within a priority so concurrent jobs interleave
  * fairly, and no worker taking more than its slots' share of what is ready. Requests that get
  * nothing are held (long poll) while the worker is idle. */
+#include "scheduler/sched-dispatch.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-pass.h"
+#include "scheduler/sched-tasks.h"
 
 static void
 sched_dispatch_latency(struct sched *s, double seconds)
@@ -58,7 +61,7 @@ sched_dispatch_one(struct sched *s, struct sched_job *j, struct sched_worker *w,
 
 	j->ready_head = (j->ready_head + 1) % j->ready_cap;
 	j->ready_len--;
-	sched_job_set_task_state(j, r.idx, TASK_ASSIGNED);
+	sched_tasks_set_state(j, r.idx, TASK_ASSIGNED);
 	if (t->attempts < 255)
 		t->attempts++;
 	t->worker = w->id;
@@ -114,7 +117,7 @@ sched_dispatch_idle(struct sched *s, struct sched_worker *w, uint64_t retry_ms)
 	struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
 
 	idle.u.idle.retry_ms = retry_ms;
-	sched_reply(s, w->held, &idle);
+	sched_pass_reply(s, w->held, &idle);
 	w->held = NULL;
 }
 
@@ -165,7 +168,7 @@ sched_dispatch(struct sched *s)
 		if (got > 0) {
 			m.request_id = w->held_request_id;
 			m.u.task_assign.ntasks = got;
-			sched_reply(s, w->held, &m);
+			sched_pass_reply(s, w->held, &m);
 			w->held = NULL;
 		} else if (w->assigned > 0) {
 			/* It is busy: answer now so it can report results as they come. */

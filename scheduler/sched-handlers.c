@@ -1,6 +1,8 @@
 /* Handling each decoded message on the loop thread: authentication per pipe (HELLO with the
  * token), then the client requests (SUBMIT, STATUS, CANCEL) and the worker requests
  * (TASK_REQUEST, HEARTBEAT, BYE). Bad input is answered with an error and counted, never fatal. */
+#include "scheduler/sched-handlers.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,10 @@
 #include "common/timeutil.h"
 #include "common/token.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-jobs.h"
+#include "scheduler/sched-pass.h"
+#include "scheduler/sched-status.h"
+#include "scheduler/sched-workers.h"
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
 
@@ -43,7 +48,7 @@ sched_handlers_reject(struct sched *s, struct proto_server_ctx *ctx, uint64_t id
 	}
 	s->stats.rejected[r]++;
 	log_warn("rejected a message from pipe %u: %s", proto_server_ctx_pipe(ctx), why);
-	sched_reply_error(s, ctx, id, rc, why);
+	sched_pass_reply_error(s, ctx, id, rc, why);
 }
 
 static void
@@ -65,11 +70,11 @@ sched_handle_hello(struct sched *s, struct proto_server_ctx *ctx, const struct p
 		reply.u.welcome.worker_id = w->id;
 		sched_pipes_set(s, pipe, PROTO_ROLE_WORKER, w->id);
 		sched_jobs_check_waiting(s);
-		sched_kick(s);
+		sched_pass_kick(s);
 	} else {
 		sched_pipes_set(s, pipe, PROTO_ROLE_CLIENT, 0);
 	}
-	sched_reply(s, ctx, &reply);
+	sched_pass_reply(s, ctx, &reply);
 }
 
 static void
@@ -83,10 +88,10 @@ sched_handle_submit(struct sched *s, struct proto_server_ctx *ctx, const struct 
 			       &cause);
 	if (rc != 0) {
 		log_info("submission refused: %s", cause);
-		sched_reply_error(s, ctx, m->request_id, rc, cause);
+		sched_pass_reply_error(s, ctx, m->request_id, rc, cause);
 	} else {
-		sched_reply(s, ctx, &reply);
-		sched_kick(s);
+		sched_pass_reply(s, ctx, &reply);
+		sched_pass_kick(s);
 	}
 	free(cause);
 	free(reply.u.accepted.jobs);
@@ -110,24 +115,25 @@ sched_handle_status(struct sched *s, struct proto_server_ctx *ctx, const struct 
 		if (job == NULL) {
 			char *msg =
 			    xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
-			sched_reply_error(s, ctx, m->request_id, -ENOENT, msg);
+			sched_pass_reply_error(s, ctx, m->request_id, -ENOENT, msg);
 			free(msg);
 			return;
 		}
 		j = sched_status_job(s, job);
 	} else if (strcmp(what, "metrics") == 0) {
 		reply.u.status_reply.json = sched_status_metrics(s);
-		sched_reply(s, ctx, &reply);
+		sched_pass_reply(s, ctx, &reply);
 		free(reply.u.status_reply.json);
 		return;
 	} else {
-		sched_reply_error(s, ctx, m->request_id, -EINVAL,
-				  "STATUS: 'what' must be status, jobs, job, workers or metrics");
+		sched_pass_reply_error(
+		    s, ctx, m->request_id, -EINVAL,
+		    "STATUS: 'what' must be status, jobs, job, workers or metrics");
 		return;
 	}
 	reply.u.status_reply.json = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	sched_reply(s, ctx, &reply);
+	sched_pass_reply(s, ctx, &reply);
 	free(reply.u.status_reply.json);
 }
 
@@ -139,11 +145,11 @@ sched_handle_cancel(struct sched *s, struct proto_server_ctx *ctx, const struct 
 	int rc = sched_jobs_cancel(s, (uint32_t)m->u.cancel.job_id, &cause);
 
 	if (rc != 0)
-		sched_reply_error(s, ctx, m->request_id, rc, cause);
+		sched_pass_reply_error(s, ctx, m->request_id, rc, cause);
 	else
-		sched_reply(s, ctx, &reply);
+		sched_pass_reply(s, ctx, &reply);
 	free(cause);
-	sched_kick(s);
+	sched_pass_kick(s);
 }
 
 /* The worker a worker message speaks for; rejects ids that do not belong to the pipe. */
@@ -175,14 +181,14 @@ sched_handle_task_request(struct sched *s, struct proto_server_ctx *ctx, const s
 	if (w->held != NULL) {
 		/* A second poll while one is parked: answer the old one first. */
 		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
-		sched_reply(s, w->held, &idle);
+		sched_pass_reply(s, w->held, &idle);
 		w->held = NULL;
 	}
 	w->held = ctx;
 	w->held_request_id = m->request_id;
 	w->held_free = w->draining ? 0 : (uint32_t)r->free_slots;
 	w->held_since = time_mono_s();
-	sched_kick(s);
+	sched_pass_kick(s);
 }
 
 static void
@@ -209,7 +215,7 @@ sched_handle_heartbeat(struct sched *s, struct proto_server_ctx *ctx, const stru
 	}
 	reply.u.ack.cancel = cancel;
 	reply.u.ack.ncancel = ncancel;
-	sched_reply(s, ctx, &reply);
+	sched_pass_reply(s, ctx, &reply);
 	free(cancel);
 }
 
@@ -221,8 +227,8 @@ sched_handle_bye(struct sched *s, struct proto_server_ctx *ctx, const struct pro
 
 	if (w == NULL)
 		return;
-	sched_reply(s, ctx, &reply);
-	sched_workers_lost(s, w, "said BYE");
+	sched_pass_reply(s, ctx, &reply);
+	sched_jobs_worker_lost(s, w, "said BYE");
 }
 
 void
@@ -285,7 +291,7 @@ sched_handlers_pipe_closed(struct sched *s, uint32_t pipe)
 	if (p->role == PROTO_ROLE_WORKER) {
 		struct sched_worker *w = sched_workers_find(s, p->worker_id);
 		if (w != NULL && w->pipe == pipe)
-			sched_workers_lost(s, w, "its connection closed");
+			sched_jobs_worker_lost(s, w, "its connection closed");
 	}
 	sched_pipes_set(s, pipe, 0, 0);
 }

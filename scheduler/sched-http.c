@@ -10,11 +10,14 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-jobs.h"
+#include "scheduler/sched-status.h"
 
 struct sched_http {
 	nng_http_server *server;
 	nng_http_handler *handler;
+	sched_http_post_fn post;
+	void *arg;
 };
 
 struct sched_http_request {
@@ -54,7 +57,7 @@ sched_http_handle(nng_aio *aio)
 {
 	nng_http_req *req = nng_aio_get_input(aio, 0);
 	nng_http_handler *h = nng_aio_get_input(aio, 1);
-	struct sched *s = nng_http_handler_get_data(h);
+	struct sched_http *http = nng_http_handler_get_data(h);
 	struct sched_http_request *r;
 	const char *uri = nng_http_req_get_uri(req);
 
@@ -65,7 +68,7 @@ sched_http_handle(nng_aio *aio)
 	r = xcalloc(1, sizeof *r);
 	r->aio = aio;
 	r->path = xstrndup(uri, strcspn(uri, "?#"));
-	sched_post_http(s, r);
+	http->post(r, http->arg);
 }
 
 void
@@ -124,13 +127,16 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 }
 
 int
-sched_http_start(struct sched *s, const char *addr, struct sched_http **out, char **cause)
+sched_http_start(const char *addr, sched_http_post_fn post, void *arg, struct sched_http **out,
+		 char **cause)
 {
 	struct sched_http *h = xcalloc(1, sizeof *h);
 	char *urltext = xasprintf("http://%s", addr);
 	nng_url *url = NULL;
 	int rv;
 
+	h->post = post;
+	h->arg = arg;
 	if ((rv = nng_url_parse(&url, urltext)) != 0 ||
 	    (rv = nng_http_server_hold(&h->server, url)) != 0) {
 		error_set(cause, -EINVAL, "--http %s: %s", addr, nng_strerror(rv));
@@ -139,7 +145,7 @@ sched_http_start(struct sched *s, const char *addr, struct sched_http **out, cha
 	if ((rv = nng_http_handler_alloc(&h->handler, "/", sched_http_handle)) != 0 ||
 	    (rv = nng_http_handler_set_tree(h->handler)) != 0 ||
 	    (rv = nng_http_handler_set_method(h->handler, NULL)) != 0 ||
-	    (rv = nng_http_handler_set_data(h->handler, s, NULL)) != 0 ||
+	    (rv = nng_http_handler_set_data(h->handler, h, NULL)) != 0 ||
 	    (rv = nng_http_server_add_handler(h->server, h->handler)) != 0) {
 		error_set(cause, -ENOMEM, "HTTP handler: %s", nng_strerror(rv));
 		goto fail;

@@ -8,7 +8,11 @@ struct sched;
 struct sched_http;
 struct sched_http_request;
 
-int sched_http_start(struct sched *s, const char *addr, struct sched_http **out, char **cause);
+/* Each GET becomes a request handed to post(req, arg) on the server's thread; the loop answers
+ * it with sched_http_answer. */
+typedef void (*sched_http_post_fn)(struct sched_http_request *req, void *arg);
+int sched_http_start(const char *addr, sched_http_post_fn post, void *arg, struct sched_http **out,
+		     char **cause);
 void sched_http_stop(struct sched_http *h);
 /* On the loop thread: build and send the response, then free req. */
 void sched_http_answer(struct sched *s, struct sched_http_request *req);

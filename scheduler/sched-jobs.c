@@ -1,6 +1,9 @@
 /* Job lifecycle: submission (one job per input, validated into a task graph), the worker-wait
- * state, cancellation, completion, persistence of each transition, and restoring unfinished jobs
- * from the store after a restart (done tasks stay done; the rest are requeued). */
+ * state, task results (done, retried or failing the job), lost workers' tasks back in the queue,
+ * cancellation, completion, persistence of each transition, and restoring unfinished jobs from
+ * the store after a restart (done tasks stay done; the rest are requeued). */
+#include "scheduler/sched-jobs.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,27 +12,29 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "scheduler/sched-pass.h"
 #include "scheduler/sched-store.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-tasks.h"
+#include "scheduler/sched-workers.h"
 
 const char *
-sched_job_state_name(enum sched_job_state st)
+sched_jobs_state_name(enum sched_job_state st)
 {
 	static const char *const names[] = {"waiting", "running", "done", "failed", "cancelled"};
 	return names[st];
 }
 
 static enum sched_job_state
-sched_job_state_parse(const char *name)
+sched_jobs_state_parse(const char *name)
 {
 	for (int i = JOB_WAITING; i <= JOB_CANCELLED; i++)
-		if (name != NULL && strcmp(name, sched_job_state_name(i)) == 0)
+		if (name != NULL && strcmp(name, sched_jobs_state_name(i)) == 0)
 			return i;
 	return JOB_FAILED;
 }
 
 static void
-sched_job_row(const struct sched_job *j, struct sched_store_job *row)
+sched_jobs_row(const struct sched_job *j, struct sched_store_job *row)
 {
 	memset(row, 0, sizeof *row);
 	row->id = j->id;
@@ -37,7 +42,7 @@ sched_job_row(const struct sched_job *j, struct sched_store_job *row)
 	row->pipeline = j->pipeline_text;
 	row->input = j->input;
 	row->output = j->output;
-	row->state = sched_job_state_name(j->state);
+	row->state = sched_jobs_state_name(j->state);
 	row->priority = j->priority;
 	row->error = j->error;
 	row->submitted = j->submitted;
@@ -49,20 +54,20 @@ sched_job_row(const struct sched_job *j, struct sched_store_job *row)
 }
 
 static bool
-sched_job_finished(const struct sched_job *j)
+sched_jobs_finished(const struct sched_job *j)
 {
 	return j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED;
 }
 
 static void
-sched_job_save(struct sched *s, const struct sched_job *j)
+sched_jobs_save(struct sched *s, const struct sched_job *j)
 {
 	struct sched_store_job row;
 	char *results = NULL;
 
-	sched_job_row(j, &row);
+	sched_jobs_row(j, &row);
 	/* A finished job keeps its inline results in its row: its tasks are not reloaded. */
-	if (sched_job_finished(j) && json_object_size(j->results) > 0)
+	if (sched_jobs_finished(j) && json_object_size(j->results) > 0)
 		results = json_dumps(j->results, JSON_COMPACT);
 	row.results = results;
 	sched_store_job_update(s->store, &row);
@@ -70,7 +75,7 @@ sched_job_save(struct sched *s, const struct sched_job *j)
 }
 
 void
-sched_job_free(struct sched_job *j)
+sched_jobs_free(struct sched_job *j)
 {
 	if (j == NULL)
 		return;
@@ -110,7 +115,7 @@ sched_jobs_append(struct sched *s, struct sched_job *j)
 
 /* Allocate the task table; every task starts pending with its dependency count. */
 static void
-sched_job_tasks_init(struct sched_job *j)
+sched_jobs_tasks_init(struct sched_job *j)
 {
 	uint32_t n = j->graph->ntasks;
 
@@ -127,11 +132,11 @@ sched_job_tasks_init(struct sched_job *j)
 }
 
 static void
-sched_job_tasks_queue_ready(struct sched_job *j)
+sched_jobs_tasks_queue_ready(struct sched_job *j)
 {
 	for (uint32_t i = 0; i < j->graph->ntasks; i++)
 		if (j->tasks[i].state == TASK_PENDING && j->tasks[i].deps_left == 0)
-			sched_job_push_ready(j, i);
+			sched_tasks_push_ready(j, i);
 }
 
 static char *
@@ -176,7 +181,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	}
 	if (rc != 0) {
 		for (uint32_t i = 0; i < n; i++)
-			sched_job_free(made[i]);
+			sched_jobs_free(made[i]);
 		free(made);
 		return rc;
 	}
@@ -186,13 +191,13 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 		struct sched_job *j = made[i];
 		struct sched_store_job row;
 
-		sched_job_tasks_init(j);
-		sched_job_tasks_queue_ready(j);
+		sched_jobs_tasks_init(j);
+		sched_jobs_tasks_queue_ready(j);
 		j->submitted = arrived;
 		j->state = JOB_RUNNING;
 		j->wait_since = time_mono_s();
 		sched_jobs_append(s, j);
-		sched_job_row(j, &row);
+		sched_jobs_row(j, &row);
 		sched_store_job_insert(s->store, &row);
 		(*ids)[i] = j->id;
 		log_info("job %u (%s) submitted: %u tasks in %u stages%s%s", j->id, j->name,
@@ -207,7 +212,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 void
 sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
 {
-	if (sched_job_finished(j))
+	if (sched_jobs_finished(j))
 		return;
 	j->state = st;
 	j->finished = time_wall_s();
@@ -222,9 +227,9 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 				w->assigned--;
 		}
 		if (t->state == TASK_PENDING || t->state == TASK_READY || t->state == TASK_ASSIGNED)
-			sched_job_set_task_state(j, i, TASK_CANCELLED);
+			sched_tasks_set_state(j, i, TASK_CANCELLED);
 	}
-	sched_job_save(s, j);
+	sched_jobs_save(s, j);
 	free(j->tasks);
 	j->tasks = NULL;
 	free(j->ready);
@@ -234,9 +239,9 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 		log_info("job %u (%s) done: %u tasks in %.3f s", j->id, j->name, j->counts_total,
 			 j->finished - j->submitted);
 	else
-		log_warn("job %u (%s) %s%s%s", j->id, j->name, sched_job_state_name(st),
+		log_warn("job %u (%s) %s%s%s", j->id, j->name, sched_jobs_state_name(st),
 			 why != NULL ? ": " : "", why != NULL ? why : "");
-	sched_kick(s);
+	sched_pass_kick(s);
 }
 
 int
@@ -264,18 +269,18 @@ sched_jobs_check_waiting(struct sched *s)
 				log_info("job %u: %u/%u workers available, starting computation",
 					 j->id, s->nworkers, j->min_workers);
 				j->state = JOB_RUNNING;
-				sched_job_save(s, j);
+				sched_jobs_save(s, j);
 			}
 			if (j->started == 0 && s->nworkers > 0) {
 				j->started = time_wall_s();
-				sched_job_save(s, j);
+				sched_jobs_save(s, j);
 			}
 			continue;
 		}
 		if (j->state == JOB_RUNNING) {
 			j->state = JOB_WAITING;
 			j->wait_since = now;
-			sched_job_save(s, j);
+			sched_jobs_save(s, j);
 			log_now = 1;
 		}
 		if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
@@ -308,8 +313,8 @@ sched_jobs_restore_task(void *arg, uint32_t task, int ok, const char *result, co
 	if (task >= j->graph->ntasks || j->tasks[task].state != TASK_PENDING || !ok)
 		return;
 	j->tasks[task].attempts = (uint8_t)(attempts > 255 ? 255 : attempts);
-	sched_job_keep_result(j, task, result);
-	sched_job_set_task_state(j, task, TASK_DONE);
+	sched_tasks_keep_result(j, task, result);
+	sched_tasks_set_state(j, task, TASK_DONE);
 }
 
 static void
@@ -335,7 +340,7 @@ sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
 	j->input = row->input != NULL ? xstrdup(row->input) : NULL;
 	j->output = row->output != NULL ? xstrdup(row->output) : NULL;
 	j->error = row->error != NULL ? xstrdup(row->error) : NULL;
-	j->state = sched_job_state_parse(row->state);
+	j->state = sched_jobs_state_parse(row->state);
 	j->priority = row->priority;
 	j->submitted = row->submitted;
 	j->started = row->started;
@@ -349,28 +354,28 @@ sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
 		j->results = json_object();
 	}
 	sched_jobs_append(s, j);
-	if (sched_job_finished(j))
+	if (sched_jobs_finished(j))
 		return;
 	workdir = sched_jobs_workdir(s, j->id);
 	if (graph_build(j->pipeline_text, j->input, j->output, workdir, &j->graph, &cause) != 0) {
 		j->state = JOB_FAILED;
 		j->error = xasprintf("cannot restore after a restart: %s", cause);
 		j->finished = time_wall_s();
-		sched_job_save(s, j);
+		sched_jobs_save(s, j);
 		free(cause);
 		free(workdir);
 		return;
 	}
 	free(workdir);
 	j->min_workers = j->graph->min_workers;
-	sched_job_tasks_init(j);
+	sched_jobs_tasks_init(j);
 	r->job = j;
 	sched_store_load_tasks(s->store, j->id, sched_jobs_restore_task, r);
 	/* Release dependents only once every done task is marked, so none is queued twice. */
 	for (uint32_t i = 0; i < j->graph->ntasks; i++)
 		if (j->tasks[i].state == TASK_DONE)
 			graph_dependents(j->graph, i, sched_jobs_restore_release, j);
-	sched_job_tasks_queue_ready(j);
+	sched_jobs_tasks_queue_ready(j);
 	j->state = JOB_RUNNING;
 	j->wait_since = time_mono_s();
 	log_info("job %u (%s) resumed: %u of %u tasks already done", j->id, j->name,
@@ -386,4 +391,100 @@ sched_jobs_restore(struct sched *s)
 
 	if (sched_store_load_jobs(s->store, sched_jobs_restore_job, &r) != 0)
 		log_error("could not read the jobs from the state database");
+}
+
+/* An attempt of task idx ended without a result: the worker's report r, or NULL when its worker
+ * was lost. Queue it again while attempts remain, else fail its job. Returns whether the job
+ * failed (its task table is gone then). */
+static bool
+sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uint32_t worker,
+			 const struct proto_task_result *r)
+{
+	struct sched_task *t = &j->tasks[idx];
+	const char *label = j->graph->stages[graph_stage_of(j->graph, idx)].label;
+	const char *error = r != NULL && r->error != NULL ? r->error : "no reason given";
+	char *why;
+
+	if (t->attempts < s->cfg.max_attempts) {
+		s->stats.tasks_retried++;
+		if (r != NULL)
+			log_warn("job %u task %u (%s) failed on worker %u, attempt %u of %u: %s",
+				 j->id, idx, label, worker, t->attempts, s->cfg.max_attempts,
+				 error);
+		sched_tasks_push_ready(j, idx);
+		return false;
+	}
+	if (r != NULL) {
+		sched_store_task_done(s->store, j->id, idx, 0, NULL, r->error, t->attempts,
+				      r->elapsed_us);
+		why = xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
+				t->attempts, error);
+	} else {
+		why = xasprintf("task %u (%s): its worker was lost on each of %u attempts", idx,
+				label, t->attempts);
+	}
+	sched_tasks_set_state(j, idx, TASK_FAILED);
+	sched_jobs_finish(s, j, JOB_FAILED, why);
+	free(why);
+	return true;
+}
+
+void
+sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct proto_task_result *r)
+{
+	struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(r->task));
+	uint32_t idx = PROTO_TASK_INDEX(r->task);
+	struct sched_task *t;
+
+	if (j == NULL || j->tasks == NULL || idx >= j->graph->ntasks)
+		return; /* a job that is gone or finished: acknowledged and dropped */
+	t = &j->tasks[idx];
+	if (t->state != TASK_ASSIGNED || t->worker != w->id || t->attempts != r->attempt)
+		return; /* a duplicate or a stale attempt */
+	if (w->assigned > 0)
+		w->assigned--;
+	t->worker = 0;
+	j->busy_s += (double)r->elapsed_us * 1e-6;
+	if (!r->ok) {
+		w->failed++;
+		s->stats.tasks_failed++;
+		sched_jobs_retry_or_fail(s, j, idx, w->id, r);
+		return;
+	}
+	w->done++;
+	s->stats.tasks_done++;
+	sched_store_task_done(s->store, j->id, idx, 1, r->result, NULL, t->attempts, r->elapsed_us);
+	sched_tasks_keep_result(j, idx, r->result);
+	sched_tasks_done(j, idx);
+	if (j->counts[TASK_DONE] == j->graph->ntasks)
+		sched_jobs_finish(s, j, JOB_DONE, NULL);
+}
+
+/* The tasks w was running go back to the queue, or fail their job after the last attempt. */
+static void
+sched_jobs_requeue_worker(struct sched *s, struct sched_worker *w)
+{
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
+		if (j->tasks == NULL || j->counts[TASK_ASSIGNED] == 0)
+			continue;
+		for (uint32_t i = 0; i < j->graph->ntasks; i++) {
+			struct sched_task *t = &j->tasks[i];
+			if (t->state != TASK_ASSIGNED || t->worker != w->id)
+				continue;
+			t->worker = 0;
+			if (sched_jobs_retry_or_fail(s, j, i, w->id, NULL))
+				break;
+		}
+	}
+}
+
+void
+sched_jobs_worker_lost(struct sched *s, struct sched_worker *w, const char *why)
+{
+	if (!sched_workers_remove(s, w, why))
+		return;
+	sched_jobs_requeue_worker(s, w);
+	sched_workers_free(w);
+	sched_jobs_check_waiting(s);
+	sched_pass_kick(s);
 }

@@ -1,5 +1,5 @@
-/* neurodag-scheduler: parse the flags, prepare the state directory and token, optionally detach,
- * and run the scheduler loop until SIGTERM. */
+/* neurodag-scheduler: parse the flags into a checked configuration, prepare the state directory
+ * and token, optionally detach, and run the scheduler loop until SIGTERM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,13 +13,26 @@
 #include "common/paths.h"
 #include "common/token.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-config.h"
+#include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
-#include "scheduler/sched-state.h"
 #include "worker/ops/op-plugin.h"
 
 static const struct options_def sched_main_options[] = {
-    SCHED_CONFIG_OPTIONS,
+    {"listen", 0, OPTIONS_VALUE, "URL", "where workers and clients connect",
+     "tcp://127.0.0.1:8786"},
+    {"http", 0, OPTIONS_VALUE, "HOST:PORT", "status endpoint (\"\" for none)", "127.0.0.1:8787"},
+    {"state-dir", 0, OPTIONS_VALUE, "DIR",
+     "state database, token and job work dirs (default: $NEURODAG_STATE_DIR or "
+     "~/.local/state/neurodag)",
+     NULL},
+    {"worker-wait-timeout", 0, OPTIONS_VALUE, "SECONDS",
+     "fail a job that has waited this long for its minimum workers", "360"},
+    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often busy workers send heartbeats",
+     "2"},
+    {"worker-ttl", 0, OPTIONS_VALUE, "SECONDS",
+     "a worker silent this long is lost and its tasks requeued", "15"},
+    {"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"},
+    PROTO_TLS_OPTIONS,
     {"token-file", 0, OPTIONS_VALUE, "FILE",
      "read the token from FILE instead of STATE_DIR/token (created if absent)", NULL},
     {"log-file", 0, OPTIONS_VALUE, "FILE",
@@ -32,6 +45,46 @@ static const struct options_def sched_main_options[] = {
      "validate the flags and the state dir, print \"configuration OK\", exit", NULL},
     {NULL},
 };
+
+/* Fill cfg from parsed options (token left NULL). *state_dir is allocated. */
+static int
+sched_main_config(const struct options *opts, struct sched_config *cfg, char **state_dir,
+		  char **cause)
+{
+	long attempts;
+	const char *dir = options_get(opts, "state-dir"), *listen = options_get(opts, "listen");
+
+	memset(cfg, 0, sizeof *cfg);
+	if (strncmp(listen, "tcp://", 6) != 0 && strncmp(listen, "ipc://", 6) != 0 &&
+	    strncmp(listen, "tls+tcp://", 10) != 0)
+		return error_set(cause, -EINVAL,
+				 "--listen %s: expected tcp://HOST:PORT, tls+tcp://HOST:PORT or "
+				 "ipc:///PATH",
+				 listen);
+	cfg->listen_url = listen;
+	proto_tls_from_options(opts, &cfg->tls);
+	if (proto_tls_check(listen, &cfg->tls, true, cause) != 0)
+		return -EINVAL;
+	cfg->http_addr = options_get(opts, "http");
+	if (options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg->worker_wait_timeout_s,
+			       cause) != 0 ||
+	    options_get_double(opts, "heartbeat-interval", 0.05, 3600, &cfg->heartbeat_interval_s,
+			       cause) != 0 ||
+	    options_get_double(opts, "worker-ttl", 0.1, 86400, &cfg->worker_ttl_s, cause) != 0 ||
+	    options_get_long(opts, "max-attempts", 1, 100, &attempts, cause) != 0)
+		return -EINVAL;
+	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
+		return error_set(
+		    cause, -EINVAL,
+		    "--worker-ttl (%g s) must be longer than --heartbeat-interval (%g s)",
+		    cfg->worker_ttl_s, cfg->heartbeat_interval_s);
+	cfg->max_attempts = (uint32_t)attempts;
+	/* An idle worker's parked poll is its only sign of life: answer it within a heartbeat. */
+	cfg->poll_hold_s = cfg->heartbeat_interval_s < 1.0 ? cfg->heartbeat_interval_s : 1.0;
+	*state_dir = dir != NULL ? paths_absolute(dir) : paths_default_state_dir();
+	cfg->state_dir = *state_dir;
+	return 0;
+}
 
 static int
 sched_main_detach(const char *state_dir, char **cause)
@@ -87,7 +140,7 @@ sched_main(int argc, char **argv)
 		return 2;
 	}
 	if ((rc = op_plugin_load(options_list(&opts, "plugin"), &cause)) != 0 ||
-	    (rc = sched_config_from_options(&opts, &cfg, &state_dir, &cause)) != 0 ||
+	    (rc = sched_main_config(&opts, &cfg, &state_dir, &cause)) != 0 ||
 	    (rc = paths_mkdirs(state_dir, 0700, &cause)) != 0)
 		goto fail;
 	if (options_get(&opts, "token-file") != NULL)

@@ -1,5 +1,6 @@
 /* The scheduler's state: configuration, jobs with their staged task graphs, workers, and the
- * one libuv loop that owns all of it. Other threads only post into the inbox (sched-core.c). */
+ * one libuv loop that owns all of it. Other threads only post into the inbox (sched-core.c).
+ * Types only: each file's functions are declared in its own header. */
 #ifndef ND_SCHED_H
 #define ND_SCHED_H
 
@@ -13,8 +14,10 @@
 #include "proto/proto-tls.h"
 #include "scheduler/graph/graph.h"
 
+struct sched_inbox;
 struct sched_store;
 struct sched_http;
+struct sched_pass_reply;
 
 struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
@@ -160,70 +163,9 @@ struct sched {
 	double started;
 	struct sched_stats stats;
 	/* Replies queued during a loop pass, sent after the store commits. */
-	struct sched_reply *replies, *replies_tail;
+	struct sched_pass_reply *replies, *replies_tail;
 	double last_wait_log;
 	uint32_t rr_last_job;
 };
-
-/* sched-core.c: lifecycle. sched_new validates and opens everything; sched_run blocks in the
- * loop until sched_stop (any thread, even before sched_run) or SIGTERM/SIGINT when
- * handle_signals. */
-int sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signals,
-	      char **cause);
-int sched_run(struct sched *s);
-struct sched_http_request;
-void sched_post_http(struct sched *s, struct sched_http_request *req);
-void sched_stop(struct sched *s);
-void sched_free(struct sched *s);
-void sched_kick(struct sched *s);
-/* Queue a reply for the end of this loop pass; takes ownership of the message's heap fields. */
-void sched_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg);
-void sched_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id, int rc,
-		       const char *message);
-
-/* sched-handlers.c */
-void sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *msg);
-void sched_handlers_pipe_closed(struct sched *s, uint32_t pipe);
-
-/* sched-jobs.c */
-int sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids,
-		      uint32_t *nids, char **cause);
-struct sched_job *sched_jobs_find(struct sched *s, uint32_t id);
-int sched_jobs_cancel(struct sched *s, uint32_t id, char **cause);
-void sched_jobs_task_result(struct sched *s, struct sched_worker *w,
-			    const struct proto_task_result *r);
-void sched_jobs_requeue_worker(struct sched *s, struct sched_worker *w);
-void sched_jobs_task_done(struct sched_job *j, uint32_t idx);
-/* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
-void sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
-		       const char *why);
-void sched_jobs_check_waiting(struct sched *s);
-void sched_jobs_restore(struct sched *s);
-const char *sched_job_state_name(enum sched_job_state st);
-const char *sched_task_state_name(enum sched_task_state st);
-void sched_job_set_task_state(struct sched_job *j, uint32_t idx, enum sched_task_state st);
-void sched_job_push_ready(struct sched_job *j, uint32_t idx);
-/* Keep a finished task's inline result (JSON text) when later tasks receive it. */
-void sched_job_keep_result(struct sched_job *j, uint32_t idx, const char *text);
-void sched_job_free(struct sched_job *j);
-
-/* sched-dispatch.c */
-void sched_dispatch(struct sched *s);
-void sched_dispatch_release_held(struct sched *s, double now);
-
-/* sched-workers.c */
-struct sched_worker *sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe);
-struct sched_worker *sched_workers_find(struct sched *s, uint32_t id);
-void sched_workers_lost(struct sched *s, struct sched_worker *w, const char *why);
-void sched_workers_expire(struct sched *s, double now);
-struct sched_pipe *sched_pipes_find(struct sched *s, uint32_t pipe);
-void sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t worker_id);
-
-/* sched-status.c: JSON reports shared by the CLI (STATUS) and the HTTP endpoint. */
-json_t *sched_status_summary(struct sched *s);
-json_t *sched_status_jobs(struct sched *s);
-json_t *sched_status_job(struct sched *s, struct sched_job *j);
-json_t *sched_status_workers(struct sched *s);
-char *sched_status_metrics(struct sched *s);
 
 #endif

@@ -1,12 +1,15 @@
 /* The scheduler's reports: status summary, jobs, one job, workers (JSON, shared by the CLI's
  * STATUS requests and the HTTP endpoint), and the Prometheus metrics text. */
+#include "scheduler/sched-status.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-jobs.h"
+#include "scheduler/sched-tasks.h"
 
 static json_t *
 sched_status_time(double t)
@@ -32,8 +35,8 @@ sched_status_job_brief(struct sched *s, struct sched_job *j)
 {
 	json_t *o = json_pack(
 	    "{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:o, s:o, s:o}", "id", (int)j->id, "name",
-	    j->name, "state", sched_job_state_name(j->state), "priority", (int)j->priority, "tasks",
-	    (int)j->counts_total, "done", (int)j->counts[TASK_DONE], "failed",
+	    j->name, "state", sched_jobs_state_name(j->state), "priority", (int)j->priority,
+	    "tasks", (int)j->counts_total, "done", (int)j->counts[TASK_DONE], "failed",
 	    (int)j->counts[TASK_FAILED], "progress", sched_status_progress(j), "submitted",
 	    sched_status_time(j->submitted), "started", sched_status_time(j->started), "finished",
 	    sched_status_time(j->finished));
@@ -67,7 +70,7 @@ sched_status_job(struct sched *s, struct sched_job *j)
 	double end = j->finished > 0 ? j->finished : time_wall_s();
 
 	for (int st = 0; st < TASK_STATE_COUNT; st++)
-		json_object_set_new(tasks, sched_task_state_name(st), json_integer(j->counts[st]));
+		json_object_set_new(tasks, sched_tasks_state_name(st), json_integer(j->counts[st]));
 	json_object_set_new(o, "tasks_by_state", tasks);
 	if (j->output != NULL)
 		json_object_set_new(o, "output", json_string(j->output));
@@ -126,9 +129,9 @@ sched_status_summary(struct sched *s)
 		}
 	}
 	for (int st = JOB_WAITING; st <= JOB_CANCELLED; st++)
-		json_object_set_new(jobs, sched_job_state_name(st), json_integer(jc[st]));
+		json_object_set_new(jobs, sched_jobs_state_name(st), json_integer(jc[st]));
 	for (int st = 0; st < TASK_STATE_COUNT; st++)
-		json_object_set_new(tasks, sched_task_state_name(st),
+		json_object_set_new(tasks, sched_tasks_state_name(st),
 				    json_integer((json_int_t)tc[st]));
 	return json_pack("{s:s, s:f, s:i, s:o, s:o, s:o, s:s}", "version", ND_VERSION, "uptime_s",
 			 time_mono_s() - s->started, "workers", (int)s->nworkers, "jobs", jobs,
@@ -154,10 +157,10 @@ sched_status_metrics(struct sched *s)
 	}
 	fprintf(f, "# HELP neurodag_jobs Jobs by state.\n# TYPE neurodag_jobs gauge\n");
 	for (int st = JOB_WAITING; st <= JOB_CANCELLED; st++)
-		fprintf(f, "neurodag_jobs{state=\"%s\"} %u\n", sched_job_state_name(st), jc[st]);
+		fprintf(f, "neurodag_jobs{state=\"%s\"} %u\n", sched_jobs_state_name(st), jc[st]);
 	fprintf(f, "# HELP neurodag_tasks Tasks by state.\n# TYPE neurodag_tasks gauge\n");
 	for (int st = 0; st < TASK_STATE_COUNT; st++)
-		fprintf(f, "neurodag_tasks{state=\"%s\"} %llu\n", sched_task_state_name(st),
+		fprintf(f, "neurodag_tasks{state=\"%s\"} %llu\n", sched_tasks_state_name(st),
 			(unsigned long long)tc[st]);
 	fprintf(f,
 		"# HELP neurodag_workers_connected Registered workers.\n"

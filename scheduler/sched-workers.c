@@ -1,12 +1,15 @@
-/* The worker registry: registration from HELLO, lookup, loss (pipe closed, BYE, or heartbeats
- * missed past the TTL) with requeueing of its tasks, and the pipe -> role table for auth. */
+/* The worker registry: registration from HELLO, lookup, removal when a worker is lost (pipe
+ * closed, BYE, or heartbeats missed past the TTL; sched_jobs_worker_lost requeues its tasks), and
+ * the pipe -> role table for auth. */
+#include "scheduler/sched-workers.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/sched-pass.h"
 
 struct sched_worker *
 sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
@@ -40,20 +43,20 @@ sched_workers_find(struct sched *s, uint32_t id)
 	return NULL;
 }
 
-void
-sched_workers_lost(struct sched *s, struct sched_worker *w, const char *why)
+bool
+sched_workers_remove(struct sched *s, struct sched_worker *w, const char *why)
 {
 	struct sched_worker **pp;
 
 	for (pp = &s->workers; *pp != NULL && *pp != w; pp = &(*pp)->next)
 		;
 	if (*pp == NULL)
-		return;
+		return false;
 	*pp = w->next;
 	s->nworkers--;
 	if (w->held != NULL) {
 		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
-		sched_reply(s, w->held, &idle);
+		sched_pass_reply(s, w->held, &idle);
 		w->held = NULL;
 	}
 	if (w->assigned > 0) {
@@ -64,25 +67,25 @@ sched_workers_lost(struct sched *s, struct sched_worker *w, const char *why)
 		log_info("worker %u (%s pid %u) left: %s (%u connected)", w->id, w->host, w->pid,
 			 why, s->nworkers);
 	}
-	sched_jobs_requeue_worker(s, w);
+	return true;
+}
+
+void
+sched_workers_free(struct sched_worker *w)
+{
 	free(w->host);
 	free(w->version);
 	free(w->slurm_job);
 	free(w);
-	sched_jobs_check_waiting(s);
-	sched_kick(s);
 }
 
-void
-sched_workers_expire(struct sched *s, double now)
+struct sched_worker *
+sched_workers_expired(struct sched *s, double now)
 {
-	struct sched_worker *w = s->workers, *next;
-
-	for (; w != NULL; w = next) {
-		next = w->next;
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
 		if (now - w->last_seen > s->cfg.worker_ttl_s)
-			sched_workers_lost(s, w, "no heartbeat within the TTL");
-	}
+			return w;
+	return NULL;
 }
 
 struct sched_pipe *

@@ -1,0 +1,27 @@
+/* What a pass of the scheduler's loop leaves for its end: the replies queued while handling
+ * messages (sent only after the store commits) and the request to run dispatch. Every handler
+ * calls into this file; it calls none of them. */
+#ifndef ND_SCHED_PASS_H
+#define ND_SCHED_PASS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/proto-nng.h"
+
+struct sched;
+
+/* Run dispatch at the end of this pass. */
+void sched_pass_kick(struct sched *s);
+/* Whether dispatch was asked for since the last call (and clear the request). */
+bool sched_pass_take_kick(struct sched *s);
+/* Queue a reply for the end of this loop pass; takes ownership of the message's heap fields. */
+void sched_pass_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg);
+void sched_pass_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id,
+			    int rc, const char *message);
+/* Send the queued replies (after the commit). */
+void sched_pass_send(struct sched *s);
+/* Free the queued replies unsent (shutdown). */
+void sched_pass_drop(struct sched *s);
+
+#endif

@@ -1,0 +1,21 @@
+/* The worker registry and the pipe -> role table for authentication (sched-workers.c). A lost
+ * worker's tasks are requeued by sched_jobs_worker_lost (sched-jobs.c). */
+#ifndef ND_SCHED_WORKERS_H
+#define ND_SCHED_WORKERS_H
+
+#include <stdbool.h>
+
+#include "scheduler/sched-state.h"
+
+struct sched_worker *sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe);
+struct sched_worker *sched_workers_find(struct sched *s, uint32_t id);
+/* Take w out of the registry (answering its parked poll) and log why; false when w was not in
+ * it. The caller requeues its tasks, then frees it. */
+bool sched_workers_remove(struct sched *s, struct sched_worker *w, const char *why);
+void sched_workers_free(struct sched_worker *w);
+/* The first worker whose last heartbeat is older than the TTL, or NULL. */
+struct sched_worker *sched_workers_expired(struct sched *s, double now);
+struct sched_pipe *sched_pipes_find(struct sched *s, uint32_t pipe);
+void sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t worker_id);
+
+#endif
