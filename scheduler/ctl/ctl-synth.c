@@ -96,46 +96,117 @@ ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, co
 static const struct options_def ctl_synth_fmri_options[] = {
     {"output", 'o', OPTIONS_VALUE, "DIR", "write recording.edf and clean.edf here", "."},
     {"channels", 0, OPTIONS_VALUE, "N", "EEG channels (an EMG and an ECG channel follow)", "8"},
+    {"no-aux", 0, OPTIONS_FLAG, NULL, "no EMG and ECG channels", NULL},
     {"rate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "2048"},
     {"duration", 0, OPTIONS_VALUE, "SECONDS", "recording length", "30"},
+    {"lead-in", 0, OPTIONS_VALUE, "SECONDS", "artifact-free EEG before the scan", "4"},
+    {"lead-out", 0, OPTIONS_VALUE, "SECONDS", "artifact-free EEG after the scan", "2"},
     {"slices", 0, OPTIONS_VALUE, "K", "slices per volume", "21"},
     {"volumes", 0, OPTIONS_VALUE, "V", "volumes (0: as many as fit)", "0"},
+    {"tr", 0, OPTIONS_VALUE, "SECONDS",
+     "volume repetition time: slices x slice interval + volume gap (default: a 292.5/2048 s "
+     "slice interval)",
+     NULL},
+    {"volume-gap", 0, OPTIONS_VALUE, "SECONDS", "pause between the last slice and the next volume",
+     "0.0048828125"},
+    {"spacing-jitter", 0, OPTIONS_VALUE, "SAMPLES",
+     "uneven slice spacing: each slice (and its trigger) moves up to +-this many samples", "0"},
+    {"jitter", 0, OPTIONS_VALUE, "SAMPLES",
+     "sub-sample jitter of the artifact onset against its trigger (standard deviation)", "0.2"},
+    {"epi-active", 0, OPTIONS_VALUE, "SHARE", "share of the slice interval the gradients occupy",
+     "0.85"},
+    {"epi-hz", 0, OPTIONS_VALUE, "HZ", "EPI readout train frequency", "180"},
+    {"epi-sharpness", 0, OPTIONS_VALUE, "X",
+     "readout shape tanh(X sin): 6 trapezoid-like, < 1 sinusoidal, > 20 square", "6"},
     {"amplitude", 0, OPTIONS_VALUE, "UV", "peak gradient-artifact amplitude in microvolts", "2000"},
+    {"drift", 0, OPTIONS_VALUE, "X", "relative amplitude of the slow artifact drift", "0.1"},
+    {"motion", 0, OPTIONS_VALUE, "N",
+     "head movements (artifact shape changes); writes rp_recording.txt (SPM realignment "
+     "parameters)",
+     "0"},
+    {"motion-size", 0, OPTIONS_VALUE, "X", "relative change of the artifact at each movement",
+     "0.15"},
+    {"eeg-scale", 0, OPTIONS_VALUE, "X", "amplitude factor of the generated background EEG", "1"},
+    {"background", 0, OPTIONS_VALUE, "EDF",
+     "take the background EEG from this recording's first --channels channels (resampled; "
+     "no voltage unit: uV)",
+     NULL},
     {"seed", 0, OPTIONS_VALUE, "N", "random seed (same seed, same samples)", "1"},
     {NULL},
 };
+
+/* The generator's parameters from the options. */
+static int
+ctl_synth_fmri_params(const struct options *opts, struct synth_fmri_params *p, char **cause)
+{
+	long ch, slices, volumes, seed, motion;
+	double tr = 0;
+
+	synth_fmri_params_init(p);
+	if (options_get_long(opts, "channels", 1, 256, &ch, cause) != 0 ||
+	    options_get_double(opts, "rate", 100, 100000, &p->rate, cause) != 0 ||
+	    options_get_double(opts, "duration", 1, 86400, &p->duration, cause) != 0 ||
+	    options_get_double(opts, "lead-in", 0, 86400, &p->lead_in, cause) != 0 ||
+	    options_get_double(opts, "lead-out", 0, 86400, &p->lead_out, cause) != 0 ||
+	    options_get_long(opts, "slices", 1, 10000, &slices, cause) != 0 ||
+	    options_get_long(opts, "volumes", 0, 1000000, &volumes, cause) != 0 ||
+	    options_get_double(opts, "volume-gap", 0, 3600, &p->volume_gap, cause) != 0 ||
+	    options_get_double(opts, "spacing-jitter", 0, 1e6, &p->spacing_jitter, cause) != 0 ||
+	    options_get_double(opts, "jitter", 0, 1e6, &p->jitter, cause) != 0 ||
+	    options_get_double(opts, "epi-active", 0, 1, &p->epi_active, cause) != 0 ||
+	    options_get_double(opts, "epi-hz", 0, 1e6, &p->epi_hz, cause) != 0 ||
+	    options_get_double(opts, "epi-sharpness", 0, 1e6, &p->epi_sharpness, cause) != 0 ||
+	    options_get_double(opts, "amplitude", 0, 1e7, &p->artifact_uv, cause) != 0 ||
+	    options_get_double(opts, "drift", 0, 1, &p->drift, cause) != 0 ||
+	    options_get_long(opts, "motion", 0, 1000, &motion, cause) != 0 ||
+	    options_get_double(opts, "motion-size", 0, 2, &p->motion_size, cause) != 0 ||
+	    options_get_double(opts, "eeg-scale", 0, 1e4, &p->eeg_scale, cause) != 0 ||
+	    options_get_long(opts, "seed", 0, 2147483647L, &seed, cause) != 0)
+		return -EINVAL;
+	if (options_get(opts, "tr") != NULL) {
+		if (options_get_double(opts, "tr", 1e-3, 3600, &tr, cause) != 0)
+			return -EINVAL;
+		if (!(tr > p->volume_gap))
+			return error_set(cause, -EINVAL, "--tr %g s leaves no time after the volume "
+							 "gap of %g s",
+					 tr, p->volume_gap);
+		p->slice_interval = (tr - p->volume_gap) / (double)slices;
+	}
+	p->n_eeg = (unsigned)ch;
+	p->emg_ecg = options_count(opts, "no-aux") == 0;
+	p->slices = (unsigned)slices;
+	p->volumes = (unsigned)volumes;
+	p->motion = (unsigned)motion;
+	p->seed = (uint64_t)seed;
+	p->background = options_get(opts, "background");
+	return 0;
+}
 
 static int
 ctl_synth_fmri(const struct ctl_synth_gen *def, const struct options *opts, const char *dir,
 	       char **cause)
 {
 	struct synth_fmri_params p;
-	long ch, slices, volumes, seed;
-	char *rec, *clean;
+	char *rec, *clean, *rp = NULL;
 	int rc;
 
-	synth_fmri_params_init(&p);
-	if (options_get_long(opts, "channels", 1, 256, &ch, cause) != 0 ||
-	    options_get_double(opts, "rate", 100, 100000, &p.rate, cause) != 0 ||
-	    options_get_double(opts, "duration", 1, 86400, &p.duration, cause) != 0 ||
-	    options_get_long(opts, "slices", 1, 10000, &slices, cause) != 0 ||
-	    options_get_long(opts, "volumes", 0, 1000000, &volumes, cause) != 0 ||
-	    options_get_double(opts, "amplitude", 0, 1e7, &p.artifact_uv, cause) != 0 ||
-	    options_get_long(opts, "seed", 0, 2147483647L, &seed, cause) != 0)
-		return -EINVAL;
+	(void)def;
+	if ((rc = ctl_synth_fmri_params(opts, &p, cause)) != 0)
+		return rc;
 	if ((rc = paths_mkdirs(dir, 0755, cause)) != 0)
 		return rc;
-	p.n_eeg = (unsigned)ch;
-	p.slices = (unsigned)slices;
-	p.volumes = (unsigned)volumes;
-	p.seed = (uint64_t)seed;
 	rec = xasprintf("%s/recording.edf", dir);
 	clean = xasprintf("%s/clean.edf", dir);
-	rc = synth_fmri_write(&p, rec, clean, cause);
+	if (p.motion > 0)
+		rp = xasprintf("%s/rp_recording.txt", dir);
+	rc = synth_fmri_write_all(&p, rec, clean, rp, cause);
 	if (rc == 0)
 		printf("recording: %s\nground truth: %s\n", rec, clean);
+	if (rc == 0 && rp != NULL)
+		printf("realignment parameters: %s\n", rp);
 	free(rec);
 	free(clean);
+	free(rp);
 	return rc;
 }
 

@@ -111,7 +111,7 @@ def main():
     ap.add_argument("--skip-growth", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
-    neurodag = os.path.join(a.build, "scheduler", "neurodag")
+    neurodag = os.path.join(a.build, "scheduler", "ctl", "neurodag")
     data = os.path.join(a.shared, "data", "fmri-niazy-like")
     rec, clean = os.path.join(data, "recording.edf"), os.path.join(data, "clean.edf")
     if not os.path.exists(rec):

@@ -1,6 +1,7 @@
-/* The synthetic EEG-fMRI generator: seeded clean EEG, EMG and ECG, a slice-locked gradient
- * artifact with sub-sample jitter and slowly varying amplitude, the slice triggers, and the
- * writing of recording.edf and clean.edf through the EDF writer. */
+/* The synthetic EEG-fMRI generator: its parameters, the seeded random streams, the clean EEG
+ * (generated, or a real recording's channels resampled), EMG and ECG, reading a channel, and the
+ * writing of recording.edf, clean.edf and the realignment parameters. The gradient artifact's
+ * model is synth-fmri-gradient.c. */
 #include "worker/synth/synth-fmri.h"
 
 #include <errno.h>
@@ -11,40 +12,11 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/dsp/core/dsp-resample.h"
 #include "worker/io/io-edf.h"
+#include "worker/synth/synth-fmri-priv.h"
 
 #define SYNTH_FMRI_PRIME 4096 /* samples run through the pink filter before sample 0 */
-
-enum synth_fmri_kind { SYNTH_FMRI_EEG, SYNTH_FMRI_EMG, SYNTH_FMRI_ECG };
-
-struct synth_fmri_rng {
-	uint64_t s[4];
-	double spare;
-	int has_spare;
-};
-
-struct synth_fmri_chan {
-	enum synth_fmri_kind kind;
-	char label[17];
-	/* Clean-signal shape, fixed per channel. */
-	double noise_uv, alpha_uv, alpha_hz, alpha_mod_s, alpha_phase, mod_phase;
-	/* Artifact mixing of the three gradient waveforms and its slow amplitude drift. */
-	double mix[3], drift_s, drift_phase;
-	/* Sequential clean-signal state. */
-	struct synth_fmri_rng rng;
-	double b0, b1, b2;
-	size_t cursor;
-};
-
-struct synth_fmri {
-	struct synth_fmri_params p;
-	size_t n_samples, n_channels, n_triggers, art_len;
-	unsigned volumes;
-	struct synth_fmri_chan *ch;
-	size_t *triggers;
-	double *onset; /* true artifact onset of each slice, seconds (jittered) */
-	double *amp;   /* per-slice amplitude factor */
-};
 
 static const char *const synth_fmri_labels[] = {
     "Fp1", "Fp2", "F7",  "F3",  "Fz",  "F4",  "F8",  "T3",  "C3",  "Cz",
@@ -62,7 +34,7 @@ synth_fmri_splitmix(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-static void
+void
 synth_fmri_rng_seed(struct synth_fmri_rng *r, uint64_t seed, uint64_t stream)
 {
 	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
@@ -86,20 +58,19 @@ synth_fmri_rng_next(struct synth_fmri_rng *r)
 	return result;
 }
 
-/* Uniform in (0, 1). */
-static double
+double
 synth_fmri_rng_uniform(struct synth_fmri_rng *r)
 {
 	return ((double)(synth_fmri_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
 }
 
-static double
+double
 synth_fmri_rng_range(struct synth_fmri_rng *r, double lo, double hi)
 {
 	return lo + (hi - lo) * synth_fmri_rng_uniform(r);
 }
 
-static double
+double
 synth_fmri_rng_gauss(struct synth_fmri_rng *r)
 {
 	double u, v, m;
@@ -132,6 +103,12 @@ synth_fmri_params_init(struct synth_fmri_params *p)
 	p->artifact_uv = 2000;
 	p->jitter = 0.2;
 	p->seed = 1;
+	p->epi_active = 0.85;
+	p->epi_hz = 180;
+	p->epi_sharpness = 6;
+	p->drift = 0.1;
+	p->motion_size = 0.15;
+	p->eeg_scale = 1;
 }
 
 static int
@@ -155,43 +132,76 @@ synth_fmri_check(const struct synth_fmri_params *p, char **cause)
 		return error_set(cause, -EINVAL,
 				 "synth-fmri: volume gap, lead-in/out must be >= 0 and the jitter "
 				 "small against the slice interval");
+	if (!(p->spacing_jitter >= 0 &&
+	      p->spacing_jitter + p->jitter < 0.05 * p->slice_interval * p->rate))
+		return error_set(cause, -EINVAL,
+				 "synth-fmri: spacing jitter %g samples must be >= 0 and, with the "
+				 "onset jitter, under 5 %% of the slice interval (%g samples)",
+				 p->spacing_jitter, p->slice_interval * p->rate);
+	if (!(p->epi_active >= 0.05 && p->epi_active <= 0.9 &&
+	      p->epi_active * p->slice_interval > 0.003))
+		return error_set(cause, -EINVAL,
+				 "synth-fmri: EPI active share %g must lie in [0.05, 0.9] and "
+				 "last over 3 ms",
+				 p->epi_active);
+	if (!(p->epi_hz > 0 && p->epi_hz < p->rate / 2 && p->epi_sharpness > 0))
+		return error_set(cause, -EINVAL,
+				 "synth-fmri: EPI readout %g Hz must lie in (0, rate/2) and its "
+				 "sharpness %g be positive",
+				 p->epi_hz, p->epi_sharpness);
+	if (!(p->drift >= 0 && p->drift < 1 && p->motion <= 1000 && p->motion_size >= 0 &&
+	      p->motion_size <= 2 && p->eeg_scale >= 0 && p->eeg_scale <= 1e4))
+		return error_set(cause, -EINVAL,
+				 "synth-fmri: drift in [0, 1), at most 1000 movements of size "
+				 "[0, 2] and an EEG scale in [0, 1e4]");
 	return 0;
 }
 
-/* Triggers at the nominal slice onsets, rounded to samples; the artifact starts at the jittered
- * true onset, so it moves by a fraction of a sample from slice to slice. */
+/* The background EEG from p->background: its first n_eeg channels (fewer when it has fewer),
+ * resampled to the generator's rate, their labels, and n_eeg reduced to what it has. */
 static int
-synth_fmri_schedule(struct synth_fmri *s, char **cause)
+synth_fmri_background_load(struct synth_fmri *s, char **cause)
 {
-	const struct synth_fmri_params *p = &s->p;
-	double vol_len = p->slices * p->slice_interval + p->volume_gap;
-	double room = p->duration - p->lead_in - p->lead_out + p->volume_gap;
-	struct synth_fmri_rng r;
-	size_t k = 0;
+	struct io_edf_file *f;
+	const struct io_edf_header *h;
+	size_t ne;
+	int rc;
 
-	s->volumes = p->volumes;
-	if (s->volumes == 0)
-		s->volumes = room > 0 ? (unsigned)floor(room / vol_len) : 0;
-	if (s->volumes == 0 || s->volumes * vol_len > room + 1e-9)
-		return error_set(cause, -EINVAL,
-				 "synth-fmri: %u volume(s) of %.3f s do not fit in %g s minus "
-				 "lead-in %g s and lead-out %g s",
-				 s->volumes, vol_len, p->duration, p->lead_in, p->lead_out);
-	s->n_triggers = (size_t)s->volumes * p->slices;
-	s->triggers = xcalloc(s->n_triggers, sizeof s->triggers[0]);
-	s->onset = xcalloc(s->n_triggers, sizeof s->onset[0]);
-	s->amp = xcalloc(s->n_triggers, sizeof s->amp[0]);
-	synth_fmri_rng_seed(&r, p->seed, 0x51ce);
-	for (unsigned v = 0; v < s->volumes; v++)
-		for (unsigned sl = 0; sl < p->slices; sl++, k++) {
-			double t = p->lead_in + v * vol_len + sl * p->slice_interval;
+	if ((rc = io_edf_open(s->p.background, &f, cause)) != 0)
+		return rc;
+	h = io_edf_header(f);
+	ne = h->n_channels < s->p.n_eeg ? h->n_channels : s->p.n_eeg;
+	if (ne == 0 || h->duration + 1e-9 < s->p.duration) {
+		rc = error_set(cause, -EINVAL,
+			       "synth-fmri: background %s: %zu channels, %.1f s; need one channel "
+			       "and %g s",
+			       s->p.background, h->n_channels, h->duration, s->p.duration);
+		io_edf_close(f);
+		return rc;
+	}
+	s->p.n_eeg = (unsigned)ne;
+	s->n_channels = ne + (s->p.emg_ecg ? 2 : 0);
+	s->ch = xcalloc(s->n_channels, sizeof s->ch[0]);
+	for (size_t c = 0; c < ne && rc == 0; c++) {
+		const struct io_edf_channel *hc = &h->channels[c];
+		double *x = NULL, *y, scale = hc->is_voltage ? 1.0 : 1e-6;
+		size_t n;
 
-			s->triggers[k] = (size_t)llround(t * p->rate);
-			s->onset[k] = t + p->jitter * synth_fmri_rng_gauss(&r) / p->rate;
-			s->amp[k] = 1.0 + 0.01 * synth_fmri_rng_gauss(&r);
-		}
-	s->art_len = (size_t)ceil(p->slice_interval * p->rate - 1e-9);
-	return 0;
+		if ((rc = io_edf_read_channel(f, c, &x, &n, cause)) != 0)
+			break;
+		y = xcalloc(dsp_resample_length(n, s->p.rate / hc->rate) + 1, sizeof *y);
+		rc = dsp_resample_rate(x, n, hc->rate, s->p.rate, y, cause);
+		free(x);
+		if (rc == 0 && dsp_resample_length(n, s->p.rate / hc->rate) < s->n_samples)
+			rc = error_set(cause, -EINVAL, "synth-fmri: background %s: channel %s is short",
+				       s->p.background, hc->label);
+		for (size_t i = 0; rc == 0 && i < s->n_samples; i++)
+			y[i] *= scale;
+		s->ch[c].background = y;
+		snprintf(s->ch[c].label, sizeof s->ch[c].label, "%s", hc->label);
+	}
+	io_edf_close(f);
+	return rc;
 }
 
 static void
@@ -220,7 +230,9 @@ synth_fmri_chan_init(struct synth_fmri *s, size_t c)
 	synth_fmri_rng_seed(&r, s->p.seed, 500 + c);
 	ch->kind =
 	    c < s->p.n_eeg ? SYNTH_FMRI_EEG : (c == s->p.n_eeg ? SYNTH_FMRI_EMG : SYNTH_FMRI_ECG);
-	if (ch->kind == SYNTH_FMRI_EEG && c < sizeof synth_fmri_labels / sizeof(char *))
+	if (ch->background != NULL)
+		; /* the file's label */
+	else if (ch->kind == SYNTH_FMRI_EEG && c < sizeof synth_fmri_labels / sizeof(char *))
 		snprintf(ch->label, sizeof ch->label, "%s", synth_fmri_labels[c]);
 	else if (ch->kind == SYNTH_FMRI_EEG)
 		snprintf(ch->label, sizeof ch->label, "E%zu", c + 1);
@@ -239,6 +251,7 @@ synth_fmri_chan_init(struct synth_fmri *s, size_t c)
 	ch->mix[2] = synth_fmri_rng_range(&r, 0.5, 1.0);
 	ch->drift_s = synth_fmri_rng_range(&r, 20, 60);
 	ch->drift_phase = synth_fmri_rng_range(&r, 0, 2 * M_PI);
+	synth_fmri_gradient_chan_init(s, c);
 	synth_fmri_chan_reset(s, c);
 }
 
@@ -255,11 +268,18 @@ synth_fmri_new(const struct synth_fmri_params *p, struct synth_fmri **out, char 
 	s->p = *p;
 	s->n_samples = (size_t)llround(p->duration * p->rate);
 	s->n_channels = p->n_eeg + (p->emg_ecg ? 2 : 0);
-	if ((rc = synth_fmri_schedule(s, cause)) != 0) {
+	if ((rc = synth_fmri_gradient_schedule(s, cause)) != 0) {
 		synth_fmri_free(s);
 		return rc;
 	}
-	s->ch = xcalloc(s->n_channels, sizeof s->ch[0]);
+	if (p->background != NULL) {
+		if ((rc = synth_fmri_background_load(s, cause)) != 0) {
+			synth_fmri_free(s);
+			return rc;
+		}
+	} else {
+		s->ch = xcalloc(s->n_channels, sizeof s->ch[0]);
+	}
 	for (size_t c = 0; c < s->n_channels; c++)
 		synth_fmri_chan_init(s, c);
 	*out = s;
@@ -271,7 +291,13 @@ synth_fmri_free(struct synth_fmri *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t c = 0; s->ch != NULL && c < s->n_channels; c++) {
+		free(s->ch[c].motion_mix);
+		free(s->ch[c].background);
+	}
 	free(s->ch);
+	free(s->motion_t);
+	free(s->rp);
 	free(s->triggers);
 	free(s->onset);
 	free(s->amp);
@@ -321,59 +347,6 @@ synth_fmri_volumes(const struct synth_fmri *s)
 	return s->volumes;
 }
 
-/* The three gradient waveforms at time tau (s) after a slice onset, for slice interval S: a
- * slice-select lobe with sharp 0.5 ms ramps, a narrow spike, and an EPI-like readout train.
- * All are zero past 0.85 S, so slices never overlap even with jitter. */
-static void
-synth_fmri_waveforms(double tau, double S, double g[3])
-{
-	const double ramp = 0.0005, lobe = 0.35 * S, spike = 0.37 * S;
-	const double ro0 = 0.40 * S, ro1 = 0.85 * S;
-
-	g[0] = g[1] = g[2] = 0;
-	if (tau < 0 || tau >= ro1)
-		return;
-	if (tau < ramp)
-		g[0] = tau / ramp;
-	else if (tau < lobe)
-		g[0] = cos(M_PI * (tau - ramp) / (lobe - ramp));
-	else if (tau < lobe + ramp)
-		g[0] = -1.0 + (tau - lobe) / ramp;
-	if (fabs(tau - spike) < 0.003) {
-		double z = (tau - spike) / 0.0003;
-
-		g[1] = -0.3 * exp(-0.5 * z * z);
-	}
-	if (tau >= ro0)
-		g[2] = 0.35 * tanh(6 * sin(2 * M_PI * 180.0 * (tau - ro0)));
-}
-
-static double
-synth_fmri_artifact_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch, size_t k)
-{
-	const double t = (double)k / s->p.rate, S = s->p.slice_interval;
-	size_t lo = 0, hi = s->n_triggers;
-	double g[3], gain;
-
-	/* Last slice whose true onset is <= t. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->onset[mid] <= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
-		return 0;
-	synth_fmri_waveforms(t - s->onset[lo - 1], S, g);
-	gain = 1.0 + 0.1 * sin(2 * M_PI * t / ch->drift_s + ch->drift_phase);
-	if (ch->kind != SYNTH_FMRI_EEG)
-		gain *= 1.3;
-	return 1e-6 * s->p.artifact_uv * s->amp[lo - 1] * gain *
-	       (ch->mix[0] * g[0] + ch->mix[2] * g[1] + ch->mix[1] * g[2]);
-}
-
 /* ECG: a beat every ~0.92 s with a QRS complex and a T wave, µV. */
 static double
 synth_fmri_ecg_at(double t)
@@ -398,8 +371,11 @@ synth_fmri_ecg_at(double t)
 static double
 synth_fmri_clean_next(const struct synth_fmri *s, struct synth_fmri_chan *ch)
 {
-	double t = (double)ch->cursor / s->p.rate, w = synth_fmri_rng_gauss(&ch->rng), v;
+	double t = (double)ch->cursor / s->p.rate, w, v;
 
+	if (ch->background != NULL)
+		return ch->background[ch->cursor++];
+	w = synth_fmri_rng_gauss(&ch->rng);
 	ch->cursor++;
 	switch (ch->kind) {
 	case SYNTH_FMRI_EEG:
@@ -410,6 +386,7 @@ synth_fmri_clean_next(const struct synth_fmri *s, struct synth_fmri_chan *ch)
 		v += ch->alpha_uv *
 		     (0.6 + 0.4 * sin(2 * M_PI * t / ch->alpha_mod_s + ch->mod_phase)) *
 		     sin(2 * M_PI * ch->alpha_hz * t + ch->alpha_phase);
+		v *= s->p.eeg_scale;
 		break;
 	case SYNTH_FMRI_EMG:
 		v = w * (8 + 25 * pow(fmax(0, sin(2 * M_PI * t / 7 + ch->mod_phase)), 4));
@@ -444,7 +421,7 @@ synth_fmri_read(struct synth_fmri *s, enum synth_fmri_part part, size_t channel,
 		if (part != SYNTH_FMRI_ARTIFACT)
 			v = synth_fmri_clean_next(s, ch);
 		if (part != SYNTH_FMRI_CLEAN)
-			v += synth_fmri_artifact_at(s, ch, start + i);
+			v += synth_fmri_gradient_at(s, ch, start + i);
 		out[i] = v;
 	}
 	return 0;
@@ -493,9 +470,47 @@ synth_fmri_write_one(struct synth_fmri *s, enum synth_fmri_part part, const char
 	return rc;
 }
 
+const double *
+synth_fmri_realignment(const struct synth_fmri *s, size_t *nvolumes)
+{
+	*nvolumes = s->volumes;
+	return s->rp;
+}
+
+const double *
+synth_fmri_motion_times(const struct synth_fmri *s, size_t *n)
+{
+	*n = s->p.motion;
+	return s->motion_t;
+}
+
+/* SPM's rp_*.txt: six columns per volume, space separated. */
+static int
+synth_fmri_write_rp(const struct synth_fmri *s, const char *path, char **cause)
+{
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+
+	if (f == NULL)
+		return error_set(cause, -errno, "cannot create %s: %s", path, strerror(errno));
+	for (unsigned v = 0; v < s->volumes; v++)
+		for (int j = 0; j < 6; j++)
+			fprintf(f, "%16.10f%s", s->rp[(size_t)v * 6 + j], j == 5 ? "\n" : " ");
+	if (ferror(f) | (fclose(f) != 0))
+		rc = error_set(cause, -EIO, "cannot write %s", path);
+	return rc;
+}
+
 int
 synth_fmri_write(const struct synth_fmri_params *p, const char *recording_path,
 		 const char *clean_path, char **cause)
+{
+	return synth_fmri_write_all(p, recording_path, clean_path, NULL, cause);
+}
+
+int
+synth_fmri_write_all(const struct synth_fmri_params *p, const char *recording_path,
+		     const char *clean_path, const char *rp_path, char **cause)
 {
 	struct io_edf_annotation *ann;
 	struct synth_fmri *s;
@@ -514,6 +529,8 @@ synth_fmri_write(const struct synth_fmri_params *p, const char *recording_path,
 		rc = synth_fmri_write_one(s, SYNTH_FMRI_RECORDING, recording_path, ann, cause);
 	if (rc == 0 && clean_path != NULL)
 		rc = synth_fmri_write_one(s, SYNTH_FMRI_CLEAN, clean_path, ann, cause);
+	if (rc == 0 && rp_path != NULL)
+		rc = synth_fmri_write_rp(s, rp_path, cause);
 	free(ann);
 	synth_fmri_free(s);
 	return rc;

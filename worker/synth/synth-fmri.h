@@ -1,6 +1,7 @@
 /* A seeded synthetic EEG-fMRI recording with its ground truth: clean EEG (pink-ish noise and an
- * alpha rhythm), EMG and ECG, plus an MR gradient artifact repeated at every slice, with slice
- * triggers annotated "1". The same parameters and seed always give the same samples. */
+ * alpha rhythm, or the channels of a real recording), EMG and ECG, plus an MR gradient artifact
+ * repeated at every slice, with slice triggers annotated "1", and the realignment parameters of
+ * its head movements. The same parameters and seed always give the same samples. */
 #ifndef ND_SYNTH_FMRI_H
 #define ND_SYNTH_FMRI_H
 
@@ -20,10 +21,31 @@ struct synth_fmri_params {
 	double artifact_uv;       /* peak gradient-artifact amplitude, µV */
 	double jitter;            /* standard deviation of the slice onset jitter, in samples */
 	uint64_t seed;
+	/* Uneven slice spacing: each slice starts up to ± this many samples (uniform) from its
+	 * nominal time, and its trigger with it. */
+	double spacing_jitter;
+	/* EPI slice: share of the slice interval the gradients occupy (slice-select lobe, spike
+	 * and readout scale with it), readout train frequency (Hz) and its shape, the readout
+	 * being tanh(sharpness·sin): 6 trapezoid-like, below 1 near-sinusoidal, above 20 square. */
+	double epi_active, epi_hz, epi_sharpness;
+	/* Relative amplitude of each channel's slow artifact drift (period 20-60 s). */
+	double drift;
+	/* Head movements: abrupt changes (over 0.5 s) of how each channel picks up the three
+	 * gradient waveforms, at seeded times inside the scan, each changing the mixing by about
+	 * motion_size relative; the realignment parameters show them as steps. */
+	unsigned motion;
+	double motion_size;
+	/* Background EEG: amplitude factor of the generated EEG, or an EDF whose first n_eeg
+	 * channels (resampled to `rate`, from its start) are the clean EEG; values without a
+	 * voltage dimension are taken as µV. NULL: generated. */
+	double eeg_scale;
+	const char *background;
 };
 
 /* Defaults: 8 EEG + EMG + ECG, 2048 Hz, 30 s, 21 slices, 292.5-sample slice spacing (spacing
- * 292/293 inside a volume and 302/303 across volumes, as in the shipped data), 2 mV artifact. */
+ * 292/293 inside a volume and 302/303 across volumes, as in the shipped data), 2 mV artifact,
+ * even spacing, gradients over 0.85 of the slice with a 180 Hz readout, drift 0.1, no head
+ * movement, generated EEG. */
 void synth_fmri_params_init(struct synth_fmri_params *p);
 
 struct synth_fmri;
@@ -44,7 +66,7 @@ const char *synth_fmri_label(const struct synth_fmri *s, size_t channel);
 size_t synth_fmri_n_samples(const struct synth_fmri *s);
 /* Trigger samples (slice onsets, sorted), owned by the generator. */
 const size_t *synth_fmri_triggers(const struct synth_fmri *s, size_t *n);
-/* Artifact length in samples (ceil of the slice spacing), slices per volume, volumes. */
+/* Artifact length in samples (ceil of the nominal slice spacing), slices per volume, volumes. */
 size_t synth_fmri_artifact_length(const struct synth_fmri *s);
 unsigned synth_fmri_slices(const struct synth_fmri *s);
 unsigned synth_fmri_volumes(const struct synth_fmri *s);
@@ -54,9 +76,19 @@ unsigned synth_fmri_volumes(const struct synth_fmri *s);
 int synth_fmri_read(struct synth_fmri *s, enum synth_fmri_part part, size_t channel, size_t start,
 		    size_t n, double *out, char **cause);
 
+/* Realignment parameters, 6 per volume (x, y, z in mm, pitch, roll, yaw in radians, as SPM
+ * writes them), owned by the generator. */
+const double *synth_fmri_realignment(const struct synth_fmri *s, size_t *nvolumes);
+/* Head movements: their start times in seconds, owned by the generator. */
+const double *synth_fmri_motion_times(const struct synth_fmri *s, size_t *n);
+
 /* Write recording.edf (clean + artifact, with the triggers) and clean.edf (ground truth, same
  * triggers) as EDF+. Either path may be NULL to skip that file. */
 int synth_fmri_write(const struct synth_fmri_params *p, const char *recording_path,
 		     const char *clean_path, char **cause);
+/* The same, and the realignment parameters as an SPM rp_*.txt file (one line per volume, six
+ * columns) when rp_path is not NULL. */
+int synth_fmri_write_all(const struct synth_fmri_params *p, const char *recording_path,
+			 const char *clean_path, const char *rp_path, char **cause);
 
 #endif

@@ -1,0 +1,67 @@
+/* What the two halves of the EEG-fMRI generator share: its state (channels, slice schedule,
+ * head-movement events), the seeded random streams, and the gradient model's entry points
+ * (synth-fmri-gradient.c). Not part of the generator's interface. */
+#ifndef ND_SYNTH_FMRI_PRIV_H
+#define ND_SYNTH_FMRI_PRIV_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "worker/synth/synth-fmri.h"
+
+enum synth_fmri_kind { SYNTH_FMRI_EEG, SYNTH_FMRI_EMG, SYNTH_FMRI_ECG };
+
+struct synth_fmri_rng {
+	uint64_t s[4];
+	double spare;
+	int has_spare;
+};
+
+struct synth_fmri_chan {
+	enum synth_fmri_kind kind;
+	char label[17];
+	/* Clean-signal shape, fixed per channel. */
+	double noise_uv, alpha_uv, alpha_hz, alpha_mod_s, alpha_phase, mod_phase;
+	/* Artifact mixing of the three gradient waveforms and its slow amplitude drift. */
+	double mix[3], drift_s, drift_phase;
+	/* Change of the mixing at each head movement (3 per event), or NULL. */
+	double *motion_mix;
+	/* Background EEG taken from a file (n_samples volts), or NULL: generated. */
+	double *background;
+	/* Sequential clean-signal state. */
+	struct synth_fmri_rng rng;
+	double b0, b1, b2;
+	size_t cursor;
+};
+
+struct synth_fmri {
+	struct synth_fmri_params p;
+	size_t n_samples, n_channels, n_triggers, art_len;
+	unsigned volumes;
+	struct synth_fmri_chan *ch;
+	size_t *triggers;
+	double *onset; /* true artifact onset of each slice, seconds (jittered) */
+	double *amp;   /* per-slice amplitude factor */
+	/* Head movements: time (s) each starts, and the realignment parameters of each volume
+	 * (6 per volume: x, y, z in mm, pitch, roll, yaw in radians). */
+	double *motion_t;
+	double *rp;
+};
+
+/* Seeded streams: one per purpose and channel, so a new feature never shifts an old stream. */
+void synth_fmri_rng_seed(struct synth_fmri_rng *r, uint64_t seed, uint64_t stream);
+double synth_fmri_rng_uniform(struct synth_fmri_rng *r); /* in (0, 1) */
+double synth_fmri_rng_range(struct synth_fmri_rng *r, double lo, double hi);
+double synth_fmri_rng_gauss(struct synth_fmri_rng *r);
+
+/* The slice schedule (triggers, jittered onsets, per-slice amplitudes), the head movements and
+ * the realignment parameters. Returns 0 or -EINVAL. */
+int synth_fmri_gradient_schedule(struct synth_fmri *s, char **cause);
+/* Channel c's share of the head movements (its mixing changes); after its mixing is drawn. */
+void synth_fmri_gradient_chan_init(struct synth_fmri *s, size_t c);
+/* The gradient artifact of one channel at sample k, in volts. */
+double synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
+			      size_t k);
+
+#endif
