@@ -210,101 +210,126 @@ op_rec_metrics_thread(void *arg)
 	}
 }
 
+static void
+op_rec_metrics_acc_init(struct op_rec_metrics_acc *a, struct op_run *run, const json_t *step,
+			struct io_edf_file *truth)
+{
+	size_t nc = run->rec->hdr->n_channels;
+
+	memset(a, 0, sizeof *a);
+	a->run = run;
+	a->step = step;
+	a->p = run->params;
+	a->truth = truth;
+	a->nc = nc;
+	a->nep = run->rec->epochs.n;
+	a->ch = xcalloc(nc, sizeof *a->ch);
+	a->p2p = xcalloc(nc * (a->nep > 0 ? a->nep : 1), sizeof *a->p2p);
+	a->db = xcalloc(nc, sizeof *a->db);
+	a->uv = xcalloc(nc, sizeof *a->uv);
+	a->done = xcalloc(nc, sizeof *a->done);
+	a->per = xcalloc(nc, sizeof *a->per);
+	a->label = xcalloc(nc, sizeof *a->label);
+	pthread_mutex_init(&a->lock, NULL);
+}
+
+static void
+op_rec_metrics_acc_fini(struct op_rec_metrics_acc *a)
+{
+	for (size_t c = 0; c < a->nc; c++)
+		json_decref(a->per[c]);
+	pthread_mutex_destroy(&a->lock);
+	free(a->cause);
+	free(a->ch);
+	free(a->p2p);
+	free(a->db);
+	free(a->uv);
+	free(a->done);
+	free(a->per);
+	free(a->label);
+}
+
+/* Every channel, on up to 8 threads: the rest of the job waits for this step, so it uses the
+ * cores of this node. */
+static void
+op_rec_metrics_channels(struct op_rec_metrics_acc *a)
+{
+	size_t nthreads = (size_t)sysconf(_SC_NPROCESSORS_ONLN);
+	pthread_t *threads;
+
+	nthreads = nthreads < 1 ? 1 : nthreads > 8 ? 8 : nthreads > a->nc ? a->nc : nthreads;
+	threads = xcalloc(nthreads, sizeof *threads);
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&threads[i], NULL, op_rec_metrics_thread, a) != 0)
+			threads[i] = 0;
+	op_rec_metrics_thread(a);
+	for (size_t i = 1; i < nthreads; i++)
+		if (threads[i] != 0)
+			pthread_join(threads[i], NULL);
+	free(threads);
+}
+
+/* The report: the EEG channels compacted in channel order, then aggregated. */
+static json_t *
+op_rec_metrics_report(struct op_rec_metrics_acc *a)
+{
+	struct dsp_metrics_summary s;
+	json_t *per = json_object(), *m;
+	size_t k = 0;
+
+	for (size_t c = 0; c < a->nc; c++) {
+		if (!a->done[c])
+			continue;
+		a->ch[k] = a->ch[c];
+		memmove(a->p2p + k * a->nep, a->p2p + c * a->nep, a->nep * sizeof *a->p2p);
+		a->db[k] = a->db[c];
+		a->uv[k] = a->uv[c];
+		json_object_set_new(per, a->label[c], a->per[c]);
+		a->per[c] = NULL;
+		k++;
+	}
+	dsp_metrics_aggregate(a->ch, k, &s);
+	m = json_pack(
+	    "{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "channels", (json_int_t)k, "snr",
+	    op_rec_metrics_num(s.snr), "rms_ratio", op_rec_metrics_num(s.rms_ratio), "rms_residual",
+	    op_rec_metrics_num(s.rms_residual), "median_artifact",
+	    op_rec_metrics_num(dsp_metrics_median_artifact(a->p2p, k, a->nep)), "fft_allen",
+	    op_rec_metrics_nums(s.allen, DSP_METRICS_ALLEN_BANDS), "fft_niazy", "slice",
+	    op_rec_metrics_nums(s.niazy[0], DSP_METRICS_HARMONICS), "volume",
+	    op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "per_channel", per);
+	if (a->truth != NULL) {
+		double db = dsp_metrics_median(a->db, k), uv = dsp_metrics_median(a->uv, k);
+		json_object_set_new(m, "artifact_reduction_db", op_rec_metrics_num(db));
+		json_object_set_new(m, "residual_uv", op_rec_metrics_num(uv));
+		log_info("metrics: %.2f dB, %.3f uV residual (medians over %zu channels)", db, uv,
+			 k);
+	}
+	return m;
+}
+
 static int
 op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 {
-	struct rec_task *r = run->rec;
 	const struct op_rec_metrics_params *p = run->params;
-	const char *gt = p->ground_truth;
 	struct io_edf_file *truth = NULL;
-	struct op_rec_metrics_acc a = {0};
-	struct dsp_metrics_summary s;
-	size_t nc = r->hdr->n_channels, nthreads;
-	pthread_t *threads;
-	json_t *m;
-	int rc = 0;
+	struct op_rec_metrics_acc a;
+	int rc;
 
-	if (gt != NULL) {
-		char *file = op_rec_metrics_truth_path(r->path, gt);
+	if (p->ground_truth != NULL) {
+		char *file = op_rec_metrics_truth_path(run->rec->path, p->ground_truth);
 		rc = rec_task_open_edf(file, &truth, cause);
 		free(file);
 		if (rc != 0)
 			return error_wrap(cause, rc,
 					  "steps[%ld].ground_truth: ", op_rec_step_index(step));
 	}
-	a.run = run;
-	a.step = step;
-	a.p = p;
-	a.truth = truth;
-	a.nc = nc;
-	a.nep = r->epochs.n;
-	a.ch = xcalloc(nc, sizeof *a.ch);
-	a.p2p = xcalloc(nc * (a.nep > 0 ? a.nep : 1), sizeof *a.p2p);
-	a.db = xcalloc(nc, sizeof *a.db);
-	a.uv = xcalloc(nc, sizeof *a.uv);
-	a.done = xcalloc(nc, sizeof *a.done);
-	a.per = xcalloc(nc, sizeof *a.per);
-	a.label = xcalloc(nc, sizeof *a.label);
-	pthread_mutex_init(&a.lock, NULL);
-	/* The rest of the job waits for this step: use the cores of this node. */
-	nthreads = (size_t)sysconf(_SC_NPROCESSORS_ONLN);
-	nthreads = nthreads < 1 ? 1 : nthreads > 8 ? 8 : nthreads > nc ? nc : nthreads;
-	threads = xcalloc(nthreads, sizeof *threads);
-	for (size_t i = 1; i < nthreads; i++)
-		if (pthread_create(&threads[i], NULL, op_rec_metrics_thread, &a) != 0)
-			threads[i] = 0;
-	op_rec_metrics_thread(&a);
-	for (size_t i = 1; i < nthreads; i++)
-		if (threads[i] != 0)
-			pthread_join(threads[i], NULL);
-	rc = a.rc;
-	if (rc != 0) {
+	op_rec_metrics_acc_init(&a, run, step, truth);
+	op_rec_metrics_channels(&a);
+	if ((rc = a.rc) != 0)
 		error_set(cause, rc, "%s", a.cause);
-	} else {
-		/* Compact the EEG channels in channel order. */
-		size_t k = 0;
-		json_t *per = json_object();
-		for (size_t c = 0; c < nc; c++) {
-			if (!a.done[c])
-				continue;
-			a.ch[k] = a.ch[c];
-			memmove(a.p2p + k * a.nep, a.p2p + c * a.nep, a.nep * sizeof *a.p2p);
-			a.db[k] = a.db[c];
-			a.uv[k] = a.uv[c];
-			json_object_set_new(per, a.label[c], a.per[c]);
-			a.per[c] = NULL;
-			k++;
-		}
-		dsp_metrics_aggregate(a.ch, k, &s);
-		m = json_pack(
-		    "{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "channels", (json_int_t)k,
-		    "snr", op_rec_metrics_num(s.snr), "rms_ratio", op_rec_metrics_num(s.rms_ratio),
-		    "rms_residual", op_rec_metrics_num(s.rms_residual), "median_artifact",
-		    op_rec_metrics_num(dsp_metrics_median_artifact(a.p2p, k, a.nep)), "fft_allen",
-		    op_rec_metrics_nums(s.allen, DSP_METRICS_ALLEN_BANDS), "fft_niazy", "slice",
-		    op_rec_metrics_nums(s.niazy[0], DSP_METRICS_HARMONICS), "volume",
-		    op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "per_channel", per);
-		if (truth != NULL) {
-			double db = dsp_metrics_median(a.db, k), uv = dsp_metrics_median(a.uv, k);
-			json_object_set_new(m, "artifact_reduction_db", op_rec_metrics_num(db));
-			json_object_set_new(m, "residual_uv", op_rec_metrics_num(uv));
-			log_info("metrics: %.2f dB, %.3f uV residual (medians over %zu channels)",
-				 db, uv, k);
-		}
-		op_rec_result_set(run, "metrics", m);
-	}
-	for (size_t c = 0; c < nc; c++)
-		json_decref(a.per[c]);
-	pthread_mutex_destroy(&a.lock);
-	free(threads);
-	free(a.cause);
-	free(a.ch);
-	free(a.p2p);
-	free(a.db);
-	free(a.uv);
-	free(a.done);
-	free(a.per);
-	free(a.label);
+	else
+		op_rec_result_set(run, "metrics", op_rec_metrics_report(&a));
+	op_rec_metrics_acc_fini(&a);
 	io_edf_close(truth);
 	return rc;
 }
