@@ -171,26 +171,26 @@ op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *st
 }
 
 const struct op_rec op_rec_aas = {
-    {"aas", OP_UNIT,
-     "averaged artifact subtraction (`window_size` epochs, correlation `threshold`, `mode` "
-     "blocks|sliding; `realign` once on the reference channel)",
-     NULL, op_rec_run, sizeof(struct op_rec_aas_params), op_rec_aas_parse},
-    OP_REC_NEEDS_TRIGGERS,
-    op_rec_artifact_run_aas,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF(
+	"aas", OP_UNIT,
+	"averaged artifact subtraction (`window_size` epochs, correlation `threshold`, `mode` "
+	"blocks|sliding; `realign` once on the reference channel)",
+	struct op_rec_aas_params, op_rec_aas_parse),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_artifact_run_aas,
+};
 const struct op_rec op_rec_pca = {
-    {"pca", OP_UNIT,
-     "optimal basis set: remove the leading `n_components` of the residual artifact", NULL,
-     op_rec_run, sizeof(struct op_rec_pca_params), op_rec_artifact_parse_pca},
-    OP_REC_NEEDS_TRIGGERS,
-    op_rec_artifact_run_pca,
-    NULL,
-    NULL};
+    .def =
+	OP_REC_DEF("pca", OP_UNIT,
+		   "optimal basis set: remove the leading `n_components` of the residual artifact",
+		   struct op_rec_pca_params, op_rec_artifact_parse_pca),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_artifact_run_pca,
+};
 const struct op_rec op_rec_anc = {
-    {"anc", OP_UNIT, "adaptive noise cancellation with the estimated noise as reference", NULL,
-     op_rec_run, sizeof(struct op_rec_anc_params), op_rec_artifact_parse_anc},
-    OP_REC_NEEDS_TRIGGERS,
-    op_rec_artifact_run_anc,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF("anc", OP_UNIT,
+		      "adaptive noise cancellation with the estimated noise as reference",
+		      struct op_rec_anc_params, op_rec_artifact_parse_anc),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_artifact_run_anc,
+};

@@ -152,10 +152,9 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_rec op_rec_export_edf = {
-    {"export_edf", OP_GLOBAL,
-     "write the corrected recording as EDF+ (BDF+ when output.format is bdf), annotations kept",
-     NULL, op_rec_run, sizeof(struct op_rec_export_params), op_rec_export_parse},
-    0,
-    NULL,
-    op_rec_export_run,
-    NULL};
+    .def = OP_REC_DEF(
+	"export_edf", OP_GLOBAL,
+	"write the corrected recording as EDF+ (BDF+ when output.format is bdf), annotations kept",
+	struct op_rec_export_params, op_rec_export_parse),
+    .task = op_rec_export_run,
+};

@@ -274,51 +274,41 @@ op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t 
 }
 
 const struct op_rec op_rec_highpass = {
-    {"highpass", OP_UNIT, "zero-phase FIR high-pass at `freq` Hz", NULL, op_rec_run,
-     sizeof(struct op_rec_band_params), op_rec_filter_parse_highpass},
-    0,
-    op_rec_filter_run_highpass,
-    NULL,
-    NULL};
-const struct op_rec op_rec_lowpass = {{"lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz",
-				       NULL, op_rec_run, sizeof(struct op_rec_band_params),
-				       op_rec_filter_parse_lowpass},
-				      0,
-				      op_rec_filter_run_lowpass,
-				      NULL,
-				      NULL};
+    .def = OP_REC_DEF("highpass", OP_UNIT, "zero-phase FIR high-pass at `freq` Hz",
+		      struct op_rec_band_params, op_rec_filter_parse_highpass),
+    .chan = op_rec_filter_run_highpass,
+};
+const struct op_rec op_rec_lowpass = {
+    .def = OP_REC_DEF("lowpass", OP_UNIT, "zero-phase FIR low-pass at `freq` Hz",
+		      struct op_rec_band_params, op_rec_filter_parse_lowpass),
+    .chan = op_rec_filter_run_lowpass,
+};
 const struct op_rec op_rec_bandpass = {
-    {"bandpass", OP_UNIT, "zero-phase FIR band-pass `low`..`high` Hz", NULL, op_rec_run,
-     sizeof(struct op_rec_band_params), op_rec_filter_parse_bandpass},
-    0,
-    op_rec_filter_run_bandpass,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF("bandpass", OP_UNIT, "zero-phase FIR band-pass `low`..`high` Hz",
+		      struct op_rec_band_params, op_rec_filter_parse_bandpass),
+    .chan = op_rec_filter_run_bandpass,
+};
 const struct op_rec op_rec_notch = {
-    {"notch", OP_UNIT, "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)", NULL,
-     op_rec_run, sizeof(struct op_rec_notch_params), op_rec_filter_parse_notch},
-    0,
-    op_rec_filter_run_notch,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF("notch", OP_UNIT,
+		      "zero-phase FIR band-stop at each of `freqs` Hz (`width` Hz wide)",
+		      struct op_rec_notch_params, op_rec_filter_parse_notch),
+    .chan = op_rec_filter_run_notch,
+};
 const struct op_rec op_rec_upsample = {
-    {"upsample", OP_UNIT, "FFT resampling to `factor` times the rate", NULL, op_rec_run,
-     sizeof(struct op_rec_rate_params), op_rec_filter_parse_factor},
-    OP_REC_ALL_CHANNELS,
-    op_rec_filter_run_up,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF("upsample", OP_UNIT, "FFT resampling to `factor` times the rate",
+		      struct op_rec_rate_params, op_rec_filter_parse_factor),
+    .flags = OP_REC_ALL_CHANNELS,
+    .chan = op_rec_filter_run_up,
+};
 const struct op_rec op_rec_downsample = {
-    {"downsample", OP_UNIT, "FFT resampling to 1/`factor` of the rate", NULL, op_rec_run,
-     sizeof(struct op_rec_rate_params), op_rec_filter_parse_factor},
-    OP_REC_ALL_CHANNELS,
-    op_rec_filter_run_down,
-    NULL,
-    NULL};
-const struct op_rec op_rec_resample = {{"resample", OP_UNIT, "FFT resampling to `rate` Hz", NULL,
-					op_rec_run, sizeof(struct op_rec_rate_params),
-					op_rec_filter_parse_rate},
-				       OP_REC_ALL_CHANNELS,
-				       op_rec_filter_run_resample,
-				       NULL,
-				       NULL};
+    .def = OP_REC_DEF("downsample", OP_UNIT, "FFT resampling to 1/`factor` of the rate",
+		      struct op_rec_rate_params, op_rec_filter_parse_factor),
+    .flags = OP_REC_ALL_CHANNELS,
+    .chan = op_rec_filter_run_down,
+};
+const struct op_rec op_rec_resample = {
+    .def = OP_REC_DEF("resample", OP_UNIT, "FFT resampling to `rate` Hz", struct op_rec_rate_params,
+		      op_rec_filter_parse_rate),
+    .flags = OP_REC_ALL_CHANNELS,
+    .chan = op_rec_filter_run_resample,
+};

@@ -335,10 +335,9 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 }
 
 const struct op_rec op_rec_metrics = {
-    {"metrics", OP_GLOBAL,
-     "correction metrics per channel and aggregated (optional `ground_truth` EDF)", NULL,
-     op_rec_run, sizeof(struct op_rec_metrics_params), op_rec_metrics_parse},
-    OP_REC_NEEDS_TRIGGERS,
-    NULL,
-    op_rec_metrics_run,
-    NULL};
+    .def = OP_REC_DEF("metrics", OP_GLOBAL,
+		      "correction metrics per channel and aggregated (optional `ground_truth` EDF)",
+		      struct op_rec_metrics_params, op_rec_metrics_parse),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .task = op_rec_metrics_run,
+};

@@ -272,33 +272,32 @@ op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t 
 }
 
 const struct op_rec op_rec_detect_triggers = {
-    {"detect_triggers", OP_GLOBAL,
-     "slice triggers from annotations matching `regex` (`offset`: artifact start, s)", NULL,
-     op_rec_run, sizeof(struct op_rec_detect_params), op_rec_trigger_parse_detect},
-    0,
-    NULL,
-    op_rec_trigger_run_detect,
-    NULL};
+    .def =
+	OP_REC_DEF("detect_triggers", OP_GLOBAL,
+		   "slice triggers from annotations matching `regex` (`offset`: artifact start, s)",
+		   struct op_rec_detect_params, op_rec_trigger_parse_detect),
+    .task = op_rec_trigger_run_detect,
+};
 const struct op_rec op_rec_align_slices = {
-    {"align_slices", OP_RUN_ONCE,
-     "align every slice trigger to trigger `ref_index` by cross-correlation (run once)", NULL,
-     op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
-    OP_REC_NEEDS_TRIGGERS,
-    op_rec_trigger_run_slices,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF(
+	"align_slices", OP_RUN_ONCE,
+	"align every slice trigger to trigger `ref_index` by cross-correlation (run once)",
+	struct op_rec_align_params, op_rec_trigger_parse_align),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_trigger_run_slices,
+};
 const struct op_rec op_rec_align_subsample = {
-    {"align_subsample", OP_RUN_ONCE, "fine trigger alignment at the working rate (run once)", NULL,
-     op_rec_run, sizeof(struct op_rec_align_params), op_rec_trigger_parse_align},
-    OP_REC_NEEDS_TRIGGERS,
-    op_rec_trigger_run_subsample,
-    NULL,
-    NULL};
+    .def = OP_REC_DEF("align_subsample", OP_RUN_ONCE,
+		      "fine trigger alignment at the working rate (run once)",
+		      struct op_rec_align_params, op_rec_trigger_parse_align),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_trigger_run_subsample,
+};
 const struct op_rec op_rec_aas_realign = {
-    {"aas_realign", OP_RUN_ONCE,
-     "AAS trigger realignment on the reference channel (run once; added before aas)", NULL,
-     op_rec_run, sizeof(struct op_rec_aas_params), op_rec_aas_parse},
-    OP_REC_NEEDS_TRIGGERS,
-    op_rec_trigger_run_realign,
-    NULL,
-    NULL};
+    .def =
+	OP_REC_DEF("aas_realign", OP_RUN_ONCE,
+		   "AAS trigger realignment on the reference channel (run once; added before aas)",
+		   struct op_rec_aas_params, op_rec_aas_parse),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_trigger_run_realign,
+};

@@ -28,6 +28,13 @@ struct op_rec {
 	const void *data; /* op-specific (plugins: their neurodag_op) */
 };
 
+/* The op_def of a recording op with typed parameters P read by `parse`. */
+#define OP_REC_DEF(name_, kind_, summary_, P, parse_)                                              \
+	{                                                                                          \
+		.name = (name_), .kind = (kind_), .summary = (summary_), .run = op_rec_run,        \
+		.params_size = sizeof(P), .parse = (parse_)                                        \
+	}
+
 /* The def.run of every recording op. */
 int op_rec_run(struct op_run *run, const json_t *step, char **cause);
 /* The step's index in the pipeline. */

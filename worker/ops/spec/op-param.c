@@ -61,17 +61,28 @@ op_param_keys(const json_t *step, const char *path, const char *const *keys, cha
 	return 0;
 }
 
+/* The step's value of `key`, or NULL when absent: then -EINVAL if it is required, else 0 and
+ * the caller stores its default. */
+static int
+op_param_value(const json_t *step, const char *path, const char *key, int required, json_t **v,
+	       char **cause)
+{
+	*v = json_object_get(step, key);
+	if (*v == NULL && required)
+		return error_set(cause, -EINVAL, "%s.%s: required parameter is missing", path, key);
+	return 0;
+}
+
 int
 op_param_number(const json_t *step, const char *path, const char *key, int required, double min,
 		double max, double def, double *out, char **cause)
 {
-	json_t *v = json_object_get(step, key);
+	json_t *v;
 	double x;
 
+	if (op_param_value(step, path, key, required, &v, cause) != 0)
+		return -EINVAL;
 	if (v == NULL) {
-		if (required)
-			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
-					 path, key);
 		*out = def;
 		return 0;
 	}
@@ -89,13 +100,12 @@ int
 op_param_int(const json_t *step, const char *path, const char *key, int required, long long min,
 	     long long max, long long def, long long *out, char **cause)
 {
-	json_t *v = json_object_get(step, key);
+	json_t *v;
 	long long x;
 
+	if (op_param_value(step, path, key, required, &v, cause) != 0)
+		return -EINVAL;
 	if (v == NULL) {
-		if (required)
-			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
-					 path, key);
 		*out = def;
 		return 0;
 	}
@@ -113,12 +123,11 @@ int
 op_param_string(const json_t *step, const char *path, const char *key, int required,
 		const char *def, const char **out, char **cause)
 {
-	json_t *v = json_object_get(step, key);
+	json_t *v;
 
+	if (op_param_value(step, path, key, required, &v, cause) != 0)
+		return -EINVAL;
 	if (v == NULL) {
-		if (required)
-			return error_set(cause, -EINVAL, "%s.%s: required parameter is missing",
-					 path, key);
 		*out = def;
 		return 0;
 	}
