@@ -63,6 +63,32 @@ sched_status_jobs(struct sched *s)
 	return a;
 }
 
+/* The files a job made, as its tasks' inline results name them: "outputs", every absolute path
+ * under an "output" key, and "report", the first "report" (an HTML correction report; the files
+ * it links sit beside it). A step that writes a report returns {"report": "/abs/path.html"}. */
+static void
+sched_status_job_files(const struct sched_job *j, json_t *o)
+{
+	json_t *outputs = json_array(), *v, *report = NULL;
+	const char *key;
+
+	json_object_foreach(j->results, key, v)
+	{
+		const char *out = json_string_value(json_object_get(v, "output"));
+		const char *rep = json_string_value(json_object_get(v, "report"));
+
+		if (out != NULL && out[0] == '/')
+			json_array_append_new(outputs, json_string(out));
+		if (rep != NULL && rep[0] == '/' && report == NULL)
+			report = json_string(rep);
+	}
+	if (json_array_size(outputs) == 0 && j->output != NULL && j->state == JOB_DONE)
+		json_array_append_new(outputs, json_string(j->output));
+	json_object_set_new(o, "outputs", outputs);
+	if (report != NULL)
+		json_object_set_new(o, "report", report);
+}
+
 json_t *
 sched_status_job(struct sched *s, struct sched_job *j)
 {
@@ -87,6 +113,7 @@ sched_status_job(struct sched *s, struct sched_job *j)
 		}
 	json_object_set_new(o, "stages", stages);
 	json_object_set(o, "results", j->results);
+	sched_status_job_files(j, o);
 	return o;
 }
 
