@@ -184,7 +184,7 @@ check_read(const char *name)
 	cr_assert_str_eq(h->annotations[0].text, "R128");
 	cr_assert_float_eq(h->annotations[0].onset, 100.0 / 250, 1e-12);
 	cr_assert_float_eq(h->annotations[0].duration, 5.0 / 250, 1e-12);
-	cr_assert_str_eq(h->annotations[1].text, "7");
+	cr_assert_str_eq(h->annotations[1].text, "7.0"); /* as MNE names it */
 	cr_assert_float_eq(h->annotations[1].onset, 300.5 / 250, 1e-12);
 	io_rec_close(r);
 }

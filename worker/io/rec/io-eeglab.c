@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/io/rec/io-eeglab.h"
 #include "worker/io/rec/io-rec-binary.h"
 #include "worker/io/rec/io-rec.h"
 
@@ -83,21 +85,6 @@ io_eeglab_close(void *impl)
 
 static const struct io_rec_ops io_eeglab_ops = {io_eeglab_read, io_eeglab_close};
 
-/* Field `name` of the EEG structure (borrowed), or NULL. */
-static matvar_t *
-io_eeglab_field(struct io_eeglab_set *s, const char *name)
-{
-	matvar_t *v;
-
-	if (s->eeg != NULL)
-		return Mat_VarGetStructFieldByName(s->eeg, name, 0);
-	if ((v = Mat_VarRead(s->mat, name)) == NULL)
-		return NULL;
-	s->owned = xreallocarray(s->owned, s->n_owned + 1, sizeof *s->owned);
-	s->owned[s->n_owned++] = v;
-	return v;
-}
-
 /* Elements of an array (SIZE_MAX when the dimensions overflow). */
 static size_t
 io_eeglab_numel(const matvar_t *v)
@@ -153,6 +140,46 @@ io_eeglab_elem(const matvar_t *v, size_t i)
 	default:
 		return (double)((const uint64_t *)d)[i];
 	}
+}
+
+/* Field `name` of element i of a structure array, or NULL; checks first what libmatio does
+ * not (a structure whose field table is missing or shorter than its dimensions). */
+static matvar_t *
+io_eeglab_sfield(matvar_t *v, const char *name, size_t i)
+{
+	char *const *names;
+	size_t n, nf;
+
+	if (v == NULL || v->class_type != MAT_C_STRUCT || v->data == NULL)
+		return NULL;
+	n = io_eeglab_numel(v);
+	nf = Mat_VarGetNumberOfFields(v);
+	if (n == SIZE_MAX || i >= n || nf == 0 || n > SIZE_MAX / nf / sizeof(matvar_t *) ||
+	    v->nbytes < n * nf * sizeof(matvar_t *))
+		return NULL;
+	/* Looked up here rather than by Mat_VarGetStructFieldByName, which follows a missing field
+	 * name of a damaged file into a NULL pointer. A structure's data is its table of fields,
+	 * element after element. */
+	names = Mat_VarGetStructFieldnames(v);
+	for (size_t k = 0; names != NULL && k < nf; k++)
+		if (names[k] != NULL && strcmp(names[k], name) == 0)
+			return ((matvar_t **)v->data)[i * nf + k];
+	return NULL;
+}
+
+/* Field `name` of the EEG structure (borrowed), or NULL. */
+static matvar_t *
+io_eeglab_field(struct io_eeglab_set *s, const char *name)
+{
+	matvar_t *v;
+
+	if (s->eeg != NULL)
+		return io_eeglab_sfield(s->eeg, name, 0);
+	if ((v = Mat_VarRead(s->mat, name)) == NULL)
+		return NULL;
+	s->owned = xreallocarray(s->owned, s->n_owned + 1, sizeof *s->owned);
+	s->owned[s->n_owned++] = v;
+	return v;
 }
 
 static bool
@@ -231,7 +258,7 @@ io_eeglab_labels(struct io_eeglab_set *s, struct io_rec_header *h, char **cause)
 		char *l = NULL;
 
 		if (v != NULL && io_eeglab_numel(v) > 0)
-			l = io_eeglab_string(Mat_VarGetStructFieldByName(v, "labels", i));
+			l = io_eeglab_string(io_eeglab_sfield(v, "labels", i));
 		if (v != NULL && io_eeglab_numel(v) > 0 &&
 		    (l == NULL || l[0] == '\0' || strlen(l) >= sizeof c->label)) {
 			free(l);
@@ -250,24 +277,43 @@ io_eeglab_labels(struct io_eeglab_set *s, struct io_rec_header *h, char **cause)
 	return 0;
 }
 
+/* A numeric event type as MNE names it (Python's str): "7" for an integer class, "7.0" or the
+ * shortest round-trip form for a floating-point one. */
+static char *
+io_eeglab_number_text(const matvar_t *v, double t)
+{
+	char buf[40];
+
+	if (v->class_type != MAT_C_DOUBLE && v->class_type != MAT_C_SINGLE)
+		return xasprintf("%.0f", t);
+	if (t == floor(t) && fabs(t) < 1e16)
+		return xasprintf("%.1f", t);
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, t);
+		if (strtod(buf, NULL) == t)
+			break;
+	}
+	return xstrdup(buf);
+}
+
 static int
 io_eeglab_event(struct io_eeglab_set *s, matvar_t *ev, size_t i, struct io_rec_header *h, double fs,
 		size_t pnts, char **cause)
 {
-	matvar_t *type = Mat_VarGetStructFieldByName(ev, "type", i);
-	matvar_t *dur = Mat_VarGetStructFieldByName(ev, "duration", i);
+	matvar_t *type = io_eeglab_sfield(ev, "type", i);
+	matvar_t *dur = io_eeglab_sfield(ev, "duration", i);
 	double lat, d = -1, t;
 	char *text = io_eeglab_string(type);
 	struct io_rec_annotation *a;
 
 	if (text == NULL && io_eeglab_scalar(type, &t))
-		text = xasprintf("%.15g", t);
+		text = io_eeglab_number_text(type, t);
 	if (text == NULL)
 		return error_set(cause, -EINVAL,
 				 "%s: EEG.event(%zu).type: missing, or neither "
 				 "text nor a number",
 				 s->path, i + 1);
-	if (!io_eeglab_scalar(Mat_VarGetStructFieldByName(ev, "latency", i), &lat) || lat < 1 ||
+	if (!io_eeglab_scalar(io_eeglab_sfield(ev, "latency", i), &lat) || lat < 1 ||
 	    lat > (double)pnts + 1) {
 		free(text);
 		return error_set(cause, -EINVAL,
@@ -399,6 +445,33 @@ io_eeglab_parse(struct io_eeglab_set *s, struct io_rec *r, struct io_eeglab *e, 
 	return rc;
 }
 
+/* Map the file and bound what its dimensions claim (io-eeglab-check.c). */
+static int
+io_eeglab_precheck(const char *path, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	struct stat st;
+	void *m;
+
+	if (fd < 0)
+		return error_set(cause, -errno, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(cause, -EINVAL, "%s: not a regular file", path);
+	}
+	if (st.st_size == 0) {
+		close(fd);
+		return error_set(cause, -EINVAL, "%s: empty file", path);
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return error_set(cause, -errno, "%s: cannot map: %s", path, strerror(errno));
+	rc = io_eeglab_check(path, m, (size_t)st.st_size, cause);
+	munmap(m, (size_t)st.st_size);
+	return rc;
+}
+
 static int
 io_eeglab_load(struct io_rec *r, struct io_eeglab *e, char **cause)
 {
@@ -406,6 +479,8 @@ io_eeglab_load(struct io_rec *r, struct io_eeglab *e, char **cause)
 	int rc;
 
 	io_eeglab_msg[0] = '\0';
+	if ((rc = io_eeglab_precheck(s.path, cause)) != 0)
+		return rc;
 	if ((s.mat = Mat_Open(s.path, MAT_ACC_RDONLY)) == NULL) {
 		if (access(s.path, R_OK) != 0)
 			return error_set(cause, -errno, "%s: cannot open: %s", s.path,
