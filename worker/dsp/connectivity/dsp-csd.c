@@ -1,0 +1,180 @@
+/* Cross spectra: Hermitian rank-k updates (BLAS zherk) over a trial's tapers or a block of trials,
+ * the two-sum accumulation of blocks, and the expansion of upper triangles to full matrices. */
+#include "worker/dsp/connectivity/dsp-csd.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+
+/* Values (complex) a block of trials' spectra may hold: a few MB, so the rank-k updates are
+ * long enough for BLAS to run near its peak and the block stays in the last-level cache. */
+#define DSP_CSD_BLOCK_VALUES (1u << 18)
+
+/* s(f) = alpha · A_f A_f^H for the ncol spectra (columns) starting at x, each nfreq × nchan. */
+static void
+dsp_csd_herk(const double *x, size_t ncol, size_t nfreq, size_t nchan, double alpha, double *s)
+{
+	for (size_t f = 0; f < nfreq; f++)
+		cblas_zherk(CblasColMajor, CblasUpper, CblasNoTrans, (int)nchan, (int)ncol, alpha,
+			    x + 2 * f * nchan, (int)(nfreq * nchan), 0.0, s + 2 * f * nchan * nchan,
+			    (int)nchan);
+}
+
+void
+dsp_csd_trial(const double *x, size_t ntap, size_t nfreq, size_t nchan, double *s)
+{
+	dsp_csd_herk(x, ntap, nfreq, nchan, 1.0 / (double)ntap, s);
+}
+
+void
+dsp_csd_expand(const double *upper, size_t nfreq, size_t nchan, double scale, double *full)
+{
+	for (size_t f = 0; f < nfreq; f++) {
+		const double *u = upper + 2 * f * nchan * nchan;
+		double *o = full + 2 * f * nchan * nchan;
+		for (size_t i = 0; i < nchan; i++)
+			for (size_t j = 0; j < nchan; j++) {
+				size_t src = i <= j ? i + j * nchan : j + i * nchan;
+				double im = u[2 * src + 1] * scale;
+				o[2 * (i * nchan + j)] = u[2 * src] * scale;
+				o[2 * (i * nchan + j) + 1] = i <= j ? im : -im;
+			}
+		/* the diagonal of a cross spectrum is real */
+		for (size_t i = 0; i < nchan; i++)
+			o[2 * (i * nchan + i) + 1] = 0;
+	}
+}
+
+void
+dsp_csd_select(const double *full, size_t nfreq, size_t nchan, const size_t *rows, size_t nrows,
+	       const size_t *cols, size_t ncols, double *out)
+{
+	for (size_t f = 0; f < nfreq; f++)
+		for (size_t r = 0; r < nrows; r++)
+			for (size_t c = 0; c < ncols; c++) {
+				const double *v = full + 2 * ((f * nchan + rows[r]) * nchan + cols[c]);
+				double *o = out + 2 * ((f * nrows + r) * ncols + c);
+				o[0] = v[0];
+				o[1] = v[1];
+			}
+}
+
+void
+dsp_csd_acc_init(struct dsp_csd_acc *a, size_t nfreq, size_t nchan, size_t ntap)
+{
+	size_t per = ntap * nfreq * nchan;
+
+	memset(a, 0, sizeof *a);
+	a->nfreq = nfreq;
+	a->nchan = nchan;
+	a->ntap = ntap;
+	a->len = 2 * nfreq * nchan * nchan;
+	a->sum = xcalloc(a->len, sizeof *a->sum);
+	a->comp = xcalloc(a->len, sizeof *a->comp);
+	a->block_max = per > 0 && per < DSP_CSD_BLOCK_VALUES ? DSP_CSD_BLOCK_VALUES / per : 1;
+	a->block = xmalloc(2 * a->block_max * per * sizeof *a->block + 1);
+	a->scratch = xmalloc(a->len * sizeof *a->scratch + 1);
+}
+
+double *
+dsp_csd_acc_slot(struct dsp_csd_acc *a)
+{
+	return a->block + 2 * a->block_n * a->ntap * a->nfreq * a->nchan;
+}
+
+/* sum += x with its rounding error into comp (Knuth's two-sum). */
+static inline void
+dsp_csd_two_sum(double *sum, double *comp, double x)
+{
+	double s = *sum + x, bp = s - *sum;
+
+	*comp += (*sum - (s - bp)) + (x - bp);
+	*sum = s;
+}
+
+/* Two-sum the upper triangles of `v` into the accumulator. */
+static void
+dsp_csd_acc_add_upper(struct dsp_csd_acc *a, const double *v)
+{
+	size_t nc = a->nchan;
+
+	for (size_t f = 0; f < a->nfreq; f++)
+		for (size_t j = 0; j < nc; j++) {
+			size_t o = 2 * (f * nc * nc + j * nc);
+			for (size_t i = 0; i < 2 * (j + 1); i++)
+				dsp_csd_two_sum(&a->sum[o + i], &a->comp[o + i], v[o + i]);
+		}
+}
+
+void
+dsp_csd_acc_flush(struct dsp_csd_acc *a)
+{
+	if (a->block_n == 0)
+		return;
+	dsp_csd_herk(a->block, a->block_n * a->ntap, a->nfreq, a->nchan, 1.0 / (double)a->ntap,
+		     a->scratch);
+	dsp_csd_acc_add_upper(a, a->scratch);
+	a->count += a->block_n;
+	a->block_n = 0;
+}
+
+void
+dsp_csd_acc_commit(struct dsp_csd_acc *a)
+{
+	if (++a->block_n == a->block_max)
+		dsp_csd_acc_flush(a);
+}
+
+void
+dsp_csd_acc_add_sums(struct dsp_csd_acc *a, const double *sum, const double *comp, uint64_t count)
+{
+	size_t nc = a->nchan;
+
+	for (size_t f = 0; f < a->nfreq; f++)
+		for (size_t j = 0; j < nc; j++) {
+			size_t o = 2 * (f * nc * nc + j * nc);
+			for (size_t i = 0; i < 2 * (j + 1); i++) {
+				dsp_csd_two_sum(&a->sum[o + i], &a->comp[o + i], sum[o + i]);
+				a->comp[o + i] += comp[o + i];
+			}
+		}
+	a->count += count;
+}
+
+int
+dsp_csd_acc_merge(struct dsp_csd_acc *a, const struct dsp_csd_acc *b, char **cause)
+{
+	if (a->nfreq != b->nfreq || a->nchan != b->nchan)
+		return error_set(cause, -EINVAL, "cannot merge cross spectra of different shapes");
+	if (a->block_n != 0 || b->block_n != 0)
+		return error_set(cause, -EINVAL, "cross-spectral sums must be flushed to merge");
+	dsp_csd_acc_add_sums(a, b->sum, b->comp, b->count);
+	return 0;
+}
+
+void
+dsp_csd_acc_mean(const struct dsp_csd_acc *a, double *full)
+{
+	double *u = xmalloc(a->len * sizeof *u + 1);
+
+	for (size_t i = 0; i < a->len; i++)
+		u[i] = a->sum[i] + a->comp[i];
+	dsp_csd_expand(u, a->nfreq, a->nchan, a->count > 0 ? 1.0 / (double)a->count : 0, full);
+	free(u);
+}
+
+void
+dsp_csd_acc_fini(struct dsp_csd_acc *a)
+{
+	if (a == NULL)
+		return;
+	free(a->sum);
+	free(a->comp);
+	free(a->block);
+	free(a->scratch);
+	memset(a, 0, sizeof *a);
+}

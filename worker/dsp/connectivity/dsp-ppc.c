@@ -1,0 +1,71 @@
+/* PPC by the sum of unit phasors: per trial, each nonzero cross spectrum's phasor joins the sum
+ * and is counted; at the end |Σ u|^2 − n (n phasors) is twice the sum of the pairwise cosines. */
+#include "worker/dsp/connectivity/dsp-ppc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+
+void
+dsp_ppc_acc_init(struct dsp_ppc_acc *a, size_t nfreq, size_t nchan)
+{
+	a->nfreq = nfreq;
+	a->nchan = nchan;
+	a->len = 3 * nfreq * nchan * nchan;
+	a->sum = xcalloc(a->len + 1, sizeof *a->sum);
+	a->count = 0;
+}
+
+void
+dsp_ppc_acc_add(struct dsp_ppc_acc *a, const double *s)
+{
+	size_t nc = a->nchan, nz = 2 * a->nfreq * nc * nc;
+
+	for (size_t f = 0; f < a->nfreq; f++)
+		for (size_t j = 0; j < nc; j++)
+			for (size_t i = 0; i <= j; i++) {
+				size_t e = f * nc * nc + j * nc + i;
+				double re = s[2 * e], im = s[2 * e + 1], m = hypot(re, im);
+				if (m > 0) {
+					a->sum[2 * e] += re / m;
+					a->sum[2 * e + 1] += im / m;
+					a->sum[nz + e] += 1;
+				}
+			}
+	a->count++;
+}
+
+void
+dsp_ppc_acc_add_sums(struct dsp_ppc_acc *a, const double *sum, uint64_t count)
+{
+	for (size_t i = 0; i < a->len; i++)
+		a->sum[i] += sum[i];
+	a->count += count;
+}
+
+void
+dsp_ppc_acc_finalize(const struct dsp_ppc_acc *a, float *out)
+{
+	size_t nc = a->nchan, nz = 2 * a->nfreq * nc * nc;
+	double k = (double)a->count;
+
+	for (size_t f = 0; f < a->nfreq; f++)
+		for (size_t i = 0; i < nc; i++)
+			for (size_t j = 0; j < nc; j++) {
+				size_t e = f * nc * nc + (i <= j ? j * nc + i : i * nc + j);
+				double re = a->sum[2 * e], im = a->sum[2 * e + 1], n = a->sum[nz + e];
+				out[(f * nc + i) * nc + j] =
+				    (float)((re * re + im * im - n) / (k * (k - 1)));
+			}
+}
+
+void
+dsp_ppc_acc_fini(struct dsp_ppc_acc *a)
+{
+	if (a == NULL)
+		return;
+	free(a->sum);
+	memset(a, 0, sizeof *a);
+}
