@@ -120,6 +120,12 @@ static const struct options_def ctl_synth_fmri_options[] = {
      "readout shape tanh(X sin): 6 trapezoid-like, < 1 sinusoidal, > 20 square", "6"},
     {"amplitude", 0, OPTIONS_VALUE, "UV", "peak gradient-artifact amplitude in microvolts", "2000"},
     {"drift", 0, OPTIONS_VALUE, "X", "relative amplitude of the slow artifact drift", "0.1"},
+    {"slice-amp-sd", 0, OPTIONS_VALUE, "X", "random amplitude of each slice (standard deviation)",
+     "0.01"},
+    {"model", 0, OPTIONS_VALUE, "gradient|induced",
+     "the electrodes pick up the gradients, or the voltage they induce (their derivative, "
+     "mostly above 100 Hz as in recordings)",
+     "gradient"},
     {"motion", 0, OPTIONS_VALUE, "N",
      "head movements (artifact shape changes); writes rp_recording.txt (SPM realignment "
      "parameters)",
@@ -158,6 +164,7 @@ ctl_synth_fmri_params(const struct options *opts, struct synth_fmri_params *p, c
 	    options_get_double(opts, "epi-sharpness", 0, 1e6, &p->epi_sharpness, cause) != 0 ||
 	    options_get_double(opts, "amplitude", 0, 1e7, &p->artifact_uv, cause) != 0 ||
 	    options_get_double(opts, "drift", 0, 1, &p->drift, cause) != 0 ||
+	    options_get_double(opts, "slice-amp-sd", 0, 1, &p->slice_amp_sd, cause) != 0 ||
 	    options_get_long(opts, "motion", 0, 1000, &motion, cause) != 0 ||
 	    options_get_double(opts, "motion-size", 0, 2, &p->motion_size, cause) != 0 ||
 	    options_get_double(opts, "eeg-scale", 0, 1e4, &p->eeg_scale, cause) != 0 ||
@@ -172,6 +179,11 @@ ctl_synth_fmri_params(const struct options *opts, struct synth_fmri_params *p, c
 					 tr, p->volume_gap);
 		p->slice_interval = (tr - p->volume_gap) / (double)slices;
 	}
+	if (strcmp(options_get(opts, "model"), "induced") == 0)
+		p->model = SYNTH_FMRI_INDUCED;
+	else if (strcmp(options_get(opts, "model"), "gradient") != 0)
+		return error_set(cause, -EINVAL, "--model: gradient or induced, not %s",
+				 options_get(opts, "model"));
 	p->n_eeg = (unsigned)ch;
 	p->emg_ecg = options_count(opts, "no-aux") == 0;
 	p->slices = (unsigned)slices;

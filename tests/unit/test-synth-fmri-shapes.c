@@ -309,3 +309,48 @@ Test(synth_fmri_shapes, impossible_shapes_are_named)
 		free(cause);
 	}
 }
+
+/* Energy share of x that a moving average over 1/70 s keeps (roughly the EEG band). */
+static double
+low_share(const double *x, size_t n, double rate)
+{
+	size_t w = (size_t)(rate / 70);
+	double lo = 0, all = 0, acc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		acc += x[i] - (i >= w ? x[i - w] : 0);
+		if (i >= w) {
+			lo += (acc / (double)w) * (acc / (double)w);
+			all += x[i] * x[i];
+		}
+	}
+	return lo / all;
+}
+
+Test(synth_fmri_shapes, induced_model_is_mostly_above_the_eeg_band)
+{
+	struct synth_fmri_params p;
+	struct synth_fmri *g, *s;
+	double *ag, *ai, peak = 0;
+	size_t n;
+
+	synth_fmri_params_init(&p);
+	p.duration = 12;
+	g = make(&p);
+	p.model = SYNTH_FMRI_INDUCED;
+	s = make(&p);
+	n = synth_fmri_n_samples(s);
+	ag = read_part(g, SYNTH_FMRI_ARTIFACT, 0);
+	ai = read_part(s, SYNTH_FMRI_ARTIFACT, 0);
+	for (size_t i = 0; i < n; i++)
+		peak = fmax(peak, fabs(ai[i]));
+	cr_assert(peak > 0.4e-3 && peak < 2.5e-3, "induced peak %g V", peak);
+	cr_assert_lt(low_share(ai, n, p.rate), 0.15, "induced: %g in band",
+		     low_share(ai, n, p.rate));
+	cr_assert_gt(low_share(ag, n, p.rate), 0.5, "gradient: %g in band",
+		     low_share(ag, n, p.rate));
+	free(ag);
+	free(ai);
+	synth_fmri_free(g);
+	synth_fmri_free(s);
+}

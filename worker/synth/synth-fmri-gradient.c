@@ -120,10 +120,12 @@ synth_fmri_gradient_schedule(struct synth_fmri *s, char **cause)
 				     p->rate;
 			s->triggers[k] = (size_t)llround(t * p->rate);
 			s->onset[k] = t + p->jitter * synth_fmri_rng_gauss(&r) / p->rate;
-			s->amp[k] = 1.0 + 0.01 * synth_fmri_rng_gauss(&r);
+			s->amp[k] = 1.0 + p->slice_amp_sd * synth_fmri_rng_gauss(&r);
 		}
 	s->art_len = (size_t)ceil(p->slice_interval * p->rate - 1e-9);
 	synth_fmri_gradient_motion(s);
+	if (p->model == SYNTH_FMRI_INDUCED)
+		synth_fmri_induced_init(s);
 	return 0;
 }
 
@@ -145,7 +147,7 @@ synth_fmri_gradient_chan_init(struct synth_fmri *s, size_t c)
  * sharp 0.5 ms ramps, a narrow spike, and an EPI-like readout train. The active part is
  * epi_active of the slice interval S (all three scale with it) and every waveform is zero
  * past it, so slices never overlap even with jitter. */
-static void
+void
 synth_fmri_gradient_waveforms(const struct synth_fmri_params *p, double tau, double g[3])
 {
 	const double S = p->slice_interval, k = p->epi_active / 0.85;
@@ -170,14 +172,28 @@ synth_fmri_gradient_waveforms(const struct synth_fmri_params *p, double tau, dou
 		g[2] = 0.35 * tanh(p->epi_sharpness * sin(2 * M_PI * p->epi_hz * (tau - ro0)));
 }
 
-double
-synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch, size_t k)
+void
+synth_fmri_gradient_mixing(const struct synth_fmri *s, const struct synth_fmri_chan *ch, double t,
+			   double *gain, double m[3])
 {
-	const double t = (double)k / s->p.rate;
-	size_t lo = 0, hi = s->n_triggers;
-	double g[3], gain, m0 = ch->mix[0], m1 = ch->mix[1], m2 = ch->mix[2];
+	*gain = 1.0 + s->p.drift * sin(2 * M_PI * t / ch->drift_s + ch->drift_phase);
+	if (ch->kind != SYNTH_FMRI_EEG)
+		*gain *= 1.3;
+	m[0] = ch->mix[0], m[1] = ch->mix[1], m[2] = ch->mix[2];
+	for (unsigned e = 0; ch->motion_mix != NULL && e < s->p.motion; e++) {
+		double w = synth_fmri_gradient_step((t - s->motion_t[e]) / SYNTH_FMRI_MOTION_RAMP);
 
-	/* Last slice whose true onset is <= t. */
+		m[0] += w * ch->motion_mix[e * 3];
+		m[1] += w * ch->motion_mix[e * 3 + 1];
+		m[2] += w * ch->motion_mix[e * 3 + 2];
+	}
+}
+
+size_t
+synth_fmri_gradient_slice_at(const struct synth_fmri *s, double t)
+{
+	size_t lo = 0, hi = s->n_triggers;
+
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -186,18 +202,21 @@ synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan 
 		else
 			hi = mid;
 	}
-	if (lo == 0)
+	return lo;
+}
+
+double
+synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch, size_t k)
+{
+	const double t = (double)k / s->p.rate, scale = 1e-6 * s->p.artifact_uv;
+	size_t lo;
+	double g[3], gain, m[3];
+
+	if (s->p.model == SYNTH_FMRI_INDUCED)
+		return synth_fmri_induced_at(s, ch, t, scale);
+	if ((lo = synth_fmri_gradient_slice_at(s, t)) == 0)
 		return 0;
 	synth_fmri_gradient_waveforms(&s->p, t - s->onset[lo - 1], g);
-	gain = 1.0 + s->p.drift * sin(2 * M_PI * t / ch->drift_s + ch->drift_phase);
-	if (ch->kind != SYNTH_FMRI_EEG)
-		gain *= 1.3;
-	for (unsigned e = 0; ch->motion_mix != NULL && e < s->p.motion; e++) {
-		double w = synth_fmri_gradient_step((t - s->motion_t[e]) / SYNTH_FMRI_MOTION_RAMP);
-
-		m0 += w * ch->motion_mix[e * 3];
-		m1 += w * ch->motion_mix[e * 3 + 1];
-		m2 += w * ch->motion_mix[e * 3 + 2];
-	}
-	return 1e-6 * s->p.artifact_uv * s->amp[lo - 1] * gain * (m0 * g[0] + m2 * g[1] + m1 * g[2]);
+	synth_fmri_gradient_mixing(s, ch, t, &gain, m);
+	return scale * s->amp[lo - 1] * gain * (m[0] * g[0] + m[2] * g[1] + m[1] * g[2]);
 }

@@ -47,6 +47,11 @@ struct synth_fmri {
 	 * (6 per volume: x, y, z in mm, pitch, roll, yaw in radians). */
 	double *motion_t;
 	double *rp;
+	/* Induced model: the three waveforms' derivatives through the amplifier's low-pass,
+	 * tabulated from time induced_t0 after a slice onset every induced_dt seconds
+	 * (induced_n points each, 3 interleaved), normalised to peak 1. */
+	double *induced, induced_t0, induced_dt;
+	size_t induced_n;
 };
 
 /* Seeded streams: one per purpose and channel, so a new feature never shifts an old stream. */
@@ -63,5 +68,17 @@ void synth_fmri_gradient_chan_init(struct synth_fmri *s, size_t c);
 /* The gradient artifact of one channel at sample k, in volts. */
 double synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
 			      size_t k);
+/* The three gradient waveforms at tau seconds after a slice onset. */
+void synth_fmri_gradient_waveforms(const struct synth_fmri_params *p, double tau, double g[3]);
+/* A channel's drift gain and mixing of the three waveforms at time t (s). */
+void synth_fmri_gradient_mixing(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
+				double t, double *gain, double m[3]);
+/* The number of slices whose true onset is at or before t. */
+size_t synth_fmri_gradient_slice_at(const struct synth_fmri *s, double t);
+
+/* The induced model (synth-fmri-induced.c): build its table, and the artifact at time t. */
+void synth_fmri_induced_init(struct synth_fmri *s);
+double synth_fmri_induced_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
+			     double t, double scale);
 
 #endif

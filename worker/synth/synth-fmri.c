@@ -107,6 +107,7 @@ synth_fmri_params_init(struct synth_fmri_params *p)
 	p->epi_hz = 180;
 	p->epi_sharpness = 6;
 	p->drift = 0.1;
+	p->slice_amp_sd = 0.01;
 	p->motion_size = 0.15;
 	p->eeg_scale = 1;
 }
@@ -149,10 +150,15 @@ synth_fmri_check(const struct synth_fmri_params *p, char **cause)
 				 "synth-fmri: EPI readout %g Hz must lie in (0, rate/2) and its "
 				 "sharpness %g be positive",
 				 p->epi_hz, p->epi_sharpness);
-	if (!(p->drift >= 0 && p->drift < 1 && p->motion <= 1000 && p->motion_size >= 0 &&
+	if (p->model != SYNTH_FMRI_GRADIENT && p->model != SYNTH_FMRI_INDUCED)
+		return error_set(cause, -EINVAL, "synth-fmri: unknown artifact model %d",
+				 (int)p->model);
+	if (!(p->drift >= 0 && p->drift < 1 && p->slice_amp_sd >= 0 && p->slice_amp_sd < 0.2 &&
+	      p->motion <= 1000 && p->motion_size >= 0 &&
 	      p->motion_size <= 2 && p->eeg_scale >= 0 && p->eeg_scale <= 1e4))
 		return error_set(cause, -EINVAL,
-				 "synth-fmri: drift in [0, 1), at most 1000 movements of size "
+				 "synth-fmri: drift in [0, 1), slice amplitude sd in [0, 0.2), at "
+				 "most 1000 movements of size "
 				 "[0, 2] and an EEG scale in [0, 1e4]");
 	return 0;
 }
@@ -298,6 +304,7 @@ synth_fmri_free(struct synth_fmri *s)
 	free(s->ch);
 	free(s->motion_t);
 	free(s->rp);
+	free(s->induced);
 	free(s->triggers);
 	free(s->onset);
 	free(s->amp);

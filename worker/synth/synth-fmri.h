@@ -28,8 +28,14 @@ struct synth_fmri_params {
 	 * and readout scale with it), readout train frequency (Hz) and its shape, the readout
 	 * being tanh(sharpness·sin): 6 trapezoid-like, below 1 near-sinusoidal, above 20 square. */
 	double epi_active, epi_hz, epi_sharpness;
-	/* Relative amplitude of each channel's slow artifact drift (period 20-60 s). */
-	double drift;
+	/* Relative amplitude of each channel's slow artifact drift (period 20-60 s), and the
+	 * standard deviation of the random amplitude of each slice (0.01). */
+	double drift, slice_amp_sd;
+	/* What the electrodes pick up: the gradient waveforms themselves (a strong in-band
+	 * artifact), or the voltage they induce, their time derivative (Faraday), averaged over
+	 * each sample period as an amplifier's anti-aliasing would; mostly above 100 Hz, as in
+	 * recordings. Both peak near artifact_uv. */
+	enum synth_fmri_model { SYNTH_FMRI_GRADIENT = 0, SYNTH_FMRI_INDUCED = 1 } model;
 	/* Head movements: abrupt changes (over 0.5 s) of how each channel picks up the three
 	 * gradient waveforms, at seeded times inside the scan, each changing the mixing by about
 	 * motion_size relative; the realignment parameters show them as steps. */
