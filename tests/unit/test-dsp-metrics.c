@@ -186,3 +186,73 @@ Test(dsp_metrics, truth_quality)
 	cr_assert_float_eq(uv, 1e6 * sqrt(a2 / 7300), 0.01 * 1e6 * sqrt(a2 / 7300), "uv %.4f", uv);
 	free(clean), free(rec), free(corr);
 }
+
+/* A deterministic pseudo-random sequence in [-1, 1). */
+static double
+lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (double)(*s >> 11) / 4503599627370496.0 - 1.0;
+}
+
+/* White noise everywhere, and in the acquisition a sinusoid at the fourth slice harmonic whose
+ * band mean is 9 times the noise's: that harmonic reads +10 dB against the reference, the
+ * others 0 (within the scatter of the noise's estimates). */
+Test(dsp_metrics, harmonics_against_the_reference)
+{
+	const double fs = 200, sf = 10;
+	const size_t n = 200 * 120, len = 20;
+	int64_t trig[400];
+	double *x = malloc(n * sizeof *x), noise_psd, amp;
+	struct dsp_metrics_channel m;
+	struct dsp_metrics_summary s;
+	uint64_t seed = 7;
+
+	for (size_t i = 0; i < 400; i++)
+		trig[i] = 4000 + 40 * (int64_t)i; /* 20 s to 100 s, 5 Hz of artifact epochs */
+	/* Uniform noise in [-1, 1): variance 1/3, one-sided density 2/(3 fs). */
+	noise_psd = 2.0 / (3 * fs);
+	/* A tone of amplitude a puts a²/2 into the 5 bins (0.25 Hz apart) of the ±0.5 Hz band:
+	 * their mean density is a²/2 / 1.25 Hz. */
+	amp = sqrt(2 * 1.25 * 9 * noise_psd);
+	for (size_t i = 0; i < n; i++) {
+		x[i] = lcg(&seed);
+		if (i >= 3990 && i < 20000)
+			x[i] += amp * sin(2 * M_PI * 2 * sf * (double)i / fs);
+	}
+	cr_assert_eq(dsp_metrics_channel(NULL, x, n, fs, trig, 400, len, sf / 2, 0, &m, NULL), 0);
+	dsp_metrics_aggregate(&m, 1, &s);
+	/* sf/2 = 5 Hz is the "slice" rate here: harmonic 4 sits at 20 Hz. */
+	for (int h = 0; h < DSP_METRICS_HARMONICS; h++)
+		cr_assert_float_eq(s.harm_vs_ref[0][h], h == 3 ? 10.0 : 0.0, 0.8, "harmonic %d: %g",
+				   h + 1, s.harm_vs_ref[0][h]);
+	cr_assert(isnan(s.harm_vs_ref[1][0]), "no volume rate, no volume harmonics");
+	free(x);
+}
+
+Test(dsp_metrics, reference_interval_and_its_epochs)
+{
+	const int64_t trig[] = {2000, 3000, 4000};
+	struct dsp_metrics_windows w;
+	double *x = calloc(10000, sizeof *x), p2p[64];
+	char *cause = NULL;
+
+	cr_assert_eq(dsp_metrics_windows(10000, 100, trig, 3, 100, &w, NULL), 0);
+	/* Outside the scan: [0, 1990) and [4110, 10000): 19 + 58 whole epochs of 100. */
+	cr_assert_eq(dsp_metrics_p2p_reference(x, 10000, &w, 100, p2p, 64), 64);
+	cr_assert_eq(dsp_metrics_p2p_reference(x, 10000, &w, 1000, p2p, 64), 7);
+	cr_assert_eq(dsp_metrics_windows_reference(&w, 10000, 100, 5, 7.5, NULL), 0);
+	cr_assert_eq(w.ref_start, 500);
+	cr_assert_eq(w.pre_end, 750);
+	cr_assert_eq(w.post_start, 10000);
+	for (size_t i = 500; i < 750; i++)
+		x[i] = (i / 50) % 2 ? 1 : -1; /* a square wave of p2p 2 */
+	cr_assert_eq(dsp_metrics_p2p_reference(x, 10000, &w, 50, p2p, 64), 5);
+	cr_assert_float_eq(p2p[0], 0, 0);
+	cr_assert_eq(dsp_metrics_p2p_reference(x, 10000, &w, 100, p2p, 64), 2);
+	cr_assert_float_eq(p2p[0], 2, 0);
+	cr_assert_eq(dsp_metrics_windows_reference(&w, 10000, 100, 200, 300, &cause), -EINVAL);
+	cr_assert_not_null(strstr(cause, "reference interval"), "%s", cause);
+	free(cause);
+	free(x);
+}

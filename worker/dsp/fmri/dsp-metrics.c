@@ -138,10 +138,30 @@ dsp_metrics_windows(size_t n, double fs, const int64_t *trig, size_t ntrig, size
 	t0 = (size_t)trig[0];
 	t1 = (size_t)trig[ntrig - 1];
 	buf = (size_t)lround(0.1 * fs);
+	w->ref_start = 0;
 	w->pre_end = t0 > buf ? t0 - buf : 0;
 	w->post_start = t1 + len + buf < n ? t1 + len + buf : n;
 	w->acq_start = t0 > half ? t0 - half : 0;
 	w->acq_end = t1 + tail < n ? t1 + tail : n;
+	return 0;
+}
+
+int
+dsp_metrics_windows_reference(struct dsp_metrics_windows *w, size_t n, double fs, double t0,
+			      double t1, char **cause)
+{
+	double a = t0 * fs, b = t1 * fs;
+
+	a = a < 0 ? 0 : a > (double)n ? (double)n : a;
+	b = b < 0 ? 0 : b > (double)n ? (double)n : b;
+	if (!(b - a >= 2))
+		return error_set(cause, -EINVAL,
+				 "metrics: reference interval [%g, %g] s holds no data (recording "
+				 "of %.3f s)",
+				 t0, t1, (double)n / fs);
+	w->ref_start = (size_t)llround(a);
+	w->pre_end = (size_t)llround(b);
+	w->post_start = n;
 	return 0;
 }
 
@@ -218,46 +238,105 @@ dsp_metrics_harmonics(const double *x, size_t n, double fs, const double freq[2]
 	return rc;
 }
 
+/* Power of the corrected acquisition data and of the reference data in the harmonic bands,
+ * with the same Welch segment length for both. */
+static int
+dsp_metrics_harmonics_ref(const double *acq, size_t nacq, const double *ref, size_t nref,
+			  double fs, const double freq[2], struct dsp_metrics_channel *m,
+			  char **cause)
+{
+	size_t nper = (size_t)(4 * fs);
+	double *pa, *pr;
+	int rc;
+
+	nper = nper < nref ? nper : nref;
+	nper = nper < nacq ? nper : nacq;
+	pa = xmalloc((nper / 2 + 1) * sizeof *pa);
+	pr = xmalloc((nper / 2 + 1) * sizeof *pr);
+	if ((rc = dsp_metrics_welch(acq, nacq, fs, nper, pa, cause)) == 0 &&
+	    (rc = dsp_metrics_welch(ref, nref, fs, nper, pr, cause)) == 0)
+		for (int t = 0; t < 2; t++)
+			for (int h = 0; h < DSP_METRICS_HARMONICS; h++) {
+				double f = freq[t] * (h + 1);
+
+				if (!(freq[t] > 0))
+					continue;
+				m->harm_acq[t][h] = dsp_metrics_band(pa, nper, fs, f - 0.5, f + 0.5);
+				m->harm_ref[t][h] = dsp_metrics_band(pr, nper, fs, f - 0.5, f + 0.5);
+			}
+	free(pa), free(pr);
+	return rc;
+}
+
+/* Reference data: the stretches of w outside the acquisition, concatenated (*nref samples). */
+static double *
+dsp_metrics_reference(const double *x, size_t n, const struct dsp_metrics_windows *w,
+		      size_t *nref)
+{
+	size_t pre = w->pre_end > w->ref_start ? w->pre_end - w->ref_start : 0;
+	size_t post = n > w->post_start ? n - w->post_start : 0;
+	double *ref = xmalloc((pre + post ? pre + post : 1) * sizeof *ref);
+
+	memcpy(ref, x + w->ref_start, pre * sizeof *ref);
+	memcpy(ref + pre, x + w->post_start, post * sizeof *ref);
+	*nref = pre + post;
+	return ref;
+}
+
+static void
+dsp_metrics_channel_clear(struct dsp_metrics_channel *m)
+{
+	for (int t = 0; t < 2; t++)
+		for (int h = 0; h < DSP_METRICS_HARMONICS; h++)
+			m->niazy_orig[t][h] = m->niazy_corr[t][h] = m->harm_acq[t][h] =
+			    m->harm_ref[t][h] = NAN;
+	for (int b = 0; b < DSP_METRICS_ALLEN_BANDS; b++)
+		m->allen[b] = NAN;
+	m->var_ref = m->var_acq = m->rms_orig = m->rms_corr = m->std_ref = m->std_acq = NAN;
+}
+
 int
 dsp_metrics_channel(const double *orig, const double *corr, size_t n, double fs,
 		    const int64_t *trig, size_t ntrig, size_t len, double slice_freq,
 		    double volume_freq, struct dsp_metrics_channel *m, char **cause)
 {
 	struct dsp_metrics_windows w;
-	size_t nref, nacq, post;
-	double *ref, *pr = NULL, *pc = NULL, freq[2] = {slice_freq, volume_freq};
-	const double *acq;
 	int rc;
 
-	for (int t = 0; t < 2; t++)
-		for (int h = 0; h < DSP_METRICS_HARMONICS; h++)
-			m->niazy_orig[t][h] = m->niazy_corr[t][h] = NAN;
-	for (int b = 0; b < DSP_METRICS_ALLEN_BANDS; b++)
-		m->allen[b] = NAN;
-	m->var_ref = m->var_acq = m->rms_orig = m->rms_corr = m->std_ref = m->std_acq = NAN;
-	if (corr == NULL || n == 0)
-		return error_set(cause, -EINVAL, "metrics: empty corrected channel (corr)");
+	dsp_metrics_channel_clear(m);
 	if (len == 0)
 		return error_set(cause, -EINVAL, "metrics: artifact length len must be positive");
 	if ((rc = dsp_metrics_windows(n, fs, trig, ntrig, len, &w, cause)) != 0)
 		return rc;
-	if (w.acq_end <= w.acq_start + 1)
-		return error_set(cause, -EINVAL, "metrics: acquisition window is empty");
+	return dsp_metrics_channel_at(orig, corr, n, fs, &w, slice_freq, volume_freq, m, cause);
+}
 
-	/* Reference data: the two stretches outside the acquisition, concatenated. */
-	post = n - w.post_start;
-	nref = w.pre_end + post;
-	ref = xmalloc((nref ? nref : 1) * sizeof *ref);
-	memcpy(ref, corr, w.pre_end * sizeof *ref);
-	memcpy(ref + w.pre_end, corr + w.post_start, post * sizeof *ref);
-	acq = corr + w.acq_start;
-	nacq = w.acq_end - w.acq_start;
+int
+dsp_metrics_channel_at(const double *orig, const double *corr, size_t n, double fs,
+		       const struct dsp_metrics_windows *w, double slice_freq, double volume_freq,
+		       struct dsp_metrics_channel *m, char **cause)
+{
+	size_t nref, nacq;
+	double *ref, *pr = NULL, *pc = NULL, freq[2] = {slice_freq, volume_freq};
+	const double *acq;
+	int rc = 0;
+
+	dsp_metrics_channel_clear(m);
+	if (corr == NULL || n == 0)
+		return error_set(cause, -EINVAL, "metrics: empty corrected channel (corr)");
+	if (!(fs > 0))
+		return error_set(cause, -EINVAL, "metrics: fs must be positive (got %g)", fs);
+	if (w->acq_end > n || w->acq_end <= w->acq_start + 1)
+		return error_set(cause, -EINVAL, "metrics: acquisition window is empty");
+	ref = dsp_metrics_reference(corr, n, w, &nref);
+	acq = corr + w->acq_start;
+	nacq = w->acq_end - w->acq_start;
 
 	m->var_acq = dsp_metrics_var(acq, nacq);
 	m->std_acq = sqrt(m->var_acq);
 	m->rms_corr = dsp_metrics_rms(acq, nacq);
 	if (orig != NULL)
-		m->rms_orig = dsp_metrics_rms(orig + w.acq_start, nacq);
+		m->rms_orig = dsp_metrics_rms(orig + w->acq_start, nacq);
 	if (nref >= 2) {
 		size_t nper = (size_t)(3 * fs);
 		nper = nper < nref ? nper : nref;
@@ -275,14 +354,22 @@ dsp_metrics_channel(const double *orig, const double *corr, size_t n, double fs,
 				double c = dsp_metrics_band(pc, nper, fs, lo, hi);
 				m->allen[b] = r > 0 ? 100 * fabs(c - r) / r : NAN;
 			}
+		if (rc == 0)
+			rc = dsp_metrics_harmonics_ref(acq, nacq, ref, nref, fs, freq, m, cause);
 	}
 	if (rc == 0)
 		rc = dsp_metrics_harmonics(acq, nacq, fs, freq, m->niazy_corr, cause);
 	if (rc == 0 && orig != NULL)
-		rc =
-		    dsp_metrics_harmonics(orig + w.acq_start, nacq, fs, freq, m->niazy_orig, cause);
+		rc = dsp_metrics_harmonics(orig + w->acq_start, nacq, fs, freq, m->niazy_orig,
+					   cause);
 	free(ref), free(pr), free(pc);
 	return rc;
+}
+
+double
+dsp_metrics_harm_db(double acq, double ref)
+{
+	return acq > 0 && ref > 0 ? 10 * log10(acq / ref) : NAN;
 }
 
 void
@@ -318,6 +405,9 @@ dsp_metrics_aggregate(const struct dsp_metrics_channel *ch, size_t nch,
 			po = dsp_metrics_median(v, nch);
 			pc = dsp_metrics_median(u, nch);
 			s->niazy[t][h] = pc > 0 ? 10 * log10(po / pc) : NAN;
+			for (size_t c = 0; c < nch; c++)
+				v[c] = dsp_metrics_harm_db(ch[c].harm_acq[t][h], ch[c].harm_ref[t][h]);
+			s->harm_vs_ref[t][h] = dsp_metrics_median(v, nch);
 		}
 	free(v), free(u);
 }
@@ -342,6 +432,29 @@ dsp_metrics_p2p(const double *x, size_t n, const int64_t *trig, size_t ntrig, si
 		}
 		p2p[i] = hi - lo;
 	}
+}
+
+size_t
+dsp_metrics_p2p_reference(const double *x, size_t n, const struct dsp_metrics_windows *w,
+			  size_t len, double *p2p, size_t max)
+{
+	size_t nref, nep;
+	double *ref = dsp_metrics_reference(x, n, w, &nref);
+
+	nep = len > 0 ? nref / len : 0;
+	nep = nep < max ? nep : max;
+	for (size_t e = 0; e < nep; e++) {
+		const double *v = ref + e * len;
+		double lo = v[0], hi = v[0];
+
+		for (size_t t = 1; t < len; t++) {
+			lo = v[t] < lo ? v[t] : lo;
+			hi = v[t] > hi ? v[t] : hi;
+		}
+		p2p[e] = hi - lo;
+	}
+	free(ref);
+	return nep;
 }
 
 double

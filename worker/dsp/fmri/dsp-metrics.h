@@ -10,10 +10,11 @@
 #define DSP_METRICS_HARMONICS   5
 
 /* Windows on the data (half-open sample ranges, clipped to [0, n)): reference data is
- * [0, pre_end) ∪ [post_start, n) = outside [T[0], T[-1] + L] minus 0.1 s on each side;
- * acquisition data is [T[0] - L/2, T[-1] + 3L/2). */
+ * [ref_start, pre_end) ∪ [post_start, n), by default (ref_start 0) outside [T[0], T[-1] + L]
+ * minus 0.1 s on each side, or an interval the user gives (post_start = n); acquisition data
+ * is [T[0] - L/2, T[-1] + 3L/2). */
 struct dsp_metrics_windows {
-	size_t pre_end, post_start;
+	size_t ref_start, pre_end, post_start;
 	size_t acq_start, acq_end;
 };
 
@@ -26,6 +27,9 @@ struct dsp_metrics_channel {
 	/* Mean PSD within ±0.5 Hz of harmonics 1..5 of [0] the slice and [1] the volume
 	 * frequency, original and corrected acquisition data. */
 	double niazy_orig[2][DSP_METRICS_HARMONICS], niazy_corr[2][DSP_METRICS_HARMONICS];
+	/* The same bands of the corrected acquisition data and of the reference data, both with
+	 * Welch segments of min(4·fs, reference, acquisition) samples (harmonics_vs_reference). */
+	double harm_acq[2][DSP_METRICS_HARMONICS], harm_ref[2][DSP_METRICS_HARMONICS];
 };
 
 struct dsp_metrics_summary {
@@ -34,6 +38,10 @@ struct dsp_metrics_summary {
 	double rms_residual;                   /* mean of std_acq / std_ref (ideal 1) */
 	double allen[DSP_METRICS_ALLEN_BANDS]; /* median over channels, % */
 	double niazy[2][DSP_METRICS_HARMONICS]; /* 10·log10(median P_orig / median P_corr), dB */
+	/* Median over channels of 10·log10(P_acq / P_ref) at each harmonic, dB: 0 when the
+	 * corrected data hold as much power there as the artifact-free data, above 0 residual
+	 * artifact, below 0 signal taken with it. */
+	double harm_vs_ref[2][DSP_METRICS_HARMONICS];
 };
 
 /* Band edges of fft_allen: 0.8-4, 4-8, 8-12, 12-24 Hz (inclusive). */
@@ -50,6 +58,10 @@ double dsp_metrics_median(const double *v, size_t n);
 
 int dsp_metrics_windows(size_t n, double fs, const int64_t *trig, size_t ntrig, size_t len,
 			struct dsp_metrics_windows *w, char **cause);
+/* Replace the reference data of w by the interval [t0, t1) seconds (clipped to the data).
+ * -EINVAL when fewer than 2 samples are left. */
+int dsp_metrics_windows_reference(struct dsp_metrics_windows *w, size_t n, double fs, double t0,
+				  double t1, char **cause);
 /* Slice frequency fs / mean(diff(T)); the volume frequency is that / slices_per_volume. */
 double dsp_metrics_slice_freq(const int64_t *trig, size_t ntrig, double fs);
 
@@ -58,12 +70,24 @@ double dsp_metrics_slice_freq(const int64_t *trig, size_t ntrig, double fs);
 int dsp_metrics_channel(const double *orig, const double *corr, size_t n, double fs,
 			const int64_t *trig, size_t ntrig, size_t len, double slice_freq,
 			double volume_freq, struct dsp_metrics_channel *m, char **cause);
+/* The same on windows w given by the caller (from dsp_metrics_windows, perhaps with a
+ * reference interval). */
+int dsp_metrics_channel_at(const double *orig, const double *corr, size_t n, double fs,
+			   const struct dsp_metrics_windows *w, double slice_freq,
+			   double volume_freq, struct dsp_metrics_channel *m, char **cause);
 void dsp_metrics_aggregate(const struct dsp_metrics_channel *ch, size_t nch,
 			   struct dsp_metrics_summary *s);
+/* 10·log10(acq / ref) of one channel's harmonic band, NAN when either is not positive. */
+double dsp_metrics_harm_db(double acq, double ref);
 
 /* Peak-to-peak of x in [T[i] + off, + len) for each trigger (NAN when outside the data). */
 void dsp_metrics_p2p(const double *x, size_t n, const int64_t *trig, size_t ntrig, size_t len,
 		     int64_t off, double *p2p);
+/* Peak-to-peak of the reference data of w cut into whole epochs of len samples (the two
+ * stretches concatenated, as the toolbox does); writes up to max values to p2p and returns how
+ * many epochs there are (at most max). */
+size_t dsp_metrics_p2p_reference(const double *x, size_t n, const struct dsp_metrics_windows *w,
+				 size_t len, double *p2p, size_t max);
 /* median_artifact: p2p[c·nepochs + e] for nch channels; median over epochs of the channel mean
  * (epochs with any NAN are left out). */
 double dsp_metrics_median_artifact(const double *p2p, size_t nch, size_t nepochs);

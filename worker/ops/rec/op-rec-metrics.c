@@ -1,7 +1,9 @@
-/* The metrics step (global): per EEG channel and aggregated correction metrics (snr, rms_ratio,
- * rms_residual, median_artifact, fft_allen, fft_niazy) and, against a ground-truth recording,
- * artifact reduction in dB and residual RMS in µV, into the task's inline result. Channels are
- * independent: a few threads take them one at a time (the job waits for this step anyway). */
+/* The metrics step (global): per EEG channel and aggregated correction metrics without a ground
+ * truth (snr, rms_ratio, rms_residual, median_artifact and its reference level, fft_allen,
+ * fft_niazy, the power at the slice and volume harmonics against artifact-free data) and,
+ * against a ground-truth recording, artifact reduction in dB and residual RMS in µV, into the
+ * task's inline result. Channels are independent: a few threads take them one at a time (the
+ * job waits for this step anyway). */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -37,14 +39,29 @@ op_rec_metrics_nums(const double *v, size_t n)
 static int
 op_rec_metrics_parse(const json_t *step, const char *path, void *params, char **cause)
 {
-	static const char *const keys[] = {"ground_truth", "truth_hp", "truth_lp", NULL};
+	static const char *const keys[] = {"ground_truth", "truth_hp", "truth_lp",
+					   "reference_interval", NULL};
 	struct op_rec_metrics_params *p = params;
+	const json_t *ri = json_object_get(step, "reference_interval");
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
 	    op_param_string(step, path, "ground_truth", 0, NULL, &p->ground_truth, cause) != 0 ||
 	    op_param_number(step, path, "truth_hp", 0, 0, 1e6, 0, &p->truth_hp, cause) != 0 ||
 	    op_param_number(step, path, "truth_lp", 0, 0, 1e6, 0, &p->truth_lp, cause) != 0)
 		return -EINVAL;
+	p->ref_start = p->ref_end = 0;
+	if (ri == NULL)
+		return 0;
+	if (!json_is_array(ri) || json_array_size(ri) != 2 ||
+	    !json_is_number(json_array_get(ri, 0)) || !json_is_number(json_array_get(ri, 1)) ||
+	    !(json_number_value(json_array_get(ri, 0)) >= 0) ||
+	    !(json_number_value(json_array_get(ri, 1)) > json_number_value(json_array_get(ri, 0))))
+		return error_set(cause, -EINVAL,
+				 "%s.reference_interval: must be [start, end] in seconds with 0 <= "
+				 "start < end",
+				 path);
+	p->ref_start = json_number_value(json_array_get(ri, 0));
+	p->ref_end = json_number_value(json_array_get(ri, 1));
 	return 0;
 }
 
@@ -97,7 +114,10 @@ struct op_rec_metrics_acc {
 	const json_t *step;
 	struct io_edf_file *truth;
 	struct dsp_metrics_channel *ch;
-	double *p2p, *db, *uv;
+	double *p2p, *p2p_ref, *db, *uv;
+	size_t *nep_ref; /* reference epochs of each channel (p2p_ref holds nep_max each) */
+	size_t nep_max;
+	double ref_s; /* seconds of reference data (of the last channel; all share the rate) */
 	bool *done;
 	json_t **per;
 	char (*label)[17];
@@ -113,6 +133,7 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 	struct op_run *run = a->run;
 	const json_t *step = a->step;
 	struct rec_out o;
+	struct dsp_metrics_windows w;
 	const struct rec_epochs *t;
 	double *orig = NULL, *clean = NULL, sf, vf, db = NAN, uv = NAN;
 	int rc;
@@ -148,11 +169,19 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 		goto out;
 	sf = dsp_metrics_slice_freq(t->t, t->n, o.fs);
 	vf = t->slices_per_volume > 0 ? sf / (double)t->slices_per_volume : 0;
-	rc = dsp_metrics_channel(orig, o.x, o.n, o.fs, t->t, t->n, t->L, sf, vf, &a->ch[c], cause);
+	if ((rc = dsp_metrics_windows(o.n, o.fs, t->t, t->n, t->L, &w, cause)) != 0 ||
+	    (a->p->ref_end > 0 && (rc = dsp_metrics_windows_reference(&w, o.n, o.fs,
+								       a->p->ref_start,
+								       a->p->ref_end, cause)) != 0))
+		goto out;
+	rc = dsp_metrics_channel_at(orig, o.x, o.n, o.fs, &w, sf, vf, &a->ch[c], cause);
 	if (rc != 0)
 		goto out;
 	dsp_metrics_p2p(o.x, o.n, t->t, t->n, t->L, (int64_t)llround(t->offset * o.fs),
 			a->p2p + c * a->nep);
+	a->nep_ref[c] = dsp_metrics_p2p_reference(o.x, o.n, &w, t->L, a->p2p_ref + c * a->nep_max,
+						  a->nep_max);
+	a->ref_s = (double)(w.pre_end - w.ref_start + (o.n - w.post_start)) / o.fs;
 	if (clean != NULL &&
 	    (rc = dsp_metrics_truth(orig, o.x, clean, o.n, o.fs, t->t, t->n, a->p->truth_hp,
 				    a->p->truth_lp, &db, &uv, cause)) != 0)
@@ -161,10 +190,20 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 	a->uv[c] = uv;
 	{
 		const struct dsp_metrics_channel *m = &a->ch[c];
-		json_t *j = json_pack("{s:o, s:o, s:o}", "rms_ratio",
-				      op_rec_metrics_num(m->rms_orig / m->rms_corr), "rms_residual",
-				      op_rec_metrics_num(m->std_acq / m->std_ref), "fft_allen",
-				      op_rec_metrics_nums(m->allen, DSP_METRICS_ALLEN_BANDS));
+		double d = m->var_acq - m->var_ref, hv[2][DSP_METRICS_HARMONICS];
+		json_t *j;
+
+		for (int k = 0; k < 2; k++)
+			for (int h = 0; h < DSP_METRICS_HARMONICS; h++)
+				hv[k][h] = dsp_metrics_harm_db(m->harm_acq[k][h], m->harm_ref[k][h]);
+		j = json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o}}", "snr",
+			      op_rec_metrics_num(m->var_ref / (d > 1e-10 ? d : 1e-10)), "rms_ratio",
+			      op_rec_metrics_num(m->rms_orig / m->rms_corr), "rms_residual",
+			      op_rec_metrics_num(m->std_acq / m->std_ref), "fft_allen",
+			      op_rec_metrics_nums(m->allen, DSP_METRICS_ALLEN_BANDS),
+			      "harmonics_vs_reference", "slice",
+			      op_rec_metrics_nums(hv[0], DSP_METRICS_HARMONICS), "volume",
+			      op_rec_metrics_nums(hv[1], DSP_METRICS_HARMONICS));
 		if (a->truth != NULL) {
 			json_object_set_new(j, "artifact_reduction_db", op_rec_metrics_num(db));
 			json_object_set_new(j, "residual_uv", op_rec_metrics_num(uv));
@@ -225,6 +264,12 @@ op_rec_metrics_acc_init(struct op_rec_metrics_acc *a, struct op_run *run, const 
 	a->nep = run->rec->epochs.n;
 	a->ch = xcalloc(nc, sizeof *a->ch);
 	a->p2p = xcalloc(nc * (a->nep > 0 ? a->nep : 1), sizeof *a->p2p);
+	/* The reference data cannot hold more epochs than the recording has samples per epoch. */
+	a->nep_max = run->rec->epochs.L > 0 ? run->rec->hdr->duration * run->rec->epochs.fs /
+						      (double)run->rec->epochs.L + 1
+					    : 1;
+	a->p2p_ref = xcalloc(nc * a->nep_max, sizeof *a->p2p_ref);
+	a->nep_ref = xcalloc(nc, sizeof *a->nep_ref);
 	a->db = xcalloc(nc, sizeof *a->db);
 	a->uv = xcalloc(nc, sizeof *a->uv);
 	a->done = xcalloc(nc, sizeof *a->done);
@@ -242,6 +287,8 @@ op_rec_metrics_acc_fini(struct op_rec_metrics_acc *a)
 	free(a->cause);
 	free(a->ch);
 	free(a->p2p);
+	free(a->p2p_ref);
+	free(a->nep_ref);
 	free(a->db);
 	free(a->uv);
 	free(a->done);
@@ -275,28 +322,42 @@ op_rec_metrics_report(struct op_rec_metrics_acc *a)
 {
 	struct dsp_metrics_summary s;
 	json_t *per = json_object(), *m;
-	size_t k = 0;
+	size_t k = 0, nr = a->nep_max;
+	double med_art, med_ref;
 
 	for (size_t c = 0; c < a->nc; c++) {
 		if (!a->done[c])
 			continue;
 		a->ch[k] = a->ch[c];
 		memmove(a->p2p + k * a->nep, a->p2p + c * a->nep, a->nep * sizeof *a->p2p);
+		memmove(a->p2p_ref + k * a->nep_max, a->p2p_ref + c * a->nep_max,
+			a->nep_max * sizeof *a->p2p_ref);
+		nr = a->nep_ref[c] < nr ? a->nep_ref[c] : nr;
 		a->db[k] = a->db[c];
 		a->uv[k] = a->uv[c];
 		json_object_set_new(per, a->label[c], a->per[c]);
 		a->per[c] = NULL;
 		k++;
 	}
+	/* Reference epochs side by side: the first nr of each channel. */
+	for (size_t c = 1; c < k; c++)
+		memmove(a->p2p_ref + c * nr, a->p2p_ref + c * a->nep_max, nr * sizeof *a->p2p_ref);
 	dsp_metrics_aggregate(a->ch, k, &s);
+	med_art = dsp_metrics_median_artifact(a->p2p, k, a->nep);
+	med_ref = nr > 0 ? dsp_metrics_median_artifact(a->p2p_ref, k, nr) : NAN;
 	m = json_pack(
-	    "{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:o}", "channels", (json_int_t)k, "snr",
-	    op_rec_metrics_num(s.snr), "rms_ratio", op_rec_metrics_num(s.rms_ratio), "rms_residual",
-	    op_rec_metrics_num(s.rms_residual), "median_artifact",
-	    op_rec_metrics_num(dsp_metrics_median_artifact(a->p2p, k, a->nep)), "fft_allen",
+	    "{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o}, s:o, s:o}",
+	    "channels", (json_int_t)k, "snr", op_rec_metrics_num(s.snr), "rms_ratio",
+	    op_rec_metrics_num(s.rms_ratio), "rms_residual", op_rec_metrics_num(s.rms_residual),
+	    "median_artifact", op_rec_metrics_num(med_art), "median_artifact_reference",
+	    op_rec_metrics_num(med_ref), "median_artifact_ratio",
+	    op_rec_metrics_num(med_ref > 0 ? med_art / med_ref : NAN), "fft_allen",
 	    op_rec_metrics_nums(s.allen, DSP_METRICS_ALLEN_BANDS), "fft_niazy", "slice",
 	    op_rec_metrics_nums(s.niazy[0], DSP_METRICS_HARMONICS), "volume",
-	    op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "per_channel", per);
+	    op_rec_metrics_nums(s.niazy[1], DSP_METRICS_HARMONICS), "harmonics_vs_reference",
+	    "slice", op_rec_metrics_nums(s.harm_vs_ref[0], DSP_METRICS_HARMONICS), "volume",
+	    op_rec_metrics_nums(s.harm_vs_ref[1], DSP_METRICS_HARMONICS), "reference_s",
+	    op_rec_metrics_num(a->ref_s), "per_channel", per);
 	if (a->truth != NULL) {
 		double db = dsp_metrics_median(a->db, k), uv = dsp_metrics_median(a->uv, k);
 		json_object_set_new(m, "artifact_reduction_db", op_rec_metrics_num(db));

@@ -61,6 +61,8 @@ struct op_rec_anc_params {
 struct op_rec_metrics_params {
 	const char *ground_truth;  /* the artifact-free recording, or NULL */
 	double truth_hp, truth_lp; /* pass band the ground truth is filtered to (0: none) */
+	/* The artifact-free reference data, seconds [start, end); both 0: outside the scan. */
+	double ref_start, ref_end;
 };
 
 struct op_rec_export_params {
