@@ -10,6 +10,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/graph/graph-input.h"
 #include "scheduler/graph/graph.h"
+#include "worker/io/rec/io-rec.h"
 #include "worker/ops/op-registry.h"
 #include "worker/ops/rec/op-rec-params.h"
 #include "worker/ops/spec/op-param.h"
@@ -17,8 +18,8 @@
 static int
 graph_input_rec_output(const json_t *output, char **cause)
 {
-	static const char *const keys[] = {"format", "path", NULL};
-	const char *fmt, *path;
+	static const char *const keys[] = {"format", "path", "binary_format", NULL};
+	const char *fmt, *path, *bf;
 
 	if (output == NULL)
 		return 0;
@@ -29,8 +30,21 @@ graph_input_rec_output(const json_t *output, char **cause)
 	    op_param_string(output, "output", "format", 0, "edf", &fmt, cause) != 0 ||
 	    op_param_string(output, "output", "path", 0, NULL, &path, cause) != 0)
 		return -EINVAL;
-	if (strcmp(fmt, "edf") != 0 && strcmp(fmt, "bdf") != 0)
-		return error_set(cause, -EINVAL, "output.format: must be \"edf\" or \"bdf\"");
+	if (strcmp(fmt, "edf") != 0 && strcmp(fmt, "bdf") != 0 && strcmp(fmt, "brainvision") != 0)
+		return error_set(
+		    cause, -EINVAL, "output.format: must be \"edf\", \"bdf\" or \"brainvision\"%s",
+		    strcmp(fmt, "eeglab") == 0 ? " (EEGLAB files are read, not written)" : "");
+	if (op_param_string(output, "output", "binary_format", 0, NULL, &bf, cause) != 0)
+		return -EINVAL;
+	if (bf != NULL && (strcmp(fmt, "brainvision") != 0 ||
+			   (strcmp(bf, "INT_16") != 0 && strcmp(bf, "IEEE_FLOAT_32") != 0)))
+		return error_set(cause, -EINVAL,
+				 "output.binary_format: \"INT_16\" or \"IEEE_FLOAT_32\", for "
+				 "brainvision output only");
+	if (path != NULL && strcmp(fmt, "brainvision") == 0 &&
+	    io_rec_format_from_path(path) != NULL &&
+	    strcmp(io_rec_format_from_path(path), "brainvision") != 0)
+		return error_set(cause, -EINVAL, "output.path: a BrainVision header ends in .vhdr");
 	return 0;
 }
 
