@@ -3,6 +3,7 @@
  * realigns, the pass band of the pipeline as the default for metrics' ground-truth comparison,
  * and an export_edf at the end when the pipeline names an output but no export step. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -48,7 +49,28 @@ graph_input_rec_output(const json_t *output, char **cause)
 	return 0;
 }
 
-/* An output directory (several inputs, one job each): the file is DIR/<input's name>. */
+/* The extension of an output file named after its input, for the output's format (a .vhdr
+ * header for BrainVision, .edf or .bdf). */
+static void
+graph_input_rec_output_ext(char **file, const char *fmt)
+{
+	const char *have = io_rec_format_from_path(*file);
+	const char *ext = fmt == NULL                       ? NULL
+			  : strcmp(fmt, "brainvision") == 0 ? "vhdr"
+			  : strcmp(fmt, "bdf") == 0         ? "bdf"
+							    : "edf";
+	char *dot = strrchr(*file, '.'), *renamed;
+
+	if (ext == NULL || (have != NULL && strcmp(have, fmt) == 0) || dot == NULL ||
+	    strchr(dot, '/') != NULL)
+		return;
+	renamed = xasprintf("%.*s.%s", (int)(dot - *file), *file, ext);
+	free(*file);
+	*file = renamed;
+}
+
+/* An output directory (several inputs, one job each): the file is DIR/<input's name>, with the
+ * extension of the output's format. */
 static int
 graph_input_rec_output_dir(json_t *pipeline, char **cause)
 {
@@ -69,6 +91,7 @@ graph_input_rec_output_dir(json_t *pipeline, char **cause)
 	base = strrchr(in, '/') != NULL ? strrchr(in, '/') + 1 : in;
 	file = xasprintf("%.*s/%s", (int)(len > 1 && path[len - 1] == '/' ? len - 1 : len), path,
 			 base);
+	graph_input_rec_output_ext(&file, json_string_value(json_object_get(output, "format")));
 	if (strcmp(file, in) == 0) {
 		error_set(cause, -EINVAL,
 			  "output.path: the output directory %s holds the input %s: it would be "

@@ -222,6 +222,23 @@ def standard_pipeline():
     check(x.shape == got.shape and np.array_equal(x, got),
           "fmri-standard: MNE reads the BrainVision output sample-exact (%d x %d)" % got.shape)
     same_annotations(info, raw, "fmri-standard output")
+    outdir = os.path.join(syn, "outdir")
+    os.makedirs(outdir)
+    with open(pipeline) as f:
+        p = json.load(f)
+    p["output"] = {"format": "brainvision", "binary_format": "INT_16", "path": outdir}
+    pj = os.path.join(syn, "to-dir.json")
+    with open(pj, "w") as f:
+        json.dump(p, f)
+    r = subprocess.run([NEURODAG, "run", "-q", pj, os.path.join(syn, "recording.edf")],
+                       capture_output=True, text=True, timeout=300)
+    written = os.path.join(outdir, "recording.vhdr")
+    check(r.returncode == 0 and os.path.exists(written),
+          "EDF in, output directory with format brainvision: writes recording.vhdr (%s)"
+          % r.stderr.strip()[-200:])
+    if os.path.exists(written):
+        with open(written, encoding="utf-8") as f:
+            check("BinaryFormat=INT_16" in f.read(), "output.binary_format INT_16 is written")
     bad_inputs(syn, pipeline)
     edf = mne.io.read_raw_edf(os.path.join(syn, "corrected.edf"), preload=True, verbose=False)
     check(raw.ch_names == edf.ch_names and raw.n_times == edf.n_times,
