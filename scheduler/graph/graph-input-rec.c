@@ -1,7 +1,8 @@
 /* The implicit steps of a recording pipeline, added after validation so errors still point at
  * the user's own steps: an aas_realign (run once on the reference channel) before each aas that
  * realigns, the pass band of the pipeline as the default for metrics' ground-truth comparison,
- * and an export_edf at the end when the pipeline names an output but no export step. */
+ * an export_edf at the end when the pipeline names an output but no export step, and then a
+ * report beside the output (unless output.report is false or a report step is there). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 static int
 graph_input_rec_output(const json_t *output, char **cause)
 {
-	static const char *const keys[] = {"format", "path", "binary_format", NULL};
+	static const char *const keys[] = {"format", "path", "binary_format", "report", NULL};
 	const char *fmt, *path, *bf;
 
 	if (output == NULL)
@@ -37,6 +38,11 @@ graph_input_rec_output(const json_t *output, char **cause)
 		    strcmp(fmt, "eeglab") == 0 ? " (EEGLAB files are read, not written)" : "");
 	if (op_param_string(output, "output", "binary_format", 0, NULL, &bf, cause) != 0)
 		return -EINVAL;
+	if (json_object_get(output, "report") != NULL &&
+	    !json_is_boolean(json_object_get(output, "report")))
+		return error_set(cause, -EINVAL,
+				 "output.report: true (an HTML report beside the output, the "
+				 "default) or false");
 	if (bf != NULL && (strcmp(fmt, "brainvision") != 0 ||
 			   (strcmp(bf, "INT_16") != 0 && strcmp(bf, "IEEE_FLOAT_32") != 0)))
 		return error_set(cause, -EINVAL,
@@ -189,7 +195,7 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 	const json_t *output = json_object_get(pipeline, "output");
 	const char *path = json_string_value(json_object_get(output, "path"));
 	double hp, lp;
-	int exported = 0;
+	int exported = 0, reported = 0;
 	size_t i;
 
 	if (graph_input_rec_output(output, cause) != 0 ||
@@ -226,10 +232,14 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 				json_object_set_new(s, "truth_lp", json_real(lp));
 		}
 		exported |= strcmp(op, "export_edf") == 0;
+		reported |= strcmp(op, "report") == 0;
 		json_array_append(out, s);
 	}
 	if (!exported && path != NULL)
 		json_array_append_new(out, json_pack("{s:s, s:I}", "op", "export_edf", "index",
+						     (json_int_t)json_array_size(steps)));
+	if (!reported && path != NULL && !json_is_false(json_object_get(output, "report")))
+		json_array_append_new(out, json_pack("{s:s, s:I}", "op", "report", "index",
 						     (json_int_t)json_array_size(steps)));
 	json_object_set_new(pipeline, "steps", out);
 	return 0;
