@@ -69,8 +69,14 @@ ctl_serial_one(const char *text, const char *input, const char *output, int json
 		free(t);
 		json_decref(rep);
 	} else {
+		const char *key;
+		json_t *v;
+
 		fprintf(stderr, "%s: %s, %u tasks in %.3f s (serial)\n", g->name,
 			rc == 0 ? "done" : "failed", g->ntasks, time_mono_s() - t0);
+		json_object_foreach(results, key, v) /* the correction report a step wrote */
+			if (json_is_string(json_object_get(v, "report")))
+				printf("report: %s\n", json_string_value(json_object_get(v, "report")));
 	}
 	if (workdir != NULL)
 		paths_remove_tree(workdir);

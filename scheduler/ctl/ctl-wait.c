@@ -124,6 +124,10 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 						json_string_value(json_object_get(j, "name")), st,
 						json_number_value(json_object_get(j, "elapsed_s")),
 						err != NULL ? ": " : "", err != NULL ? err : "");
+				/* The correction report a step wrote, to open in a browser. */
+				if (!json && json_is_string(json_object_get(j, "report")))
+					printf("report: %s\n",
+					       json_string_value(json_object_get(j, "report")));
 			}
 			if (json) {
 				char *t =

@@ -1,8 +1,10 @@
 /* The implicit steps of a recording pipeline, added after validation so errors still point at
  * the user's own steps: an aas_realign (run once on the reference channel) before each aas that
  * realigns, the pass band of the pipeline as the default for metrics' ground-truth comparison,
- * and an export_edf at the end when the pipeline names an output but no export step. */
+ * an export_edf at the end when the pipeline names an output but no export step, and then a
+ * report beside the output (unless output.report is false or a report step is there). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -10,6 +12,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/graph/graph-input.h"
 #include "scheduler/graph/graph.h"
+#include "worker/io/rec/io-rec.h"
 #include "worker/ops/op-registry.h"
 #include "worker/ops/rec/op-rec-params.h"
 #include "worker/ops/spec/op-param.h"
@@ -17,8 +20,8 @@
 static int
 graph_input_rec_output(const json_t *output, char **cause)
 {
-	static const char *const keys[] = {"format", "path", NULL};
-	const char *fmt, *path;
+	static const char *const keys[] = {"format", "path", "binary_format", "report", NULL};
+	const char *fmt, *path, *bf;
 
 	if (output == NULL)
 		return 0;
@@ -29,12 +32,51 @@ graph_input_rec_output(const json_t *output, char **cause)
 	    op_param_string(output, "output", "format", 0, "edf", &fmt, cause) != 0 ||
 	    op_param_string(output, "output", "path", 0, NULL, &path, cause) != 0)
 		return -EINVAL;
-	if (strcmp(fmt, "edf") != 0 && strcmp(fmt, "bdf") != 0)
-		return error_set(cause, -EINVAL, "output.format: must be \"edf\" or \"bdf\"");
+	if (strcmp(fmt, "edf") != 0 && strcmp(fmt, "bdf") != 0 && strcmp(fmt, "brainvision") != 0)
+		return error_set(
+		    cause, -EINVAL, "output.format: must be \"edf\", \"bdf\" or \"brainvision\"%s",
+		    strcmp(fmt, "eeglab") == 0 ? " (EEGLAB files are read, not written)" : "");
+	if (op_param_string(output, "output", "binary_format", 0, NULL, &bf, cause) != 0)
+		return -EINVAL;
+	if (json_object_get(output, "report") != NULL &&
+	    !json_is_boolean(json_object_get(output, "report")))
+		return error_set(cause, -EINVAL,
+				 "output.report: true (an HTML report beside the output, the "
+				 "default) or false");
+	if (bf != NULL && (strcmp(fmt, "brainvision") != 0 ||
+			   (strcmp(bf, "INT_16") != 0 && strcmp(bf, "IEEE_FLOAT_32") != 0)))
+		return error_set(cause, -EINVAL,
+				 "output.binary_format: \"INT_16\" or \"IEEE_FLOAT_32\", for "
+				 "brainvision output only");
+	if (path != NULL && strcmp(fmt, "brainvision") == 0 &&
+	    io_rec_format_from_path(path) != NULL &&
+	    strcmp(io_rec_format_from_path(path), "brainvision") != 0)
+		return error_set(cause, -EINVAL, "output.path: a BrainVision header ends in .vhdr");
 	return 0;
 }
 
-/* An output directory (several inputs, one job each): the file is DIR/<input's name>. */
+/* The extension of an output file named after its input, for the output's format (a .vhdr
+ * header for BrainVision, .edf or .bdf). */
+static void
+graph_input_rec_output_ext(char **file, const char *fmt)
+{
+	const char *have = io_rec_format_from_path(*file);
+	const char *ext = fmt == NULL                       ? NULL
+			  : strcmp(fmt, "brainvision") == 0 ? "vhdr"
+			  : strcmp(fmt, "bdf") == 0         ? "bdf"
+							    : "edf";
+	char *dot = strrchr(*file, '.'), *renamed;
+
+	if (ext == NULL || (have != NULL && strcmp(have, fmt) == 0) || dot == NULL ||
+	    strchr(dot, '/') != NULL)
+		return;
+	renamed = xasprintf("%.*s.%s", (int)(dot - *file), *file, ext);
+	free(*file);
+	*file = renamed;
+}
+
+/* An output directory (several inputs, one job each): the file is DIR/<input's name>, with the
+ * extension of the output's format. */
 static int
 graph_input_rec_output_dir(json_t *pipeline, char **cause)
 {
@@ -55,6 +97,7 @@ graph_input_rec_output_dir(json_t *pipeline, char **cause)
 	base = strrchr(in, '/') != NULL ? strrchr(in, '/') + 1 : in;
 	file = xasprintf("%.*s/%s", (int)(len > 1 && path[len - 1] == '/' ? len - 1 : len), path,
 			 base);
+	graph_input_rec_output_ext(&file, json_string_value(json_object_get(output, "format")));
 	if (strcmp(file, in) == 0) {
 		error_set(cause, -EINVAL,
 			  "output.path: the output directory %s holds the input %s: it would be "
@@ -152,7 +195,7 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 	const json_t *output = json_object_get(pipeline, "output");
 	const char *path = json_string_value(json_object_get(output, "path"));
 	double hp, lp;
-	int exported = 0;
+	int exported = 0, reported = 0;
 	size_t i;
 
 	if (graph_input_rec_output(output, cause) != 0 ||
@@ -189,10 +232,14 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 				json_object_set_new(s, "truth_lp", json_real(lp));
 		}
 		exported |= strcmp(op, "export_edf") == 0;
+		reported |= strcmp(op, "report") == 0;
 		json_array_append(out, s);
 	}
 	if (!exported && path != NULL)
 		json_array_append_new(out, json_pack("{s:s, s:I}", "op", "export_edf", "index",
+						     (json_int_t)json_array_size(steps)));
+	if (!reported && path != NULL && !json_is_false(json_object_get(output, "report")))
+		json_array_append_new(out, json_pack("{s:s, s:I}", "op", "report", "index",
 						     (json_int_t)json_array_size(steps)));
 	json_object_set_new(pipeline, "steps", out);
 	return 0;

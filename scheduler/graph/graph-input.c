@@ -7,7 +7,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/graph/graph.h"
 #include "scheduler/graph/graph-input.h"
-#include "worker/io/io-edf.h"
+#include "worker/io/rec/io-rec.h"
 #include "worker/ops/spec/op-param.h"
 
 static int
@@ -27,23 +27,49 @@ static int
 graph_input_recording(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause)
 {
 	static const char *const keys[] = {"format", "path", NULL};
-	struct io_edf_file *f;
-	const char *path;
+	struct io_rec *f;
+	const char *path, *format;
 	char *c2 = NULL;
 	int rc;
 
 	if (op_param_keys(input, "input", keys, cause) != 0 ||
 	    op_param_string(input, "input", "path", 1, NULL, &path, cause) != 0)
 		return -EINVAL;
-	if ((rc = io_edf_open(path, &f, &c2)) != 0) {
+	format = json_string_value(json_object_get(input, "format"));
+	if ((rc = io_rec_open(path, format, &f, &c2)) != 0) {
 		error_set(cause, -EINVAL, "input.path: %s", c2);
 		free(c2);
 		return -EINVAL;
 	}
-	*nchan = (uint32_t)io_edf_header(f)->n_channels;
+	*nchan = (uint32_t)io_rec_header(f)->n_channels;
 	*ntrial = 1;
-	io_edf_close(f);
+	io_rec_close(f);
 	return 0;
+}
+
+bool
+graph_input_is_recording(const char *format)
+{
+	enum io_rec_format f;
+
+	return io_rec_format_parse(format, &f) == 0;
+}
+
+static void
+graph_input_format_of(json_t *root, const char *key, bool given)
+{
+	json_t *o = json_object_get(root, key);
+	const char *ext = io_rec_format_from_path(json_string_value(json_object_get(o, "path")));
+
+	if (json_is_object(o) && ext != NULL && (given || json_object_get(o, "format") == NULL))
+		json_object_set_new(o, "format", json_string(ext));
+}
+
+void
+graph_input_formats(json_t *root, bool input_given, bool output_given)
+{
+	graph_input_format_of(root, "input", input_given);
+	graph_input_format_of(root, "output", output_given);
 }
 
 int
@@ -75,7 +101,7 @@ graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char *
 					 *ntrial);
 		return 0;
 	}
-	if (strcmp(format, "edf") == 0 || strcmp(format, "bdf") == 0)
+	if (graph_input_is_recording(format))
 		return graph_input_recording(input, nchan, ntrial, cause);
 	return error_set(cause, -EINVAL, "input.format: unknown format '%s' (known: %s)", format,
 			 GRAPH_INPUT_FORMATS);
@@ -93,7 +119,7 @@ graph_input_prepare(struct graph *g, json_t *pipeline, char **cause)
 		g->cpt = 1;
 	if (g->tpt == 0)
 		g->tpt = 1;
-	if (format != NULL && (strcmp(format, "edf") == 0 || strcmp(format, "bdf") == 0))
+	if (graph_input_is_recording(format))
 		return graph_input_rec_prepare(g, pipeline, cause);
 	return 0;
 }

@@ -3,13 +3,19 @@
 #define ND_GRAPH_INPUT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#define GRAPH_INPUT_FORMATS "tasks, grid, edf, bdf"
+#define GRAPH_INPUT_FORMATS "tasks, grid, edf, bdf, brainvision, eeglab"
 
 struct graph;
 struct trial_input;
 
+/* Whether `format` names a recording (edf, bdf, brainvision, eeglab). */
+bool graph_input_is_recording(const char *format);
+/* input.format and output.format from their paths' extensions (.edf, .bdf, .vhdr, .set) when
+ * they are omitted, or when the command line gave the path (`*_given`). */
+void graph_input_formats(json_t *root, bool input_given, bool output_given);
 int graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause);
 /* After validation, for inputs other than trials: the default grid (one unit per task), and the
  * input format's implicit steps (graph-input-rec.c for recordings: an aas_realign before each

@@ -291,6 +291,7 @@ graph_build(const char *text, const char *input, const char *output, const char 
 			json_object_set_new(root, "output", o = json_object());
 		json_object_set_new(o, "path", json_string(output));
 	}
+	graph_input_formats(root, input != NULL, output != NULL);
 	rc = op_param_keys(root, "pipeline", keys, cause);
 	if (rc == 0 && json_object_get(root, "name") != NULL &&
 	    !json_is_string(json_object_get(root, "name")))

@@ -134,12 +134,13 @@ Test(op_rec, graph_adds_realign_and_export, .init = op_rec_setup, .fini = op_rec
 	struct graph *g;
 
 	cr_assert_eq(graph_build(text, NULL, "/tmp/x.edf", "/tmp/w", &g, &cause), 0, "%s", cause);
-	/* detect | run once: upsample, align_slices, aas_realign | units | export */
-	cr_assert_eq(g->nstages, 4);
+	/* detect | run once: upsample, align_slices, aas_realign | units | export | report */
+	cr_assert_eq(g->nstages, 5);
 	cr_assert_str_eq(g->stages[1].label, "upsample+align_slices+aas_realign");
 	cr_assert_str_eq(g->stages[2].label, "upsample+aas+downsample");
 	cr_assert_eq(g->stages[2].count, 4); /* 2 EEG + EMG + ECG */
 	cr_assert_str_eq(g->stages[3].label, "export_edf");
+	cr_assert_str_eq(g->stages[4].label, "report");
 	st = json_loads(g->stages[1].spec, 0, NULL);
 	s = json_array_get(json_object_get(st, "steps"), 2);
 	cr_assert_eq(json_integer_value(json_object_get(s, "index")), 3,

@@ -9,7 +9,8 @@
 /* Entries with a match function come before the plain entry of the same format. */
 static const struct task_format *const task_format_table[] = {
     &trial_runner_format_spy, &trial_runner_format_synth, &trial_runner_format_edf,
-    &rec_runner_format,       &rec_runner_format_bdf,     NULL,
+    &rec_runner_format,       &rec_runner_format_bdf,     &rec_runner_format_brainvision,
+    &rec_runner_format_eeglab, NULL,
 };
 
 const struct task_format *

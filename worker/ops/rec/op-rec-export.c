@@ -1,7 +1,7 @@
 /* The export_edf step (global): streams every channel as the pipeline left it (EEG corrected,
- * other channels carried through) into an EDF+ (or BDF+) record by record from the mapped
- * per-channel arrays, with the input's annotations and start time; and sums the tasks'
- * per-op timings into the report. */
+ * other channels carried through) into an EDF+ or BDF+ record by record, or into BrainVision a
+ * block at a time, from the mapped per-channel arrays, with the input's annotations and start
+ * time; and sums the tasks' per-op timings into the report. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +12,8 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "worker/io/io-edf.h"
+#include "worker/io/rec/io-brainvision.h"
 #include "worker/ops/rec/op-rec.h"
 #include "worker/ops/rec/rec-out.h"
 
@@ -77,19 +79,110 @@ op_rec_export_timing(const char *workdir)
 	return sum;
 }
 
+/* Write beside the target and rename: a retried task never leaves half a file. */
+static int
+op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
+		     struct op_rec_export_src *src, char **cause)
+{
+	const struct io_rec_header *h = run->rec->hdr;
+	struct io_edf_writer_channel *wc = xcalloc(src->nch, sizeof *wc);
+	struct io_edf_annotation *an = xcalloc(h->n_annotations + 1, sizeof *an);
+	struct io_edf_writer_spec spec = {0};
+	const char *slash = strrchr(path, '/');
+	char *tmp, *dir;
+	int rc;
+
+	for (size_t c = 0; c < src->nch; c++) {
+		wc[c].label = src->ch[c].label;
+		wc[c].rate = src->ch[c].fs;
+		wc[c].n_samples = src->ch[c].n;
+		wc[c].dimension = h->channels[c].is_voltage ? "uV" : h->channels[c].unit;
+		wc[c].transducer = h->channels[c].transducer;
+		wc[c].prefilter = h->channels[c].prefilter;
+	}
+	for (size_t i = 0; i < h->n_annotations; i++)
+		an[i] = (struct io_edf_annotation){
+		    h->annotations[i].onset, h->annotations[i].duration, h->annotations[i].text};
+	spec.type =
+	    fmt != NULL && strcmp(fmt, "bdf") == 0 ? IO_EDF_TYPE_BDFPLUS : IO_EDF_TYPE_EDFPLUS;
+	spec.n_channels = src->nch;
+	spec.channels = wc;
+	spec.n_annotations = h->n_annotations;
+	spec.annotations = an;
+	spec.start_year = h->start_year;
+	spec.start_month = h->start_month;
+	spec.start_day = h->start_day;
+	spec.start_hour = h->start_hour;
+	spec.start_minute = h->start_minute;
+	spec.start_second = h->start_second;
+	spec.patient_name = h->patient_name;
+	spec.equipment = h->equipment;
+	spec.recording_additional = "corrected by neurodag";
+	dir = slash != NULL ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+	tmp = xasprintf("%s/.%s.tmp%d.%s", dir, slash != NULL ? slash + 1 : path, (int)getpid(),
+			spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");
+	rc = io_edf_write(tmp, &spec, op_rec_export_cb, src, cause);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
+			       strerror(errno));
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	free(an);
+	free(wc);
+	return rc;
+}
+
+/* BrainVision: one rate for all channels; IEEE_FLOAT_32 unless output.binary_format says
+ * INT_16. The writer renames its own three files into place. */
+static int
+op_rec_export_to_brainvision(struct op_run *run, const char *path, const json_t *output,
+			     struct op_rec_export_src *src, char **cause)
+{
+	const struct io_rec_header *h = run->rec->hdr;
+	const char *bf = json_string_value(json_object_get(output, "binary_format"));
+	struct io_brainvision_writer_channel *wc = xcalloc(src->nch, sizeof *wc);
+	struct io_brainvision_spec spec = {
+	    .n_channels = src->nch,
+	    .channels = wc,
+	    .rate = src->ch[0].fs,
+	    .n_samples = src->ch[0].n,
+	    .type = bf != NULL && strcmp(bf, "INT_16") == 0 ? IO_REC_INT16 : IO_REC_FLOAT32,
+	    .n_annotations = h->n_annotations,
+	    .annotations = h->annotations,
+	    .start_year = h->start_year,
+	    .start_month = h->start_month,
+	    .start_day = h->start_day,
+	    .start_hour = h->start_hour,
+	    .start_minute = h->start_minute,
+	    .start_second = h->start_second};
+	int rc = 0;
+
+	for (size_t c = 0; c < src->nch && rc == 0; c++) {
+		wc[c].label = src->ch[c].label;
+		wc[c].unit = h->channels[c].is_voltage ? NULL : h->channels[c].unit;
+		if (src->ch[c].fs != spec.rate || src->ch[c].n != spec.n_samples)
+			rc = error_set(cause, -EINVAL,
+				       "BrainVision holds channels of one rate and length: %s has "
+				       "%zu samples at %g Hz, %s %zu at %g Hz",
+				       src->ch[0].label, spec.n_samples, spec.rate,
+				       src->ch[c].label, src->ch[c].n, src->ch[c].fs);
+	}
+	if (rc == 0)
+		rc = io_brainvision_write(path, &spec, op_rec_export_cb, src, cause);
+	free(wc);
+	return rc;
+}
+
 static int
 op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 {
 	struct rec_task *r = run->rec;
-	const struct io_edf_header *h = r->hdr;
 	const json_t *output = run->spec.stage.output;
 	const char *path = ((const struct op_rec_export_params *)run->params)->path;
 	const char *fmt = json_string_value(json_object_get(output, "format"));
 	struct op_rec_export_src src = {0};
-	struct io_edf_writer_channel *wc;
-	struct io_edf_writer_spec spec = {0};
-	char *tmp, *dir;
-	const char *slash;
 	int rc = 0;
 
 	if (path == NULL)
@@ -97,53 +190,19 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 	if (path == NULL)
 		return error_set(cause, -EINVAL, "steps[%ld]: no output path (set output.path)",
 				 op_rec_step_index(step));
-	src.nch = h->n_channels;
+	if (fmt == NULL)
+		fmt = io_rec_format_from_path(path);
+	src.nch = r->hdr->n_channels;
 	src.ch = xcalloc(src.nch, sizeof *src.ch);
-	wc = xcalloc(src.nch, sizeof *wc);
-	for (size_t c = 0; c < src.nch && rc == 0; c++) {
-		if ((rc = rec_out_open(run, c, &src.ch[c], cause)) != 0)
-			break;
-		wc[c].label = src.ch[c].label;
-		wc[c].rate = src.ch[c].fs;
-		wc[c].n_samples = src.ch[c].n;
-		wc[c].dimension = h->channels[c].is_voltage ? "uV" : h->channels[c].dimension;
-		wc[c].transducer = h->channels[c].transducer;
-		wc[c].prefilter = h->channels[c].prefilter;
-	}
-	if (rc == 0) {
-		spec.type = fmt != NULL && strcmp(fmt, "bdf") == 0 ? IO_EDF_TYPE_BDFPLUS
-								   : IO_EDF_TYPE_EDFPLUS;
-		spec.n_channels = src.nch;
-		spec.channels = wc;
-		spec.n_annotations = h->n_annotations;
-		spec.annotations = h->annotations;
-		spec.start_year = h->start_year;
-		spec.start_month = h->start_month;
-		spec.start_day = h->start_day;
-		spec.start_hour = h->start_hour;
-		spec.start_minute = h->start_minute;
-		spec.start_second = h->start_second;
-		spec.patient_name = h->patient_name;
-		spec.equipment = h->equipment;
-		spec.recording_additional = "corrected by neurodag";
-		/* Write beside the target and rename: a retried task never leaves half a file. */
-		slash = strrchr(path, '/');
-		dir = slash != NULL ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-		tmp = xasprintf("%s/.%s.tmp%d.%s", dir, slash != NULL ? slash + 1 : path,
-				(int)getpid(), spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");
-		rc = io_edf_write(tmp, &spec, op_rec_export_cb, &src, cause);
-		if (rc == 0 && rename(tmp, path) != 0)
-			rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
-				       strerror(errno));
-		if (rc != 0)
-			unlink(tmp);
-		free(tmp);
-		free(dir);
-	}
+	for (size_t c = 0; c < src.nch && rc == 0; c++)
+		rc = rec_out_open(run, c, &src.ch[c], cause);
+	if (rc == 0 && fmt != NULL && strcmp(fmt, "brainvision") == 0)
+		rc = op_rec_export_to_brainvision(run, path, output, &src, cause);
+	else if (rc == 0)
+		rc = op_rec_export_to_edf(run, path, fmt, &src, cause);
 	for (size_t c = 0; c < src.nch; c++)
 		rec_out_close(&src.ch[c]);
 	free(src.ch);
-	free(wc);
 	if (rc != 0)
 		return error_wrap(cause, rc, "output %s: ", path);
 	op_rec_result_set(run, "output", json_string(path));
@@ -154,7 +213,8 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 const struct op_rec op_rec_export_edf = {
     .def = OP_REC_DEF(
 	"export_edf", OP_GLOBAL,
-	"write the corrected recording as EDF+ (BDF+ when output.format is bdf), annotations kept",
+	"write the corrected recording as EDF+, BDF+ or BrainVision (output.format), annotations "
+	"kept",
 	struct op_rec_export_params, op_rec_export_parse),
     .task = op_rec_export_run,
 };

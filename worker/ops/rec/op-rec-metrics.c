@@ -65,15 +65,15 @@ op_rec_metrics_parse(const json_t *step, const char *path, void *params, char **
 	return 0;
 }
 
-/* A channel of an EDF at rate fs and n samples (resampled when the rates differ). */
+/* A channel of a recording at rate fs and n samples (resampled when the rates differ). */
 static int
-op_rec_metrics_read(struct io_edf_file *f, size_t ch, double fs, size_t n, double **out,
+op_rec_metrics_read(struct io_rec *f, size_t ch, double fs, size_t n, double **out,
 		    char **cause)
 {
-	const struct io_edf_channel *c = &io_edf_header(f)->channels[ch];
+	const struct io_rec_channel *c = &io_rec_header(f)->channels[ch];
 	double *x, *y;
 	size_t len;
-	int rc = io_edf_read_channel(f, ch, &x, &len, cause);
+	int rc = io_rec_read_channel(f, ch, &x, &len, cause);
 
 	if (rc != 0)
 		return rc;
@@ -86,7 +86,7 @@ op_rec_metrics_read(struct io_edf_file *f, size_t ch, double fs, size_t n, doubl
 	}
 	if (rc == 0 && len < n)
 		rc = error_set(cause, -EINVAL, "%s: channel %s has %zu samples at %g Hz, need %zu",
-			       io_edf_header(f)->path, c->label, len, fs, n);
+			       io_rec_header(f)->path, c->label, len, fs, n);
 	if (rc != 0) {
 		free(x);
 		return rc;
@@ -112,7 +112,7 @@ struct op_rec_metrics_acc {
 	const struct op_rec_metrics_params *p;
 	struct op_run *run;
 	const json_t *step;
-	struct io_edf_file *truth;
+	struct io_rec *truth;
 	struct dsp_metrics_channel *ch;
 	double *p2p, *p2p_ref, *db, *uv;
 	size_t *nep_ref; /* reference epochs of each channel (p2p_ref holds nep_max each) */
@@ -120,7 +120,7 @@ struct op_rec_metrics_acc {
 	double ref_s; /* seconds of reference data (of the last channel; all share the rate) */
 	bool *done;
 	json_t **per;
-	char (*label)[17];
+	char (*label)[IO_REC_LABEL];
 	size_t nc, nep, next;
 	pthread_mutex_t lock; /* EDF reads (one handle per file) and the fields below */
 	int rc;
@@ -154,13 +154,13 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 		goto out;
 	}
 	pthread_mutex_lock(&a->lock);
-	rc = op_rec_metrics_read(run->rec->edf, c, o.fs, o.n, &orig, cause);
+	rc = op_rec_metrics_read(run->rec->in, c, o.fs, o.n, &orig, cause);
 	if (rc == 0 && a->truth != NULL) {
-		int k = io_edf_channel_find(io_edf_header(a->truth), o.label);
+		int k = io_rec_channel_find(io_rec_header(a->truth), o.label);
 		if (k < 0)
 			rc = error_set(
 			    cause, -EINVAL, "steps[%ld].ground_truth: %s has no channel %s",
-			    op_rec_step_index(step), io_edf_header(a->truth)->path, o.label);
+			    op_rec_step_index(step), io_rec_header(a->truth)->path, o.label);
 		else
 			rc = op_rec_metrics_read(a->truth, (size_t)k, o.fs, o.n, &clean, cause);
 	}
@@ -251,7 +251,7 @@ op_rec_metrics_thread(void *arg)
 
 static void
 op_rec_metrics_acc_init(struct op_rec_metrics_acc *a, struct op_run *run, const json_t *step,
-			struct io_edf_file *truth)
+			struct io_rec *truth)
 {
 	size_t nc = run->rec->hdr->n_channels;
 
@@ -372,13 +372,13 @@ static int
 op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 {
 	const struct op_rec_metrics_params *p = run->params;
-	struct io_edf_file *truth = NULL;
+	struct io_rec *truth = NULL;
 	struct op_rec_metrics_acc a;
 	int rc;
 
 	if (p->ground_truth != NULL) {
 		char *file = op_rec_metrics_truth_path(run->rec->path, p->ground_truth);
-		rc = rec_task_open_edf(file, &truth, cause);
+		rc = rec_task_open(file, NULL, &truth, cause);
 		free(file);
 		if (rc != 0)
 			return error_wrap(cause, rc,
@@ -391,7 +391,7 @@ op_rec_metrics_run(struct op_run *run, const json_t *step, char **cause)
 	else
 		op_rec_result_set(run, "metrics", op_rec_metrics_report(&a));
 	op_rec_metrics_acc_fini(&a);
-	io_edf_close(truth);
+	io_rec_close(truth);
 	return rc;
 }
 

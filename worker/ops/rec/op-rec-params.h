@@ -69,4 +69,8 @@ struct op_rec_export_params {
 	const char *path; /* or NULL: output.path */
 };
 
+struct op_rec_report_params {
+	const char *path; /* the page, or NULL: beside output.path */
+};
+
 #endif

@@ -43,7 +43,7 @@ static int
 op_rec_trigger_from_stim(struct rec_task *r, regex_t *rx, double fs0, int64_t **t, size_t *n,
 			 char **cause)
 {
-	const struct io_edf_header *h = r->hdr;
+	const struct io_rec_header *h = r->hdr;
 	static const char *const names[] = {"STATUS", "STI", "TRIG", NULL};
 
 	for (size_t c = 0; c < h->n_channels; c++) {
@@ -55,7 +55,7 @@ op_rec_trigger_from_stim(struct rec_task *r, regex_t *rx, double fs0, int64_t **
 			hit |= strcasestr(h->channels[c].label, *nm) != NULL;
 		if (!hit)
 			continue;
-		if ((rc = io_edf_read_channel(r->edf, c, &x, &len, cause)) != 0)
+		if ((rc = io_rec_read_channel(r->in, c, &x, &len, cause)) != 0)
 			return rc;
 		for (size_t i = 0; i < len; i++) {
 			long code = lround(x[i] / h->channels[c].volt_scale);
@@ -80,7 +80,7 @@ op_rec_trigger_from_stim(struct rec_task *r, regex_t *rx, double fs0, int64_t **
 
 /* "'a', 'b', 'c'": up to five distinct annotation texts, for the no-match error. */
 static char *
-op_rec_trigger_examples(const struct io_edf_header *h)
+op_rec_trigger_examples(const struct io_rec_header *h)
 {
 	char *out = xstrdup("");
 	size_t shown = 0;
@@ -104,7 +104,7 @@ static int
 op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 {
 	struct rec_task *r = run->rec;
-	const struct io_edf_header *h = r->hdr;
+	const struct io_rec_header *h = r->hdr;
 	const struct op_rec_detect_params *p = run->params;
 	const char *re = p->regex;
 	struct dsp_trigger_info info;

@@ -15,7 +15,7 @@ extern const struct op_rec op_rec_detect_triggers, op_rec_align_slices, op_rec_a
 extern const struct op_rec op_rec_highpass, op_rec_lowpass, op_rec_bandpass, op_rec_notch,
     op_rec_upsample, op_rec_downsample, op_rec_resample;
 extern const struct op_rec op_rec_aas, op_rec_pca, op_rec_anc;
-extern const struct op_rec op_rec_metrics, op_rec_export_edf;
+extern const struct op_rec op_rec_metrics, op_rec_export_edf, op_rec_report;
 
 const struct op_def *const op_rec_table[] = {
     &op_rec_detect_triggers.def,
@@ -34,6 +34,7 @@ const struct op_def *const op_rec_table[] = {
     &op_rec_anc.def,
     &op_rec_metrics.def,
     &op_rec_export_edf.def,
+    &op_rec_report.def,
     NULL,
 };
 

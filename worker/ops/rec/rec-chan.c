@@ -17,12 +17,12 @@
 #include "worker/io/io-npy.h"
 
 bool
-rec_chan_is_eeg(const struct io_edf_channel *c)
+rec_chan_is_eeg(const struct io_rec_channel *c)
 {
 	static const char *const other[] = {"EMG",    "ECG", "EKG",  "EOG",   "RESP",
 					    "STATUS", "STI", "TRIG", "EVENT", NULL};
 
-	if (!c->is_voltage && c->dimension[0] != '\0') /* "bpm", "%", ...; blank: by label */
+	if (!c->is_voltage && c->unit[0] != '\0') /* "bpm", "%", ...; blank: by label */
 		return false;
 	for (const char *const *o = other; *o != NULL; o++)
 		if (strcasestr(c->label, *o) != NULL)
@@ -105,10 +105,10 @@ rec_chan_meta_load(const char *workdir, int src, size_t chan, double *fs, struct
 }
 
 int
-rec_chan_load(struct io_edf_file *edf, const char *workdir, size_t index, int src,
+rec_chan_load(struct io_rec *in, const char *workdir, size_t index, int src,
 	      struct rec_chan *c, char **cause)
 {
-	const struct io_edf_header *h = io_edf_header(edf);
+	const struct io_rec_header *h = io_rec_header(in);
 	char *path;
 	json_t *meta;
 	int rc;
@@ -120,7 +120,7 @@ rec_chan_load(struct io_edf_file *edf, const char *workdir, size_t index, int sr
 	c->eeg = rec_chan_is_eeg(&h->channels[index]);
 	c->fs = h->channels[index].rate;
 	if (src < 0)
-		return io_edf_read_channel(edf, index, &c->x, &c->n, cause);
+		return io_rec_read_channel(in, index, &c->x, &c->n, cause);
 	rc = rec_chan_meta_load(workdir, src, index, &c->fs, &c->epochs, &meta, cause);
 	if (rc == 0) {
 		path = rec_chan_path(workdir, src, index, "c");

@@ -7,12 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "worker/io/io-edf.h"
+#include "worker/io/rec/io-rec.h"
 #include "worker/ops/rec/rec-epochs.h"
 
 struct rec_chan {
 	size_t index; /* in the input file */
-	char label[17];
+	char label[IO_REC_LABEL];
 	bool eeg; /* false: carried through (only rate changes apply) */
 	double fs;
 	double *x; /* n samples, volts; owned */
@@ -24,7 +24,7 @@ struct rec_chan {
 /* Whether a channel of the input is EEG (processed) or carried through: a voltage (or a blank
  * dimension) whose label does not name EMG, ECG/EKG, EOG, respiration, status, stimulus or
  * trigger signals. */
-bool rec_chan_is_eeg(const struct io_edf_channel *c);
+bool rec_chan_is_eeg(const struct io_rec_channel *c);
 /* Per-channel files of unit stage `stage` in the job's work dir (caller frees). */
 char *rec_chan_path(const char *workdir, int stage, size_t chan, const char *what);
 /* The most recent unit stage before `stage` whose files exist, or -1. */
@@ -35,7 +35,7 @@ int rec_chan_find_source(const char *workdir, int stage);
 int rec_chan_meta_load(const char *workdir, int src, size_t chan, double *fs,
 		       struct rec_epochs *epochs, json_t **meta, char **cause);
 /* Load channel `index` as it is after stage `src` (-1: from the input). */
-int rec_chan_load(struct io_edf_file *edf, const char *workdir, size_t index, int src,
+int rec_chan_load(struct io_rec *in, const char *workdir, size_t index, int src,
 		  struct rec_chan *c, char **cause);
 /* Write the channel as unit stage `stage` leaves it (temporary names, then renamed, so a
  * retried task never leaves half a file). 0 or -errno with a cause. */

@@ -14,7 +14,7 @@
 int
 rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 {
-	const struct io_edf_header *h = run->rec->hdr;
+	const struct io_rec_header *h = run->rec->hdr;
 	int src = run->rec->src_stage, rc;
 	char *path;
 	json_t *meta;
@@ -25,7 +25,7 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 	o->eeg = rec_chan_is_eeg(&h->channels[chan]);
 	if (src < 0) {
 		o->fs = h->channels[chan].rate;
-		rc = io_edf_read_channel(run->rec->edf, chan, &o->owned, &o->n, cause);
+		rc = io_rec_read_channel(run->rec->in, chan, &o->owned, &o->n, cause);
 		o->x = o->owned;
 		return rc;
 	}

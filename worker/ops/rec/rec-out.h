@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "worker/io/io-npy.h"
+#include "worker/io/rec/io-rec.h"
 #include "worker/ops/rec/rec-epochs.h"
 #include "worker/ops/spec/op-run.h"
 
@@ -15,7 +16,7 @@ struct rec_out {
 	size_t n;
 	const double *x;
 	bool eeg;
-	char label[17];
+	char label[IO_REC_LABEL];
 	struct rec_epochs epochs; /* the channel's trigger state (step -1 when it has none) */
 	struct io_npy_map map;
 	double *owned;

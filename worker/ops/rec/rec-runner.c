@@ -1,4 +1,5 @@
-/* The "edf" / "bdf" input runner: opens the recording for every task, picks the task's channels
+/* The recording input runner ("edf", "bdf", "brainvision", "eeglab"): opens the recording for
+ * every task through the recording-reader interface, picks the task's channels
  * (its channel group, or the reference channel of a run-once task), loads each channel from the
  * EDF or from the previous unit stage's files before the steps, and writes it back after them. */
 #include "worker/ops/rec/rec-runner.h"
@@ -19,12 +20,12 @@
 static int
 rec_runner_ref_channel(struct op_run *run, size_t *out, char **cause)
 {
-	const struct io_edf_header *h = run->rec->hdr;
+	const struct io_rec_header *h = run->rec->hdr;
 	const char *label = run->spec.stage.ref_channel;
 	int c;
 
 	if (label != NULL) {
-		if ((c = io_edf_channel_find(h, label)) < 0)
+		if ((c = io_rec_channel_find(h, label)) < 0)
 			return error_set(cause, -EINVAL, "ref_channel: no channel '%s' in %s",
 					 label, h->path);
 		*out = (size_t)c;
@@ -53,9 +54,10 @@ rec_runner_begin(struct op_run *run, char **cause)
 	r->stage = st->index;
 	if (r->path == NULL || st->workdir == NULL)
 		return error_set(cause, -EINVAL, "task spec: input.path or workdir missing");
-	if ((rc = rec_task_open_edf(r->path, &r->edf, cause)) != 0)
+	if ((rc = rec_task_open(r->path, json_string_value(json_object_get(st->input, "format")),
+				&r->in, cause)) != 0)
 		return rc;
-	r->hdr = io_edf_header(r->edf);
+	r->hdr = io_rec_header(r->in);
 	r->src_stage = rec_chan_find_source(run->spec.stage.workdir, r->stage);
 	if (r->kind == OP_UNIT) {
 		size_t cpt = st->grid.chan_per_task;
@@ -94,7 +96,7 @@ rec_runner_load(struct op_run *run, size_t part, char **cause)
 	if (r->nchan == 0)
 		return 0;
 	r->cur = part;
-	rc = rec_chan_load(r->edf, run->spec.stage.workdir, r->chan[part].index, r->src_stage,
+	rc = rec_chan_load(r->in, run->spec.stage.workdir, r->chan[part].index, r->src_stage,
 			   &r->chan[part], cause);
 	rec_task_time(run, "load", time_mono_s() - t0);
 	return rc;
@@ -144,14 +146,14 @@ rec_runner_end(struct op_run *run, int rc, char **cause)
 
 	if (r == NULL)
 		return 0;
-	if (rc == 0 && run->spec.stage.workdir != NULL && r->edf != NULL)
+	if (rc == 0 && run->spec.stage.workdir != NULL && r->in != NULL)
 		rec_runner_save_timing(run);
 	for (size_t i = 0; i < r->nchan; i++)
 		rec_chan_fini(&r->chan[i]);
 	free(r->chan);
 	rec_epochs_fini(&r->epochs);
 	json_decref(r->timing);
-	io_edf_close(r->edf);
+	io_rec_close(r->in);
 	free(r);
 	run->rec = NULL;
 	return 0;
@@ -168,6 +170,24 @@ const struct task_format rec_runner_format = {
 
 const struct task_format rec_runner_format_bdf = {
     .format = "bdf",
+    .begin = rec_runner_begin,
+    .end = rec_runner_end,
+    .parts = rec_runner_parts,
+    .load = rec_runner_load,
+    .save = rec_runner_save,
+};
+
+const struct task_format rec_runner_format_brainvision = {
+    .format = "brainvision",
+    .begin = rec_runner_begin,
+    .end = rec_runner_end,
+    .parts = rec_runner_parts,
+    .load = rec_runner_load,
+    .save = rec_runner_save,
+};
+
+const struct task_format rec_runner_format_eeglab = {
+    .format = "eeglab",
     .begin = rec_runner_begin,
     .end = rec_runner_end,
     .parts = rec_runner_parts,

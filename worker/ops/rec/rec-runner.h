@@ -1,4 +1,5 @@
-/* The recording input runners ("edf", "bdf") for the task-format table. */
+/* The recording input runners ("edf", "bdf", "brainvision", "eeglab") for the task-format
+ * table. */
 #ifndef ND_REC_RUNNER_H
 #define ND_REC_RUNNER_H
 
@@ -6,5 +7,7 @@
 
 extern const struct task_format rec_runner_format;
 extern const struct task_format rec_runner_format_bdf;
+extern const struct task_format rec_runner_format_brainvision;
+extern const struct task_format rec_runner_format_eeglab;
 
 #endif

@@ -9,11 +9,11 @@
 #include "common/error.h"
 
 int
-rec_task_open_edf(const char *path, struct io_edf_file **out, char **cause)
+rec_task_open(const char *path, const char *format, struct io_rec **out, char **cause)
 {
 	for (int tries = 0;; tries++) {
 		char *c2 = NULL;
-		int rc = io_edf_open(path, out, &c2);
+		int rc = io_rec_open(path, format, out, &c2);
 
 		if (rc != -EBUSY || tries >= 6000) {
 			if (rc != 0)

@@ -7,14 +7,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "worker/io/io-edf.h"
+#include "worker/io/rec/io-rec.h"
 #include "worker/ops/rec/rec-chan.h"
 #include "worker/ops/rec/rec-epochs.h"
 #include "worker/ops/spec/op-run.h"
 
 struct rec_task {
-	struct io_edf_file *edf; /* the input, open for the whole task */
-	const struct io_edf_header *hdr;
+	struct io_rec *in; /* the input, open for the whole task */
+	const struct io_rec_header *hdr;
 	const char *path;
 	int src_stage;         /* unit stage whose files this task loads, -1: the input */
 	int stage;             /* this task's stage number */
@@ -26,9 +26,10 @@ struct rec_task {
 	json_t *timing;           /* {"op": seconds} of this task */
 };
 
-/* Open an EDF for reading, waiting while another task of this process has it open (EDFlib
- * allows one handle per file). 0 or -errno with a cause. */
-int rec_task_open_edf(const char *path, struct io_edf_file **out, char **cause);
+/* Open the input recording as `format` (NULL: by its extension), waiting while another task of
+ * this process has the same EDF open (EDFlib allows one handle per file). 0 or -errno with a
+ * cause. */
+int rec_task_open(const char *path, const char *format, struct io_rec **out, char **cause);
 /* Add seconds to the task's timing entry for `op`. */
 void rec_task_time(struct op_run *run, const char *op, double seconds);
 
