@@ -29,6 +29,7 @@ static const struct proto_codec {
     {PROTO_STATUS, "STATUS", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_STATUS_REPLY, "STATUS_REPLY", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_CANCEL, "CANCEL", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_GC, "GC", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_TASK_REQUEST, "TASK_REQUEST", proto_task_decode, proto_task_encode, proto_task_fini},
     {PROTO_TASK_ASSIGN, "TASK_ASSIGN", proto_task_decode, proto_task_encode, proto_task_fini},
     {PROTO_IDLE, "IDLE", proto_task_decode, proto_task_encode, proto_task_fini},

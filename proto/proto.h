@@ -31,7 +31,7 @@ enum proto_type {
 	PROTO_IDLE = 302,         /* scheduler: nothing to run now, ask again */
 	PROTO_HEARTBEAT = 303,    /* worker: still alive, running these tasks */
 
-	/* 4xx admin: reserved. */
+	PROTO_GC = 400, /* client: prune finished jobs and sweep work dirs now (STATUS_REPLY) */
 };
 
 /* Wire status codes: explicit numbers, never errno values. */
@@ -126,6 +126,11 @@ struct proto_status_reply {
 
 struct proto_cancel {
 	uint64_t job_id;
+};
+
+struct proto_gc {
+	bool has_older_than;
+	uint64_t older_than_ms; /* prune jobs finished this long ago (else the configured age) */
 };
 
 struct proto_task_result {

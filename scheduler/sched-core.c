@@ -17,6 +17,7 @@
 #include "scheduler/sched-http.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-retention.h"
 #include "scheduler/sched-store.h"
 #include "scheduler/sched-workers.h"
 
@@ -158,6 +159,7 @@ sched_on_tick(uv_timer_t *h)
 		sched_jobs_worker_lost(s, w, "no heartbeat within the TTL");
 	sched_dispatch_release_held(s, now);
 	sched_jobs_check_waiting(s);
+	sched_retention_tick(s, now);
 	sched_pass_kick(s);
 }
 
@@ -206,6 +208,9 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	if ((rc = sched_store_open(&s->store, cfg->state_dir, cause)) != 0)
 		goto fail;
 	sched_jobs_restore(s);
+	if (sched_store_next_job_id(s->store) > s->next_job_id)
+		s->next_job_id = sched_store_next_job_id(s->store);
+	sched_retention_start(s);
 	if ((rc = proto_server_open_tls(&s->server, cfg->listen_url, &cfg->tls, sched_on_message,
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;

@@ -14,6 +14,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-retention.h"
 #include "scheduler/sched-status.h"
 #include "scheduler/sched-workers.h"
 
@@ -152,6 +153,19 @@ sched_handle_cancel(struct sched *s, struct proto_server_ctx *ctx, const struct 
 	sched_pass_kick(s);
 }
 
+static void
+sched_handle_gc(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct proto_msg reply = {.type = PROTO_STATUS_REPLY, .request_id = m->request_id};
+	json_t *j = sched_retention_gc(
+	    s, m->u.gc.has_older_than ? (double)m->u.gc.older_than_ms / 1000 : -1);
+
+	reply.u.status_reply.json = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	sched_pass_reply(s, ctx, &reply);
+	free(reply.u.status_reply.json);
+}
+
 /* The worker a worker message speaks for; rejects ids that do not belong to the pipe. */
 static struct sched_worker *
 sched_handlers_worker(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m,
@@ -256,8 +270,8 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 	} else {
 		int worker_msg = m.type == PROTO_TASK_REQUEST || m.type == PROTO_HEARTBEAT ||
 				 m.type == PROTO_BYE;
-		int client_msg =
-		    m.type == PROTO_SUBMIT || m.type == PROTO_STATUS || m.type == PROTO_CANCEL;
+		int client_msg = m.type == PROTO_SUBMIT || m.type == PROTO_STATUS ||
+				 m.type == PROTO_CANCEL || m.type == PROTO_GC;
 
 		if (worker_msg && p->role != PROTO_ROLE_WORKER)
 			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,
@@ -271,6 +285,8 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 			sched_handle_status(s, ctx, &m);
 		else if (m.type == PROTO_CANCEL)
 			sched_handle_cancel(s, ctx, &m);
+		else if (m.type == PROTO_GC)
+			sched_handle_gc(s, ctx, &m);
 		else if (m.type == PROTO_TASK_REQUEST)
 			sched_handle_task_request(s, ctx, &m);
 		else if (m.type == PROTO_HEARTBEAT)

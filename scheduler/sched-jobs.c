@@ -13,6 +13,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-retention.h"
 #include "scheduler/sched-store.h"
 #include "scheduler/sched-tasks.h"
 #include "scheduler/sched-workers.h"
@@ -235,6 +236,7 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 	free(j->ready);
 	j->ready = NULL;
 	j->ready_len = j->ready_cap = j->ready_head = 0;
+	sched_retention_job_finished(s, j);
 	if (st == JOB_DONE)
 		log_info("job %u (%s) done: %u tasks in %.3f s", j->id, j->name, j->counts_total,
 			 j->finished - j->submitted);

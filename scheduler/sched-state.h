@@ -30,6 +30,8 @@ struct sched_config {
 	uint32_t max_attempts;
 	double poll_hold_s;   /* long-poll hold before IDLE */
 	struct proto_tls tls; /* for a tls+tcp:// listen_url */
+	bool keep_work_dirs;    /* keep finished jobs' work dirs (debugging) */
+	double job_retention_s; /* prune finished jobs this long after they end (0: never) */
 };
 
 enum sched_job_state {
@@ -133,6 +135,12 @@ struct sched_stats {
 	uint64_t latency_count;
 };
 
+/* The state dir's usage, measured off the loop (sched-retention.c). */
+struct sched_usage {
+	uint64_t db_bytes, work_bytes, log_bytes, free_bytes, total_bytes;
+	bool measuring, measured;
+};
+
 struct sched_pipe {
 	uint32_t pipe;
 	enum proto_role role;
@@ -166,6 +174,10 @@ struct sched {
 	struct sched_pass_reply *replies, *replies_tail;
 	double last_wait_log;
 	uint32_t rr_last_job;
+	/* Retention (sched-retention.c). */
+	struct sched_usage usage;
+	double last_prune, last_measure;
+	uint64_t work_dirs_removed, jobs_pruned;
 };
 
 #endif

@@ -13,7 +13,17 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-enum { ST_JOB_INSERT, ST_JOB_UPDATE, ST_TASK_DONE, ST_RANGE_DONE, ST_COUNT };
+enum {
+	ST_JOB_INSERT,
+	ST_JOB_UPDATE,
+	ST_TASK_DONE,
+	ST_RANGE_DONE,
+	ST_JOB_DELETE,
+	ST_TASKS_DELETE,
+	ST_RANGES_DELETE,
+	ST_META_SET,
+	ST_COUNT
+};
 
 struct sched_store_done {
 	uint32_t job, task;
@@ -29,6 +39,7 @@ struct sched_store {
 };
 
 static const char sched_store_schema[] =
+    "PRAGMA auto_vacuum=INCREMENTAL;" /* new databases: gc can return pruned pages */
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=NORMAL;"
     "CREATE TABLE IF NOT EXISTS jobs ("
@@ -43,7 +54,9 @@ static const char sched_store_schema[] =
     "  PRIMARY KEY (job, task)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS done_ranges ("
     "  job INTEGER NOT NULL, first INTEGER NOT NULL, count INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS done_ranges_job ON done_ranges (job);";
+    "CREATE INDEX IF NOT EXISTS done_ranges_job ON done_ranges (job);"
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+    "  WITHOUT ROWID;";
 
 static const char *const sched_store_sql[ST_COUNT] = {
     [ST_JOB_INSERT] = "INSERT OR REPLACE INTO jobs (id, name, pipeline, input, output, state,"
@@ -54,6 +67,10 @@ static const char *const sched_store_sql[ST_COUNT] = {
     [ST_TASK_DONE] = "INSERT OR REPLACE INTO tasks (job, task, ok, result, error, attempts,"
 		     " elapsed_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [ST_RANGE_DONE] = "INSERT INTO done_ranges (job, first, count) VALUES (?1, ?2, ?3)",
+    [ST_JOB_DELETE] = "DELETE FROM jobs WHERE id = ?1",
+    [ST_TASKS_DELETE] = "DELETE FROM tasks WHERE job = ?1",
+    [ST_RANGES_DELETE] = "DELETE FROM done_ranges WHERE job = ?1",
+    [ST_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
 };
 
 int
@@ -261,6 +278,52 @@ sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, int o
 	sqlite3_bind_int(s, 6, (int)attempts);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)elapsed_us);
 	sched_store_step(st, s);
+}
+
+void
+sched_store_job_delete(struct sched_store *st, uint32_t job, uint32_t next_job_id)
+{
+	static const int which[] = {ST_JOB_DELETE, ST_TASKS_DELETE, ST_RANGES_DELETE};
+	sqlite3_stmt *s;
+
+	sched_store_begin(st);
+	for (size_t i = 0; i < sizeof which / sizeof which[0]; i++) {
+		s = st->stmt[which[i]];
+		sqlite3_bind_int64(s, 1, job);
+		sched_store_step(st, s);
+	}
+	/* Job ids are never reused, though the job with the highest one is gone. */
+	s = st->stmt[ST_META_SET];
+	sqlite3_bind_text(s, 1, "next_job_id", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, next_job_id);
+	sched_store_step(st, s);
+}
+
+uint32_t
+sched_store_next_job_id(struct sched_store *st)
+{
+	sqlite3_stmt *s;
+	sqlite3_int64 v = 0;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT max(coalesce((SELECT value FROM meta WHERE key ="
+			       " 'next_job_id'), 1), coalesce((SELECT max(id) + 1 FROM jobs), 1))",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v >= 1 && v <= UINT32_MAX ? (uint32_t)v : 1;
+}
+
+void
+sched_store_reclaim(struct sched_store *st)
+{
+	/* Outside the pass's transaction: commit it first (it is normally empty here). */
+	if (sched_store_commit(st, NULL) != 0)
+		return;
+	sqlite3_exec(st->db, "PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);", NULL,
+		     NULL, NULL);
 }
 
 static const char *

@@ -29,6 +29,13 @@ void sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, 
 			   const char *result, const char *error, uint32_t attempts,
 			   uint64_t elapsed_us);
 
+/* A pruned job: its row, task rows and ranges; next_job_id is kept so ids are never reused. */
+void sched_store_job_delete(struct sched_store *st, uint32_t job, uint32_t next_job_id);
+/* The first job id not used yet (by a job, or by one pruned since). */
+uint32_t sched_store_next_job_id(struct sched_store *st);
+/* Return pruned pages to the filesystem and truncate the WAL (`neurodag gc`). */
+void sched_store_reclaim(struct sched_store *st);
+
 typedef void (*sched_store_job_cb)(void *arg, const struct sched_store_job *j);
 typedef void (*sched_store_task_cb)(void *arg, uint32_t task, int ok, const char *result,
 				    const char *error, uint32_t attempts);

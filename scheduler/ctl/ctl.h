@@ -58,6 +58,7 @@ int ctl_cmd_status(int argc, char **argv);
 int ctl_cmd_jobs(int argc, char **argv);
 int ctl_cmd_workers(int argc, char **argv);
 int ctl_cmd_cancel(int argc, char **argv);
+int ctl_cmd_gc(int argc, char **argv);
 int ctl_cmd_worker(int argc, char **argv);
 int ctl_cmd_scheduler(int argc, char **argv);
 int ctl_cmd_slurm_workers(int argc, char **argv);
