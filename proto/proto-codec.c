@@ -57,7 +57,7 @@ proto_status_name(uint32_t status)
 {
 	static const char *const names[] = {
 	    "ok",        "malformed", "version",    "unknown_type",  "too_big",  "auth",
-	    "not_found", "invalid",   "unexpected", "shutting_down", "internal",
+	    "not_found", "invalid",   "unexpected", "shutting_down", "internal", "unavailable",
 	};
 	return status < PROTO_STATUS_COUNT ? names[status] : "unknown";
 }
@@ -92,6 +92,9 @@ proto_status_from_errno(int rc)
 		return PROTO_STATUS_UNEXPECTED;
 	case -ESHUTDOWN:
 		return PROTO_STATUS_SHUTTING_DOWN;
+	case -EAGAIN:
+	case -ENOSPC:
+		return PROTO_STATUS_UNAVAILABLE;
 	default:
 		return PROTO_STATUS_INTERNAL;
 	}

@@ -47,6 +47,7 @@ enum proto_status {
 	PROTO_STATUS_UNEXPECTED = 8,   /* valid message in the wrong role or state */
 	PROTO_STATUS_SHUTTING_DOWN = 9,
 	PROTO_STATUS_INTERNAL = 10,
+	PROTO_STATUS_UNAVAILABLE = 11, /* not now (the state dir is full): try again later */
 	PROTO_STATUS_COUNT
 };
 

@@ -16,6 +16,7 @@
 #include "scheduler/sched-pass.h"
 #include "scheduler/sched-retention.h"
 #include "scheduler/sched-status.h"
+#include "scheduler/sched-store.h"
 #include "scheduler/sched-workers.h"
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
@@ -190,6 +191,13 @@ sched_handle_task_request(struct sched *s, struct proto_server_ctx *ctx, const s
 
 	if (w == NULL)
 		return;
+	if (s->store_error != 0 && r->nresults > 0) {
+		/* Results are accepted only once they can be recorded: the worker keeps them. */
+		char *why = xasprintf("%s: keep the results and send them again", s->store_cause);
+		sched_pass_reply_error(s, ctx, m->request_id, -EAGAIN, why);
+		free(why);
+		return;
+	}
 	for (uint32_t i = 0; i < r->nresults; i++)
 		sched_jobs_task_result(s, w, &r->results[i]);
 	if (w->held != NULL) {
@@ -251,6 +259,7 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 	struct proto_msg m;
 	struct sched_pipe *p;
 	char *cause = NULL;
+	uint64_t writes = sched_store_writes(s->store);
 	int rc;
 
 	s->stats.messages++;
@@ -294,6 +303,10 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 		else
 			sched_handle_bye(s, ctx, &m);
 	}
+	/* A submission or reported results that were written are acknowledged after the commit. */
+	if ((m.type == PROTO_SUBMIT || m.type == PROTO_TASK_REQUEST) &&
+	    sched_store_writes(s->store) != writes)
+		sched_pass_durable(s, ctx);
 	proto_msg_fini(&m);
 }
 

@@ -153,8 +153,12 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	uint32_t n = sub->ninputs > 0 ? sub->ninputs : 1;
 	struct sched_job **made = xcalloc(n, sizeof *made);
 	double arrived = time_wall_s(); /* a job's time counts its graph building too */
-	int rc = 0;
+	int rc = sched_retention_can_accept(s, cause);
 
+	if (rc != 0) {
+		free(made);
+		return rc;
+	}
 	/* Validate every input before accepting any, so a submission is all or nothing. */
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		struct sched_job *j = xcalloc(1, sizeof *j);

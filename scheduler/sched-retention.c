@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include "common/error.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/timeutil.h"
@@ -253,6 +254,28 @@ sched_retention_tick(struct sched *s, double now)
 	}
 }
 
+int
+sched_retention_can_accept(struct sched *s, char **cause)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+
+	if (s->store_error != 0)
+		return error_set(cause, -ENOSPC,
+				 "the scheduler cannot record new jobs now: %s (free space in %s)",
+				 s->store_cause, s->cfg.state_dir);
+	if (s->cfg.min_free_bytes == 0 || statvfs(s->cfg.state_dir, &vfs) != 0)
+		return 0;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < s->cfg.min_free_bytes)
+		return error_set(cause, -ENOSPC,
+				 "state dir full (ENOSPC): %s has %.1f MiB free, under "
+				 "--min-free-space %.0f MiB; new jobs are refused",
+				 s->cfg.state_dir, (double)avail / 1048576,
+				 (double)s->cfg.min_free_bytes / 1048576);
+	return 0;
+}
+
 json_t *
 sched_retention_gc(struct sched *s, double older_than_s)
 {
@@ -275,12 +298,18 @@ sched_retention_status(struct sched *s)
 {
 	const struct sched_usage *u = &s->usage;
 
-	if (!u->measured)
-		return json_null();
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "database_bytes", (json_int_t)u->db_bytes,
-			 "work_bytes", (json_int_t)u->work_bytes, "log_bytes",
-			 (json_int_t)u->log_bytes, "free_bytes", (json_int_t)u->free_bytes,
-			 "total_bytes", (json_int_t)u->total_bytes);
+	json_t *o = json_pack("{s:b}", "writable", s->store_error == 0);
+
+	if (s->store_error != 0)
+		json_object_set_new(o, "error", json_string(s->store_cause));
+	if (u->measured)
+		json_object_update_new(
+		    o, json_pack("{s:I, s:I, s:I, s:I, s:I}", "database_bytes",
+				 (json_int_t)u->db_bytes, "work_bytes", (json_int_t)u->work_bytes,
+				 "log_bytes", (json_int_t)u->log_bytes, "free_bytes",
+				 (json_int_t)u->free_bytes, "total_bytes",
+				 (json_int_t)u->total_bytes));
+	return o;
 }
 
 void
@@ -300,9 +329,11 @@ sched_retention_metrics(struct sched *s, FILE *f)
 		"# TYPE neurodag_state_dir_fs_bytes gauge\nneurodag_state_dir_fs_bytes %llu\n"
 		"# TYPE neurodag_work_dirs_removed_total counter\n"
 		"neurodag_work_dirs_removed_total %llu\n"
-		"# TYPE neurodag_jobs_pruned_total counter\nneurodag_jobs_pruned_total %llu\n",
+		"# TYPE neurodag_jobs_pruned_total counter\nneurodag_jobs_pruned_total %llu\n"
+		"# HELP neurodag_state_writable Whether the last commit of the state succeeded.\n"
+		"# TYPE neurodag_state_writable gauge\nneurodag_state_writable %d\n",
 		(unsigned long long)u->db_bytes, (unsigned long long)u->work_bytes,
 		(unsigned long long)u->log_bytes, (unsigned long long)u->free_bytes,
 		(unsigned long long)u->total_bytes, (unsigned long long)s->work_dirs_removed,
-		(unsigned long long)s->jobs_pruned);
+		(unsigned long long)s->jobs_pruned, s->store_error == 0);
 }

@@ -11,6 +11,9 @@
 void sched_retention_start(struct sched *s);
 /* A job just finished: remove its work dir (off the loop thread) unless --keep-work-dirs. */
 void sched_retention_job_finished(struct sched *s, struct sched_job *j);
+/* Whether new jobs can be recorded: 0, or -ENOSPC when the store cannot write or the state dir
+ * has less free space than --min-free-space. */
+int sched_retention_can_accept(struct sched *s, char **cause);
 /* From the loop's timer: prune and sweep now and then, measure the state dir. */
 void sched_retention_tick(struct sched *s, double now);
 /* GC: prune finished jobs older than older_than_s now (negative: the configured retention),

@@ -4,7 +4,7 @@ the shared test table; run through test-runtime.py."""
 import os
 import time
 
-from rt_harness import check, metric, test, wait_for  # noqa: F401
+from rt_harness import check, check_health, metric, test, wait_for  # noqa: F401
 
 
 def workdir(c, jid, state=None):
@@ -61,3 +61,78 @@ def retention(c):
              "gc to remove the work dirs")
     check(c.cli_json("jobs") == [], "gc forgot the job")
     check(w.alive(), "the worker is still serving")
+
+
+def fill(path):
+    """Fill the filesystem holding `path` with one file; returns the file's path."""
+    filler = os.path.join(path, "filler")
+    with open(filler, "wb", buffering=0) as f:
+        chunk = b"\xff" * (256 << 10)
+        try:
+            while True:
+                f.write(chunk)
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\xff" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+SLOW_REDUCE = [{"op": "sleep", "ms": 30}, {"op": "reduce"}, {"op": "sleep", "ms": 30},
+               {"op": "reduce"}]
+
+
+@test
+def disk_full_state(c):
+    """The state dir's disk fills up mid-job: new jobs are refused with a clear error, status is
+    served, /health answers; a restart while full comes up; when space returns, the job
+    finishes with every task exactly once and new jobs are taken again."""
+    fs = c.tmpfs("statefs", 8 << 20)
+    c.state = os.path.join(fs, "state")
+    n = 120
+    c.start_scheduler(extra=["--min-free-space", "0"])
+    c.start_worker(nthreads=2)
+    c.start_worker(nthreads=2)
+    probe = c.probe_health()
+    [jid] = c.submit(c.pipeline("full", SLOW_REDUCE, count=n))
+    wait_for(lambda: c.job(jid)["done"] >= 20, 20, "the job to make progress")
+    filler = fill(fs)
+    wait_for(lambda: not c.http_json("/api/status")["state_dir"]["writable"], 20,
+             "the scheduler to notice that its disk is full")
+    check(c.sched.alive(), "the scheduler survives a full disk")
+    st = c.http_json("/api/status")["state_dir"]
+    check("ENOSPC" in st["error"], "/api/status says why: %s" % st)
+    r = c.cli("submit", c.pipeline("refused", [{"op": "noop"}], count=2))
+    check(r.returncode == 3 and "ENOSPC" in r.stderr and "state dir full" in r.stderr,
+          "a new job is refused with a clear error: %d %r" % (r.returncode, r.stderr))
+    j = c.job(jid)
+    check(j["state"] == "running", "status is served while full: %s" % j)
+    check(metric(c.metrics(), "neurodag_state_writable") == 0, "/metrics shows it")
+    time.sleep(1.5)  # retries fail while the disk stays full
+    check(c.sched.alive(), "the scheduler keeps running while the disk stays full")
+    check_health(probe.stop(), "a full state disk")
+    # A restart while the disk is still full comes up and serves status.
+    first = c.sched
+    c.sched.signal(__import__("signal").SIGKILL)
+    c.sched.wait(5)
+    c.start_scheduler(extra=["--min-free-space", "0"])
+    probe = c.probe_health()
+    check(c.job(jid)["state"] == "running", "the job is back after a restart on a full disk")
+    os.unlink(filler)
+    r = c.cli("wait", jid, "--timeout", 60)
+    check(r.returncode == 0, "the job finishes once space returns: %d %s" % (r.returncode,
+                                                                             r.stderr))
+    j = c.job(jid)
+    check(j["done"] == j["tasks"] == 2 * n + 2 and
+          j["results"] == {str(n): {"inputs": 0}, str(2 * n + 1): {"inputs": 1}},
+          "every task done once, results intact: %s" % {k: j[k] for k in ("done", "tasks")})
+    check(c.http_json("/api/status")["state_dir"]["writable"], "writable again")
+    r = c.cli("submit", "--wait", c.pipeline("after", [{"op": "noop"}], count=4))
+    check(r.returncode == 0, "new jobs are taken again: %s" % r.stderr)
+    check_health(probe.stop(), "a restart on a full state disk and the recovery")
+    check("state dir full (ENOSPC)" in first.text(), "the log says why")
+    check("writable again" in c.sched.text() or "writable again" in first.text(),
+          "and when it recovered")
