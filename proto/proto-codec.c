@@ -29,6 +29,7 @@ static const struct proto_codec {
     {PROTO_STATUS, "STATUS", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_STATUS_REPLY, "STATUS_REPLY", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_CANCEL, "CANCEL", proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_GC, "GC", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_TASK_REQUEST, "TASK_REQUEST", proto_task_decode, proto_task_encode, proto_task_fini},
     {PROTO_TASK_ASSIGN, "TASK_ASSIGN", proto_task_decode, proto_task_encode, proto_task_fini},
     {PROTO_IDLE, "IDLE", proto_task_decode, proto_task_encode, proto_task_fini},
@@ -56,7 +57,7 @@ proto_status_name(uint32_t status)
 {
 	static const char *const names[] = {
 	    "ok",        "malformed", "version",    "unknown_type",  "too_big",  "auth",
-	    "not_found", "invalid",   "unexpected", "shutting_down", "internal",
+	    "not_found", "invalid",   "unexpected", "shutting_down", "internal", "unavailable",
 	};
 	return status < PROTO_STATUS_COUNT ? names[status] : "unknown";
 }
@@ -91,6 +92,9 @@ proto_status_from_errno(int rc)
 		return PROTO_STATUS_UNEXPECTED;
 	case -ESHUTDOWN:
 		return PROTO_STATUS_SHUTTING_DOWN;
+	case -EAGAIN:
+	case -ENOSPC:
+		return PROTO_STATUS_UNAVAILABLE;
 	default:
 		return PROTO_STATUS_INTERNAL;
 	}

@@ -21,6 +21,7 @@ struct proto_msg {
 		struct proto_status_req status;
 		struct proto_status_reply status_reply;
 		struct proto_cancel cancel;
+		struct proto_gc gc;
 		struct proto_task_request task_request;
 		struct proto_task_assign task_assign;
 		struct proto_idle idle;

@@ -1,4 +1,4 @@
-/* Client/job-family bodies: SUBMIT, ACCEPTED, STATUS, STATUS_REPLY and CANCEL. */
+/* Client/job-family bodies: SUBMIT, ACCEPTED, STATUS, STATUS_REPLY, CANCEL, and the admin GC. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +60,14 @@ proto_job_decode(uint32_t type, const msgpack_object *body, struct proto_msg *ms
 	case PROTO_CANCEL:
 		proto_map_u64(&m, "job", true, 1, UINT32_MAX, &msg->u.cancel.job_id);
 		break;
+	case PROTO_GC:
+		msg->u.gc.older_than_ms = UINT64_MAX;
+		proto_map_u64(&m, "older_than_ms", false, 0, UINT64_MAX - 1,
+			      &msg->u.gc.older_than_ms);
+		msg->u.gc.has_older_than = msg->u.gc.older_than_ms != UINT64_MAX;
+		if (!msg->u.gc.has_older_than)
+			msg->u.gc.older_than_ms = 0;
+		break;
 	default:
 		return error_set(cause, -ENOMSG, "not a job message: %u", type);
 	}
@@ -100,6 +108,11 @@ proto_job_encode(const struct proto_msg *msg, msgpack_packer *pk)
 	case PROTO_CANCEL:
 		msgpack_pack_map(pk, 1);
 		proto_pack_ku64(pk, "job", msg->u.cancel.job_id);
+		break;
+	case PROTO_GC:
+		msgpack_pack_map(pk, msg->u.gc.has_older_than);
+		if (msg->u.gc.has_older_than)
+			proto_pack_ku64(pk, "older_than_ms", msg->u.gc.older_than_ms);
 		break;
 	}
 }

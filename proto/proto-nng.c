@@ -527,6 +527,8 @@ proto_status_to_errno(uint32_t status)
 		return -EPROTO;
 	case PROTO_STATUS_SHUTTING_DOWN:
 		return -ESHUTDOWN;
+	case PROTO_STATUS_UNAVAILABLE:
+		return -EAGAIN;
 	default:
 		return -EIO;
 	}

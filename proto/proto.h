@@ -31,7 +31,7 @@ enum proto_type {
 	PROTO_IDLE = 302,         /* scheduler: nothing to run now, ask again */
 	PROTO_HEARTBEAT = 303,    /* worker: still alive, running these tasks */
 
-	/* 4xx admin: reserved. */
+	PROTO_GC = 400, /* client: prune finished jobs and sweep work dirs now (STATUS_REPLY) */
 };
 
 /* Wire status codes: explicit numbers, never errno values. */
@@ -47,6 +47,7 @@ enum proto_status {
 	PROTO_STATUS_UNEXPECTED = 8,   /* valid message in the wrong role or state */
 	PROTO_STATUS_SHUTTING_DOWN = 9,
 	PROTO_STATUS_INTERNAL = 10,
+	PROTO_STATUS_UNAVAILABLE = 11, /* not now (the state dir is full): try again later */
 	PROTO_STATUS_COUNT
 };
 
@@ -126,6 +127,11 @@ struct proto_status_reply {
 
 struct proto_cancel {
 	uint64_t job_id;
+};
+
+struct proto_gc {
+	bool has_older_than;
+	uint64_t older_than_ms; /* prune jobs finished this long ago (else the configured age) */
 };
 
 struct proto_task_result {

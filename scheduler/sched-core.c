@@ -17,6 +17,7 @@
 #include "scheduler/sched-http.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-retention.h"
 #include "scheduler/sched-store.h"
 #include "scheduler/sched-workers.h"
 
@@ -132,18 +133,58 @@ sched_on_wake(uv_async_t *h)
 	}
 }
 
+/* How often a failed commit is tried again. */
+#define SCHED_CORE_COMMIT_RETRY_S 1.0
+
+/* Commit the pass; on failure keep serving: what acknowledges a write waits (sched-pass.c), new
+ * jobs are refused (sched-jobs.c), and the commit is tried again every second. */
+static void
+sched_core_commit(struct sched *s)
+{
+	double now = time_mono_s();
+	char *cause = NULL;
+	int rc;
+
+	if (s->store_error != 0 && now < s->store_retry_at) {
+		sched_pass_send(s, false);
+		return;
+	}
+	rc = sched_store_commit(s->store, &cause);
+	if (rc == 0) {
+		if (s->store_error != 0)
+			sched_workers_refresh(s, now);
+		if (s->store_error != 0)
+			log_warn("the state database is writable again after %.1f s; %zu held "
+				 "replies sent",
+				 now - s->store_error_since, sched_pass_held(s));
+		s->store_error = 0;
+		free(s->store_cause);
+		s->store_cause = NULL;
+		sched_pass_send(s, true);
+		return;
+	}
+	if (s->store_error == 0 || strcmp(cause, s->store_cause) != 0)
+		log_error("%s; new jobs are refused and results wait until it can write again "
+			  "(%zu writes kept in memory, retried every %g s)",
+			  cause, sched_store_pending(s->store), SCHED_CORE_COMMIT_RETRY_S);
+	if (s->store_error == 0)
+		s->store_error_since = now;
+	s->store_error = rc;
+	free(s->store_cause);
+	s->store_cause = cause;
+	s->store_retry_at = now + SCHED_CORE_COMMIT_RETRY_S;
+	sched_pass_send(s, false);
+}
+
 /* Before the loop sleeps: dispatch, commit, then answer. */
 static void
 sched_on_prepare(uv_prepare_t *h)
 {
 	struct sched *s = h->data;
-	char *cause = NULL;
 
 	if (!s->stopping && sched_pass_take_kick(s))
 		sched_dispatch(s);
-	if (sched_store_commit(s->store, &cause) != 0)
-		fatal("%s", cause);
-	sched_pass_send(s);
+	sched_core_commit(s);
 }
 
 static void
@@ -154,10 +195,12 @@ sched_on_tick(uv_timer_t *h)
 
 	struct sched_worker *w;
 
-	while ((w = sched_workers_expired(s, now)) != NULL)
+	/* While commits fail, workers whose replies are held cannot show signs of life. */
+	while (s->store_error == 0 && (w = sched_workers_expired(s, now)) != NULL)
 		sched_jobs_worker_lost(s, w, "no heartbeat within the TTL");
 	sched_dispatch_release_held(s, now);
 	sched_jobs_check_waiting(s);
+	sched_retention_tick(s, now);
 	sched_pass_kick(s);
 }
 
@@ -206,6 +249,9 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	if ((rc = sched_store_open(&s->store, cfg->state_dir, cause)) != 0)
 		goto fail;
 	sched_jobs_restore(s);
+	if (sched_store_next_job_id(s->store) > s->next_job_id)
+		s->next_job_id = sched_store_next_job_id(s->store);
+	sched_retention_start(s);
 	if ((rc = proto_server_open_tls(&s->server, cfg->listen_url, &cfg->tls, sched_on_message,
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
@@ -308,6 +354,7 @@ sched_free(struct sched *s)
 	uv_walk(&s->loop, sched_close_walk, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
+	free(s->store_cause);
 	pthread_mutex_destroy(&s->inbox->lock);
 	free(s->inbox);
 	free(s);

@@ -128,6 +128,10 @@ sched_dispatch(struct sched *s)
 	uint32_t njobs = 0, cap = 0;
 	uint64_t ready = 0, slots = 0;
 
+	/* While the store cannot record results, hand out nothing new (parked polls get IDLE). */
+	if (s->store_error != 0)
+		return;
+
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
 		slots += w->draining ? 0 : w->slots;
 	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {

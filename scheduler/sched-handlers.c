@@ -14,7 +14,9 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-retention.h"
 #include "scheduler/sched-status.h"
+#include "scheduler/sched-store.h"
 #include "scheduler/sched-workers.h"
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
@@ -152,6 +154,19 @@ sched_handle_cancel(struct sched *s, struct proto_server_ctx *ctx, const struct 
 	sched_pass_kick(s);
 }
 
+static void
+sched_handle_gc(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
+{
+	struct proto_msg reply = {.type = PROTO_STATUS_REPLY, .request_id = m->request_id};
+	json_t *j = sched_retention_gc(
+	    s, m->u.gc.has_older_than ? (double)m->u.gc.older_than_ms / 1000 : -1);
+
+	reply.u.status_reply.json = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	sched_pass_reply(s, ctx, &reply);
+	free(reply.u.status_reply.json);
+}
+
 /* The worker a worker message speaks for; rejects ids that do not belong to the pipe. */
 static struct sched_worker *
 sched_handlers_worker(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m,
@@ -176,6 +191,13 @@ sched_handle_task_request(struct sched *s, struct proto_server_ctx *ctx, const s
 
 	if (w == NULL)
 		return;
+	if (s->store_error != 0 && r->nresults > 0) {
+		/* Results are accepted only once they can be recorded: the worker keeps them. */
+		char *why = xasprintf("%s: keep the results and send them again", s->store_cause);
+		sched_pass_reply_error(s, ctx, m->request_id, -EAGAIN, why);
+		free(why);
+		return;
+	}
 	for (uint32_t i = 0; i < r->nresults; i++)
 		sched_jobs_task_result(s, w, &r->results[i]);
 	if (w->held != NULL) {
@@ -237,6 +259,7 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 	struct proto_msg m;
 	struct sched_pipe *p;
 	char *cause = NULL;
+	uint64_t writes = sched_store_writes(s->store);
 	int rc;
 
 	s->stats.messages++;
@@ -256,8 +279,8 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 	} else {
 		int worker_msg = m.type == PROTO_TASK_REQUEST || m.type == PROTO_HEARTBEAT ||
 				 m.type == PROTO_BYE;
-		int client_msg =
-		    m.type == PROTO_SUBMIT || m.type == PROTO_STATUS || m.type == PROTO_CANCEL;
+		int client_msg = m.type == PROTO_SUBMIT || m.type == PROTO_STATUS ||
+				 m.type == PROTO_CANCEL || m.type == PROTO_GC;
 
 		if (worker_msg && p->role != PROTO_ROLE_WORKER)
 			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,
@@ -271,6 +294,8 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 			sched_handle_status(s, ctx, &m);
 		else if (m.type == PROTO_CANCEL)
 			sched_handle_cancel(s, ctx, &m);
+		else if (m.type == PROTO_GC)
+			sched_handle_gc(s, ctx, &m);
 		else if (m.type == PROTO_TASK_REQUEST)
 			sched_handle_task_request(s, ctx, &m);
 		else if (m.type == PROTO_HEARTBEAT)
@@ -278,6 +303,10 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 		else
 			sched_handle_bye(s, ctx, &m);
 	}
+	/* A submission or reported results that were written are acknowledged after the commit. */
+	if ((m.type == PROTO_SUBMIT || m.type == PROTO_TASK_REQUEST) &&
+	    sched_store_writes(s->store) != writes)
+		sched_pass_durable(s, ctx);
 	proto_msg_fini(&m);
 }
 

@@ -32,6 +32,12 @@ static const struct options_def sched_main_options[] = {
     {"worker-ttl", 0, OPTIONS_VALUE, "SECONDS",
      "a worker silent this long is lost and its tasks requeued", "15"},
     {"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"},
+    {"job-retention", 0, OPTIONS_VALUE, "SECONDS",
+     "forget finished jobs this long after they end (0: keep them)", "604800"},
+    {"min-free-space", 0, OPTIONS_VALUE, "MIB",
+     "refuse new jobs while the state dir's filesystem has less free space", "64"},
+    {"keep-work-dirs", 0, OPTIONS_FLAG, NULL,
+     "keep finished jobs' work dirs (intermediate files, for debugging)", NULL},
     PROTO_TLS_OPTIONS,
     {"token-file", 0, OPTIONS_VALUE, "FILE",
      "read the token from FILE instead of STATE_DIR/token (created if absent)", NULL},
@@ -52,6 +58,7 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 		  char **cause)
 {
 	long attempts;
+	double min_free;
 	const char *dir = options_get(opts, "state-dir"), *listen = options_get(opts, "listen");
 
 	memset(cfg, 0, sizeof *cfg);
@@ -71,8 +78,13 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	    options_get_double(opts, "heartbeat-interval", 0.05, 3600, &cfg->heartbeat_interval_s,
 			       cause) != 0 ||
 	    options_get_double(opts, "worker-ttl", 0.1, 86400, &cfg->worker_ttl_s, cause) != 0 ||
-	    options_get_long(opts, "max-attempts", 1, 100, &attempts, cause) != 0)
+	    options_get_long(opts, "max-attempts", 1, 100, &attempts, cause) != 0 ||
+	    options_get_double(opts, "job-retention", 0, 1e10, &cfg->job_retention_s, cause) != 0)
 		return -EINVAL;
+	cfg->keep_work_dirs = options_count(opts, "keep-work-dirs") > 0;
+	if (options_get_double(opts, "min-free-space", 0, 1e9, &min_free, cause) != 0)
+		return -EINVAL;
+	cfg->min_free_bytes = (uint64_t)(min_free * 1048576);
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
 		return error_set(
 		    cause, -EINVAL,

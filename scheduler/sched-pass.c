@@ -1,5 +1,7 @@
 /* The end of a loop pass: replies queued during it, sent in order once the store has committed
- * what they acknowledge, and the flag that asks for a dispatch round before the loop sleeps. */
+ * what they acknowledge, and the flag that asks for a dispatch round before the loop sleeps.
+ * A reply that acknowledges a write (marked durable) waits, when the commit failed, until a
+ * later commit succeeds; the others go out at once. */
 #include "scheduler/sched-pass.h"
 
 #include <stdlib.h>
@@ -11,8 +13,44 @@
 struct sched_pass_reply {
 	struct proto_server_ctx *ctx;
 	nng_msg *msg;
+	bool durable;
 	struct sched_pass_reply *next;
 };
+
+/* Contexts whose next reply acknowledges a write (a parked task request that carried results). */
+struct sched_pass_durable {
+	struct proto_server_ctx *ctx;
+	struct sched_pass_durable *next;
+};
+
+static bool
+sched_pass_take_durable(struct sched *s, struct proto_server_ctx *ctx)
+{
+	for (struct sched_pass_durable **pp = &s->durable_ctx; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->ctx == ctx) {
+			struct sched_pass_durable *d = *pp;
+			*pp = d->next;
+			free(d);
+			return true;
+		}
+	return false;
+}
+
+void
+sched_pass_durable(struct sched *s, struct proto_server_ctx *ctx)
+{
+	struct sched_pass_durable *d;
+
+	for (struct sched_pass_reply *r = s->replies; r != NULL; r = r->next)
+		if (r->ctx == ctx) {
+			r->durable = true;
+			return;
+		}
+	d = xcalloc(1, sizeof *d);
+	d->ctx = ctx;
+	d->next = s->durable_ctx;
+	s->durable_ctx = d;
+}
 
 void
 sched_pass_kick(struct sched *s)
@@ -37,6 +75,7 @@ sched_pass_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg
 	if (proto_nng_msg_encode(msg, &r->msg) != 0)
 		fatal("cannot encode a %s reply", proto_type_name(msg->type));
 	r->ctx = ctx;
+	r->durable = s->durable_ctx != NULL && sched_pass_take_durable(s, ctx);
 	if (s->replies_tail != NULL)
 		s->replies_tail->next = r;
 	else
@@ -57,15 +96,67 @@ sched_pass_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t r
 	sched_pass_reply(s, ctx, &e);
 }
 
-void
-sched_pass_send(struct sched *s)
+static void
+sched_pass_append(struct sched_pass_reply **head, struct sched_pass_reply **tail,
+		  struct sched_pass_reply *r)
 {
-	struct sched_pass_reply *r = s->replies, *next;
+	r->next = NULL;
+	if (*tail != NULL)
+		(*tail)->next = r;
+	else
+		*head = r;
+	*tail = r;
+}
 
+void
+sched_pass_send(struct sched *s, bool committed)
+{
+	struct sched_pass_reply *r, *next, *keep = NULL, *keep_tail = NULL;
+
+	/* Replies held from passes whose commit failed go first, once a commit succeeds. */
+	if (committed && s->held_replies != NULL) {
+		s->held_tail->next = s->replies;
+		if (s->replies == NULL)
+			s->replies_tail = s->held_tail;
+		s->replies = s->held_replies;
+		s->held_replies = s->held_tail = NULL;
+	}
+	r = s->replies;
 	s->replies = s->replies_tail = NULL;
 	for (; r != NULL; r = next) {
 		next = r->next;
+		if (!committed && r->durable) {
+			sched_pass_append(&keep, &keep_tail, r);
+			continue;
+		}
 		proto_server_reply_raw(r->ctx, r->msg);
+		free(r);
+	}
+	if (keep != NULL) {
+		if (s->held_tail != NULL)
+			s->held_tail->next = keep;
+		else
+			s->held_replies = keep;
+		s->held_tail = keep_tail;
+	}
+}
+
+size_t
+sched_pass_held(const struct sched *s)
+{
+	size_t n = 0;
+
+	for (const struct sched_pass_reply *r = s->held_replies; r != NULL; r = r->next)
+		n++;
+	return n;
+}
+
+static void
+sched_pass_free_list(struct sched_pass_reply *r)
+{
+	for (struct sched_pass_reply *next; r != NULL; r = next) {
+		next = r->next;
+		nng_msg_free(r->msg);
 		free(r);
 	}
 }
@@ -73,12 +164,12 @@ sched_pass_send(struct sched *s)
 void
 sched_pass_drop(struct sched *s)
 {
-	struct sched_pass_reply *r = s->replies, *next;
-
-	s->replies = s->replies_tail = NULL;
-	for (; r != NULL; r = next) {
-		next = r->next;
-		nng_msg_free(r->msg);
-		free(r);
+	sched_pass_free_list(s->replies);
+	sched_pass_free_list(s->held_replies);
+	s->replies = s->replies_tail = s->held_replies = s->held_tail = NULL;
+	while (s->durable_ctx != NULL) {
+		struct sched_pass_durable *d = s->durable_ctx;
+		s->durable_ctx = d->next;
+		free(d);
 	}
 }

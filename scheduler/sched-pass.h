@@ -5,6 +5,7 @@
 #define ND_SCHED_PASS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proto/proto-nng.h"
@@ -19,8 +20,14 @@ bool sched_pass_take_kick(struct sched *s);
 void sched_pass_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg);
 void sched_pass_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id,
 			    int rc, const char *message);
-/* Send the queued replies (after the commit). */
-void sched_pass_send(struct sched *s);
+/* ctx's reply acknowledges a write made while handling its request: the one queued already, or
+ * the next one (a parked poll). Such a reply is sent only after a successful commit. */
+void sched_pass_durable(struct sched *s, struct proto_server_ctx *ctx);
+/* After the commit: send the queued replies, or when it failed (committed false) only those
+ * that acknowledge no write, holding the others for the next successful commit. */
+void sched_pass_send(struct sched *s, bool committed);
+/* How many replies wait for a successful commit. */
+size_t sched_pass_held(const struct sched *s);
 /* Free the queued replies unsent (shutdown). */
 void sched_pass_drop(struct sched *s);
 

@@ -18,6 +18,7 @@ struct sched_inbox;
 struct sched_store;
 struct sched_http;
 struct sched_pass_reply;
+struct sched_pass_durable;
 
 struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
@@ -30,6 +31,9 @@ struct sched_config {
 	uint32_t max_attempts;
 	double poll_hold_s;   /* long-poll hold before IDLE */
 	struct proto_tls tls; /* for a tls+tcp:// listen_url */
+	bool keep_work_dirs;    /* keep finished jobs' work dirs (debugging) */
+	double job_retention_s; /* prune finished jobs this long after they end (0: never) */
+	uint64_t min_free_bytes; /* refuse new jobs when the state dir has less free space */
 };
 
 enum sched_job_state {
@@ -133,6 +137,12 @@ struct sched_stats {
 	uint64_t latency_count;
 };
 
+/* The state dir's usage, measured off the loop (sched-retention.c). */
+struct sched_usage {
+	uint64_t db_bytes, work_bytes, log_bytes, free_bytes, total_bytes;
+	bool measuring, measured;
+};
+
 struct sched_pipe {
 	uint32_t pipe;
 	enum proto_role role;
@@ -162,10 +172,20 @@ struct sched {
 	bool stopping;
 	double started;
 	struct sched_stats stats;
-	/* Replies queued during a loop pass, sent after the store commits. */
-	struct sched_pass_reply *replies, *replies_tail;
+	/* Replies queued during a loop pass, sent after the store commits; those that acknowledge
+	 * writes wait while commits fail (sched-pass.c). */
+	struct sched_pass_reply *replies, *replies_tail, *held_replies, *held_tail;
+	struct sched_pass_durable *durable_ctx;
+	/* The store's last commit failed: why (-ENOSPC, -EIO), since when, the next retry. */
+	int store_error;
+	char *store_cause;
+	double store_error_since, store_retry_at;
 	double last_wait_log;
 	uint32_t rr_last_job;
+	/* Retention (sched-retention.c). */
+	struct sched_usage usage;
+	double last_prune, last_measure;
+	uint64_t work_dirs_removed, jobs_pruned;
 };
 
 #endif

@@ -9,6 +9,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-jobs.h"
+#include "scheduler/sched-retention.h"
 #include "scheduler/sched-tasks.h"
 
 static json_t *
@@ -160,9 +161,10 @@ sched_status_summary(struct sched *s)
 	for (int st = 0; st < TASK_STATE_COUNT; st++)
 		json_object_set_new(tasks, sched_tasks_state_name(st),
 				    json_integer((json_int_t)tc[st]));
-	return json_pack("{s:s, s:f, s:i, s:o, s:o, s:o, s:s}", "version", ND_VERSION, "uptime_s",
-			 time_mono_s() - s->started, "workers", (int)s->nworkers, "jobs", jobs,
-			 "tasks", tasks, "waiting", waiting, "listen", s->cfg.listen_url);
+	return json_pack("{s:s, s:f, s:i, s:o, s:o, s:o, s:s, s:o}", "version", ND_VERSION,
+			 "uptime_s", time_mono_s() - s->started, "workers", (int)s->nworkers,
+			 "jobs", jobs, "tasks", tasks, "waiting", waiting, "listen",
+			 s->cfg.listen_url, "state_dir", sched_retention_status(s));
 }
 
 char *
@@ -224,6 +226,7 @@ sched_status_metrics(struct sched *s)
 		"neurodag_dispatch_latency_seconds_count %llu\n",
 		(unsigned long long)cum, s->stats.latency_sum,
 		(unsigned long long)s->stats.latency_count);
+	sched_retention_metrics(s, f);
 	fclose(f);
 	return buf;
 }

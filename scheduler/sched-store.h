@@ -1,8 +1,10 @@
 /* The scheduler's durable state in SQLite (WAL, synchronous=NORMAL): jobs as submitted and
- * every finished task's outcome. Writes are grouped into one transaction per loop pass. */
+ * every finished task's outcome. Writes are journaled in memory and applied in one transaction
+ * per commit; a failed commit keeps the journal for the next one. */
 #ifndef ND_SCHED_STORE_H
 #define ND_SCHED_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sched_store;
@@ -18,8 +20,13 @@ struct sched_store_job {
 
 int sched_store_open(struct sched_store **out, const char *dir, char **cause);
 void sched_store_close(struct sched_store *st);
-/* Commit the open transaction, if any. Returns 0 or -EIO with a cause. */
+/* Write the journal in one transaction. Returns 0, or -ENOSPC (the disk is full) or -EIO with
+ * a cause; then nothing of it was written and the journal is kept for the next commit. */
 int sched_store_commit(struct sched_store *st, char **cause);
+/* Writes journaled since the store opened (a handler compares it to see whether it wrote). */
+uint64_t sched_store_writes(const struct sched_store *st);
+/* Writes waiting for a commit. */
+size_t sched_store_pending(const struct sched_store *st);
 
 void sched_store_job_insert(struct sched_store *st, const struct sched_store_job *j);
 void sched_store_job_update(struct sched_store *st, const struct sched_store_job *j);
@@ -28,6 +35,13 @@ void sched_store_job_update(struct sched_store *st, const struct sched_store_job
 void sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, int ok,
 			   const char *result, const char *error, uint32_t attempts,
 			   uint64_t elapsed_us);
+
+/* A pruned job: its row, task rows and ranges; next_job_id is kept so ids are never reused. */
+void sched_store_job_delete(struct sched_store *st, uint32_t job, uint32_t next_job_id);
+/* The first job id not used yet (by a job, or by one pruned since). */
+uint32_t sched_store_next_job_id(struct sched_store *st);
+/* Return pruned pages to the filesystem and truncate the WAL (`neurodag gc`). */
+void sched_store_reclaim(struct sched_store *st);
 
 typedef void (*sched_store_job_cb)(void *arg, const struct sched_store_job *j);
 typedef void (*sched_store_task_cb)(void *arg, uint32_t task, int ok, const char *result,

@@ -88,6 +88,13 @@ sched_workers_expired(struct sched *s, double now)
 	return NULL;
 }
 
+void
+sched_workers_refresh(struct sched *s, double now)
+{
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		w->last_seen = now;
+}
+
 struct sched_pipe *
 sched_pipes_find(struct sched *s, uint32_t pipe)
 {

@@ -15,6 +15,8 @@ bool sched_workers_remove(struct sched *s, struct sched_worker *w, const char *w
 void sched_workers_free(struct sched_worker *w);
 /* The first worker whose last heartbeat is older than the TTL, or NULL. */
 struct sched_worker *sched_workers_expired(struct sched *s, double now);
+/* Every worker counts as seen now (after replies were held while commits failed). */
+void sched_workers_refresh(struct sched *s, double now);
 struct sched_pipe *sched_pipes_find(struct sched *s, uint32_t pipe);
 void sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t worker_id);
 

@@ -23,6 +23,8 @@
 /* A busy worker told there is nothing to run (an IDLE, or fewer tasks than it asked for) asks
  * again after a result or this long. */
 #define WORKER_BUSY_REPOLL_S 0.25
+/* A scheduler that cannot record results now (its state dir is full) is asked again after this. */
+#define WORKER_UNAVAILABLE_S 1
 /* Work to hold per slot, in seconds of the recent average task time. */
 #define WORKER_PREFETCH_S 0.05
 
@@ -254,6 +256,21 @@ worker_wait_result(struct worker *w, double s)
 	worker_wait(&w->result_cond, &w->lock, s);
 }
 
+/* The scheduler could not record the results it was sent (its state dir is full): put them back
+ * in front of those that came since, for the next request. */
+static void
+worker_results_keep(struct worker *w, struct proto_task_result *r, uint32_t n)
+{
+	pthread_mutex_lock(&w->lock);
+	r = xreallocarray(r, (size_t)n + w->nresults, sizeof *r);
+	memcpy(r + n, w->results, w->nresults * sizeof *r);
+	free(w->results);
+	w->results = r;
+	w->nresults += n;
+	w->results_cap = w->nresults;
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* Forget everything from the registration that was lost, then register again. */
 static int
 worker_reregister(struct worker *w, struct proto_call *call, char **cause)
@@ -333,6 +350,16 @@ worker_run(struct worker *w, char **cause)
 		w->poll = NULL;
 		w->poll_idle = false;
 		pthread_mutex_unlock(&w->lock);
+		if (rc == -EAGAIN && !atomic_load(&w->draining)) {
+			log_warn("the scheduler cannot take results now (%s); keeping %u, asking "
+				 "again in %d s",
+				 why, r->nresults, WORKER_UNAVAILABLE_S);
+			free(why);
+			worker_results_keep(w, r->results, r->nresults);
+			struct timespec ts = {(time_t)WORKER_UNAVAILABLE_S, 0};
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		worker_results_free(r->results, r->nresults);
 		if (rc == -ECANCELED && atomic_load(&w->draining)) {
 			free(why);

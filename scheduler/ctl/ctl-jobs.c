@@ -284,7 +284,8 @@ ctl_cmd_submit(int argc, char **argv)
 			     options_get(&opts, "output"), &jobs, &njobs, &cause);
 	if (rc != 0) {
 		fprintf(stderr, "neurodag submit: %s\n", cause);
-		rc = rc == -EACCES ? CTL_EXIT_CONNECT : CTL_EXIT_USAGE;
+		/* A refused token, or a scheduler that cannot take jobs now (its disk is full). */
+		rc = rc == -EACCES || rc == -EAGAIN ? CTL_EXIT_CONNECT : CTL_EXIT_USAGE;
 	} else {
 		for (uint32_t i = 0; i < njobs; i++)
 			printf("%s%llu", i > 0 ? " " : "", (unsigned long long)jobs[i]);

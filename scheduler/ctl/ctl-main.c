@@ -18,6 +18,7 @@ static const struct ctl_command {
     {"jobs", ctl_cmd_jobs, "list jobs"},
     {"workers", ctl_cmd_workers, "list registered workers"},
     {"cancel", ctl_cmd_cancel, "cancel a job"},
+    {"gc", ctl_cmd_gc, "forget finished jobs and their work dirs now"},
     {"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
     {"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
     {"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},

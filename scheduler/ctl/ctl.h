@@ -14,14 +14,15 @@ enum ctl_exit {
 	CTL_EXIT_OK = 0,        /* success; for run/wait: every job done */
 	CTL_EXIT_FAILED = 1,    /* a job failed */
 	CTL_EXIT_USAGE = 2,     /* bad command line or bad pipeline */
-	CTL_EXIT_CONNECT = 3,   /* scheduler unreachable or token refused */
+	CTL_EXIT_CONNECT = 3,   /* scheduler unreachable or unavailable, or token refused */
 	CTL_EXIT_CANCELLED = 4, /* a job was cancelled */
 	CTL_EXIT_TIMEOUT = 5,   /* --timeout expired while waiting */
 };
 
 #define CTL_EXIT_CODES_HELP                                                                        \
 	"exit codes: 0 success (every job done), 1 a job failed, 2 usage or pipeline error,\n"     \
-	"            3 scheduler unreachable or token refused, 4 a job was cancelled, 5 timeout"
+	"            3 scheduler unreachable (or unavailable: its state dir is full) or token\n"  \
+	"            refused, 4 a job was cancelled, 5 timeout"
 
 struct ctl_conn {
 	struct proto_client client;
@@ -58,6 +59,7 @@ int ctl_cmd_status(int argc, char **argv);
 int ctl_cmd_jobs(int argc, char **argv);
 int ctl_cmd_workers(int argc, char **argv);
 int ctl_cmd_cancel(int argc, char **argv);
+int ctl_cmd_gc(int argc, char **argv);
 int ctl_cmd_worker(int argc, char **argv);
 int ctl_cmd_scheduler(int argc, char **argv);
 int ctl_cmd_slurm_workers(int argc, char **argv);

@@ -21,6 +21,10 @@ class TestFailure(Exception):
     pass
 
 
+class Skip(Exception):
+    """The test cannot run here (e.g. it needs root to mount a tmpfs): exit 77, skipped."""
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)
@@ -95,12 +99,20 @@ class Cluster:
         self.procs = []
         self.sched = None
         self.nworkers = 0
+        self.mounts = []
+        self.probes = []
 
     def __enter__(self):
         return self
 
     def __exit__(self, et, ev, tb):
+        for pr in self.probes:
+            pr.stop()
         problems = self.stop_all()
+        for m in reversed(self.mounts):
+            r = subprocess.run(["umount", m], capture_output=True, text=True)
+            if r.returncode != 0:
+                subprocess.run(["umount", "-l", m], capture_output=True)
         if et is None and not problems:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
@@ -129,11 +141,16 @@ class Cluster:
         return proc
 
     # -- processes -------------------------------------------------------------------------
-    def start_scheduler(self, wait_timeout=30, hb=0.2, ttl=1.0, extra=(), wait_ready=True):
+    def start_scheduler(self, wait_timeout=30, hb=0.2, ttl=1.0, extra=(), wait_ready=True,
+                        keep_work=True, state=None):
+        """keep_work: the `mark` op records runs in the job's work dir, which a finished job
+        loses otherwise; tests of retention pass False."""
         argv = [self.bins["scheduler"], "-d", "--listen", self.url,
-                "--http", "127.0.0.1:%d" % self.http_port, "--state-dir", self.state,
+                "--http", "127.0.0.1:%d" % self.http_port, "--state-dir", state or self.state,
                 "--heartbeat-interval", str(hb), "--worker-ttl", str(ttl),
                 "--worker-wait-timeout", str(wait_timeout)] + list(extra)
+        if keep_work:
+            argv.append("--keep-work-dirs")
         n = sum(1 for p in self.procs if p.name.startswith("scheduler"))
         self.sched = self.spawn("scheduler%s" % ("" if n == 0 else "-%d" % n), argv)
         if wait_ready:
@@ -181,6 +198,27 @@ class Cluster:
                 problems.append("%s (pid %d) exited %s after SIGTERM" %
                                 (p.name, p.pid, p.p.returncode))
         return problems
+
+    # -- faults ----------------------------------------------------------------------------
+    def tmpfs(self, name, size):
+        """Mount a tmpfs of `size` bytes at DIR/name (unmounted when the test ends); Skip
+        when this process may not mount."""
+        path = os.path.join(self.dir, name)
+        os.makedirs(path, exist_ok=True)
+        if os.geteuid() != 0:
+            raise Skip("mounting a tmpfs needs root")
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%d,mode=0755" % size, "tmpfs",
+                            path], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise Skip("cannot mount a tmpfs: %s" % r.stderr.strip())
+        self.mounts.append(path)
+        return path
+
+    def probe_health(self, interval=0.02):
+        """Start a /health prober in its own process; .stop() returns its statistics."""
+        pr = HealthProbe(self, interval)
+        self.probes.append(pr)
+        return pr
 
     # -- CLI -------------------------------------------------------------------------------
     def cli(self, *args, token_file=None, timeout=60, conn=True, env=None):
@@ -262,6 +300,35 @@ class Cluster:
 
     def workers_connected(self):
         return len(self.http_json("/api/workers"))
+
+
+class HealthProbe:
+    def __init__(self, c, interval):
+        self.out = os.path.join(c.dir, "probe-%d.json" % len(c.probes))
+        here = os.path.dirname(os.path.abspath(__file__))
+        self.p = subprocess.Popen([sys.executable, os.path.join(here, "rt_probe.py"),
+                                   str(c.http_port), self.out, str(interval)],
+                                  stdin=subprocess.DEVNULL)
+        self.stats = None
+
+    def stop(self):
+        if self.stats is None:
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=10)
+            with open(self.out) as f:
+                self.stats = json.load(f)
+        return self.stats
+
+
+def check_health(stats, what, limit_s=0.1):
+    """Every probe answered, each within limit_s; prints the figures."""
+    print("/health during %s: %d probes, %d failed, median %.1f ms, p99 %.1f ms, max %.1f ms" %
+          (what, stats["n"], stats["failures"], 1e3 * (stats["p50_s"] or 0),
+           1e3 * (stats["p99_s"] or 0), 1e3 * (stats["max_s"] or 0)))
+    check(stats["n"] >= 5, "too few /health probes during %s: %s" % (what, stats))
+    check(stats["failures"] == 0, "/health failed during %s: %s" % (what, stats["worst"]))
+    check(stats["max_s"] <= limit_s, "/health took %.0f ms during %s (limit %.0f ms): %s" %
+          (1e3 * stats["max_s"], what, 1e3 * limit_s, stats["worst"]))
 
 
 PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (-?[0-9.eE+-]+|\+Inf|NaN)$')

@@ -13,9 +13,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rt_harness import (MARK_REDUCE, TESTS, Cluster, TestFailure, check,  # noqa: E402
+from rt_harness import (MARK_REDUCE, TESTS, Cluster, Skip, TestFailure, check,  # noqa: E402
                         expected_mark_reduce, metric, running_on, test, wait_for)
-import rt_tests_peers  # noqa: E402,F401  (registers its tests)
+import rt_tests_faults  # noqa: E402,F401  (registers its tests)
+import rt_tests_peers  # noqa: E402,F401
 
 
 def serial_results(c, pipeline):
@@ -445,6 +446,9 @@ def main():
     except TestFailure as e:
         print("FAIL %s: %s" % (name, e), file=sys.stderr)
         return 1
+    except Skip as e:
+        print("SKIP %s: %s" % (name, e))
+        return 77
     print("ok %s (%.1f s)" % (name, time.monotonic() - t0))
     return 0
 

@@ -120,6 +120,14 @@ proto_sample_job(struct proto_msg *m, int variant)
 		m->type = PROTO_CANCEL;
 		m->u.cancel.job_id = 9;
 		break;
+	case 8:
+		m->type = PROTO_GC;
+		break;
+	case 9:
+		m->type = PROTO_GC;
+		m->u.gc.has_older_than = true;
+		m->u.gc.older_than_ms = 0;
+		break;
 	}
 }
 
@@ -185,7 +193,7 @@ static const struct proto_sample_family {
 } proto_sample_families[] = {
     {proto_sample_hello, 3},
     {proto_sample_conn, 5},
-    {proto_sample_job, 8},
+    {proto_sample_job, 10},
     {proto_sample_task, 7},
 };
 
@@ -286,6 +294,9 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 		return proto_sample_streq(a->u.status_reply.json, b->u.status_reply.json);
 	case PROTO_CANCEL:
 		return a->u.cancel.job_id == b->u.cancel.job_id;
+	case PROTO_GC:
+		return a->u.gc.has_older_than == b->u.gc.has_older_than &&
+		       a->u.gc.older_than_ms == b->u.gc.older_than_ms;
 	case PROTO_TASK_REQUEST:
 		if (a->u.task_request.worker_id != b->u.task_request.worker_id ||
 		    a->u.task_request.free_slots != b->u.task_request.free_slots ||

@@ -214,7 +214,7 @@ Test(proto_reject, wrong_version_keeps_the_envelope)
 Test(proto_reject, unknown_types)
 {
 	static const uint64_t types[] = {
-	    0, 99, 105, 199, 205, 304, 400, 499, UINT32_MAX, (uint64_t)UINT32_MAX + PROTO_HELLO};
+	    0, 99, 105, 199, 205, 304, 450, 499, UINT32_MAX, (uint64_t)UINT32_MAX + PROTO_HELLO};
 	struct raw r;
 
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {

@@ -1,0 +1,138 @@
+"""Black-box runtime tests of what a long-lived scheduler must survive: retention of finished
+jobs and their work dirs, full disks, hostile peers, restarts under followers. Registered into
+the shared test table; run through test-runtime.py."""
+import os
+import time
+
+from rt_harness import check, check_health, metric, test, wait_for  # noqa: F401
+
+
+def workdir(c, jid, state=None):
+    return os.path.join(state or c.state, "work", str(jid))
+
+
+@test
+def retention(c):
+    c.start_scheduler(keep_work=False, extra=["--job-retention", "3"])
+    w = c.start_worker(nthreads=2)
+    # Done, failed and cancelled jobs all lose their work dirs as they finish.
+    [done] = c.submit(c.pipeline("done", [{"op": "mark"}], count=4))
+    check(c.cli("wait", done, "--timeout", 20).returncode == 0, "the job completes")
+    [failed] = c.submit(c.pipeline("failed", [{"op": "mark"}, {"op": "reduce"},
+                                              {"op": "fail", "message": "on purpose"}],
+                                   count=3))
+    check(c.cli("wait", failed, "--timeout", 20).returncode == 1, "the job fails")
+    [cancelled] = c.submit(c.pipeline("long", [{"op": "mark"}, {"op": "reduce"},
+                                               {"op": "sleep", "ms": 20000}], count=2))
+    wait_for(lambda: c.job(cancelled)["done"] >= 3, 20, "the first stages to be done")
+    check(os.path.isdir(workdir(c, cancelled)), "a running job has its work dir")
+    check(c.cli("cancel", cancelled).returncode == 0, "cancel")
+    for jid in (done, failed, cancelled):
+        wait_for(lambda: not os.path.exists(workdir(c, jid)), 10,
+                 "job %d's work dir to be removed" % jid)
+    m = c.metrics()
+    check(metric(m, "neurodag_work_dirs_removed_total") == 3, "removals are counted: %s" %
+          metric(m, "neurodag_work_dirs_removed_total"))
+    check(metric(m, "neurodag_state_dir_free_bytes") > 0 and
+          metric(m, "neurodag_state_dir_bytes", part="database") > 0,
+          "/metrics has the state dir's size and free space")
+    check(c.http_json("/api/status")["state_dir"]["free_bytes"] > 0, "/api/status too")
+    # Records go after --job-retention; ids are never reused.
+    wait_for(lambda: c.cli_json("jobs") == [], 15, "the finished jobs to be forgotten")
+    check(metric(c.metrics(), "neurodag_jobs_pruned_total") == 3, "pruning is counted")
+    check(c.cli("status", done).returncode == 1, "a forgotten job is unknown")
+    c.stop(c.sched)
+    c.start_scheduler(keep_work=True, extra=["--job-retention", "0"])
+    wait_for(lambda: c.workers_connected() == 1, 15, "the worker to reconnect")
+    [kept] = c.submit(c.pipeline("kept", [{"op": "mark"}], count=2))
+    check(kept == cancelled + 1, "job ids are not reused after pruning: %d" % kept)
+    check(c.cli("wait", kept, "--timeout", 20).returncode == 0, "the job completes")
+    check(os.path.isdir(workdir(c, kept)), "--keep-work-dirs keeps it")
+    # `neurodag gc` forgets finished jobs at once and sweeps what no unfinished job owns.
+    orphan = workdir(c, 999)
+    os.makedirs(orphan)
+    with open(os.path.join(orphan, "x.npy"), "wb") as f:
+        f.write(b"\0" * 4096)
+    r = c.cli("gc", "--older-than", "0", "--json")
+    check(r.returncode == 0, "gc exited %d: %s" % (r.returncode, r.stderr))
+    rep = __import__("json").loads(r.stdout)
+    check(rep["jobs_pruned"] == 1 and rep["work_dirs_removed"] == 2, "gc report: %s" % rep)
+    wait_for(lambda: not os.path.exists(orphan) and not os.path.exists(workdir(c, kept)), 10,
+             "gc to remove the work dirs")
+    check(c.cli_json("jobs") == [], "gc forgot the job")
+    check(w.alive(), "the worker is still serving")
+
+
+def fill(path):
+    """Fill the filesystem holding `path` with one file; returns the file's path."""
+    filler = os.path.join(path, "filler")
+    with open(filler, "wb", buffering=0) as f:
+        chunk = b"\xff" * (256 << 10)
+        try:
+            while True:
+                f.write(chunk)
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\xff" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+SLOW_REDUCE = [{"op": "sleep", "ms": 30}, {"op": "reduce"}, {"op": "sleep", "ms": 30},
+               {"op": "reduce"}]
+
+
+@test
+def disk_full_state(c):
+    """The state dir's disk fills up mid-job: new jobs are refused with a clear error, status is
+    served, /health answers; a restart while full comes up; when space returns, the job
+    finishes with every task exactly once and new jobs are taken again."""
+    fs = c.tmpfs("statefs", 8 << 20)
+    c.state = os.path.join(fs, "state")
+    n = 120
+    c.start_scheduler(extra=["--min-free-space", "0"])
+    c.start_worker(nthreads=2)
+    c.start_worker(nthreads=2)
+    probe = c.probe_health()
+    [jid] = c.submit(c.pipeline("full", SLOW_REDUCE, count=n))
+    wait_for(lambda: c.job(jid)["done"] >= 20, 20, "the job to make progress")
+    filler = fill(fs)
+    wait_for(lambda: not c.http_json("/api/status")["state_dir"]["writable"], 20,
+             "the scheduler to notice that its disk is full")
+    check(c.sched.alive(), "the scheduler survives a full disk")
+    st = c.http_json("/api/status")["state_dir"]
+    check("ENOSPC" in st["error"], "/api/status says why: %s" % st)
+    r = c.cli("submit", c.pipeline("refused", [{"op": "noop"}], count=2))
+    check(r.returncode == 3 and "ENOSPC" in r.stderr and "state dir full" in r.stderr,
+          "a new job is refused with a clear error: %d %r" % (r.returncode, r.stderr))
+    j = c.job(jid)
+    check(j["state"] == "running", "status is served while full: %s" % j)
+    check(metric(c.metrics(), "neurodag_state_writable") == 0, "/metrics shows it")
+    time.sleep(1.5)  # retries fail while the disk stays full
+    check(c.sched.alive(), "the scheduler keeps running while the disk stays full")
+    check_health(probe.stop(), "a full state disk")
+    # A restart while the disk is still full comes up and serves status.
+    first = c.sched
+    c.sched.signal(__import__("signal").SIGKILL)
+    c.sched.wait(5)
+    c.start_scheduler(extra=["--min-free-space", "0"])
+    probe = c.probe_health()
+    check(c.job(jid)["state"] == "running", "the job is back after a restart on a full disk")
+    os.unlink(filler)
+    r = c.cli("wait", jid, "--timeout", 60)
+    check(r.returncode == 0, "the job finishes once space returns: %d %s" % (r.returncode,
+                                                                             r.stderr))
+    j = c.job(jid)
+    check(j["done"] == j["tasks"] == 2 * n + 2 and
+          j["results"] == {str(n): {"inputs": 0}, str(2 * n + 1): {"inputs": 1}},
+          "every task done once, results intact: %s" % {k: j[k] for k in ("done", "tasks")})
+    check(c.http_json("/api/status")["state_dir"]["writable"], "writable again")
+    r = c.cli("submit", "--wait", c.pipeline("after", [{"op": "noop"}], count=4))
+    check(r.returncode == 0, "new jobs are taken again: %s" % r.stderr)
+    check_health(probe.stop(), "a restart on a full state disk and the recovery")
+    check("state dir full (ENOSPC)" in first.text(), "the log says why")
+    check("writable again" in c.sched.text() or "writable again" in first.text(),
+          "and when it recovered")
