@@ -136,10 +136,7 @@ io_spy_meta_check(const struct io_spy_meta *m, char **cause)
 	if (m->ntrials == 0 || m->trl_cols < 3)
 		return error_set(cause, -EINVAL,
 				 "trial definition needs >= 1 row and >= 3 columns");
-	if (m->dataclass == IO_SPY_SPECTRAL && m->ntrials != m->shape[0])
-		return error_set(cause, -EINVAL, "SpectralData has %zu trial rows for %llu entries",
-				 m->ntrials, (unsigned long long)m->shape[0]);
-	for (size_t t = 0; m->dataclass == IO_SPY_ANALOG && t < m->ntrials; t++) {
+	for (size_t t = 0; t < m->ntrials; t++) {
 		double a = m->trl[t * m->trl_cols], b = m->trl[t * m->trl_cols + 1];
 
 		if (!(a >= 0 && b >= a && b <= (double)m->shape[0]) || a != floor(a) ||
@@ -402,7 +399,7 @@ io_spy_trials_slab(const struct io_spy_meta *m, size_t trial0, size_t ntrials, s
 	count[rank - 1] = nchan;
 	if (m->dataclass == IO_SPY_ANALOG && m->trl == NULL)
 		return error_set(cause, -EINVAL, "AnalogData needs a trial definition");
-	if (m->dataclass == IO_SPY_SPECTRAL) {
+	if (m->dataclass == IO_SPY_SPECTRAL && m->trl == NULL) {
 		start[0] = trial0;
 		count[0] = ntrials;
 		return 0;
@@ -464,14 +461,20 @@ io_spy_write_trials(struct io_spy_file *f, size_t trial0, size_t ntrials, size_t
 	const char *p = buf;
 	int rc;
 
+	uint64_t row = 1;
+
 	rc = io_spy_trials_slab(m, trial0, ntrials, chan0, nchan, start, count, cause);
-	if (rc != 0 || m->dataclass == IO_SPY_SPECTRAL)
-		return rc != 0 ? rc : io_spy_write_slab(f, start, count, buf, cause);
+	if (rc != 0)
+		return rc;
+	/* Trials' rows back to back in buf (spectral data: each trial's time × taper × freq ×
+	 * channel block). */
+	for (int i = 1; i < f->rank; i++)
+		row *= count[i];
 	for (size_t t = trial0; t < trial0 + ntrials && rc == 0; t++) {
 		start[0] = (uint64_t)m->trl[t * m->trl_cols];
 		count[0] = (uint64_t)m->trl[t * m->trl_cols + 1] - start[0];
 		rc = io_spy_write_slab(f, start, count, p, cause);
-		p += count[0] * nchan * io_spy_dtype_size(m->dtype);
+		p += count[0] * row * io_spy_dtype_size(m->dtype);
 	}
 	return rc;
 }

@@ -39,7 +39,8 @@ struct io_spy_meta {
 	uint64_t shape[IO_SPY_MAX_RANK];
 	double samplerate;
 	/* Trial definition, row-major ntrials × trl_cols (>= 3): start, stop, offset, extra…
-	 * in samples. Spectral data may pass NULL: rows [i, i + 1, 0] for each entry of axis 0. */
+	 * in samples; for spectral data the rows of axis 0 (times) of each trial. Spectral data may
+	 * pass NULL: rows [i, i + 1, 0] for each entry of axis 0. */
 	const double *trl;
 	size_t ntrials;
 	size_t trl_cols;
@@ -76,7 +77,8 @@ int io_spy_part_create(struct io_spy_file **f, const char *path, const struct io
 		       const uint64_t *start, const uint64_t *count, char **cause);
 
 /* The hyperslab covering trials [trial0, trial0 + ntrials) and channels [chan0, chan0 + nchan):
- * analog rows from the smallest start to the largest stop; spectral entries of axis 0. */
+ * rows from the smallest start to the largest stop (spectral data without a trial definition:
+ * entries trial0.. of axis 0). */
 int io_spy_trials_slab(const struct io_spy_meta *meta, size_t trial0, size_t ntrials, size_t chan0,
 		       size_t nchan, uint64_t *start, uint64_t *count, char **cause);
 
@@ -87,7 +89,7 @@ int io_spy_write_slab(struct io_spy_file *f, const uint64_t *start, const uint64
 
 /* Write trials [trial0, trial0 + ntrials) × channels [chan0, chan0 + nchan) from `buf`: for
  * analog data the trials' (stop − start) × nchan blocks back to back; for spectral data the
- * (ntrials, tapers, freqs, nchan) block. */
+ * trials' (stop − start) × tapers × freqs × nchan blocks back to back. */
 int io_spy_write_trials(struct io_spy_file *f, size_t trial0, size_t ntrials, size_t chan0,
 			size_t nchan, const void *buf, char **cause);
 

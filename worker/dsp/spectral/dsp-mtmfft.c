@@ -24,6 +24,7 @@ struct dsp_mtmfft {
 static const char *const dsp_mtmfft_output_names[] = {
     [DSP_MTMFFT_POW] = "pow",   [DSP_MTMFFT_ABS] = "abs",   [DSP_MTMFFT_FOURIER] = "fourier",
     [DSP_MTMFFT_REAL] = "real", [DSP_MTMFFT_IMAG] = "imag", [DSP_MTMFFT_ANGLE] = "angle",
+    [DSP_MTMFFT_ABSREAL] = "absreal", [DSP_MTMFFT_ABSIMAG] = "absimag",
 };
 
 void
@@ -53,7 +54,7 @@ dsp_mtmfft_output_parse(const char *name, enum dsp_mtmfft_output *out, char **ca
 		}
 	return error_set(cause, -EINVAL,
 			 "output: unknown '%s' (pow, abs, fourier, complex, real, "
-			 "imag, angle)",
+			 "imag, angle, absreal, absimag)",
 			 name != NULL ? name : "(null)");
 }
 
@@ -83,7 +84,7 @@ dsp_mtmfft_check(const struct dsp_mtmfft_params *p, size_t maxlen, char **cause)
 	if (p->taper == DSP_TAPER_KAISER && !(p->kaiser_beta >= 0 && p->kaiser_beta < 700))
 		return error_set(cause, -EINVAL, "taper: kaiser beta %g out of [0, 700)",
 				 p->kaiser_beta);
-	if ((size_t)p->output > DSP_MTMFFT_ANGLE)
+	if ((size_t)p->output > DSP_MTMFFT_ABSIMAG)
 		return error_set(cause, -EINVAL, "output: unknown value");
 	if (p->tapsmofrq > 0 && p->output != DSP_MTMFFT_POW && !p->keeptapers)
 		return error_set(cause, -EINVAL,
@@ -351,6 +352,14 @@ dsp_mtmfft_convert(enum dsp_mtmfft_output out, const fftw_complex *spec, const s
 	case DSP_MTMFFT_ANGLE:
 		for (size_t f = 0; f < nfreq; f++)
 			dst[f * stride] += wmean * atan2(s[2 * bins[f] + 1], s[2 * bins[f]]);
+		break;
+	case DSP_MTMFFT_ABSREAL:
+		for (size_t f = 0; f < nfreq; f++)
+			dst[f * stride] += sw * fabs(s[2 * bins[f]]);
+		break;
+	case DSP_MTMFFT_ABSIMAG:
+		for (size_t f = 0; f < nfreq; f++)
+			dst[f * stride] += sw * fabs(s[2 * bins[f] + 1]);
 		break;
 	}
 }

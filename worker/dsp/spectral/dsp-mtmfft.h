@@ -18,6 +18,8 @@ enum dsp_mtmfft_output {
 	DSP_MTMFFT_REAL,
 	DSP_MTMFFT_IMAG,
 	DSP_MTMFFT_ANGLE,
+	DSP_MTMFFT_ABSREAL, /* |real| */
+	DSP_MTMFFT_ABSIMAG, /* |imag| */
 };
 
 enum dsp_mtmfft_pad {

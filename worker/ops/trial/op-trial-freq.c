@@ -1,6 +1,7 @@
-/* freqanalysis (method mtmfft) as a trial op: parameters with the reference's names, checks that
- * need the rate and the trial lengths (foilim within [0, fs/2], padding, averaging only equal
- * trials, one taper count with keeptapers), and per-trial spectra or the task's trial sums. */
+/* freqanalysis as a trial op: the keywords every method shares (with the reference's names and
+ * checks), the dispatch by method, and method mtmfft (padding, averaging only equal trials,
+ * DPSS NW and K from the mean trial length, per-trial spectra or the task's trial sums). The
+ * time-frequency methods are in op-trial-mtmconvol.c and op-trial-wavelet.c. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,19 +10,20 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-mtmfft.h"
-#include "worker/ops/trial/op-trial-param.h"
-#include "worker/ops/trial/op-trial.h"
+#include "worker/ops/trial/op-trial-tfr.h"
 
+/* Every keyword of the reference's freqanalysis; those a method does not use are ignored, as
+ * the reference ignores them (with a warning). */
 static const char *const op_trial_freq_keys[] = {
-    "method",     "output",     "taper",     "taper_opt",    "tapsmofrq",
-    "nTaper",     "foi",        "foilim",    "pad",          "polyremoval",
-    "keeptrials", "keeptapers", "ft_compat", "demean_taper", NULL,
+    "method",      "output",    "keeptrials", "foi",       "foilim",    "pad",
+    "polyremoval", "taper",     "taper_opt",  "tapsmofrq", "nTaper",    "keeptapers",
+    "toi",         "t_ftimwin", "wavelet",    "width",     "order",     "order_max",
+    "order_min",   "c_1",       "adaptive",   "ft_compat", "demean_taper", NULL,
 };
 
 struct op_trial_freq {
+	struct op_trial_freq_common c;
 	struct dsp_mtmfft_params p;
-	double foi[4096];
-	bool keeptrials;
 };
 
 static int
@@ -64,44 +66,18 @@ op_trial_freq_list(const json_t *v, const char *path, const char *key, double *o
 	return 0;
 }
 
-/* Everything that can be checked without the data: names, types, combinations. */
 static int
-op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_trial_freq *f,
+op_trial_freq_taper(const json_t *step, const char *path, struct op_trial_freq_common *c,
 		    char **cause)
 {
-	struct dsp_mtmfft_params *p = &f->p;
-	const char *method, *taper, *output;
-	double tapsmofrq;
-	long long ntaper;
-	json_t *foi = json_object_get(step, "foi"), *foilim = json_object_get(step, "foilim");
 	json_t *topt = json_object_get(step, "taper_opt");
-	bool keeptapers, ftc, dmt;
-	size_t n;
+	const char *taper;
 
-	dsp_mtmfft_params_init(p, fs);
-	if (op_param_keys(step, path, op_trial_freq_keys, cause) != 0 ||
-	    op_param_string(step, path, "method", 0, "mtmfft", &method, cause) != 0)
-		return -EINVAL;
 	/* taper null is the reference's None: no taper (boxcar). */
 	taper = json_is_null(json_object_get(step, "taper")) ? "none" : NULL;
-	if ((taper == NULL &&
-	     op_param_string(step, path, "taper", 0, "hann", &taper, cause) != 0) ||
-	    op_param_string(step, path, "output", 0, "pow", &output, cause) != 0 ||
-	    op_param_number(step, path, "tapsmofrq", 0, 1e-9, 1e9, 0, &tapsmofrq, cause) != 0 ||
-	    op_param_int(step, path, "nTaper", 0, 1, 10000, 0, &ntaper, cause) != 0 ||
-	    op_param_bool(step, path, "keeptrials", true, &f->keeptrials, cause) != 0 ||
-	    op_param_bool(step, path, "keeptapers", false, &keeptapers, cause) != 0 ||
-	    op_param_bool(step, path, "ft_compat", false, &ftc, cause) != 0 ||
-	    op_param_bool(step, path, "demean_taper", false, &dmt, cause) != 0 ||
-	    op_trial_param_poly(step, path, "polyremoval", 0, &p->polyremoval, cause) != 0 ||
-	    op_trial_freq_pad(step, path, p, cause) != 0)
+	if (taper == NULL && op_param_string(step, path, "taper", 0, "hann", &taper, cause) != 0)
 		return -EINVAL;
-	if (strcmp(method, "mtmfft") != 0)
-		return error_set(cause, -EINVAL,
-				 "%s.method: '%s' is not available (mtmfft; "
-				 "mtmconvol, welch, wavelet and superlet are not implemented yet)",
-				 path, method);
-	if (dsp_taper_window_parse(taper, &p->taper, cause) != 0 || p->taper == DSP_TAPER_DPSS) {
+	if (dsp_taper_window_parse(taper, &c->taper, cause) != 0 || c->taper == DSP_TAPER_DPSS) {
 		free(*cause);
 		*cause = NULL;
 		return error_set(cause, -EINVAL,
@@ -109,60 +85,148 @@ op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_t
 				 "hamming, blackman, kaiser; multitapering with tapsmofrq)",
 				 path, taper);
 	}
-	if (topt != NULL) {
+	if (topt != NULL && !json_is_null(topt)) {
 		json_t *beta = json_object_get(topt, "beta");
 		if (!json_is_object(topt) || json_object_size(topt) != 1 || !json_is_number(beta))
 			return error_set(cause, -EINVAL,
 					 "%s.taper_opt: must be {\"beta\": number} "
 					 "(kaiser)",
 					 path);
-		p->kaiser_beta = json_number_value(beta);
-	} else if (p->taper == DSP_TAPER_KAISER) {
+		c->kaiser_beta = json_number_value(beta);
+	} else if (c->taper == DSP_TAPER_KAISER) {
 		return error_set(cause, -EINVAL, "%s.taper_opt: kaiser needs {\"beta\": number}",
 				 path);
 	}
-	if (tapsmofrq > 0 && p->taper != DSP_TAPER_HANN)
+	if (c->tapsmofrq > 0 && c->taper != DSP_TAPER_HANN)
 		return error_set(cause, -EINVAL,
 				 "%s.tapsmofrq: multitapering (dpss) replaces the "
 				 "taper, which must stay hann (the default), not '%s'",
 				 path, taper);
-	if (ntaper > 0 && tapsmofrq == 0)
+	return 0;
+}
+
+int
+op_trial_freq_common(const json_t *step, const char *path, struct op_trial_freq_common *c,
+		     char **cause)
+{
+	json_t *foi = json_object_get(step, "foi"), *foilim = json_object_get(step, "foilim");
+	const char *output;
+	long long ntaper;
+
+	memset(c, 0, sizeof *c);
+	if (op_param_keys(step, path, op_trial_freq_keys, cause) != 0 ||
+	    op_param_string(step, path, "method", 0, "mtmfft", &c->method, cause) != 0 ||
+	    op_param_string(step, path, "output", 0, "pow", &output, cause) != 0 ||
+	    (!json_is_null(json_object_get(step, "tapsmofrq")) &&
+	     op_param_number(step, path, "tapsmofrq", 0, 1e-9, 1e9, 0, &c->tapsmofrq, cause) != 0) ||
+	    (!json_is_null(json_object_get(step, "nTaper")) &&
+	     op_param_int(step, path, "nTaper", 0, 1, 10000, 0, &ntaper, cause) != 0) ||
+	    op_param_bool(step, path, "keeptrials", true, &c->keeptrials, cause) != 0 ||
+	    op_param_bool(step, path, "keeptapers", false, &c->keeptapers, cause) != 0 ||
+	    op_trial_param_poly(step, path, "polyremoval", 0, &c->polyremoval, cause) != 0 ||
+	    op_trial_freq_taper(step, path, c, cause) != 0)
+		return -EINVAL;
+	if (json_is_null(json_object_get(step, "nTaper")))
+		ntaper = 0;
+	if (ntaper > 0 && c->tapsmofrq == 0)
 		return error_set(cause, -EINVAL, "%s.nTaper: needs tapsmofrq (multitapering)",
 				 path);
-	p->tapsmofrq = tapsmofrq;
-	p->ntaper = (size_t)ntaper;
-	if (dsp_mtmfft_output_parse(output, &p->output, cause) != 0)
+	c->ntaper = (size_t)ntaper;
+	if (dsp_mtmfft_output_parse(output, &c->output, cause) != 0)
 		return op_trial_param_wrap(cause, -EINVAL, path);
-	/* One taper: its spectrum is the output, whatever the output; several tapers are averaged
-	 * only as power. */
-	if (tapsmofrq > 0 && p->output != DSP_MTMFFT_POW && !keeptapers)
+	c->output_name = output;
+	if (c->tapsmofrq > 0 && !c->keeptapers && c->output != DSP_MTMFFT_POW)
 		return error_set(cause, -EINVAL,
-				 "%s.keeptapers: multitaper output '%s' needs keeptapers true "
-				 "(or output 'pow')",
-				 path, output);
-	p->keeptapers = keeptapers;
-	p->ft_compat = ftc;
-	p->demean_taper = dmt;
-	if (foi != NULL && foilim != NULL)
-		return error_set(cause, -EINVAL, "%s.foilim: foi and foilim are mutually exclusive",
+				 "%s.keeptapers: Invalid value of `output|keeptapers`: "
+				 "'%s'|False; expected 'pow'|False or '%s'|True, set either "
+				 "keeptapers=True or `output='pow'`!",
+				 path, output, output);
+	if (foi != NULL && !json_is_null(foi) && foilim != NULL && !json_is_null(foilim))
+		return error_set(cause, -EINVAL,
+				 "%s.foilim: Invalid value of `foi/foilim`: 'both'; expected "
+				 "either `foi` or `foilim` specification",
 				 path);
-	if (foi != NULL) {
-		if (op_trial_freq_list(foi, path, "foi", f->foi, sizeof f->foi / sizeof f->foi[0],
-				       &n, cause) != 0)
-			return -EINVAL;
-		p->foi = f->foi;
-		p->nfoi = n;
-	}
-	if (foilim != NULL) {
-		if (op_trial_freq_list(foilim, path, "foilim", p->foilim, 2, &n, cause) != 0 ||
-		    n != 2 || p->foilim[0] > p->foilim[1])
+	if (foi != NULL && !json_is_null(foi) &&
+	    op_trial_freq_list(foi, path, "foi", c->foi, sizeof c->foi / sizeof c->foi[0],
+			       &c->nfoi, cause) != 0)
+		return -EINVAL;
+	if (foilim != NULL && !json_is_null(foilim)) {
+		size_t n;
+		if (op_trial_freq_list(foilim, path, "foilim", c->foilim, 2, &n, cause) != 0 ||
+		    n != 2)
 			return error_set(cause, -EINVAL,
 					 "%s.foilim: must be [low, high] with "
 					 "0 <= low <= high (Hz)",
 					 path);
-		p->use_foilim = true;
+		if (c->foilim[0] > c->foilim[1]) { /* the reference sorts it */
+			double lo = c->foilim[1];
+			c->foilim[1] = c->foilim[0];
+			c->foilim[0] = lo;
+		}
+		c->use_foilim = true;
 	}
 	return 0;
+}
+
+/* foi/foilim within [0, fs/2], the reference's check of both. */
+int
+op_trial_freq_nyquist(const struct op_trial_freq_common *c, double fs, const char *path,
+		      char **cause)
+{
+	const double *v = c->use_foilim ? c->foilim : c->foi;
+	size_t n = c->use_foilim ? 2 : c->nfoi;
+
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] >= 0 && v[i] <= fs / 2))
+			return error_set(cause, -EINVAL,
+					 "%s.%s: Invalid value of `%s`: '%g'; expected value to "
+					 "be greater or equals 0 and less or equals %g",
+					 path, c->use_foilim ? "foilim" : "foi",
+					 c->use_foilim ? "foilim" : "foi", v[i], fs / 2);
+	return 0;
+}
+
+/* Everything of mtmfft that can be checked without the data. */
+static int
+op_trial_freq_parse(const json_t *step, const char *path, double fs, struct op_trial_freq *f,
+		    char **cause)
+{
+	struct dsp_mtmfft_params *p = &f->p;
+	struct op_trial_freq_common *c = &f->c;
+
+	dsp_mtmfft_params_init(p, fs);
+	if (op_trial_freq_common(step, path, c, cause) != 0 ||
+	    op_param_bool(step, path, "ft_compat", false, &p->ft_compat, cause) != 0 ||
+	    op_param_bool(step, path, "demean_taper", false, &p->demean_taper, cause) != 0 ||
+	    op_trial_freq_pad(step, path, p, cause) != 0)
+		return -EINVAL;
+	p->taper = c->taper;
+	p->kaiser_beta = c->kaiser_beta;
+	p->tapsmofrq = c->tapsmofrq;
+	p->ntaper = c->ntaper;
+	p->output = c->output;
+	p->keeptapers = c->keeptapers;
+	p->polyremoval = c->polyremoval;
+	p->foi = c->nfoi > 0 ? c->foi : NULL;
+	p->nfoi = c->nfoi;
+	p->use_foilim = c->use_foilim;
+	memcpy(p->foilim, c->foilim, sizeof p->foilim);
+	return 0;
+}
+
+static const char *const op_trial_freq_methods[] = {"mtmfft", "mtmconvol", "welch", "wavelet",
+						    "superlet", NULL};
+
+static int
+op_trial_freq_method(const char *method, const char *path, char **cause)
+{
+	for (size_t i = 0; op_trial_freq_methods[i] != NULL; i++)
+		if (strcmp(method, op_trial_freq_methods[i]) == 0)
+			return 0;
+	return error_set(cause, -EINVAL,
+			 "%s.method: Invalid value of `method`: '%s'; expected 'mtmfft' or "
+			 "'mtmconvol' or 'welch' or 'wavelet' or 'superlet'",
+			 path, method);
 }
 
 static int
@@ -171,38 +235,53 @@ op_trial_freq_validate(const json_t *step, const char *path, char **cause)
 	struct op_trial_freq *f = xcalloc(1, sizeof *f);
 	int rc = op_trial_freq_parse(step, path, 1, f, cause);
 
+	if (rc == 0)
+		rc = op_trial_freq_method(f->c.method, path, cause);
 	free(f);
 	return rc;
 }
 
-/* Checks across all trials: the taper count per length with keeptapers, equal lengths for a
- * trial average. */
+/* The output's trial definition: one row per trial at the trial's offset, or [0, 1, 0] for
+ * the average (the reference's). */
+static void
+op_trial_freq_axis(struct trial_run *t)
+{
+	const struct trial_layout *lay = &t->lay;
+	struct trial_spectral *s = &t->spec;
+	size_t cols = s->keeptrials ? 3 + lay->nextra : 3;
+
+	s->srate = lay->fs;
+	s->trl_cols = cols;
+	s->trl_rows = s->keeptrials ? lay->ntrials : 1;
+	s->trl = xcalloc(s->trl_rows * cols, sizeof *s->trl);
+	for (size_t i = 0; i < s->trl_rows; i++) {
+		double *row = s->trl + i * cols;
+		row[0] = (double)i;
+		row[1] = (double)(i + 1);
+		if (!s->keeptrials)
+			break;
+		row[2] = lay->offset[i];
+		memcpy(row + 3, lay->extra + i * lay->nextra, lay->nextra * sizeof *row);
+	}
+}
+
+/* Checks across all trials: equal lengths for a trial average. */
 static int
 op_trial_freq_check(const struct dsp_mtmfft *m, const struct trial_layout *lay,
 		    const struct op_trial_freq *f, const char *path, size_t *ntap, char **cause)
 {
-	size_t lo = trial_layout_minlen(lay), hi = trial_layout_maxlen(lay), k0 = 0, k;
+	size_t lo = trial_layout_minlen(lay), hi = trial_layout_maxlen(lay);
 	int rc;
 
-	if (!f->keeptrials && lo != hi)
+	if (!f->c.keeptrials && lo != hi)
 		return error_set(cause, -EINVAL,
 				 "%s.keeptrials: averaging over trials needs trials "
 				 "of one length, these have %zu to %zu samples (keep the trials, "
 				 "or cut them equal)",
 				 path, lo, hi);
-	for (size_t t = 0; t < lay->ntrials; t++) {
-		if (t > 0 && lay->len[t] == lay->len[t - 1])
-			continue;
-		if ((rc = dsp_mtmfft_ntapers(m, lay->len[t], &k, cause)) != 0)
-			return op_trial_param_wrap(cause, rc, path);
-		if (t > 0 && k != k0)
-			return error_set(cause, -EINVAL,
-					 "%s.keeptapers: trials of %zu and %zu samples "
-					 "give %zu and %zu tapers, which cannot share one output",
-					 path, lay->len[0], lay->len[t], k0, k);
-		k0 = k;
-	}
-	*ntap = k0;
+	/* NW and K come from the mean length, so every trial has the same taper count. */
+	if ((rc = dsp_mtmfft_ntapers(m, lay->len[0], ntap, cause)) != 0)
+		return op_trial_param_wrap(cause, rc, path);
 	return 0;
 }
 
@@ -241,32 +320,29 @@ op_trial_freq_compute(struct trial_run *t, const struct dsp_mtmfft *m, char **ca
 	return rc;
 }
 
-int
-op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, char **cause)
+static int
+op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
+		     struct op_trial_freq *f, char **cause)
 {
-	struct op_trial_freq *f = xcalloc(1, sizeof *f);
-	struct dsp_mtmfft *m = NULL;
 	struct trial_spectral *s = &t->spec;
+	struct dsp_mtmfft *m = NULL;
 	size_t ntap = 1;
-	int rc;
+	int rc = 0;
 
-	rc = op_trial_param_need_analog(t, path, "freqanalysis", cause);
-	if (rc == 0)
-		rc = op_trial_freq_parse(step, path, t->lay.fs, f, cause);
-	if (rc == 0)
-		f->p.nw_len = trial_layout_meanlen(&t->lay);
-	if (rc == 0 && (rc = dsp_mtmfft_new(&f->p, trial_layout_maxlen(&t->lay), &m, cause)) != 0)
+	f->p.nw_len = trial_layout_meanlen(&t->lay);
+	if ((rc = dsp_mtmfft_new(&f->p, trial_layout_maxlen(&t->lay), &m, cause)) != 0)
 		op_trial_param_wrap(cause, rc, path);
 	if (rc == 0)
 		rc = op_trial_freq_check(m, &t->lay, f, path, &ntap, cause);
 	if (rc == 0) {
-		s->keeptrials = f->keeptrials;
+		s->keeptrials = f->c.keeptrials;
 		s->complex = dsp_mtmfft_is_complex(m);
 		s->ntap = ntap;
 		s->nfreq = dsp_mtmfft_nfreq(m);
 		s->freqs = xreallocarray(NULL, s->nfreq, sizeof *s->freqs);
 		memcpy(s->freqs, dsp_mtmfft_freqs(m), s->nfreq * sizeof *s->freqs);
 		s->taper = xstrdup(f->p.tapsmofrq > 0 ? "dpss" : dsp_taper_window_name(f->p.taper));
+		op_trial_freq_axis(t);
 		if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
 			op_trial_param_wrap(cause, rc, path);
 	}
@@ -277,6 +353,28 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 		trial_run_log_step(t, step);
 	}
 	dsp_mtmfft_free(m);
+	return rc;
+}
+
+int
+op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, char **cause)
+{
+	struct op_trial_freq *f = xcalloc(1, sizeof *f);
+	const char *method;
+	int rc;
+
+	rc = op_trial_param_need_analog(t, path, "freqanalysis", cause);
+	if (rc == 0)
+		rc = op_trial_freq_parse(step, path, t->lay.fs, f, cause);
+	if (rc == 0)
+		rc = op_trial_freq_method(f->c.method, path, cause);
+	method = rc == 0 ? f->c.method : "";
+	if (rc == 0 && strcmp(method, "mtmfft") == 0)
+		rc = op_trial_freq_mtmfft(t, step, path, f, cause);
+	else if (rc == 0 && (strcmp(method, "mtmconvol") == 0 || strcmp(method, "welch") == 0))
+		rc = op_trial_mtmconvol_apply(t, step, path, strcmp(method, "welch") == 0, cause);
+	else if (rc == 0)
+		rc = op_trial_wavelet_apply(t, step, path, strcmp(method, "superlet") == 0, cause);
 	free(f);
 	return rc;
 }
@@ -304,7 +402,7 @@ op_trial_freq_run(struct op_run *run, const json_t *step, char **cause)
 const struct op_def op_trial_freqanalysis = {
     .name = "freqanalysis",
     .kind = OP_UNIT,
-    .summary = "spectra of trials (method mtmfft: tapers, multitaper dpss, foi/foilim, pad, output)",
+    .summary = "spectra of trials (methods mtmfft, mtmconvol, welch, wavelet, superlet)",
     .validate = op_trial_freq_validate,
     .run = op_trial_freq_run,
 };

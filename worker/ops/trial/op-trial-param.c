@@ -36,7 +36,8 @@ op_trial_param_wrap(char **cause, int rc, const char *path)
 	    "foilim",    "foi",        "pad",         "tapsmofrq",   "nTaper",       "taper",
 	    "output",    "keeptapers", "polyremoval", "freq",        "order",        "window",
 	    "direction", "hilbert",    "rectify",     "filter_type", "filter_class", "resamplefs",
-	    "lpfreq",    "method",     NULL,
+	    "lpfreq",    "method",     "t_ftimwin",   "toi",         "wavelet",      "width",
+	    "order_max", "order_min",  "c_1",         "adaptive",    "keeptrials",   NULL,
 	};
 	const char *c = cause != NULL && *cause != NULL ? *cause : "";
 

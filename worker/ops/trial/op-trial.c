@@ -61,6 +61,7 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 	trial_layout_fini(&t.lay);
 	free(t.spec.freqs);
 	free(t.spec.taper);
+	free(t.spec.trl);
 	json_decref(t.cfg);
 	return rc;
 }

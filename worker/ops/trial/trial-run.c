@@ -94,6 +94,7 @@ trial_run_free(struct trial_run *t)
 	free(t->off);
 	free(t->spec.freqs);
 	free(t->spec.taper);
+	free(t->spec.trl);
 	free(t->spec.out);
 	if (t->spec.has_acc)
 		dsp_mtmfft_accum_fini(&t->spec.acc);

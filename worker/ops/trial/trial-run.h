@@ -22,14 +22,19 @@ enum trial_run_kind {
 	TRIAL_RUN_SPECTRAL, /* after freqanalysis */
 };
 
-/* freqanalysis output of the task. */
+/* freqanalysis output of the task. Axis 0 holds each trial's rows (one for mtmfft and welch,
+ * its times for the time-frequency methods) as the trial definition `trl` says. */
 struct trial_spectral {
 	bool keeptrials;
 	bool complex;
 	size_t ntap, nfreq;
 	double *freqs;               /* nfreq */
 	char *taper;                 /* taper label ("hann", "dpss", ...) */
-	float *out;                  /* keeptrials: ntr × ntap × nfreq × nch (× 2 if complex) */
+	double srate;                /* the output's samplerate attribute */
+	double *trl;                 /* trl_rows × trl_cols: the output's trial definition */
+	size_t trl_rows, trl_cols;   /* keeptrials: one row per trial, else one */
+	float *out;                  /* keeptrials: the task's trials' rows × ntap × nfreq × nch
+					(× 2 if complex) */
 	struct dsp_mtmfft_accum acc; /* !keeptrials: the task's partial sums */
 	bool has_acc;
 };

@@ -63,11 +63,21 @@ trial_save_describe(const struct trial_run *t)
 		json_object_set_new(d, "trl", trl);
 	} else {
 		const struct trial_spectral *s = &t->spec;
-		json_t *tap = json_array();
+		json_t *tap = json_array(), *trl = json_array();
 		for (size_t k = 0; k < s->ntap; k++)
-			json_array_append_new(tap, json_string(s->taper));
-		json_array_append_new(shape,
-				      json_integer(s->keeptrials ? (json_int_t)lay->ntrials : 1));
+			json_array_append_new(tap, strcmp(s->taper, "dpss") == 0
+						       ? json_sprintf("dpss%zu", k)
+						       : json_string(s->taper));
+		for (size_t i = 0; i < s->trl_rows; i++) {
+			json_t *row = json_array();
+			for (size_t k = 0; k < s->trl_cols; k++)
+				json_array_append_new(row, json_real(s->trl[i * s->trl_cols + k]));
+			json_array_append_new(trl, row);
+		}
+		json_object_set_new(d, "samplerate", json_real(s->srate));
+		json_object_set_new(d, "trl", trl);
+		json_array_append_new(
+		    shape, json_integer((json_int_t)s->trl[(s->trl_rows - 1) * s->trl_cols + 1]));
 		json_array_append_new(shape, json_integer((json_int_t)s->ntap));
 		json_array_append_new(shape, json_integer((json_int_t)s->nfreq));
 		json_array_append_new(shape, json_integer((json_int_t)lay->nchan));
@@ -313,7 +323,7 @@ trial_save_merge(const char *workdir, int stage, uint32_t nparts, const struct i
 		 float **outp, char **cause)
 {
 	size_t cw = m->dtype == IO_SPY_COMPLEX64 ? 2 : 1, nc = (size_t)m->shape[3];
-	size_t rows = (size_t)(m->shape[1] * m->shape[2]), len = rows * nc * cw;
+	size_t rows = (size_t)(m->shape[0] * m->shape[1] * m->shape[2]), len = rows * nc * cw;
 	double *sum = xcalloc(len, sizeof *sum), *comp = xcalloc(len, sizeof *comp);
 	uint64_t *count = xcalloc(nc, sizeof *count);
 	float *out = NULL;
