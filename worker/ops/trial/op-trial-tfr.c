@@ -115,11 +115,11 @@ op_trial_tfr_axis(struct trial_run *t, const struct op_trial_tfr *k, char **caus
 		row[2] = k->welch ? 0 : k->step > 0 ? off / (double)k->step
 			 : k->toi != NULL ? k->toi[0] * sr : off;
 		memcpy(row + 3, lay->extra + i * lay->nextra, lay->nextra * sizeof *row);
-		off_mean += row[2] / (double)lay->ntrials;
+		off_mean += row[2];
 		start += n;
 	}
 	if (!s->keeptrials) /* the first trial, at the mean onset */
-		s->trl[2] = k->welch ? 0 : off_mean;
+		s->trl[2] = k->welch ? 0 : off_mean / (double)lay->ntrials;
 	return 0;
 }
 
