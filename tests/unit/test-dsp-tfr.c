@@ -374,7 +374,7 @@ static void
 check_cwt(struct dsp_cwt_params *p, size_t n, size_t nc, double offset, uint64_t seed)
 {
 	struct dsp_cwt *m;
-	struct dsp_cwt_work *wk = NULL;
+	struct dsp_cwt_conv_work *wk = NULL;
 	double *x = randn_trial(n, nc, seed), *col = malloc(n * sizeof *col), *got;
 	size_t nf = p->nfoi, nt, a = 0, b = n, *keep = malloc((p->ntoi + 1) * sizeof *keep);
 	size_t cw = dsp_tfr_width(p->output);
@@ -387,7 +387,7 @@ check_cwt(struct dsp_cwt_params *p, size_t n, size_t nc, double offset, uint64_t
 	nt = dsp_cwt_ntime(m, n);
 	got = malloc(nt * nf * nc * cw * sizeof *got);
 	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, nc, 0};
-	cr_assert_eq(dsp_cwt_trial(m, &tr, offset, got, &wk, &cause), 0, "%s", cause);
+	cr_assert_eq(dsp_cwt_conv_trial(m, &tr, offset, got, &wk, &cause), 0, "%s", cause);
 	if (p->toi_kind == DSP_TFR_TOI_LIST)
 		cr_assert_eq(dsp_tfr_trim(p->toi, p->ntoi, p->fs, offset / p->fs, n, &a, &b, keep,
 					  NULL), 0);
@@ -423,7 +423,7 @@ check_cwt(struct dsp_cwt_params *p, size_t n, size_t nc, double offset, uint64_t
 			  "entry %zu: %g%+gi vs reference %g%+gi", i, creal(g), cimag(g), creal(w),
 			  cimag(w));
 	}
-	dsp_cwt_work_free(wk);
+	dsp_cwt_conv_work_free(wk);
 	dsp_cwt_free(m);
 	free(want);
 	free(got);
@@ -469,7 +469,7 @@ Test(dsp_tfr, adaptive_superlet_power_is_the_fractional_product)
 	double foi[9], fs = 300, *x = randn_trial(n, 1, 5), *got = malloc(n * nf * sizeof *got);
 	double complex *k = malloc(100000 * sizeof *k), *y = malloc(n * sizeof *y);
 	struct dsp_cwt *m;
-	struct dsp_cwt_work *wk = NULL;
+	struct dsp_cwt_conv_work *wk = NULL;
 
 	for (size_t f = 0; f < nf; f++)
 		foi[f] = 20 + (double)f;
@@ -484,7 +484,7 @@ Test(dsp_tfr, adaptive_superlet_power_is_the_fractional_product)
 	p.polyremoval = -1;
 	cr_assert_eq(dsp_cwt_new(&p, &m, NULL), 0);
 	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, 1, 0};
-	cr_assert_eq(dsp_cwt_trial(m, &tr, 0, got, &wk, NULL), 0);
+	cr_assert_eq(dsp_cwt_conv_trial(m, &tr, 0, got, &wk, NULL), 0);
 	for (size_t f = 0; f < nf; f++) {
 		double o = 1 + 4 * (foi[f] - foi[0]) / (foi[nf - 1] - foi[0]), al = o - floor(o);
 		double *lp = calloc(n, sizeof *lp);
@@ -504,7 +504,7 @@ Test(dsp_tfr, adaptive_superlet_power_is_the_fractional_product)
 		}
 		free(lp);
 	}
-	dsp_cwt_work_free(wk);
+	dsp_cwt_conv_work_free(wk);
 	dsp_cwt_free(m);
 	free(k);
 	free(y);
@@ -521,7 +521,7 @@ Test(dsp_tfr, superlet_modulus_at_a_harmonic)
 	size_t n = 2000;
 	double fs = 1000, a = 2.5, foi[] = {40}, *x = malloc(n * sizeof *x), *out;
 	struct dsp_cwt *m;
-	struct dsp_cwt_work *wk = NULL;
+	struct dsp_cwt_conv_work *wk = NULL;
 
 	for (size_t i = 0; i < n; i++)
 		x[i] = a * sin(2 * M_PI * 40 * (double)i / fs + 0.3);
@@ -536,11 +536,11 @@ Test(dsp_tfr, superlet_modulus_at_a_harmonic)
 	cr_assert_eq(dsp_cwt_new(&p, &m, NULL), 0);
 	out = malloc(n * sizeof *out);
 	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, 1, 0};
-	cr_assert_eq(dsp_cwt_trial(m, &tr, 0, out, &wk, NULL), 0);
+	cr_assert_eq(dsp_cwt_conv_trial(m, &tr, 0, out, &wk, NULL), 0);
 	for (size_t t = 800; t < 1200; t += 50)
 		cr_assert(fabs(out[t] - a * sqrt(fs) / (8 * M_PI)) <= 1e-3 * a, "sample %zu: |W| %.6g",
 			  t, out[t]);
-	dsp_cwt_work_free(wk);
+	dsp_cwt_conv_work_free(wk);
 	dsp_cwt_free(m);
 	free(out);
 	free(x);

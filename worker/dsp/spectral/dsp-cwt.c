@@ -1,10 +1,8 @@
-/* Wavelet and superlet transforms. Each (frequency, cycles) pair is one kernel sampled as the
- * reference samples it (ceil(M) taps at ((1 - M)/2 + i)/fs, M = 10 s fs, times c for the
- * superlet) and applied as a true "same" convolution by FFT: the trial's spectrum is taken
- * once per FFT length and multiplied by each kernel's cached spectrum. Kernels are grouped by
- * FFT length (a length serves kernels needing up to 1.5 times less) so a trial costs about one
- * inverse transform per kernel. The superlet's geometric mean of principal powers is summed as
- * exponent-weighted logarithms of modulus and argument. */
+/* Wavelet and superlet kernels: the families' scales and Fourier periods in the reference's
+ * arithmetic, the reference's default scales, the superlet's (cycles, exponent) factors per
+ * frequency (multiplicative, or fractional adaptive), and each (frequency, cycles) kernel
+ * sampled as the reference samples it: ceil(M) taps at ((1 - M)/2 + i)/fs, M = 10 s fs (times c
+ * for the superlet). The convolution itself is in dsp-cwt-conv.c. */
 #include "worker/dsp/spectral/dsp-cwt.h"
 
 #include <errno.h>
@@ -31,20 +29,6 @@ struct dsp_cwt {
 	struct dsp_cwt_kern *kern;
 };
 
-struct dsp_cwt_work {
-	size_t nt;         /* trimmed length the kernel spectra were made for (0: none) */
-	size_t ngroup;     /* FFT lengths */
-	size_t nks;        /* kernel spectra held */
-	size_t *glen;      /* ngroup lengths */
-	size_t *kgroup;    /* group of each kernel */
-	fftw_complex **ks; /* kernel spectra, nkern, each of its group's length */
-	double *cols;      /* detrended trial, channel-major */
-	size_t ncols;
-	double *re;          /* group length: real input */
-	fftw_complex *xs, *y, *z; /* longest group */
-	double *lm, *ph;      /* ntime x nfreq: log modulus and argument sums (superlet) */
-	size_t *keep;
-};
 
 void
 dsp_cwt_params_init(struct dsp_cwt_params *p, double fs)
@@ -393,200 +377,25 @@ dsp_cwt_kernel(const struct dsp_cwt *m, size_t f, int cycles, double *taps, size
 	}
 }
 
+
+size_t
+dsp_cwt_nkern(const struct dsp_cwt *m)
+{
+	return m->nkern;
+}
+
 void
-dsp_cwt_work_free(struct dsp_cwt_work *w)
+dsp_cwt_kern(const struct dsp_cwt *m, size_t k, size_t *f, int *cycles, double *expo,
+	     size_t *ntaps)
 {
-	if (w == NULL)
-		return;
-	for (size_t k = 0; w->ks != NULL && k < w->nks; k++)
-		fft_free(w->ks[k]);
-	free(w->ks);
-	free(w->glen);
-	free(w->kgroup);
-	free(w->cols);
-	fft_free(w->re);
-	fft_free(w->xs);
-	fft_free(w->y);
-	fft_free(w->z);
-	free(w->lm);
-	free(w->ph);
-	free(w->keep);
-	free(w);
+	*f = m->kern[k].f;
+	*cycles = m->kern[k].cycles;
+	*expo = m->kern[k].expo;
+	*ntaps = m->kern[k].ntaps;
 }
 
-static void
-dsp_cwt_spectra_free(struct dsp_cwt_work *w)
+const struct dsp_cwt_params *
+dsp_cwt_params(const struct dsp_cwt *m)
 {
-	for (size_t k = 0; w->ks != NULL && k < w->nks; k++)
-		fft_free(w->ks[k]);
-	free(w->ks);
-	w->ks = NULL;
-	w->nks = 0;
-	free(w->glen);
-	free(w->kgroup);
-	w->glen = NULL;
-	w->kgroup = NULL;
-	w->ngroup = 0;
-	w->nt = 0;
-}
-
-/* Group the kernels by FFT length for a trimmed length nt and take their spectra. */
-static void
-dsp_cwt_spectra(const struct dsp_cwt *m, struct dsp_cwt_work *w, size_t nt)
-{
-	size_t *ord = xmalloc(m->nkern * sizeof *ord), lmax = 0, cur = 0;
-	double *taps;
-
-	dsp_cwt_spectra_free(w);
-	w->glen = xmalloc((m->nkern + 1) * sizeof *w->glen);
-	w->kgroup = xmalloc((m->nkern + 1) * sizeof *w->kgroup);
-	w->ks = xcalloc(m->nkern + 1, sizeof *w->ks);
-	w->nks = m->nkern;
-	for (size_t k = 0; k < m->nkern; k++)
-		ord[k] = k;
-	/* longest kernels first (insertion sort: a few hundred kernels at most) */
-	for (size_t i = 1; i < m->nkern; i++)
-		for (size_t j = i; j > 0 && m->kern[ord[j]].ntaps > m->kern[ord[j - 1]].ntaps; j--) {
-			size_t t = ord[j];
-			ord[j] = ord[j - 1];
-			ord[j - 1] = t;
-		}
-	for (size_t i = 0; i < m->nkern; i++) {
-		size_t need = nt + m->kern[ord[i]].ntaps - 1;
-		if (w->ngroup == 0 || (double)cur > 1.5 * (double)need) {
-			cur = fft_good_size(need);
-			w->glen[w->ngroup++] = cur;
-		}
-		w->kgroup[ord[i]] = w->ngroup - 1;
-		lmax = cur > lmax ? cur : lmax;
-	}
-	fft_free(w->re);
-	fft_free(w->xs);
-	fft_free(w->y);
-	fft_free(w->z);
-	w->re = fft_alloc_real(lmax + 2);
-	w->xs = fft_alloc_complex(lmax);
-	w->y = fft_alloc_complex(lmax);
-	w->z = fft_alloc_complex(lmax);
-	taps = xmalloc(2 * (m->kern[ord[0]].ntaps + 1) * sizeof *taps);
-	for (size_t k = 0; k < m->nkern; k++) {
-		size_t l = w->glen[w->kgroup[k]], n;
-		dsp_cwt_kernel(m, m->kern[k].f, m->kern[k].cycles, taps, &n);
-		memset(w->y, 0, l * sizeof *w->y);
-		memcpy(w->y, taps, 2 * n * sizeof *taps);
-		w->ks[k] = fft_alloc_complex(l);
-		fft_c2c(l, -1, w->y, w->ks[k]);
-	}
-	free(taps);
-	free(ord);
-	w->nt = nt;
-}
-
-/* The full spectrum of the real x[0..nt) zero-padded to l, into w->xs. */
-static void
-dsp_cwt_data_spectrum(struct dsp_cwt_work *w, const double *x, size_t nt, size_t l)
-{
-	double *xs = (double *)w->xs;
-
-	memcpy(w->re, x, nt * sizeof *x);
-	memset(w->re + nt, 0, (l - nt) * sizeof *w->re);
-	fft_r2c(l, w->re, w->xs);
-	for (size_t k = l / 2 + 1; k < l; k++) {
-		xs[2 * k] = xs[2 * (l - k)];
-		xs[2 * k + 1] = -xs[2 * (l - k) + 1];
-	}
-}
-
-/* One channel: every kernel's "same" convolution at the kept samples, combined per frequency
- * into out[(time * nfreq + f) * nc + c]. */
-static void
-dsp_cwt_channel(const struct dsp_cwt *m, struct dsp_cwt_work *w, const double *x, size_t nt,
-		size_t ntime, const size_t *keep, double *out, size_t c, size_t nc)
-{
-	enum dsp_mtmfft_output o = m->p.output;
-	bool superlet = m->p.family == DSP_CWT_SUPERLET, phase = o != DSP_MTMFFT_POW && o != DSP_MTMFFT_ABS;
-	size_t cw = dsp_tfr_width(o), nf = m->nfreq;
-
-	if (superlet) {
-		memset(w->lm, 0, ntime * nf * sizeof *w->lm);
-		memset(w->ph, 0, ntime * nf * sizeof *w->ph);
-	}
-	for (size_t g = 0; g < w->ngroup; g++) {
-		size_t l = w->glen[g];
-		dsp_cwt_data_spectrum(w, x, nt, l);
-		for (size_t k = 0; k < m->nkern; k++) {
-			const struct dsp_cwt_kern *kn = &m->kern[k];
-			size_t sh = (kn->ntaps - 1) / 2;
-			const double *y = (const double *)w->z;
-			if (w->kgroup[k] != g)
-				continue;
-			memcpy(w->y, w->xs, l * sizeof *w->y);
-			fft_spectrum_mul(w->y, w->ks[k], l);
-			fft_c2c(l, 1, w->y, w->z);
-			for (size_t t = 0; t < ntime; t++) {
-				size_t at = keep != NULL ? keep[t] : t;
-				double re = y[2 * (at + sh)] / (double)l, im = y[2 * (at + sh) + 1] / (double)l;
-				if (!superlet) {
-					out[((t * nf + kn->f) * nc + c) * cw] = 0;
-					if (cw == 2)
-						out[((t * nf + kn->f) * nc + c) * cw + 1] = 0;
-					dsp_tfr_convert_add(o, re, im, 1, out + ((t * nf + kn->f) * nc + c) * cw);
-					continue;
-				}
-				w->lm[t * nf + kn->f] += kn->expo * 0.5 * log(re * re + im * im);
-				if (phase)
-					w->ph[t * nf + kn->f] += kn->expo * atan2(im, re);
-			}
-		}
-	}
-	for (size_t i = 0; superlet && i < ntime * nf; i++) {
-		double mod = exp(w->lm[i]);
-		double *dst = out + (i * nc + c) * cw;
-		dst[0] = 0;
-		if (cw == 2)
-			dst[1] = 0;
-		dsp_tfr_convert_add(o, mod * cos(w->ph[i]), mod * sin(w->ph[i]), 1, dst);
-	}
-}
-
-int
-dsp_cwt_trial(const struct dsp_cwt *m, const struct dsp_trial *x, double offset, double *out,
-	      struct dsp_cwt_work **wk, char **cause)
-{
-	const struct dsp_cwt_params *p = &m->p;
-	size_t n = x->nsamp, nc = x->nchan, a = 0, b = n, ntime = dsp_cwt_ntime(m, n);
-	struct dsp_cwt_work *w;
-	int rc = 0;
-
-	if (*wk == NULL)
-		*wk = xcalloc(1, sizeof **wk);
-	w = *wk;
-	free(w->keep);
-	w->keep = NULL;
-	if (p->toi_kind == DSP_TFR_TOI_LIST) {
-		w->keep = xmalloc(p->ntoi * sizeof *w->keep);
-		if ((rc = dsp_tfr_trim(p->toi, p->ntoi, p->fs, offset / p->fs, n, &a, &b, w->keep,
-				       cause)) != 0)
-			return rc;
-	}
-	if (n == 0 || nc == 0)
-		return 0;
-	if (w->nt != b - a)
-		dsp_cwt_spectra(m, w, b - a);
-	if (n * nc > w->ncols) {
-		free(w->cols);
-		w->cols = xmalloc(n * nc * sizeof *w->cols);
-		w->ncols = n * nc;
-	}
-	free(w->lm);
-	free(w->ph);
-	w->lm = xmalloc((ntime * m->nfreq + 1) * sizeof *w->lm);
-	w->ph = xmalloc((ntime * m->nfreq + 1) * sizeof *w->ph);
-	dsp_trial_to_columns(x, w->cols);
-	for (size_t c = 0; c < nc && rc == 0; c++) {
-		rc = dsp_trial_polyremoval(w->cols + c * n, n, p->polyremoval, cause);
-		if (rc == 0)
-			dsp_cwt_channel(m, w, w->cols + c * n + a, b - a, ntime, w->keep, out, c, nc);
-	}
-	return rc;
+	return &m->p;
 }

@@ -33,7 +33,6 @@ struct dsp_cwt_params {
 };
 
 struct dsp_cwt;
-struct dsp_cwt_work;
 
 void dsp_cwt_params_init(struct dsp_cwt_params *p, double fs);
 /* The frequencies the reference picks when none are given: scales 2^(j/4) from the scale of
@@ -51,12 +50,13 @@ const double *dsp_cwt_freqs(const struct dsp_cwt *m);
 /* Output rows of a trial of nsamp samples (ntoi for a list). */
 size_t dsp_cwt_ntime(const struct dsp_cwt *m, size_t nsamp);
 
-/* One trial starting at `offset` samples: out[(time * nfreq + f) * nchan + c] (x2 for
- * fourier), doubles, overwritten. *wk: scratch and kernel spectra kept across calls (NULL at
- * first; dsp_cwt_work_free). m is read-only. */
-int dsp_cwt_trial(const struct dsp_cwt *m, const struct dsp_trial *x, double offset, double *out,
-		  struct dsp_cwt_work **wk, char **cause);
-void dsp_cwt_work_free(struct dsp_cwt_work *w);
+/* dsp-cwt-conv.c. One trial starting at `offset` samples: out[(time * nfreq + f) * nchan + c]
+ * (x2 for fourier), doubles, overwritten. *wk: scratch and kernel spectra kept across calls
+ * (NULL at first; dsp_cwt_conv_work_free). m is read-only. */
+struct dsp_cwt_conv_work;
+int dsp_cwt_conv_trial(const struct dsp_cwt *m, const struct dsp_trial *x, double offset,
+		       double *out, struct dsp_cwt_conv_work **wk, char **cause);
+void dsp_cwt_conv_work_free(struct dsp_cwt_conv_work *w);
 
 /* The sampled kernel of frequency index f (superlet: with `cycles`) into taps[0..*ntaps)
  * (complex, interleaved); room for dsp_cwt_kernel_len taps. For tests and the transform. */
@@ -65,5 +65,11 @@ void dsp_cwt_kernel(const struct dsp_cwt *m, size_t f, int cycles, double *taps,
 /* Factors of frequency index f: the superlet's (cycles, exponent) pairs (one (0, 1) pair for a
  * wavelet); returns the count, writes at most max. */
 size_t dsp_cwt_factors(const struct dsp_cwt *m, size_t f, int *cycles, double *expo, size_t max);
+
+/* The kernels (frequency index, cycles, exponent, taps) and the parameters, for the transform. */
+size_t dsp_cwt_nkern(const struct dsp_cwt *m);
+void dsp_cwt_kern(const struct dsp_cwt *m, size_t k, size_t *f, int *cycles, double *expo,
+		  size_t *ntaps);
+const struct dsp_cwt_params *dsp_cwt_params(const struct dsp_cwt *m);
 
 #endif

@@ -22,8 +22,8 @@ static int
 op_trial_wavelet_trial(const void *m, const struct dsp_trial *x, double offset, double *out,
 		       void **work, char **cause)
 {
-	struct dsp_cwt_work *w = *work;
-	int rc = dsp_cwt_trial(m, x, offset, out, &w, cause);
+	struct dsp_cwt_conv_work *w = *work;
+	int rc = dsp_cwt_conv_trial(m, x, offset, out, &w, cause);
 
 	*work = w;
 	return rc;
@@ -32,7 +32,7 @@ op_trial_wavelet_trial(const void *m, const struct dsp_trial *x, double offset, 
 static void
 op_trial_wavelet_work_free(void *work)
 {
-	dsp_cwt_work_free(work);
+	dsp_cwt_conv_work_free(work);
 }
 
 struct op_trial_wavelet {
