@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,64 @@ sched_http_send_json(nng_aio *aio, uint16_t status, json_t *j)
 	sched_http_send(aio, status, "application/json", text, strlen(text));
 	free(text);
 	json_decref(j);
+}
+
+/* A file from disk (a job's correction report or one of its figures), at most 32 MiB. */
+static void
+sched_http_send_file(nng_aio *aio, const char *path, const char *type)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	long len = -1;
+
+	if (fp != NULL && fseek(fp, 0, SEEK_END) == 0 && (len = ftell(fp)) >= 0 &&
+	    len <= (32L << 20) && fseek(fp, 0, SEEK_SET) == 0) {
+		buf = xmalloc((size_t)len + 1);
+		if (fread(buf, 1, (size_t)len, fp) != (size_t)len)
+			len = -1;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	if (buf != NULL && len >= 0)
+		sched_http_send(aio, 200, type, buf, (size_t)len);
+	else
+		sched_http_send_json(aio, 404, json_pack("{s:s}", "error", "report not found"));
+	free(buf);
+}
+
+/* /api/jobs/{id}/report is the job's report page; the figures it links (FOLDER/NAME.png,
+ * relative to the page) are served from the folder beside it, by plain names only. */
+static void
+sched_http_report(nng_aio *aio, const struct sched_job *j, const char *rest)
+{
+	static const char *const plain =
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+	const char *page = j != NULL ? sched_status_report(j) : NULL;
+	char *dir, *base, *path = NULL;
+	size_t n;
+
+	if (page == NULL) {
+		sched_http_send_json(aio, 404, json_pack("{s:s}", "error", "no report"));
+		return;
+	}
+	if (strcmp(rest, "report") == 0) {
+		sched_http_send_file(aio, page, "text/html; charset=utf-8");
+		return;
+	}
+	/* corrected.report.html links corrected.report/NAME */
+	n = strlen(page);
+	dir = xstrndup(page, n > 5 && strcmp(page + n - 5, ".html") == 0 ? n - 5 : n);
+	base = strrchr(dir, '/') + 1;
+	n = strlen(base);
+	if (strncmp(rest, base, n) == 0 && rest[n] == '/' && rest[n + 1] != '.' &&
+	    rest[n + 1] != '\0' && strspn(rest + n + 1, plain) == strlen(rest + n + 1))
+		path = xasprintf("%s/%s", dir, rest + n + 1);
+	if (path != NULL)
+		sched_http_send_file(aio, path, "image/png");
+	else
+		sched_http_send_json(aio, 404, json_pack("{s:s}", "error", "not found"));
+	free(path);
+	free(dir);
 }
 
 static void
@@ -100,9 +159,12 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 	} else if (strncmp(p, "/api/jobs/", 10) == 0) {
 		char *end;
 		unsigned long id = strtoul(p + 10, &end, 10);
-		struct sched_job *j =
-		    *end == '\0' && id <= UINT32_MAX ? sched_jobs_find(s, (uint32_t)id) : NULL;
-		if (j != NULL)
+		struct sched_job *j = (*end == '\0' || *end == '/') && id <= UINT32_MAX
+					  ? sched_jobs_find(s, (uint32_t)id)
+					  : NULL;
+		if (*end == '/')
+			sched_http_report(r->aio, j, end + 1);
+		else if (j != NULL)
 			sched_http_send_json(r->aio, 200, sched_status_job(s, j));
 		else
 			sched_http_send_json(r->aio, 404,
@@ -120,7 +182,8 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 		sched_http_send_json(r->aio, 404,
 				     json_pack("{s:s, s:s}", "error", "not found", "endpoints",
 					       "/health /api/status /api/jobs "
-					       "/api/jobs/{id} /api/workers /metrics /"));
+					       "/api/jobs/{id} /api/jobs/{id}/report /api/workers "
+					       "/metrics /"));
 	}
 	free(r->path);
 	free(r);

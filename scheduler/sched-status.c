@@ -46,12 +46,29 @@ sched_status_job_brief(struct sched *s, struct sched_job *j)
 		json_object_set_new(o, "input", json_string(j->input));
 	if (j->error != NULL)
 		json_object_set_new(o, "error", json_string(j->error));
+	if (sched_status_report(j) != NULL)
+		json_object_set_new(o, "report", json_string(sched_status_report(j)));
 	if (j->state == JOB_WAITING) {
 		char *msg = sched_status_waiting_message(s, j);
 		json_object_set_new(o, "waiting", json_string(msg));
 		free(msg);
 	}
 	return o;
+}
+
+const char *
+sched_status_report(const struct sched_job *j)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(j->results, key, v)
+	{
+		const char *rep = json_string_value(json_object_get(v, "report"));
+		if (rep != NULL && rep[0] == '/')
+			return rep;
+	}
+	return NULL;
 }
 
 json_t *

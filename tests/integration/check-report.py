@@ -2,8 +2,10 @@
 """The correction report, black-box: the standard pipeline on a synthetic recording writes an
 HTML page beside its output and `neurodag run` prints where; the page names its figures, which
 are PNG files; headless Chromium loads the page (served on loopback, in a same-origin frame of a
-check page) with every image decoded at its size and no console message. Without Chromium the
-files are checked and the rendering skipped. Usage: check-report.py NEURODAG EXAMPLES_DIR"""
+check page) with every image decoded at its size and no console message; through a scheduler on
+loopback, `submit --wait` prints the path, the dashboard links the report and serves it with its
+figures, and nothing else. Without Chromium the files are checked and the rendering skipped.
+Usage: check-report.py NEURODAG SCHEDULER WORKER EXAMPLES_DIR"""
 import functools
 import http.server
 import json
@@ -14,8 +16,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 
-NEURODAG, EXAMPLES = sys.argv[1:3]
+NEURODAG, SCHEDULER, WORKER, EXAMPLES = (os.path.abspath(a) for a in sys.argv[1:5])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rt_harness  # noqa: E402
 TMP = tempfile.mkdtemp(prefix="nd-report-")
 FAILS = []
 
@@ -61,9 +67,58 @@ def serve(root):
     return srv
 
 
+def chromium_path():
+    return next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+                 if os.path.exists(p)), None)
+
+
+def fetch(port, path):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read()
+
+
+def through_scheduler(syn):
+    """submit --wait prints the report; the dashboard links it; the scheduler serves it."""
+    bins = {"neurodag": NEURODAG, "scheduler": SCHEDULER,
+            "worker": WORKER}
+    with rt_harness.Cluster(bins, "report") as c:
+        c.start_scheduler()
+        c.start_worker()
+        r = c.cli("submit", "--wait", os.path.join(EXAMPLES, "fmri-standard.json"),
+                  os.path.join(syn, "recording.edf"), "-o", os.path.join(syn, "sub.edf"),
+                  timeout=300)
+        page = os.path.join(syn, "sub.report.html")
+        check(r.returncode == 0 and ("report: %s" % page) in r.stdout.splitlines(),
+              "submit --wait prints the report's path: %r %s" % (r.stdout, r.stderr[-300:]))
+        jobs = c.http_json("/api/jobs")
+        check(jobs and jobs[-1].get("report") == page, "/api/jobs names the report")
+        jid = jobs[-1]["id"] if jobs else 0
+        st, ctype, body = fetch(c.http_port, "/api/jobs/%d/report" % jid)
+        check(st == 200 and ctype.startswith("text/html") and b"sub.report/epoch.png" in body,
+              "/api/jobs/%d/report serves the page (HTTP %d)" % (jid, st))
+        st, ctype, body = fetch(c.http_port, "/api/jobs/%d/sub.report/epoch.png" % jid)
+        check(st == 200 and ctype == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n",
+              "the page's figures are served beside it (HTTP %d, %s)" % (st, ctype))
+        for bad in ("sub.report/../sub.edf", "sub.report/", "other/epoch.png", "sub.edf"):
+            st, _, _ = fetch(c.http_port, "/api/jobs/%d/%s" % (jid, bad))
+            check(st == 404, "/api/jobs/%d/%s is refused (HTTP %d)" % (jid, bad, st))
+        chromium = chromium_path()
+        if chromium is not None:
+            dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                  "--disable-background-networking", "--no-first-run",
+                                  "--user-data-dir=" + os.path.join(TMP, "chromium-dash"),
+                                  "--virtual-time-budget=3000", "--dump-dom",
+                                  "http://127.0.0.1:%d/" % c.http_port],
+                                 capture_output=True, text=True, timeout=60)
+            check('href="/api/jobs/%d/report"' % jid in dom.stdout,
+                  "the rendered dashboard links the job's report")
+
+
 def render(page):
-    chromium = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-                     if os.path.exists(p)), None)
+    chromium = chromium_path()
     if chromium is None:
         print("chromium not installed: the report was checked, not rendered")
         return
@@ -125,6 +180,7 @@ def main():
         check(rep.get("report") == os.path.join(syn, "again.report.html"),
               "the job's JSON report names the page: %s" % rep.get("report"))
         render(page)
+        through_scheduler(syn)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     print("%d failed" % len(FAILS))
