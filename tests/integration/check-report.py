@@ -149,6 +149,33 @@ def render(page):
     check(not console, "no console messages while loading the report: %s" % console[:3])
 
 
+def pulse(syn):
+    """R peaks from a file (one beat every 0.83 s): the pulse-locked figure; a missing file
+    is refused naming the step and the file."""
+    with open(os.path.join(EXAMPLES, "fmri-standard.json")) as f:
+        p = json.load(f)
+    p["steps"].append({"op": "report", "r_peaks": "peaks.json"})
+    pj = os.path.join(syn, "with-peaks.json")
+    with open(pj, "w") as f:
+        json.dump(p, f)
+    fs = 2048.0
+    with open(os.path.join(syn, "peaks.json"), "w") as f:
+        json.dump({"fs": fs, "samples": [int(fs * (0.5 + 0.83 * k)) for k in range(22)]}, f)
+    r = subprocess.run([NEURODAG, "run", "-q", pj, os.path.join(syn, "recording.edf"), "-o",
+                        os.path.join(syn, "pulse.edf")], capture_output=True, text=True,
+                       timeout=300)
+    shot = os.path.join(syn, "pulse.report", "pulse.png")
+    check(r.returncode == 0 and png_size(shot) == (900, 420),
+          "R peaks from the step's r_peaks file: the pulse-locked figure (%s)"
+          % r.stderr.strip()[-200:])
+    os.unlink(os.path.join(syn, "peaks.json"))
+    r = subprocess.run([NEURODAG, "run", "-q", pj, os.path.join(syn, "recording.edf"), "-o",
+                        os.path.join(syn, "pulse2.edf")], capture_output=True, text=True,
+                       timeout=300)
+    check(r.returncode != 0 and "r_peaks: peaks.json" in r.stderr,
+          "a missing r_peaks file fails naming it: %s" % r.stderr.strip()[-200:])
+
+
 def main():
     try:
         syn = os.path.join(TMP, "syn")
@@ -179,6 +206,7 @@ def main():
         rep = json.loads(r.stdout) if r.returncode == 0 else {}
         check(rep.get("report") == os.path.join(syn, "again.report.html"),
               "the job's JSON report names the page: %s" % rep.get("report"))
+        pulse(syn)
         render(page)
         through_scheduler(syn)
     finally:

@@ -70,7 +70,9 @@ struct op_rec_export_params {
 };
 
 struct op_rec_report_params {
-	const char *path; /* the page, or NULL: beside output.path */
+	const char *path;    /* the page, or NULL: beside output.path */
+	const char *r_peaks; /* a JSON file of R peaks ({"fs", "samples"}; relative to the
+			      * input's folder) when no step left them in the report input */
 };
 
 #endif

@@ -51,11 +51,12 @@ struct op_rec_report_acc {
 static int
 op_rec_report_parse(const json_t *step, const char *path, void *params, char **cause)
 {
-	static const char *const keys[] = {"path", NULL};
+	static const char *const keys[] = {"path", "r_peaks", NULL};
 	struct op_rec_report_params *p = params;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
-	    op_param_string(step, path, "path", 0, NULL, &p->path, cause) != 0)
+	    op_param_string(step, path, "path", 0, NULL, &p->path, cause) != 0 ||
+	    op_param_string(step, path, "r_peaks", 0, NULL, &p->r_peaks, cause) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -164,6 +165,26 @@ op_rec_report_pulse(struct op_run *run, size_t c, struct op_rec_report_acc *a, c
 	free(f);
 }
 
+/* The R peaks a step left in the report input, else the step's r_peaks file (new reference),
+ * or NULL. */
+static json_t *
+op_rec_report_peaks(struct op_run *run)
+{
+	const char *file = ((const struct op_rec_report_params *)run->params)->r_peaks;
+	const char *slash = strrchr(run->rec->path, '/');
+	json_t *rp = rec_report_get(run->spec.stage.workdir, "r_peaks");
+	char *path;
+
+	if (rp != NULL || file == NULL)
+		return rp;
+	path = file[0] == '/' || slash == NULL
+		   ? xstrdup(file)
+		   : xasprintf("%.*s/%s", (int)(slash - run->rec->path), run->rec->path, file);
+	rp = json_load_file(path, 0, NULL);
+	free(path);
+	return rp;
+}
+
 /* From the first EEG channel: rate, length, epochs (the channel's, else the task's), spectrum
  * segments of 4 s (a power of two, at most the recording), and the R peaks at this rate. */
 static void
@@ -171,7 +192,7 @@ op_rec_report_acc_init(struct op_run *run, struct op_rec_report_acc *a, const st
 {
 	const struct rec_epochs *t = o->epochs.step >= 0 ? &o->epochs : &run->rec->epochs;
 	size_t nc = run->rec->hdr->n_channels, seg = 1;
-	json_t *rp = rec_report_get(run->spec.stage.workdir, "r_peaks"), *v;
+	json_t *rp = op_rec_report_peaks(run), *v;
 	double pfs = json_number_value(json_object_get(rp, "fs"));
 
 	a->fs = o->fs;
@@ -578,6 +599,16 @@ op_rec_report_run(struct op_run *run, const json_t *step, char **cause)
 				 "steps[%ld]: report: no output path to write "
 				 "beside (set output.path or the step's path)",
 				 op_rec_step_index(step));
+	if (p->r_peaks != NULL) { /* a file named by the user must be there */
+		json_t *rp = op_rec_report_peaks(run);
+		if (!json_is_array(json_object_get(rp, "samples")) ||
+		    !(json_number_value(json_object_get(rp, "fs")) > 0))
+			rc = error_set(cause, -EINVAL,
+				       "steps[%ld].r_peaks: %s: unreadable, or not {\"fs\": Hz, "
+				       "\"samples\": [...]}",
+				       op_rec_step_index(step), p->r_peaks);
+		json_decref(rp);
+	}
 	for (size_t c = 0; c < run->rec->hdr->n_channels && rc == 0; c++)
 		rc = op_rec_report_channel(run, c, &a, cause);
 	if (rc == 0 && a.neeg == 0)
