@@ -19,34 +19,14 @@
 #include "worker/dsp/fmri/dsp-metrics.h"
 #include "worker/io/io-npy.h"
 #include "worker/ops/rec/op-rec.h"
+#include "worker/ops/rec/op-rec-report.h"
 #include "worker/ops/rec/rec-chan.h"
 #include "worker/ops/rec/rec-out.h"
 #include "worker/ops/rec/rec-report.h"
 #include "worker/report/report-page.h"
-#include "worker/report/report-plot.h"
 
 #define OP_REC_REPORT_PRE  0.2 /* pulse-locked window: seconds before and after an R peak */
 #define OP_REC_REPORT_POST 0.6
-
-struct op_rec_report_acc {
-	double fs;
-	size_t n;              /* samples of the output channels */
-	struct rec_epochs *ep; /* the artifact epochs at fs, or NULL */
-	size_t nbins, nperseg, npsd;
-	double *psd_before, *psd_after;
-	size_t neeg;
-	char (*label)[IO_REC_LABEL];
-	double *uv_before, *uv_after; /* RMS of the average epoch per EEG channel */
-	double best;                  /* the largest uv_before so far, and its epochs */
-	char best_label[IO_REC_LABEL];
-	double *ep_before, *ep_after;
-	int64_t *peaks; /* R peaks at fs */
-	size_t npeaks, pre, post;
-	int before_stage;
-	double pbest;
-	char pulse_label[IO_REC_LABEL];
-	double *pl_before, *pl_after;
-};
 
 static int
 op_rec_report_parse(const json_t *step, const char *path, void *params, char **cause)
@@ -305,198 +285,6 @@ out:
 	return rc;
 }
 
-static const double op_rec_report_grey[3] = {0.45, 0.45, 0.45};
-static const double op_rec_report_red[3] = {0.80, 0.10, 0.10};
-
-/* Two series, before (grey) and after (red), against a shared abscissa. */
-static int
-op_rec_report_pair(const char *path, const char *title, const char *xlabel, const char *ylabel,
-		   const double *x, const double *before, const double *after, size_t n, bool log_y,
-		   const struct report_marks *marks, size_t nmarks, double xmax, char **cause)
-{
-	struct report_series s[2] = {{x, before, n, {0}, "before", false},
-				     {x, after, n, {0}, "after", false}};
-	struct report_plot p = {.title = title,
-				.xlabel = xlabel,
-				.ylabel = ylabel,
-				.series = s,
-				.nseries = before != NULL ? 2 : 1,
-				.marks = marks,
-				.nmarks = nmarks,
-				.log_y = log_y,
-				.xmin = xmax > 0 ? 0 : 0,
-				.xmax = xmax};
-
-	memcpy(s[0].rgb, op_rec_report_grey, sizeof s[0].rgb);
-	memcpy(s[1].rgb, op_rec_report_red, sizeof s[1].rgb);
-	if (before == NULL)
-		p.series = s + 1;
-	return report_plot_png(&p, path, cause);
-}
-
-/* µV of an epoch average, against ms from its start (minus `pre` samples). */
-static int
-op_rec_report_epochs_png(const char *path, const char *title, const double *b, const double *f,
-			 size_t len, size_t pre, double fs, char **cause)
-{
-	double *x = xmalloc(len * sizeof *x), *ub = xmalloc(len * sizeof *ub);
-	double *uf = xmalloc(len * sizeof *uf);
-	int rc;
-
-	for (size_t k = 0; k < len; k++) {
-		x[k] = 1e3 * ((double)k - (double)pre) / fs;
-		ub[k] = b != NULL ? 1e6 * b[k] : 0;
-		uf[k] = 1e6 * f[k];
-	}
-	rc = op_rec_report_pair(path, title, "time (ms)", "amplitude (\xc2\xb5V)", x,
-				b != NULL ? ub : NULL, uf, len, false, NULL, 0, 0, cause);
-	free(x);
-	free(ub);
-	free(uf);
-	return rc;
-}
-
-/* The mean spectra up to xmax Hz, slice harmonics (red) and volume harmonics (grey) marked. */
-static int
-op_rec_report_spectrum_png(const char *path, const struct op_rec_report_acc *a, double sf,
-			   double vf, double xmax, char **cause)
-{
-	size_t nb = a->nbins, ns = 0, nv = 0;
-	double *x = xmalloc(nb * sizeof *x), *b = xmalloc(nb * sizeof *b);
-	double *f = xmalloc(nb * sizeof *f), *sl = xmalloc(512 * sizeof *sl);
-	double *vl = xmalloc(2048 * sizeof *vl);
-	struct report_marks m[2] = {{sl, 0, {0.95, 0.55, 0.0}, "slice harmonics", false},
-				    {vl, 0, {0.3, 0.3, 0.8}, "volume harmonics", true}};
-	int rc;
-
-	for (size_t k = 0; k < nb; k++) {
-		x[k] = (double)k * a->fs / (double)a->nperseg;
-		b[k] = 1e12 * a->psd_before[k] / (double)a->npsd;
-		f[k] = 1e12 * a->psd_after[k] / (double)a->npsd;
-	}
-	for (size_t k = 1; sf > 0 && ns < 512 && (double)k * sf <= xmax; k++)
-		sl[ns++] = (double)k * sf;
-	for (size_t k = 1; vf > 0 && nv < 2048 && (double)k * vf <= xmax; k++)
-		if (fabs(remainder((double)k * vf, sf)) > 1e-6 * sf)
-			vl[nv++] = (double)k * vf;
-	m[0].n = ns;
-	m[1].n = nv;
-	rc = op_rec_report_pair(path, "Mean spectrum of the EEG channels", "frequency (Hz)",
-				"power (\xc2\xb5V\xc2\xb2/Hz)", x, b, f, nb, true, m,
-				vf > 0 ? 2 : 1, xmax, cause);
-	free(x);
-	free(b);
-	free(f);
-	free(sl);
-	free(vl);
-	return rc;
-}
-
-static int
-op_rec_report_residual_png(const char *path, const struct op_rec_report_acc *a, char **cause)
-{
-	const char **cat = xcalloc(a->neeg + 1, sizeof *cat);
-	struct report_series s[2] = {{NULL, a->uv_before, a->neeg, {0}, "before", false},
-				     {NULL, a->uv_after, a->neeg, {0}, "after", false}};
-	struct report_plot p = {.title = "Average artifact per channel (RMS of the epoch average)",
-				.ylabel = "\xc2\xb5V",
-				.series = s,
-				.nseries = 2,
-				.log_y = true,
-				.bars = true,
-				.categories = cat};
-	int rc;
-
-	memcpy(s[0].rgb, op_rec_report_grey, sizeof s[0].rgb);
-	memcpy(s[1].rgb, op_rec_report_red, sizeof s[1].rgb);
-	for (size_t i = 0; i < a->neeg; i++)
-		cat[i] = a->label[i];
-	rc = report_plot_png(&p, path, cause);
-	free(cat);
-	return rc;
-}
-
-struct op_rec_report_out {
-	char *page, *dir, *base; /* page path, figure folder, its name relative to the page */
-	struct report_page_figure fig[6];
-	char *src[6], *cap[6];
-	size_t nfig;
-};
-
-static int
-op_rec_report_fig(struct op_rec_report_out *out, const char *file, char *caption, char **png_path)
-{
-	out->src[out->nfig] = xasprintf("%s/%s", out->base, file);
-	out->cap[out->nfig] = caption;
-	out->fig[out->nfig] = (struct report_page_figure){out->src[out->nfig], caption};
-	*png_path = xasprintf("%s/%s", out->dir, file);
-	out->nfig++;
-	return 0;
-}
-
-static int
-op_rec_report_figures(struct op_rec_report_acc *a, struct op_rec_report_out *out, double sf,
-		      double vf, char **cause)
-{
-	char *png;
-	int rc = 0;
-
-	if (a->ep != NULL) {
-		op_rec_report_fig(out, "epoch.png",
-				  xasprintf("Average artifact epoch of %s (the largest), before "
-					    "and after correction",
-					    a->best_label),
-				  &png);
-		rc = op_rec_report_epochs_png(png, out->cap[out->nfig - 1], a->ep_before,
-					      a->ep_after, a->ep->L, 0, a->fs, cause);
-		free(png);
-		op_rec_report_fig(
-		    out, "epoch-after.png",
-		    xasprintf("The same average after correction alone (%s)", a->best_label), &png);
-		if (rc == 0)
-			rc = op_rec_report_epochs_png(png, out->cap[out->nfig - 1], NULL,
-						      a->ep_after, a->ep->L, 0, a->fs, cause);
-		free(png);
-	}
-	op_rec_report_fig(out, "spectrum.png",
-			  xasprintf("Mean spectrum of the EEG channels before and after, to "
-				    "%g Hz, slice harmonics (%.4g Hz) marked",
-				    a->fs / 2, sf),
-			  &png);
-	if (rc == 0 && a->npsd > 0)
-		rc = op_rec_report_spectrum_png(png, a, sf, 0, a->fs / 2, cause);
-	free(png);
-	op_rec_report_fig(out, "spectrum-low.png",
-			  xasprintf("The spectrum to %g Hz with the volume harmonics (%.4g Hz)",
-				    sf > 0 ? 3 * sf : 50.0, vf),
-			  &png);
-	if (rc == 0 && a->npsd > 0)
-		rc = op_rec_report_spectrum_png(png, a, sf, vf, sf > 0 ? 3 * sf : 50.0, cause);
-	free(png);
-	if (a->ep != NULL) {
-		op_rec_report_fig(out, "residual.png",
-				  xstrdup("Artifact per channel before and after (RMS of the "
-					  "average artifact epoch)"),
-				  &png);
-		if (rc == 0)
-			rc = op_rec_report_residual_png(png, a, cause);
-		free(png);
-	}
-	if (a->npeaks > 0 && a->pbest > 0) {
-		op_rec_report_fig(out, "pulse.png",
-				  xasprintf("Pulse-locked average of %s (%zu R peaks) before and "
-					    "after",
-					    a->pulse_label, a->npeaks),
-				  &png);
-		if (rc == 0)
-			rc = op_rec_report_epochs_png(png, out->cap[out->nfig - 1], a->pl_before,
-						      a->pl_after, a->pre + a->post, a->pre, a->fs,
-						      cause);
-		free(png);
-	}
-	return rc;
-}
-
 static int
 op_rec_report_page(struct op_run *run, struct op_rec_report_acc *a, struct op_rec_report_out *out,
 		   const char *output, double sf, char **cause)
@@ -620,7 +408,7 @@ op_rec_report_run(struct op_run *run, const json_t *step, char **cause)
 	if (rc == 0)
 		rc = op_rec_report_paths(output != NULL ? output : p->path, p->path, &out, cause);
 	if (rc == 0)
-		rc = op_rec_report_figures(&a, &out, sf, vf, cause);
+		rc = op_rec_report_figs_draw(&a, &out, sf, vf, cause);
 	if (rc == 0)
 		rc = op_rec_report_page(run, &a, &out, output != NULL ? output : "", sf, cause);
 	if (rc == 0)
