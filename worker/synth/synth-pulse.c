@@ -1,7 +1,8 @@
 /* The cardiac model of the synthetic recordings: a beat schedule with respiratory and random RR
  * variability, an in-scanner ECG lead built from Gaussian waves per beat, and a pulse artifact per
- * scalp channel made of two damped multi-lobe waveforms mixed per channel, with per-beat
- * amplitude, lobe weights, time scale and delay drawn around their means. */
+ * scalp channel made of two damped multi-lobe waveforms mixed per channel (the mix drifting
+ * slowly, as the head settles), with per-beat amplitude, lobe weights, time scale and delay
+ * drawn around their means. */
 #include "worker/synth/synth-pulse.h"
 
 #include <errno.h>
@@ -40,7 +41,8 @@ struct synth_pulse {
 	size_t n_samples, n_channels, n_beats, n_peaks;
 	struct synth_pulse_beat *beat;
 	int64_t *peaks;
-	double *mix; /* per channel: gain × (cos θ, sin θ) */
+	double *mix;                 /* per channel: gain, θ (the mix of the two waveforms) */
+	double drift_s, drift_phase; /* slow change of every channel's mix (head position) */
 	double polarity, t_amp, mhd_amp, wander_hz, wander_phase;
 };
 
@@ -125,9 +127,11 @@ synth_pulse_channels(struct synth_pulse *s)
 		double g = 0.3 + 0.7 * synth_trials_rng_uniform(&r);
 		double th = 2 * M_PI * synth_trials_rng_uniform(&r);
 
-		s->mix[2 * c] = g * cos(th);
-		s->mix[2 * c + 1] = g * sin(th);
+		s->mix[2 * c] = g;
+		s->mix[2 * c + 1] = th;
 	}
+	s->drift_s = 60 + 60 * synth_trials_rng_uniform(&r);
+	s->drift_phase = 2 * M_PI * synth_trials_rng_uniform(&r);
 	/* The ECG lead: QRS polarity (electrodes on the back often see it inverted), T wave and
 	 * the magnetohydrodynamic bump that the static field adds after the QRS. */
 	s->polarity = synth_trials_rng_uniform(&r) < 0.5 ? -1 : 1;
@@ -227,14 +231,14 @@ void
 synth_pulse_add_artifact(const struct synth_pulse *s, size_t channel, size_t start, size_t n,
 			 double *out)
 {
-	double m0, m1;
-
 	if (channel >= s->n_channels)
 		return;
-	m0 = s->mix[2 * channel];
-	m1 = s->mix[2 * channel + 1];
 	for (size_t i = 0; i < n; i++) {
 		double t = (double)(start + i) / s->rate, v = 0;
+		double th =
+		    s->mix[2 * channel + 1] +
+		    0.3 * s->p.variability * sin(2 * M_PI * t / s->drift_s + s->drift_phase);
+		double m0 = s->mix[2 * channel] * cos(th), m1 = s->mix[2 * channel] * sin(th);
 
 		for (size_t k = synth_pulse_find(s, t - SYNTH_PULSE_REACH);
 		     k < s->n_beats && s->beat[k].r <= t; k++)
