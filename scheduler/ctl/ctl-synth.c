@@ -12,7 +12,7 @@
 #include "common/paths.h"
 #include "common/xmalloc.h"
 #include "scheduler/ctl/ctl.h"
-#include "worker/synth/synth-fmri.h"
+#include "worker/synth/synth-scan.h"
 #include "worker/synth/synth-trials.h"
 
 struct ctl_synth_gen {
@@ -95,7 +95,8 @@ ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, co
 
 static const struct options_def ctl_synth_fmri_options[] = {
     {"output", 'o', OPTIONS_VALUE, "DIR", "write recording.edf and clean.edf here", "."},
-    {"channels", 0, OPTIONS_VALUE, "N", "EEG channels (an EMG and an ECG channel follow)", "8"},
+    {"channels", 0, OPTIONS_VALUE, "N",
+     "EEG channels (an EMG and an ECG channel follow; 0: the ECG channel alone)", "8"},
     {"no-aux", 0, OPTIONS_FLAG, NULL, "no EMG and ECG channels", NULL},
     {"rate", 0, OPTIONS_VALUE, "HZ", "sampling rate", "2048"},
     {"duration", 0, OPTIONS_VALUE, "SECONDS", "recording length", "30"},
@@ -137,9 +138,39 @@ static const struct options_def ctl_synth_fmri_options[] = {
      "take the background EEG from this recording's first --channels channels (resampled; "
      "no voltage unit: uV)",
      NULL},
+    {"pulse", 0, OPTIONS_FLAG, NULL,
+     "add a pulse artifact locked to the heart beats and an in-scanner ECG lead", NULL},
+    {"heart-rate", 0, OPTIONS_VALUE, "BPM", "mean heart rate with --pulse", "66"},
+    {"pulse-amplitude", 0, OPTIONS_VALUE, "UV", "peak pulse-artifact amplitude with --pulse",
+     "100"},
+    {"drop-triggers", 0, OPTIONS_VALUE, "PERCENT",
+     "leave this share of the trigger marks out (runs of 3 and single ones)", "0"},
+    {"volume-triggers", 0, OPTIONS_FLAG, NULL, "mark only the first slice of each volume", NULL},
     {"seed", 0, OPTIONS_VALUE, "N", "random seed (same seed, same samples)", "1"},
     {NULL},
 };
+
+/* The cardiac model, the trigger marks and the ECG-only montage (synth-scan.h); 1 when any of
+ * them is asked for, 0 when the recording is the gradient generator's alone, -EINVAL. */
+static int
+ctl_synth_fmri_scan(const struct options *opts, struct synth_scan_params *sp, char **cause)
+{
+	long ch;
+
+	if (options_get_long(opts, "channels", 0, 256, &ch, cause) != 0 ||
+	    options_get_double(opts, "heart-rate", 30, 180, &sp->pulse_p.heart_rate, cause) != 0 ||
+	    options_get_double(opts, "pulse-amplitude", 0, 1e5, &sp->pulse_p.bcg_uv, cause) != 0 ||
+	    options_get_double(opts, "drop-triggers", 0, 20, &sp->marks.drop_percent, cause) != 0)
+		return -EINVAL;
+	sp->pulse = options_count(opts, "pulse") > 0;
+	sp->marks.volumes_only = options_count(opts, "volume-triggers") > 0;
+	sp->ecg_only = ch == 0;
+	if ((sp->pulse || sp->ecg_only) && !sp->fmri.emg_ecg)
+		return error_set(cause, -EINVAL,
+				 "--pulse and --channels 0 need the ECG channel "
+				 "(not --no-aux)");
+	return sp->pulse || sp->ecg_only || sp->marks.volumes_only || sp->marks.drop_percent > 0;
+}
 
 /* The generator's parameters from the options. */
 static int
@@ -149,7 +180,7 @@ ctl_synth_fmri_params(const struct options *opts, struct synth_fmri_params *p, c
 	double tr = 0;
 
 	synth_fmri_params_init(p);
-	if (options_get_long(opts, "channels", 1, 256, &ch, cause) != 0 ||
+	if (options_get_long(opts, "channels", 0, 256, &ch, cause) != 0 ||
 	    options_get_double(opts, "rate", 100, 100000, &p->rate, cause) != 0 ||
 	    options_get_double(opts, "duration", 1, 86400, &p->duration, cause) != 0 ||
 	    options_get_double(opts, "lead-in", 0, 86400, &p->lead_in, cause) != 0 ||
@@ -184,7 +215,7 @@ ctl_synth_fmri_params(const struct options *opts, struct synth_fmri_params *p, c
 	else if (strcmp(options_get(opts, "model"), "gradient") != 0)
 		return error_set(cause, -EINVAL, "--model: gradient or induced, not %s",
 				 options_get(opts, "model"));
-	p->n_eeg = (unsigned)ch;
+	p->n_eeg = ch > 0 ? (unsigned)ch : 1; /* 0: the ECG alone (ctl_synth_fmri_scan) */
 	p->emg_ecg = options_count(opts, "no-aux") == 0;
 	p->slices = (unsigned)slices;
 	p->volumes = (unsigned)volumes;
@@ -198,32 +229,45 @@ static int
 ctl_synth_fmri(const struct ctl_synth_gen *def, const struct options *opts, const char *dir,
 	       char **cause)
 {
-	struct synth_fmri_params p;
-	char *rec, *clean, *rp = NULL;
-	int rc;
+	struct synth_scan_params sp;
+	struct synth_fmri_params *p = &sp.fmri;
+	char *rec, *clean, *rp = NULL, *truth = NULL;
+	int rc, scan;
 
 	(void)def;
-	if ((rc = ctl_synth_fmri_params(opts, &p, cause)) != 0)
-		return rc;
+	synth_scan_params_init(&sp);
+	if ((rc = ctl_synth_fmri_params(opts, p, cause)) != 0 ||
+	    (scan = ctl_synth_fmri_scan(opts, &sp, cause)) < 0)
+		return rc != 0 ? rc : -EINVAL;
 	if ((rc = paths_mkdirs(dir, 0755, cause)) != 0)
 		return rc;
 	rec = xasprintf("%s/recording.edf", dir);
 	clean = xasprintf("%s/clean.edf", dir);
-	if (p.motion > 0)
+	if (p->motion > 0)
 		rp = xasprintf("%s/rp_recording.txt", dir);
-	rc = synth_fmri_write_all(&p, rec, clean, rp, cause);
+	if (scan) {
+		truth = xasprintf("%s/truth.json", dir);
+		rc = synth_scan_write(&sp, rec, clean, truth, cause);
+		if (rc == 0 && rp != NULL)
+			rc = synth_fmri_write_all(p, NULL, NULL, rp, cause);
+	} else {
+		rc = synth_fmri_write_all(p, rec, clean, rp, cause);
+	}
 	if (rc == 0)
 		printf("recording: %s\nground truth: %s\n", rec, clean);
 	if (rc == 0 && rp != NULL)
 		printf("realignment parameters: %s\n", rp);
+	if (rc == 0 && truth != NULL)
+		printf("triggers and R peaks: %s\n", truth);
 	free(rec);
 	free(clean);
 	free(rp);
+	free(truth);
 	return rc;
 }
 
 static const struct ctl_synth_gen ctl_synth_table[] = {
-    {"fmri", "an EEG-fMRI recording with gradient artifacts, and its ground truth",
+    {"fmri", "an EEG-fMRI recording with gradient (and pulse) artifacts, and its ground truth",
      ctl_synth_fmri_options, ctl_synth_fmri},
     {"white_noise", "Gaussian white noise trials (--sigma)", ctl_synth_trials_options,
      ctl_synth_trials},
