@@ -194,6 +194,31 @@ def shipped_examples():
             check_container(out, data)
 
 
+def mtmfft_axis():
+    """mtmfft outputs keep each trial's offset (rows [i, i + 1, offset], the reference's), the
+    average is [[0, 1, 0]], and DPSS taper labels are dpss0, dpss1, ..."""
+    inp = os.path.join(WORK, "tfmix.spy")
+    for label, kw, want, tapers in (
+            ("trials", {"foilim": [2, 50]}, [[i, i + 1, -200] for i in range(12)], ["hann"]),
+            ("average", {"tapsmofrq": 4, "keeptrials": False}, [[0, 1, 0]], ["dpss0"]),
+            ("tapers", {"tapsmofrq": 2, "keeptapers": True, "output": "fourier"},
+             [[i, i + 1, -200] for i in range(12)], ["dpss%d" % k for k in range(5)])):
+        out = os.path.join(WORK, "mtmfft-" + label + ".spy")
+        pipe = {"input": {"format": "spy", "path": inp},
+                "steps": [dict(op="freqanalysis", method="mtmfft", **kw)],
+                "output": {"path": out}, "execution": {"trials_per_task": 5}}
+        rc, err = run("mtmfft-" + label, pipe)
+        check(rc == 0, f"mtmfft {label}: runs {err[-300:] if rc else ''}")
+        if rc != 0:
+            continue
+        loader_fields(out)
+        with h5py.File(spectral_file(out), "r") as f:
+            trl = f["trialdefinition"][()]
+            tap = [t.decode() if isinstance(t, bytes) else t for t in f.attrs["taper"]]
+        check(trl.tolist() == want, f"mtmfft {label}: trial definition {trl[:2].tolist()}...")
+        check(tap == tapers, f"mtmfft {label}: taper labels {tap}")
+
+
 def errors():
     inp = os.path.join(WORK, "tfmix.spy")
     for label, step, key in (
@@ -216,6 +241,7 @@ def errors():
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 reference_cases()
+mtmfft_axis()
 shipped_examples()
 errors()
 print(f"{len(failures)} failure(s)")
