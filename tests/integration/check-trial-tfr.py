@@ -106,9 +106,32 @@ def loader_fields(container):
     return data
 
 
+SYNCOPY = {}
+
+
+def syncopy_path():
+    """The PYTHONPATH that imports Syncopy (ND_SYNCOPY_PATH, or an installed one), with stubs of
+    its optional imports dask_jobqueue and fooof; None when it does not import."""
+    if "path" in SYNCOPY:
+        return SYNCOPY["path"]
+    stubs = os.path.join(WORK, "stubs")
+    os.makedirs(os.path.join(stubs, "fooof"), exist_ok=True)
+    for f, cls in (("dask_jobqueue.py", "SLURMCluster"), ("fooof/__init__.py", "FOOOF")):
+        with open(os.path.join(stubs, f), "w") as fp:
+            fp.write(f"class {cls}:\n    pass\n")
+    path = ":".join(p for p in (os.environ.get("ND_SYNCOPY_PATH"), stubs) if p)
+    env = dict(os.environ, PYTHONPATH=path, SPYTMPDIR=os.path.join(WORK, "spytmp"))
+    p = subprocess.run(["/usr/bin/python3", "-c", "import syncopy"], capture_output=True,
+                       env=env, timeout=300)
+    SYNCOPY["path"] = path if p.returncode == 0 else None
+    print("Syncopy " + ("imports: outputs are loaded with spy.load" if p.returncode == 0 else
+                        "does not import: outputs are checked with h5py only"))
+    return SYNCOPY["path"]
+
+
 def syncopy_load(container):
-    """spy.load(checksum=True) in a subprocess with ND_SYNCOPY_PATH; None when unavailable."""
-    path = os.environ.get("ND_SYNCOPY_PATH")
+    """spy.load(checksum=True) in a subprocess; None when Syncopy does not import."""
+    path = syncopy_path()
     if not path:
         return None
     code = ("import sys, json, numpy as np, syncopy as spy\n"
