@@ -1,6 +1,7 @@
 /* freqanalysis methods wavelet (Morlet, Paul, DOG) and superlet (multiplicative and fractional
- * adaptive): continuous wavelet transforms of trials by FFT convolution with the reference's
- * sampled, normalised kernels, detrending of the whole trial, and trimming to a toi list. */
+ * adaptive): the reference's sampled, normalised kernels (dsp-cwt.c) and the transforms of trials
+ * by FFT convolution with them, after detrending the whole trial and trimming it to a toi list
+ * (dsp-cwt-conv.c). */
 #ifndef ND_DSP_CWT_H
 #define ND_DSP_CWT_H
 

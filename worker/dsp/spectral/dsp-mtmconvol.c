@@ -362,11 +362,12 @@ dsp_mtmconvol_sliding(const struct dsp_mtmconvol *m, const struct dsp_trial *x, 
 		if ((rc = dsp_mtmconvol_segments(m, w->cols + c * n, n, nt, w, cause)) != 0)
 			break;
 		for (size_t k = 0; k < m->k; k++) {
-			const double *tw = set->w + k * stride;
+			const double *restrict tw = set->w + k * stride, *restrict sg = w->seg;
+			double *restrict bf = w->buf;
 			size_t row = p->keeptapers ? k : 0;
 			for (size_t i = 0; i < nt; i++)
 				for (size_t j = 0; j < pp; j++)
-					w->buf[i * pp + j] = w->seg[i * pp + j] * tw[j];
+					bf[i * pp + j] = sg[i * pp + j] * tw[j];
 			fft_r2c_many(pp, nt, w->buf, w->spec);
 			for (size_t i = 0; i < nt; i++) {
 				const double *sp = (const double *)(w->spec + i * nb);
