@@ -12,22 +12,31 @@
 
 /* Values (complex) a block of trials' spectra may hold: a few MB, so the rank-k updates are
  * long enough for BLAS to run near its peak and the block stays in the last-level cache. */
-#define DSP_CSD_BLOCK_VALUES (1u << 18)
+#define DSP_CSD_BLOCK_VALUES (1u << 20)
 
-/* s(f) = alpha · A_f A_f^H for the ncol spectra (columns) starting at x, each nfreq × nchan. */
-static void
-dsp_csd_herk(const double *x, size_t ncol, size_t nfreq, size_t nchan, double alpha, double *s)
-{
-	for (size_t f = 0; f < nfreq; f++)
-		cblas_zherk(CblasColMajor, CblasUpper, CblasNoTrans, (int)nchan, (int)ncol, alpha,
-			    x + 2 * f * nchan, (int)(nfreq * nchan), 0.0, s + 2 * f * nchan * nchan,
-			    (int)nchan);
-}
-
+/* One trial: its few tapers make a rank-k update too small for BLAS to pay off, so the upper
+ * triangles are plain sums over tapers. */
 void
 dsp_csd_trial(const double *x, size_t ntap, size_t nfreq, size_t nchan, double *s)
 {
-	dsp_csd_herk(x, ntap, nfreq, nchan, 1.0 / (double)ntap, s);
+	double w = 1.0 / (double)ntap;
+
+	for (size_t f = 0; f < nfreq; f++) {
+		double *o = s + 2 * f * nchan * nchan;
+		for (size_t j = 0; j < nchan; j++) {
+			double *restrict col = o + 2 * j * nchan;
+			memset(col, 0, 2 * (j + 1) * sizeof *col);
+			for (size_t k = 0; k < ntap; k++) {
+				const double *restrict v = x + 2 * (k * nfreq + f) * nchan;
+				double br = v[2 * j] * w, bi = -v[2 * j + 1] * w;
+				for (size_t i = 0; i <= j; i++) {
+					double ar = v[2 * i], ai = v[2 * i + 1];
+					col[2 * i] += ar * br - ai * bi;
+					col[2 * i + 1] += ar * bi + ai * br;
+				}
+			}
+		}
+	}
 }
 
 void
@@ -77,6 +86,7 @@ dsp_csd_acc_init(struct dsp_csd_acc *a, size_t nfreq, size_t nchan, size_t ntap)
 	a->comp = xcalloc(a->len, sizeof *a->comp);
 	a->block_max = per > 0 && per < DSP_CSD_BLOCK_VALUES ? DSP_CSD_BLOCK_VALUES / per : 1;
 	a->block = xmalloc(2 * a->block_max * per * sizeof *a->block + 1);
+	a->regroup = xmalloc(2 * a->block_max * per * sizeof *a->regroup + 1);
 	a->scratch = xmalloc(a->len * sizeof *a->scratch + 1);
 }
 
@@ -110,13 +120,31 @@ dsp_csd_acc_add_upper(struct dsp_csd_acc *a, const double *v)
 		}
 }
 
+/* The block's spectra regrouped by frequency: for each f the ncol columns of nchan values next
+ * to each other, so each rank-k update reads one contiguous matrix. */
+static void
+dsp_csd_acc_regroup(const struct dsp_csd_acc *a, size_t ncol, double *out)
+{
+	size_t nf = a->nfreq, nc = a->nchan;
+
+	for (size_t col = 0; col < ncol; col++)
+		for (size_t f = 0; f < nf; f++)
+			memcpy(out + 2 * (f * ncol + col) * nc, a->block + 2 * (col * nf + f) * nc,
+			       2 * nc * sizeof *out);
+}
+
 void
 dsp_csd_acc_flush(struct dsp_csd_acc *a)
 {
+	size_t ncol = a->block_n * a->ntap, nc = a->nchan;
+
 	if (a->block_n == 0)
 		return;
-	dsp_csd_herk(a->block, a->block_n * a->ntap, a->nfreq, a->nchan, 1.0 / (double)a->ntap,
-		     a->scratch);
+	dsp_csd_acc_regroup(a, ncol, a->regroup);
+	for (size_t f = 0; f < a->nfreq; f++)
+		cblas_zherk(CblasColMajor, CblasUpper, CblasNoTrans, (int)nc, (int)ncol,
+			    1.0 / (double)a->ntap, a->regroup + 2 * f * ncol * nc, (int)nc, 0.0,
+			    a->scratch + 2 * f * nc * nc, (int)nc);
 	dsp_csd_acc_add_upper(a, a->scratch);
 	a->count += a->block_n;
 	a->block_n = 0;
@@ -175,6 +203,7 @@ dsp_csd_acc_fini(struct dsp_csd_acc *a)
 	free(a->sum);
 	free(a->comp);
 	free(a->block);
+	free(a->regroup);
 	free(a->scratch);
 	memset(a, 0, sizeof *a);
 }

@@ -34,7 +34,7 @@ struct dsp_csd_acc {
 	double *comp;  /* rounding errors of sum */
 	uint64_t count; /* trials added */
 	size_t block_max, block_n; /* private */
-	double *block, *scratch;   /* private */
+	double *block, *regroup, *scratch; /* private */
 };
 
 /* For trials of ntap tapers at nfreq frequencies and nchan channels. */
