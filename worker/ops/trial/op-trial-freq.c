@@ -343,6 +343,8 @@ op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
 		memcpy(s->freqs, dsp_mtmfft_freqs(m), s->nfreq * sizeof *s->freqs);
 		s->taper = xstrdup(f->p.tapsmofrq > 0 ? "dpss" : dsp_taper_window_name(f->p.taper));
 		op_trial_freq_axis(t);
+		if (s->keeptrials) /* the task holds its trials' spectra */
+			t->values_per_trial = ntap * s->nfreq * t->lay.nchan * (s->complex ? 2 : 1);
 		if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
 			op_trial_param_wrap(cause, rc, path);
 	}

@@ -12,6 +12,8 @@
 #include "common/xmalloc.h"
 #include "worker/ops/trial/trial-save.h"
 
+extern const struct op_def *const op_trial_table[];
+
 static const struct {
 	const char *name;
 	op_trial_apply_fn apply;
@@ -22,16 +24,18 @@ static const struct {
 };
 
 int
-op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
+op_trial_plan(const json_t *steps, const struct trial_layout *lay,
+	      struct op_trial_plan_info *info, char **cause)
 {
 	struct trial_run t = {0};
-	size_t i, ntrial_steps = 0;
+	size_t i, ntrial_steps = 0, hold = 0;
 	json_t *step;
 	int rc = 0;
 
 	trial_layout_copy(&t.lay, lay);
 	json_array_foreach(steps, i, step)
 	{
+		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		const char *name = json_string_value(json_object_get(step, "op"));
 		char path[32];
 		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
@@ -58,6 +62,12 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 		rc = error_set(cause, -EINVAL,
 			       "steps: a trial pipeline needs freqanalysis, "
 			       "preprocessing or resampledata");
+	if (rc == 0 && info != NULL) {
+		size_t in = (size_t)trial_layout_meanlen(lay) * lay->nchan;
+		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
+		info->values_per_trial = hold > in ? hold : in;
+		info->all_channels = t.all_channels;
+	}
 	trial_layout_fini(&t.lay);
 	free(t.spec.freqs);
 	free(t.spec.taper);
@@ -112,6 +122,15 @@ const struct op_def op_trial_write_spy = {
     .validate = op_trial_save_validate,
     .run = op_trial_save_run,
 };
+
+bool
+op_trial_is_trial_op(const struct op_def *op)
+{
+	for (size_t i = 0; op_trial_table[i] != NULL; i++)
+		if (op_trial_table[i] == op)
+			return true;
+	return false;
+}
 
 const struct op_def *const op_trial_table[] = {
     &op_trial_freqanalysis,

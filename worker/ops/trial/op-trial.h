@@ -26,8 +26,19 @@ int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *
 int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path,
 			    char **cause);
 
+/* What a trial pipeline asks of the task grid (op_trial_plan). */
+struct op_trial_plan_info {
+	size_t values_per_trial; /* largest count of values a task holds per trial and channel
+				  * group, input included */
+	bool all_channels;       /* a step needs every channel of a trial in one task */
+};
+
 /* Check every trial step of `steps` against the input's layout without data (at submit): the
- * parameters that need the rate or the trial lengths. Errors name steps[i].param. */
-int op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause);
+ * parameters that need the rate or the trial lengths. Errors name steps[i].param. `info` (may
+ * be NULL) gets what the steps need of the grid. */
+int op_trial_plan(const json_t *steps, const struct trial_layout *lay,
+		  struct op_trial_plan_info *info, char **cause);
+/* Whether `op` is one of the trial ops (works on trial inputs only). */
+bool op_trial_is_trial_op(const struct op_def *op);
 
 #endif

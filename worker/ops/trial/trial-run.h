@@ -52,6 +52,11 @@ struct trial_run {
 	size_t *off;
 	struct trial_spectral spec;
 	json_t *cfg;        /* {"op": {parameters}, ...} of the steps run, for the container */
+	/* What the steps need of the task grid (set by their apply, also at submit): values a
+	 * task holds per trial beyond its input block (spectra, per-trial outputs), and whether a
+	 * task needs every channel of its trials (cross-channel measures). */
+	size_t values_per_trial;
+	bool all_channels;
 	atomic_int *cancel; /* the task's cancellation flag (or NULL); checked between trials */
 };
 
