@@ -21,6 +21,7 @@ static const struct {
     {"freqanalysis", op_trial_freq_apply},
     {"preprocessing", op_trial_preproc_apply},
     {"resampledata", op_trial_resample_apply},
+    {"connectivityanalysis", op_trial_conn_apply},
 };
 
 int
@@ -35,11 +36,11 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	trial_layout_copy(&t.lay, lay);
 	json_array_foreach(steps, i, step)
 	{
-		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		const char *name = json_string_value(json_object_get(step, "op"));
 		char path[32];
 		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
 
+		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		snprintf(path, sizeof path, "steps[%zu]", i);
 		for (k = 0; k < n && strcmp(op_trial_apply_table[k].name, name) != 0; k++)
 			;
@@ -52,7 +53,8 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 		} else if (strcmp(name, "write_spy") != 0) {
 			rc = error_set(cause, -EINVAL,
 				       "%s.op: '%s' does not work on trials "
-				       "(freqanalysis, preprocessing, resampledata, write_spy)",
+				       "(freqanalysis, preprocessing, resampledata, "
+				       "connectivityanalysis, write_spy)",
 				       path, name);
 		}
 		if (rc != 0)
@@ -61,18 +63,14 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	if (rc == 0 && ntrial_steps == 0)
 		rc = error_set(cause, -EINVAL,
 			       "steps: a trial pipeline needs freqanalysis, "
-			       "preprocessing or resampledata");
+			       "preprocessing, resampledata or connectivityanalysis");
 	if (rc == 0 && info != NULL) {
 		size_t in = (size_t)trial_layout_meanlen(lay) * lay->nchan;
 		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		info->values_per_trial = hold > in ? hold : in;
 		info->all_channels = t.all_channels;
 	}
-	trial_layout_fini(&t.lay);
-	free(t.spec.freqs);
-	free(t.spec.taper);
-	free(t.spec.trl);
-	json_decref(t.cfg);
+	trial_run_clear(&t);
 	return rc;
 }
 
@@ -136,6 +134,7 @@ const struct op_def *const op_trial_table[] = {
     &op_trial_freqanalysis,
     &op_trial_preprocessing,
     &op_trial_resampledata,
+    &op_trial_connectivityanalysis,
     &op_trial_write_spy,
     NULL,
 };

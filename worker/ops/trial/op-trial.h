@@ -16,6 +16,7 @@
 extern const struct op_def op_trial_freqanalysis;
 extern const struct op_def op_trial_preprocessing;
 extern const struct op_def op_trial_resampledata;
+extern const struct op_def op_trial_connectivityanalysis;
 extern const struct op_def op_trial_write_spy;
 
 /* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
@@ -25,6 +26,7 @@ int op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *pat
 int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path,
 			    char **cause);
+int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 
 /* What a trial pipeline asks of the task grid (op_trial_plan). */
 struct op_trial_plan_info {

@@ -20,7 +20,10 @@
 enum trial_run_kind {
 	TRIAL_RUN_ANALOG,   /* time series per trial */
 	TRIAL_RUN_SPECTRAL, /* after freqanalysis */
+	TRIAL_RUN_CROSS,    /* after connectivityanalysis: the task's part in `cross` */
 };
+
+struct trial_cross;
 
 /* freqanalysis output of the task. Axis 0 holds each trial's rows (one for mtmfft and welch,
  * its times for the time-frequency methods) as the trial definition `trl` says. */
@@ -51,6 +54,7 @@ struct trial_run {
 	void *data;
 	size_t *off;
 	struct trial_spectral spec;
+	struct trial_cross *cross; /* connectivity part (trial-cross.h) */
 	json_t *cfg;        /* {"op": {parameters}, ...} of the steps run, for the container */
 	/* What the steps need of the task grid (set by their apply, also at submit): values a
 	 * task holds per trial beyond its input block (spectra, per-trial outputs), and whether a
@@ -62,6 +66,8 @@ struct trial_run {
 
 /* Frees everything t holds and t itself; accepts NULL. */
 void trial_run_free(struct trial_run *t);
+/* Frees everything t holds, not t (a trial_run on the stack). */
+void trial_run_clear(struct trial_run *t);
 
 /* -ECANCELED with a cause when the task was cancelled, else 0. */
 int trial_run_cancelled(const struct trial_run *t, char **cause);
