@@ -55,7 +55,15 @@ Test(dsp_conn, csd_blocks_and_merge_match_plain_sums)
 	}
 	dsp_csd_acc_flush(&a);
 	dsp_csd_acc_flush(&b);
-	cr_assert_eq(dsp_csd_acc_merge(&a, &b, NULL), 0);
+	/* b travels packed, as between tasks */
+	double *packed = malloc(dsp_csd_packed_len(nf, nc) * sizeof *packed);
+	struct dsp_csd_acc c;
+	dsp_csd_acc_pack(&b, packed);
+	dsp_csd_acc_init(&c, nf, nc, ntap);
+	dsp_csd_acc_add_packed(&c, packed, b.count);
+	free(packed);
+	cr_assert_eq(dsp_csd_acc_merge(&a, &c, NULL), 0);
+	dsp_csd_acc_fini(&c);
 	cr_assert_eq(a.count, ntr);
 	dsp_csd_acc_mean(&a, (double *)got);
 	for (size_t i = 0; i < nf * nc * nc; i++)

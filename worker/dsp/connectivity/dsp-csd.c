@@ -12,7 +12,7 @@
 
 /* Values (complex) a block of trials' spectra may hold: a few MB, so the rank-k updates are
  * long enough for BLAS to run near its peak and the block stays in the last-level cache. */
-#define DSP_CSD_BLOCK_VALUES (1u << 20)
+#define DSP_CSD_BLOCK_VALUES (1u << 18)
 
 /* One trial: its few tapers make a rank-k update too small for BLAS to pay off, so the upper
  * triangles are plain sums over tapers. */
@@ -169,6 +169,39 @@ dsp_csd_acc_add_sums(struct dsp_csd_acc *a, const double *sum, const double *com
 				dsp_csd_two_sum(&a->sum[o + i], &a->comp[o + i], sum[o + i]);
 				a->comp[o + i] += comp[o + i];
 			}
+		}
+	a->count += count;
+}
+
+size_t
+dsp_csd_packed_len(size_t nfreq, size_t nchan)
+{
+	return nfreq * nchan * (nchan + 1);
+}
+
+void
+dsp_csd_acc_pack(const struct dsp_csd_acc *a, double *out)
+{
+	size_t nc = a->nchan, k = 0;
+
+	for (size_t f = 0; f < a->nfreq; f++)
+		for (size_t j = 0; j < nc; j++) {
+			size_t o = 2 * (f * nc * nc + j * nc);
+			for (size_t i = 0; i < 2 * (j + 1); i++)
+				out[k++] = a->sum[o + i] + a->comp[o + i];
+		}
+}
+
+void
+dsp_csd_acc_add_packed(struct dsp_csd_acc *a, const double *packed, uint64_t count)
+{
+	size_t nc = a->nchan, k = 0;
+
+	for (size_t f = 0; f < a->nfreq; f++)
+		for (size_t j = 0; j < nc; j++) {
+			size_t o = 2 * (f * nc * nc + j * nc);
+			for (size_t i = 0; i < 2 * (j + 1); i++, k++)
+				dsp_csd_two_sum(&a->sum[o + i], &a->comp[o + i], packed[k]);
 		}
 	a->count += count;
 }

@@ -47,9 +47,16 @@ void dsp_csd_acc_commit(struct dsp_csd_acc *a);
 void dsp_csd_acc_flush(struct dsp_csd_acc *a);
 /* a += b (same shapes; both flushed). Returns 0 or -EINVAL. */
 int dsp_csd_acc_merge(struct dsp_csd_acc *a, const struct dsp_csd_acc *b, char **cause);
-/* Add raw partial sums (sum, comp of a's length) of `count` trials, as stored by another task. */
+/* Add raw partial sums (sum, comp of a's length) of `count` trials. */
 void dsp_csd_acc_add_sums(struct dsp_csd_acc *a, const double *sum, const double *comp,
 			  uint64_t count);
+/* Packed upper triangles: nfreq × nchan (nchan + 1) / 2 complex values, column by column, the
+ * form partial sums travel in between tasks (a quarter of two full arrays). */
+size_t dsp_csd_packed_len(size_t nfreq, size_t nchan);
+/* The accumulator's sums (sum + rounding error) packed into out (dsp_csd_packed_len doubles). */
+void dsp_csd_acc_pack(const struct dsp_csd_acc *a, double *out);
+/* Add packed sums of `count` trials (two-sum). */
+void dsp_csd_acc_add_packed(struct dsp_csd_acc *a, const double *packed, uint64_t count);
 /* The mean over trials as full row-major matrices (count > 0, flushed). */
 void dsp_csd_acc_mean(const struct dsp_csd_acc *a, double *full);
 void dsp_csd_acc_fini(struct dsp_csd_acc *a);

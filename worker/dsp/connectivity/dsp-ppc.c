@@ -60,6 +60,52 @@ dsp_ppc_acc_add_sums(struct dsp_ppc_acc *a, const double *sum, uint64_t count)
 	a->count += count;
 }
 
+size_t
+dsp_ppc_packed_len(size_t nfreq, size_t nchan)
+{
+	return 3 * nfreq * nchan * (nchan + 1) / 2;
+}
+
+/* Visit the upper-triangle entries e in packed order. */
+#define DSP_PPC_FOR_UPPER(a, e)                                                                    \
+	for (size_t f_ = 0; f_ < (a)->nfreq; f_++)                                                 \
+		for (size_t j_ = 0; j_ < (a)->nchan; j_++)                                          \
+			for (size_t i_ = 0, e = f_ * (a)->nchan * (a)->nchan + j_ * (a)->nchan;     \
+			     i_ <= j_; i_++, e++)
+
+void
+dsp_ppc_acc_pack(const struct dsp_ppc_acc *a, double *out)
+{
+	size_t nz = 2 * a->nfreq * a->nchan * a->nchan, k = 0, m = dsp_ppc_packed_len(a->nfreq,
+										      a->nchan) /
+									   3;
+
+	DSP_PPC_FOR_UPPER(a, e)
+	{
+		out[2 * k] = a->sum[2 * e];
+		out[2 * k + 1] = a->sum[2 * e + 1];
+		out[2 * m + k] = a->sum[nz + e];
+		k++;
+	}
+}
+
+void
+dsp_ppc_acc_add_packed(struct dsp_ppc_acc *a, const double *packed, uint64_t count)
+{
+	size_t nz = 2 * a->nfreq * a->nchan * a->nchan, k = 0, m = dsp_ppc_packed_len(a->nfreq,
+										      a->nchan) /
+									   3;
+
+	DSP_PPC_FOR_UPPER(a, e)
+	{
+		a->sum[2 * e] += packed[2 * k];
+		a->sum[2 * e + 1] += packed[2 * k + 1];
+		a->sum[nz + e] += packed[2 * m + k];
+		k++;
+	}
+	a->count += count;
+}
+
 void
 dsp_ppc_acc_finalize(const struct dsp_ppc_acc *a, float *out)
 {

@@ -191,24 +191,30 @@ trial_save_cross_rows(const struct trial_run *t, const json_t *d, const char *ba
 	return rc;
 }
 
-/* Averages: the task's sums (and their rounding errors) as <base>.npy, rows × len doubles. */
+/* The doubles of a part's packed sums. */
+static size_t
+trial_save_cross_packed_len(const struct trial_cross_plan *p)
+{
+	return p->method == TRIAL_CROSS_PPC ? dsp_ppc_packed_len(p->nfreq, p->nchan)
+					    : dsp_csd_packed_len(p->nfreq, p->nchan);
+}
+
+/* Averages: the task's sums, packed upper triangles, as <base>.npy (1-D doubles). */
 static int
 trial_save_cross_sums(const struct trial_cross *c, json_t *d, const char *base, char **cause)
 {
 	char *path = xasprintf("%s.npy", base), *tmp = xasprintf("%s.tmp.npy", base);
-	size_t len = c->has_ppc ? c->ppc.len : c->acc.len, shape[2] = {c->has_ppc ? 1 : 2, len};
-	double *v = xmalloc(2 * len * sizeof *v + 1);
+	size_t len = trial_save_cross_packed_len(&c->plan), shape[1] = {len};
+	double *v = xmalloc(len * sizeof *v + 1);
 	int rc;
 
-	if (c->has_ppc) {
-		memcpy(v, c->ppc.sum, len * sizeof *v);
-	} else {
-		memcpy(v, c->acc.sum, len * sizeof *v);
-		memcpy(v + len, c->acc.comp, len * sizeof *v);
-	}
+	if (c->has_ppc)
+		dsp_ppc_acc_pack(&c->ppc, v);
+	else
+		dsp_csd_acc_pack(&c->acc, v);
 	json_object_set_new(d, "count",
 			    json_integer((json_int_t)(c->has_ppc ? c->ppc.count : c->acc.count)));
-	rc = io_npy_write(tmp, IO_NPY_F8, 2, shape, v, cause);
+	rc = io_npy_write(tmp, IO_NPY_F8, 1, shape, v, cause);
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
 	free(v);
@@ -235,11 +241,12 @@ trial_save_cross_unit(const struct trial_run *t, const char *base, char **cause)
 
 /* Add part u's sums into acc or ppc. */
 static int
-trial_save_cross_add(const char *base, bool is_ppc, struct dsp_csd_acc *acc,
+trial_save_cross_add(const char *base, const struct trial_cross_plan *p, struct dsp_csd_acc *acc,
 		     struct dsp_ppc_acc *ppc, char **cause)
 {
 	char *npy = xasprintf("%s.npy", base);
-	size_t len = is_ppc ? ppc->len : acc->len, rows = is_ppc ? 1 : 2;
+	size_t len = trial_save_cross_packed_len(p);
+	bool is_ppc = p->method == TRIAL_CROSS_PPC;
 	struct io_npy_header h;
 	json_t *d = NULL;
 	double *v = NULL;
@@ -248,17 +255,16 @@ trial_save_cross_add(const char *base, bool is_ppc, struct dsp_csd_acc *acc,
 	rc = trial_save_load_json(base, &d, cause);
 	if (rc == 0)
 		rc = io_npy_read(npy, &h, (void **)&v, cause);
-	if (rc == 0 && (h.dtype != IO_NPY_F8 || h.ndim != 2 || h.shape[0] != rows ||
-			h.shape[1] != len))
+	if (rc == 0 && (h.dtype != IO_NPY_F8 || h.ndim != 1 || h.shape[0] != len))
 		rc = error_set(cause, -EBADMSG, "%s does not hold the connectivity sums of this "
 						"job",
 			       npy);
 	if (rc == 0) {
 		uint64_t n = (uint64_t)json_integer_value(json_object_get(d, "count"));
 		if (is_ppc)
-			dsp_ppc_acc_add_sums(ppc, v, n);
+			dsp_ppc_acc_add_packed(ppc, v, n);
 		else
-			dsp_csd_acc_add_sums(acc, v, v + len, n);
+			dsp_csd_acc_add_packed(acc, v, n);
 	}
 	free(v);
 	json_decref(d);
@@ -286,7 +292,7 @@ trial_save_cross_average(const char *workdir, int stage, uint32_t nparts,
 		dsp_csd_acc_init(&acc, p->nfreq, p->nchan, p->ntap);
 	for (uint32_t u = 0; u < nparts && rc == 0; u++) {
 		char *base = trial_save_base(workdir, stage, u);
-		rc = trial_save_cross_add(base, is_ppc, &acc, &ppc, cause);
+		rc = trial_save_cross_add(base, p, &acc, &ppc, cause);
 		free(base);
 	}
 	if (rc == 0)
