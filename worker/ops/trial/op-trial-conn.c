@@ -36,6 +36,16 @@ struct op_trial_conn {
 	const json_t *channelcmb;
 };
 
+/* Where the spectral methods take each trial's spectra from: the implicit mtmfft of time series
+ * (computed trial by trial into the cross-spectral sums, never all held), or the spectra a
+ * freqanalysis step left in the task. */
+struct op_trial_conn_src {
+	struct dsp_mtmfft *m; /* time series: the implicit mtmfft, else NULL */
+	size_t ntap, nfreq;
+	const double *freqs;
+	bool complex, keeptrials;
+};
+
 /* channelcmb = [senders, receivers]: two non-empty lists of channel indices or labels, one type
  * for all. Checked here without the labels; resolved against them in op_trial_conn_cmb. */
 static int
@@ -202,7 +212,7 @@ op_trial_conn_axes(const struct op_trial_conn *c, const struct trial_layout *lay
  * step, complex per-taper spectra of every trial (demean_taper for granger, as the reference). */
 static int
 op_trial_conn_spectra(struct trial_run *t, const json_t *step, const struct op_trial_conn *c,
-		      const char *path, char **cause)
+		      const char *path, struct op_trial_conn_src *src, char **cause)
 {
 	json_t *fa;
 	int rc;
@@ -221,16 +231,21 @@ op_trial_conn_spectra(struct trial_run *t, const json_t *step, const struct op_t
 		if (v != NULL)
 			json_object_set(fa, op_trial_conn_spectral_keys[i], v);
 	}
-	rc = op_trial_freq_apply(t, fa, path, cause);
-	if (rc == 0) /* the container's cfg records this step, not the implicit one */
-		json_object_del(t->cfg, "freqanalysis");
+	rc = op_trial_freq_prepare(fa, path, &t->lay, &src->m, &src->ntap, &src->keeptrials,
+				   cause);
+	if (rc == 0) {
+		src->nfreq = dsp_mtmfft_nfreq(src->m);
+		src->freqs = dsp_mtmfft_freqs(src->m);
+		src->complex = true;
+	}
 	json_decref(fa);
 	return rc;
 }
 
 /* Granger needs the spectra of every bin 0 .. fs/2 (no foi or foilim in freqanalysis). */
 static int
-op_trial_conn_full_band(const struct trial_spectral *s, double fs, const char *path, char **cause)
+op_trial_conn_full_band(const struct op_trial_conn_src *s, double fs, const char *path,
+			char **cause)
 {
 	double df = s->nfreq > 1 ? s->freqs[1] - s->freqs[0] : 0;
 	bool ok = s->nfreq >= 3 && s->freqs[0] == 0 && df > 0 &&
@@ -250,11 +265,12 @@ op_trial_conn_full_band(const struct trial_spectral *s, double fs, const char *p
  * complex per-trial spectra of freqanalysis. */
 static int
 op_trial_conn_input(struct trial_run *t, const json_t *step, const struct op_trial_conn *c,
-		    const char *path, char **cause)
+		    const char *path, struct op_trial_conn_src *src, char **cause)
 {
 	bool spectral = t->kind == TRIAL_RUN_SPECTRAL;
 	int rc;
 
+	memset(src, 0, sizeof *src);
 	if (t->kind != TRIAL_RUN_ANALOG && !spectral)
 		return error_set(cause, -EINVAL,
 				 "%s: connectivityanalysis works on time series or spectra, not on "
@@ -272,27 +288,35 @@ op_trial_conn_input(struct trial_run *t, const json_t *step, const struct op_tri
 					    "instance as input for method corr",
 					    path)
 				: 0;
-	if (t->lay.ntrials < 2 || (spectral && !t->spec.keeptrials))
+	if (spectral) {
+		src->ntap = t->spec.ntap;
+		src->nfreq = t->spec.nfreq;
+		src->freqs = t->spec.freqs;
+		src->complex = t->spec.complex;
+		src->keeptrials = t->spec.keeptrials;
+	}
+	if (t->lay.ntrials < 2 || (spectral && !src->keeptrials))
 		return error_set(cause, -EINVAL,
 				 "%s: invalid value 'only one trial'; expected multi-trial input "
 				 "data, spectral connectivity measures critically depend on trial "
 				 "averaging!",
 				 path);
-	if (!spectral && (rc = op_trial_conn_spectra(t, step, c, path, cause)) != 0)
+	if (!spectral && (rc = op_trial_conn_spectra(t, step, c, path, src, cause)) != 0)
 		return rc;
-	if (!t->spec.complex)
+	if (!src->complex)
 		return error_set(cause, -EINVAL,
 				 "%s: invalid value 'real valued spectral data'; expected complex "
 				 "valued spectra, set `output='fourier'` in freqanalysis!",
 				 path);
 	if (c->method == TRIAL_CROSS_GRANGER)
-		return op_trial_conn_full_band(&t->spec, t->lay.fs, path, cause);
+		return op_trial_conn_full_band(src, t->lay.fs, path, cause);
 	return 0;
 }
 
 /* The plan of the step on this layout (after op_trial_conn_input). */
 static int
-op_trial_conn_plan(struct trial_run *t, const struct op_trial_conn *c, const char *path,
+op_trial_conn_plan(struct trial_run *t, const struct op_trial_conn *c,
+		   const struct op_trial_conn_src *src, const char *path,
 		   struct trial_cross_plan *p, char **cause)
 {
 	const struct trial_layout *lay = &t->lay;
@@ -307,10 +331,10 @@ op_trial_conn_plan(struct trial_run *t, const struct op_trial_conn *c, const cha
 	if ((rc = op_trial_conn_axes(c, lay, path, p, cause)) != 0)
 		return rc;
 	if (c->method != TRIAL_CROSS_CORR) {
-		p->ntap = t->spec.ntap;
-		p->nfreq = p->nout_freq = t->spec.nfreq;
+		p->ntap = src->ntap;
+		p->nfreq = p->nout_freq = src->nfreq;
 		p->freq = xmalloc(p->nfreq * sizeof *p->freq);
-		memcpy(p->freq, t->spec.freqs, p->nfreq * sizeof *p->freq);
+		memcpy(p->freq, src->freqs, p->nfreq * sizeof *p->freq);
 		p->rows_per_trial = 1;
 		return 0;
 	}
@@ -335,16 +359,23 @@ op_trial_conn_plan(struct trial_run *t, const struct op_trial_conn *c, const cha
 	return 0;
 }
 
-/* Local trial i's spectra (ntap × nfreq × nchan, from freqanalysis's float32) as doubles. */
-static void
-op_trial_conn_trial_spectra(const struct trial_run *t, size_t i, double *x)
+/* Local trial i's spectra (ntap × nfreq × nchan complex doubles): computed from its samples,
+ * or freqanalysis's float32 values. */
+static int
+op_trial_conn_trial_spectra(const struct trial_run *t, const struct op_trial_conn_src *src,
+			    size_t i, double *x, char **cause)
 {
 	const struct trial_spectral *s = &t->spec;
 	size_t n = 2 * s->ntap * s->nfreq * t->nch;
-	const float *src = s->out + i * n;
+	struct dsp_trial view;
 
+	if (src->m != NULL) {
+		trial_run_view(t, i, &view);
+		return dsp_mtmfft_trial_f64(src->m, &view, x, cause);
+	}
 	for (size_t k = 0; k < n; k++)
-		x[k] = src[k];
+		x[k] = s->out[i * n + k];
+	return 0;
 }
 
 /* keeptrials csd: the trial's cross spectra, its channelcmb block, as complex64 rows. */
@@ -362,7 +393,8 @@ op_trial_conn_csd_row(const struct trial_cross_plan *p, const double *x, double 
 }
 
 static int
-op_trial_conn_compute_spectral(struct trial_run *t, struct trial_cross *c, char **cause)
+op_trial_conn_compute_spectral(struct trial_run *t, const struct op_trial_conn_src *src,
+			       struct trial_cross *c, char **cause)
 {
 	struct trial_cross_plan *p = &c->plan;
 	size_t nspec = 2 * p->ntap * p->nfreq * p->nchan, m2 = 2 * p->nfreq * p->nchan * p->nchan;
@@ -377,14 +409,14 @@ op_trial_conn_compute_spectral(struct trial_run *t, struct trial_cross *c, char 
 		if ((rc = trial_run_cancelled(t, cause)) != 0)
 			break;
 		if (p->method == TRIAL_CROSS_PPC) {
-			op_trial_conn_trial_spectra(t, i, x);
+			rc = op_trial_conn_trial_spectra(t, src, i, x, cause);
 			dsp_csd_trial(x, p->ntap, p->nfreq, p->nchan, s);
 			dsp_ppc_acc_add(&c->ppc, s);
 		} else if (p->keeptrials) {
-			op_trial_conn_trial_spectra(t, i, x);
+			rc = op_trial_conn_trial_spectra(t, src, i, x, cause);
 			op_trial_conn_csd_row(p, x, s, full, c->out + i * trial_cross_row_values(p));
 		} else {
-			op_trial_conn_trial_spectra(t, i, dsp_csd_acc_slot(&c->acc));
+			rc = op_trial_conn_trial_spectra(t, src, i, dsp_csd_acc_slot(&c->acc), cause);
 			dsp_csd_acc_commit(&c->acc);
 		}
 	}
@@ -437,7 +469,8 @@ op_trial_conn_compute_corr(struct trial_run *t, struct trial_cross *c, char **ca
 
 /* The task's part: accumulators or per-trial rows, then the computation. */
 static int
-op_trial_conn_compute(struct trial_run *t, struct trial_cross *c, char **cause)
+op_trial_conn_compute(struct trial_run *t, const struct op_trial_conn_src *src,
+		      struct trial_cross *c, char **cause)
 {
 	struct trial_cross_plan *p = &c->plan;
 
@@ -452,23 +485,27 @@ op_trial_conn_compute(struct trial_run *t, struct trial_cross *c, char **cause)
 		c->has_acc = true;
 	}
 	return p->method == TRIAL_CROSS_CORR ? op_trial_conn_compute_corr(t, c, cause)
-					     : op_trial_conn_compute_spectral(t, c, cause);
+					     : op_trial_conn_compute_spectral(t, src, c, cause);
 }
 
 int
 op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause)
 {
 	struct op_trial_conn c;
+	struct op_trial_conn_src src = {0};
 	struct trial_cross *x;
 	int rc;
 
 	if ((rc = op_trial_conn_parse(step, path, &c, cause)) != 0 ||
-	    (rc = op_trial_conn_input(t, step, &c, path, cause)) != 0)
+	    (rc = op_trial_conn_input(t, step, &c, path, &src, cause)) != 0) {
+		dsp_mtmfft_free(src.m);
 		return rc;
+	}
 	x = xcalloc(1, sizeof *x);
-	rc = op_trial_conn_plan(t, &c, path, &x->plan, cause);
+	rc = op_trial_conn_plan(t, &c, &src, path, &x->plan, cause);
 	if (rc == 0 && t->loaded)
-		rc = op_trial_conn_compute(t, x, cause);
+		rc = op_trial_conn_compute(t, &src, x, cause);
+	dsp_mtmfft_free(src.m);
 	if (rc != 0) {
 		trial_cross_free(x);
 		return rc;

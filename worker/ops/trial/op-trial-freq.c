@@ -320,6 +320,35 @@ op_trial_freq_compute(struct trial_run *t, const struct dsp_mtmfft *m, char **ca
 	return rc;
 }
 
+int
+op_trial_freq_prepare(const json_t *step, const char *path, const struct trial_layout *lay,
+		      struct dsp_mtmfft **mp, size_t *ntap, bool *keeptrials, char **cause)
+{
+	struct op_trial_freq *f = xcalloc(1, sizeof *f);
+	struct dsp_mtmfft *m = NULL;
+	int rc;
+
+	*mp = NULL;
+	rc = op_trial_freq_parse(step, path, lay->fs, f, cause);
+	if (rc == 0 && strcmp(f->c.method, "mtmfft") != 0)
+		rc = error_set(cause, -EINVAL, "%s.method: '%s' here must be mtmfft", path,
+			       f->c.method);
+	if (rc == 0)
+		f->p.nw_len = trial_layout_meanlen(lay);
+	if (rc == 0 && (rc = dsp_mtmfft_new(&f->p, trial_layout_maxlen(lay), &m, cause)) != 0)
+		op_trial_param_wrap(cause, rc, path);
+	if (rc == 0)
+		rc = op_trial_freq_check(m, lay, f, path, ntap, cause);
+	if (rc == 0) {
+		*mp = m;
+		*keeptrials = f->c.keeptrials;
+	} else {
+		dsp_mtmfft_free(m);
+	}
+	free(f);
+	return rc;
+}
+
 static int
 op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
 		     struct op_trial_freq *f, char **cause)

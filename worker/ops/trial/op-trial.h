@@ -26,6 +26,12 @@ int op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *pat
 int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path,
 			    char **cause);
+/* The mtmfft a freqanalysis step makes on a layout, with every check of op_trial_freq_apply that
+ * needs no data: *m (caller frees with dsp_mtmfft_free), the taper rows of each trial, and
+ * whether it keeps the trials. */
+struct dsp_mtmfft;
+int op_trial_freq_prepare(const json_t *step, const char *path, const struct trial_layout *lay,
+			  struct dsp_mtmfft **m, size_t *ntap, bool *keeptrials, char **cause);
 int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 
 /* What a trial pipeline asks of the task grid (op_trial_plan). */
