@@ -132,8 +132,7 @@ test_corr(bool keeptrials, const char *name)
 	}
 	dsp_csd_acc_flush(&a);
 	if (!keeptrials) {
-		for (size_t i = 0; i < a.len; i++)
-			s[i] = a.sum[i] + a.comp[i];
+		dsp_csd_acc_total(&a, 1.0, s);
 		dsp_xcov_lags(&xc, s, 1.0 / NT, cc);
 		dsp_xcov_norm_average(&xc, cc, out);
 	}

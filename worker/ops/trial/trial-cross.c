@@ -235,9 +235,8 @@ trial_cross_finalize(const struct trial_cross_plan *p, const struct dsp_csd_acc 
 				 trial_cross_method_name(p->method));
 	if (p->method == TRIAL_CROSS_CORR) {
 		double *cc = xmalloc(p->xc.nlag * nc * nc * sizeof *cc), *u;
-		u = xmalloc(acc->len * sizeof *u);
-		for (size_t i = 0; i < acc->len; i++)
-			u[i] = acc->sum[i] + acc->comp[i];
+		u = xmalloc(2 * p->nfreq * nc * nc * sizeof *u);
+		dsp_csd_acc_total(acc, 1.0, u);
 		dsp_xcov_lags(&p->xc, u, 1.0 / (double)acc->count, cc);
 		*data = xmalloc(p->xc.nlag * nc * nc * sizeof **data);
 		dsp_xcov_norm_average(&p->xc, cc, *data);
