@@ -288,6 +288,15 @@ op_trial_conn_input(struct trial_run *t, const json_t *step, const struct op_tri
 					    "instance as input for method corr",
 					    path)
 				: 0;
+	for (size_t r = 0; spectral && r < t->spec.trl_rows; r++) {
+		const double *row = t->spec.trl + r * t->spec.trl_cols;
+		if (row[1] - row[0] != 1)
+			return error_set(cause, -EINVAL,
+					 "%s: time-resolved spectra (%g rows per trial) are not "
+					 "supported; connectivityanalysis takes the spectra of "
+					 "freqanalysis method mtmfft",
+					 path, row[1] - row[0]);
+	}
 	if (spectral) {
 		src->ntap = t->spec.ntap;
 		src->nfreq = t->spec.nfreq;
