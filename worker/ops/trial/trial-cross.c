@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/xmalloc.h"
@@ -194,6 +195,12 @@ trial_cross_granger(const struct trial_cross_plan *p, const double *mean, float 
 	int rc;
 
 	dsp_granger_params_init(&gp);
+	/* The final task runs alone once the unit tasks are done: the factorisation of all
+	 * channels takes the machine's cores (up to 4; 2 × 2 pairs are too small to share). */
+	if (!p->pairs) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		gp.nthreads = ncpu > 4 ? 4 : ncpu > 1 ? (int)ncpu : 1;
+	}
 	if (p->pairs)
 		rc = dsp_granger_pairs(mean, p->nfreq, p->nchan, p->rows, p->nrow, p->cols,
 				       p->ncol, &gp, g, cause);
