@@ -46,6 +46,12 @@ graph_input_trials_grid(struct graph *g, const struct trial_layout *lay,
 {
 	uint64_t per_trial;
 
+	size_t values = g->staged ? info->values_staged : info->values_fused;
+
+	if (g->staged && info->needs_fused)
+		return error_set(cause, -EINVAL,
+				 "execution.mode: a connectivityanalysis step on freqanalysis "
+				 "spectra runs fused with it; use mode \"fused\"");
 	if (info->all_channels && g->cpt != 0 && g->cpt < g->nchan)
 		return error_set(cause, -EINVAL,
 				 "execution.chan_per_task: %u, but a step needs every channel "
@@ -56,7 +62,7 @@ graph_input_trials_grid(struct graph *g, const struct trial_layout *lay,
 	if (g->tpt != 0)
 		return 0;
 	/* values per trial for all channels, scaled to the task's channel group */
-	per_trial = (uint64_t)info->values_per_trial * g->cpt / (lay->nchan > 0 ? lay->nchan : 1);
+	per_trial = (uint64_t)values * g->cpt / (lay->nchan > 0 ? lay->nchan : 1);
 	per_trial = per_trial > 0 ? per_trial : 1;
 	g->tpt = (uint32_t)(GRAPH_TRIALS_TASK_VALUES / per_trial);
 	if (g->tpt < 1)

@@ -13,6 +13,7 @@
 /* Values (complex) a block of trials' spectra may hold: a few MB, so the rank-k updates are
  * long enough for BLAS to run near its peak and the block stays in the last-level cache. */
 #define DSP_CSD_BLOCK_VALUES (1u << 18)
+#define DSP_CSD_BLOCK_COLUMNS 32
 
 /* One trial: its few tapers make a rank-k update too small for BLAS to pay off, so the upper
  * triangles are plain sums over tapers. */
@@ -85,9 +86,13 @@ dsp_csd_acc_init(struct dsp_csd_acc *a, size_t nfreq, size_t nchan, size_t ntap)
 	a->sum = xcalloc(a->len + 1, sizeof *a->sum);
 	a->comp = xcalloc(a->len + 1, sizeof *a->comp);
 	a->block_max = per > 0 && per < DSP_CSD_BLOCK_VALUES ? DSP_CSD_BLOCK_VALUES / per : 1;
+	/* at least DSP_CSD_BLOCK_COLUMNS spectra per update, so the two-sum of each block's
+	 * result stays small against the update itself */
+	if (a->block_max * ntap < DSP_CSD_BLOCK_COLUMNS)
+		a->block_max = (DSP_CSD_BLOCK_COLUMNS + ntap - 1) / ntap;
 	a->block = xmalloc(2 * a->block_max * per * sizeof *a->block + 1);
 	a->regroup = xmalloc(2 * a->block_max * per * sizeof *a->regroup + 1);
-	a->scratch = xmalloc(2 * nfreq * nchan * nchan * sizeof *a->scratch + 1);
+	a->scratch = xmalloc(2 * nchan * nchan * sizeof *a->scratch + 1); /* one frequency */
 }
 
 double *

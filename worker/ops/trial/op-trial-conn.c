@@ -40,7 +40,8 @@ struct op_trial_conn {
  * (computed trial by trial into the cross-spectral sums, never all held), or the spectra a
  * freqanalysis step left in the task. */
 struct op_trial_conn_src {
-	struct dsp_mtmfft *m; /* time series: the implicit mtmfft, else NULL */
+	struct dsp_mtmfft *m; /* spectra computed from the samples, else NULL */
+	bool borrowed;        /* m is freqanalysis's pending mtmfft (owned by t->spec) */
 	size_t ntap, nfreq;
 	const double *freqs;
 	bool complex, keeptrials;
@@ -303,6 +304,9 @@ op_trial_conn_input(struct trial_run *t, const json_t *step, const struct op_tri
 		src->freqs = t->spec.freqs;
 		src->complex = t->spec.complex;
 		src->keeptrials = t->spec.keeptrials;
+		/* freqanalysis left its spectra pending: take them trial by trial from the samples */
+		src->m = t->spec.pending;
+		src->borrowed = src->m != NULL;
 	}
 	if (t->lay.ntrials < 2 || (spectral && !src->keeptrials))
 		return error_set(cause, -EINVAL,
@@ -507,23 +511,25 @@ op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, c
 
 	if ((rc = op_trial_conn_parse(step, path, &c, cause)) != 0 ||
 	    (rc = op_trial_conn_input(t, step, &c, path, &src, cause)) != 0) {
-		dsp_mtmfft_free(src.m);
+		if (!src.borrowed)
+			dsp_mtmfft_free(src.m);
 		return rc;
 	}
 	x = xcalloc(1, sizeof *x);
 	rc = op_trial_conn_plan(t, &c, &src, path, &x->plan, cause);
 	if (rc == 0 && t->loaded)
 		rc = op_trial_conn_compute(t, &src, x, cause);
-	dsp_mtmfft_free(src.m);
+	if (!src.borrowed)
+		dsp_mtmfft_free(src.m);
 	if (rc != 0) {
 		trial_cross_free(x);
 		return rc;
 	}
-	if (x->plan.keeptrials) {
-		size_t per = x->plan.rows_per_trial * trial_cross_row_values(&x->plan);
-		t->values_per_trial = per > t->values_per_trial ? per : t->values_per_trial;
-	}
+	/* what the task holds now: the per-trial rows (keeptrials), not the spectra it took */
+	t->values_per_trial =
+	    x->plan.keeptrials ? x->plan.rows_per_trial * trial_cross_row_values(&x->plan) : 0;
 	t->all_channels = true;
+	t->needs_fused = t->kind == TRIAL_RUN_SPECTRAL;
 	trial_cross_free(t->cross);
 	t->cross = x;
 	t->kind = TRIAL_RUN_CROSS;
@@ -531,6 +537,8 @@ op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, c
 	t->data = NULL;
 	free(t->spec.out);
 	t->spec.out = NULL;
+	dsp_mtmfft_free(t->spec.pending);
+	t->spec.pending = NULL;
 	trial_run_log_step(t, step);
 	return 0;
 }

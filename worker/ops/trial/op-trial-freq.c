@@ -349,6 +349,21 @@ op_trial_freq_prepare(const json_t *step, const char *path, const struct trial_l
 	return rc;
 }
 
+/* The spectra a lazy mtmfft left pending (trial_spectral.compute). */
+static int
+op_trial_freq_compute_pending(struct trial_run *t, char **cause)
+{
+	struct dsp_mtmfft *m = t->spec.pending;
+	int rc;
+
+	t->spec.pending = NULL;
+	rc = op_trial_freq_compute(t, m, cause);
+	dsp_mtmfft_free(m);
+	free(t->data);
+	t->data = NULL;
+	return rc;
+}
+
 static int
 op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
 		     struct op_trial_freq *f, char **cause)
@@ -374,13 +389,22 @@ op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
 		op_trial_freq_axis(t);
 		if (s->keeptrials) /* the task holds its trials' spectra */
 			t->values_per_trial = ntap * s->nfreq * t->lay.nchan * (s->complex ? 2 : 1);
-		if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
+		/* Kept trials are computed lazily (a later step may take them one by one); trial
+		 * averages now. */
+		if (t->loaded && !s->keeptrials && (rc = op_trial_freq_compute(t, m, cause)) != 0)
 			op_trial_param_wrap(cause, rc, path);
 	}
 	if (rc == 0) {
 		t->kind = TRIAL_RUN_SPECTRAL;
-		free(t->data);
-		t->data = NULL;
+		if (t->loaded && s->keeptrials) {
+			dsp_mtmfft_free(s->pending);
+			s->pending = m;
+			s->compute = op_trial_freq_compute_pending;
+			m = NULL;
+		} else {
+			free(t->data);
+			t->data = NULL;
+		}
 		trial_run_log_step(t, step);
 	}
 	dsp_mtmfft_free(m);

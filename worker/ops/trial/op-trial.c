@@ -67,8 +67,10 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	if (rc == 0 && info != NULL) {
 		size_t in = (size_t)trial_layout_meanlen(lay) * lay->nchan;
 		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
-		info->values_per_trial = hold > in ? hold : in;
+		info->values_staged = hold > in ? hold : in;
+		info->values_fused = t.values_per_trial > in ? t.values_per_trial : in;
 		info->all_channels = t.all_channels;
+		info->needs_fused = t.needs_fused;
 	}
 	trial_run_clear(&t);
 	return rc;

@@ -36,9 +36,12 @@ int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *pat
 
 /* What a trial pipeline asks of the task grid (op_trial_plan). */
 struct op_trial_plan_info {
-	size_t values_per_trial; /* largest count of values a task holds per trial and channel
-				  * group, input included */
-	bool all_channels;       /* a step needs every channel of a trial in one task */
+	/* values a task holds per trial (all channels, input included): after the last step
+	 * (fused mode, where a step may consume what the one before kept), and the largest
+	 * after any step (staged mode, where each stage keeps its output) */
+	size_t values_fused, values_staged;
+	bool all_channels; /* a step needs every channel of a trial in one task */
+	bool needs_fused;  /* a step takes spectra that only a fused task can hand over */
 };
 
 /* Check every trial step of `steps` against the input's layout without data (at submit): the

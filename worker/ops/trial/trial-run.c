@@ -106,6 +106,7 @@ trial_run_clear(struct trial_run *t)
 	free(t->spec.out);
 	if (t->spec.has_acc)
 		dsp_mtmfft_accum_fini(&t->spec.acc);
+	dsp_mtmfft_free(t->spec.pending);
 	trial_cross_free(t->cross);
 	json_decref(t->cfg);
 	memset(t, 0, sizeof *t);

@@ -24,6 +24,7 @@ enum trial_run_kind {
 };
 
 struct trial_cross;
+struct trial_run;
 
 /* freqanalysis output of the task. Axis 0 holds each trial's rows (one for mtmfft and welch,
  * its times for the time-frequency methods) as the trial definition `trl` says. */
@@ -40,6 +41,11 @@ struct trial_spectral {
 					(× 2 if complex) */
 	struct dsp_mtmfft_accum acc; /* !keeptrials: the task's partial sums */
 	bool has_acc;
+	/* mtmfft with keeptrials computes lazily: `pending` (owned) and the task's time series are
+	 * kept until a step takes the spectra trial by trial (connectivityanalysis), or until the
+	 * runner saves the task and calls compute to fill `out`. */
+	struct dsp_mtmfft *pending;
+	int (*compute)(struct trial_run *t, char **cause);
 };
 
 struct trial_run {
@@ -57,10 +63,13 @@ struct trial_run {
 	struct trial_cross *cross; /* connectivity part (trial-cross.h) */
 	json_t *cfg;        /* {"op": {parameters}, ...} of the steps run, for the container */
 	/* What the steps need of the task grid (set by their apply, also at submit): values a
-	 * task holds per trial beyond its input block (spectra, per-trial outputs), and whether a
-	 * task needs every channel of its trials (cross-channel measures). */
+	 * task holds per trial beyond its input block after the step (spectra, per-trial outputs;
+	 * a step that consumes the ones before it resets it), whether a task needs every channel
+	 * of its trials (cross-channel measures), and whether the step must run fused with the
+	 * one before it (it takes spectra a stage could not pass on). */
 	size_t values_per_trial;
 	bool all_channels;
+	bool needs_fused;
 	atomic_int *cancel; /* the task's cancellation flag (or NULL); checked between trials */
 };
 
