@@ -38,9 +38,39 @@ static const struct options_def ctl_synth_trials_options[] = {
     {"rand-ini", 0, OPTIONS_FLAG, NULL, "phase diffusion: random initial phases", NULL},
     {"alpha1", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-1]", "0.55"},
     {"alpha2", 0, OPTIONS_VALUE, "X", "AR(2) coefficient of x[n-2]", "-0.8"},
+    {"adjacency", 0, OPTIONS_VALUE, "MATRIX",
+     "AR(2) coupling, rows ';' entries ',': entry (i, j) couples channel i to channel j "
+     "(\"0,0.3,0;0,0,0.25;0,0,0\": 1 -> 2 -> 3); sets --channels",
+     NULL},
     {"dtype", 0, OPTIONS_VALUE, "TYPE", "float32 or float64", "float32"},
     {NULL},
 };
+
+/* --adjacency (ar2_network only): the coupling matrix, whose size is the channel count. */
+static int
+ctl_synth_adjacency(const struct options *opts, enum synth_trials_kind kind, long *nc,
+		    double **adj, char **cause)
+{
+	const char *text = options_get(opts, "adjacency");
+	size_t n;
+	int rc;
+
+	*adj = NULL;
+	if (text == NULL)
+		return 0;
+	if (kind != SYNTH_TRIALS_AR2_NETWORK)
+		return error_set(cause, -EINVAL, "--adjacency: only for ar2_network");
+	if ((rc = synth_trials_adjacency_parse(text, adj, &n, cause)) != 0)
+		return error_wrap(cause, rc, "--");
+	if (options_count(opts, "channels") > 0 && (size_t)*nc != n) {
+		free(*adj);
+		*adj = NULL;
+		return error_set(cause, -EINVAL, "--channels %ld, but --adjacency is %zu × %zu", *nc,
+				 n, n);
+	}
+	*nc = (long)n;
+	return 0;
+}
 
 static int
 ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, const char *output,
@@ -52,6 +82,7 @@ ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, co
 	enum synth_trials_kind kind;
 	const char *dtype = options_get(opts, "dtype");
 	long nt, ns, nc, seed;
+	double *adj = NULL;
 	char *log;
 	int rc;
 
@@ -76,12 +107,17 @@ ctl_synth_trials(const struct ctl_synth_gen *def, const struct options *opts, co
 		return -EINVAL;
 	if (strcmp(dtype, "float32") != 0 && strcmp(dtype, "float64") != 0)
 		return error_set(cause, -EINVAL, "--dtype: float32 or float64, not %s", dtype);
+	if ((rc = ctl_synth_adjacency(opts, kind, &nc, &adj, cause)) != 0)
+		return rc;
+	g.adj = adj;
 	g.rand_ini = options_count(opts, "rand-ini") > 0;
 	shape.ntrials = (size_t)nt;
 	shape.nsamples = (size_t)ns;
 	shape.nchan = (size_t)nc;
 	shape.seed = (uint64_t)seed;
-	if ((rc = synth_trials_generate(&t, &g, &shape, cause)) != 0)
+	rc = synth_trials_generate(&t, &g, &shape, cause);
+	free(adj);
+	if (rc != 0)
 		return rc;
 	log = xasprintf("neurodag synth %s: %ld trials x %ld samples x %ld channels at %g Hz, "
 			"seed %ld",

@@ -37,25 +37,39 @@ graph_input_trials_open(const json_t *input, struct trial_input **in, uint32_t *
 }
 
 /* Default grid: all channels per task, and trials per task so a task holds about
- * GRAPH_TRIALS_TASK_VALUES values (g->cpt, g->tpt 0: not set by the pipeline). */
-static void
-graph_input_trials_grid(struct graph *g, const struct trial_layout *lay)
+ * GRAPH_TRIALS_TASK_VALUES values of its input block or of what the steps keep per trial
+ * (g->cpt, g->tpt 0: not set by the pipeline). Cross-channel steps need every channel of a
+ * trial in one task. */
+static int
+graph_input_trials_grid(struct graph *g, const struct trial_layout *lay,
+			const struct op_trial_plan_info *info, char **cause)
 {
-	uint64_t samples = 0, per_trial;
+	uint64_t per_trial;
 
+	size_t values = g->staged ? info->values_staged : info->values_fused;
+
+	if (g->staged && info->needs_fused)
+		return error_set(cause, -EINVAL,
+				 "execution.mode: a connectivityanalysis step on freqanalysis "
+				 "spectra runs fused with it; use mode \"fused\"");
+	if (info->all_channels && g->cpt != 0 && g->cpt < g->nchan)
+		return error_set(cause, -EINVAL,
+				 "execution.chan_per_task: %u, but a step needs every channel "
+				 "of a trial in one task (leave chan_per_task out, or make it %u)",
+				 g->cpt, g->nchan);
 	if (g->cpt == 0 || g->cpt > g->nchan)
 		g->cpt = g->nchan;
 	if (g->tpt != 0)
-		return;
-	for (size_t t = 0; t < lay->ntrials; t++)
-		samples += lay->len[t];
-	per_trial = samples / lay->ntrials * g->cpt;
+		return 0;
+	/* values per trial for all channels, scaled to the task's channel group */
+	per_trial = (uint64_t)values * g->cpt / (lay->nchan > 0 ? lay->nchan : 1);
 	per_trial = per_trial > 0 ? per_trial : 1;
 	g->tpt = (uint32_t)(GRAPH_TRIALS_TASK_VALUES / per_trial);
 	if (g->tpt < 1)
 		g->tpt = 1;
 	if (g->tpt > g->ntrial)
 		g->tpt = g->ntrial;
+	return 0;
 }
 
 int
@@ -84,9 +98,11 @@ graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in
 				 "output.path: the output would overwrite the input "
 				 "%s",
 				 ipath);
-	if ((rc = op_trial_plan(steps, lay, cause)) != 0)
+	struct op_trial_plan_info info;
+
+	if ((rc = op_trial_plan(steps, lay, &info, cause)) != 0 ||
+	    (rc = graph_input_trials_grid(g, lay, &info, cause)) != 0)
 		return rc;
-	graph_input_trials_grid(g, lay);
 	if (strcmp(json_string_value(json_object_get(last, "op")), "write_spy") != 0)
 		json_array_append_new(steps, json_pack("{s:s}", "op", "write_spy"));
 	return 0;
@@ -102,8 +118,7 @@ graph_input_trials_reject(const json_t *steps, char **cause)
 	{
 		const struct op_def *op =
 		    op_registry_find(json_string_value(json_object_get(step, "op")));
-		if (op == &op_trial_freqanalysis || op == &op_trial_preprocessing ||
-		    op == &op_trial_resampledata || op == &op_trial_write_spy)
+		if (op_trial_is_trial_op(op))
 			return error_set(cause, -EINVAL,
 					 "steps[%zu].op: %s works on trials; the input must be "
 					 "spy, synth, or edf with \"trials\"",

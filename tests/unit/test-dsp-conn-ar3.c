@@ -132,8 +132,7 @@ test_corr(bool keeptrials, const char *name)
 	}
 	dsp_csd_acc_flush(&a);
 	if (!keeptrials) {
-		for (size_t i = 0; i < a.len; i++)
-			s[i] = a.sum[i] + a.comp[i];
+		dsp_csd_acc_total(&a, 1.0, s);
 		dsp_xcov_lags(&xc, s, 1.0 / NT, cc);
 		dsp_xcov_norm_average(&xc, cc, out);
 	}
@@ -301,12 +300,15 @@ Test(dsp_conn_ar3, ppc)
 
 	s = test_trial_csds(lim, 2, true, &nf);
 	size_t m2 = 2 * nf * NC * NC;
-	/* two partial sums (trials 0-6 and 7-15), merged as the final task does */
+	/* two partial sums (trials 0-6 and 7-15), merged packed as the final task does */
 	dsp_ppc_acc_init(&a, nf, NC);
 	dsp_ppc_acc_init(&b, nf, NC);
 	for (size_t t = 0; t < NT; t++)
 		dsp_ppc_acc_add(t < 7 ? &a : &b, s + t * m2);
-	dsp_ppc_acc_add_sums(&a, b.sum, b.count);
+	double *packed = malloc(dsp_ppc_packed_len(nf, NC) * sizeof *packed);
+	dsp_ppc_acc_pack(&b, packed);
+	dsp_ppc_acc_add_packed(&a, packed, b.count);
+	free(packed);
 	float *out = malloc(nf * NC * NC * sizeof *out);
 	dsp_ppc_acc_finalize(&a, out);
 	double complex *ref = test_conn_load("ar3_ppc", &h);

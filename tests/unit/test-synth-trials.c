@@ -246,3 +246,26 @@ Test(synth_trials, block_equals_slice_of_whole_set)
 	}
 	free(blk);
 }
+
+Test(synth_trials, adjacency_text)
+{
+	double *adj;
+	size_t n;
+	char *cause = NULL;
+
+	cr_assert_eq(synth_trials_adjacency_parse("0,0.3,0;0,0,0.25; 0, 0 ,0", &adj, &n, &cause), 0,
+		     "%s", cause);
+	cr_assert_eq(n, 3);
+	cr_assert(adj[1] == 0.3 && adj[5] == 0.25 && adj[0] == 0 && adj[8] == 0);
+	free(adj);
+	cr_assert_eq(synth_trials_adjacency_parse("0,1;0", &adj, &n, &cause), -EINVAL);
+	cr_assert_not_null(strstr(cause, "square"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	cr_assert_eq(synth_trials_adjacency_parse("0,x;0,0", &adj, &n, &cause), -EINVAL);
+	cr_assert_not_null(strstr(cause, "row 0 entry 1"), "%s", cause);
+	free(cause);
+	cause = NULL;
+	cr_assert_eq(synth_trials_adjacency_parse("", &adj, &n, &cause), -EINVAL);
+	free(cause);
+}

@@ -205,7 +205,7 @@ Test(trial_run, submit_checks_name_the_parameter)
 	lay.offset = off;
 	lay.channel = ch;
 	steps = json_loads("[{\"op\": \"freqanalysis\", \"foilim\": [1, 150]}]", 0, NULL);
-	cr_assert_neq(op_trial_plan(steps, &lay, &cause), 0);
+	cr_assert_neq(op_trial_plan(steps, &lay, NULL, &cause), 0);
 	cr_assert(strstr(cause, "steps[0].foilim") != NULL, "%s", cause);
 	json_decref(steps);
 	free(cause);
@@ -213,7 +213,7 @@ Test(trial_run, submit_checks_name_the_parameter)
 	steps = json_loads("[{\"op\": \"freqanalysis\"}, {\"op\": \"preprocessing\", "
 			   "\"rectify\": true}]",
 			   0, NULL);
-	cr_assert_neq(op_trial_plan(steps, &lay, &cause), 0);
+	cr_assert_neq(op_trial_plan(steps, &lay, NULL, &cause), 0);
 	cr_assert(strstr(cause, "steps[1]: preprocessing works on time series") != NULL, "%s",
 		  cause);
 	json_decref(steps);
@@ -222,7 +222,7 @@ Test(trial_run, submit_checks_name_the_parameter)
 	steps = json_loads("[{\"op\": \"preprocessing\", \"filter_class\": \"but\", "
 			   "\"filter_type\": \"lp\", \"freq\": 120}]",
 			   0, NULL);
-	cr_assert_neq(op_trial_plan(steps, &lay, &cause), 0, "120 Hz is above Nyquist at 200 Hz");
+	cr_assert_neq(op_trial_plan(steps, &lay, NULL, &cause), 0, "120 Hz is above Nyquist at 200 Hz");
 	cr_assert(strstr(cause, "steps[0].freq") != NULL, "%s", cause);
 	json_decref(steps);
 	free(cause);

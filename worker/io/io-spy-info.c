@@ -61,8 +61,11 @@ io_spy_info_dimord(enum io_spy_class dataclass)
 {
 	static const char *const analog[] = {"time", "channel", NULL};
 	static const char *const spectral[] = {"time", "taper", "freq", "channel", NULL};
+	static const char *const cross[] = {"time", "freq", "channel_i", "channel_j", NULL};
 
-	return dataclass == IO_SPY_SPECTRAL ? spectral : analog;
+	return dataclass == IO_SPY_SPECTRAL	   ? spectral
+	       : dataclass == IO_SPY_CROSSSPECTRAL ? cross
+						   : analog;
 }
 
 static json_t *
@@ -85,30 +88,77 @@ io_spy_info_u64s(const uint64_t *v, size_t n)
 	return a;
 }
 
+/* A JSON object from `text` (NULL: an empty object); NULL with a cause if it is not one. */
+static json_t *
+io_spy_info_object(const char *text, const char *what, char **cause)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	if (text == NULL)
+		return json_object();
+	v = json_loads(text, 0, &jerr);
+	if (v == NULL || !json_is_object(v)) {
+		json_decref(v);
+		error_set(cause, -EINVAL, "%s is not a JSON object: %s", what, jerr.text);
+		return NULL;
+	}
+	return v;
+}
+
+static json_t *
+io_spy_info_doubles(const double *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_real(v[i]));
+	return a;
+}
+
+/* The class's axis labels: channel (or channel_i and channel_j), taper, freq. */
+static void
+io_spy_info_axes(json_t *o, const struct io_spy_meta *meta)
+{
+	int rank = io_spy_rank(meta->dataclass), fax = io_spy_freq_axis(meta->dataclass);
+
+	if (meta->dataclass == IO_SPY_CROSSSPECTRAL) {
+		json_object_set_new(o, "channel_i",
+				    io_spy_info_strings(meta->channel, (size_t)meta->shape[2]));
+		json_object_set_new(o, "channel_j",
+				    io_spy_info_strings(meta->channel_j, (size_t)meta->shape[3]));
+	} else {
+		json_object_set_new(o, "channel", io_spy_info_strings(meta->channel,
+								      (size_t)meta->shape[rank - 1]));
+	}
+	if (meta->dataclass == IO_SPY_SPECTRAL)
+		json_object_set_new(o, "taper",
+				    io_spy_info_strings(meta->taper, (size_t)meta->shape[1]));
+	if (fax >= 0)
+		json_object_set_new(o, "freq",
+				    io_spy_info_doubles(meta->freq, (size_t)meta->shape[fax]));
+}
+
 static json_t *
 io_spy_info_build(const char *h5path, const struct io_spy_meta *meta, int64_t data_offset,
-		  const char *sha1, char **cause)
+		  const char *sha1, const char *const *extra, size_t nextra, char **cause)
 {
 	const char *base = strrchr(h5path, '/');
 	int rank = io_spy_rank(meta->dataclass);
 	uint64_t trl_shape[2] = {meta->ntrials, meta->trl_cols};
 	const char *const *dimord = io_spy_info_dimord(meta->dataclass);
-	json_t *o = json_object(), *cfg, *freq, *props;
-	json_error_t jerr;
+	json_t *o, *cfg, *info, *props;
 	size_t ndim = 0;
 
 	while (dimord[ndim] != NULL)
 		ndim++;
-	if (meta->cfg_json != NULL) {
-		cfg = json_loads(meta->cfg_json, 0, &jerr);
-		if (cfg == NULL || !json_is_object(cfg)) {
-			json_decref(cfg);
-			json_decref(o);
-			error_set(cause, -EINVAL, "cfg is not a JSON object: %s", jerr.text);
-			return NULL;
-		}
-	} else
-		cfg = json_object();
+	if ((cfg = io_spy_info_object(meta->cfg_json, "cfg", cause)) == NULL)
+		return NULL;
+	if ((info = io_spy_info_object(meta->info_json, "info", cause)) == NULL) {
+		json_decref(cfg);
+		return NULL;
+	}
+	o = json_object();
 	json_object_set_new(o, "filename", json_string(base != NULL ? base + 1 : h5path));
 	json_object_set_new(o, "dataclass", json_string(io_spy_class_name(meta->dataclass)));
 	json_object_set_new(o, "data_dtype", json_string(io_spy_dtype_name(meta->dtype)));
@@ -126,31 +176,24 @@ io_spy_info_build(const char *h5path, const struct io_spy_meta *meta, int64_t da
 	json_object_set_new(o, "_version", json_string(IO_SPY_VERSION));
 	json_object_set_new(o, "_log", json_string(meta->log != NULL ? meta->log : ""));
 	json_object_set_new(o, "cfg", cfg);
-	json_object_set_new(o, "info", json_object());
+	json_object_set_new(o, "info", info);
 	json_object_set_new(o, "samplerate", json_real(meta->samplerate));
-	json_object_set_new(o, "channel",
-			    io_spy_info_strings(meta->channel, (size_t)meta->shape[rank - 1]));
-	if (meta->dataclass == IO_SPY_SPECTRAL) {
-		json_object_set_new(o, "taper",
-				    io_spy_info_strings(meta->taper, (size_t)meta->shape[1]));
-		freq = json_array();
-		for (uint64_t i = 0; i < meta->shape[2]; i++)
-			json_array_append_new(freq, json_real(meta->freq[i]));
-		json_object_set_new(o, "freq", freq);
-	}
+	io_spy_info_axes(o, meta);
 	props = json_array();
 	json_array_append_new(props, json_string("data"));
+	for (size_t i = 0; i < nextra; i++)
+		json_array_append_new(props, json_string(extra[i]));
 	json_object_set_new(o, "_hdfFileDatasetProperties", props);
 	return o;
 }
 
 int
 io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t data_offset,
-		  const char *sha1, char **cause)
+		  const char *sha1, const char *const *extra, size_t nextra, char **cause)
 {
 	char *path = xasprintf("%s.info", h5path);
 	char *tmp = xasprintf("%s.info.tmp", h5path);
-	json_t *o = io_spy_info_build(h5path, meta, data_offset, sha1, cause);
+	json_t *o = io_spy_info_build(h5path, meta, data_offset, sha1, extra, nextra, cause);
 	int rc = 0;
 
 	if (o == NULL)

@@ -16,9 +16,10 @@ int io_spy_info_sha1(const char *path, char hex[41], char **cause);
 const char *const *io_spy_info_dimord(enum io_spy_class dataclass);
 
 /* Write `h5path` + ".info" (atomically, through a temporary file and rename). `meta` must be
- * resolved: trl, channel and (spectral) taper and freq set. `data_offset` < 0 writes null.
- * `sha1` is the hex digest of the closed HDF5 file. */
+ * resolved: trl, channel (cross: and channel_j) and (spectral) taper and freq set.
+ * `data_offset` < 0 writes null. `sha1` is the hex digest of the closed HDF5 file; `extra` names
+ * the datasets besides `data` (may be NULL when nextra is 0). */
 int io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t data_offset,
-		      const char *sha1, char **cause);
+		      const char *sha1, const char *const *extra, size_t nextra, char **cause);
 
 #endif

@@ -1,11 +1,12 @@
 /* The .spy container writer: creates the HDF5 data file (contiguous `data`, chunked
- * `trialdefinition`, Syncopy's attributes) or a part file, writes hyperslabs, and finalizes
- * the container with its SHA-1 checked `.info` file. */
+ * `trialdefinition`, Syncopy's attributes, extra datasets) or a part file, writes hyperslabs,
+ * and finalizes the container with its SHA-1 checked `.info` file. */
 #include "worker/io/io-spy.h"
 
 #include <errno.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,10 +28,14 @@ struct io_spy_file {
 	struct io_spy_meta meta; /* resolved: points into the owned copies below */
 	double *trl;
 	char **channel;
+	char **channel_j;
 	char **taper;
 	double *freq;
 	char *log;
 	char *cfg_json;
+	char *info_json;
+	char **extra; /* names of the datasets added after `data` */
+	size_t nextra;
 };
 
 static const struct {
@@ -40,6 +45,8 @@ static const struct {
 } io_spy_classes[] = {
     [IO_SPY_ANALOG] = {"AnalogData", "analog", 2},
     [IO_SPY_SPECTRAL] = {"SpectralData", "spectral", 4},
+    [IO_SPY_CROSSSPECTRAL] = {"CrossSpectralData", "crossspectral", 4},
+    [IO_SPY_TIMELOCK] = {"TimeLockData", "timelock", 2},
 };
 
 static const struct {
@@ -67,6 +74,12 @@ const char *
 io_spy_class_ext(enum io_spy_class dataclass)
 {
 	return io_spy_classes[dataclass].ext;
+}
+
+int
+io_spy_freq_axis(enum io_spy_class dataclass)
+{
+	return dataclass == IO_SPY_SPECTRAL ? 2 : dataclass == IO_SPY_CROSSSPECTRAL ? 1 : -1;
 }
 
 size_t
@@ -114,23 +127,29 @@ io_spy_meta_check(const struct io_spy_meta *m, char **cause)
 {
 	int rank;
 
-	if ((unsigned)m->dataclass > IO_SPY_SPECTRAL || (unsigned)m->dtype > IO_SPY_COMPLEX64)
+	bool timed = m->dataclass == IO_SPY_ANALOG || m->dataclass == IO_SPY_TIMELOCK;
+
+	if ((unsigned)m->dataclass > IO_SPY_TIMELOCK || (unsigned)m->dtype > IO_SPY_COMPLEX64)
 		return error_set(cause, -EINVAL, "unknown data class or dtype");
-	if (m->dataclass == IO_SPY_ANALOG && m->dtype == IO_SPY_COMPLEX64)
-		return error_set(cause, -EINVAL, "AnalogData is float32 or float64, not complex64");
-	if (m->dataclass == IO_SPY_SPECTRAL && m->dtype == IO_SPY_FLOAT64)
-		return error_set(cause, -EINVAL, "SpectralData is float32 or complex64");
+	if (timed && m->dtype == IO_SPY_COMPLEX64)
+		return error_set(cause, -EINVAL, "%s is float32 or float64, not complex64",
+				 io_spy_class_name(m->dataclass));
+	if (!timed && m->dtype == IO_SPY_FLOAT64)
+		return error_set(cause, -EINVAL, "%s is float32 or complex64",
+				 io_spy_class_name(m->dataclass));
 	rank = io_spy_rank(m->dataclass);
 	for (int i = 0; i < rank; i++)
 		if (m->shape[i] == 0)
 			return error_set(cause, -EINVAL, "data shape has a zero axis %d", i);
 	if (!(m->samplerate > 0))
 		return error_set(cause, -EINVAL, "samplerate must be positive");
-	if (m->dataclass == IO_SPY_SPECTRAL && m->freq == NULL)
-		return error_set(cause, -EINVAL, "SpectralData needs a freq axis");
+	if (!timed && m->freq == NULL)
+		return error_set(cause, -EINVAL, "%s needs a freq axis",
+				 io_spy_class_name(m->dataclass));
 	if (m->trl == NULL) {
-		if (m->dataclass == IO_SPY_ANALOG)
-			return error_set(cause, -EINVAL, "AnalogData needs a trial definition");
+		if (timed)
+			return error_set(cause, -EINVAL, "%s needs a trial definition",
+					 io_spy_class_name(m->dataclass));
 		return 0;
 	}
 	if (m->ntrials == 0 || m->trl_cols < 3)
@@ -189,22 +208,32 @@ io_spy_file_new(const char *path, const struct io_spy_meta *m)
 			f->trl[t * 3] = (double)t;
 			f->trl[t * 3 + 1] = (double)(t + 1);
 		}
-	f->channel = io_spy_labels(m->channel, "channel", (size_t)m->shape[rank - 1]);
-	if (m->dataclass == IO_SPY_SPECTRAL) {
-		f->taper = io_spy_labels(m->taper, "taper", (size_t)m->shape[1]);
-		f->freq = xcalloc((size_t)m->shape[2], sizeof(double));
-		memcpy(f->freq, m->freq, (size_t)m->shape[2] * sizeof(double));
+	if (m->dataclass == IO_SPY_CROSSSPECTRAL) {
+		f->channel = io_spy_labels(m->channel, "channel", (size_t)m->shape[2]);
+		f->channel_j = io_spy_labels(m->channel_j, "channel", (size_t)m->shape[3]);
+	} else {
+		f->channel = io_spy_labels(m->channel, "channel", (size_t)m->shape[rank - 1]);
 	}
+	if (m->dataclass == IO_SPY_SPECTRAL || m->dataclass == IO_SPY_CROSSSPECTRAL) {
+		size_t nf = (size_t)m->shape[io_spy_freq_axis(m->dataclass)];
+		f->freq = xcalloc(nf + 1, sizeof(double));
+		memcpy(f->freq, m->freq, nf * sizeof(double));
+	}
+	if (m->dataclass == IO_SPY_SPECTRAL)
+		f->taper = io_spy_labels(m->taper, "taper", (size_t)m->shape[1]);
 	f->log = xstrdup(m->log != NULL ? m->log : "");
 	f->cfg_json = m->cfg_json != NULL ? xstrdup(m->cfg_json) : NULL;
+	f->info_json = m->info_json != NULL ? xstrdup(m->info_json) : NULL;
 	f->meta.trl = f->trl;
 	f->meta.ntrials = ntrl;
 	f->meta.trl_cols = cols;
 	f->meta.channel = (const char *const *)f->channel;
+	f->meta.channel_j = (const char *const *)f->channel_j;
 	f->meta.taper = (const char *const *)f->taper;
 	f->meta.freq = f->freq;
 	f->meta.log = f->log;
 	f->meta.cfg_json = f->cfg_json;
+	f->meta.info_json = f->info_json;
 	return f;
 }
 
@@ -217,13 +246,20 @@ io_spy_discard(struct io_spy_file *f)
 		H5Dclose(f->data);
 	if (f->file >= 0)
 		H5Fclose(f->file);
-	io_spy_labels_free(f->channel, (size_t)f->meta.shape[f->rank - 1]);
+	io_spy_labels_free(f->channel, (size_t)f->meta.shape[f->meta.dataclass ==
+								     IO_SPY_CROSSSPECTRAL
+								 ? 2
+								 : f->rank - 1]);
+	if (f->channel_j != NULL)
+		io_spy_labels_free(f->channel_j, (size_t)f->meta.shape[3]);
+	io_spy_labels_free(f->extra, f->nextra);
 	if (f->taper != NULL)
 		io_spy_labels_free(f->taper, (size_t)f->meta.shape[1]);
 	free(f->freq);
 	free(f->trl);
 	free(f->log);
 	free(f->cfg_json);
+	free(f->info_json);
 	free(f->path);
 	free(f);
 }
@@ -303,11 +339,20 @@ io_spy_write_attrs(struct io_spy_file *f, char **cause)
 		rc = io_spy_h5_attr_string(f->file, "_log", m->log, cause);
 	if (rc == 0)
 		rc = io_spy_h5_attr_doubles(f->file, "samplerate", &m->samplerate, 0, cause);
-	if (rc == 0)
+	if (rc == 0 && m->dataclass == IO_SPY_CROSSSPECTRAL) {
+		rc = io_spy_h5_attr_strings(f->file, "channel_i", m->channel, (size_t)m->shape[2],
+					    cause);
+		if (rc == 0)
+			rc = io_spy_h5_attr_strings(f->file, "channel_j", m->channel_j,
+						    (size_t)m->shape[3], cause);
+	} else if (rc == 0) {
 		rc = io_spy_h5_attr_strings(f->file, "channel", m->channel,
 					    (size_t)m->shape[f->rank - 1], cause);
-	if (rc == 0 && m->dataclass == IO_SPY_SPECTRAL)
-		rc = io_spy_h5_attr_doubles(f->file, "freq", m->freq, (size_t)m->shape[2], cause);
+	}
+	if (rc == 0 && m->freq != NULL && m->dataclass != IO_SPY_ANALOG &&
+	    m->dataclass != IO_SPY_TIMELOCK)
+		rc = io_spy_h5_attr_doubles(f->file, "freq", m->freq,
+					    (size_t)m->shape[io_spy_freq_axis(m->dataclass)], cause);
 	if (rc == 0 && m->dataclass == IO_SPY_SPECTRAL)
 		rc = io_spy_h5_attr_strings(f->file, "taper", m->taper, (size_t)m->shape[1], cause);
 	return rc != 0 ? error_wrap(cause, rc, "%s: ", f->path) : 0;
@@ -384,22 +429,27 @@ io_spy_trials_slab(const struct io_spy_meta *m, size_t trial0, size_t ntrials, s
 {
 	int rank = io_spy_rank(m->dataclass);
 	size_t ntrl = m->trl != NULL ? m->ntrials : (size_t)m->shape[0];
+	bool cross = m->dataclass == IO_SPY_CROSSSPECTRAL;
 
 	if (ntrials == 0 || trial0 > ntrl || ntrials > ntrl - trial0)
 		return error_set(cause, -EINVAL, "trials [%zu, +%zu) outside [0, %zu)", trial0,
 				 ntrials, ntrl);
-	if (nchan == 0 || chan0 > m->shape[rank - 1] || nchan > m->shape[rank - 1] - chan0)
+	if (!cross &&
+	    (nchan == 0 || chan0 > m->shape[rank - 1] || nchan > m->shape[rank - 1] - chan0))
 		return error_set(cause, -EINVAL, "channels [%zu, +%zu) outside [0, %llu)", chan0,
 				 nchan, (unsigned long long)m->shape[rank - 1]);
 	for (int i = 0; i < rank; i++) {
 		start[i] = 0;
 		count[i] = m->shape[i];
 	}
-	start[rank - 1] = chan0;
-	count[rank - 1] = nchan;
-	if (m->dataclass == IO_SPY_ANALOG && m->trl == NULL)
-		return error_set(cause, -EINVAL, "AnalogData needs a trial definition");
-	if (m->dataclass == IO_SPY_SPECTRAL && m->trl == NULL) {
+	if (!cross) { /* cross-spectral parts hold every channel pair */
+		start[rank - 1] = chan0;
+		count[rank - 1] = nchan;
+	}
+	if ((m->dataclass == IO_SPY_ANALOG || m->dataclass == IO_SPY_TIMELOCK) && m->trl == NULL)
+		return error_set(cause, -EINVAL, "%s needs a trial definition",
+				 io_spy_class_name(m->dataclass));
+	if ((m->dataclass == IO_SPY_SPECTRAL || cross) && m->trl == NULL) {
 		start[0] = trial0;
 		count[0] = ntrials;
 		return 0;
@@ -479,6 +529,34 @@ io_spy_write_trials(struct io_spy_file *f, size_t trial0, size_t ntrials, size_t
 	return rc;
 }
 
+int
+io_spy_add_dataset(struct io_spy_file *f, const char *name, int rank, const uint64_t *shape,
+		   const float *data, char **cause)
+{
+	hsize_t dims[IO_SPY_MAX_RANK];
+	hid_t space, dcpl, d;
+	herr_t err;
+
+	if (f->part || rank < 1 || rank > IO_SPY_MAX_RANK || strcmp(name, "data") == 0)
+		return error_set(cause, -EINVAL, "%s: cannot add dataset '%s'", f->path, name);
+	for (int i = 0; i < rank; i++)
+		dims[i] = shape[i];
+	space = H5Screate_simple(rank, dims, NULL);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_obj_track_times(dcpl, 0);
+	d = H5Dcreate2(f->file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+	err = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+	if (d >= 0)
+		H5Dclose(d);
+	H5Pclose(dcpl);
+	H5Sclose(space);
+	if (err < 0)
+		return error_set(cause, -EIO, "%s: cannot write dataset '%s'", f->path, name);
+	f->extra = xreallocarray(f->extra, f->nextra + 1, sizeof *f->extra);
+	f->extra[f->nextra++] = xstrdup(name);
+	return 0;
+}
+
 const struct io_spy_meta *
 io_spy_file_meta(const struct io_spy_file *f)
 {
@@ -506,7 +584,8 @@ io_spy_close(struct io_spy_file *f, char **cause)
 	if (rc == 0 && !f->part)
 		rc = io_spy_info_sha1(f->path, sha1, cause);
 	if (rc == 0 && !f->part)
-		rc = io_spy_info_write(f->path, &f->meta, offset, sha1, cause);
+		rc = io_spy_info_write(f->path, &f->meta, offset, sha1,
+				       (const char *const *)f->extra, f->nextra, cause);
 	io_spy_discard(f);
 	return rc;
 }

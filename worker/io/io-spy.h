@@ -1,4 +1,5 @@
-/* Writing Syncopy `.spy` containers (AnalogData, SpectralData) that the reference toolbox loads.
+/* Writing Syncopy `.spy` containers (AnalogData, SpectralData, CrossSpectralData, TimeLockData)
+ * that the reference toolbox loads.
  *
  * A container is a directory `name.spy/` holding `name.<class>` (HDF5: dataset `data`, dataset
  * `trialdefinition`, attributes) and `name.<class>.info` (JSON metadata with the SHA-1 of the
@@ -23,6 +24,10 @@
 enum io_spy_class {
 	IO_SPY_ANALOG = 0,   /* AnalogData, `.analog`, dimord (time, channel), rank 2 */
 	IO_SPY_SPECTRAL = 1, /* SpectralData, `.spectral`, dimord (time, taper, freq, channel) */
+	/* CrossSpectralData, `.crossspectral`, dimord (time, freq, channel_i, channel_j), rank 4 */
+	IO_SPY_CROSSSPECTRAL = 2,
+	/* TimeLockData, `.timelock`, dimord (time, channel), rank 2, with datasets avg, var, cov */
+	IO_SPY_TIMELOCK = 3,
 };
 
 enum io_spy_dtype {
@@ -34,8 +39,9 @@ enum io_spy_dtype {
 /* What a container holds. All pointers remain owned by the caller; create copies what it keeps. */
 struct io_spy_meta {
 	enum io_spy_class dataclass;
-	enum io_spy_dtype dtype; /* analog: float32/float64; spectral: float32/complex64 */
-	/* analog: {samples, channels}; spectral: {trials | 1, tapers | 1, freqs, channels} */
+	enum io_spy_dtype dtype; /* analog, timelock: float32/float64; spectral, cross: f32/c64 */
+	/* analog, timelock: {samples, channels}; spectral: {trials | 1, tapers | 1, freqs,
+	 * channels}; cross: {rows (trials, lags) | 1, freqs, channels_i, channels_j} */
 	uint64_t shape[IO_SPY_MAX_RANK];
 	double samplerate;
 	/* Trial definition, row-major ntrials × trl_cols (>= 3): start, stop, offset, extra…
@@ -44,11 +50,13 @@ struct io_spy_meta {
 	const double *trl;
 	size_t ntrials;
 	size_t trl_cols;
-	const char *const *channel; /* channel labels, or NULL for "channel1", "channel2", … */
-	const double *freq;         /* spectral only: shape[2] frequencies in Hz (required) */
+	const char *const *channel; /* channel labels (cross: channel_i), or NULL for "channel1", … */
+	const char *const *channel_j; /* cross only: labels of the last axis, or NULL */
+	const double *freq; /* spectral: shape[2], cross: shape[1] frequencies in Hz (required) */
 	const char *const *taper;   /* spectral only: shape[1] labels, or NULL for "taper1", … */
 	const char *log;            /* `_log` text, or NULL for "" */
 	const char *cfg_json;       /* `cfg` as a JSON object text, or NULL for {} */
+	const char *info_json;      /* `info` as a JSON object text, or NULL for {} */
 };
 
 struct io_spy_file;
@@ -59,6 +67,8 @@ const char *io_spy_class_name(enum io_spy_class dataclass);
 const char *io_spy_class_ext(enum io_spy_class dataclass);
 /* Bytes per element of a dtype (4, 8, 8) and its numpy name ("float32", …). */
 size_t io_spy_dtype_size(enum io_spy_dtype dtype);
+/* The axis of `data` holding frequencies: 2 (spectral), 1 (cross-spectral), -1 (none). */
+int io_spy_freq_axis(enum io_spy_class dataclass);
 const char *io_spy_dtype_name(enum io_spy_dtype dtype);
 
 /* Make the directory `container` (adding ".spy" if missing; an existing one is kept) and set
@@ -77,8 +87,9 @@ int io_spy_part_create(struct io_spy_file **f, const char *path, const struct io
 		       const uint64_t *start, const uint64_t *count, char **cause);
 
 /* The hyperslab covering trials [trial0, trial0 + ntrials) and channels [chan0, chan0 + nchan):
- * rows from the smallest start to the largest stop (spectral data without a trial definition:
- * entries trial0.. of axis 0). */
+ * rows from the smallest start to the largest stop (spectral and cross-spectral data without a
+ * trial definition: entries trial0.. of axis 0); cross-spectral slabs hold every channel pair
+ * (chan0 and nchan are ignored). */
 int io_spy_trials_slab(const struct io_spy_meta *meta, size_t trial0, size_t ntrials, size_t chan0,
 		       size_t nchan, uint64_t *start, uint64_t *count, char **cause);
 
@@ -103,6 +114,12 @@ int io_spy_close(struct io_spy_file *f, char **cause);
 
 /* Close without finalizing (error paths). Accepts NULL. */
 void io_spy_discard(struct io_spy_file *f);
+
+/* Add a float32 dataset `name` (rank <= IO_SPY_MAX_RANK, C order) to a container before it is
+ * closed, listed in the .info's `_hdfFileDatasetProperties` after `data` (TimeLockData's avg,
+ * var, cov). No ownership is transferred. */
+int io_spy_add_dataset(struct io_spy_file *f, const char *name, int rank, const uint64_t *shape,
+		       const float *data, char **cause);
 
 /* Convenience: create the container file `path`, write the whole `data` and close it. */
 int io_spy_write(const char *path, const struct io_spy_meta *meta, const void *data, char **cause);

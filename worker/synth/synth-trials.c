@@ -457,3 +457,66 @@ synth_trials_write_spy(const struct synth_trials *t, const char *container, enum
 	free(path);
 	return rc;
 }
+
+/* One row of an adjacency text: the numbers between start and end, separated by ','. */
+static int
+synth_trials_adjacency_row(const char *start, const char *end, size_t row, double **v,
+			   size_t *count, char **cause)
+{
+	const char *p = start;
+	size_t col = 0;
+
+	while (p <= end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *stop = comma != NULL ? comma : end;
+		char buf[64], *e;
+		size_t len = (size_t)(stop - p);
+
+		if (len == 0 || len >= sizeof buf)
+			return error_set(cause, -EINVAL, "adjacency row %zu entry %zu: not a number",
+					 row, col);
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		double x = strtod(buf, &e);
+		while (*e == ' ')
+			e++;
+		if (*e != '\0' || !isfinite(x))
+			return error_set(cause, -EINVAL,
+					 "adjacency row %zu entry %zu: '%s' is not a number", row,
+					 col, buf);
+		*v = xreallocarray(*v, *count + 1, sizeof **v);
+		(*v)[(*count)++] = x;
+		col++;
+		p = stop + 1;
+	}
+	return 0;
+}
+
+int
+synth_trials_adjacency_parse(const char *text, double **adj, size_t *n, char **cause)
+{
+	const char *p = text;
+	size_t rows = 0, count = 0;
+	double *v = NULL;
+	int rc = 0;
+
+	*adj = NULL;
+	*n = 0;
+	while (rc == 0 && *p != '\0') {
+		const char *semi = strchr(p, ';'), *end = semi != NULL ? semi : p + strlen(p);
+		rc = synth_trials_adjacency_row(p, end, rows, &v, &count, cause);
+		rows++;
+		p = semi != NULL ? semi + 1 : end;
+	}
+	if (rc == 0 && (rows == 0 || count != rows * rows))
+		rc = error_set(cause, -EINVAL,
+			       "adjacency: %zu rows of %zu numbers in all, not a square matrix", rows,
+			       count);
+	if (rc != 0) {
+		free(v);
+		return rc;
+	}
+	*adj = v;
+	*n = rows;
+	return 0;
+}

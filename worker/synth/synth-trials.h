@@ -116,6 +116,11 @@ int synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_t
 int synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
 			     const double *adj, double alpha1, double alpha2, char **cause);
 
+/* A coupling matrix written as rows separated by ';' and entries by ',' ("0,0.3;0,0"): entry
+ * (i, j) is the coupling from channel i to channel j, the reference's AdjMat. On success *adj
+ * (caller frees) holds n × n values. Returns 0 or -EINVAL naming the row and entry. */
+int synth_trials_adjacency_parse(const char *text, double **adj, size_t *n, char **cause);
+
 void synth_trials_free(struct synth_trials *t);
 
 /* Write t as an AnalogData container `container` (".spy" added if missing), dtype float32 or

@@ -29,12 +29,12 @@ void dsp_csd_select(const double *full, size_t nfreq, size_t nchan, const size_t
  * Hermitian rank-k update per frequency, k = trials × tapers). */
 struct dsp_csd_acc {
 	size_t nfreq, nchan, ntap;
-	size_t len;    /* doubles in sum and comp: nfreq × nchan × nchan × 2 */
-	double *sum;   /* upper triangles */
+	size_t len;    /* doubles in sum and comp: dsp_csd_packed_len */
+	double *sum;   /* packed upper triangles (below) */
 	double *comp;  /* rounding errors of sum */
 	uint64_t count; /* trials added */
 	size_t block_max, block_n; /* private */
-	double *block, *scratch;   /* private */
+	double *block, *regroup, *scratch; /* private */
 };
 
 /* For trials of ntap tapers at nfreq frequencies and nchan channels. */
@@ -47,9 +47,15 @@ void dsp_csd_acc_commit(struct dsp_csd_acc *a);
 void dsp_csd_acc_flush(struct dsp_csd_acc *a);
 /* a += b (same shapes; both flushed). Returns 0 or -EINVAL. */
 int dsp_csd_acc_merge(struct dsp_csd_acc *a, const struct dsp_csd_acc *b, char **cause);
-/* Add raw partial sums (sum, comp of a's length) of `count` trials, as stored by another task. */
-void dsp_csd_acc_add_sums(struct dsp_csd_acc *a, const double *sum, const double *comp,
-			  uint64_t count);
+/* Packed upper triangles: nfreq × nchan (nchan + 1) / 2 complex values, column by column, the
+ * form partial sums travel in between tasks (a quarter of two full arrays). */
+size_t dsp_csd_packed_len(size_t nfreq, size_t nchan);
+/* The accumulator's sums (sum + rounding error) packed into out (dsp_csd_packed_len doubles). */
+void dsp_csd_acc_pack(const struct dsp_csd_acc *a, double *out);
+/* Add packed sums of `count` trials (two-sum). */
+void dsp_csd_acc_add_packed(struct dsp_csd_acc *a, const double *packed, uint64_t count);
+/* The sums (plus their errors) times scale as upper triangles (nfreq × nchan × nchan complex). */
+void dsp_csd_acc_total(const struct dsp_csd_acc *a, double scale, double *upper);
 /* The mean over trials as full row-major matrices (count > 0, flushed). */
 void dsp_csd_acc_mean(const struct dsp_csd_acc *a, double *full);
 void dsp_csd_acc_fini(struct dsp_csd_acc *a);

@@ -23,6 +23,7 @@ dsp_granger_params_init(struct dsp_granger_params *p)
 	p->rtol = 5e-6;
 	p->niter = 100;
 	p->cond_max = 1e4;
+	p->nthreads = 1;
 }
 
 /* max over f of max|λ + eps| / min|λ + eps| from the eigenvalues lam (nfreq × nchan). */
@@ -123,7 +124,8 @@ dsp_granger_run(const double *csd, size_t nfreq, size_t nc, const struct dsp_gra
 		for (size_t i = 0; i < nc; i++)
 			reg[2 * (f * nc * nc + i * nc + i)] += eps;
 	if (rc == 0)
-		rc = dsp_wilson_factor(reg, nfreq, nc, p->niter, p->rtol, h, sigma, &res, cause);
+		rc = dsp_wilson_factor(reg, nfreq, nc, p->niter, p->rtol, p->nthreads, h, sigma,
+				       &res, cause);
 	if (rc == 0) {
 		info->converged = res.converged;
 		info->max_rel_err = res.max_rel_err;

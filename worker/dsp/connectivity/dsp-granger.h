@@ -16,6 +16,7 @@ struct dsp_granger_params {
 	double rtol;     /* 5e-6 */
 	int niter;       /* 100 */
 	double cond_max; /* 1e4 */
+	int nthreads;    /* threads of the factorisation (1); the result does not depend on it */
 };
 
 /* What the reference reports in the output's info dict. */

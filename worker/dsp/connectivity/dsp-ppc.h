@@ -23,6 +23,11 @@ void dsp_ppc_acc_init(struct dsp_ppc_acc *a, size_t nfreq, size_t nchan);
 void dsp_ppc_acc_add(struct dsp_ppc_acc *a, const double *s);
 /* Add the partial sums (a's layout, a->len doubles) of `count` trials. */
 void dsp_ppc_acc_add_sums(struct dsp_ppc_acc *a, const double *sum, uint64_t count);
+/* Packed form (upper triangles only, as dsp_csd_packed_len: phasor sums then counts):
+ * 3 × nfreq × nchan (nchan + 1) / 2 doubles. */
+size_t dsp_ppc_packed_len(size_t nfreq, size_t nchan);
+void dsp_ppc_acc_pack(const struct dsp_ppc_acc *a, double *out);
+void dsp_ppc_acc_add_packed(struct dsp_ppc_acc *a, const double *packed, uint64_t count);
 /* PPC as full row-major float32 matrices (symmetric); count >= 2. */
 void dsp_ppc_acc_finalize(const struct dsp_ppc_acc *a, float *out);
 void dsp_ppc_acc_fini(struct dsp_ppc_acc *a);

@@ -8,7 +8,9 @@
  * term. It stops when max |S − ψψ^H| / |S| < rtol or after niter steps, and gives the transfer
  * functions H = ψ ψ0^-1 and the noise covariance Σ = ψ0 ψ0^T. All in complex128 with LAPACK
  * (zpotrf, zgetrf/zgetrs) and BLAS; since ψ(−f) = conj(ψ(f)) throughout, only the nfreq
- * frequencies 0 .. Nyquist are iterated, and the lag series use real FFTs. */
+ * frequencies 0 .. Nyquist are iterated, and the lag series use real FFTs. The loops over
+ * frequencies and matrix entries of each step run on `nthreads` threads (1: the caller's only);
+ * the result does not depend on it. */
 #ifndef ND_DSP_WILSON_H
 #define ND_DSP_WILSON_H
 
@@ -25,6 +27,7 @@ struct dsp_wilson_result {
  * On success h gets nfreq row-major complex matrices and sigma a row-major real nchan × nchan
  * matrix (both caller-owned). Returns 0, or -EINVAL when a matrix is not positive definite. */
 int dsp_wilson_factor(const double *csd, size_t nfreq, size_t nchan, int niter, double rtol,
-		      double *h, double *sigma, struct dsp_wilson_result *res, char **cause);
+		      int nthreads, double *h, double *sigma, struct dsp_wilson_result *res,
+		      char **cause);
 
 #endif

@@ -242,6 +242,12 @@ dsp_mtmfft_free(struct dsp_mtmfft *m)
 	free(m);
 }
 
+const struct dsp_mtmfft_params *
+dsp_mtmfft_params(const struct dsp_mtmfft *m)
+{
+	return &m->p;
+}
+
 size_t
 dsp_mtmfft_padlen(const struct dsp_mtmfft *m)
 {

@@ -78,6 +78,8 @@ int dsp_mtmfft_new(const struct dsp_mtmfft_params *p, size_t maxlen, struct dsp_
 void dsp_mtmfft_free(struct dsp_mtmfft *m);
 
 size_t dsp_mtmfft_padlen(const struct dsp_mtmfft *m);
+/* The parameters m was made with (foi owned by m). */
+const struct dsp_mtmfft_params *dsp_mtmfft_params(const struct dsp_mtmfft *m);
 size_t dsp_mtmfft_nfreq(const struct dsp_mtmfft *m);
 /* The selected frequencies (rfftfreq(M, 1/fs) entries), nfreq of them; owned by m. */
 const double *dsp_mtmfft_freqs(const struct dsp_mtmfft *m);

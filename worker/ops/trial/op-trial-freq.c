@@ -320,6 +320,50 @@ op_trial_freq_compute(struct trial_run *t, const struct dsp_mtmfft *m, char **ca
 	return rc;
 }
 
+int
+op_trial_freq_prepare(const json_t *step, const char *path, const struct trial_layout *lay,
+		      struct dsp_mtmfft **mp, size_t *ntap, bool *keeptrials, char **cause)
+{
+	struct op_trial_freq *f = xcalloc(1, sizeof *f);
+	struct dsp_mtmfft *m = NULL;
+	int rc;
+
+	*mp = NULL;
+	rc = op_trial_freq_parse(step, path, lay->fs, f, cause);
+	if (rc == 0 && strcmp(f->c.method, "mtmfft") != 0)
+		rc = error_set(cause, -EINVAL, "%s.method: '%s' here must be mtmfft", path,
+			       f->c.method);
+	if (rc == 0)
+		f->p.nw_len = trial_layout_meanlen(lay);
+	if (rc == 0 && (rc = dsp_mtmfft_new(&f->p, trial_layout_maxlen(lay), &m, cause)) != 0)
+		op_trial_param_wrap(cause, rc, path);
+	if (rc == 0)
+		rc = op_trial_freq_check(m, lay, f, path, ntap, cause);
+	if (rc == 0) {
+		*mp = m;
+		*keeptrials = f->c.keeptrials;
+	} else {
+		dsp_mtmfft_free(m);
+	}
+	free(f);
+	return rc;
+}
+
+/* The spectra a lazy mtmfft left pending (trial_spectral.compute). */
+static int
+op_trial_freq_compute_pending(struct trial_run *t, char **cause)
+{
+	struct dsp_mtmfft *m = t->spec.pending;
+	int rc;
+
+	t->spec.pending = NULL;
+	rc = op_trial_freq_compute(t, m, cause);
+	dsp_mtmfft_free(m);
+	free(t->data);
+	t->data = NULL;
+	return rc;
+}
+
 static int
 op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
 		     struct op_trial_freq *f, char **cause)
@@ -343,13 +387,24 @@ op_trial_freq_mtmfft(struct trial_run *t, const json_t *step, const char *path,
 		memcpy(s->freqs, dsp_mtmfft_freqs(m), s->nfreq * sizeof *s->freqs);
 		s->taper = xstrdup(f->p.tapsmofrq > 0 ? "dpss" : dsp_taper_window_name(f->p.taper));
 		op_trial_freq_axis(t);
-		if (t->loaded && (rc = op_trial_freq_compute(t, m, cause)) != 0)
+		if (s->keeptrials) /* the task holds its trials' spectra */
+			t->values_per_trial = ntap * s->nfreq * t->lay.nchan * (s->complex ? 2 : 1);
+		/* Kept trials are computed lazily (a later step may take them one by one); trial
+		 * averages now. */
+		if (t->loaded && !s->keeptrials && (rc = op_trial_freq_compute(t, m, cause)) != 0)
 			op_trial_param_wrap(cause, rc, path);
 	}
 	if (rc == 0) {
 		t->kind = TRIAL_RUN_SPECTRAL;
-		free(t->data);
-		t->data = NULL;
+		if (t->loaded && s->keeptrials) {
+			dsp_mtmfft_free(s->pending);
+			s->pending = m;
+			s->compute = op_trial_freq_compute_pending;
+			m = NULL;
+		} else {
+			free(t->data);
+			t->data = NULL;
+		}
 		trial_run_log_step(t, step);
 	}
 	dsp_mtmfft_free(m);

@@ -61,9 +61,8 @@ op_trial_param_need_analog(const struct trial_run *t, const char *path, const ch
 			   char **cause)
 {
 	if (t->kind != TRIAL_RUN_ANALOG)
-		return error_set(cause, -EINVAL,
-				 "%s: %s works on time series and cannot follow "
-				 "freqanalysis",
-				 path, op);
+		return error_set(cause, -EINVAL, "%s: %s works on time series and cannot follow %s",
+				 path, op,
+				 t->kind == TRIAL_RUN_CROSS ? "connectivityanalysis" : "freqanalysis");
 	return 0;
 }

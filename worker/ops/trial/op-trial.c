@@ -12,6 +12,8 @@
 #include "common/xmalloc.h"
 #include "worker/ops/trial/trial-save.h"
 
+extern const struct op_def *const op_trial_table[];
+
 static const struct {
 	const char *name;
 	op_trial_apply_fn apply;
@@ -19,13 +21,15 @@ static const struct {
     {"freqanalysis", op_trial_freq_apply},
     {"preprocessing", op_trial_preproc_apply},
     {"resampledata", op_trial_resample_apply},
+    {"connectivityanalysis", op_trial_conn_apply},
 };
 
 int
-op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
+op_trial_plan(const json_t *steps, const struct trial_layout *lay,
+	      struct op_trial_plan_info *info, char **cause)
 {
 	struct trial_run t = {0};
-	size_t i, ntrial_steps = 0;
+	size_t i, ntrial_steps = 0, hold = 0;
 	json_t *step;
 	int rc = 0;
 
@@ -36,6 +40,7 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 		char path[32];
 		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
 
+		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		snprintf(path, sizeof path, "steps[%zu]", i);
 		for (k = 0; k < n && strcmp(op_trial_apply_table[k].name, name) != 0; k++)
 			;
@@ -48,7 +53,8 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 		} else if (strcmp(name, "write_spy") != 0) {
 			rc = error_set(cause, -EINVAL,
 				       "%s.op: '%s' does not work on trials "
-				       "(freqanalysis, preprocessing, resampledata, write_spy)",
+				       "(freqanalysis, preprocessing, resampledata, "
+				       "connectivityanalysis, write_spy)",
 				       path, name);
 		}
 		if (rc != 0)
@@ -57,12 +63,16 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause)
 	if (rc == 0 && ntrial_steps == 0)
 		rc = error_set(cause, -EINVAL,
 			       "steps: a trial pipeline needs freqanalysis, "
-			       "preprocessing or resampledata");
-	trial_layout_fini(&t.lay);
-	free(t.spec.freqs);
-	free(t.spec.taper);
-	free(t.spec.trl);
-	json_decref(t.cfg);
+			       "preprocessing, resampledata or connectivityanalysis");
+	if (rc == 0 && info != NULL) {
+		size_t in = (size_t)trial_layout_meanlen(lay) * lay->nchan;
+		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
+		info->values_staged = hold > in ? hold : in;
+		info->values_fused = t.values_per_trial > in ? t.values_per_trial : in;
+		info->all_channels = t.all_channels;
+		info->needs_fused = t.needs_fused;
+	}
+	trial_run_clear(&t);
 	return rc;
 }
 
@@ -113,10 +123,20 @@ const struct op_def op_trial_write_spy = {
     .run = op_trial_save_run,
 };
 
+bool
+op_trial_is_trial_op(const struct op_def *op)
+{
+	for (size_t i = 0; op_trial_table[i] != NULL; i++)
+		if (op_trial_table[i] == op)
+			return true;
+	return false;
+}
+
 const struct op_def *const op_trial_table[] = {
     &op_trial_freqanalysis,
     &op_trial_preprocessing,
     &op_trial_resampledata,
+    &op_trial_connectivityanalysis,
     &op_trial_write_spy,
     NULL,
 };

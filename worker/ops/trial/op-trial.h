@@ -16,6 +16,7 @@
 extern const struct op_def op_trial_freqanalysis;
 extern const struct op_def op_trial_preprocessing;
 extern const struct op_def op_trial_resampledata;
+extern const struct op_def op_trial_connectivityanalysis;
 extern const struct op_def op_trial_write_spy;
 
 /* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
@@ -25,9 +26,30 @@ int op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *pat
 int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path,
 			    char **cause);
+/* The mtmfft a freqanalysis step makes on a layout, with every check of op_trial_freq_apply that
+ * needs no data: *m (caller frees with dsp_mtmfft_free), the taper rows of each trial, and
+ * whether it keeps the trials. */
+struct dsp_mtmfft;
+int op_trial_freq_prepare(const json_t *step, const char *path, const struct trial_layout *lay,
+			  struct dsp_mtmfft **m, size_t *ntap, bool *keeptrials, char **cause);
+int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
+
+/* What a trial pipeline asks of the task grid (op_trial_plan). */
+struct op_trial_plan_info {
+	/* values a task holds per trial (all channels, input included): after the last step
+	 * (fused mode, where a step may consume what the one before kept), and the largest
+	 * after any step (staged mode, where each stage keeps its output) */
+	size_t values_fused, values_staged;
+	bool all_channels; /* a step needs every channel of a trial in one task */
+	bool needs_fused;  /* a step takes spectra that only a fused task can hand over */
+};
 
 /* Check every trial step of `steps` against the input's layout without data (at submit): the
- * parameters that need the rate or the trial lengths. Errors name steps[i].param. */
-int op_trial_plan(const json_t *steps, const struct trial_layout *lay, char **cause);
+ * parameters that need the rate or the trial lengths. Errors name steps[i].param. `info` (may
+ * be NULL) gets what the steps need of the grid. */
+int op_trial_plan(const json_t *steps, const struct trial_layout *lay,
+		  struct op_trial_plan_info *info, char **cause);
+/* Whether `op` is one of the trial ops (works on trial inputs only). */
+bool op_trial_is_trial_op(const struct op_def *op);
 
 #endif

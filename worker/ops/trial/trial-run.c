@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "worker/ops/trial/trial-cross.h"
 
 static pthread_mutex_t trial_run_h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -89,6 +90,13 @@ trial_run_free(struct trial_run *t)
 {
 	if (t == NULL)
 		return;
+	trial_run_clear(t);
+	free(t);
+}
+
+void
+trial_run_clear(struct trial_run *t)
+{
 	trial_layout_fini(&t->lay);
 	free(t->data);
 	free(t->off);
@@ -98,6 +106,8 @@ trial_run_free(struct trial_run *t)
 	free(t->spec.out);
 	if (t->spec.has_acc)
 		dsp_mtmfft_accum_fini(&t->spec.acc);
+	dsp_mtmfft_free(t->spec.pending);
+	trial_cross_free(t->cross);
 	json_decref(t->cfg);
-	free(t);
+	memset(t, 0, sizeof *t);
 }

@@ -20,7 +20,11 @@
 enum trial_run_kind {
 	TRIAL_RUN_ANALOG,   /* time series per trial */
 	TRIAL_RUN_SPECTRAL, /* after freqanalysis */
+	TRIAL_RUN_CROSS,    /* after connectivityanalysis: the task's part in `cross` */
 };
+
+struct trial_cross;
+struct trial_run;
 
 /* freqanalysis output of the task. Axis 0 holds each trial's rows (one for mtmfft and welch,
  * its times for the time-frequency methods) as the trial definition `trl` says. */
@@ -37,6 +41,11 @@ struct trial_spectral {
 					(× 2 if complex) */
 	struct dsp_mtmfft_accum acc; /* !keeptrials: the task's partial sums */
 	bool has_acc;
+	/* mtmfft with keeptrials computes lazily: `pending` (owned) and the task's time series are
+	 * kept until a step takes the spectra trial by trial (connectivityanalysis), or until the
+	 * runner saves the task and calls compute to fill `out`. */
+	struct dsp_mtmfft *pending;
+	int (*compute)(struct trial_run *t, char **cause);
 };
 
 struct trial_run {
@@ -51,12 +60,23 @@ struct trial_run {
 	void *data;
 	size_t *off;
 	struct trial_spectral spec;
+	struct trial_cross *cross; /* connectivity part (trial-cross.h) */
 	json_t *cfg;        /* {"op": {parameters}, ...} of the steps run, for the container */
+	/* What the steps need of the task grid (set by their apply, also at submit): values a
+	 * task holds per trial beyond its input block after the step (spectra, per-trial outputs;
+	 * a step that consumes the ones before it resets it), whether a task needs every channel
+	 * of its trials (cross-channel measures), and whether the step must run fused with the
+	 * one before it (it takes spectra a stage could not pass on). */
+	size_t values_per_trial;
+	bool all_channels;
+	bool needs_fused;
 	atomic_int *cancel; /* the task's cancellation flag (or NULL); checked between trials */
 };
 
 /* Frees everything t holds and t itself; accepts NULL. */
 void trial_run_free(struct trial_run *t);
+/* Frees everything t holds, not t (a trial_run on the stack). */
+void trial_run_clear(struct trial_run *t);
 
 /* -ECANCELED with a cause when the task was cancelled, else 0. */
 int trial_run_cancelled(const struct trial_run *t, char **cause);

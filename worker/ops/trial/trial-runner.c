@@ -74,6 +74,8 @@ trial_runner_end(struct op_run *run, int rc, char **cause)
 	struct trial_run *t = run->trial;
 	int stage = run->spec.stage.index;
 
+	if (rc == 0 && t != NULL && t->loaded && t->spec.pending != NULL)
+		rc = t->spec.compute(t, cause); /* lazy spectra nobody took: compute them now */
 	if (rc == 0 && t != NULL && t->loaded)
 		rc = trial_save_unit(t, run->spec.stage.workdir, stage, run->spec.index, cause);
 	trial_run_free(t);

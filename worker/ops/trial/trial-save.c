@@ -16,7 +16,7 @@
 #include "worker/io/io-spy.h"
 #include "worker/ops/trial/trial-save.h"
 
-static char *
+char *
 trial_save_base(const char *workdir, int stage, uint32_t index)
 {
 	return xasprintf("%s/s%d-u%u", workdir, stage, index);
@@ -182,7 +182,7 @@ trial_save_meta_parse(const json_t *d, const char *path, struct trial_save_meta 
 	return 0;
 }
 
-static int
+int
 trial_save_json(const json_t *d, const char *base, char **cause)
 {
 	char *path = xasprintf("%s.json", base), *tmp = xasprintf("%s.json.tmp", base);
@@ -271,11 +271,19 @@ int
 trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint32_t index,
 		char **cause)
 {
-	char *base = trial_save_base(workdir, stage, index);
-	json_t *d = trial_save_describe(t);
+	char *base, *b;
+	json_t *d;
 	struct trial_save_meta k;
 	int rc;
 
+	if (t->kind == TRIAL_RUN_CROSS) {
+		b = trial_save_base(workdir, stage, index);
+		rc = trial_save_cross_unit(t, b, cause);
+		free(b);
+		return rc;
+	}
+	base = trial_save_base(workdir, stage, index);
+	d = trial_save_describe(t);
 	if (t->kind == TRIAL_RUN_SPECTRAL && !t->spec.keeptrials) {
 		rc = trial_save_sums(t, d, base, cause);
 	} else {
@@ -291,7 +299,7 @@ trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint3
 	return rc;
 }
 
-static int
+int
 trial_save_load_json(const char *base, json_t **out, char **cause)
 {
 	char *path = xasprintf("%s.json", base);
@@ -385,6 +393,7 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 		 json_t **result, char **cause)
 {
 	char *base = trial_save_base(workdir, stage, 0), *h5 = NULL;
+	const char *cls;
 	struct trial_save_meta k = {0};
 	struct io_spy_file *f = NULL;
 	json_t *d = NULL;
@@ -392,6 +401,13 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	int rc;
 
 	rc = trial_save_load_json(base, &d, cause);
+	cls = rc == 0 ? json_string_value(json_object_get(d, "class")) : NULL;
+	if (cls != NULL && strcmp(cls, "crossspectral") == 0) {
+		rc = trial_save_cross_final(workdir, stage, nparts, output, d, result, cause);
+		json_decref(d);
+		free(base);
+		return rc;
+	}
 	if (rc == 0)
 		rc = trial_save_meta_parse(d, base, &k, cause);
 	if (rc == 0 && json_is_true(json_object_get(d, "average")))
