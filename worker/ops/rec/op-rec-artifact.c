@@ -1,6 +1,7 @@
 /* Channel-wise gradient-artifact removal: aas (averaged artifact subtraction at the realigned
- * triggers), pca (optimal basis set on the residual) and anc (adaptive noise cancellation with
- * the accumulated estimated noise as reference). */
+ * triggers), pca (optimal basis set on the residual), anc (adaptive noise cancellation with
+ * the accumulated estimated noise as reference) and volume_artifact (the transitions at the
+ * volume gaps). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "worker/dsp/fmri/dsp-anc.h"
 #include "worker/dsp/fmri/dsp-metrics.h"
 #include "worker/dsp/fmri/dsp-pca.h"
+#include "worker/dsp/fmri/dsp-volume.h"
 #include "worker/ops/rec/op-rec.h"
 
 int
@@ -170,6 +172,44 @@ op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *st
 	return rc;
 }
 
+static int
+op_rec_artifact_parse_volume(const json_t *step, const char *path, void *params, char **cause)
+{
+	static const char *const keys[] = {"template_count", "weighting_position",
+					   "weighting_slope", "interpolate", NULL};
+	struct op_rec_volume_params *p = params;
+	long long tc;
+	bool interp;
+
+	dsp_volume_params_init(&p->vol);
+	if (op_param_keys(step, path, keys, cause) != 0 ||
+	    op_param_int(step, path, "template_count", 0, 1, 1000, 5, &tc, cause) != 0 ||
+	    op_param_number(step, path, "weighting_position", 0, 0, 1, 0.8, &p->vol.position,
+			    cause) != 0 ||
+	    op_param_number(step, path, "weighting_slope", 0, 1e-6, 1e6, 20, &p->vol.slope,
+			    cause) != 0 ||
+	    op_param_bool(step, path, "interpolate", true, &interp, cause) != 0)
+		return -EINVAL;
+	p->vol.templates = (size_t)tc;
+	p->vol.interpolate = interp;
+	return 0;
+}
+
+static int
+op_rec_artifact_run_volume(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
+{
+	const struct op_rec_volume_params *p = run->params;
+	const struct rec_epochs *t = &c->epochs;
+	struct dsp_volume_result res;
+	int rc = dsp_volume_correct(c->x, c->n, t->t, t->n, t->L, rec_epochs_s0(t), &p->vol, &res,
+				    cause);
+
+	if (rc == 0)
+		log_debug("volume_artifact: channel %s: %zu of %zu volume gaps corrected", c->label,
+			  res.corrected, res.gaps);
+	return rc;
+}
+
 const struct op_rec op_rec_aas = {
     .def = OP_REC_DEF(
 	"aas", OP_UNIT,
@@ -193,4 +233,12 @@ const struct op_rec op_rec_anc = {
 		      struct op_rec_anc_params, op_rec_artifact_parse_anc),
     .flags = OP_REC_NEEDS_TRIGGERS,
     .chan = op_rec_artifact_run_anc,
+};
+const struct op_rec op_rec_volume_artifact = {
+    .def = OP_REC_DEF("volume_artifact", OP_UNIT,
+		      "volume-transition artifact at each volume gap: boundary slices minus their "
+		      "`template_count` neighbours, logistic weights, gap interpolated",
+		      struct op_rec_volume_params, op_rec_artifact_parse_volume),
+    .flags = OP_REC_NEEDS_TRIGGERS,
+    .chan = op_rec_artifact_run_volume,
 };

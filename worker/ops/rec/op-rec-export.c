@@ -1,7 +1,8 @@
-/* The export_edf step (global): streams every channel as the pipeline left it (EEG corrected,
- * other channels carried through) into an EDF+ or BDF+ record by record, or into BrainVision a
- * block at a time, from the mapped per-channel arrays, with the input's annotations and start
- * time; and sums the tasks' per-op timings into the report. */
+/* The export_edf step (global): streams every channel as the pipeline left it (corrected, or
+ * passed through) into an EDF+ or BDF+ record by record, or into BrainVision a block at a time,
+ * from the mapped per-channel arrays, with the input's annotations (and one per trigger that
+ * complete_triggers found) and start time; and sums the tasks' per-op timings into the
+ * report. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +33,37 @@ op_rec_export_parse(const json_t *step, const char *path, void *params, char **c
 struct op_rec_export_src {
 	struct rec_out *ch;
 	size_t nch;
+	struct io_rec_annotation *ann; /* the input's and the completed triggers' */
+	size_t nann;
 };
+
+static int
+op_rec_export_cmp_onset(const void *a, const void *b)
+{
+	double x = ((const struct io_rec_annotation *)a)->onset;
+	double y = ((const struct io_rec_annotation *)b)->onset;
+
+	return (x > y) - (x < y);
+}
+
+/* The input's annotations and those of the triggers complete_triggers found, by onset. */
+static void
+op_rec_export_annotations(struct op_run *run, struct op_rec_export_src *src)
+{
+	const struct io_rec_header *h = run->rec->hdr;
+	struct io_rec_annotation *done;
+	size_t nd = op_rec_completed_annotations(run, &done);
+
+	src->nann = h->n_annotations + nd;
+	src->ann = xcalloc(src->nann + 1, sizeof *src->ann);
+	if (h->n_annotations > 0)
+		memcpy(src->ann, h->annotations, h->n_annotations * sizeof *src->ann);
+	if (nd > 0) {
+		memcpy(src->ann + h->n_annotations, done, nd * sizeof *done);
+		qsort(src->ann, src->nann, sizeof *src->ann, op_rec_export_cmp_onset);
+	}
+	free(done);
+}
 
 static int
 op_rec_export_cb(void *arg, size_t channel, size_t start, size_t n, double *out, char **cause)
@@ -86,7 +117,7 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 {
 	const struct io_rec_header *h = run->rec->hdr;
 	struct io_edf_writer_channel *wc = xcalloc(src->nch, sizeof *wc);
-	struct io_edf_annotation *an = xcalloc(h->n_annotations + 1, sizeof *an);
+	struct io_edf_annotation *an = xcalloc(src->nann + 1, sizeof *an);
 	struct io_edf_writer_spec spec = {0};
 	const char *slash = strrchr(path, '/');
 	char *tmp, *dir;
@@ -100,14 +131,14 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 		wc[c].transducer = h->channels[c].transducer;
 		wc[c].prefilter = h->channels[c].prefilter;
 	}
-	for (size_t i = 0; i < h->n_annotations; i++)
-		an[i] = (struct io_edf_annotation){
-		    h->annotations[i].onset, h->annotations[i].duration, h->annotations[i].text};
+	for (size_t i = 0; i < src->nann; i++)
+		an[i] = (struct io_edf_annotation){src->ann[i].onset, src->ann[i].duration,
+						   src->ann[i].text};
 	spec.type =
 	    fmt != NULL && strcmp(fmt, "bdf") == 0 ? IO_EDF_TYPE_BDFPLUS : IO_EDF_TYPE_EDFPLUS;
 	spec.n_channels = src->nch;
 	spec.channels = wc;
-	spec.n_annotations = h->n_annotations;
+	spec.n_annotations = src->nann;
 	spec.annotations = an;
 	spec.start_year = h->start_year;
 	spec.start_month = h->start_month;
@@ -149,8 +180,8 @@ op_rec_export_to_brainvision(struct op_run *run, const char *path, const json_t 
 	    .rate = src->ch[0].fs,
 	    .n_samples = src->ch[0].n,
 	    .type = bf != NULL && strcmp(bf, "INT_16") == 0 ? IO_REC_INT16 : IO_REC_FLOAT32,
-	    .n_annotations = h->n_annotations,
-	    .annotations = h->annotations,
+	    .n_annotations = src->nann,
+	    .annotations = src->ann,
 	    .start_year = h->start_year,
 	    .start_month = h->start_month,
 	    .start_day = h->start_day,
@@ -196,6 +227,7 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 	src.ch = xcalloc(src.nch, sizeof *src.ch);
 	for (size_t c = 0; c < src.nch && rc == 0; c++)
 		rc = rec_out_open(run, c, &src.ch[c], cause);
+	op_rec_export_annotations(run, &src);
 	if (rc == 0 && fmt != NULL && strcmp(fmt, "brainvision") == 0)
 		rc = op_rec_export_to_brainvision(run, path, output, &src, cause);
 	else if (rc == 0)
@@ -203,6 +235,7 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 	for (size_t c = 0; c < src.nch; c++)
 		rec_out_close(&src.ch[c]);
 	free(src.ch);
+	free(src.ann);
 	if (rc != 0)
 		return error_wrap(cause, rc, "output %s: ", path);
 	op_rec_result_set(run, "output", json_string(path));

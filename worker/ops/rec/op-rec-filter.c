@@ -297,18 +297,15 @@ const struct op_rec op_rec_notch = {
 const struct op_rec op_rec_upsample = {
     .def = OP_REC_DEF("upsample", OP_UNIT, "FFT resampling to `factor` times the rate",
 		      struct op_rec_rate_params, op_rec_filter_parse_factor),
-    .flags = OP_REC_ALL_CHANNELS,
     .chan = op_rec_filter_run_up,
 };
 const struct op_rec op_rec_downsample = {
     .def = OP_REC_DEF("downsample", OP_UNIT, "FFT resampling to 1/`factor` of the rate",
 		      struct op_rec_rate_params, op_rec_filter_parse_factor),
-    .flags = OP_REC_ALL_CHANNELS,
     .chan = op_rec_filter_run_down,
 };
 const struct op_rec op_rec_resample = {
     .def = OP_REC_DEF("resample", OP_UNIT, "FFT resampling to `rate` Hz", struct op_rec_rate_params,
 		      op_rec_filter_parse_rate),
-    .flags = OP_REC_ALL_CHANNELS,
     .chan = op_rec_filter_run_resample,
 };

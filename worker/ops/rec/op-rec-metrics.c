@@ -143,7 +143,7 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 	pthread_mutex_unlock(&a->lock);
 	if (rc != 0)
 		return rc;
-	if (!o.eeg) {
+	if (!rec_out_measured(run, &o)) {
 		rec_out_close(&o);
 		return 0;
 	}

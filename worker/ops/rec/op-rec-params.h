@@ -10,8 +10,14 @@
 #include "worker/dsp/fmri/dsp-aas.h"
 #include "worker/dsp/fmri/dsp-anc.h"
 #include "worker/dsp/fmri/dsp-pca.h"
+#include "worker/dsp/fmri/dsp-trigger-fill.h"
+#include "worker/dsp/fmri/dsp-trigger-gen.h"
+#include "worker/dsp/fmri/dsp-volume.h"
+#include "worker/dsp/pulse/dsp-pulse.h"
+#include "worker/dsp/pulse/dsp-rpeak.h"
 
 #define OP_REC_NOTCH_MAX 64
+#define OP_REC_PICK_MAX 512
 
 /* highpass (lo), lowpass (hi), bandpass (lo, hi): the pass-band edges in Hz, 0 where absent. */
 struct op_rec_band_params {
@@ -63,6 +69,54 @@ struct op_rec_metrics_params {
 	double truth_hp, truth_lp; /* pass band the ground truth is filtered to (0: none) */
 	/* The artifact-free reference data, seconds [start, end); both 0: outside the scan. */
 	double ref_start, ref_end;
+};
+
+/* pick_channels (the listed channels are corrected, the others passed through) and
+ * drop_channels (the listed ones are passed through). Labels point into the step. */
+struct op_rec_pick_params {
+	const char *labels[OP_REC_PICK_MAX];
+	size_t n;
+	bool drop;
+};
+
+/* crop: the part of the recording the correction works on, seconds [tmin, tmax). */
+struct op_rec_crop_params {
+	double tmin, tmax; /* tmax 0: to the end */
+};
+
+/* paste_window: outside the processing window (the crop, else the acquisition window widened
+ * by `margin`) the channel is the input again, with raised-cosine cross-fades of `fade`. */
+struct op_rec_paste_params {
+	double margin, fade; /* seconds */
+};
+
+/* slice_triggers: volume triggers to slice triggers. */
+struct op_rec_slices_params {
+	struct dsp_trigger_gen_params gen;
+};
+
+/* complete_triggers: missing slice triggers from the data, annotated `annotation`. */
+struct op_rec_complete_params {
+	struct dsp_trigger_fill_params fill;
+	const char *annotation;
+};
+
+/* volume_artifact. */
+struct op_rec_volume_params {
+	struct dsp_volume_params vol;
+};
+
+/* detect_rpeaks: on `channel` (NULL: the first ECG/EKG channel). */
+struct op_rec_rpeak_params {
+	struct dsp_rpeak_params rpeak;
+	const char *channel;
+};
+
+/* pulse_aas and pulse_obs: epochs `delay` s after each R peak. */
+struct op_rec_pulse_params {
+	double delay;
+	size_t window;                   /* pulse_aas: beats per template */
+	struct dsp_pulse_obs_params obs; /* pulse_obs */
 };
 
 struct op_rec_export_params {

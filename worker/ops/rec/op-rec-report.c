@@ -241,10 +241,12 @@ op_rec_report_channel(struct op_run *run, size_t c, struct op_rec_report_acc *a,
 	double *before = NULL, *psd;
 	int rc = rec_out_open(run, c, &o, cause);
 
-	if (rc == 0 && o.eeg && a->n == 0)
+	bool shown = rc == 0 && rec_out_measured(run, &o);
+
+	if (shown && a->n == 0)
 		op_rec_report_acc_init(run, a, &o);
 	psd = xmalloc((a->nbins > 0 ? a->nbins : 1) * sizeof *psd);
-	if (rc == 0 && o.eeg && o.n == a->n && o.fs == a->fs)
+	if (shown && o.n == a->n && o.fs == a->fs)
 		rc = op_rec_report_before(run, c, a, &before, cause);
 	if (rc != 0 || before == NULL)
 		goto out;

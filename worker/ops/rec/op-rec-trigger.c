@@ -108,6 +108,7 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	const struct op_rec_detect_params *p = run->params;
 	const char *re = p->regex;
 	struct dsp_trigger_info info;
+	const json_t *crop;
 	double fs0 = 0;
 	int64_t *t = NULL;
 	size_t n = 0, cap = 0;
@@ -115,10 +116,12 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	int rc;
 
 	for (size_t c = 0; c < h->n_channels && fs0 == 0; c++)
-		if (rec_chan_is_eeg(&h->channels[c]))
+		if (rec_chan_is_corrected(&h->channels[c]))
 			fs0 = h->channels[c].rate;
 	if (fs0 == 0)
-		return error_set(cause, -EINVAL, "%s: no EEG channel", r->path);
+		return error_set(cause, -EINVAL,
+				 "%s: no channel to correct (EEG, ECG, EOG or EMG in volts)",
+				 r->path);
 	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
 		return error_set(cause, -EINVAL, "steps[%ld].regex: invalid",
 				 op_rec_step_index(step));
@@ -163,8 +166,12 @@ op_rec_trigger_run_detect(struct op_run *run, const json_t *step, char **cause)
 	r->epochs.L = info.artifact_len;
 	r->epochs.slices_per_volume = info.slices_per_volume;
 	r->epochs.volume_gaps = info.volume_gaps;
-	log_info("detect_triggers: %zu triggers, L = %zu, %zu slices per volume", n,
-		 info.artifact_len, info.slices_per_volume);
+	if ((crop = op_rec_dep_newest(run, "crop", op_rec_step_index(step))) != NULL &&
+	    (rc = op_rec_crop_epochs(crop, &r->epochs, cause)) != 0)
+		return error_wrap(cause, rc, "steps[%ld]: ", op_rec_step_index(step));
+	n = r->epochs.n;
+	log_info("detect_triggers: %zu triggers, L = %zu, %zu slices per volume", n, r->epochs.L,
+		 r->epochs.slices_per_volume);
 	op_rec_result_set(run, "triggers", rec_epochs_to_json(&r->epochs));
 	op_rec_result_set(run, "detected", json_integer((json_int_t)n));
 	return 0;

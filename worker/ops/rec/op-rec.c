@@ -16,9 +16,18 @@ extern const struct op_rec op_rec_highpass, op_rec_lowpass, op_rec_bandpass, op_
     op_rec_upsample, op_rec_downsample, op_rec_resample;
 extern const struct op_rec op_rec_aas, op_rec_pca, op_rec_anc;
 extern const struct op_rec op_rec_metrics, op_rec_export_edf, op_rec_report;
+extern const struct op_rec op_rec_pick_channels, op_rec_drop_channels, op_rec_crop,
+    op_rec_paste_window;
+extern const struct op_rec op_rec_slice_triggers, op_rec_complete_triggers, op_rec_volume_artifact;
+extern const struct op_rec op_rec_detect_rpeaks, op_rec_pulse_aas, op_rec_pulse_obs;
 
 const struct op_def *const op_rec_table[] = {
     &op_rec_detect_triggers.def,
+    &op_rec_pick_channels.def,
+    &op_rec_drop_channels.def,
+    &op_rec_crop.def,
+    &op_rec_slice_triggers.def,
+    &op_rec_complete_triggers.def,
     &op_rec_highpass.def,
     &op_rec_lowpass.def,
     &op_rec_bandpass.def,
@@ -32,6 +41,11 @@ const struct op_def *const op_rec_table[] = {
     &op_rec_aas.def,
     &op_rec_pca.def,
     &op_rec_anc.def,
+    &op_rec_volume_artifact.def,
+    &op_rec_detect_rpeaks.def,
+    &op_rec_pulse_aas.def,
+    &op_rec_pulse_obs.def,
+    &op_rec_paste_window.def,
     &op_rec_metrics.def,
     &op_rec_export_edf.def,
     &op_rec_report.def,
@@ -50,6 +64,29 @@ op_rec_result_set(struct op_run *run, const char *key, json_t *v)
 	if (run->result == NULL)
 		run->result = json_object();
 	json_object_set_new(run->result, key, v);
+}
+
+const json_t *
+op_rec_dep_newest(const struct op_run *run, const char *key, long step)
+{
+	const json_t *best = NULL, *v;
+	const char *k;
+	long best_step = -1;
+
+	json_object_foreach((json_t *)run->deps, k, v)
+	{
+		const json_t *r = json_object_get(v, key);
+		long s;
+
+		if (!json_is_object(r))
+			continue;
+		s = (long)json_integer_value(json_object_get(r, "step"));
+		if (s <= step && s > best_step) {
+			best = r;
+			best_step = s;
+		}
+	}
+	return best;
 }
 
 size_t
@@ -91,7 +128,7 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 	} else {
 		struct rec_chan *c = &r->chan[r->cur];
 
-		if (!c->eeg && !(op->flags & OP_REC_ALL_CHANNELS))
+		if (!c->corrected && !(op->flags & OP_REC_ALL_CHANNELS))
 			return 0;
 		if ((rc = rec_epochs_sync(run, idx, c->fs, &c->epochs, cause)) != 0)
 			return rc;

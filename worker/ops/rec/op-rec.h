@@ -14,7 +14,7 @@
 #include "worker/ops/rec/rec-task.h"
 
 enum op_rec_flags {
-	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on carried-through (non-EEG) channels */
+	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on passed-through channels */
 	OP_REC_NEEDS_TRIGGERS = 1 << 1, /* fails without a trigger state */
 };
 
@@ -43,6 +43,20 @@ long op_rec_step_index(const json_t *step);
 void op_rec_result_set(struct op_run *run, const char *key, json_t *v);
 /* Bytes of memory available to this process now (MemAvailable), or 0 when unknown. */
 size_t op_rec_mem_available(void);
+
+/* The newest inline result under `key` (an object with a "step" member) that a step with
+ * index <= `step` produced, from the task's dependencies; NULL when there is none. Borrowed. */
+const json_t *op_rec_dep_newest(const struct op_run *run, const char *key, long step);
+
+/* Keep the triggers whose artifact lies inside a crop result {"tmin", "tmax"} (seconds; tmax 0:
+ * to the end), and recompute the artifact length and volume gaps (op-rec-channels.c).
+ * 0, or -EINVAL when fewer than 2 triggers are left. */
+int op_rec_crop_epochs(const json_t *crop, struct rec_epochs *e, char **cause);
+
+/* The annotations of the triggers complete_triggers found (op-rec-slices.c), from the task's
+ * dependencies: *out (texts borrowed from the dependencies) is the caller's to free. Returns
+ * their count. */
+size_t op_rec_completed_annotations(const struct op_run *run, struct io_rec_annotation **out);
 
 /* The parse of aas, shared by aas_realign (op-rec-artifact.c): struct op_rec_aas_params. */
 int op_rec_aas_parse(const json_t *step, const char *path, void *params, char **cause);

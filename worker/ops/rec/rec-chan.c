@@ -16,18 +16,33 @@
 #include "common/xmalloc.h"
 #include "worker/io/io-npy.h"
 
+enum rec_chan_role
+rec_chan_role(const struct io_rec_channel *c)
+{
+	static const char *const other[] = {"RESP", "STATUS", "STI", "TRIG", "EVENT", NULL};
+	static const char *const body[] = {"EMG", "ECG", "EKG", "EOG", NULL};
+
+	if (!c->is_voltage && c->unit[0] != '\0') /* "bpm", "%", ...; blank: by label */
+		return REC_CHAN_OTHER;
+	for (const char *const *o = other; *o != NULL; o++)
+		if (strcasestr(c->label, *o) != NULL)
+			return REC_CHAN_OTHER;
+	for (const char *const *o = body; *o != NULL; o++)
+		if (strcasestr(c->label, *o) != NULL)
+			return REC_CHAN_BODY;
+	return REC_CHAN_EEG;
+}
+
 bool
 rec_chan_is_eeg(const struct io_rec_channel *c)
 {
-	static const char *const other[] = {"EMG",    "ECG", "EKG",  "EOG",   "RESP",
-					    "STATUS", "STI", "TRIG", "EVENT", NULL};
+	return rec_chan_role(c) == REC_CHAN_EEG;
+}
 
-	if (!c->is_voltage && c->unit[0] != '\0') /* "bpm", "%", ...; blank: by label */
-		return false;
-	for (const char *const *o = other; *o != NULL; o++)
-		if (strcasestr(c->label, *o) != NULL)
-			return false;
-	return true;
+bool
+rec_chan_is_corrected(const struct io_rec_channel *c)
+{
+	return rec_chan_role(c) != REC_CHAN_OTHER;
 }
 
 char *
@@ -118,10 +133,13 @@ rec_chan_load(struct io_rec *in, const char *workdir, size_t index, int src,
 	c->index = index;
 	snprintf(c->label, sizeof c->label, "%s", h->channels[index].label);
 	c->eeg = rec_chan_is_eeg(&h->channels[index]);
+	c->corrected = rec_chan_is_corrected(&h->channels[index]);
 	c->fs = h->channels[index].rate;
 	if (src < 0)
 		return io_rec_read_channel(in, index, &c->x, &c->n, cause);
 	rc = rec_chan_meta_load(workdir, src, index, &c->fs, &c->epochs, &meta, cause);
+	if (rc == 0 && json_is_boolean(json_object_get(meta, "corrected")))
+		c->corrected = json_is_true(json_object_get(meta, "corrected"));
 	if (rc == 0) {
 		path = rec_chan_path(workdir, src, index, "c");
 		rc = rec_chan_load_npy(path, &c->x, &c->n, cause);
@@ -177,8 +195,9 @@ rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **c
 	}
 	if (rc != 0)
 		return rc;
-	meta = json_pack("{s:s, s:f, s:I, s:b, s:b}", "label", c->label, "fs", c->fs, "n",
-			 (json_int_t)c->n, "noise", c->noise != NULL, "eeg", c->eeg);
+	meta = json_pack("{s:s, s:f, s:I, s:b, s:b, s:b}", "label", c->label, "fs", c->fs, "n",
+			 (json_int_t)c->n, "noise", c->noise != NULL, "eeg", c->eeg, "corrected",
+			 c->corrected);
 	if (c->epochs.step >= 0)
 		json_object_set_new(meta, "triggers", rec_epochs_to_json(&c->epochs));
 	path = rec_chan_path(workdir, stage, c->index, "meta");

@@ -10,10 +10,18 @@
 #include "worker/io/rec/io-rec.h"
 #include "worker/ops/rec/rec-epochs.h"
 
+/* What a channel of the input is to the correction. */
+enum rec_chan_role {
+	REC_CHAN_EEG,   /* a scalp EEG channel: corrected and measured */
+	REC_CHAN_BODY,  /* ECG/EKG, EOG, EMG: electrodes that pick the artifact up, corrected */
+	REC_CHAN_OTHER, /* status, stimulus, respiration, non-voltages: passed through */
+};
+
 struct rec_chan {
 	size_t index; /* in the input file */
 	char label[IO_REC_LABEL];
-	bool eeg; /* false: carried through (only rate changes apply) */
+	bool eeg;       /* a scalp EEG channel (REC_CHAN_EEG) */
+	bool corrected; /* the steps run on it; false: passed through as read */
 	double fs;
 	double *x; /* n samples, volts; owned */
 	size_t n;
@@ -21,10 +29,15 @@ struct rec_chan {
 	struct rec_epochs epochs; /* the trigger state this channel's data matches */
 };
 
-/* Whether a channel of the input is EEG (processed) or carried through: a voltage (or a blank
- * dimension) whose label does not name EMG, ECG/EKG, EOG, respiration, status, stimulus or
- * trigger signals. */
+/* A channel's role: not a voltage (a unit other than a voltage or blank), or a label naming
+ * status, stimulus, trigger, event or respiration signals: passed through; a label naming
+ * ECG/EKG, EOG or EMG: a body channel; else scalp EEG. */
+enum rec_chan_role rec_chan_role(const struct io_rec_channel *c);
+/* rec_chan_role(c) == REC_CHAN_EEG. */
 bool rec_chan_is_eeg(const struct io_rec_channel *c);
+/* Whether the correction runs on the channel by default (EEG and body channels); pick_channels
+ * and drop_channels change it per pipeline. */
+bool rec_chan_is_corrected(const struct io_rec_channel *c);
 /* Per-channel files of unit stage `stage` in the job's work dir (caller frees). */
 char *rec_chan_path(const char *workdir, int stage, size_t chan, const char *what);
 /* The most recent unit stage before `stage` whose files exist, or -1. */

@@ -23,6 +23,7 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 	o->epochs.step = -1;
 	snprintf(o->label, sizeof o->label, "%s", h->channels[chan].label);
 	o->eeg = rec_chan_is_eeg(&h->channels[chan]);
+	o->corrected = rec_chan_is_corrected(&h->channels[chan]);
 	if (src < 0) {
 		o->fs = h->channels[chan].rate;
 		rc = io_rec_read_channel(run->rec->in, chan, &o->owned, &o->n, cause);
@@ -31,6 +32,8 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 	}
 	rc = rec_chan_meta_load(run->spec.stage.workdir, src, chan, &o->fs, &o->epochs, &meta,
 				cause);
+	if (rc == 0 && json_is_boolean(json_object_get(meta, "corrected")))
+		o->corrected = json_is_true(json_object_get(meta, "corrected"));
 	json_decref(meta);
 	path = rec_chan_path(run->spec.stage.workdir, src, chan, "c");
 	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {
@@ -43,6 +46,17 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 	if (rc != 0)
 		rec_out_close(o);
 	return rc;
+}
+
+bool
+rec_out_measured(const struct op_run *run, const struct rec_out *o)
+{
+	const struct io_rec_header *h = run->rec->hdr;
+	bool any_eeg = false;
+
+	for (size_t i = 0; i < h->n_channels && !any_eeg; i++)
+		any_eeg = rec_chan_is_eeg(&h->channels[i]);
+	return o->corrected && (o->eeg || !any_eeg);
 }
 
 void

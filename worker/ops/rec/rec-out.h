@@ -15,7 +15,8 @@ struct rec_out {
 	double fs;
 	size_t n;
 	const double *x;
-	bool eeg;
+	bool eeg;       /* a scalp EEG channel */
+	bool corrected; /* the correction ran on it (else it is the input) */
 	char label[IO_REC_LABEL];
 	struct rec_epochs epochs; /* the channel's trigger state (step -1 when it has none) */
 	struct io_npy_map map;
@@ -23,6 +24,9 @@ struct rec_out {
 };
 
 int rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause);
+/* Whether global steps measure and show the channel: a corrected EEG channel, or, in a
+ * recording without EEG (an ECG recorded alone), a corrected ECG, EOG or EMG channel. */
+bool rec_out_measured(const struct op_run *run, const struct rec_out *o);
 void rec_out_close(struct rec_out *o);
 
 #endif

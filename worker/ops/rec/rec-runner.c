@@ -15,8 +15,32 @@
 #include "worker/ops/rec/rec-chan.h"
 #include "worker/ops/rec/rec-task.h"
 
+/* Whether the pick_channels / drop_channels steps among the stage's steps leave channel `label`
+ * corrected (it is by default). */
+static bool
+rec_runner_picked(const struct op_run *run, const char *label)
+{
+	const json_t *step;
+	bool on = true;
+	size_t i;
+
+	json_array_foreach(run->spec.stage.steps, i, step)
+	{
+		const char *op = json_string_value(json_object_get(step, "op"));
+		const json_t *a = json_object_get(step, "channels"), *v;
+		bool listed = json_is_string(a) && strcmp(json_string_value(a), label) == 0;
+		size_t k;
+
+		if (strcmp(op, "pick_channels") != 0 && strcmp(op, "drop_channels") != 0)
+			continue;
+		json_array_foreach(a, k, v) listed |= strcmp(json_string_value(v), label) == 0;
+		on = strcmp(op, "drop_channels") == 0 ? on && !listed : listed;
+	}
+	return on;
+}
+
 /* The run-once reference channel: the stage's ref_channel (the first aligner naming one), else
- * the first EEG channel. */
+ * the first EEG channel the stage corrects, else the first ECG, EOG or EMG channel it does. */
 static int
 rec_runner_ref_channel(struct op_run *run, size_t *out, char **cause)
 {
@@ -31,12 +55,16 @@ rec_runner_ref_channel(struct op_run *run, size_t *out, char **cause)
 		*out = (size_t)c;
 		return 0;
 	}
-	for (size_t i = 0; i < h->n_channels; i++)
-		if (rec_chan_is_eeg(&h->channels[i])) {
-			*out = i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL, "%s: no EEG channel to align on", h->path);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < h->n_channels; i++)
+			if (rec_chan_role(&h->channels[i]) ==
+				(pass == 0 ? REC_CHAN_EEG : REC_CHAN_BODY) &&
+			    rec_runner_picked(run, h->channels[i].label)) {
+				*out = i;
+				return 0;
+			}
+	return error_set(cause, -EINVAL, "%s: no channel to align on (EEG, ECG, EOG or EMG)",
+			 h->path);
 }
 
 static int
