@@ -45,6 +45,7 @@ proto_job_decode(uint32_t type, const msgpack_object *body, struct proto_msg *ms
 		proto_map_str(&m, "pipeline", true, PROTO_MAX_TEXT, &msg->u.submit.pipeline);
 		proto_job_decode_inputs(&m, &msg->u.submit, cause);
 		proto_map_str(&m, "output", false, PROTO_MAX_NAME, &msg->u.submit.output);
+		proto_map_bool(&m, "overwrite", false, &msg->u.submit.overwrite);
 		break;
 	case PROTO_ACCEPTED:
 		proto_map_u64_array(&m, "jobs", true, PROTO_MAX_INPUTS, &msg->u.accepted.jobs,
@@ -80,7 +81,7 @@ proto_job_encode(const struct proto_msg *msg, msgpack_packer *pk)
 	switch (msg->type) {
 	case PROTO_SUBMIT: {
 		const struct proto_submit *s = &msg->u.submit;
-		msgpack_pack_map(pk, 2 + (s->output != NULL));
+		msgpack_pack_map(pk, 2 + (s->output != NULL) + s->overwrite);
 		proto_pack_kstr(pk, "pipeline", s->pipeline != NULL ? s->pipeline : "");
 		proto_pack_str(pk, "inputs");
 		msgpack_pack_array(pk, s->ninputs);
@@ -88,6 +89,8 @@ proto_job_encode(const struct proto_msg *msg, msgpack_packer *pk)
 			proto_pack_str(pk, s->inputs[i]);
 		if (s->output != NULL)
 			proto_pack_kstr(pk, "output", s->output);
+		if (s->overwrite)
+			proto_pack_kbool(pk, "overwrite", true);
 		break;
 	}
 	case PROTO_ACCEPTED:

@@ -109,6 +109,7 @@ struct proto_submit {
 	uint32_t ninputs;
 	char **inputs; /* replace input.path, one job each; may be 0 */
 	char *output;  /* replaces output.path, or NULL */
+	bool overwrite; /* an existing output may be replaced (--overwrite) */
 };
 
 struct proto_accepted {

@@ -146,6 +146,34 @@ sched_jobs_workdir(struct sched *s, uint32_t id)
 	return xasprintf("%s/work/%u", s->cfg.state_dir, id);
 }
 
+/* A new job's output: the graph's rules (not the input, no existing file replaced without
+ * overwrite), and no other job of this submission or still running writes it. */
+static int
+sched_jobs_check_output(struct sched *s, const struct graph *g, struct sched_job **made,
+			uint32_t nmade, bool overwrite, char **cause)
+{
+	const char *out = graph_output_path(g);
+	int rc = graph_check_output(g, overwrite, cause);
+
+	if (rc != 0 || out == NULL)
+		return rc;
+	for (uint32_t k = 0; k < nmade; k++)
+		if (graph_output_path(made[k]->graph) != NULL &&
+		    strcmp(graph_output_path(made[k]->graph), out) == 0)
+			return error_set(cause, -EINVAL,
+					 "output.path: %s is the output of another input of this "
+					 "submission",
+					 out);
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
+		if (j->graph != NULL && (j->state == JOB_RUNNING || j->state == JOB_WAITING) &&
+		    graph_output_path(j->graph) != NULL &&
+		    graph_output_same_file(graph_output_path(j->graph), out))
+			return error_set(cause, -EINVAL,
+					 "output.path: job %u, still running, writes %s", j->id,
+					 out);
+	return 0;
+}
+
 int
 sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids, uint32_t *nids,
 		  char **cause)
@@ -172,6 +200,13 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 		if (rc != 0) {
 			if (sub->ninputs > 1)
 				error_wrap(cause, rc, "input %s: ", input);
+			free(j);
+			break;
+		}
+		if ((rc = sched_jobs_check_output(s, j->graph, made, i, sub->overwrite, cause)) != 0) {
+			if (sub->ninputs > 1)
+				error_wrap(cause, rc, "input %s: ", input);
+			graph_free(j->graph);
 			free(j);
 			break;
 		}

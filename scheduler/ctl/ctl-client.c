@@ -153,7 +153,7 @@ ctl_pipeline_path(const char *text, const char *pipeline_path, const char *key)
 
 int
 ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
-		const char *output, uint64_t **jobs, uint32_t *njobs, char **cause)
+		const char *output, bool overwrite, uint64_t **jobs, uint32_t *njobs, char **cause)
 {
 	struct proto_msg req = {.type = PROTO_SUBMIT}, reply;
 	char *text, *in_rel = NULL;
@@ -167,6 +167,7 @@ ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, in
 		ninputs = 1;
 	}
 	req.u.submit.ninputs = (uint32_t)ninputs;
+	req.u.submit.overwrite = overwrite;
 	req.u.submit.inputs = xcalloc((size_t)ninputs + 1, sizeof(char *));
 	for (int i = 0; i < ninputs; i++)
 		req.u.submit.inputs[i] = paths_absolute(inputs[i]);

@@ -255,6 +255,7 @@ ctl_cmd_submit(int argc, char **argv)
 	    CTL_CONN_OPTIONS,
 	    {"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)",
 	     NULL},
+	    {"overwrite", 0, OPTIONS_FLAG, NULL, "replace outputs that exist already", NULL},
 	    {"wait", 'w', OPTIONS_FLAG, NULL, "wait for the jobs, with a progress bar", NULL},
 	    {"json", 0, OPTIONS_FLAG, NULL, "print job ids (and with --wait the reports) as JSON",
 	     NULL},
@@ -281,7 +282,8 @@ ctl_cmd_submit(int argc, char **argv)
 		return rc;
 	}
 	rc = ctl_conn_submit(&c, opts.argv[0], opts.argv + 1, opts.argc - 1,
-			     options_get(&opts, "output"), &jobs, &njobs, &cause);
+			     options_get(&opts, "output"), options_count(&opts, "overwrite") > 0,
+			     &jobs, &njobs, &cause);
 	if (rc != 0) {
 		fprintf(stderr, "neurodag submit: %s\n", cause);
 		/* A refused token, or a scheduler that cannot take jobs now (its disk is full). */

@@ -24,6 +24,7 @@
 
 static const struct options_def ctl_run_options[] = {
     {"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)", NULL},
+    {"overwrite", 0, OPTIONS_FLAG, NULL, "replace outputs that exist already", NULL},
     {"workers", 'n', OPTIONS_VALUE, "N", "local worker processes (default: one per core)", NULL},
     {"nthreads", 0, OPTIONS_VALUE, "N", "threads per worker", "1"},
     {"state-dir", 0, OPTIONS_VALUE, "DIR",
@@ -146,8 +147,8 @@ ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int nin
 					       options_get(opts, "fft-keep-max"));
 	if (ctl_conn_open(&c, url, token, &cause) != 0)
 		goto stop;
-	if (ctl_conn_submit(&c, pipeline, inputs, ninputs, options_get(opts, "output"), &jobs,
-			    &njobs, &cause) != 0) {
+	if (ctl_conn_submit(&c, pipeline, inputs, ninputs, options_get(opts, "output"),
+			    options_count(opts, "overwrite") > 0, &jobs, &njobs, &cause) != 0) {
 		rc = CTL_EXIT_USAGE;
 	} else {
 		rc = ctl_wait_jobs(&c, jobs, njobs, 0, options_count(opts, "json"),
@@ -220,7 +221,8 @@ ctl_cmd_run(int argc, char **argv)
 		    (size_t)strtoull(options_get(&opts, "fft-keep-max"), NULL, 10));
 	if (options_count(&opts, "serial"))
 		rc = ctl_serial_run(opts.argv[0], opts.argv + 1, opts.argc - 1,
-				    options_get(&opts, "output"), options_count(&opts, "json"));
+				    options_get(&opts, "output"), options_count(&opts, "json"),
+				    options_count(&opts, "overwrite") > 0);
 	else
 		rc = ctl_run_local(&opts, opts.argv[0], opts.argv + 1, opts.argc - 1);
 	options_fini(&opts);

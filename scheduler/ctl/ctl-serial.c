@@ -16,24 +16,28 @@
 #include "worker/ops/task-run.h"
 
 static int
-ctl_serial_one(const char *text, const char *input, const char *output, int json)
+ctl_serial_one(const char *text, const char *input, const char *output, int json, bool overwrite)
 {
-	struct graph *g;
+	struct graph *g = NULL;
 	char *cause = NULL, *workdir = NULL;
 	char tmpl[] = "/tmp/neurodag-serial-XXXXXX";
-	json_t *results = json_object();
+	json_t *results;
 	double t0 = time_mono_s();
 	int rc = 0;
 
 	if (mkdtemp(tmpl) != NULL)
 		workdir = xstrdup(tmpl);
-	if (graph_build(text, input, output, workdir, &g, &cause) != 0) {
+	if (graph_build(text, input, output, workdir, &g, &cause) != 0 ||
+	    graph_check_output(g, overwrite, &cause) != 0) {
 		fprintf(stderr, "neurodag run: %s\n", cause);
 		free(cause);
+		graph_free(g);
+		if (workdir != NULL)
+			paths_remove_tree(workdir);
 		free(workdir);
-		json_decref(results);
 		return CTL_EXIT_USAGE;
 	}
+	results = json_object();
 	for (uint32_t t = 0; t < g->ntasks && rc == 0; t++) {
 		char *spec = graph_task_spec(g, 0, t), *deps = NULL, *result = NULL;
 
@@ -88,7 +92,8 @@ ctl_serial_one(const char *text, const char *input, const char *output, int json
 }
 
 int
-ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *output, int json)
+ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *output, int json,
+	       bool overwrite)
 {
 	char *text = NULL, *cause = NULL, *out_rel;
 	int rc = 0;
@@ -104,12 +109,12 @@ ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *out
 	    output != NULL ? paths_absolute(output) : ctl_pipeline_path(text, pipeline, "output");
 	if (ninputs == 0) {
 		char *in_rel = ctl_pipeline_path(text, pipeline, "input");
-		rc = ctl_serial_one(text, in_rel, out_rel, json);
+		rc = ctl_serial_one(text, in_rel, out_rel, json, overwrite);
 		free(in_rel);
 	}
 	for (int i = 0; i < ninputs && rc == 0; i++) {
 		char *in = paths_absolute(inputs[i]);
-		rc = ctl_serial_one(text, in, out_rel, json);
+		rc = ctl_serial_one(text, in, out_rel, json, overwrite);
 		free(in);
 	}
 	free(out_rel);

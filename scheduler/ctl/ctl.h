@@ -40,7 +40,8 @@ void ctl_conn_close(struct ctl_conn *c);
 int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause);
 /* SUBMIT: the pipeline file's text with paths made absolute; job ids (caller frees). */
 int ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
-		    const char *output, uint64_t **jobs, uint32_t *njobs, char **cause);
+		    const char *output, bool overwrite, uint64_t **jobs, uint32_t *njobs,
+		    char **cause);
 
 /* input.path or output.path (`key`) of a pipeline's text, made absolute relative to the
  * pipeline file's directory; NULL when absent or already absolute. Caller frees. */

@@ -293,6 +293,8 @@ graph_build(const char *text, const char *input, const char *output, const char 
 	}
 	graph_input_formats(root, input != NULL, output != NULL);
 	rc = op_param_keys(root, "pipeline", keys, cause);
+	if (rc == 0)
+		rc = graph_output_take_overwrite(g, root, cause);
 	if (rc == 0 && json_object_get(root, "name") != NULL &&
 	    !json_is_string(json_object_get(root, "name")))
 		rc = error_set(cause, -EINVAL, "name: must be a string");

@@ -39,6 +39,7 @@ struct graph {
 	uint32_t nchan, ntrial; /* units */
 	uint32_t cpt, tpt;      /* channels and trials per task */
 	char *ref_channel;      /* the run-once steps' reference channel, or NULL: the first EEG */
+	bool overwrite;         /* output.overwrite: an existing output may be replaced */
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;
@@ -61,6 +62,17 @@ void graph_dependents(const struct graph *g, uint32_t task, graph_task_cb cb, vo
 char *graph_task_spec(const struct graph *g, uint32_t job, uint32_t task);
 /* Whether the task's inline result is kept for later tasks (single-task stages). */
 bool graph_keeps_result(const struct graph *g, uint32_t task);
+
+/* graph-output.c: take output.overwrite out of the pipeline (into g->overwrite). */
+int graph_output_take_overwrite(struct graph *g, json_t *root, char **cause);
+/* The job's final output and input paths (NULL when it has none). */
+const char *graph_output_path(const struct graph *g);
+const char *graph_input_path(const struct graph *g);
+/* Whether two paths name the same file (by inode when both exist, else by canonical name). */
+bool graph_output_same_file(const char *a, const char *b);
+/* For a new job (not when a job is rebuilt after a restart): the output is not the input, and
+ * replaces an existing file only with `overwrite` or the pipeline's own "overwrite". */
+int graph_check_output(const struct graph *g, bool overwrite, char **cause);
 
 /* pipeline-locate.c: line and column (1-based) of the value at a JSON path such as
  * "steps[3].freq" inside `text`; 0 when not found. */
