@@ -15,7 +15,7 @@ nd=build/scheduler/ctl/neurodag
 mkdir -p "$out"
 if "$nd" synth fmri --help >/dev/null 2>&1; then
   "$nd" synth fmri --channels 8 --duration 30 --seed 1 -o "$out"
-  "$nd" run deploy/examples/fmri-standard.json "$out/recording.edf" -o "$out/corrected.edf" \
+  "$nd" run deploy/examples/fmri-standard.json "$out/recording.edf" -o "$out/corrected.edf" --overwrite \
     --json > "$out/report.json"
   echo "corrected recording: $out/corrected.edf"
   echo "report (metrics, triggers): $out/report.json"

@@ -50,7 +50,7 @@ def run_job(neurodag, pipeline, inp, out, workers=2, extra=tuple(os.environ.get(
     args = [neurodag, "run", "-q", "--json", "--workers", str(workers), *extra, pipeline]
     if inp:
         args.append(inp)
-    args += ["-o", out]
+    args += ["-o", out, "--overwrite"]
     t0 = time.monotonic()
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peaks, own = {}, [0]

@@ -43,7 +43,7 @@ measure() {
 	while [ "$i" -lt "$runs" ]; do
 		t0=$(now)
 		# shellcheck disable=SC2086 # $mode is two words on purpose
-		/usr/bin/time -f '%U %S' -o "$tmp/time" "$nd" run $mode -q --json \
+		/usr/bin/time -f '%U %S' -o "$tmp/time" "$nd" run $mode -q --json --overwrite \
 			"$tmp/$1.json" >"$tmp/out.json" 2>"$tmp/err" ||
 			{ cat "$tmp/err" >&2; exit 1; }
 		t1=$(now)
