@@ -201,3 +201,31 @@ def output_safety(c):
     r = c.cli("submit", p, rec, os.path.join(c.dir, "hard.edf"), "-o", out, "--overwrite")
     check(r.returncode == 2 and "another input" in r.stderr, "one output for two jobs: %r" %
           r.stderr)
+
+
+@test
+def edf_range(c):
+    """An EDF whose physical range gives no finite scale is refused at submit and by run
+    --serial, naming the file and the channel, before any task runs."""
+    import json
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    ns = int(data[252:256].decode())
+    data[256 + ns * 104:256 + ns * 104 + 8] = b"-1e308  "
+    data[256 + ns * 112:256 + ns * 112 + 8] = b"1e308   "
+    bad = os.path.join(c.dir, "huge-range.edf")
+    with open(bad, "wb") as f:
+        f.write(data)
+    p = os.path.join(c.dir, "p.json")
+    with open(p, "w") as f:
+        json.dump({"name": "r", "input": {"format": "edf", "path": bad},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "edf", "path": os.path.join(c.dir, "o.edf")}}, f)
+    c.start_scheduler()
+    for args, conn in ((["submit", p], True), (["run", "--serial", p], False)):
+        r = c.cli(*args, conn=conn)
+        check(r.returncode == 2 and bad in r.stderr and "channel 1" in r.stderr and
+              "physical range" in r.stderr, "%s: refused: %d %r" % (args, r.returncode,
+                                                                   r.stderr))
+    check(not os.path.exists(os.path.join(c.dir, "o.edf")), "nothing was written")

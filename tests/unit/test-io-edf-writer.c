@@ -325,3 +325,37 @@ Test(io_edf_writer, rejects_bad_input, .init = setup_tmp, .fini = teardown_tmp)
 	cr_assert_null(w);
 	cr_assert_eq(io_edf_writer_close(NULL, NULL), 0);
 }
+
+/* A sample that is not a finite number cannot be stored: the write fails naming the channel
+ * and the sample, with the range given or computed from the data, instead of a flat channel. */
+Test(io_edf_writer, non_finite_samples_are_refused, .init = setup_tmp, .fini = teardown_tmp)
+{
+	const double bad[] = {NAN, INFINITY, -INFINITY};
+
+	for (int autorange = 0; autorange < 2; autorange++)
+		for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+			struct io_edf_writer_channel ch[2] = {
+			    {.label = "Fp1", .rate = 100, .n_samples = 1000},
+			    {.label = "Fp2", .rate = 100, .n_samples = 1000},
+			};
+			struct io_edf_writer_spec spec = {
+			    .type = IO_EDF_TYPE_EDFPLUS, .n_channels = 2, .channels = ch};
+			double *x = make_signal(1000, 100, 7, 100e-6);
+			char *cause = NULL;
+
+			x[617] = bad[k];
+			ch[0].data = make_signal(1000, 100, 5, 100e-6);
+			ch[1].data = x;
+			for (int c = 0; c < 2 && !autorange; c++) {
+				ch[c].phys_min = -1e-3;
+				ch[c].phys_max = 1e-3;
+			}
+			cr_assert_neq(io_edf_write(tmp_path("nan.edf"), &spec, NULL, NULL, &cause),
+				      0, "a %g sample was written", bad[k]);
+			cr_assert(strstr(cause, "Fp2") != NULL && strstr(cause, "617") != NULL,
+				  "names the channel and the sample: %s", cause);
+			free(cause);
+			free((void *)ch[0].data);
+			free(x);
+		}
+}

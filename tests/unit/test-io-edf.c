@@ -348,3 +348,70 @@ Test(io_edf, direct_reads_equal_edflib, .init = setup_tmp, .fini = teardown_tmp)
 	free(a);
 	free(b);
 }
+
+/* Copy the fixture with signal 0's physical minimum and maximum fields replaced. */
+static void
+write_with_phys_range(const char *path, const char *pmin, const char *pmax)
+{
+	FILE *in = fopen(FIXTURE, "rb"), *out;
+	static unsigned char buf[1 << 20];
+	size_t n, ns;
+	char field[9];
+
+	cr_assert_not_null(in);
+	n = fread(buf, 1, sizeof buf, in);
+	fclose(in);
+	memcpy(field, buf + 252, 4);
+	field[4] = '\0';
+	ns = (size_t)atoi(field);
+	snprintf(field, sizeof field, "%-8s", pmin);
+	memcpy(buf + 256 + ns * 104, field, 8);
+	snprintf(field, sizeof field, "%-8s", pmax);
+	memcpy(buf + 256 + ns * 112, field, 8);
+	out = fopen(path, "wb");
+	cr_assert_not_null(out);
+	cr_assert_eq(fwrite(buf, 1, n, out), n);
+	fclose(out);
+}
+
+/* A physical range whose scale is not finite would turn that channel into infinities (written
+ * flat): the header is refused, naming the file and the channel. */
+Test(io_edf, physical_range_must_give_a_finite_scale, .init = setup_tmp, .fini = teardown_tmp)
+{
+	static const char *const bad[][2] = {{"-1e308", "1e308"}, {"-1e308", "-1e307"},
+					     {"-inf", "100"}, {"-100", "nan"}};
+	struct io_edf_file *f = NULL;
+	char *cause = NULL;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *p = tmp_path("range.edf");
+		int rc;
+
+		write_with_phys_range(p, bad[i][0], bad[i][1]);
+		rc = io_edf_open(p, &f, &cause);
+		if (rc == 0) {
+			/* EDFlib took it: the samples must be finite, or it is refused. */
+			const struct io_edf_header *h = io_edf_header(f);
+			double *x = NULL;
+			size_t nx = 0;
+			rc = io_edf_read_channel(f, 0, &x, &nx, &cause);
+			cr_assert_neq(rc, 0, "[%s, %s] accepted with scale giving %g (first sample)",
+				      bad[i][0], bad[i][1], x != NULL ? x[0] : 0.0);
+			(void)h;
+			free(x);
+			io_edf_close(f);
+		}
+		cr_assert_not_null(cause);
+		cr_assert(strstr(cause, p) != NULL, "names the file: %s", cause);
+		/* EDFlib itself refuses fields that are not numbers ("nan", "-inf"). */
+		if (i < 2)
+			cr_assert(strstr(cause, "physical range") != NULL &&
+				      strstr(cause, "channel 1") != NULL,
+				  "names the channel and says why: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	/* A wide but finite range is fine. */
+	write_with_phys_range(tmp_path("wide.edf"), "-1e6", "1e6");
+	io_edf_close(open_ok(tmp_path("wide.edf")));
+}

@@ -445,10 +445,25 @@ io_edf_writer_array_cb(void *arg, size_t channel, size_t start, size_t n, double
 	return 0;
 }
 
+/* EDF stores integers: a NaN or an infinity has no encoding (it would clip, or with a computed
+ * range make the whole channel flat). */
+static int
+io_edf_writer_finite(const char *path, const char *label, size_t start, const double *x, size_t n,
+		     char **cause)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return error_set(cause, -EINVAL,
+					 "%s: channel %s: sample %zu is %g, not a finite number; "
+					 "EDF cannot store it",
+					 path, label, start + i, x[i]);
+	return 0;
+}
+
 /* One pass over a channel for its min/max; the range gets a 5 % margin. */
 static int
-io_edf_writer_autorange(struct io_edf_writer_channel *ch, size_t c, io_edf_source_cb cb, void *arg,
-			char **cause)
+io_edf_writer_autorange(const char *path, struct io_edf_writer_channel *ch, size_t c,
+			io_edf_source_cb cb, void *arg, char **cause)
 {
 	double *buf = xmalloc(IO_EDF_WRITER_CHUNK * sizeof *buf);
 	double lo = INFINITY, hi = -INFINITY, margin;
@@ -459,6 +474,8 @@ io_edf_writer_autorange(struct io_edf_writer_channel *ch, size_t c, io_edf_sourc
 								   : IO_EDF_WRITER_CHUNK;
 
 		rc = cb(arg, c, s, n, buf, cause);
+		if (rc == 0)
+			rc = io_edf_writer_finite(path, ch->label, s, buf, n, cause);
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			lo = buf[i] < lo ? buf[i] : lo;
 			hi = buf[i] > hi ? buf[i] : hi;
@@ -501,7 +518,7 @@ io_edf_write(const char *path, const struct io_edf_writer_spec *spec, io_edf_sou
 	local.channels = chans;
 	for (size_t c = 0; c < spec->n_channels && rc == 0; c++)
 		if (chans[c].phys_min == chans[c].phys_max)
-			rc = io_edf_writer_autorange(&chans[c], c, cb, arg, cause);
+			rc = io_edf_writer_autorange(path, &chans[c], c, cb, arg, cause);
 	if (rc == 0)
 		rc = io_edf_writer_open(path, &local, &w, cause);
 	if (rc != 0) {
@@ -521,6 +538,9 @@ io_edf_write(const char *path, const struct io_edf_writer_spec *spec, io_edf_sou
 					    : spr;
 			if (valid > 0)
 				rc = cb(arg, c, start, valid, rec[c], cause);
+			if (rc == 0)
+				rc = io_edf_writer_finite(path, chans[c].label, start, rec[c],
+							  valid, cause);
 			/* Pad the last record with the last sample (or 0): no clipping. */
 			for (size_t i = valid; i < spr; i++)
 				rec[c][i] = valid > 0 ? rec[c][valid - 1] : 0.0;

@@ -4,6 +4,7 @@
 
 #include <edflib.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,34 @@ io_edf_annotations_fill(struct io_edf_header *h, int handle, long long n, char *
 	return 0;
 }
 
+/* Physical values beyond this (in volts, or the channel's own unit) are refused: far beyond any
+ * recorded signal, and small enough that sums of squares over any recording stay finite. */
+#define IO_EDF_PHYS_LIMIT 1e100
+
+/* Every channel's physical range maps its digital range to finite values: a range such as
+ * [-1e308, 1e308] has an infinite gain, and the channel would read as infinities (and be
+ * written flat); one of ±1e307 overflows the first energy computed from it. */
+static int
+io_edf_check_ranges(const struct io_edf_header *h, char **cause)
+{
+	for (size_t i = 0; i < h->n_channels; i++) {
+		const struct io_edf_channel *c = &h->channels[i];
+		double gain = (c->phys_max - c->phys_min) / ((double)c->dig_max - c->dig_min);
+		double lo = c->phys_min * c->volt_scale, hi = c->phys_max * c->volt_scale;
+
+		if (isfinite(gain) && gain != 0 && fabs(lo) <= IO_EDF_PHYS_LIMIT &&
+		    fabs(hi) <= IO_EDF_PHYS_LIMIT)
+			continue;
+		return error_set(cause, -EINVAL,
+				 "%s: channel %zu (%s): the physical range [%g, %g] %s for the "
+				 "digital range [%d, %d] is not usable (a finite, non-zero scale and "
+				 "values within ±1e100)",
+				 h->path, i + 1, c->label, c->phys_min, c->phys_max, c->dimension,
+				 c->dig_min, c->dig_max);
+	}
+	return 0;
+}
+
 int
 io_edf_open(const char *path, struct io_edf_file **out, char **cause)
 {
@@ -319,7 +348,9 @@ io_edf_open(const char *path, struct io_edf_file **out, char **cause)
 	f = xcalloc(1, sizeof *f);
 	f->handle = e->handle;
 	io_edf_header_fill(&f->hdr, path, e);
-	rc = io_edf_annotations_fill(&f->hdr, f->handle, e->annotations_in_file, cause);
+	rc = io_edf_check_ranges(&f->hdr, cause);
+	if (rc == 0)
+		rc = io_edf_annotations_fill(&f->hdr, f->handle, e->annotations_in_file, cause);
 	free(e);
 	if (rc != 0) {
 		io_edf_close(f);
@@ -418,6 +449,11 @@ io_edf_read_range(struct io_edf_file *f, size_t channel, size_t start, size_t n,
 	if (c->volt_scale != 1.0)
 		for (size_t i = 0; i < n; i++)
 			buf[i] *= c->volt_scale;
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(buf[i]))
+			return error_set(cause, -EINVAL,
+					 "%s: channel %s: sample %zu is not a finite number",
+					 f->hdr.path, c->label, start + i);
 	return 0;
 }
 
