@@ -39,7 +39,8 @@ def run(name, pipeline, *args, workers=2):
     path = os.path.join(WORK, name + ".json")
     with open(path, "w") as fp:
         json.dump(pipeline, fp)
-    cmd = [NEURODAG, "run", "-q", path] + list(args)
+    # The work dir outlives a run (it is in the build tree): outputs of the last run are replaced.
+    cmd = [NEURODAG, "run", "-q", "--overwrite", path] + list(args)
     if workers:
         cmd[2:2] = ["--workers", str(workers)]
     else:
