@@ -10,7 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "common/error.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 
 static int
@@ -94,4 +98,43 @@ token_equal(const char *expected, const char *given)
 	for (size_t i = 0; i < n; i++)
 		diff |= (unsigned char)(expected[i] ^ (i < m ? given[i] : 0));
 	return diff == 0;
+}
+
+static void
+token_hex(const unsigned char *raw, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[raw[i] >> 4];
+		out[2 * i + 1] = digits[raw[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+token_nonce(char out[TOKEN_HEX_LEN + 1])
+{
+	unsigned char raw[TOKEN_HEX_LEN / 2];
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		return -EIO;
+	token_hex(raw, sizeof raw, out);
+	return 0;
+}
+
+void
+token_proof(const char *token, const char *label, const char *role, const char *first,
+	    const char *second, char out[TOKEN_HEX_LEN + 1])
+{
+	char *msg = xasprintf("%s\n%s\n%s\n%s", label, role, first, second);
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (HMAC(EVP_sha256(), token, (int)strlen(token), (const unsigned char *)msg, strlen(msg),
+		 mac, &len) == NULL ||
+	    len != TOKEN_HEX_LEN / 2)
+		fatal("HMAC-SHA256 failed");
+	token_hex(mac, len, out);
+	free(msg);
 }

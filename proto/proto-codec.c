@@ -24,6 +24,8 @@ static const struct proto_codec {
     {PROTO_BYE, "BYE", proto_conn_decode, proto_conn_encode, proto_conn_fini},
     {PROTO_ERROR, "ERROR", proto_conn_decode, proto_conn_encode, proto_conn_fini},
     {PROTO_ACK, "ACK", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_CHALLENGE, "CHALLENGE", proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_AUTH, "AUTH", proto_conn_decode, proto_conn_encode, proto_conn_fini},
     {PROTO_SUBMIT, "SUBMIT", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_ACCEPTED, "ACCEPTED", proto_job_decode, proto_job_encode, proto_job_fini},
     {PROTO_STATUS, "STATUS", proto_job_decode, proto_job_encode, proto_job_fini},

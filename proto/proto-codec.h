@@ -13,6 +13,8 @@ struct proto_msg {
 	union {
 		struct proto_hello hello;
 		struct proto_welcome welcome;
+		struct proto_challenge challenge;
+		struct proto_auth auth;
 		struct proto_bye bye;
 		struct proto_error error;
 		struct proto_ack ack;

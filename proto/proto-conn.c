@@ -1,4 +1,4 @@
-/* Connection-family bodies: HELLO, WELCOME, BYE, ERROR and ACK. */
+/* Connection-family bodies: HELLO, CHALLENGE, AUTH, WELCOME, BYE, ERROR and ACK. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,18 @@
 #include "common/error.h"
 #include "proto/proto-codec.h"
 #include "proto/proto-msgpack.h"
+
+/* A nonce or a proof: exactly `n` lower-case hex digits. */
+static int
+proto_conn_hex(struct proto_map *m, const char *key, size_t n, char **out)
+{
+	if (proto_map_str(m, key, true, n, out) != 0)
+		return m->rc;
+	if (strlen(*out) != n || strspn(*out, "0123456789abcdef") != n)
+		m->rc = error_set(m->cause, -EBADMSG, "%s: '%s' must be %zu hex digits", m->what,
+				  key, n);
+	return m->rc;
+}
 
 int
 proto_conn_decode(uint32_t type, const msgpack_object *body, struct proto_msg *msg, char **cause)
@@ -19,7 +31,7 @@ proto_conn_decode(uint32_t type, const msgpack_object *body, struct proto_msg *m
 	case PROTO_HELLO: {
 		struct proto_hello *h = &msg->u.hello;
 		proto_map_str(&m, "role", true, 16, &role);
-		proto_map_str(&m, "token", true, PROTO_MAX_NAME, &h->token);
+		proto_conn_hex(&m, "nonce", PROTO_NONCE_HEX, &h->nonce);
 		proto_map_str(&m, "version", true, PROTO_MAX_NAME, &h->version);
 		proto_map_str(&m, "host", false, PROTO_MAX_NAME, &h->host);
 		proto_map_u64(&m, "pid", false, 0, UINT32_MAX, &h->pid);
@@ -40,6 +52,13 @@ proto_conn_decode(uint32_t type, const msgpack_object *body, struct proto_msg *m
 		free(role);
 		break;
 	}
+	case PROTO_CHALLENGE:
+		proto_conn_hex(&m, "nonce", PROTO_NONCE_HEX, &msg->u.challenge.nonce);
+		proto_conn_hex(&m, "proof", PROTO_PROOF_HEX, &msg->u.challenge.proof);
+		break;
+	case PROTO_AUTH:
+		proto_conn_hex(&m, "proof", PROTO_PROOF_HEX, &msg->u.auth.proof);
+		break;
 	case PROTO_WELCOME:
 		proto_map_u64(&m, "worker_id", true, 0, UINT64_MAX, &msg->u.welcome.worker_id);
 		proto_map_u64(&m, "heartbeat_ms", true, 1, 86400000, &msg->u.welcome.heartbeat_ms);
@@ -73,7 +92,7 @@ proto_conn_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		msgpack_pack_map(pk, 3 + (h->host != NULL) + (h->pid != 0) + (h->slots != 0) +
 					 (h->mem != 0) + (h->slurm_job != NULL));
 		proto_pack_kstr(pk, "role", proto_role_name(h->role));
-		proto_pack_kstr(pk, "token", h->token != NULL ? h->token : "");
+		proto_pack_kstr(pk, "nonce", h->nonce != NULL ? h->nonce : "");
 		proto_pack_kstr(pk, "version", h->version != NULL ? h->version : "");
 		if (h->host != NULL)
 			proto_pack_kstr(pk, "host", h->host);
@@ -87,6 +106,17 @@ proto_conn_encode(const struct proto_msg *msg, msgpack_packer *pk)
 			proto_pack_kstr(pk, "slurm_job", h->slurm_job);
 		break;
 	}
+	case PROTO_CHALLENGE:
+		msgpack_pack_map(pk, 2);
+		proto_pack_kstr(pk, "nonce",
+				msg->u.challenge.nonce != NULL ? msg->u.challenge.nonce : "");
+		proto_pack_kstr(pk, "proof",
+				msg->u.challenge.proof != NULL ? msg->u.challenge.proof : "");
+		break;
+	case PROTO_AUTH:
+		msgpack_pack_map(pk, 1);
+		proto_pack_kstr(pk, "proof", msg->u.auth.proof != NULL ? msg->u.auth.proof : "");
+		break;
 	case PROTO_WELCOME:
 		msgpack_pack_map(pk, 2);
 		proto_pack_ku64(pk, "worker_id", msg->u.welcome.worker_id);
@@ -115,10 +145,17 @@ proto_conn_fini(struct proto_msg *msg)
 {
 	switch (msg->type) {
 	case PROTO_HELLO:
-		free(msg->u.hello.token);
+		free(msg->u.hello.nonce);
 		free(msg->u.hello.version);
 		free(msg->u.hello.host);
 		free(msg->u.hello.slurm_job);
+		break;
+	case PROTO_CHALLENGE:
+		free(msg->u.challenge.nonce);
+		free(msg->u.challenge.proof);
+		break;
+	case PROTO_AUTH:
+		free(msg->u.auth.proof);
 		break;
 	case PROTO_ERROR:
 		free(msg->u.error.message);

@@ -1,4 +1,7 @@
-/* REP server with a growing context pool and REQ client calls over nng v1. */
+/* REP server with a growing context pool and REQ client calls over nng v1. The server keeps a
+ * table of its pipes: a pipe that has not authenticated is closed after a deadline, after a few
+ * protocol errors, or when too many such pipes (in all, or from its address) are open, the
+ * oldest going first so that a flood of silent connections cannot shut out real peers. */
 #include "proto/proto-nng.h"
 
 #include <errno.h>
@@ -19,6 +22,8 @@
 #define PROTO_SERVER_GROW        32
 #define PROTO_SERVER_MIN_IDLE    8
 #define PROTO_SERVER_MAX_CTX     8192
+/* A pipe closed for its errors is closed this long after its last reply was queued. */
+#define PROTO_SERVER_CLOSE_DELAY_S 0.1
 
 enum proto_ctx_state { CTX_RECV, CTX_HELD, CTX_SEND, CTX_CLOSED };
 
@@ -30,8 +35,22 @@ struct proto_server_ctx {
 	uint32_t pipe;
 };
 
+struct proto_server_pipe {
+	uint32_t id;
+	uint64_t addr; /* the remote address, hashed (0 for ipc) */
+	double added;  /* monotonic seconds */
+	bool authed;
+	bool closing; /* closed by us, its removal not seen yet */
+	uint32_t errors;
+	double close_at; /* > 0: close then (its last error reply has gone out) */
+};
+
 struct proto_server {
 	nng_socket sock;
+	struct proto_server_pipe *pipes;
+	uint32_t npipes, pipes_cap;
+	struct proto_server_limits limits;
+	uint64_t evicted, expired;
 	proto_server_recv_cb recv_cb;
 	proto_server_pipe_cb pipe_cb;
 	void *arg;
@@ -115,13 +134,193 @@ proto_server_aio_cb(void *arg)
 	srv->recv_cb(c, msg, srv->arg);
 }
 
+static double
+proto_server_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t
+proto_server_addr_key(nng_pipe p)
+{
+	nng_sockaddr sa;
+	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *b = NULL;
+	size_t n = 0;
+
+	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0)
+		return 0;
+	if (sa.s_family == NNG_AF_INET) {
+		b = (const uint8_t *)&sa.s_in.sa_addr;
+		n = sizeof sa.s_in.sa_addr;
+	} else if (sa.s_family == NNG_AF_INET6) {
+		b = sa.s_in6.sa_addr;
+		n = sizeof sa.s_in6.sa_addr;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return n > 0 ? h | 1 : 0;
+}
+
+/* With the lock held: the unauthenticated pipe to close to make room for one from addr, or 0. */
+static uint32_t
+proto_server_victim(struct proto_server *srv, uint64_t addr)
+{
+	uint32_t total = 0, same = 0, oldest = 0, oldest_same = 0;
+	double t = 0, t_same = 0;
+
+	for (uint32_t i = 0; i < srv->npipes; i++) {
+		const struct proto_server_pipe *p = &srv->pipes[i];
+		if (p->authed || p->closing)
+			continue;
+		total++;
+		if (oldest == 0 || p->added < t) {
+			oldest = p->id;
+			t = p->added;
+		}
+		if (p->addr == addr) {
+			same++;
+			if (oldest_same == 0 || p->added < t_same) {
+				oldest_same = p->id;
+				t_same = p->added;
+			}
+		}
+	}
+	if (same >= srv->limits.max_unauth_per_addr)
+		return oldest_same;
+	return total >= srv->limits.max_unauth ? oldest : 0;
+}
+
+static void
+proto_server_pipe_added(struct proto_server *srv, nng_pipe p)
+{
+	uint64_t addr = proto_server_addr_key(p);
+	uint32_t victim;
+
+	pthread_mutex_lock(&srv->lock);
+	victim = proto_server_victim(srv, addr);
+	if (srv->npipes == srv->pipes_cap) {
+		srv->pipes_cap = srv->pipes_cap ? srv->pipes_cap * 2 : 64;
+		srv->pipes = xreallocarray(srv->pipes, srv->pipes_cap, sizeof *srv->pipes);
+	}
+	srv->pipes[srv->npipes++] = (struct proto_server_pipe){
+	    .id = (uint32_t)nng_pipe_id(p), .addr = addr, .added = proto_server_now()};
+	srv->evicted += victim != 0;
+	for (uint32_t i = 0; victim != 0 && i < srv->npipes; i++)
+		if (srv->pipes[i].id == victim)
+			srv->pipes[i].closing = true;
+	pthread_mutex_unlock(&srv->lock);
+	if (victim != 0)
+		nng_pipe_close((nng_pipe){.id = victim});
+}
+
+static void
+proto_server_pipe_removed(struct proto_server *srv, uint32_t id)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (uint32_t i = 0; i < srv->npipes; i++)
+		if (srv->pipes[i].id == id) {
+			srv->pipes[i] = srv->pipes[--srv->npipes];
+			break;
+		}
+	pthread_mutex_unlock(&srv->lock);
+}
+
 static void
 proto_server_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct proto_server *srv = arg;
 
-	if (ev == NNG_PIPE_EV_REM_POST && srv->pipe_cb != NULL)
-		srv->pipe_cb((uint32_t)nng_pipe_id(p), srv->arg);
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		proto_server_pipe_added(srv, p);
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		proto_server_pipe_removed(srv, (uint32_t)nng_pipe_id(p));
+		if (srv->pipe_cb != NULL)
+			srv->pipe_cb((uint32_t)nng_pipe_id(p), srv->arg);
+	}
+}
+
+void
+proto_server_set_limits(struct proto_server *srv, const struct proto_server_limits *limits)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->limits = *limits;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+void
+proto_server_pipe_authenticated(struct proto_server *srv, uint32_t pipe)
+{
+	pthread_mutex_lock(&srv->lock);
+	for (uint32_t i = 0; i < srv->npipes; i++)
+		if (srv->pipes[i].id == pipe)
+			srv->pipes[i].authed = true;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+bool
+proto_server_pipe_error(struct proto_server *srv, uint32_t pipe)
+{
+	bool close = false;
+
+	pthread_mutex_lock(&srv->lock);
+	for (uint32_t i = 0; i < srv->npipes; i++)
+		if (srv->pipes[i].id == pipe && !srv->pipes[i].authed && !srv->pipes[i].closing &&
+		    srv->pipes[i].close_at == 0 &&
+		    ++srv->pipes[i].errors >= srv->limits.max_unauth_errors) {
+			close = true;
+			srv->pipes[i].close_at = proto_server_now() + PROTO_SERVER_CLOSE_DELAY_S;
+		}
+	pthread_mutex_unlock(&srv->lock);
+	return close;
+}
+
+void
+proto_server_pipe_close(struct proto_server *srv, uint32_t pipe)
+{
+	nng_pipe_close((nng_pipe){.id = pipe});
+}
+
+uint32_t
+proto_server_reap(struct proto_server *srv)
+{
+	double now = proto_server_now();
+	uint32_t *late = NULL, nlate = 0;
+
+	pthread_mutex_lock(&srv->lock);
+	for (uint32_t i = 0; i < srv->npipes; i++)
+		if (!srv->pipes[i].authed && !srv->pipes[i].closing &&
+		    ((srv->pipes[i].close_at > 0 && now >= srv->pipes[i].close_at) ||
+		     now - srv->pipes[i].added > srv->limits.hello_deadline_s)) {
+			late = xreallocarray(late, nlate + 1, sizeof *late);
+			late[nlate++] = srv->pipes[i].id;
+			srv->pipes[i].closing = true;
+		}
+	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_lock(&srv->lock);
+	srv->expired += nlate; /* (those closed for their errors too) */
+	pthread_mutex_unlock(&srv->lock);
+	for (uint32_t i = 0; i < nlate; i++)
+		if (nng_pipe_close((nng_pipe){.id = late[i]}) == NNG_ENOENT)
+			proto_server_pipe_removed(srv, late[i]); /* gone before we saw it go */
+	free(late);
+	return nlate;
+}
+
+void
+proto_server_pipe_counts(struct proto_server *srv, struct proto_server_pipe_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	pthread_mutex_lock(&srv->lock);
+	for (uint32_t i = 0; i < srv->npipes; i++)
+		c->unauthenticated += !srv->pipes[i].authed;
+	c->open = srv->npipes;
+	c->evicted = srv->evicted;
+	c->expired = srv->expired;
+	pthread_mutex_unlock(&srv->lock);
 }
 
 /* Listen on url; for tls+tcp:// set the TLS configuration before the listener starts. */
@@ -181,6 +380,8 @@ proto_server_open_tls(struct proto_server **out, const char *url, const struct p
 		return error_set(cause, -ENOMEM, "cannot open a REP socket: %s", nng_strerror(rv));
 	}
 	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ, PROTO_MAX_MESSAGE);
+	srv->limits = (struct proto_server_limits)PROTO_SERVER_LIMITS_DEFAULT;
+	nng_pipe_notify(srv->sock, NNG_PIPE_EV_ADD_POST, proto_server_pipe_event, srv);
 	nng_pipe_notify(srv->sock, NNG_PIPE_EV_REM_POST, proto_server_pipe_event, srv);
 	if ((rc = proto_nng_listen(srv->sock, url, tls, cause)) != 0) {
 		nng_close(srv->sock);
@@ -211,6 +412,7 @@ proto_server_close(struct proto_server *srv)
 		free(srv->ctxs[i]);
 	}
 	free(srv->ctxs);
+	free(srv->pipes);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }

@@ -10,15 +10,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2 /* 2: challenge-response HELLO (the token never travels), GC, UNAVAILABLE */
 
 /* Message types, in explicit ranges: 1xx connection, 2xx client/job, 3xx worker/task, 4xx admin. */
 enum proto_type {
-	PROTO_HELLO = 100,   /* client|worker -> scheduler: role, token, identity */
+	PROTO_HELLO = 100,   /* client|worker -> scheduler: role, identity, a fresh nonce */
 	PROTO_WELCOME = 101, /* scheduler -> peer: worker id, heartbeat interval */
 	PROTO_BYE = 102,     /* worker -> scheduler: drained, leaving */
 	PROTO_ERROR = 103,   /* scheduler -> peer: status + message */
 	PROTO_ACK = 104,     /* scheduler -> peer: done; may carry task ids to cancel */
+	PROTO_CHALLENGE = 105, /* scheduler -> peer: its nonce and its proof of the token */
+	PROTO_AUTH = 106,      /* peer -> scheduler: the peer's proof of the token (-> WELCOME) */
 
 	PROTO_SUBMIT = 200,       /* client: pipeline + inputs */
 	PROTO_ACCEPTED = 201,     /* scheduler: job ids */
@@ -74,15 +76,31 @@ enum proto_status {
 
 enum proto_role { PROTO_ROLE_CLIENT = 1, PROTO_ROLE_WORKER = 2 };
 
+/* Authentication never sends the token: HELLO carries the peer's nonce, CHALLENGE the
+ * scheduler's nonce and its proof, AUTH the peer's proof. A proof is the hex HMAC-SHA256, keyed
+ * by the token, of a label naming the prover ("neurodag-scheduler" | "neurodag-peer"), the role
+ * and both nonces (common/token.h), so neither can be replayed as the other. */
+#define PROTO_NONCE_HEX 64 /* 32 random bytes, as hex */
+#define PROTO_PROOF_HEX 64
+
 struct proto_hello {
 	enum proto_role role;
-	char *token;
+	char *nonce; /* PROTO_NONCE_HEX hex digits */
 	char *version;
 	char *host;      /* workers */
 	uint64_t pid;    /* workers */
 	uint64_t slots;  /* workers */
 	uint64_t mem;    /* workers: bytes, 0 unknown */
 	char *slurm_job; /* workers started by Slurm: "jobid_index" or NULL */
+};
+
+struct proto_challenge {
+	char *nonce;
+	char *proof;
+};
+
+struct proto_auth {
+	char *proof;
 };
 
 struct proto_welcome {

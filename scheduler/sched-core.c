@@ -6,17 +6,20 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "scheduler/sched-auth.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-reject.h"
 #include "scheduler/sched-retention.h"
 #include "scheduler/sched-store.h"
 #include "scheduler/sched-workers.h"
@@ -201,6 +204,9 @@ sched_on_tick(uv_timer_t *h)
 	sched_dispatch_release_held(s, now);
 	sched_jobs_check_waiting(s);
 	sched_retention_tick(s, now);
+	sched_reject_tick(s, now);
+	if (s->server != NULL)
+		proto_server_reap(s->server);
 	sched_pass_kick(s);
 }
 
@@ -211,6 +217,28 @@ sched_on_signal(uv_signal_t *h, int signum)
 
 	log_info("received %s, shutting down", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	sched_stop(s);
+}
+
+/* Unauthenticated pipes may hold at most half the descriptors left after a reserve for the
+ * HTTP endpoint, the store, the log and authenticated peers. */
+#define SCHED_CORE_FD_RESERVE 256
+
+static void
+sched_core_limits(struct sched *s)
+{
+	struct proto_server_limits lim = PROTO_SERVER_LIMITS_DEFAULT;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t room = rl.rlim_cur > 2 * SCHED_CORE_FD_RESERVE
+				  ? (rl.rlim_cur - SCHED_CORE_FD_RESERVE) / 2
+				  : rl.rlim_cur / 4;
+		if (room < lim.max_unauth)
+			lim.max_unauth = room > 8 ? (uint32_t)room : 8;
+		if (lim.max_unauth_per_addr > lim.max_unauth)
+			lim.max_unauth_per_addr = lim.max_unauth;
+	}
+	proto_server_set_limits(s->server, &lim);
 }
 
 int
@@ -255,6 +283,7 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	if ((rc = proto_server_open_tls(&s->server, cfg->listen_url, &cfg->tls, sched_on_message,
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
+	sched_core_limits(s);
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
 	    (rc = sched_http_start(cfg->http_addr, sched_on_http, s, &s->http, cause)) != 0)
 		goto fail;
@@ -334,6 +363,7 @@ sched_free(struct sched *s)
 	sched_http_stop(s->http);
 	proto_server_close(s->server);
 	sched_pass_drop(s);
+	sched_auth_free(s);
 	if (s->store != NULL)
 		sched_store_close(s->store);
 	while (s->jobs != NULL) {

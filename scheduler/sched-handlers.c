@@ -1,5 +1,5 @@
-/* Handling each decoded message on the loop thread: authentication per pipe (HELLO with the
- * token), then the client requests (SUBMIT, STATUS, CANCEL) and the worker requests
+/* Handling each decoded message on the loop thread: authentication per pipe (HELLO and AUTH,
+ * sched-auth.c), then the client requests (SUBMIT, STATUS, CANCEL) and the worker requests
  * (TASK_REQUEST, HEARTBEAT, BYE). Bad input is answered with an error and counted, never fatal. */
 #include "scheduler/sched-handlers.h"
 
@@ -10,74 +10,17 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
-#include "common/token.h"
 #include "common/xmalloc.h"
+#include "scheduler/sched-auth.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-pass.h"
+#include "scheduler/sched-reject.h"
 #include "scheduler/sched-retention.h"
 #include "scheduler/sched-status.h"
 #include "scheduler/sched-store.h"
 #include "scheduler/sched-workers.h"
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
-
-static void
-sched_handlers_reject(struct sched *s, struct proto_server_ctx *ctx, uint64_t id, int rc,
-		      const char *why)
-{
-	enum proto_status st = proto_status_from_errno(rc);
-	enum sched_reject r;
-
-	switch (st) {
-	case PROTO_STATUS_AUTH:
-		r = REJECT_AUTH;
-		break;
-	case PROTO_STATUS_TOO_BIG:
-		r = REJECT_TOO_BIG;
-		break;
-	case PROTO_STATUS_VERSION:
-		r = REJECT_VERSION;
-		break;
-	case PROTO_STATUS_UNKNOWN_TYPE:
-		r = REJECT_UNKNOWN_TYPE;
-		break;
-	case PROTO_STATUS_UNEXPECTED:
-		r = REJECT_UNEXPECTED;
-		break;
-	default:
-		r = REJECT_MALFORMED;
-		break;
-	}
-	s->stats.rejected[r]++;
-	log_warn("rejected a message from pipe %u: %s", proto_server_ctx_pipe(ctx), why);
-	sched_pass_reply_error(s, ctx, id, rc, why);
-}
-
-static void
-sched_handle_hello(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
-{
-	const struct proto_hello *h = &m->u.hello;
-	struct proto_msg reply = {.type = PROTO_WELCOME, .request_id = m->request_id};
-	uint32_t pipe = proto_server_ctx_pipe(ctx);
-
-	if (!token_equal(s->cfg.token, h->token)) {
-		sched_handlers_reject(
-		    s, ctx, m->request_id, -EACCES,
-		    "wrong or missing token (see the scheduler's STATE_DIR/token)");
-		return;
-	}
-	reply.u.welcome.heartbeat_ms = (uint64_t)(s->cfg.heartbeat_interval_s * 1000);
-	if (h->role == PROTO_ROLE_WORKER) {
-		struct sched_worker *w = sched_workers_add(s, h, pipe);
-		reply.u.welcome.worker_id = w->id;
-		sched_pipes_set(s, pipe, PROTO_ROLE_WORKER, w->id);
-		sched_jobs_check_waiting(s);
-		sched_pass_kick(s);
-	} else {
-		sched_pipes_set(s, pipe, PROTO_ROLE_CLIENT, 0);
-	}
-	sched_pass_reply(s, ctx, &reply);
-}
 
 static void
 sched_handle_submit(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
@@ -175,7 +118,7 @@ sched_handlers_worker(struct sched *s, struct proto_server_ctx *ctx, const struc
 	struct sched_worker *w = sched_workers_find(s, (uint32_t)worker_id);
 
 	if (w == NULL || worker_id > UINT32_MAX || w->pipe != proto_server_ctx_pipe(ctx)) {
-		sched_handlers_reject(s, ctx, m->request_id, -EACCES,
+		sched_reject(s, ctx, m->request_id, -EACCES,
 				      "unknown worker id on this connection: register again");
 		return NULL;
 	}
@@ -266,16 +209,18 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 	rc = proto_decode(nng_msg_body(raw), nng_msg_len(raw), &m, &cause);
 	nng_msg_free(raw);
 	if (rc != 0) {
-		sched_handlers_reject(s, ctx, m.request_id, rc, cause);
+		sched_reject(s, ctx, m.request_id, rc, cause);
 		free(cause);
 		return;
 	}
 	p = sched_pipes_find(s, proto_server_ctx_pipe(ctx));
 	if (m.type == PROTO_HELLO) {
-		sched_handle_hello(s, ctx, &m);
+		sched_auth_hello(s, ctx, &m);
+	} else if (m.type == PROTO_AUTH) {
+		sched_auth_auth(s, ctx, &m);
 	} else if (p == NULL) {
-		sched_handlers_reject(s, ctx, m.request_id, -EACCES,
-				      "not authenticated: send HELLO with the token first");
+		sched_reject(s, ctx, m.request_id, -EACCES,
+				      "not authenticated: say HELLO (then AUTH) first");
 	} else {
 		int worker_msg = m.type == PROTO_TASK_REQUEST || m.type == PROTO_HEARTBEAT ||
 				 m.type == PROTO_BYE;
@@ -283,10 +228,10 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 				 m.type == PROTO_CANCEL || m.type == PROTO_GC;
 
 		if (worker_msg && p->role != PROTO_ROLE_WORKER)
-			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,
+			sched_reject(s, ctx, m.request_id, -EPROTO,
 					      "only workers may send this message");
 		else if (!worker_msg && !client_msg)
-			sched_handlers_reject(s, ctx, m.request_id, -EPROTO,
+			sched_reject(s, ctx, m.request_id, -EPROTO,
 					      "this message is not a request");
 		else if (m.type == PROTO_SUBMIT)
 			sched_handle_submit(s, ctx, &m);
@@ -315,6 +260,7 @@ sched_handlers_pipe_closed(struct sched *s, uint32_t pipe)
 {
 	struct sched_pipe *p = sched_pipes_find(s, pipe);
 
+	sched_auth_pipe_closed(s, pipe);
 	if (p == NULL)
 		return;
 	if (p->role == PROTO_ROLE_WORKER) {

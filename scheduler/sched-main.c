@@ -1,10 +1,12 @@
 /* neurodag-scheduler: parse the flags into a checked configuration, prepare the state directory
  * and token, optionally detach, and run the scheduler loop until SIGTERM. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -52,6 +54,35 @@ static const struct options_def sched_main_options[] = {
     {NULL},
 };
 
+/* Whether a listen URL or HOST:PORT names a loopback address only. */
+static bool
+sched_main_loopback(const char *addr)
+{
+	const char *h = strstr(addr, "://") != NULL ? strstr(addr, "://") + 3 : addr;
+
+	if (strncmp(addr, "ipc://", 6) == 0)
+		return true;
+	return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost:", 10) == 0 ||
+	       strncmp(h, "[::1]:", 6) == 0;
+}
+
+/* Loudly: plain TCP beyond this machine, and the status endpoint beyond it. */
+static void
+sched_main_warn_exposure(const struct sched_config *cfg)
+{
+	if (strncmp(cfg->listen_url, "tcp://", 6) == 0 && !sched_main_loopback(cfg->listen_url))
+		log_warn("WARNING: --listen %s is plain TCP beyond loopback: anyone who can reach "
+			 "the port sees job specs and results in clear and can tamper with them "
+			 "(the token itself is never sent); between nodes use tls+tcp:// "
+			 "(README: Running on a cluster, TLS)",
+			 cfg->listen_url);
+	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
+	    !sched_main_loopback(cfg->http_addr))
+		log_warn("WARNING: --http %s is reachable beyond loopback and has no "
+			 "authentication: anyone who can reach it reads every job and worker",
+			 cfg->http_addr);
+}
+
 /* Fill cfg from parsed options (token left NULL). *state_dir is allocated. */
 static int
 sched_main_config(const struct options *opts, struct sched_config *cfg, char **state_dir,
@@ -95,7 +126,20 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	cfg->poll_hold_s = cfg->heartbeat_interval_s < 1.0 ? cfg->heartbeat_interval_s : 1.0;
 	*state_dir = dir != NULL ? paths_absolute(dir) : paths_default_state_dir();
 	cfg->state_dir = *state_dir;
+	sched_main_warn_exposure(cfg);
 	return 0;
+}
+
+/* Every peer holds a descriptor: use all the hard limit allows. */
+static void
+sched_main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static int
@@ -185,6 +229,7 @@ sched_main(int argc, char **argv)
 		error_set(&cause, rc, "cannot open the log file %s", logf);
 		goto fail;
 	}
+	sched_main_raise_nofile();
 	if ((rc = sched_new(&s, &cfg, true, &cause)) != 0)
 		goto fail;
 	sched_run(s);

@@ -19,6 +19,7 @@ struct sched_store;
 struct sched_http;
 struct sched_pass_reply;
 struct sched_pass_durable;
+struct sched_auth_pending;
 
 struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
@@ -131,6 +132,7 @@ struct sched_stats {
 	uint64_t rejected[REJECT_COUNT];
 	uint64_t tasks_dispatched, tasks_done, tasks_failed, tasks_retried;
 	uint64_t workers_lost;
+	uint64_t pipes_dropped; /* closed after protocol errors before authenticating */
 	/* dispatch latency: ready -> assigned, seconds, cumulative buckets */
 	uint64_t latency_bucket[SCHED_LATENCY_BUCKETS + 1];
 	double latency_sum;
@@ -182,6 +184,14 @@ struct sched {
 	double store_error_since, store_retry_at;
 	double last_wait_log;
 	uint32_t rr_last_job;
+	/* Rate limit of warnings about peers (sched-reject.c). */
+	struct {
+		double tokens, last, held_since;
+		uint64_t held, held_total;
+	} rlog;
+	/* Challenges sent, waiting for the peer's AUTH (sched-auth.c). */
+	struct sched_auth_pending *auth_pending;
+	uint32_t auth_npending;
 	/* Retention (sched-retention.c). */
 	struct sched_usage usage;
 	double last_prune, last_measure;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "proto/proto-auth.h"
 #include "proto/proto-nng.h"
 #include "worker/worker.h"
 
@@ -77,29 +78,22 @@ worker_drain(struct worker *w)
 static int
 worker_hello(struct worker *w, struct proto_call *call, char **cause)
 {
-	struct proto_msg req = {.type = PROTO_HELLO}, reply;
+	struct proto_hello h = {.role = PROTO_ROLE_WORKER};
+	struct proto_welcome welcome;
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 	int rc;
 
-	req.u.hello.role = PROTO_ROLE_WORKER;
-	req.u.hello.token = (char *)w->cfg.token;
-	req.u.hello.version = "neurodag " ND_VERSION;
-	req.u.hello.host = w->hostname;
-	req.u.hello.pid = (uint64_t)getpid();
-	req.u.hello.slots = w->cfg.nthreads;
-	req.u.hello.mem = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
-	req.u.hello.slurm_job = w->slurm_job;
-	rc = proto_call_run(call, &req, &reply, 5000, cause);
+	h.version = "neurodag " ND_VERSION;
+	h.host = w->hostname;
+	h.pid = (uint64_t)getpid();
+	h.slots = w->cfg.nthreads;
+	h.mem = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+	h.slurm_job = w->slurm_job;
+	rc = proto_auth_hello(call, &h, w->cfg.token, 5000, &welcome, cause);
 	if (rc != 0)
 		return rc;
-	if (reply.type != PROTO_WELCOME) {
-		proto_msg_fini(&reply);
-		return error_set(cause, -EPROTO, "expected WELCOME, got %s",
-				 proto_type_name(reply.type));
-	}
-	w->worker_id = reply.u.welcome.worker_id;
-	w->heartbeat_ms = reply.u.welcome.heartbeat_ms;
-	proto_msg_fini(&reply);
+	w->worker_id = welcome.worker_id;
+	w->heartbeat_ms = welcome.heartbeat_ms;
 	log_info("registered with %s as worker %llu (%u threads)", w->cfg.url,
 		 (unsigned long long)w->worker_id, w->cfg.nthreads);
 	return 0;
@@ -118,7 +112,7 @@ worker_register(struct worker *w, struct proto_call *call, char **cause)
 		if (rc == 0)
 			return 0;
 		if (rc == -EACCES) {
-			error_set(cause, rc, "the scheduler at %s refused the token: %s",
+			error_set(cause, rc, "cannot authenticate with the scheduler at %s: %s",
 				  w->cfg.url, why);
 			free(why);
 			return rc;

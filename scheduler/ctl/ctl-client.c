@@ -9,6 +9,7 @@
 #include "common/paths.h"
 #include "common/token.h"
 #include "common/xmalloc.h"
+#include "proto/proto-auth.h"
 #include "scheduler/ctl/ctl.h"
 
 int
@@ -21,7 +22,8 @@ int
 ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
 		  const char *token, char **cause)
 {
-	struct proto_msg req = {.type = PROTO_HELLO}, reply;
+	struct proto_hello h = {.role = PROTO_ROLE_CLIENT};
+	struct proto_welcome welcome;
 	int rc;
 
 	memset(c, 0, sizeof *c);
@@ -32,10 +34,8 @@ ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *t
 		return rc;
 	}
 	c->open = true;
-	req.u.hello.role = PROTO_ROLE_CLIENT;
-	req.u.hello.token = (char *)token;
-	req.u.hello.version = "neurodag " ND_VERSION;
-	rc = proto_call_run(&c->call, &req, &reply, 5000, cause);
+	h.version = "neurodag " ND_VERSION;
+	rc = proto_auth_hello(&c->call, &h, token, 5000, &welcome, cause);
 	if (rc == -ETIMEDOUT) {
 		free(*cause);
 		*cause = NULL;
@@ -48,7 +48,6 @@ ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *t
 		ctl_conn_close(c);
 		return rc;
 	}
-	proto_msg_fini(&reply);
 	return 0;
 }
 

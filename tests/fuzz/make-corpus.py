@@ -5,12 +5,16 @@ import sys
 
 import msgpack
 
-V = 1
+V = 2
+N1 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+N2 = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 SEEDS = {
-    "hello-client": [V, 100, 1, {"role": "client", "token": "s3cret", "version": "0.1.0"}],
-    "hello-worker": [V, 100, 2, {"role": "worker", "token": "s3cret", "version": "0.1.0",
+    "hello-client": [V, 100, 1, {"role": "client", "nonce": N1, "version": "0.1.0"}],
+    "hello-worker": [V, 100, 2, {"role": "worker", "nonce": N1, "version": "0.1.0",
                                  "host": "node-07", "pid": 4242, "slots": 8, "mem": 1 << 36,
                                  "slurm_job": "123_4"}],
+    "challenge": [V, 105, 17, {"nonce": N2, "proof": N1}],
+    "auth": [V, 106, 18, {"proof": N2}],
     "welcome": [V, 101, 3, {"worker_id": 17, "heartbeat_ms": 2000}],
     "bye": [V, 102, 4, {"worker_id": 17}],
     "error": [V, 103, 5, {"status": 5, "message": "wrong token"}],
@@ -22,6 +26,7 @@ SEEDS = {
     "status": [V, 202, 10, {"what": "job", "job": 3}],
     "status-reply": [V, 203, 11, {"json": '{"jobs":[]}'}],
     "cancel": [V, 204, 12, {"job": 9}],
+    "gc": [V, 400, 19, {"older_than_ms": 0}],
     "task-request": [V, 300, 13, {"worker_id": 3, "free_slots": 1, "results": [
         {"task": (1 << 32) | 2, "attempt": 1, "ok": True, "elapsed_us": 1500,
          "result": '{"triggers":[1,2,3]}'},

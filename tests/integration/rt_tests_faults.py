@@ -229,3 +229,118 @@ def edf_range(c):
               "physical range" in r.stderr, "%s: refused: %d %r" % (args, r.returncode,
                                                                    r.stderr))
     check(not os.path.exists(os.path.join(c.dir, "o.edf")), "nothing was written")
+
+
+class FakeScheduler:
+    """A REP peer on loopback that records what it is sent and answers HELLO with a CHALLENGE
+    whose proof it cannot have made (it does not know the token)."""
+
+    def __init__(self, c):
+        import socket
+        import threading
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(8)
+        self.srv.settimeout(0.2)
+        self.url = "tcp://127.0.0.1:%d" % self.srv.getsockname()[1]
+        self.received, self.handshakes, self.stop = [], [], False
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def serve(self):
+        import socket
+        while not self.stop:
+            try:
+                conn, _ = self.srv.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(0.2)
+            try:
+                self.talk(conn)
+            except OSError:
+                pass
+            conn.close()
+
+    def read(self, conn, n):
+        import socket
+        buf = b""
+        while len(buf) < n and not self.stop:
+            try:
+                chunk = conn.recv(n - len(buf))
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        return buf
+
+    def talk(self, conn):
+        import msgpack
+        import struct
+        self.handshakes.append(self.read(conn, 8))
+        conn.sendall(b"\x00SP\x00" + struct.pack(">H", 0x31) + b"\x00\x00")
+        while not self.stop:
+            n = struct.unpack(">Q", self.read(conn, 8))[0]
+            body = self.read(conn, n)
+            self.received.append(body)
+            msg = msgpack.unpackb(body[4:], raw=False)
+            if msg[1] == 100:  # HELLO: a challenge with a proof made without the token
+                reply = [2, 105, msg[2], {"nonce": os.urandom(32).hex(),
+                                          "proof": os.urandom(32).hex()}]
+            else:
+                reply = [2, 103, msg[2], {"status": 5, "message": "no"}]
+            out = body[:4] + msgpack.packb(reply)
+            conn.sendall(struct.pack(">Q", len(out)) + out)
+
+    def messages(self):
+        import msgpack
+        return [msgpack.unpackb(b[4:], raw=False) for b in self.received]
+
+    def close(self):
+        self.stop = True
+        self.t.join(5)
+        self.srv.close()
+
+
+@test
+def token_secrecy(c):
+    """A worker and the CLI never send the token: a fake scheduler that records everything gets
+    a HELLO with a nonce only, cannot prove it knows the token, and is refused; no peer sends
+    its own proof to it."""
+    os.makedirs(c.state, mode=0o700)
+    token = os.urandom(32).hex()
+    with open(c.token_file, "w") as f:
+        f.write(token + "\n")
+    os.chmod(c.token_file, 0o600)
+    fake = FakeScheduler(c)
+    try:
+        url = c.url
+        c.url = fake.url
+        w = c.start_worker(extra=["--connect-timeout", "5"])
+        rc = w.wait(20)
+        r = c.cli("status")
+        c.url = url
+        wire = b"".join(fake.received)
+        msgs = fake.messages()
+    finally:
+        fake.close()
+    check(token.encode() not in wire and bytes.fromhex(token) not in wire,
+          "the token never goes on the wire")
+    hellos = [m for m in msgs if m[1] == 100]
+    check(len(hellos) >= 2 and all("token" not in m[3] and len(m[3]["nonce"]) == 64
+                                   for m in hellos), "HELLOs carry a nonce only: %s" % hellos)
+    check(not [m for m in msgs if m[1] == 106], "no peer proves itself to a fake scheduler")
+    check(rc != 0 and "does not match this token" in w.text(),
+          "the worker refuses the fake scheduler: %d %s" % (rc, w.text()[-500:]))
+    check(r.returncode == 3 and "not the scheduler" in r.stderr,
+          "the CLI refuses it: %d %r" % (r.returncode, r.stderr))
+    # Plain TCP beyond loopback is warned about loudly (checked without listening).
+    r = __import__("subprocess").run(
+        [c.bins["scheduler"], "--check", "--state-dir", c.state, "--listen",
+         "tcp://0.0.0.0:%d" % c.port, "--http", "0.0.0.0:%d" % c.http_port],
+        capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "WARNING: --listen" in r.stderr and "tls+tcp://" in r.stderr and
+          "WARNING: --http" in r.stderr, "off-loopback warnings: %r" % r.stderr)
+    r = __import__("subprocess").run([c.bins["scheduler"], "--check", "--state-dir", c.state],
+                                     capture_output=True, text=True, timeout=30)
+    check("WARNING" not in r.stderr, "no warning on loopback: %r" % r.stderr)

@@ -34,7 +34,7 @@ proto_sample_hello(struct proto_msg *m, int variant)
 	struct proto_hello *h = &m->u.hello;
 
 	m->type = PROTO_HELLO;
-	h->token = xstrdup("s3cret");
+	h->nonce = xstrdup("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	h->version = xstrdup("0.1.0");
 	if (variant == 0) {
 		h->role = PROTO_ROLE_CLIENT;
@@ -74,6 +74,18 @@ proto_sample_conn(struct proto_msg *m, int variant)
 		m->type = PROTO_ACK;
 		m->u.ack.ncancel = 3;
 		m->u.ack.cancel = proto_sample_ids(3, PROTO_TASK_ID(5, 0));
+		break;
+	case 5:
+		m->type = PROTO_CHALLENGE;
+		m->u.challenge.nonce =
+		    xstrdup("ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+		m->u.challenge.proof =
+		    xstrdup("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+		break;
+	case 6:
+		m->type = PROTO_AUTH;
+		m->u.auth.proof =
+		    xstrdup("fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
 		break;
 	}
 }
@@ -192,7 +204,7 @@ static const struct proto_sample_family {
 	int nvariants;
 } proto_sample_families[] = {
     {proto_sample_hello, 3},
-    {proto_sample_conn, 5},
+    {proto_sample_conn, 7},
     {proto_sample_job, 10},
     {proto_sample_task, 7},
 };
@@ -258,12 +270,17 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 	switch (a->type) {
 	case PROTO_HELLO: {
 		const struct proto_hello *x = &a->u.hello, *y = &b->u.hello;
-		return x->role == y->role && proto_sample_streq(x->token, y->token) &&
+		return x->role == y->role && proto_sample_streq(x->nonce, y->nonce) &&
 		       proto_sample_streq(x->version, y->version) &&
 		       proto_sample_streq(x->host, y->host) && x->pid == y->pid &&
 		       x->slots == y->slots && x->mem == y->mem &&
 		       proto_sample_streq(x->slurm_job, y->slurm_job);
 	}
+	case PROTO_CHALLENGE:
+		return proto_sample_streq(a->u.challenge.nonce, b->u.challenge.nonce) &&
+		       proto_sample_streq(a->u.challenge.proof, b->u.challenge.proof);
+	case PROTO_AUTH:
+		return proto_sample_streq(a->u.auth.proof, b->u.auth.proof);
 	case PROTO_WELCOME:
 		return a->u.welcome.worker_id == b->u.welcome.worker_id &&
 		       a->u.welcome.heartbeat_ms == b->u.welcome.heartbeat_ms;

@@ -63,7 +63,7 @@ Test(proto_codec, fini_accepts_null_and_zeroes)
 	proto_msg_fini(NULL);
 	proto_sample_build(1, &m);
 	proto_msg_fini(&m);
-	cr_assert_null(m.u.hello.token);
+	cr_assert_null(m.u.hello.nonce);
 	cr_assert_null(m.u.hello.host);
 	proto_msg_fini(&m); /* twice is harmless */
 }
@@ -95,7 +95,7 @@ Test(proto_codec, hello_worker_without_host_or_slurm)
 	struct proto_msg m = {.type = PROTO_HELLO, .request_id = 5};
 
 	m.u.hello.role = PROTO_ROLE_WORKER;
-	m.u.hello.token = xstrdup("t");
+	m.u.hello.nonce = xstrdup("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	m.u.hello.version = xstrdup("");
 	m.u.hello.slots = PROTO_MAX_SLOTS;
 	m.u.hello.pid = UINT32_MAX;
@@ -110,7 +110,7 @@ Test(proto_codec, hello_client_with_identity_fields)
 	struct proto_msg m = {.type = PROTO_HELLO, .request_id = 6};
 
 	m.u.hello.role = PROTO_ROLE_CLIENT;
-	m.u.hello.token = xstrdup("t");
+	m.u.hello.nonce = xstrdup("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	m.u.hello.version = xstrdup("0.1.0");
 	m.u.hello.host = xstrdup("laptop");
 	m.u.hello.pid = 77;
@@ -127,7 +127,8 @@ Test(proto_codec, strings_at_the_name_limit)
 	memset(big, 'x', PROTO_MAX_NAME);
 	big[PROTO_MAX_NAME] = '\0';
 	m.u.hello.role = PROTO_ROLE_CLIENT;
-	m.u.hello.token = big;
+	m.u.hello.nonce = xstrdup("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	m.u.hello.host = big;
 	m.u.hello.version = xstrdup("\xc3\xa9t\xc3\xa9"); /* UTF-8 passes through */
 	roundtrip(&m);
 	proto_msg_fini(&m);

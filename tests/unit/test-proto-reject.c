@@ -166,11 +166,12 @@ Test(proto_reject, string_over_its_limit)
 	m.type = PROTO_HELLO;
 	m.u.hello.role = PROTO_ROLE_CLIENT;
 	m.u.hello.version = xstrdup("1");
-	m.u.hello.token = xmalloc(PROTO_MAX_NAME + 2);
-	memset(m.u.hello.token, 't', PROTO_MAX_NAME + 1);
-	m.u.hello.token[PROTO_MAX_NAME + 1] = '\0';
+	m.u.hello.nonce = xstrdup("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+	m.u.hello.host = xmalloc(PROTO_MAX_NAME + 2);
+	memset(m.u.hello.host, 't', PROTO_MAX_NAME + 1);
+	m.u.hello.host[PROTO_MAX_NAME + 1] = '\0';
 	data = proto_sample_encode(&m, &len);
-	expect_reject(data, len, -EMSGSIZE, PROTO_STATUS_TOO_BIG, "token over PROTO_MAX_NAME");
+	expect_reject(data, len, -EMSGSIZE, PROTO_STATUS_TOO_BIG, "host over PROTO_MAX_NAME");
 	free(data);
 	proto_msg_fini(&m);
 
@@ -195,7 +196,7 @@ Test(proto_reject, wrong_version_keeps_the_envelope)
 	struct proto_msg m;
 	char *cause = NULL;
 
-	raw_begin(&r, 2, PROTO_IDLE);
+	raw_begin(&r, PROTO_VERSION + 1, PROTO_IDLE);
 	msgpack_pack_map(&r.pk, 1);
 	proto_pack_ku64(&r.pk, "retry_ms", 5);
 	cr_assert_eq(proto_decode(r.sb.data, r.sb.size, &m, &cause), -EPROTONOSUPPORT);
@@ -203,7 +204,7 @@ Test(proto_reject, wrong_version_keeps_the_envelope)
 	cr_assert_eq(m.request_id, 7, "the id is kept so the error reply can name it");
 	free(cause);
 	cr_assert_eq(expect_reject(r.sb.data, r.sb.size, -EPROTONOSUPPORT, PROTO_STATUS_VERSION,
-				   "version 2"),
+				   "the next version"),
 		     PROTO_IDLE);
 	msgpack_sbuffer_destroy(&r.sb);
 	raw_begin(&r, 0, PROTO_IDLE);
@@ -214,7 +215,7 @@ Test(proto_reject, wrong_version_keeps_the_envelope)
 Test(proto_reject, unknown_types)
 {
 	static const uint64_t types[] = {
-	    0, 99, 105, 199, 205, 304, 450, 499, UINT32_MAX, (uint64_t)UINT32_MAX + PROTO_HELLO};
+	    0, 99, 150, 199, 205, 304, 450, 499, UINT32_MAX, (uint64_t)UINT32_MAX + PROTO_HELLO};
 	struct raw r;
 
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
