@@ -1,7 +1,11 @@
 /* REP server with a growing context pool and REQ client calls over nng v1. The server keeps a
- * table of its pipes: a pipe that has not authenticated is closed after a deadline, after a few
- * protocol errors, or when too many such pipes (in all, or from its address) are open, the
- * oldest going first so that a flood of silent connections cannot shut out real peers. */
+ * table of its pipes: a pipe that has not authenticated is closed after a deadline, or when too
+ * many such pipes (in all, or from its address) are open, the oldest going first so that a flood
+ * of silent connections cannot shut out real peers. Pipes we closed and nng never freed are
+ * counted as stuck: nng 1.5.2 can hang its reaper for good when a pipe's receive completes as it
+ * closes (fixed upstream in nng 1.6.0, "Finish receive aio on tcp pipe close"), and from then on
+ * no connection is freed; a flood of garbage from peers that hang up without waiting for the
+ * replies triggers it. */
 #include "proto/proto-nng.h"
 
 #include <errno.h>
@@ -22,8 +26,8 @@
 #define PROTO_SERVER_GROW        32
 #define PROTO_SERVER_MIN_IDLE    8
 #define PROTO_SERVER_MAX_CTX     8192
-/* A pipe closed for its errors is closed this long after its last reply was queued. */
-#define PROTO_SERVER_CLOSE_DELAY_S 0.1
+/* A pipe we closed that nng has not freed after this long is stuck (see above). */
+#define PROTO_SERVER_STUCK_S 30.0
 
 enum proto_ctx_state { CTX_RECV, CTX_HELD, CTX_SEND, CTX_CLOSED };
 
@@ -40,9 +44,7 @@ struct proto_server_pipe {
 	uint64_t addr; /* the remote address, hashed (0 for ipc) */
 	double added;  /* monotonic seconds */
 	bool authed;
-	bool closing; /* closed by us, its removal not seen yet */
-	uint32_t errors;
-	double close_at; /* > 0: close then (its last error reply has gone out) */
+	double closed_at; /* > 0: closed by us then, its removal not seen yet */
 };
 
 struct proto_server {
@@ -174,7 +176,7 @@ proto_server_victim(struct proto_server *srv, uint64_t addr)
 
 	for (uint32_t i = 0; i < srv->npipes; i++) {
 		const struct proto_server_pipe *p = &srv->pipes[i];
-		if (p->authed || p->closing)
+		if (p->authed || p->closed_at > 0)
 			continue;
 		total++;
 		if (oldest == 0 || p->added < t) {
@@ -211,7 +213,7 @@ proto_server_pipe_added(struct proto_server *srv, nng_pipe p)
 	srv->evicted += victim != 0;
 	for (uint32_t i = 0; victim != 0 && i < srv->npipes; i++)
 		if (srv->pipes[i].id == victim)
-			srv->pipes[i].closing = true;
+			srv->pipes[i].closed_at = proto_server_now();
 	pthread_mutex_unlock(&srv->lock);
 	if (victim != 0)
 		nng_pipe_close((nng_pipe){.id = victim});
@@ -261,23 +263,6 @@ proto_server_pipe_authenticated(struct proto_server *srv, uint32_t pipe)
 	pthread_mutex_unlock(&srv->lock);
 }
 
-bool
-proto_server_pipe_error(struct proto_server *srv, uint32_t pipe)
-{
-	bool close = false;
-
-	pthread_mutex_lock(&srv->lock);
-	for (uint32_t i = 0; i < srv->npipes; i++)
-		if (srv->pipes[i].id == pipe && !srv->pipes[i].authed && !srv->pipes[i].closing &&
-		    srv->pipes[i].close_at == 0 &&
-		    ++srv->pipes[i].errors >= srv->limits.max_unauth_errors) {
-			close = true;
-			srv->pipes[i].close_at = proto_server_now() + PROTO_SERVER_CLOSE_DELAY_S;
-		}
-	pthread_mutex_unlock(&srv->lock);
-	return close;
-}
-
 void
 proto_server_pipe_close(struct proto_server *srv, uint32_t pipe)
 {
@@ -292,16 +277,15 @@ proto_server_reap(struct proto_server *srv)
 
 	pthread_mutex_lock(&srv->lock);
 	for (uint32_t i = 0; i < srv->npipes; i++)
-		if (!srv->pipes[i].authed && !srv->pipes[i].closing &&
-		    ((srv->pipes[i].close_at > 0 && now >= srv->pipes[i].close_at) ||
-		     now - srv->pipes[i].added > srv->limits.hello_deadline_s)) {
+		if (!srv->pipes[i].authed && srv->pipes[i].closed_at == 0 &&
+		    now - srv->pipes[i].added > srv->limits.hello_deadline_s) {
 			late = xreallocarray(late, nlate + 1, sizeof *late);
 			late[nlate++] = srv->pipes[i].id;
-			srv->pipes[i].closing = true;
+			srv->pipes[i].closed_at = now;
 		}
 	pthread_mutex_unlock(&srv->lock);
 	pthread_mutex_lock(&srv->lock);
-	srv->expired += nlate; /* (those closed for their errors too) */
+	srv->expired += nlate;
 	pthread_mutex_unlock(&srv->lock);
 	for (uint32_t i = 0; i < nlate; i++)
 		if (nng_pipe_close((nng_pipe){.id = late[i]}) == NNG_ENOENT)
@@ -315,8 +299,11 @@ proto_server_pipe_counts(struct proto_server *srv, struct proto_server_pipe_coun
 {
 	memset(c, 0, sizeof *c);
 	pthread_mutex_lock(&srv->lock);
-	for (uint32_t i = 0; i < srv->npipes; i++)
+	for (uint32_t i = 0; i < srv->npipes; i++) {
 		c->unauthenticated += !srv->pipes[i].authed;
+		c->stuck += srv->pipes[i].closed_at > 0 &&
+			    proto_server_now() - srv->pipes[i].closed_at > PROTO_SERVER_STUCK_S;
+	}
 	c->open = srv->npipes;
 	c->evicted = srv->evicted;
 	c->expired = srv->expired;

@@ -31,21 +31,18 @@ int proto_server_open_tls(struct proto_server **out, const char *url, const stru
 struct proto_server_limits {
 	uint32_t max_unauth;          /* pipes in all; the oldest is closed for a new one */
 	uint32_t max_unauth_per_addr; /* pipes from one address; its oldest is closed */
-	uint32_t max_unauth_errors;   /* protocol errors before the pipe is closed */
 	double hello_deadline_s;      /* a pipe not authenticated by then is closed */
 };
-#define PROTO_SERVER_LIMITS_DEFAULT {1024, 256, 3, 10.0}
+#define PROTO_SERVER_LIMITS_DEFAULT {1024, 256, 10.0}
 void proto_server_set_limits(struct proto_server *srv, const struct proto_server_limits *limits);
 /* The pipe's peer proved the token: no deadline or caps for it any more. */
 void proto_server_pipe_authenticated(struct proto_server *srv, uint32_t pipe);
-/* Count a protocol error on an unauthenticated pipe: true when that was one too many; the pipe
- * is then closed by proto_server_reap once the reply has had time to go out. */
-bool proto_server_pipe_error(struct proto_server *srv, uint32_t pipe);
 void proto_server_pipe_close(struct proto_server *srv, uint32_t pipe);
 /* Close unauthenticated pipes past the deadline (from a timer); returns how many. */
 uint32_t proto_server_reap(struct proto_server *srv);
 struct proto_server_pipe_counts {
 	uint32_t open, unauthenticated;
+	uint32_t stuck;            /* closed by us long ago and never freed by nng */
 	uint64_t evicted, expired; /* closed to make room, closed at the deadline */
 };
 void proto_server_pipe_counts(struct proto_server *srv, struct proto_server_pipe_counts *c);

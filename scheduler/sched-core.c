@@ -229,6 +229,8 @@ sched_core_limits(struct sched *s)
 	struct proto_server_limits lim = PROTO_SERVER_LIMITS_DEFAULT;
 	struct rlimit rl;
 
+	if (s->cfg.hello_timeout_s > 0)
+		lim.hello_deadline_s = s->cfg.hello_timeout_s;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
 		rlim_t room = rl.rlim_cur > 2 * SCHED_CORE_FD_RESERVE
 				  ? (rl.rlim_cur - SCHED_CORE_FD_RESERVE) / 2

@@ -36,6 +36,8 @@ static const struct options_def sched_main_options[] = {
     {"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"},
     {"job-retention", 0, OPTIONS_VALUE, "SECONDS",
      "forget finished jobs this long after they end (0: keep them)", "604800"},
+    {"hello-timeout", 0, OPTIONS_VALUE, "SECONDS",
+     "close a connection that has not authenticated within this time", "10"},
     {"min-free-space", 0, OPTIONS_VALUE, "MIB",
      "refuse new jobs while the state dir's filesystem has less free space", "64"},
     {"keep-work-dirs", 0, OPTIONS_FLAG, NULL,
@@ -113,7 +115,8 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	    options_get_double(opts, "job-retention", 0, 1e10, &cfg->job_retention_s, cause) != 0)
 		return -EINVAL;
 	cfg->keep_work_dirs = options_count(opts, "keep-work-dirs") > 0;
-	if (options_get_double(opts, "min-free-space", 0, 1e9, &min_free, cause) != 0)
+	if (options_get_double(opts, "min-free-space", 0, 1e9, &min_free, cause) != 0 ||
+	    options_get_double(opts, "hello-timeout", 0.1, 3600, &cfg->hello_timeout_s, cause) != 0)
 		return -EINVAL;
 	cfg->min_free_bytes = (uint64_t)(min_free * 1048576);
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)

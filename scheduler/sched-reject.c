@@ -1,8 +1,7 @@
 /* Refusing what peers send: each rejection is counted by reason (for /metrics) and answered with
  * an error; the log gets at most a burst of SCHED_REJECT_BURST lines and then one line every
  * 1/SCHED_REJECT_RATE s, with a summary of what was held back, so a flood of garbage cannot fill
- * the state dir's disk through the log; a peer that has not authenticated loses its pipe after a
- * few errors (proto-nng.c counts them). */
+ * the state dir's disk through the log. */
 #include "scheduler/sched-reject.h"
 
 #include <stdarg.h>
@@ -16,7 +15,7 @@
 #define SCHED_REJECT_BURST 20
 #define SCHED_REJECT_RATE  0.5 /* lines per second after the burst */
 /* How often the held-back count is reported while a flood lasts. */
-#define SCHED_REJECT_SUMMARY_S 10.0
+#define SCHED_REJECT_SUMMARY_S 5.0
 
 static enum sched_reject
 sched_reject_reason(int rc)
@@ -84,10 +83,6 @@ sched_reject(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id,
 	s->stats.rejected[sched_reject_reason(rc)]++;
 	sched_reject_log(s, pipe, "rejected a message: %s", why);
 	sched_pass_reply_error(s, ctx, request_id, rc, why);
-	if (s->server != NULL && proto_server_pipe_error(s->server, pipe)) {
-		s->stats.pipes_dropped++;
-		sched_reject_log(s, pipe, "closing: too many protocol errors before authenticating");
-	}
 }
 
 void
@@ -99,4 +94,31 @@ sched_reject_tick(struct sched *s, double now)
 		 "(rejected messages by reason: /metrics)",
 		 (unsigned long long)s->rlog.held, now - s->rlog.held_since);
 	s->rlog.held = 0;
+}
+
+void
+sched_reject_metrics(struct sched *s, FILE *f)
+{
+	struct proto_server_pipe_counts pc = {0};
+
+	if (s->server != NULL)
+		proto_server_pipe_counts(s->server, &pc);
+	fprintf(f,
+		"# HELP neurodag_pipes Connections open, by whether they authenticated.\n"
+		"# TYPE neurodag_pipes gauge\n"
+		"neurodag_pipes{state=\"authenticated\"} %u\n"
+		"neurodag_pipes{state=\"unauthenticated\"} %u\n"
+		"# HELP neurodag_pipes_closed_total Unauthenticated connections closed: to make "
+		"room, at the HELLO deadline or after protocol errors.\n"
+		"# TYPE neurodag_pipes_closed_total counter\n"
+		"neurodag_pipes_closed_total{reason=\"evicted\"} %llu\n"
+		"neurodag_pipes_closed_total{reason=\"deadline\"} %llu\n"
+
+		"# HELP neurodag_pipes_stuck Connections closed long ago that nng never freed "
+		"(its reaper is stuck: restart the scheduler).\n"
+		"# TYPE neurodag_pipes_stuck gauge\nneurodag_pipes_stuck %u\n"
+		"# TYPE neurodag_log_lines_held_total counter\n"
+		"neurodag_log_lines_held_total %llu\n",
+		pc.open - pc.unauthenticated, pc.unauthenticated, (unsigned long long)pc.evicted,
+		(unsigned long long)pc.expired, pc.stuck, (unsigned long long)s->rlog.held_total);
 }

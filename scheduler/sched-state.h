@@ -35,6 +35,7 @@ struct sched_config {
 	bool keep_work_dirs;    /* keep finished jobs' work dirs (debugging) */
 	double job_retention_s; /* prune finished jobs this long after they end (0: never) */
 	uint64_t min_free_bytes; /* refuse new jobs when the state dir has less free space */
+	double hello_timeout_s;  /* close a connection that has not authenticated by then */
 };
 
 enum sched_job_state {
@@ -132,7 +133,6 @@ struct sched_stats {
 	uint64_t rejected[REJECT_COUNT];
 	uint64_t tasks_dispatched, tasks_done, tasks_failed, tasks_retried;
 	uint64_t workers_lost;
-	uint64_t pipes_dropped; /* closed after protocol errors before authenticating */
 	/* dispatch latency: ready -> assigned, seconds, cumulative buckets */
 	uint64_t latency_bucket[SCHED_LATENCY_BUCKETS + 1];
 	double latency_sum;

@@ -9,6 +9,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-jobs.h"
+#include "scheduler/sched-reject.h"
 #include "scheduler/sched-retention.h"
 #include "scheduler/sched-tasks.h"
 
@@ -244,6 +245,7 @@ sched_status_metrics(struct sched *s)
 		(unsigned long long)cum, s->stats.latency_sum,
 		(unsigned long long)s->stats.latency_count);
 	sched_retention_metrics(s, f);
+	sched_reject_metrics(s, f);
 	fclose(f);
 	return buf;
 }

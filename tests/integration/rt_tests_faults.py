@@ -344,3 +344,120 @@ def token_secrecy(c):
     r = __import__("subprocess").run([c.bins["scheduler"], "--check", "--state-dir", c.state],
                                      capture_output=True, text=True, timeout=30)
     check("WARNING" not in r.stderr, "no warning on loopback: %r" % r.stderr)
+
+
+def raise_own_nofile():
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def sp_open(port, n, stop_after=None):
+    """Open n connections that finish the SP handshake as REQ peers and then say nothing."""
+    import socket
+    import struct
+    socks = []
+    for i in range(n):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"\x00SP\x00" + struct.pack(">H", 0x30) + b"\x00\x00")
+            socks.append(s)
+        except OSError:
+            break
+    return socks
+
+
+@test
+def fd_exhaustion(c):
+    """Thousands of connections that finish the SP handshake and then stay silent, against a
+    scheduler with 512 descriptors: the oldest unauthenticated ones are closed to make room and
+    every one at the HELLO deadline, while /health, the CLI and a new worker keep working."""
+    hard = raise_own_nofile()
+    n = min(3000, hard - 200)
+    c.start_scheduler(nofile=512, extra=["--hello-timeout", "3"])
+    probe = c.probe_health()
+    socks = sp_open(c.port, n)
+    check(len(socks) == n, "opened %d of %d connections" % (len(socks), n))
+    time.sleep(0.5)
+    r = c.cli("status", timeout=20)
+    check(r.returncode == 0, "the CLI is served under the flood: %d %s" % (r.returncode,
+                                                                        r.stderr))
+    w = c.start_worker()
+    wait_for(lambda: c.workers_connected() == 1, 10, "a new worker to register")
+    more = sp_open(c.port, n)  # a second wave while the worker works
+    r = c.cli("submit", "--wait", c.pipeline("under-flood", [{"op": "noop"}], count=20),
+              timeout=30)
+    check(r.returncode == 0, "a job runs under the flood: %s" % r.stderr)
+    m = c.metrics()
+    unauth = metric(m, "neurodag_pipes", state="unauthenticated")
+    evicted = metric(m, "neurodag_pipes_closed_total", reason="evicted")
+    print("%d silent connections: %d held, %d closed to make room" % (2 * n, unauth, evicted))
+    check(unauth <= 128, "unauthenticated pipes are capped: %s" % unauth)
+    check(evicted >= n, "the oldest were closed to make room: %s" % evicted)
+    wait_for(lambda: metric(c.metrics(), "neurodag_pipes", state="unauthenticated") == 0, 10,
+             "the silent connections to be closed at the HELLO deadline")
+    check_health(probe.stop(), "%d silent connections" % (2 * n))
+    check(c.sched.alive() and w.alive(), "scheduler and worker alive")
+    for s in socks + more:
+        s.close()
+
+
+def recv_n(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise OSError("closed")
+        buf += chunk
+    return buf
+
+
+@test
+def log_flood(c):
+    """Garbage from unauthenticated peers (three messages per connection, each answered), with
+    the log on a small disk: the log gets a bounded number of lines, every message is counted,
+    and the scheduler goes on taking jobs and stops cleanly after. (Peers that hang up without
+    waiting for the replies can hang nng 1.5.2's reaper: see proto-nng.c.)"""
+    import socket
+    import struct
+    import threading
+    fs = c.tmpfs("logfs", 2 << 20)
+    log = os.path.join(fs, "scheduler.log")
+    c.start_scheduler(extra=["--log-file", log])
+    probe = c.probe_health()
+    sent = [0] * 8
+    end = time.monotonic() + 4
+
+    def flood(k):
+        while time.monotonic() < end:
+            try:
+                s = socket.create_connection(("127.0.0.1", c.port), timeout=5)
+                s.sendall(b"\x00SP\x00" + struct.pack(">H", 0x30) + b"\x00\x00")
+                recv_n(s, 8)
+                for i in range(3):
+                    body = struct.pack(">I", 0x80000000 | i) + os.urandom(120)
+                    s.sendall(struct.pack(">Q", len(body)) + body)
+                    recv_n(s, struct.unpack(">Q", recv_n(s, 8))[0])
+                    sent[k] += 1
+                s.close()
+            except (OSError, struct.error):
+                pass
+    threads = [threading.Thread(target=flood, args=(k,)) for k in range(len(sent))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    total = sum(sent)
+    wait_for(lambda: metric(c.metrics(), "neurodag_messages_rejected_total",
+                            reason="malformed") >= total * 0.9, 20, "the rejections to be counted")
+    wait_for(lambda: "were not logged" in open(log).read(), 15, "the summary of held lines")
+    size = os.path.getsize(log)
+    print("%d garbage messages on %d pipes in 4 s: log %d bytes" % (total, total // 3, size))
+    check(total >= 3000, "the flood sent %d messages" % total)
+    check(metric(c.metrics(), "neurodag_pipes_stuck") == 0, "nng freed every connection")
+    check(size < 32 << 10, "the log stays small: %d bytes" % size)
+    c.start_worker()
+    r = c.cli("submit", "--wait", c.pipeline("after-flood", [{"op": "noop"}], count=5))
+    check(r.returncode == 0, "jobs are taken after the flood: %s" % r.stderr)
+    check_health(probe.stop(), "a flood of garbage")
