@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/error.h"
 #include "common/paths.h"
+#include "common/timeutil.h"
 #include "common/token.h"
 #include "common/xmalloc.h"
 #include "proto/proto-auth.h"
@@ -18,15 +20,16 @@ ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cau
 	return ctl_conn_open_tls(c, url, NULL, token, cause);
 }
 
-int
-ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
-		  const char *token, char **cause)
+/* Dial c->url and authenticate. */
+static int
+ctl_conn_dial(struct ctl_conn *c, char **cause)
 {
 	struct proto_hello h = {.role = PROTO_ROLE_CLIENT};
 	struct proto_welcome welcome;
+	const struct proto_tls *tls = c->has_tls ? &c->tls : NULL;
+	const char *url = c->url, *token = c->token;
 	int rc;
 
-	memset(c, 0, sizeof *c);
 	if ((rc = proto_client_open_tls(&c->client, url, tls, cause)) != 0)
 		return rc;
 	if ((rc = proto_call_open(&c->client, &c->call, cause)) != 0) {
@@ -45,20 +48,117 @@ ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *t
 				   : "");
 	}
 	if (rc != 0) {
-		ctl_conn_close(c);
+		proto_call_close(&c->call);
+		proto_client_close(&c->client);
+		c->open = false;
 		return rc;
 	}
 	return 0;
 }
 
+int
+ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
+		  const char *token, char **cause)
+{
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	c->url = xstrdup(url);
+	c->token = xstrdup(token);
+	if (tls != NULL) {
+		c->tls = *tls;
+		c->has_tls = true;
+	}
+	if ((rc = ctl_conn_dial(c, cause)) != 0)
+		ctl_conn_close(c);
+	return rc;
+}
+
 void
 ctl_conn_close(struct ctl_conn *c)
 {
-	if (!c->open)
-		return;
-	proto_call_close(&c->call);
-	proto_client_close(&c->client);
+	if (c->open) {
+		proto_call_close(&c->call);
+		proto_client_close(&c->client);
+	}
 	c->open = false;
+	free(c->url);
+	free(c->token);
+	c->url = c->token = NULL;
+}
+
+/* A failure that a restarted (or restarting) scheduler explains: its connection went away, it
+ * did not answer, it was shutting down, or it does not know this connection (not
+ * authenticated). A refused token on re-dial is final. */
+static bool
+ctl_conn_lost(int rc)
+{
+	return rc == -ECONNRESET || rc == -ECONNREFUSED || rc == -ETIMEDOUT || rc == -ESHUTDOWN ||
+	       rc == -EACCES;
+}
+
+/* Dial again until it works or c->reconnect_s has passed since `since`. */
+static int
+ctl_conn_redial(struct ctl_conn *c, double since, char **cause)
+{
+	double delay = 0.1;
+
+	for (;;) {
+		int rc;
+
+		if (c->open) {
+			proto_call_close(&c->call);
+			proto_client_close_within(&c->client, 200);
+			c->open = false;
+		}
+		free(*cause);
+		*cause = NULL;
+		rc = ctl_conn_dial(c, cause);
+		if (rc == 0 || rc == -EPERM ||
+		    (rc == -EACCES && strstr(*cause, "proof does not match") != NULL))
+			return rc;
+		if (time_mono_s() - since + delay > c->reconnect_s)
+			return error_wrap(cause, rc, "gave up re-dialing after %g s: ",
+					  c->reconnect_s);
+		struct timespec ts = {(time_t)delay, (long)((delay - (time_t)delay) * 1e9)};
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 2.0 ? 2.0 : delay * 2;
+	}
+}
+
+/* A request that may be repeated (it changes nothing): re-dialed and sent again when the
+ * scheduler went away, for up to c->reconnect_s. */
+static int
+ctl_conn_call_again(struct ctl_conn *c, const struct proto_msg *req, struct proto_msg *reply,
+		    int timeout_ms, char **cause)
+{
+	double since = 0;
+	char *why = NULL;
+	int rc;
+
+	for (;;) {
+		if (!c->open)
+			rc = -ECONNRESET;
+		else
+			rc = proto_call_run(&c->call, req, reply, timeout_ms, &why);
+		if (rc == 0 || c->reconnect_s <= 0 || !ctl_conn_lost(rc))
+			break;
+		if (since == 0) {
+			since = time_mono_s();
+			fprintf(stderr, "neurodag: lost the scheduler (%s); re-dialing %s for up to "
+					"%g s\n",
+				why != NULL ? why : "connection closed", c->url, c->reconnect_s);
+		}
+		if ((rc = ctl_conn_redial(c, since, &why)) != 0)
+			break;
+		fprintf(stderr, "neurodag: reconnected to %s after %.1f s\n", c->url,
+			time_mono_s() - since);
+	}
+	if (rc != 0 && cause != NULL)
+		*cause = why;
+	else
+		free(why);
+	return rc;
 }
 
 int
@@ -93,7 +193,7 @@ ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out
 
 	req.u.status.what = (char *)what;
 	req.u.status.job_id = job;
-	if ((rc = proto_call_run(&c->call, &req, &reply, 10000, cause)) != 0)
+	if ((rc = ctl_conn_call_again(c, &req, &reply, 10000, cause)) != 0)
 		return rc;
 	*out = json_loads(reply.u.status_reply.json, 0, &jerr);
 	proto_msg_fini(&reply);

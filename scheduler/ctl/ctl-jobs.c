@@ -36,6 +36,20 @@ ctl_jobs_parse(struct options *opts, const struct options_def *table, int argc, 
 	return 0;
 }
 
+/* Followers keep following a scheduler that restarts: --reconnect-timeout. */
+static int
+ctl_jobs_reconnect(struct ctl_conn *c, const struct options *opts)
+{
+	char *cause = NULL;
+
+	if (options_get_double(opts, "reconnect-timeout", 0, 1e9, &c->reconnect_s, &cause) != 0) {
+		fprintf(stderr, "neurodag: %s\n", cause);
+		free(cause);
+		return CTL_EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int
 ctl_jobs_job_id(const char *s, uint32_t *id)
 {
@@ -257,6 +271,9 @@ ctl_cmd_submit(int argc, char **argv)
 	     NULL},
 	    {"overwrite", 0, OPTIONS_FLAG, NULL, "replace outputs that exist already", NULL},
 	    {"wait", 'w', OPTIONS_FLAG, NULL, "wait for the jobs, with a progress bar", NULL},
+	    {"reconnect-timeout", 0, OPTIONS_VALUE, "SECONDS",
+	     "with --wait: re-dial a scheduler that went away (restarted) for this long",
+	     CTL_RECONNECT_DEFAULT},
 	    {"json", 0, OPTIONS_FLAG, NULL, "print job ids (and with --wait the reports) as JSON",
 	     NULL},
 	    {NULL},
@@ -293,7 +310,8 @@ ctl_cmd_submit(int argc, char **argv)
 			printf("%s%llu", i > 0 ? " " : "", (unsigned long long)jobs[i]);
 		printf("\n");
 		fflush(stdout);
-		if (options_count(&opts, "wait"))
+		if (options_count(&opts, "wait") &&
+		    (rc = ctl_jobs_reconnect(&c, &opts)) == 0)
 			rc = ctl_wait_jobs(&c, jobs, njobs, 0, options_count(&opts, "json"), false);
 	}
 	free(jobs);
@@ -311,6 +329,9 @@ ctl_cmd_wait(int argc, char **argv)
 	    {"timeout", 't', OPTIONS_VALUE, "SECONDS", "give up after this long (0: never)", "0"},
 	    {"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
 	    {"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
+	    {"reconnect-timeout", 0, OPTIONS_VALUE, "SECONDS",
+	     "re-dial a scheduler that went away (restarted) for this long (0: exit 3 at once)",
+	     CTL_RECONNECT_DEFAULT},
 	    {NULL},
 	};
 	struct options opts;
@@ -338,8 +359,10 @@ ctl_cmd_wait(int argc, char **argv)
 		jobs[i] = id;
 	}
 	if (rc == 0 && (rc = ctl_conn_from_options(&c, &opts)) == 0) {
-		rc = ctl_wait_jobs(&c, jobs, (uint32_t)opts.argc, timeout,
-				   options_count(&opts, "json"), options_count(&opts, "quiet"));
+		if ((rc = ctl_jobs_reconnect(&c, &opts)) == 0)
+			rc = ctl_wait_jobs(&c, jobs, (uint32_t)opts.argc, timeout,
+					   options_count(&opts, "json"),
+					   options_count(&opts, "quiet"));
 		ctl_conn_close(&c);
 	}
 	free(jobs);

@@ -28,7 +28,15 @@ struct ctl_conn {
 	struct proto_client client;
 	struct proto_call call;
 	bool open;
+	/* What a re-dial needs, and for how long to keep trying (0: never re-dial). */
+	char *url, *token;
+	struct proto_tls tls;
+	bool has_tls;
+	double reconnect_s;
 };
+
+/* Followers (wait, submit --wait) re-dial a scheduler that went away this long by default. */
+#define CTL_RECONNECT_DEFAULT "120"
 
 /* Connect to url and say HELLO with the token; errors map to CTL_EXIT_CONNECT. */
 int ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char **cause);

@@ -461,3 +461,56 @@ def log_flood(c):
     r = c.cli("submit", "--wait", c.pipeline("after-flood", [{"op": "noop"}], count=5))
     check(r.returncode == 0, "jobs are taken after the flood: %s" % r.stderr)
     check_health(probe.stop(), "a flood of garbage")
+
+
+@test
+def restart_under_followers(c):
+    """`neurodag wait` and `submit --wait` follow their jobs across a scheduler killed with
+    SIGKILL and one stopped with SIGTERM: they re-dial, authenticate again and exit 0 when the
+    jobs finish; the results are those of an undisturbed run."""
+    import signal
+    import subprocess
+    n = 60
+    c.start_scheduler()
+    c.start_worker(nthreads=2)
+    c.start_worker(nthreads=2)
+    p = c.pipeline("followed", [{"op": "mark", "ms": 40}, {"op": "reduce"},
+                                {"op": "mark", "ms": 40}, {"op": "reduce"}], count=n)
+    [jid] = c.submit(p)
+    conn = ["--scheduler", c.url, "--token-file", c.token_file]
+    followers = [subprocess.Popen([c.bins["neurodag"], "wait", str(jid)] + conn,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=c.env()),
+                 subprocess.Popen([c.bins["neurodag"], "submit", "--wait", p] + conn,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=c.env())]
+    try:
+        for how in (signal.SIGKILL, signal.SIGTERM):
+            wait_for(lambda: c.job(jid)["done"] >= (10 if how == signal.SIGKILL else n + 10),
+                     30, "progress before the %s" % how.name)
+            c.sched.signal(how)
+            c.sched.wait(10)
+            time.sleep(1.5)
+            check(all(f.poll() is None for f in followers),
+                  "the followers are still waiting after the %s" % how.name)
+            c.start_scheduler()
+        outs = [f.communicate(timeout=60) for f in followers]
+    finally:
+        for f in followers:
+            if f.poll() is None:
+                f.kill()
+                f.wait()
+    for f, (out, err) in zip(followers, outs):
+        check(f.returncode == 0, "a follower exited %d: %s" % (f.returncode, err[-800:]))
+        check("reconnected" in err, "it says it reconnected: %r" % err[-800:])
+    j = c.job(jid)
+    check(j["state"] == "done" and j["results"] == {str(n): {"inputs": 0},
+                                                     str(2 * n + 1): {"inputs": 1}},
+          "the followed job: %s" % j)
+    second = int(outs[1][0].split()[0])
+    check(c.job(second)["state"] == "done", "the job submitted with --wait is done")
+    ran = set(t for t, _, _ in c.marks(jid))
+    check(ran == set(range(n)) | set(range(n + 1, 2 * n + 1)), "every unit task ran")
+    # A follower told not to re-dial gives up at once, as before.
+    r = c.cli("wait", jid, "--reconnect-timeout", "0")
+    check(r.returncode == 0, "wait on a done job")
