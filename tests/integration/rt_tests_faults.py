@@ -514,3 +514,77 @@ def restart_under_followers(c):
     # A follower told not to re-dial gives up at once, as before.
     r = c.cli("wait", jid, "--reconnect-timeout", "0")
     check(r.returncode == 0, "wait on a done job")
+
+
+@test
+def soak(c):
+    """A bounded soak (ND_SOAK_SECONDS, default 60): jobs keep arriving while workers are killed
+    with SIGKILL or frozen with SIGSTOP (some past the TTL) at random moments, and the scheduler
+    is killed and restarted twice. Every job finishes with the results of an undisturbed run,
+    every unit task ran, and /health answers throughout (between the scheduler restarts)."""
+    import random
+    import signal
+    from rt_harness import expected_mark_reduce
+    rng = random.Random(int(os.environ.get("ND_SOAK_SEED", "15")))
+    seconds = float(os.environ.get("ND_SOAK_SECONDS", "60"))
+    n = 30
+    c.start_scheduler(wait_timeout=120)
+    workers = [c.start_worker(nthreads=2) for _ in range(3)]
+    pipeline = c.pipeline("soak", [{"op": "mark", "ms": 15}, {"op": "reduce"},
+                                   {"op": "mark", "ms": 15}, {"op": "reduce"}], count=n)
+    jobs, stats, probes = [], {"kill": 0, "stop": 0, "sched": 0}, [c.probe_health()]
+    restarts = sorted(rng.uniform(0.25, 0.75) * seconds for _ in range(2))
+    t0 = time.monotonic()
+    frozen = []
+    while time.monotonic() - t0 < seconds:
+        now = time.monotonic() - t0
+        for pid, until in list(frozen):
+            if now >= until:
+                os.kill(pid, signal.SIGCONT)
+                frozen.remove((pid, until))
+        try:
+            running = [j for j in jobs if c.job(j)["state"] in ("running", "waiting")]
+            if len(running) < 3:
+                jobs += c.submit(pipeline)
+        except Exception as e:  # the scheduler may be down for a moment
+            print("status/submit during chaos: %s" % e)
+        if restarts and now >= restarts[0]:
+            restarts.pop(0)
+            probes[-1].stop()
+            c.sched.signal(signal.SIGKILL)
+            c.sched.wait(5)
+            c.start_scheduler(wait_timeout=120)
+            probes.append(c.probe_health())
+            stats["sched"] += 1
+        alive = [w for w in workers if w.alive() and all(w.pid != p for p, _ in frozen)]
+        if alive and rng.random() < 0.5:
+            w = rng.choice(alive)
+            if rng.random() < 0.5:
+                w.signal(signal.SIGKILL)
+                w.wait(5)
+                workers.append(c.start_worker(nthreads=2))
+                stats["kill"] += 1
+            else:
+                os.kill(w.pid, signal.SIGSTOP)
+                frozen.append((w.pid, now + rng.uniform(0.3, 2.5)))
+                stats["stop"] += 1
+        time.sleep(rng.uniform(0.3, 1.2))
+    for pid, _ in frozen:
+        os.kill(pid, signal.SIGCONT)
+    for jid in jobs:
+        r = c.cli("wait", jid, "--timeout", 120, timeout=150)
+        check(r.returncode == 0, "job %d finishes: %d %s" % (jid, r.returncode, r.stderr))
+    for jid in jobs:
+        j = c.job(jid)
+        check(j["state"] == "done" and j["done"] == j["tasks"] == 2 * n + 2 and
+              j["results"] == expected_mark_reduce(n),
+              "job %d: nothing lost or duplicated: %s" % (jid, {k: j[k] for k in (
+                  "state", "done", "tasks", "results")}))
+        ran = set(t for t, _, _ in c.marks(jid))
+        check(ran == set(range(n)) | set(range(n + 1, 2 * n + 1)),
+              "job %d: every unit task ran" % jid)
+    print("soak of %.0f s: %d jobs, %d worker kills, %d freezes, %d scheduler kills" %
+          (seconds, len(jobs), stats["kill"], stats["stop"], stats["sched"]))
+    check(len(jobs) >= 5 and stats["kill"] + stats["stop"] >= 5, "the soak did something")
+    for i, pr in enumerate(probes):
+        check_health(pr.stop(), "the soak (scheduler %d)" % (i + 1))
