@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/dsp/core/dsp-clones.h"
 #include "worker/dsp/core/fft-plan.h"
 
 struct dsp_cwt_conv_work {
@@ -167,33 +168,40 @@ dsp_cwt_conv_data(struct dsp_cwt_conv_work *w, const double *x, size_t nt, size_
 	}
 }
 
+/* y = the product x h (l bins), folded onto lp = l / d bins when d > 1: the hottest loop. */
+DSP_CLONES static void
+dsp_cwt_conv_product(const double *restrict x, const double *restrict h, double *restrict y,
+		     size_t l, size_t d)
+{
+	size_t lp = l / d;
+
+	if (d == 1) {
+		for (size_t i = 0; i < l; i++) {
+			double ar = x[2 * i], ai = x[2 * i + 1], br = h[2 * i], bi = h[2 * i + 1];
+			y[2 * i] = ar * br - ai * bi;
+			y[2 * i + 1] = ar * bi + ai * br;
+		}
+		return;
+	}
+	memset(y, 0, 2 * lp * sizeof *y);
+	for (size_t r = 0; r < d; r++) {
+		const double *restrict xr = x + 2 * r * lp, *restrict hr = h + 2 * r * lp;
+		for (size_t j = 0; j < lp; j++) {
+			double ar = xr[2 * j], ai = xr[2 * j + 1], br = hr[2 * j], bi = hr[2 * j + 1];
+			y[2 * j] += ar * br - ai * bi;
+			y[2 * j + 1] += ar * bi + ai * br;
+		}
+	}
+}
+
 /* Kernel k on the channel whose spectrum is in w->xs (length l): its convolution at the kept
- * samples, returned as a pointer to interleaved values; value t is at index `*at(t)`. */
+ * samples (interleaved complex; decimated: sample t at index t, else at the sample index). */
 static const double *
 dsp_cwt_conv_apply(struct dsp_cwt_conv_work *w, size_t k, size_t l)
 {
-	const double *restrict x = (const double *)w->xs, *restrict h = (const double *)w->ks[k];
-	double *restrict y = (double *)w->y;
-	size_t d = w->decim, lp = l / d;
-
-	if (d > 1) {
-		memset(y, 0, 2 * lp * sizeof *y);
-		for (size_t r = 0; r < d; r++)
-			for (size_t j = 0; j < lp; j++) {
-				size_t i = j + r * lp;
-				double ar = x[2 * i], ai = x[2 * i + 1], br = h[2 * i], bi = h[2 * i + 1];
-				y[2 * j] += ar * br - ai * bi;
-				y[2 * j + 1] += ar * bi + ai * br;
-			}
-		fft_c2c(lp, 1, w->y, w->z);
-		return (const double *)w->z;
-	}
-	for (size_t i = 0; i < l; i++) {
-		double ar = x[2 * i], ai = x[2 * i + 1], br = h[2 * i], bi = h[2 * i + 1];
-		y[2 * i] = ar * br - ai * bi;
-		y[2 * i + 1] = ar * bi + ai * br;
-	}
-	fft_c2c(l, 1, w->y, w->z);
+	dsp_cwt_conv_product((const double *)w->xs, (const double *)w->ks[k], (double *)w->y, l,
+			     w->decim);
+	fft_c2c(w->decim > 1 ? l / w->decim : l, 1, w->y, w->z);
 	return (const double *)w->z;
 }
 
