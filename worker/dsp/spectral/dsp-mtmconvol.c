@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/dsp/core/dsp-clones.h"
 #include "worker/dsp/core/fft-plan.h"
 
 struct dsp_mtmconvol {
@@ -341,6 +342,16 @@ dsp_mtmconvol_segments(const struct dsp_mtmconvol *m, const double *col, size_t 
 	return rc;
 }
 
+/* buf[i * pp + j] = seg[i * pp + j] * w[j] for nt windows: a hot loop, built per CPU. */
+DSP_CLONES static void
+dsp_mtmconvol_taper_windows(const double *restrict seg, const double *restrict w,
+			    double *restrict buf, size_t nt, size_t pp)
+{
+	for (size_t i = 0; i < nt; i++)
+		for (size_t j = 0; j < pp; j++)
+			buf[i * pp + j] = seg[i * pp + j] * w[j];
+}
+
 static int
 dsp_mtmconvol_sliding(const struct dsp_mtmconvol *m, const struct dsp_trial *x, double *out,
 		      struct dsp_mtmconvol_work *w, char **cause)
@@ -362,12 +373,8 @@ dsp_mtmconvol_sliding(const struct dsp_mtmconvol *m, const struct dsp_trial *x, 
 		if ((rc = dsp_mtmconvol_segments(m, w->cols + c * n, n, nt, w, cause)) != 0)
 			break;
 		for (size_t k = 0; k < m->k; k++) {
-			const double *restrict tw = set->w + k * stride, *restrict sg = w->seg;
-			double *restrict bf = w->buf;
 			size_t row = p->keeptapers ? k : 0;
-			for (size_t i = 0; i < nt; i++)
-				for (size_t j = 0; j < pp; j++)
-					bf[i * pp + j] = sg[i * pp + j] * tw[j];
+			dsp_mtmconvol_taper_windows(w->seg, set->w + k * stride, w->buf, nt, pp);
 			fft_r2c_many(pp, nt, w->buf, w->spec);
 			for (size_t i = 0; i < nt; i++) {
 				const double *sp = (const double *)(w->spec + i * nb);
