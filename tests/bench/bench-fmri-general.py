@@ -122,6 +122,14 @@ def pipelines():
     out["aas-sliding"] = variant("fmri-aas-only", set_step("aas", mode="sliding"))
     out["aas+pca-0.95"] = variant("fmri-aas-only", insert_after(
         "aas", {"op": "pca", "n_components": 0.95, "hp": 70.0}))
+    for mode in ("nearest", "farm", "slice", "auto"):
+        out["aas-" + mode] = variant("fmri-aas-only", set_step("aas", mode=mode))
+    out["aas-nearest-noscale"] = variant("fmri-aas-only", set_step("aas", mode="nearest",
+                                                                   scale=False))
+    out["aas-blocks-scale"] = variant("fmri-aas-only", set_step("aas", scale=True))
+    out["aas-auto-gaps"] = variant("fmri-aas-only", set_step("aas", mode="auto",
+                                                             interpolate_gaps=True))
+    out["aas-auto-rp"] = variant("fmri-aas-only", set_step("aas", mode="auto", rp_file="@rp"))
     out["aas+anc"] = variant("fmri-aas-only", insert_after(
         "lowpass", {"op": "anc", "mu_factor": 0.01}))
     return out
