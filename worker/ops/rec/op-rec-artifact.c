@@ -202,7 +202,8 @@ op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *st
 static int
 op_rec_artifact_parse_pca(const json_t *step, const char *path, void *params, char **cause)
 {
-	static const char *const keys[] = {"n_components", "hp", "variant", "solver", NULL};
+	static const char *const keys[] = {"n_components", "hp", "variant", "solver", "band_only",
+					   NULL};
 	static const char *const variants[] = {"obs", "reference", NULL};
 	static const char *const solvers[] = {"gram", "gesdd", NULL};
 	struct op_rec_pca_params *p = params;
@@ -216,16 +217,26 @@ op_rec_artifact_parse_pca(const json_t *step, const char *path, void *params, ch
 	    op_param_enum(step, path, "solver", solvers, 0, &solver, cause) != 0 ||
 	    op_param_bool(step, path, "_noise", true, &p->keep_noise, cause) != 0)
 		return -EINVAL;
-	if (json_is_integer(k) && json_integer_value(k) >= 1 && json_integer_value(k) <= 10000) {
+	if (json_is_string(k) && strcmp(json_string_value(k), "auto") == 0) {
+		p->pca.choose = 1;
+	} else if (json_is_integer(k) && json_integer_value(k) >= 1 &&
+		   json_integer_value(k) <= 10000) {
 		p->pca.n_components = (double)json_integer_value(k);
 		p->pca.exact = 1;
 	} else if (json_is_real(k) && json_real_value(k) > 0 && json_real_value(k) <= 1) {
 		p->pca.n_components = json_real_value(k);
 	} else if (k != NULL) {
 		return error_set(cause, -EINVAL,
-				 "%s.n_components: must be a variance fraction in (0, 1] or a "
-				 "number of components (an integer >= 1)",
+				 "%s.n_components: must be a variance fraction in (0, 1], a "
+				 "number of components (an integer >= 1) or \"auto\"",
 				 path);
+	}
+	{
+		bool band;
+
+		if (op_param_bool(step, path, "band_only", p->pca.choose, &band, cause) != 0)
+			return -EINVAL;
+		p->pca.band_only = band;
 	}
 	p->pca.variant = variant == 1 ? DSP_PCA_REFERENCE : DSP_PCA_OBS;
 	p->pca.solver = solver == 1 ? DSP_PCA_SOLVER_GESDD : DSP_PCA_SOLVER_GRAM;
@@ -237,23 +248,34 @@ op_rec_artifact_run_pca(struct op_run *run, struct rec_chan *c, const json_t *st
 {
 	const struct op_rec_pca_params *p = run->params;
 	struct rec_epochs *t = &c->epochs;
+	struct dsp_pca_params q = p->pca;
 	struct dsp_pca_result res;
 	int rc;
 
-	rc = dsp_pca_apply(c->x, c->n, c->fs, t->t, t->n, t->L, &p->pca,
+	q.slices_per_volume = t->volume_gaps ? t->slices_per_volume : 0;
+	rc = dsp_pca_apply(c->x, c->n, c->fs, t->t, t->n, t->L, &q,
 			   op_rec_artifact_noise(c, p->keep_noise), &res, cause);
-	if (rc == 0)
+	if (rc == 0) {
 		log_debug("pca: channel %s: %zu components (%.3f of the variance) over %zu epochs",
 			  c->label, res.k, res.explained, res.epochs);
+		op_rec_artifact_choice(
+		    c, "pca",
+		    json_pack("{s:I, s:o, s:o, s:b, s:f}", "components", (json_int_t)res.k,
+			      "explained", op_rec_artifact_num(res.k ? res.explained : NAN),
+			      "cv_gain_db", op_rec_artifact_num(res.cv_gain_db), "band_only",
+			      q.band_only, "removed_uv", res.removed_uv));
+	}
 	return rc;
 }
 
 static int
 op_rec_artifact_parse_anc(const json_t *step, const char *path, void *params, char **cause)
 {
-	static const char *const keys[] = {"hp", "order", "mu_factor", "max_gain", NULL};
+	static const char *const keys[] = {"hp",	 "order", "mu_factor", "max_gain",
+					   "normalised", "judge", "band",      NULL};
 	struct op_rec_anc_params *p = params;
 	long long order;
+	bool norm, judge;
 
 	dsp_anc_params_init(&p->anc);
 	if (op_param_keys(step, path, keys, cause) != 0 ||
@@ -262,8 +284,13 @@ op_rec_artifact_parse_anc(const json_t *step, const char *path, void *params, ch
 	    op_param_number(step, path, "mu_factor", 0, 0, 10, p->anc.mu_factor, &p->anc.mu_factor,
 			    cause) != 0 ||
 	    op_param_number(step, path, "max_gain", 0, 0, 1e12, p->anc.max_gain, &p->anc.max_gain,
-			    cause) != 0)
+			    cause) != 0 ||
+	    op_param_bool(step, path, "normalised", false, &norm, cause) != 0 ||
+	    op_param_bool(step, path, "judge", false, &judge, cause) != 0 ||
+	    op_param_number(step, path, "band", 0, 1, 1e5, p->anc.band, &p->anc.band, cause) != 0)
 		return -EINVAL;
+	p->anc.normalised = norm;
+	p->anc.judge = judge;
 	p->anc.order = (size_t)order;
 	p->hp_given = p->anc.hp > 0;
 	return 0;
@@ -287,8 +314,21 @@ op_rec_artifact_run_anc(struct op_run *run, struct rec_chan *c, const json_t *st
 		p.hp = dsp_anc_cutoff(dsp_metrics_slice_freq(t->t, t->n, c->fs));
 	rc =
 	    dsp_anc_apply(c->x, c->n, c->fs, c->noise, t->t, t->n, t->L, &p, c->noise, &res, cause);
-	if (rc == 0 && res.skipped)
+	if (rc == 0 && res.skipped && !p.judge)
 		log_warn("anc: channel %s skipped (gain %.3g)", c->label, res.gain);
+	if (rc == 0)
+		op_rec_artifact_choice(
+		    c, "anc",
+		    json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:f}", "on",
+			      !res.skipped, "harmonic_excess_uv",
+			      op_rec_artifact_num(res.judged.excess_uv), "output_uv",
+			      op_rec_artifact_num(res.judged.output_uv),
+			      "gain", op_rec_artifact_num(res.gain), "mu",
+			      op_rec_artifact_num(res.mu), "harmonics_before_db",
+			      op_rec_artifact_num(res.judged.before_db), "harmonics_after_db",
+			      op_rec_artifact_num(res.judged.after_db), "off_harmonic_db",
+			      op_rec_artifact_num(res.judged.off_db), "alpha",
+			      op_rec_artifact_num(res.alpha), "removed_uv", res.removed_uv));
 	return rc;
 }
 
