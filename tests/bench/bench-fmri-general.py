@@ -130,6 +130,33 @@ def pipelines():
     out["aas-auto-gaps"] = variant("fmri-aas-only", set_step("aas", mode="auto",
                                                              interpolate_gaps=True))
     out["aas-auto-rp"] = variant("fmri-aas-only", set_step("aas", mode="auto", rp_file="@rp"))
+    out["auto+pca"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("aas", {"op": "pca", "n_components": 0.95, "hp": 70.0})(st)))
+    out["auto+anc"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("lowpass", {"op": "anc", "mu_factor": 0.01})(st)))
+    out["auto+anc-judged"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("lowpass", {"op": "anc", "judge": True})(st)))
+    out["auto+nlms-judged"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("lowpass", {"op": "anc", "judge": True, "normalised": True})(st)))
+    out["auto+pca-auto"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("aas", {"op": "pca", "n_components": "auto", "hp": 70.0})(st)))
+    out["auto+pca-auto-inband"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("aas", {"op": "pca", "n_components": "auto", "hp": 70.0,
+                             "band_only": False})(st)))
+    out["S1"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("lowpass", {"op": "anc", "judge": True})(st)))
+    out["S2"] = variant("fmri-aas-only", lambda st: (
+        set_step("aas", mode="auto")(st),
+        insert_after("aas", {"op": "pca", "n_components": "auto", "hp": 100.0})(st),
+        insert_after("lowpass", {"op": "anc", "judge": True})(st)))
+    out["auto+pca+anc"] = variant("fmri-standard", set_step("aas", mode="auto"))
     out["aas+anc"] = variant("fmri-aas-only", insert_after(
         "lowpass", {"op": "anc", "mu_factor": 0.01}))
     return out
