@@ -130,6 +130,9 @@ def pipelines():
     out["aas-auto-gaps"] = variant("fmri-aas-only", set_step("aas", mode="auto",
                                                              interpolate_gaps=True))
     out["aas-auto-rp"] = variant("fmri-aas-only", set_step("aas", mode="auto", rp_file="@rp"))
+    out["aas-nearest-rp"] = variant("fmri-aas-only", set_step("aas", mode="nearest",
+                                                              rp_file="@rp"))
+    out["standard-rp"] = variant("fmri-standard", set_step("aas", rp_file="@rp"))
     out["auto+pca"] = variant("fmri-aas-only", lambda st: (
         set_step("aas", mode="auto")(st),
         insert_after("aas", {"op": "pca", "n_components": 0.95, "hp": 70.0})(st)))

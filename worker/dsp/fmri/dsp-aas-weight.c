@@ -47,7 +47,8 @@ dsp_aas_segments_make(const struct dsp_aas_params *p, size_t nt, struct dsp_aas_
 
 		if (!(m > p->motion_threshold))
 			continue;
-		memset(sg->source + e0, 0, e1 - e0);
+		/* The movement happened after volume v - 1 began: both are in transit. */
+		memset(sg->source + (e0 - spv), 0, e1 - (e0 - spv));
 		if (e0 - sg->start[n - 1] < DSP_AAS_MIN_SEGMENT)
 			continue;
 		sg->start[n++] = e0;
@@ -314,6 +315,76 @@ dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx, cons
 	}
 }
 
+/* The mean of the source epochs of segment s nearest to its end (side 0) or start (side 1). */
+static void
+dsp_aas_segment_end_mean(const double *E, size_t len, const struct dsp_aas_segments *sg, size_t s,
+			 int side, size_t W, double *out)
+{
+	size_t s0 = sg->start[s], s1 = sg->start[s + 1], used = 0;
+
+	memset(out, 0, len * sizeof *out);
+	for (size_t k = 0; k < s1 - s0 && used < W; k++) {
+		size_t j = side ? s0 + k : s1 - 1 - k;
+
+		if (!sg->source[j])
+			continue;
+		for (size_t t = 0; t < len; t++)
+			out[t] += E[j * len + t];
+		used++;
+	}
+	for (size_t t = 0; used && t < len; t++)
+		out[t] /= (double)used;
+}
+
+/* Artifact-band energy of e − a·T (a its least-squares scale), for choosing between templates. */
+static double
+dsp_aas_miss(const double *e, const double *T, size_t len, size_t k, double *d, double *lo,
+	     double *scratch)
+{
+	double a = dsp_aas_scale_of(e, T, len), acc = 0;
+
+	for (size_t t = 0; t < len; t++)
+		d[t] = e[t] - a * T[t];
+	dsp_aas_band_low(d, len, k, lo, scratch);
+	for (size_t t = 0; t < len; t++)
+		acc += (d[t] - lo[t]) * (d[t] - lo[t]);
+	return acc;
+}
+
+/* Epochs of the volumes in transit at a movement (not sources): which side of it each one
+ * belongs to is not known from the realignment, so each takes the template from the segment
+ * before or after, whichever leaves less in the artifact band. */
+static void
+dsp_aas_transit(struct dsp_aas_templates *tp, const double *E, size_t len,
+		const struct dsp_aas_params *p, const struct dsp_aas_segments *sg)
+{
+	size_t k = dsp_aas_band_length(p->fs, p->band);
+	double *alt = xmalloc(len * sizeof *alt), *d = xmalloc(len * sizeof *d);
+	double *lo = xmalloc(len * sizeof *lo), *scratch = xmalloc((len + 1) * sizeof *scratch);
+
+	for (size_t i = 0; i < tp->nepochs; i++) {
+		size_t s = sg->seg[i];
+		double *T = tp->data + i * len, best;
+
+		if (sg->source[i] || sg->n < 2)
+			continue;
+		best = dsp_aas_miss(E + i * len, T, len, k, d, lo, scratch);
+		for (int side = 0; side < 2; side++) {
+			size_t o = side ? s + 1 : s - 1;
+			double m;
+
+			if ((side == 0 && s == 0) || (side == 1 && s + 1 >= sg->n))
+				continue;
+			dsp_aas_segment_end_mean(E, len, sg, o, side, p->window, alt);
+			if ((m = dsp_aas_miss(E + i * len, alt, len, k, d, lo, scratch)) < best) {
+				best = m;
+				memcpy(T, alt, len * sizeof *T);
+			}
+		}
+	}
+	free(alt), free(d), free(lo), free(scratch);
+}
+
 /* Scale factors of every template to its epoch (tp->scale), with their range. */
 static void
 dsp_aas_weight_scale(struct dsp_aas_templates *tp, const double *E)
@@ -380,6 +451,8 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 		free(idx), free(cnt);
 	} else {
 		dsp_aas_nearest_mean(E, nt, len, &sg, p->window, tp->data);
+		if (p->fs > 0 && p->band < p->fs / 2)
+			dsp_aas_transit(tp, E, len, p, &sg);
 	}
 	tp->choice.mode = p->mode;
 	tp->choice.window = p->window;
