@@ -190,6 +190,18 @@ Test(dsp_aas_weight, scaling_follows_each_epochs_gain)
 	dsp_aas_templates_fini(&off);
 	dsp_aas_templates_fini(&on);
 	free(a), free(b);
+	/* The reference's blocks mode takes the scaling too. */
+	params(&p, DSP_AAS_BLOCKS, DSP_AAS_SCALE_OFF, 30);
+	p.threshold = 0.9;
+	a = correct(&r, &p, &off);
+	p.scale = DSP_AAS_SCALE_ON;
+	b = correct(&r, &p, &on);
+	cr_assert_lt(20 * log10(rec_error(&r, b) / rec_error(&r, a)), -10, "blocks: %g vs %g",
+		     rec_error(&r, b), rec_error(&r, a));
+	cr_assert(on.choice.scaled && on.scale != NULL && off.scale == NULL);
+	dsp_aas_templates_fini(&off);
+	dsp_aas_templates_fini(&on);
+	free(a), free(b);
 	rec_free(&r);
 }
 

@@ -110,6 +110,29 @@ dsp_aas_epochs_fill(double *E, double *em, double *es, const double *x, size_t n
 	}
 }
 
+/* Blocks and sliding with scaling: each epoch's least-squares scale to its template, from the
+ * epochs of x − mean (scratch holds L). */
+static void
+dsp_aas_scale_epochs(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
+		     long s0, double mean, double *scratch)
+{
+	tp->scale = xmalloc(tp->nepochs * sizeof *tp->scale);
+	tp->choice.scaled = 1;
+	tp->choice.scale_min = INFINITY, tp->choice.scale_max = -INFINITY;
+	for (size_t i = 0; i < tp->nepochs; i++) {
+		const double *T = dsp_aas_template(tp, i);
+		double et = 0, tt = 0, a;
+
+		dsp_aas_epoch(x, n, t[i] + s0, tp->len, mean, scratch);
+		for (size_t k = 0; k < tp->len; k++)
+			et += scratch[k] * T[k], tt += T[k] * T[k];
+		a = tt > 0 && isfinite(et / tt) ? et / tt : 1.0;
+		tp->scale[i] = a;
+		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
+		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
+	}
+}
+
 int
 dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
 		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
@@ -205,8 +228,11 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 	}
 	free(E), free(em), free(es);
 	free(sum);
-	free(avg);
 	free(chosen);
+	if (p->scale == DSP_AAS_SCALE_ON)
+		dsp_aas_scale_epochs(tp, x, n, t, s0, mean, avg);
+	free(avg);
+	tp->interpolate_gaps = p->interpolate_gaps;
 	return 0;
 }
 

@@ -147,10 +147,9 @@ op_rec_artifact_aas_choice(const struct dsp_aas_templates *tp, const struct dsp_
 
 	return json_pack("{s:s, s:I, s:b, s:o, s:o, s:I, s:o, s:f}", "weighting",
 			 names[weighted ? ch->mode : p->mode], "window",
-			 (json_int_t)(weighted ? ch->window : p->window), "scaled",
-			 weighted && ch->scaled, "scale_min",
-			 op_rec_artifact_num(weighted ? ch->scale_min : 1), "scale_max",
-			 op_rec_artifact_num(weighted ? ch->scale_max : 1), "segments",
+			 (json_int_t)(weighted ? ch->window : p->window), "scaled", ch->scaled,
+			 "scale_min", op_rec_artifact_num(ch->scaled ? ch->scale_min : 1),
+			 "scale_max", op_rec_artifact_num(ch->scaled ? ch->scale_max : 1), "segments",
 			 (json_int_t)(weighted ? ch->segments : 1), "vs_next_db",
 			 op_rec_artifact_num(ch->error_db), "removed_uv",
 			 op_rec_artifact_removed_uv(tp));
