@@ -219,7 +219,7 @@ def run(neurodag, work, rec_dir, pname, pl):
         json.dump(pl, f, indent=1)
     out = os.path.join(rec_dir, "out-" + pname + ".edf")
     t0 = time.monotonic()
-    p = subprocess.run([neurodag, "run", "-q", "--json", "--workers", "2", path,
+    p = subprocess.run([neurodag, "run", "-q", "--json", "--workers", "2", "--overwrite", path,
                         rec, "-o", out], capture_output=True, text=True)
     wall = time.monotonic() - t0
     if p.returncode != 0:
