@@ -110,6 +110,29 @@ dsp_aas_epochs_fill(double *E, double *em, double *es, const double *x, size_t n
 	}
 }
 
+/* Blocks and sliding with scaling: each epoch's least-squares scale to its template, from the
+ * epochs of x − mean (scratch holds L). */
+static void
+dsp_aas_scale_epochs(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
+		     long s0, double mean, double *scratch)
+{
+	tp->scale = xmalloc(tp->nepochs * sizeof *tp->scale);
+	tp->choice.scaled = 1;
+	tp->choice.scale_min = INFINITY, tp->choice.scale_max = -INFINITY;
+	for (size_t i = 0; i < tp->nepochs; i++) {
+		const double *T = dsp_aas_template(tp, i);
+		double et = 0, tt = 0, a;
+
+		dsp_aas_epoch(x, n, t[i] + s0, tp->len, mean, scratch);
+		for (size_t k = 0; k < tp->len; k++)
+			et += scratch[k] * T[k], tt += T[k] * T[k];
+		a = tt > 0 && isfinite(et / tt) ? et / tt : 1.0;
+		tp->scale[i] = a;
+		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
+		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
+	}
+}
+
 int
 dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
 		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
@@ -129,11 +152,27 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 	if (!(p->threshold >= -1.0 && p->threshold <= 1.0))
 		return error_set(cause, -EINVAL, "AAS threshold %g must be in [-1, 1]",
 				 p->threshold);
-	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING)
+	if (p->mode < DSP_AAS_BLOCKS || p->mode > DSP_AAS_AUTO)
 		return error_set(cause, -EINVAL, "unknown AAS mode %d", (int)p->mode);
 	for (size_t i = 0; i < n; i++)
 		mean += x[i];
 	mean /= (double)n;
+	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING) {
+		int rc;
+
+		/* Weighted modes: every epoch of x − mean(x), as the templates are built from. */
+		E = xmalloc(nt * L * sizeof *E);
+		for (size_t i = 0; i < nt; i++)
+			dsp_aas_epoch(x, n, t[i] + s0, L, mean, E + i * L);
+		tp->len = L;
+		tp->nepochs = nt;
+		tp->interpolate_gaps = p->interpolate_gaps;
+		rc = dsp_aas_weighted_make(tp, E, nt, L, p, cause);
+		free(E);
+		if (rc != 0)
+			dsp_aas_templates_fini(tp);
+		return rc;
+	}
 	/* Blocks need only their own epochs; sliding windows reach across blocks: all of them. */
 	ne = p->mode == DSP_AAS_BLOCKS && W < nt ? W : nt;
 	E = xmalloc(ne * L * sizeof *E);
@@ -189,8 +228,11 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 	}
 	free(E), free(em), free(es);
 	free(sum);
-	free(avg);
 	free(chosen);
+	if (p->scale == DSP_AAS_SCALE_ON)
+		dsp_aas_scale_epochs(tp, x, n, t, s0, mean, avg);
+	free(avg);
+	tp->interpolate_gaps = p->interpolate_gaps;
 	return 0;
 }
 
@@ -201,6 +243,7 @@ dsp_aas_templates_fini(struct dsp_aas_templates *tp)
 		return;
 	free(tp->data);
 	free(tp->index);
+	free(tp->scale);
 	memset(tp, 0, sizeof *tp);
 }
 
@@ -240,6 +283,24 @@ dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
 	return 0;
 }
 
+/* The line across the gap between the end of epoch i's template (its last value, at sample
+ * end - 1) and the start of epoch i + 1's (at sample next): subtracted from x[end, next). */
+static void
+dsp_aas_gap(double *x, size_t n, int64_t end, int64_t next, double va, double vb, double *noise)
+{
+	int64_t len = next - end + 1;
+
+	for (int64_t q = end; q < next; q++) {
+		double v = va + (vb - va) * (double)(q - end + 1) / (double)len;
+
+		if (q < 0 || q >= (int64_t)n)
+			continue;
+		x[q] -= v;
+		if (noise != NULL)
+			noise[q] += v;
+	}
+}
+
 int
 dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		 const struct dsp_aas_templates *tp, double *noise, char **cause)
@@ -251,15 +312,23 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 				 tp->nepochs);
 	for (size_t i = 0; i < nt; i++) {
 		const double *tpl = dsp_aas_template(tp, i);
+		double a = tp->scale != NULL ? tp->scale[i] : 1.0;
 		int64_t start = t[i] + s0;
 		size_t k0 = start < 0 ? (size_t)(-start) : 0;
 
 		for (size_t k = k0; k < L && start + (int64_t)k < (int64_t)n; k++) {
 			size_t q = (size_t)(start + (int64_t)k);
 
-			x[q] -= tpl[k];
+			x[q] -= a * tpl[k];
 			if (noise != NULL)
-				noise[q] += tpl[k];
+				noise[q] += a * tpl[k];
+		}
+		if (tp->interpolate_gaps && i + 1 < nt && t[i + 1] + s0 > start + (int64_t)L) {
+			const double *nx = dsp_aas_template(tp, i + 1);
+			double b = tp->scale != NULL ? tp->scale[i + 1] : 1.0;
+
+			dsp_aas_gap(x, n, start + (int64_t)L, t[i + 1] + s0, a * tpl[L - 1], b * nx[0],
+				    noise);
 		}
 	}
 	return 0;

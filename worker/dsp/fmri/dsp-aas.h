@@ -9,20 +9,66 @@
 enum dsp_aas_mode {
 	DSP_AAS_BLOCKS,  /* non-overlapping blocks of W epochs, one template per block */
 	DSP_AAS_SLIDING, /* a window of W epochs centred on each epoch (Allen et al. 2000) */
+	/* Weighted modes (dsp-aas-weight.c): one template per epoch, never containing the epoch
+	 * itself, optionally scaled to it. */
+	DSP_AAS_NEAREST, /* the W nearest epochs inside its motion segment (Moosmann et al. 2009
+			    with a realignment file, else one segment: a centred window) */
+	DSP_AAS_FARM,    /* up to W epochs within ±range·W whose artifact-band correlation
+			    |r| >= farm_threshold, most similar first (van der Meer et al. 2010) */
+	DSP_AAS_SLICE,   /* the same slice of the W nearest volumes (FACET's corresponding-slice
+			    weighting) */
+	DSP_AAS_AUTO,    /* per channel, the nearest-epoch window (W/2 .. 16·W) and scaling with
+			    the least estimated in-band error (dsp-aas-auto.c) */
 };
+
+/* Per-epoch template scaling: off, on, or on where it lowers the estimated error (auto). */
+enum dsp_aas_scale { DSP_AAS_SCALE_OFF = 0, DSP_AAS_SCALE_ON = 1, DSP_AAS_SCALE_AUTO = 2 };
 
 struct dsp_aas_params {
 	size_t window;    /* W, epochs (30) */
-	double threshold; /* Pearson threshold (0.975) */
+	double threshold; /* Pearson threshold of blocks and sliding (0.975) */
 	enum dsp_aas_mode mode;
+	/* Weighted modes. */
+	enum dsp_aas_scale scale; /* least-squares scale of each template to its epoch */
+	int interpolate_gaps;     /* subtract a line across the gaps between epochs' templates */
+	double farm_threshold;    /* 0.9 */
+	size_t farm_range;        /* 3: candidates within ±3·W epochs */
+	size_t slices_per_volume; /* slice mode and motion segments (0: unknown) */
+	/* Head motion per volume (mm, framewise: |Δtranslation| + 50 mm·|Δrotation|), NULL for
+	 * none; a volume moving more than motion_threshold starts a new segment. */
+	const double *motion;
+	size_t nmotion;
+	double motion_threshold;
+	/* The working rate, the EEG band edge (Hz) separating the EEG band from the artifact band
+	 * (correlations in farm, the error estimate of auto), and working rate / recording rate. */
+	double fs, band;
+	size_t decim;
 };
 
-/* Templates of length len; epoch i uses row index[i] of data (ntemplates × len). */
+/* What a weighted mode chose for the channel. */
+struct dsp_aas_choice {
+	enum dsp_aas_mode mode; /* the mode used (auto: the nearest-epoch mode it chose) */
+	size_t window;          /* epochs per template (the chosen one in auto) */
+	int scaled;             /* per-epoch scaling applied */
+	double scale_min, scale_max;
+	size_t segments;        /* motion segments */
+	double error_db;        /* auto: estimated in-band error of the choice against the next
+				   best candidate, dB (<= 0); NAN otherwise */
+};
+
+/* Templates of length len; epoch i uses row index[i] of data (ntemplates × len), multiplied
+ * by scale[i] when scale is not NULL. */
 struct dsp_aas_templates {
 	size_t len, nepochs, ntemplates;
 	double *data;
 	size_t *index;
+	double *scale;
+	int interpolate_gaps;
+	struct dsp_aas_choice choice;
 };
+
+/* Defaults for the weighted modes' fields (the caller sets window, mode, fs, decim). */
+void dsp_aas_params_init(struct dsp_aas_params *p);
 
 /* Build the templates of channel x[0..n) for triggers t[0..nt), artifact length L and offset
  * s0 (samples): epochs x[t + s0 : +L] (zero outside the data); per block (or window) start
@@ -44,8 +90,17 @@ int dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long
 		    const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause);
 
 /* x[t[i] + s0 : +L] −= template i (clipped to the data); when noise is not NULL the subtracted
- * templates are added to noise[0..n) at the same places. Returns 0 or -EINVAL. */
+ * templates are added to noise[0..n) at the same places. With interpolate_gaps, the samples
+ * between the end of one epoch and the start of the next get a line from the one template's
+ * last value to the other's first. Returns 0 or -EINVAL. */
 int dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		     const struct dsp_aas_templates *tp, double *noise, char **cause);
+
+/* The weighted modes (dsp-aas-weight.c, dsp-aas-auto.c): E holds the nt epochs of x − mean(x)
+ * (len each). */
+int dsp_aas_weighted_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+			  const struct dsp_aas_params *p, char **cause);
+int dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+		      const struct dsp_aas_params *p, char **cause);
 
 #endif

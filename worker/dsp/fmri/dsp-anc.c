@@ -23,6 +23,7 @@ dsp_anc_params_init(struct dsp_anc_params *p)
 	p->hp = 6.0;
 	p->mu_factor = 0.05;
 	p->max_gain = 50.0;
+	p->band = 70;
 }
 
 double
@@ -220,6 +221,48 @@ dsp_anc_lms(const double *ref, const double *d, size_t n, size_t order, double m
 	free(w);
 }
 
+DSP_CLONES void
+dsp_anc_nlms(const double *ref, const double *d, size_t n, size_t order, double mu, double eps,
+	     double *y)
+{
+	size_t nt = order + 1, nv = nt / 8;
+	double *restrict w = xcalloc(nt, sizeof *w), acc = 0, energy = 0;
+
+	memset(y, 0, (n < order ? n : order) * sizeof *y);
+	for (size_t j = 0; j < nt && j < n; j++)
+		energy += ref[j] * ref[j];
+	/* As dsp_anc_lms, the step divided by the power in this sample's window of taps. */
+	for (size_t i = order; i < n; i++) {
+		const double *restrict r = ref + (i - order), *restrict r1 = r + 1;
+		double g = mu * (d[i] - acc) / (eps + energy), tail = 0;
+		dsp_anc_v8 a = {0}, gv = {g, g, g, g, g, g, g, g};
+
+		y[i] = acc;
+		if (i + 1 == n)
+			break;
+		for (size_t v = 0; v < nv; v++) {
+			dsp_anc_v8 rv, r1v, wj;
+
+			memcpy(&rv, r + 8 * v, sizeof rv);
+			memcpy(&r1v, r1 + 8 * v, sizeof r1v);
+			memcpy(&wj, w + 8 * v, sizeof wj);
+			wj += gv * rv;
+			memcpy(w + 8 * v, &wj, sizeof wj);
+			a += wj * r1v;
+		}
+		for (size_t j = nv * 8; j < nt; j++) {
+			w[j] += g * r[j];
+			tail += w[j] * r1[j];
+		}
+		acc = (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))) + tail;
+		/* The next window: drop r[0], take r1[order]. */
+		energy += r1[order] * r1[order] - r[0] * r[0];
+		if (energy < 0)
+			energy = 0;
+	}
+	free(w);
+}
+
 static int
 dsp_anc_check(const double *x, size_t n, double fs, const double *ref, const int64_t *trig,
 	      size_t ntrig, size_t len, const struct dsp_anc_params *p, char **cause)
@@ -245,6 +288,55 @@ dsp_anc_check(const double *x, size_t n, double fs, const double *ref, const int
 			    "anc: trigger %zu at sample %lld is outside the data (0..%zu)", i,
 			    (long long)trig[i], n);
 	return 0;
+}
+
+/* The filter's output for one step size (mu_factor), LMS or normalised; returns the step. */
+static double
+dsp_anc_output(const double *rf, const double *d, size_t wl, size_t order, double var,
+	       const struct dsp_anc_params *p, double mu_factor, double *y)
+{
+	double mu;
+
+	if (p->normalised) {
+		/* eps: a thousandth of the window's mean power, against division by silence. */
+		mu = 2 * mu_factor;
+		dsp_anc_nlms(rf, d, wl, order, mu, 1e-3 * (double)(order + 1) * var, y);
+	} else {
+		mu = mu_factor / ((double)order * var);
+		dsp_anc_lms(rf, d, wl, order, mu, y);
+	}
+	return mu;
+}
+
+/* Judged: the step sizes mu_factor / 10, / 3 and itself, each output judged; y gets the one
+ * whose harmonics end nearest the artifact-free level among those accepted (r->judged.accept
+ * 0 when none is). */
+static int
+dsp_anc_search(const double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
+	       size_t len, size_t ws, const double *rf, const double *d, size_t wl, size_t order,
+	       double var, const struct dsp_anc_params *p, double *y, struct dsp_anc_result *r,
+	       char **cause)
+{
+	static const double frac[] = {0.1, 1.0 / 3, 1.0};
+	double *tmp = xmalloc(wl * sizeof *tmp);
+	int rc = 0, have = 0;
+
+	for (size_t k = 0; k < sizeof frac / sizeof frac[0] && rc == 0; k++) {
+		struct dsp_anc_judgement j;
+		double mu = dsp_anc_output(rf, d, wl, order, var, p, frac[k] * p->mu_factor, tmp);
+
+		if ((rc = dsp_anc_judge(x, n, fs, trig, ntrig, len, ws, tmp, wl, p->band, &j,
+					cause)) != 0)
+			break;
+		if (!have || (j.accept && (!r->judged.accept || j.after_db < r->judged.after_db))) {
+			memcpy(y, tmp, wl * sizeof *y);
+			r->judged = j;
+			r->mu = mu;
+			have = 1;
+		}
+	}
+	free(tmp);
+	return rc;
 }
 
 int
@@ -314,10 +406,16 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 		r.skipped = 1;
 		goto out_free;
 	}
-	r.mu = p->mu_factor / ((double)order * var);
-
 	y = xmalloc(wl * sizeof *y);
-	dsp_anc_lms(rf, d, wl, order, r.mu, y);
+	if (p->judge)
+		rc = dsp_anc_search(x, n, fs, trig, ntrig, len, ws, rf, d, wl, order, var, p, y, &r,
+				    cause);
+	else
+		r.mu = dsp_anc_output(rf, d, wl, order, var, p, p->mu_factor, y);
+	if (rc != 0) {
+		free(y);
+		goto out_free;
+	}
 	for (size_t i = 0; i < wl; i++) {
 		ymax = fabs(y[i]) > ymax ? fabs(y[i]) : ymax;
 		xmax = fabs(x[ws + i]) > xmax ? fabs(x[ws + i]) : xmax;
@@ -327,7 +425,14 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 		log_warn("anc: output/input gain %.3g exceeds %g; channel skipped", r.gain,
 			 p->max_gain);
 		r.skipped = 1;
+	} else if (p->judge && !r.judged.accept) {
+		r.skipped = 1;
 	} else {
+		double e2 = 0;
+
+		for (size_t i = 0; i < wl; i++)
+			e2 += y[i] * y[i];
+		r.removed_uv = 1e6 * sqrt(e2 / (double)wl);
 		for (size_t i = 0; i < wl; i++) {
 			x[ws + i] -= y[i];
 			if (noise != NULL)
@@ -340,5 +445,5 @@ out_free:
 	free(rf);
 	if (res != NULL)
 		*res = r;
-	return 0;
+	return rc;
 }

@@ -13,14 +13,34 @@ struct dsp_anc_params {
 	double hp;        /* adaptation high-pass cut-off in Hz; use dsp_anc_cutoff() */
 	double mu_factor; /* μ = mu_factor / (N·var(ref)); default 0.05 */
 	double max_gain;  /* skip when max|y| / max|x| exceeds this; default 50 */
+	/* Normalised LMS: the step follows the reference's power in the filter's window,
+	 * mu_factor·2 / (eps + Σ ref²) (the same step as LMS where the power is its mean). */
+	int normalised;
+	/* Keep the output only where it brings the slice harmonics nearer the artifact-free
+	 * data's level (dsp_anc_judge), judging up to `band` Hz. */
+	int judge;
+	double band;
+};
+
+/* How an output was judged: the mean over the slice harmonics (±0.5 Hz, up to the band) of
+ * |10·log10(P / P_ref)| (each read against the bands beside it) before and after, the change
+ * of the in-band power away from the harmonics (signal), dB; the power at the harmonics above
+ * what the artifact-free data predict there before, and the output's power in [1, band] Hz,
+ * as RMS µV: an output may not take more than that excess. */
+struct dsp_anc_judgement {
+	double before_db, after_db, off_db, excess_uv, output_uv;
+	size_t harmonics;
+	int accept;
 };
 
 struct dsp_anc_result {
-	int skipped;  /* 1: the channel was left unchanged (see gain, or a zero reference) */
+	int skipped;  /* 1: the channel was left unchanged (see gain, judgement, or no reference) */
 	double alpha; /* scale applied to the reference */
-	double mu;    /* LMS step size */
+	double mu;    /* LMS step size (normalised: the NLMS step) */
 	double gain;  /* max|y| / max|x| on the window */
 	size_t ntaps; /* length of the adaptation high-pass */
+	double removed_uv;               /* RMS of what was subtracted on the window, µV */
+	struct dsp_anc_judgement judged; /* when params.judge (harmonics 0: not judged) */
 };
 
 /* Defaults: order 0 (= len), hp 6 Hz, mu_factor 0.05, max_gain 50. */
@@ -44,6 +64,18 @@ int dsp_anc_hp_design(struct dsp_filter *f, double fs, double fc, char **cause);
  * y[i] = Σ_j w[j]·ref[i - order + j], w[j] += 2·mu·(d[i] - y[i])·ref[i - order + j];
  * y[i] = 0 before. No ownership is transferred. */
 void dsp_anc_lms(const double *ref, const double *d, size_t n, size_t order, double mu, double *y);
+/* The same normalised: w[j] += mu·e·ref[i - order + j] / (eps + Σ_j ref[i - order + j]²). */
+void dsp_anc_nlms(const double *ref, const double *d, size_t n, size_t order, double mu,
+		  double eps, double *y);
+
+/* Judge subtracting y (wl samples from ws) from x[0..n) (rate fs, triggers trig, artifact
+ * length len): accept when the slice harmonics after are nearer the reference data's (outside
+ * the scan) than before and the power away from them falls by at most 1 dB. Without enough
+ * reference data (1 s) or harmonics below the band, j->harmonics is 0 and nothing is
+ * accepted. Returns 0 or -EINVAL. */
+int dsp_anc_judge(const double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
+		  size_t len, size_t ws, const double *y, size_t wl, double band,
+		  struct dsp_anc_judgement *j, char **cause);
 
 /* Correct x[0..n) (rate fs) in place on the window [min(T) - len, max(T) + len), using ref (the
  * channel's estimated noise, n samples) as the reference. The subtracted signal is added to

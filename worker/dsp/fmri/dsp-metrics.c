@@ -202,8 +202,7 @@ dsp_metrics_rms(const double *x, size_t n)
 	return sqrt(acc / (double)n);
 }
 
-/* Mean of psd bins whose frequency k·fs/nperseg lies in [lo, hi]; NAN when there are none. */
-static double
+double
 dsp_metrics_band(const double *psd, size_t nperseg, double fs, double lo, double hi)
 {
 	double acc = 0, df = fs / (double)nperseg;

@@ -53,6 +53,10 @@ extern const double dsp_metrics_allen_bands[DSP_METRICS_ALLEN_BANDS][2];
 int dsp_metrics_welch(const double *x, size_t n, double fs, size_t nperseg, double *psd,
 		      char **cause);
 
+/* Mean of psd bins (from dsp_metrics_welch with nperseg) whose frequency k·fs/nperseg lies in
+ * [lo, hi]; NAN when there are none. */
+double dsp_metrics_band(const double *psd, size_t nperseg, double fs, double lo, double hi);
+
 /* Median of the finite values in v[0..n) (v is not modified); NAN when there are none. */
 double dsp_metrics_median(const double *v, size_t n);
 

@@ -15,21 +15,8 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/core/dsp-filter.h"
+#include "worker/dsp/fmri/dsp-pca-priv.h"
 #include "worker/dsp/fmri/dsp-trigger.h"
-
-/* The decomposition of the z-scored epochs: the leading k left singular vectors (len × k). */
-struct dsp_pca_basis {
-	double *u;
-	size_t k;
-	double explained;
-};
-
-/* The z-scored epochs that vary: z is len × m (column-major), column c taken at window sample
- * start[c], with the standard deviation of its high-passed samples. */
-struct dsp_pca_epochs {
-	double *z, *sd;
-	size_t *start, m;
-};
 
 void
 dsp_pca_params_init(struct dsp_pca_params *p)
@@ -148,7 +135,7 @@ dsp_pca_count(const double *ev, size_t r, const struct dsp_pca_params *p, double
  * leading k eigenvectors are needed and k follows from the eigenvalues, so: one tridiagonal
  * reduction, every eigenvalue from it (dsterf), the top k eigenvectors of the tridiagonal matrix
  * (dstemr) and their back-transformation through the reduction (dormtr). */
-static int
+int
 dsp_pca_basis_gram(const double *z, size_t rows, size_t cols, const struct dsp_pca_params *p,
 		   struct dsp_pca_basis *bs, char **cause)
 {
@@ -432,7 +419,7 @@ dsp_pca_epochs_owned(const struct dsp_pca_epochs *ep, size_t len, size_t wl, siz
 static void
 dsp_pca_subtract(const struct dsp_pca_epochs *ep, size_t len, size_t wl,
 		 const struct dsp_pca_basis *bs, enum dsp_pca_variant variant, double *xw,
-		 double *noisew)
+		 double *noisew, double *e2)
 {
 	const size_t k = bs->k, m = ep->m, nb = m < 64 ? m : 64;
 	double *coef = xmalloc(k * nb * sizeof *coef), *fit = xmalloc(len * nb * sizeof *fit);
@@ -465,10 +452,33 @@ dsp_pca_subtract(const struct dsp_pca_epochs *ep, size_t len, size_t wl,
 				xw[a + t] -= v;
 				if (noisew != NULL)
 					noisew[a + t] += v;
+				*e2 += v * v;
 			}
 		}
 	}
 	free(coef), free(fit), free(own);
+}
+
+/* Only the fit's artifact band: the fit over the window, high-passed at hp, subtracted. */
+static int
+dsp_pca_subtract_band(const struct dsp_pca_epochs *ep, size_t len, size_t wl, double fs,
+		      const struct dsp_pca_basis *bs, const struct dsp_pca_params *p, double *xw,
+		      double *noisew, double *e2, char **cause)
+{
+	double *f = xcalloc(wl, sizeof *f), dummy = 0;
+	int rc;
+
+	/* f = −fit where each epoch owns the window. */
+	dsp_pca_subtract(ep, len, wl, bs, p->variant, f, NULL, &dummy);
+	if ((rc = dsp_filter_highpass(f, wl, fs, p->hp, cause)) == 0)
+		for (size_t i = 0; i < wl; i++) {
+			xw[i] += f[i];
+			if (noisew != NULL)
+				noisew[i] -= f[i];
+			*e2 += f[i] * f[i];
+		}
+	free(f);
+	return rc;
 }
 
 int
@@ -478,27 +488,43 @@ dsp_pca_apply(double *x, size_t n, double fs, const int64_t *trig, size_t ntrig,
 {
 	struct dsp_pca_basis bs = {0};
 	struct dsp_pca_epochs ep = {0};
-	size_t ws, we;
+	struct dsp_pca_params q = *p;
+	double gain = NAN, e2 = 0;
+	size_t ws, we, k = 1;
 	int rc;
 
 	if (res != NULL)
 		memset(res, 0, sizeof *res);
+	if (res != NULL)
+		res->cv_gain_db = NAN;
 	if ((rc = dsp_pca_check(x, n, fs, trig, ntrig, len, p, cause)) != 0)
 		return rc;
 	dsp_trigger_window(trig, ntrig, len, n, &ws, &we);
 	rc = dsp_pca_epochs_build(x + ws, we - ws, fs, trig, ntrig, len, ws, p, &ep, cause);
 	if (rc != 0 || ep.z == NULL)
 		return rc;
-	rc = p->solver == DSP_PCA_SOLVER_GESDD ? dsp_pca_basis_gesdd(ep.z, len, ep.m, p, &bs, cause)
-					       : dsp_pca_basis_gram(ep.z, len, ep.m, p, &bs, cause);
+	if (p->choose && (rc = dsp_pca_cv_count(&ep, len, p, &k, &gain, cause)) == 0) {
+		q.exact = 1;
+		q.n_components = (double)k;
+	}
+	if (rc == 0 && k > 0)
+		rc = q.solver == DSP_PCA_SOLVER_GESDD
+			 ? dsp_pca_basis_gesdd(ep.z, len, ep.m, &q, &bs, cause)
+			 : dsp_pca_basis_gram(ep.z, len, ep.m, &q, &bs, cause);
 	if (rc == 0 && bs.k > 0) {
-		dsp_pca_subtract(&ep, len, we - ws, &bs, p->variant, x + ws,
-				 noise != NULL ? noise + ws : NULL);
-		if (res != NULL) {
-			res->k = bs.k;
-			res->epochs = ep.m;
-			res->explained = bs.explained;
-		}
+		if (p->band_only)
+			rc = dsp_pca_subtract_band(&ep, len, we - ws, fs, &bs, p, x + ws,
+						   noise != NULL ? noise + ws : NULL, &e2, cause);
+		else
+			dsp_pca_subtract(&ep, len, we - ws, &bs, p->variant, x + ws,
+					 noise != NULL ? noise + ws : NULL, &e2);
+	}
+	if (rc == 0 && res != NULL) {
+		res->k = bs.k;
+		res->epochs = ep.m;
+		res->explained = bs.explained;
+		res->cv_gain_db = gain;
+		res->removed_uv = 1e6 * sqrt(e2 / (double)(we - ws));
 	}
 	dsp_pca_epochs_fini(&ep);
 	free(bs.u);

@@ -30,12 +30,23 @@ struct dsp_pca_params {
 	double hp;
 	enum dsp_pca_variant variant;
 	enum dsp_pca_solver solver;
+	/* Choose the count per channel (n_components ignored): two-fold cross-validation over
+	 * the epochs (alternate volumes, or blocks of 10 epochs without volume information) of
+	 * the artifact-band residual, each component kept while it removes more held-out energy
+	 * than twice what a random direction would (0 to 20; zero is legal). */
+	int choose;
+	size_t slices_per_volume;
+	/* Subtract only the fit's part above hp (the fit summed over the window, then high-passed
+	 * by the same zero-phase FIR), so the EEG band is left as it was. */
+	int band_only;
 };
 
 struct dsp_pca_result {
 	size_t k;         /* components used (0: channel left unchanged) */
 	size_t epochs;    /* epochs in the decomposition (constant ones dropped) */
 	double explained; /* cumulative variance ratio of the k components */
+	double cv_gain_db; /* choose: held-out residual with k components against none, dB */
+	double removed_uv; /* RMS of what was subtracted on the window, µV */
 };
 
 /* Defaults: n_components 0.95, hp 1 Hz, OBS, Gram solver. */

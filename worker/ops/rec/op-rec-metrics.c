@@ -208,6 +208,8 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 			json_object_set_new(j, "artifact_reduction_db", op_rec_metrics_num(db));
 			json_object_set_new(j, "residual_uv", op_rec_metrics_num(uv));
 		}
+		if (o.choices != NULL)
+			json_object_set(j, "choices", o.choices);
 		a->per[c] = j;
 	}
 	memcpy(a->label[c], o.label, sizeof a->label[c]);
@@ -316,6 +318,77 @@ op_rec_metrics_channels(struct op_rec_metrics_acc *a)
 	free(threads);
 }
 
+/* One field of the channels' choices of one step: numbers by their median (and range),
+ * strings and booleans by how many channels have each value. */
+static json_t *
+op_rec_metrics_choice_field(json_t *per, const char *step, const char *field)
+{
+	const char *label;
+	json_t *ch, *counts = NULL, *out;
+	double *v = xmalloc((json_object_size(per) + 1) * sizeof *v);
+	size_t n = 0;
+
+	json_object_foreach(per, label, ch) {
+		json_t *f = json_object_get(json_object_get(json_object_get(ch, "choices"), step),
+					    field);
+		const char *key;
+
+		if (json_is_number(f)) {
+			v[n++] = json_number_value(f);
+			continue;
+		}
+		key = json_is_string(f) ? json_string_value(f)
+		      : json_is_boolean(f) ? (json_is_true(f) ? "true" : "false")
+					   : NULL;
+		if (key == NULL)
+			continue;
+		if (counts == NULL)
+			counts = json_object();
+		json_object_set_new(counts, key,
+				    json_integer(json_integer_value(json_object_get(counts, key)) + 1));
+	}
+	if (counts != NULL) {
+		free(v);
+		return counts;
+	}
+	out = n == 0 ? json_null()
+		     : json_pack("{s:o, s:o, s:o}", "median",
+				 op_rec_metrics_num(dsp_metrics_median(v, n)), "min",
+				 op_rec_metrics_num(v[0]), "max", op_rec_metrics_num(v[0]));
+	for (size_t i = 1; i < n; i++) {
+		if (v[i] < json_number_value(json_object_get(out, "min")))
+			json_object_set_new(out, "min", json_real(v[i]));
+		if (v[i] > json_number_value(json_object_get(out, "max")))
+			json_object_set_new(out, "max", json_real(v[i]));
+	}
+	free(v);
+	return out;
+}
+
+/* The channels' choices summed up: {"aas": {"weighting": {"nearest": 20, ..}, "window":
+ * {"median": .., "min": .., "max": ..}, ..}, "pca": .., "anc": ..}. */
+static json_t *
+op_rec_metrics_choices(json_t *per)
+{
+	json_t *out = json_object(), *ch, *steps, *fields, *value;
+	const char *label, *step, *field;
+
+	json_object_foreach(per, label, ch) {
+		steps = json_object_get(ch, "choices");
+		json_object_foreach(steps, step, fields) {
+			json_t *o = json_object_get(out, step);
+
+			if (o == NULL)
+				json_object_set_new(out, step, o = json_object());
+			json_object_foreach(fields, field, value)
+				if (json_object_get(o, field) == NULL)
+					json_object_set_new(
+					    o, field, op_rec_metrics_choice_field(per, step, field));
+		}
+	}
+	return out;
+}
+
 /* The report: the EEG channels compacted in channel order, then aggregated. */
 static json_t *
 op_rec_metrics_report(struct op_rec_metrics_acc *a)
@@ -358,6 +431,7 @@ op_rec_metrics_report(struct op_rec_metrics_acc *a)
 	    "slice", op_rec_metrics_nums(s.harm_vs_ref[0], DSP_METRICS_HARMONICS), "volume",
 	    op_rec_metrics_nums(s.harm_vs_ref[1], DSP_METRICS_HARMONICS), "reference_s",
 	    op_rec_metrics_num(a->ref_s), "per_channel", per);
+	json_object_set_new(m, "choices", op_rec_metrics_choices(per));
 	if (a->truth != NULL) {
 		double db = dsp_metrics_median(a->db, k), uv = dsp_metrics_median(a->uv, k);
 		json_object_set_new(m, "artifact_reduction_db", op_rec_metrics_num(db));

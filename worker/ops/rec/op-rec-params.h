@@ -49,9 +49,10 @@ struct op_rec_align_params {
 
 /* aas and aas_realign. */
 struct op_rec_aas_params {
-	struct dsp_aas_params aas;
+	struct dsp_aas_params aas; /* fs, decim, slices per volume and motion set per channel */
 	bool realign;    /* aas: realign the triggers once on the reference channel first */
 	bool keep_noise; /* accumulate the estimated noise (false when no anc follows) */
+	const char *rp_file; /* SPM realignment parameters (relative to the input), or NULL */
 };
 
 struct op_rec_pca_params {

@@ -262,11 +262,20 @@ op_rec_trigger_run_realign(struct op_run *run, struct rec_chan *c, const json_t 
 {
 	struct rec_epochs *t = &c->epochs;
 	const struct op_rec_aas_params *p = run->params;
+	struct dsp_aas_params a = p->aas;
 	struct dsp_aas_templates tp = {0};
 	long s0 = rec_epochs_s0(t);
 	int rc;
 
-	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &p->aas, cause);
+	/* The weighted modes realign on plain templates of the W nearest other epochs: what they
+	 * choose per channel is chosen after, on each channel's own data. */
+	if (a.mode != DSP_AAS_BLOCKS && a.mode != DSP_AAS_SLIDING) {
+		a.mode = DSP_AAS_NEAREST;
+		a.scale = DSP_AAS_SCALE_OFF;
+		a.motion = NULL;
+		a.interpolate_gaps = 0;
+	}
+	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &a, cause);
 	if (rc == 0) {
 		free(t->t_sub);
 		t->t_sub = xmalloc(t->n * sizeof *t->t_sub);

@@ -11,7 +11,7 @@
 #include "common/timeutil.h"
 
 extern const struct op_rec op_rec_detect_triggers, op_rec_align_slices, op_rec_align_subsample,
-    op_rec_aas_realign;
+    op_rec_aas_realign, op_rec_epoch_offset;
 extern const struct op_rec op_rec_highpass, op_rec_lowpass, op_rec_bandpass, op_rec_notch,
     op_rec_upsample, op_rec_downsample, op_rec_resample;
 extern const struct op_rec op_rec_aas, op_rec_pca, op_rec_anc;
@@ -35,6 +35,7 @@ const struct op_def *const op_rec_table[] = {
     &op_rec_upsample.def,
     &op_rec_downsample.def,
     &op_rec_resample.def,
+    &op_rec_epoch_offset.def,
     &op_rec_align_slices.def,
     &op_rec_align_subsample.def,
     &op_rec_aas_realign.def,

@@ -73,6 +73,8 @@ rec_chan_fini(struct rec_chan *c)
 	free(c->x);
 	free(c->noise);
 	c->x = c->noise = NULL;
+	json_decref(c->choices);
+	c->choices = NULL;
 	rec_epochs_fini(&c->epochs);
 }
 
@@ -154,6 +156,8 @@ rec_chan_load(struct io_rec *in, const char *workdir, size_t index, int src,
 				       c->n);
 		free(path);
 	}
+	if (rc == 0 && json_is_object(json_object_get(meta, "choices")))
+		c->choices = json_incref(json_object_get(meta, "choices"));
 	json_decref(meta);
 	if (rc != 0)
 		rec_chan_fini(c);
@@ -200,6 +204,8 @@ rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **c
 			 c->corrected);
 	if (c->epochs.step >= 0)
 		json_object_set_new(meta, "triggers", rec_epochs_to_json(&c->epochs));
+	if (c->choices != NULL)
+		json_object_set(meta, "choices", c->choices);
 	path = rec_chan_path(workdir, stage, c->index, "meta");
 	tmp = xasprintf("%s.tmp%d", path, (int)getpid());
 	if (json_dump_file(meta, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)

@@ -27,6 +27,9 @@ struct rec_chan {
 	size_t n;
 	double *noise;            /* estimated artifact (AAS, PCA, ANC add to it), or NULL */
 	struct rec_epochs epochs; /* the trigger state this channel's data matches */
+	/* What the data-driven steps chose for this channel ({"aas": {..}, "pca": {..}, ..}),
+	 * kept in the sidecar from stage to stage for the metrics report, or NULL. Owned. */
+	json_t *choices;
 };
 
 /* A channel's role: not a voltage (a unit other than a voltage or blank), or a label naming

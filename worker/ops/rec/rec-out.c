@@ -34,6 +34,8 @@ rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)
 				cause);
 	if (rc == 0 && json_is_boolean(json_object_get(meta, "corrected")))
 		o->corrected = json_is_true(json_object_get(meta, "corrected"));
+	if (rc == 0 && json_is_object(json_object_get(meta, "choices")))
+		o->choices = json_incref(json_object_get(meta, "choices"));
 	json_decref(meta);
 	path = rec_chan_path(run->spec.stage.workdir, src, chan, "c");
 	if (rc == 0 && (rc = io_npy_map_open(path, &o->map, cause)) == 0) {
@@ -64,6 +66,7 @@ rec_out_close(struct rec_out *o)
 {
 	io_npy_map_close(&o->map);
 	free(o->owned);
+	json_decref(o->choices);
 	rec_epochs_fini(&o->epochs);
 	memset(o, 0, sizeof *o);
 }

@@ -3,6 +3,7 @@
 #ifndef ND_REC_OUT_H
 #define ND_REC_OUT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,6 +20,7 @@ struct rec_out {
 	bool corrected; /* the correction ran on it (else it is the input) */
 	char label[IO_REC_LABEL];
 	struct rec_epochs epochs; /* the channel's trigger state (step -1 when it has none) */
+	json_t *choices;          /* what the data-driven steps chose (rec_chan), or NULL */
 	struct io_npy_map map;
 	double *owned;
 };
