@@ -56,7 +56,9 @@ proto_job_decode(uint32_t type, const msgpack_object *body, struct proto_msg *ms
 		proto_map_u64(&m, "job", false, 0, UINT32_MAX, &msg->u.status.job_id);
 		break;
 	case PROTO_STATUS_REPLY:
-		proto_map_str(&m, "json", true, PROTO_MAX_TEXT, &msg->u.status_reply.json);
+		proto_map_str(&m, "content_type", true, PROTO_MAX_NAME,
+			      &msg->u.status_reply.content_type);
+		proto_map_str(&m, "body", true, PROTO_MAX_TEXT, &msg->u.status_reply.body);
 		break;
 	case PROTO_CANCEL:
 		proto_map_u64(&m, "job", true, 1, UINT32_MAX, &msg->u.cancel.job_id);
@@ -104,9 +106,13 @@ proto_job_encode(const struct proto_msg *msg, msgpack_packer *pk)
 			proto_pack_ku64(pk, "job", msg->u.status.job_id);
 		break;
 	case PROTO_STATUS_REPLY:
-		msgpack_pack_map(pk, 1);
-		proto_pack_kstr(pk, "json",
-				msg->u.status_reply.json != NULL ? msg->u.status_reply.json : "");
+		msgpack_pack_map(pk, 2);
+		proto_pack_kstr(pk, "content_type",
+				msg->u.status_reply.content_type != NULL
+				    ? msg->u.status_reply.content_type
+				    : "");
+		proto_pack_kstr(pk, "body",
+				msg->u.status_reply.body != NULL ? msg->u.status_reply.body : "");
 		break;
 	case PROTO_CANCEL:
 		msgpack_pack_map(pk, 1);
@@ -138,7 +144,8 @@ proto_job_fini(struct proto_msg *msg)
 		free(msg->u.status.what);
 		break;
 	case PROTO_STATUS_REPLY:
-		free(msg->u.status_reply.json);
+		free(msg->u.status_reply.content_type);
+		free(msg->u.status_reply.body);
 		break;
 	}
 }

@@ -25,7 +25,7 @@ enum proto_type {
 	PROTO_SUBMIT = 200,       /* client: pipeline + inputs */
 	PROTO_ACCEPTED = 201,     /* scheduler: job ids */
 	PROTO_STATUS = 202,       /* client: what to report */
-	PROTO_STATUS_REPLY = 203, /* scheduler: the report as JSON text */
+	PROTO_STATUS_REPLY = 203, /* scheduler: the report and its content type */
 	PROTO_CANCEL = 204,       /* client: job id */
 
 	PROTO_TASK_REQUEST = 300, /* worker: finished results + free slots (long poll) */
@@ -136,12 +136,15 @@ struct proto_accepted {
 };
 
 struct proto_status_req {
-	char *what; /* "status" | "jobs" | "job" | "workers" */
+	char *what; /* "status" | "jobs" | "job" | "workers" | "metrics" */
 	uint64_t job_id;
 };
 
+/* A report and what it is: "application/json" for the status, job and worker reports,
+ * "text/plain; version=0.0.4" (Prometheus text) for the metrics. */
 struct proto_status_reply {
-	char *json;
+	char *content_type;
+	char *body;
 };
 
 struct proto_cancel {

@@ -46,40 +46,24 @@ static void
 sched_handle_status(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
 {
 	struct proto_msg reply = {.type = PROTO_STATUS_REPLY, .request_id = m->request_id};
-	const char *what = m->u.status.what;
-	json_t *j = NULL;
+	const struct sched_status_entry *r = sched_status_by_what(m->u.status.what);
+	char *msg = NULL;
 
-	if (strcmp(what, "status") == 0) {
-		j = sched_status_summary(s);
-	} else if (strcmp(what, "jobs") == 0) {
-		j = sched_status_jobs(s);
-	} else if (strcmp(what, "workers") == 0) {
-		j = sched_status_workers(s);
-	} else if (strcmp(what, "job") == 0) {
-		struct sched_job *job = sched_jobs_find(s, (uint32_t)m->u.status.job_id);
-		if (job == NULL) {
-			char *msg =
-			    xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
-			sched_pass_reply_error(s, ctx, m->request_id, -ENOENT, msg);
-			free(msg);
-			return;
-		}
-		j = sched_status_job(s, job);
-	} else if (strcmp(what, "metrics") == 0) {
-		reply.u.status_reply.json = sched_status_metrics(s);
-		sched_pass_reply(s, ctx, &reply);
-		free(reply.u.status_reply.json);
-		return;
+	if (r == NULL) {
+		char *whats = sched_status_whats();
+		msg = xasprintf("STATUS: 'what' must be %s", whats);
+		sched_pass_reply_error(s, ctx, m->request_id, -EINVAL, msg);
+		free(whats);
+	} else if (sched_status_render(s, r, (uint32_t)m->u.status.job_id, JSON_COMPACT, &msg) !=
+		   0) {
+		msg = xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
+		sched_pass_reply_error(s, ctx, m->request_id, -ENOENT, msg);
 	} else {
-		sched_pass_reply_error(
-		    s, ctx, m->request_id, -EINVAL,
-		    "STATUS: 'what' must be status, jobs, job, workers or metrics");
-		return;
+		reply.u.status_reply.content_type = (char *)r->content_type;
+		reply.u.status_reply.body = msg;
+		sched_pass_reply(s, ctx, &reply);
 	}
-	reply.u.status_reply.json = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	sched_pass_reply(s, ctx, &reply);
-	free(reply.u.status_reply.json);
+	free(msg);
 }
 
 static void
@@ -104,10 +88,11 @@ sched_handle_gc(struct sched *s, struct proto_server_ctx *ctx, const struct prot
 	json_t *j = sched_retention_gc(
 	    s, m->u.gc.has_older_than ? (double)m->u.gc.older_than_ms / 1000 : -1);
 
-	reply.u.status_reply.json = json_dumps(j, JSON_COMPACT);
+	reply.u.status_reply.content_type = SCHED_STATUS_JSON;
+	reply.u.status_reply.body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	sched_pass_reply(s, ctx, &reply);
-	free(reply.u.status_reply.json);
+	free(reply.u.status_reply.body);
 }
 
 /* The worker a worker message speaks for; rejects ids that do not belong to the pipe. */

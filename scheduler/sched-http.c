@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,11 +141,29 @@ sched_http_request_free(struct sched_http_request *r)
 	free(r);
 }
 
+/* /api/jobs/{id}/...: a job's report page and its figures. False for any other path. */
+static bool
+sched_http_job_files(struct sched *s, nng_aio *aio, const char *p)
+{
+	char *end;
+	unsigned long id;
+
+	if (strncmp(p, "/api/jobs/", 10) != 0)
+		return false;
+	id = strtoul(p + 10, &end, 10);
+	if (*end != '/')
+		return false;
+	sched_http_report(aio, id <= UINT32_MAX ? sched_jobs_find(s, (uint32_t)id) : NULL, end + 1);
+	return true;
+}
+
 void
 sched_http_answer(struct sched *s, struct sched_http_request *r)
 {
+	const struct sched_status_entry *rep;
 	const char *p = r->path;
-	char *text;
+	uint32_t job = 0;
+	char *body;
 
 	if (s->stopping) {
 		sched_http_request_free(r);
@@ -152,38 +171,23 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 	}
 	if (strcmp(p, "/health") == 0) {
 		sched_http_send(r->aio, 200, "text/plain", "ok\n", 3);
-	} else if (strcmp(p, "/api/status") == 0) {
-		sched_http_send_json(r->aio, 200, sched_status_summary(s));
-	} else if (strcmp(p, "/api/jobs") == 0 || strcmp(p, "/api/jobs/") == 0) {
-		sched_http_send_json(r->aio, 200, sched_status_jobs(s));
-	} else if (strncmp(p, "/api/jobs/", 10) == 0) {
-		char *end;
-		unsigned long id = strtoul(p + 10, &end, 10);
-		struct sched_job *j = (*end == '\0' || *end == '/') && id <= UINT32_MAX
-					  ? sched_jobs_find(s, (uint32_t)id)
-					  : NULL;
-		if (*end == '/')
-			sched_http_report(r->aio, j, end + 1);
-		else if (j != NULL)
-			sched_http_send_json(r->aio, 200, sched_status_job(s, j));
-		else
-			sched_http_send_json(r->aio, 404,
-					     json_pack("{s:s}", "error", "no such job"));
-	} else if (strcmp(p, "/api/workers") == 0) {
-		sched_http_send_json(r->aio, 200, sched_status_workers(s));
-	} else if (strcmp(p, "/metrics") == 0) {
-		text = sched_status_metrics(s);
-		sched_http_send(r->aio, 200, "text/plain; version=0.0.4", text, strlen(text));
-		free(text);
 	} else if (strcmp(p, "/") == 0 || strcmp(p, "/index.html") == 0) {
 		sched_http_send(r->aio, 200, "text/html; charset=utf-8", sched_dashboard_html,
 				strlen(sched_dashboard_html));
+	} else if (sched_http_job_files(s, r->aio, p)) {
+		/* answered */
+	} else if ((rep = sched_status_by_path(p, &job)) == NULL) {
+		char *paths = sched_status_paths();
+		char *all = xasprintf("/health %s /api/jobs/{id}/report /", paths);
+		sched_http_send_json(
+		    r->aio, 404, json_pack("{s:s, s:s}", "error", "not found", "endpoints", all));
+		free(all);
+		free(paths);
+	} else if (sched_status_render(s, rep, job, JSON_INDENT(1), &body) != 0) {
+		sched_http_send_json(r->aio, 404, json_pack("{s:s}", "error", "no such job"));
 	} else {
-		sched_http_send_json(r->aio, 404,
-				     json_pack("{s:s, s:s}", "error", "not found", "endpoints",
-					       "/health /api/status /api/jobs "
-					       "/api/jobs/{id} /api/jobs/{id}/report /api/workers "
-					       "/metrics /"));
+		sched_http_send(r->aio, 200, rep->content_type, body, strlen(body));
+		free(body);
 	}
 	free(r->path);
 	free(r);

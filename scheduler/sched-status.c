@@ -1,7 +1,9 @@
-/* The scheduler's reports: status summary, jobs, one job, workers (JSON, shared by the CLI's
- * STATUS requests and the HTTP endpoint), and the Prometheus metrics text. */
+/* The scheduler's reports: status summary, jobs, one job, workers (JSON) and the Prometheus
+ * metrics text, and the one table by which the CLI's STATUS requests and the HTTP endpoint find
+ * them. */
 #include "scheduler/sched-status.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +74,8 @@ sched_status_report(const struct sched_job *j)
 	return NULL;
 }
 
-json_t *
-sched_status_jobs(struct sched *s)
+static json_t *
+sched_status_jobs(struct sched *s, struct sched_job *unused)
 {
 	json_t *a = json_array();
 
@@ -108,7 +110,7 @@ sched_status_job_files(const struct sched_job *j, json_t *o)
 		json_object_set_new(o, "report", report);
 }
 
-json_t *
+static json_t *
 sched_status_job(struct sched *s, struct sched_job *j)
 {
 	json_t *o = sched_status_job_brief(s, j), *tasks = json_object(), *stages = json_array();
@@ -136,8 +138,8 @@ sched_status_job(struct sched *s, struct sched_job *j)
 	return o;
 }
 
-json_t *
-sched_status_workers(struct sched *s)
+static json_t *
+sched_status_workers(struct sched *s, struct sched_job *unused)
 {
 	json_t *a = json_array();
 	double now = time_mono_s();
@@ -156,8 +158,8 @@ sched_status_workers(struct sched *s)
 	return a;
 }
 
-json_t *
-sched_status_summary(struct sched *s)
+static json_t *
+sched_status_summary(struct sched *s, struct sched_job *unused)
 {
 	json_t *jobs = json_object(), *tasks = json_object(), *waiting = json_array();
 	uint32_t jc[JOB_CANCELLED + 1] = {0};
@@ -185,7 +187,7 @@ sched_status_summary(struct sched *s)
 			 s->cfg.listen_url, "state_dir", sched_retention_status(s));
 }
 
-char *
+static char *
 sched_status_metrics(struct sched *s)
 {
 	static const char *const reasons[REJECT_COUNT] = {
@@ -248,4 +250,97 @@ sched_status_metrics(struct sched *s)
 	sched_reject_metrics(s, f);
 	fclose(f);
 	return buf;
+}
+
+static const struct sched_status_entry sched_status_table[] = {
+    {"status", "/api/status", SCHED_STATUS_JSON, false, false, sched_status_summary, NULL},
+    {"jobs", "/api/jobs", SCHED_STATUS_JSON, false, true, sched_status_jobs, NULL},
+    {"job", "/api/jobs/", SCHED_STATUS_JSON, true, false, sched_status_job, NULL},
+    {"workers", "/api/workers", SCHED_STATUS_JSON, false, false, sched_status_workers, NULL},
+    {"metrics", "/metrics", "text/plain; version=0.0.4", false, false, NULL, sched_status_metrics},
+};
+
+#define SCHED_STATUS_COUNT (sizeof sched_status_table / sizeof sched_status_table[0])
+
+const struct sched_status_entry *
+sched_status_by_what(const char *what)
+{
+	for (size_t i = 0; what != NULL && i < SCHED_STATUS_COUNT; i++)
+		if (strcmp(sched_status_table[i].what, what) == 0)
+			return &sched_status_table[i];
+	return NULL;
+}
+
+const struct sched_status_entry *
+sched_status_by_path(const char *path, uint32_t *job)
+{
+	for (size_t i = 0; i < SCHED_STATUS_COUNT; i++) {
+		const struct sched_status_entry *r = &sched_status_table[i];
+		size_t n = strlen(r->path);
+
+		if (strncmp(path, r->path, n) != 0)
+			continue;
+		if (r->job && path[n] != '\0') {
+			char *end;
+			unsigned long id = strtoul(path + n, &end, 10);
+			*job = *end == '\0' && id <= UINT32_MAX ? (uint32_t)id : 0;
+			return r;
+		}
+		if (!r->job && (path[n] == '\0' || (r->dir && strcmp(path + n, "/") == 0)))
+			return r;
+	}
+	return NULL;
+}
+
+int
+sched_status_render(struct sched *s, const struct sched_status_entry *r, uint32_t job,
+		    size_t json_flags, char **body)
+{
+	struct sched_job *j = NULL;
+	json_t *v;
+
+	if (r->text != NULL) {
+		*body = r->text(s);
+		return 0;
+	}
+	if (r->job && (j = sched_jobs_find(s, job)) == NULL)
+		return -ENOENT;
+	v = r->json(s, j);
+	*body = json_dumps(v, json_flags);
+	json_decref(v);
+	return 0;
+}
+
+static char *
+sched_status_list(bool paths)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (size_t i = 0; i < SCHED_STATUS_COUNT; i++) {
+		const struct sched_status_entry *r = &sched_status_table[i];
+		if (paths)
+			fprintf(f, "%s%s%s", i > 0 ? " " : "", r->path, r->job ? "{id}" : "");
+		else
+			fprintf(f, "%s%s",
+				i == 0                       ? ""
+				: i + 1 < SCHED_STATUS_COUNT ? ", "
+							     : " or ",
+				r->what);
+	}
+	fclose(f);
+	return buf;
+}
+
+char *
+sched_status_whats(void)
+{
+	return sched_status_list(false);
+}
+
+char *
+sched_status_paths(void)
+{
+	return sched_status_list(true);
 }

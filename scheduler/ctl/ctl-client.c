@@ -195,7 +195,19 @@ ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out
 	req.u.status.job_id = job;
 	if ((rc = ctl_conn_call_again(c, &req, &reply, 10000, cause)) != 0)
 		return rc;
-	*out = json_loads(reply.u.status_reply.json, 0, &jerr);
+	if (reply.type != PROTO_STATUS_REPLY) {
+		rc = error_set(cause, -EPROTO, "the scheduler answered STATUS with %s",
+			       proto_type_name(reply.type));
+		proto_msg_fini(&reply);
+		return rc;
+	}
+	if (strcmp(reply.u.status_reply.content_type, "application/json") != 0) {
+		rc = error_set(cause, -EBADMSG, "the scheduler's '%s' report is %s, not JSON", what,
+			       reply.u.status_reply.content_type);
+		proto_msg_fini(&reply);
+		return rc;
+	}
+	*out = json_loads(reply.u.status_reply.body, 0, &jerr);
 	proto_msg_fini(&reply);
 	if (*out == NULL)
 		return error_set(cause, -EBADMSG, "the scheduler's report is not JSON: %s",

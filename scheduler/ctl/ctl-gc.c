@@ -53,9 +53,9 @@ ctl_cmd_gc(int argc, char **argv)
 		fprintf(stderr, "neurodag gc: %s\n", cause);
 		rc = CTL_EXIT_CONNECT;
 	} else {
-		j = json_loads(reply.u.status_reply.json, 0, NULL);
+		j = json_loads(reply.u.status_reply.body, 0, NULL);
 		if (options_count(&opts, "json"))
-			printf("%s\n", reply.u.status_reply.json);
+			printf("%s\n", reply.u.status_reply.body);
 		else
 			printf("%lld finished jobs forgotten, %lld work dirs removed\n",
 			       json_integer_value(json_object_get(j, "jobs_pruned")),

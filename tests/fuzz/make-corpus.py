@@ -24,7 +24,9 @@ SEEDS = {
                            "inputs": ["/data/a.edf", "/data/b.edf"], "output": "/out"}],
     "accepted": [V, 201, 9, {"jobs": [1, 2, 3]}],
     "status": [V, 202, 10, {"what": "job", "job": 3}],
-    "status-reply": [V, 203, 11, {"json": '{"jobs":[]}'}],
+    "status-reply": [V, 203, 11, {"content_type": "application/json", "body": '{"jobs":[]}'}],
+    "status-reply-metrics": [V, 203, 11, {"content_type": "text/plain; version=0.0.4",
+                                          "body": "neurodag_messages_total 3\n"}],
     "cancel": [V, 204, 12, {"job": 9}],
     "gc": [V, 400, 19, {"older_than_ms": 0}],
     "task-request": [V, 300, 13, {"worker_id": 3, "free_slots": 1, "results": [

@@ -126,7 +126,8 @@ proto_sample_job(struct proto_msg *m, int variant)
 		break;
 	case 6:
 		m->type = PROTO_STATUS_REPLY;
-		m->u.status_reply.json = xstrdup("{\"jobs\":[]}");
+		m->u.status_reply.content_type = xstrdup("application/json");
+		m->u.status_reply.body = xstrdup("{\"jobs\":[]}");
 		break;
 	case 7:
 		m->type = PROTO_CANCEL;
@@ -308,7 +309,9 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 		return proto_sample_streq(a->u.status.what, b->u.status.what) &&
 		       a->u.status.job_id == b->u.status.job_id;
 	case PROTO_STATUS_REPLY:
-		return proto_sample_streq(a->u.status_reply.json, b->u.status_reply.json);
+		return proto_sample_streq(a->u.status_reply.content_type,
+					  b->u.status_reply.content_type) &&
+		       proto_sample_streq(a->u.status_reply.body, b->u.status_reply.body);
 	case PROTO_CANCEL:
 		return a->u.cancel.job_id == b->u.cancel.job_id;
 	case PROTO_GC:

@@ -234,9 +234,10 @@ Test(proto_codec, large_text_round_trips)
 	size_t n = PROTO_MAX_TEXT;
 	size_t len;
 
-	m.u.status_reply.json = xmalloc(n + 1);
-	memset(m.u.status_reply.json, 'j', n);
-	m.u.status_reply.json[n] = '\0';
+	m.u.status_reply.content_type = xstrdup("text/plain");
+	m.u.status_reply.body = xmalloc(n + 1);
+	memset(m.u.status_reply.body, 'j', n);
+	m.u.status_reply.body[n] = '\0';
 	len = roundtrip(&m);
 	cr_assert_gt(len, n);
 	cr_assert_leq(len, PROTO_MAX_MESSAGE);

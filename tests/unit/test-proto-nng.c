@@ -37,10 +37,11 @@ reply_echo(struct proto_server_ctx *ctx, uint64_t id, const char *what, uint64_t
 {
 	struct proto_msg r = {.type = PROTO_STATUS_REPLY, .request_id = id};
 
-	r.u.status_reply.json = xasprintf("%s:%llu", what, (unsigned long long)job);
+	r.u.status_reply.content_type = "text/plain";
+	r.u.status_reply.body = xasprintf("%s:%llu", what, (unsigned long long)job);
 	if (proto_server_reply(ctx, &r) != 0)
 		atomic_fetch_add(&S.server_errors, 1);
-	free(r.u.status_reply.json);
+	free(r.u.status_reply.body);
 }
 
 static void
@@ -156,7 +157,7 @@ call_status(struct proto_call *call, const char *what, uint64_t job, uint64_t id
 	if (rc != 0)
 		return rc;
 	if (rep.type == PROTO_STATUS_REPLY && rep.request_id == id)
-		*json = xstrdup(rep.u.status_reply.json);
+		*json = xstrdup(rep.u.status_reply.body);
 	else
 		rc = -EPROTO;
 	proto_msg_fini(&rep);

@@ -155,11 +155,12 @@ Test(proto_reject, string_over_its_limit)
 	size_t len;
 	uint8_t *data;
 
-	m.u.status_reply.json = xmalloc(PROTO_MAX_TEXT + 2);
-	memset(m.u.status_reply.json, '{', PROTO_MAX_TEXT + 1);
-	m.u.status_reply.json[PROTO_MAX_TEXT + 1] = '\0';
+	m.u.status_reply.content_type = xstrdup("application/json");
+	m.u.status_reply.body = xmalloc(PROTO_MAX_TEXT + 2);
+	memset(m.u.status_reply.body, '{', PROTO_MAX_TEXT + 1);
+	m.u.status_reply.body[PROTO_MAX_TEXT + 1] = '\0';
 	data = proto_sample_encode(&m, &len);
-	expect_reject(data, len, -EMSGSIZE, PROTO_STATUS_TOO_BIG, "json over PROTO_MAX_TEXT");
+	expect_reject(data, len, -EMSGSIZE, PROTO_STATUS_TOO_BIG, "body over PROTO_MAX_TEXT");
 	free(data);
 	proto_msg_fini(&m);
 
