@@ -2,6 +2,8 @@
  * checks), the dispatch by method, and method mtmfft (padding, averaging only equal trials,
  * DPSS NW and K from the mean trial length, per-trial spectra or the task's trial sums). The
  * time-frequency methods are in op-trial-mtmconvol.c and op-trial-wavelet.c. */
+#include "worker/ops/trial/op-trial-freq.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,8 @@
 /* preprocessing and resampledata as trial ops: the reference's parameter names, filters designed
  * once per task for the shortest trial of the whole input (so every task uses the same filter),
  * float32 results; resampledata rescales the layout (lengths, offsets, rate). */
+#include "worker/ops/trial/op-trial-preproc.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,8 +12,9 @@
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-preproc.h"
 #include "worker/dsp/spectral/dsp-resampledata.h"
+#include "worker/ops/spec/op-param.h"
+#include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/op-trial-param.h"
-#include "worker/ops/trial/op-trial.h"
 
 static const char *const op_trial_preproc_keys[] = {
     "filter_class", "filter_type", "freq",    "order",   "direction", "window",

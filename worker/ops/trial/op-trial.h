@@ -1,7 +1,8 @@
-/* The trial ops (freqanalysis, preprocessing, resampledata, write_spy) and what they share.
- * Each op's apply function validates its step against the layout (the rate and trial lengths
- * known at run time, or at submit), updates the layout, and, when the task holds data,
- * transforms it; `run` is apply on the task's data, the submit check is apply on the layout. */
+/* The trial ops (freqanalysis, preprocessing, resampledata: their own headers; write_spy here),
+ * their table and the submit-time check of a trial pipeline. Each op's apply function validates its
+ * step against the layout (the rate and trial lengths known at run time, or at submit), updates the
+ * layout, and, when the task holds data, transforms it; `run` is apply on the task's data, the
+ * submit check is apply on the layout. */
 #ifndef ND_OP_TRIAL_H
 #define ND_OP_TRIAL_H
 
@@ -11,27 +12,16 @@
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/op-run.h"
+#include "worker/ops/trial/op-trial-freq.h"
+#include "worker/ops/trial/op-trial-preproc.h"
 #include "worker/ops/trial/trial-run.h"
 
-extern const struct op_def op_trial_freqanalysis;
-extern const struct op_def op_trial_preprocessing;
-extern const struct op_def op_trial_resampledata;
 extern const struct op_def op_trial_connectivityanalysis;
 extern const struct op_def op_trial_write_spy;
 
 /* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
 typedef int (*op_trial_apply_fn)(struct trial_run *t, const json_t *step, const char *path,
 				 char **cause);
-int op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
-int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
-int op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *path,
-			    char **cause);
-/* The mtmfft a freqanalysis step makes on a layout, with every check of op_trial_freq_apply that
- * needs no data: *m (caller frees with dsp_mtmfft_free), the taper rows of each trial, and
- * whether it keeps the trials. */
-struct dsp_mtmfft;
-int op_trial_freq_prepare(const json_t *step, const char *path, const struct trial_layout *lay,
-			  struct dsp_mtmfft **m, size_t *ntap, bool *keeptrials, char **cause);
 int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 
 /* What a trial pipeline asks of the task grid (op_trial_plan). */

@@ -2,6 +2,8 @@
  * picks the annotations, each trial spans [onset − pre, onset + post) seconds in whole samples,
  * with its offset at −pre. Channels (all, or the labels listed) must share one rate. An epoch
  * that does not fit inside the recording is refused, naming the annotation. */
+#include "worker/ops/trial/trial-input-edf.h"
+
 #include <errno.h>
 #include <math.h>
 #include <regex.h>
@@ -13,7 +15,6 @@
 #include "worker/io/io-edf.h"
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
-#include "worker/ops/trial/trial-input.h"
 
 struct trial_input_edf {
 	struct io_edf_file *file;

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-read.h"
+#include "worker/ops/trial/trial-input-edf.h"
 #include "worker/ops/trial/trial-run.h"
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"

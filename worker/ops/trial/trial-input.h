@@ -34,12 +34,4 @@ int trial_input_read(struct trial_input *in, size_t trial0, size_t ntr, size_t c
 /* Accepts NULL. */
 void trial_input_close(struct trial_input *in);
 
-/* trial-input-edf.c: the EDF epochs input (used by trial-input.c). */
-struct trial_input_edf;
-int trial_input_edf_open(const json_t *input, struct trial_layout *lay,
-			 struct trial_input_edf **out, char **cause);
-int trial_input_edf_read(struct trial_input_edf *e, const struct trial_layout *lay, size_t trial0,
-			 size_t ntr, size_t chan0, size_t nch, double *buf, char **cause);
-void trial_input_edf_close(struct trial_input_edf *e);
-
 #endif
