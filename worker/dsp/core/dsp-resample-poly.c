@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "worker/dsp/core/dsp-clones.h"
+#include "worker/dsp/core/dsp-resample-plan.h"
 #include "worker/dsp/core/fft-plan.h"
 
 /* Twiddle tables have this many entries in the fine table (a power of two). */
@@ -143,7 +144,7 @@ static void
 poly_up_scatter(double *y, double *const *z, size_t g, size_t r0, size_t m,
 		const struct dsp_resample_plan *p)
 {
-	const size_t lo = p->trim_left, hi = lo + dsp_resample_avail(p);
+	const size_t lo = p->trim_left, hi = lo + dsp_resample_plan_avail(p);
 	size_t qa = lo > r0 ? (lo - r0 + m - 1) / m : 0;
 	size_t qb = hi >= r0 + g ? (hi - r0 - g) / m + 1 : 0;
 	size_t edge[2] = {qa > 0 ? qa - 1 : SIZE_MAX, qb > qa ? qb : qa};
@@ -193,7 +194,7 @@ dsp_resample_poly_up(const double *x, size_t n, const struct dsp_resample_plan *
 		Zc[t] = fft_alloc_complex(half + 1);
 		Z[t] = (double *)Zc[t];
 	}
-	dsp_resample_pad(X, x, n, p);
+	dsp_resample_plan_pad(X, x, n, p);
 	fft_r2c_inplace(N, Xc);
 	/* The Nyquist rule (×0.5: the shorter length N is even) and numpy's 1/N; the long
 	 * transform ignores the imaginary part of DC. */
@@ -216,7 +217,7 @@ dsp_resample_poly_up(const double *x, size_t n, const struct dsp_resample_plan *
 		}
 		poly_up_scatter(y, Z, g, r0, m, p);
 	}
-	dsp_resample_fill(y, p);
+	dsp_resample_plan_fill(y, p);
 	for (size_t t = 0; t < G; t++)
 		fft_free(Zc[t]);
 	fft_free(tb.mem);
@@ -267,7 +268,7 @@ poly_down_gather(double *const *f, size_t g, const double *x, size_t n,
 		qb = qa;
 	for (size_t q = 0; q < qa; q++)
 		for (size_t t = 0; t < g; t++)
-			f[t][q] = dsp_resample_pad_at(x, n, p, M * q + r0 + t);
+			f[t][q] = dsp_resample_plan_pad_at(x, n, p, M * q + r0 + t);
 	if (g == 8) {
 		/* The usual group (one cache line of x per q), its streams in registers. */
 		double *restrict f0 = f[0], *restrict f1 = f[1], *restrict f2 = f[2];
@@ -294,7 +295,7 @@ poly_down_gather(double *const *f, size_t g, const double *x, size_t n,
 	}
 	for (size_t q = qb; q < P; q++)
 		for (size_t t = 0; t < g; t++)
-			f[t][q] = dsp_resample_pad_at(x, n, p, M * q + r0 + t);
+			f[t][q] = dsp_resample_plan_pad_at(x, n, p, M * q + r0 + t);
 }
 
 /* acc[k] (+)= e^{−2πi·k·r/N}·F_r[k mod P] for k ≤ K and the phases r = r0..r0+g−1, where
@@ -346,7 +347,7 @@ dsp_resample_poly_down(const double *x, size_t n, const struct dsp_resample_plan
 		       double *y)
 {
 	const size_t N = p->old_len, P = part, M = N / P, L = p->new_len, K = L / 2;
-	const size_t G = poly_down_group(M), avail = dsp_resample_avail(p);
+	const size_t G = poly_down_group(M), avail = dsp_resample_plan_avail(p);
 	fftw_complex *accc = fft_alloc_complex(K + 1), *Fc[POLY_DOWN_GROUP];
 	double *acc = (double *)accc, *F[POLY_DOWN_GROUP];
 	struct poly_tabs tb;
@@ -381,6 +382,6 @@ dsp_resample_poly_down(const double *x, size_t n, const struct dsp_resample_plan
 	fft_c2r_inplace(L, accc);
 	if (avail > 0)
 		memcpy(y, acc + p->trim_left, avail * sizeof *y);
-	dsp_resample_fill(y, p);
+	dsp_resample_plan_fill(y, p);
 	fft_free(accc);
 }

@@ -1,7 +1,7 @@
 /* FFT resampling: pad n + 2·min(n/8, 100) samples up to a power of two (reflect-limited, split
  * left/right), real FFT, Nyquist-bin rule, inverse FFT of round(ratio·padded) points, trim.
- * Owns the padding plan and the single-transform path; long upsamplings by an integer factor
- * and long downsamplings go to the polyphase paths of dsp-resample-poly.c. */
+ * Owns the single-transform path (the padding plan is dsp-resample-plan.c); long upsamplings by
+ * an integer factor and long downsamplings go to the polyphase paths of dsp-resample-poly.c. */
 #include "worker/dsp/core/dsp-resample.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "worker/dsp/core/dsp-resample-plan.h"
 #include "worker/dsp/core/dsp-resample-poly.h"
 #include "worker/dsp/core/fft-plan.h"
 
@@ -21,24 +22,6 @@
 #define DSP_RESAMPLE_DOWN_MIN   (1u << 21)
 #define DSP_RESAMPLE_PART       (1u << 18)
 #define DSP_RESAMPLE_PHASES_MAX 16
-
-void
-dsp_resample_plan_make(struct dsp_resample_plan *p, size_t n, double ratio)
-{
-	size_t min_add = 2 * (n / 8 < 100 ? n / 8 : 100), padded = 1;
-	double nl;
-
-	while (padded < n + min_add)
-		padded *= 2;
-	p->pad_left = (padded - n) / 2;
-	p->pad_right = padded - n - p->pad_left;
-	p->old_len = padded;
-	/* Python's round() rounds half to even, as nearbyint() does by default. */
-	nl = nearbyint(ratio * (double)padded);
-	p->new_len = nl < 1.0 ? 1 : (size_t)nl;
-	p->final_len = (size_t)nearbyint(ratio * (double)n);
-	p->trim_left = (size_t)nearbyint(ratio * (double)p->pad_left);
-}
 
 /* Which path resamples with plan p: 0 for the single-transform one, else the upsampling factor
  * (*part = 0) or, with *part > 0, the downsampling one in phases of *part points. */
@@ -81,36 +64,6 @@ dsp_resample_bytes(size_t n, double ratio)
 	return sizeof(double) * p.final_len + sizeof(fftw_complex) * (big / 2 + 1);
 }
 
-void
-dsp_resample_pad(double *xp, const double *x, size_t n, const struct dsp_resample_plan *p)
-{
-	size_t left = p->pad_left;
-
-	for (size_t i = 0; i < left; i++)
-		xp[i] = dsp_resample_pad_at(x, n, p, i);
-	memcpy(xp + left, x, n * sizeof *xp);
-	for (size_t i = left + n; i < p->old_len; i++)
-		xp[i] = dsp_resample_pad_at(x, n, p, i);
-}
-
-size_t
-dsp_resample_avail(const struct dsp_resample_plan *p)
-{
-	size_t avail = p->trim_left < p->new_len ? p->new_len - p->trim_left : 0;
-
-	return avail < p->final_len ? avail : p->final_len;
-}
-
-/* When the rounding of trim_left leaves fewer samples than final_len, repeat the last one. */
-void
-dsp_resample_fill(double *y, const struct dsp_resample_plan *p)
-{
-	size_t avail = dsp_resample_avail(p);
-
-	for (size_t i = avail; i < p->final_len; i++)
-		y[i] = avail > 0 ? y[avail - 1] : 0.0;
-}
-
 static int
 dsp_resample_check(double ratio, char **cause)
 {
@@ -136,7 +89,7 @@ dsp_resample_direct(const double *x, size_t n, double ratio, double *y, char **c
 	 * spectrum, then the output (new_len doubles). */
 	nbins = (p.old_len > p.new_len ? p.old_len : p.new_len) / 2 + 1;
 	X = fft_alloc_complex(nbins);
-	dsp_resample_pad((double *)X, x, n, &p);
+	dsp_resample_plan_pad((double *)X, x, n, &p);
 	fft_r2c_inplace(p.old_len, X);
 
 	use_len = p.new_len < p.old_len ? p.new_len : p.old_len;
@@ -155,10 +108,10 @@ dsp_resample_direct(const double *x, size_t n, double ratio, double *y, char **c
 	fft_c2r_inplace(p.new_len, X);
 
 	/* Trim round(ratio·pad_left) at the start, the rest at the end. */
-	avail = dsp_resample_avail(&p);
+	avail = dsp_resample_plan_avail(&p);
 	if (avail > 0)
 		memcpy(y, (double *)X + p.trim_left, avail * sizeof *y);
-	dsp_resample_fill(y, &p);
+	dsp_resample_plan_fill(y, &p);
 	fft_free(X);
 	return 0;
 }
