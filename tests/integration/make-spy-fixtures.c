@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "worker/io/io-spy-stitch.h"
-#include "worker/io/io-spy.h"
+#include "worker/io/io-spy-writer.h"
 #include "worker/synth/synth-trials.h"
 
 static int

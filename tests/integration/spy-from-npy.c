@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "worker/io/io-npy.h"
-#include "worker/io/io-spy.h"
+#include "worker/io/io-spy-writer.h"
 
 int
 main(int argc, char **argv)

@@ -14,7 +14,7 @@
 #include "worker/io/io-spy-read.h"
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy-stitch.h"
-#include "worker/io/io-spy.h"
+#include "worker/io/io-spy-writer.h"
 
 #define NCHAN 4
 

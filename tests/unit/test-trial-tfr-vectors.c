@@ -17,7 +17,7 @@
 #include "test-tmpdir.h"
 #include "worker/io/io-npy.h"
 #include "worker/io/io-spy-h5.h"
-#include "worker/io/io-spy.h"
+#include "worker/io/io-spy-writer.h"
 #include "worker/ops/task-run.h"
 
 #define DATA ND_SOURCE_ROOT "/tests/data/spectral-methods"

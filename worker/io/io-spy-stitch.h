@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "worker/io/io-spy.h"
+#include "worker/io/io-spy-writer.h"
 
 /* Copy each part file's hyperslab into the open container `f`, in the order given (a later part
  * wins where parts overlap), in blocks of at most IO_SPY_STITCH_BYTES (one row of axis 0 at

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/io/io-spy-writer.h"
 
 static uint64_t
 synth_trials_splitmix64(uint64_t *x)

@@ -13,7 +13,7 @@
 #include "worker/io/io-npy.h"
 #include "worker/io/io-spy-h5.h"
 #include "worker/io/io-spy-stitch.h"
-#include "worker/io/io-spy.h"
+#include "worker/io/io-spy-writer.h"
 #include "worker/ops/trial/trial-save.h"
 
 char *
