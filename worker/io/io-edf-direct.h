@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "worker/io/io-edf.h"
+#include "worker/io/io-edf-header.h"
 
 struct io_edf_direct;
 
