@@ -19,7 +19,4 @@ void sched_http_answer(struct sched *s, struct sched_http_request *req);
 /* Answer 503 and free (shutdown). */
 void sched_http_request_free(struct sched_http_request *req);
 
-/* sched-dashboard.c: the dashboard page. */
-extern const char sched_dashboard_html[];
-
 #endif

@@ -9,7 +9,7 @@
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/ctl/ctl-slurm.h"
+#include "scheduler/ctl/ctl-slurm-wait.h"
 
 #define CTL_SLURM_WAIT_POLL_S  0.25
 #define CTL_SLURM_WAIT_QUEUE_S 2.0

@@ -14,7 +14,7 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "common/xmalloc.h"
-#include "scheduler/ctl/ctl-slurm.h"
+#include "scheduler/ctl/ctl-slurm-wait.h"
 #include "scheduler/ctl/ctl.h"
 
 #define CTL_SLURM_TEMPLATE_NAME "neurodag-worker.sbatch"

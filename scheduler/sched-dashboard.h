@@ -1,8 +1,10 @@
 /* The dashboard page served at /: plain HTML, CSS and script that polls the JSON endpoints every
- * two seconds (summary cards, the waiting-for-workers banner, workers and jobs tables). */
-#include "scheduler/sched-http.h"
+ * two seconds (summary cards, the waiting-for-workers banner, workers and jobs tables). Data
+ * only, included by sched-http.c alone. */
+#ifndef ND_SCHED_DASHBOARD_H
+#define ND_SCHED_DASHBOARD_H
 
-const char sched_dashboard_html[] =
+static const char sched_dashboard_html[] =
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
     "<title>neurodag</title><style>"
@@ -98,3 +100,5 @@ const char sched_dashboard_html[] =
     "e.message}}"
     "refresh();setInterval(refresh,2000);"
     "</script></body></html>\n";
+
+#endif

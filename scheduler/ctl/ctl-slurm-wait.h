@@ -1,6 +1,7 @@
-/* `neurodag slurm-workers`: workers started as a Slurm job array. */
-#ifndef ND_CTL_SLURM_H
-#define ND_CTL_SLURM_H
+/* `neurodag slurm-workers`: following the workers started as a Slurm job array until they
+ * register (ctl-slurm-wait.c). */
+#ifndef ND_CTL_SLURM_WAIT_H
+#define ND_CTL_SLURM_WAIT_H
 
 #include <stdint.h>
 
