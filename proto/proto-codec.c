@@ -1,12 +1,15 @@
 /* The envelope [version, type, request_id, body-map] and the table that routes each message
- * type to its body codec; also the names of types, statuses and roles. */
+ * type to its body codec. */
 #include "proto/proto-codec.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "proto/proto-conn.h"
+#include "proto/proto-job.h"
 #include "proto/proto-msgpack.h"
+#include "proto/proto-task.h"
 
 typedef int (*proto_decode_cb)(uint32_t, const msgpack_object *, struct proto_msg *, char **);
 typedef void (*proto_encode_cb)(const struct proto_msg *, msgpack_packer *);
@@ -14,28 +17,27 @@ typedef void (*proto_fini_cb)(struct proto_msg *);
 
 static const struct proto_codec {
 	uint32_t type;
-	const char *name;
 	proto_decode_cb decode;
 	proto_encode_cb encode;
 	proto_fini_cb fini;
 } proto_codec_table[] = {
-    {PROTO_HELLO, "HELLO", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_WELCOME, "WELCOME", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_BYE, "BYE", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_ERROR, "ERROR", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_ACK, "ACK", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_CHALLENGE, "CHALLENGE", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_AUTH, "AUTH", proto_conn_decode, proto_conn_encode, proto_conn_fini},
-    {PROTO_SUBMIT, "SUBMIT", proto_job_decode, proto_job_encode, proto_job_fini},
-    {PROTO_ACCEPTED, "ACCEPTED", proto_job_decode, proto_job_encode, proto_job_fini},
-    {PROTO_STATUS, "STATUS", proto_job_decode, proto_job_encode, proto_job_fini},
-    {PROTO_STATUS_REPLY, "STATUS_REPLY", proto_job_decode, proto_job_encode, proto_job_fini},
-    {PROTO_CANCEL, "CANCEL", proto_job_decode, proto_job_encode, proto_job_fini},
-    {PROTO_GC, "GC", proto_job_decode, proto_job_encode, proto_job_fini},
-    {PROTO_TASK_REQUEST, "TASK_REQUEST", proto_task_decode, proto_task_encode, proto_task_fini},
-    {PROTO_TASK_ASSIGN, "TASK_ASSIGN", proto_task_decode, proto_task_encode, proto_task_fini},
-    {PROTO_IDLE, "IDLE", proto_task_decode, proto_task_encode, proto_task_fini},
-    {PROTO_HEARTBEAT, "HEARTBEAT", proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_HELLO, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_WELCOME, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_BYE, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_ERROR, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_ACK, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_CHALLENGE, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_AUTH, proto_conn_decode, proto_conn_encode, proto_conn_fini},
+    {PROTO_SUBMIT, proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_ACCEPTED, proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_STATUS, proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_STATUS_REPLY, proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_CANCEL, proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_GC, proto_job_decode, proto_job_encode, proto_job_fini},
+    {PROTO_TASK_REQUEST, proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_TASK_ASSIGN, proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_IDLE, proto_task_decode, proto_task_encode, proto_task_fini},
+    {PROTO_HEARTBEAT, proto_task_decode, proto_task_encode, proto_task_fini},
 };
 
 static const struct proto_codec *
@@ -45,61 +47,6 @@ proto_codec_find(uint32_t type)
 		if (proto_codec_table[i].type == type)
 			return &proto_codec_table[i];
 	return NULL;
-}
-
-const char *
-proto_type_name(uint32_t type)
-{
-	const struct proto_codec *c = proto_codec_find(type);
-	return c != NULL ? c->name : "UNKNOWN";
-}
-
-const char *
-proto_status_name(uint32_t status)
-{
-	static const char *const names[] = {
-	    "ok",        "malformed", "version",    "unknown_type",  "too_big",  "auth",
-	    "not_found", "invalid",   "unexpected", "shutting_down", "internal", "unavailable",
-	};
-	return status < PROTO_STATUS_COUNT ? names[status] : "unknown";
-}
-
-const char *
-proto_role_name(enum proto_role role)
-{
-	return role == PROTO_ROLE_WORKER ? "worker" : role == PROTO_ROLE_CLIENT ? "client" : "none";
-}
-
-enum proto_status
-proto_status_from_errno(int rc)
-{
-	switch (rc) {
-	case 0:
-		return PROTO_STATUS_OK;
-	case -EBADMSG:
-		return PROTO_STATUS_MALFORMED;
-	case -EPROTONOSUPPORT:
-		return PROTO_STATUS_VERSION;
-	case -ENOMSG:
-		return PROTO_STATUS_UNKNOWN_TYPE;
-	case -EMSGSIZE:
-		return PROTO_STATUS_TOO_BIG;
-	case -EACCES:
-		return PROTO_STATUS_AUTH;
-	case -ENOENT:
-		return PROTO_STATUS_NOT_FOUND;
-	case -EINVAL:
-		return PROTO_STATUS_INVALID;
-	case -EPROTO:
-		return PROTO_STATUS_UNEXPECTED;
-	case -ESHUTDOWN:
-		return PROTO_STATUS_SHUTTING_DOWN;
-	case -EAGAIN:
-	case -ENOSPC:
-		return PROTO_STATUS_UNAVAILABLE;
-	default:
-		return PROTO_STATUS_INTERNAL;
-	}
 }
 
 int

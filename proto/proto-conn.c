@@ -1,10 +1,11 @@
 /* Connection-family bodies: HELLO, CHALLENGE, AUTH, WELCOME, BYE, ERROR and ACK. */
+#include "proto/proto-conn.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
-#include "proto/proto-codec.h"
 #include "proto/proto-msgpack.h"
 
 /* A nonce or a proof: exactly `n` lower-case hex digits. */

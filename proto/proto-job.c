@@ -1,11 +1,12 @@
 /* Client/job-family bodies: SUBMIT, ACCEPTED, STATUS, STATUS_REPLY, CANCEL, and the admin GC. */
+#include "proto/proto-job.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "common/xmalloc.h"
-#include "proto/proto-codec.h"
 #include "proto/proto-msgpack.h"
 
 static int

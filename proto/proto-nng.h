@@ -33,7 +33,10 @@ struct proto_server_limits {
 	uint32_t max_unauth_per_addr; /* pipes from one address; its oldest is closed */
 	double hello_deadline_s;      /* a pipe not authenticated by then is closed */
 };
-#define PROTO_SERVER_LIMITS_DEFAULT {1024, 256, 10.0}
+#define PROTO_SERVER_LIMITS_DEFAULT                                                                \
+	{                                                                                          \
+		1024, 256, 10.0                                                                    \
+	}
 void proto_server_set_limits(struct proto_server *srv, const struct proto_server_limits *limits);
 /* The pipe's peer proved the token: no deadline or caps for it any more. */
 void proto_server_pipe_authenticated(struct proto_server *srv, uint32_t pipe);

@@ -1,11 +1,12 @@
 /* Worker/task-family bodies: TASK_REQUEST (results + free slots), TASK_ASSIGN, IDLE and
  * HEARTBEAT. */
+#include "proto/proto-task.h"
+
 #include <errno.h>
 #include <stdlib.h>
 
 #include "common/error.h"
 #include "common/xmalloc.h"
-#include "proto/proto-codec.h"
 #include "proto/proto-msgpack.h"
 
 static int

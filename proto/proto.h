@@ -10,15 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 2 /* 2: challenge-response HELLO (the token never travels), GC, UNAVAILABLE */
+#define PROTO_VERSION 2 /* 2: challenge-response HELLO (the token never travels), GC, UNAVAILABLE  \
+			 */
 
 /* Message types, in explicit ranges: 1xx connection, 2xx client/job, 3xx worker/task, 4xx admin. */
 enum proto_type {
-	PROTO_HELLO = 100,   /* client|worker -> scheduler: role, identity, a fresh nonce */
-	PROTO_WELCOME = 101, /* scheduler -> peer: worker id, heartbeat interval */
-	PROTO_BYE = 102,     /* worker -> scheduler: drained, leaving */
-	PROTO_ERROR = 103,   /* scheduler -> peer: status + message */
-	PROTO_ACK = 104,     /* scheduler -> peer: done; may carry task ids to cancel */
+	PROTO_HELLO = 100,     /* client|worker -> scheduler: role, identity, a fresh nonce */
+	PROTO_WELCOME = 101,   /* scheduler -> peer: worker id, heartbeat interval */
+	PROTO_BYE = 102,       /* worker -> scheduler: drained, leaving */
+	PROTO_ERROR = 103,     /* scheduler -> peer: status + message */
+	PROTO_ACK = 104,       /* scheduler -> peer: done; may carry task ids to cancel */
 	PROTO_CHALLENGE = 105, /* scheduler -> peer: its nonce and its proof of the token */
 	PROTO_AUTH = 106,      /* peer -> scheduler: the peer's proof of the token (-> WELCOME) */
 
@@ -125,8 +126,8 @@ struct proto_ack {
 struct proto_submit {
 	char *pipeline; /* JSON text */
 	uint32_t ninputs;
-	char **inputs; /* replace input.path, one job each; may be 0 */
-	char *output;  /* replaces output.path, or NULL */
+	char **inputs;  /* replace input.path, one job each; may be 0 */
+	char *output;   /* replaces output.path, or NULL */
 	bool overwrite; /* an existing output may be replaced (--overwrite) */
 };
 
@@ -192,6 +193,31 @@ struct proto_heartbeat {
 	uint64_t worker_id;
 	uint32_t nrunning;
 	uint64_t *running;
+};
+
+/* A message: its type, the request it answers or asks, and its body. */
+struct proto_msg {
+	uint32_t type;
+	uint64_t request_id;
+	union {
+		struct proto_hello hello;
+		struct proto_welcome welcome;
+		struct proto_challenge challenge;
+		struct proto_auth auth;
+		struct proto_bye bye;
+		struct proto_error error;
+		struct proto_ack ack;
+		struct proto_submit submit;
+		struct proto_accepted accepted;
+		struct proto_status_req status;
+		struct proto_status_reply status_reply;
+		struct proto_cancel cancel;
+		struct proto_gc gc;
+		struct proto_task_request task_request;
+		struct proto_task_assign task_assign;
+		struct proto_idle idle;
+		struct proto_heartbeat heartbeat;
+	} u;
 };
 
 const char *proto_type_name(uint32_t type);
