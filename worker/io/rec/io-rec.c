@@ -1,5 +1,6 @@
-/* The recording-reader interface: the table of formats with their extensions, opening by name
- * or by extension, and the checks every channel read goes through before its format's reader. */
+/* The recording-reader interface: the table of formats with their extensions, the recording
+ * handle the readers fill, and the checks every channel read goes through before its format's
+ * reader. Opening (io-rec-open.c) picks the reader. */
 #include "worker/io/rec/io-rec.h"
 
 #include <errno.h>
@@ -22,12 +23,11 @@ static const struct {
 	const char *name;
 	const char *ext;
 	enum io_rec_format format;
-	int (*open)(const char *path, struct io_rec **out, char **cause);
 } io_rec_formats[] = {
-    {"edf", ".edf", IO_REC_EDF, io_rec_edf_open},
-    {"bdf", ".bdf", IO_REC_BDF, io_rec_edf_open},
-    {"brainvision", ".vhdr", IO_REC_BRAINVISION, io_brainvision_open},
-    {"eeglab", ".set", IO_REC_EEGLAB, io_eeglab_open},
+    {"edf", ".edf", IO_REC_EDF},
+    {"bdf", ".bdf", IO_REC_BDF},
+    {"brainvision", ".vhdr", IO_REC_BRAINVISION},
+    {"eeglab", ".set", IO_REC_EEGLAB},
 };
 #define IO_REC_NFORMATS (sizeof io_rec_formats / sizeof io_rec_formats[0])
 
@@ -62,25 +62,6 @@ io_rec_format_from_path(const char *path)
 		if (strcasecmp(dot, io_rec_formats[i].ext) == 0)
 			return io_rec_formats[i].name;
 	return NULL;
-}
-
-int
-io_rec_open(const char *path, const char *format, struct io_rec **out, char **cause)
-{
-	const char *name = format != NULL ? format : io_rec_format_from_path(path);
-
-	*out = NULL;
-	if (name == NULL)
-		return error_set(
-		    cause, -EINVAL,
-		    "%s: cannot tell the format from the extension (.edf, .bdf, .vhdr, "
-		    ".set): name it (%s)",
-		    path, IO_REC_FORMATS);
-	for (size_t i = 0; i < IO_REC_NFORMATS; i++)
-		if (strcmp(name, io_rec_formats[i].name) == 0)
-			return io_rec_formats[i].open(path, out, cause);
-	return error_set(cause, -EINVAL, "%s: unknown format '%s' (known: %s)", path, name,
-			 IO_REC_FORMATS);
 }
 
 struct io_rec *

@@ -65,7 +65,7 @@ const char *io_rec_format_from_path(const char *path);
 /* The known format names, for messages. */
 #define IO_REC_FORMATS "edf, bdf, brainvision, eeglab"
 
-/* Open `path` as `format` (NULL: from its extension). On success *out is owned by the caller
+/* io-rec-open.c: open `path` as `format` (NULL: from its extension). On success *out is owned by the caller
  * (io_rec_close). Errors name the file, and for text headers the field and the line: -ENOENT,
  * -EACCES, -EINVAL (malformed, truncated or inconsistent), -ENOTSUP, -EBUSY (EDFlib: already
  * open in this process), -ENOMEM. */
