@@ -1,6 +1,6 @@
 /* What the two halves of the EEG-fMRI generator share: its state (channels, slice schedule,
- * head-movement events), the seeded random streams, and the gradient model's entry points
- * (synth-fmri-gradient.c). Not part of the generator's interface. */
+ * head-movement events) and the gradient model's entry points (synth-fmri-gradient.c); the
+ * seeded random streams are synth-fmri-rng.h. Not part of the generator's interface. */
 #ifndef ND_SYNTH_FMRI_PRIV_H
 #define ND_SYNTH_FMRI_PRIV_H
 
@@ -8,15 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker/synth/synth-fmri-rng.h"
 #include "worker/synth/synth-fmri.h"
 
 enum synth_fmri_kind { SYNTH_FMRI_EEG, SYNTH_FMRI_EMG, SYNTH_FMRI_ECG };
-
-struct synth_fmri_rng {
-	uint64_t s[4];
-	double spare;
-	int has_spare;
-};
 
 struct synth_fmri_chan {
 	enum synth_fmri_kind kind;
@@ -53,12 +48,6 @@ struct synth_fmri {
 	double *induced, induced_t0, induced_dt;
 	size_t induced_n;
 };
-
-/* Seeded streams: one per purpose and channel, so a new feature never shifts an old stream. */
-void synth_fmri_rng_seed(struct synth_fmri_rng *r, uint64_t seed, uint64_t stream);
-double synth_fmri_rng_uniform(struct synth_fmri_rng *r); /* in (0, 1) */
-double synth_fmri_rng_range(struct synth_fmri_rng *r, double lo, double hi);
-double synth_fmri_rng_gauss(struct synth_fmri_rng *r);
 
 /* The slice schedule (triggers, jittered onsets, per-slice amplitudes), the head movements and
  * the realignment parameters. Returns 0 or -EINVAL. */

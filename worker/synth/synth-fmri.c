@@ -1,7 +1,7 @@
-/* The synthetic EEG-fMRI generator: its parameters, the seeded random streams, the clean EEG
- * (generated, or a real recording's channels resampled), EMG and ECG, reading a channel, and the
- * writing of recording.edf, clean.edf and the realignment parameters. The gradient artifact's
- * model is synth-fmri-gradient.c. */
+/* The synthetic EEG-fMRI generator: its parameters, the clean EEG (generated, or a real
+ * recording's channels resampled), EMG and ECG, reading a channel, and the writing of
+ * recording.edf, clean.edf and the realignment parameters. The gradient artifact's model is
+ * synth-fmri-gradient.c, the seeded random streams synth-fmri-rng.c. */
 #include "worker/synth/synth-fmri.h"
 
 #include <errno.h>
@@ -23,69 +23,6 @@ static const char *const synth_fmri_labels[] = {
     "C4",  "T4",  "T5",  "P3",  "Pz",  "P4",  "T6",  "O1",  "O2",  "AF4",
     "AF3", "FC2", "FC1", "CP1", "CP2", "PO3", "PO4", "FC6", "FC5", "CP5",
 };
-
-static uint64_t
-synth_fmri_splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-void
-synth_fmri_rng_seed(struct synth_fmri_rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
-
-	for (int i = 0; i < 4; i++)
-		r->s[i] = synth_fmri_splitmix(&x);
-	r->has_spare = 0;
-}
-
-static uint64_t
-synth_fmri_rng_next(struct synth_fmri_rng *r)
-{
-	uint64_t *s = r->s, result = ((s[1] * 5) << 7 | (s[1] * 5) >> 57) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = s[3] << 45 | s[3] >> 19;
-	return result;
-}
-
-double
-synth_fmri_rng_uniform(struct synth_fmri_rng *r)
-{
-	return ((double)(synth_fmri_rng_next(r) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-double
-synth_fmri_rng_range(struct synth_fmri_rng *r, double lo, double hi)
-{
-	return lo + (hi - lo) * synth_fmri_rng_uniform(r);
-}
-
-double
-synth_fmri_rng_gauss(struct synth_fmri_rng *r)
-{
-	double u, v, m;
-
-	if (r->has_spare) {
-		r->has_spare = 0;
-		return r->spare;
-	}
-	u = synth_fmri_rng_uniform(r);
-	v = synth_fmri_rng_uniform(r);
-	m = sqrt(-2.0 * log(u));
-	r->spare = m * sin(2 * M_PI * v);
-	r->has_spare = 1;
-	return m * cos(2 * M_PI * v);
-}
 
 void
 synth_fmri_params_init(struct synth_fmri_params *p)
@@ -199,7 +136,8 @@ synth_fmri_background_load(struct synth_fmri *s, char **cause)
 		rc = dsp_resample_rate(x, n, hc->rate, s->p.rate, y, cause);
 		free(x);
 		if (rc == 0 && dsp_resample_length(n, s->p.rate / hc->rate) < s->n_samples)
-			rc = error_set(cause, -EINVAL, "synth-fmri: background %s: channel %s is short",
+			rc = error_set(cause, -EINVAL,
+				       "synth-fmri: background %s: channel %s is short",
 				       s->p.background, hc->label);
 		for (size_t i = 0; rc == 0 && i < s->n_samples; i++)
 			y[i] *= scale;
