@@ -19,16 +19,75 @@ proto_msgpack_be(const uint8_t *p, int nbytes)
 	return v;
 }
 
+/* How an object is encoded, by its first byte: `hdr` header bytes (the marker, the big-endian
+ * length or count field of `lenbytes` bytes, and for ext types the type byte), then for data
+ * `n` bytes and for an array or a map `n` elements (pairs), where n is the length field or,
+ * without one, `fixed`. */
+enum { PROTO_MSGPACK_DATA, PROTO_MSGPACK_ARRAY, PROTO_MSGPACK_MAP, PROTO_MSGPACK_INVALID };
+
+struct proto_msgpack_form {
+	uint8_t hdr, lenbytes, fixed, kind;
+};
+
+/* 0xc0 .. 0xdf; the fix forms (ints, fixmap, fixarray, fixstr) come from the byte itself. */
+static const struct proto_msgpack_form proto_msgpack_forms[32] = {
+    {1, 0, 0, PROTO_MSGPACK_DATA},    /* 0xc0 nil */
+    {1, 0, 0, PROTO_MSGPACK_INVALID}, /* 0xc1 never used */
+    {1, 0, 0, PROTO_MSGPACK_DATA},    /* 0xc2 false */
+    {1, 0, 0, PROTO_MSGPACK_DATA},    /* 0xc3 true */
+    {2, 1, 0, PROTO_MSGPACK_DATA},    /* 0xc4 bin 8 */
+    {3, 2, 0, PROTO_MSGPACK_DATA},    /* 0xc5 bin 16 */
+    {5, 4, 0, PROTO_MSGPACK_DATA},    /* 0xc6 bin 32 */
+    {3, 1, 0, PROTO_MSGPACK_DATA},    /* 0xc7 ext 8: length, type */
+    {4, 2, 0, PROTO_MSGPACK_DATA},    /* 0xc8 ext 16 */
+    {6, 4, 0, PROTO_MSGPACK_DATA},    /* 0xc9 ext 32 */
+    {1, 0, 4, PROTO_MSGPACK_DATA},    /* 0xca float 32 */
+    {1, 0, 8, PROTO_MSGPACK_DATA},    /* 0xcb float 64 */
+    {1, 0, 1, PROTO_MSGPACK_DATA},    /* 0xcc uint 8 */
+    {1, 0, 2, PROTO_MSGPACK_DATA},    /* 0xcd uint 16 */
+    {1, 0, 4, PROTO_MSGPACK_DATA},    /* 0xce uint 32 */
+    {1, 0, 8, PROTO_MSGPACK_DATA},    /* 0xcf uint 64 */
+    {1, 0, 1, PROTO_MSGPACK_DATA},    /* 0xd0 int 8 */
+    {1, 0, 2, PROTO_MSGPACK_DATA},    /* 0xd1 int 16 */
+    {1, 0, 4, PROTO_MSGPACK_DATA},    /* 0xd2 int 32 */
+    {1, 0, 8, PROTO_MSGPACK_DATA},    /* 0xd3 int 64 */
+    {2, 0, 1, PROTO_MSGPACK_DATA},    /* 0xd4 fixext 1: type, 1 byte */
+    {2, 0, 2, PROTO_MSGPACK_DATA},    /* 0xd5 fixext 2 */
+    {2, 0, 4, PROTO_MSGPACK_DATA},    /* 0xd6 fixext 4 */
+    {2, 0, 8, PROTO_MSGPACK_DATA},    /* 0xd7 fixext 8 */
+    {2, 0, 16, PROTO_MSGPACK_DATA},   /* 0xd8 fixext 16 */
+    {2, 1, 0, PROTO_MSGPACK_DATA},    /* 0xd9 str 8 */
+    {3, 2, 0, PROTO_MSGPACK_DATA},    /* 0xda str 16 */
+    {5, 4, 0, PROTO_MSGPACK_DATA},    /* 0xdb str 32 */
+    {3, 2, 0, PROTO_MSGPACK_ARRAY},   /* 0xdc array 16 */
+    {5, 4, 0, PROTO_MSGPACK_ARRAY},   /* 0xdd array 32 */
+    {3, 2, 0, PROTO_MSGPACK_MAP},     /* 0xde map 16 */
+    {5, 4, 0, PROTO_MSGPACK_MAP},     /* 0xdf map 32 */
+};
+
+static struct proto_msgpack_form
+proto_msgpack_form_of(uint8_t b)
+{
+	if (b <= 0x7f || b >= 0xe0)
+		return (struct proto_msgpack_form){1, 0, 0, PROTO_MSGPACK_DATA};
+	if (b <= 0x8f)
+		return (struct proto_msgpack_form){1, 0, b & 0x0f, PROTO_MSGPACK_MAP};
+	if (b <= 0x9f)
+		return (struct proto_msgpack_form){1, 0, b & 0x0f, PROTO_MSGPACK_ARRAY};
+	if (b <= 0xbf)
+		return (struct proto_msgpack_form){1, 0, b & 0x1f, PROTO_MSGPACK_DATA};
+	return proto_msgpack_forms[b - 0xc0];
+}
+
 /* Skip one object at *off. `budget` counts objects still allowed: msgpack-c allocates for each
  * one, so a long run of one-byte objects must not turn a message into a far larger allocation. */
 static int
 proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max_depth,
 		   uint64_t *budget, char **cause)
 {
-	size_t at = *off, need = 0;
-	uint64_t count = 0;
-	int is_map = 0, is_container, hdr;
-	uint8_t b;
+	size_t at = *off;
+	struct proto_msgpack_form f;
+	uint64_t n, items;
 
 	if (at >= len)
 		return error_set(cause, -EBADMSG, "msgpack: truncated at byte %zu", at);
@@ -36,165 +95,43 @@ proto_msgpack_skip(const uint8_t *d, size_t len, size_t *off, int depth, int max
 		return error_set(cause, -EMSGSIZE, "msgpack: more than %u objects",
 				 PROTO_MAX_OBJECTS);
 	(*budget)--;
-	b = d[at];
-	hdr = 1;
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-		need = 0;
-	} else if ((b & 0xe0) == 0xa0) {
-		need = b & 0x1f;
-	} else if ((b & 0xf0) == 0x90) {
-		count = b & 0x0f;
-	} else if ((b & 0xf0) == 0x80) {
-		count = b & 0x0f;
-		is_map = 1;
-	} else {
-		switch (b) {
-		case 0xcc:
-		case 0xd0:
-			need = 1;
-			break;
-		case 0xcd:
-		case 0xd1:
-			need = 2;
-			break;
-		case 0xce:
-		case 0xd2:
-		case 0xca:
-			need = 4;
-			break;
-		case 0xcf:
-		case 0xd3:
-		case 0xcb:
-			need = 8;
-			break;
-		case 0xd4:
-			need = 2;
-			break; /* fixext 1: type + 1 */
-		case 0xd5:
-			need = 3;
-			break;
-		case 0xd6:
-			need = 5;
-			break;
-		case 0xd7:
-			need = 9;
-			break;
-		case 0xd8:
-			need = 17;
-			break;
-		case 0xc4:
-		case 0xd9:
-			hdr = 2;
-			break;
-		case 0xc5:
-		case 0xda:
-			hdr = 3;
-			break;
-		case 0xc6:
-		case 0xdb:
-			hdr = 5;
-			break;
-		case 0xc7:
-			hdr = 3;
-			break; /* ext 8: len + type */
-		case 0xc8:
-			hdr = 4;
-			break;
-		case 0xc9:
-			hdr = 6;
-			break;
-		case 0xdc:
-			hdr = 3;
-			count = 1;
-			break;
-		case 0xdd:
-			hdr = 5;
-			count = 1;
-			break;
-		case 0xde:
-			hdr = 3;
-			count = 1;
-			is_map = 1;
-			break;
-		case 0xdf:
-			hdr = 5;
-			count = 1;
-			is_map = 1;
-			break;
-		default:
-			return error_set(cause, -EBADMSG,
-					 "msgpack: invalid type byte 0x%02x at byte %zu", b, at);
-		}
-	}
-	if ((size_t)hdr > len - at)
+	f = proto_msgpack_form_of(d[at]);
+	if (f.kind == PROTO_MSGPACK_INVALID)
+		return error_set(cause, -EBADMSG, "msgpack: invalid type byte 0x%02x at byte %zu",
+				 d[at], at);
+	if (f.hdr > len - at)
 		return error_set(cause, -EBADMSG, "msgpack: truncated header at byte %zu", at);
-	switch (b) {
-	case 0xc4:
-	case 0xd9:
-		need = d[at + 1];
-		break;
-	case 0xc5:
-	case 0xda:
-		need = proto_msgpack_be(d + at + 1, 2);
-		break;
-	case 0xc6:
-	case 0xdb:
-		need = proto_msgpack_be(d + at + 1, 4);
-		break;
-	case 0xc7:
-		need = (size_t)d[at + 1] + 1;
-		hdr = 2;
-		break;
-	case 0xc8:
-		need = proto_msgpack_be(d + at + 1, 2) + 1;
-		hdr = 3;
-		break;
-	case 0xc9:
-		need = proto_msgpack_be(d + at + 1, 4) + 1;
-		hdr = 5;
-		break;
-	case 0xdc:
-	case 0xde:
-		count = proto_msgpack_be(d + at + 1, 2);
-		break;
-	case 0xdd:
-	case 0xdf:
-		count = proto_msgpack_be(d + at + 1, 4);
-		break;
-	default:
-		break;
-	}
-	at += (size_t)hdr;
-	if (need > len - at)
-		return error_set(
-		    cause, -EBADMSG,
-		    "msgpack: declared length %zu at byte %zu exceeds the %zu bytes left", need,
-		    *off, len - at);
-	at += need;
-	/* Every array and map counts as a level, empty or not. */
-	is_container = (b & 0xe0) == 0x80 || (b >= 0xdc && b <= 0xdf);
-	if (is_container) {
-		uint64_t items = is_map ? count * 2 : count;
-		if (depth >= max_depth)
-			return error_set(cause, -EBADMSG,
-					 "msgpack: nesting deeper than %d at byte %zu", max_depth,
-					 *off);
-		if (items > len - at)
+	n = f.lenbytes > 0 ? proto_msgpack_be(d + at + 1, f.lenbytes) : f.fixed;
+	at += f.hdr;
+	if (f.kind == PROTO_MSGPACK_DATA) {
+		if (n > len - at)
 			return error_set(
 			    cause, -EBADMSG,
-			    "msgpack: declared %llu elements at byte %zu exceed the %zu bytes left",
-			    (unsigned long long)items, *off, len - at);
-		if (items > *budget)
-			return error_set(
-			    cause, -EMSGSIZE,
-			    "msgpack: declared %llu elements at byte %zu; more than %u objects",
-			    (unsigned long long)items, *off, PROTO_MAX_OBJECTS);
-		for (uint64_t i = 0; i < items; i++) {
-			int rc =
-			    proto_msgpack_skip(d, len, &at, depth + 1, max_depth, budget, cause);
-			if (rc != 0)
-				return rc;
-		}
+			    "msgpack: declared length %llu at byte %zu exceeds the %zu "
+			    "bytes left",
+			    (unsigned long long)n, *off, len - at);
+		*off = at + n;
+		return 0;
+	}
+	/* Every array and map counts as a level, empty or not. */
+	items = f.kind == PROTO_MSGPACK_MAP ? n * 2 : n;
+	if (depth >= max_depth)
+		return error_set(cause, -EBADMSG, "msgpack: nesting deeper than %d at byte %zu",
+				 max_depth, *off);
+	if (items > len - at)
+		return error_set(
+		    cause, -EBADMSG,
+		    "msgpack: declared %llu elements at byte %zu exceed the %zu bytes left",
+		    (unsigned long long)items, *off, len - at);
+	if (items > *budget)
+		return error_set(
+		    cause, -EMSGSIZE,
+		    "msgpack: declared %llu elements at byte %zu; more than %u objects",
+		    (unsigned long long)items, *off, PROTO_MAX_OBJECTS);
+	for (uint64_t i = 0; i < items; i++) {
+		int rc = proto_msgpack_skip(d, len, &at, depth + 1, max_depth, budget, cause);
+		if (rc != 0)
+			return rc;
 	}
 	*off = at;
 	return 0;

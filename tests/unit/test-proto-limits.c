@@ -291,3 +291,31 @@ Test(proto_limits, precheck_accepts_every_msgpack_type)
 		cause = NULL;
 	}
 }
+
+Test(proto_limits, ext_types_declare_the_data_after_their_type_byte)
+{
+	/* Each form declares 5 data bytes (fixext 4: 4) and is cut short; the type byte of an ext
+	 * belongs to its header, as the length field does, so the cause names the declared data
+	 * length and the bytes left after the header, like a str or bin of the same length. */
+	static const struct {
+		uint8_t bytes[8];
+		size_t n;
+		const char *want;
+	} cut[] = {
+	    {{0xd9, 5, 'a', 'b'}, 4, "declared length 5 at byte 0 exceeds the 2 bytes left"},
+	    {{0xd6, 1, 'a', 'b'}, 4, "declared length 4 at byte 0 exceeds the 2 bytes left"},
+	    {{0xc7, 5, 1, 'a', 'b'}, 5, "declared length 5 at byte 0 exceeds the 2 bytes left"},
+	    {{0xc8, 0, 5, 1, 'a'}, 5, "declared length 5 at byte 0 exceeds the 1 bytes left"},
+	    {{0xc9, 0, 0, 0, 5, 1}, 6, "declared length 5 at byte 0 exceeds the 0 bytes left"},
+	};
+
+	for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+		char *cause = NULL;
+		int rc = proto_msgpack_check(cut[i].bytes, cut[i].n, PROTO_MAX_DEPTH, &cause);
+
+		cr_assert_eq(rc, -EBADMSG, "form 0x%02x accepted", cut[i].bytes[0]);
+		cr_assert_not_null(strstr(cause, cut[i].want), "form 0x%02x: %s", cut[i].bytes[0],
+				   cause);
+		free(cause);
+	}
+}
