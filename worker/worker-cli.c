@@ -71,16 +71,70 @@ worker_cli_signal_thread(void *arg)
 	return NULL;
 }
 
+/* The worker's configuration from its flags (after logging is set up): 0, or 2 with the cause
+ * printed. *token is allocated. */
+static int
+worker_cli_config(const char *prog, const struct options *opts, struct worker_config *cfg,
+		  char **token)
+{
+	char *cause = NULL;
+	long nthreads, keep;
+	double timeout;
+
+	if (options_get_long(opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
+	    options_get_double(opts, "connect-timeout", 0, 1e9, &timeout, &cause) != 0 ||
+	    token_read(options_get(opts, "token-file"), token, &cause) != 0 ||
+	    op_plugin_load(options_list(opts, "plugin"), &cause) != 0)
+		goto fail;
+	/* Channel-sized buffers (tens of MB) come and go with every task: a fixed mmap threshold
+	 * returns them to the system when freed, where glibc's sliding threshold would keep them
+	 * in a fragmented heap and let a long-lived worker's RSS creep up to several channels. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+	if (options_get(opts, "fft-keep-max") != NULL) {
+		if (options_get_long(opts, "fft-keep-max", 1, 1L << 40, &keep, &cause) != 0)
+			goto fail;
+		fft_plan_set_keep_max((size_t)keep);
+	}
+	cfg->url = options_get(opts, "scheduler");
+	cfg->token = *token;
+	cfg->nthreads = (uint32_t)nthreads;
+	cfg->connect_timeout_s = timeout;
+	proto_tls_from_options(opts, &cfg->tls);
+	return 0;
+fail:
+	fprintf(stderr, "%s: %s\n", prog, cause);
+	free(cause);
+	free(*token);
+	*token = NULL;
+	return 2;
+}
+
+/* A handler, not a signal mask: libraries such as OpenBLAS start threads before main, and a mask
+ * set here would not cover them. The handler only posts a semaphore (async-signal-safe); the
+ * drain itself runs on the signal thread. */
+static void
+worker_cli_signals(void)
+{
+	struct sigaction sa;
+	pthread_t sigthread;
+
+	signal(SIGPIPE, SIG_IGN);
+	sem_init(&worker_cli_signal_sem, 0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = worker_cli_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	pthread_create(&sigthread, NULL, worker_cli_signal_thread, NULL);
+	pthread_detach(sigthread);
+}
+
 int
 worker_cli_main(const char *prog, int argc, char **argv)
 {
 	struct options opts;
 	struct worker_config cfg = {0};
-	struct sigaction sa;
-	pthread_t sigthread;
 	char *cause = NULL, *token = NULL;
-	long nthreads;
-	double timeout;
 	int rc, level;
 
 	if (options_parse(&opts, worker_cli_options, argc, argv, 0, &cause) != 0) {
@@ -101,49 +155,11 @@ worker_cli_main(const char *prog, int argc, char **argv)
 					      : LOG_LEVEL_INFO + options_count(&opts, "verbose");
 	log_init("worker", level > LOG_LEVEL_TRACE ? LOG_LEVEL_TRACE : level,
 		 options_get(&opts, "log-file"));
-	if (options_get_long(&opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
-	    options_get_double(&opts, "connect-timeout", 0, 1e9, &timeout, &cause) != 0 ||
-	    token_read(options_get(&opts, "token-file"), &token, &cause) != 0 ||
-	    op_plugin_load(options_list(&opts, "plugin"), &cause) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, cause);
-		free(cause);
+	if ((rc = worker_cli_config(prog, &opts, &cfg, &token)) != 0) {
 		options_fini(&opts);
-		return 2;
+		return rc;
 	}
-	/* Channel-sized buffers (tens of MB) come and go with every task: a fixed mmap threshold
-	 * returns them to the system when freed, where glibc's sliding threshold would keep them
-	 * in a fragmented heap and let a long-lived worker's RSS creep up to several channels. */
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);
-	if (options_get(&opts, "fft-keep-max") != NULL) {
-		long keep;
-		if (options_get_long(&opts, "fft-keep-max", 1, 1L << 40, &keep, &cause) != 0) {
-			fprintf(stderr, "%s: %s\n", prog, cause);
-			free(cause);
-			free(token);
-			options_fini(&opts);
-			return 2;
-		}
-		fft_plan_set_keep_max((size_t)keep);
-	}
-	cfg.url = options_get(&opts, "scheduler");
-	cfg.token = token;
-	cfg.nthreads = (uint32_t)nthreads;
-	cfg.connect_timeout_s = timeout;
-	proto_tls_from_options(&opts, &cfg.tls);
-
-	/* A handler, not a signal mask: libraries such as OpenBLAS start threads before main, and a
-	 * mask set here would not cover them. The handler only posts a semaphore
-	 * (async-signal-safe); the drain itself runs on the signal thread. */
-	signal(SIGPIPE, SIG_IGN);
-	sem_init(&worker_cli_signal_sem, 0, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = worker_cli_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	pthread_create(&sigthread, NULL, worker_cli_signal_thread, NULL);
-	pthread_detach(sigthread);
-
+	worker_cli_signals();
 	rc = worker_start(&worker_cli_worker, &cfg, &cause);
 	if (rc == 0)
 		rc = worker_run(&worker_cli_worker, &cause);

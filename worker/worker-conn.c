@@ -274,12 +274,116 @@ worker_reregister(struct worker *w, struct proto_call *call, char **cause)
 	return worker_register(w, call, cause);
 }
 
+/* Wait (lock held) while busy with nothing to report: when the queue is full, when draining, or
+ * shortly after the scheduler said it has nothing (it answers busy workers at once, so asking
+ * again right away would spin). */
+static void
+worker_poll_wait(struct worker *w, double nothing_until)
+{
+	for (;;) {
+		double now = time_mono_s();
+		int draining = atomic_load(&w->draining);
+
+		if (w->nresults > 0 || w->nqueued + w->nrunning == 0)
+			return;
+		if (draining || w->nqueued + w->nrunning >= worker_capacity(w) / 2 + 1)
+			worker_wait_result(w, 0.2);
+		else if (now < nothing_until)
+			worker_wait_result(w, nothing_until - now);
+		else
+			return;
+	}
+}
+
+/* Hand the first batch of results (lock held) to the request; keep the rest for the next. */
+static void
+worker_poll_results(struct worker *w, struct proto_task_request *r)
+{
+	r->results = w->results;
+	r->nresults = w->nresults > PROTO_MAX_BATCH ? PROTO_MAX_BATCH : w->nresults;
+	if (r->nresults < w->nresults) {
+		struct proto_task_result *rest = xcalloc(w->nresults - r->nresults, sizeof *rest);
+		memcpy(rest, w->results + r->nresults, (w->nresults - r->nresults) * sizeof *rest);
+		w->results = rest;
+		w->nresults -= r->nresults;
+		w->results_cap = w->nresults;
+	} else {
+		w->results = NULL;
+		w->nresults = w->results_cap = 0;
+	}
+}
+
+/* Fill the next task request: results to report and free slots. Returns false when draining is
+ * over (nothing queued, running or to report). */
+static bool
+worker_poll_begin(struct worker *w, struct proto_call *call, struct proto_task_request *r,
+		  double nothing_until, uint32_t *inflight)
+{
+	uint32_t cap;
+	int draining;
+
+	pthread_mutex_lock(&w->lock);
+	worker_poll_wait(w, nothing_until);
+	worker_poll_results(w, r);
+	*inflight = w->nqueued + w->nrunning;
+	cap = worker_capacity(w);
+	draining = atomic_load(&w->draining);
+	if (draining && *inflight == 0 && r->nresults == 0) {
+		pthread_mutex_unlock(&w->lock);
+		return false;
+	}
+	atomic_store(&call->sent, 0);
+	w->poll = call;
+	w->poll_idle = r->nresults == 0;
+	w->poll_started = time_mono_s();
+	pthread_mutex_unlock(&w->lock);
+	r->worker_id = w->worker_id;
+	r->free_slots = draining || *inflight >= cap ? 0 : cap - *inflight;
+	return true;
+}
+
+/* The scheduler's answer to a request for `asked` tasks: tasks to queue, or nothing for now.
+ * Returns false when the worker has been idle past exit_when_idle_s. */
+static bool
+worker_poll_answer(struct worker *w, const struct proto_msg *reply, uint32_t asked,
+		   uint32_t inflight, double *idle_since, double *nothing_until)
+{
+	if (reply->type == PROTO_TASK_ASSIGN) {
+		worker_exec_enqueue(w, reply->u.task_assign.tasks, reply->u.task_assign.ntasks);
+		*idle_since = time_mono_s();
+		/* Fewer than asked: the scheduler has no more for now, so report the first result
+		 * rather than ask again at once (and fetch an IDLE). */
+		*nothing_until =
+		    reply->u.task_assign.ntasks < asked ? *idle_since + WORKER_BUSY_REPOLL_S : 0;
+	} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
+		   time_mono_s() - *idle_since > w->cfg.exit_when_idle_s) {
+		return false;
+	} else if (inflight > 0) {
+		*nothing_until = time_mono_s() + WORKER_BUSY_REPOLL_S;
+	}
+	return true;
+}
+
+static void
+worker_say_bye(struct worker *w, struct proto_call *call)
+{
+	struct proto_msg bye = {.type = PROTO_BYE}, reply;
+
+	bye.u.bye.worker_id = w->worker_id;
+	if (proto_call_run(call, &bye, &reply, 2000, NULL) == 0) {
+		proto_msg_fini(&reply);
+		log_info("drained: said BYE");
+	} else {
+		log_info("drained; the scheduler did not hear BYE");
+	}
+}
+
 int
 worker_run(struct worker *w, char **cause)
 {
 	struct proto_call call;
 	double idle_since = time_mono_s(), nothing_until = 0;
-	bool gone = false;
+	bool gone = false, more = true;
 	int rc;
 
 	if ((rc = proto_call_open(&worker_client, &call, cause)) != 0)
@@ -287,58 +391,14 @@ worker_run(struct worker *w, char **cause)
 	if ((rc = worker_register(w, &call, cause)) != 0)
 		goto out;
 	pthread_create(&w->heartbeat_thread, NULL, worker_heartbeat_thread, w);
-	for (;;) {
+	while (more) {
 		struct proto_msg req = {.type = PROTO_TASK_REQUEST}, reply;
 		struct proto_task_request *r = &req.u.task_request;
-		uint32_t inflight, cap;
-		int draining;
+		uint32_t inflight;
 		char *why = NULL;
 
-		pthread_mutex_lock(&w->lock);
-		/* While busy with nothing to report, wait when the queue is full, when draining, or
-		 * shortly after the scheduler said it has nothing (it answers busy workers at once,
-		 * so asking again right away would spin). */
-		for (;;) {
-			double now = time_mono_s();
-			draining = atomic_load(&w->draining);
-			if (w->nresults > 0 || w->nqueued + w->nrunning == 0)
-				break;
-			if (draining || w->nqueued + w->nrunning >= worker_capacity(w) / 2 + 1)
-				worker_wait_result(w, 0.2);
-			else if (now < nothing_until)
-				worker_wait_result(w, nothing_until - now);
-			else
-				break;
-		}
-		r->results = w->results;
-		r->nresults = w->nresults > PROTO_MAX_BATCH ? PROTO_MAX_BATCH : w->nresults;
-		if (r->nresults < w->nresults) {
-			/* Report the first batch now; keep the rest for the next request. */
-			struct proto_task_result *rest =
-			    xcalloc(w->nresults - r->nresults, sizeof *rest);
-			memcpy(rest, w->results + r->nresults,
-			       (w->nresults - r->nresults) * sizeof *rest);
-			w->results = rest;
-			w->nresults -= r->nresults;
-			w->results_cap = w->nresults;
-		} else {
-			w->results = NULL;
-			w->nresults = w->results_cap = 0;
-		}
-		inflight = w->nqueued + w->nrunning;
-		cap = worker_capacity(w);
-		draining = atomic_load(&w->draining);
-		if (draining && inflight == 0 && r->nresults == 0) {
-			pthread_mutex_unlock(&w->lock);
+		if (!worker_poll_begin(w, &call, r, nothing_until, &inflight))
 			break;
-		}
-		atomic_store(&call.sent, 0);
-		w->poll = &call;
-		w->poll_idle = r->nresults == 0;
-		w->poll_started = time_mono_s();
-		pthread_mutex_unlock(&w->lock);
-		r->worker_id = w->worker_id;
-		r->free_slots = draining || inflight >= cap ? 0 : cap - inflight;
 		rc = proto_call_run(&call, &req, &reply, WORKER_CALL_TIMEOUT_MS, &why);
 		pthread_mutex_lock(&w->lock);
 		w->poll = NULL;
@@ -379,34 +439,12 @@ worker_run(struct worker *w, char **cause)
 				break;
 			continue;
 		}
-		if (reply.type == PROTO_TASK_ASSIGN) {
-			worker_exec_enqueue(w, reply.u.task_assign.tasks,
-					    reply.u.task_assign.ntasks);
-			idle_since = time_mono_s();
-			/* Fewer than asked: the scheduler has no more for now, so report the first
-			 * result rather than ask again at once (and fetch an IDLE). */
-			nothing_until = reply.u.task_assign.ntasks < r->free_slots
-					    ? idle_since + WORKER_BUSY_REPOLL_S
-					    : 0;
-		} else if (w->cfg.exit_when_idle_s > 0 && inflight == 0 &&
-			   time_mono_s() - idle_since > w->cfg.exit_when_idle_s) {
-			proto_msg_fini(&reply);
-			break;
-		} else if (inflight > 0) {
-			nothing_until = time_mono_s() + WORKER_BUSY_REPOLL_S;
-		}
+		more = worker_poll_answer(w, &reply, r->free_slots, inflight, &idle_since,
+					  &nothing_until);
 		proto_msg_fini(&reply);
 	}
-	if (rc == 0 && w->worker_id != 0 && !gone) {
-		struct proto_msg bye = {.type = PROTO_BYE}, reply;
-		bye.u.bye.worker_id = w->worker_id;
-		if (proto_call_run(&call, &bye, &reply, 2000, NULL) == 0) {
-			proto_msg_fini(&reply);
-			log_info("drained: said BYE");
-		} else {
-			log_info("drained; the scheduler did not hear BYE");
-		}
-	}
+	if (rc == 0 && w->worker_id != 0 && !gone)
+		worker_say_bye(w, &call);
 out:
 	proto_call_close(&call);
 	return rc == -ECANCELED ? 0 : rc;

@@ -230,18 +230,13 @@ out:
 	return 0;
 }
 
-int
-dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, double fs, double **sos,
-		  size_t *nsec, char **cause)
+/* The checks of a design, and the cut-offs prewarped for the bilinear transform (fs = 2). */
+static int
+dsp_butter_check(int order, enum dsp_filter_type type, const double *freq, double fs,
+		 double warped[2], char **cause)
 {
-	struct dsp_butter_zpk f;
-	int band = type == DSP_FILTER_BP || type == DSP_FILTER_BS, rc;
-	size_t n = (size_t)order, deg;
-	double warped[2], wo, bw;
-	double complex num = 1, den = 1;
+	int band = type == DSP_FILTER_BP || type == DSP_FILTER_BS;
 
-	*sos = NULL;
-	*nsec = 0;
 	if (order < 1 || order > 64)
 		return error_set(cause, -EINVAL, "order %d out of [1, 64] for a Butterworth filter",
 				 order);
@@ -261,75 +256,110 @@ dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, doub
 	if (band && !(freq[0] < freq[1]))
 		return error_set(cause, -EINVAL, "freq: band edges [%g, %g] must be increasing",
 				 freq[0], freq[1]);
-	/* Analog prototype: no zeros, poles -exp(j pi m / 2N) for m = -N+1, -N+3, ..., N-1. */
-	f.z = xcalloc(4 * n + 2, sizeof *f.z);
-	f.p = xcalloc(4 * n + 2, sizeof *f.p);
-	f.nz = 0;
-	f.np = n;
-	f.k = 1;
+	return 0;
+}
+
+/* The analog prototype of order n moved to the filter type (scipy's lp2lp, lp2hp, lp2bp, lp2bs
+ * in zpk form): no zeros, poles -exp(j pi m / 2N) for m = -N+1, -N+3, ..., N-1, then scaled,
+ * inverted or split around the centre frequency. */
+static void
+dsp_butter_analog(struct dsp_butter_zpk *f, size_t n, enum dsp_filter_type type,
+		  const double warped[2])
+{
+	size_t deg = n; /* relative degree: no zeros */
+	double complex num = 1, den = 1;
+	double wo, bw;
+
+	f->z = xcalloc(4 * n + 2, sizeof *f->z);
+	f->p = xcalloc(4 * n + 2, sizeof *f->p);
+	f->nz = 0;
+	f->np = n;
+	f->k = 1;
 	for (size_t i = 0; i < n; i++)
-		f.p[i] = -cexp(I * M_PI * (double)(-(int)n + 1 + 2 * (int)i) / (2.0 * (double)n));
-	deg = n; /* relative degree: no zeros */
+		f->p[i] = -cexp(I * M_PI * (double)(-(int)n + 1 + 2 * (int)i) / (2.0 * (double)n));
 	switch (type) {
 	case DSP_FILTER_LP:
 		for (size_t i = 0; i < n; i++)
-			f.p[i] *= warped[0];
-		f.k = pow(warped[0], (double)deg);
+			f->p[i] *= warped[0];
+		f->k = pow(warped[0], (double)deg);
 		break;
 	case DSP_FILTER_HP:
 		for (size_t i = 0; i < n; i++) {
-			den *= -f.p[i];
-			f.p[i] = warped[0] / f.p[i];
+			den *= -f->p[i];
+			f->p[i] = warped[0] / f->p[i];
 		}
-		f.k = creal(num / den);
+		f->k = creal(num / den);
 		for (size_t i = 0; i < deg; i++)
-			f.z[f.nz++] = 0;
+			f->z[f->nz++] = 0;
 		break;
 	case DSP_FILTER_BP:
 		bw = warped[1] - warped[0];
 		wo = sqrt(warped[0] * warped[1]);
 		for (size_t i = 0; i < n; i++) {
-			double complex pl = f.p[i] * bw / 2, r = csqrt(pl * pl - wo * wo);
-			f.p[i] = pl + r;
-			f.p[n + i] = pl - r;
+			double complex pl = f->p[i] * bw / 2, r = csqrt(pl * pl - wo * wo);
+			f->p[i] = pl + r;
+			f->p[n + i] = pl - r;
 		}
-		f.np = 2 * n;
+		f->np = 2 * n;
 		for (size_t i = 0; i < deg; i++)
-			f.z[f.nz++] = 0;
-		f.k = pow(bw, (double)deg);
+			f->z[f->nz++] = 0;
+		f->k = pow(bw, (double)deg);
 		break;
 	case DSP_FILTER_BS:
 		bw = warped[1] - warped[0];
 		wo = sqrt(warped[0] * warped[1]);
 		for (size_t i = 0; i < n; i++) {
 			double complex ph, r;
-			den *= -f.p[i];
-			ph = (bw / 2) / f.p[i];
+			den *= -f->p[i];
+			ph = (bw / 2) / f->p[i];
 			r = csqrt(ph * ph - wo * wo);
-			f.p[i] = ph + r;
-			f.p[n + i] = ph - r;
+			f->p[i] = ph + r;
+			f->p[n + i] = ph - r;
 		}
-		f.np = 2 * n;
+		f->np = 2 * n;
 		for (size_t i = 0; i < deg; i++)
-			f.z[f.nz++] = I * wo;
+			f->z[f->nz++] = I * wo;
 		for (size_t i = 0; i < deg; i++)
-			f.z[f.nz++] = -I * wo;
-		f.k = creal(num / den);
+			f->z[f->nz++] = -I * wo;
+		f->k = creal(num / den);
 		break;
 	}
-	/* Bilinear transform with fs = 2 (frequencies were normalised to Nyquist). */
-	num = den = 1;
-	for (size_t i = 0; i < f.nz; i++) {
-		num *= 4 - f.z[i];
-		f.z[i] = (4 + f.z[i]) / (4 - f.z[i]);
+}
+
+/* Bilinear transform with fs = 2 (frequencies were normalised to Nyquist); zeros at infinity
+ * go to z = -1. */
+static void
+dsp_butter_bilinear(struct dsp_butter_zpk *f)
+{
+	double complex num = 1, den = 1;
+
+	for (size_t i = 0; i < f->nz; i++) {
+		num *= 4 - f->z[i];
+		f->z[i] = (4 + f->z[i]) / (4 - f->z[i]);
 	}
-	for (size_t i = 0; i < f.np; i++) {
-		den *= 4 - f.p[i];
-		f.p[i] = (4 + f.p[i]) / (4 - f.p[i]);
+	for (size_t i = 0; i < f->np; i++) {
+		den *= 4 - f->p[i];
+		f->p[i] = (4 + f->p[i]) / (4 - f->p[i]);
 	}
-	f.k *= creal(num / den);
-	while (f.nz < f.np)
-		f.z[f.nz++] = -1;
+	f->k *= creal(num / den);
+	while (f->nz < f->np)
+		f->z[f->nz++] = -1;
+}
+
+int
+dsp_butter_design(int order, enum dsp_filter_type type, const double *freq, double fs, double **sos,
+		  size_t *nsec, char **cause)
+{
+	struct dsp_butter_zpk f;
+	double warped[2] = {0, 0};
+	int rc;
+
+	*sos = NULL;
+	*nsec = 0;
+	if ((rc = dsp_butter_check(order, type, freq, fs, warped, cause)) != 0)
+		return rc;
+	dsp_butter_analog(&f, (size_t)order, type, warped);
+	dsp_butter_bilinear(&f);
 	rc = dsp_butter_zpk2sos(&f, sos, nsec);
 	free(f.z);
 	free(f.p);
