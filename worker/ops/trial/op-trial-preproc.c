@@ -21,72 +21,57 @@ static const char *const op_trial_preproc_keys[] = {
     "polyremoval",  "zscore",      "rectify", "hilbert", NULL,
 };
 
+/* The filter a filter_class (but or firws) names: its type and its cutoff or band edges. */
 static int
-op_trial_preproc_parse(const json_t *step, const char *path, double fs,
-		       struct dsp_preproc_params *p, char **cause)
+op_trial_preproc_filter(const json_t *step, const char *path, const char *cls, const char *type,
+			struct dsp_preproc_params *p, char **cause)
 {
-	const char *cls, *type, *dir, *win, *hil;
 	json_t *freq = json_object_get(step, "freq");
-	long long order;
 	size_t nfreq;
 
-	dsp_preproc_params_init(p, fs);
-	if (op_param_keys(step, path, op_trial_preproc_keys, cause) != 0 ||
-	    op_param_string(step, path, "filter_class", 0, NULL, &cls, cause) != 0 ||
-	    op_param_string(step, path, "filter_type", 0, NULL, &type, cause) != 0 ||
-	    op_param_string(step, path, "direction", 0, "twopass", &dir, cause) != 0 ||
-	    op_param_string(step, path, "window", 0, "hamming", &win, cause) != 0 ||
-	    op_param_string(step, path, "hilbert", 0, NULL, &hil, cause) != 0 ||
-	    op_param_int(step, path, "order", 0, 1, 100000000, 0, &order, cause) != 0 ||
-	    op_trial_param_poly(step, path, "polyremoval", -1, &p->polyremoval, cause) != 0 ||
-	    op_param_bool(step, path, "zscore", false, &p->zscore, cause) != 0 ||
-	    op_param_bool(step, path, "rectify", false, &p->rectify, cause) != 0)
-		return -EINVAL;
-	p->order = (size_t)order;
-	if (cls == NULL && (type != NULL || freq != NULL))
-		return error_set(cause, -EINVAL,
-				 "%s.filter_class: required with filter_type and "
-				 "freq (but or firws)",
-				 path);
-	if (cls != NULL) {
-		if (strcmp(cls, "but") == 0)
-			p->filter_class = DSP_PREPROC_BUT;
-		else if (strcmp(cls, "firws") == 0)
-			p->filter_class = DSP_PREPROC_FIRWS;
-		else
-			return error_set(cause, -EINVAL,
-					 "%s.filter_class: '%s' is not but or firws", path, cls);
-		if (type == NULL)
-			return error_set(cause, -EINVAL,
-					 "%s.filter_type: required (lp, hp, bp, bs)", path);
-		if (strcmp(type, "lp") == 0)
-			p->filter_type = DSP_FILTER_LP;
-		else if (strcmp(type, "hp") == 0)
-			p->filter_type = DSP_FILTER_HP;
-		else if (strcmp(type, "bp") == 0)
-			p->filter_type = DSP_FILTER_BP;
-		else if (strcmp(type, "bs") == 0)
-			p->filter_type = DSP_FILTER_BS;
-		else
-			return error_set(cause, -EINVAL,
-					 "%s.filter_type: '%s' is not lp, hp, bp or bs", path,
-					 type);
-		nfreq = p->filter_type == DSP_FILTER_BP || p->filter_type == DSP_FILTER_BS ? 2 : 1;
-		if (nfreq == 1 && json_is_number(freq))
-			p->freq[0] = json_number_value(freq);
-		else if (json_is_array(freq) && json_array_size(freq) == nfreq &&
-			 json_is_number(json_array_get(freq, 0)) &&
-			 json_is_number(json_array_get(freq, nfreq - 1))) {
-			p->freq[0] = json_number_value(json_array_get(freq, 0));
-			p->freq[1] = json_number_value(json_array_get(freq, nfreq - 1));
-		} else
-			return error_set(cause, -EINVAL, "%s.freq: %s", path,
-					 nfreq == 1 ? "required, a cutoff in Hz"
-						    : "required, [low, high] band edges in Hz");
-		if (!(p->freq[0] > 0) || (nfreq == 2 && !(p->freq[1] > p->freq[0])))
-			return error_set(cause, -EINVAL, "%s.freq: must be positive%s", path,
-					 nfreq == 2 ? " and increasing" : "");
-	}
+	if (strcmp(cls, "but") == 0)
+		p->filter_class = DSP_PREPROC_BUT;
+	else if (strcmp(cls, "firws") == 0)
+		p->filter_class = DSP_PREPROC_FIRWS;
+	else
+		return error_set(cause, -EINVAL, "%s.filter_class: '%s' is not but or firws", path,
+				 cls);
+	if (type == NULL)
+		return error_set(cause, -EINVAL, "%s.filter_type: required (lp, hp, bp, bs)", path);
+	if (strcmp(type, "lp") == 0)
+		p->filter_type = DSP_FILTER_LP;
+	else if (strcmp(type, "hp") == 0)
+		p->filter_type = DSP_FILTER_HP;
+	else if (strcmp(type, "bp") == 0)
+		p->filter_type = DSP_FILTER_BP;
+	else if (strcmp(type, "bs") == 0)
+		p->filter_type = DSP_FILTER_BS;
+	else
+		return error_set(cause, -EINVAL, "%s.filter_type: '%s' is not lp, hp, bp or bs",
+				 path, type);
+	nfreq = p->filter_type == DSP_FILTER_BP || p->filter_type == DSP_FILTER_BS ? 2 : 1;
+	if (nfreq == 1 && json_is_number(freq))
+		p->freq[0] = json_number_value(freq);
+	else if (json_is_array(freq) && json_array_size(freq) == nfreq &&
+		 json_is_number(json_array_get(freq, 0)) &&
+		 json_is_number(json_array_get(freq, nfreq - 1))) {
+		p->freq[0] = json_number_value(json_array_get(freq, 0));
+		p->freq[1] = json_number_value(json_array_get(freq, nfreq - 1));
+	} else
+		return error_set(cause, -EINVAL, "%s.freq: %s", path,
+				 nfreq == 1 ? "required, a cutoff in Hz"
+					    : "required, [low, high] band edges in Hz");
+	if (!(p->freq[0] > 0) || (nfreq == 2 && !(p->freq[1] > p->freq[0])))
+		return error_set(cause, -EINVAL, "%s.freq: must be positive%s", path,
+				 nfreq == 2 ? " and increasing" : "");
+	return 0;
+}
+
+/* The filter's direction (twopass, onepass; onepass-minphase for firws) and window. */
+static int
+op_trial_preproc_direction(const char *path, const char *dir, const char *win,
+			   struct dsp_preproc_params *p, char **cause)
+{
 	if (strcmp(dir, "twopass") == 0)
 		p->direction = DSP_FIRWS_TWOPASS;
 	else if (strcmp(dir, "onepass") == 0)
@@ -107,6 +92,39 @@ op_trial_preproc_parse(const json_t *step, const char *path, double fs,
 	else
 		return error_set(cause, -EINVAL, "%s.window: '%s' is not hamming, hann or blackman",
 				 path, win);
+	return 0;
+}
+
+static int
+op_trial_preproc_parse(const json_t *step, const char *path, double fs,
+		       struct dsp_preproc_params *p, char **cause)
+{
+	const char *cls, *type, *dir, *win, *hil;
+	json_t *freq = json_object_get(step, "freq");
+	long long order;
+
+	dsp_preproc_params_init(p, fs);
+	if (op_param_keys(step, path, op_trial_preproc_keys, cause) != 0 ||
+	    op_param_string(step, path, "filter_class", 0, NULL, &cls, cause) != 0 ||
+	    op_param_string(step, path, "filter_type", 0, NULL, &type, cause) != 0 ||
+	    op_param_string(step, path, "direction", 0, "twopass", &dir, cause) != 0 ||
+	    op_param_string(step, path, "window", 0, "hamming", &win, cause) != 0 ||
+	    op_param_string(step, path, "hilbert", 0, NULL, &hil, cause) != 0 ||
+	    op_param_int(step, path, "order", 0, 1, 100000000, 0, &order, cause) != 0 ||
+	    op_trial_param_poly(step, path, "polyremoval", -1, &p->polyremoval, cause) != 0 ||
+	    op_param_bool(step, path, "zscore", false, &p->zscore, cause) != 0 ||
+	    op_param_bool(step, path, "rectify", false, &p->rectify, cause) != 0)
+		return -EINVAL;
+	p->order = (size_t)order;
+	if (cls == NULL && (type != NULL || freq != NULL))
+		return error_set(cause, -EINVAL,
+				 "%s.filter_class: required with filter_type and "
+				 "freq (but or firws)",
+				 path);
+	if (cls != NULL && op_trial_preproc_filter(step, path, cls, type, p, cause) != 0)
+		return -EINVAL;
+	if (op_trial_preproc_direction(path, dir, win, p, cause) != 0)
+		return -EINVAL;
 	if (hil != NULL && dsp_preproc_hilbert_parse(hil, &p->hilbert, cause) != 0)
 		return op_trial_param_wrap(cause, -EINVAL, path);
 	if (p->hilbert == DSP_PREPROC_HILBERT_COMPLEX)
