@@ -21,14 +21,15 @@ options_index(const struct options *opts, const char *name)
 	fatal("options: no option named --%s in the table", name);
 }
 
-int
-options_parse(struct options *opts, const struct options_def *table, int argc, char **argv,
-	      int stop_at_positional, char **cause)
+/* Set up opts for `table` (defaults in place) and the getopt_long tables: the long options
+ * (freed by the caller) and the short ones in shortopts. */
+static struct option *
+options_getopt_tables(struct options *opts, const struct options_def *table, int stop_at_positional,
+		      char shortopts[256])
 {
 	struct option *longopts;
-	char shortopts[256];
 	size_t sp = 0;
-	int n = 0, c, longindex, rc = 0;
+	int n = 0;
 
 	while (table[n].name != NULL)
 		n++;
@@ -48,7 +49,7 @@ options_parse(struct options *opts, const struct options_def *table, int argc, c
 		longopts[i].has_arg =
 		    table[i].arg == OPTIONS_FLAG ? no_argument : required_argument;
 		longopts[i].val = 1000 + i;
-		if (table[i].short_name != 0 && sp + 3 < sizeof shortopts) {
+		if (table[i].short_name != 0 && sp + 3 < 256) {
 			shortopts[sp++] = (char)table[i].short_name;
 			if (table[i].arg != OPTIONS_FLAG)
 				shortopts[sp++] = ':';
@@ -59,54 +60,66 @@ options_parse(struct options *opts, const struct options_def *table, int argc, c
 	longopts[n].val = 'h';
 	shortopts[sp++] = 'h';
 	shortopts[sp] = '\0';
+	return longopts;
+}
+
+/* Record what getopt_long returned (c, with optarg): 0, or -EINVAL for an unknown option or a
+ * missing value. */
+static int
+options_take(struct options *opts, int c, char **argv, char **cause)
+{
+	int idx = -1;
+
+	if (c == 1) {
+		opts->argv[opts->argc++] = optarg;
+		return 0;
+	}
+	if (c == 'h') {
+		opts->help = 1;
+		return 0;
+	}
+	if (c == '?') {
+		if (optopt != 0)
+			return error_set(cause, -EINVAL, "unknown option -%c (see --help)", optopt);
+		return error_set(cause, -EINVAL, "unknown option %s (see --help)",
+				 argv[optind - 1]);
+	}
+	if (c == ':')
+		return error_set(cause, -EINVAL, "option %s needs a value", argv[optind - 1]);
+	if (c >= 1000)
+		idx = c - 1000;
+	else
+		for (int i = 0; i < opts->ntable; i++)
+			if (opts->table[i].short_name == c)
+				idx = i;
+	if (idx < 0)
+		return 0;
+	opts->counts[idx]++;
+	if (opts->table[idx].arg != OPTIONS_FLAG)
+		opts->values[idx] = optarg;
+	if (opts->table[idx].arg == OPTIONS_LIST) {
+		int k = opts->counts[idx];
+		opts->lists[idx] = xreallocarray(opts->lists[idx], (size_t)k + 1, sizeof(char *));
+		opts->lists[idx][k - 1] = optarg;
+		opts->lists[idx][k] = NULL;
+	}
+	return 0;
+}
+
+int
+options_parse(struct options *opts, const struct options_def *table, int argc, char **argv,
+	      int stop_at_positional, char **cause)
+{
+	char shortopts[256];
+	struct option *longopts = options_getopt_tables(opts, table, stop_at_positional, shortopts);
+	int c, longindex, rc = 0;
 
 	/* Positional arguments are collected in order; getopt's "-" mode returns them as 1. */
 	opts->argv = xcalloc((size_t)argc + 1, sizeof *opts->argv);
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, &longindex)) != -1) {
-		int idx = -1;
-
-		if (c == 1) {
-			opts->argv[opts->argc++] = optarg;
-			continue;
-		}
-		if (c == 'h') {
-			opts->help = 1;
-			continue;
-		}
-		if (c == '?') {
-			if (optopt != 0)
-				rc = error_set(cause, -EINVAL, "unknown option -%c (see --help)",
-					       optopt);
-			else
-				rc = error_set(cause, -EINVAL, "unknown option %s (see --help)",
-					       argv[optind - 1]);
-			break;
-		}
-		if (c == ':') {
-			rc = error_set(cause, -EINVAL, "option %s needs a value", argv[optind - 1]);
-			break;
-		}
-		if (c >= 1000)
-			idx = c - 1000;
-		else
-			for (int i = 0; i < n; i++)
-				if (table[i].short_name == c)
-					idx = i;
-		if (idx < 0)
-			continue;
-		opts->counts[idx]++;
-		if (table[idx].arg != OPTIONS_FLAG)
-			opts->values[idx] = optarg;
-		if (table[idx].arg == OPTIONS_LIST) {
-			int k = opts->counts[idx];
-			opts->lists[idx] =
-			    xreallocarray(opts->lists[idx], (size_t)k + 1, sizeof(char *));
-			opts->lists[idx][k - 1] = optarg;
-			opts->lists[idx][k] = NULL;
-		}
-	}
+	while (rc == 0 && (c = getopt_long(argc, argv, shortopts, longopts, &longindex)) != -1)
+		rc = options_take(opts, c, argv, cause);
 	while (rc == 0 && optind < argc)
 		opts->argv[opts->argc++] = argv[optind++];
 	free(longopts);
@@ -190,28 +203,48 @@ options_get_double(const struct options *opts, const char *name, double min, dou
 	return 0;
 }
 
+/* The left column of an option's help line: "-s, --name METAVAR". */
+static int
+options_left(const struct options_def *d, char *left, size_t size)
+{
+	int len;
+
+	if (d->short_name != 0)
+		len = snprintf(left, size, "-%c, --%s", d->short_name, d->name);
+	else
+		len = snprintf(left, size, "    --%s", d->name);
+	if (d->arg != OPTIONS_FLAG && len > 0 && (size_t)len < size)
+		len += snprintf(left + len, size - (size_t)len, " %s",
+				d->metavar != NULL ? d->metavar : "VALUE");
+	return len;
+}
+
 void
 options_usage(FILE *out, const char *usage, const char *summary, const struct options_def *table)
 {
+	/* The help texts start in one column, after the longest option (up to 40 characters; a
+	 * longer one has its text on the next line). */
+	enum { OPTIONS_COLUMN_MAX = 40 };
+	int width = (int)strlen("-h, --help");
+	char left[64];
+
+	for (const struct options_def *d = table; d->name != NULL; d++) {
+		int len = options_left(d, left, sizeof left);
+		if (len > width && len <= OPTIONS_COLUMN_MAX)
+			width = len;
+	}
 	fprintf(out, "usage: %s\n", usage);
 	if (summary != NULL)
 		fprintf(out, "\n%s\n", summary);
 	fprintf(out, "\noptions:\n");
 	for (const struct options_def *d = table; d->name != NULL; d++) {
-		char left[64];
-		int len;
-
-		if (d->short_name != 0)
-			len = snprintf(left, sizeof left, "-%c, --%s", d->short_name, d->name);
+		if (options_left(d, left, sizeof left) > width)
+			fprintf(out, "  %s\n  %-*s  %s", left, width, "", d->help);
 		else
-			len = snprintf(left, sizeof left, "    --%s", d->name);
-		if (d->arg != OPTIONS_FLAG && len > 0 && (size_t)len < sizeof left)
-			snprintf(left + len, sizeof left - (size_t)len, " %s",
-				 d->metavar != NULL ? d->metavar : "VALUE");
-		fprintf(out, "  %-30s %s", left, d->help);
+			fprintf(out, "  %-*s  %s", width, left, d->help);
 		if (d->def != NULL)
 			fprintf(out, " (default: %s)", d->def);
 		fputc('\n', out);
 	}
-	fprintf(out, "  %-30s %s\n", "-h, --help", "show this help and exit");
+	fprintf(out, "  %-*s  %s\n", width, "-h, --help", "show this help and exit");
 }

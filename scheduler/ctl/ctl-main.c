@@ -21,18 +21,22 @@ static const struct ctl_command {
     {"gc", ctl_cmd_gc, "forget finished jobs and their work dirs now"},
     {"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
     {"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
-    {"synth", ctl_cmd_synth, "write synthetic data sets (fmri: a recording and its ground truth)"},
     {"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
-    {"synth", ctl_cmd_synth, "write synthetic data sets (white_noise, harmonic, ...)"},
+    {"synth", ctl_cmd_synth, "write synthetic data sets (an EEG-fMRI recording, or trials)"},
     {NULL, NULL, NULL},
 };
 
 static void
 ctl_main_usage(FILE *out)
 {
+	int width = 0;
+
+	for (const struct ctl_command *c = ctl_commands; c->name != NULL; c++)
+		if ((int)strlen(c->name) > width)
+			width = (int)strlen(c->name);
 	fprintf(out, "usage: neurodag COMMAND [options] [arguments]\n\ncommands:\n");
 	for (const struct ctl_command *c = ctl_commands; c->name != NULL; c++)
-		fprintf(out, "  %-13s %s\n", c->name, c->summary);
+		fprintf(out, "  %-*s  %s\n", width, c->name, c->summary);
 	fprintf(out, "\n`neurodag COMMAND --help` describes each command.\n\n%s\n",
 		CTL_EXIT_CODES_HELP);
 }

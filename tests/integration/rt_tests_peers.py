@@ -283,6 +283,15 @@ def render_dashboard(c):
     print("dashboard rendered by chromium (%d bytes)" % os.path.getsize(shot))
 
 
+def help_aligned(text, args):
+    """Each command or option is listed once, and every description starts in one column."""
+    rows = list(re.finditer(r"^(  +\S(?:[^ ]| [^ ])*)  +(\S.*)$", text, re.M))
+    names = [m.group(1).strip() for m in rows]
+    check(rows and len(names) == len(set(names)), "%s lists each entry once: %s" % (args, names))
+    cols = {m.start(2) - m.start(0) for m in rows}
+    check(len(cols) == 1, "%s: descriptions start in one column, not %s" % (args, sorted(cols)))
+
+
 @test
 def cli(c):
     for args in (["--help"], ["run", "--help"], ["submit", "--help"], ["wait", "--help"],
@@ -290,6 +299,7 @@ def cli(c):
         r = c.cli(*args, conn=False)
         check(r.returncode == 0 and "exit codes: 0 success" in r.stdout and
               "3 scheduler unreachable" in r.stdout, "%s lists the exit codes" % args)
+        help_aligned(r.stdout, args)
     r = subprocess.run([c.bins["scheduler"], "--check", "--state-dir", c.state],
                        capture_output=True, text=True, timeout=30)
     check(r.returncode == 0 and r.stdout.strip() == "configuration OK", "--check: %r" % r.stdout)
