@@ -43,119 +43,166 @@ ctl_wait_render(FILE *out, bool tty, uint64_t done, uint64_t total, double rate,
 	fflush(out);
 }
 
+/* What a watch keeps between polls. */
+struct ctl_wait {
+	bool tty, quiet, json;
+	double start, last_print, first_t;
+	uint64_t first_done, last_done;
+	char label[32];
+};
+
+/* One poll's sums over the jobs. */
+struct ctl_wait_poll {
+	uint64_t done, total;
+	uint32_t finished;
+	const char *waiting;
+};
+
+/* The reports of every job into `reports`, summed into *p: 0, or CTL_EXIT_CONNECT with the error
+ * printed. */
+static int
+ctl_wait_poll(struct ctl_conn *c, const struct ctl_wait *w, const uint64_t *jobs, uint32_t njobs,
+	      json_t *reports, struct ctl_wait_poll *p)
+{
+	memset(p, 0, sizeof *p);
+	for (uint32_t i = 0; i < njobs; i++) {
+		json_t *j;
+		char *cause = NULL;
+		if (ctl_conn_status(c, "job", (uint32_t)jobs[i], &j, &cause) != 0) {
+			if (w->tty && !w->quiet)
+				fputc('\n', stderr);
+			fprintf(stderr, "neurodag: job %llu: %s\n", (unsigned long long)jobs[i],
+				cause);
+			free(cause);
+			return CTL_EXIT_CONNECT;
+		}
+		p->done += (uint64_t)json_integer_value(json_object_get(j, "done"));
+		p->total += (uint64_t)json_integer_value(json_object_get(j, "tasks"));
+		if (json_string_value(json_object_get(j, "waiting")) != NULL)
+			p->waiting = "waiting for workers";
+		if (ctl_wait_finished(json_string_value(json_object_get(j, "state"))))
+			p->finished++;
+		json_array_append_new(reports, j);
+	}
+	if (p->waiting != NULL && njobs == 1)
+		p->waiting =
+		    json_string_value(json_object_get(json_array_get(reports, 0), "waiting"));
+	return 0;
+}
+
+/* The progress line: on a terminal every poll; plain lines the first after a second (a quick
+ * job prints only its outcome), then on progress every 2 s, or every 10 s without. The rate
+ * counts what finished while we watched. */
+static void
+ctl_wait_progress(struct ctl_wait *w, const struct ctl_wait_poll *p, uint32_t njobs, double now)
+{
+	double rate = 0;
+
+	if (w->first_t < 0) {
+		w->first_t = now;
+		w->first_done = p->done;
+	}
+	if (now > w->first_t && p->done >= w->first_done)
+		rate = (double)(p->done - w->first_done) / (now - w->first_t);
+	if (!w->quiet && (w->tty || p->done != w->last_done || now - w->last_print > 10)) {
+		if (w->tty || p->finished == njobs ||
+		    (now - w->start >= 1 && now - w->last_print >= 2)) {
+			ctl_wait_render(stderr, w->tty, p->done, p->total, rate, p->waiting,
+					w->label);
+			w->last_print = now;
+			w->last_done = p->done;
+		}
+	}
+}
+
+/* Every job has finished: print each outcome (or the reports as JSON) and return the exit
+ * code. */
+static int
+ctl_wait_outcome(const struct ctl_wait *w, json_t *reports, uint32_t njobs)
+{
+	int rc = CTL_EXIT_OK;
+	size_t i;
+	json_t *j;
+
+	if (w->tty && !w->quiet)
+		fputc('\n', stderr);
+	json_array_foreach(reports, i, j)
+	{
+		const char *st = json_string_value(json_object_get(j, "state"));
+		const char *err = json_string_value(json_object_get(j, "error"));
+		if (strcmp(st, "failed") == 0)
+			rc = CTL_EXIT_FAILED;
+		else if (strcmp(st, "cancelled") == 0 && rc == CTL_EXIT_OK)
+			rc = CTL_EXIT_CANCELLED;
+		if (!w->json)
+			fprintf(stderr, "job %lld (%s): %s in %.2f s%s%s\n",
+				json_integer_value(json_object_get(j, "id")),
+				json_string_value(json_object_get(j, "name")), st,
+				json_number_value(json_object_get(j, "elapsed_s")),
+				err != NULL ? ": " : "", err != NULL ? err : "");
+		/* The correction report a step wrote, to open in a browser. */
+		if (!w->json && json_is_string(json_object_get(j, "report")))
+			printf("report: %s\n", json_string_value(json_object_get(j, "report")));
+	}
+	if (w->json) {
+		char *t =
+		    json_dumps(njobs == 1 ? json_array_get(reports, 0) : reports, JSON_INDENT(2));
+		printf("%s\n", t);
+		free(t);
+	}
+	return rc;
+}
+
+/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms for the first 2 s,
+ * 50 ms up to 30 s (an interactive job's end shows at once), and 200 ms after that. */
+static void
+ctl_wait_sleep(double elapsed, double *poll_ms)
+{
+	double dt = elapsed < 2    ? (*poll_ms < 20 ? *poll_ms : 20) * 1e-3
+		    : elapsed < 30 ? 0.05
+				   : 0.2;
+	struct timespec ts = {0, (long)(dt * 1e9)};
+
+	nanosleep(&ts, NULL);
+	*poll_ms *= 2;
+}
+
 int
 ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s, bool json,
 	      bool quiet)
 {
-	bool tty = isatty(STDERR_FILENO);
-	double start = time_mono_s(), last_print = 0, first_t = -1;
-	uint64_t first_done = 0, last_done = UINT64_MAX;
+	struct ctl_wait w = {.tty = isatty(STDERR_FILENO),
+			     .quiet = quiet,
+			     .json = json,
+			     .start = time_mono_s(),
+			     .first_t = -1,
+			     .last_done = UINT64_MAX};
 	double poll_ms = 1;
-	int rc = CTL_EXIT_OK;
-	char label[32];
 
 	if (njobs == 1)
-		snprintf(label, sizeof label, "job %llu", (unsigned long long)jobs[0]);
+		snprintf(w.label, sizeof w.label, "job %llu", (unsigned long long)jobs[0]);
 	else
-		snprintf(label, sizeof label, "%u jobs", njobs);
+		snprintf(w.label, sizeof w.label, "%u jobs", njobs);
 	for (;;) {
-		uint64_t done = 0, total = 0;
-		uint32_t finished = 0;
-		const char *waiting = NULL;
+		struct ctl_wait_poll p;
 		json_t *reports = json_array();
-		double now = time_mono_s(), rate = 0;
+		double now = time_mono_s();
+		int rc = ctl_wait_poll(c, &w, jobs, njobs, reports, &p);
 
-		for (uint32_t i = 0; i < njobs; i++) {
-			json_t *j;
-			char *cause = NULL;
-			if (ctl_conn_status(c, "job", (uint32_t)jobs[i], &j, &cause) != 0) {
-				if (tty && !quiet)
-					fputc('\n', stderr);
-				fprintf(stderr, "neurodag: job %llu: %s\n",
-					(unsigned long long)jobs[i], cause);
-				free(cause);
-				json_decref(reports);
-				return CTL_EXIT_CONNECT;
-			}
-			done += (uint64_t)json_integer_value(json_object_get(j, "done"));
-			total += (uint64_t)json_integer_value(json_object_get(j, "tasks"));
-			if (json_string_value(json_object_get(j, "waiting")) != NULL)
-				waiting = "waiting for workers";
-			if (ctl_wait_finished(json_string_value(json_object_get(j, "state"))))
-				finished++;
-			json_array_append_new(reports, j);
-		}
-		if (waiting != NULL && njobs == 1)
-			waiting = json_string_value(
-			    json_object_get(json_array_get(reports, 0), "waiting"));
-		/* The rate counts what finished while we watched. */
-		if (first_t < 0) {
-			first_t = now;
-			first_done = done;
-		}
-		if (now > first_t && done >= first_done)
-			rate = (double)(done - first_done) / (now - first_t);
-		/* Plain lines: the first after a second (a quick job prints only its outcome), then
-		 * on progress every 2 s, or every 10 s without. */
-		if (!quiet && (tty || done != last_done || now - last_print > 10)) {
-			if (tty || finished == njobs ||
-			    (now - start >= 1 && now - last_print >= 2)) {
-				ctl_wait_render(stderr, tty, done, total, rate, waiting, label);
-				last_print = now;
-				last_done = done;
-			}
-		}
-		if (finished == njobs) {
-			size_t i;
-			json_t *j;
-			if (tty && !quiet)
-				fputc('\n', stderr);
-			json_array_foreach(reports, i, j)
-			{
-				const char *st = json_string_value(json_object_get(j, "state"));
-				const char *err = json_string_value(json_object_get(j, "error"));
-				if (strcmp(st, "failed") == 0)
-					rc = CTL_EXIT_FAILED;
-				else if (strcmp(st, "cancelled") == 0 && rc == CTL_EXIT_OK)
-					rc = CTL_EXIT_CANCELLED;
-				if (!json)
-					fprintf(stderr, "job %lld (%s): %s in %.2f s%s%s\n",
-						json_integer_value(json_object_get(j, "id")),
-						json_string_value(json_object_get(j, "name")), st,
-						json_number_value(json_object_get(j, "elapsed_s")),
-						err != NULL ? ": " : "", err != NULL ? err : "");
-				/* The correction report a step wrote, to open in a browser. */
-				if (!json && json_is_string(json_object_get(j, "report")))
-					printf("report: %s\n",
-					       json_string_value(json_object_get(j, "report")));
-			}
-			if (json) {
-				char *t =
-				    json_dumps(njobs == 1 ? json_array_get(reports, 0) : reports,
-					       JSON_INDENT(2));
-				printf("%s\n", t);
-				free(t);
-			}
-			json_decref(reports);
-			return rc;
+		if (rc == 0) {
+			ctl_wait_progress(&w, &p, njobs, now);
+			if (p.finished == njobs)
+				rc = ctl_wait_outcome(&w, reports, njobs);
 		}
 		json_decref(reports);
-		if (timeout_s > 0 && now - start > timeout_s) {
-			if (tty && !quiet)
+		if (rc != 0 || p.finished == njobs)
+			return rc;
+		if (timeout_s > 0 && now - w.start > timeout_s) {
+			if (w.tty && !quiet)
 				fputc('\n', stderr);
 			fprintf(stderr, "neurodag: gave up waiting after %g s\n", timeout_s);
 			return CTL_EXIT_TIMEOUT;
 		}
-		{
-			/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms
-			 * for the first 2 s, 50 ms up to 30 s (an interactive job's end shows at
-			 * once), and 200 ms after that. */
-			double dt = now - start < 2    ? (poll_ms < 20 ? poll_ms : 20) * 1e-3
-				    : now - start < 30 ? 0.05
-						       : 0.2;
-			struct timespec ts = {0, (long)(dt * 1e9)};
-			nanosleep(&ts, NULL);
-			poll_ms *= 2;
-		}
+		ctl_wait_sleep(now - w.start, &poll_ms);
 	}
 }
