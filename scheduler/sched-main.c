@@ -169,6 +169,40 @@ sched_main_detach(const char *state_dir, char **cause)
 	return 0;
 }
 
+/* --check: load the TLS certificate and key now, as listening would. */
+static int
+sched_main_check(const struct sched_config *cfg, char **cause)
+{
+	nng_tls_config *tls;
+	int rc;
+
+	if (!proto_tls_url(cfg->listen_url))
+		return 0;
+	if ((rc = proto_tls_config_new(cfg->listen_url, &cfg->tls, true, &tls, cause)) != 0)
+		return rc;
+	nng_tls_config_free(tls);
+	return 0;
+}
+
+/* Detach unless --foreground (logging then goes to --log-file or STATE_DIR/scheduler.log), and
+ * open the log file. *log_path is allocated when detached. */
+static int
+sched_main_log(const struct options *opts, const char *state_dir, char **log_path, char **cause)
+{
+	const char *logf = options_get(opts, "log-file");
+	int rc;
+
+	if (!options_count(opts, "foreground")) {
+		*log_path = logf != NULL ? xstrdup(logf) : xasprintf("%s/scheduler.log", state_dir);
+		if ((rc = sched_main_detach(state_dir, cause)) != 0)
+			return rc;
+		logf = *log_path;
+	}
+	if (logf != NULL && (rc = log_init("scheduler", log_get_level(), logf)) != 0)
+		return error_set(cause, rc, "cannot open the log file %s", logf);
+	return 0;
+}
+
 int
 sched_main(int argc, char **argv)
 {
@@ -176,7 +210,6 @@ sched_main(int argc, char **argv)
 	struct sched_config cfg;
 	struct sched *s = NULL;
 	char *cause = NULL, *token = NULL, *state_dir = NULL, *log_path = NULL;
-	const char *logf;
 	int rc, level;
 
 	if (options_parse(&opts, sched_main_options, argc, argv, 0, &cause) != 0) {
@@ -210,28 +243,13 @@ sched_main(int argc, char **argv)
 		goto fail;
 	cfg.token = token;
 	if (options_count(&opts, "check")) {
-		if (proto_tls_url(cfg.listen_url)) {
-			/* Load the certificate and key now, as listening would. */
-			nng_tls_config *tls;
-			if ((rc = proto_tls_config_new(cfg.listen_url, &cfg.tls, true, &tls,
-						       &cause)) != 0)
-				goto fail;
-			nng_tls_config_free(tls);
-		}
+		if ((rc = sched_main_check(&cfg, &cause)) != 0)
+			goto fail;
 		printf("configuration OK\n");
 		goto out;
 	}
-	logf = options_get(&opts, "log-file");
-	if (!options_count(&opts, "foreground")) {
-		log_path = logf != NULL ? xstrdup(logf) : xasprintf("%s/scheduler.log", state_dir);
-		if ((rc = sched_main_detach(state_dir, &cause)) != 0)
-			goto fail;
-		logf = log_path;
-	}
-	if (logf != NULL && (rc = log_init("scheduler", log_get_level(), logf)) != 0) {
-		error_set(&cause, rc, "cannot open the log file %s", logf);
+	if ((rc = sched_main_log(&opts, state_dir, &log_path, &cause)) != 0)
 		goto fail;
-	}
 	sched_main_raise_nofile();
 	if ((rc = sched_new(&s, &cfg, true, &cause)) != 0)
 		goto fail;

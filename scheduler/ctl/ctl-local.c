@@ -22,7 +22,7 @@
 #include "worker/ops/op-plugin.h"
 #include "worker/worker-cli.h"
 
-static const struct options_def ctl_run_options[] = {
+static const struct options_def ctl_local_options[] = {
     {"output", 'o', OPTIONS_VALUE, "PATH", "output path (a directory with several inputs)", NULL},
     {"overwrite", 0, OPTIONS_FLAG, NULL, "replace outputs that exist already", NULL},
     {"workers", 'n', OPTIONS_VALUE, "N", "local worker processes (default: one per core)", NULL},
@@ -42,15 +42,15 @@ static const struct options_def ctl_run_options[] = {
 };
 
 static void *
-ctl_run_sched_thread(void *arg)
+ctl_local_sched_thread(void *arg)
 {
 	sched_run(arg);
 	return NULL;
 }
 
 static pid_t
-ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verbose, char **plugins,
-		     const char *fft_keep_max)
+ctl_local_spawn_worker(const char *url, const char *token, long nthreads, int verbose,
+		       char **plugins, const char *fft_keep_max)
 {
 	pid_t pid = fork();
 
@@ -90,18 +90,81 @@ ctl_run_spawn_worker(const char *url, const char *token, long nthreads, int verb
 	return pid;
 }
 
+/* The state directory: --state-dir, or a fresh temporary one (*temp set, removed after). */
 static int
-ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int ninputs)
+ctl_local_state_dir(const struct options *opts, char **state_dir, int *temp, char **cause)
+{
+	char tmpl[] = "/tmp/neurodag-run-XXXXXX";
+
+	if (options_get(opts, "state-dir") != NULL) {
+		*state_dir = paths_absolute(options_get(opts, "state-dir"));
+		return paths_mkdirs(*state_dir, 0700, cause);
+	}
+	if (mkdtemp(tmpl) == NULL)
+		return error_set(cause, -errno, "cannot make a temporary directory: %s",
+				 strerror(errno));
+	*state_dir = xstrdup(tmpl);
+	*temp = 1;
+	return 0;
+}
+
+/* The embedded scheduler listens on a private ipc socket in the state directory, with
+ * neurodag-scheduler's defaults. */
+static void
+ctl_local_config(struct sched_config *cfg, const struct options *opts, const char *url,
+		 const char *state_dir, const char *token)
+{
+	cfg->listen_url = url;
+	cfg->http_addr = options_get(opts, "http");
+	cfg->state_dir = state_dir;
+	cfg->token = token;
+	cfg->heartbeat_interval_s = 2;
+	cfg->worker_ttl_s = 15;
+	cfg->max_attempts = 3;
+	/* Local workers drain on SIGTERM only once their held poll returns: hold briefly. */
+	cfg->poll_hold_s = 0.05;
+}
+
+/* Submit the pipeline through c and follow its jobs: the exit code. */
+static int
+ctl_local_submit(struct ctl_conn *c, const struct options *opts, const char *pipeline,
+		 char **inputs, int ninputs, char **cause)
+{
+	uint64_t *jobs = NULL;
+	uint32_t njobs = 0;
+	int rc;
+
+	if (ctl_conn_submit(c, pipeline, inputs, ninputs, options_get(opts, "output"),
+			    options_count(opts, "overwrite") > 0, &jobs, &njobs, cause) != 0)
+		return CTL_EXIT_USAGE;
+	rc = ctl_wait_jobs(c, jobs, njobs, 0, options_count(opts, "json"),
+			   options_count(opts, "quiet"));
+	if (rc == CTL_EXIT_OK && !options_count(opts, "json"))
+		ctl_serial_print_outputs(pipeline, options_get(opts, "output"), inputs, ninputs);
+	free(jobs);
+	return rc;
+}
+
+static void
+ctl_local_stop_workers(const pid_t *pids, long n)
+{
+	for (long i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (long i = 0; i < n; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+}
+
+static int
+ctl_local_run(struct options *opts, const char *pipeline, char **inputs, int ninputs)
 {
 	struct sched_config cfg = {0};
 	struct sched *s = NULL;
 	struct ctl_conn c;
 	pthread_t thread;
 	pid_t *pids = NULL;
-	uint64_t *jobs = NULL;
-	uint32_t njobs = 0;
 	char *cause = NULL, *token = NULL, *state_dir = NULL, *url = NULL;
-	char tmpl[] = "/tmp/neurodag-run-XXXXXX";
 	long nworkers = sysconf(_SC_NPROCESSORS_ONLN), nthreads;
 	int rc = CTL_EXIT_USAGE, temp = 0, verbose = options_count(opts, "verbose");
 
@@ -110,61 +173,28 @@ ctl_run_local(struct options *opts, const char *pipeline, char **inputs, int nin
 		goto out;
 	if (options_get_long(opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
 	    options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg.worker_wait_timeout_s,
-			       &cause) != 0)
+			       &cause) != 0 ||
+	    ctl_local_state_dir(opts, &state_dir, &temp, &cause) != 0)
 		goto out;
-	if (options_get(opts, "state-dir") != NULL) {
-		state_dir = paths_absolute(options_get(opts, "state-dir"));
-		if (paths_mkdirs(state_dir, 0700, &cause) != 0)
-			goto out;
-	} else if (mkdtemp(tmpl) != NULL) {
-		state_dir = xstrdup(tmpl);
-		temp = 1;
-	} else {
-		error_set(&cause, -errno, "cannot make a temporary directory: %s", strerror(errno));
-		goto out;
-	}
 	rc = CTL_EXIT_CONNECT;
 	if (token_load_or_create(state_dir, &token, &cause) != 0)
 		goto out;
 	log_set_level(verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
 	url = xasprintf("ipc://%s/scheduler.sock", state_dir);
-	cfg.listen_url = url;
-	cfg.http_addr = options_get(opts, "http");
-	cfg.state_dir = state_dir;
-	cfg.token = token;
-	cfg.heartbeat_interval_s = 2;
-	cfg.worker_ttl_s = 15;
-	cfg.max_attempts = 3;
-	/* Local workers drain on SIGTERM only once their held poll returns: hold briefly. */
-	cfg.poll_hold_s = 0.05;
+	ctl_local_config(&cfg, opts, url, state_dir, token);
 	if (sched_new(&s, &cfg, false, &cause) != 0)
 		goto out;
-	pthread_create(&thread, NULL, ctl_run_sched_thread, s);
+	pthread_create(&thread, NULL, ctl_local_sched_thread, s);
 	pids = xcalloc((size_t)nworkers, sizeof *pids);
 	for (long i = 0; i < nworkers; i++)
-		pids[i] = ctl_run_spawn_worker(url, token, nthreads, verbose,
-					       options_list(opts, "plugin"),
-					       options_get(opts, "fft-keep-max"));
-	if (ctl_conn_open(&c, url, token, &cause) != 0)
-		goto stop;
-	if (ctl_conn_submit(&c, pipeline, inputs, ninputs, options_get(opts, "output"),
-			    options_count(opts, "overwrite") > 0, &jobs, &njobs, &cause) != 0) {
-		rc = CTL_EXIT_USAGE;
-	} else {
-		rc = ctl_wait_jobs(&c, jobs, njobs, 0, options_count(opts, "json"),
-				   options_count(opts, "quiet"));
-		if (rc == CTL_EXIT_OK && !options_count(opts, "json"))
-			ctl_serial_print_outputs(pipeline, options_get(opts, "output"), inputs,
-						 ninputs);
+		pids[i] = ctl_local_spawn_worker(url, token, nthreads, verbose,
+						 options_list(opts, "plugin"),
+						 options_get(opts, "fft-keep-max"));
+	if (ctl_conn_open(&c, url, token, &cause) == 0) {
+		rc = ctl_local_submit(&c, opts, pipeline, inputs, ninputs, &cause);
+		ctl_conn_close(&c);
 	}
-	ctl_conn_close(&c);
-stop:
-	for (long i = 0; i < nworkers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	for (long i = 0; i < nworkers; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
+	ctl_local_stop_workers(pids, nworkers);
 	sched_stop(s);
 	pthread_join(thread, NULL);
 	sched_free(s);
@@ -174,7 +204,6 @@ out:
 	if (temp)
 		paths_remove_tree(state_dir);
 	free(pids);
-	free(jobs);
 	free(cause);
 	free(token);
 	free(state_dir);
@@ -189,7 +218,7 @@ ctl_cmd_run(int argc, char **argv)
 	char *cause = NULL;
 	int rc;
 
-	if (options_parse(&opts, ctl_run_options, argc, argv, 0, &cause) != 0) {
+	if (options_parse(&opts, ctl_local_options, argc, argv, 0, &cause) != 0) {
 		fprintf(stderr, "neurodag run: %s\n", cause);
 		free(cause);
 		return CTL_EXIT_USAGE;
@@ -198,7 +227,7 @@ ctl_cmd_run(int argc, char **argv)
 		options_usage(stdout, "neurodag run [options] PIPELINE.json [INPUT...]",
 			      "Run a pipeline on this machine: an embedded scheduler and local "
 			      "workers (one job per INPUT).",
-			      ctl_run_options);
+			      ctl_local_options);
 		printf("\n%s\n", CTL_EXIT_CODES_HELP);
 		options_fini(&opts);
 		return 0;
@@ -224,7 +253,7 @@ ctl_cmd_run(int argc, char **argv)
 				    options_get(&opts, "output"), options_count(&opts, "json"),
 				    options_count(&opts, "overwrite") > 0);
 	else
-		rc = ctl_run_local(&opts, opts.argv[0], opts.argv + 1, opts.argc - 1);
+		rc = ctl_local_run(&opts, opts.argv[0], opts.argv + 1, opts.argc - 1);
 	options_fini(&opts);
 	return rc;
 }
