@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, builds, runs
+# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
+# layout (deploy/check-layout.sh: no circles, layers, folder sizes, long functions), builds, runs
 # `meson test`; then the unit tests again under AddressSanitizer/UBSan, and the protocol fuzzer
 # for FUZZ_SECONDS (default 60) when clang is present. Usage: deploy/test.sh [--quick]
 set -euo pipefail
@@ -8,6 +9,7 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
 deploy/setup.sh --test
+deploy/check-layout.sh
 
 build=${BUILD_DIR:-build}
 [ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
