@@ -13,13 +13,8 @@ ninja --quiet -C build
 nd=build/scheduler/ctl/neurodag
 
 mkdir -p "$out"
-if "$nd" synth fmri --help >/dev/null 2>&1; then
-  "$nd" synth fmri --channels 8 --duration 30 --seed 1 -o "$out"
-  "$nd" run deploy/examples/fmri-standard.json "$out/recording.edf" -o "$out/corrected.edf" --overwrite \
-    --json > "$out/report.json"
-  echo "corrected recording: $out/corrected.edf"
-  echo "report (metrics, triggers): $out/report.json"
-else
-  # Until the signal ops are built in, run the runtime on a test graph.
-  "$nd" run deploy/examples/runtime-demo.json
-fi
+"$nd" synth fmri --channels 8 --duration 30 --seed 1 -o "$out"
+"$nd" run deploy/examples/fmri-standard.json "$out/recording.edf" -o "$out/corrected.edf" \
+  --overwrite --json > "$out/report.json"
+echo "corrected recording: $out/corrected.edf"
+echo "report (metrics, triggers): $out/report.json"
