@@ -46,14 +46,6 @@ log_get_level(void)
 }
 
 void
-log_fini(void)
-{
-	if (log_state.file != NULL)
-		fclose(log_state.file);
-	log_state.file = NULL;
-}
-
-void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
 	struct timespec ts;

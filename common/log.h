@@ -17,7 +17,6 @@ enum log_level {
 int log_init(const char *tag, enum log_level level, const char *path);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
-void log_fini(void);
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap)

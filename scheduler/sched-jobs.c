@@ -249,7 +249,8 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	return 0;
 }
 
-void
+/* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
+static void
 sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
 {
 	if (sched_jobs_finished(j))

@@ -13,9 +13,6 @@ void sched_jobs_task_result(struct sched *s, struct sched_worker *w,
 			    const struct proto_task_result *r);
 /* w is gone (BYE, closed pipe, TTL): its tasks go back to the queue and w is freed. */
 void sched_jobs_worker_lost(struct sched *s, struct sched_worker *w, const char *why);
-/* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
-void sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
-		       const char *why);
 void sched_jobs_check_waiting(struct sched *s);
 void sched_jobs_restore(struct sched *s);
 const char *sched_jobs_state_name(enum sched_job_state st);

@@ -9,7 +9,6 @@
 
 #include "common/timeutil.h"
 #include "scheduler/ctl/ctl.h"
-#include "scheduler/ctl/ctl-wait.h"
 
 static bool
 ctl_wait_finished(const char *state)
@@ -18,7 +17,8 @@ ctl_wait_finished(const char *state)
 	       strcmp(state, "cancelled") == 0;
 }
 
-void
+/* The progress display: a bar redrawn in place on a terminal, else a line. */
+static void
 ctl_wait_render(FILE *out, bool tty, uint64_t done, uint64_t total, double rate,
 		const char *waiting, const char *label)
 {

@@ -36,12 +36,6 @@ io_npy_dtype_size(enum io_npy_dtype dtype)
 	return (size_t)dtype < IO_NPY_NDTYPES ? io_npy_dtypes[dtype].size : 0;
 }
 
-const char *
-io_npy_dtype_descr(enum io_npy_dtype dtype)
-{
-	return (size_t)dtype < IO_NPY_NDTYPES ? io_npy_dtypes[dtype].descr : "?";
-}
-
 static void
 io_npy_lex_space(struct io_npy_lex *lx)
 {

@@ -34,8 +34,6 @@ struct io_npy_map {
 };
 
 size_t io_npy_dtype_size(enum io_npy_dtype dtype);
-/* The descr string, e.g. "<f8". */
-const char *io_npy_dtype_descr(enum io_npy_dtype dtype);
 
 /* Parse a header from the first `len` bytes of a file (len may exceed the header). Rejects bad
  * magic, versions other than 1-3, lengths beyond `len` or IO_NPY_MAX_HEADER, fortran order,

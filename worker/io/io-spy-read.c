@@ -394,14 +394,6 @@ io_spy_read_slab_as(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, 
 	return 0;
 }
 
-int
-io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
-		 uint64_t nchan, double *buf, char **cause)
-{
-	return io_spy_read_slab_as(r, sample0, nsamples, chan0, nchan, H5T_NATIVE_DOUBLE, buf,
-				   cause);
-}
-
 static int
 io_spy_read_trials_as(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,
 		      size_t nchan, hid_t mtype, size_t esize, void *out, char **cause)

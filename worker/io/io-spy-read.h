@@ -40,11 +40,6 @@ const struct io_spy_read_info *io_spy_read_info(const struct io_spy_read *r);
 /* Total samples (sum of stop − start) of trials [trial0, trial0 + ntrials); 0 if out of range. */
 uint64_t io_spy_read_trial_samples(const struct io_spy_read *r, size_t trial0, size_t ntrials);
 
-/* Read rows [sample0, sample0 + nsamples) × channels [chan0, chan0 + nchan) as doubles into
- * buf (nsamples × nchan, C order). buf remains owned by the caller. */
-int io_spy_read_slab(struct io_spy_read *r, uint64_t sample0, uint64_t nsamples, uint64_t chan0,
-		     uint64_t nchan, double *buf, char **cause);
-
 /* Read trials [trial0, trial0 + ntrials) × channels [chan0, chan0 + nchan) as doubles, each
  * trial's (stop − start) × nchan block back to back (io_spy_read_trial_samples rows in all). */
 int io_spy_read_trials(struct io_spy_read *r, size_t trial0, size_t ntrials, size_t chan0,

@@ -312,14 +312,6 @@ synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **c
 			 name != NULL ? name : "(null)");
 }
 
-const char *
-synth_trials_kind_name(enum synth_trials_kind kind)
-{
-	return (size_t)kind < sizeof synth_trials_kind_names / sizeof synth_trials_kind_names[0]
-		   ? synth_trials_kind_names[kind]
-		   : "?";
-}
-
 void
 synth_trials_gen_init(struct synth_trials_gen *g, enum synth_trials_kind kind)
 {

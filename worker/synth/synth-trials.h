@@ -72,7 +72,6 @@ struct synth_trials_gen {
 
 /* "white_noise", "harmonic", "phase_diffusion", "ar2_network". */
 int synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **cause);
-const char *synth_trials_kind_name(enum synth_trials_kind kind);
 /* Defaults: sigma 1 (white noise, else 0), freq 50 (phase diffusion 10), amplitude 1, eps 0.1,
  * rand_ini 0, adj NULL, alpha (0.55, -0.8). */
 void synth_trials_gen_init(struct synth_trials_gen *g, enum synth_trials_kind kind);
