@@ -300,6 +300,18 @@ sched_store_time(sqlite3_stmt *s, int i, double v)
 		sqlite3_bind_null(s, i);
 }
 
+/* The columns a job's progress changes, from parameter i on: started, finished, ntasks, ndone,
+ * nfailed. */
+static void
+sched_store_progress(sqlite3_stmt *s, int i, const struct sched_store_job *j)
+{
+	sched_store_time(s, i, j->started);
+	sched_store_time(s, i + 1, j->finished);
+	sqlite3_bind_int64(s, i + 2, j->ntasks);
+	sqlite3_bind_int64(s, i + 3, j->ndone);
+	sqlite3_bind_int64(s, i + 4, j->nfailed);
+}
+
 static int
 sched_store_apply_insert(struct sched_store *st, const struct sched_store_job *j, char **cause)
 {
@@ -314,11 +326,7 @@ sched_store_apply_insert(struct sched_store *st, const struct sched_store_job *j
 	sqlite3_bind_int(s, 7, j->priority);
 	sched_store_text(s, 8, j->error);
 	sqlite3_bind_double(s, 9, j->submitted);
-	sched_store_time(s, 10, j->started);
-	sched_store_time(s, 11, j->finished);
-	sqlite3_bind_int64(s, 12, j->ntasks);
-	sqlite3_bind_int64(s, 13, j->ndone);
-	sqlite3_bind_int64(s, 14, j->nfailed);
+	sched_store_progress(s, 10, j);
 	return sched_store_step(st, s, cause);
 }
 
@@ -330,11 +338,7 @@ sched_store_apply_update(struct sched_store *st, const struct sched_store_job *j
 	sqlite3_bind_int64(s, 1, j->id);
 	sched_store_text(s, 2, j->state);
 	sched_store_text(s, 3, j->error);
-	sched_store_time(s, 4, j->started);
-	sched_store_time(s, 5, j->finished);
-	sqlite3_bind_int64(s, 6, j->ntasks);
-	sqlite3_bind_int64(s, 7, j->ndone);
-	sqlite3_bind_int64(s, 8, j->nfailed);
+	sched_store_progress(s, 4, j);
 	sched_store_text(s, 9, j->results);
 	return sched_store_step(st, s, cause);
 }

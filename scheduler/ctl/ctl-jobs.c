@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "scheduler/ctl/ctl-options.h"
 #include "scheduler/ctl/ctl.h"
 #include "worker/worker-cli.h"
 
@@ -14,27 +15,6 @@ static const struct options_def ctl_jobs_read_options[] = {
     {"json", 0, OPTIONS_FLAG, NULL, "print the scheduler's JSON report", NULL},
     {NULL},
 };
-
-/* Parse options; on --help print usage and return -1, on error print it and return 2. */
-static int
-ctl_jobs_parse(struct options *opts, const struct options_def *table, int argc, char **argv,
-	       const char *usage, const char *summary)
-{
-	char *cause = NULL;
-
-	if (options_parse(opts, table, argc, argv, 0, &cause) != 0) {
-		fprintf(stderr, "neurodag %s: %s\n", argv[0], cause);
-		free(cause);
-		return CTL_EXIT_USAGE;
-	}
-	if (opts->help) {
-		options_usage(stdout, usage, summary, table);
-		printf("\n%s\n", CTL_EXIT_CODES_HELP);
-		options_fini(opts);
-		return -1;
-	}
-	return 0;
-}
 
 /* Followers keep following a scheduler that restarts: --reconnect-timeout. */
 static int
@@ -162,7 +142,7 @@ ctl_jobs_read(int argc, char **argv, const char *what, const char *usage, const 
 	char *cause = NULL;
 	uint32_t job = 0;
 	const char *w = what;
-	int rc = ctl_jobs_parse(&opts, ctl_jobs_read_options, argc, argv, usage, summary);
+	int rc = ctl_options_parse(&opts, ctl_jobs_read_options, argc, argv, usage, summary);
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -217,8 +197,9 @@ ctl_cmd_cancel(int argc, char **argv)
 	static const struct options_def table[] = {CTL_CONN_OPTIONS, {NULL}};
 	struct options opts;
 	struct ctl_conn c;
-	int rc = ctl_jobs_parse(&opts, table, argc, argv, "neurodag cancel [options] JOB...",
-				"Cancel jobs: waiting and running tasks stop; finished jobs stay.");
+	int rc =
+	    ctl_options_parse(&opts, table, argc, argv, "neurodag cancel [options] JOB...",
+			      "Cancel jobs: waiting and running tasks stop; finished jobs stay.");
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -283,7 +264,7 @@ ctl_cmd_submit(int argc, char **argv)
 	uint64_t *jobs = NULL;
 	uint32_t njobs = 0;
 	char *cause = NULL;
-	int rc = ctl_jobs_parse(
+	int rc = ctl_options_parse(
 	    &opts, table, argc, argv, "neurodag submit [options] PIPELINE.json [INPUT...]",
 	    "Submit a pipeline: one job per INPUT (or the pipeline's own input).");
 
@@ -310,8 +291,7 @@ ctl_cmd_submit(int argc, char **argv)
 			printf("%s%llu", i > 0 ? " " : "", (unsigned long long)jobs[i]);
 		printf("\n");
 		fflush(stdout);
-		if (options_count(&opts, "wait") &&
-		    (rc = ctl_jobs_reconnect(&c, &opts)) == 0)
+		if (options_count(&opts, "wait") && (rc = ctl_jobs_reconnect(&c, &opts)) == 0)
 			rc = ctl_wait_jobs(&c, jobs, njobs, 0, options_count(&opts, "json"), false);
 	}
 	free(jobs);
@@ -340,9 +320,9 @@ ctl_cmd_wait(int argc, char **argv)
 	double timeout;
 	char *cause = NULL;
 	int rc =
-	    ctl_jobs_parse(&opts, table, argc, argv, "neurodag wait [options] JOB...",
-			   "Follow jobs until they finish: tasks done/total, rate, ETA, and the "
-			   "waiting-for-workers message.");
+	    ctl_options_parse(&opts, table, argc, argv, "neurodag wait [options] JOB...",
+			      "Follow jobs until they finish: tasks done/total, rate, ETA, and the "
+			      "waiting-for-workers message.");
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;

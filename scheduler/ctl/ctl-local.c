@@ -15,6 +15,7 @@
 #include "common/token.h"
 #include "common/xmalloc.h"
 #include "scheduler/ctl/ctl-serial.h"
+#include "scheduler/ctl/ctl-options.h"
 #include "scheduler/ctl/ctl.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
@@ -218,20 +219,12 @@ ctl_cmd_run(int argc, char **argv)
 	char *cause = NULL;
 	int rc;
 
-	if (options_parse(&opts, ctl_local_options, argc, argv, 0, &cause) != 0) {
-		fprintf(stderr, "neurodag run: %s\n", cause);
-		free(cause);
-		return CTL_EXIT_USAGE;
-	}
-	if (opts.help) {
-		options_usage(stdout, "neurodag run [options] PIPELINE.json [INPUT...]",
-			      "Run a pipeline on this machine: an embedded scheduler and local "
-			      "workers (one job per INPUT).",
-			      ctl_local_options);
-		printf("\n%s\n", CTL_EXIT_CODES_HELP);
-		options_fini(&opts);
-		return 0;
-	}
+	if ((rc = ctl_options_parse(
+		 &opts, ctl_local_options, argc, argv,
+		 "neurodag run [options] PIPELINE.json [INPUT...]",
+		 "Run a pipeline on this machine: an embedded scheduler and local "
+		 "workers (one job per INPUT).")) != 0)
+		return rc < 0 ? 0 : rc;
 	if (opts.argc == 0) {
 		fprintf(stderr, "neurodag run: which pipeline? (see --help)\n");
 		options_fini(&opts);

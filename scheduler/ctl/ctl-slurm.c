@@ -15,6 +15,7 @@
 #include "common/paths.h"
 #include "common/xmalloc.h"
 #include "scheduler/ctl/ctl-slurm-wait.h"
+#include "scheduler/ctl/ctl-options.h"
 #include "scheduler/ctl/ctl.h"
 
 #define CTL_SLURM_TEMPLATE_NAME "neurodag-worker.sbatch"
@@ -413,27 +414,16 @@ int
 ctl_cmd_slurm_workers(int argc, char **argv)
 {
 	struct options opts;
-	char *cause = NULL;
 	int rc;
 
-	if (options_parse(&opts, ctl_slurm_options, argc, argv, 0, &cause) != 0) {
-		fprintf(stderr, "neurodag slurm-workers: %s\n", cause);
-		free(cause);
-		return CTL_EXIT_USAGE;
-	}
-	if (opts.help) {
-		options_usage(
-		    stdout, "neurodag slurm-workers -n N [options]",
-		    "Start N workers through Slurm: writes an sbatch script (a job array, "
-		    "one neurodag-worker per\narray task, in the foreground) from the "
-		    "template, submits it, prints the Slurm job id.\nWith --wait, follows "
-		    "the workers until all have registered with the scheduler.\nscancel "
-		    "JOB stops them: each finishes its running tasks first.",
-		    ctl_slurm_options);
-		printf("\n%s\n", CTL_EXIT_CODES_HELP);
-		options_fini(&opts);
-		return 0;
-	}
+	if ((rc = ctl_options_parse(
+		 &opts, ctl_slurm_options, argc, argv, "neurodag slurm-workers -n N [options]",
+		 "Start N workers through Slurm: writes an sbatch script (a job array, "
+		 "one neurodag-worker per\narray task, in the foreground) from the "
+		 "template, submits it, prints the Slurm job id.\nWith --wait, follows "
+		 "the workers until all have registered with the scheduler.\nscancel "
+		 "JOB stops them: each finishes its running tasks first.")) != 0)
+		return rc < 0 ? 0 : rc;
 	if (opts.argc > 0) {
 		fprintf(stderr, "neurodag slurm-workers: unexpected argument '%s'\n", opts.argv[0]);
 		options_fini(&opts);

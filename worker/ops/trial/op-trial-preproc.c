@@ -21,13 +21,27 @@ static const char *const op_trial_preproc_keys[] = {
     "polyremoval",  "zscore",      "rectify", "hilbert", NULL,
 };
 
+/* The index of name in names (NULL-terminated), or -1. */
+static int
+op_trial_preproc_lookup(const char *name, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* The filter a filter_class (but or firws) names: its type and its cutoff or band edges. */
 static int
 op_trial_preproc_filter(const json_t *step, const char *path, const char *cls, const char *type,
 			struct dsp_preproc_params *p, char **cause)
 {
+	static const char *const types[] = {"lp", "hp", "bp", "bs", NULL};
+	static const enum dsp_filter_type type_of[] = {DSP_FILTER_LP, DSP_FILTER_HP, DSP_FILTER_BP,
+						       DSP_FILTER_BS};
 	json_t *freq = json_object_get(step, "freq");
 	size_t nfreq;
+	int k;
 
 	if (strcmp(cls, "but") == 0)
 		p->filter_class = DSP_PREPROC_BUT;
@@ -38,17 +52,10 @@ op_trial_preproc_filter(const json_t *step, const char *path, const char *cls, c
 				 cls);
 	if (type == NULL)
 		return error_set(cause, -EINVAL, "%s.filter_type: required (lp, hp, bp, bs)", path);
-	if (strcmp(type, "lp") == 0)
-		p->filter_type = DSP_FILTER_LP;
-	else if (strcmp(type, "hp") == 0)
-		p->filter_type = DSP_FILTER_HP;
-	else if (strcmp(type, "bp") == 0)
-		p->filter_type = DSP_FILTER_BP;
-	else if (strcmp(type, "bs") == 0)
-		p->filter_type = DSP_FILTER_BS;
-	else
+	if ((k = op_trial_preproc_lookup(type, types)) < 0)
 		return error_set(cause, -EINVAL, "%s.filter_type: '%s' is not lp, hp, bp or bs",
 				 path, type);
+	p->filter_type = type_of[k];
 	nfreq = p->filter_type == DSP_FILTER_BP || p->filter_type == DSP_FILTER_BS ? 2 : 1;
 	if (nfreq == 1 && json_is_number(freq))
 		p->freq[0] = json_number_value(freq);
@@ -72,6 +79,11 @@ static int
 op_trial_preproc_direction(const char *path, const char *dir, const char *win,
 			   struct dsp_preproc_params *p, char **cause)
 {
+	static const char *const windows[] = {"hamming", "hann", "blackman", NULL};
+	static const enum dsp_taper_window window_of[] = {DSP_TAPER_HAMMING, DSP_TAPER_HANN,
+							  DSP_TAPER_BLACKMAN};
+	int k;
+
 	if (strcmp(dir, "twopass") == 0)
 		p->direction = DSP_FIRWS_TWOPASS;
 	else if (strcmp(dir, "onepass") == 0)
@@ -83,15 +95,10 @@ op_trial_preproc_direction(const char *path, const char *dir, const char *win,
 				 "%s.direction: '%s' is not twopass, onepass or "
 				 "onepass-minphase (firws only)",
 				 path, dir);
-	if (strcmp(win, "hamming") == 0)
-		p->window = DSP_TAPER_HAMMING;
-	else if (strcmp(win, "hann") == 0)
-		p->window = DSP_TAPER_HANN;
-	else if (strcmp(win, "blackman") == 0)
-		p->window = DSP_TAPER_BLACKMAN;
-	else
+	if ((k = op_trial_preproc_lookup(win, windows)) < 0)
 		return error_set(cause, -EINVAL, "%s.window: '%s' is not hamming, hann or blackman",
 				 path, win);
+	p->window = window_of[k];
 	return 0;
 }
 
@@ -233,8 +240,12 @@ static int
 op_trial_resample_parse(const json_t *step, const char *path, double fs,
 			struct dsp_resampledata_params *p, char **cause)
 {
+	static const char *const methods[] = {"downsample", "resample", NULL};
+	static const enum dsp_resampledata_method method_of[] = {DSP_RESAMPLEDATA_DOWNSAMPLE,
+								 DSP_RESAMPLEDATA_RESAMPLE};
 	const char *method;
 	long long order;
+	int k;
 
 	memset(p, 0, sizeof *p);
 	p->fs = fs;
@@ -246,13 +257,10 @@ op_trial_resample_parse(const json_t *step, const char *path, double fs,
 	    op_param_int(step, path, "order", 0, 2, 100000000, 0, &order, cause) != 0)
 		return -EINVAL;
 	p->order = (size_t)order;
-	if (strcmp(method, "downsample") == 0)
-		p->method = DSP_RESAMPLEDATA_DOWNSAMPLE;
-	else if (strcmp(method, "resample") == 0)
-		p->method = DSP_RESAMPLEDATA_RESAMPLE;
-	else
+	if ((k = op_trial_preproc_lookup(method, methods)) < 0)
 		return error_set(cause, -EINVAL, "%s.method: '%s' is not downsample or resample",
 				 path, method);
+	p->method = method_of[k];
 	if (p->method == DSP_RESAMPLEDATA_RESAMPLE && p->lpfreq != 0)
 		return error_set(cause, -EINVAL,
 				 "%s.lpfreq: only for method downsample (resample "
