@@ -69,8 +69,6 @@ FORBIDDEN = [
 WAIVED = {
     "worker/ops/rec": "recording ops: their parameters move to one parse per op, which "
                       "reorganises these files",
-    "scheduler/graph": "the graph builder: the task spec becomes typed, which reorganises "
-                       "these files",
 }
 
 INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]+"([^"]+)"', re.M)
