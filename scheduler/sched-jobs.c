@@ -13,7 +13,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-pass.h"
-#include "scheduler/sched-retention.h"
+#include "scheduler/sched-statedir.h"
 #include "scheduler/sched-store.h"
 #include "scheduler/sched-tasks.h"
 #include "scheduler/sched-workers.h"
@@ -181,7 +181,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	uint32_t n = sub->ninputs > 0 ? sub->ninputs : 1;
 	struct sched_job **made = xcalloc(n, sizeof *made);
 	double arrived = time_wall_s(); /* a job's time counts its graph building too */
-	int rc = sched_retention_can_accept(s, cause);
+	int rc = sched_statedir_can_accept(s, cause);
 
 	if (rc != 0) {
 		free(made);
@@ -276,7 +276,7 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 	free(j->ready);
 	j->ready = NULL;
 	j->ready_len = j->ready_cap = j->ready_head = 0;
-	sched_retention_job_finished(s, j);
+	sched_statedir_job_finished(s, j);
 	if (st == JOB_DONE)
 		log_info("job %u (%s) done: %u tasks in %.3f s", j->id, j->name, j->counts_total,
 			 j->finished - j->submitted);

@@ -12,7 +12,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-jobs.h"
 #include "scheduler/sched-reject.h"
-#include "scheduler/sched-retention.h"
+#include "scheduler/sched-statedir.h"
 #include "scheduler/sched-tasks.h"
 
 static json_t *
@@ -184,7 +184,7 @@ sched_status_summary(struct sched *s, struct sched_job *unused)
 	return json_pack("{s:s, s:f, s:i, s:o, s:o, s:o, s:s, s:o}", "version", ND_VERSION,
 			 "uptime_s", time_mono_s() - s->started, "workers", (int)s->nworkers,
 			 "jobs", jobs, "tasks", tasks, "waiting", waiting, "listen",
-			 s->cfg.listen_url, "state_dir", sched_retention_status(s));
+			 s->cfg.listen_url, "state_dir", sched_statedir_status(s));
 }
 
 static char *
@@ -246,7 +246,7 @@ sched_status_metrics(struct sched *s)
 		"neurodag_dispatch_latency_seconds_count %llu\n",
 		(unsigned long long)cum, s->stats.latency_sum,
 		(unsigned long long)s->stats.latency_count);
-	sched_retention_metrics(s, f);
+	sched_statedir_metrics(s, f);
 	sched_reject_metrics(s, f);
 	fclose(f);
 	return buf;
