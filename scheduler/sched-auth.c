@@ -12,10 +12,10 @@
 #include "common/log.h"
 #include "common/token.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-jobs.h"
-#include "scheduler/sched-pass.h"
+#include "scheduler/state/sched-jobs.h"
+#include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
-#include "scheduler/sched-workers.h"
+#include "scheduler/state/sched-workers.h"
 
 struct sched_auth_pending {
 	uint32_t pipe;

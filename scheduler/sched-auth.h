@@ -3,7 +3,7 @@
 #ifndef ND_SCHED_AUTH_H
 #define ND_SCHED_AUTH_H
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 void sched_auth_hello(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *m);
 void sched_auth_auth(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m);

@@ -14,15 +14,15 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
 #include "scheduler/sched-core.h"
-#include "scheduler/sched-dispatch.h"
+#include "scheduler/state/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
-#include "scheduler/sched-jobs.h"
-#include "scheduler/sched-pass.h"
+#include "scheduler/state/sched-jobs.h"
+#include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
-#include "scheduler/sched-retention.h"
-#include "scheduler/sched-store.h"
-#include "scheduler/sched-workers.h"
+#include "scheduler/state/sched-retention.h"
+#include "scheduler/state/sched-store.h"
+#include "scheduler/state/sched-workers.h"
 
 enum sched_inbox_kind { INBOX_MSG, INBOX_PIPE, INBOX_HTTP, INBOX_STOP };
 
@@ -140,7 +140,7 @@ sched_on_wake(uv_async_t *h)
 #define SCHED_CORE_COMMIT_RETRY_S 1.0
 
 /* Commit the pass; on failure keep serving: what acknowledges a write waits (sched-pass.c), new
- * jobs are refused (sched-jobs.c), and the commit is tried again every second. */
+ * jobs are refused (sched-statedir.c), and the commit is tried again every second. */
 static void
 sched_core_commit(struct sched *s)
 {

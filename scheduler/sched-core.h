@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 int sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signals,
 	      char **cause);

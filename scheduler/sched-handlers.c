@@ -12,13 +12,13 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
-#include "scheduler/sched-jobs.h"
-#include "scheduler/sched-pass.h"
+#include "scheduler/state/sched-jobs.h"
+#include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
-#include "scheduler/sched-retention.h"
+#include "scheduler/state/sched-retention.h"
 #include "scheduler/sched-status.h"
-#include "scheduler/sched-store.h"
-#include "scheduler/sched-workers.h"
+#include "scheduler/state/sched-store.h"
+#include "scheduler/state/sched-workers.h"
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
 

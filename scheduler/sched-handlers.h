@@ -2,7 +2,7 @@
 #ifndef ND_SCHED_HANDLERS_H
 #define ND_SCHED_HANDLERS_H
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 void sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *msg);
 void sched_handlers_pipe_closed(struct sched *s, uint32_t pipe);

@@ -13,7 +13,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-dashboard.h"
-#include "scheduler/sched-jobs.h"
+#include "scheduler/state/sched-jobs.h"
 #include "scheduler/sched-status.h"
 
 struct sched_http {

@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 #include "common/timeutil.h"
-#include "scheduler/sched-pass.h"
+#include "scheduler/state/sched-pass.h"
 
 #define SCHED_REJECT_BURST 20
 #define SCHED_REJECT_RATE  0.5 /* lines per second after the burst */

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 /* Count, log (rate-limited), answer with PROTO_ERROR for rc (-errno). */
 void sched_reject(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id, int rc,

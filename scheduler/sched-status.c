@@ -10,10 +10,10 @@
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-jobs.h"
+#include "scheduler/state/sched-jobs.h"
 #include "scheduler/sched-reject.h"
-#include "scheduler/sched-statedir.h"
-#include "scheduler/sched-tasks.h"
+#include "scheduler/state/sched-statedir.h"
+#include "scheduler/state/sched-tasks.h"
 
 static json_t *
 sched_status_time(double t)

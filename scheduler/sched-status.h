@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 #define SCHED_STATUS_JSON "application/json"
 

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 struct sched_worker *sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe);
 struct sched_worker *sched_workers_find(struct sched *s, uint32_t id);

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 /* At start: remove work dirs that no unfinished job owns, prune, measure. */
 void sched_retention_start(struct sched *s);

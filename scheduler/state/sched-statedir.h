@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 /* Remove the tree at `path` (taken over) on a worker thread, counted when it is gone. */
 void sched_statedir_remove(struct sched *s, char *path);

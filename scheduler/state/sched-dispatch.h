@@ -2,7 +2,7 @@
 #ifndef ND_SCHED_DISPATCH_H
 #define ND_SCHED_DISPATCH_H
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 void sched_dispatch(struct sched *s);
 /* Answer IDLE to the requests held longer than the long-poll hold. */

@@ -2,7 +2,7 @@
  * other removal, on a libuv worker thread so a large tree never stalls the loop; the state dir's
  * size and free space measured off the loop for /metrics and /api/status; and the free-space
  * check before new jobs are recorded. */
-#include "scheduler/sched-statedir.h"
+#include "scheduler/state/sched-statedir.h"
 
 #include <errno.h>
 #include <ftw.h>

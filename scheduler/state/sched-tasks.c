@@ -1,6 +1,6 @@
 /* Task state inside a job: state counters, the ready FIFO, the inline results later tasks
  * receive, and the release of dependents when a task is done. */
-#include "scheduler/sched-tasks.h"
+#include "scheduler/state/sched-tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

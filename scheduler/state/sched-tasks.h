@@ -3,7 +3,7 @@
 #ifndef ND_SCHED_TASKS_H
 #define ND_SCHED_TASKS_H
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 const char *sched_tasks_state_name(enum sched_task_state st);
 void sched_tasks_set_state(struct sched_job *j, uint32_t idx, enum sched_task_state st);

@@ -2,7 +2,7 @@
  * sweep removes work dirs no unfinished job owns (left by a crash, or recreated by a task still
  * running when its job was cancelled). The removals and the measurements of the state dir run
  * off the loop (sched-statedir.c). */
-#include "scheduler/sched-retention.h"
+#include "scheduler/state/sched-retention.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,9 +17,9 @@
 #include "common/paths.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-jobs.h"
-#include "scheduler/sched-statedir.h"
-#include "scheduler/sched-store.h"
+#include "scheduler/state/sched-jobs.h"
+#include "scheduler/state/sched-statedir.h"
+#include "scheduler/state/sched-store.h"
 
 /* How often the loop prunes and sweeps, and measures the state dir. */
 #define SCHED_RETENTION_PRUNE_S   60.0

@@ -2,7 +2,7 @@
  * state, task results (done, retried or failing the job), lost workers' tasks back in the queue,
  * cancellation, completion, persistence of each transition, and restoring unfinished jobs from
  * the store after a restart (done tasks stay done; the rest are requeued). */
-#include "scheduler/sched-jobs.h"
+#include "scheduler/state/sched-jobs.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,11 +12,11 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-pass.h"
-#include "scheduler/sched-statedir.h"
-#include "scheduler/sched-store.h"
-#include "scheduler/sched-tasks.h"
-#include "scheduler/sched-workers.h"
+#include "scheduler/state/sched-pass.h"
+#include "scheduler/state/sched-statedir.h"
+#include "scheduler/state/sched-store.h"
+#include "scheduler/state/sched-tasks.h"
+#include "scheduler/state/sched-workers.h"
 
 const char *
 sched_jobs_state_name(enum sched_job_state st)

@@ -3,7 +3,7 @@
 #ifndef ND_SCHED_JOBS_H
 #define ND_SCHED_JOBS_H
 
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 int sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids,
 		      uint32_t *nids, char **cause);

@@ -1,7 +1,7 @@
 /* The worker registry: registration from HELLO, lookup, removal when a worker is lost (pipe
  * closed, BYE, or heartbeats missed past the TTL; sched_jobs_worker_lost requeues its tasks), and
  * the pipe -> role table for auth. */
-#include "scheduler/sched-workers.h"
+#include "scheduler/state/sched-workers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-pass.h"
+#include "scheduler/state/sched-pass.h"
 
 struct sched_worker *
 sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)

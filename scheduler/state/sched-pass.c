@@ -2,13 +2,13 @@
  * what they acknowledge, and the flag that asks for a dispatch round before the loop sleeps.
  * A reply that acknowledges a write (marked durable) waits, when the commit failed, until a
  * later commit succeeds; the others go out at once. */
-#include "scheduler/sched-pass.h"
+#include "scheduler/state/sched-pass.h"
 
 #include <stdlib.h>
 
 #include "common/log.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-state.h"
+#include "scheduler/state/sched-state.h"
 
 struct sched_pass_reply {
 	struct proto_server_ctx *ctx;

@@ -2,15 +2,15 @@
  * ordered by priority and served round-robin within a priority so concurrent jobs interleave
  * fairly, and no worker taking more than its slots' share of what is ready. Requests that get
  * nothing are held (long poll) while the worker is idle. */
-#include "scheduler/sched-dispatch.h"
+#include "scheduler/state/sched-dispatch.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-pass.h"
-#include "scheduler/sched-tasks.h"
+#include "scheduler/state/sched-pass.h"
+#include "scheduler/state/sched-tasks.h"
 
 static void
 sched_dispatch_latency(struct sched *s, double seconds)
