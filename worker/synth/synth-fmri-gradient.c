@@ -124,8 +124,6 @@ synth_fmri_gradient_schedule(struct synth_fmri *s, char **cause)
 		}
 	s->art_len = (size_t)ceil(p->slice_interval * p->rate - 1e-9);
 	synth_fmri_gradient_motion(s);
-	if (p->model == SYNTH_FMRI_INDUCED)
-		synth_fmri_induced_init(s);
 	return 0;
 }
 
@@ -212,8 +210,6 @@ synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan 
 	size_t lo;
 	double g[3], gain, m[3];
 
-	if (s->p.model == SYNTH_FMRI_INDUCED)
-		return synth_fmri_induced_at(s, ch, t, scale);
 	if ((lo = synth_fmri_gradient_slice_at(s, t)) == 0)
 		return 0;
 	synth_fmri_gradient_waveforms(&s->p, t - s->onset[lo - 1], g);

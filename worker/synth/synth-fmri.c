@@ -216,6 +216,8 @@ synth_fmri_new(const struct synth_fmri_params *p, struct synth_fmri **out, char 
 		synth_fmri_free(s);
 		return rc;
 	}
+	if (p->model == SYNTH_FMRI_INDUCED)
+		synth_fmri_induced_init(s);
 	if (p->background != NULL) {
 		if ((rc = synth_fmri_background_load(s, cause)) != 0) {
 			synth_fmri_free(s);
@@ -343,6 +345,16 @@ synth_fmri_clean_next(const struct synth_fmri *s, struct synth_fmri_chan *ch)
 	return 1e-6 * v;
 }
 
+/* The artifact of one channel at sample k, in volts: the gradient model's, or the voltage the
+ * gradients induce (--model induced). */
+static double
+synth_fmri_artifact_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch, size_t k)
+{
+	if (s->p.model == SYNTH_FMRI_INDUCED)
+		return synth_fmri_induced_at(s, ch, (double)k / s->p.rate, 1e-6 * s->p.artifact_uv);
+	return synth_fmri_gradient_at(s, ch, k);
+}
+
 int
 synth_fmri_read(struct synth_fmri *s, enum synth_fmri_part part, size_t channel, size_t start,
 		size_t n, double *out, char **cause)
@@ -366,7 +378,7 @@ synth_fmri_read(struct synth_fmri *s, enum synth_fmri_part part, size_t channel,
 		if (part != SYNTH_FMRI_ARTIFACT)
 			v = synth_fmri_clean_next(s, ch);
 		if (part != SYNTH_FMRI_CLEAN)
-			v += synth_fmri_gradient_at(s, ch, start + i);
+			v += synth_fmri_artifact_at(s, ch, start + i);
 		out[i] = v;
 	}
 	return 0;
