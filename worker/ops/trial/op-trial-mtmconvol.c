@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-mtmconvol.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial-tfr.h"
 
 static size_t
@@ -48,7 +49,7 @@ op_trial_mtmconvol_parse(const json_t *step, const char *path, const struct tria
 	json_t *win = json_object_get(step, "t_ftimwin");
 
 	if (op_trial_freq_common(step, path, &f->c, cause) != 0 ||
-	    op_trial_freq_nyquist(&f->c, lay->fs, path, cause) != 0 ||
+	    op_trial_freq_common_nyquist(&f->c, lay->fs, path, cause) != 0 ||
 	    op_trial_tfr_toi(step, path, &f->toi, cause) != 0 ||
 	    op_trial_tfr_toi_bounds(&f->toi, lay, path, cause) != 0)
 		return -EINVAL;

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial-tfr.h"
 
 int

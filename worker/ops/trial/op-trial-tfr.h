@@ -7,31 +7,8 @@
 #include <stdbool.h>
 
 #include "worker/dsp/spectral/dsp-tfr.h"
-#include "worker/ops/trial/op-trial.h"
-#include "worker/ops/trial/op-trial-param.h"
-
-/* The keywords every freqanalysis method reads (op-trial-freq.c). */
-struct op_trial_freq_common {
-	const char *method;
-	const char *output_name;
-	enum dsp_mtmfft_output output;
-	enum dsp_taper_window taper;
-	double kaiser_beta;
-	double tapsmofrq;
-	size_t ntaper;
-	bool keeptrials, keeptapers;
-	int polyremoval;
-	double foi[4096];
-	size_t nfoi;
-	bool use_foilim;
-	double foilim[2];
-};
-
-int op_trial_freq_common(const json_t *step, const char *path, struct op_trial_freq_common *c,
-			 char **cause);
-/* foi / foilim within [0, fs/2]. */
-int op_trial_freq_nyquist(const struct op_trial_freq_common *c, double fs, const char *path,
-			  char **cause);
+#include "worker/ops/trial/op-trial-freq-common.h"
+#include "worker/ops/trial/trial-run.h"
 
 /* A parsed toi: "all" (the default), an overlap fraction, or a list of times (s). */
 struct op_trial_tfr_toi {
@@ -68,9 +45,9 @@ struct op_trial_tfr {
 int op_trial_tfr_finish(struct trial_run *t, const struct op_trial_tfr *k, const json_t *step,
 			const char *path, char **cause);
 
-int op_trial_mtmconvol_apply(struct trial_run *t, const json_t *step, const char *path,
-			     bool welch, char **cause);
-int op_trial_wavelet_apply(struct trial_run *t, const json_t *step, const char *path,
-			   bool superlet, char **cause);
+int op_trial_mtmconvol_apply(struct trial_run *t, const json_t *step, const char *path, bool welch,
+			     char **cause);
+int op_trial_wavelet_apply(struct trial_run *t, const json_t *step, const char *path, bool superlet,
+			   char **cause);
 
 #endif

@@ -10,6 +10,8 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-cwt.h"
+#include "worker/ops/spec/op-param.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial-tfr.h"
 
 static size_t
@@ -149,7 +151,7 @@ op_trial_wavelet_parse(const json_t *step, const char *path, const struct trial_
 
 	dsp_cwt_params_init(p, lay->fs);
 	if (op_trial_freq_common(step, path, &f->c, cause) != 0 ||
-	    op_trial_freq_nyquist(&f->c, lay->fs, path, cause) != 0 ||
+	    op_trial_freq_common_nyquist(&f->c, lay->fs, path, cause) != 0 ||
 	    op_trial_tfr_toi(step, path, &f->toi, cause) != 0 ||
 	    op_trial_tfr_toi_bounds(&f->toi, lay, path, cause) != 0)
 		return -EINVAL;

@@ -3,6 +3,8 @@
  * container coordinates (keeptrials), or its trial sums as .npy (two-sum sum and error for cross
  * spectra and corr, phasor sums and counts for PPC). The final task stitches the rows, or adds
  * the sums part by part (one part in memory at a time) and reduces them. */
+#include "worker/ops/trial/trial-save-cross.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,8 @@
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy.h"
 #include "worker/ops/trial/trial-cross.h"
-#include "worker/ops/trial/trial-save.h"
+#include "worker/ops/trial/trial-part.h"
+#include "worker/ops/trial/trial-run.h"
 
 /* The container's trial definition: one row per trial (keeptrials: rows_per_trial rows each)
  * or the single row of an average (the lags of corr, else one entry). */
@@ -234,7 +237,7 @@ trial_save_cross_unit(const struct trial_run *t, const char *base, char **cause)
 	else
 		rc = trial_save_cross_sums(t->cross, d, base, cause);
 	if (rc == 0)
-		rc = trial_save_json(d, base, cause);
+		rc = trial_part_json(d, base, cause);
 	json_decref(d);
 	return rc;
 }
@@ -252,7 +255,7 @@ trial_save_cross_add(const char *base, const struct trial_cross_plan *p, struct 
 	double *v = NULL;
 	int rc;
 
-	rc = trial_save_load_json(base, &d, cause);
+	rc = trial_part_load_json(base, &d, cause);
 	if (rc == 0)
 		rc = io_npy_read(npy, &h, (void **)&v, cause);
 	if (rc == 0 && (h.dtype != IO_NPY_F8 || h.ndim != 1 || h.shape[0] != len))
@@ -291,7 +294,7 @@ trial_save_cross_average(const char *workdir, int stage, uint32_t nparts,
 	else
 		dsp_csd_acc_init(&acc, p->nfreq, p->nchan, p->ntap);
 	for (uint32_t u = 0; u < nparts && rc == 0; u++) {
-		char *base = trial_save_base(workdir, stage, u);
+		char *base = trial_part_base(workdir, stage, u);
 		rc = trial_save_cross_add(base, p, &acc, &ppc, cause);
 		free(base);
 	}
@@ -324,7 +327,7 @@ trial_save_cross_stitch(const char *workdir, int stage, uint32_t nparts,
 	int rc;
 
 	for (uint32_t u = 0; u < nparts; u++) {
-		char *b = trial_save_base(workdir, stage, u);
+		char *b = trial_part_base(workdir, stage, u);
 		parts[u] = xasprintf("%s.h5", b);
 		free(b);
 	}

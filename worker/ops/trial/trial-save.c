@@ -14,13 +14,9 @@
 #include "worker/io/io-spy-h5.h"
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy-writer.h"
+#include "worker/ops/trial/trial-part.h"
+#include "worker/ops/trial/trial-save-cross.h"
 #include "worker/ops/trial/trial-save.h"
-
-char *
-trial_save_base(const char *workdir, int stage, uint32_t index)
-{
-	return xasprintf("%s/s%d-u%u", workdir, stage, index);
-}
 
 static json_t *
 trial_save_doubles(const double *v, size_t n)
@@ -182,21 +178,6 @@ trial_save_meta_parse(const json_t *d, const char *path, struct trial_save_meta 
 	return 0;
 }
 
-int
-trial_save_json(const json_t *d, const char *base, char **cause)
-{
-	char *path = xasprintf("%s.json", base), *tmp = xasprintf("%s.json.tmp", base);
-	int rc = 0;
-
-	if (json_dump_file(d, tmp, JSON_COMPACT) != 0)
-		rc = error_set(cause, -EIO, "cannot write %s", tmp);
-	else if (rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
-	free(path);
-	free(tmp);
-	return rc;
-}
-
 /* The task's data as float32 trials back to back (converted if still double). */
 static const float *
 trial_save_f32(const struct trial_run *t, float **conv)
@@ -277,12 +258,12 @@ trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint3
 	int rc;
 
 	if (t->kind == TRIAL_RUN_CROSS) {
-		b = trial_save_base(workdir, stage, index);
+		b = trial_part_base(workdir, stage, index);
 		rc = trial_save_cross_unit(t, b, cause);
 		free(b);
 		return rc;
 	}
-	base = trial_save_base(workdir, stage, index);
+	base = trial_part_base(workdir, stage, index);
 	d = trial_save_describe(t);
 	if (t->kind == TRIAL_RUN_SPECTRAL && !t->spec.keeptrials) {
 		rc = trial_save_sums(t, d, base, cause);
@@ -293,27 +274,10 @@ trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint3
 		trial_save_meta_fini(&k);
 	}
 	if (rc == 0)
-		rc = trial_save_json(d, base, cause);
+		rc = trial_part_json(d, base, cause);
 	json_decref(d);
 	free(base);
 	return rc;
-}
-
-int
-trial_save_load_json(const char *base, json_t **out, char **cause)
-{
-	char *path = xasprintf("%s.json", base);
-	json_error_t jerr;
-
-	*out = json_load_file(path, 0, &jerr);
-	if (*out == NULL) {
-		error_set(cause, -ENOENT, "cannot read the part description %s: %s", path,
-			  jerr.text);
-		free(path);
-		return -ENOENT;
-	}
-	free(path);
-	return 0;
 }
 
 static void
@@ -338,13 +302,13 @@ trial_save_merge(const char *workdir, int stage, uint32_t nparts, const struct i
 	int rc = 0;
 
 	for (uint32_t u = 0; u < nparts && rc == 0; u++) {
-		char *base = trial_save_base(workdir, stage, u), *npy = xasprintf("%s.npy", base);
+		char *base = trial_part_base(workdir, stage, u), *npy = xasprintf("%s.npy", base);
 		struct io_npy_header h;
 		json_t *d = NULL, *part;
 		double *v = NULL;
 		size_t c0, k;
 
-		rc = trial_save_load_json(base, &d, cause);
+		rc = trial_part_load_json(base, &d, cause);
 		if (rc == 0)
 			rc = io_npy_read(npy, &h, (void **)&v, cause);
 		part = json_object_get(d, "part");
@@ -392,7 +356,7 @@ int
 trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *output,
 		 json_t **result, char **cause)
 {
-	char *base = trial_save_base(workdir, stage, 0), *h5 = NULL;
+	char *base = trial_part_base(workdir, stage, 0), *h5 = NULL;
 	const char *cls;
 	struct trial_save_meta k = {0};
 	struct io_spy_file *f = NULL;
@@ -400,7 +364,7 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	float *avg = NULL;
 	int rc;
 
-	rc = trial_save_load_json(base, &d, cause);
+	rc = trial_part_load_json(base, &d, cause);
 	cls = rc == 0 ? json_string_value(json_object_get(d, "class")) : NULL;
 	if (cls != NULL && strcmp(cls, "crossspectral") == 0) {
 		rc = trial_save_cross_final(workdir, stage, nparts, output, d, result, cause);
@@ -420,7 +384,7 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	} else if (rc == 0) {
 		char **parts = xcalloc(nparts, sizeof *parts);
 		for (uint32_t u = 0; u < nparts; u++) {
-			char *b = trial_save_base(workdir, stage, u);
+			char *b = trial_part_base(workdir, stage, u);
 			parts[u] = xasprintf("%s.h5", b);
 			free(b);
 		}
@@ -512,13 +476,13 @@ int
 trial_save_load_stage(struct trial_run *t, const char *workdir, int stage, uint32_t index,
 		      char **cause)
 {
-	char *base = trial_save_base(workdir, stage, index), *h5 = xasprintf("%s.h5", base);
+	char *base = trial_part_base(workdir, stage, index), *h5 = xasprintf("%s.h5", base);
 	json_t *d = NULL, *part;
 	size_t total = 0;
 	float *buf;
 	int rc;
 
-	rc = trial_save_load_json(base, &d, cause);
+	rc = trial_part_load_json(base, &d, cause);
 	if (rc == 0)
 		rc = trial_save_layout_parse(d, base, &t->lay, cause);
 	part = json_object_get(d, "part");

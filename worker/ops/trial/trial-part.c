@@ -1,0 +1,49 @@
+/* The files of a unit task's part: their base name "<workdir>/s<stage>-u<index>", and the .json
+ * describing the output container, written atomically and read back. */
+#include "worker/ops/trial/trial-part.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/xmalloc.h"
+
+char *
+trial_part_base(const char *workdir, int stage, uint32_t index)
+{
+	return xasprintf("%s/s%d-u%u", workdir, stage, index);
+}
+
+int
+trial_part_json(const json_t *d, const char *base, char **cause)
+{
+	char *path = xasprintf("%s.json", base), *tmp = xasprintf("%s.json.tmp", base);
+	int rc = 0;
+
+	if (json_dump_file(d, tmp, JSON_COMPACT) != 0)
+		rc = error_set(cause, -EIO, "cannot write %s", tmp);
+	else if (rename(tmp, path) != 0)
+		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+int
+trial_part_load_json(const char *base, json_t **out, char **cause)
+{
+	char *path = xasprintf("%s.json", base);
+	json_error_t jerr;
+
+	*out = json_load_file(path, 0, &jerr);
+	if (*out == NULL) {
+		error_set(cause, -ENOENT, "cannot read the part description %s: %s", path,
+			  jerr.text);
+		free(path);
+		return -ENOENT;
+	}
+	free(path);
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* The files of a unit task's part (trial-part.c). */
+#ifndef ND_TRIAL_PART_H
+#define ND_TRIAL_PART_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+/* The parts' files: "<workdir>/s<stage>-u<index>" (caller frees), and their .json description
+ * written atomically or read back (*out: a new reference). */
+char *trial_part_base(const char *workdir, int stage, uint32_t index);
+int trial_part_json(const json_t *d, const char *base, char **cause);
+int trial_part_load_json(const char *base, json_t **out, char **cause);
+
+#endif
