@@ -285,7 +285,7 @@ def render_dashboard(c):
 
 def help_aligned(text, args):
     """Each command or option is listed once, and every description starts in one column."""
-    rows = list(re.finditer(r"^(  +\S(?:[^ ]| [^ ])*)  +(\S.*)$", text, re.M))
+    rows = list(re.finditer(r"^(  +\S(?:[^ \n]| [^ \n])*)  +(\S.*)$", text, re.M))
     names = [m.group(1).strip() for m in rows]
     check(rows and len(names) == len(set(names)), "%s lists each entry once: %s" % (args, names))
     cols = {m.start(2) - m.start(0) for m in rows}
