@@ -10,7 +10,7 @@
 #include "scheduler/graph/graph-input.h"
 #include "scheduler/graph/graph.h"
 #include "worker/ops/trial/op-trial.h"
-#include "worker/ops/trial/trial-input.h"
+#include "worker/ops/trial/data/trial-input.h"
 
 /* Values (samples × channels) a unit task should hold by default: large enough that the task's
  * fixed costs (dispatch, opening the input, writing a part) are small against its compute, small

@@ -10,7 +10,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "scheduler/graph/graph-input.h"
-#include "worker/ops/trial/trial-input.h"
+#include "worker/ops/trial/data/trial-input.h"
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/task-spec.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "worker/ops/rec/rec-runner.h"
-#include "worker/ops/trial/trial-runner.h"
+#include "worker/ops/trial/data/trial-runner.h"
 
 /* Entries with a match function come before the plain entry of the same format. */
 static const struct task_format *const task_format_table[] = {

@@ -14,7 +14,7 @@
 #include "common/xmalloc.h"
 #include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial.h"
-#include "worker/ops/trial/trial-cross.h"
+#include "worker/ops/trial/data/trial-cross.h"
 
 static const char *const op_trial_conn_keys[] = {
     "method",      "keeptrials", "output",  "foi",   "foilim",    "pad",       "channelcmb",

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "worker/ops/spec/op-def.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 extern const struct op_def op_trial_freqanalysis;
 

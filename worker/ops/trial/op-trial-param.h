@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 /* polyremoval: null or "none" → -1, 0, 1. */
 int op_trial_param_poly(const json_t *step, const char *path, const char *key, int def, int *out,

@@ -8,7 +8,7 @@
 
 #include "worker/dsp/spectral/dsp-tfr.h"
 #include "worker/ops/trial/op-trial-freq-common.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 /* A parsed toi: "all" (the default), an overlap fraction, or a list of times (s). */
 struct op_trial_tfr_toi {

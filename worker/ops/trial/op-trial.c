@@ -10,7 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
-#include "worker/ops/trial/trial-save.h"
+#include "worker/ops/trial/data/trial-save.h"
 
 extern const struct op_def *const op_trial_table[];
 

@@ -14,7 +14,7 @@
 #include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/op-trial-freq.h"
 #include "worker/ops/trial/op-trial-preproc.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 extern const struct op_def op_trial_connectivityanalysis;
 extern const struct op_def op_trial_write_spy;

@@ -1,7 +1,7 @@
 /* Connectivity results: the plan's JSON form, and the final reduction of the merged sums per
  * method (coherency and its outputs, Granger causality with the reference's info dict, PPC,
  * trial-averaged cross spectra, correlations), with the channelcmb sub-blocks. */
-#include "worker/ops/trial/trial-cross.h"
+#include "worker/ops/trial/data/trial-cross.h"
 
 #include <errno.h>
 #include <stdlib.h>

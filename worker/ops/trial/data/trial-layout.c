@@ -1,6 +1,6 @@
 /* The layout of a trial data set: every trial's length and offset, the channels and the rate,
  * with the copy and free every holder of a layout (inputs, tasks, the submit check) shares. */
-#include "worker/ops/trial/trial-layout.h"
+#include "worker/ops/trial/data/trial-layout.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* A trial task's data and the small helpers the trial ops share on it: views of local trials,
  * the replacement of the samples, the step log, cancellation, the task's slice of the grid, and
  * the HDF5 lock every .spy call holds. */
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "worker/ops/trial/trial-cross.h"
+#include "worker/ops/trial/data/trial-cross.h"
 
 static pthread_mutex_t trial_run_h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 

@@ -2,7 +2,7 @@
  * and block reads (a .spy hyperslab per trial; synthetic trials generated on the spot, each from
  * its own random stream, so a block never needs the rest of the set). EDF epochs are in
  * trial-input-edf.c. */
-#include "worker/ops/trial/trial-input.h"
+#include "worker/ops/trial/data/trial-input.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,8 +12,8 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-read.h"
-#include "worker/ops/trial/trial-input-edf.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-input-edf.h"
+#include "worker/ops/trial/data/trial-run.h"
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
 #include "worker/synth/synth-trials.h"

@@ -1,6 +1,6 @@
 /* The files of a unit task's part: their base name "<workdir>/s<stage>-u<index>", and the .json
  * describing the output container, written atomically and read back. */
-#include "worker/ops/trial/trial-part.h"
+#include "worker/ops/trial/data/trial-part.h"
 
 #include <errno.h>
 #include <stdio.h>

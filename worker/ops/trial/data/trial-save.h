@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 /* Write unit task `index`'s part of stage `stage`. */
 int trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint32_t index,

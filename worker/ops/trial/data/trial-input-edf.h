@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "worker/ops/trial/trial-layout.h"
+#include "worker/ops/trial/data/trial-layout.h"
 
 struct trial_input_edf;
 int trial_input_edf_open(const json_t *input, struct trial_layout *lay,

@@ -2,7 +2,7 @@
  * picks the annotations, each trial spans [onset − pre, onset + post) seconds in whole samples,
  * with its offset at −pre. Channels (all, or the labels listed) must share one rate. An epoch
  * that does not fit inside the recording is refused, naming the annotation. */
-#include "worker/ops/trial/trial-input-edf.h"
+#include "worker/ops/trial/data/trial-input-edf.h"
 
 #include <errno.h>
 #include <math.h>

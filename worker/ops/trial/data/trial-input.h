@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "worker/dsp/core/dsp-trial.h"
-#include "worker/ops/trial/trial-layout.h"
+#include "worker/ops/trial/data/trial-layout.h"
 
 /* At submit: verify the .spy checksum. Tasks skip it (the scheduler did it once). */
 #define TRIAL_INPUT_VERIFY 0x1u

@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 /* Connectivity parts (CrossSpectralData). The unit task writes its rows
  * (keeptrials) as an HDF5 part or its trial sums as .npy, beside the description at `base`; the

@@ -3,7 +3,7 @@
  * container coordinates (keeptrials), or its trial sums as .npy (two-sum sum and error for cross
  * spectra and corr, phasor sums and counts for PPC). The final task stitches the rows, or adds
  * the sums part by part (one part in memory at a time) and reduces them. */
-#include "worker/ops/trial/trial-save-cross.h"
+#include "worker/ops/trial/data/trial-save-cross.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +15,9 @@
 #include "worker/io/io-npy.h"
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy.h"
-#include "worker/ops/trial/trial-cross.h"
-#include "worker/ops/trial/trial-part.h"
-#include "worker/ops/trial/trial-run.h"
+#include "worker/ops/trial/data/trial-cross.h"
+#include "worker/ops/trial/data/trial-part.h"
+#include "worker/ops/trial/data/trial-run.h"
 
 /* The container's trial definition: one row per trial (keeptrials: rows_per_trial rows each)
  * or the single row of an average (the lags of corr, else one entry). */

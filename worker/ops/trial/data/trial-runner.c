@@ -1,7 +1,7 @@
 /* The runner of the trial input formats: before a unit task's steps it reads the task's block of
  * trials × channels (and the whole layout), or in staged mode the block the stage before wrote;
  * after them it writes the task's part. */
-#include "worker/ops/trial/trial-runner.h"
+#include "worker/ops/trial/data/trial-runner.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,9 +10,9 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "common/xmalloc.h"
-#include "worker/ops/trial/trial-input.h"
-#include "worker/ops/trial/trial-run.h"
-#include "worker/ops/trial/trial-save.h"
+#include "worker/ops/trial/data/trial-input.h"
+#include "worker/ops/trial/data/trial-run.h"
+#include "worker/ops/trial/data/trial-save.h"
 
 static int
 trial_runner_begin(struct op_run *run, char **cause)

@@ -14,9 +14,9 @@
 #include "worker/io/io-spy-h5.h"
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy-writer.h"
-#include "worker/ops/trial/trial-part.h"
-#include "worker/ops/trial/trial-save-cross.h"
-#include "worker/ops/trial/trial-save.h"
+#include "worker/ops/trial/data/trial-part.h"
+#include "worker/ops/trial/data/trial-save-cross.h"
+#include "worker/ops/trial/data/trial-save.h"
 
 static json_t *
 trial_save_doubles(const double *v, size_t n)

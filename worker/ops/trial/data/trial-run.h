@@ -15,7 +15,7 @@
 #include "worker/dsp/spectral/dsp-mtmfft.h"
 #include "worker/dsp/core/dsp-trial.h"
 #include "worker/ops/spec/task-spec.h"
-#include "worker/ops/trial/trial-layout.h"
+#include "worker/ops/trial/data/trial-layout.h"
 
 enum trial_run_kind {
 	TRIAL_RUN_ANALOG,   /* time series per trial */
