@@ -35,27 +35,34 @@ PRODUCT = ("common", "proto", "worker", "scheduler")
 #     worker/dsp/core   shared kernels: common only (no I/O, no wire)
 #     worker/io         readers and writers: common only
 #     worker/ops/spec   what every op is written against: common only
-#   2 worker/dsp/fmri, worker/dsp/spectral, worker/dsp/connectivity   domain kernels on the core
-#                       kernels
+#     worker/report     the correction report's charts (cairo) and page: common only
+#   2 worker/dsp/fmri, worker/dsp/pulse, worker/dsp/spectral, worker/dsp/connectivity   domain
+#                       kernels on the core kernels
 #     worker/io/rec     the recording formats behind one interface, EDF through worker/io
 #     worker/synth      generators, which write their recordings through worker/io
-#   3 worker/ops/rec, worker/ops/trial       the op families: kernels, readers, synth, spec
-#   4 worker/ops        registry, plugins, task-run and the input-format table over the families
-#   5 worker            the worker process: ops and the wire
-#   6 scheduler/graph   pipeline -> task graph, checked with the ops' own parameter checks
-#   7 scheduler         the daemon, which builds graphs
-#   8 scheduler/ctl     the CLI, which can embed a scheduler and a worker (local mode)
+#   3 worker/ops/trial/data   trial inputs, a task's block of trials, the runner, the parts
+#   4 worker/ops/rec, worker/ops/trial       the op families: kernels, readers, synth, report, spec
+#   5 worker/ops        registry, plugins, task-run and the input-format table over the families
+#   6 worker            the worker process: ops and the wire
+#   7 scheduler/graph   pipeline -> task graph, checked with the ops' own parameter checks
+#   8 scheduler/state   the daemon's state: jobs (built into graphs), tasks, workers, dispatch,
+#                       the reply queue, persistence
+#   9 scheduler         the daemon's loop, peers and endpoints over that state
+#  10 scheduler/ctl     the CLI, which can embed a scheduler and a worker (local mode)
 LAYERS = {
     "common": 0,
-    "proto": 1, "worker/dsp/core": 1, "worker/io": 1, "worker/ops/spec": 1,
-    "worker/dsp/fmri": 2, "worker/dsp/spectral": 2, "worker/dsp/connectivity": 2,
+    "proto": 1, "worker/dsp/core": 1, "worker/io": 1, "worker/ops/spec": 1, "worker/report": 1,
+    "worker/dsp/fmri": 2, "worker/dsp/pulse": 2, "worker/dsp/spectral": 2,
+    "worker/dsp/connectivity": 2,
     "worker/io/rec": 2, "worker/synth": 2,
-    "worker/ops/rec": 3, "worker/ops/trial": 3,
-    "worker/ops": 4,
-    "worker": 5,
-    "scheduler/graph": 6,
-    "scheduler": 7,
-    "scheduler/ctl": 8,
+    "worker/ops/trial/data": 3,
+    "worker/ops/rec": 4, "worker/ops/trial": 4,
+    "worker/ops": 5,
+    "worker": 6,
+    "scheduler/graph": 7,
+    "scheduler/state": 8,
+    "scheduler": 9,
+    "scheduler/ctl": 10,
 }
 # (from, to) folder prefixes that never depend on each other whatever their layers.
 FORBIDDEN = [
@@ -63,6 +70,8 @@ FORBIDDEN = [
     ("worker/io", "worker/dsp"),
     ("worker/dsp", "worker/ops"),
     ("worker/io", "worker/ops"),
+    ("worker/dsp", "worker/report"),
+    ("worker/report", "worker/dsp"),
 ]
 # Folders whose findings are listed but do not fail the check, each with why. Remove an entry
 # once its folder passes.
@@ -292,7 +301,7 @@ def check_layers(tree, rep):
 def check_sizes(tree, rep):
     count = collections.Counter(os.path.dirname(f) for f in tree.files)
     fails = [("%s: %d source files (at most %d; split it into a subfolder)" % (d, n, MAX_FILES),
-              None) for d, n in sorted(count.items()) if n > MAX_FILES]
+              d if d in WAIVED else None) for d, n in sorted(count.items()) if n > MAX_FILES]
     top = ", ".join("%s %d" % (d, n) for d, n in count.most_common(3))
     rep.check("4. folder sizes (at most %d files)" % MAX_FILES, fails, ["largest: " + top])
 
