@@ -1,5 +1,5 @@
 /* The files of a unit task's part: their base name "<workdir>/s<stage>-u<index>", and the .json
- * describing the output container, written atomically and read back. */
+ * describing the output container, written atomically and read back, with its label lists. */
 #include "worker/ops/trial/data/trial-part.h"
 
 #include <errno.h>
@@ -46,4 +46,26 @@ trial_part_load_json(const char *base, json_t **out, char **cause)
 	}
 	free(path);
 	return 0;
+}
+
+char **
+trial_part_strings(const json_t *a, size_t *n)
+{
+	char **v;
+
+	*n = json_array_size(a);
+	v = xcalloc(*n + 1, sizeof *v);
+	for (size_t i = 0; i < *n; i++) {
+		const char *s = json_string_value(json_array_get(a, i));
+		v[i] = xstrdup(s != NULL ? s : "");
+	}
+	return v;
+}
+
+void
+trial_part_strings_free(char **v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
 }

@@ -3,6 +3,7 @@
 #define ND_TRIAL_PART_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The parts' files: "<workdir>/s<stage>-u<index>" (caller frees), and their .json description
@@ -10,5 +11,10 @@
 char *trial_part_base(const char *workdir, int stage, uint32_t index);
 int trial_part_json(const json_t *d, const char *base, char **cause);
 int trial_part_load_json(const char *base, json_t **out, char **cause);
+
+/* The strings of a JSON array (labels; "" for anything else), NULL-terminated, *n of them; and
+ * their release (accepts NULL). */
+char **trial_part_strings(const json_t *a, size_t *n);
+void trial_part_strings_free(char **v, size_t n);
 
 #endif

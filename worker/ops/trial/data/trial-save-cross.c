@@ -92,27 +92,11 @@ trial_save_cross_str(const json_t *v)
 	return s != NULL ? s : "";
 }
 
-static char **
-trial_save_cross_strings(const json_t *a, size_t *n)
-{
-	char **v;
-
-	*n = json_array_size(a);
-	v = xcalloc(*n + 1, sizeof *v);
-	for (size_t i = 0; i < *n; i++)
-		v[i] = xstrdup(trial_save_cross_str(json_array_get(a, i)));
-	return v;
-}
-
 static void
 trial_save_cross_meta_fini(struct trial_save_cross_meta *k)
 {
-	for (size_t i = 0; k->ci != NULL && i < k->nci; i++)
-		free(k->ci[i]);
-	for (size_t i = 0; k->cj != NULL && i < k->ncj; i++)
-		free(k->cj[i]);
-	free(k->ci);
-	free(k->cj);
+	trial_part_strings_free(k->ci, k->nci);
+	trial_part_strings_free(k->cj, k->ncj);
 	free(k->trl);
 	free(k->freq);
 	free(k->cfg);
@@ -148,8 +132,8 @@ trial_save_cross_meta(const json_t *d, struct trial_save_cross_meta *k, char **c
 	for (size_t i = 0; i < json_array_size(freq); i++)
 		k->freq[i] = json_number_value(json_array_get(freq, i));
 	k->m.freq = k->freq;
-	k->ci = trial_save_cross_strings(json_object_get(d, "channel_i"), &k->nci);
-	k->cj = trial_save_cross_strings(json_object_get(d, "channel_j"), &k->ncj);
+	k->ci = trial_part_strings(json_object_get(d, "channel_i"), &k->nci);
+	k->cj = trial_part_strings(json_object_get(d, "channel_j"), &k->ncj);
 	k->m.channel = (const char *const *)k->ci;
 	k->m.channel_j = (const char *const *)k->cj;
 	k->cfg = json_dumps(json_object_get(d, "cfg"), JSON_COMPACT | JSON_SORT_KEYS);

@@ -103,29 +103,11 @@ struct trial_save_meta {
 static void
 trial_save_meta_fini(struct trial_save_meta *k)
 {
-	for (size_t i = 0; k->channel != NULL && i < k->nchannel; i++)
-		free(k->channel[i]);
-	for (size_t i = 0; k->taper != NULL && i < k->ntaper; i++)
-		free(k->taper[i]);
-	free(k->channel);
-	free(k->taper);
+	trial_part_strings_free(k->channel, k->nchannel);
+	trial_part_strings_free(k->taper, k->ntaper);
 	free(k->trl);
 	free(k->freq);
 	free(k->cfg);
-}
-
-static char **
-trial_save_strings(const json_t *a, size_t *n)
-{
-	char **v;
-
-	*n = json_array_size(a);
-	v = xcalloc(*n + 1, sizeof *v);
-	for (size_t i = 0; i < *n; i++) {
-		const char *s = json_string_value(json_array_get(a, i));
-		v[i] = xstrdup(s != NULL ? s : "");
-	}
-	return v;
 }
 
 static int
@@ -166,10 +148,10 @@ trial_save_meta_parse(const json_t *d, const char *path, struct trial_save_meta 
 			k->freq[i] = json_number_value(json_array_get(freq, i));
 		k->m.freq = k->freq;
 	}
-	k->channel = trial_save_strings(json_object_get(d, "channel"), &k->nchannel);
+	k->channel = trial_part_strings(json_object_get(d, "channel"), &k->nchannel);
 	k->m.channel = (const char *const *)k->channel;
 	if (json_is_array(json_object_get(d, "taper"))) {
-		k->taper = trial_save_strings(json_object_get(d, "taper"), &k->ntaper);
+		k->taper = trial_part_strings(json_object_get(d, "taper"), &k->ntaper);
 		k->m.taper = (const char *const *)k->taper;
 	}
 	k->cfg = json_dumps(json_object_get(d, "cfg"), JSON_COMPACT | JSON_SORT_KEYS);
@@ -468,7 +450,7 @@ trial_save_layout_parse(const json_t *d, const char *path, struct trial_layout *
 			lay->extra[i * lay->nextra + k] =
 			    json_number_value(json_array_get(row, 3 + k));
 	}
-	lay->channel = trial_save_strings(ch, &lay->nchan);
+	lay->channel = trial_part_strings(ch, &lay->nchan);
 	return 0;
 }
 
