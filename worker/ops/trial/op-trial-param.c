@@ -66,3 +66,26 @@ op_trial_param_need_analog(const struct trial_run *t, const char *path, const ch
 				 t->kind == TRIAL_RUN_CROSS ? "connectivityanalysis" : "freqanalysis");
 	return 0;
 }
+
+int
+op_trial_param_run(struct op_run *run, const json_t *step,
+		   int (*apply)(struct trial_run *t, const json_t *step, const char *path,
+				char **cause),
+		   char **cause)
+{
+	const char *op = json_string_value(json_object_get(step, "op"));
+	char path[32];
+	json_t *params;
+	int rc;
+
+	op_trial_param_path(step, path, sizeof path);
+	if (run->trial == NULL || !run->trial->loaded)
+		return error_set(cause, -EINVAL,
+				 "%s: %s needs a trial input (spy, synth, or edf with trials)",
+				 path, op);
+	params = json_copy((json_t *)step);
+	json_object_del(params, "index");
+	rc = apply(run->trial, params, path, cause);
+	json_decref(params);
+	return rc;
+}

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/data/trial-run.h"
 
 /* polyremoval: null or "none" → -1, 0, 1. */
@@ -17,5 +18,12 @@ void op_trial_param_path(const json_t *step, char *buf, size_t len);
 /* A step that needs time series after freqanalysis made spectra: the error. */
 int op_trial_param_need_analog(const struct trial_run *t, const char *path, const char *op,
 			       char **cause);
+
+/* An op's run at task time: the step's path from its index, an error naming the op when the task
+ * holds no trial data, and `apply` on the step without the index the graph builder added. */
+int op_trial_param_run(struct op_run *run, const json_t *step,
+		       int (*apply)(struct trial_run *t, const json_t *step, const char *path,
+				    char **cause),
+		       char **cause);
 
 #endif

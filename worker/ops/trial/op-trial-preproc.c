@@ -315,25 +315,12 @@ op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *pat
 static int
 op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
 {
-	char path[32];
 	const char *op = json_string_value(json_object_get(step, "op"));
 
-	op_trial_param_path(step, path, sizeof path);
-	if (run->trial == NULL || !run->trial->loaded)
-		return error_set(cause, -EINVAL,
-				 "%s: %s needs a trial input (spy, synth, or edf "
-				 "with trials)",
-				 path, op);
-	json_t *params = json_copy((json_t *)step);
-	int rc;
-
-	json_object_del(params, "index");
-	if (strcmp(op, "resampledata") == 0)
-		rc = op_trial_resample_apply(run->trial, params, path, cause);
-	else
-		rc = op_trial_preproc_apply(run->trial, params, path, cause);
-	json_decref(params);
-	return rc;
+	return op_trial_param_run(run, step,
+				  strcmp(op, "resampledata") == 0 ? op_trial_resample_apply
+								  : op_trial_preproc_apply,
+				  cause);
 }
 
 const struct op_def op_trial_preprocessing = {
