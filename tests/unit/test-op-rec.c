@@ -15,7 +15,7 @@
 #include "worker/dsp/core/dsp-resample.h"
 #include "worker/io/io-edf.h"
 #include "worker/io/io-npy.h"
-#include "worker/ops/rec/rec-task.h"
+#include "worker/ops/rec/data/rec-task.h"
 #include "worker/synth/synth-fmri.h"
 #include "worker/ops/task-run.h"
 

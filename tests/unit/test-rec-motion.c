@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "test-tmpdir.h"
-#include "worker/ops/rec/rec-motion.h"
+#include "worker/ops/rec/data/rec-motion.h"
 
 static void
 write_file(const char *path, const char *text)

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "worker/ops/rec/rec-runner.h"
+#include "worker/ops/rec/data/rec-runner.h"
 #include "worker/ops/trial/data/trial-runner.h"
 
 /* Entries with a match function come before the plain entry of the same format. */

@@ -16,7 +16,7 @@
 #include "worker/dsp/fmri/dsp-pca.h"
 #include "worker/dsp/fmri/dsp-volume.h"
 #include "worker/ops/rec/op-rec.h"
-#include "worker/ops/rec/rec-motion.h"
+#include "worker/ops/rec/data/rec-motion.h"
 
 /* `scale`: true, false or "auto"; the default is auto for the weighted modes, off for the
  * others (whose results stay those of the reference). */

@@ -16,7 +16,7 @@
 #include "worker/io/io-edf.h"
 #include "worker/io/rec/io-brainvision.h"
 #include "worker/ops/rec/op-rec.h"
-#include "worker/ops/rec/rec-out.h"
+#include "worker/ops/rec/data/rec-out.h"
 
 static int
 op_rec_export_parse(const json_t *step, const char *path, void *params, char **cause)

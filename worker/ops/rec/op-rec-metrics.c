@@ -18,7 +18,7 @@
 #include "worker/dsp/fmri/dsp-metrics.h"
 #include "worker/dsp/core/dsp-resample.h"
 #include "worker/ops/rec/op-rec.h"
-#include "worker/ops/rec/rec-out.h"
+#include "worker/ops/rec/data/rec-out.h"
 
 static json_t *
 op_rec_metrics_num(double v)
@@ -127,11 +127,61 @@ struct op_rec_metrics_acc {
 	char *cause;
 };
 
+/* Channel c's entry of the report's per_channel object. */
+static json_t *
+op_rec_metrics_channel_json(const struct op_rec_metrics_acc *a, size_t c, const json_t *choices)
+{
+	const struct dsp_metrics_channel *m = &a->ch[c];
+	double d = m->var_acq - m->var_ref, hv[2][DSP_METRICS_HARMONICS];
+	json_t *j;
+
+	for (int k = 0; k < 2; k++)
+		for (int h = 0; h < DSP_METRICS_HARMONICS; h++)
+			hv[k][h] = dsp_metrics_harm_db(m->harm_acq[k][h], m->harm_ref[k][h]);
+	j = json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o}}", "snr",
+		      op_rec_metrics_num(m->var_ref / (d > 1e-10 ? d : 1e-10)), "rms_ratio",
+		      op_rec_metrics_num(m->rms_orig / m->rms_corr), "rms_residual",
+		      op_rec_metrics_num(m->std_acq / m->std_ref), "fft_allen",
+		      op_rec_metrics_nums(m->allen, DSP_METRICS_ALLEN_BANDS),
+		      "harmonics_vs_reference", "slice",
+		      op_rec_metrics_nums(hv[0], DSP_METRICS_HARMONICS), "volume",
+		      op_rec_metrics_nums(hv[1], DSP_METRICS_HARMONICS));
+	if (a->truth != NULL) {
+		json_object_set_new(j, "artifact_reduction_db", op_rec_metrics_num(a->db[c]));
+		json_object_set_new(j, "residual_uv", op_rec_metrics_num(a->uv[c]));
+	}
+	if (choices != NULL)
+		json_object_set(j, "choices", (json_t *)choices);
+	return j;
+}
+
+/* The input's channel c as recorded and, with a ground truth, its artifact-free version, at the
+ * output's rate and length (EDF reads are serialised: one handle per file). */
+static int
+op_rec_metrics_inputs(struct op_rec_metrics_acc *a, size_t c, const struct rec_out *o,
+		      double **orig, double **clean, char **cause)
+{
+	int rc;
+
+	pthread_mutex_lock(&a->lock);
+	rc = op_rec_metrics_read(a->run->rec->in, c, o->fs, o->n, orig, cause);
+	if (rc == 0 && a->truth != NULL) {
+		int k = io_rec_channel_find(io_rec_header(a->truth), o->label);
+		if (k < 0)
+			rc = error_set(
+			    cause, -EINVAL, "steps[%ld].ground_truth: %s has no channel %s",
+			    op_rec_step_index(a->step), io_rec_header(a->truth)->path, o->label);
+		else
+			rc = op_rec_metrics_read(a->truth, (size_t)k, o->fs, o->n, clean, cause);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
 static int
 op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 {
 	struct op_run *run = a->run;
-	const json_t *step = a->step;
 	struct rec_out o;
 	struct dsp_metrics_windows w;
 	const struct rec_epochs *t;
@@ -153,19 +203,7 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 			       o.label, o.fs);
 		goto out;
 	}
-	pthread_mutex_lock(&a->lock);
-	rc = op_rec_metrics_read(run->rec->in, c, o.fs, o.n, &orig, cause);
-	if (rc == 0 && a->truth != NULL) {
-		int k = io_rec_channel_find(io_rec_header(a->truth), o.label);
-		if (k < 0)
-			rc = error_set(
-			    cause, -EINVAL, "steps[%ld].ground_truth: %s has no channel %s",
-			    op_rec_step_index(step), io_rec_header(a->truth)->path, o.label);
-		else
-			rc = op_rec_metrics_read(a->truth, (size_t)k, o.fs, o.n, &clean, cause);
-	}
-	pthread_mutex_unlock(&a->lock);
-	if (rc != 0)
+	if ((rc = op_rec_metrics_inputs(a, c, &o, &orig, &clean, cause)) != 0)
 		goto out;
 	sf = dsp_metrics_slice_freq(t->t, t->n, o.fs);
 	vf = t->slices_per_volume > 0 ? sf / (double)t->slices_per_volume : 0;
@@ -188,30 +226,7 @@ op_rec_metrics_channel(struct op_rec_metrics_acc *a, size_t c, char **cause)
 		goto out;
 	a->db[c] = db;
 	a->uv[c] = uv;
-	{
-		const struct dsp_metrics_channel *m = &a->ch[c];
-		double d = m->var_acq - m->var_ref, hv[2][DSP_METRICS_HARMONICS];
-		json_t *j;
-
-		for (int k = 0; k < 2; k++)
-			for (int h = 0; h < DSP_METRICS_HARMONICS; h++)
-				hv[k][h] = dsp_metrics_harm_db(m->harm_acq[k][h], m->harm_ref[k][h]);
-		j = json_pack("{s:o, s:o, s:o, s:o, s:{s:o, s:o}}", "snr",
-			      op_rec_metrics_num(m->var_ref / (d > 1e-10 ? d : 1e-10)), "rms_ratio",
-			      op_rec_metrics_num(m->rms_orig / m->rms_corr), "rms_residual",
-			      op_rec_metrics_num(m->std_acq / m->std_ref), "fft_allen",
-			      op_rec_metrics_nums(m->allen, DSP_METRICS_ALLEN_BANDS),
-			      "harmonics_vs_reference", "slice",
-			      op_rec_metrics_nums(hv[0], DSP_METRICS_HARMONICS), "volume",
-			      op_rec_metrics_nums(hv[1], DSP_METRICS_HARMONICS));
-		if (a->truth != NULL) {
-			json_object_set_new(j, "artifact_reduction_db", op_rec_metrics_num(db));
-			json_object_set_new(j, "residual_uv", op_rec_metrics_num(uv));
-		}
-		if (o.choices != NULL)
-			json_object_set(j, "choices", o.choices);
-		a->per[c] = j;
-	}
+	a->per[c] = op_rec_metrics_channel_json(a, c, o.choices);
 	memcpy(a->label[c], o.label, sizeof a->label[c]);
 	a->done[c] = true;
 out:

@@ -12,8 +12,8 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "worker/ops/rec/op-rec.h"
-#include "worker/ops/rec/rec-out.h"
-#include "worker/ops/rec/rec-report.h"
+#include "worker/ops/rec/data/rec-out.h"
+#include "worker/ops/rec/data/rec-report.h"
 
 static bool
 op_rec_pulse_is_ecg(const char *label)

@@ -20,9 +20,9 @@
 #include "worker/io/io-npy.h"
 #include "worker/ops/rec/op-rec.h"
 #include "worker/ops/rec/op-rec-report.h"
-#include "worker/ops/rec/rec-chan.h"
-#include "worker/ops/rec/rec-out.h"
-#include "worker/ops/rec/rec-report.h"
+#include "worker/ops/rec/data/rec-chan.h"
+#include "worker/ops/rec/data/rec-out.h"
+#include "worker/ops/rec/data/rec-report.h"
 #include "worker/report/report-page.h"
 
 #define OP_REC_REPORT_PRE  0.2 /* pulse-locked window: seconds before and after an R peak */

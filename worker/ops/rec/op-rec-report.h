@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "worker/io/rec/io-rec.h"
-#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/rec/data/rec-epochs.h"
 #include "worker/report/report-page.h"
 
 struct op_rec_report_acc {

@@ -11,7 +11,7 @@
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/op-run.h"
 #include "worker/ops/rec/op-rec-params.h"
-#include "worker/ops/rec/rec-task.h"
+#include "worker/ops/rec/data/rec-task.h"
 
 enum op_rec_flags {
 	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on passed-through channels */

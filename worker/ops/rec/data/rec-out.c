@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "worker/ops/rec/rec-out.h"
+#include "worker/ops/rec/data/rec-out.h"
 
-#include "worker/ops/rec/rec-chan.h"
-#include "worker/ops/rec/rec-task.h"
+#include "worker/ops/rec/data/rec-chan.h"
+#include "worker/ops/rec/data/rec-task.h"
 
 int
 rec_out_open(struct op_run *run, size_t chan, struct rec_out *o, char **cause)

@@ -8,8 +8,8 @@
 #include <stddef.h>
 
 #include "worker/io/rec/io-rec.h"
-#include "worker/ops/rec/rec-chan.h"
-#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/rec/data/rec-chan.h"
+#include "worker/ops/rec/data/rec-epochs.h"
 #include "worker/ops/spec/op-run.h"
 
 struct rec_task {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "worker/io/rec/io-rec.h"
-#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/rec/data/rec-epochs.h"
 
 /* What a channel of the input is to the correction. */
 enum rec_chan_role {

@@ -2,7 +2,7 @@
  * every task through the recording-reader interface, picks the task's channels
  * (its channel group, or the reference channel of a run-once task), loads each channel from the
  * EDF or from the previous unit stage's files before the steps, and writes it back after them. */
-#include "worker/ops/rec/rec-runner.h"
+#include "worker/ops/rec/data/rec-runner.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,8 +12,8 @@
 #include "common/paths.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "worker/ops/rec/rec-chan.h"
-#include "worker/ops/rec/rec-task.h"
+#include "worker/ops/rec/data/rec-chan.h"
+#include "worker/ops/rec/data/rec-task.h"
 
 /* Whether the pick_channels / drop_channels steps among the stage's steps leave channel `label`
  * corrected (it is by default). */

@@ -1,6 +1,6 @@
 /* The data one task of a recording pipeline holds: the input open for the task, its channels,
  * its task-level trigger state, and the per-op timing it reports. */
-#include "worker/ops/rec/rec-task.h"
+#include "worker/ops/rec/data/rec-task.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 
 #include "worker/io/io-npy.h"
 #include "worker/io/rec/io-rec.h"
-#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/rec/data/rec-epochs.h"
 #include "worker/ops/spec/op-run.h"
 
 struct rec_out {

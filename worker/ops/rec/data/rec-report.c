@@ -1,5 +1,5 @@
 /* The report input files in a job's work dir: one JSON document per name under report/. */
-#include "worker/ops/rec/rec-report.h"
+#include "worker/ops/rec/data/rec-report.h"
 
 #include <errno.h>
 #include <stdio.h>

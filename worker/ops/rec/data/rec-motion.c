@@ -1,6 +1,6 @@
 /* Realignment parameters (SPM rp_*.txt) to a framewise displacement per volume, for the
  * motion-informed AAS weighting (Moosmann et al. 2009). */
-#include "worker/ops/rec/rec-motion.h"
+#include "worker/ops/rec/data/rec-motion.h"
 
 #include <errno.h>
 #include <math.h>

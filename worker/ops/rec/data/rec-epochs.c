@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/fmri/dsp-trigger.h"
-#include "worker/ops/rec/rec-epochs.h"
+#include "worker/ops/rec/data/rec-epochs.h"
 
 void
 rec_epochs_fini(struct rec_epochs *t)

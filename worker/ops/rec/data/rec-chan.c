@@ -1,7 +1,7 @@
 /* A channel of a recording task and its files between stages: loaded from the input or from the
  * .npy arrays and JSON sidecar (rate, trigger state, estimated noise) a unit stage wrote, and
  * saved again after the steps. */
-#include "worker/ops/rec/rec-chan.h"
+#include "worker/ops/rec/data/rec-chan.h"
 
 #include <errno.h>
 #include <stdio.h>
