@@ -1,6 +1,6 @@
-/* What the weighted AAS modes share (dsp-aas-weight.c, dsp-aas-auto.c): motion segments, the
- * nearest-epoch windows and their running sums, the band split of an epoch, per-epoch scaling.
- * Not part of the AAS interface. */
+/* What the weighted AAS modes share (dsp-aas-weight.c, used by dsp-aas-auto.c; both called from
+ * dsp-aas.c): motion segments, the nearest-epoch windows and their running sums, the band split
+ * of an epoch, per-epoch scaling. Not part of the AAS interface. */
 #ifndef ND_DSP_AAS_PRIV_H
 #define ND_DSP_AAS_PRIV_H
 
@@ -59,8 +59,12 @@ void dsp_aas_slice_lists(size_t nt, const struct dsp_aas_params *p,
 void dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx,
 			const size_t *cnt, size_t W, double *out);
 
-/* A weighted mode with its window and scaling as given (not auto). */
+/* The weighted modes on E, the nt epochs of x − mean(x) (len each). A mode with its window
+ * and scaling as given (not auto; dsp-aas-weight.c): */
 int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
 			   const struct dsp_aas_params *p, char **cause);
+/* Mode auto or scale auto: the candidate with the least estimated error (dsp-aas-auto.c). */
+int dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+		      const struct dsp_aas_params *p, char **cause);
 
 #endif

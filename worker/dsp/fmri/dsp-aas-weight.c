@@ -404,15 +404,6 @@ dsp_aas_weight_scale(struct dsp_aas_templates *tp, const double *E)
 }
 
 int
-dsp_aas_weighted_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
-		      const struct dsp_aas_params *p, char **cause)
-{
-	if (p->mode == DSP_AAS_AUTO || p->scale == DSP_AAS_SCALE_AUTO)
-		return dsp_aas_auto_make(tp, E, nt, len, p, cause);
-	return dsp_aas_weighted_fixed(tp, E, nt, len, p, cause);
-}
-
-int
 dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
 		       const struct dsp_aas_params *p, char **cause)
 {

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/dsp/fmri/dsp-aas-priv.h"
 #include "worker/dsp/fmri/dsp-trigger.h"
 #include "worker/dsp/core/dsp-xcorr.h"
 
@@ -133,105 +134,169 @@ dsp_aas_scale_epochs(struct dsp_aas_templates *tp, const double *x, size_t n, co
 	}
 }
 
-int
-dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
-		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
-{
-	size_t W = p->window, nf, ne;
-	double *E, *em, *es, *sum, *avg, mean = 0.0;
+/* What blocks and sliding mode share while they choose their epochs: the epochs (all of them,
+ * or one block's) with their means and centred sums of squares, and scratch. */
+struct dsp_aas_sel {
+	const double *x;
+	size_t n;
+	const int64_t *t;
+	size_t nt, L, ne;
+	long s0;
+	double mean, threshold;
+	double *E, *em, *es, *sum, *avg;
 	unsigned char *chosen;
+};
 
-	memset(tp, 0, sizeof *tp);
+static void
+dsp_aas_sel_init(struct dsp_aas_sel *s, const double *x, size_t n, const int64_t *t, size_t nt,
+		 size_t L, long s0, double mean, const struct dsp_aas_params *p)
+{
+	*s = (struct dsp_aas_sel){.x = x, .n = n, .t = t, .nt = nt, .L = L, .s0 = s0,
+				  .mean = mean, .threshold = p->threshold};
+	/* Blocks need only their own epochs; sliding windows reach across blocks: all of them. */
+	s->ne = p->mode == DSP_AAS_BLOCKS && p->window < nt ? p->window : nt;
+	s->E = xmalloc(s->ne * L * sizeof *s->E);
+	s->em = xmalloc(s->ne * sizeof *s->em);
+	s->es = xmalloc(s->ne * sizeof *s->es);
+	if (s->ne == nt)
+		dsp_aas_epochs_fill(s->E, s->em, s->es, x, n, t, s0, L, 0, nt);
+	s->sum = xmalloc(L * sizeof *s->sum);
+	s->avg = xmalloc(L * sizeof *s->avg);
+	s->chosen = xcalloc(nt, 1);
+}
+
+static void
+dsp_aas_sel_fini(struct dsp_aas_sel *s)
+{
+	free(s->E), free(s->em), free(s->es), free(s->sum), free(s->avg), free(s->chosen);
+}
+
+/* The references [r0, r1) and candidates [c0, c1) of the epochs held from base: tpl. */
+static void
+dsp_aas_sel_run(struct dsp_aas_sel *s, size_t base, size_t r0, size_t r1, size_t c0, size_t c1,
+		double *tpl)
+{
+	dsp_aas_select(s->E, s->em, s->es, base, s->L, r0, r1, c0, c1, s->threshold, s->x, s->n,
+		       s->t, s->s0, s->mean, s->sum, s->avg, s->chosen, tpl);
+}
+
+/* Blocks of W epochs: one template per block, from its first 5 epochs and those that pass. */
+static void
+dsp_aas_blocks(struct dsp_aas_templates *tp, struct dsp_aas_sel *s, size_t W)
+{
+	size_t nt = s->nt, L = s->L, nf = DSP_AAS_FIRST_CHOSEN;
+
+	tp->ntemplates = (nt + W - 1) / W;
+	tp->data = xmalloc(tp->ntemplates * L * sizeof *tp->data);
+	for (size_t b = 0, row = 0; b < nt; b += W, row++) {
+		size_t end = b + W < nt ? b + W : nt, base = s->ne == nt ? 0 : b;
+
+		if (s->ne < nt)
+			dsp_aas_epochs_fill(s->E, s->em, s->es, s->x, s->n, s->t, s->s0, L, b, end);
+		dsp_aas_sel_run(s, base, b, b + nf < nt ? b + nf : nt, b, end, tp->data + row * L);
+		for (size_t i = b; i < end; i++)
+			tp->index[i] = row;
+	}
+}
+
+/* A window of W epochs centred on each epoch (Allen et al. 2000): one template per epoch. */
+static void
+dsp_aas_sliding(struct dsp_aas_templates *tp, struct dsp_aas_sel *s, size_t W)
+{
+	size_t nt = s->nt, L = s->L, nf = DSP_AAS_FIRST_CHOSEN;
+
+	tp->ntemplates = nt;
+	tp->data = xmalloc(nt * L * sizeof *tp->data);
+	for (size_t i = 0; i < nt; i++) {
+		/* Window of W epochs centred on i, shifted to stay inside the train; the
+		 * references are the 5 epochs of the window nearest to i. */
+		size_t w0 = i > W / 2 ? i - W / 2 : 0, w1, r0;
+
+		if (nt <= W)
+			w0 = 0;
+		else if (w0 > nt - W)
+			w0 = nt - W;
+		w1 = w0 + W < nt ? w0 + W : nt;
+		r0 = i > 2 ? i - 2 : 0;
+		if (r0 + nf > w1)
+			r0 = w1 >= nf ? w1 - nf : 0;
+		if (r0 < w0)
+			r0 = w0;
+		dsp_aas_sel_run(s, 0, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1, tp->data + i * L);
+		tp->index[i] = i;
+	}
+}
+
+/* The weighted modes (dsp-aas-weight.c; auto and scale auto: dsp-aas-auto.c) on every epoch
+ * of x − mean(x), as the templates are built from. */
+static int
+dsp_aas_weighted(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
+		 size_t nt, size_t L, long s0, double mean, const struct dsp_aas_params *p,
+		 char **cause)
+{
+	double *E = xmalloc(nt * L * sizeof *E);
+	int rc;
+
+	for (size_t i = 0; i < nt; i++)
+		dsp_aas_epoch(x, n, t[i] + s0, L, mean, E + i * L);
+	tp->len = L;
+	tp->nepochs = nt;
+	tp->interpolate_gaps = p->interpolate_gaps;
+	if (p->mode == DSP_AAS_AUTO || p->scale == DSP_AAS_SCALE_AUTO)
+		rc = dsp_aas_auto_make(tp, E, nt, L, p, cause);
+	else
+		rc = dsp_aas_weighted_fixed(tp, E, nt, L, p, cause);
+	free(E);
+	if (rc != 0)
+		dsp_aas_templates_fini(tp);
+	return rc;
+}
+
+static int
+dsp_aas_check(size_t n, size_t nt, size_t L, const struct dsp_aas_params *p, char **cause)
+{
 	if (n == 0 || nt == 0 || L == 0)
 		return error_set(cause, -EINVAL,
 				 "AAS needs data, triggers and an artifact length "
 				 "(n=%zu, triggers=%zu, L=%zu)",
 				 n, nt, L);
-	if (W == 0)
+	if (p->window == 0)
 		return error_set(cause, -EINVAL, "AAS window must be at least 1 epoch");
 	if (!(p->threshold >= -1.0 && p->threshold <= 1.0))
 		return error_set(cause, -EINVAL, "AAS threshold %g must be in [-1, 1]",
 				 p->threshold);
 	if (p->mode < DSP_AAS_BLOCKS || p->mode > DSP_AAS_AUTO)
 		return error_set(cause, -EINVAL, "unknown AAS mode %d", (int)p->mode);
+	return 0;
+}
+
+int
+dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, const int64_t *t,
+		       size_t nt, size_t L, long s0, const struct dsp_aas_params *p, char **cause)
+{
+	struct dsp_aas_sel s;
+	double mean = 0.0;
+	int rc;
+
+	memset(tp, 0, sizeof *tp);
+	if ((rc = dsp_aas_check(n, nt, L, p, cause)) != 0)
+		return rc;
 	for (size_t i = 0; i < n; i++)
 		mean += x[i];
 	mean /= (double)n;
-	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING) {
-		int rc;
-
-		/* Weighted modes: every epoch of x − mean(x), as the templates are built from. */
-		E = xmalloc(nt * L * sizeof *E);
-		for (size_t i = 0; i < nt; i++)
-			dsp_aas_epoch(x, n, t[i] + s0, L, mean, E + i * L);
-		tp->len = L;
-		tp->nepochs = nt;
-		tp->interpolate_gaps = p->interpolate_gaps;
-		rc = dsp_aas_weighted_make(tp, E, nt, L, p, cause);
-		free(E);
-		if (rc != 0)
-			dsp_aas_templates_fini(tp);
-		return rc;
-	}
-	/* Blocks need only their own epochs; sliding windows reach across blocks: all of them. */
-	ne = p->mode == DSP_AAS_BLOCKS && W < nt ? W : nt;
-	E = xmalloc(ne * L * sizeof *E);
-	em = xmalloc(ne * sizeof *em);
-	es = xmalloc(ne * sizeof *es);
-	if (ne == nt)
-		dsp_aas_epochs_fill(E, em, es, x, n, t, s0, L, 0, nt);
-	sum = xmalloc(L * sizeof *sum);
-	avg = xmalloc(L * sizeof *avg);
-	chosen = xcalloc(nt, 1);
-	nf = DSP_AAS_FIRST_CHOSEN;
-
+	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING)
+		return dsp_aas_weighted(tp, x, n, t, nt, L, s0, mean, p, cause);
 	tp->len = L;
 	tp->nepochs = nt;
 	tp->index = xmalloc(nt * sizeof *tp->index);
-	if (p->mode == DSP_AAS_BLOCKS) {
-		tp->ntemplates = (nt + W - 1) / W;
-		tp->data = xmalloc(tp->ntemplates * L * sizeof *tp->data);
-		for (size_t b = 0, row = 0; b < nt; b += W, row++) {
-			size_t end = b + W < nt ? b + W : nt, base = ne == nt ? 0 : b;
-
-			if (ne < nt)
-				dsp_aas_epochs_fill(E, em, es, x, n, t, s0, L, b, end);
-			dsp_aas_select(E, em, es, base, L, b, b + nf < nt ? b + nf : nt, b, end,
-				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
-				       tp->data + row * L);
-			for (size_t i = b; i < end; i++)
-				tp->index[i] = row;
-		}
-	} else {
-		tp->ntemplates = nt;
-		tp->data = xmalloc(nt * L * sizeof *tp->data);
-		for (size_t i = 0; i < nt; i++) {
-			/* Window of W epochs centred on i, shifted to stay inside the train; the
-			 * references are the 5 epochs of the window nearest to i. */
-			size_t w0 = i > W / 2 ? i - W / 2 : 0, w1, r0;
-
-			if (nt <= W)
-				w0 = 0;
-			else if (w0 > nt - W)
-				w0 = nt - W;
-			w1 = w0 + W < nt ? w0 + W : nt;
-			r0 = i > 2 ? i - 2 : 0;
-			if (r0 + nf > w1)
-				r0 = w1 >= nf ? w1 - nf : 0;
-			if (r0 < w0)
-				r0 = w0;
-			dsp_aas_select(E, em, es, 0, L, r0, r0 + nf < w1 ? r0 + nf : w1, w0, w1,
-				       p->threshold, x, n, t, s0, mean, sum, avg, chosen,
-				       tp->data + i * L);
-			tp->index[i] = i;
-		}
-	}
-	free(E), free(em), free(es);
-	free(sum);
-	free(chosen);
+	dsp_aas_sel_init(&s, x, n, t, nt, L, s0, mean, p);
+	if (p->mode == DSP_AAS_BLOCKS)
+		dsp_aas_blocks(tp, &s, p->window);
+	else
+		dsp_aas_sliding(tp, &s, p->window);
 	if (p->scale == DSP_AAS_SCALE_ON)
-		dsp_aas_scale_epochs(tp, x, n, t, s0, mean, avg);
-	free(avg);
+		dsp_aas_scale_epochs(tp, x, n, t, s0, mean, s.avg);
+	dsp_aas_sel_fini(&s);
 	tp->interpolate_gaps = p->interpolate_gaps;
 	return 0;
 }

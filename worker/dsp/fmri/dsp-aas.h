@@ -96,11 +96,4 @@ int dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long
 int dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		     const struct dsp_aas_templates *tp, double *noise, char **cause);
 
-/* The weighted modes (dsp-aas-weight.c, dsp-aas-auto.c): E holds the nt epochs of x − mean(x)
- * (len each). */
-int dsp_aas_weighted_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
-			  const struct dsp_aas_params *p, char **cause);
-int dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
-		      const struct dsp_aas_params *p, char **cause);
-
 #endif

@@ -1,6 +1,6 @@
 /* Adaptive noise cancellation on one channel: the least-squares FIR high-pass used for
- * adaptation (scipy firls), the LMS filter with a fused, vectorised update/output loop, and the
- * windowed subtraction with its gain check. */
+ * adaptation (scipy firls), the LMS and NLMS filters with a fused, vectorised update/output loop,
+ * the step-size search when judged, and the windowed subtraction with its gain check. */
 #include "worker/dsp/fmri/dsp-anc.h"
 
 #include <errno.h>
@@ -339,6 +339,93 @@ dsp_anc_search(const double *x, size_t n, double fs, const int64_t *trig, size_t
 	return rc;
 }
 
+/* d = x high-passed for adaptation on the window [ws, ws + wl), filtered with a margin of one
+ * filter length where the data allow (caller frees). */
+static int
+dsp_anc_adapt_input(const double *x, size_t n, size_t ws, size_t wl, struct dsp_filter *hp,
+		    double **d_out, char **cause)
+{
+	size_t we = ws + wl, fs0 = ws > hp->ntaps ? ws - hp->ntaps : 0;
+	size_t fe = we + hp->ntaps < n ? we + hp->ntaps : n;
+	double *d = xmalloc((fe - fs0) * sizeof *d);
+	int rc;
+
+	memcpy(d, x + fs0, (fe - fs0) * sizeof *d);
+	if ((rc = dsp_filter_apply(hp, d, fe - fs0, cause)) != 0) {
+		free(d);
+		return error_wrap(cause, rc, "anc: high-pass: ");
+	}
+	memmove(d, d + (ws - fs0), wl * sizeof *d);
+	*d_out = d;
+	return 0;
+}
+
+/* rf = the reference on the window scaled by its least-squares fit to d (r->alpha), with its
+ * variance in *var; 0 when it has no energy or variance there (the channel is skipped). */
+static int
+dsp_anc_reference(const double *ref, size_t ws, size_t wl, const double *d, double *rf,
+		  struct dsp_anc_result *r, double *var)
+{
+	double dr = 0, rr = 0, mean = 0, v = 0;
+
+	memcpy(rf, ref + ws, wl * sizeof *rf);
+	for (size_t i = 0; i < wl; i++) {
+		dr += d[i] * rf[i];
+		rr += rf[i] * rf[i];
+	}
+	if (!(rr > DBL_MIN) || !isfinite(rr)) {
+		log_warn("anc: reference has no energy on the window; channel skipped");
+		return 0;
+	}
+	r->alpha = dr / rr;
+	for (size_t i = 0; i < wl; i++) {
+		rf[i] *= r->alpha;
+		mean += rf[i];
+	}
+	mean /= (double)wl;
+	for (size_t i = 0; i < wl; i++)
+		v += (rf[i] - mean) * (rf[i] - mean);
+	v /= (double)wl;
+	if (!(v > DBL_MIN)) {
+		log_warn("anc: scaled reference has zero variance; channel skipped");
+		return 0;
+	}
+	*var = v;
+	return 1;
+}
+
+/* The gain check (and the judgement when judged), then x −= y on the window, noise += y. */
+static void
+dsp_anc_subtract(double *x, size_t ws, size_t wl, const double *y, const struct dsp_anc_params *p,
+		 double *noise, struct dsp_anc_result *r)
+{
+	double ymax = 0, xmax = 0, e2 = 0;
+
+	for (size_t i = 0; i < wl; i++) {
+		ymax = fabs(y[i]) > ymax ? fabs(y[i]) : ymax;
+		xmax = fabs(x[ws + i]) > xmax ? fabs(x[ws + i]) : xmax;
+	}
+	r->gain = xmax > 0 ? ymax / xmax : (ymax > 0 ? INFINITY : 0);
+	if (!(r->gain <= p->max_gain)) {
+		log_warn("anc: output/input gain %.3g exceeds %g; channel skipped", r->gain,
+			 p->max_gain);
+		r->skipped = 1;
+		return;
+	}
+	if (p->judge && !r->judged.accept) {
+		r->skipped = 1;
+		return;
+	}
+	for (size_t i = 0; i < wl; i++)
+		e2 += y[i] * y[i];
+	r->removed_uv = 1e6 * sqrt(e2 / (double)wl);
+	for (size_t i = 0; i < wl; i++) {
+		x[ws + i] -= y[i];
+		if (noise != NULL)
+			noise[ws + i] += y[i];
+	}
+}
+
 int
 dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *trig, size_t ntrig,
 	      size_t len, const struct dsp_anc_params *p, double *noise, struct dsp_anc_result *res,
@@ -346,8 +433,8 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 {
 	struct dsp_anc_result r = {0};
 	struct dsp_filter hp = {0};
-	size_t ws, we, wl, fs0, fe, order;
-	double *d, *rf, *y, dr = 0, rr = 0, mean = 0, var = 0, ymax = 0, xmax = 0;
+	size_t ws, we, wl, order;
+	double *d = NULL, *rf, *y, var = 0;
 	int rc;
 
 	if (res != NULL)
@@ -367,80 +454,24 @@ dsp_anc_apply(double *x, size_t n, double fs, const double *ref, const int64_t *
 				 "order %zu",
 				 wl, order);
 	}
-
-	/* High-pass the window with a margin of one filter length where the data allow. */
-	fs0 = ws > hp.ntaps ? ws - hp.ntaps : 0;
-	fe = we + hp.ntaps < n ? we + hp.ntaps : n;
-	d = xmalloc((fe - fs0) * sizeof *d);
-	memcpy(d, x + fs0, (fe - fs0) * sizeof *d);
-	rc = dsp_filter_apply(&hp, d, fe - fs0, cause);
+	rc = dsp_anc_adapt_input(x, n, ws, wl, &hp, &d, cause);
 	dsp_filter_fini(&hp);
-	if (rc != 0) {
-		free(d);
-		return error_wrap(cause, rc, "anc: high-pass: ");
-	}
-	memmove(d, d + (ws - fs0), wl * sizeof *d);
-
+	if (rc != 0)
+		return rc;
 	rf = xmalloc(wl * sizeof *rf);
-	memcpy(rf, ref + ws, wl * sizeof *rf);
-	for (size_t i = 0; i < wl; i++) {
-		dr += d[i] * rf[i];
-		rr += rf[i] * rf[i];
-	}
-	if (!(rr > DBL_MIN) || !isfinite(rr)) {
-		log_warn("anc: reference has no energy on the window; channel skipped");
-		r.skipped = 1;
-		goto out_free;
-	}
-	r.alpha = dr / rr;
-	for (size_t i = 0; i < wl; i++) {
-		rf[i] *= r.alpha;
-		mean += rf[i];
-	}
-	mean /= (double)wl;
-	for (size_t i = 0; i < wl; i++)
-		var += (rf[i] - mean) * (rf[i] - mean);
-	var /= (double)wl;
-	if (!(var > DBL_MIN)) {
-		log_warn("anc: scaled reference has zero variance; channel skipped");
-		r.skipped = 1;
-		goto out_free;
-	}
-	y = xmalloc(wl * sizeof *y);
-	if (p->judge)
-		rc = dsp_anc_search(x, n, fs, trig, ntrig, len, ws, rf, d, wl, order, var, p, y, &r,
-				    cause);
-	else
-		r.mu = dsp_anc_output(rf, d, wl, order, var, p, p->mu_factor, y);
-	if (rc != 0) {
-		free(y);
-		goto out_free;
-	}
-	for (size_t i = 0; i < wl; i++) {
-		ymax = fabs(y[i]) > ymax ? fabs(y[i]) : ymax;
-		xmax = fabs(x[ws + i]) > xmax ? fabs(x[ws + i]) : xmax;
-	}
-	r.gain = xmax > 0 ? ymax / xmax : (ymax > 0 ? INFINITY : 0);
-	if (!(r.gain <= p->max_gain)) {
-		log_warn("anc: output/input gain %.3g exceeds %g; channel skipped", r.gain,
-			 p->max_gain);
-		r.skipped = 1;
-	} else if (p->judge && !r.judged.accept) {
+	if (!dsp_anc_reference(ref, ws, wl, d, rf, &r, &var)) {
 		r.skipped = 1;
 	} else {
-		double e2 = 0;
-
-		for (size_t i = 0; i < wl; i++)
-			e2 += y[i] * y[i];
-		r.removed_uv = 1e6 * sqrt(e2 / (double)wl);
-		for (size_t i = 0; i < wl; i++) {
-			x[ws + i] -= y[i];
-			if (noise != NULL)
-				noise[ws + i] += y[i];
-		}
+		y = xmalloc(wl * sizeof *y);
+		if (p->judge)
+			rc = dsp_anc_search(x, n, fs, trig, ntrig, len, ws, rf, d, wl, order, var,
+					    p, y, &r, cause);
+		else
+			r.mu = dsp_anc_output(rf, d, wl, order, var, p, p->mu_factor, y);
+		if (rc == 0)
+			dsp_anc_subtract(x, ws, wl, y, p, noise, &r);
+		free(y);
 	}
-	free(y);
-out_free:
 	free(d);
 	free(rf);
 	if (res != NULL)

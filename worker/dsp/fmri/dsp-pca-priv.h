@@ -1,6 +1,6 @@
-/* What the OBS code shares with its component-count cross-validation (dsp-pca-cv.c): the
- * z-scored epoch matrix, the leading components, and the Gram-matrix decomposition. Not part
- * of the PCA interface. */
+/* What the OBS fit (dsp-pca.c) and its component-count cross-validation (dsp-pca-cv.c) share:
+ * the z-scored epoch matrix, the leading components and their decomposition (dsp-pca-basis.c).
+ * Not part of the PCA interface. */
 #ifndef ND_DSP_PCA_PRIV_H
 #define ND_DSP_PCA_PRIV_H
 
@@ -26,6 +26,9 @@ struct dsp_pca_epochs {
  * follows p (fraction or exact). On success bs->u (rows × bs->k) is the caller's. */
 int dsp_pca_basis_gram(const double *z, size_t rows, size_t cols, const struct dsp_pca_params *p,
 		       struct dsp_pca_basis *bs, char **cause);
+/* The same by a thin SVD (dgesdd). */
+int dsp_pca_basis_gesdd(const double *z, size_t rows, size_t cols, const struct dsp_pca_params *p,
+			struct dsp_pca_basis *bs, char **cause);
 
 /* The count of components by two-fold cross-validation over the epochs' columns (see
  * dsp_pca_params.choose); *gain_db is the held-out residual with them against none. */
