@@ -77,7 +77,8 @@ def pipeline(name, work, mutate=None, report=False):
 
 
 def correct(nd, pipe, rec, out):
-    rep = json.loads(run([nd, "run", "--json", "-q", "--workers", "2", pipe, rec, "-o", out]))
+    rep = json.loads(run([nd, "run", "--json", "-q", "--overwrite", "--workers", "2", pipe, rec,
+                                  "-o", out]))
     results = list(rep["results"].values())
     return rep, results
 

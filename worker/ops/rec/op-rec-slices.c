@@ -162,10 +162,13 @@ op_rec_slices_run_complete(struct op_run *run, struct rec_chan *c, const json_t 
 	for (size_t i = 0; i < res.n_added; i++)
 		json_array_append_new(added, json_integer(res.added[i]));
 	op_rec_result_set(run, "completed_triggers",
-			  json_pack("{s:I, s:f, s:I, s:s, s:o}", "step",
+			  json_pack("{s:I, s:f, s:I, s:s, s:f, s:f, s:I, s:I, s:f, s:o}", "step",
 				    (json_int_t)op_rec_step_index(step), "fs", c->fs, "count",
-				    (json_int_t)res.n_added, "annotation", p->annotation, "samples",
-				    added));
+				    (json_int_t)res.n_added, "annotation", p->annotation,
+				    "spacing_s", res.spacing / c->fs, "boundary_s",
+				    res.boundary / c->fs, "slices_per_volume",
+				    (json_int_t)res.slices, "radius", (json_int_t)res.radius,
+				    "threshold", res.threshold, "samples", added));
 	log_info("complete_triggers: %zu triggers found in the data (%zu marked)", res.n_added,
 		 e->n);
 	if (res.n_added > 0) {
