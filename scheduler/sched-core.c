@@ -13,6 +13,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
+#include "scheduler/state/sched-build.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/state/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
@@ -268,6 +269,7 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	uv_prepare_init(&s->loop, &s->flush);
 	uv_prepare_start(&s->flush, sched_on_prepare);
 	uv_timer_init(&s->loop, &s->tick);
+	sched_build_init(s);
 	if (handle_signals) {
 		s->owns_signals = true;
 		s->sigterm.data = s->sigint.data = s;

@@ -36,6 +36,10 @@ static const struct options_def sched_main_options[] = {
     {"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"},
     {"job-retention", 0, OPTIONS_VALUE, "SECONDS",
      "forget finished jobs this long after they end (0: keep them)", "604800"},
+    {"max-job-tasks", 0, OPTIONS_VALUE, "N",
+     "refuse a job of more tasks (each costs the scheduler about 28 bytes)", "10000000"},
+    {"max-tasks", 0, OPTIONS_VALUE, "N", "refuse a job that would bring the unfinished jobs past N tasks",
+     "50000000"},
     {"hello-timeout", 0, OPTIONS_VALUE, "SECONDS",
      "close a connection that has not authenticated within this time", "10"},
     {"min-free-space", 0, OPTIONS_VALUE, "MIB",
@@ -90,7 +94,7 @@ static int
 sched_main_config(const struct options *opts, struct sched_config *cfg, char **state_dir,
 		  char **cause)
 {
-	long attempts;
+	long attempts, max_job, max_all;
 	double min_free;
 	const char *dir = options_get(opts, "state-dir"), *listen = options_get(opts, "listen");
 
@@ -119,6 +123,11 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	    options_get_double(opts, "hello-timeout", 0.1, 3600, &cfg->hello_timeout_s, cause) != 0)
 		return -EINVAL;
 	cfg->min_free_bytes = (uint64_t)(min_free * 1048576);
+	if (options_get_long(opts, "max-job-tasks", 0, UINT32_MAX, &max_job, cause) != 0 ||
+	    options_get_long(opts, "max-tasks", 0, 1L << 40, &max_all, cause) != 0)
+		return -EINVAL;
+	cfg->max_job_tasks = (uint32_t)max_job;
+	cfg->max_tasks = (uint64_t)max_all;
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
 		return error_set(
 		    cause, -EINVAL,

@@ -36,6 +36,8 @@ struct sched_config {
 	double job_retention_s; /* prune finished jobs this long after they end (0: never) */
 	uint64_t min_free_bytes; /* refuse new jobs when the state dir has less free space */
 	double hello_timeout_s;  /* close a connection that has not authenticated by then */
+	uint32_t max_job_tasks;  /* tasks one job may have */
+	uint64_t max_tasks;      /* tasks all unfinished jobs may have together */
 };
 
 enum sched_job_state {
@@ -93,6 +95,8 @@ struct sched_job {
 	double submitted, started, finished, wait_since;
 	double busy_s; /* sum of task run times */
 	uint64_t dispatched;
+	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
+	uint32_t build_next;
 	struct sched_job *next; /* in sched.jobs, submission order */
 };
 
@@ -159,6 +163,7 @@ struct sched {
 	uv_prepare_t flush;
 	uv_timer_t tick;
 	uv_timer_t kick;
+	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
 	uv_signal_t sigterm, sigint;
 	bool owns_signals;
 	struct proto_server *server;

@@ -588,3 +588,41 @@ def soak(c):
     check(len(jobs) >= 5 and stats["kill"] + stats["stop"] >= 5, "the soak did something")
     for i, pr in enumerate(probes):
         check_health(pr.stop(), "the soak (scheduler %d)" % (i + 1))
+
+
+@test
+def graph_budget(c):
+    """A pipeline of 1e8 tasks is refused at once with a clear error naming the budget; one of
+    4e6 tasks (under the budget) is built in slices while /health keeps answering; a scheduler
+    whose total budget is taken refuses the next job; cancelling returns the memory."""
+    def rss():
+        with open("/proc/%d/status" % c.sched.pid) as f:
+            return int(next(ln for ln in f if ln.startswith("VmRSS:")).split()[1]) << 10
+
+    c.start_scheduler(extra=["--max-tasks", "6000000"])
+    base = rss()
+    t0 = time.monotonic()
+    r = c.cli("submit", c.pipeline("huge", [{"op": "noop"}], count=100000000))
+    dt = time.monotonic() - t0
+    check(r.returncode == 2 and "100000000 tasks" in r.stderr and "--max-job-tasks" in r.stderr,
+          "1e8 tasks are refused: %d %r" % (r.returncode, r.stderr))
+    print("1e8-task submit refused in %.3f s, scheduler RSS %.1f MiB" % (dt, rss() / 2**20))
+    check(rss() - base < 64 << 20, "nothing was allocated for it")
+    probe = c.probe_health(interval=0.01)
+    time.sleep(0.5)
+    [big] = c.submit(c.pipeline("big", [{"op": "noop"}, {"op": "reduce"}], count=4000000))
+    wait_for(lambda: c.job(big)["tasks_by_state"]["ready"] == 4000000, 60,
+             "the big job's tasks to be queued")
+    time.sleep(0.5)
+    stats = probe.stop()
+    peak = rss()
+    r = c.cli("submit", c.pipeline("over", [{"op": "noop"}], count=3000000))
+    check(r.returncode == 2 and "--max-tasks" in r.stderr,
+          "the scheduler's budget is enforced: %d %r" % (r.returncode, r.stderr))
+    check(c.cli("cancel", big).returncode == 0, "cancel the big job")
+    time.sleep(0.5)
+    after = rss()
+    print("4M-task job: RSS %.1f MiB queued, %.1f MiB after cancel (%.1f before)" %
+          (peak / 2**20, after / 2**20, base / 2**20))
+    check(after - base < (peak - base) / 2, "cancelling returns the memory")
+    check_health(stats, "building a 4M-task graph")
