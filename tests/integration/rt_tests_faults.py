@@ -626,3 +626,38 @@ def graph_budget(c):
           (peak / 2**20, after / 2**20, base / 2**20))
     check(after - base < (peak - base) / 2, "cancelling returns the memory")
     check_health(stats, "building a 4M-task graph")
+
+
+@test
+def disk_full_output(c):
+    """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
+    partial or temporary file, the job fails with that error after its attempts, the scheduler
+    and workers carry on, and the same job succeeds once there is space."""
+    import json
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
+    rec = os.path.join(c.dir, "rec.edf")
+    shutil.copy(src, rec)
+    fs = c.tmpfs("outfs", 1 << 20)
+    out = os.path.join(fs, "corrected.edf")
+    p = os.path.join(c.dir, "p.json")
+    with open(p, "w") as f:
+        json.dump({"name": "full-out", "input": {"format": "edf", "path": rec},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "edf", "path": out}}, f)
+    c.start_scheduler()
+    w = c.start_worker()
+    filler = fill(fs)
+    probe = c.probe_health()
+    r = c.cli("submit", "--wait", p, timeout=60)
+    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
+    jid = int(r.stdout.split()[0])
+    err = c.job(jid)["error"]
+    check("No space left on device" in err and out in err,
+          "the error names the output and the reason: %r" % err)
+    check(os.listdir(fs) == ["filler"], "no partial or temporary file: %s" % os.listdir(fs))
+    check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
+    os.unlink(filler)
+    r = c.cli("submit", "--wait", p, timeout=60)
+    check(r.returncode == 0 and os.path.getsize(out) > 0, "with space it works: %s" % r.stderr)
+    check_health(probe.stop(), "a full output disk")
