@@ -23,6 +23,7 @@
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
 #include "scheduler/state/sched-store.h"
+#include "scheduler/state/sched-timeout.h"
 #include "scheduler/state/sched-workers.h"
 
 enum sched_inbox_kind { INBOX_MSG, INBOX_PIPE, INBOX_HTTP, INBOX_STOP };
@@ -206,6 +207,7 @@ sched_on_tick(uv_timer_t *h)
 	sched_jobs_check_waiting(s);
 	sched_retention_tick(s, now);
 	sched_reject_tick(s, now);
+	sched_timeout_tick(s, now);
 	if (s->server != NULL)
 		proto_server_reap(s->server);
 	sched_pass_kick(s);

@@ -36,6 +36,10 @@ static const struct options_def sched_main_options[] = {
     {"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"},
     {"job-retention", 0, OPTIONS_VALUE, "SECONDS",
      "forget finished jobs this long after they end (0: keep them)", "604800"},
+    {"task-timeout", 0, OPTIONS_VALUE, "SECONDS",
+     "give up a task still running after this long and retry it (a pipeline's "
+     "execution.task_timeout overrides it; 0: never)",
+     "86400"},
     {"max-job-tasks", 0, OPTIONS_VALUE, "N",
      "refuse a job of more tasks (each costs the scheduler about 28 bytes)", "10000000"},
     {"max-tasks", 0, OPTIONS_VALUE, "N", "refuse a job that would bring the unfinished jobs past N tasks",
@@ -127,6 +131,8 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	    options_get_long(opts, "max-tasks", 0, 1L << 40, &max_all, cause) != 0)
 		return -EINVAL;
 	cfg->max_job_tasks = (uint32_t)max_job;
+	if (options_get_double(opts, "task-timeout", 0, 1e9, &cfg->task_timeout_s, cause) != 0)
+		return -EINVAL;
 	cfg->max_tasks = (uint64_t)max_all;
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
 		return error_set(

@@ -100,8 +100,8 @@ graph_add_units(struct graph_builder *b, const uint32_t *idx, uint32_t n)
 static int
 graph_execution(struct graph *g, const json_t *ex, char **cause)
 {
-	static const char *const keys[] = {"mode",        "chan_per_task", "trials_per_task",
-					   "min_workers", "priority",      NULL};
+	static const char *const keys[] = {"mode",     "chan_per_task", "trials_per_task",
+					   "min_workers", "priority", "task_timeout",  NULL};
 	const char *mode;
 	long long v;
 
@@ -129,7 +129,8 @@ graph_execution(struct graph *g, const json_t *ex, char **cause)
 	if (op_param_int(ex, "execution", "priority", 0, -1000000, 1000000, 0, &v, cause) != 0)
 		return -EINVAL;
 	g->priority = (int32_t)v;
-	return 0;
+	return op_param_number(ex, "execution", "task_timeout", 0, 0.001, 1e9, 0,
+			       &g->task_timeout_s, cause);
 }
 
 static int

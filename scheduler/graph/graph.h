@@ -40,6 +40,7 @@ struct graph {
 	uint32_t cpt, tpt;      /* channels and trials per task */
 	char *ref_channel;      /* the run-once steps' reference channel, or NULL: the first EEG */
 	bool overwrite;         /* output.overwrite: an existing output may be replaced */
+	double task_timeout_s;  /* execution.task_timeout: give a task up after this (0: default) */
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;

@@ -38,6 +38,7 @@ struct sched_config {
 	double hello_timeout_s;  /* close a connection that has not authenticated by then */
 	uint32_t max_job_tasks;  /* tasks one job may have */
 	uint64_t max_tasks;      /* tasks all unfinished jobs may have together */
+	double task_timeout_s;   /* a task running longer is given up (0: never) */
 };
 
 enum sched_job_state {
@@ -117,6 +118,12 @@ struct sched_worker {
 	uint64_t held_request_id;
 	uint32_t held_free;
 	double held_since;
+	/* What it was handed and when, for the per-task time limit (sched-timeout.c). */
+	struct sched_running {
+		uint64_t task;
+		double since;
+	} *run;
+	uint32_t nrun, run_cap;
 	struct sched_worker *next;
 };
 
@@ -199,7 +206,7 @@ struct sched {
 	uint32_t auth_npending;
 	/* Retention (sched-retention.c). */
 	struct sched_usage usage;
-	double last_prune, last_measure;
+	double last_prune, last_measure, last_timeout_check;
 	uint64_t work_dirs_removed, jobs_pruned;
 };
 

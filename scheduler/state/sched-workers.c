@@ -76,6 +76,7 @@ sched_workers_free(struct sched_worker *w)
 	free(w->host);
 	free(w->version);
 	free(w->slurm_job);
+	free(w->run);
 	free(w);
 }
 

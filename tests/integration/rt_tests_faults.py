@@ -661,3 +661,28 @@ def disk_full_output(c):
     r = c.cli("submit", "--wait", p, timeout=60)
     check(r.returncode == 0 and os.path.getsize(out) > 0, "with space it works: %s" % r.stderr)
     check_health(probe.stop(), "a full output disk")
+
+
+@test
+def task_timeout(c):
+    """A task that hangs while its worker keeps sending heartbeats is given up after its job's
+    execution.task_timeout and retried; after the last attempt the job fails saying so, and the
+    worker, told to stop it, takes the next job."""
+    c.start_scheduler()
+    w = c.start_worker(nthreads=2)
+    p = c.pipeline("hangs", [{"op": "sleep", "ms": 60000}], count=2,
+                   execution={"task_timeout": 1})
+    t0 = time.monotonic()
+    r = c.cli("submit", "--wait", p, timeout=60)
+    dt = time.monotonic() - t0
+    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
+    jid = int(r.stdout.split()[0])
+    err = c.job(jid)["error"]
+    check("timed out" in err and "after 3 attempts" in err, "it says why: %r" % err)
+    check(dt < 20, "three attempts of 1 s, not 60 s sleeps (%.1f s)" % dt)
+    check(w.alive(), "the worker is alive")
+    r = c.cli("submit", "--wait", c.pipeline("next", [{"op": "noop"}], count=4), timeout=30)
+    check(r.returncode == 0, "the worker takes the next job: %s" % r.stderr)
+    r = c.cli("submit", c.pipeline("bad", [{"op": "noop"}], count=1,
+                                   execution={"task_timeout": -1}))
+    check(r.returncode == 2 and "execution.task_timeout" in r.stderr, "a bad limit is refused")
