@@ -40,6 +40,8 @@ static const struct options_def sched_main_options[] = {
      "give up a task still running after this long and retry it (a pipeline's "
      "execution.task_timeout overrides it; 0: never)",
      "86400"},
+    {"max-result-size", 0, OPTIONS_VALUE, "KIB",
+     "a task's inline result (stored, passed to later tasks) may be this large", "2048"},
     {"max-job-tasks", 0, OPTIONS_VALUE, "N",
      "refuse a job of more tasks (each costs the scheduler about 28 bytes)", "10000000"},
     {"max-tasks", 0, OPTIONS_VALUE, "N", "refuse a job that would bring the unfinished jobs past N tasks",
@@ -98,7 +100,7 @@ static int
 sched_main_config(const struct options *opts, struct sched_config *cfg, char **state_dir,
 		  char **cause)
 {
-	long attempts, max_job, max_all;
+	long attempts, max_job, max_all, max_result;
 	double min_free;
 	const char *dir = options_get(opts, "state-dir"), *listen = options_get(opts, "listen");
 
@@ -131,8 +133,11 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	    options_get_long(opts, "max-tasks", 0, 1L << 40, &max_all, cause) != 0)
 		return -EINVAL;
 	cfg->max_job_tasks = (uint32_t)max_job;
-	if (options_get_double(opts, "task-timeout", 0, 1e9, &cfg->task_timeout_s, cause) != 0)
+	if (options_get_double(opts, "task-timeout", 0, 1e9, &cfg->task_timeout_s, cause) != 0 ||
+	    options_get_long(opts, "max-result-size", 1, PROTO_MAX_TEXT >> 10, &max_result,
+			     cause) != 0)
 		return -EINVAL;
+	cfg->max_result_bytes = (uint64_t)max_result << 10;
 	cfg->max_tasks = (uint64_t)max_all;
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
 		return error_set(

@@ -488,12 +488,35 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	return true;
 }
 
+/* Why a reported result cannot be kept (caller frees), or NULL: over --max-result-size, or not
+ * JSON. */
+static char *
+sched_jobs_result_invalid(struct sched *s, const struct proto_task_result *r)
+{
+	size_t n = r->result != NULL ? strlen(r->result) : 0;
+	json_error_t err;
+	json_t *v;
+
+	if (r->result == NULL)
+		return NULL;
+	if (s->cfg.max_result_bytes > 0 && n > s->cfg.max_result_bytes)
+		return xasprintf("its result is %zu bytes, over the scheduler's --max-result-size of "
+				 "%llu KiB",
+				 n, (unsigned long long)s->cfg.max_result_bytes >> 10);
+	if ((v = json_loads(r->result, JSON_DECODE_ANY, &err)) == NULL)
+		return xasprintf("its result is not valid JSON (%s at byte %d)", err.text,
+				 err.position);
+	json_decref(v);
+	return NULL;
+}
+
 void
 sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct proto_task_result *r)
 {
 	struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(r->task));
 	uint32_t idx = PROTO_TASK_INDEX(r->task);
 	struct sched_task *t;
+	char *why;
 
 	if (j == NULL || j->tasks == NULL || idx >= j->graph->ntasks)
 		return; /* a job that is gone or finished: acknowledged and dropped */
@@ -505,6 +528,17 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 		w->assigned--;
 	t->worker = 0;
 	j->busy_s += (double)r->elapsed_us * 1e-6;
+	if (r->ok && (why = sched_jobs_result_invalid(s, r)) != NULL) {
+		/* Stored and passed on to later tasks: an unusable result fails the attempt. */
+		struct proto_task_result bad = *r;
+		bad.ok = false;
+		bad.error = why;
+		w->failed++;
+		s->stats.tasks_failed++;
+		sched_jobs_retry_or_fail(s, j, idx, w->id, &bad);
+		free(why);
+		return;
+	}
 	if (!r->ok) {
 		w->failed++;
 		s->stats.tasks_failed++;

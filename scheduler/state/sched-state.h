@@ -39,6 +39,7 @@ struct sched_config {
 	uint32_t max_job_tasks;  /* tasks one job may have */
 	uint64_t max_tasks;      /* tasks all unfinished jobs may have together */
 	double task_timeout_s;   /* a task running longer is given up (0: never) */
+	uint64_t max_result_bytes; /* a task's inline result (JSON) may be this long */
 };
 
 enum sched_job_state {

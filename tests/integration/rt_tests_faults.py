@@ -686,3 +686,85 @@ def task_timeout(c):
     r = c.cli("submit", c.pipeline("bad", [{"op": "noop"}], count=1,
                                    execution={"task_timeout": -1}))
     check(r.returncode == 2 and "execution.task_timeout" in r.stderr, "a bad limit is refused")
+
+
+class FakeWorker:
+    """An authenticated peer speaking the protocol by hand (msgpack, HMAC-SHA256 proofs)."""
+
+    def __init__(self, c):
+        from rt_tests_peers import sp_connect
+        self.s, self.c, self.rid = sp_connect(c.port), c, 0
+        with open(c.token_file) as f:
+            self.token = f.read().strip().encode()
+
+    def call(self, typ, body):
+        import msgpack
+        from rt_tests_peers import sp_call
+        self.rid += 1
+        return msgpack.unpackb(sp_call(self.s, msgpack.packb([2, typ, self.rid, body]),
+                                       self.rid), raw=False)
+
+    def proof(self, label, first, second):
+        import hashlib
+        import hmac
+        msg = ("%s\nworker\n%s\n%s" % (label, first, second)).encode()
+        return hmac.new(self.token, msg, hashlib.sha256).hexdigest()
+
+    def register(self):
+        nonce = os.urandom(32).hex()
+        ch = self.call(100, {"role": "worker", "nonce": nonce, "version": "fake",
+                             "host": "fake", "pid": 1, "slots": 1})
+        check(ch[1] == 105, "CHALLENGE: %s" % ch)
+        check(ch[3]["proof"] == self.proof("neurodag-scheduler", nonce, ch[3]["nonce"]),
+              "the scheduler's proof is the documented HMAC")
+        wel = self.call(106, {"proof": self.proof("neurodag-peer", ch[3]["nonce"], nonce)})
+        check(wel[1] == 101, "WELCOME: %s" % wel)
+        self.wid = wel[3]["worker_id"]
+        return self.wid
+
+    def task(self, results=()):
+        for _ in range(50):
+            rep = self.call(300, {"worker_id": self.wid, "free_slots": 1,
+                                  "results": list(results)})
+            results = ()
+            if rep[1] == 301:
+                return rep[3]["tasks"][0]
+            check(rep[1] == 302, "IDLE or ASSIGN: %s" % rep)
+        raise AssertionError("no task came")
+
+
+@test
+def result_limits(c):
+    """A token holder's worker cannot store oversized or non-JSON results: each fails its attempt
+    (retried, then the job fails saying why), nothing of it is stored; and a second registration
+    on one connection replaces the first instead of adding workers."""
+    import sqlite3
+    c.start_scheduler(extra=["--max-result-size", "64"])
+    fw = FakeWorker(c)
+    first = fw.register()
+    second = fw.register()
+    ws = c.http_json("/api/workers")
+    check([w["id"] for w in ws] == [second] and first != second,
+          "one worker per connection: %s" % ws)
+    [jid] = c.submit(c.pipeline("abuse", [{"op": "reduce"}], count=1))
+    big = "[" + ",".join(["1"] * (40 << 10)) + "]"  # 80 KiB of valid JSON
+
+    def report(t, result):
+        return [{"task": t["task"], "attempt": t["attempt"], "ok": True, "result": result,
+                 "elapsed_us": 1}]
+    t = fw.task()
+    t = fw.task(report(t, big))           # attempt 1: too big, so attempt 2 comes
+    check(t["attempt"] == 2, "retried: %s" % t)
+    t = fw.task(report(t, "{not json"))   # attempt 2: not JSON, so attempt 3 comes
+    check(t["attempt"] == 3, "retried: %s" % t)
+    fw.call(300, {"worker_id": fw.wid, "free_slots": 0, "results": report(t, big)})
+    check("not valid JSON" in c.sched.text(), "the scheduler says the result was not JSON")
+    wait_for(lambda: c.job(jid)["state"] == "failed", 10, "the job to fail")
+    err = c.job(jid)["error"]
+    check("--max-result-size" in err and "after 3 attempts" in err, "why: %r" % err)
+    db = sqlite3.connect("file:%s/state.db?mode=ro" % c.state, uri=True)
+    try:
+        biggest = db.execute("SELECT max(length(result)) FROM tasks").fetchone()[0] or 0
+    finally:
+        db.close()
+    check(biggest < 64 << 10, "no oversized result was stored (%d bytes)" % biggest)
