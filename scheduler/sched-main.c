@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
+#include "scheduler/state/sched-store.h"
 #include "worker/ops/op-plugin.h"
 
 static const struct options_def sched_main_options[] = {
@@ -189,13 +190,16 @@ sched_main_detach(const char *state_dir, char **cause)
 	return 0;
 }
 
-/* --check: load the TLS certificate and key now, as listening would. */
+/* --check: the state database is sound, and the TLS certificate and key load now, as
+ * listening would. */
 static int
 sched_main_check(const struct sched_config *cfg, char **cause)
 {
 	nng_tls_config *tls;
 	int rc;
 
+	if ((rc = sched_store_check(cfg->state_dir, cause)) != 0)
+		return rc;
 	if (!proto_tls_url(cfg->listen_url))
 		return 0;
 	if ((rc = proto_tls_config_new(cfg->listen_url, &cfg->tls, true, &tls, cause)) != 0)

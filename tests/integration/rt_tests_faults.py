@@ -768,3 +768,26 @@ def result_limits(c):
     finally:
         db.close()
     check(biggest < 64 << 10, "no oversized result was stored (%d bytes)" % biggest)
+
+
+@test
+def check_state(c):
+    """`neurodag-scheduler --check` says OK on a sound state database and refuses a damaged one,
+    naming it (it used to say OK)."""
+    import subprocess
+    c.start_scheduler()
+    w = c.start_worker()
+    check(c.cli("submit", "--wait", c.pipeline("j", [{"op": "noop"}], count=3)).returncode == 0,
+          "a job")
+    c.stop(w)
+    c.stop(c.sched)
+    argv = [c.bins["scheduler"], "--check", "--state-dir", c.state]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "configuration OK" in r.stdout, "sound: %r" % r.stderr)
+    db = os.path.join(c.state, "state.db")
+    with open(db, "r+b") as f:
+        f.seek(100)
+        f.write(os.urandom(2000))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "state.db" in r.stderr and "configuration OK" not in r.stdout,
+          "damaged: %d %r %r" % (r.returncode, r.stdout, r.stderr))
