@@ -791,3 +791,34 @@ def check_state(c):
     r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     check(r.returncode != 0 and "state.db" in r.stderr and "configuration OK" not in r.stdout,
           "damaged: %d %r %r" % (r.returncode, r.stdout, r.stderr))
+
+
+@test
+def slow_loris(c):
+    """Hundreds of HTTP connections that send their request a byte at a time: the status
+    endpoint, served asynchronously, keeps answering everyone else, and so does the CLI."""
+    import socket
+    raise_own_nofile()
+    c.start_scheduler()
+    probe = c.probe_health()
+    socks = []
+    for i in range(800):
+        s = socket.create_connection(("127.0.0.1", c.http_port), timeout=5)
+        s.sendall(b"GET /api/status HTTP/1.1\r\n")
+        socks.append(s)
+    end = time.monotonic() + 6
+    k = 0
+    while time.monotonic() < end:
+        for s in socks:
+            try:
+                s.sendall(b"X-%d: %s\r\n" % (k, b"y" * 8))
+            except OSError:
+                pass
+        k += 1
+        time.sleep(0.5)
+    st = c.http_json("/api/status")
+    check(st["version"], "/api/status is served during the attack")
+    check(c.cli("status").returncode == 0, "the CLI is served")
+    check_health(probe.stop(), "800 slow-loris HTTP connections")
+    for s in socks:
+        s.close()
