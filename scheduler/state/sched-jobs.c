@@ -18,7 +18,6 @@
 #include "scheduler/state/sched-statedir.h"
 #include "scheduler/state/sched-store.h"
 #include "scheduler/state/sched-tasks.h"
-#include "scheduler/state/sched-timeout.h"
 #include "scheduler/state/sched-workers.h"
 
 /* Jobs at least this big give their memory back to the system when they finish. */
@@ -523,7 +522,7 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 	t = &j->tasks[idx];
 	if (t->state != TASK_ASSIGNED || t->worker != w->id || t->attempts != r->attempt)
 		return; /* a duplicate or a stale attempt */
-	sched_timeout_finished(w, r->task);
+	sched_workers_run_finished(w, r->task);
 	if (w->assigned > 0)
 		w->assigned--;
 	t->worker = 0;

@@ -1,8 +1,9 @@
 /* Per-task run time limits. A task that hangs while its worker keeps sending heartbeats would
- * otherwise stay assigned for ever: each worker keeps what it was handed and when, and once a
- * second the tasks past their job's limit (execution.task_timeout, else --task-timeout) fail
- * that attempt as if the worker had reported it, so they are retried elsewhere or fail the job;
- * the worker hears in its next heartbeat reply that they are no longer its own and stops them. */
+ * otherwise stay assigned for ever: each worker keeps what it was handed and when (its run list,
+ * sched-workers.c), and once a second the tasks past their job's limit (execution.task_timeout,
+ * else --task-timeout) fail that attempt as if the worker had reported it, so they are retried
+ * elsewhere or fail the job; the worker hears in its next heartbeat reply that they are no
+ * longer its own and stops them. */
 #include "scheduler/state/sched-timeout.h"
 
 #include <stdio.h>
@@ -11,30 +12,9 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-jobs.h"
+#include "scheduler/state/sched-workers.h"
 
 #define SCHED_TIMEOUT_EVERY_S 1.0
-
-void
-sched_timeout_started(struct sched_worker *w, uint64_t task, double now)
-{
-	if (w->nrun == w->run_cap) {
-		w->run_cap = w->run_cap ? w->run_cap * 2 : 8;
-		w->run = xreallocarray(w->run, w->run_cap, sizeof *w->run);
-	}
-	w->run[w->nrun].task = task;
-	w->run[w->nrun].since = now;
-	w->nrun++;
-}
-
-void
-sched_timeout_finished(struct sched_worker *w, uint64_t task)
-{
-	for (uint32_t i = 0; i < w->nrun; i++)
-		if (w->run[i].task == task) {
-			w->run[i] = w->run[--w->nrun];
-			return;
-		}
-}
 
 /* The limit of j's tasks, in seconds (0: none). */
 static double

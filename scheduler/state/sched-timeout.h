@@ -5,10 +5,6 @@
 
 #include "scheduler/state/sched-state.h"
 
-/* Task `task` (PROTO_TASK_ID) was handed to w now. */
-void sched_timeout_started(struct sched_worker *w, uint64_t task, double now);
-/* Its result came. */
-void sched_timeout_finished(struct sched_worker *w, uint64_t task);
 /* From the loop's timer: tasks past their limit fail this attempt (and are retried). */
 void sched_timeout_tick(struct sched *s, double now);
 
