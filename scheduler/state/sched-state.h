@@ -157,6 +157,8 @@ struct sched_usage {
 	bool measuring, measured;
 };
 
+struct sched_loopstat;
+
 struct sched_pipe {
 	uint32_t pipe;
 	enum proto_role role;
@@ -172,6 +174,7 @@ struct sched {
 	uv_timer_t tick;
 	uv_timer_t kick;
 	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
+	struct sched_loopstat *loopstat; /* the loop's busy time per pass (sched-loopstat.c) */
 	uv_signal_t sigterm, sigint;
 	bool owns_signals;
 	struct proto_server *server;
