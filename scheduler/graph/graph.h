@@ -19,6 +19,9 @@ enum graph_dep {
 	GRAPH_DEP_GROUP, /* tasks [i·group, (i+1)·group) of the previous stage */
 };
 
+/* A job's tasks are numbered in 32 bits. */
+#define GRAPH_MAX_TASKS UINT32_MAX
+
 struct graph_stage {
 	enum op_kind kind;
 	enum graph_dep dep;

@@ -608,6 +608,11 @@ def graph_budget(c):
           "1e8 tasks are refused: %d %r" % (r.returncode, r.stderr))
     print("1e8-task submit refused in %.3f s, scheduler RSS %.1f MiB" % (dt, rss() / 2**20))
     check(rss() - base < 64 << 20, "nothing was allocated for it")
+    # 43 staged stages of 1e8 tasks are 4.3e9, past 32-bit task numbers (they wrapped to 5e6).
+    r = c.cli("submit", c.pipeline("wraps", [{"op": "noop"}] * 43, count=100000000,
+                                   execution={"mode": "staged"}))
+    check(r.returncode == 2 and "4300000000 tasks" in r.stderr,
+          "4.3e9 tasks are refused: %d %r" % (r.returncode, r.stderr))
     probe = c.probe_health(interval=0.01)
     time.sleep(0.5)
     [big] = c.submit(c.pipeline("big", [{"op": "noop"}, {"op": "reduce"}], count=4000000))
