@@ -13,15 +13,18 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
+#include "scheduler/state/sched-build.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/state/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
+#include "scheduler/sched-loopstat.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
 #include "scheduler/state/sched-store.h"
+#include "scheduler/state/sched-timeout.h"
 #include "scheduler/state/sched-workers.h"
 
 enum sched_inbox_kind { INBOX_MSG, INBOX_PIPE, INBOX_HTTP, INBOX_STOP };
@@ -205,6 +208,7 @@ sched_on_tick(uv_timer_t *h)
 	sched_jobs_check_waiting(s);
 	sched_retention_tick(s, now);
 	sched_reject_tick(s, now);
+	sched_timeout_tick(s, now);
 	if (s->server != NULL)
 		proto_server_reap(s->server);
 	sched_pass_kick(s);
@@ -268,6 +272,10 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	uv_prepare_init(&s->loop, &s->flush);
 	uv_prepare_start(&s->flush, sched_on_prepare);
 	uv_timer_init(&s->loop, &s->tick);
+	sched_build_init(s);
+	s->loopstat = xcalloc(1, sizeof *s->loopstat);
+	if ((rc = sched_loopstat_start(s->loopstat, &s->loop)) != 0)
+		log_warn("the loop's busy time is not measured: %s", uv_strerror(rc));
 	if (handle_signals) {
 		s->owns_signals = true;
 		s->sigterm.data = s->sigint.data = s;
@@ -386,6 +394,7 @@ sched_free(struct sched *s)
 	uv_walk(&s->loop, sched_close_walk, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
+	free(s->loopstat);
 	free(s->store_cause);
 	pthread_mutex_destroy(&s->inbox->lock);
 	free(s->inbox);

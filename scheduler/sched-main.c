@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
+#include "scheduler/state/sched-store.h"
 #include "worker/ops/op-plugin.h"
 
 static const struct options_def sched_main_options[] = {
@@ -36,6 +37,16 @@ static const struct options_def sched_main_options[] = {
     {"max-attempts", 0, OPTIONS_VALUE, "N", "attempts per task before its job fails", "3"},
     {"job-retention", 0, OPTIONS_VALUE, "SECONDS",
      "forget finished jobs this long after they end (0: keep them)", "604800"},
+    {"task-timeout", 0, OPTIONS_VALUE, "SECONDS",
+     "give up a task still running after this long and retry it (a pipeline's "
+     "execution.task_timeout overrides it; 0: never)",
+     "86400"},
+    {"max-result-size", 0, OPTIONS_VALUE, "KIB",
+     "a task's inline result (stored, passed to later tasks) may be this large", "2048"},
+    {"max-job-tasks", 0, OPTIONS_VALUE, "N",
+     "refuse a job of more tasks (each costs the scheduler about 28 bytes)", "10000000"},
+    {"max-tasks", 0, OPTIONS_VALUE, "N", "refuse a job that would bring the unfinished jobs past N tasks",
+     "50000000"},
     {"hello-timeout", 0, OPTIONS_VALUE, "SECONDS",
      "close a connection that has not authenticated within this time", "10"},
     {"min-free-space", 0, OPTIONS_VALUE, "MIB",
@@ -90,7 +101,7 @@ static int
 sched_main_config(const struct options *opts, struct sched_config *cfg, char **state_dir,
 		  char **cause)
 {
-	long attempts;
+	long attempts, max_job, max_all, max_result;
 	double min_free;
 	const char *dir = options_get(opts, "state-dir"), *listen = options_get(opts, "listen");
 
@@ -119,6 +130,16 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	    options_get_double(opts, "hello-timeout", 0.1, 3600, &cfg->hello_timeout_s, cause) != 0)
 		return -EINVAL;
 	cfg->min_free_bytes = (uint64_t)(min_free * 1048576);
+	if (options_get_long(opts, "max-job-tasks", 0, UINT32_MAX, &max_job, cause) != 0 ||
+	    options_get_long(opts, "max-tasks", 0, 1L << 40, &max_all, cause) != 0)
+		return -EINVAL;
+	cfg->max_job_tasks = (uint32_t)max_job;
+	if (options_get_double(opts, "task-timeout", 0, 1e9, &cfg->task_timeout_s, cause) != 0 ||
+	    options_get_long(opts, "max-result-size", 1, PROTO_MAX_TEXT >> 10, &max_result,
+			     cause) != 0)
+		return -EINVAL;
+	cfg->max_result_bytes = (uint64_t)max_result << 10;
+	cfg->max_tasks = (uint64_t)max_all;
 	if (cfg->worker_ttl_s <= cfg->heartbeat_interval_s)
 		return error_set(
 		    cause, -EINVAL,
@@ -169,13 +190,16 @@ sched_main_detach(const char *state_dir, char **cause)
 	return 0;
 }
 
-/* --check: load the TLS certificate and key now, as listening would. */
+/* --check: the state database is sound, and the TLS certificate and key load now, as
+ * listening would. */
 static int
 sched_main_check(const struct sched_config *cfg, char **cause)
 {
 	nng_tls_config *tls;
 	int rc;
 
+	if ((rc = sched_store_check(cfg->state_dir, cause)) != 0)
+		return rc;
 	if (!proto_tls_url(cfg->listen_url))
 		return 0;
 	if ((rc = proto_tls_config_new(cfg->listen_url, &cfg->tls, true, &tls, cause)) != 0)

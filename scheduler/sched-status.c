@@ -10,6 +10,7 @@
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "scheduler/sched-loopstat.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-statedir.h"
@@ -248,6 +249,8 @@ sched_status_metrics(struct sched *s)
 		(unsigned long long)s->stats.latency_count);
 	sched_statedir_metrics(s, f);
 	sched_reject_metrics(s, f);
+	if (s->loopstat != NULL)
+		sched_loopstat_metrics(s->loopstat, f);
 	fclose(f);
 	return buf;
 }

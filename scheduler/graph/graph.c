@@ -20,6 +20,7 @@ struct graph_builder {
 	const char *workdir;
 	uint32_t shape_c, shape_t; /* current unit shape in groups, or 0 after a single task */
 	uint32_t cap;
+	uint64_t total; /* tasks of every stage so far, including any past GRAPH_MAX_TASKS */
 };
 
 static uint32_t
@@ -36,9 +37,15 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 {
 	struct graph *g = b->g;
 	struct graph_stage *st;
-	json_t *spec, *steps = json_array();
-	char *label = xstrdup("");
+	json_t *spec, *steps;
+	char *label;
 
+	/* Task indices are 32-bit: a graph that would have more is refused (graph_stages). */
+	b->total += count;
+	if (b->total > GRAPH_MAX_TASKS)
+		return;
+	steps = json_array();
+	label = xstrdup("");
 	if (g->nstages == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 8;
 		g->stages = xreallocarray(g->stages, b->cap, sizeof *g->stages);
@@ -100,8 +107,8 @@ graph_add_units(struct graph_builder *b, const uint32_t *idx, uint32_t n)
 static int
 graph_execution(struct graph *g, const json_t *ex, char **cause)
 {
-	static const char *const keys[] = {"mode",        "chan_per_task", "trials_per_task",
-					   "min_workers", "priority",      NULL};
+	static const char *const keys[] = {"mode",     "chan_per_task", "trials_per_task",
+					   "min_workers", "priority", "task_timeout",  NULL};
 	const char *mode;
 	long long v;
 
@@ -129,7 +136,8 @@ graph_execution(struct graph *g, const json_t *ex, char **cause)
 	if (op_param_int(ex, "execution", "priority", 0, -1000000, 1000000, 0, &v, cause) != 0)
 		return -EINVAL;
 	g->priority = (int32_t)v;
-	return 0;
+	return op_param_number(ex, "execution", "task_timeout", 0, 0.001, 1e9, 0,
+			       &g->task_timeout_s, cause);
 }
 
 static int
@@ -198,6 +206,12 @@ graph_stages(struct graph_builder *b, char **cause)
 		graph_add_units(b, pending, npending);
 	free(pending);
 	free(once);
+	if (rc == 0 && b->total > GRAPH_MAX_TASKS)
+		rc = error_set(cause, -EINVAL,
+			       "the pipeline makes %llu tasks, more than a job can have (%u): use "
+			       "larger chan_per_task or trials_per_task, fused mode, or split the "
+			       "input",
+			       (unsigned long long)b->total, GRAPH_MAX_TASKS);
 	if (rc == 0 && g->nstages == 0)
 		rc = error_set(cause, -EINVAL, "steps: the pipeline has no steps");
 	return rc;

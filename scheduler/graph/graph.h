@@ -19,6 +19,9 @@ enum graph_dep {
 	GRAPH_DEP_GROUP, /* tasks [i·group, (i+1)·group) of the previous stage */
 };
 
+/* A job's tasks are numbered in 32 bits. */
+#define GRAPH_MAX_TASKS UINT32_MAX
+
 struct graph_stage {
 	enum op_kind kind;
 	enum graph_dep dep;
@@ -40,6 +43,7 @@ struct graph {
 	uint32_t cpt, tpt;      /* channels and trials per task */
 	char *ref_channel;      /* the run-once steps' reference channel, or NULL: the first EEG */
 	bool overwrite;         /* output.overwrite: an existing output may be replaced */
+	double task_timeout_s;  /* execution.task_timeout: give a task up after this (0: default) */
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;

@@ -11,6 +11,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-tasks.h"
+#include "scheduler/state/sched-workers.h"
 
 static void
 sched_dispatch_latency(struct sched *s, double seconds)
@@ -66,6 +67,7 @@ sched_dispatch_one(struct sched *s, struct sched_job *j, struct sched_worker *w,
 		t->attempts++;
 	t->worker = w->id;
 	w->assigned++;
+	sched_workers_run_started(w, PROTO_TASK_ID(j->id, r.idx), now);
 	j->dispatched++;
 	s->stats.tasks_dispatched++;
 	sched_dispatch_latency(s, now - r.since);

@@ -5,6 +5,7 @@
 #include "scheduler/state/sched-jobs.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,11 +13,15 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-statedir.h"
 #include "scheduler/state/sched-store.h"
 #include "scheduler/state/sched-tasks.h"
 #include "scheduler/state/sched-workers.h"
+
+/* Jobs at least this big give their memory back to the system when they finish. */
+#define SCHED_BUILD_TRIM_TASKS (1u << 20)
 
 const char *
 sched_jobs_state_name(enum sched_job_state st)
@@ -114,36 +119,43 @@ sched_jobs_append(struct sched *s, struct sched_job *j)
 		s->next_job_id = j->id + 1;
 }
 
-/* Allocate the task table; every task starts pending with its dependency count. */
-static void
-sched_jobs_tasks_init(struct sched_job *j)
-{
-	uint32_t n = j->graph->ntasks;
-
-	j->tasks = xcalloc(n, sizeof *j->tasks);
-	j->counts_total = n;
-	memset(j->counts, 0, sizeof j->counts);
-	j->counts[TASK_PENDING] = n;
-	for (uint32_t s = 0; s < j->graph->nstages; s++) {
-		const struct graph_stage *st = &j->graph->stages[s];
-		for (uint32_t k = 0; k < st->count; k++)
-			j->tasks[st->first + k].deps_left =
-			    graph_deps_count(j->graph, st->first + k);
-	}
-}
-
-static void
-sched_jobs_tasks_queue_ready(struct sched_job *j)
-{
-	for (uint32_t i = 0; i < j->graph->ntasks; i++)
-		if (j->tasks[i].state == TASK_PENDING && j->tasks[i].deps_left == 0)
-			sched_tasks_push_ready(j, i);
-}
-
 static char *
 sched_jobs_workdir(struct sched *s, uint32_t id)
 {
 	return xasprintf("%s/work/%u", s->cfg.state_dir, id);
+}
+
+/* The scheduler's memory per task: its state and its place in the ready queue. */
+#define SCHED_JOBS_TASK_BYTES (sizeof(struct sched_task) + sizeof(struct sched_ready))
+
+/* A new job's size against --max-job-tasks and, with the unfinished jobs and the others of this
+ * submission, --max-tasks. */
+static int
+sched_jobs_check_budget(struct sched *s, const struct graph *g, struct sched_job **made,
+			uint32_t nmade, char **cause)
+{
+	uint64_t total = g->ntasks;
+
+	if (s->cfg.max_job_tasks > 0 && g->ntasks > s->cfg.max_job_tasks)
+		return error_set(cause, -EINVAL,
+				 "the pipeline makes %u tasks (about %.0f MiB of scheduler memory); "
+				 "this scheduler takes at most %u per job (--max-job-tasks): use "
+				 "larger chan_per_task or trials_per_task, or split the input",
+				 g->ntasks, (double)g->ntasks * SCHED_JOBS_TASK_BYTES / 1048576,
+				 s->cfg.max_job_tasks);
+	for (uint32_t k = 0; k < nmade; k++)
+		total += made[k]->graph->ntasks;
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
+		if (j->state == JOB_RUNNING || j->state == JOB_WAITING)
+			total += j->counts_total;
+	if (s->cfg.max_tasks > 0 && total > s->cfg.max_tasks)
+		return error_set(cause, -EINVAL,
+				 "this job's %u tasks would bring the unfinished jobs to %llu tasks, "
+				 "over this scheduler's budget of %llu (--max-tasks): try again when "
+				 "some have finished",
+				 g->ntasks, (unsigned long long)total,
+				 (unsigned long long)s->cfg.max_tasks);
+	return 0;
 }
 
 /* A new job's output: the graph's rules (not the input, no existing file replaced without
@@ -203,7 +215,8 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 			free(j);
 			break;
 		}
-		if ((rc = sched_jobs_check_output(s, j->graph, made, i, sub->overwrite, cause)) != 0) {
+		if ((rc = sched_jobs_check_budget(s, j->graph, made, i, cause)) != 0 ||
+		    (rc = sched_jobs_check_output(s, j->graph, made, i, sub->overwrite, cause)) != 0) {
 			if (sub->ninputs > 1)
 				error_wrap(cause, rc, "input %s: ", input);
 			graph_free(j->graph);
@@ -231,8 +244,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 		struct sched_job *j = made[i];
 		struct sched_store_job row;
 
-		sched_jobs_tasks_init(j);
-		sched_jobs_tasks_queue_ready(j);
+		sched_build_start(s, j);
 		j->submitted = arrived;
 		j->state = JOB_RUNNING;
 		j->wait_since = time_mono_s();
@@ -276,6 +288,10 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 	free(j->ready);
 	j->ready = NULL;
 	j->ready_len = j->ready_cap = j->ready_head = 0;
+	j->build_phase = 0;
+	/* A big job's tables are returned to the system, not kept by the allocator. */
+	if (j->counts_total >= SCHED_BUILD_TRIM_TASKS)
+		malloc_trim(0);
 	sched_statedir_job_finished(s, j);
 	if (st == JOB_DONE)
 		log_info("job %u (%s) done: %u tasks in %.3f s", j->id, j->name, j->counts_total,
@@ -410,14 +426,14 @@ sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
 	}
 	free(workdir);
 	j->min_workers = j->graph->min_workers;
-	sched_jobs_tasks_init(j);
+	sched_build_counts(j);
 	r->job = j;
 	sched_store_load_tasks(s->store, j->id, sched_jobs_restore_task, r);
 	/* Release dependents only once every done task is marked, so none is queued twice. */
 	for (uint32_t i = 0; i < j->graph->ntasks; i++)
 		if (j->tasks[i].state == TASK_DONE)
 			graph_dependents(j->graph, i, sched_jobs_restore_release, j);
-	sched_jobs_tasks_queue_ready(j);
+	sched_build_queue(j);
 	j->state = JOB_RUNNING;
 	j->wait_since = time_mono_s();
 	log_info("job %u (%s) resumed: %u of %u tasks already done", j->id, j->name,
@@ -471,22 +487,57 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	return true;
 }
 
+/* Why a reported result cannot be kept (caller frees), or NULL: over --max-result-size, or not
+ * JSON. */
+static char *
+sched_jobs_result_invalid(struct sched *s, const struct proto_task_result *r)
+{
+	size_t n = r->result != NULL ? strlen(r->result) : 0;
+	json_error_t err;
+	json_t *v;
+
+	if (r->result == NULL)
+		return NULL;
+	if (s->cfg.max_result_bytes > 0 && n > s->cfg.max_result_bytes)
+		return xasprintf("its result is %zu bytes, over the scheduler's --max-result-size of "
+				 "%llu KiB",
+				 n, (unsigned long long)s->cfg.max_result_bytes >> 10);
+	if ((v = json_loads(r->result, JSON_DECODE_ANY, &err)) == NULL)
+		return xasprintf("its result is not valid JSON (%s at byte %d)", err.text,
+				 err.position);
+	json_decref(v);
+	return NULL;
+}
+
 void
 sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct proto_task_result *r)
 {
 	struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(r->task));
 	uint32_t idx = PROTO_TASK_INDEX(r->task);
 	struct sched_task *t;
+	char *why;
 
 	if (j == NULL || j->tasks == NULL || idx >= j->graph->ntasks)
 		return; /* a job that is gone or finished: acknowledged and dropped */
 	t = &j->tasks[idx];
 	if (t->state != TASK_ASSIGNED || t->worker != w->id || t->attempts != r->attempt)
 		return; /* a duplicate or a stale attempt */
+	sched_workers_run_finished(w, r->task);
 	if (w->assigned > 0)
 		w->assigned--;
 	t->worker = 0;
 	j->busy_s += (double)r->elapsed_us * 1e-6;
+	if (r->ok && (why = sched_jobs_result_invalid(s, r)) != NULL) {
+		/* Stored and passed on to later tasks: an unusable result fails the attempt. */
+		struct proto_task_result bad = *r;
+		bad.ok = false;
+		bad.error = why;
+		w->failed++;
+		s->stats.tasks_failed++;
+		sched_jobs_retry_or_fail(s, j, idx, w->id, &bad);
+		free(why);
+		return;
+	}
 	if (!r->ok) {
 		w->failed++;
 		s->stats.tasks_failed++;

@@ -36,6 +36,10 @@ struct sched_config {
 	double job_retention_s; /* prune finished jobs this long after they end (0: never) */
 	uint64_t min_free_bytes; /* refuse new jobs when the state dir has less free space */
 	double hello_timeout_s;  /* close a connection that has not authenticated by then */
+	uint32_t max_job_tasks;  /* tasks one job may have */
+	uint64_t max_tasks;      /* tasks all unfinished jobs may have together */
+	double task_timeout_s;   /* a task running longer is given up (0: never) */
+	uint64_t max_result_bytes; /* a task's inline result (JSON) may be this long */
 };
 
 enum sched_job_state {
@@ -93,6 +97,8 @@ struct sched_job {
 	double submitted, started, finished, wait_since;
 	double busy_s; /* sum of task run times */
 	uint64_t dispatched;
+	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
+	uint32_t build_next;
 	struct sched_job *next; /* in sched.jobs, submission order */
 };
 
@@ -113,6 +119,12 @@ struct sched_worker {
 	uint64_t held_request_id;
 	uint32_t held_free;
 	double held_since;
+	/* What it was handed and when, for the per-task time limit (sched-timeout.c). */
+	struct sched_running {
+		uint64_t task;
+		double since;
+	} *run;
+	uint32_t nrun, run_cap;
 	struct sched_worker *next;
 };
 
@@ -145,6 +157,8 @@ struct sched_usage {
 	bool measuring, measured;
 };
 
+struct sched_loopstat;
+
 struct sched_pipe {
 	uint32_t pipe;
 	enum proto_role role;
@@ -159,6 +173,8 @@ struct sched {
 	uv_prepare_t flush;
 	uv_timer_t tick;
 	uv_timer_t kick;
+	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
+	struct sched_loopstat *loopstat; /* the loop's busy time per pass (sched-loopstat.c) */
 	uv_signal_t sigterm, sigint;
 	bool owns_signals;
 	struct proto_server *server;
@@ -194,7 +210,7 @@ struct sched {
 	uint32_t auth_npending;
 	/* Retention (sched-retention.c). */
 	struct sched_usage usage;
-	double last_prune, last_measure;
+	double last_prune, last_measure, last_timeout_check;
 	uint64_t work_dirs_removed, jobs_pruned;
 };
 

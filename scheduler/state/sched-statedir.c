@@ -6,9 +6,12 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <glob.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -63,9 +66,34 @@ sched_statedir_remove(struct sched *s, char *path)
 	}
 }
 
+/* The temporary files an export writes beside the output before renaming it (op-rec-export.c:
+ * DIR/.NAME.tmpPID.edf), left by a worker killed while writing. */
+static void
+sched_statedir_export_temps(const char *output)
+{
+	const char *slash = strrchr(output, '/');
+	char *pattern;
+	glob_t g;
+
+	if (slash == NULL)
+		return;
+	pattern = xasprintf("%.*s/.%s.tmp*.[eb]df", (int)(slash - output), output, slash + 1);
+	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			if (unlink(g.gl_pathv[i]) == 0)
+				log_info("removed %s, left by an interrupted export", g.gl_pathv[i]);
+		globfree(&g);
+	}
+	free(pattern);
+}
+
 void
 sched_statedir_job_finished(struct sched *s, struct sched_job *j)
 {
+	const char *out = j->graph != NULL ? graph_output_path(j->graph) : NULL;
+
+	if (out != NULL)
+		sched_statedir_export_temps(out);
 	if (s->cfg.keep_work_dirs)
 		return;
 	sched_statedir_remove(s, xasprintf("%s/work/%u", s->cfg.state_dir, j->id));

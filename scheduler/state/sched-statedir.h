@@ -10,7 +10,8 @@
 
 /* Remove the tree at `path` (taken over) on a worker thread, counted when it is gone. */
 void sched_statedir_remove(struct sched *s, char *path);
-/* A job just finished: remove its work dir (off the loop thread) unless --keep-work-dirs. */
+/* A job just finished: remove its work dir (off the loop thread) unless --keep-work-dirs, and
+ * the temporary files interrupted exports left beside its output. */
 void sched_statedir_job_finished(struct sched *s, struct sched_job *j);
 /* Measure the state dir's parts and free space off the loop (one measurement at a time). */
 void sched_statedir_measure(struct sched *s);

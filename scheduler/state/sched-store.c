@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -477,6 +478,34 @@ sched_store_job_delete(struct sched_store *st, uint32_t job, uint32_t next_job_i
 
 	op->job.id = job;
 	op->next_job_id = next_job_id;
+}
+
+int
+sched_store_check(const char *dir, char **cause)
+{
+	char *path = xasprintf("%s/state.db", dir);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc = 0, sr;
+
+	if (access(path, F_OK) != 0) {
+		free(path);
+		return 0; /* made at the first start */
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK) {
+		rc = error_set(cause, -EIO, "state database %s: %s", path,
+			       db != NULL ? sqlite3_errmsg(db) : "cannot open");
+	} else if ((sr = sqlite3_step(s)) != SQLITE_ROW) {
+		rc = error_set(cause, -EIO, "state database %s: %s", path, sqlite3_errmsg(db));
+	} else if (strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
+		rc = error_set(cause, -EIO, "state database %s is damaged: %s", path,
+			       (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	free(path);
+	return rc;
 }
 
 uint32_t

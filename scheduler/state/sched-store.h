@@ -36,6 +36,9 @@ void sched_store_task_done(struct sched_store *st, uint32_t job, uint32_t task, 
 			   const char *result, const char *error, uint32_t attempts,
 			   uint64_t elapsed_us);
 
+/* `neurodag-scheduler --check`: open the state database read-only (when it exists) and run
+ * SQLite's quick_check. 0, or -EIO with what is wrong. */
+int sched_store_check(const char *dir, char **cause);
 /* A pruned job: its row, task rows and ranges; next_job_id is kept so ids are never reused. */
 void sched_store_job_delete(struct sched_store *st, uint32_t job, uint32_t next_job_id);
 /* The first job id not used yet (by a job, or by one pruned since). */

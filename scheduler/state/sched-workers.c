@@ -1,6 +1,7 @@
 /* The worker registry: registration from HELLO, lookup, removal when a worker is lost (pipe
  * closed, BYE, or heartbeats missed past the TTL; sched_jobs_worker_lost requeues its tasks), and
- * the pipe -> role table for auth. */
+ * the tasks each one runs and since when (for the time limits of sched-timeout.c), and the
+ * pipe -> role table for auth. */
 #include "scheduler/state/sched-workers.h"
 
 #include <stdlib.h>
@@ -76,6 +77,7 @@ sched_workers_free(struct sched_worker *w)
 	free(w->host);
 	free(w->version);
 	free(w->slurm_job);
+	free(w->run);
 	free(w);
 }
 
@@ -93,6 +95,28 @@ sched_workers_refresh(struct sched *s, double now)
 {
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
 		w->last_seen = now;
+}
+
+void
+sched_workers_run_started(struct sched_worker *w, uint64_t task, double now)
+{
+	if (w->nrun == w->run_cap) {
+		w->run_cap = w->run_cap ? w->run_cap * 2 : 8;
+		w->run = xreallocarray(w->run, w->run_cap, sizeof *w->run);
+	}
+	w->run[w->nrun].task = task;
+	w->run[w->nrun].since = now;
+	w->nrun++;
+}
+
+void
+sched_workers_run_finished(struct sched_worker *w, uint64_t task)
+{
+	for (uint32_t i = 0; i < w->nrun; i++)
+		if (w->run[i].task == task) {
+			w->run[i] = w->run[--w->nrun];
+			return;
+		}
 }
 
 struct sched_pipe *

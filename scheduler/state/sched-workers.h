@@ -17,6 +17,9 @@ void sched_workers_free(struct sched_worker *w);
 struct sched_worker *sched_workers_expired(struct sched *s, double now);
 /* Every worker counts as seen now (after replies were held while commits failed). */
 void sched_workers_refresh(struct sched *s, double now);
+/* Task `task` (PROTO_TASK_ID) was handed to w now; its result came (or it was given up). */
+void sched_workers_run_started(struct sched_worker *w, uint64_t task, double now);
+void sched_workers_run_finished(struct sched_worker *w, uint64_t task);
 struct sched_pipe *sched_pipes_find(struct sched *s, uint32_t pipe);
 void sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t worker_id);
 

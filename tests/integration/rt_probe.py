@@ -3,8 +3,8 @@ does not slow the measurement through Python's GIL.
 
 usage: rt_probe.py PORT OUT.json [INTERVAL_S]
 Opens a new connection for every GET /health, every INTERVAL_S (default 0.02 s), until SIGTERM;
-then writes {"n", "failures", "max_s", "p50_s", "p99_s", "worst": [[t, latency_s or error]...]}
-to OUT.json."""
+then writes {"n", "failures", "max_s", "p50_s", "p99_s", "over_promise" (probes over 100 ms),
+"worst": [[t, latency_s or error]...]} to OUT.json."""
 import http.client
 import json
 import signal
@@ -55,6 +55,7 @@ def main():
            "max_s": lat[-1] if n else None,
            "p50_s": lat[n // 2] if n else None,
            "p99_s": lat[min(n - 1, (99 * n) // 100)] if n else None,
+           "over_promise": sum(1 for x in lat if x > 0.1),
            "worst": worst}
     with open(out, "w") as f:
         json.dump(res, f)

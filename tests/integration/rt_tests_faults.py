@@ -588,3 +588,248 @@ def soak(c):
     check(len(jobs) >= 5 and stats["kill"] + stats["stop"] >= 5, "the soak did something")
     for i, pr in enumerate(probes):
         check_health(pr.stop(), "the soak (scheduler %d)" % (i + 1))
+
+
+@test
+def graph_budget(c):
+    """A pipeline of 1e8 tasks is refused at once with a clear error naming the budget; one of
+    4e6 tasks (under the budget) is built in slices while /health keeps answering; a scheduler
+    whose total budget is taken refuses the next job; cancelling returns the memory."""
+    def rss():
+        with open("/proc/%d/status" % c.sched.pid) as f:
+            return int(next(ln for ln in f if ln.startswith("VmRSS:")).split()[1]) << 10
+
+    c.start_scheduler(extra=["--max-tasks", "6000000"])
+    base = rss()
+    t0 = time.monotonic()
+    r = c.cli("submit", c.pipeline("huge", [{"op": "noop"}], count=100000000))
+    dt = time.monotonic() - t0
+    check(r.returncode == 2 and "100000000 tasks" in r.stderr and "--max-job-tasks" in r.stderr,
+          "1e8 tasks are refused: %d %r" % (r.returncode, r.stderr))
+    print("1e8-task submit refused in %.3f s, scheduler RSS %.1f MiB" % (dt, rss() / 2**20))
+    check(rss() - base < 64 << 20, "nothing was allocated for it")
+    # 43 staged stages of 1e8 tasks are 4.3e9, past 32-bit task numbers (they wrapped to 5e6).
+    r = c.cli("submit", c.pipeline("wraps", [{"op": "noop"}] * 43, count=100000000,
+                                   execution={"mode": "staged"}))
+    check(r.returncode == 2 and "4300000000 tasks" in r.stderr,
+          "4.3e9 tasks are refused: %d %r" % (r.returncode, r.stderr))
+    probe = c.probe_health(interval=0.01)
+    time.sleep(0.5)
+    [big] = c.submit(c.pipeline("big", [{"op": "noop"}, {"op": "reduce"}], count=4000000))
+    wait_for(lambda: c.job(big)["tasks_by_state"]["ready"] == 4000000, 60,
+             "the big job's tasks to be queued")
+    time.sleep(0.5)
+    stats = probe.stop()
+    peak = rss()
+    r = c.cli("submit", c.pipeline("over", [{"op": "noop"}], count=3000000))
+    check(r.returncode == 2 and "--max-tasks" in r.stderr,
+          "the scheduler's budget is enforced: %d %r" % (r.returncode, r.stderr))
+    check(c.cli("cancel", big).returncode == 0, "cancel the big job")
+    time.sleep(0.5)
+    after = rss()
+    print("4M-task job: RSS %.1f MiB queued, %.1f MiB after cancel (%.1f before)" %
+          (peak / 2**20, after / 2**20, base / 2**20))
+    check(after - base < (peak - base) / 2, "cancelling returns the memory")
+    check_health(stats, "building a 4M-task graph")
+
+
+@test
+def disk_full_output(c):
+    """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
+    partial or temporary file, the job fails with that error after its attempts, the scheduler
+    and workers carry on, and the same job succeeds once there is space."""
+    import json
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
+    rec = os.path.join(c.dir, "rec.edf")
+    shutil.copy(src, rec)
+    fs = c.tmpfs("outfs", 1 << 20)
+    out = os.path.join(fs, "corrected.edf")
+    p = os.path.join(c.dir, "p.json")
+    with open(p, "w") as f:
+        json.dump({"name": "full-out", "input": {"format": "edf", "path": rec},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "edf", "path": out}}, f)
+    c.start_scheduler()
+    w = c.start_worker()
+    filler = fill(fs)
+    probe = c.probe_health()
+    r = c.cli("submit", "--wait", p, timeout=60)
+    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
+    jid = int(r.stdout.split()[0])
+    err = c.job(jid)["error"]
+    check("No space left on device" in err and out in err,
+          "the error names the output and the reason: %r" % err)
+    check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("corrected.edf")],
+          "no partial or temporary output: %s" % os.listdir(fs))
+    check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
+    os.unlink(filler)
+    # A worker killed while exporting leaves its temporary file; the job's end removes it.
+    stale = os.path.join(fs, ".corrected.edf.tmp99999.edf")
+    with open(stale, "wb") as f:
+        f.write(b"0" * 1000)
+    r = c.cli("submit", "--wait", p, timeout=60)
+    check(r.returncode == 0 and os.path.getsize(out) > 0, "with space it works: %s" % r.stderr)
+    check(not os.path.exists(stale), "the stale temporary file is gone: %s" % os.listdir(fs))
+    check_health(probe.stop(), "a full output disk")
+
+
+@test
+def task_timeout(c):
+    """A task that hangs while its worker keeps sending heartbeats is given up after its job's
+    execution.task_timeout and retried; after the last attempt the job fails saying so, and the
+    worker, told to stop it, takes the next job."""
+    c.start_scheduler()
+    w = c.start_worker(nthreads=2)
+    p = c.pipeline("hangs", [{"op": "sleep", "ms": 60000}], count=2,
+                   execution={"task_timeout": 1})
+    t0 = time.monotonic()
+    r = c.cli("submit", "--wait", p, timeout=60)
+    dt = time.monotonic() - t0
+    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
+    jid = int(r.stdout.split()[0])
+    err = c.job(jid)["error"]
+    check("timed out" in err and "after 3 attempts" in err, "it says why: %r" % err)
+    check(dt < 20, "three attempts of 1 s, not 60 s sleeps (%.1f s)" % dt)
+    check(w.alive(), "the worker is alive")
+    r = c.cli("submit", "--wait", c.pipeline("next", [{"op": "noop"}], count=4), timeout=30)
+    check(r.returncode == 0, "the worker takes the next job: %s" % r.stderr)
+    r = c.cli("submit", c.pipeline("bad", [{"op": "noop"}], count=1,
+                                   execution={"task_timeout": -1}))
+    check(r.returncode == 2 and "execution.task_timeout" in r.stderr, "a bad limit is refused")
+
+
+class FakeWorker:
+    """An authenticated peer speaking the protocol by hand (msgpack, HMAC-SHA256 proofs)."""
+
+    def __init__(self, c):
+        from rt_tests_peers import sp_connect
+        self.s, self.c, self.rid = sp_connect(c.port), c, 0
+        with open(c.token_file) as f:
+            self.token = f.read().strip().encode()
+
+    def call(self, typ, body):
+        import msgpack
+        from rt_tests_peers import sp_call
+        self.rid += 1
+        return msgpack.unpackb(sp_call(self.s, msgpack.packb([2, typ, self.rid, body]),
+                                       self.rid), raw=False)
+
+    def proof(self, label, first, second):
+        import hashlib
+        import hmac
+        msg = ("%s\nworker\n%s\n%s" % (label, first, second)).encode()
+        return hmac.new(self.token, msg, hashlib.sha256).hexdigest()
+
+    def register(self):
+        nonce = os.urandom(32).hex()
+        ch = self.call(100, {"role": "worker", "nonce": nonce, "version": "fake",
+                             "host": "fake", "pid": 1, "slots": 1})
+        check(ch[1] == 105, "CHALLENGE: %s" % ch)
+        check(ch[3]["proof"] == self.proof("neurodag-scheduler", nonce, ch[3]["nonce"]),
+              "the scheduler's proof is the documented HMAC")
+        wel = self.call(106, {"proof": self.proof("neurodag-peer", ch[3]["nonce"], nonce)})
+        check(wel[1] == 101, "WELCOME: %s" % wel)
+        self.wid = wel[3]["worker_id"]
+        return self.wid
+
+    def task(self, results=()):
+        for _ in range(50):
+            rep = self.call(300, {"worker_id": self.wid, "free_slots": 1,
+                                  "results": list(results)})
+            results = ()
+            if rep[1] == 301:
+                return rep[3]["tasks"][0]
+            check(rep[1] == 302, "IDLE or ASSIGN: %s" % rep)
+        raise AssertionError("no task came")
+
+
+@test
+def result_limits(c):
+    """A token holder's worker cannot store oversized or non-JSON results: each fails its attempt
+    (retried, then the job fails saying why), nothing of it is stored; and a second registration
+    on one connection replaces the first instead of adding workers."""
+    import sqlite3
+    c.start_scheduler(extra=["--max-result-size", "64"])
+    fw = FakeWorker(c)
+    first = fw.register()
+    second = fw.register()
+    ws = c.http_json("/api/workers")
+    check([w["id"] for w in ws] == [second] and first != second,
+          "one worker per connection: %s" % ws)
+    [jid] = c.submit(c.pipeline("abuse", [{"op": "reduce"}], count=1))
+    big = "[" + ",".join(["1"] * (40 << 10)) + "]"  # 80 KiB of valid JSON
+
+    def report(t, result):
+        return [{"task": t["task"], "attempt": t["attempt"], "ok": True, "result": result,
+                 "elapsed_us": 1}]
+    t = fw.task()
+    t = fw.task(report(t, big))           # attempt 1: too big, so attempt 2 comes
+    check(t["attempt"] == 2, "retried: %s" % t)
+    t = fw.task(report(t, "{not json"))   # attempt 2: not JSON, so attempt 3 comes
+    check(t["attempt"] == 3, "retried: %s" % t)
+    fw.call(300, {"worker_id": fw.wid, "free_slots": 0, "results": report(t, big)})
+    check("not valid JSON" in c.sched.text(), "the scheduler says the result was not JSON")
+    wait_for(lambda: c.job(jid)["state"] == "failed", 10, "the job to fail")
+    err = c.job(jid)["error"]
+    check("--max-result-size" in err and "after 3 attempts" in err, "why: %r" % err)
+    db = sqlite3.connect("file:%s/state.db?mode=ro" % c.state, uri=True)
+    try:
+        biggest = db.execute("SELECT max(length(result)) FROM tasks").fetchone()[0] or 0
+    finally:
+        db.close()
+    check(biggest < 64 << 10, "no oversized result was stored (%d bytes)" % biggest)
+
+
+@test
+def check_state(c):
+    """`neurodag-scheduler --check` says OK on a sound state database and refuses a damaged one,
+    naming it (it used to say OK)."""
+    import subprocess
+    c.start_scheduler()
+    w = c.start_worker()
+    check(c.cli("submit", "--wait", c.pipeline("j", [{"op": "noop"}], count=3)).returncode == 0,
+          "a job")
+    c.stop(w)
+    c.stop(c.sched)
+    argv = [c.bins["scheduler"], "--check", "--state-dir", c.state]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and "configuration OK" in r.stdout, "sound: %r" % r.stderr)
+    db = os.path.join(c.state, "state.db")
+    with open(db, "r+b") as f:
+        f.seek(100)
+        f.write(os.urandom(2000))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "state.db" in r.stderr and "configuration OK" not in r.stdout,
+          "damaged: %d %r %r" % (r.returncode, r.stdout, r.stderr))
+
+
+@test
+def slow_loris(c):
+    """Hundreds of HTTP connections that send their request a byte at a time: the status
+    endpoint, served asynchronously, keeps answering everyone else, and so does the CLI."""
+    import socket
+    raise_own_nofile()
+    c.start_scheduler()
+    probe = c.probe_health()
+    socks = []
+    for i in range(800):
+        s = socket.create_connection(("127.0.0.1", c.http_port), timeout=5)
+        s.sendall(b"GET /api/status HTTP/1.1\r\n")
+        socks.append(s)
+    end = time.monotonic() + 6
+    k = 0
+    while time.monotonic() < end:
+        for s in socks:
+            try:
+                s.sendall(b"X-%d: %s\r\n" % (k, b"y" * 8))
+            except OSError:
+                pass
+        k += 1
+        time.sleep(0.5)
+    st = c.http_json("/api/status")
+    check(st["version"], "/api/status is served during the attack")
+    check(c.cli("status").returncode == 0, "the CLI is served")
+    check_health(probe.stop(), "800 slow-loris HTTP connections")
+    for s in socks:
+        s.close()

@@ -1,6 +1,8 @@
 /* The task graph's per-task specs: every task's spec is {"job","task","index","stage"} with the
- * stage's constant JSON, byte for byte what the printf form gives, and parses as JSON. */
+ * stage's constant JSON, byte for byte what the printf form gives, and parses as JSON; a graph of
+ * more tasks than 32-bit indices hold is refused, not wrapped around. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,4 +38,34 @@ Test(graph, task_specs_name_job_task_index_and_stage)
 		free(want);
 	}
 	graph_free(g);
+}
+
+Test(graph, more_tasks_than_indices_hold_are_refused)
+{
+	/* 43 staged stages of 1e8 tasks: 4.3e9, which wrapped to 5,032,704 in 32 bits. */
+	char *steps = xstrdup(""), *pipeline, *cause = NULL;
+	struct graph *g = NULL;
+
+	for (int i = 0; i < 43; i++) {
+		char *more = xasprintf("%s%s{\"op\":\"noop\"}", steps, i ? "," : "");
+		free(steps);
+		steps = more;
+	}
+	pipeline = xasprintf("{\"input\":{\"format\":\"tasks\",\"count\":100000000},"
+			     "\"execution\":{\"mode\":\"staged\"},\"steps\":[%s]}",
+			     steps);
+	cr_assert_eq(graph_build(pipeline, NULL, NULL, "/tmp/w", &g, &cause), -EINVAL);
+	cr_assert_null(g);
+	cr_assert_not_null(strstr(cause, "4300000000 tasks"), "%s", cause);
+	free(cause);
+	free(pipeline);
+	free(steps);
+	/* Under the limit, the stages add up. */
+	pipeline = xstrdup("{\"input\":{\"format\":\"tasks\",\"count\":100000000},"
+			   "\"execution\":{\"mode\":\"staged\"},\"steps\":[{\"op\":\"noop\"},"
+			   "{\"op\":\"noop\"}]}");
+	cr_assert_eq(graph_build(pipeline, NULL, NULL, "/tmp/w", &g, &cause), 0, "%s", cause);
+	cr_assert_eq(g->ntasks, 200000000u);
+	graph_free(g);
+	free(pipeline);
 }

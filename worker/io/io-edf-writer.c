@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -384,6 +386,29 @@ io_edf_writer_write_record(struct io_edf_writer *w, const double *const *rec, ch
 	return 0;
 }
 
+/* EDFlib's buffered writes fail without telling why: a file that does not read back while its
+ * disk is full is reported with the system's reason, not as a malformed file. */
+static int
+io_edf_writer_disk_full(const char *path, int rc, char **cause)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct statvfs vfs;
+	struct stat st;
+
+	if (slash != NULL)
+		*slash = '\0';
+	if (statvfs(slash != NULL ? dir : ".", &vfs) == 0 && vfs.f_bavail == 0) {
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		rc = error_set(cause, -ENOSPC, "%s: %s (the file came out %lld bytes long)", path,
+			       strerror(ENOSPC), stat(path, &st) == 0 ? (long long)st.st_size : 0LL);
+	}
+	free(dir);
+	return rc;
+}
+
 int
 io_edf_writer_close(struct io_edf_writer *w, char **cause)
 {
@@ -409,6 +434,7 @@ io_edf_writer_close(struct io_edf_writer *w, char **cause)
 			 w->clipped);
 	if ((rc = io_edf_open(w->path, &f, cause)) != 0) {
 		rc = error_wrap(cause, rc, "reading back what was written: ");
+		rc = io_edf_writer_disk_full(w->path, rc, cause);
 		goto out;
 	}
 	if (io_edf_header(f)->n_annotations != w->n_annotations)
