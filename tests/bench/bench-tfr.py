@@ -108,7 +108,8 @@ def run_syncopy(path, pipeline, out, tmp):
 def pipeline(tmp, name, inp, tag):
     pl = json.load(open(os.path.join(ROOT, "deploy", "examples", name + ".json")))
     pl["input"] = {"format": "spy", "path": inp}
-    pl["output"] = {"format": "spy", "path": os.path.join(tmp, f"{name}-{tag}-out.spy")}
+    pl["output"] = {"format": "spy", "path": os.path.join(tmp, f"{name}-{tag}-out.spy"),
+                    "overwrite": True}
     path = os.path.join(tmp, f"{name}-{tag}.json")
     json.dump(pl, open(path, "w"))
     return path
