@@ -6,7 +6,9 @@ side with the reference toolbox, Syncopy, run sequentially (parallel=False) from
 on the same container: spy.load + freqanalysis + spy.save, timed inside its process (Python and
 Syncopy's import not counted). The two alternate run by run; the table gives medians and the
 ratio. Peak RSS of each neurodag worker (VmHWM sampled from /proc) is measured at two trial
-counts (500 and 1000) to show that it does not grow with the number of trials.
+counts (500 and 1000) to show that it does not grow with the number of trials. The FFTW-only
+floor of the sliding-window methods (bench-fftw-floor tfr: only their transforms, one thread) is
+printed under the table.
 
 usage: bench-tfr.py [--build DIR] [--runs N] [--syncopy-runs N] [--slow-runs N]
                     [--syncopy PYTHONPATH] [--only NAME,...] [--no-memory]
@@ -108,7 +110,8 @@ def run_syncopy(path, pipeline, out, tmp):
 def pipeline(tmp, name, inp, tag):
     pl = json.load(open(os.path.join(ROOT, "deploy", "examples", name + ".json")))
     pl["input"] = {"format": "spy", "path": inp}
-    pl["output"] = {"format": "spy", "path": os.path.join(tmp, f"{name}-{tag}-out.spy")}
+    pl["output"] = {"format": "spy", "path": os.path.join(tmp, f"{name}-{tag}-out.spy"),
+                    "overwrite": True}
     path = os.path.join(tmp, f"{name}-{tag}.json")
     json.dump(pl, open(path, "w"))
     return path
@@ -171,6 +174,12 @@ def main():
             print("| %s | %.3f | %.3f | %s | %s | %.0f / %s |" % (
                 m[4:], w, j, "%.2f" % s if s else "-", "%.1fx" % (s / w) if s else "-",
                 res[m]["rss"] / 1024, "%.0f" % (rss1000[m] / 1024) if m in rss1000 else "-"))
+        floor = os.path.join(a.build, "tests", "bench", "bench-fftw-floor")
+        if os.path.exists(floor):
+            out = subprocess.run([floor, "tfr"], capture_output=True, text=True).stdout
+            print("\nFFTW only (the transforms of the example, CPU s of one thread; half of "
+                  "it on 2 workers): " + ", ".join(" ".join(l.split()) + " s"
+                                                    for l in out.splitlines()))
 
 
 if __name__ == "__main__":
