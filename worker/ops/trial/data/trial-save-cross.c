@@ -216,10 +216,14 @@ trial_save_cross_unit(const struct trial_run *t, const char *base, char **cause)
 	json_t *d = trial_save_cross_describe(t);
 	int rc;
 
-	if (t->cross->plan.keeptrials)
+	if (t->ntr == 0) { /* a selection left this task nothing: only the description */
+		json_object_set_new(d, "empty", json_true());
+		rc = 0;
+	} else if (t->cross->plan.keeptrials) {
 		rc = trial_save_cross_rows(t, d, base, cause);
-	else
+	} else {
 		rc = trial_save_cross_sums(t->cross, d, base, cause);
+	}
 	if (rc == 0)
 		rc = trial_part_json(d, base, cause);
 	json_decref(d);
@@ -240,6 +244,11 @@ trial_save_cross_add(const char *base, const struct trial_cross_plan *p, struct 
 	int rc;
 
 	rc = trial_part_load_json(base, &d, cause);
+	if (rc == 0 && json_is_true(json_object_get(d, "empty"))) {
+		json_decref(d);
+		free(npy);
+		return 0;
+	}
 	if (rc == 0)
 		rc = io_npy_read(npy, &h, (void **)&v, cause);
 	if (rc == 0 && (h.dtype != IO_NPY_F8 || h.ndim != 1 || h.shape[0] != len))
@@ -306,26 +315,22 @@ static int
 trial_save_cross_stitch(const char *workdir, int stage, uint32_t nparts,
 			const struct io_spy_meta *m, const char *h5, char **cause)
 {
-	char **parts = xcalloc(nparts + 1, sizeof *parts);
+	size_t n = 0;
+	char **parts = trial_part_files(workdir, stage, nparts, &n);
 	struct io_spy_file *f = NULL;
 	int rc;
 
-	for (uint32_t u = 0; u < nparts; u++) {
-		char *b = trial_part_base(workdir, stage, u);
-		parts[u] = xasprintf("%s.h5", b);
-		free(b);
-	}
 	trial_run_h5_lock();
 	rc = io_spy_create(&f, h5, m, cause);
 	if (rc == 0)
-		rc = io_spy_stitch_parts(f, (const char *const *)parts, nparts, cause);
+		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
 	if (rc == 0) {
 		rc = io_spy_close(f, cause);
 		f = NULL;
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	for (uint32_t u = 0; u < nparts; u++)
+	for (size_t u = 0; u < n; u++)
 		free(parts[u]);
 	free(parts);
 	return rc;
