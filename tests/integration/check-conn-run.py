@@ -6,7 +6,10 @@ reference arrays within each case's tolerance, their axes and .info with what th
 writes and its loader reads; the task grid and --serial do not change the results; a chosen
 coupling of `neurodag synth ar2_network` is found by Granger causality; bad steps are refused at
 submit with an error naming the parameter.
-Usage: check-conn-run.py NEURODAG SPY_FROM_NPY DATA_DIR WORKDIR. Exits 77 without h5py/numpy."""
+The shipped conn-*.json and select-timelock.json examples run (with fewer trials) and give the
+container their method writes.
+Usage: check-conn-run.py NEURODAG SPY_FROM_NPY DATA_DIR EXAMPLES_DIR WORKDIR. Exits 77 without
+h5py/numpy."""
 import hashlib
 import json
 import os
@@ -21,7 +24,7 @@ except ImportError as exc:
     print(f"skip: {exc}")
     sys.exit(77)
 
-NEURODAG, SPY_FROM_NPY, DATA, WORK = (os.path.abspath(a) for a in sys.argv[1:5])
+NEURODAG, SPY_FROM_NPY, DATA, EXAMPLES, WORK = (os.path.abspath(a) for a in sys.argv[1:6])
 failures = []
 # What the reference's loader requires in a CrossSpectralData .info (io/utils.py startInfoDict,
 # BaseData._infoFileProperties, CrossSpectralData._infoFileProperties).
@@ -220,6 +223,23 @@ for label, steps, expect, ex in (
     rc, err, _ = run("bad", steps, ar3_in, execution=ex)
     check(rc == 2 and expect in err and "Segmentation" not in err,
           f"{label}: exit {rc}, error names '{expect}': {err.strip()[:220]}")
+
+# --- the shipped examples, with 40 trials -----------------------------------------------------
+import glob  # noqa: E402
+
+shipped = sorted(glob.glob(os.path.join(EXAMPLES, "conn-*.json"))) + \
+    [os.path.join(EXAMPLES, "select-timelock.json")]
+check(len(shipped) >= 7, f"{len(shipped)} shipped connectivity / selection examples")
+for ex in shipped:
+    pl = json.load(open(ex))
+    pl["input"]["trials"] = 40
+    name = "ex-" + os.path.basename(ex)[:-5]
+    rc, err, out = run(name, pl["steps"], pl["input"])
+    ext = "timelock" if "timelock" in name else "crossspectral"
+    base = os.path.basename(out)[:-4]
+    ok = rc == 0 and os.path.exists(os.path.join(out, f"{base}.{ext}.info"))
+    check(ok, f"example {os.path.basename(ex)}: exit {rc}, writes .{ext} "
+          f"{err.strip()[-200:] if rc else ''}")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
