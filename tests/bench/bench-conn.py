@@ -65,7 +65,7 @@ def children(pid):
 def run_neurodag(nd, pipeline):
     """One job; returns (wall s, job s, {worker pid: peak kB})."""
     t0 = time.monotonic()
-    p = subprocess.Popen([nd, "run", "-q", "--json", "--workers", "2", pipeline],
+    p = subprocess.Popen([nd, "run", "-q", "--json", "--workers", "2", "--overwrite", pipeline],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peaks = {}
 
