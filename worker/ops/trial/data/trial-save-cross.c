@@ -43,13 +43,15 @@ trial_save_cross_trl(const struct trial_layout *lay, const struct trial_cross_pl
 	return trl;
 }
 
+/* Labels of cross-spectral channels idx (through the plan's input channels). */
 static json_t *
-trial_save_cross_labels(const struct trial_layout *lay, const size_t *idx, size_t n)
+trial_save_cross_labels(const struct trial_layout *lay, const struct trial_cross_plan *p,
+			const size_t *idx, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(lay->channel[idx[i]]));
+		json_array_append_new(a, json_string(lay->channel[p->chans[idx[i]]]));
 	return a;
 }
 
@@ -67,8 +69,8 @@ trial_save_cross_describe(const struct trial_run *t)
 	    "class", "crossspectral", "dtype", trial_cross_is_complex(p) ? "complex64" : "float32",
 	    "shape", (json_int_t)rows, (json_int_t)p->nout_freq, (json_int_t)p->nrow,
 	    (json_int_t)p->ncol, "samplerate", t->lay.fs, "channel_i",
-	    trial_save_cross_labels(&t->lay, p->rows, p->nrow), "channel_j",
-	    trial_save_cross_labels(&t->lay, p->cols, p->ncol), "freq", freq, "trl",
+	    trial_save_cross_labels(&t->lay, p, p->rows, p->nrow), "channel_j",
+	    trial_save_cross_labels(&t->lay, p, p->cols, p->ncol), "freq", freq, "trl",
 	    trial_save_cross_trl(&t->lay, p), "cfg",
 	    t->cfg != NULL ? json_deep_copy(t->cfg) : json_object(), "cross",
 	    trial_cross_plan_json(p), "average", !p->keeptrials, "part", "trial0",
