@@ -130,6 +130,28 @@ for case, m in meta.items():
               f"{case}: Granger info {gi}")
     check("connectivityanalysis" in info["cfg"], f"{case}: cfg records the step")
 
+# --- channelcmb naming some of the channels: the reference's block of them ---------------------
+# The cross spectra then hold only the named channels, so a row or column index among them is
+# not the input channel's: channel3 -> channel2 alone, and channel3 x (channel1, channel2).
+for case, cmb, sel in (("ar3_granger_dpss_pairs", [[2], [1]], (slice(1, 2), slice(0, 1))),
+                       ("ar3_csd", [["channel3"], ["channel1", "channel2"]],
+                        (slice(2, 3), slice(0, 2)))):
+    m = meta[case]
+    steps = [dict(s) for s in m["steps"]]
+    steps[-1]["channelcmb"] = cmb
+    rc, err, out = run(case + "-cmb", steps, ar3_in, execution={"trials_per_task": 5})
+    check(rc == 0, f"{case} with channelcmb {cmb}: exit {rc} {err.strip()[-300:]}")
+    if rc != 0:
+        continue
+    data, info = load(out)[:2]
+    ref = np.load(os.path.join(DATA, m["ref"]))[:, :, sel[0], sel[1]]
+    w = worst(data, ref, m["tol"]["rel"], m["tol"]["abs"]) if data.shape == ref.shape \
+        else float("inf")
+    names = [[c if isinstance(c, str) else f"channel{c + 1}" for c in side] for side in cmb]
+    check(w <= 1 and info["channel_i"] == names[0] and info["channel_j"] == names[1],
+          f"{case} with channelcmb {cmb}: {data.shape}, channels {info['channel_i']} x "
+          f"{info['channel_j']}, the reference's block within tolerance (worst {w:.3f})")
+
 # --- the grid and --serial give the same results -----------------------------------------------
 for case in ("ar3_coh_pow", "ar3_corr_trials", "ar3_ppc", "ar3_granger"):
     if case not in results:
