@@ -4,9 +4,11 @@ AR(2) processes) for every ar3 case of tests/data/spectral-methods (coh, corr, g
 on time series and after freqanalysis), the outputs opened with h5py and compared with the
 reference arrays within each case's tolerance, their axes and .info with what the reference
 writes and its loader reads; coh, csd and ppc on the time series against the same arrays (the
-reference's implicit mtmfft gives them bit for bit); channelcmb naming some channels; the task grid and --serial do not change the results; a chosen
-coupling of `neurodag synth ar2_network` is found by Granger causality; bad steps are refused at
-submit with an error naming the parameter.
+reference's implicit mtmfft gives them bit for bit); channelcmb naming some channels; the task
+grid and --serial do not change the results; a chosen coupling of `neurodag synth ar2_network`
+is found by Granger causality on time series (no reference array: there the reference zeroes
+the DC bin of each tapered trial, so its factorisation rests on rounding noise at 0 Hz); bad
+steps are refused at submit with an error naming the parameter.
 The shipped conn-*.json and select-timelock.json examples run (with fewer trials) and give the
 container their method writes.
 Usage: check-conn-run.py NEURODAG SPY_FROM_NPY DATA_DIR EXAMPLES_DIR WORKDIR. Exits 77 without
