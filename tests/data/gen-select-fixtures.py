@@ -41,12 +41,25 @@ CASES = {
     "tl_keeptrials_ddof0": ("timelockanalysis", dict(latency="minperiod", covariance=True,
                                                      keeptrials=True, ddof=0)),
 }
+# selectdata's frequency on the per-trial spectra of a freqanalysis step (chained: `pre` runs
+# first, its keyword arguments stored in the case's "pre")
+FA = dict(method="mtmfft", taper="hann", output="pow")
+CHAINED = {
+    "sel_frequency_range": (FA, dict(frequency=[10.0, 20.0])),
+    "sel_frequency_one": (FA, dict(frequency=12.3)),
+}
+for name, (pre, kw) in CHAINED.items():
+    CASES[name] = ("selectdata", kw)
 meta = {}
 for name, (fn, kw) in CASES.items():
-    res = getattr(spy, fn)(ad, parallel=False, **kw)
+    pre = CHAINED[name][0] if name in CHAINED else None
+    src = spy.freqanalysis(ad, parallel=False, **pre) if pre else ad
+    res = getattr(spy, fn)(src, parallel=False, **kw)
     np.save(f"{out}/{name}_data.npy", np.asarray(res.data[()]))
     np.save(f"{out}/{name}_trl.npy", np.asarray(res.trialdefinition, dtype=float))
     m = {"op": fn, "kwargs": kw, "shape": list(res.data.shape), "class": type(res).__name__}
+    if pre:
+        m["pre"] = dict(op="freqanalysis", **pre)
     if hasattr(res, "channel") and not isinstance(res.channel, str):
         m["channel"] = [str(c) for c in res.channel]
     if getattr(res, "freq", None) is not None:
