@@ -2,9 +2,10 @@
 """selectdata, the select keyword and timelockanalysis end to end: `neurodag run` on six trials of
 unequal length and offset (tests/data/select, made with the reference toolbox by
 tests/data/gen-select-fixtures.py; frequency on the per-trial spectra of a freqanalysis step),
-each case's output opened with h5py and compared with the reference toolbox's (selected samples, trial definitions, channel labels exactly; spectra, avg,
-var and cov within |x - ref| <= 1e-4 |ref| + 1e-6 max|ref|), across task grids, and the refusals
-at submit. Usage: check-select-run.py NEURODAG SPY_FROM_NPY DATA_DIR WORKDIR."""
+each case's output opened with h5py and compared with the reference toolbox's (selected
+samples, trial definitions, channel labels exactly; spectra, avg, var and cov within
+|x - ref| <= 1e-4 |ref| + 1e-6 max|ref|), across task grids, and the refusals at submit.
+Usage: check-select-run.py NEURODAG SPY_FROM_NPY DATA_DIR WORKDIR."""
 import json
 import os
 import shutil
