@@ -52,6 +52,14 @@ graph_input_trials_grid(struct graph *g, const struct trial_layout *lay,
 		return error_set(cause, -EINVAL,
 				 "execution.mode: a connectivityanalysis step on freqanalysis "
 				 "spectra runs fused with it; use mode \"fused\"");
+	if (info->all_trials && g->tpt != 0 && g->tpt < g->ntrial)
+		return error_set(cause, -EINVAL,
+				 "execution.trials_per_task: %u, but a selection of trials out of "
+				 "order (or repeated) needs every trial in one task (leave "
+				 "trials_per_task out)",
+				 g->tpt);
+	if (info->all_trials)
+		g->tpt = g->ntrial;
 	if (info->all_channels && g->cpt != 0 && g->cpt < g->nchan)
 		return error_set(cause, -EINVAL,
 				 "execution.chan_per_task: %u, but a step needs every channel "
@@ -69,6 +77,53 @@ graph_input_trials_grid(struct graph *g, const struct trial_layout *lay,
 		g->tpt = 1;
 	if (g->tpt > g->ntrial)
 		g->tpt = g->ntrial;
+	return 0;
+}
+
+/* A step's "select" becomes a selectdata step before it (the reference's select keyword). Every
+ * step first gets its index in the user's list, so errors keep naming the user's steps; the new
+ * step is validated here, its errors under "steps[i].select". */
+static int
+graph_input_trials_select(json_t *steps, char **cause)
+{
+	size_t i;
+	json_t *step;
+
+	json_array_foreach(steps, i, step)
+	{
+		if (json_object_get(step, "index") == NULL)
+			json_object_set_new(step, "index", json_integer((json_int_t)i));
+	}
+	for (i = 0; i < json_array_size(steps); i++) {
+		json_t *host = json_array_get(steps, i), *sel = json_object_get(host, "select");
+		json_int_t idx = json_integer_value(json_object_get(host, "index"));
+		char path[48];
+		json_t *sstep;
+
+		if (sel == NULL)
+			continue;
+		snprintf(path, sizeof path, "steps[%lld].select", (long long)idx);
+		if (json_is_string(sel) && strcmp(json_string_value(sel), "all") == 0) {
+			json_object_del(host, "select");
+			continue;
+		}
+		if (!json_is_object(sel) || json_object_get(sel, "op") != NULL)
+			return error_set(cause, -EINVAL,
+					 "%s: must be an object of selection keywords (trials, "
+					 "channel, latency, frequency) or \"all\"",
+					 path);
+		sstep = json_deep_copy(sel);
+		json_object_set_new(sstep, "op", json_string("selectdata"));
+		if (op_def_check(&op_trial_selectdata, sstep, path, cause) != 0) {
+			json_decref(sstep);
+			return -EINVAL;
+		}
+		json_object_set_new(sstep, "index", json_integer(idx));
+		json_object_set_new(sstep, "_select_of", json_true());
+		json_object_del(host, "select");
+		json_array_insert_new(steps, i, sstep);
+		i++;
+	}
 	return 0;
 }
 
@@ -100,7 +155,8 @@ graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in
 				 ipath);
 	struct op_trial_plan_info info;
 
-	if ((rc = op_trial_plan(steps, lay, &info, cause)) != 0 ||
+	if ((rc = graph_input_trials_select(steps, cause)) != 0 ||
+	    (rc = op_trial_plan(steps, lay, &info, cause)) != 0 ||
 	    (rc = graph_input_trials_grid(g, lay, &info, cause)) != 0)
 		return rc;
 	if (strcmp(json_string_value(json_object_get(last, "op")), "write_spy") != 0)
@@ -116,6 +172,11 @@ graph_input_trials_reject(const json_t *steps, char **cause)
 
 	json_array_foreach(steps, i, step)
 	{
+		if (json_object_get(step, "select") != NULL)
+			return error_set(cause, -EINVAL,
+					 "steps[%zu].select: selections work on trial inputs (spy, "
+					 "synth, or edf with \"trials\")",
+					 i);
 		const struct op_def *op =
 		    op_registry_find(json_string_value(json_object_get(step, "op")));
 		if (op_trial_is_trial_op(op))

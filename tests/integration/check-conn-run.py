@@ -3,10 +3,16 @@
 AR(2) processes) for every ar3 case of tests/data/spectral-methods (coh, corr, granger, csd, ppc;
 on time series and after freqanalysis), the outputs opened with h5py and compared with the
 reference arrays within each case's tolerance, their axes and .info with what the reference
-writes and its loader reads; the task grid and --serial do not change the results; a chosen
-coupling of `neurodag synth ar2_network` is found by Granger causality; bad steps are refused at
-submit with an error naming the parameter.
-Usage: check-conn-run.py NEURODAG SPY_FROM_NPY DATA_DIR WORKDIR. Exits 77 without h5py/numpy."""
+writes and its loader reads; coh, csd and ppc on the time series against the same arrays (the
+reference's implicit mtmfft gives them bit for bit); channelcmb naming some channels; the task
+grid and --serial do not change the results; a chosen coupling of `neurodag synth ar2_network`
+is found by Granger causality on time series (no reference array: there the reference zeroes
+the DC bin of each tapered trial, so its factorisation rests on rounding noise at 0 Hz); bad
+steps are refused at submit with an error naming the parameter.
+The shipped conn-*.json and select-timelock.json examples run (with fewer trials) and give the
+container their method writes.
+Usage: check-conn-run.py NEURODAG SPY_FROM_NPY DATA_DIR EXAMPLES_DIR WORKDIR. Exits 77 without
+h5py/numpy."""
 import hashlib
 import json
 import os
@@ -21,7 +27,7 @@ except ImportError as exc:
     print(f"skip: {exc}")
     sys.exit(77)
 
-NEURODAG, SPY_FROM_NPY, DATA, WORK = (os.path.abspath(a) for a in sys.argv[1:5])
+NEURODAG, SPY_FROM_NPY, DATA, EXAMPLES, WORK = (os.path.abspath(a) for a in sys.argv[1:6])
 failures = []
 # What the reference's loader requires in a CrossSpectralData .info (io/utils.py startInfoDict,
 # BaseData._infoFileProperties, CrossSpectralData._infoFileProperties).
@@ -127,6 +133,51 @@ for case, m in meta.items():
               f"{case}: Granger info {gi}")
     check("connectivityanalysis" in info["cfg"], f"{case}: cfg records the step")
 
+# --- coh, csd (kept trials too) and ppc straight on the time series ----------------------------
+# The reference's connectivityanalysis on AnalogData runs the same mtmfft as the freqanalysis
+# step (demean_taper off for these methods): its results on these cases are bit-identical to the
+# chained ones, so the chained case's reference array is the expected one.
+for case in ("ar3_coh_pow", "ar3_csd", "ar3_csd_trials", "ar3_ppc"):
+    m = meta[case]
+    fa, ca = m["steps"]
+    step = {k: v for k, v in fa.items() if k not in ("op", "method", "output", "keeptapers")}
+    step.update(ca)
+    rc, err, out = run(case + "-direct", [step], ar3_in)
+    check(rc == 0, f"{case} on time series: exit {rc} {err.strip()[-300:]}")
+    if rc != 0:
+        continue
+    data, info, _, _, trl, _ = load(out)
+    ref = np.load(os.path.join(DATA, m["ref"]))
+    w = worst(data, ref, m["tol"]["rel"], m["tol"]["abs"]) if data.shape == ref.shape \
+        else float("inf")
+    check(w <= 1 and str(data.dtype) == m["dtype"] and
+          np.allclose(info["freq"], m["freq"], rtol=0, atol=1e-9) and
+          np.array_equal(trl, np.asarray(m["trialdefinition"], dtype=float)),
+          f"{case} on time series ({json.dumps(step)[:80]}...): {data.shape} {data.dtype}, "
+          f"axes and trialdefinition as the chained case, within tolerance (worst {w:.3f})")
+
+# --- channelcmb naming some of the channels: the reference's block of them ---------------------
+# The cross spectra then hold only the named channels, so a row or column index among them is
+# not the input channel's: channel3 -> channel2 alone, and channel3 x (channel1, channel2).
+for case, cmb, sel in (("ar3_granger_dpss_pairs", [[2], [1]], (slice(1, 2), slice(0, 1))),
+                       ("ar3_csd", [["channel3"], ["channel1", "channel2"]],
+                        (slice(2, 3), slice(0, 2)))):
+    m = meta[case]
+    steps = [dict(s) for s in m["steps"]]
+    steps[-1]["channelcmb"] = cmb
+    rc, err, out = run(case + "-cmb", steps, ar3_in, execution={"trials_per_task": 5})
+    check(rc == 0, f"{case} with channelcmb {cmb}: exit {rc} {err.strip()[-300:]}")
+    if rc != 0:
+        continue
+    data, info = load(out)[:2]
+    ref = np.load(os.path.join(DATA, m["ref"]))[:, :, sel[0], sel[1]]
+    w = worst(data, ref, m["tol"]["rel"], m["tol"]["abs"]) if data.shape == ref.shape \
+        else float("inf")
+    names = [[c if isinstance(c, str) else f"channel{c + 1}" for c in side] for side in cmb]
+    check(w <= 1 and info["channel_i"] == names[0] and info["channel_j"] == names[1],
+          f"{case} with channelcmb {cmb}: {data.shape}, channels {info['channel_i']} x "
+          f"{info['channel_j']}, the reference's block within tolerance (worst {w:.3f})")
+
 # --- the grid and --serial give the same results -----------------------------------------------
 for case in ("ar3_coh_pow", "ar3_corr_trials", "ar3_ppc", "ar3_granger"):
     if case not in results:
@@ -220,6 +271,23 @@ for label, steps, expect, ex in (
     rc, err, _ = run("bad", steps, ar3_in, execution=ex)
     check(rc == 2 and expect in err and "Segmentation" not in err,
           f"{label}: exit {rc}, error names '{expect}': {err.strip()[:220]}")
+
+# --- the shipped examples, with 40 trials -----------------------------------------------------
+import glob  # noqa: E402
+
+shipped = sorted(glob.glob(os.path.join(EXAMPLES, "conn-*.json"))) + \
+    [os.path.join(EXAMPLES, "select-timelock.json")]
+check(len(shipped) >= 7, f"{len(shipped)} shipped connectivity / selection examples")
+for ex in shipped:
+    pl = json.load(open(ex))
+    pl["input"]["trials"] = 40
+    name = "ex-" + os.path.basename(ex)[:-5]
+    rc, err, out = run(name, pl["steps"], pl["input"])
+    ext = "timelock" if "timelock" in name else "crossspectral"
+    base = os.path.basename(out)[:-4]
+    ok = rc == 0 and os.path.exists(os.path.join(out, f"{base}.{ext}.info"))
+    check(ok, f"example {os.path.basename(ex)}: exit {rc}, writes .{ext} "
+          f"{err.strip()[-200:] if rc else ''}")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)

@@ -367,3 +367,31 @@ Test(dsp_conn, regularisation_ladder)
 		     0);
 	cr_assert(factor == -1 && eps == 0.1);
 }
+
+Test(dsp_conn, channel_covariance_of_a_trial)
+{
+	const size_t n = 57, nc = 3;
+	double x[57 * 3], cov[9];
+	uint64_t seed = 17;
+
+	for (size_t i = 0; i < n * nc; i++)
+		x[i] = test_randn(&seed) + (double)(i % nc) * 5;
+	struct dsp_trial tr = {x, DSP_TRIAL_F64, n, nc, 0};
+	for (int ddof = 0; ddof <= 1; ddof++) {
+		cr_assert_eq(dsp_xcov_cov(&tr, ddof, cov, NULL), 0);
+		for (size_t i = 0; i < nc; i++)
+			for (size_t j = 0; j < nc; j++) {
+				double mi = 0, mj = 0, v = 0;
+				for (size_t t = 0; t < n; t++)
+					mi += x[t * nc + i] / (double)n, mj += x[t * nc + j] / (double)n;
+				for (size_t t = 0; t < n; t++)
+					v += (x[t * nc + i] - mi) * (x[t * nc + j] - mj);
+				test_near(cov[i * nc + j], v / (double)(n - (size_t)ddof), 1, 1e-13,
+					  "cov", i * nc + j);
+			}
+	}
+	char *cause = NULL;
+	struct dsp_trial one = {x, DSP_TRIAL_F64, 1, nc, 0};
+	cr_assert_eq(dsp_xcov_cov(&one, 1, cov, &cause), -EINVAL);
+	free(cause);
+}

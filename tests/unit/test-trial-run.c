@@ -227,3 +227,44 @@ Test(trial_run, submit_checks_name_the_parameter)
 	json_decref(steps);
 	free(cause);
 }
+
+/* What the steps ask of the grid: cross-channel measures every channel, an unsorted trial list
+ * every trial, a fused connectivity step after freqanalysis no held spectra. */
+Test(trial_run, plan_reports_what_the_grid_must_give)
+{
+	struct trial_layout lay = {0};
+	size_t len[3] = {100, 100, 100};
+	double off[3] = {0, 0, 0};
+	char *ch[2] = {"a", "b"}, *cause = NULL;
+	struct op_trial_plan_info info;
+	json_t *steps;
+
+	lay.fs = 200;
+	lay.ntrials = 3;
+	lay.nchan = 2;
+	lay.len = len;
+	lay.offset = off;
+	lay.channel = ch;
+	steps = json_loads("[{\"op\": \"freqanalysis\", \"output\": \"fourier\"}, "
+			   "{\"op\": \"connectivityanalysis\"}]",
+			   0, NULL);
+	cr_assert_eq(op_trial_plan(steps, &lay, &info, &cause), 0, "%s", cause);
+	cr_assert(info.all_channels && !info.all_trials && info.needs_fused);
+	/* fused: only the input block; staged: the spectra freqanalysis keeps */
+	cr_assert_eq(info.values_fused, 200);
+	cr_assert_eq(info.values_staged, 1 * 51 * 2 * 2);
+	json_decref(steps);
+	steps = json_loads("[{\"op\": \"selectdata\", \"trials\": [2, 0]}, {\"op\": "
+			   "\"freqanalysis\"}]",
+			   0, NULL);
+	cr_assert_eq(op_trial_plan(steps, &lay, &info, &cause), 0, "%s", cause);
+	cr_assert(info.all_trials && !info.all_channels);
+	json_decref(steps);
+	steps = json_loads("[{\"op\": \"connectivityanalysis\", \"method\": \"csd\", "
+			   "\"keeptrials\": true}]",
+			   0, NULL);
+	cr_assert_eq(op_trial_plan(steps, &lay, &info, &cause), 0, "%s", cause);
+	/* kept cross spectra: 51 frequencies × 2 × 2 complex per trial */
+	cr_assert_eq(info.values_fused, 51 * 2 * 2 * 2);
+	json_decref(steps);
+}

@@ -2,6 +2,7 @@
  * channel pair; the reference's normalisations by overlap and by the lag-0 variances. */
 #include "worker/dsp/connectivity/dsp-xcov.h"
 
+#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -127,4 +128,28 @@ dsp_xcov_norm_trial(const struct dsp_xcov *x, const double *cc, const double *st
 				size_t e = (lag * nc + i) * nc + j;
 				out[e] = (float)(cc[e] / (std[i] * std[j]));
 			}
+}
+
+int
+dsp_xcov_cov(const struct dsp_trial *t, int ddof, double *cov, char **cause)
+{
+	size_t n = t->nsamp, nc = t->nchan;
+	double *cols;
+
+	if ((double)n <= (double)ddof)
+		return error_set(cause, -EINVAL,
+				 "covariance of %zu samples with ddof %d: no degrees of freedom", n,
+				 ddof);
+	cols = xmalloc(n * nc * sizeof *cols + 1);
+	dsp_trial_to_columns(t, cols);
+	for (size_t c = 0; c < nc; c++)
+		dsp_trial_polyremoval(cols + c * n, n, 0, NULL);
+	/* cols is the column-major n × nc matrix Xc: Xc^T Xc in its upper triangle */
+	cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)nc, (int)n,
+		    1.0 / ((double)n - (double)ddof), cols, (int)n, 0.0, cov, (int)nc);
+	for (size_t j = 0; j < nc; j++)
+		for (size_t i = 0; i < j; i++)
+			cov[j + i * nc] = cov[i + j * nc];
+	free(cols);
+	return 0;
 }

@@ -41,4 +41,9 @@ void dsp_xcov_norm_average(const struct dsp_xcov *x, const double *cc, float *ou
 void dsp_xcov_norm_trial(const struct dsp_xcov *x, const double *cc, const double *std,
 			 float *out);
 
+/* The covariance between channels over one trial's samples (numpy's cov with rowvar False):
+ * each channel centred on its mean, cov = Xc^T Xc / (n − ddof), row-major nchan × nchan doubles.
+ * Returns 0, or -EINVAL when n <= ddof. */
+int dsp_xcov_cov(const struct dsp_trial *t, int ddof, double *cov, char **cause);
+
 #endif

@@ -40,7 +40,10 @@ op_param_keys(const json_t *step, const char *path, const char *const *keys, cha
 
 	json_object_foreach((json_t *)step, key, v)
 	{
-		int ok = strcmp(key, "op") == 0 || (is_step && op_param_is_reserved(key));
+		/* "select" on a step is a selection before it (the graph builder makes it a
+		 * selectdata step for trial inputs, and refuses it elsewhere) */
+		int ok = strcmp(key, "op") == 0 ||
+			 (is_step && (op_param_is_reserved(key) || strcmp(key, "select") == 0));
 		for (const char *const *k = keys; !ok && k != NULL && *k != NULL; k++)
 			ok = strcmp(key, *k) == 0;
 		if (!ok) {

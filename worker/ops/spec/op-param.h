@@ -7,7 +7,8 @@
 #include <stdbool.h>
 
 /* Parameter helpers for validate functions: every allowed key listed, types and ranges checked,
- * errors name the JSON path. `keys` is a NULL-terminated list of allowed keys besides "op". */
+ * errors name the JSON path. `keys` is a NULL-terminated list of allowed keys besides "op" (and,
+ * in a step, "select": the selection the graph builder turns into a step before it). */
 int op_param_keys(const json_t *step, const char *path, const char *const *keys, char **cause);
 int op_param_number(const json_t *step, const char *path, const char *key, int required, double min,
 		    double max, double def, double *out, char **cause);

@@ -180,17 +180,21 @@ op_trial_conn_side(const json_t *side, const struct trial_layout *lay, const cha
 	return 0;
 }
 
-/* The container's channel axes: all channels, or channelcmb's senders × receivers. */
+/* The container's channel axes: all channels, or channelcmb's senders × receivers; the cross
+ * spectra then cover only the channels channelcmb names (a sub-block needs no others). */
 static int
 op_trial_conn_axes(const struct op_trial_conn *c, const struct trial_layout *lay, const char *path,
 		   struct trial_cross_plan *p, char **cause)
 {
+	size_t *pos;
+
 	if (c->channelcmb == NULL) {
-		p->nrow = p->ncol = lay->nchan;
+		p->nchan = p->nrow = p->ncol = lay->nchan;
+		p->chans = xcalloc(lay->nchan, sizeof *p->chans);
 		p->rows = xcalloc(lay->nchan, sizeof *p->rows);
 		p->cols = xcalloc(lay->nchan, sizeof *p->cols);
 		for (size_t i = 0; i < lay->nchan; i++)
-			p->rows[i] = p->cols[i] = i;
+			p->chans[i] = p->rows[i] = p->cols[i] = i;
 		return 0;
 	}
 	if (op_trial_conn_side(json_array_get(c->channelcmb, 0), lay, path, 0, &p->rows, &p->nrow,
@@ -206,6 +210,23 @@ op_trial_conn_axes(const struct op_trial_conn *c, const struct trial_layout *lay
 						 "%s.channelcmb: channel '%s' is both a sender and "
 						 "a receiver; Granger causality needs two channels",
 						 path, lay->channel[p->rows[s]]);
+	/* the named channels in input order, and rows and columns as indices among them */
+	pos = xcalloc(lay->nchan + 1, sizeof *pos);
+	for (size_t i = 0; i < p->nrow; i++)
+		pos[p->rows[i]] = 1;
+	for (size_t i = 0; i < p->ncol; i++)
+		pos[p->cols[i]] = 1;
+	p->chans = xcalloc(lay->nchan + 1, sizeof *p->chans);
+	for (size_t ch = 0; ch < lay->nchan; ch++)
+		if (pos[ch]) {
+			pos[ch] = p->nchan;
+			p->chans[p->nchan++] = ch;
+		}
+	for (size_t i = 0; i < p->nrow; i++)
+		p->rows[i] = pos[p->rows[i]];
+	for (size_t i = 0; i < p->ncol; i++)
+		p->cols[i] = pos[p->cols[i]];
+	free(pos);
 	return 0;
 }
 
@@ -339,7 +360,6 @@ op_trial_conn_plan(struct trial_run *t, const struct op_trial_conn *c,
 	p->method = c->method;
 	p->output = c->output;
 	p->keeptrials = c->keeptrials;
-	p->nchan = lay->nchan;
 	p->offset0 = lay->ntrials > 0 ? lay->offset[0] : 0;
 	if ((rc = op_trial_conn_axes(c, lay, path, p, cause)) != 0)
 		return rc;
@@ -372,23 +392,34 @@ op_trial_conn_plan(struct trial_run *t, const struct op_trial_conn *c,
 	return 0;
 }
 
-/* Local trial i's spectra (ntap × nfreq × nchan complex doubles): computed from its samples,
- * or freqanalysis's float32 values. */
+/* Local trial i's spectra (ntap × nfreq × the plan's channels, complex doubles): computed from
+ * its samples, or freqanalysis's float32 values; `all` (ntap × nfreq × every channel) is the
+ * scratch for a channel subset. */
 static int
 op_trial_conn_trial_spectra(const struct trial_run *t, const struct op_trial_conn_src *src,
-			    size_t i, double *x, char **cause)
+			    const struct trial_cross_plan *p, size_t i, double *all, double *x,
+			    char **cause)
 {
 	const struct trial_spectral *s = &t->spec;
-	size_t n = 2 * s->ntap * s->nfreq * t->nch;
+	size_t nc = t->nch, rows = p->ntap * p->nfreq, n = 2 * rows * nc;
+	bool subset = p->nchan < nc;
+	double *dst = subset ? all : x;
 	struct dsp_trial view;
+	int rc = 0;
 
 	if (src->m != NULL) {
 		trial_run_view(t, i, &view);
-		return dsp_mtmfft_trial_f64(src->m, &view, x, cause);
+		rc = dsp_mtmfft_trial_f64(src->m, &view, dst, cause);
+	} else {
+		for (size_t k = 0; k < n; k++)
+			dst[k] = s->out[i * n + k];
 	}
-	for (size_t k = 0; k < n; k++)
-		x[k] = s->out[i * n + k];
-	return 0;
+	for (size_t r = 0; rc == 0 && subset && r < rows; r++)
+		for (size_t c = 0; c < p->nchan; c++) {
+			x[2 * (r * p->nchan + c)] = all[2 * (r * nc + p->chans[c])];
+			x[2 * (r * p->nchan + c) + 1] = all[2 * (r * nc + p->chans[c]) + 1];
+		}
+	return rc;
 }
 
 /* keeptrials csd: the trial's cross spectra, its channelcmb block, as complex64 rows. */
@@ -411,25 +442,28 @@ op_trial_conn_compute_spectral(struct trial_run *t, const struct op_trial_conn_s
 {
 	struct trial_cross_plan *p = &c->plan;
 	size_t nspec = 2 * p->ntap * p->nfreq * p->nchan, m2 = 2 * p->nfreq * p->nchan * p->nchan;
-	double *x = xmalloc(nspec * sizeof *x + 1), *s = NULL, *full = NULL;
+	double *x = xmalloc(nspec * sizeof *x + 1), *s = NULL, *full = NULL, *all = NULL;
 	int rc = 0;
 
 	if (p->method == TRIAL_CROSS_PPC || p->keeptrials)
 		s = xmalloc(m2 * sizeof *s);
 	if (p->keeptrials)
 		full = xmalloc(m2 * sizeof *full);
+	if (p->nchan < t->nch)
+		all = xmalloc(2 * p->ntap * p->nfreq * t->nch * sizeof *all);
 	for (size_t i = 0; i < t->ntr && rc == 0; i++) {
 		if ((rc = trial_run_cancelled(t, cause)) != 0)
 			break;
 		if (p->method == TRIAL_CROSS_PPC) {
-			rc = op_trial_conn_trial_spectra(t, src, i, x, cause);
+			rc = op_trial_conn_trial_spectra(t, src, p, i, all, x, cause);
 			dsp_csd_trial(x, p->ntap, p->nfreq, p->nchan, s);
 			dsp_ppc_acc_add(&c->ppc, s);
 		} else if (p->keeptrials) {
-			rc = op_trial_conn_trial_spectra(t, src, i, x, cause);
+			rc = op_trial_conn_trial_spectra(t, src, p, i, all, x, cause);
 			op_trial_conn_csd_row(p, x, s, full, c->out + i * trial_cross_row_values(p));
 		} else {
-			rc = op_trial_conn_trial_spectra(t, src, i, dsp_csd_acc_slot(&c->acc), cause);
+			rc = op_trial_conn_trial_spectra(t, src, p, i, all,
+							 dsp_csd_acc_slot(&c->acc), cause);
 			dsp_csd_acc_commit(&c->acc);
 		}
 	}
@@ -438,6 +472,7 @@ op_trial_conn_compute_spectral(struct trial_run *t, const struct op_trial_conn_s
 	free(x);
 	free(s);
 	free(full);
+	free(all);
 	return rc;
 }
 

@@ -52,8 +52,9 @@ op_trial_param_wrap(char **cause, int rc, const char *path)
 void
 op_trial_param_path(const json_t *step, char *buf, size_t len)
 {
-	snprintf(buf, len, "steps[%lld]",
-		 (long long)json_integer_value(json_object_get(step, "index")));
+	snprintf(buf, len, "steps[%lld]%s",
+		 (long long)json_integer_value(json_object_get(step, "index")),
+		 json_is_true(json_object_get(step, "_select_of")) ? ".select" : "");
 }
 
 int
@@ -63,7 +64,9 @@ op_trial_param_need_analog(const struct trial_run *t, const char *path, const ch
 	if (t->kind != TRIAL_RUN_ANALOG)
 		return error_set(cause, -EINVAL, "%s: %s works on time series and cannot follow %s",
 				 path, op,
-				 t->kind == TRIAL_RUN_CROSS ? "connectivityanalysis" : "freqanalysis");
+				 t->kind == TRIAL_RUN_CROSS	 ? "connectivityanalysis"
+				 : t->kind == TRIAL_RUN_TIMELOCK ? "timelockanalysis"
+								 : "freqanalysis");
 	return 0;
 }
 

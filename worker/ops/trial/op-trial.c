@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/data/trial-save.h"
 
 extern const struct op_def *const op_trial_table[];
@@ -22,6 +23,8 @@ static const struct {
     {"preprocessing", op_trial_preproc_apply},
     {"resampledata", op_trial_resample_apply},
     {"connectivityanalysis", op_trial_conn_apply},
+    {"selectdata", op_trial_select_apply},
+    {"timelockanalysis", op_trial_timelock_apply},
 };
 
 int
@@ -41,7 +44,11 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
 
 		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
-		snprintf(path, sizeof path, "steps[%zu]", i);
+		/* the user's position (a "select" became a step before its host) */
+		if (json_object_get(step, "index") != NULL)
+			op_trial_param_path(step, path, sizeof path);
+		else
+			snprintf(path, sizeof path, "steps[%zu]", i);
 		for (k = 0; k < n && strcmp(op_trial_apply_table[k].name, name) != 0; k++)
 			;
 		if (k < n) {
@@ -54,7 +61,8 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 			rc = error_set(cause, -EINVAL,
 				       "%s.op: '%s' does not work on trials "
 				       "(freqanalysis, preprocessing, resampledata, "
-				       "connectivityanalysis, write_spy)",
+				       "connectivityanalysis, selectdata, timelockanalysis, "
+				       "write_spy)",
 				       path, name);
 		}
 		if (rc != 0)
@@ -63,13 +71,15 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	if (rc == 0 && ntrial_steps == 0)
 		rc = error_set(cause, -EINVAL,
 			       "steps: a trial pipeline needs freqanalysis, "
-			       "preprocessing, resampledata or connectivityanalysis");
+			       "preprocessing, resampledata, connectivityanalysis or "
+			       "timelockanalysis");
 	if (rc == 0 && info != NULL) {
 		size_t in = (size_t)trial_layout_meanlen(lay) * lay->nchan;
 		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		info->values_staged = hold > in ? hold : in;
 		info->values_fused = t.values_per_trial > in ? t.values_per_trial : in;
 		info->all_channels = t.all_channels;
+		info->all_trials = t.all_trials;
 		info->needs_fused = t.needs_fused;
 	}
 	trial_run_clear(&t);
@@ -137,6 +147,8 @@ const struct op_def *const op_trial_table[] = {
     &op_trial_preprocessing,
     &op_trial_resampledata,
     &op_trial_connectivityanalysis,
+    &op_trial_selectdata,
+    &op_trial_timelockanalysis,
     &op_trial_write_spy,
     NULL,
 };

@@ -1,8 +1,8 @@
-/* The trial ops (freqanalysis, preprocessing, resampledata: their own headers; write_spy here),
- * their table and the submit-time check of a trial pipeline. Each op's apply function validates its
- * step against the layout (the rate and trial lengths known at run time, or at submit), updates the
- * layout, and, when the task holds data, transforms it; `run` is apply on the task's data, the
- * submit check is apply on the layout. */
+/* The trial ops (freqanalysis, preprocessing, resampledata, selectdata, timelockanalysis: their
+ * own headers; write_spy here), their table and the submit-time check of a trial pipeline. Each
+ * op's apply function validates its step against the layout (the rate and trial lengths known at
+ * run time, or at submit), updates the layout, and, when the task holds data, transforms it;
+ * `run` is apply on the task's data, the submit check is apply on the layout. */
 #ifndef ND_OP_TRIAL_H
 #define ND_OP_TRIAL_H
 
@@ -14,6 +14,8 @@
 #include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/op-trial-freq.h"
 #include "worker/ops/trial/op-trial-preproc.h"
+#include "worker/ops/trial/op-trial-select.h"
+#include "worker/ops/trial/op-trial-timelock.h"
 #include "worker/ops/trial/data/trial-run.h"
 
 extern const struct op_def op_trial_connectivityanalysis;
@@ -31,6 +33,7 @@ struct op_trial_plan_info {
 	 * after any step (staged mode, where each stage keeps its output) */
 	size_t values_fused, values_staged;
 	bool all_channels; /* a step needs every channel of a trial in one task */
+	bool all_trials;   /* a step needs every trial in one task */
 	bool needs_fused;  /* a step takes spectra that only a fused task can hand over */
 };
 

@@ -42,6 +42,7 @@ void
 trial_cross_plan_fini(struct trial_cross_plan *p)
 {
 	free(p->freq);
+	free(p->chans);
 	free(p->rows);
 	free(p->cols);
 	memset(p, 0, sizeof *p);
@@ -78,13 +79,13 @@ trial_cross_plan_json(const struct trial_cross_plan *p)
 
 	for (size_t i = 0; i < p->nout_freq; i++)
 		json_array_append_new(freq, json_real(p->freq[i]));
-	return json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:{s:I, s:i}, s:I,"
-			 " s:f}",
+	return json_pack("{s:s, s:s, s:b, s:I, s:o, s:I, s:I, s:o, s:o, s:o, s:b, s:{s:I, s:i},"
+			 " s:I, s:f}",
 			 "method", trial_cross_method_name(p->method), "output",
 			 dsp_coh_output_name(p->output), "keeptrials", p->keeptrials, "nchan",
-			 (json_int_t)p->nchan, "ntap", (json_int_t)p->ntap, "nfreq",
-			 (json_int_t)p->nfreq, "freq", freq, "rows",
-			 trial_cross_sizes(p->rows, p->nrow), "cols",
+			 (json_int_t)p->nchan, "chans", trial_cross_sizes(p->chans, p->nchan),
+			 "ntap", (json_int_t)p->ntap, "nfreq", (json_int_t)p->nfreq, "freq", freq,
+			 "rows", trial_cross_sizes(p->rows, p->nrow), "cols",
 			 trial_cross_sizes(p->cols, p->ncol), "pairs", p->pairs, "corr", "n",
 			 (json_int_t)p->xc.n, "polyremoval", p->xc.polyremoval, "rows_per_trial",
 			 (json_int_t)p->rows_per_trial, "offset0", p->offset0);
@@ -113,7 +114,7 @@ trial_cross_plan_parse(const json_t *j, struct trial_cross_plan *p, char **cause
 	const char *output = json_string_value(json_object_get(j, "output"));
 	json_t *freq = json_object_get(j, "freq"), *corr = json_object_get(j, "corr");
 	bool ok = method != NULL && output != NULL && json_is_array(freq);
-	size_t m;
+	size_t m, nchans = 0;
 
 	memset(p, 0, sizeof *p);
 	for (m = 0; ok && m < sizeof trial_cross_names / sizeof trial_cross_names[0]; m++)
@@ -131,6 +132,8 @@ trial_cross_plan_parse(const json_t *j, struct trial_cross_plan *p, char **cause
 	p->freq = xcalloc(p->nout_freq + 1, sizeof *p->freq);
 	for (size_t i = 0; i < p->nout_freq; i++)
 		p->freq[i] = json_number_value(json_array_get(freq, i));
+	p->chans = trial_cross_sizes_parse(json_object_get(j, "chans"), SIZE_MAX, &nchans, &ok);
+	ok = ok && nchans == p->nchan;
 	p->rows = trial_cross_sizes_parse(json_object_get(j, "rows"), p->nchan, &p->nrow, &ok);
 	p->cols = trial_cross_sizes_parse(json_object_get(j, "cols"), p->nchan, &p->ncol, &ok);
 	p->pairs = json_is_true(json_object_get(j, "pairs"));

@@ -28,13 +28,14 @@ struct trial_cross_plan {
 	enum trial_cross_method method;
 	enum dsp_coh_output output; /* coh */
 	bool keeptrials;            /* csd, corr */
-	size_t nchan;               /* input channels */
+	size_t nchan;               /* channels of the cross spectra (all, or channelcmb's) */
+	size_t *chans;              /* the input channel of each of them */
 	size_t ntap;                /* tapers of each trial's spectra */
 	size_t nfreq;               /* frequencies of the cross spectra (corr: of its FFT) */
 	double *freq;               /* the container's freq axis (nout_freq values) */
 	size_t nout_freq;           /* nfreq, or 1 for corr */
 	size_t nrow, ncol;          /* the container's channel_i × channel_j */
-	size_t *rows, *cols;        /* their input channel indices */
+	size_t *rows, *cols;        /* their indices among the nchan cross-spectral channels */
 	bool pairs;                 /* granger with channelcmb: one factorisation per pair */
 	struct dsp_xcov xc;         /* corr */
 	size_t rows_per_trial;      /* keeptrials rows of axis 0 per trial: 1, or the lags */

@@ -49,6 +49,24 @@ trial_part_load_json(const char *base, json_t **out, char **cause)
 }
 
 char **
+trial_part_files(const char *workdir, int stage, uint32_t nparts, size_t *n)
+{
+	char **parts = xcalloc(nparts + 1, sizeof *parts);
+
+	*n = 0;
+	for (uint32_t u = 0; u < nparts; u++) {
+		char *b = trial_part_base(workdir, stage, u);
+		json_t *d = NULL;
+		if (trial_part_load_json(b, &d, NULL) != 0 ||
+		    !json_is_true(json_object_get(d, "empty")))
+			parts[(*n)++] = xasprintf("%s.h5", b); /* a missing one is reported later */
+		json_decref(d);
+		free(b);
+	}
+	return parts;
+}
+
+char **
 trial_part_strings(const json_t *a, size_t *n)
 {
 	char **v;

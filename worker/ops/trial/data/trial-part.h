@@ -11,6 +11,9 @@
 char *trial_part_base(const char *workdir, int stage, uint32_t index);
 int trial_part_json(const json_t *d, const char *base, char **cause);
 int trial_part_load_json(const char *base, json_t **out, char **cause);
+/* The .h5 part files of stage `stage`'s nparts tasks, without the ones a selection left empty
+ * ("empty" in their description): *n paths, caller frees each and the array. */
+char **trial_part_files(const char *workdir, int stage, uint32_t nparts, size_t *n);
 
 /* The strings of a JSON array (labels; "" for anything else), NULL-terminated, *n of them; and
  * their release (accepts NULL). */

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "worker/ops/trial/data/trial-cross.h"
+#include "worker/ops/trial/data/trial-timelock.h"
 
 static pthread_mutex_t trial_run_h5_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -108,6 +109,8 @@ trial_run_clear(struct trial_run *t)
 		dsp_mtmfft_accum_fini(&t->spec.acc);
 	dsp_mtmfft_free(t->spec.pending);
 	trial_cross_free(t->cross);
+	trial_timelock_fini(t->tl);
+	free(t->tl);
 	json_decref(t->cfg);
 	memset(t, 0, sizeof *t);
 }

@@ -21,7 +21,10 @@ enum trial_run_kind {
 	TRIAL_RUN_ANALOG,   /* time series per trial */
 	TRIAL_RUN_SPECTRAL, /* after freqanalysis */
 	TRIAL_RUN_CROSS,    /* after connectivityanalysis: the task's part in `cross` */
+	TRIAL_RUN_TIMELOCK, /* after timelockanalysis: the trials, and their statistics in `tl` */
 };
+
+struct trial_timelock;
 
 struct trial_cross;
 struct trial_run;
@@ -61,6 +64,7 @@ struct trial_run {
 	size_t *off;
 	struct trial_spectral spec;
 	struct trial_cross *cross; /* connectivity part (trial-cross.h) */
+	struct trial_timelock *tl; /* timelockanalysis part (trial-timelock.h) */
 	json_t *cfg;        /* {"op": {parameters}, ...} of the steps run, for the container */
 	/* What the steps need of the task grid (set by their apply, also at submit): values a
 	 * task holds per trial beyond its input block after the step (spectra, per-trial outputs;
@@ -69,6 +73,7 @@ struct trial_run {
 	 * one before it (it takes spectra a stage could not pass on). */
 	size_t values_per_trial;
 	bool all_channels;
+	bool all_trials;
 	bool needs_fused;
 	atomic_int *cancel; /* the task's cancellation flag (or NULL); checked between trials */
 };

@@ -43,13 +43,15 @@ trial_save_cross_trl(const struct trial_layout *lay, const struct trial_cross_pl
 	return trl;
 }
 
+/* Labels of cross-spectral channels idx (through the plan's input channels). */
 static json_t *
-trial_save_cross_labels(const struct trial_layout *lay, const size_t *idx, size_t n)
+trial_save_cross_labels(const struct trial_layout *lay, const struct trial_cross_plan *p,
+			const size_t *idx, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(lay->channel[idx[i]]));
+		json_array_append_new(a, json_string(lay->channel[p->chans[idx[i]]]));
 	return a;
 }
 
@@ -67,8 +69,8 @@ trial_save_cross_describe(const struct trial_run *t)
 	    "class", "crossspectral", "dtype", trial_cross_is_complex(p) ? "complex64" : "float32",
 	    "shape", (json_int_t)rows, (json_int_t)p->nout_freq, (json_int_t)p->nrow,
 	    (json_int_t)p->ncol, "samplerate", t->lay.fs, "channel_i",
-	    trial_save_cross_labels(&t->lay, p->rows, p->nrow), "channel_j",
-	    trial_save_cross_labels(&t->lay, p->cols, p->ncol), "freq", freq, "trl",
+	    trial_save_cross_labels(&t->lay, p, p->rows, p->nrow), "channel_j",
+	    trial_save_cross_labels(&t->lay, p, p->cols, p->ncol), "freq", freq, "trl",
 	    trial_save_cross_trl(&t->lay, p), "cfg",
 	    t->cfg != NULL ? json_deep_copy(t->cfg) : json_object(), "cross",
 	    trial_cross_plan_json(p), "average", !p->keeptrials, "part", "trial0",
@@ -216,10 +218,14 @@ trial_save_cross_unit(const struct trial_run *t, const char *base, char **cause)
 	json_t *d = trial_save_cross_describe(t);
 	int rc;
 
-	if (t->cross->plan.keeptrials)
+	if (t->ntr == 0) { /* a selection left this task nothing: only the description */
+		json_object_set_new(d, "empty", json_true());
+		rc = 0;
+	} else if (t->cross->plan.keeptrials) {
 		rc = trial_save_cross_rows(t, d, base, cause);
-	else
+	} else {
 		rc = trial_save_cross_sums(t->cross, d, base, cause);
+	}
 	if (rc == 0)
 		rc = trial_part_json(d, base, cause);
 	json_decref(d);
@@ -240,6 +246,11 @@ trial_save_cross_add(const char *base, const struct trial_cross_plan *p, struct 
 	int rc;
 
 	rc = trial_part_load_json(base, &d, cause);
+	if (rc == 0 && json_is_true(json_object_get(d, "empty"))) {
+		json_decref(d);
+		free(npy);
+		return 0;
+	}
 	if (rc == 0)
 		rc = io_npy_read(npy, &h, (void **)&v, cause);
 	if (rc == 0 && (h.dtype != IO_NPY_F8 || h.ndim != 1 || h.shape[0] != len))
@@ -306,26 +317,22 @@ static int
 trial_save_cross_stitch(const char *workdir, int stage, uint32_t nparts,
 			const struct io_spy_meta *m, const char *h5, char **cause)
 {
-	char **parts = xcalloc(nparts + 1, sizeof *parts);
+	size_t n = 0;
+	char **parts = trial_part_files(workdir, stage, nparts, &n);
 	struct io_spy_file *f = NULL;
 	int rc;
 
-	for (uint32_t u = 0; u < nparts; u++) {
-		char *b = trial_part_base(workdir, stage, u);
-		parts[u] = xasprintf("%s.h5", b);
-		free(b);
-	}
 	trial_run_h5_lock();
 	rc = io_spy_create(&f, h5, m, cause);
 	if (rc == 0)
-		rc = io_spy_stitch_parts(f, (const char *const *)parts, nparts, cause);
+		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
 	if (rc == 0) {
 		rc = io_spy_close(f, cause);
 		f = NULL;
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	for (uint32_t u = 0; u < nparts; u++)
+	for (size_t u = 0; u < n; u++)
 		free(parts[u]);
 	free(parts);
 	return rc;

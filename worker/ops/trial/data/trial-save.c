@@ -16,6 +16,7 @@
 #include "worker/io/io-spy-writer.h"
 #include "worker/ops/trial/data/trial-part.h"
 #include "worker/ops/trial/data/trial-save-cross.h"
+#include "worker/ops/trial/data/trial-save-timelock.h"
 #include "worker/ops/trial/data/trial-save.h"
 
 static json_t *
@@ -239,15 +240,20 @@ trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint3
 	struct trial_save_meta k;
 	int rc;
 
-	if (t->kind == TRIAL_RUN_CROSS) {
+	if (t->kind == TRIAL_RUN_CROSS || t->kind == TRIAL_RUN_TIMELOCK) {
 		b = trial_part_base(workdir, stage, index);
-		rc = trial_save_cross_unit(t, b, cause);
+		rc = t->kind == TRIAL_RUN_CROSS ? trial_save_cross_unit(t, b, cause)
+						: trial_save_timelock_unit(t, b, cause);
 		free(b);
 		return rc;
 	}
 	base = trial_part_base(workdir, stage, index);
 	d = trial_save_describe(t);
-	if (t->kind == TRIAL_RUN_SPECTRAL && !t->spec.keeptrials) {
+	if (t->ntr == 0 || t->nch == 0) {
+		/* a selection left this task nothing: only the description */
+		json_object_set_new(d, "empty", json_true());
+		rc = 0;
+	} else if (t->kind == TRIAL_RUN_SPECTRAL && !t->spec.keeptrials) {
 		rc = trial_save_sums(t, d, base, cause);
 	} else {
 		rc = trial_save_meta_parse(d, base, &k, cause);
@@ -291,6 +297,12 @@ trial_save_merge(const char *workdir, int stage, uint32_t nparts, const struct i
 		size_t c0, k;
 
 		rc = trial_part_load_json(base, &d, cause);
+		if (rc == 0 && json_is_true(json_object_get(d, "empty"))) {
+			json_decref(d);
+			free(npy);
+			free(base);
+			continue;
+		}
 		if (rc == 0)
 			rc = io_npy_read(npy, &h, (void **)&v, cause);
 		part = json_object_get(d, "part");
@@ -348,8 +360,11 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 
 	rc = trial_part_load_json(base, &d, cause);
 	cls = rc == 0 ? json_string_value(json_object_get(d, "class")) : NULL;
-	if (cls != NULL && strcmp(cls, "crossspectral") == 0) {
-		rc = trial_save_cross_final(workdir, stage, nparts, output, d, result, cause);
+	if (cls != NULL &&
+	    (strcmp(cls, "crossspectral") == 0 || strcmp(cls, "timelock") == 0)) {
+		rc = strcmp(cls, "timelock") == 0
+			 ? trial_save_timelock_final(workdir, stage, nparts, output, d, result, cause)
+			 : trial_save_cross_final(workdir, stage, nparts, output, d, result, cause);
 		json_decref(d);
 		free(base);
 		return rc;
@@ -364,21 +379,17 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	if (rc == 0 && avg != NULL) {
 		rc = io_spy_write(h5, &k.m, avg, cause);
 	} else if (rc == 0) {
-		char **parts = xcalloc(nparts, sizeof *parts);
-		for (uint32_t u = 0; u < nparts; u++) {
-			char *b = trial_part_base(workdir, stage, u);
-			parts[u] = xasprintf("%s.h5", b);
-			free(b);
-		}
+		size_t n = 0;
+		char **parts = trial_part_files(workdir, stage, nparts, &n);
 		rc = io_spy_create(&f, h5, &k.m, cause);
 		if (rc == 0)
-			rc = io_spy_stitch_parts(f, (const char *const *)parts, nparts, cause);
+			rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
 		if (rc == 0) {
 			rc = io_spy_close(f, cause);
 			f = NULL;
 		}
 		io_spy_discard(f);
-		for (uint32_t u = 0; u < nparts; u++)
+		for (size_t u = 0; u < n; u++)
 			free(parts[u]);
 		free(parts);
 	}
