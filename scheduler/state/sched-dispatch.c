@@ -9,6 +9,7 @@
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-tasks.h"
 #include "scheduler/state/sched-workers.h"
@@ -147,7 +148,7 @@ sched_dispatch(struct sched *s)
 		jobs[njobs++] = j;
 	}
 	if (njobs > 1)
-		qsort(jobs, njobs, sizeof *jobs, sched_dispatch_job_cmp);
+		xqsort(jobs, njobs, sizeof *jobs, sched_dispatch_job_cmp);
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next) {
 		struct proto_msg m = {.type = PROTO_TASK_ASSIGN};
 		uint32_t want, got;

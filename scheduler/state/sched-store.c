@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 
 enum {
 	ST_JOB_INSERT,
@@ -267,7 +268,7 @@ sched_store_flush_done(struct sched_store *st, char **cause)
 	int rc = 0;
 
 	if (st->ndone > 1)
-		qsort(st->done, st->ndone, sizeof *st->done, sched_store_done_cmp);
+		xqsort(st->done, st->ndone, sizeof *st->done, sched_store_done_cmp);
 	while (i < st->ndone && rc == 0) {
 		size_t k = i + 1;
 		while (k < st->ndone && st->done[k].job == st->done[i].job &&

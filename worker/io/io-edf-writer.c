@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 
 #define IO_EDF_WRITER_MAX_TEXT       40 /* EDFlib truncates annotation texts beyond this */
 #define IO_EDF_WRITER_MAX_ANNOT_SIGS 64 /* EDFlib's limit of annotation signals */
@@ -237,7 +238,7 @@ io_edf_writer_annotations(struct io_edf_writer *w, const struct io_edf_writer_sp
 	order = xcalloc(spec->n_annotations, sizeof order[0]);
 	for (size_t i = 0; i < spec->n_annotations; i++)
 		order[i] = &spec->annotations[i];
-	qsort(order, spec->n_annotations, sizeof order[0], io_edf_writer_annot_cmp);
+	xqsort(order, spec->n_annotations, sizeof order[0], io_edf_writer_annot_cmp);
 	for (size_t i = 0; i < spec->n_annotations && failed == NULL; i++) {
 		long long onset = llround(order[i]->onset * 10000.0);
 		long long dur =

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 
 /* A zero-pole-gain system with room for a few additions. */
 struct dsp_butter_zpk {
@@ -55,7 +56,7 @@ dsp_butter_cplxreal(double complex *v, size_t n, size_t *nout)
 	size_t npos = 0, nneg = 0, nre = 0, o = 0;
 	int rc = 0;
 
-	qsort(v, n, sizeof *v, dsp_butter_cmp_real);
+	xqsort(v, n, sizeof *v, dsp_butter_cmp_real);
 	for (size_t i = 0; i < n; i++) {
 		if (fabs(cimag(v[i])) <= tol * cabs(v[i]))
 			re[nre++] = creal(v[i]);

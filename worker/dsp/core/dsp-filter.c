@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/core/fft-plan.h"
 
 #define DSP_FILTER_LENGTH_FACTOR 3.3 /* Hamming window, firwin design */
@@ -161,7 +162,7 @@ dsp_filter_design_notch(struct dsp_filter *f, double fs, const double *freqs, si
 		return error_set(cause, -EINVAL, "notch needs 1 to %zu frequencies, got %zu",
 				 sizeof sorted / sizeof sorted[0], nfreqs);
 	memcpy(sorted, freqs, nfreqs * sizeof *sorted);
-	qsort(sorted, nfreqs, sizeof *sorted, dsp_filter_cmp_double);
+	xqsort(sorted, nfreqs, sizeof *sorted, dsp_filter_cmp_double);
 	freq[nb] = 0.0;
 	gain[nb++] = 1;
 	for (size_t i = 0; i < nfreqs; i++) {

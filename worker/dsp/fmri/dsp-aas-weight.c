@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/fmri/dsp-aas-priv.h"
 
 /* Segments shorter than this many epochs join the one before (a movement in the first or last
@@ -259,7 +260,7 @@ dsp_aas_farm_lists(const double *H, size_t nt, size_t m, const struct dsp_aas_pa
 		if (nc == 0)
 			for (size_t j = i > 0 ? i - 1 : i + 1; j <= i + 1 && j < nt; j += 2)
 				cand[2 * nc] = 1, cand[2 * nc + 1] = (double)j, nc++;
-		qsort(cand, nc, 2 * sizeof *cand, dsp_aas_cmp_desc);
+		xqsort(cand, nc, 2 * sizeof *cand, dsp_aas_cmp_desc);
 		cnt[i] = nc < W ? nc : W;
 		for (size_t c = 0; c < cnt[i]; c++)
 			idx[i * W + c] = (size_t)cand[2 * c + 1];

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/core/dsp-filter.h"
 #include "worker/dsp/core/fft-plan.h"
 
@@ -88,7 +89,7 @@ dsp_metrics_median(const double *v, size_t n)
 		free(c);
 		return NAN;
 	}
-	qsort(c, m, sizeof *c, dsp_metrics_cmp);
+	xqsort(c, m, sizeof *c, dsp_metrics_cmp);
 	med = m % 2 ? c[m / 2] : 0.5 * (c[m / 2 - 1] + c[m / 2]);
 	free(c);
 	return med;

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 
 static int
 dsp_onset_cmp(const void *a, const void *b)
@@ -29,7 +30,7 @@ dsp_onset_cycle(const int64_t *t, size_t nt)
 
 	for (size_t i = 1; i < nt; i++)
 		d[i - 1] = t[i] - t[i - 1];
-	qsort(d, nt - 1, sizeof *d, dsp_onset_cmp);
+	xqsort(d, nt - 1, sizeof *d, dsp_onset_cmp);
 	c = d[(nt - 1) / 2];
 	free(d);
 	return c > 0 ? (size_t)c : 0;

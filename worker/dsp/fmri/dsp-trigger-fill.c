@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/core/dsp-xcorr.h"
 
 struct dsp_trigger_fill_ctx {
@@ -87,7 +88,7 @@ dsp_trigger_fill_spacing(struct dsp_trigger_fill_ctx *k)
 
 	for (size_t i = 0; i < m; i++)
 		d[i] = dsp_trigger_fill_interval(k, i);
-	qsort(d, m, sizeof *d, dsp_trigger_fill_cmp_double);
+	xqsort(d, m, sizeof *d, dsp_trigger_fill_cmp_double);
 	for (size_t i = 0; i < m; i++)
 		if (fabs(d[i] - d[(m - 1) / 2]) <= 3) {
 			sum += d[i];
@@ -97,7 +98,7 @@ dsp_trigger_fill_spacing(struct dsp_trigger_fill_ctx *k)
 	for (size_t i = 0; i < m; i++)
 		if (fabs(d[i] - d0) <= 0.25 * d0)
 			a[na++] = fmax(0, fabs(d[i] - d0) - 0.5);
-	qsort(a, na, sizeof *a, dsp_trigger_fill_cmp_double);
+	xqsort(a, na, sizeof *a, dsp_trigger_fill_cmp_double);
 	k->tau = fmax(1.5, 4 * 1.4826 * a[na / 2]);
 	sum = 0;
 	nd = 0;
@@ -151,7 +152,7 @@ dsp_trigger_fill_volumes(struct dsp_trigger_fill_ctx *k)
 	for (size_t i = 0; i < m; i++)
 		if (dsp_trigger_fill_interval(k, i) > k->d + k->tau)
 			v[nv++] = dsp_trigger_fill_interval(k, i);
-	qsort(v, nv, sizeof *v, dsp_trigger_fill_cmp_double);
+	xqsort(v, nv, sizeof *v, dsp_trigger_fill_cmp_double);
 	if (dsp_trigger_fill_mode(v, nv, 2 * k->tau, &k->D) < 2)
 		k->D = 0;
 	for (size_t i = 0; i < m && k->D > 0; i++)
@@ -160,7 +161,7 @@ dsp_trigger_fill_volumes(struct dsp_trigger_fill_ctx *k)
 				span[ns++] = (double)(k->t[i + 1] - prev);
 			prev = k->t[i + 1];
 		}
-	qsort(span, ns, sizeof *span, dsp_trigger_fill_cmp_double);
+	xqsort(span, ns, sizeof *span, dsp_trigger_fill_cmp_double);
 	nb = dsp_trigger_fill_mode(span, ns, 2 * k->tau, &tr);
 	s = (tr - k->D) / k->d + 1;
 	/* Boundaries at one period, at least 3 of them and at half the volumes the marks span
@@ -355,7 +356,7 @@ dsp_trigger_fill_calibrate(struct dsp_trigger_fill_ctx *k)
 	k->thr = k->p->min_corr;
 	k->R = 0;
 	if (m > 0) {
-		qsort(rmax, m, sizeof *rmax, dsp_trigger_fill_cmp_double);
+		xqsort(rmax, m, sizeof *rmax, dsp_trigger_fill_cmp_double);
 		if (rmax[m / 20] - 0.05 < k->thr)
 			k->thr = rmax[m / 20] - 0.05 > 0.5 ? rmax[m / 20] - 0.05 : 0.5;
 		for (size_t R = 1; R <= k->w; R++)
@@ -490,17 +491,18 @@ dsp_trigger_fill_merge(struct dsp_trigger_fill_ctx *k, struct dsp_trigger_fill_r
 {
 	size_t m = 0;
 
-	qsort(k->add, k->nadd, sizeof *k->add, dsp_trigger_fill_cmp);
+	xqsort(k->add, k->nadd, sizeof *k->add, dsp_trigger_fill_cmp);
 	for (size_t i = 0; i < k->nadd; i++) /* a slot found from both ends counts once */
 		if (m == 0 || k->add[i] != k->add[m - 1])
 			k->add[m++] = k->add[i];
 	k->nadd = m;
 	res->t = xmalloc((k->nt + k->nadd) * sizeof *res->t);
-	memcpy(res->t, k->t, k->nt * sizeof *k->t);
+	if (k->nt > 0)
+		memcpy(res->t, k->t, k->nt * sizeof *k->t);
 	if (k->nadd > 0)
 		memcpy(res->t + k->nt, k->add, k->nadd * sizeof *k->add);
 	res->n = k->nt + k->nadd;
-	qsort(res->t, res->n, sizeof *res->t, dsp_trigger_fill_cmp);
+	xqsort(res->t, res->n, sizeof *res->t, dsp_trigger_fill_cmp);
 	res->added = k->add;
 	res->n_added = k->nadd;
 	res->spacing = k->d;

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/core/dsp-xcorr.h"
 
 static int
@@ -23,7 +24,7 @@ dsp_trigger_cmp_i64(const void *a, const void *b)
 static double
 dsp_trigger_median(int64_t *v, size_t n)
 {
-	qsort(v, n, sizeof *v, dsp_trigger_cmp_i64);
+	xqsort(v, n, sizeof *v, dsp_trigger_cmp_i64);
 	if (n % 2 == 1)
 		return (double)v[n / 2];
 	return ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2.0;

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 
 static int
 dsp_pulse_cmp_i64(const void *a, const void *b)
@@ -36,7 +37,7 @@ dsp_pulse_median_rr(const int64_t *r, size_t nr)
 
 	for (size_t i = 0; i + 1 < nr; i++)
 		d[i] = r[i + 1] - r[i];
-	qsort(d, nr - 1, sizeof *d, dsp_pulse_cmp_i64);
+	xqsort(d, nr - 1, sizeof *d, dsp_pulse_cmp_i64);
 	m = (nr - 1) % 2 ? (double)d[(nr - 1) / 2]
 			 : 0.5 * (double)(d[(nr - 1) / 2 - 1] + d[(nr - 1) / 2]);
 	free(d);

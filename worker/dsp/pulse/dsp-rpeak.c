@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/core/dsp-filter.h"
 
 #define DSP_RPEAK_ACCEPT 0.2  /* of the local beat amplitude (feature units: squared slope) */
@@ -152,7 +153,7 @@ dsp_rpeak_candidates(struct dsp_rpeak_ctx *k, const double *f, size_t rad)
 			all = xreallocarray(all, cap = cap ? 2 * cap : 1024, sizeof *all);
 		all[na++] = (struct dsp_rpeak_cand){(int64_t)i, f[i], 0, 0};
 	}
-	qsort(all, na, sizeof *all, dsp_rpeak_cmp_amp);
+	xqsort(all, na, sizeof *all, dsp_rpeak_cmp_amp);
 	k->cand = xcalloc(na + 1, sizeof *k->cand);
 	for (size_t j = 0; j < na; j++) {
 		size_t i = (size_t)all[j].i, lo = i >= rad ? i - rad : 0;
@@ -163,7 +164,7 @@ dsp_rpeak_candidates(struct dsp_rpeak_ctx *k, const double *f, size_t rad)
 		k->cand[k->nc++] = all[j];
 		memset(blocked + lo, 1, hi - lo);
 	}
-	qsort(k->cand, k->nc, sizeof *k->cand, dsp_rpeak_cmp_time);
+	xqsort(k->cand, k->nc, sizeof *k->cand, dsp_rpeak_cmp_time);
 	free(all);
 	free(blocked);
 }
@@ -193,7 +194,7 @@ dsp_rpeak_references(struct dsp_rpeak_ctx *k)
 			hi++;
 		for (size_t q = lo; q < hi; q++)
 			buf[m++] = k->cand[q].a;
-		qsort(buf, m, sizeof *buf, dsp_rpeak_cmp_double);
+		xqsort(buf, m, sizeof *buf, dsp_rpeak_cmp_double);
 		top = m < want ? m : want;
 		k->ref[j] = buf[m - top + top / 2];
 	}
@@ -292,7 +293,7 @@ dsp_rpeak_local_rr(const struct dsp_rpeak_ctx *k, const size_t *acc, size_t m, s
 
 	for (size_t p = lo; p < hi; p++)
 		d[c++] = (double)(k->cand[acc[p + 1]].i - k->cand[acc[p]].i);
-	qsort(d, c, sizeof *d, dsp_rpeak_cmp_double);
+	xqsort(d, c, sizeof *d, dsp_rpeak_cmp_double);
 	return c % 2 ? d[c / 2] : 0.5 * (d[c / 2 - 1] + d[c / 2]);
 }
 
@@ -476,7 +477,7 @@ dsp_rpeak_detect(const double *x, size_t n, double fs, const struct dsp_rpeak_pa
 
 		for (size_t i = 0; i + 1 < res->n; i++)
 			d[i] = (double)(res->peaks[i + 1] - res->peaks[i]);
-		qsort(d, res->n - 1, sizeof *d, dsp_rpeak_cmp_double);
+		xqsort(d, res->n - 1, sizeof *d, dsp_rpeak_cmp_double);
 		res->rr_median = d[(res->n - 1) / 2] / fs;
 		free(d);
 	}

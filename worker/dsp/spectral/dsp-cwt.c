@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/core/fft-plan.h"
 
 struct dsp_cwt_kern {
@@ -233,7 +234,7 @@ dsp_cwt_new(const struct dsp_cwt_params *p, struct dsp_cwt **out, char **cause)
 		m->scales[f] = dsp_cwt_scale(p->family, p->order, 1.0 / (foi[f] < 0.01 ? 0.01 : foi[f]));
 	/* The adaptive superlet runs from low to high frequencies (scales high to low). */
 	if (p->family == DSP_CWT_SUPERLET && p->adaptive)
-		qsort(m->scales, m->nfreq, sizeof *m->scales, dsp_cmp_desc);
+		xqsort(m->scales, m->nfreq, sizeof *m->scales, dsp_cmp_desc);
 	for (size_t f = 0; f < m->nfreq; f++)
 		m->freqs[f] = 1 / dsp_cwt_period(p->family, p->order, m->scales[f]);
 	if (p->family == DSP_CWT_SUPERLET) {

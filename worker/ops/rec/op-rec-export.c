@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/io/io-edf.h"
 #include "worker/io/rec/io-brainvision.h"
 #include "worker/ops/rec/op-rec.h"
@@ -60,7 +61,7 @@ op_rec_export_annotations(struct op_run *run, struct op_rec_export_src *src)
 		memcpy(src->ann, h->annotations, h->n_annotations * sizeof *src->ann);
 	if (nd > 0) {
 		memcpy(src->ann + h->n_annotations, done, nd * sizeof *done);
-		qsort(src->ann, src->nann, sizeof *src->ann, op_rec_export_cmp_onset);
+		xqsort(src->ann, src->nann, sizeof *src->ann, op_rec_export_cmp_onset);
 	}
 	free(done);
 }

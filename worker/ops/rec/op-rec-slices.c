@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "worker/dsp/fmri/dsp-trigger.h"
 #include "worker/ops/rec/op-rec.h"
 
@@ -77,7 +78,7 @@ op_rec_slices_period(const struct rec_epochs *e)
 
 	for (size_t i = 0; i + 1 < e->n; i++)
 		d[i] = e->t[i + 1] - e->t[i];
-	qsort(d, e->n - 1, sizeof *d, op_rec_slices_cmp);
+	xqsort(d, e->n - 1, sizeof *d, op_rec_slices_cmp);
 	m = d[(e->n - 1) / 2];
 	free(d);
 	return (double)m;
