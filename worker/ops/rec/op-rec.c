@@ -72,6 +72,7 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 	struct rec_task *r = run->rec;
 	long idx = op_rec_step_index(step);
 	double t0 = time_mono_s();
+	size_t hwm = rec_task_hwm_kb();
 	int rc;
 
 	if (r == NULL)
@@ -99,5 +100,6 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 			error_wrap(cause, rc, "channel %s: ", c->label);
 	}
 	rec_task_time(run, name, time_mono_s() - t0);
+	rec_task_peak(run, name, hwm);
 	return rc;
 }
