@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/splitmix.h"
 #include "common/xmalloc.h"
 
 #define DSP_PULSE_OBS_MAXK 16 /* ceiling of max_components */
@@ -27,22 +28,11 @@ dsp_pulse_obs_params_init(struct dsp_pulse_obs_params *p)
 	p->seed = 1;
 }
 
-/* SplitMix64: the null's random epoch positions. */
-static uint64_t
-dsp_pulse_obs_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* A random epoch centre with the whole epoch inside the data. */
+/* A random epoch centre (SplitMix64) with the whole epoch inside the data. */
 static int64_t
 dsp_pulse_obs_random_centre(uint64_t *s, size_t n, size_t half)
 {
-	return (int64_t)half + (int64_t)(dsp_pulse_obs_rand(s) % (uint64_t)(n - 2 * half));
+	return (int64_t)half + (int64_t)(splitmix64(s) % (uint64_t)(n - 2 * half));
 }
 
 /* Epoch of x around centre c (whole, inside the data), least-squares line removed. */
