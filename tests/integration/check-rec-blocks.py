@@ -12,9 +12,10 @@ import tempfile
 
 import numpy as np
 
+from rec_check import FAILS, check, run_metrics
+
 NEURODAG, EXAMPLES = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nd-blocks-")
-FAILS = []
 RECS = {
     "2k": ["--duration", "40", "--seed", "61"],
     "5k-gaps": ["--rate", "5000", "--volume-gap", "0.05", "--spacing-jitter", "2",
@@ -22,12 +23,6 @@ RECS = {
     "2k-missing-marks": ["--drop-triggers", "2", "--duration", "40", "--seed", "63"],
 }
 TOL_UV, TOL_DB, TOL_RES = 0.02, 0.01, 0.001
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
 
 
 def edf_channels(path):
@@ -52,18 +47,6 @@ def edf_channels(path):
     return out
 
 
-def run(pipeline, rec, out):
-    r = subprocess.run([NEURODAG, "run", "-q", "--json", "--workers", "2", pipeline, rec, "-o",
-                        out], capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        check(False, "%s on %s: exit %d %s" % (pipeline, rec, r.returncode, r.stderr[-300:]))
-        return None
-    for v in json.loads(r.stdout)["results"].values():
-        if "metrics" in v:
-            return v["metrics"]
-    return None
-
-
 try:
     std = json.load(open(os.path.join(EXAMPLES, "fmri-standard.json")))
     whole_pl = os.path.join(TMP, "whole.json")
@@ -79,8 +62,8 @@ try:
                            capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "synth %s" % name)
         rec = os.path.join(d, "recording.edf")
-        mw = run(whole_pl, rec, os.path.join(d, "whole.edf"))
-        mb = run(block_pl, rec, os.path.join(d, "blocks.edf"))
+        mw = run_metrics(NEURODAG, whole_pl, rec, os.path.join(d, "whole.edf"))
+        mb = run_metrics(NEURODAG, block_pl, rec, os.path.join(d, "blocks.edf"))
         if mw is None or mb is None:
             continue
         a, b = edf_channels(os.path.join(d, "whole.edf")), edf_channels(os.path.join(d, "blocks.edf"))

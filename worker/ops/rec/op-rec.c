@@ -4,7 +4,6 @@
 #include "worker/ops/rec/op-rec.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,17 +50,7 @@ op_rec_dep_newest(const struct op_run *run, const char *key, long step)
 size_t
 op_rec_mem_available(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long long kb = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (size_t)kb * 1024;
+	return rec_task_proc_kb("/proc/meminfo", "MemAvailable") * 1024;
 }
 
 int

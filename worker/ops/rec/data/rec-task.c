@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/error.h"
@@ -37,19 +38,27 @@ rec_task_time(struct op_run *run, const char *op, double seconds)
 }
 
 size_t
-rec_task_hwm_kb(void)
+rec_task_proc_kb(const char *path, const char *key)
 {
-	FILE *f = fopen("/proc/self/status", "r");
+	FILE *f = fopen(path, "r");
 	char line[256];
+	size_t klen = strlen(key);
 	unsigned long long kb = 0;
 
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmHWM: %llu kB", &kb) == 1)
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
+		    sscanf(line + klen + 1, " %llu kB", &kb) == 1)
 			break;
 	fclose(f);
 	return (size_t)kb;
+}
+
+size_t
+rec_task_hwm_kb(void)
+{
+	return rec_task_proc_kb("/proc/self/status", "VmHWM");
 }
 
 void

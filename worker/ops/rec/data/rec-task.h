@@ -35,6 +35,8 @@ struct rec_task {
 int rec_task_open(const char *path, const char *format, struct io_rec **out, char **cause);
 /* Add seconds to the task's timing entry for `op`. */
 void rec_task_time(struct op_run *run, const char *op, double seconds);
+/* The "KEY: N kB" field of a /proc file (/proc/self/status, /proc/meminfo), kB; 0 when unknown. */
+size_t rec_task_proc_kb(const char *path, const char *key);
 /* The process's peak resident memory so far (VmHWM), kB; 0 when unknown. */
 size_t rec_task_hwm_kb(void);
 /* After op `op`: when the process's peak rose above before_kb during it, record the new peak
