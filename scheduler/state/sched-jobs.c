@@ -17,6 +17,7 @@
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-statedir.h"
 #include "scheduler/state/sched-store.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-tasks.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -92,6 +93,7 @@ sched_jobs_free(struct sched_job *j)
 	free(j->error);
 	graph_free(j->graph);
 	free(j->tasks);
+	free(j->stage_counts);
 	free(j->ready);
 	json_decref(j->results);
 	free(j->results_text);
@@ -527,7 +529,9 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 		w->assigned--;
 	t->worker = 0;
 	j->busy_s += (double)r->elapsed_us * 1e-6;
-	if (r->ok && (why = sched_jobs_result_invalid(s, r)) != NULL) {
+	why = r->ok ? sched_jobs_result_invalid(s, r) : NULL;
+	sched_taskstat_ended(s, w, j, idx, r->elapsed_us, r->ok && why == NULL);
+	if (why != NULL) {
 		/* Stored and passed on to later tasks: an unusable result fails the attempt. */
 		struct proto_task_result bad = *r;
 		bad.ok = false;

@@ -196,6 +196,9 @@ proto_sample_task(struct proto_msg *m, int variant)
 		m->u.heartbeat.worker_id = 3;
 		m->u.heartbeat.nrunning = 2;
 		m->u.heartbeat.running = proto_sample_ids(2, PROTO_TASK_ID(4, 10));
+		m->u.heartbeat.has_usage = true;
+		m->u.heartbeat.rss_bytes = 123456789;
+		m->u.heartbeat.cpu_us = 42000001;
 		break;
 	}
 }
@@ -339,6 +342,9 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 		return a->u.idle.retry_ms == b->u.idle.retry_ms;
 	case PROTO_HEARTBEAT:
 		return a->u.heartbeat.worker_id == b->u.heartbeat.worker_id &&
+		       a->u.heartbeat.has_usage == b->u.heartbeat.has_usage &&
+		       a->u.heartbeat.rss_bytes == b->u.heartbeat.rss_bytes &&
+		       a->u.heartbeat.cpu_us == b->u.heartbeat.cpu_us &&
 		       proto_sample_ideq(a->u.heartbeat.running, a->u.heartbeat.nrunning,
 					 b->u.heartbeat.running, b->u.heartbeat.nrunning);
 	default:
