@@ -29,6 +29,7 @@ proto_task_decode_results(struct proto_map *m, struct proto_task_request *r, cha
 		proto_map_str(&e, "result", false, PROTO_MAX_TEXT, &t->result);
 		proto_map_str(&e, "error", false, PROTO_MAX_TEXT, &t->error);
 		proto_map_u64(&e, "elapsed_us", false, 0, UINT64_MAX, &t->elapsed_us);
+		proto_map_bool(&e, "permanent", false, &t->permanent);
 		if (proto_map_finish(&e) != 0)
 			return m->rc = e.rc;
 	}
@@ -120,7 +121,8 @@ proto_task_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		msgpack_pack_array(pk, r->nresults);
 		for (uint32_t i = 0; i < r->nresults; i++) {
 			const struct proto_task_result *t = &r->results[i];
-			msgpack_pack_map(pk, 4 + (t->result != NULL) + (t->error != NULL));
+			msgpack_pack_map(pk, 4 + (t->result != NULL) + (t->error != NULL) +
+						 t->permanent);
 			proto_pack_ku64(pk, "task", t->task);
 			proto_pack_ku64(pk, "attempt", t->attempt);
 			proto_pack_kbool(pk, "ok", t->ok);
@@ -129,6 +131,8 @@ proto_task_encode(const struct proto_msg *msg, msgpack_packer *pk)
 				proto_pack_kstr(pk, "result", t->result);
 			if (t->error != NULL)
 				proto_pack_kstr(pk, "error", t->error);
+			if (t->permanent)
+				proto_pack_kbool(pk, "permanent", true);
 		}
 		break;
 	}

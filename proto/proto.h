@@ -164,6 +164,7 @@ struct proto_task_result {
 	char *result; /* small inline result (JSON text) or NULL */
 	char *error;  /* when !ok */
 	uint64_t elapsed_us;
+	bool permanent; /* a failure that retrying cannot fix (bad input, parameter or output) */
 };
 
 struct proto_task_request {

@@ -465,7 +465,7 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	const char *error = r != NULL && r->error != NULL ? r->error : "no reason given";
 	char *why;
 
-	if (t->attempts < s->cfg.max_attempts) {
+	if (t->attempts < s->cfg.max_attempts && (r == NULL || !r->permanent)) {
 		s->stats.tasks_retried++;
 		if (r != NULL)
 			log_warn("job %u task %u (%s) failed on worker %u, attempt %u of %u: %s",
@@ -477,8 +477,12 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	if (r != NULL) {
 		sched_store_task_done(s->store, j->id, idx, 0, NULL, r->error, t->attempts,
 				      r->elapsed_us);
-		why = xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
-				t->attempts, error);
+		why = r->permanent && t->attempts < s->cfg.max_attempts
+			  ? xasprintf("task %u (%s) failed, not retried (bad input, parameter or "
+				      "output): %s",
+				      idx, label, error)
+			  : xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
+				      t->attempts, error);
 	} else {
 		why = xasprintf("task %u (%s): its worker was lost on each of %u attempts", idx,
 				label, t->attempts);

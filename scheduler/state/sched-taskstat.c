@@ -35,7 +35,7 @@ struct sched_taskstat {
 };
 
 /* Upper bucket edges, seconds. */
-static const double sched_wait_edges[] = {0.001, 0.01, 0.1, 0.5, 1,    5,    15,
+static const double sched_wait_edges[] = {0.001, 0.01, 0.1, 0.5,  1,    5,    15,
 					  60,    300,  900, 1800, 3600, 7200, 14400};
 static const double sched_run_edges[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
 					 5,     10,    30,   60,   300, 900, 3600};
@@ -116,8 +116,7 @@ sched_hist_print(FILE *f, const char *name, const char *labels, const struct sch
 			(unsigned long long)cum);
 	}
 	cum += h->bucket[n];
-	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep,
-		(unsigned long long)cum);
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, sep, (unsigned long long)cum);
 	fprintf(f, "%s_sum%s%s%s %.9f\n%s_count%s%s%s %llu\n", name, labels[0] ? "{" : "", labels,
 		labels[0] ? "}" : "", h->sum, name, labels[0] ? "{" : "", labels,
 		labels[0] ? "}" : "", (unsigned long long)h->count);
@@ -171,7 +170,8 @@ sched_taskstat_stream(struct sched *s)
 		json_array_append_new(ops, json_string(ts->op[i] != NULL ? ts->op[i] : ""));
 	/* The newest SCHED_TASKSTAT_SERVED within the window, oldest first. */
 	for (uint32_t k = ts->len; k > 0 && served < SCHED_TASKSTAT_SERVED; k--, served++) {
-		const struct sched_stream_task *t = &ts->ring[(ts->head + k - 1) % SCHED_TASKSTAT_RING];
+		const struct sched_stream_task *t =
+		    &ts->ring[(ts->head + k - 1) % SCHED_TASKSTAT_RING];
 		if (t->end < now - SCHED_TASKSTAT_WINDOW_S)
 			break;
 		first = k - 1;

@@ -327,7 +327,7 @@ def cli(c):
     check(j["state"] == "done", "wait --json: %s" % j)
     r = c.cli("submit", "--wait", "--json", p)
     check(r.returncode == 0, "submit --wait --json")
-    check(json.loads(r.stdout.split("\n", 1)[1])["state"] == "done", "submit --wait --json")
+    check(json.loads(r.stdout)["state"] == "done", "submit --wait --json: one JSON document")
     r = c.cli("jobs")
     check(re.search(r"^%d\s+j\s+done\s+7/7" % jid, r.stdout, re.M), "jobs table: %r" % r.stdout)
     r = c.cli("workers")

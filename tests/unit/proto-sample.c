@@ -164,7 +164,8 @@ proto_sample_task(struct proto_msg *m, int variant)
 		    .task = PROTO_TASK_ID(1, 2), .attempt = 1, .ok = true, .elapsed_us = 1500};
 		r->results[0].result = xstrdup("{\"triggers\":[1,2,3]}");
 		r->results[1] =
-		    (struct proto_task_result){.task = PROTO_TASK_ID(1, 3), .attempt = 2};
+		    (struct proto_task_result){.task = PROTO_TASK_ID(1, 3), .attempt = 2,
+					       .permanent = true};
 		r->results[1].error = xstrdup("aas: window larger than the recording");
 		break;
 	}
@@ -255,7 +256,7 @@ static bool
 proto_sample_result_eq(const struct proto_task_result *a, const struct proto_task_result *b)
 {
 	return a->task == b->task && a->attempt == b->attempt && a->ok == b->ok &&
-	       a->elapsed_us == b->elapsed_us && proto_sample_streq(a->result, b->result) &&
+	       a->permanent == b->permanent && a->elapsed_us == b->elapsed_us && proto_sample_streq(a->result, b->result) &&
 	       proto_sample_streq(a->error, b->error);
 }
 
