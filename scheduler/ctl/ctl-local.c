@@ -240,7 +240,7 @@ ctl_cmd_run(int argc, char **argv)
 		    (size_t)strtoull(options_get(&opts, "fft-keep-max"), NULL, 10));
 	if (options_count(&opts, "serial"))
 		rc = ctl_serial_run(opts.argv[0], opts.argv + 1, opts.argc - 1,
-				    options_get(&opts, "output"), options_count(&opts, "json"),
+				    options_get(&opts, "output"), ctl_output_mode(&opts),
 				    options_count(&opts, "overwrite") > 0);
 	else
 		rc = ctl_local_run(&opts, opts.argv[0], opts.argv + 1, opts.argc - 1);

@@ -89,7 +89,7 @@ ctl_serial_one(const char *text, const char *input, const char *output, int json
 		json_t *rep = json_pack("{s:s, s:s, s:i, s:f, s:O}", "name", g->name, "state",
 					rc == 0 ? "done" : "failed", "tasks", (int)g->ntasks,
 					"elapsed_s", time_mono_s() - t0, "results", results);
-		char *t = json_dumps(rep, JSON_INDENT(2));
+		char *t = json_dumps(rep, json == CTL_OUT_JSON_LINES ? JSON_COMPACT : JSON_INDENT(2));
 		printf("%s\n", t);
 		free(t);
 		json_decref(rep);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+/* json: an enum ctl_output (a report per input, indented or one a line). */
 int ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *output, int json,
 		   bool overwrite);
 

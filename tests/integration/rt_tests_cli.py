@@ -77,9 +77,18 @@ def cli_results(c):
     # --json is one document; --json-lines one object a line.
     two = [c.pipeline("a", [{"op": "noop"}], count=2), c.pipeline("b", [{"op": "noop"}], count=3)]
     tasks = c.pipeline("t", [{"op": "noop"}], count=2)
-    r = c.cli("submit", "--json", spec, "--overwrite")
-    check(r.returncode == 0 and set(json.loads(r.stdout)) == {"jobs"},
-          "submit --json prints one JSON document: %r" % r.stdout)
+    rec2 = os.path.join(c.dir, "syn", "second.edf")
+    shutil.copy(rec, rec2)
+    outdir = os.path.join(c.dir, "two-out")
+    os.makedirs(outdir)
+    r = c.cli("submit", "--json", pipeline, rec, rec2, "-o", outdir)
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        doc = {}
+    check(r.returncode == 0 and list(doc) == ["jobs"] and len(doc["jobs"]) == 2,
+          "submit --json with two inputs prints one JSON document: %r" % r.stdout)
+    check(c.cli("wait", *doc["jobs"], timeout=300).returncode == 0, "both jobs run")
     r = c.cli("submit", "--wait", "--json", tasks)
     doc = json.loads(r.stdout) if r.returncode == 0 else {}
     check(doc.get("state") == "done" and doc.get("name") == "t",
