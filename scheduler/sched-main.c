@@ -30,7 +30,7 @@ static const struct options_def sched_main_options[] = {
      NULL},
     {"worker-wait-timeout", 0, OPTIONS_VALUE, "SECONDS",
      "fail a job that has waited this long for its minimum workers", "360"},
-    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often busy workers send heartbeats",
+    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often workers send heartbeats",
      "2"},
     {"worker-ttl", 0, OPTIONS_VALUE, "SECONDS",
      "a worker silent this long is lost and its tasks requeued", "15"},

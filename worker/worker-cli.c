@@ -172,7 +172,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 		    stdout, "neurodag-worker [options] [ADDRESS]",
 		    "Runs tasks for a neurodag scheduler. SIGTERM drains: running tasks "
 		    "finish, no new ones are taken,\nthen the worker says BYE and exits 0. "
-		    "ADDRESS: " PROTO_ADDR_FORMS " (default tcp://127.0.0.1:8786).",
+		    "ADDRESS, the scheduler: " PROTO_ADDR_FORMS "\n(default tcp://127.0.0.1:8786).",
 		    worker_cli_options);
 		options_fini(&opts);
 		return 0;

@@ -83,15 +83,17 @@ ctl_jobs_print_table(const char *what, json_t *j)
 			       100 * json_number_value(json_object_get(o, "progress")), note);
 		}
 	} else if (strcmp(what, "workers") == 0) {
-		printf("%-5s %-20s %-8s %5s %7s %8s %7s  %s\n", "ID", "HOST", "PID", "SLOTS",
-		       "RUNNING", "DONE", "SEEN", "SLURM");
+		printf("%-5s %-20s %-8s %5s %7s %8s %9s %8s %7s  %s\n", "ID", "HOST", "PID",
+		       "SLOTS", "RUNNING", "DONE", "MEMORY", "CPU", "SEEN", "SLURM");
 		json_array_foreach(j, i, o)
-		    printf("%-5lld %-20.20s %-8lld %5lld %7lld %8lld %6.1fs  %s\n",
+		    printf("%-5lld %-20.20s %-8lld %5lld %7lld %8lld %5.0f MiB %7.1fs %6.1fs  %s\n",
 			   json_integer_value(json_object_get(o, "id")), ctl_jobs_str(o, "host"),
 			   json_integer_value(json_object_get(o, "pid")),
 			   json_integer_value(json_object_get(o, "slots")),
 			   json_integer_value(json_object_get(o, "running")),
 			   json_integer_value(json_object_get(o, "done")),
+			   json_number_value(json_object_get(o, "rss_bytes")) / 1048576,
+			   json_number_value(json_object_get(o, "cpu_s")),
 			   json_number_value(json_object_get(o, "last_heartbeat_s_ago")),
 			   ctl_jobs_str(o, "slurm_job"));
 	} else if (strcmp(what, "job") == 0) {
@@ -188,7 +190,8 @@ ctl_cmd_workers(int argc, char **argv)
 {
 	return ctl_jobs_read(
 	    argc, argv, "workers", "neurodag workers [options]",
-	    "List registered workers (host, pid, slots, running tasks, Slurm job).");
+	    "List registered workers (host, pid, slots, running tasks, memory, CPU time, Slurm "
+	    "job).");
 }
 
 int
