@@ -128,11 +128,19 @@ ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *out
 		rc = ctl_serial_one(text, in_rel, out_rel, json, overwrite);
 		free(in_rel);
 	}
+	/* --json with several inputs: their reports in one array, as through a scheduler. */
+	bool array = json == CTL_OUT_JSON && ninputs > 1;
+	if (array)
+		printf("[\n");
 	for (int i = 0; i < ninputs && rc == 0; i++) {
 		char *in = paths_absolute(inputs[i]);
+		if (array && i > 0)
+			printf(",\n");
 		rc = ctl_serial_one(text, in, out_rel, json, overwrite);
 		free(in);
 	}
+	if (array)
+		printf("]\n");
 	free(out_rel);
 	free(text);
 	return rc;

@@ -89,6 +89,16 @@ def cli_results(c):
     check(r.returncode == 0 and list(doc) == ["jobs"] and len(doc["jobs"]) == 2,
           "submit --json with two inputs prints one JSON document: %r" % r.stdout)
     check(c.cli("wait", *doc["jobs"], timeout=300).returncode == 0, "both jobs run")
+    serial = os.path.join(c.dir, "serial-out")
+    os.makedirs(serial)
+    r = c.cli("run", "--serial", "--json", pipeline, rec, rec2, "-o", serial, conn=False,
+              timeout=300)
+    try:
+        reps = json.loads(r.stdout)
+    except ValueError:
+        reps = None
+    check(r.returncode == 0 and isinstance(reps, list) and len(reps) == 2,
+          "run --serial --json with two inputs: one array: %r" % r.stdout[:200])
     r = c.cli("submit", "--wait", "--json", tasks)
     doc = json.loads(r.stdout) if r.returncode == 0 else {}
     check(doc.get("state") == "done" and doc.get("name") == "t",
