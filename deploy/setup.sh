@@ -9,7 +9,7 @@ pkgs=(meson ninja-build pkg-config gcc libuv1-dev libnng-dev libmsgpack-dev libf
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcriterion-dev clang libclang-rt-14-dev python3-numpy python3-scipy python3-mne
          python3-h5py python3-distributed python3-msgpack curl chromium universal-ctags
-         slurmctld slurmd slurm-client munge openssl)
+         slurmctld slurmd slurm-client munge openssl prometheus)
 fi
 
 missing=()

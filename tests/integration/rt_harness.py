@@ -151,7 +151,7 @@ class Cluster:
                         keep_work=True, state=None, nofile=None):
         """keep_work: the `mark` op records runs in the job's work dir, which a finished job
         loses otherwise; tests of retention pass False."""
-        argv = [self.bins["scheduler"], "-d", "--listen", self.url,
+        argv = [self.bins["scheduler"], "--listen", self.url,
                 "--http", "127.0.0.1:%d" % self.http_port, "--state-dir", state or self.state,
                 "--heartbeat-interval", str(hb), "--worker-ttl", str(ttl),
                 "--worker-wait-timeout", str(wait_timeout)] + list(extra)
