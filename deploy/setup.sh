@@ -10,7 +10,7 @@ if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcriterion-dev clang libclang-rt-14-dev python3-numpy python3-scipy python3-mne
          python3-h5py python3-distributed python3-msgpack python3-pip python3-venv
          python3-setuptools curl chromium universal-ctags
-         slurmctld slurmd slurm-client munge openssl)
+         slurmctld slurmd slurm-client munge openssl prometheus)
 fi
 
 missing=()

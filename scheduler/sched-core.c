@@ -19,6 +19,7 @@
 #include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
 #include "scheduler/sched-loopstat.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
@@ -398,6 +399,7 @@ sched_free(struct sched *s)
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
 	free(s->loopstat);
+	sched_taskstat_free(s);
 	free(s->store_cause);
 	pthread_mutex_destroy(&s->inbox->lock);
 	free(s->inbox);

@@ -32,7 +32,7 @@ static const struct options_def sched_main_options[] = {
      NULL},
     {"worker-wait-timeout", 0, OPTIONS_VALUE, "SECONDS",
      "fail a job that has waited this long for its minimum workers", "360"},
-    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often busy workers send heartbeats",
+    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often workers send heartbeats",
      "2"},
     {"worker-ttl", 0, OPTIONS_VALUE, "SECONDS",
      "a worker silent this long is lost and its tasks requeued", "15"},
@@ -60,7 +60,9 @@ static const struct options_def sched_main_options[] = {
      "read the token from FILE instead of STATE_DIR/token (created if absent)", NULL},
     {"log-file", 0, OPTIONS_VALUE, "FILE",
      "log to FILE (default: stderr; STATE_DIR/scheduler.log when detached)", NULL},
-    {"foreground", 'd', OPTIONS_FLAG, NULL, "stay in the foreground (do not detach)", NULL},
+    {"detach", 0, OPTIONS_FLAG, NULL,
+     "run in the background (logging to --log-file or STATE_DIR/scheduler.log)", NULL},
+    {"foreground", 0, OPTIONS_FLAG, NULL, "stay in the foreground (the default)", NULL},
     {"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
     {"plugin", 0, OPTIONS_LIST, "FILE.so",
      "load custom ops (to validate pipelines that use them; workers load them too)", NULL},
@@ -215,15 +217,17 @@ sched_main_check(const struct sched_config *cfg, char **cause)
 	return 0;
 }
 
-/* Detach unless --foreground (logging then goes to --log-file or STATE_DIR/scheduler.log), and
- * open the log file. *log_path is allocated when detached. */
+/* Detach with --detach (logging then goes to --log-file or STATE_DIR/scheduler.log), and open
+ * the log file. *log_path is allocated when detached. */
 static int
 sched_main_log(const struct options *opts, const char *state_dir, char **log_path, char **cause)
 {
 	const char *logf = options_get(opts, "log-file");
 	int rc;
 
-	if (!options_count(opts, "foreground")) {
+	if (options_count(opts, "detach") && options_count(opts, "foreground"))
+		return error_set(cause, -EINVAL, "--detach and --foreground: choose one");
+	if (options_count(opts, "detach")) {
 		*log_path = logf != NULL ? xstrdup(logf) : xasprintf("%s/scheduler.log", state_dir);
 		if ((rc = sched_main_detach(state_dir, cause)) != 0)
 			return rc;
@@ -243,6 +247,12 @@ sched_main(int argc, char **argv)
 	char *cause = NULL, *token = NULL, *state_dir = NULL, *log_path = NULL;
 	int rc, level;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-d") == 0) {
+			fprintf(stderr, "neurodag-scheduler: -d is gone: the scheduler stays in the "
+					"foreground unless --detach\n");
+			return 2;
+		}
 	if (options_parse(&opts, sched_main_options, argc, argv, 0, &cause) != 0) {
 		fprintf(stderr, "neurodag-scheduler: %s\n", cause);
 		return 2;

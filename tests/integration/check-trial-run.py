@@ -314,10 +314,10 @@ for label, pipe, expect in (
     check(rc != 0 and expect in err and "Segmentation" not in err,
           f"{label}: exit {rc}, error names '{expect}': {err.strip()[:200]}")
 
-# A failure only the tasks can see fails the job (exit 1), with the task's error.
+# An output that cannot be written is refused at submit (exit 2), before any computing.
 rc, err = run("unwritable", pipeline(wn_in, [freqanalysis()], "/dev/null/x.spy"))
-check(rc == 1 and "failed" in err and "/dev/null/x.spy" in err,
-      f"unwritable output: the job fails (exit {rc}) naming the path")
+check(rc == 2 and "/dev/null/x.spy" in err and "not a folder" in err,
+      f"unwritable output: refused at submit (exit {rc}) naming the path: {err.strip()[:200]}")
 
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
