@@ -168,6 +168,7 @@ sched_core_commit(struct sched *s)
 		free(s->store_cause);
 		s->store_cause = NULL;
 		sched_pass_send(s, true);
+		sched_http_committed(s->http);
 		return;
 	}
 	if (s->store_error == 0 || strcmp(cause, s->store_cause) != 0)
@@ -295,9 +296,11 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
 	sched_core_limits(s);
-	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
-	    (rc = sched_http_start(cfg->http_addr, sched_on_http, s, &s->http, cause)) != 0)
-		goto fail;
+	if (cfg->http_addr != NULL && *cfg->http_addr != '\0') {
+		struct sched_http_config hc = {cfg->http_addr, cfg->token, cfg->http_auth_read};
+		if ((rc = sched_http_start(&hc, sched_on_http, s, &s->http, cause)) != 0)
+			goto fail;
+	}
 	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
 	sched_pass_kick(s);
 	log_info("listening on %s%s%s, state in %s", cfg->listen_url,

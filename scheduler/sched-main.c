@@ -24,6 +24,8 @@ static const struct options_def sched_main_options[] = {
     {"listen", 0, OPTIONS_VALUE, "URL", "where workers and clients connect",
      "tcp://127.0.0.1:8786"},
     {"http", 0, OPTIONS_VALUE, "HOST:PORT", "status endpoint (\"\" for none)", "127.0.0.1:8787"},
+    {"http-auth-read", 0, OPTIONS_FLAG, NULL,
+     "HTTP reads need the token too, as writes always do (all but /health)", NULL},
     {"state-dir", 0, OPTIONS_VALUE, "DIR",
      "state database, token and job work dirs (default: $NEURODAG_STATE_DIR or "
      "~/.local/state/neurodag)",
@@ -93,9 +95,13 @@ sched_main_warn_exposure(const struct sched_config *cfg)
 			 cfg->listen_url);
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
 	    !sched_main_loopback(cfg->http_addr))
-		log_warn("WARNING: --http %s is reachable beyond loopback and has no "
-			 "authentication: anyone who can reach it reads every job and worker",
-			 cfg->http_addr);
+		log_warn("WARNING: --http %s is plain HTTP beyond loopback: the bearer token of "
+			 "its POST and DELETE requests travels in clear, and %s (put a TLS "
+			 "proxy in front of it, or keep it on loopback)",
+			 cfg->http_addr,
+			 cfg->http_auth_read ? "so do job and worker reports"
+					     : "anyone who can reach it reads every job and worker "
+					       "(--http-auth-read)");
 }
 
 /* Fill cfg from parsed options (token left NULL). *state_dir is allocated. */
@@ -119,6 +125,7 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	if (proto_tls_check(listen, &cfg->tls, true, cause) != 0)
 		return -EINVAL;
 	cfg->http_addr = options_get(opts, "http");
+	cfg->http_auth_read = options_count(opts, "http-auth-read") > 0;
 	if (options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg->worker_wait_timeout_s,
 			       cause) != 0 ||
 	    options_get_double(opts, "heartbeat-interval", 0.05, 3600, &cfg->heartbeat_interval_s,

@@ -228,7 +228,9 @@ def http_status(c):
     st, _, _ = c.http("/nope")
     check(st == 404, "unknown path: 404")
     st, _, _ = c.http("/api/jobs", method="POST")
-    check(st == 405, "read-only: POST is refused")
+    check(st == 401, "POST without the token is refused: %d" % st)
+    st, _, _ = c.http("/api/status", method="PUT")
+    check(st == 405, "PUT is no method of the endpoint: %d" % st)
 
     m = c.metrics()
     check(metric(m, "neurodag_jobs", state="done") == 1 and
