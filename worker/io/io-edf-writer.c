@@ -452,8 +452,10 @@ io_edf_writer_close(struct io_edf_writer *w, char **cause)
 		log_warn("%s: %zu samples were outside the physical range and clipped", w->path,
 			 w->clipped);
 	if (w->n_annotations > 0 &&
-	    (rc = io_edf_plus_exact_onsets(w->path, w->annots, w->n_annotations, cause)) != 0)
+	    (rc = io_edf_plus_exact_onsets(w->path, w->annots, w->n_annotations, cause)) != 0) {
+		rc = io_edf_writer_disk_full(w->path, rc, cause);
 		goto out;
+	}
 	if ((rc = io_edf_open(w->path, &f, cause)) != 0) {
 		rc = error_wrap(cause, rc, "reading back what was written: ");
 		rc = io_edf_writer_disk_full(w->path, rc, cause);
