@@ -48,7 +48,8 @@ bench_tfr_mtmconvol(const char *name, const float *x, size_t ntr, double tapsmof
 	p.min_len = NSAMP;
 	if (dsp_mtmconvol_new(&p, &m, NULL) != 0)
 		exit(1);
-	len = dsp_mtmconvol_ntime(m, NSAMP) * dsp_mtmconvol_ntap(m) * dsp_mtmconvol_nfreq(m) * NCHAN;
+	len =
+	    dsp_mtmconvol_ntime(m, NSAMP) * dsp_mtmconvol_ntap(m) * dsp_mtmconvol_nfreq(m) * NCHAN;
 	out = malloc(len * sizeof *out);
 	for (size_t t = 0; t < ntr; t++) {
 		struct dsp_trial tr = {x + t * NSAMP * NCHAN, DSP_TRIAL_F32, NSAMP, NCHAN, 0};
