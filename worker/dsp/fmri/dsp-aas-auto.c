@@ -158,7 +158,7 @@ dsp_aas_auto_candidates(const struct dsp_aas_params *p, size_t nt, struct dsp_aa
 }
 
 int
-dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 		  const struct dsp_aas_params *p, char **cause)
 {
 	struct dsp_aas_cand cand[DSP_AAS_AUTO_MAX], best = {0}, second = {0};

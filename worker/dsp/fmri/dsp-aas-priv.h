@@ -59,12 +59,14 @@ void dsp_aas_slice_lists(size_t nt, const struct dsp_aas_params *p,
 void dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx,
 			const size_t *cnt, size_t W, double *out);
 
-/* The weighted modes on E, the nt epochs of x − mean(x) (len each). A mode with its window
- * and scaling as given (not auto; dsp-aas-weight.c): */
-int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+/* The weighted modes on E, the nt epochs of x − mean(x) (len each; the caller's). The nearest
+ * mode without motion segments builds its templates in place of E and tp->data takes E (the
+ * caller then frees E only when tp->data != E). A mode with its window and scaling as given
+ * (not auto; dsp-aas-weight.c): */
+int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 			   const struct dsp_aas_params *p, char **cause);
 /* Mode auto or scale auto: the candidate with the least estimated error (dsp-aas-auto.c). */
-int dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+int dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 		      const struct dsp_aas_params *p, char **cause);
 
 #endif

@@ -89,9 +89,12 @@ dsp_aas_nearest_range(const struct dsp_aas_segments *sg, size_t i, size_t W, siz
 	*a = lo, *b = hi;
 }
 
-void
-dsp_aas_nearest_mean(const double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg,
-		     size_t W, double *out)
+/* The nearest-window means of rows X into out, or (ring not NULL) into X itself: each mean waits
+ * in ring (nring rows, at least the widest window) until its row has left every later window,
+ * then replaces it. With scale, scale[i] is the least-squares scale of mean i to row i. */
+static void
+dsp_aas_nearest_pass(double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg, size_t W,
+		     double *out, double *ring, size_t nring, double *scale)
 {
 	double *sum = xcalloc(m ? m : 1, sizeof *sum);
 	size_t a = 0, b = 0, count = 0;
@@ -99,16 +102,19 @@ dsp_aas_nearest_mean(const double *X, size_t nt, size_t m, const struct dsp_aas_
 	for (size_t i = 0; i < nt; i++) {
 		size_t na, nb, k;
 		const double *xi = X + i * m;
-		double *o = out + i * m;
+		double *o = ring != NULL ? ring + (i % nring) * m : out + i * m;
 
 		dsp_aas_nearest_range(sg, i, W, &na, &nb);
 		/* Windows only move forward: drop what fell out, add what came in. */
-		for (; a < na; a++)
+		for (; a < na; a++) {
 			if (a < b && sg->source[a]) {
 				for (size_t t = 0; t < m; t++)
 					sum[t] -= X[a * m + t];
 				count--;
 			}
+			if (ring != NULL)
+				memcpy(X + a * m, ring + (a % nring) * m, m * sizeof *X);
+		}
 		if (b < a)
 			b = a;
 		for (; b < nb; b++)
@@ -118,16 +124,24 @@ dsp_aas_nearest_mean(const double *X, size_t nt, size_t m, const struct dsp_aas_
 				count++;
 			}
 		k = count - (sg->source[i] ? 1 : 0);
-		if (k == 0) {
-			/* No other source epoch: the window's mean, the epoch included. */
-			for (size_t t = 0; t < m; t++)
-				o[t] = count ? sum[t] / (double)count : xi[t];
-			continue;
-		}
 		for (size_t t = 0; t < m; t++)
-			o[t] = (sum[t] - (sg->source[i] ? xi[t] : 0.0)) / (double)k;
+			if (k == 0) /* No other source epoch: the window's mean, the epoch included. */
+				o[t] = count ? sum[t] / (double)count : xi[t];
+			else
+				o[t] = (sum[t] - (sg->source[i] ? xi[t] : 0.0)) / (double)k;
+		if (scale != NULL)
+			scale[i] = dsp_aas_scale_of(xi, o, m);
 	}
+	for (; ring != NULL && a < nt; a++)
+		memcpy(X + a * m, ring + (a % nring) * m, m * sizeof *X);
 	free(sum);
+}
+
+void
+dsp_aas_nearest_mean(const double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg,
+		     size_t W, double *out)
+{
+	dsp_aas_nearest_pass((double *)X, nt, m, sg, W, out, NULL, 0, NULL);
 }
 
 size_t
@@ -386,6 +400,18 @@ dsp_aas_transit(struct dsp_aas_templates *tp, const double *E, size_t len,
 	free(alt), free(d), free(lo), free(scratch);
 }
 
+/* The range of the scale factors tp->scale. */
+static void
+dsp_aas_weight_scale_range(struct dsp_aas_templates *tp)
+{
+	tp->choice.scale_min = INFINITY, tp->choice.scale_max = -INFINITY;
+	for (size_t i = 0; i < tp->nepochs; i++) {
+		tp->choice.scale_min = fmin(tp->choice.scale_min, tp->scale[i]);
+		tp->choice.scale_max = fmax(tp->choice.scale_max, tp->scale[i]);
+	}
+	tp->choice.scaled = 1;
+}
+
 /* Scale factors of every template to its epoch (tp->scale), with their range. */
 static void
 dsp_aas_weight_scale(struct dsp_aas_templates *tp, const double *E)
@@ -393,19 +419,29 @@ dsp_aas_weight_scale(struct dsp_aas_templates *tp, const double *E)
 	size_t L = tp->len;
 
 	tp->scale = xmalloc(tp->nepochs * sizeof *tp->scale);
-	tp->choice.scale_min = INFINITY, tp->choice.scale_max = -INFINITY;
-	for (size_t i = 0; i < tp->nepochs; i++) {
-		double a = dsp_aas_scale_of(E + i * L, tp->data + i * L, L);
+	for (size_t i = 0; i < tp->nepochs; i++)
+		tp->scale[i] = dsp_aas_scale_of(E + i * L, tp->data + i * L, L);
+	dsp_aas_weight_scale_range(tp);
+}
 
-		tp->scale[i] = a;
-		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
-		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
-	}
-	tp->choice.scaled = 1;
+/* Nearest-epoch templates without motion segments, in place of the epochs E (tp->data = E):
+ * the templates wait in a ring of one window, so the epochs are held once, not twice. */
+static void
+dsp_aas_nearest_in_place(struct dsp_aas_templates *tp, double *E, const struct dsp_aas_params *p,
+			 const struct dsp_aas_segments *sg)
+{
+	size_t nt = tp->nepochs, len = tp->len, nring = p->window + 1 < nt ? p->window + 1 : nt;
+	double *ring = xmalloc(nring * len * sizeof *ring);
+
+	if (p->scale != DSP_AAS_SCALE_OFF)
+		tp->scale = xmalloc(nt * sizeof *tp->scale);
+	dsp_aas_nearest_pass(E, nt, len, sg, p->window, NULL, ring, nring, tp->scale);
+	free(ring);
+	tp->data = E;
 }
 
 int
-dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 		       const struct dsp_aas_params *p, char **cause)
 {
 	struct dsp_aas_segments sg;
@@ -421,12 +457,13 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 				 "rate",
 				 p->band);
 	tp->ntemplates = nt;
-	tp->data = xmalloc(nt * len * sizeof *tp->data);
 	tp->index = xmalloc(nt * sizeof *tp->index);
 	for (size_t i = 0; i < nt; i++)
 		tp->index[i] = i;
 	dsp_aas_segments_make(p, nt, &sg);
-	if (p->mode == DSP_AAS_FARM || p->mode == DSP_AAS_SLICE) {
+	if (p->mode == DSP_AAS_NEAREST && sg.n < 2) {
+		dsp_aas_nearest_in_place(tp, E, p, &sg);
+	} else if (p->mode == DSP_AAS_FARM || p->mode == DSP_AAS_SLICE) {
 		size_t *idx, *cnt, m;
 		double *H;
 
@@ -439,9 +476,11 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 		} else {
 			dsp_aas_slice_lists(nt, p, &sg, &idx, &cnt);
 		}
+		tp->data = xmalloc(nt * len * sizeof *tp->data);
 		dsp_aas_lists_mean(E, nt, len, idx, cnt, p->window, tp->data);
 		free(idx), free(cnt);
 	} else {
+		tp->data = xmalloc(nt * len * sizeof *tp->data);
 		dsp_aas_nearest_mean(E, nt, len, &sg, p->window, tp->data);
 		if (p->fs > 0 && p->band < p->fs / 2)
 			dsp_aas_transit(tp, E, len, p, &sg);
@@ -451,7 +490,9 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 	tp->choice.segments = sg.n;
 	tp->choice.error_db = NAN;
 	tp->choice.scale_min = tp->choice.scale_max = 1;
-	if (p->scale != DSP_AAS_SCALE_OFF)
+	if (p->scale != DSP_AAS_SCALE_OFF && tp->data == E)
+		dsp_aas_weight_scale_range(tp);
+	else if (p->scale != DSP_AAS_SCALE_OFF)
 		dsp_aas_weight_scale(tp, E);
 	dsp_aas_segments_fini(&sg);
 	return 0;

@@ -246,7 +246,8 @@ dsp_aas_weighted(struct dsp_aas_templates *tp, const double *x, size_t n, const 
 		rc = dsp_aas_auto_make(tp, E, nt, L, p, cause);
 	else
 		rc = dsp_aas_weighted_fixed(tp, E, nt, L, p, cause);
-	free(E);
+	if (tp->data != E)
+		free(E);
 	if (rc != 0)
 		dsp_aas_templates_fini(tp);
 	return rc;
