@@ -361,7 +361,8 @@ dsp_aas_gap(double *x, size_t n, int64_t end, int64_t next, double va, double vb
 
 		if (q < 0 || q >= (int64_t)n)
 			continue;
-		x[q] -= v;
+		if (x != NULL)
+			x[q] -= v;
 		if (noise != NULL)
 			noise[q] += v;
 	}
@@ -385,7 +386,8 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		for (size_t k = k0; k < L && start + (int64_t)k < (int64_t)n; k++) {
 			size_t q = (size_t)(start + (int64_t)k);
 
-			x[q] -= a * tpl[k];
+			if (x != NULL)
+				x[q] -= a * tpl[k];
 			if (noise != NULL)
 				noise[q] += a * tpl[k];
 		}
