@@ -89,6 +89,68 @@ dsp_aas_nearest_range(const struct dsp_aas_segments *sg, size_t i, size_t W, siz
 	*a = lo, *b = hi;
 }
 
+void
+dsp_aas_nearest_init(struct dsp_aas_nearest *it, const double *X, size_t nt, size_t m,
+		     const struct dsp_aas_segments *sg, size_t W)
+{
+	*it = (struct dsp_aas_nearest){.X = X, .nt = nt, .m = m, .W = W, .sg = sg};
+	it->sum = xcalloc(m ? m : 1, sizeof *it->sum);
+}
+
+void
+dsp_aas_nearest_fini(struct dsp_aas_nearest *it)
+{
+	free(it->sum);
+	it->sum = NULL;
+}
+
+/* Move the window to epoch i's: windows only move forward, so drop what fell out (rows below
+ * it->a are then never read again) and add what came in. */
+static void
+dsp_aas_nearest_advance(struct dsp_aas_nearest *it, size_t i)
+{
+	const struct dsp_aas_segments *sg = it->sg;
+	size_t na, nb, m = it->m;
+
+	dsp_aas_nearest_range(sg, i, it->W, &na, &nb);
+	for (; it->a < na; it->a++)
+		if (it->a < it->b && sg->source[it->a]) {
+			for (size_t t = 0; t < m; t++)
+				it->sum[t] -= it->X[it->a * m + t];
+			it->count--;
+		}
+	if (it->b < it->a)
+		it->b = it->a;
+	for (; it->b < nb; it->b++)
+		if (sg->source[it->b]) {
+			for (size_t t = 0; t < m; t++)
+				it->sum[t] += it->X[it->b * m + t];
+			it->count++;
+		}
+}
+
+/* Epoch i's mean from the window the iterator holds. */
+static void
+dsp_aas_nearest_row(const struct dsp_aas_nearest *it, size_t i, double *o)
+{
+	const double *xi = it->X + i * it->m;
+	int src = it->sg->source[i] != 0;
+	size_t k = it->count - (src ? 1 : 0);
+
+	for (size_t t = 0; t < it->m; t++)
+		if (k == 0) /* No other source epoch: the window's mean, the epoch included. */
+			o[t] = it->count ? it->sum[t] / (double)it->count : xi[t];
+		else
+			o[t] = (it->sum[t] - (src ? xi[t] : 0.0)) / (double)k;
+}
+
+void
+dsp_aas_nearest_next(struct dsp_aas_nearest *it, size_t i, double *o)
+{
+	dsp_aas_nearest_advance(it, i);
+	dsp_aas_nearest_row(it, i, o);
+}
+
 /* The nearest-window means of rows X into out, or (ring not NULL) into X itself: each mean waits
  * in ring (nring rows, at least the widest window) until its row has left every later window,
  * then replaces it. With scale, scale[i] is the least-squares scale of mean i to row i. */
@@ -96,45 +158,23 @@ static void
 dsp_aas_nearest_pass(double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg, size_t W,
 		     double *out, double *ring, size_t nring, double *scale)
 {
-	double *sum = xcalloc(m ? m : 1, sizeof *sum);
-	size_t a = 0, b = 0, count = 0;
+	struct dsp_aas_nearest it;
+	size_t done = 0;
 
+	dsp_aas_nearest_init(&it, X, nt, m, sg, W);
 	for (size_t i = 0; i < nt; i++) {
-		size_t na, nb, k;
-		const double *xi = X + i * m;
 		double *o = ring != NULL ? ring + (i % nring) * m : out + i * m;
 
-		dsp_aas_nearest_range(sg, i, W, &na, &nb);
-		/* Windows only move forward: drop what fell out, add what came in. */
-		for (; a < na; a++) {
-			if (a < b && sg->source[a]) {
-				for (size_t t = 0; t < m; t++)
-					sum[t] -= X[a * m + t];
-				count--;
-			}
-			if (ring != NULL)
-				memcpy(X + a * m, ring + (a % nring) * m, m * sizeof *X);
-		}
-		if (b < a)
-			b = a;
-		for (; b < nb; b++)
-			if (sg->source[b]) {
-				for (size_t t = 0; t < m; t++)
-					sum[t] += X[b * m + t];
-				count++;
-			}
-		k = count - (sg->source[i] ? 1 : 0);
-		for (size_t t = 0; t < m; t++)
-			if (k == 0) /* No other source epoch: the window's mean, the epoch included. */
-				o[t] = count ? sum[t] / (double)count : xi[t];
-			else
-				o[t] = (sum[t] - (sg->source[i] ? xi[t] : 0.0)) / (double)k;
+		dsp_aas_nearest_advance(&it, i);
+		for (; ring != NULL && done < it.a; done++)
+			memcpy(X + done * m, ring + (done % nring) * m, m * sizeof *X);
+		dsp_aas_nearest_row(&it, i, o);
 		if (scale != NULL)
-			scale[i] = dsp_aas_scale_of(xi, o, m);
+			scale[i] = dsp_aas_scale_of(X + i * m, o, m);
 	}
-	for (; ring != NULL && a < nt; a++)
-		memcpy(X + a * m, ring + (a % nring) * m, m * sizeof *X);
-	free(sum);
+	for (; ring != NULL && done < nt; done++)
+		memcpy(X + done * m, ring + (done % nring) * m, m * sizeof *X);
+	dsp_aas_nearest_fini(&it);
 }
 
 void
@@ -312,22 +352,25 @@ dsp_aas_slice_lists(size_t nt, const struct dsp_aas_params *p, const struct dsp_
 }
 
 void
+dsp_aas_list_row(const double *X, size_t m, const size_t *idx, size_t cnt, double *o)
+{
+	memset(o, 0, m * sizeof *o);
+	for (size_t c = 0; c < cnt; c++) {
+		const double *x = X + idx[c] * m;
+
+		for (size_t t = 0; t < m; t++)
+			o[t] += x[t];
+	}
+	for (size_t t = 0; t < m; t++)
+		o[t] /= (double)(cnt ? cnt : 1);
+}
+
+void
 dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx, const size_t *cnt,
 		   size_t W, double *out)
 {
-	for (size_t i = 0; i < nt; i++) {
-		double *o = out + i * m;
-
-		memset(o, 0, m * sizeof *o);
-		for (size_t c = 0; c < cnt[i]; c++) {
-			const double *x = X + idx[i * W + c] * m;
-
-			for (size_t t = 0; t < m; t++)
-				o[t] += x[t];
-		}
-		for (size_t t = 0; t < m; t++)
-			o[t] /= (double)(cnt[i] ? cnt[i] : 1);
-	}
+	for (size_t i = 0; i < nt; i++)
+		dsp_aas_list_row(X, m, idx + i * W, cnt[i], out + i * m);
 }
 
 /* The mean of the source epochs of segment s nearest to its end (side 0) or start (side 1). */
