@@ -298,7 +298,8 @@ proto_server_pipe_counts(struct proto_server *srv, struct proto_server_pipe_coun
 	memset(c, 0, sizeof *c);
 	pthread_mutex_lock(&srv->lock);
 	for (uint32_t i = 0; i < srv->npipes; i++) {
-		c->unauthenticated += !srv->pipes[i].authed;
+		c->closing += srv->pipes[i].closed_at > 0;
+		c->unauthenticated += !srv->pipes[i].authed && srv->pipes[i].closed_at == 0;
 		c->stuck += srv->pipes[i].closed_at > 0 &&
 			    proto_server_now() - srv->pipes[i].closed_at > PROTO_SERVER_STUCK_S;
 	}

@@ -391,8 +391,10 @@ def fd_exhaustion(c):
     check(r.returncode == 0, "a job runs under the flood: %s" % r.stderr)
     m = c.metrics()
     unauth = metric(m, "neurodag_pipes", state="unauthenticated")
+    closing = metric(m, "neurodag_pipes", state="closing")
     evicted = metric(m, "neurodag_pipes_closed_total", reason="evicted")
-    print("%d silent connections: %d held, %d closed to make room" % (2 * n, unauth, evicted))
+    print("%d silent connections: %d held, %d closed to make room (%d of them not yet freed "
+          "by nng)" % (2 * n, unauth, evicted, closing))
     check(unauth <= 128, "unauthenticated pipes are capped: %s" % unauth)
     check(evicted >= n, "the oldest were closed to make room: %s" % evicted)
     wait_for(lambda: metric(c.metrics(), "neurodag_pipes", state="unauthenticated") == 0, 10,
