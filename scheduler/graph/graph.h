@@ -21,6 +21,9 @@ enum graph_dep {
 
 /* A job's tasks are numbered in 32 bits. */
 #define GRAPH_MAX_TASKS UINT32_MAX
+/* Steps a pipeline may have (the shipped ones have at most 15): bounds the work one submit
+ * costs the scheduler's loop. */
+#define GRAPH_MAX_STEPS 1000
 
 struct graph_stage {
 	enum op_kind kind;

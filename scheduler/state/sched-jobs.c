@@ -261,6 +261,45 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	return 0;
 }
 
+/* The task a worker runs for job j gives its slot back and becomes cancelled. */
+static void
+sched_jobs_cancel_assigned(struct sched_job *j, struct sched_worker *w, uint32_t i)
+{
+	if (i >= j->graph->ntasks || j->tasks[i].state != TASK_ASSIGNED ||
+	    j->tasks[i].worker != w->id)
+		return;
+	if (w->assigned > 0)
+		w->assigned--;
+	sched_tasks_set_state(j, i, TASK_CANCELLED);
+}
+
+/* A finishing job's unfinished tasks become cancelled; workers running them hear it in
+ * heartbeat replies. The assigned ones are found on the workers' run lists and the others are
+ * only counted, so a job of millions of tasks ends without a scan of its table on the loop
+ * (its table is freed next). */
+static void
+sched_jobs_cancel_unfinished(struct sched *s, struct sched_job *j)
+{
+	if (j->tasks == NULL)
+		return;
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		for (uint32_t k = 0; k < w->nrun && j->counts[TASK_ASSIGNED] > 0; k++)
+			if (PROTO_TASK_JOB(w->run[k].task) == j->id)
+				sched_jobs_cancel_assigned(j, w, PROTO_TASK_INDEX(w->run[k].task));
+	/* Every assignment is on its worker's run list; should one not be, scan. */
+	for (uint32_t i = 0; j->counts[TASK_ASSIGNED] > 0 && i < j->graph->ntasks; i++) {
+		struct sched_worker *w = j->tasks[i].state == TASK_ASSIGNED
+					     ? sched_workers_find(s, j->tasks[i].worker)
+					     : NULL;
+		if (w != NULL)
+			sched_jobs_cancel_assigned(j, w, i);
+		else if (j->tasks[i].state == TASK_ASSIGNED)
+			sched_tasks_set_state(j, i, TASK_CANCELLED);
+	}
+	j->counts[TASK_CANCELLED] += j->counts[TASK_PENDING] + j->counts[TASK_READY];
+	j->counts[TASK_PENDING] = j->counts[TASK_READY] = 0;
+}
+
 /* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
 static void
 sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
@@ -271,17 +310,7 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 	j->finished = time_wall_s();
 	free(j->error);
 	j->error = why != NULL ? xstrdup(why) : NULL;
-	/* Unfinished tasks become cancelled; workers running them hear it in heartbeat replies. */
-	for (uint32_t i = 0; j->tasks != NULL && i < j->graph->ntasks; i++) {
-		struct sched_task *t = &j->tasks[i];
-		if (t->state == TASK_ASSIGNED) {
-			struct sched_worker *w = sched_workers_find(s, t->worker);
-			if (w != NULL && w->assigned > 0)
-				w->assigned--;
-		}
-		if (t->state == TASK_PENDING || t->state == TASK_READY || t->state == TASK_ASSIGNED)
-			sched_tasks_set_state(j, i, TASK_CANCELLED);
-	}
+	sched_jobs_cancel_unfinished(s, j);
 	sched_jobs_save(s, j);
 	free(j->tasks);
 	j->tasks = NULL;

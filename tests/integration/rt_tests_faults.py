@@ -599,7 +599,7 @@ def graph_budget(c):
         with open("/proc/%d/status" % c.sched.pid) as f:
             return int(next(ln for ln in f if ln.startswith("VmRSS:")).split()[1]) << 10
 
-    c.start_scheduler(extra=["--max-tasks", "6000000"])
+    c.start_scheduler(extra=["--max-tasks", "6000000"], perturb=False)
     base = rss()
     t0 = time.monotonic()
     r = c.cli("submit", c.pipeline("huge", [{"op": "noop"}], count=100000000))
@@ -833,3 +833,34 @@ def slow_loris(c):
     check_health(probe.stop(), "800 slow-loris HTTP connections")
     for s in socks:
         s.close()
+
+
+@test
+def submit_at_budget(c):
+    """The largest submits a default scheduler takes keep its loop answering: a pipeline of the
+    most steps a pipeline may have (1000, staged: 1000 stages) making as many tasks as one job
+    may have (--max-job-tasks, 10 million), while /health is probed every 10 ms. One step more
+    is refused at once (a pipeline of 200,000 steps used to hold the loop for 47 s)."""
+    c.start_scheduler(perturb=False)
+    probe = c.probe_health(interval=0.01)
+    time.sleep(0.5)
+    r = c.cli("submit", c.pipeline("steps", [{"op": "noop"}] * 1001, count=1))
+    check(r.returncode == 2 and "1001 steps" in r.stderr and "(1000)" in r.stderr,
+          "a pipeline of 1001 steps is refused: %d %r" % (r.returncode, r.stderr))
+    r = c.cli("submit", c.pipeline("tasks", [{"op": "noop"}], count=10000001))
+    check(r.returncode == 2 and "--max-job-tasks" in r.stderr,
+          "a job of 10000001 tasks is refused: %d %r" % (r.returncode, r.stderr))
+    t0 = time.monotonic()
+    [big] = c.submit(c.pipeline("budget", [{"op": "noop"}] * 1000, count=10000,
+                                execution={"mode": "staged"}))
+    dt = time.monotonic() - t0
+    wait_for(lambda: c.job(big)["tasks_by_state"]["ready"] == 10000, 60,
+             "the first stage to be queued")
+    j = c.job(big)
+    check(j["tasks"] == 10000000, "10 million tasks: %s" % j["tasks"])
+    time.sleep(0.5)
+    check(c.cli("cancel", big).returncode == 0, "cancel it")
+    time.sleep(0.5)
+    stats = probe.stop()
+    print("a submit at the budget (1000 stages, 10M tasks) accepted in %.2f s" % dt)
+    check_health(stats, "a submit of 1000 steps and 10 million tasks, and its cancel")
