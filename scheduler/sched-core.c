@@ -14,6 +14,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
 #include "scheduler/state/sched-build.h"
+#include "scheduler/state/sched-submit.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/state/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
@@ -273,6 +274,7 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	uv_prepare_start(&s->flush, sched_on_prepare);
 	uv_timer_init(&s->loop, &s->tick);
 	sched_build_init(s);
+	sched_submit_init(s);
 	s->loopstat = xcalloc(1, sizeof *s->loopstat);
 	if ((rc = sched_loopstat_start(s->loopstat, &s->loop)) != 0)
 		log_warn("the loop's busy time is not measured: %s", uv_strerror(rc));
@@ -373,6 +375,7 @@ sched_free(struct sched *s)
 	sched_http_stop(s->http);
 	proto_server_close(s->server);
 	sched_pass_drop(s);
+	sched_submit_fini(s);
 	sched_auth_free(s);
 	if (s->store != NULL)
 		sched_store_close(s->store);

@@ -5,8 +5,21 @@
 
 #include "scheduler/state/sched-state.h"
 
+/* Validate and accept a submission at once: one job per input, all or none. */
 int sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids,
 		      uint32_t *nids, char **cause);
+/* The parts of a submission, for one validated input by input (sched-submit.c): whether the
+ * scheduler takes submissions now and this one's size; input i made into job `id` (checked
+ * against the budget with `made_tasks` of the others made so far, and against made[0..i)'s
+ * outputs), *out the caller's; the made jobs accepted, their ids into ids[0..n). */
+int sched_jobs_can_take(struct sched *s, const struct proto_submit *sub, char **cause);
+int sched_jobs_make(struct sched *s, const struct proto_submit *sub, uint32_t id, uint32_t i,
+		    struct sched_job **made, uint64_t made_tasks, struct sched_job **out,
+		    char **cause);
+int sched_jobs_check_budget(struct sched *s, const struct graph *g, uint64_t others,
+			    char **cause);
+void sched_jobs_accept(struct sched *s, struct sched_job **made, uint32_t n, double arrived,
+		       uint64_t *ids);
 struct sched_job *sched_jobs_find(struct sched *s, uint32_t id);
 int sched_jobs_cancel(struct sched *s, uint32_t id, char **cause);
 void sched_jobs_task_result(struct sched *s, struct sched_worker *w,

@@ -174,6 +174,8 @@ struct sched {
 	uv_timer_t tick;
 	uv_timer_t kick;
 	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
+	uv_idle_t submit_idle; /* builds submissions of several inputs (sched-submit.c) */
+	struct sched_submission *submissions;
 	struct sched_loopstat *loopstat; /* the loop's busy time per pass (sched-loopstat.c) */
 	uv_signal_t sigterm, sigint;
 	bool owns_signals;
