@@ -229,6 +229,20 @@ def edf_range(c):
               "physical range" in r.stderr, "%s: refused: %d %r" % (args, r.returncode,
                                                                    r.stderr))
     check(not os.path.exists(os.path.join(c.dir, "o.edf")), "nothing was written")
+    # A file that is no recording is refused without quoting what it holds: the scheduler can
+    # read files its clients cannot.
+    secret = "SECRET-%s" % os.urandom(6).hex()
+    for ext in ("edf", "bdf", "vhdr", "set"):
+        other = os.path.join(c.dir, "private." + ext)
+        with open(other, "w") as f:
+            f.write((secret + " line\n") * 40)
+        with open(p, "w") as f:
+            json.dump({"name": "r", "input": {"path": other},
+                       "steps": [{"op": "highpass", "freq": 1.0}],
+                       "output": {"format": "edf", "path": os.path.join(c.dir, "o.edf")}}, f)
+        r = c.cli("submit", p)
+        check(r.returncode == 2 and other in r.stderr and "SECRET" not in r.stderr,
+              ".%s: refused without its bytes: %d %r" % (ext, r.returncode, r.stderr))
 
 
 class FakeScheduler:
