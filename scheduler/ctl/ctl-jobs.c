@@ -8,7 +8,6 @@
 #include "common/xmalloc.h"
 #include "scheduler/ctl/ctl-options.h"
 #include "scheduler/ctl/ctl.h"
-#include "worker/worker-cli.h"
 
 static const struct options_def ctl_jobs_read_options[] = {
     CTL_CONN_OPTIONS,
@@ -348,10 +347,4 @@ ctl_cmd_wait(int argc, char **argv)
 	free(jobs);
 	options_fini(&opts);
 	return rc;
-}
-
-int
-ctl_cmd_worker(int argc, char **argv)
-{
-	return worker_cli_main("neurodag worker", argc, argv);
 }

@@ -256,3 +256,9 @@ ctl_cmd_scheduler(int argc, char **argv)
 {
 	return sched_main(argc, argv);
 }
+
+int
+ctl_cmd_worker(int argc, char **argv)
+{
+	return worker_cli_main("neurodag worker", argc, argv);
+}

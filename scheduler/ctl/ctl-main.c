@@ -1,17 +1,27 @@
 /* neurodag: the command-line front end. A table of sub-commands; `neurodag help` and
- * `neurodag CMD --help` come from the same tables. */
+ * `neurodag CMD --help` come from the same tables. Built twice: as `neurodag-engine` with every
+ * command, and (CTL_MAIN_CLIENT) as the `neurodag` users run, which links only what talks to a
+ * scheduler and hands the commands that run the engine to `neurodag-engine` (ctl-exec.c), so
+ * that `submit`, `wait` and `status` start in a millisecond instead of loading the DSP
+ * libraries. */
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "scheduler/ctl/ctl.h"
 
+#ifdef CTL_MAIN_CLIENT
+#define CTL_ENGINE(fn) ctl_exec_engine
+#else
+#define CTL_ENGINE(fn) fn
+#endif
+
 static const struct ctl_command {
 	const char *name;
 	ctl_cmd_fn fn;
 	const char *summary;
 } ctl_commands[] = {
-    {"run", ctl_cmd_run, "run a pipeline here: an embedded scheduler with local workers"},
+    {"run", CTL_ENGINE(ctl_cmd_run), "run a pipeline here: an embedded scheduler with local workers"},
     {"submit", ctl_cmd_submit, "submit a pipeline to a scheduler (one job per input)"},
     {"wait", ctl_cmd_wait, "follow jobs until they finish, with a progress bar"},
     {"status", ctl_cmd_status, "the scheduler's summary, or one job's details"},
@@ -20,9 +30,9 @@ static const struct ctl_command {
     {"cancel", ctl_cmd_cancel, "cancel a job"},
     {"gc", ctl_cmd_gc, "forget finished jobs and their work dirs now"},
     {"slurm-workers", ctl_cmd_slurm_workers, "start workers through Slurm (a job array)"},
-    {"scheduler", ctl_cmd_scheduler, "run the scheduler daemon (as neurodag-scheduler)"},
-    {"worker", ctl_cmd_worker, "run a worker (as neurodag-worker)"},
-    {"synth", ctl_cmd_synth, "write synthetic data sets (an EEG-fMRI recording, or trials)"},
+    {"scheduler", CTL_ENGINE(ctl_cmd_scheduler), "run the scheduler daemon (as neurodag-scheduler)"},
+    {"worker", CTL_ENGINE(ctl_cmd_worker), "run a worker (as neurodag-worker)"},
+    {"synth", CTL_ENGINE(ctl_cmd_synth), "write synthetic data sets (an EEG-fMRI recording, or trials)"},
     {NULL, NULL, NULL},
 };
 

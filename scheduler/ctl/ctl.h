@@ -73,6 +73,9 @@ int ctl_cmd_worker(int argc, char **argv);
 int ctl_cmd_scheduler(int argc, char **argv);
 int ctl_cmd_slurm_workers(int argc, char **argv);
 int ctl_cmd_synth(int argc, char **argv);
+/* The client-only `neurodag`: run this command (argv[0]) in neurodag-engine; returns only on
+ * failure. */
+int ctl_exec_engine(int argc, char **argv);
 
 /* Options every client command takes. */
 #define CTL_CONN_OPTIONS                                                                           \

@@ -1,7 +1,9 @@
-/* The end of a loop pass: replies queued during it, sent in order once the store has committed
- * what they acknowledge, and the flag that asks for a dispatch round before the loop sleeps.
- * A reply that acknowledges a write (marked durable) waits, when the commit failed, until a
- * later commit succeeds; the others go out at once. */
+/* The end of a loop pass: replies queued during it, sent once the store has committed what they
+ * acknowledge, and the flag that asks for a dispatch round before the loop sleeps. A reply that
+ * acknowledges a write (marked durable) waits, when the commit failed, until a later commit
+ * succeeds; the others go out at once. Answers to workers' task requests go out before the
+ * others: a client told ACCEPTED polls at once, and its request would otherwise contend with
+ * the send that hands its first task to a worker. */
 #include "scheduler/state/sched-pass.h"
 
 #include <stdlib.h>
@@ -14,6 +16,7 @@ struct sched_pass_reply {
 	struct proto_server_ctx *ctx;
 	nng_msg *msg;
 	bool durable;
+	bool to_worker; /* TASK_ASSIGN or IDLE: sent first */
 	struct sched_pass_reply *next;
 };
 
@@ -75,6 +78,7 @@ sched_pass_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg
 	if (proto_nng_msg_encode(msg, &r->msg) != 0)
 		fatal("cannot encode a %s reply", proto_type_name(msg->type));
 	r->ctx = ctx;
+	r->to_worker = msg->type == PROTO_TASK_ASSIGN || msg->type == PROTO_IDLE;
 	r->durable = s->durable_ctx != NULL && sched_pass_take_durable(s, ctx);
 	if (s->replies_tail != NULL)
 		s->replies_tail->next = r;
@@ -108,10 +112,33 @@ sched_pass_append(struct sched_pass_reply **head, struct sched_pass_reply **tail
 	*tail = r;
 }
 
+/* Send the replies of list r that go to workers (to_worker) or the others, unlinking them; those
+ * that must wait for a commit move to the keep list. */
+static void
+sched_pass_send_some(struct sched_pass_reply **list, bool to_worker, bool committed,
+		     struct sched_pass_reply **keep, struct sched_pass_reply **keep_tail)
+{
+	struct sched_pass_reply **pp = list, *r;
+
+	while ((r = *pp) != NULL) {
+		if (r->to_worker != to_worker) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		if (!committed && r->durable) {
+			sched_pass_append(keep, keep_tail, r);
+			continue;
+		}
+		proto_server_reply_raw(r->ctx, r->msg);
+		free(r);
+	}
+}
+
 void
 sched_pass_send(struct sched *s, bool committed)
 {
-	struct sched_pass_reply *r, *next, *keep = NULL, *keep_tail = NULL;
+	struct sched_pass_reply *r, *keep = NULL, *keep_tail = NULL;
 
 	/* Replies held from passes whose commit failed go first, once a commit succeeds. */
 	if (committed && s->held_replies != NULL) {
@@ -123,15 +150,8 @@ sched_pass_send(struct sched *s, bool committed)
 	}
 	r = s->replies;
 	s->replies = s->replies_tail = NULL;
-	for (; r != NULL; r = next) {
-		next = r->next;
-		if (!committed && r->durable) {
-			sched_pass_append(&keep, &keep_tail, r);
-			continue;
-		}
-		proto_server_reply_raw(r->ctx, r->msg);
-		free(r);
-	}
+	sched_pass_send_some(&r, true, committed, &keep, &keep_tail);
+	sched_pass_send_some(&r, false, committed, &keep, &keep_tail);
 	if (keep != NULL) {
 		if (s->held_tail != NULL)
 			s->held_tail->next = keep;

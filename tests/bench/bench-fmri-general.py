@@ -146,6 +146,8 @@ def pipelines():
         "standard": ("the shipped standard pipeline", pipeline_file("fmri-standard")),
         "aas-only": ("the shipped AAS-only pipeline (blocks, as the reference)",
                      pipeline_file(a)),
+        "aas-only-eo": ("the AAS-only pipeline with its epochs placed by epoch_offset, not -5 ms",
+                        variant(a, insert_after("detect_triggers", {"op": "epoch_offset"}))),
         "previous": ("the standard before: AAS blocks, pca 0.95 at 70 Hz, anc mu 0.01",
                      variant(a, lambda st: (
                          insert_after("aas", {"op": "pca", "n_components": 0.95,

@@ -7,12 +7,17 @@ on the Niazy-like recording with `neurodag run --workers 2` and prints a table o
     step and recomputed here with MNE's filters from the output EDF as a cross-check;
   - wall time and the per-op breakdown (task-seconds summed over workers, from the report);
   - peak RSS per worker process (VmHWM, sampled from /proc while the job runs);
-  - peak worker RSS on synthetic recordings of 1×, 2× and 4× the duration.
+  - peak worker RSS on synthetic recordings of 1×, 2× and 4× the duration;
+  - with --growth-only: peak worker RSS against recording length alone (--durations, default
+    60, 240 and 900 s; --channels EEG channels, --workers workers), with the growth per second of
+    recording and each length's peak against the shortest's (the bounded-memory criterion is
+    900 s within 1.5× of 60 s).
 
 Wall and CPU are medians of --repeat runs (default 3; the range is printed too), the per-op
 breakdown is that of the median run, RSS the largest seen.
 
-usage: bench-fmri.py [--build DIR] [--shared DIR] [--repeat N] [--skip-growth]"""
+usage: bench-fmri.py [--build DIR] [--shared DIR] [--repeat N] [--skip-growth]
+       bench-fmri.py --growth-only [--durations S,S,..] [--channels N] [--workers N]"""
 import argparse
 import json
 import os
@@ -110,8 +115,15 @@ def main():
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared"))
     ap.add_argument("--skip-growth", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--growth-only", action="store_true")
+    ap.add_argument("--durations", default="60,240,900")
+    ap.add_argument("--channels", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
     neurodag = os.path.join(a.build, "scheduler", "ctl", "neurodag")
+    if a.growth_only:
+        growth(neurodag, [float(d) for d in a.durations.split(",")], a.channels, a.workers)
+        return
     data = os.path.join(a.shared, "data", "fmri-niazy-like")
     rec, clean = os.path.join(data, "recording.edf"), os.path.join(data, "clean.edf")
     if not os.path.exists(rec):
@@ -164,6 +176,28 @@ def main():
         rep, wall, peaks, own = run_job(neurodag, pl, os.path.join(d, "recording.edf"),
                                         os.path.join(d, "out.edf"))
         print("%9ds %12.0f %10.2f" % (162 * mult, max(peaks.values()) / 1024, wall))
+
+
+def growth(neurodag, durations, channels, workers):
+    """Peak worker RSS of the standard pipeline against recording length."""
+    tmp = tempfile.mkdtemp(prefix="bench-fmri-growth-")
+    pl = os.path.join(ROOT, "deploy", "examples", "fmri-standard.json")
+    print("peak worker RSS against recording length (synth fmri, %d EEG channels + EMG + ECG, "
+          "standard pipeline, %d worker%s)" % (channels, workers, "s" if workers > 1 else ""))
+    print("%10s %12s %12s %10s %10s" % ("duration", "worker MB", "MB per s", "vs first",
+                                         "wall s"))
+    first = None
+    for dur in durations:
+        d = os.path.join(tmp, "syn%g" % dur)
+        subprocess.run([neurodag, "synth", "fmri", "--channels", str(channels), "--duration",
+                        "%g" % dur, "-o", d], check=True, capture_output=True)
+        rep, wall, peaks, own = run_job(neurodag, pl, os.path.join(d, "recording.edf"),
+                                        os.path.join(d, "out.edf"), workers=workers)
+        mb = max(peaks.values()) / 1024
+        first = first or (dur, mb)
+        slope = (mb - first[1]) / (dur - first[0]) if dur > first[0] else float("nan")
+        print("%9gs %12.0f %12.3f %9.2fx %10.2f" % (dur, mb, slope, mb / first[1], wall))
+        subprocess.run(["rm", "-rf", d], check=False)
 
 
 if __name__ == "__main__":

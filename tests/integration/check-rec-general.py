@@ -3,7 +3,6 @@ shapes (the quick subset of tests/bench/bench-fmri-general.py): on each the stan
 as good against the ground truth (within 0.05 dB), better on the median, its choices are in the
 report per channel, and the reference-free metrics are there. Usage:
 check-rec-general.py NEURODAG EXAMPLES_DIR"""
-import json
 import os
 import shutil
 import statistics
@@ -11,9 +10,10 @@ import subprocess
 import sys
 import tempfile
 
+from rec_check import FAILS, check, run_metrics
+
 NEURODAG, EXAMPLES = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nd-general-")
-FAILS = []
 # Small: 3 EEG channels, 24-30 s; a 2 kHz recording of each artifact model and a 5 kHz one
 # with uneven slice spacing and a short EPI slice.
 RECS = {
@@ -24,24 +24,6 @@ RECS = {
 }
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def metrics(pipeline, rec, out):
-    r = subprocess.run([NEURODAG, "run", "-q", "--json", "--workers", "2", pipeline, rec, "-o",
-                        out], capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        check(False, "%s on %s: exit %d %s" % (pipeline, rec, r.returncode, r.stderr[-300:]))
-        return None
-    for v in json.loads(r.stdout)["results"].values():
-        if "metrics" in v:
-            return v["metrics"]
-    return None
-
-
 diffs = []
 try:
     for name, args in RECS.items():
@@ -50,8 +32,10 @@ try:
                             *args, "-o", d], capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "synth %s" % name)
         rec = os.path.join(d, "recording.edf")
-        std = metrics(os.path.join(EXAMPLES, "fmri-standard.json"), rec, os.path.join(d, "s.edf"))
-        aas = metrics(os.path.join(EXAMPLES, "fmri-aas-only.json"), rec, os.path.join(d, "a.edf"))
+        std = run_metrics(NEURODAG, os.path.join(EXAMPLES, "fmri-standard.json"), rec,
+                          os.path.join(d, "s.edf"))
+        aas = run_metrics(NEURODAG, os.path.join(EXAMPLES, "fmri-aas-only.json"), rec,
+                          os.path.join(d, "a.edf"))
         if std is None or aas is None:
             continue
         d_db = std["artifact_reduction_db"] - aas["artifact_reduction_db"]

@@ -313,6 +313,10 @@ class Cluster:
         return len(self.http_json("/api/workers"))
 
 
+# The fewest /health probes a fault's measure rests on.
+HEALTH_MIN_PROBES = 5
+
+
 class HealthProbe:
     def __init__(self, c, interval):
         self.c = c
@@ -327,6 +331,7 @@ class HealthProbe:
         """Stop probing; the statistics, with the scheduler's own figures for its loop read
         now (call it while the scheduler that was probed is still running)."""
         if self.stats is None:
+            self.wait_probes()
             loop = loop_figures(self.c)
             self.p.send_signal(signal.SIGTERM)
             self.p.wait(timeout=10)
@@ -334,6 +339,20 @@ class HealthProbe:
                 self.stats = json.load(f)
             self.stats["loop"] = loop
         return self.stats
+
+    def wait_probes(self):
+        """Until the prober has done HEALTH_MIN_PROBES probes (a fault over sooner is measured
+        while it ends; a SIGTERM before the prober handles it would kill it without its
+        figures); at most 15 s, the time of 5 probes that time out and more."""
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and self.p.poll() is None:
+            try:
+                with open(self.out + ".done") as f:
+                    if int(f.read() or 0) >= HEALTH_MIN_PROBES:
+                        return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.01)
 
 
 def loop_figures(c):
@@ -381,7 +400,8 @@ def check_health(stats, what):
            "%.1f ms wall, %.1f ms CPU (%d of %d passes over 100 ms)" % (
                1e3 * loop["wall_max_s"], 1e3 * loop["cpu_max_s"], loop["wall_over_100ms"],
                loop["passes"]) if loop else "not read"))
-    check(stats["n"] >= 5, "too few /health probes during %s: %s" % (what, stats))
+    check(stats["n"] >= HEALTH_MIN_PROBES,
+          "too few /health probes during %s: %s" % (what, stats))
     check(stats["failures"] == 0, "/health failed during %s: %s" % (what, stats["worst"]))
     check(stats["p50_s"] <= HEALTH_PROMISE_S, "/health median %.0f ms during %s (limit %.0f ms):"
           " %s" % (1e3 * stats["p50_s"], what, 1e3 * HEALTH_PROMISE_S, stats["worst"]))

@@ -2,7 +2,8 @@
 does not slow the measurement through Python's GIL.
 
 usage: rt_probe.py PORT OUT.json [INTERVAL_S]
-Opens a new connection for every GET /health, every INTERVAL_S (default 0.02 s), until SIGTERM;
+Opens a new connection for every GET /health, every INTERVAL_S (default 0.02 s), until SIGTERM
+(OUT.json.done, once SIGTERM is handled, holds how many probes are done);
 then writes {"n", "failures", "max_s", "p50_s", "p99_s", "over_promise" (probes over 100 ms),
 "worst": [[t, latency_s or error]...]} to OUT.json."""
 import http.client
@@ -19,11 +20,18 @@ def on_term(signum, frame):
     stop = True
 
 
+def progress(out, done):
+    """OUT.json.done: how many probes are done; it exists once SIGTERM is handled."""
+    with open(out + ".done", "w") as f:
+        f.write(str(done))
+
+
 def main():
     port, out = int(sys.argv[1]), sys.argv[2]
     interval = float(sys.argv[3]) if len(sys.argv) > 3 else 0.02
     signal.signal(signal.SIGTERM, on_term)
     lat, failures, worst = [], 0, []
+    progress(out, 0)
     t_start = time.monotonic()
     while not stop:
         t0 = time.monotonic()
@@ -44,6 +52,7 @@ def main():
         except (OSError, http.client.HTTPException) as e:
             failures += 1
             worst.append((round(t0 - t_start, 3), "%s: %s" % (type(e).__name__, e)))
+        progress(out, len(lat) + failures)
         worst.sort(key=lambda w: -1 if isinstance(w[1], str) else -w[1])
         del worst[8:]
         rest = interval - (time.monotonic() - t0)

@@ -80,7 +80,8 @@ EOF
 chmod +x "$T/bin/sbatch" "$T/bin/squeue"
 export PATH="$T/bin:$PATH"
 
-PORT=$((41000 + ($$ % 10000)))
+. "$(dirname "$(realpath "$0")")/free-port.sh"
+PORT=$(free_port)
 mkdir -p "$T/state"
 "$SCHED" --foreground --state-dir "$T/state" --listen "tcp://127.0.0.1:$PORT" --http "" \
 	>"$T/scheduler.log" 2>&1 &

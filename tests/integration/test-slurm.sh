@@ -94,7 +94,8 @@ slurm_start "$T/slurm" 16
 echo "ok: Slurm started in $(since "$ts") s ($(sinfo -h -o '%P %D %c %T'))"
 
 # --- 1. four workers through slurm-workers; a job completes
-PORT=$((40000 + ($$ % 10000)))
+. "$(dirname "$(realpath "$0")")/free-port.sh"
+PORT=$(free_port)
 start_scheduler main "$PORT" 30
 CONN=(-s "tcp://127.0.0.1:$PORT" --token-file "$T/main/token")
 job_a=$("$ND" submit "$(grid a 8 4 100)" "${CONN[@]}")

@@ -52,19 +52,27 @@ for who in server client; do
 done
 echo "ok: certificates made by openssl"
 
-PORT=$((30000 + ($$ % 10000)))
+. "$(dirname "$(realpath "$0")")/free-port.sh"
+PORT=$(free_port)
 URL="tls+tcp://127.0.0.1:$PORT"
 
-start_scheduler() { # start_scheduler DIR URL ARGS...
-	local dir=$1 url=$2 i
+# start_scheduler DIR URLVAR ARGS...: listens on ${!URLVAR}; if another process took that port
+# meanwhile, tries again on a fresh port and updates URLVAR.
+start_scheduler() {
+	local dir=$1 var=$2 i try
 	shift 2
 	mkdir -p "$dir"
-	"$SCHED" --foreground --state-dir "$dir" --listen "$url" --http "" "$@" \
-		>"$dir/scheduler.log" 2>&1 &
-	PIDS+=($!)
-	for ((i = 0; i < 100; i++)); do
-		grep -q "listening on" "$dir/scheduler.log" 2>/dev/null && return 0
-		sleep 0.05
+	for ((try = 0; try < 5; try++)); do
+		"$SCHED" --foreground --state-dir "$dir" --listen "${!var}" --http "" "$@" \
+			>"$dir/scheduler.log" 2>&1 &
+		PIDS+=($!)
+		for ((i = 0; i < 100; i++)); do
+			grep -q "listening on" "$dir/scheduler.log" 2>/dev/null && return 0
+			grep -q "Address in use" "$dir/scheduler.log" 2>/dev/null && break
+			sleep 0.05
+		done
+		grep -q "Address in use" "$dir/scheduler.log" 2>/dev/null || break
+		printf -v "$var" 'tls+tcp://127.0.0.1:%s' "$(free_port)"
 	done
 	cat "$dir/scheduler.log" >&2
 	exit 1
@@ -74,7 +82,7 @@ start_scheduler() { # start_scheduler DIR URL ARGS...
 check "a TLS listener without a certificate is refused (exit 1)" test $? = 1
 check "naming the flags" grep -q "needs --tls-cert and --tls-key" "$T/check.err"
 
-start_scheduler "$T/s" "$URL" --tls-cert server.pem --tls-key server.key
+start_scheduler "$T/s" URL --tls-cert server.pem --tls-key server.key
 TOK=(--token-file "$T/s/token")
 GOOD=(-s "$URL" "${TOK[@]}" --tls-ca ca.pem --tls-server-name localhost)
 
@@ -91,7 +99,7 @@ PIDS+=($!)
 "$ND" submit --wait "$T/grid.json" "${GOOD[@]}" >"$T/submit.out" 2>"$T/submit.err"
 check "a job completes over TLS (exit 0)" test $? = 0
 check "all 20 tasks done" grep -q "20/20 tasks done" "$T/submit.err"
-"$ND" status -s "tls+tcp://localhost:$PORT" "${TOK[@]}" --tls-ca ca.pem >/dev/null 2>&1
+"$ND" status -s "${URL/127.0.0.1/localhost}" "${TOK[@]}" --tls-ca ca.pem >/dev/null 2>&1
 check "a DNS name in the URL needs no --tls-server-name" test $? = 0
 
 "$ND" status -s "$URL" "${TOK[@]}" --tls-ca other-ca.pem --tls-server-name localhost \
@@ -118,19 +126,19 @@ check "logging why" grep -q "error: TLS handshake with $URL refused" "$T/worker-
 
 # A worker started before its scheduler keeps dialing; once the scheduler is there, a refused
 # handshake is found and explained instead of retried forever.
-URL2="tls+tcp://127.0.0.1:$((PORT + 1))"
+URL2="tls+tcp://127.0.0.1:$(free_port)"
 timeout 30 "$WORKER" -s "$URL2" "${TOK[@]}" --tls-ca other-ca.pem --tls-server-name localhost \
 	>"$T/worker-early.log" 2>&1 &
 early=$!
 sleep 0.5
-start_scheduler "$T/s2" "$URL2" --tls-cert server.pem --tls-key server.key --token-file "$T/s/token"
+start_scheduler "$T/s2" URL2 --tls-cert server.pem --tls-key server.key --token-file "$T/s/token"
 wait "$early"
 check "a worker that dialed early exits 1 on the refused handshake" test $? = 1
 check "logging why" grep -q "error: TLS handshake with $URL2 refused" "$T/worker-early.log"
 
 # Mutual TLS: a scheduler given --tls-ca requires client certificates.
-URL3="tls+tcp://127.0.0.1:$((PORT + 2))"
-start_scheduler "$T/s3" "$URL3" --tls-cert server.pem --tls-key server.key --tls-ca ca.pem \
+URL3="tls+tcp://127.0.0.1:$(free_port)"
+start_scheduler "$T/s3" URL3 --tls-cert server.pem --tls-key server.key --tls-ca ca.pem \
 	--token-file "$T/s/token"
 M=(-s "$URL3" "${TOK[@]}" --tls-ca ca.pem --tls-server-name localhost)
 "$ND" status "${M[@]}" >/dev/null 2>"$T/mutual-none.err"

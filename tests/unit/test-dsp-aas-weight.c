@@ -1,6 +1,7 @@
 /* The weighted AAS modes: nearest-epoch templates against a plain average, motion segments,
- * per-epoch scaling, FARM's and the corresponding slice's choices, gap interpolation, and the
- * automatic choice of the window on artifacts that stay or change. */
+ * per-epoch scaling, FARM's and the corresponding slice's choices (FARM's also against a plain
+ * Pearson loop), gap interpolation, and the automatic choice of the window on artifacts that
+ * stay or change. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
@@ -243,6 +244,118 @@ Test(dsp_aas_weight, farm_and_slice_lists)
 	free(idx), free(cnt), free(E), free(H);
 	dsp_aas_segments_fini(&sg);
 	rec_free(&r);
+}
+
+/* Plain FARM: for every epoch, Pearson's r with each other epoch within ±range·W, two passes
+ * (means, then centred sums), |r| at or above the threshold, sorted by |r| then by index. */
+static void
+farm_plain(const double *H, size_t nt, size_t m, size_t W, size_t range, double thr, size_t i,
+	   double *r_all, size_t *list, size_t *n)
+{
+	size_t R = range * W;
+
+	*n = 0;
+	for (size_t j = i > R ? i - R : 0; j < nt && j <= i + R; j++) {
+		double mi = 0, mj = 0, xy = 0, xx = 0, yy = 0;
+		size_t c;
+
+		for (size_t t = 0; t < m; t++)
+			mi += H[i * m + t] / (double)m, mj += H[j * m + t] / (double)m;
+		for (size_t t = 0; t < m; t++) {
+			double a = H[i * m + t] - mi, b = H[j * m + t] - mj;
+
+			xy += a * b, xx += a * a, yy += b * b;
+		}
+		r_all[j] = fabs(xy / sqrt(xx * yy));
+		if (j == i || r_all[j] < thr)
+			continue;
+		/* insertion: higher |r| first, the lower index first on a tie */
+		c = (*n)++;
+		while (c > 0 && r_all[list[c - 1]] < r_all[j])
+			list[c] = list[c - 1], c--;
+		list[c] = j;
+	}
+}
+
+/* Rows that turn slowly (r with the next ≈ cos 0.04), each with its own offset, some inverted,
+ * and noise of a level that changes along the scan: some epochs have more than W candidates,
+ * some fewer, some none (their neighbours then). */
+static double *
+farm_rows(size_t nt, size_t m, uint64_t seed)
+{
+	double *H = malloc(nt * m * sizeof *H);
+	uint64_t g = seed * 2654435761ULL + 7;
+
+	for (size_t i = 0; i < nt; i++) {
+		double ang = 0.04 * (double)i, sign = i % 17 == 5 ? -1 : 1, offset = 10 * test_randn(&g);
+		double noise = i % 50 < 10 ? 0.02 : i % 50 < 20 ? 0.3 : i % 50 < 22 ? 3.0 : 0.1;
+
+		for (size_t t = 0; t < m; t++) {
+			double ph = 2 * M_PI * (double)t / (double)m;
+
+			H[i * m + t] = offset + sign * (cos(ang) * sin(7 * ph) + sin(ang) * sin(11 * ph)) +
+				       noise * test_randn(&g);
+		}
+	}
+	return H;
+}
+
+/* FARM's lists against the plain loop above: the same count and, place by place, an epoch of
+ * the same |r| (1e-9; lists that differ only in the order of equal correlations agree). Epochs
+ * with an r within 1e-9 of the threshold are left out, as rounding may put them either side. */
+Test(dsp_aas_weight, farm_lists_match_a_plain_pearson_loop)
+{
+	const size_t nt = 400, m = 120, W = 10;
+	const struct {
+		size_t range;
+		double thr;
+	} cases[] = {{3, 0.9}, {1, 0.8}, {5, 0.97}};
+	double *H = farm_rows(nt, m, 21), *r_all = malloc(nt * sizeof *r_all);
+	size_t *list = malloc(nt * sizeof *list);
+
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct dsp_aas_params p;
+		size_t *idx, *cnt, n, full = 0, partial = 0, none = 0, skipped = 0;
+
+		params(&p, DSP_AAS_FARM, DSP_AAS_SCALE_OFF, W);
+		p.farm_range = cases[k].range, p.farm_threshold = cases[k].thr;
+		dsp_aas_farm_lists(H, nt, m, &p, &idx, &cnt);
+		for (size_t i = 0; i < nt; i++) {
+			int near = 0;
+
+			farm_plain(H, nt, m, W, p.farm_range, p.farm_threshold, i, r_all, list, &n);
+			for (size_t j = i > W * p.farm_range ? i - W * p.farm_range : 0;
+			     j < nt && j <= i + W * p.farm_range; j++)
+				near |= j != i && fabs(r_all[j] - p.farm_threshold) < 1e-9;
+			if (near) {
+				skipped++;
+				continue;
+			}
+			if (n == 0) {
+				none++;
+				cr_assert_eq(cnt[i], i == 0 || i == nt - 1 ? 1 : 2, "epoch %zu", i);
+				for (size_t c = 0; c < cnt[i]; c++)
+					cr_assert_eq(idx[i * W + c] + 1 == i || idx[i * W + c] == i + 1, 1,
+						     "epoch %zu: no candidate, not a neighbour", i);
+				continue;
+			}
+			n > W ? full++ : partial++;
+			cr_assert_eq(cnt[i], n < W ? n : W, "case %zu epoch %zu: %zu vs %zu", k, i,
+				     cnt[i], n);
+			for (size_t c = 0; c < cnt[i]; c++)
+				cr_assert_float_eq(r_all[idx[i * W + c]], r_all[list[c]], 1e-9,
+						   "case %zu epoch %zu place %zu: epoch %zu (|r| %.12f) "
+						   "vs %zu (|r| %.12f)",
+						   k, i, c, idx[i * W + c], r_all[idx[i * W + c]], list[c],
+						   r_all[list[c]]);
+		}
+		/* The rows must exercise every branch, or the comparison proves little. */
+		cr_assert(full > 0 && partial > 0 && none > 0 && skipped < nt / 20,
+			  "case %zu: %zu full, %zu partial, %zu none, %zu skipped", k, full, partial,
+			  none, skipped);
+		free(idx), free(cnt);
+	}
+	free(H), free(r_all), free(list);
 }
 
 Test(dsp_aas_weight, gaps_get_a_line_between_templates)

@@ -4,15 +4,7 @@
 
 #include <math.h>
 
-static uint64_t
-synth_fmri_rng_splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+#include "common/splitmix.h"
 
 void
 synth_fmri_rng_seed(struct synth_fmri_rng *r, uint64_t seed, uint64_t stream)
@@ -20,7 +12,7 @@ synth_fmri_rng_seed(struct synth_fmri_rng *r, uint64_t seed, uint64_t stream)
 	uint64_t x = seed ^ (stream * 0xd1342543de82ef95ULL);
 
 	for (int i = 0; i < 4; i++)
-		r->s[i] = synth_fmri_rng_splitmix(&x);
+		r->s[i] = splitmix64(&x);
 	r->has_spare = 0;
 }
 

@@ -9,18 +9,9 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/splitmix.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-writer.h"
-
-static uint64_t
-synth_trials_splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 static uint64_t
 synth_trials_rotl(uint64_t x, int k)
@@ -36,10 +27,10 @@ synth_trials_rng_init(struct synth_trials_rng *rng, uint64_t seed, uint64_t stre
 	/* Mix the stream index through SplitMix64 so that nearby (seed, stream) pairs differ in
 	 * every bit, then expand to the 256-bit state (never all zero: SplitMix64 is a bijection
 	 * of a counter, four consecutive outputs are not all zero). */
-	x = synth_trials_splitmix64(&x) ^ stream;
-	x = synth_trials_splitmix64(&x);
+	x = splitmix64(&x) ^ stream;
+	x = splitmix64(&x);
 	for (int i = 0; i < 4; i++)
-		rng->s[i] = synth_trials_splitmix64(&x);
+		rng->s[i] = splitmix64(&x);
 	rng->has_spare = 0;
 	rng->spare = 0;
 }

@@ -184,39 +184,48 @@ dsp_anc_hp_design(struct dsp_filter *f, double fs, double fc, char **cause)
  * the next output then run 8 or 4 lanes at a time, about 3× faster than scalar code). */
 typedef double dsp_anc_v8 __attribute__((vector_size(64)));
 
+/* One step of the fused loop: the taps w (nt of them) move by g along this sample's window r,
+ * and the next sample's output, the taps against the window one sample on, is returned. One
+ * pass over the taps; inlined into each per-CPU build of its callers. */
+static inline __attribute__((always_inline)) double
+dsp_anc_step(double *restrict w, const double *restrict r, size_t nt, double g)
+{
+	const double *restrict r1 = r + 1;
+	size_t nv = nt / 8;
+	dsp_anc_v8 a = {0}, gv = {g, g, g, g, g, g, g, g};
+	double tail = 0;
+
+	for (size_t v = 0; v < nv; v++) {
+		dsp_anc_v8 rv, r1v, wj;
+
+		/* memcpy: unaligned vector loads, no alignment assumed of any array */
+		memcpy(&rv, r + 8 * v, sizeof rv);
+		memcpy(&r1v, r1 + 8 * v, sizeof r1v);
+		memcpy(&wj, w + 8 * v, sizeof wj);
+		wj += gv * rv;
+		memcpy(w + 8 * v, &wj, sizeof wj);
+		a += wj * r1v;
+	}
+	for (size_t j = nv * 8; j < nt; j++) {
+		w[j] += g * r[j];
+		tail += w[j] * r1[j];
+	}
+	return (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))) + tail;
+}
+
 DSP_CLONES void
 dsp_anc_lms(const double *ref, const double *d, size_t n, size_t order, double mu, double *y)
 {
-	size_t nt = order + 1, nv = nt / 8;
+	size_t nt = order + 1;
 	double *restrict w = xcalloc(nt, sizeof *w), acc = 0;
 
 	memset(y, 0, (n < order ? n : order) * sizeof *y);
-	/* One pass over the taps per sample: update with this sample's window while accumulating
-	 * the next sample's output. */
+	/* Update with this sample's window while accumulating the next sample's output. */
 	for (size_t i = order; i < n; i++) {
-		const double *restrict r = ref + (i - order), *restrict r1 = r + 1;
-		double g = 2 * mu * (d[i] - acc), tail = 0;
-		dsp_anc_v8 a = {0}, gv = {g, g, g, g, g, g, g, g};
-
 		y[i] = acc;
 		if (i + 1 == n)
 			break;
-		for (size_t v = 0; v < nv; v++) {
-			dsp_anc_v8 rv, r1v, wj;
-
-			/* memcpy: unaligned vector loads, no alignment assumed of any array */
-			memcpy(&rv, r + 8 * v, sizeof rv);
-			memcpy(&r1v, r1 + 8 * v, sizeof r1v);
-			memcpy(&wj, w + 8 * v, sizeof wj);
-			wj += gv * rv;
-			memcpy(w + 8 * v, &wj, sizeof wj);
-			a += wj * r1v;
-		}
-		for (size_t j = nv * 8; j < nt; j++) {
-			w[j] += g * r[j];
-			tail += w[j] * r1[j];
-		}
-		acc = (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))) + tail;
+		acc = dsp_anc_step(w, ref + (i - order), nt, 2 * mu * (d[i] - acc));
 	}
 	free(w);
 }
@@ -225,7 +234,7 @@ DSP_CLONES void
 dsp_anc_nlms(const double *ref, const double *d, size_t n, size_t order, double mu, double eps,
 	     double *y)
 {
-	size_t nt = order + 1, nv = nt / 8;
+	size_t nt = order + 1;
 	double *restrict w = xcalloc(nt, sizeof *w), acc = 0, energy = 0;
 
 	memset(y, 0, (n < order ? n : order) * sizeof *y);
@@ -233,30 +242,14 @@ dsp_anc_nlms(const double *ref, const double *d, size_t n, size_t order, double 
 		energy += ref[j] * ref[j];
 	/* As dsp_anc_lms, the step divided by the power in this sample's window of taps. */
 	for (size_t i = order; i < n; i++) {
-		const double *restrict r = ref + (i - order), *restrict r1 = r + 1;
-		double g = mu * (d[i] - acc) / (eps + energy), tail = 0;
-		dsp_anc_v8 a = {0}, gv = {g, g, g, g, g, g, g, g};
+		const double *r = ref + (i - order);
 
 		y[i] = acc;
 		if (i + 1 == n)
 			break;
-		for (size_t v = 0; v < nv; v++) {
-			dsp_anc_v8 rv, r1v, wj;
-
-			memcpy(&rv, r + 8 * v, sizeof rv);
-			memcpy(&r1v, r1 + 8 * v, sizeof r1v);
-			memcpy(&wj, w + 8 * v, sizeof wj);
-			wj += gv * rv;
-			memcpy(w + 8 * v, &wj, sizeof wj);
-			a += wj * r1v;
-		}
-		for (size_t j = nv * 8; j < nt; j++) {
-			w[j] += g * r[j];
-			tail += w[j] * r1[j];
-		}
-		acc = (((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))) + tail;
-		/* The next window: drop r[0], take r1[order]. */
-		energy += r1[order] * r1[order] - r[0] * r[0];
+		acc = dsp_anc_step(w, r, nt, mu * (d[i] - acc) / (eps + energy));
+		/* The next window: drop r[0], take r[nt]. */
+		energy += r[nt] * r[nt] - r[0] * r[0];
 		if (energy < 0)
 			energy = 0;
 	}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/splitmix.h"
 #include "common/xmalloc.h"
 
 #define DSP_PULSE_OBS_MAXK 16 /* ceiling of max_components */
@@ -27,22 +28,11 @@ dsp_pulse_obs_params_init(struct dsp_pulse_obs_params *p)
 	p->seed = 1;
 }
 
-/* SplitMix64: the null's random epoch positions. */
-static uint64_t
-dsp_pulse_obs_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* A random epoch centre with the whole epoch inside the data. */
+/* A random epoch centre (SplitMix64) with the whole epoch inside the data. */
 static int64_t
 dsp_pulse_obs_random_centre(uint64_t *s, size_t n, size_t half)
 {
-	return (int64_t)half + (int64_t)(dsp_pulse_obs_rand(s) % (uint64_t)(n - 2 * half));
+	return (int64_t)half + (int64_t)(splitmix64(s) % (uint64_t)(n - 2 * half));
 }
 
 /* Epoch of x around centre c (whole, inside the data), least-squares line removed. */
@@ -203,17 +193,20 @@ dsp_pulse_obs_project(const double *rows, size_t m, size_t len, const double *di
 	free(pr);
 }
 
-/* The components: with n_components >= 0 the leading ones. Otherwise, of the leading
- * 3·max_components principal directions of the residual epochs at the beats, those along which
- * the beats vary more than twice as much as epochs at random positions of the same signal (the
- * null: null_draws sets): fitting a direction removes its beat-locked part and adds the
- * background's part (Horn's parallel analysis, with the break-even of the fit as threshold
- * and each direction tested on its own, so an alpha rhythm strong at any position does not
- * hide the locked directions behind it). At most max_components, strongest first. */
+/* The components and their gains: with n_components >= 0 the leading ones, at gain 1.
+ * Otherwise, of the leading 3·max_components principal directions of the residual epochs at the
+ * beats, those along which the beats vary more (mean square at[i]) than epochs at random
+ * positions of the same signal do (nul[i], null_draws sets; Horn's parallel analysis, each
+ * direction tested on its own, so an alpha rhythm strong at any position does not hide the
+ * locked directions behind it), at most max_components, strongest first. A beat's coefficient
+ * on a direction is its locked part plus the background's; the fit keeps the shrunk share
+ * gain = 1 − nul/at of it (the Wiener gain of the coefficient, as in James-Stein shrinkage), so
+ * a direction barely above the null adds little background. nul also holds the artifact's own
+ * variation at random offsets, so the gain errs towards less. */
 static int
 dsp_pulse_obs_components(const double *z, size_t n, const struct dsp_pulse_beats *b,
-			 const struct dsp_pulse_obs_params *p, double *comp, size_t *k,
-			 char **cause)
+			 const struct dsp_pulse_obs_params *p, double *comp, double *gain,
+			 size_t *k, char **cause)
 {
 	size_t len = 2 * b->half + 1, m, nd;
 	double *rows = xmalloc(p->max_beats * len * sizeof *rows), *val, *vec, *dir, *at, *nul, *ms;
@@ -235,6 +228,8 @@ dsp_pulse_obs_components(const double *z, size_t n, const struct dsp_pulse_beats
 	*k = 0;
 	if (rc == 0 && p->n_components >= 0) {
 		memcpy(comp, dir, nd * len * sizeof *comp);
+		for (size_t i = 0; i < nd; i++)
+			gain[i] = 1;
 		*k = nd;
 	} else if (rc == 0) {
 		dsp_pulse_obs_project(rows, m, len, dir, nd, at);
@@ -245,8 +240,10 @@ dsp_pulse_obs_components(const double *z, size_t n, const struct dsp_pulse_beats
 				nul[i] += ms[i] / (double)p->null_draws;
 		}
 		for (size_t i = 0; i < nd && *k < p->max_components; i++)
-			if (at[i] > 2 * nul[i])
+			if (at[i] > nul[i]) {
+				gain[*k] = 1 - nul[i] / at[i];
 				memcpy(comp + (*k)++ * len, dir + i * len, len * sizeof *comp);
+			}
 	}
 	free(rows);
 	free(val);
@@ -263,6 +260,7 @@ struct dsp_pulse_obs_fit {
 	size_t n;
 	const struct dsp_pulse_beats *b;
 	const double *comp; /* k × len */
+	const double *gain; /* k */
 	size_t k;
 	double *art; /* the fitted artifact on the segments, n values */
 	double *e, *basis, *q;
@@ -367,7 +365,7 @@ dsp_pulse_obs_fit_cb(void *arg, size_t k, const double *tpl, char **cause)
 			if (w == 0)
 				continue;
 			for (size_t c = 0; c < f->k; c++)
-				v += coef[3 + c] * f->basis[(3 + c) * len + j];
+				v += f->gain[c] * coef[3 + c] * f->basis[(3 + c) * len + j];
 			f->art[i] += w * v;
 		}
 	free(mask);
@@ -399,8 +397,8 @@ dsp_pulse_obs(double *x, size_t n, const struct dsp_pulse_beats *b,
 {
 	struct dsp_pulse_obs_result r = {0};
 	size_t len = 2 * b->half + 1;
-	struct dsp_pulse_obs_fit f = {x, n, b, NULL, 0, NULL, NULL, NULL, NULL};
-	double *z, *comp, ss = 0;
+	struct dsp_pulse_obs_fit f = {x, n, b, NULL, NULL, 0, NULL, NULL, NULL, NULL};
+	double *z, *comp, gain[DSP_PULSE_OBS_MAXK + 1] = {0}, ss = 0;
 	size_t cnt = 0;
 	int rc;
 
@@ -418,9 +416,10 @@ dsp_pulse_obs(double *x, size_t n, const struct dsp_pulse_beats *b,
 	comp = xcalloc((DSP_PULSE_OBS_MAXK + 1) * len, sizeof *comp);
 	rc = dsp_pulse_aas(z, n, b, p->window, cause);
 	if (rc == 0)
-		rc = dsp_pulse_obs_components(z, n, b, p, comp, &r.k, cause);
+		rc = dsp_pulse_obs_components(z, n, b, p, comp, gain, &r.k, cause);
 	free(z);
 	f.comp = comp;
+	f.gain = gain;
 	f.k = r.k;
 	f.art = xcalloc(n, sizeof *f.art);
 	f.e = xmalloc(len * sizeof *f.e);

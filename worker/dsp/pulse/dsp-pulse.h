@@ -83,10 +83,12 @@ void dsp_pulse_obs_params_init(struct dsp_pulse_obs_params *p);
  * raised-cosine cross-fades between neighbouring beats (dsp_pulse_weight). The channel is skipped
  * when its mean beat epoch has less energy than the mean of as many epochs at random positions (no
  * beat-locked artifact). With n_components < 0, the components are the leading principal directions
- * of the residual epochs along which the beats vary more than twice as much as epochs at random
- * positions of the same signal (null_draws sets; parallel analysis, Horn 1965, with the break-even
- * of the fit as threshold): locked variation stands out, background EEG and alpha do not. res may
- * be NULL. Returns 0 or -EINVAL. */
+ * of the residual epochs along which the beats vary more (mean square `at`) than epochs at random
+ * positions of the same signal (`nul`; null_draws sets; parallel analysis, Horn 1965): locked
+ * variation stands out, background EEG and alpha do not; each beat's coefficient on such a
+ * component is shrunk by its Wiener gain 1 − nul/at, so the background it carries is mostly left
+ * out of the fit. Given components are fitted at full weight. res may be NULL. Returns 0 or
+ * -EINVAL. */
 int dsp_pulse_obs(double *x, size_t n, const struct dsp_pulse_beats *b,
 		  const struct dsp_pulse_obs_params *p, struct dsp_pulse_obs_result *res,
 		  char **cause);

@@ -314,30 +314,6 @@ dsp_rpeak_pick_extra(const struct dsp_rpeak_ctx *k, const size_t *acc, size_t m,
 	return cost_a < cost_b ? acc[q] : acc[q + 1];
 }
 
-/* Too-short intervals: drop one member each (dsp_rpeak_pick_extra), until none is left. */
-static size_t
-dsp_rpeak_drop_extra(struct dsp_rpeak_ctx *k, size_t *acc)
-{
-	size_t removed = 0, m;
-	int changed = 1;
-
-	while (changed && (m = dsp_rpeak_accepted(k, acc)) >= 3) {
-		changed = 0;
-		for (size_t q = 0; q + 1 < m; q++) {
-			double d = (double)(k->cand[acc[q + 1]].i - k->cand[acc[q]].i);
-			double med = dsp_rpeak_local_rr(k, acc, m, q);
-
-			if (d >= DSP_RPEAK_SHORT * med)
-				continue;
-			k->cand[dsp_rpeak_pick_extra(k, acc, m, q, med)].on = 0;
-			removed++;
-			changed = 1;
-			q++; /* the neighbouring interval changed: look at it in the next pass */
-		}
-	}
-	return removed;
-}
-
 /* The best left-out candidate inside interval q that looks like a QRS and leaves two
  * plausible intervals, or SIZE_MAX. */
 static size_t
@@ -358,31 +334,56 @@ dsp_rpeak_best_inside(const struct dsp_rpeak_ctx *k, size_t a, size_t b, double 
 	return best;
 }
 
-/* Too-long intervals: search them again with the lower threshold and the template. */
-static size_t
-dsp_rpeak_search_back(struct dsp_rpeak_ctx *k, size_t *acc)
+/* Interval q (from accepted beat acc[q] to acc[q + 1], the local median RR med) checked and
+ * corrected; 1 when a candidate changed. */
+typedef int (*dsp_rpeak_fix_fn)(struct dsp_rpeak_ctx *k, const size_t *acc, size_t m, size_t q,
+				double med);
+
+/* Too short: drop one member (dsp_rpeak_pick_extra). */
+static int
+dsp_rpeak_fix_short(struct dsp_rpeak_ctx *k, const size_t *acc, size_t m, size_t q, double med)
 {
-	size_t added = 0, m;
+	if ((double)(k->cand[acc[q + 1]].i - k->cand[acc[q]].i) >= DSP_RPEAK_SHORT * med)
+		return 0;
+	k->cand[dsp_rpeak_pick_extra(k, acc, m, q, med)].on = 0;
+	return 1;
+}
+
+/* Too long: search it again with the lower threshold and the template. */
+static int
+dsp_rpeak_fix_long(struct dsp_rpeak_ctx *k, const size_t *acc, size_t m, size_t q, double med)
+{
+	size_t j;
+
+	(void)m;
+	if ((double)(k->cand[acc[q + 1]].i - k->cand[acc[q]].i) <= DSP_RPEAK_LONG * med)
+		return 0;
+	if ((j = dsp_rpeak_best_inside(k, acc[q], acc[q + 1], med)) == SIZE_MAX)
+		return 0;
+	k->cand[j].on = 1;
+	return 1;
+}
+
+/* Passes of fix over the accepted intervals until one changes nothing; after a change the next
+ * interval is skipped when skip_next (it changed too: the next pass looks at it). Returns the
+ * number of changes. */
+static size_t
+dsp_rpeak_fix_intervals(struct dsp_rpeak_ctx *k, size_t *acc, dsp_rpeak_fix_fn fix, int skip_next)
+{
+	size_t changes = 0, m;
 	int changed = 1;
 
 	while (changed && (m = dsp_rpeak_accepted(k, acc)) >= 3) {
 		changed = 0;
 		for (size_t q = 0; q + 1 < m; q++) {
-			double d = (double)(k->cand[acc[q + 1]].i - k->cand[acc[q]].i);
-			double med = dsp_rpeak_local_rr(k, acc, m, q);
-			size_t j;
-
-			if (d <= DSP_RPEAK_LONG * med)
+			if (!fix(k, acc, m, q, dsp_rpeak_local_rr(k, acc, m, q)))
 				continue;
-			j = dsp_rpeak_best_inside(k, acc[q], acc[q + 1], med);
-			if (j != SIZE_MAX) {
-				k->cand[j].on = 1;
-				added++;
-				changed = 1;
-			}
+			changes++;
+			changed = 1;
+			q += skip_next ? 1 : 0;
 		}
 	}
-	return added;
+	return changes;
 }
 
 /* The lead's polarity (sign of the largest excursion at the beats) and each beat's R peak: the
@@ -469,8 +470,8 @@ dsp_rpeak_detect(const double *x, size_t n, double fs, const struct dsp_rpeak_pa
 	dsp_rpeak_shapes(&k);
 	dsp_rpeak_edges(&k);
 	acc = xcalloc(k.nc + 1, sizeof *acc);
-	res->removed = dsp_rpeak_drop_extra(&k, acc);
-	res->added = dsp_rpeak_search_back(&k, acc);
+	res->removed = dsp_rpeak_fix_intervals(&k, acc, dsp_rpeak_fix_short, 1);
+	res->added = dsp_rpeak_fix_intervals(&k, acc, dsp_rpeak_fix_long, 0);
 	dsp_rpeak_refine(&k, res);
 	if (res->n >= 2) {
 		double *d = xcalloc(res->n, sizeof *d);

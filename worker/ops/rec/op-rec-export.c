@@ -5,6 +5,7 @@
  * report. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +78,13 @@ op_rec_export_cb(void *arg, size_t channel, size_t start, size_t n, double *out,
 	return 0;
 }
 
-/* {"op": seconds} summed over every task's timing file in the work dir. */
+/* {"op": value} over every task's file in the work dir's `what` folder: seconds summed
+ * (timing), or the largest peak (memory). */
 static json_t *
-op_rec_export_timing(const char *workdir)
+op_rec_export_timing(const char *workdir, const char *what)
 {
-	char *dir = xasprintf("%s/timing", workdir);
+	char *dir = xasprintf("%s/%s", workdir, what);
+	bool largest = strcmp(what, "memory") == 0;
 	DIR *d = opendir(dir);
 	json_t *sum = json_object();
 	struct dirent *e;
@@ -99,9 +102,9 @@ op_rec_export_timing(const char *workdir)
 		json_object_foreach(t, k, v)
 		{
 			json_t *s = json_object_get(sum, k);
-			json_object_set_new(
-			    sum, k,
-			    json_real((s ? json_number_value(s) : 0) + json_number_value(v)));
+			double a = s ? json_number_value(s) : 0, b = json_number_value(v);
+
+			json_object_set_new(sum, k, json_real(largest ? (a > b ? a : b) : a + b));
 		}
 		json_decref(t);
 	}
@@ -240,7 +243,9 @@ op_rec_export_run(struct op_run *run, const json_t *step, char **cause)
 	if (rc != 0)
 		return error_wrap(cause, rc, "output %s: ", path);
 	op_rec_result_set(run, "output", json_string(path));
-	op_rec_result_set(run, "timing_s", op_rec_export_timing(run->spec.stage.workdir));
+	op_rec_result_set(run, "timing_s", op_rec_export_timing(run->spec.stage.workdir, "timing"));
+	op_rec_result_set(run, "peak_rss_mb",
+			  op_rec_export_timing(run->spec.stage.workdir, "memory"));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/core/dsp-filter.h"
+#include "worker/dsp/core/dsp-resample-block.h"
 #include "worker/dsp/core/dsp-resample.h"
 #include "worker/ops/rec/op-rec.h"
 
@@ -176,12 +177,36 @@ op_rec_filter_run_notch(struct op_run *run, struct rec_chan *c, const json_t *st
 static int
 op_rec_filter_parse_factor(const json_t *step, const char *path, void *params, char **cause)
 {
-	static const char *const keys[] = {"factor", NULL};
+	static const char *const keys[] = {"factor", "block_s", NULL};
 	struct op_rec_rate_params *p = params;
 
-	if (op_param_keys(step, path, keys, cause) != 0)
+	if (op_param_keys(step, path, keys, cause) != 0 ||
+	    op_param_number(step, path, "block_s", 0, 0, 1e6, 0, &p->block_s, cause) != 0)
 		return -EINVAL;
 	return op_param_int(step, path, "factor", 1, 1, 1000000, 1, &p->factor, cause);
+}
+
+static void
+op_rec_filter_read(void *ctx, size_t s0, size_t s1, double *out)
+{
+	memcpy(out, (const double *)ctx + s0, (s1 - s0) * sizeof *out);
+}
+
+/* x[0..n) resampled by up/down into y in blocks of `block` output samples (see
+ * op_rec_rate_params.block_s). */
+static int
+op_rec_filter_blocks(const double *x, size_t n, double fs, unsigned up, unsigned down,
+		     size_t block, double *y, char **cause)
+{
+	struct dsp_resample_block_params bp = {
+	    .n = n, .up = up, .down = down, .margin = (size_t)(OP_REC_BLOCK_MARGIN_S * fs)};
+	size_t m = dsp_resample_length(n, (double)up / (double)down);
+	int rc = 0;
+
+	for (size_t a = 0; a < m && rc == 0; a += block)
+		rc = dsp_resample_block(&bp, op_rec_filter_read, (void *)x, a,
+					a + block < m ? a + block : m, y + a, cause);
+	return rc;
 }
 
 static int
@@ -198,15 +223,28 @@ op_rec_filter_parse_rate(const json_t *step, const char *path, void *params, cha
 	return 0;
 }
 
-/* Resample the channel (and its noise) to fs_new; refuses when the result would not fit in
- * the memory available now. */
+/* Resample v[0..n) at rate fs into y: in blocks (up/down integer factors, block > 0 output
+ * samples) or in one transform. */
+static int
+op_rec_filter_resample(const double *v, size_t n, double fs, double ratio, size_t block,
+		       unsigned up, unsigned down, double *y, char **cause)
+{
+	if (block > 0)
+		return op_rec_filter_blocks(v, n, fs, up, down, block, y, cause);
+	return dsp_resample(v, n, ratio, y, cause);
+}
+
+/* Resample the channel (and its noise) to fs_new (block_s: see op_rec_rate_params); refuses
+ * when the result would not fit in the memory available now. */
 static int
 op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, double fs_new,
-		   char **cause)
+		   const struct op_rec_rate_params *rp, unsigned up, unsigned down, char **cause)
 {
 	double ratio = fs_new / c->fs;
 	size_t m = dsp_resample_length(c->n, ratio);
-	size_t need = dsp_resample_bytes(c->n, ratio) + (c->noise != NULL ? m * sizeof(double) : 0);
+	size_t block = rp != NULL && rp->block_s > 0 ? (size_t)ceil(rp->block_s * fs_new) : 0;
+	size_t need = (block > 0 ? m * sizeof(double) : dsp_resample_bytes(c->n, ratio)) +
+		      (c->noise != NULL ? m * sizeof(double) : 0);
 	size_t avail = op_rec_mem_available();
 	double *y;
 	int rc;
@@ -220,7 +258,7 @@ op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, doub
 				 op_rec_step_index(step), key, c->n, c->fs, fs_new,
 				 (double)need / 1e9, (double)avail / 1e9);
 	y = xmalloc(m * sizeof *y);
-	if ((rc = dsp_resample(c->x, c->n, ratio, y, cause)) != 0) {
+	if ((rc = op_rec_filter_resample(c->x, c->n, c->fs, ratio, block, up, down, y, cause)) != 0) {
 		free(y);
 		return rc;
 	}
@@ -228,7 +266,8 @@ op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, doub
 	c->x = y;
 	if (c->noise != NULL) {
 		y = xmalloc(m * sizeof *y);
-		if ((rc = dsp_resample(c->noise, c->n, ratio, y, cause)) != 0) {
+		if ((rc = op_rec_filter_resample(c->noise, c->n, c->fs, ratio, block, up, down, y,
+						 cause)) != 0) {
 			free(y);
 			return rc;
 		}
@@ -244,7 +283,8 @@ static int
 op_rec_filter_run_up(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const struct op_rec_rate_params *p = run->params;
-	int rc = op_rec_filter_rate(c, step, "factor", c->fs * (double)p->factor, cause);
+	int rc = op_rec_filter_rate(c, step, "factor", c->fs * (double)p->factor, p,
+				    (unsigned)p->factor, 1, cause);
 
 	if (rc == 0)
 		rec_epochs_rescale(&c->epochs, c->fs, op_rec_step_index(step));
@@ -255,7 +295,8 @@ static int
 op_rec_filter_run_down(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const struct op_rec_rate_params *p = run->params;
-	int rc = op_rec_filter_rate(c, step, "factor", c->fs / (double)p->factor, cause);
+	int rc = op_rec_filter_rate(c, step, "factor", c->fs / (double)p->factor, p, 1,
+				    (unsigned)p->factor, cause);
 
 	if (rc == 0)
 		rec_epochs_rescale(&c->epochs, c->fs, op_rec_step_index(step));
@@ -266,7 +307,7 @@ static int
 op_rec_filter_run_resample(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const struct op_rec_rate_params *p = run->params;
-	int rc = op_rec_filter_rate(c, step, "rate", p->rate, cause);
+	int rc = op_rec_filter_rate(c, step, "rate", p->rate, NULL, 1, 1, cause);
 
 	if (rc == 0)
 		rec_epochs_rescale(&c->epochs, c->fs, op_rec_step_index(step));

@@ -34,7 +34,13 @@ struct op_rec_notch_params {
 struct op_rec_rate_params {
 	long long factor;
 	double rate;
+	/* upsample, downsample: resample in blocks of this many seconds of output, each from its
+	 * stretch of the input and OP_REC_BLOCK_MARGIN_S either side (dsp-resample-block.h; with
+	 * 8 s the standard pipeline's output stays within 0.02 uV of the whole-channel one,
+	 * tests/integration/check-rec-blocks.py); 0: the whole channel in one transform (the definition the blocks are checked against). */
+	double block_s;
 };
+#define OP_REC_BLOCK_MARGIN_S 8.0
 
 struct op_rec_detect_params {
 	const char *regex; /* POSIX extended regex over annotation texts (checked by parse) */

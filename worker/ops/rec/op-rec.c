@@ -4,7 +4,6 @@
 #include "worker/ops/rec/op-rec.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,17 +50,7 @@ op_rec_dep_newest(const struct op_run *run, const char *key, long step)
 size_t
 op_rec_mem_available(void)
 {
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[256];
-	unsigned long long kb = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (size_t)kb * 1024;
+	return rec_task_proc_kb("/proc/meminfo", "MemAvailable") * 1024;
 }
 
 int
@@ -72,6 +61,7 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 	struct rec_task *r = run->rec;
 	long idx = op_rec_step_index(step);
 	double t0 = time_mono_s();
+	size_t hwm = rec_task_hwm_kb();
 	int rc;
 
 	if (r == NULL)
@@ -99,5 +89,6 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 			error_wrap(cause, rc, "channel %s: ", c->label);
 	}
 	rec_task_time(run, name, time_mono_s() - t0);
+	rec_task_peak(run, name, hwm);
 	return rc;
 }

@@ -77,6 +77,7 @@ rec_runner_begin(struct op_run *run, char **cause)
 	run->rec = r;
 	r->epochs.step = -1;
 	r->timing = json_object();
+	r->peak = json_object();
 	r->path = json_string_value(json_object_get(st->input, "path"));
 	r->kind = st->kind;
 	r->stage = st->index;
@@ -119,6 +120,7 @@ rec_runner_load(struct op_run *run, size_t part, char **cause)
 {
 	struct rec_task *r = run->rec;
 	double t0 = time_mono_s();
+	size_t hwm = rec_task_hwm_kb();
 	int rc;
 
 	if (r->nchan == 0)
@@ -127,6 +129,7 @@ rec_runner_load(struct op_run *run, size_t part, char **cause)
 	rc = rec_chan_load(r->in, run->spec.stage.workdir, r->chan[part].index, r->src_stage,
 			   &r->chan[part], cause);
 	rec_task_time(run, "load", time_mono_s() - t0);
+	rec_task_peak(run, "load", hwm);
 	return rc;
 }
 
@@ -153,18 +156,24 @@ rec_runner_save(struct op_run *run, size_t part, int rc, char **cause)
 	return rc;
 }
 
-/* Each task leaves its timing in the work dir; the export step sums them for the report. */
+/* Each task leaves its timing and peaks in the work dir (timing/, memory/); the export step sums
+ * the one and takes the largest of the other for the report. */
 static void
 rec_runner_save_timing(struct op_run *run)
 {
-	char *dir = xasprintf("%s/timing", run->spec.stage.workdir), *path;
+	const char *what[] = {"timing", "memory"};
+	json_t *v[] = {run->rec->timing, run->rec->peak};
 
-	if (paths_mkdirs(dir, 0755, NULL) == 0) {
-		path = xasprintf("%s/s%d-t%u.json", dir, run->rec->stage, run->spec.index);
-		json_dump_file(run->rec->timing, path, JSON_COMPACT);
-		free(path);
+	for (int i = 0; i < 2; i++) {
+		char *dir = xasprintf("%s/%s", run->spec.stage.workdir, what[i]), *path;
+
+		if (paths_mkdirs(dir, 0755, NULL) == 0) {
+			path = xasprintf("%s/s%d-t%u.json", dir, run->rec->stage, run->spec.index);
+			json_dump_file(v[i], path, JSON_COMPACT);
+			free(path);
+		}
+		free(dir);
 	}
-	free(dir);
 }
 
 static int
@@ -181,6 +190,7 @@ rec_runner_end(struct op_run *run, int rc, char **cause)
 	free(r->chan);
 	rec_epochs_fini(&r->epochs);
 	json_decref(r->timing);
+	json_decref(r->peak);
 	io_rec_close(r->in);
 	free(r);
 	run->rec = NULL;

@@ -24,6 +24,9 @@ struct rec_task {
 	size_t cur;               /* the channel being processed (loaded one at a time) */
 	struct rec_epochs epochs; /* task-level state (global and run-once tasks) */
 	json_t *timing;           /* {"op": seconds} of this task */
+	/* {"op": MB}: the process's peak resident memory at the end of each op that raised it
+	 * (the largest such in this task). */
+	json_t *peak;
 };
 
 /* Open the input recording as `format` (NULL: by its extension), waiting while another task of
@@ -32,5 +35,12 @@ struct rec_task {
 int rec_task_open(const char *path, const char *format, struct io_rec **out, char **cause);
 /* Add seconds to the task's timing entry for `op`. */
 void rec_task_time(struct op_run *run, const char *op, double seconds);
+/* The "KEY: N kB" field of a /proc file (/proc/self/status, /proc/meminfo), kB; 0 when unknown. */
+size_t rec_task_proc_kb(const char *path, const char *key);
+/* The process's peak resident memory so far (VmHWM), kB; 0 when unknown. */
+size_t rec_task_hwm_kb(void);
+/* After op `op`: when the process's peak rose above before_kb during it, record the new peak
+ * under `op` in the task's peaks. */
+void rec_task_peak(struct op_run *run, const char *op, size_t before_kb);
 
 #endif
