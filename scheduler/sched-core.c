@@ -297,7 +297,8 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 		goto fail;
 	sched_core_limits(s);
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
-	    (rc = sched_http_start(cfg->http_addr, sched_on_http, s, &s->http, cause)) != 0)
+	    (rc = sched_http_start(cfg->http_addr, cfg->http_hosts, sched_on_http, s, &s->http,
+				   cause)) != 0)
 		goto fail;
 	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
 	sched_pass_kick(s);

@@ -2,6 +2,7 @@
  * renders JSON, Prometheus text or the dashboard and completes the request's aio. */
 #include "scheduler/sched-http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/error.h"
 #include "common/xmalloc.h"
@@ -21,6 +23,8 @@ struct sched_http {
 	nng_http_handler *handler;
 	sched_http_post_fn post;
 	void *arg;
+	char *listen_host;  /* the host of --http (a name or an address) */
+	char **names;       /* --http-host: further names the endpoint is reached by */
 };
 
 struct sched_http_request {
@@ -113,6 +117,64 @@ sched_http_report(nng_aio *aio, const struct sched_job *j, const char *rest)
 	free(dir);
 }
 
+/* The name part of a Host header value (NAME, NAME:PORT, [V6] or [V6]:PORT) into out, without
+ * a trailing dot; false when it is malformed or longer than out. */
+static bool
+sched_http_host_name(const char *host, char *out, size_t size, bool *v6)
+{
+	const char *end, *port;
+	size_t n;
+
+	*v6 = host[0] == '[';
+	if (*v6) {
+		if ((end = strchr(host, ']')) == NULL)
+			return false;
+		host++;
+		port = end + 1;
+	} else {
+		end = host + strcspn(host, ":");
+		port = end;
+	}
+	if (*port == ':')
+		port++;
+	else if (*port != '\0')
+		return false;
+	if (strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
+		return false;
+	n = (size_t)(end - host);
+	if (n > 0 && host[n - 1] == '.' && !*v6)
+		n--;
+	if (n == 0 || n >= size)
+		return false;
+	memcpy(out, host, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* Whether a request's Host header names this endpoint. DNS rebinding points a name the
+ * attacker owns at 127.0.0.1, so a page from that name can read the endpoint; its requests
+ * carry that name. Accepted: an IP address (what a browser sends when it was given one, no
+ * name to rebind), localhost, the host of --http and the names given with --http-host. */
+static bool
+sched_http_host_allowed(const struct sched_http *h, const char *host)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	char name[256];
+	bool v6;
+
+	if (host == NULL || !sched_http_host_name(host, name, sizeof name, &v6))
+		return false;
+	if (v6)
+		return inet_pton(AF_INET6, name, addr) == 1;
+	if (inet_pton(AF_INET, name, addr) == 1 || strcasecmp(name, "localhost") == 0 ||
+	    (h->listen_host != NULL && strcasecmp(name, h->listen_host) == 0))
+		return true;
+	for (char **n = h->names; n != NULL && *n != NULL; n++)
+		if (strcasecmp(name, *n) == 0)
+			return true;
+	return false;
+}
+
 static void
 sched_http_handle(nng_aio *aio)
 {
@@ -124,6 +186,13 @@ sched_http_handle(nng_aio *aio)
 
 	if (strcmp(nng_http_req_get_method(req), "GET") != 0) {
 		sched_http_send(aio, 405, "text/plain", "read-only endpoint: GET only\n", 29);
+		return;
+	}
+	if (!sched_http_host_allowed(http, nng_http_req_get_header(req, "Host"))) {
+		static const char refused[] =
+		    "421 misdirected: the Host header is not a name of this endpoint (an IP "
+		    "address, localhost, the --http host, or a name given with --http-host)\n";
+		sched_http_send(aio, 421, "text/plain", refused, sizeof refused - 1);
 		return;
 	}
 	r = xcalloc(1, sizeof *r);
@@ -194,22 +263,39 @@ sched_http_answer(struct sched *s, struct sched_http_request *r)
 	free(r);
 }
 
+static void
+sched_http_free(struct sched_http *h)
+{
+	for (char **n = h->names; n != NULL && *n != NULL; n++)
+		free(*n);
+	free(h->names);
+	free(h->listen_host);
+	free(h);
+}
+
 int
-sched_http_start(const char *addr, sched_http_post_fn post, void *arg, struct sched_http **out,
-		 char **cause)
+sched_http_start(const char *addr, char *const *names, sched_http_post_fn post, void *arg,
+		 struct sched_http **out, char **cause)
 {
 	struct sched_http *h = xcalloc(1, sizeof *h);
 	char *urltext = xasprintf("http://%s", addr);
 	nng_url *url = NULL;
+	size_t n = 0;
 	int rv;
 
 	h->post = post;
 	h->arg = arg;
+	while (names != NULL && names[n] != NULL)
+		n++;
+	h->names = xcalloc(n + 1, sizeof *h->names);
+	for (size_t i = 0; i < n; i++)
+		h->names[i] = xstrdup(names[i]);
 	if ((rv = nng_url_parse(&url, urltext)) != 0 ||
 	    (rv = nng_http_server_hold(&h->server, url)) != 0) {
 		error_set(cause, -EINVAL, "--http %s: %s", addr, nng_strerror(rv));
 		goto fail;
 	}
+	h->listen_host = xstrdup(url->u_hostname);
 	if ((rv = nng_http_handler_alloc(&h->handler, "/", sched_http_handle)) != 0 ||
 	    (rv = nng_http_handler_set_tree(h->handler)) != 0 ||
 	    (rv = nng_http_handler_set_method(h->handler, NULL)) != 0 ||
@@ -233,7 +319,7 @@ fail:
 	if (url != NULL)
 		nng_url_free(url);
 	free(urltext);
-	free(h);
+	sched_http_free(h);
 	return rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL;
 }
 
@@ -244,5 +330,5 @@ sched_http_stop(struct sched_http *h)
 		return;
 	nng_http_server_stop(h->server);
 	nng_http_server_release(h->server);
-	free(h);
+	sched_http_free(h);
 }

@@ -24,6 +24,10 @@ static const struct options_def sched_main_options[] = {
     {"listen", 0, OPTIONS_VALUE, "URL", "where workers and clients connect",
      "tcp://127.0.0.1:8786"},
     {"http", 0, OPTIONS_VALUE, "HOST:PORT", "status endpoint (\"\" for none)", "127.0.0.1:8787"},
+    {"http-host", 0, OPTIONS_LIST, "NAME",
+     "a host name the status endpoint is reached by (besides localhost, IP addresses and the "
+     "--http host); requests naming another Host are refused",
+     NULL},
     {"state-dir", 0, OPTIONS_VALUE, "DIR",
      "state database, token and job work dirs (default: $NEURODAG_STATE_DIR or "
      "~/.local/state/neurodag)",
@@ -117,6 +121,7 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	if (proto_tls_check(listen, &cfg->tls, true, cause) != 0)
 		return -EINVAL;
 	cfg->http_addr = options_get(opts, "http");
+	cfg->http_hosts = options_list(opts, "http-host");
 	if (options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg->worker_wait_timeout_s,
 			       cause) != 0 ||
 	    options_get_double(opts, "heartbeat-interval", 0.05, 3600, &cfg->heartbeat_interval_s,

@@ -24,6 +24,7 @@ struct sched_auth_pending;
 struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
 	const char *http_addr;  /* 127.0.0.1:8787, or NULL/"" for none */
+	char **http_hosts;      /* further names in the Host header accepted (NULL-terminated) */
 	const char *state_dir;
 	const char *token; /* required */
 	double worker_wait_timeout_s;
