@@ -343,8 +343,7 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = graph_input_trials_open(json_object_get(root, "input"), &tin, &g->nchan,
 					     &g->ntrial, cause);
 	else if (rc == 0)
-		rc =
-		    graph_input_units(json_object_get(root, "input"), &g->nchan, &g->ntrial, cause);
+		rc = graph_input_units(json_object_get(root, "input"), g, cause);
 	if (rc == 0)
 		rc = graph_validate_steps(json_object_get(root, "steps"), cause);
 	if (rc == 0 && tin != NULL)
@@ -381,6 +380,7 @@ graph_free(struct graph *g)
 	free(g->stages);
 	free(g->name);
 	free(g->ref_channel);
+	free(g->rec_chans);
 	json_decref(g->pipeline);
 	free(g);
 }

@@ -50,6 +50,9 @@ struct graph {
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;
+	/* While the graph is built, for a recording: its channels (graph-input-rates.c). */
+	struct graph_rec_chan *rec_chans;
+	size_t n_rec_chans;
 };
 
 /* Parse and validate `text`; `input`/`output` (or NULL) replace input.path / output.path;
