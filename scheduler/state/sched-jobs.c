@@ -1,7 +1,7 @@
-/* Job lifecycle: submission (one job per input, validated into a task graph), the worker-wait
- * state, task results (done, retried or failing the job), lost workers' tasks back in the queue,
- * cancellation, completion, persistence of each transition, and restoring unfinished jobs from
- * the store after a restart (done tasks stay done; the rest are requeued). */
+/* Job lifecycle after admission: the worker-wait state, task results (done, retried or failing
+ * the job), lost workers' tasks back in the queue, cancellation, completion, and persistence of
+ * each transition. New jobs are admitted in sched-admit.c, unfinished ones restored after a
+ * restart in sched-restore.c. */
 #include "scheduler/state/sched-jobs.h"
 
 #include <errno.h>
@@ -30,7 +30,7 @@ sched_jobs_state_name(enum sched_job_state st)
 	return names[st];
 }
 
-static enum sched_job_state
+enum sched_job_state
 sched_jobs_state_parse(const char *name)
 {
 	for (int i = JOB_WAITING; i <= JOB_CANCELLED; i++)
@@ -39,7 +39,7 @@ sched_jobs_state_parse(const char *name)
 	return JOB_FAILED;
 }
 
-static void
+void
 sched_jobs_row(const struct sched_job *j, struct sched_store_job *row)
 {
 	memset(row, 0, sizeof *row);
@@ -59,13 +59,13 @@ sched_jobs_row(const struct sched_job *j, struct sched_store_job *row)
 	row->nfailed = j->counts[TASK_FAILED];
 }
 
-static bool
+bool
 sched_jobs_finished(const struct sched_job *j)
 {
 	return j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED;
 }
 
-static void
+void
 sched_jobs_save(struct sched *s, const struct sched_job *j)
 {
 	struct sched_store_job row;
@@ -107,7 +107,7 @@ sched_jobs_find(struct sched *s, uint32_t id)
 	return NULL;
 }
 
-static void
+void
 sched_jobs_append(struct sched *s, struct sched_job *j)
 {
 	if (s->jobs_tail != NULL)
@@ -119,172 +119,10 @@ sched_jobs_append(struct sched *s, struct sched_job *j)
 		s->next_job_id = j->id + 1;
 }
 
-static char *
+char *
 sched_jobs_workdir(struct sched *s, uint32_t id)
 {
 	return xasprintf("%s/work/%u", s->cfg.state_dir, id);
-}
-
-/* The scheduler's memory per task: its state and its place in the ready queue. */
-#define SCHED_JOBS_TASK_BYTES (sizeof(struct sched_task) + sizeof(struct sched_ready))
-
-/* A new job's size against --max-job-tasks and, with the unfinished jobs and `others` tasks of
- * this submission's other jobs, --max-tasks. */
-int
-sched_jobs_check_budget(struct sched *s, const struct graph *g, uint64_t others, char **cause)
-{
-	uint64_t total = g->ntasks + others;
-
-	if (s->cfg.max_job_tasks > 0 && g->ntasks > s->cfg.max_job_tasks)
-		return error_set(cause, -EINVAL,
-				 "the pipeline makes %u tasks (about %.0f MiB of scheduler memory); "
-				 "this scheduler takes at most %u per job (--max-job-tasks): use "
-				 "larger chan_per_task or trials_per_task, or split the input",
-				 g->ntasks, (double)g->ntasks * SCHED_JOBS_TASK_BYTES / 1048576,
-				 s->cfg.max_job_tasks);
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->state == JOB_RUNNING || j->state == JOB_WAITING)
-			total += j->counts_total;
-	if (s->cfg.max_tasks > 0 && total > s->cfg.max_tasks)
-		return error_set(cause, -EINVAL,
-				 "this job's %u tasks would bring the unfinished jobs to %llu tasks, "
-				 "over this scheduler's budget of %llu (--max-tasks): try again when "
-				 "some have finished",
-				 g->ntasks, (unsigned long long)total,
-				 (unsigned long long)s->cfg.max_tasks);
-	return 0;
-}
-
-/* A new job's output: the graph's rules (not the input, no existing file replaced without
- * overwrite), and no other job of this submission or still running writes it. */
-static int
-sched_jobs_check_output(struct sched *s, const struct graph *g, struct sched_job **made,
-			uint32_t nmade, bool overwrite, char **cause)
-{
-	const char *out = graph_output_path(g);
-	int rc = graph_check_output(g, overwrite, cause);
-
-	if (rc != 0 || out == NULL)
-		return rc;
-	for (uint32_t k = 0; k < nmade; k++)
-		if (graph_output_path(made[k]->graph) != NULL &&
-		    strcmp(graph_output_path(made[k]->graph), out) == 0)
-			return error_set(cause, -EINVAL,
-					 "output.path: %s is the output of another input of this "
-					 "submission",
-					 out);
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->graph != NULL && (j->state == JOB_RUNNING || j->state == JOB_WAITING) &&
-		    graph_output_path(j->graph) != NULL &&
-		    graph_output_same_file(graph_output_path(j->graph), out))
-			return error_set(cause, -EINVAL,
-					 "output.path: job %u, still running, writes %s", j->id,
-					 out);
-	return 0;
-}
-
-int
-sched_jobs_make(struct sched *s, const struct proto_submit *sub, uint32_t id, uint32_t i,
-		struct sched_job **made, uint64_t made_tasks, struct sched_job **out, char **cause)
-{
-	struct sched_job *j = xcalloc(1, sizeof *j);
-	const char *input = sub->ninputs > 0 ? sub->inputs[i] : NULL;
-	char *workdir = sched_jobs_workdir(s, id);
-	int rc = graph_build(sub->pipeline, input, sub->output, workdir, &j->graph, cause);
-
-	free(workdir);
-	if (rc == 0 && ((rc = sched_jobs_check_budget(s, j->graph, made_tasks, cause)) != 0 ||
-			(rc = sched_jobs_check_output(s, j->graph, made, i, sub->overwrite,
-						      cause)) != 0))
-		graph_free(j->graph);
-	if (rc != 0) {
-		if (sub->ninputs > 1)
-			error_wrap(cause, rc, "input %s: ", input);
-		free(j);
-		return rc;
-	}
-	j->id = id;
-	j->name = xstrdup(j->graph->name);
-	j->priority = j->graph->priority;
-	j->min_workers = j->graph->min_workers;
-	j->pipeline_text = xstrdup(sub->pipeline);
-	j->input = input != NULL ? xstrdup(input) : NULL;
-	j->output = sub->output != NULL ? xstrdup(sub->output) : NULL;
-	j->results = json_object();
-	*out = j;
-	return 0;
-}
-
-void
-sched_jobs_accept(struct sched *s, struct sched_job **made, uint32_t n, double arrived,
-		  uint64_t *ids)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		struct sched_job *j = made[i];
-		struct sched_store_job row;
-
-		sched_build_start(s, j);
-		j->submitted = arrived;
-		j->state = JOB_RUNNING;
-		j->wait_since = time_mono_s();
-		sched_jobs_append(s, j);
-		sched_jobs_row(j, &row);
-		sched_store_job_insert(s->store, &row);
-		ids[i] = j->id;
-		log_info("job %u (%s) submitted: %u tasks in %u stages%s%s", j->id, j->name,
-			 j->graph->ntasks, j->graph->nstages, j->input != NULL ? ", input " : "",
-			 j->input != NULL ? j->input : "");
-	}
-	sched_jobs_check_waiting(s);
-}
-
-int
-sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids, uint32_t *nids,
-		  char **cause)
-{
-	uint32_t n = sub->ninputs > 0 ? sub->ninputs : 1;
-	struct sched_job **made;
-	double arrived = time_wall_s(); /* a job's time counts its graph building too */
-	uint64_t made_tasks = 0;
-	int rc = sched_jobs_can_take(s, sub, cause);
-
-	if (rc != 0)
-		return rc;
-	/* Validate every input before accepting any, so a submission is all or nothing. */
-	made = xcalloc(n, sizeof *made);
-	for (uint32_t i = 0; i < n && rc == 0; i++)
-		if ((rc = sched_jobs_make(s, sub, s->next_job_id + i, i, made, made_tasks, &made[i],
-					  cause)) == 0)
-			made_tasks += made[i]->graph->ntasks;
-	if (rc != 0) {
-		for (uint32_t i = 0; i < n; i++)
-			sched_jobs_free(made[i]);
-		free(made);
-		return rc;
-	}
-	*ids = xcalloc(n, sizeof **ids);
-	*nids = n;
-	sched_jobs_accept(s, made, n, arrived, *ids);
-	free(made);
-	return 0;
-}
-
-/* Each job of a submission keeps its pipeline: their sum is bounded. */
-#define SCHED_JOBS_SUBMIT_TEXT_BYTES (256u << 20)
-
-int
-sched_jobs_can_take(struct sched *s, const struct proto_submit *sub, char **cause)
-{
-	uint64_t text = (uint64_t)strlen(sub->pipeline) * (sub->ninputs > 0 ? sub->ninputs : 1);
-
-	if (text > SCHED_JOBS_SUBMIT_TEXT_BYTES)
-		return error_set(cause, -EINVAL,
-				 "%u inputs of a %zu-byte pipeline: each job keeps its pipeline, "
-				 "%llu MiB in all, over the %u MiB one submission may take: submit "
-				 "fewer inputs at a time",
-				 sub->ninputs, strlen(sub->pipeline),
-				 (unsigned long long)(text >> 20), SCHED_JOBS_SUBMIT_TEXT_BYTES >> 20);
-	return sched_statedir_can_accept(s, cause);
 }
 
 /* The task a worker runs for job j gives its slot back and becomes cancelled. */
@@ -327,7 +165,7 @@ sched_jobs_cancel_unfinished(struct sched *s, struct sched_job *j)
 }
 
 /* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
-static void
+void
 sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
 {
 	if (sched_jobs_finished(j))
@@ -410,100 +248,6 @@ sched_jobs_check_waiting(struct sched *s)
 			s->last_wait_log = now;
 		}
 	}
-}
-
-struct sched_restore {
-	struct sched *s;
-	struct sched_job *job;
-};
-
-static void
-sched_jobs_restore_task(void *arg, uint32_t task, int ok, const char *result, const char *error,
-			uint32_t attempts)
-{
-	struct sched_job *j = ((struct sched_restore *)arg)->job;
-
-	if (task >= j->graph->ntasks || j->tasks[task].state != TASK_PENDING || !ok)
-		return;
-	j->tasks[task].attempts = (uint8_t)(attempts > 255 ? 255 : attempts);
-	sched_tasks_keep_result(j, task, result);
-	sched_tasks_set_state(j, task, TASK_DONE);
-}
-
-static void
-sched_jobs_restore_release(uint32_t task, void *arg)
-{
-	struct sched_job *j = arg;
-
-	if (j->tasks[task].deps_left > 0)
-		j->tasks[task].deps_left--;
-}
-
-static void
-sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
-{
-	struct sched_restore *r = arg;
-	struct sched *s = r->s;
-	struct sched_job *j = xcalloc(1, sizeof *j);
-	char *cause = NULL, *workdir;
-
-	j->id = row->id;
-	j->name = xstrdup(row->name);
-	j->pipeline_text = xstrdup(row->pipeline);
-	j->input = row->input != NULL ? xstrdup(row->input) : NULL;
-	j->output = row->output != NULL ? xstrdup(row->output) : NULL;
-	j->error = row->error != NULL ? xstrdup(row->error) : NULL;
-	j->state = sched_jobs_state_parse(row->state);
-	j->priority = row->priority;
-	j->submitted = row->submitted;
-	j->started = row->started;
-	j->finished = row->finished;
-	j->counts_total = row->ntasks;
-	j->counts[TASK_DONE] = row->ndone;
-	j->counts[TASK_FAILED] = row->nfailed;
-	j->results = row->results != NULL ? json_loads(row->results, 0, NULL) : NULL;
-	if (!json_is_object(j->results)) {
-		json_decref(j->results);
-		j->results = json_object();
-	}
-	sched_jobs_append(s, j);
-	if (sched_jobs_finished(j))
-		return;
-	workdir = sched_jobs_workdir(s, j->id);
-	if (graph_build(j->pipeline_text, j->input, j->output, workdir, &j->graph, &cause) != 0) {
-		j->state = JOB_FAILED;
-		j->error = xasprintf("cannot restore after a restart: %s", cause);
-		j->finished = time_wall_s();
-		sched_jobs_save(s, j);
-		free(cause);
-		free(workdir);
-		return;
-	}
-	free(workdir);
-	j->min_workers = j->graph->min_workers;
-	sched_build_counts(j);
-	r->job = j;
-	sched_store_load_tasks(s->store, j->id, sched_jobs_restore_task, r);
-	/* Release dependents only once every done task is marked, so none is queued twice. */
-	for (uint32_t i = 0; i < j->graph->ntasks; i++)
-		if (j->tasks[i].state == TASK_DONE)
-			graph_dependents(j->graph, i, sched_jobs_restore_release, j);
-	sched_build_queue(j);
-	j->state = JOB_RUNNING;
-	j->wait_since = time_mono_s();
-	log_info("job %u (%s) resumed: %u of %u tasks already done", j->id, j->name,
-		 j->counts[TASK_DONE], j->graph->ntasks);
-	if (j->counts[TASK_DONE] == j->graph->ntasks)
-		sched_jobs_finish(s, j, JOB_DONE, NULL);
-}
-
-void
-sched_jobs_restore(struct sched *s)
-{
-	struct sched_restore r = {s, NULL};
-
-	if (sched_store_load_jobs(s->store, sched_jobs_restore_job, &r) != 0)
-		log_error("could not read the jobs from the state database");
 }
 
 /* An attempt of task idx ended without a result: the worker's report r, or NULL when its worker

@@ -1,9 +1,12 @@
-/* Job lifecycle and what workers send back: submission, the worker-wait state, task results
- * (done, retry or fail), lost workers, cancellation, completion, restore (sched-jobs.c). */
+/* Jobs: admission (sched-admit.c), their lifecycle and what workers send back: the worker-wait
+ * state, task results (done, retry or fail), lost workers, cancellation, completion
+ * (sched-jobs.c), and restoring them after a restart (sched-restore.c). */
 #ifndef ND_SCHED_JOBS_H
 #define ND_SCHED_JOBS_H
 
 #include "scheduler/state/sched-state.h"
+
+struct sched_store_job;
 
 /* Validate and accept a submission at once: one job per input, all or none. */
 int sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids,
@@ -30,5 +33,19 @@ void sched_jobs_check_waiting(struct sched *s);
 void sched_jobs_restore(struct sched *s);
 const char *sched_jobs_state_name(enum sched_job_state st);
 void sched_jobs_free(struct sched_job *j);
+
+/* Shared by the three files. */
+enum sched_job_state sched_jobs_state_parse(const char *name);
+bool sched_jobs_finished(const struct sched_job *j);
+void sched_jobs_row(const struct sched_job *j, struct sched_store_job *row);
+/* Store the job's row (a finished job's with its inline results). */
+void sched_jobs_save(struct sched *s, const struct sched_job *j);
+/* At the end of s->jobs; next_job_id kept past its id. */
+void sched_jobs_append(struct sched *s, struct sched_job *j);
+/* STATE_DIR/work/ID (caller frees). */
+char *sched_jobs_workdir(struct sched *s, uint32_t id);
+/* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
+void sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
+		       const char *why);
 
 #endif

@@ -17,6 +17,7 @@ from rt_harness import (MARK_REDUCE, TESTS, Cluster, Skip, TestFailure, check,  
                         expected_mark_reduce, metric, running_on, test, wait_for)
 import rt_tests_faults  # noqa: E402,F401  (registers its tests)
 import rt_tests_peers  # noqa: E402,F401
+import rt_tests_submit  # noqa: E402,F401
 
 
 def serial_results(c, pipeline):
