@@ -380,6 +380,7 @@ sched_free(struct sched *s)
 	sched_auth_free(s);
 	if (s->store != NULL)
 		sched_store_close(s->store);
+	sched_jobs_outputs_free(s);
 	while (s->jobs != NULL) {
 		struct sched_job *j = s->jobs;
 		s->jobs = j->next;

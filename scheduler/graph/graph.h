@@ -78,6 +78,9 @@ int graph_output_take_overwrite(struct graph *g, json_t *root, char **cause);
 /* The job's final output and input paths (NULL when it has none). */
 const char *graph_output_path(const struct graph *g);
 const char *graph_input_path(const struct graph *g);
+/* The canonical name of a path that may not exist yet: its directory resolved, its name kept
+ * (caller frees). */
+char *graph_output_canonical(const char *path);
 /* Whether two paths name the same file (by inode when both exist, else by canonical name). */
 bool graph_output_same_file(const char *a, const char *b);
 /* For a new job (not when a job is rebuilt after a restart): the output is not the input, and

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <search.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -24,7 +25,7 @@
 int
 sched_jobs_check_budget(struct sched *s, const struct graph *g, uint64_t others, char **cause)
 {
-	uint64_t total = g->ntasks + others;
+	uint64_t total = g->ntasks + others + s->unfinished_tasks;
 
 	if (s->cfg.max_job_tasks > 0 && g->ntasks > s->cfg.max_job_tasks)
 		return error_set(cause, -EINVAL,
@@ -33,9 +34,6 @@ sched_jobs_check_budget(struct sched *s, const struct graph *g, uint64_t others,
 				 "larger chan_per_task or trials_per_task, or split the input",
 				 g->ntasks, (double)g->ntasks * SCHED_JOBS_TASK_BYTES / 1048576,
 				 s->cfg.max_job_tasks);
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->state == JOB_RUNNING || j->state == JOB_WAITING)
-			total += j->counts_total;
 	if (s->cfg.max_tasks > 0 && total > s->cfg.max_tasks)
 		return error_set(cause, -EINVAL,
 				 "this job's %u tasks would bring the unfinished jobs to %llu tasks, "
@@ -46,37 +44,50 @@ sched_jobs_check_budget(struct sched *s, const struct graph *g, uint64_t others,
 	return 0;
 }
 
-/* A new job's output: the graph's rules (not the input, no existing file replaced without
- * overwrite), and no other job of this submission or still running writes it. */
-static int
-sched_jobs_check_output(struct sched *s, const struct graph *g, struct sched_job **made,
-			uint32_t nmade, bool overwrite, char **cause)
+static void
+sched_jobs_pending_keep(void *job)
 {
-	const char *out = graph_output_path(g);
-	int rc = graph_check_output(g, overwrite, cause);
+	(void)job; /* the tree's entries are the made jobs, freed by their submission */
+}
+
+void
+sched_jobs_pending_free(void **pending)
+{
+	tdestroy(*pending, sched_jobs_pending_keep);
+	*pending = NULL;
+}
+
+/* A new job's output: the graph's rules (not the input, no existing file replaced without
+ * overwrite), and no other job of this submission (*pending, where it is added) or unfinished
+ * writes it: looked up by canonical name, so another spelling of the path or a symbolic link
+ * to it is the same output. (Two hard links are two files once written: outputs are written
+ * to a temporary file renamed over the name.) */
+static int
+sched_jobs_check_output(struct sched *s, struct sched_job *j, void **pending, bool overwrite,
+			char **cause)
+{
+	const char *out = graph_output_path(j->graph);
+	int rc = graph_check_output(j->graph, overwrite, cause);
+	void *node;
 
 	if (rc != 0 || out == NULL)
 		return rc;
-	for (uint32_t k = 0; k < nmade; k++)
-		if (graph_output_path(made[k]->graph) != NULL &&
-		    strcmp(graph_output_path(made[k]->graph), out) == 0)
-			return error_set(cause, -EINVAL,
-					 "output.path: %s is the output of another input of this "
-					 "submission",
-					 out);
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->graph != NULL && (j->state == JOB_RUNNING || j->state == JOB_WAITING) &&
-		    graph_output_path(j->graph) != NULL &&
-		    graph_output_same_file(graph_output_path(j->graph), out))
-			return error_set(cause, -EINVAL,
-					 "output.path: job %u, still running, writes %s", j->id,
-					 out);
+	j->output_key = graph_output_canonical(out);
+	if ((node = tfind(j, &s->outputs, sched_jobs_output_cmp)) != NULL)
+		return error_set(cause, -EINVAL, "output.path: job %u, still running, writes %s",
+				 (*(struct sched_job **)node)->id, out);
+	node = tsearch(j, pending, sched_jobs_output_cmp);
+	if (node != NULL && *(struct sched_job **)node != j)
+		return error_set(cause, -EINVAL,
+				 "output.path: %s is the output of another input of this "
+				 "submission",
+				 out);
 	return 0;
 }
 
 int
 sched_jobs_make(struct sched *s, const struct proto_submit *sub, uint32_t id, uint32_t i,
-		struct sched_job **made, uint64_t made_tasks, struct sched_job **out, char **cause)
+		void **pending, uint64_t made_tasks, struct sched_job **out, char **cause)
 {
 	struct sched_job *j = xcalloc(1, sizeof *j);
 	const char *input = sub->ninputs > 0 ? sub->inputs[i] : NULL;
@@ -85,9 +96,10 @@ sched_jobs_make(struct sched *s, const struct proto_submit *sub, uint32_t id, ui
 
 	free(workdir);
 	if (rc == 0 && ((rc = sched_jobs_check_budget(s, j->graph, made_tasks, cause)) != 0 ||
-			(rc = sched_jobs_check_output(s, j->graph, made, i, sub->overwrite,
-						      cause)) != 0))
+			(rc = sched_jobs_check_output(s, j, pending, sub->overwrite, cause)) != 0)) {
 		graph_free(j->graph);
+		free(j->output_key);
+	}
 	if (rc != 0) {
 		if (sub->ninputs > 1)
 			error_wrap(cause, rc, "input %s: ", input);
@@ -122,11 +134,12 @@ sched_jobs_accept(struct sched *s, struct sched_job **made, uint32_t n, double a
 		sched_jobs_row(j, &row);
 		sched_store_job_insert(s->store, &row);
 		ids[i] = j->id;
+		sched_jobs_track(s, j);
 		log_info("job %u (%s) submitted: %u tasks in %u stages%s%s", j->id, j->name,
 			 j->graph->ntasks, j->graph->nstages, j->input != NULL ? ", input " : "",
 			 j->input != NULL ? j->input : "");
+		sched_jobs_check_new(s, j);
 	}
-	sched_jobs_check_waiting(s);
 }
 
 int
@@ -137,6 +150,7 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	struct sched_job **made;
 	double arrived = time_wall_s(); /* a job's time counts its graph building too */
 	uint64_t made_tasks = 0;
+	void *pending = NULL;
 	int rc = sched_jobs_can_take(s, sub, cause);
 
 	if (rc != 0)
@@ -144,9 +158,10 @@ sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **id
 	/* Validate every input before accepting any, so a submission is all or nothing. */
 	made = xcalloc(n, sizeof *made);
 	for (uint32_t i = 0; i < n && rc == 0; i++)
-		if ((rc = sched_jobs_make(s, sub, s->next_job_id + i, i, made, made_tasks, &made[i],
-					  cause)) == 0)
+		if ((rc = sched_jobs_make(s, sub, s->next_job_id + i, i, &pending, made_tasks,
+					  &made[i], cause)) == 0)
 			made_tasks += made[i]->graph->ntasks;
+	sched_jobs_pending_free(&pending);
 	if (rc != 0) {
 		for (uint32_t i = 0; i < n; i++)
 			sched_jobs_free(made[i]);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,7 @@ sched_jobs_free(struct sched_job *j)
 	free(j->input);
 	free(j->output);
 	free(j->error);
+	free(j->output_key);
 	graph_free(j->graph);
 	free(j->tasks);
 	free(j->ready);
@@ -123,6 +125,52 @@ char *
 sched_jobs_workdir(struct sched *s, uint32_t id)
 {
 	return xasprintf("%s/work/%u", s->cfg.state_dir, id);
+}
+
+int
+sched_jobs_output_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sched_job *)a)->output_key,
+		      ((const struct sched_job *)b)->output_key);
+}
+
+static void
+sched_jobs_output_keep(void *job)
+{
+	(void)job; /* the tree's entries are the jobs, owned elsewhere */
+}
+
+void
+sched_jobs_track(struct sched *s, struct sched_job *j)
+{
+	if (j->tracked)
+		return;
+	j->tracked = true;
+	s->unfinished_tasks += j->graph != NULL ? j->graph->ntasks : 0;
+	if (j->output_key != NULL)
+		tsearch(j, &s->outputs, sched_jobs_output_cmp); /* the first of equals stays */
+}
+
+void
+sched_jobs_untrack(struct sched *s, struct sched_job *j)
+{
+	void *node;
+
+	if (!j->tracked)
+		return;
+	j->tracked = false;
+	s->unfinished_tasks -= j->graph != NULL ? j->graph->ntasks : 0;
+	if (j->output_key != NULL &&
+	    (node = tfind(j, &s->outputs, sched_jobs_output_cmp)) != NULL &&
+	    *(struct sched_job **)node == j)
+		tdelete(j, &s->outputs, sched_jobs_output_cmp);
+}
+
+void
+sched_jobs_outputs_free(struct sched *s)
+{
+	tdestroy(s->outputs, sched_jobs_output_keep);
+	s->outputs = NULL;
 }
 
 /* The task a worker runs for job j gives its slot back and becomes cancelled. */
@@ -170,6 +218,7 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 {
 	if (sched_jobs_finished(j))
 		return;
+	sched_jobs_untrack(s, j);
 	j->state = st;
 	j->finished = time_wall_s();
 	free(j->error);
@@ -206,47 +255,64 @@ sched_jobs_cancel(struct sched *s, uint32_t id, char **cause)
 	return 0;
 }
 
+/* An unfinished job against the workers connected now: RUNNING when there are enough, else
+ * WAITING, failed once it has waited --worker-wait-timeout. Whether it waits. */
+static bool
+sched_jobs_check_one(struct sched *s, struct sched_job *j, double now)
+{
+	if (s->nworkers >= j->min_workers) {
+		if (j->state == JOB_WAITING) {
+			log_info("job %u: %u/%u workers available, starting computation", j->id,
+				 s->nworkers, j->min_workers);
+			j->state = JOB_RUNNING;
+			sched_jobs_save(s, j);
+		}
+		if (j->started == 0 && s->nworkers > 0) {
+			j->started = time_wall_s();
+			sched_jobs_save(s, j);
+		}
+		return false;
+	}
+	if (j->state == JOB_RUNNING) {
+		j->state = JOB_WAITING;
+		j->wait_since = now;
+		sched_jobs_save(s, j);
+		log_info("job %u: waiting for at least %u workers (%u connected), timeout after %g s",
+			 j->id, j->min_workers, s->nworkers, s->cfg.worker_wait_timeout_s);
+	}
+	if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
+		char *why = xasprintf("no worker registered within %g s (needs at least %u, %u "
+				      "connected)",
+				      s->cfg.worker_wait_timeout_s, j->min_workers, s->nworkers);
+		sched_jobs_finish(s, j, JOB_FAILED, why);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+void
+sched_jobs_check_new(struct sched *s, struct sched_job *j)
+{
+	sched_jobs_check_one(s, j, time_mono_s());
+}
+
+/* Every 10 s while jobs wait, one line says how many (a line per job made thousands). */
 void
 sched_jobs_check_waiting(struct sched *s)
 {
 	double now = time_mono_s();
-	int log_now = now - s->last_wait_log >= 10.0;
+	uint32_t waiting = 0;
 
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		if (j->state != JOB_WAITING && j->state != JOB_RUNNING)
-			continue;
-		if (s->nworkers >= j->min_workers) {
-			if (j->state == JOB_WAITING) {
-				log_info("job %u: %u/%u workers available, starting computation",
-					 j->id, s->nworkers, j->min_workers);
-				j->state = JOB_RUNNING;
-				sched_jobs_save(s, j);
-			}
-			if (j->started == 0 && s->nworkers > 0) {
-				j->started = time_wall_s();
-				sched_jobs_save(s, j);
-			}
-			continue;
-		}
-		if (j->state == JOB_RUNNING) {
-			j->state = JOB_WAITING;
-			j->wait_since = now;
-			sched_jobs_save(s, j);
-			log_now = 1;
-		}
-		if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
-			char *why =
-			    xasprintf("no worker registered within %g s (needs at least %u, "
-				      "%u connected)",
-				      s->cfg.worker_wait_timeout_s, j->min_workers, s->nworkers);
-			sched_jobs_finish(s, j, JOB_FAILED, why);
-			free(why);
-		} else if (log_now) {
-			log_info("job %u: waiting for at least %u workers (%u connected), timeout "
-				 "after %g s",
-				 j->id, j->min_workers, s->nworkers, s->cfg.worker_wait_timeout_s);
-			s->last_wait_log = now;
-		}
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
+		if ((j->state == JOB_WAITING || j->state == JOB_RUNNING) &&
+		    sched_jobs_check_one(s, j, now))
+			waiting++;
+	if (waiting > 0 && now - s->last_wait_log >= 10.0) {
+		log_info("%u job%s waiting for workers (%u connected), each failed after %g s of "
+			 "waiting",
+			 waiting, waiting == 1 ? "" : "s", s->nworkers, s->cfg.worker_wait_timeout_s);
+		s->last_wait_log = now;
 	}
 }
 

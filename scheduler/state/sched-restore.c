@@ -82,7 +82,10 @@ sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
 	}
 	free(workdir);
 	j->min_workers = j->graph->min_workers;
+	if (graph_output_path(j->graph) != NULL)
+		j->output_key = graph_output_canonical(graph_output_path(j->graph));
 	sched_build_counts(j);
+	sched_jobs_track(s, j);
 	r->job = j;
 	sched_store_load_tasks(s->store, j->id, sched_jobs_restore_task, r);
 	/* Release dependents only once every done task is marked, so none is queued twice. */

@@ -84,6 +84,8 @@ struct sched_job {
 	char *pipeline_text; /* as submitted (after CLI path rewriting) */
 	char *input;         /* input path or NULL */
 	char *output;        /* output path or NULL */
+	char *output_key;    /* the graph's output, canonical (graph_output_canonical), or NULL */
+	bool tracked;        /* counted in sched.unfinished_tasks and sched.outputs */
 	char *error;         /* why it failed */
 	struct graph *graph;
 	struct sched_task *tasks;
@@ -185,6 +187,9 @@ struct sched {
 	struct sched_store *store;
 	struct sched_inbox *inbox;
 	struct sched_job *jobs, *jobs_tail;
+	/* The unfinished jobs: their tasks, and a tree (tsearch) of them by output_key. */
+	uint64_t unfinished_tasks;
+	void *outputs;
 	struct sched_worker *workers;
 	struct sched_pipe *pipes;
 	uint32_t next_job_id, next_worker_id;

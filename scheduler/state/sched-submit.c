@@ -26,6 +26,7 @@ struct sched_submission {
 	uint64_t request_id;
 	struct proto_submit sub; /* a copy */
 	struct sched_job **made;
+	void *pending; /* the made jobs by output (sched_jobs_make) */
 	uint32_t n, next, first_id;
 	uint64_t *ids; /* once every input is made: the jobs are being accepted */
 	uint32_t accepted;
@@ -50,6 +51,7 @@ sched_submit_copy(struct proto_submit *dst, const struct proto_submit *src)
 static void
 sched_submit_free(struct sched_submission *b)
 {
+	sched_jobs_pending_free(&b->pending);
 	for (uint32_t i = 0; i < b->n; i++)
 		sched_jobs_free(b->made[i]);
 	free(b->made);
@@ -140,7 +142,7 @@ sched_submit_slice(struct sched *s)
 	}
 	while (b->next < b->n && rc == 0 && time_mono_s() < until) {
 		uint32_t i = b->next++;
-		rc = sched_jobs_make(s, &b->sub, b->first_id + i, i, b->made, b->made_tasks,
+		rc = sched_jobs_make(s, &b->sub, b->first_id + i, i, &b->pending, b->made_tasks,
 				     &b->made[i], &cause);
 		if (rc == 0)
 			b->made_tasks += b->made[i]->graph->ntasks;
@@ -150,8 +152,10 @@ sched_submit_slice(struct sched *s)
 	if (rc == 0 && b->next == b->n && b->ids == NULL) {
 		const struct graph *last = b->made[b->n - 1]->graph;
 		rc = sched_jobs_check_budget(s, last, b->made_tasks - last->ntasks, &cause);
-		if (rc == 0)
+		if (rc == 0) {
 			b->ids = xcalloc(b->n, sizeof *b->ids);
+			sched_jobs_pending_free(&b->pending);
+		}
 	}
 	if (rc != 0)
 		sched_submit_fail(s, b, rc, cause);

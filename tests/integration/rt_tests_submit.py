@@ -122,3 +122,75 @@ def submit_many_inputs(c):
           % ids[:3])
     print("2000 inputs submitted in %.1f s" % dt)
     check_health(probe.stop(), "a submission of 2000 recordings")
+
+
+def cpu_s(pid):
+    """User and system CPU time a process has used, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def linked_inputs(c, folder, n):
+    """n hard links of the small EDF fixture in c.dir/folder (cheap: one file)."""
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
+    d = os.path.join(c.dir, folder)
+    os.makedirs(d, exist_ok=True)
+    first = os.path.join(d, "r00000.edf")
+    shutil.copy(src, first)
+    paths = [first]
+    for i in range(1, n):
+        paths.append(os.path.join(d, "r%05d.edf" % i))
+        os.link(first, paths[-1])
+    return paths
+
+
+@test
+def submit_outputs_scale(c):
+    """No two unfinished jobs may write one output: a new job's output is looked up among the
+    unfinished jobs' (and its own submission's) by canonical name, in log n. A submission of
+    5000 recordings while 5000 others are unfinished (no worker: they wait) costs the scheduler
+    little CPU; each output used to be compared with every unfinished job's by stat and
+    realpath, and with every earlier input's of its submission (25 million comparisons, minutes
+    of CPU). Collisions are still refused: an output an unfinished job writes, spelled another
+    way, and two inputs of one submission with one output."""
+    import json
+    n = int(os.environ.get("ND_OUTPUTS_N", "5000"))
+    inputs = linked_inputs(c, "in", 2 * n)
+    outd = os.path.join(c.dir, "out")
+    os.makedirs(outd)
+    p = os.path.join(c.dir, "p.json")
+    with open(p, "w") as f:
+        json.dump({"name": "o", "input": {"format": "edf"},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "edf", "path": outd + "/", "report": False}}, f)
+    c.start_scheduler(wait_timeout=600, perturb=False)
+    probe = c.probe_health(interval=0.02)
+    figures = []
+    for k in range(2):
+        cpu0, t0 = cpu_s(c.sched.pid), time.monotonic()
+        r = c.cli("submit", p, *inputs[k * n:(k + 1) * n], timeout=600)
+        figures.append((time.monotonic() - t0, cpu_s(c.sched.pid) - cpu0))
+        check(r.returncode == 0, "submission %d of %d inputs is taken: %d %r" %
+              (k + 1, n, r.returncode, r.stderr[-300:]))
+    print("%d inputs: %.2f s (%.2f s of scheduler CPU); %d more while those are unfinished: "
+          "%.2f s (%.2f s of CPU)" % (n, figures[0][0], figures[0][1], n, figures[1][0],
+                                      figures[1][1]))
+    check(figures[1][1] < max(10.0, 3 * figures[0][1]),
+          "the second submission costs about what the first did: %s" % figures)
+    again = os.path.join(c.dir, "in", "..", "out", "")
+    r = c.cli("submit", p, "--output", again, inputs[n + 7], timeout=60)
+    check(r.returncode == 2 and "still running" in r.stderr and
+          "r%05d.edf" % (n + 7) in r.stderr, "an unfinished job's output, spelled otherwise, "
+          "is refused: %d %r" % (r.returncode, r.stderr[-300:]))
+    other = linked_inputs(c, "in2", 1)[0]
+    fresh = os.path.join(c.dir, "in3")
+    os.makedirs(fresh)
+    twin = os.path.join(fresh, "r00000.edf")
+    os.link(other, twin)
+    r = c.cli("submit", p, "--output", os.path.join(c.dir, "out2") + "/", other, twin,
+              timeout=60)
+    check(r.returncode == 2 and "another input of this submission" in r.stderr,
+          "two inputs with one output are refused: %d %r" % (r.returncode, r.stderr[-300:]))
+    check_health(probe.stop(), "two submissions of %d recordings" % n)
