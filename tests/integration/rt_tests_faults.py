@@ -138,71 +138,6 @@ def disk_full_state(c):
           "and when it recovered")
 
 
-def digest(path):
-    import hashlib
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-@test
-def output_safety(c):
-    """An output equal to the input is always refused (by path, symlink or hard link); an
-    existing output only with --overwrite or "overwrite": true; in submit, run and run --serial."""
-    import json
-    import shutil
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
-    rec = os.path.join(c.dir, "rec.edf")
-    shutil.copy(src, rec)
-    os.symlink(rec, os.path.join(c.dir, "link.edf"))
-    os.link(rec, os.path.join(c.dir, "hard.edf"))
-    before = digest(rec)
-
-    def pipeline(name, out, overwrite=None):
-        o = {"format": "edf", "path": out}
-        if overwrite is not None:
-            o["overwrite"] = overwrite
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"name": name, "input": {"format": "edf", "path": rec},
-                       "steps": [{"op": "highpass", "freq": 1.0}], "output": o}, f)
-        return path
-
-    c.start_scheduler()
-    c.start_worker()
-    same = pipeline("same", rec)
-    for args, conn in ((["submit", same], True), (["run", "--serial", same], False),
-                       (["run", "-n", "1", same], False),
-                       (["run", "--serial", same, "--overwrite"], False),
-                       (["submit", same, "-o", "link.edf"], True),
-                       (["run", "--serial", same, "-o", "hard.edf"], False),
-                       (["submit", pipeline("ow", rec, True)], True)):
-        r = c.cli(*args, conn=conn)
-        check(r.returncode == 2 and "is the input" in r.stderr,
-              "%s: output == input is refused: %d %r" % (args, r.returncode, r.stderr))
-    check(digest(rec) == before, "the input is untouched")
-    out = os.path.join(c.dir, "out.edf")
-    p = pipeline("out", out)
-    r = c.cli("run", "--serial", p, conn=False)
-    check(r.returncode == 0 and os.path.exists(out), "a new output is written: %s" % r.stderr)
-    first = os.stat(out).st_mtime_ns
-    for args, conn in ((["run", "--serial", p], False), (["submit", p], True),
-                       (["run", "-n", "1", p], False)):
-        r = c.cli(*args, conn=conn)
-        check(r.returncode == 2 and "exists" in r.stderr and "--overwrite" in r.stderr,
-              "%s: an existing output is refused: %d %r" % (args, r.returncode, r.stderr))
-    check(os.stat(out).st_mtime_ns == first, "the existing output is untouched")
-    r = c.cli("submit", "--wait", "--overwrite", p)
-    check(r.returncode == 0, "submit --overwrite replaces it: %s" % r.stderr)
-    r = c.cli("run", "--serial", pipeline("ow2", out, True), conn=False)
-    check(r.returncode == 0, "\"overwrite\": true replaces it: %s" % r.stderr)
-    r = c.cli("run", "--serial", pipeline("bad", out, "yes"), conn=False)
-    check(r.returncode == 2 and "output.overwrite" in r.stderr, "overwrite must be a boolean")
-    # Two inputs of one submission may not write one file.
-    r = c.cli("submit", p, rec, os.path.join(c.dir, "hard.edf"), "-o", out, "--overwrite")
-    check(r.returncode == 2 and "another input" in r.stderr, "one output for two jobs: %r" %
-          r.stderr)
-
-
 @test
 def edf_range(c):
     """An EDF whose physical range gives no finite scale is refused at submit and by run
@@ -602,47 +537,6 @@ def soak(c):
     check(len(jobs) >= 5 and stats["kill"] + stats["stop"] >= 5, "the soak did something")
     for i, pr in enumerate(probes):
         check_health(pr.stop(), "the soak (scheduler %d)" % (i + 1))
-
-
-@test
-def disk_full_output(c):
-    """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
-    partial or temporary file, the job fails with that error after its attempts, the scheduler
-    and workers carry on, and the same job succeeds once there is space."""
-    import json
-    import shutil
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
-    rec = os.path.join(c.dir, "rec.edf")
-    shutil.copy(src, rec)
-    fs = c.tmpfs("outfs", 1 << 20)
-    out = os.path.join(fs, "corrected.edf")
-    p = os.path.join(c.dir, "p.json")
-    with open(p, "w") as f:
-        json.dump({"name": "full-out", "input": {"format": "edf", "path": rec},
-                   "steps": [{"op": "highpass", "freq": 1.0}],
-                   "output": {"format": "edf", "path": out}}, f)
-    c.start_scheduler()
-    w = c.start_worker()
-    filler = fill(fs)
-    probe = c.probe_health()
-    r = c.cli("submit", "--wait", p, timeout=60)
-    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
-    jid = int(r.stdout.split()[0])
-    err = c.job(jid)["error"]
-    check("No space left on device" in err and out in err,
-          "the error names the output and the reason: %r" % err)
-    check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("corrected.edf")],
-          "no partial or temporary output: %s" % os.listdir(fs))
-    check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
-    os.unlink(filler)
-    # A worker killed while exporting leaves its temporary file; the job's end removes it.
-    stale = os.path.join(fs, ".corrected.edf.tmp99999.edf")
-    with open(stale, "wb") as f:
-        f.write(b"0" * 1000)
-    r = c.cli("submit", "--wait", p, timeout=60)
-    check(r.returncode == 0 and os.path.getsize(out) > 0, "with space it works: %s" % r.stderr)
-    check(not os.path.exists(stale), "the stale temporary file is gone: %s" % os.listdir(fs))
-    check_health(probe.stop(), "a full output disk")
 
 
 @test

@@ -18,6 +18,7 @@ from rt_harness import (MARK_REDUCE, TESTS, Cluster, Skip, TestFailure, check,  
 import rt_tests_faults  # noqa: E402,F401  (registers its tests)
 import rt_tests_peers  # noqa: E402,F401
 import rt_tests_submit  # noqa: E402,F401
+import rt_tests_outputs  # noqa: E402,F401
 
 
 def serial_results(c, pipeline):
