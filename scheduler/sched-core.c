@@ -20,11 +20,12 @@
 #include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
 #include "scheduler/sched-loopstat.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "scheduler/state/sched-timeout.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -168,6 +169,7 @@ sched_core_commit(struct sched *s)
 		free(s->store_cause);
 		s->store_cause = NULL;
 		sched_pass_send(s, true);
+		sched_http_committed(s->http);
 		return;
 	}
 	if (s->store_error == 0 || strcmp(cause, s->store_cause) != 0)
@@ -296,10 +298,12 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
 	sched_core_limits(s);
-	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
-	    (rc = sched_http_start(cfg->http_addr, cfg->http_hosts, sched_on_http, s, &s->http,
-				   cause)) != 0)
-		goto fail;
+	if (cfg->http_addr != NULL && *cfg->http_addr != '\0') {
+		struct sched_http_config hc = {cfg->http_addr, cfg->token, cfg->http_auth_read,
+					       cfg->http_hosts};
+		if ((rc = sched_http_start(&hc, sched_on_http, s, &s->http, cause)) != 0)
+			goto fail;
+	}
 	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
 	sched_pass_kick(s);
 	log_info("listening on %s%s%s, state in %s", cfg->listen_url,
@@ -400,6 +404,7 @@ sched_free(struct sched *s)
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
 	free(s->loopstat);
+	sched_taskstat_free(s);
 	free(s->store_cause);
 	pthread_mutex_destroy(&s->inbox->lock);
 	free(s->inbox);

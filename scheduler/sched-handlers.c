@@ -17,7 +17,7 @@
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
 #include "scheduler/sched-status.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "scheduler/state/sched-submit.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -132,6 +132,11 @@ sched_handle_heartbeat(struct sched *s, struct proto_server_ctx *ctx, const stru
 
 	if (w == NULL)
 		return;
+	if (m->u.heartbeat.has_usage) {
+		w->has_usage = true;
+		w->rss_bytes = m->u.heartbeat.rss_bytes;
+		w->cpu_s = (double)m->u.heartbeat.cpu_us * 1e-6;
+	}
 	/* Running tasks whose job is no longer running get cancelled on the worker. */
 	for (uint32_t i = 0; i < m->u.heartbeat.nrunning; i++) {
 		uint64_t t = m->u.heartbeat.running[i];

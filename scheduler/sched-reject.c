@@ -117,6 +117,7 @@ sched_reject_metrics(struct sched *s, FILE *f)
 		"# HELP neurodag_pipes_stuck Connections closed long ago that nng never freed "
 		"(its reaper is stuck: restart the scheduler).\n"
 		"# TYPE neurodag_pipes_stuck gauge\nneurodag_pipes_stuck %u\n"
+		"# HELP neurodag_log_lines_held_total Warnings about peers not logged (rate limit).\n"
 		"# TYPE neurodag_log_lines_held_total counter\n"
 		"neurodag_log_lines_held_total %llu\n",
 		pc.open - pc.unauthenticated, pc.unauthenticated, (unsigned long long)pc.evicted,

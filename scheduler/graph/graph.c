@@ -295,6 +295,36 @@ graph_locate_cause(const char *text, int rc, char **cause)
 	return rc;
 }
 
+/* INPUT and -o replace input.path and output.path; a pipeline that makes its own input (synth,
+ * tasks, grid) takes no input file. */
+static int
+graph_set_paths(json_t *root, const char *input, const char *output, char **cause)
+{
+	if (input != NULL) {
+		json_t *in = json_object_get(root, "input");
+		const char *own = json_string_value(json_object_get(in, "format"));
+		if (own != NULL && (strcmp(own, "synth") == 0 || strcmp(own, "tasks") == 0 ||
+				    strcmp(own, "grid") == 0)) {
+			return error_set(
+			    cause, -EINVAL,
+			    "input %s: this pipeline makes its own input (input.format "
+			    "\"%s\") and reads no file: run it without an input, or "
+			    "with a pipeline that reads recordings or trials",
+			    input, own);
+		}
+		if (!json_is_object(in))
+			json_object_set_new(root, "input", in = json_object());
+		json_object_set_new(in, "path", json_string(input));
+	}
+	if (output != NULL) {
+		json_t *o = json_object_get(root, "output");
+		if (!json_is_object(o))
+			json_object_set_new(root, "output", o = json_object());
+		json_object_set_new(o, "path", json_string(output));
+	}
+	return 0;
+}
+
 int
 graph_build(const char *text, const char *input, const char *output, const char *workdir,
 	    struct graph **out, char **cause)
@@ -318,17 +348,9 @@ graph_build(const char *text, const char *input, const char *output, const char 
 	}
 	g = xcalloc(1, sizeof *g);
 	g->pipeline = root;
-	if (input != NULL) {
-		json_t *in = json_object_get(root, "input");
-		if (!json_is_object(in))
-			json_object_set_new(root, "input", in = json_object());
-		json_object_set_new(in, "path", json_string(input));
-	}
-	if (output != NULL) {
-		json_t *o = json_object_get(root, "output");
-		if (!json_is_object(o))
-			json_object_set_new(root, "output", o = json_object());
-		json_object_set_new(o, "path", json_string(output));
+	if ((rc = graph_set_paths(root, input, output, cause)) != 0) {
+		graph_free(g);
+		return rc;
 	}
 	graph_input_formats(root, input != NULL, output != NULL);
 	rc = op_param_keys(root, "pipeline", keys, cause);

@@ -15,7 +15,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-statedir.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 
 /* The scheduler's memory per task: its state and its place in the ready queue. */
 #define SCHED_JOBS_TASK_BYTES (sizeof(struct sched_task) + sizeof(struct sched_ready))

@@ -17,7 +17,8 @@
 #include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-statedir.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-tasks.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -94,6 +95,7 @@ sched_jobs_free(struct sched_job *j)
 	free(j->output_key);
 	graph_free(j->graph);
 	free(j->tasks);
+	free(j->stage_counts);
 	free(j->ready);
 	json_decref(j->results);
 	free(j->results_text);
@@ -328,7 +330,7 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	const char *error = r != NULL && r->error != NULL ? r->error : "no reason given";
 	char *why;
 
-	if (t->attempts < s->cfg.max_attempts) {
+	if (t->attempts < s->cfg.max_attempts && (r == NULL || !r->permanent)) {
 		s->stats.tasks_retried++;
 		if (r != NULL)
 			log_warn("job %u task %u (%s) failed on worker %u, attempt %u of %u: %s",
@@ -340,8 +342,12 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	if (r != NULL) {
 		sched_store_task_done(s->store, j->id, idx, 0, NULL, r->error, t->attempts,
 				      r->elapsed_us);
-		why = xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
-				t->attempts, error);
+		why = r->permanent && t->attempts < s->cfg.max_attempts
+			  ? xasprintf("task %u (%s) failed, not retried (bad input, parameter or "
+				      "output): %s",
+				      idx, label, error)
+			  : xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
+				      t->attempts, error);
 	} else {
 		why = xasprintf("task %u (%s): its worker was lost on each of %u attempts", idx,
 				label, t->attempts);
@@ -392,7 +398,9 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 		w->assigned--;
 	t->worker = 0;
 	j->busy_s += (double)r->elapsed_us * 1e-6;
-	if (r->ok && (why = sched_jobs_result_invalid(s, r)) != NULL) {
+	why = r->ok ? sched_jobs_result_invalid(s, r) : NULL;
+	sched_taskstat_ended(s, w, j, idx, r->elapsed_us, r->ok && why == NULL);
+	if (why != NULL) {
 		/* Stored and passed on to later tasks: an unusable result fails the attempt. */
 		struct proto_task_result bad = *r;
 		bad.ok = false;

@@ -10,7 +10,7 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-build.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "scheduler/state/sched-tasks.h"
 
 struct sched_restore {

@@ -24,6 +24,7 @@ struct sched_auth_pending;
 struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
 	const char *http_addr;  /* 127.0.0.1:8787, or NULL/"" for none */
+	bool http_auth_read;    /* HTTP reads need the token too (writes always do) */
 	char **http_hosts;      /* further names in the Host header accepted (NULL-terminated) */
 	const char *state_dir;
 	const char *token; /* required */
@@ -99,6 +100,8 @@ struct sched_job {
 	bool results_dirty;
 	double submitted, started, finished, wait_since;
 	double busy_s; /* sum of task run times */
+	/* Tasks by state in each stage of the graph (nstages rows), kept after the job ends. */
+	uint32_t (*stage_counts)[TASK_STATE_COUNT];
 	uint64_t dispatched;
 	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
 	uint32_t build_next;
@@ -118,6 +121,10 @@ struct sched_worker {
 	double registered, last_seen;
 	uint64_t done, failed;
 	bool draining;
+	/* Its process's resident memory and CPU seconds, as its last heartbeat said (has_usage). */
+	bool has_usage;
+	uint64_t rss_bytes;
+	double cpu_s;
 	struct proto_server_ctx *held; /* parked long poll, or NULL */
 	uint64_t held_request_id;
 	uint32_t held_free;
@@ -141,18 +148,14 @@ enum sched_reject {
 	REJECT_COUNT
 };
 
-#define SCHED_LATENCY_BUCKETS 14
-
 struct sched_stats {
 	uint64_t messages;
 	uint64_t rejected[REJECT_COUNT];
 	uint64_t tasks_dispatched, tasks_done, tasks_failed, tasks_retried;
 	uint64_t workers_lost;
-	/* dispatch latency: ready -> assigned, seconds, cumulative buckets */
-	uint64_t latency_bucket[SCHED_LATENCY_BUCKETS + 1];
-	double latency_sum;
-	uint64_t latency_count;
 };
+
+struct sched_taskstat;
 
 /* The state dir's usage, measured off the loop (sched-retention.c). */
 struct sched_usage {
@@ -198,6 +201,8 @@ struct sched {
 	bool stopping;
 	double started;
 	struct sched_stats stats;
+	/* Queue waits, run times per op and the recent tasks' stream (sched-taskstat.c). */
+	struct sched_taskstat *taskstat;
 	/* Replies queued during a loop pass, sent after the store commits; those that acknowledge
 	 * writes wait while commits fail (sched-pass.c). */
 	struct sched_pass_reply *replies, *replies_tail, *held_replies, *held_tail;

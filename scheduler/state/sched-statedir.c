@@ -265,9 +265,12 @@ sched_statedir_metrics(struct sched *s, FILE *f)
 		"# HELP neurodag_state_dir_free_bytes Free space on the state dir's filesystem.\n"
 		"# TYPE neurodag_state_dir_free_bytes gauge\n"
 		"neurodag_state_dir_free_bytes %llu\n"
+		"# HELP neurodag_state_dir_fs_bytes Size of the state dir's filesystem.\n"
 		"# TYPE neurodag_state_dir_fs_bytes gauge\nneurodag_state_dir_fs_bytes %llu\n"
+		"# HELP neurodag_work_dirs_removed_total Finished jobs' work dirs removed.\n"
 		"# TYPE neurodag_work_dirs_removed_total counter\n"
 		"neurodag_work_dirs_removed_total %llu\n"
+		"# HELP neurodag_jobs_pruned_total Finished jobs pruned after the retention time.\n"
 		"# TYPE neurodag_jobs_pruned_total counter\nneurodag_jobs_pruned_total %llu\n"
 		"# HELP neurodag_state_writable Whether the last commit of the state succeeded.\n"
 		"# TYPE neurodag_state_writable gauge\nneurodag_state_writable %d\n",

@@ -153,7 +153,7 @@ class Cluster:
         loses otherwise; tests of retention pass False. perturb=False: without meson's
         MALLOC_PERTURB_, which makes glibc fill every block it frees, so that freeing a big
         job's table touches all of its pages (tests that time the loop around huge jobs)."""
-        argv = [self.bins["scheduler"], "-d", "--listen", self.url,
+        argv = [self.bins["scheduler"], "--listen", self.url,
                 "--http", "127.0.0.1:%d" % self.http_port, "--state-dir", state or self.state,
                 "--heartbeat-interval", str(hb), "--worker-ttl", str(ttl),
                 "--worker-wait-timeout", str(wait_timeout)] + list(extra)

@@ -228,7 +228,9 @@ def http_status(c):
     st, _, _ = c.http("/nope")
     check(st == 404, "unknown path: 404")
     st, _, _ = c.http("/api/jobs", method="POST")
-    check(st == 405, "read-only: POST is refused")
+    check(st == 401, "POST without the token is refused: %d" % st)
+    st, _, _ = c.http("/api/status", method="PUT")
+    check(st == 405, "PUT is no method of the endpoint: %d" % st)
 
     m = c.metrics()
     check(metric(m, "neurodag_jobs", state="done") == 1 and
@@ -237,10 +239,10 @@ def http_status(c):
     check(metric(m, "neurodag_workers_connected") == 1, "workers connected")
     check(metric(m, "neurodag_tasks_done_total") >= 30, "tasks done")
     buckets = sorted(((float(dict(k[1])["le"]), v) for k, v in m.items()
-                      if k[0] == "neurodag_dispatch_latency_seconds_bucket"))
-    check(len(buckets) >= 5 and buckets[-1][0] == float("inf"), "latency histogram buckets")
+                      if k[0] == "neurodag_task_queue_wait_seconds_bucket"))
+    check(len(buckets) >= 5 and buckets[-1][0] == float("inf"), "queue-wait histogram buckets")
     check(all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), "buckets are cumulative")
-    check(buckets[-1][1] == metric(m, "neurodag_dispatch_latency_seconds_count") >= 33,
+    check(buckets[-1][1] == metric(m, "neurodag_task_queue_wait_seconds_count") >= 33,
           "+Inf bucket equals the count")
     for reason in ("malformed", "auth", "too_big", "version"):
         check(metric(m, "neurodag_messages_rejected_total", reason=reason) is not None,
@@ -370,7 +372,7 @@ def cli(c):
     check(j["state"] == "done", "wait --json: %s" % j)
     r = c.cli("submit", "--wait", "--json", p)
     check(r.returncode == 0, "submit --wait --json")
-    check(json.loads(r.stdout.split("\n", 1)[1])["state"] == "done", "submit --wait --json")
+    check(json.loads(r.stdout)["state"] == "done", "submit --wait --json: one JSON document")
     r = c.cli("jobs")
     check(re.search(r"^%d\s+j\s+done\s+7/7" % jid, r.stdout, re.M), "jobs table: %r" % r.stdout)
     r = c.cli("workers")

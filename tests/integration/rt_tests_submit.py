@@ -189,6 +189,7 @@ def submit_outputs_scale(c):
     os.makedirs(fresh)
     twin = os.path.join(fresh, "r00000.edf")
     os.link(other, twin)
+    os.makedirs(os.path.join(c.dir, "out2"))
     r = c.cli("submit", p, "--output", os.path.join(c.dir, "out2") + "/", other, twin,
               timeout=60)
     check(r.returncode == 2 and "another input of this submission" in r.stderr,
