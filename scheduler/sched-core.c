@@ -14,6 +14,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
 #include "scheduler/state/sched-build.h"
+#include "scheduler/state/sched-submit.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/state/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
@@ -24,7 +25,7 @@
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "scheduler/state/sched-timeout.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -275,6 +276,7 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	uv_prepare_start(&s->flush, sched_on_prepare);
 	uv_timer_init(&s->loop, &s->tick);
 	sched_build_init(s);
+	sched_submit_init(s);
 	s->loopstat = xcalloc(1, sizeof *s->loopstat);
 	if ((rc = sched_loopstat_start(s->loopstat, &s->loop)) != 0)
 		log_warn("the loop's busy time is not measured: %s", uv_strerror(rc));
@@ -297,7 +299,8 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 		goto fail;
 	sched_core_limits(s);
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0') {
-		struct sched_http_config hc = {cfg->http_addr, cfg->token, cfg->http_auth_read};
+		struct sched_http_config hc = {cfg->http_addr, cfg->token, cfg->http_auth_read,
+					       cfg->http_hosts};
 		if ((rc = sched_http_start(&hc, sched_on_http, s, &s->http, cause)) != 0)
 			goto fail;
 	}
@@ -377,9 +380,11 @@ sched_free(struct sched *s)
 	sched_http_stop(s->http);
 	proto_server_close(s->server);
 	sched_pass_drop(s);
+	sched_submit_fini(s);
 	sched_auth_free(s);
 	if (s->store != NULL)
 		sched_store_close(s->store);
+	sched_jobs_outputs_free(s);
 	while (s->jobs != NULL) {
 		struct sched_job *j = s->jobs;
 		s->jobs = j->next;

@@ -19,6 +19,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-dashboard.h"
 #include "scheduler/sched-http-api.h"
+#include "scheduler/sched-http-host.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/sched-status.h"
 
@@ -34,6 +35,7 @@ struct sched_http {
 	void *arg;
 	char *token;
 	bool auth_read;
+	struct sched_http_hosts *hosts; /* the Host header values answered */
 	/* Accepted submissions, answered once the store has committed them (loop thread). */
 	struct sched_http_request *held, **held_tail;
 };
@@ -151,8 +153,10 @@ sched_http_refuse(nng_aio *aio, uint16_t status, const char *message)
 		return;
 	}
 	nng_http_res_set_status(res, status);
-	if (status == 411 || status == 413) /* nng knows no reason phrase for these */
-		nng_http_res_set_reason(res, status == 411 ? "Length Required" : "Payload Too Large");
+	if (status == 411 || status == 413 || status == 421) /* nng knows no reason phrase */
+		nng_http_res_set_reason(res, status == 411   ? "Length Required"
+					     : status == 413 ? "Payload Too Large"
+							     : "Misdirected Request");
 	nng_http_res_set_header(res, "Content-Type", "application/json");
 	nng_http_res_set_header(res, "Cache-Control", "no-store");
 	nng_http_res_set_header(res, "Connection", "close");
@@ -276,6 +280,12 @@ sched_http_handle(nng_aio *aio)
 					  : strcmp(m, "DELETE") == 0 ? 'D' : 0;
 	char *path = xstrndup(uri, strcspn(uri, "?#"));
 	uint16_t st = sched_http_route_check(method, path, &why);
+
+	if (!sched_http_hosts_allowed(http->hosts, nng_http_req_get_header(req, "Host"))) {
+		st = 421;
+		why = "misdirected: the Host header is not a name of this endpoint (an IP address, "
+		      "localhost, the --http host, or a name given with --http-host)";
+	}
 
 	if (st == 0 && (method != 'G' || (http->auth_read && strcmp(path, "/health") != 0)) &&
 	    (st = sched_http_auth(http, req)) != 0)
@@ -421,6 +431,7 @@ sched_http_start(const struct sched_http_config *cfg, sched_http_post_fn post, v
 		error_set(cause, -EINVAL, "--http %s: %s", addr, nng_strerror(rv));
 		goto fail;
 	}
+	h->hosts = sched_http_hosts_new(url->u_hostname, cfg->hosts);
 	if ((rv = nng_http_handler_alloc(&h->handler, "/", sched_http_handle)) != 0 ||
 	    (rv = nng_http_handler_set_tree(h->handler)) != 0 ||
 	    (rv = nng_http_handler_set_method(h->handler, NULL)) != 0 ||
@@ -446,6 +457,7 @@ fail:
 		nng_url_free(url);
 	free(urltext);
 	free(h->token);
+	sched_http_hosts_free(h->hosts);
 	free(h);
 	return rv == NNG_EADDRINUSE ? -EADDRINUSE : -EINVAL;
 }
@@ -462,5 +474,6 @@ sched_http_stop(struct sched_http *h)
 	nng_http_server_stop(h->server);
 	nng_http_server_release(h->server);
 	free(h->token);
+	sched_http_hosts_free(h->hosts);
 	free(h);
 }

@@ -15,6 +15,10 @@ struct sched_http_config {
 	const char *addr;  /* HOST:PORT */
 	const char *token; /* the bearer token of writes (and reads with auth_read) */
 	bool auth_read;    /* reads need the token too (all but /health) */
+	/* Further names accepted in the Host header besides IP addresses, localhost and addr's
+	 * host (NULL-terminated, may be NULL); any other is refused with 421 (DNS rebinding,
+	 * sched-http-host.h). */
+	char *const *hosts;
 };
 
 /* Each request that passed its checks becomes one handed to post(req, arg) on the server's

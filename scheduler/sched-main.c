@@ -17,7 +17,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "worker/ops/op-plugin.h"
 
 static const struct options_def sched_main_options[] = {
@@ -26,6 +26,10 @@ static const struct options_def sched_main_options[] = {
     {"http", 0, OPTIONS_VALUE, "HOST:PORT", "status endpoint (\"\" for none)", "127.0.0.1:8787"},
     {"http-auth-read", 0, OPTIONS_FLAG, NULL,
      "HTTP reads need the token too, as writes always do (all but /health)", NULL},
+    {"http-host", 0, OPTIONS_LIST, "NAME",
+     "a host name the status endpoint is reached by (besides localhost, IP addresses and the "
+     "--http host); requests naming another Host are refused",
+     NULL},
     {"state-dir", 0, OPTIONS_VALUE, "DIR",
      "state database, token and job work dirs (default: $NEURODAG_STATE_DIR or "
      "~/.local/state/neurodag)",
@@ -126,6 +130,7 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 		return -EINVAL;
 	cfg->http_addr = options_get(opts, "http");
 	cfg->http_auth_read = options_count(opts, "http-auth-read") > 0;
+	cfg->http_hosts = options_list(opts, "http-host");
 	if (options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg->worker_wait_timeout_s,
 			       cause) != 0 ||
 	    options_get_double(opts, "heartbeat-interval", 0.05, 3600, &cfg->heartbeat_interval_s,

@@ -40,8 +40,7 @@ graph_input_path(const struct graph *g)
 	return json_string_value(json_object_get(json_object_get(g->pipeline, "input"), "path"));
 }
 
-/* The canonical name of a path that may not exist yet: its directory resolved, its name kept. */
-static char *
+char *
 graph_output_canonical(const char *path)
 {
 	char buf[PATH_MAX], *dup = xstrdup(path), *dup2 = xstrdup(path), *out;

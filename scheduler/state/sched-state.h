@@ -25,6 +25,7 @@ struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
 	const char *http_addr;  /* 127.0.0.1:8787, or NULL/"" for none */
 	bool http_auth_read;    /* HTTP reads need the token too (writes always do) */
+	char **http_hosts;      /* further names in the Host header accepted (NULL-terminated) */
 	const char *state_dir;
 	const char *token; /* required */
 	double worker_wait_timeout_s;
@@ -84,6 +85,8 @@ struct sched_job {
 	char *pipeline_text; /* as submitted (after CLI path rewriting) */
 	char *input;         /* input path or NULL */
 	char *output;        /* output path or NULL */
+	char *output_key;    /* the graph's output, canonical (graph_output_canonical), or NULL */
+	bool tracked;        /* counted in sched.unfinished_tasks and sched.outputs */
 	char *error;         /* why it failed */
 	struct graph *graph;
 	struct sched_task *tasks;
@@ -177,6 +180,8 @@ struct sched {
 	uv_timer_t tick;
 	uv_timer_t kick;
 	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
+	uv_idle_t submit_idle; /* builds submissions of several inputs (sched-submit.c) */
+	struct sched_submission *submissions;
 	struct sched_loopstat *loopstat; /* the loop's busy time per pass (sched-loopstat.c) */
 	uv_signal_t sigterm, sigint;
 	bool owns_signals;
@@ -185,6 +190,9 @@ struct sched {
 	struct sched_store *store;
 	struct sched_inbox *inbox;
 	struct sched_job *jobs, *jobs_tail;
+	/* The unfinished jobs: their tasks, and a tree (tsearch) of them by output_key. */
+	uint64_t unfinished_tasks;
+	void *outputs;
 	struct sched_worker *workers;
 	struct sched_pipe *pipes;
 	uint32_t next_job_id, next_worker_id;

@@ -70,7 +70,7 @@ def refusals(c, tok):
     st, hdr, j = call(c, "POST", "/api/jobs", auth=tok, headers_only_length=2 << 20)
     check(st == 413 and "over the limit" in j["error"] and "Payload Too Large" in hdr,
           "oversized body: 413: %d %s" % (st, j))
-    raw = ("POST /api/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+    raw = ("POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" % tok).encode()
     st, _, j = call(c, "POST", "/api/jobs", raw=raw)
     check(st == 411 and "Content-Length" in j["error"], "chunked body: 411: %d %s" % (st, j))

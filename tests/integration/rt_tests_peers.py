@@ -256,6 +256,49 @@ def http_status(c):
     c.cli("cancel", slow)
 
 
+def get_with_host(c, path, host):
+    """GET path with exactly this Host header (None: no Host header at all)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=5)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        conn.close()
+
+
+@test
+def http_host(c):
+    """DNS rebinding: a page from a name the attacker owns, pointed at 127.0.0.1, would read the
+    status endpoint with its own name in the Host header. Only IP addresses, localhost, the
+    --http host and the names given with --http-host are answered; other names get 421 and no
+    data, on every path."""
+    c.start_scheduler(extra=["--http-host", "status.lab.example"])
+    c.start_worker()
+    r = c.cli("submit", "--wait", c.pipeline("h", [{"op": "noop"}], count=2))
+    check(r.returncode == 0, "a job to report on")
+    port = c.http_port
+    for host in ("127.0.0.1:%d" % port, "127.0.0.1", "localhost:%d" % port, "LocalHost.",
+                 "[::1]:%d" % port, "10.1.2.3:%d" % port, "status.lab.example:%d" % port,
+                 "STATUS.lab.example."):
+        st, body = get_with_host(c, "/api/jobs/1", host)
+        check(st == 200 and '"state"' in body, "Host %r is answered: %d %r" % (host, st, body))
+    for host in ("evil.example:%d" % port, "evil.example", "127.0.0.1.evil.example",
+                 "localhost.evil.example:%d" % port, "lab.example", "localhost:80:80",
+                 "[::1", "localhost:http", "", None):
+        for path in ("/api/jobs/1", "/api/status", "/metrics", "/", "/health"):
+            st, body = get_with_host(c, path, host)
+            # nng itself answers 400 to a request without Host
+            check(st == (400 if host is None else 421) and '"state"' not in body and
+                  "neurodag_" not in body and "/api/workers" not in body, "Host %r on %s is refused: %d %r" % (host, path, st,
+                                                                            body[:200]))
+    check(c.health() and c.http_json("/api/status")["version"], "the endpoint still answers")
+
+
 def render_dashboard(c):
     chromium = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
                      if os.path.exists(p)), None)

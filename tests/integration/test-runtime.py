@@ -20,6 +20,8 @@ import rt_tests_http  # noqa: E402,F401
 import rt_tests_peers  # noqa: E402,F401
 import rt_tests_cli  # noqa: E402,F401
 import rt_tests_ui  # noqa: E402,F401
+import rt_tests_submit  # noqa: E402,F401
+import rt_tests_outputs  # noqa: E402,F401
 
 
 def serial_results(c, pipeline):

@@ -4,7 +4,7 @@
 
 #include <sqlite3.h>
 
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 
 sqlite3 *sched_store_db(struct sched_store *st);
 

@@ -4,7 +4,7 @@
  * scheduler holds in memory is lost while the disk cannot take it, and nothing is acknowledged
  * before it is durable. Tasks that finish without an inline result are written as ranges of task
  * indices, so a pass that finishes thousands of tasks writes a few rows. */
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "common/xsort.h"
-#include "scheduler/state/sched-store-db.h"
+#include "scheduler/state/store/sched-store-db.h"
 
 enum {
 	ST_JOB_INSERT,

@@ -1,7 +1,7 @@
 /* Reading the state database back: its integrity check before a start, the next job id, and the
  * stored jobs and finished tasks after a restart (the writes and their journal are
  * sched-store.c). */
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -11,7 +11,7 @@
 
 #include "common/error.h"
 #include "common/xmalloc.h"
-#include "scheduler/state/sched-store-db.h"
+#include "scheduler/state/store/sched-store-db.h"
 
 int
 sched_store_check(const char *dir, char **cause)
