@@ -38,11 +38,7 @@ sched_metrics_states(struct sched *s, FILE *f)
 	uint32_t jc[JOB_CANCELLED + 1] = {0};
 	uint64_t tc[TASK_STATE_COUNT] = {0};
 
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		jc[j->state]++;
-		for (int st = 0; st < TASK_STATE_COUNT; st++)
-			tc[st] += j->counts[st];
-	}
+	sched_jobs_state_counts(s, jc, tc);
 	sched_metrics_family(f, "neurodag_jobs", "gauge", "Jobs by state.");
 	for (int st = JOB_WAITING; st <= JOB_CANCELLED; st++)
 		fprintf(f, "neurodag_jobs{state=\"%s\"} %u\n", sched_jobs_state_name(st), jc[st]);

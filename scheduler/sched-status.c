@@ -231,10 +231,8 @@ sched_status_summary(struct sched *s, struct sched_job *unused)
 	uint32_t jc[JOB_CANCELLED + 1] = {0};
 	uint64_t tc[TASK_STATE_COUNT] = {0};
 
+	sched_jobs_state_counts(s, jc, tc);
 	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		jc[j->state]++;
-		for (int st = 0; st < TASK_STATE_COUNT; st++)
-			tc[st] += j->counts[st];
 		if (j->state == JOB_WAITING) {
 			char *msg = sched_status_waiting_message(s, j);
 			json_array_append_new(

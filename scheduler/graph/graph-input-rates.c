@@ -16,18 +16,6 @@
 #include "worker/ops/op-registry.h"
 #include "worker/ops/rec/op-rec-params.h"
 
-/* A step's typed parameters, parsed by the op's own parse, or NULL. Caller frees. */
-static void *
-graph_rates_params(const json_t *step)
-{
-	const struct op_def *op = op_registry_find(json_string_value(json_object_get(step, "op")));
-	void *params = NULL;
-
-	if (op != NULL && op_def_parse(op, step, "steps", &params, NULL) != 0)
-		params = NULL;
-	return params;
-}
-
 static void
 graph_rates_pick(struct graph_rec_chan *ch, size_t n, const struct op_rec_pick_params *p)
 {
@@ -58,7 +46,7 @@ static int
 graph_rates_filter(const struct graph_rec_chan *ch, size_t n, size_t i, const char *op,
 		   const json_t *step, char **cause)
 {
-	void *params = graph_rates_params(step);
+	void *params = op_registry_step_params(step);
 	int rc = 0;
 
 	if (params == NULL)
@@ -112,7 +100,7 @@ static int
 graph_rates_change(struct graph_rec_chan *ch, size_t n, size_t i, const char *op,
 		   const json_t *step, char **cause)
 {
-	const struct op_rec_rate_params *p = graph_rates_params(step);
+	const struct op_rec_rate_params *p = op_registry_step_params(step);
 	const char *key = strcmp(op, "resample") == 0 ? "rate" : "factor";
 	int rc = 0;
 
@@ -142,7 +130,7 @@ graph_input_rec_rates(struct graph *g, const json_t *steps, char **cause)
 		const char *op = json_string_value(json_object_get(s, "op"));
 
 		if (strcmp(op, "pick_channels") == 0 || strcmp(op, "drop_channels") == 0) {
-			struct op_rec_pick_params *p = graph_rates_params(s);
+			struct op_rec_pick_params *p = op_registry_step_params(s);
 			if (p != NULL)
 				graph_rates_pick(ch, n, p);
 			free(p);

@@ -111,18 +111,6 @@ graph_input_rec_output_dir(json_t *pipeline, char **cause)
 	return 0;
 }
 
-/* A step's typed parameters (the op's own parse), or NULL when it has none. Caller frees. */
-static void *
-graph_input_rec_params(const json_t *step)
-{
-	const struct op_def *op = op_registry_find(json_string_value(json_object_get(step, "op")));
-	void *params = NULL;
-
-	if (op != NULL && op_def_parse(op, step, "steps", &params, NULL) != 0)
-		params = NULL;
-	return params;
-}
-
 /* The pipeline's first high-pass and low-pass edges (0 when absent). */
 static void
 graph_input_rec_band(const json_t *steps, double *hp, double *lp)
@@ -139,7 +127,7 @@ graph_input_rec_band(const json_t *steps, double *hp, double *lp)
 		if (strcmp(op, "highpass") != 0 && strcmp(op, "lowpass") != 0 &&
 		    strcmp(op, "bandpass") != 0)
 			continue;
-		if ((b = graph_input_rec_params(s)) == NULL)
+		if ((b = op_registry_step_params(s)) == NULL)
 			continue;
 		if (strcmp(op, "highpass") == 0 && *hp == 0)
 			*hp = b->lo;
@@ -168,7 +156,7 @@ graph_input_rec_ref_channel(const json_t *steps)
 
 		if (strcmp(op, "align_slices") != 0 && strcmp(op, "align_subsample") != 0)
 			continue;
-		a = graph_input_rec_params(s);
+		a = op_registry_step_params(s);
 		if (a != NULL && a->ref_channel != NULL)
 			label = xstrdup(a->ref_channel);
 		free(a);
@@ -217,7 +205,7 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 		    !graph_input_rec_has_after(steps, i, "anc"))
 			json_object_set_new(s, "_noise", json_false());
 		if (strcmp(op, "aas") == 0) {
-			struct op_rec_aas_params *a = graph_input_rec_params(s);
+			struct op_rec_aas_params *a = op_registry_step_params(s);
 			if (a != NULL && a->realign) {
 				/* The realignment runs with the aas step's own parameters. */
 				json_t *r = json_deep_copy(s);

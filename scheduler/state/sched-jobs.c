@@ -25,6 +25,17 @@
 /* Jobs at least this big give their memory back to the system when they finish. */
 #define SCHED_BUILD_TRIM_TASKS (1u << 20)
 
+void
+sched_jobs_state_counts(const struct sched *s, uint32_t jc[JOB_CANCELLED + 1],
+			uint64_t tc[TASK_STATE_COUNT])
+{
+	for (const struct sched_job *j = s->jobs; j != NULL; j = j->next) {
+		jc[j->state]++;
+		for (int st = 0; st < TASK_STATE_COUNT; st++)
+			tc[st] += j->counts[st];
+	}
+}
+
 const char *
 sched_jobs_state_name(enum sched_job_state st)
 {

@@ -37,6 +37,9 @@ void sched_jobs_check_waiting(struct sched *s);
 void sched_jobs_check_new(struct sched *s, struct sched_job *j);
 void sched_jobs_restore(struct sched *s);
 const char *sched_jobs_state_name(enum sched_job_state st);
+/* Jobs by state (jc) and their tasks by state (tc), summed over every job held. */
+void sched_jobs_state_counts(const struct sched *s, uint32_t jc[JOB_CANCELLED + 1],
+			     uint64_t tc[TASK_STATE_COUNT]);
 void sched_jobs_free(struct sched_job *j);
 
 /* An unfinished job (accepted or restored) counts in the scheduler's task total and its output

@@ -42,6 +42,18 @@ op_registry_find(const char *name)
 	return found;
 }
 
+void *
+op_registry_step_params(const json_t *step)
+{
+	const char *name = json_string_value(json_object_get(step, "op"));
+	const struct op_def *op = name != NULL ? op_registry_find(name) : NULL;
+	void *params = NULL;
+
+	if (op != NULL && op_def_parse(op, step, "steps", &params, NULL) != 0)
+		params = NULL;
+	return params;
+}
+
 char *
 op_registry_names(void)
 {
