@@ -379,9 +379,15 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		const double *tpl = dsp_aas_template(tp, i);
 		double a = tp->scale != NULL ? tp->scale[i] : 1.0;
 		int64_t start = t[i] + s0;
-		size_t k0 = start < 0 ? (size_t)(-start) : 0;
+		size_t k0 = start < 0 ? (size_t)(-start) : 0, end = L;
 
-		for (size_t k = k0; k < L && start + (int64_t)k < (int64_t)n; k++) {
+		/* Epochs tile: where the next one starts inside this one (L is the longest
+		 * spacing, so most slices overlap their successor by a fraction of a recorded
+		 * sample), the samples are the next one's; both templates hold the artifact there
+		 * and subtracting both took it twice. */
+		if (i + 1 < nt && t[i + 1] >= t[i] && t[i + 1] - t[i] < (int64_t)L)
+			end = (size_t)(t[i + 1] - t[i]);
+		for (size_t k = k0; k < end && start + (int64_t)k < (int64_t)n; k++) {
 			size_t q = (size_t)(start + (int64_t)k);
 
 			x[q] -= a * tpl[k];

@@ -89,7 +89,8 @@ const double *dsp_aas_template(const struct dsp_aas_templates *tp, size_t i);
 int dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		    const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause);
 
-/* x[t[i] + s0 : +L] −= template i (clipped to the data); when noise is not NULL the subtracted
+/* x[t[i] + s0 : +L] −= template i (clipped to the data, and to the start of epoch i + 1 where
+ * that lies inside it: each sample is corrected by one template); when noise is not NULL the subtracted
  * templates are added to noise[0..n) at the same places. With interpolate_gaps, the samples
  * between the end of one epoch and the start of the next get a line from the one template's
  * last value to the other's first. Returns 0 or -EINVAL. */
