@@ -11,7 +11,20 @@
  * way the candidate averages epochs gives the EEG in its templates. A template built from the
  * epoch itself would hide its own EEG from both terms; these never are. All of it runs on the
  * epochs at the recording's rate (block averages of the working rate), then the chosen
- * candidate is built at the working rate. */
+ * candidate is built at the working rate.
+ *
+ * Sub-sample shifts (a candidate with scale auto, and the fit once chosen): each epoch is
+ * fitted against its template to first order, as a·T + b·T', T' the template's derivative:
+ * the template shifted by δ = −b/a samples (T(t − δ) ≈ T − δ·T') and scaled by a is what is
+ * subtracted. Triggers are marked to whole
+ * samples of the recording and aligned to whole samples of the working rate; what is left
+ * (up to half a working sample) leaves a residual of the artifact's derivative times the shift,
+ * which at a recording rate of 1 kHz is as large as the EEG at the slice harmonics. Taylor's
+ * first-order term is the temporal-derivative regressor that absorbs small latency shifts in
+ * fMRI models (Friston et al. 1998, NeuroImage 7:30-40); timing between scanner and amplifier
+ * clocks is what limits AAS without synchronisation (Mandelkow et al. 2006, NeuroImage
+ * 32:1120-1126). a and b are fitted in the artifact band (above `band` Hz), where the EEG and
+ * the ECG's QRS complexes do not pull the fit, as the scaled templates' errors are scored. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -100,12 +113,14 @@ dsp_aas_auto_fini(struct dsp_aas_auto *a)
 	dsp_aas_segments_fini(&a->sg);
 }
 
-/* The estimated error of candidate c unscaled (err[0]) and scaled (err[1]). */
+/* The estimated error of candidate c unscaled (err[0]), scaled (err[1]) and scaled and shifted
+ * (err[2]: scale and slope fitted in the artifact band, below). */
 static void
 dsp_aas_auto_score(struct dsp_aas_auto *a, const struct dsp_aas_params *p,
-		   const struct dsp_aas_cand *c, double err[2])
+		   const struct dsp_aas_cand *c, double err[3])
 {
 	size_t *idx = NULL, *cnt = NULL, m = a->m;
+	double *dth = xmalloc((m ? m : 1) * sizeof *dth);
 
 	if (c->mode == DSP_AAS_FARM) {
 		struct dsp_aas_params q = *p;
@@ -117,21 +132,31 @@ dsp_aas_auto_score(struct dsp_aas_auto *a, const struct dsp_aas_params *p,
 	dsp_aas_auto_average(a, p, c, idx, cnt, a->X, a->T);
 	dsp_aas_auto_average(a, p, c, idx, cnt, a->R, a->RA);
 	dsp_aas_band_high(a->T, a->nt, m, a->fs0, p->band, a->TH);
-	err[0] = err[1] = 0;
+	err[0] = err[1] = err[2] = 0;
 	for (size_t i = 0; i < a->nt; i++) {
 		const double *x = a->X + i * m, *t = a->T + i * m, *h = a->H + i * m;
 		const double *th = a->TH + i * m, *ra = a->RA + i * m;
-		double s = dsp_aas_scale_of(x, t, m), m0 = 0, m1 = 0, leak = 0;
+		double s = dsp_aas_scale_of(x, t, m), m0 = 0, m1 = 0, m2 = 0, leak = 0, u, b;
 
+		dsp_aas_deriv(th, m, dth);
+		dsp_aas_shift_fit(h, th, dth, m, 0.5, &u, &b);
 		for (size_t j = 0; j < m; j++) {
+			double r2 = h[j] - u * th[j] - b * dth[j];
+
 			m0 += (h[j] - th[j]) * (h[j] - th[j]);
 			m1 += (h[j] - s * th[j]) * (h[j] - s * th[j]);
+			m2 += r2 * r2;
 			leak += ra[j] * ra[j];
 		}
 		err[0] += a->g * m0 + leak;
 		err[1] += a->g * m1 + s * s * leak;
+		/* The slope is one parameter more than the scale: it lowers the residual by about
+		 * the noise of one sample whether or not the epoch is shifted, and carries that
+		 * much noise into the correction. Mallows' Cp (Technometrics 15:661-675, 1973) adds
+		 * 2σ² per parameter, σ² the residual per degree of freedom of the largest fit. */
+		err[2] += a->g * (m2 + 2 * m2 / (double)(m > 3 ? m - 2 : 1)) + u * u * leak;
 	}
-	free(idx), free(cnt);
+	free(idx), free(cnt), free(dth);
 }
 
 /* Candidates: in auto mode nearest windows W/2, W, 2W, .. 16W (as far as the epochs go) and
@@ -178,13 +203,14 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size
 	dsp_aas_auto_init(&a, E, nt, len, p);
 	best.err = second.err = INFINITY;
 	for (size_t i = 0; i < nc; i++) {
-		double err[2];
+		double err[3];
 
 		dsp_aas_auto_score(&a, p, &cand[i], err);
-		for (int s = 0; s < 2; s++) {
+		for (int s = 0; s < 3; s++) {
 			struct dsp_aas_cand c = cand[i];
 
-			if ((p->scale == DSP_AAS_SCALE_OFF && s) || (p->scale == DSP_AAS_SCALE_ON && !s))
+			if ((p->scale == DSP_AAS_SCALE_OFF && s) ||
+			    (p->scale == DSP_AAS_SCALE_ON && !s) || (s == 2 && !p->shift))
 				continue;
 			c.scaled = s;
 			c.err = err[s];
@@ -198,9 +224,84 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size
 	q.mode = best.mode;
 	q.window = best.window;
 	q.scale = best.scaled ? DSP_AAS_SCALE_ON : DSP_AAS_SCALE_OFF;
+	q.shift = best.scaled == 2;
 	if ((rc = dsp_aas_weighted_fixed(tp, E, nt, len, &q, cause)) != 0)
 		return rc;
 	tp->choice.error_db =
 	    isfinite(second.err) && second.err > 0 ? 10 * log10(best.err / second.err) : NAN;
 	return 0;
+}
+
+void
+dsp_aas_deriv(const double *v, size_t n, double *d)
+{
+	if (n < 2) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = 0;
+		return;
+	}
+	d[0] = v[1] - v[0];
+	d[n - 1] = v[n - 1] - v[n - 2];
+	for (size_t i = 1; i + 1 < n; i++)
+		d[i] = 0.5 * (v[i + 1] - v[i - 1]);
+}
+
+void
+dsp_aas_shift_fit(const double *h, const double *th, const double *dth, size_t m, double max,
+		  double *a, double *b)
+{
+	double tt = 0, td = 0, dd = 0, ht = 0, hd = 0, det;
+
+	for (size_t k = 0; k < m; k++) {
+		tt += th[k] * th[k], td += th[k] * dth[k], dd += dth[k] * dth[k];
+		ht += h[k] * th[k], hd += h[k] * dth[k];
+	}
+	det = tt * dd - td * td;
+	/* A template without a slope to fit (flat, or its derivative along itself): scale only. */
+	if (!(tt > 0 && dd > 0 && det > 1e-9 * tt * dd)) {
+		*a = tt > 0 && isfinite(ht / tt) ? ht / tt : 1.0;
+		*b = 0;
+		return;
+	}
+	*a = (ht * dd - hd * td) / det;
+	*b = (hd * tt - ht * td) / det;
+	/* Marks are rounded to recorded samples: more than half of one (max) is not what that
+	 * leaves, the fit is fitting something else (an epoch the template does not resemble). */
+	if (!(isfinite(*a) && isfinite(*b) && *a > 0 && fabs(*b / *a) <= max)) {
+		*a = tt > 0 && isfinite(ht / tt) ? ht / tt : 1.0;
+		*b = 0;
+	}
+}
+
+void
+dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct dsp_aas_params *p)
+{
+	size_t L = tp->len, nt = tp->nepochs, d = p->decim ? p->decim : 1;
+	double *H = xmalloc(nt * L * sizeof *H), *TH = xmalloc(nt * L * sizeof *TH);
+	double *dth = xmalloc(L * sizeof *dth);
+
+	dsp_aas_band_high(E, nt, L, p->fs, p->band, H);
+	dsp_aas_band_high(tp->data, nt, L, p->fs, p->band, TH);
+	free(tp->scale);
+	tp->scale = xmalloc(nt * sizeof *tp->scale);
+	tp->slope = xmalloc(nt * sizeof *tp->slope);
+	tp->choice.scale_min = tp->choice.shift_min = INFINITY;
+	tp->choice.scale_max = tp->choice.shift_max = -INFINITY;
+	for (size_t i = 0; i < nt; i++) {
+		const double *th = TH + tp->index[i] * L;
+		double a, b, shift;
+
+		dsp_aas_deriv(th, L, dth);
+		dsp_aas_shift_fit(H + i * L, th, dth, L, 0.5 * (double)d, &a, &b);
+		tp->scale[i] = a;
+		tp->slope[i] = b;
+		shift = -b / a / (double)d;
+		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
+		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
+		tp->choice.shift_min = fmin(tp->choice.shift_min, shift);
+		tp->choice.shift_max = fmax(tp->choice.shift_max, shift);
+	}
+	tp->choice.scaled = 1;
+	tp->choice.shifted = 1;
+	free(H), free(TH), free(dth);
 }

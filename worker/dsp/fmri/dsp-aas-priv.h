@@ -59,6 +59,18 @@ void dsp_aas_slice_lists(size_t nt, const struct dsp_aas_params *p,
 void dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx,
 			const size_t *cnt, size_t W, double *out);
 
+/* Sub-sample shifts (dsp-aas-auto.c). d = the derivative of v[0..n) (central differences,
+ * one-sided at the ends). (a, b): the least-squares fit of h ≈ a·th + b·dth over m samples (a
+ * scale alone, b = 0, where the fit is degenerate or shifts by more than max samples). */
+void dsp_aas_deriv(const double *v, size_t n, double *d);
+void dsp_aas_shift_fit(const double *h, const double *th, const double *dth, size_t m, double max,
+		       double *a, double *b);
+/* Every epoch's scale and slope against its template, fitted in the artifact band of the rows
+ * at the working rate (tp->scale, tp->slope), with their range in tp->choice: after a mode
+ * whose choice asks for shifts (choice.shifted). */
+void dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E,
+			  const struct dsp_aas_params *p);
+
 /* The weighted modes on E, the nt epochs of x − mean(x) (len each). A mode with its window
  * and scaling as given (not auto; dsp-aas-weight.c): */
 int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,

@@ -451,7 +451,10 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 	tp->choice.segments = sg.n;
 	tp->choice.error_db = NAN;
 	tp->choice.scale_min = tp->choice.scale_max = 1;
-	if (p->scale != DSP_AAS_SCALE_OFF)
+	/* Shifts are fitted after (dsp_aas_weight_shift, by the caller), scales with them. */
+	tp->choice.shifted = p->scale != DSP_AAS_SCALE_OFF && p->shift && p->fs > 0 &&
+			     p->band < p->fs / 2;
+	if (p->scale != DSP_AAS_SCALE_OFF && !tp->choice.shifted)
 		dsp_aas_weight_scale(tp, E);
 	dsp_aas_segments_fini(&sg);
 	return 0;

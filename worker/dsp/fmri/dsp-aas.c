@@ -246,6 +246,8 @@ dsp_aas_weighted(struct dsp_aas_templates *tp, const double *x, size_t n, const 
 		rc = dsp_aas_auto_make(tp, E, nt, L, p, cause);
 	else
 		rc = dsp_aas_weighted_fixed(tp, E, nt, L, p, cause);
+	if (rc == 0 && tp->choice.shifted)
+		dsp_aas_weight_shift(tp, E, p);
 	free(E);
 	if (rc != 0)
 		dsp_aas_templates_fini(tp);
@@ -309,6 +311,7 @@ dsp_aas_templates_fini(struct dsp_aas_templates *tp)
 	free(tp->data);
 	free(tp->index);
 	free(tp->scale);
+	free(tp->slope);
 	memset(tp, 0, sizeof *tp);
 }
 
@@ -371,10 +374,13 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		 const struct dsp_aas_templates *tp, double *noise, char **cause)
 {
 	size_t L = tp->len;
+	double *row = NULL, *dt = NULL;
 
 	if (nt != tp->nepochs)
 		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
 				 tp->nepochs);
+	if (tp->slope != NULL)
+		row = xmalloc(L * sizeof *row), dt = xmalloc(L * sizeof *dt);
 	for (size_t i = 0; i < nt; i++) {
 		const double *tpl = dsp_aas_template(tp, i);
 		double a = tp->scale != NULL ? tp->scale[i] : 1.0;
@@ -387,6 +393,13 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		 * and subtracting both took it twice. */
 		if (i + 1 < nt && t[i + 1] >= t[i] && t[i + 1] - t[i] < (int64_t)L)
 			end = (size_t)(t[i + 1] - t[i]);
+		if (row != NULL) {
+			/* The shifted template, to first order: a·T + b·T' (scale a folded in). */
+			dsp_aas_deriv(tpl, L, dt);
+			for (size_t k = 0; k < L; k++)
+				row[k] = tpl[k] + tp->slope[i] / a * dt[k];
+			tpl = row;
+		}
 		for (size_t k = k0; k < end && start + (int64_t)k < (int64_t)n; k++) {
 			size_t q = (size_t)(start + (int64_t)k);
 
@@ -402,5 +415,6 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 				    noise);
 		}
 	}
+	free(row), free(dt);
 	return 0;
 }

@@ -30,6 +30,8 @@ struct dsp_aas_params {
 	enum dsp_aas_mode mode;
 	/* Weighted modes. */
 	enum dsp_aas_scale scale; /* least-squares scale of each template to its epoch */
+	int shift;                /* with scale: and its sub-sample shift, to first order
+				     (dsp-aas-auto.c); auto weighs it with scale auto */
 	int interpolate_gaps;     /* subtract a line across the gaps between epochs' templates */
 	double farm_threshold;    /* 0.9 */
 	size_t farm_range;        /* 3: candidates within ±3·W epochs */
@@ -51,18 +53,21 @@ struct dsp_aas_choice {
 	size_t window;          /* epochs per template (the chosen one in auto) */
 	int scaled;             /* per-epoch scaling applied */
 	double scale_min, scale_max;
+	int shifted;            /* sub-sample shifts fitted; their range, recording samples */
+	double shift_min, shift_max;
 	size_t segments;        /* motion segments */
 	double error_db;        /* auto: estimated in-band error of the choice against the next
 				   best candidate, dB (<= 0); NAN otherwise */
 };
 
 /* Templates of length len; epoch i uses row index[i] of data (ntemplates × len), multiplied
- * by scale[i] when scale is not NULL. */
+ * by scale[i] when scale is not NULL, plus slope[i] times the row's derivative when slope is
+ * not NULL (a sub-sample shift of −slope/scale samples). */
 struct dsp_aas_templates {
 	size_t len, nepochs, ntemplates;
 	double *data;
 	size_t *index;
-	double *scale;
+	double *scale, *slope;
 	int interpolate_gaps;
 	struct dsp_aas_choice choice;
 };
