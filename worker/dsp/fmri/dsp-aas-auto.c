@@ -277,22 +277,22 @@ void
 dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct dsp_aas_params *p)
 {
 	size_t L = tp->len, nt = tp->nepochs, d = p->decim ? p->decim : 1;
-	double *H = xmalloc(nt * L * sizeof *H), *TH = xmalloc(nt * L * sizeof *TH);
+	/* One epoch's rows at a time (the epochs at the working rate are large). */
+	double *h = xmalloc(L * sizeof *h), *th = xmalloc(L * sizeof *th);
 	double *dth = xmalloc(L * sizeof *dth);
 
-	dsp_aas_band_high(E, nt, L, p->fs, p->band, H);
-	dsp_aas_band_high(tp->data, nt, L, p->fs, p->band, TH);
 	free(tp->scale);
 	tp->scale = xmalloc(nt * sizeof *tp->scale);
 	tp->slope = xmalloc(nt * sizeof *tp->slope);
 	tp->choice.scale_min = tp->choice.shift_min = INFINITY;
 	tp->choice.scale_max = tp->choice.shift_max = -INFINITY;
 	for (size_t i = 0; i < nt; i++) {
-		const double *th = TH + tp->index[i] * L;
 		double a, b, shift;
 
+		dsp_aas_band_high(E + i * L, 1, L, p->fs, p->band, h);
+		dsp_aas_band_high(dsp_aas_template(tp, i), 1, L, p->fs, p->band, th);
 		dsp_aas_deriv(th, L, dth);
-		dsp_aas_shift_fit(H + i * L, th, dth, L, 0.5 * (double)d, &a, &b);
+		dsp_aas_shift_fit(h, th, dth, L, 0.5 * (double)d, &a, &b);
 		tp->scale[i] = a;
 		tp->slope[i] = b;
 		shift = -b / a / (double)d;
@@ -303,5 +303,5 @@ dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct
 	}
 	tp->choice.scaled = 1;
 	tp->choice.shifted = 1;
-	free(H), free(TH), free(dth);
+	free(h), free(th), free(dth);
 }
