@@ -15,8 +15,9 @@
  *
  * Sub-sample shifts (a candidate with scale auto, and the fit once chosen): each epoch is
  * fitted against its template to first order, as a·T + b·T', T' the template's derivative:
- * the template shifted by δ = −b/a samples (T(t − δ) ≈ T − δ·T') and scaled by a is what is
- * subtracted. Triggers are marked to whole
+ * T(t − δ) ≈ T − δ·T', so δ = −b/a; the fit is repeated against the template shifted by that
+ * (4-point Lagrange interpolation at the working rate, 10 times the recorded one), and the
+ * template shifted by δ and scaled by a is what is subtracted. Triggers are marked to whole
  * samples of the recording and aligned to whole samples of the working rate; what is left
  * (up to half a working sample) leaves a residual of the artifact's derivative times the shift,
  * which at a recording rate of 1 kHz is as large as the EEG at the slice harmonics. Taylor's
@@ -273,29 +274,82 @@ dsp_aas_shift_fit(const double *h, const double *th, const double *dth, size_t m
 	}
 }
 
+double
+dsp_aas_at(const double *v, size_t n, double x)
+{
+	long k = (long)floor(x);
+	double f = x - (double)k, w[4], acc = 0;
+
+	/* 4-point Lagrange weights at nodes -1, 0, 1, 2. */
+	w[0] = -f * (f - 1) * (f - 2) / 6;
+	w[1] = (f + 1) * (f - 1) * (f - 2) / 2;
+	w[2] = -(f + 1) * f * (f - 2) / 2;
+	w[3] = (f + 1) * f * (f - 1) / 6;
+	for (long j = -1; j <= 2; j++) {
+		long q = k + j;
+
+		q = q < 0 ? 0 : (q >= (long)n ? (long)n - 1 : q);
+		acc += w[j + 1] * v[q];
+	}
+	return acc;
+}
+
+void
+dsp_aas_advance(const double *v, size_t n, double u, double *out)
+{
+	for (size_t k = 0; k < n; k++)
+		out[k] = dsp_aas_at(v, n, (double)k + u);
+}
+
+/* Epoch i's scale and advance u (its template read at t + u: shifted by −u), from the
+ * artifact band h of the epoch and th of its template: the first-order fit, then twice the fit
+ * again against the template advanced by what was found, so the shift is not limited to
+ * where the first-order model holds. dth and tu are scratch of L. */
+static void
+dsp_aas_shift_epoch(const double *h, const double *th, size_t L, double max, double *dth,
+		    double *tu, double *a_out, double *u_out)
+{
+	double a, b, u;
+
+	dsp_aas_deriv(th, L, dth);
+	dsp_aas_shift_fit(h, th, dth, L, max, &a, &b);
+	u = b / a;
+	for (int it = 0; it < 2 && b != 0; it++) {
+		double a2, b2;
+
+		dsp_aas_advance(th, L, u, tu);
+		dsp_aas_deriv(tu, L, dth);
+		dsp_aas_shift_fit(h, tu, dth, L, max, &a2, &b2);
+		if (b2 == 0 || fabs(u + b2 / a2) > max)
+			break;
+		a = a2, u += b2 / a2;
+	}
+	*a_out = a;
+	*u_out = u;
+}
+
 void
 dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct dsp_aas_params *p)
 {
 	size_t L = tp->len, nt = tp->nepochs, d = p->decim ? p->decim : 1;
 	/* One epoch's rows at a time (the epochs at the working rate are large). */
 	double *h = xmalloc(L * sizeof *h), *th = xmalloc(L * sizeof *th);
-	double *dth = xmalloc(L * sizeof *dth);
+	double *dth = xmalloc(L * sizeof *dth), *tu = xmalloc(L * sizeof *tu);
 
 	free(tp->scale);
 	tp->scale = xmalloc(nt * sizeof *tp->scale);
-	tp->slope = xmalloc(nt * sizeof *tp->slope);
+	tp->advance = xmalloc(nt * sizeof *tp->advance);
 	tp->choice.scale_min = tp->choice.shift_min = INFINITY;
 	tp->choice.scale_max = tp->choice.shift_max = -INFINITY;
 	for (size_t i = 0; i < nt; i++) {
-		double a, b, shift;
+		double a, u, shift;
 
 		dsp_aas_band_high(E + i * L, 1, L, p->fs, p->band, h);
 		dsp_aas_band_high(dsp_aas_template(tp, i), 1, L, p->fs, p->band, th);
-		dsp_aas_deriv(th, L, dth);
-		dsp_aas_shift_fit(h, th, dth, L, 0.5 * (double)d, &a, &b);
+		dsp_aas_shift_epoch(h, th, L, 0.5 * (double)d, dth, tu, &a, &u);
 		tp->scale[i] = a;
-		tp->slope[i] = b;
-		shift = -b / a / (double)d;
+		tp->advance[i] = u;
+		shift = -u / (double)d;
 		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
 		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
 		tp->choice.shift_min = fmin(tp->choice.shift_min, shift);
@@ -303,5 +357,5 @@ dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct
 	}
 	tp->choice.scaled = 1;
 	tp->choice.shifted = 1;
-	free(h), free(th), free(dth);
+	free(h), free(th), free(dth), free(tu);
 }

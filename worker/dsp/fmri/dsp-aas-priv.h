@@ -65,8 +65,11 @@ void dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx,
 void dsp_aas_deriv(const double *v, size_t n, double *d);
 void dsp_aas_shift_fit(const double *h, const double *th, const double *dth, size_t m, double max,
 		       double *a, double *b);
-/* Every epoch's scale and slope against its template, fitted in the artifact band of the rows
- * at the working rate (tp->scale, tp->slope), with their range in tp->choice: after a mode
+/* v[0..n) read at x (4-point Lagrange, the edge values repeated outside); out[k] = v at k + u. */
+double dsp_aas_at(const double *v, size_t n, double x);
+void dsp_aas_advance(const double *v, size_t n, double u, double *out);
+/* Every epoch's scale and advance against its template, fitted in the artifact band of the rows
+ * at the working rate (tp->scale, tp->advance), with their range in tp->choice: after a mode
  * whose choice asks for shifts (choice.shifted). */
 void dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E,
 			  const struct dsp_aas_params *p);

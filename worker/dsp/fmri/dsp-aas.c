@@ -311,7 +311,7 @@ dsp_aas_templates_fini(struct dsp_aas_templates *tp)
 	free(tp->data);
 	free(tp->index);
 	free(tp->scale);
-	free(tp->slope);
+	free(tp->advance);
 	memset(tp, 0, sizeof *tp);
 }
 
@@ -374,13 +374,13 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		 const struct dsp_aas_templates *tp, double *noise, char **cause)
 {
 	size_t L = tp->len;
-	double *row = NULL, *dt = NULL;
+	double *row = NULL;
 
 	if (nt != tp->nepochs)
 		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
 				 tp->nepochs);
-	if (tp->slope != NULL)
-		row = xmalloc(L * sizeof *row), dt = xmalloc(L * sizeof *dt);
+	if (tp->advance != NULL)
+		row = xmalloc(L * sizeof *row);
 	for (size_t i = 0; i < nt; i++) {
 		const double *tpl = dsp_aas_template(tp, i);
 		double a = tp->scale != NULL ? tp->scale[i] : 1.0;
@@ -394,10 +394,7 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		if (i + 1 < nt && t[i + 1] >= t[i] && t[i + 1] - t[i] < (int64_t)L)
 			end = (size_t)(t[i + 1] - t[i]);
 		if (row != NULL) {
-			/* The shifted template, to first order: a·T + b·T' (scale a folded in). */
-			dsp_aas_deriv(tpl, L, dt);
-			for (size_t k = 0; k < L; k++)
-				row[k] = tpl[k] + tp->slope[i] / a * dt[k];
+			dsp_aas_advance(tpl, L, tp->advance[i], row);
 			tpl = row;
 		}
 		for (size_t k = k0; k < end && start + (int64_t)k < (int64_t)n; k++) {
@@ -415,6 +412,6 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 				    noise);
 		}
 	}
-	free(row), free(dt);
+	free(row);
 	return 0;
 }

@@ -61,13 +61,13 @@ struct dsp_aas_choice {
 };
 
 /* Templates of length len; epoch i uses row index[i] of data (ntemplates × len), multiplied
- * by scale[i] when scale is not NULL, plus slope[i] times the row's derivative when slope is
- * not NULL (a sub-sample shift of −slope/scale samples). */
+ * by scale[i] when scale is not NULL, and read advance[i] samples ahead (shifted by
+ * −advance[i], interpolated) when advance is not NULL. */
 struct dsp_aas_templates {
 	size_t len, nepochs, ntemplates;
 	double *data;
 	size_t *index;
-	double *scale, *slope;
+	double *scale, *advance;
 	int interpolate_gaps;
 	struct dsp_aas_choice choice;
 };
