@@ -345,7 +345,7 @@ dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct
 		double a, u, shift;
 
 		dsp_aas_band_high(E + i * L, 1, L, p->fs, p->band, h);
-		dsp_aas_band_high(dsp_aas_template(tp, i), 1, L, p->fs, p->band, th);
+		dsp_aas_band_high(tp->data + tp->index[i] * L, 1, L, p->fs, p->band, th);
 		dsp_aas_shift_epoch(h, th, L, 0.5 * (double)d, dth, tu, &a, &u);
 		tp->scale[i] = a;
 		tp->advance[i] = u;
