@@ -46,6 +46,7 @@ PRODUCT = ("common", "proto", "worker", "scheduler")
 #   5 worker/ops        registry, plugins, task-run and the input-format table over the families
 #   6 worker            the worker process: ops and the wire
 #   7 scheduler/graph   pipeline -> task graph, checked with the ops' own parameter checks
+#     scheduler/state/store   the SQLite store of jobs and tasks: common only
 #   8 scheduler/state   the daemon's state: jobs (built into graphs), tasks, workers, dispatch,
 #                       the reply queue, persistence
 #   9 scheduler         the daemon's loop, peers and endpoints over that state
@@ -60,7 +61,7 @@ LAYERS = {
     "worker/ops/rec": 4, "worker/ops/trial": 4,
     "worker/ops": 5,
     "worker": 6,
-    "scheduler/graph": 7,
+    "scheduler/graph": 7, "scheduler/state/store": 7,
     "scheduler/state": 8,
     "scheduler": 9,
     "scheduler/ctl": 10,

@@ -8,8 +8,9 @@ pkgs=(meson ninja-build pkg-config gcc libuv1-dev libnng-dev libmsgpack-dev libf
       libssl-dev libmatio-dev zlib1g-dev libcairo2-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcriterion-dev clang libclang-rt-14-dev python3-numpy python3-scipy python3-mne
-         python3-h5py python3-distributed python3-msgpack curl chromium universal-ctags
-         slurmctld slurmd slurm-client munge openssl)
+         python3-h5py python3-distributed python3-msgpack python3-pip python3-venv
+         python3-setuptools curl chromium universal-ctags
+         slurmctld slurmd slurm-client munge openssl prometheus)
 fi
 
 missing=()

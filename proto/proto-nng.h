@@ -44,7 +44,8 @@ void proto_server_pipe_close(struct proto_server *srv, uint32_t pipe);
 /* Close unauthenticated pipes past the deadline (from a timer); returns how many. */
 uint32_t proto_server_reap(struct proto_server *srv);
 struct proto_server_pipe_counts {
-	uint32_t open, unauthenticated;
+	uint32_t open, unauthenticated; /* unauthenticated: not closed by us */
+	uint32_t closing;          /* closed by us, not yet freed by nng */
 	uint32_t stuck;            /* closed by us long ago and never freed by nng */
 	uint64_t evicted, expired; /* closed to make room, closed at the deadline */
 };

@@ -29,6 +29,7 @@ proto_task_decode_results(struct proto_map *m, struct proto_task_request *r, cha
 		proto_map_str(&e, "result", false, PROTO_MAX_TEXT, &t->result);
 		proto_map_str(&e, "error", false, PROTO_MAX_TEXT, &t->error);
 		proto_map_u64(&e, "elapsed_us", false, 0, UINT64_MAX, &t->elapsed_us);
+		proto_map_bool(&e, "permanent", false, &t->permanent);
 		if (proto_map_finish(&e) != 0)
 			return m->rc = e.rc;
 	}
@@ -59,6 +60,23 @@ proto_task_decode_tasks(struct proto_map *m, struct proto_task_assign *as, char 
 	return 0;
 }
 
+/* rss_bytes and cpu_us come together or not at all (workers before them send neither). */
+static void
+proto_task_decode_usage(struct proto_map *m, struct proto_heartbeat *h)
+{
+	const uint64_t absent = UINT64_MAX;
+	uint64_t rss = absent, cpu = absent;
+
+	proto_map_u64(m, "rss_bytes", false, 0, absent - 1, &rss);
+	proto_map_u64(m, "cpu_us", false, 0, absent - 1, &cpu);
+	if ((rss == absent) != (cpu == absent) && m->rc == 0)
+		m->rc = error_set(m->cause, -EBADMSG, "%s: rss_bytes and cpu_us come together",
+				  m->what);
+	h->has_usage = rss != absent && cpu != absent;
+	h->rss_bytes = h->has_usage ? rss : 0;
+	h->cpu_us = h->has_usage ? cpu : 0;
+}
+
 int
 proto_task_decode(uint32_t type, const msgpack_object *body, struct proto_msg *msg, char **cause)
 {
@@ -82,6 +100,7 @@ proto_task_decode(uint32_t type, const msgpack_object *body, struct proto_msg *m
 		proto_map_u64(&m, "worker_id", true, 1, UINT64_MAX, &msg->u.heartbeat.worker_id);
 		proto_map_u64_array(&m, "running", true, PROTO_MAX_BATCH, &msg->u.heartbeat.running,
 				    &msg->u.heartbeat.nrunning);
+		proto_task_decode_usage(&m, &msg->u.heartbeat);
 		break;
 	default:
 		return error_set(cause, -ENOMSG, "not a task message: %u", type);
@@ -102,7 +121,8 @@ proto_task_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		msgpack_pack_array(pk, r->nresults);
 		for (uint32_t i = 0; i < r->nresults; i++) {
 			const struct proto_task_result *t = &r->results[i];
-			msgpack_pack_map(pk, 4 + (t->result != NULL) + (t->error != NULL));
+			msgpack_pack_map(pk, 4 + (t->result != NULL) + (t->error != NULL) +
+						 t->permanent);
 			proto_pack_ku64(pk, "task", t->task);
 			proto_pack_ku64(pk, "attempt", t->attempt);
 			proto_pack_kbool(pk, "ok", t->ok);
@@ -111,6 +131,8 @@ proto_task_encode(const struct proto_msg *msg, msgpack_packer *pk)
 				proto_pack_kstr(pk, "result", t->result);
 			if (t->error != NULL)
 				proto_pack_kstr(pk, "error", t->error);
+			if (t->permanent)
+				proto_pack_kbool(pk, "permanent", true);
 		}
 		break;
 	}
@@ -134,12 +156,17 @@ proto_task_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		msgpack_pack_map(pk, 1);
 		proto_pack_ku64(pk, "retry_ms", msg->u.idle.retry_ms);
 		break;
-	case PROTO_HEARTBEAT:
-		msgpack_pack_map(pk, 2);
-		proto_pack_ku64(pk, "worker_id", msg->u.heartbeat.worker_id);
-		proto_pack_ku64_array(pk, "running", msg->u.heartbeat.running,
-				      msg->u.heartbeat.nrunning);
+	case PROTO_HEARTBEAT: {
+		const struct proto_heartbeat *h = &msg->u.heartbeat;
+		msgpack_pack_map(pk, h->has_usage ? 4 : 2);
+		proto_pack_ku64(pk, "worker_id", h->worker_id);
+		proto_pack_ku64_array(pk, "running", h->running, h->nrunning);
+		if (h->has_usage) {
+			proto_pack_ku64(pk, "rss_bytes", h->rss_bytes);
+			proto_pack_ku64(pk, "cpu_us", h->cpu_us);
+		}
 		break;
+	}
 	}
 }
 

@@ -164,6 +164,7 @@ struct proto_task_result {
 	char *result; /* small inline result (JSON text) or NULL */
 	char *error;  /* when !ok */
 	uint64_t elapsed_us;
+	bool permanent; /* a failure that retrying cannot fix (bad input, parameter or output) */
 };
 
 struct proto_task_request {
@@ -193,6 +194,11 @@ struct proto_heartbeat {
 	uint64_t worker_id;
 	uint32_t nrunning;
 	uint64_t *running;
+	/* The worker process's resident memory and CPU time so far (optional on the wire: a
+	 * heartbeat without them decodes with has_usage false). */
+	bool has_usage;
+	uint64_t rss_bytes;
+	uint64_t cpu_us;
 };
 
 /* A message: its type, the request it answers or asks, and its body. */

@@ -14,16 +14,18 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
 #include "scheduler/state/sched-build.h"
+#include "scheduler/state/sched-submit.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/state/sched-dispatch.h"
 #include "scheduler/sched-handlers.h"
 #include "scheduler/sched-http.h"
 #include "scheduler/sched-loopstat.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "scheduler/state/sched-timeout.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -167,6 +169,7 @@ sched_core_commit(struct sched *s)
 		free(s->store_cause);
 		s->store_cause = NULL;
 		sched_pass_send(s, true);
+		sched_http_committed(s->http);
 		return;
 	}
 	if (s->store_error == 0 || strcmp(cause, s->store_cause) != 0)
@@ -273,6 +276,7 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 	uv_prepare_start(&s->flush, sched_on_prepare);
 	uv_timer_init(&s->loop, &s->tick);
 	sched_build_init(s);
+	sched_submit_init(s);
 	s->loopstat = xcalloc(1, sizeof *s->loopstat);
 	if ((rc = sched_loopstat_start(s->loopstat, &s->loop)) != 0)
 		log_warn("the loop's busy time is not measured: %s", uv_strerror(rc));
@@ -294,9 +298,12 @@ sched_new(struct sched **out, const struct sched_config *cfg, bool handle_signal
 					sched_on_pipe_closed, s, cause)) != 0)
 		goto fail;
 	sched_core_limits(s);
-	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
-	    (rc = sched_http_start(cfg->http_addr, sched_on_http, s, &s->http, cause)) != 0)
-		goto fail;
+	if (cfg->http_addr != NULL && *cfg->http_addr != '\0') {
+		struct sched_http_config hc = {cfg->http_addr, cfg->token, cfg->http_auth_read,
+					       cfg->http_hosts};
+		if ((rc = sched_http_start(&hc, sched_on_http, s, &s->http, cause)) != 0)
+			goto fail;
+	}
 	uv_timer_start(&s->tick, sched_on_tick, 100, 100);
 	sched_pass_kick(s);
 	log_info("listening on %s%s%s, state in %s", cfg->listen_url,
@@ -373,9 +380,11 @@ sched_free(struct sched *s)
 	sched_http_stop(s->http);
 	proto_server_close(s->server);
 	sched_pass_drop(s);
+	sched_submit_fini(s);
 	sched_auth_free(s);
 	if (s->store != NULL)
 		sched_store_close(s->store);
+	sched_jobs_outputs_free(s);
 	while (s->jobs != NULL) {
 		struct sched_job *j = s->jobs;
 		s->jobs = j->next;
@@ -395,6 +404,7 @@ sched_free(struct sched *s)
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
 	free(s->loopstat);
+	sched_taskstat_free(s);
 	free(s->store_cause);
 	pthread_mutex_destroy(&s->inbox->lock);
 	free(s->inbox);

@@ -17,30 +17,11 @@
 #include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-retention.h"
 #include "scheduler/sched-status.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
+#include "scheduler/state/sched-submit.h"
 #include "scheduler/state/sched-workers.h"
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
-
-static void
-sched_handle_submit(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
-{
-	struct proto_msg reply = {.type = PROTO_ACCEPTED, .request_id = m->request_id};
-	char *cause = NULL;
-	int rc;
-
-	rc = sched_jobs_submit(s, &m->u.submit, &reply.u.accepted.jobs, &reply.u.accepted.njobs,
-			       &cause);
-	if (rc != 0) {
-		log_info("submission refused: %s", cause);
-		sched_pass_reply_error(s, ctx, m->request_id, rc, cause);
-	} else {
-		sched_pass_reply(s, ctx, &reply);
-		sched_pass_kick(s);
-	}
-	free(cause);
-	free(reply.u.accepted.jobs);
-}
 
 static void
 sched_handle_status(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
@@ -151,6 +132,11 @@ sched_handle_heartbeat(struct sched *s, struct proto_server_ctx *ctx, const stru
 
 	if (w == NULL)
 		return;
+	if (m->u.heartbeat.has_usage) {
+		w->has_usage = true;
+		w->rss_bytes = m->u.heartbeat.rss_bytes;
+		w->cpu_s = (double)m->u.heartbeat.cpu_us * 1e-6;
+	}
 	/* Running tasks whose job is no longer running get cancelled on the worker. */
 	for (uint32_t i = 0; i < m->u.heartbeat.nrunning; i++) {
 		uint64_t t = m->u.heartbeat.running[i];
@@ -219,7 +205,7 @@ sched_handlers_message(struct sched *s, struct proto_server_ctx *ctx, nng_msg *r
 			sched_reject(s, ctx, m.request_id, -EPROTO,
 					      "this message is not a request");
 		else if (m.type == PROTO_SUBMIT)
-			sched_handle_submit(s, ctx, &m);
+			sched_submit(s, ctx, &m);
 		else if (m.type == PROTO_STATUS)
 			sched_handle_status(s, ctx, &m);
 		else if (m.type == PROTO_CANCEL)

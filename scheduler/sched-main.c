@@ -17,20 +17,26 @@
 #include "common/xmalloc.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "worker/ops/op-plugin.h"
 
 static const struct options_def sched_main_options[] = {
     {"listen", 0, OPTIONS_VALUE, "URL", "where workers and clients connect",
      "tcp://127.0.0.1:8786"},
     {"http", 0, OPTIONS_VALUE, "HOST:PORT", "status endpoint (\"\" for none)", "127.0.0.1:8787"},
+    {"http-auth-read", 0, OPTIONS_FLAG, NULL,
+     "HTTP reads need the token too, as writes always do (all but /health)", NULL},
+    {"http-host", 0, OPTIONS_LIST, "NAME",
+     "a host name the status endpoint is reached by (besides localhost, IP addresses and the "
+     "--http host); requests naming another Host are refused",
+     NULL},
     {"state-dir", 0, OPTIONS_VALUE, "DIR",
      "state database, token and job work dirs (default: $NEURODAG_STATE_DIR or "
      "~/.local/state/neurodag)",
      NULL},
     {"worker-wait-timeout", 0, OPTIONS_VALUE, "SECONDS",
      "fail a job that has waited this long for its minimum workers", "360"},
-    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often busy workers send heartbeats",
+    {"heartbeat-interval", 0, OPTIONS_VALUE, "SECONDS", "how often workers send heartbeats",
      "2"},
     {"worker-ttl", 0, OPTIONS_VALUE, "SECONDS",
      "a worker silent this long is lost and its tasks requeued", "15"},
@@ -58,7 +64,9 @@ static const struct options_def sched_main_options[] = {
      "read the token from FILE instead of STATE_DIR/token (created if absent)", NULL},
     {"log-file", 0, OPTIONS_VALUE, "FILE",
      "log to FILE (default: stderr; STATE_DIR/scheduler.log when detached)", NULL},
-    {"foreground", 'd', OPTIONS_FLAG, NULL, "stay in the foreground (do not detach)", NULL},
+    {"detach", 0, OPTIONS_FLAG, NULL,
+     "run in the background (logging to --log-file or STATE_DIR/scheduler.log)", NULL},
+    {"foreground", 0, OPTIONS_FLAG, NULL, "stay in the foreground (the default)", NULL},
     {"verbose", 'v', OPTIONS_FLAG, NULL, "log more (repeat for more)", NULL},
     {"plugin", 0, OPTIONS_LIST, "FILE.so",
      "load custom ops (to validate pipelines that use them; workers load them too)", NULL},
@@ -91,9 +99,13 @@ sched_main_warn_exposure(const struct sched_config *cfg)
 			 cfg->listen_url);
 	if (cfg->http_addr != NULL && *cfg->http_addr != '\0' &&
 	    !sched_main_loopback(cfg->http_addr))
-		log_warn("WARNING: --http %s is reachable beyond loopback and has no "
-			 "authentication: anyone who can reach it reads every job and worker",
-			 cfg->http_addr);
+		log_warn("WARNING: --http %s is plain HTTP beyond loopback: the bearer token of "
+			 "its POST and DELETE requests travels in clear, and %s (put a TLS "
+			 "proxy in front of it, or keep it on loopback)",
+			 cfg->http_addr,
+			 cfg->http_auth_read ? "so do job and worker reports"
+					     : "anyone who can reach it reads every job and worker "
+					       "(--http-auth-read)");
 }
 
 /* Fill cfg from parsed options (token left NULL). *state_dir is allocated. */
@@ -117,6 +129,8 @@ sched_main_config(const struct options *opts, struct sched_config *cfg, char **s
 	if (proto_tls_check(listen, &cfg->tls, true, cause) != 0)
 		return -EINVAL;
 	cfg->http_addr = options_get(opts, "http");
+	cfg->http_auth_read = options_count(opts, "http-auth-read") > 0;
+	cfg->http_hosts = options_list(opts, "http-host");
 	if (options_get_double(opts, "worker-wait-timeout", 0, 1e9, &cfg->worker_wait_timeout_s,
 			       cause) != 0 ||
 	    options_get_double(opts, "heartbeat-interval", 0.05, 3600, &cfg->heartbeat_interval_s,
@@ -208,15 +222,17 @@ sched_main_check(const struct sched_config *cfg, char **cause)
 	return 0;
 }
 
-/* Detach unless --foreground (logging then goes to --log-file or STATE_DIR/scheduler.log), and
- * open the log file. *log_path is allocated when detached. */
+/* Detach with --detach (logging then goes to --log-file or STATE_DIR/scheduler.log), and open
+ * the log file. *log_path is allocated when detached. */
 static int
 sched_main_log(const struct options *opts, const char *state_dir, char **log_path, char **cause)
 {
 	const char *logf = options_get(opts, "log-file");
 	int rc;
 
-	if (!options_count(opts, "foreground")) {
+	if (options_count(opts, "detach") && options_count(opts, "foreground"))
+		return error_set(cause, -EINVAL, "--detach and --foreground: choose one");
+	if (options_count(opts, "detach")) {
 		*log_path = logf != NULL ? xstrdup(logf) : xasprintf("%s/scheduler.log", state_dir);
 		if ((rc = sched_main_detach(state_dir, cause)) != 0)
 			return rc;
@@ -236,6 +252,12 @@ sched_main(int argc, char **argv)
 	char *cause = NULL, *token = NULL, *state_dir = NULL, *log_path = NULL;
 	int rc, level;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-d") == 0) {
+			fprintf(stderr, "neurodag-scheduler: -d is gone: the scheduler stays in the "
+					"foreground unless --detach\n");
+			return 2;
+		}
 	if (options_parse(&opts, sched_main_options, argc, argv, 0, &cause) != 0) {
 		fprintf(stderr, "neurodag-scheduler: %s\n", cause);
 		return 2;

@@ -104,10 +104,12 @@ sched_reject_metrics(struct sched *s, FILE *f)
 	if (s->server != NULL)
 		proto_server_pipe_counts(s->server, &pc);
 	fprintf(f,
-		"# HELP neurodag_pipes Connections open, by whether they authenticated.\n"
+		"# HELP neurodag_pipes Connections open: authenticated, unauthenticated, or closed by "
+		"the scheduler and not yet freed.\n"
 		"# TYPE neurodag_pipes gauge\n"
 		"neurodag_pipes{state=\"authenticated\"} %u\n"
 		"neurodag_pipes{state=\"unauthenticated\"} %u\n"
+		"neurodag_pipes{state=\"closing\"} %u\n"
 		"# HELP neurodag_pipes_closed_total Unauthenticated connections closed: to make "
 		"room, at the HELLO deadline or after protocol errors.\n"
 		"# TYPE neurodag_pipes_closed_total counter\n"
@@ -117,8 +119,10 @@ sched_reject_metrics(struct sched *s, FILE *f)
 		"# HELP neurodag_pipes_stuck Connections closed long ago that nng never freed "
 		"(its reaper is stuck: restart the scheduler).\n"
 		"# TYPE neurodag_pipes_stuck gauge\nneurodag_pipes_stuck %u\n"
+		"# HELP neurodag_log_lines_held_total Warnings about peers not logged (rate limit).\n"
 		"# TYPE neurodag_log_lines_held_total counter\n"
 		"neurodag_log_lines_held_total %llu\n",
-		pc.open - pc.unauthenticated, pc.unauthenticated, (unsigned long long)pc.evicted,
+		pc.open - pc.unauthenticated - pc.closing, pc.unauthenticated, pc.closing,
+		(unsigned long long)pc.evicted,
 		(unsigned long long)pc.expired, pc.stuck, (unsigned long long)s->rlog.held_total);
 }

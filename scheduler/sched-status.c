@@ -10,10 +10,10 @@
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
-#include "scheduler/sched-loopstat.h"
+#include "scheduler/sched-metrics.h"
 #include "scheduler/state/sched-jobs.h"
-#include "scheduler/sched-reject.h"
 #include "scheduler/state/sched-statedir.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-tasks.h"
 
 static json_t *
@@ -111,15 +111,24 @@ sched_status_job_files(const struct sched_job *j, json_t *o)
 		json_object_set_new(o, "report", report);
 }
 
+/* {"pending": n, "ready": n, ...} */
+static json_t *
+sched_status_states(const uint32_t counts[TASK_STATE_COUNT])
+{
+	json_t *o = json_object();
+
+	for (int st = 0; st < TASK_STATE_COUNT; st++)
+		json_object_set_new(o, sched_tasks_state_name(st), json_integer(counts[st]));
+	return o;
+}
+
 static json_t *
 sched_status_job(struct sched *s, struct sched_job *j)
 {
-	json_t *o = sched_status_job_brief(s, j), *tasks = json_object(), *stages = json_array();
+	json_t *o = sched_status_job_brief(s, j), *stages = json_array();
 	double end = j->finished > 0 ? j->finished : time_wall_s();
 
-	for (int st = 0; st < TASK_STATE_COUNT; st++)
-		json_object_set_new(tasks, sched_tasks_state_name(st), json_integer(j->counts[st]));
-	json_object_set_new(o, "tasks_by_state", tasks);
+	json_object_set_new(o, "tasks_by_state", sched_status_states(j->counts));
 	if (j->output != NULL)
 		json_object_set_new(o, "output", json_string(j->output));
 	json_object_set_new(o, "elapsed_s", json_real(end - j->submitted));
@@ -129,9 +138,12 @@ sched_status_job(struct sched *s, struct sched_job *j)
 		for (uint32_t i = 0; i < j->graph->nstages; i++) {
 			static const char *const kinds[] = {"global", "unit", "run_once", "reduce"};
 			const struct graph_stage *st = &j->graph->stages[i];
-			json_array_append_new(stages, json_pack("{s:s, s:s, s:i}", "label",
-								st->label, "kind", kinds[st->kind],
-								"tasks", (int)st->count));
+			json_t *so = json_pack("{s:s, s:s, s:i}", "label", st->label, "kind",
+					       kinds[st->kind], "tasks", (int)st->count);
+			if (j->stage_counts != NULL)
+				json_object_set_new(so, "states",
+						    sched_status_states(j->stage_counts[i]));
+			json_array_append_new(stages, so);
 		}
 	json_object_set_new(o, "stages", stages);
 	json_object_set(o, "results", j->results);
@@ -154,9 +166,62 @@ sched_status_workers(struct sched *s, struct sched_job *unused)
 		    (json_int_t)w->failed, "version", w->version, "draining", w->draining);
 		if (w->slurm_job != NULL)
 			json_object_set_new(o, "slurm_job", json_string(w->slurm_job));
+		if (w->has_usage) {
+			json_object_set_new(o, "rss_bytes", json_integer((json_int_t)w->rss_bytes));
+			json_object_set_new(o, "cpu_s", json_real(w->cpu_s));
+		}
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+/* The tasks workers run now: [[worker, job, task, op label, start (wall s)]...]. */
+static json_t *
+sched_status_running(struct sched *s)
+{
+	json_t *a = json_array();
+	double wall = time_wall_s(), mono = time_mono_s();
+
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		for (uint32_t i = 0; i < w->nrun; i++) {
+			uint64_t id = w->run[i].task;
+			struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(id));
+			uint32_t idx = PROTO_TASK_INDEX(id);
+			const char *label = "";
+
+			if (j != NULL && j->graph != NULL && idx < j->graph->ntasks)
+				label = j->graph->stages[graph_stage_of(j->graph, idx)].label;
+			json_array_append_new(
+			    a, json_pack("[i, i, i, s, f]", (int)w->id, (int)PROTO_TASK_JOB(id),
+					 (int)idx, label, wall - (mono - w->run[i].since)));
+		}
+	return a;
+}
+
+/* The task stream (sched-taskstat.c), the running tasks and each unfinished job's progress by
+ * stage, for the dashboard. */
+static json_t *
+sched_status_tasks(struct sched *s, struct sched_job *unused)
+{
+	json_t *o = sched_taskstat_stream(s), *progress = json_array();
+
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
+		if (j->graph == NULL || j->stage_counts == NULL ||
+		    (j->state != JOB_RUNNING && j->state != JOB_WAITING))
+			continue;
+		for (uint32_t i = 0; i < j->graph->nstages; i++) {
+			const uint32_t *c = j->stage_counts[i];
+			json_array_append_new(
+			    progress, json_pack("{s:i, s:s, s:i, s:i, s:i, s:i}", "job", (int)j->id,
+						"op", j->graph->stages[i].label, "tasks",
+						(int)j->graph->stages[i].count, "done", (int)c[TASK_DONE],
+						"running", (int)c[TASK_ASSIGNED], "failed",
+						(int)c[TASK_FAILED]));
+		}
+	}
+	json_object_set_new(o, "progress", progress);
+	json_object_set_new(o, "running", sched_status_running(s));
+	return o;
 }
 
 static json_t *
@@ -188,79 +253,13 @@ sched_status_summary(struct sched *s, struct sched_job *unused)
 			 s->cfg.listen_url, "state_dir", sched_statedir_status(s));
 }
 
-static char *
-sched_status_metrics(struct sched *s)
-{
-	static const char *const reasons[REJECT_COUNT] = {
-	    "malformed", "auth", "too_big", "version", "unknown_type", "unexpected"};
-	uint32_t jc[JOB_CANCELLED + 1] = {0};
-	uint64_t tc[TASK_STATE_COUNT] = {0}, cum = 0;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	double edge = 10e-6;
-
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		jc[j->state]++;
-		for (int st = 0; st < TASK_STATE_COUNT; st++)
-			tc[st] += j->counts[st];
-	}
-	fprintf(f, "# HELP neurodag_jobs Jobs by state.\n# TYPE neurodag_jobs gauge\n");
-	for (int st = JOB_WAITING; st <= JOB_CANCELLED; st++)
-		fprintf(f, "neurodag_jobs{state=\"%s\"} %u\n", sched_jobs_state_name(st), jc[st]);
-	fprintf(f, "# HELP neurodag_tasks Tasks by state.\n# TYPE neurodag_tasks gauge\n");
-	for (int st = 0; st < TASK_STATE_COUNT; st++)
-		fprintf(f, "neurodag_tasks{state=\"%s\"} %llu\n", sched_tasks_state_name(st),
-			(unsigned long long)tc[st]);
-	fprintf(f,
-		"# HELP neurodag_workers_connected Registered workers.\n"
-		"# TYPE neurodag_workers_connected gauge\nneurodag_workers_connected %u\n",
-		s->nworkers);
-	fprintf(f,
-		"# TYPE neurodag_tasks_dispatched_total counter\n"
-		"neurodag_tasks_dispatched_total %llu\n"
-		"# TYPE neurodag_tasks_done_total counter\nneurodag_tasks_done_total %llu\n"
-		"# TYPE neurodag_tasks_failed_total counter\nneurodag_tasks_failed_total %llu\n"
-		"# TYPE neurodag_tasks_retried_total counter\nneurodag_tasks_retried_total %llu\n"
-		"# TYPE neurodag_workers_lost_total counter\nneurodag_workers_lost_total %llu\n"
-		"# TYPE neurodag_messages_total counter\nneurodag_messages_total %llu\n",
-		(unsigned long long)s->stats.tasks_dispatched,
-		(unsigned long long)s->stats.tasks_done, (unsigned long long)s->stats.tasks_failed,
-		(unsigned long long)s->stats.tasks_retried,
-		(unsigned long long)s->stats.workers_lost, (unsigned long long)s->stats.messages);
-	fprintf(f, "# HELP neurodag_messages_rejected_total Messages refused, by reason.\n"
-		   "# TYPE neurodag_messages_rejected_total counter\n");
-	for (int r = 0; r < REJECT_COUNT; r++)
-		fprintf(f, "neurodag_messages_rejected_total{reason=\"%s\"} %llu\n", reasons[r],
-			(unsigned long long)s->stats.rejected[r]);
-	fprintf(f, "# HELP neurodag_dispatch_latency_seconds Time from ready to assigned.\n"
-		   "# TYPE neurodag_dispatch_latency_seconds histogram\n");
-	for (int k = 0; k < SCHED_LATENCY_BUCKETS; k++, edge *= 2) {
-		cum += s->stats.latency_bucket[k];
-		fprintf(f, "neurodag_dispatch_latency_seconds_bucket{le=\"%g\"} %llu\n", edge,
-			(unsigned long long)cum);
-	}
-	cum += s->stats.latency_bucket[SCHED_LATENCY_BUCKETS];
-	fprintf(f,
-		"neurodag_dispatch_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
-		"neurodag_dispatch_latency_seconds_sum %.9f\n"
-		"neurodag_dispatch_latency_seconds_count %llu\n",
-		(unsigned long long)cum, s->stats.latency_sum,
-		(unsigned long long)s->stats.latency_count);
-	sched_statedir_metrics(s, f);
-	sched_reject_metrics(s, f);
-	if (s->loopstat != NULL)
-		sched_loopstat_metrics(s->loopstat, f);
-	fclose(f);
-	return buf;
-}
-
 static const struct sched_status_entry sched_status_table[] = {
     {"status", "/api/status", SCHED_STATUS_JSON, false, false, sched_status_summary, NULL},
     {"jobs", "/api/jobs", SCHED_STATUS_JSON, false, true, sched_status_jobs, NULL},
     {"job", "/api/jobs/", SCHED_STATUS_JSON, true, false, sched_status_job, NULL},
     {"workers", "/api/workers", SCHED_STATUS_JSON, false, false, sched_status_workers, NULL},
-    {"metrics", "/metrics", "text/plain; version=0.0.4", false, false, NULL, sched_status_metrics},
+    {"tasks", "/api/tasks", SCHED_STATUS_JSON, false, false, sched_status_tasks, NULL},
+    {"metrics", "/metrics", "text/plain; version=0.0.4", false, false, NULL, sched_metrics_text},
 };
 
 #define SCHED_STATUS_COUNT (sizeof sched_status_table / sizeof sched_status_table[0])

@@ -14,16 +14,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/log.h"
 #include "common/options.h"
 #include "common/token.h"
+#include "proto/proto-addr.h"
 #include "worker/dsp/core/fft-plan.h"
 #include "worker/worker.h"
 
 static struct worker worker_cli_worker;
 
 static const struct options_def worker_cli_options[] = {
-    {"scheduler", 's', OPTIONS_VALUE, "URL", "the scheduler to serve", "tcp://127.0.0.1:8786"},
+    {"scheduler", 's', OPTIONS_VALUE, "ADDRESS", "the scheduler to serve (as the positional ADDRESS)",
+     "tcp://127.0.0.1:8786"},
     {"token-file", 0, OPTIONS_VALUE, "FILE",
      "file holding the scheduler's token (else $NEURODAG_TOKEN)", NULL},
     {"nthreads", 'n', OPTIONS_VALUE, "N", "tasks run at once", "1"},
@@ -71,17 +74,37 @@ worker_cli_signal_thread(void *arg)
 	return NULL;
 }
 
+/* The scheduler's URL (allocated): the positional address or --scheduler, not both. */
+static int
+worker_cli_address(const struct options *opts, char **url, char **cause)
+{
+	const char *addr = options_get(opts, "scheduler");
+
+	if (opts->argc > 1)
+		return error_set(cause, -EINVAL, "one scheduler address, not %d (expected %s)",
+				 opts->argc, PROTO_ADDR_FORMS);
+	if (opts->argc == 1) {
+		if (options_count(opts, "scheduler") > 0)
+			return error_set(cause, -EINVAL,
+					 "the scheduler twice: '%s' and --scheduler %s", opts->argv[0],
+					 addr);
+		addr = opts->argv[0];
+	}
+	return proto_addr_url(addr, url, cause);
+}
+
 /* The worker's configuration from its flags (after logging is set up): 0, or 2 with the cause
- * printed. *token is allocated. */
+ * printed. *token and *url are allocated. */
 static int
 worker_cli_config(const char *prog, const struct options *opts, struct worker_config *cfg,
-		  char **token)
+		  char **token, char **url)
 {
 	char *cause = NULL;
 	long nthreads, keep;
 	double timeout;
 
-	if (options_get_long(opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
+	if (worker_cli_address(opts, url, &cause) != 0 ||
+	    options_get_long(opts, "nthreads", 1, 1024, &nthreads, &cause) != 0 ||
 	    options_get_double(opts, "connect-timeout", 0, 1e9, &timeout, &cause) != 0 ||
 	    token_read(options_get(opts, "token-file"), token, &cause) != 0 ||
 	    op_plugin_load(options_list(opts, "plugin"), &cause) != 0)
@@ -95,7 +118,7 @@ worker_cli_config(const char *prog, const struct options *opts, struct worker_co
 			goto fail;
 		fft_plan_set_keep_max((size_t)keep);
 	}
-	cfg->url = options_get(opts, "scheduler");
+	cfg->url = *url;
 	cfg->token = *token;
 	cfg->nthreads = (uint32_t)nthreads;
 	cfg->connect_timeout_s = timeout;
@@ -106,6 +129,8 @@ fail:
 	free(cause);
 	free(*token);
 	*token = NULL;
+	free(*url);
+	*url = NULL;
 	return 2;
 }
 
@@ -134,7 +159,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 {
 	struct options opts;
 	struct worker_config cfg = {0};
-	char *cause = NULL, *token = NULL;
+	char *cause = NULL, *token = NULL, *url = NULL;
 	int rc, level;
 
 	if (options_parse(&opts, worker_cli_options, argc, argv, 0, &cause) != 0) {
@@ -144,9 +169,10 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	}
 	if (opts.help) {
 		options_usage(
-		    stdout, "neurodag-worker [options]",
+		    stdout, "neurodag-worker [options] [ADDRESS]",
 		    "Runs tasks for a neurodag scheduler. SIGTERM drains: running tasks "
-		    "finish, no new ones are taken,\nthen the worker says BYE and exits 0.",
+		    "finish, no new ones are taken,\nthen the worker says BYE and exits 0. "
+		    "ADDRESS, the scheduler: " PROTO_ADDR_FORMS "\n(default tcp://127.0.0.1:8786).",
 		    worker_cli_options);
 		options_fini(&opts);
 		return 0;
@@ -155,7 +181,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 					      : LOG_LEVEL_INFO + options_count(&opts, "verbose");
 	log_init("worker", level > LOG_LEVEL_TRACE ? LOG_LEVEL_TRACE : level,
 		 options_get(&opts, "log-file"));
-	if ((rc = worker_cli_config(prog, &opts, &cfg, &token)) != 0) {
+	if ((rc = worker_cli_config(prog, &opts, &cfg, &token, &url)) != 0) {
 		options_fini(&opts);
 		return rc;
 	}
@@ -170,6 +196,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 	}
 	free(cause);
 	free(token);
+	free(url);
 	options_fini(&opts);
 	return rc == 0 ? 0 : 1;
 }

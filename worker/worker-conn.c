@@ -1,9 +1,12 @@
 /* The worker's conversation with the scheduler: HELLO (again after any loss), the long-poll
- * loop that reports results and takes tasks, heartbeats while busy, and the drain on SIGTERM
- * that finishes running tasks and says BYE. Reconnects with backoff; never forks. */
+ * loop that reports results and takes tasks, heartbeats (with its memory and CPU time), and the
+ * drain on SIGTERM that finishes running tasks and says BYE. Reconnects with backoff; never
+ * forks. */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,6 +166,28 @@ worker_wait(pthread_cond_t *cond, pthread_mutex_t *lock, double s)
 	pthread_cond_timedwait(cond, lock, &ts);
 }
 
+/* This process's resident memory (/proc/self/statm) and CPU time (all threads), for the
+ * scheduler's per-worker metrics. */
+static void
+worker_usage(struct proto_heartbeat *h)
+{
+	struct rusage ru;
+	unsigned long long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f == NULL || fscanf(f, "%llu %llu", &pages, &rss) != 2 ||
+	    getrusage(RUSAGE_SELF, &ru) != 0) {
+		if (f != NULL)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	h->has_usage = true;
+	h->rss_bytes = (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE);
+	h->cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+		    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 static void *
 worker_heartbeat_thread(void *arg)
 {
@@ -190,8 +215,9 @@ worker_heartbeat_thread(void *arg)
 		req.u.heartbeat.running = worker_exec_running(w, &n);
 		req.u.heartbeat.nrunning = n;
 		req.u.heartbeat.worker_id = w->worker_id;
+		worker_usage(&req.u.heartbeat);
 		/* A heartbeat older than the next one is worthless: wait at most two intervals. */
-		if (n > 0 && proto_call_run(&call, &req, &reply, (int)(ms < 2500 ? 2 * ms : 5000),
+		if (proto_call_run(&call, &req, &reply, (int)(ms < 2500 ? 2 * ms : 5000),
 					    NULL) == 0) {
 			if (reply.type == PROTO_ACK && reply.u.ack.ncancel > 0) {
 				log_info("cancelling %u tasks", reply.u.ack.ncancel);

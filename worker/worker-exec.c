@@ -1,5 +1,6 @@
 /* The worker's executor threads: take tasks from the local queue, run them, and leave their
  * results for the connection thread to report; cancellation flags reach running tasks. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,32 @@ worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n)
 }
 
 /* Post a finished task's outcome for the connection thread. Called with w->lock held. */
+/* Failures that another attempt cannot fix: a bad parameter (EINVAL, EDOM), an input that is
+ * missing or malformed (ENOENT, ENOTDIR, EISDIR, EBADMSG, EILSEQ, ENOEXEC), an output that cannot
+ * be written (EACCES, EPERM, EROFS, EEXIST). Everything else (EIO, ENOMEM, ENOSPC, timeouts, a
+ * lost peer) may pass and is retried. */
+static bool
+worker_exec_permanent(int rc)
+{
+	switch (-rc) {
+	case EINVAL:
+	case EDOM:
+	case ENOENT:
+	case ENOTDIR:
+	case EISDIR:
+	case EBADMSG:
+	case EILSEQ:
+	case ENOEXEC:
+	case EACCES:
+	case EPERM:
+	case EROFS:
+	case EEXIST:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result, char *error,
 		   double elapsed)
@@ -74,6 +101,7 @@ worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result
 	r->task = t->id;
 	r->attempt = t->attempt;
 	r->ok = rc == 0;
+	r->permanent = rc != 0 && worker_exec_permanent(rc);
 	r->result = result;
 	r->error = rc != 0 ? (error != NULL ? error : xstrdup("failed")) : NULL;
 	if (rc == 0)

@@ -1,6 +1,7 @@
 /* The CLI's connection to a scheduler: dial, HELLO as a client, STATUS and SUBMIT requests, and
  * reading pipeline files with their relative paths made absolute for remote workers. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "common/timeutil.h"
 #include "common/token.h"
 #include "common/xmalloc.h"
+#include "proto/proto-addr.h"
 #include "proto/proto-auth.h"
 #include "scheduler/ctl/ctl.h"
 
@@ -164,21 +166,24 @@ ctl_conn_call_again(struct ctl_conn *c, const struct proto_msg *req, struct prot
 int
 ctl_conn_from_options(struct ctl_conn *c, const struct options *opts)
 {
-	const char *url = getenv("NEURODAG_SCHEDULER");
-	char *token = NULL, *cause = NULL;
+	const char *addr = getenv("NEURODAG_SCHEDULER");
+	char *token = NULL, *cause = NULL, *url = NULL;
 	struct proto_tls tls;
 	int rc;
 
-	if (options_count(opts, "scheduler") > 0 || url == NULL)
-		url = options_get(opts, "scheduler");
+	if (options_count(opts, "scheduler") > 0 || addr == NULL)
+		addr = options_get(opts, "scheduler");
 	proto_tls_from_options(opts, &tls);
-	rc = token_read(options_get(opts, "token-file"), &token, &cause);
+	rc = proto_addr_url(addr, &url, &cause);
+	if (rc == 0)
+		rc = token_read(options_get(opts, "token-file"), &token, &cause);
 	if (rc == 0)
 		rc = ctl_conn_open_tls(c, url, &tls, token, &cause);
 	if (rc != 0) {
 		fprintf(stderr, "neurodag: %s\n", cause);
-		rc = CTL_EXIT_CONNECT;
+		rc = rc == -EINVAL && url == NULL ? CTL_EXIT_USAGE : CTL_EXIT_CONNECT;
 	}
+	free(url);
 	free(token);
 	free(cause);
 	return rc;
@@ -253,9 +258,19 @@ ctl_pipeline_path(const char *text, const char *pipeline_path, const char *key)
 	char *dir, *out = NULL;
 
 	if (p != NULL && p[0] != '/') {
+		char *joined, *slash, real[PATH_MAX];
 		dir = paths_absolute(pipeline_path);
 		*strrchr(dir, '/') = '\0';
-		out = xasprintf("%s/%s", dir, p);
+		joined = xasprintf("%s/%s", dir, p);
+		/* "../out/x.spy" beside the pipeline: the folder's own name, without the "..". */
+		slash = strrchr(joined, '/');
+		*slash = '\0';
+		if (realpath(joined, real) != NULL)
+			out = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real, slash + 1);
+		*slash = '/';
+		if (out == NULL)
+			out = xstrdup(joined);
+		free(joined);
 		free(dir);
 	}
 	json_decref(root);

@@ -1,7 +1,8 @@
 /* The client-only `neurodag` hands `run`, `scheduler`, `worker` and `synth` to neurodag-engine,
  * the same CLI linked with the scheduler, the workers and their DSP libraries: the one beside
  * this program (a build tree, or both installed in one directory), else the installed one. The
- * process is replaced, so its pid, signals and exit code are the command's own. */
+ * process is replaced, so its pid, signals and exit code are the command's own. `run` gets one
+ * BLAS thread, as its local workers have. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -42,6 +43,12 @@ ctl_exec_engine(int argc, char **argv)
 	char **args = xcalloc((size_t)argc + 2, sizeof *args);
 
 	args[0] = "neurodag";
+	/* `run` does no linear algebra of its own but the tasks of --serial, one at a time, and its
+	 * local workers run with one BLAS thread each: without this, OpenBLAS starts a server
+	 * thread per core when the engine loads, and it spins (sched_yield) for about 0.1 s of
+	 * CPU, beside the workers on a small machine. A user's own setting is kept. */
+	if (argc > 0 && strcmp(argv[0], "run") == 0)
+		setenv("OPENBLAS_NUM_THREADS", "1", 0);
 	for (int i = 0; i < argc; i++)
 		args[i + 1] = argv[i];
 	if (path == NULL)

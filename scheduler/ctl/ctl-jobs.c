@@ -82,15 +82,17 @@ ctl_jobs_print_table(const char *what, json_t *j)
 			       100 * json_number_value(json_object_get(o, "progress")), note);
 		}
 	} else if (strcmp(what, "workers") == 0) {
-		printf("%-5s %-20s %-8s %5s %7s %8s %7s  %s\n", "ID", "HOST", "PID", "SLOTS",
-		       "RUNNING", "DONE", "SEEN", "SLURM");
+		printf("%-5s %-20s %-8s %5s %7s %8s %9s %8s %7s  %s\n", "ID", "HOST", "PID",
+		       "SLOTS", "RUNNING", "DONE", "MEMORY", "CPU", "SEEN", "SLURM");
 		json_array_foreach(j, i, o)
-		    printf("%-5lld %-20.20s %-8lld %5lld %7lld %8lld %6.1fs  %s\n",
+		    printf("%-5lld %-20.20s %-8lld %5lld %7lld %8lld %5.0f MiB %7.1fs %6.1fs  %s\n",
 			   json_integer_value(json_object_get(o, "id")), ctl_jobs_str(o, "host"),
 			   json_integer_value(json_object_get(o, "pid")),
 			   json_integer_value(json_object_get(o, "slots")),
 			   json_integer_value(json_object_get(o, "running")),
 			   json_integer_value(json_object_get(o, "done")),
+			   json_number_value(json_object_get(o, "rss_bytes")) / 1048576,
+			   json_number_value(json_object_get(o, "cpu_s")),
 			   json_number_value(json_object_get(o, "last_heartbeat_s_ago")),
 			   ctl_jobs_str(o, "slurm_job"));
 	} else if (strcmp(what, "job") == 0) {
@@ -187,7 +189,8 @@ ctl_cmd_workers(int argc, char **argv)
 {
 	return ctl_jobs_read(
 	    argc, argv, "workers", "neurodag workers [options]",
-	    "List registered workers (host, pid, slots, running tasks, Slurm job).");
+	    "List registered workers (host, pid, slots, running tasks, memory, CPU time, Slurm "
+	    "job).");
 }
 
 int
@@ -242,6 +245,31 @@ ctl_cmd_cancel(int argc, char **argv)
 	return rc;
 }
 
+/* The ids of submitted jobs: "6 7", {"jobs": [6, 7]}, or {"id": 6} a line. */
+static void
+ctl_jobs_print_ids(const uint64_t *jobs, uint32_t njobs, enum ctl_output out)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; i < njobs; i++) {
+		if (out == CTL_OUT_TEXT)
+			printf("%s%llu", i > 0 ? " " : "", (unsigned long long)jobs[i]);
+		else if (out == CTL_OUT_JSON_LINES)
+			printf("{\"id\": %llu}\n", (unsigned long long)jobs[i]);
+		json_array_append_new(a, json_integer((json_int_t)jobs[i]));
+	}
+	if (out == CTL_OUT_TEXT)
+		printf("\n");
+	if (out == CTL_OUT_JSON) {
+		json_t *o = json_pack("{s:o}", "jobs", a);
+		ctl_jobs_print_json(o);
+		json_decref(o);
+	} else {
+		json_decref(a);
+	}
+	fflush(stdout);
+}
+
 int
 ctl_cmd_submit(int argc, char **argv)
 {
@@ -254,8 +282,7 @@ ctl_cmd_submit(int argc, char **argv)
 	    {"reconnect-timeout", 0, OPTIONS_VALUE, "SECONDS",
 	     "with --wait: re-dial a scheduler that went away (restarted) for this long",
 	     CTL_RECONNECT_DEFAULT},
-	    {"json", 0, OPTIONS_FLAG, NULL, "print job ids (and with --wait the reports) as JSON",
-	     NULL},
+	    CTL_JSON_OPTIONS,
 	    {NULL},
 	};
 	struct options opts;
@@ -286,12 +313,13 @@ ctl_cmd_submit(int argc, char **argv)
 		/* A refused token, or a scheduler that cannot take jobs now (its disk is full). */
 		rc = rc == -EACCES || rc == -EAGAIN ? CTL_EXIT_CONNECT : CTL_EXIT_USAGE;
 	} else {
-		for (uint32_t i = 0; i < njobs; i++)
-			printf("%s%llu", i > 0 ? " " : "", (unsigned long long)jobs[i]);
-		printf("\n");
-		fflush(stdout);
-		if (options_count(&opts, "wait") && (rc = ctl_jobs_reconnect(&c, &opts)) == 0)
-			rc = ctl_wait_jobs(&c, jobs, njobs, 0, options_count(&opts, "json"), false);
+		bool wait = options_count(&opts, "wait") > 0;
+		enum ctl_output out = ctl_output_mode(&opts);
+		/* With --json or --json-lines and --wait, the reports alone say the ids. */
+		if (!wait || out == CTL_OUT_TEXT)
+			ctl_jobs_print_ids(jobs, njobs, out);
+		if (wait && (rc = ctl_jobs_reconnect(&c, &opts)) == 0)
+			rc = ctl_wait_jobs(&c, jobs, njobs, 0, out, false);
 	}
 	free(jobs);
 	free(cause);
@@ -306,7 +334,7 @@ ctl_cmd_wait(int argc, char **argv)
 	static const struct options_def table[] = {
 	    CTL_CONN_OPTIONS,
 	    {"timeout", 't', OPTIONS_VALUE, "SECONDS", "give up after this long (0: never)", "0"},
-	    {"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
+	    CTL_JSON_OPTIONS,
 	    {"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
 	    {"reconnect-timeout", 0, OPTIONS_VALUE, "SECONDS",
 	     "re-dial a scheduler that went away (restarted) for this long (0: exit 3 at once)",
@@ -340,8 +368,7 @@ ctl_cmd_wait(int argc, char **argv)
 	if (rc == 0 && (rc = ctl_conn_from_options(&c, &opts)) == 0) {
 		if ((rc = ctl_jobs_reconnect(&c, &opts)) == 0)
 			rc = ctl_wait_jobs(&c, jobs, (uint32_t)opts.argc, timeout,
-					   options_count(&opts, "json"),
-					   options_count(&opts, "quiet"));
+					   ctl_output_mode(&opts), options_count(&opts, "quiet"));
 		ctl_conn_close(&c);
 	}
 	free(jobs);

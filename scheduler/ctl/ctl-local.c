@@ -36,7 +36,7 @@ static const struct options_def ctl_local_options[] = {
     {"plugin", 0, OPTIONS_LIST, "FILE.so", "load custom ops here and in every local worker", NULL},
     {"fft-keep-max", 0, OPTIONS_VALUE, "N",
      "workers cache FFT plans of at most N points (see neurodag worker --help)", NULL},
-    {"json", 0, OPTIONS_FLAG, NULL, "print each job's final report as JSON", NULL},
+    CTL_JSON_OPTIONS,
     {"quiet", 'q', OPTIONS_FLAG, NULL, "no progress display", NULL},
     {"verbose", 'v', OPTIONS_FLAG, NULL, "log the scheduler and workers", NULL},
     {NULL},
@@ -138,10 +138,7 @@ ctl_local_submit(struct ctl_conn *c, const struct options *opts, const char *pip
 	if (ctl_conn_submit(c, pipeline, inputs, ninputs, options_get(opts, "output"),
 			    options_count(opts, "overwrite") > 0, &jobs, &njobs, cause) != 0)
 		return CTL_EXIT_USAGE;
-	rc = ctl_wait_jobs(c, jobs, njobs, 0, options_count(opts, "json"),
-			   options_count(opts, "quiet"));
-	if (rc == CTL_EXIT_OK && !options_count(opts, "json"))
-		ctl_serial_print_outputs(pipeline, options_get(opts, "output"), inputs, ninputs);
+	rc = ctl_wait_jobs(c, jobs, njobs, 0, ctl_output_mode(opts), options_count(opts, "quiet"));
 	free(jobs);
 	return rc;
 }
@@ -243,7 +240,7 @@ ctl_cmd_run(int argc, char **argv)
 		    (size_t)strtoull(options_get(&opts, "fft-keep-max"), NULL, 10));
 	if (options_count(&opts, "serial"))
 		rc = ctl_serial_run(opts.argv[0], opts.argv + 1, opts.argc - 1,
-				    options_get(&opts, "output"), options_count(&opts, "json"),
+				    options_get(&opts, "output"), ctl_output_mode(&opts),
 				    options_count(&opts, "overwrite") > 0);
 	else
 		rc = ctl_local_run(&opts, opts.argv[0], opts.argv + 1, opts.argc - 1);

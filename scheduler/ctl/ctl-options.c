@@ -26,3 +26,11 @@ ctl_options_parse(struct options *opts, const struct options_def *table, int arg
 	}
 	return 0;
 }
+
+enum ctl_output
+ctl_output_mode(const struct options *opts)
+{
+	if (options_count(opts, "json-lines") > 0)
+		return CTL_OUT_JSON_LINES;
+	return options_count(opts, "json") > 0 ? CTL_OUT_JSON : CTL_OUT_TEXT;
+}

@@ -15,6 +15,27 @@
 #include "scheduler/graph/graph.h"
 #include "worker/ops/task-run.h"
 
+/* The summary `neurodag run` prints through a scheduler, from the graph and its results. */
+static void
+ctl_serial_summary(const struct graph *g, bool ok, json_t *results)
+{
+	json_t *job = json_pack("{s:s, s:s, s:O}", "name", g->name, "state", ok ? "done" : "failed",
+				"results", results);
+	const char *key;
+	json_t *v;
+
+	if (graph_input_path(g) != NULL)
+		json_object_set_new(job, "input", json_string(graph_input_path(g)));
+	if (graph_output_path(g) != NULL)
+		json_object_set_new(job, "output", json_string(graph_output_path(g)));
+	json_object_foreach(results, key, v) /* the correction report a step wrote */
+		if (json_is_string(json_object_get(v, "report")) &&
+		    json_object_get(job, "report") == NULL)
+			json_object_set(job, "report", json_object_get(v, "report"));
+	ctl_summary_print(stdout, job);
+	json_decref(job);
+}
+
 static int
 ctl_serial_one(const char *text, const char *input, const char *output, int json, bool overwrite)
 {
@@ -68,19 +89,14 @@ ctl_serial_one(const char *text, const char *input, const char *output, int json
 		json_t *rep = json_pack("{s:s, s:s, s:i, s:f, s:O}", "name", g->name, "state",
 					rc == 0 ? "done" : "failed", "tasks", (int)g->ntasks,
 					"elapsed_s", time_mono_s() - t0, "results", results);
-		char *t = json_dumps(rep, JSON_INDENT(2));
+		char *t = json_dumps(rep, json == CTL_OUT_JSON_LINES ? JSON_COMPACT : JSON_INDENT(2));
 		printf("%s\n", t);
 		free(t);
 		json_decref(rep);
 	} else {
-		const char *key;
-		json_t *v;
-
 		fprintf(stderr, "%s: %s, %u tasks in %.3f s (serial)\n", g->name,
 			rc == 0 ? "done" : "failed", g->ntasks, time_mono_s() - t0);
-		json_object_foreach(results, key, v) /* the correction report a step wrote */
-			if (json_is_string(json_object_get(v, "report")))
-				printf("report: %s\n", json_string_value(json_object_get(v, "report")));
+		ctl_serial_summary(g, rc == 0, results);
 	}
 	if (workdir != NULL)
 		paths_remove_tree(workdir);
@@ -112,33 +128,20 @@ ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *out
 		rc = ctl_serial_one(text, in_rel, out_rel, json, overwrite);
 		free(in_rel);
 	}
+	/* --json with several inputs: their reports in one array, as through a scheduler. */
+	bool array = json == CTL_OUT_JSON && ninputs > 1;
+	if (array)
+		printf("[\n");
 	for (int i = 0; i < ninputs && rc == 0; i++) {
 		char *in = paths_absolute(inputs[i]);
+		if (array && i > 0)
+			printf(",\n");
 		rc = ctl_serial_one(text, in, out_rel, json, overwrite);
 		free(in);
 	}
+	if (array)
+		printf("]\n");
 	free(out_rel);
 	free(text);
 	return rc;
-}
-
-void
-ctl_serial_print_outputs(const char *pipeline, const char *output, char **inputs, int ninputs)
-{
-	char *text = NULL;
-	json_t *root;
-	const char *p;
-
-	if (output != NULL) {
-		printf("output: %s\n", output);
-		return;
-	}
-	if (ctl_read_file(pipeline, &text, NULL) != 0)
-		return;
-	root = json_loads(text, 0, NULL);
-	p = json_string_value(json_object_get(json_object_get(root, "output"), "path"));
-	if (p != NULL)
-		printf("output: %s\n", p);
-	json_decref(root);
-	free(text);
 }

@@ -5,9 +5,8 @@
 
 #include <stdbool.h>
 
+/* json: an enum ctl_output (a report per input, indented or one a line). */
 int ctl_serial_run(const char *pipeline, char **inputs, int ninputs, const char *output, int json,
 		   bool overwrite);
-/* After a successful run, print where the outputs are. */
-void ctl_serial_print_outputs(const char *pipeline, const char *output, char **inputs, int ninputs);
 
 #endif

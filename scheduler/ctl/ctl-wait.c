@@ -1,5 +1,6 @@
 /* Following jobs to the end: a progress bar on a terminal (tasks done/total, rate, ETA, the
- * waiting-for-workers message), plain lines otherwise, and the exit code of the outcome. */
+ * waiting-for-workers message), plain lines otherwise; then each job's outcome and summary (or
+ * JSON) and the exit code. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,8 @@ ctl_wait_render(FILE *out, bool tty, uint64_t done, uint64_t total, double rate,
 
 /* What a watch keeps between polls. */
 struct ctl_wait {
-	bool tty, quiet, json;
+	bool tty, quiet;
+	enum ctl_output out;
 	double start, last_print, first_t;
 	uint64_t first_done, last_done;
 	char label[32];
@@ -115,8 +117,8 @@ ctl_wait_progress(struct ctl_wait *w, const struct ctl_wait_poll *p, uint32_t nj
 	}
 }
 
-/* Every job has finished: print each outcome (or the reports as JSON) and return the exit
- * code. */
+/* Every job has finished: print each outcome with its summary (or the reports as one JSON
+ * document, or one a line) and return the exit code. */
 static int
 ctl_wait_outcome(const struct ctl_wait *w, json_t *reports, uint32_t njobs)
 {
@@ -134,17 +136,22 @@ ctl_wait_outcome(const struct ctl_wait *w, json_t *reports, uint32_t njobs)
 			rc = CTL_EXIT_FAILED;
 		else if (strcmp(st, "cancelled") == 0 && rc == CTL_EXIT_OK)
 			rc = CTL_EXIT_CANCELLED;
-		if (!w->json)
-			fprintf(stderr, "job %lld (%s): %s in %.2f s%s%s\n",
-				json_integer_value(json_object_get(j, "id")),
-				json_string_value(json_object_get(j, "name")), st,
-				json_number_value(json_object_get(j, "elapsed_s")),
-				err != NULL ? ": " : "", err != NULL ? err : "");
-		/* The correction report a step wrote, to open in a browser. */
-		if (!w->json && json_is_string(json_object_get(j, "report")))
-			printf("report: %s\n", json_string_value(json_object_get(j, "report")));
+		if (w->out == CTL_OUT_JSON_LINES) {
+			char *t = json_dumps(j, JSON_COMPACT);
+			printf("%s\n", t);
+			free(t);
+			continue;
+		}
+		if (w->out != CTL_OUT_TEXT)
+			continue;
+		fprintf(stderr, "job %lld (%s): %s in %.2f s%s%s\n",
+			json_integer_value(json_object_get(j, "id")),
+			json_string_value(json_object_get(j, "name")), st,
+			json_number_value(json_object_get(j, "elapsed_s")), err != NULL ? ": " : "",
+			err != NULL ? err : "");
+		ctl_summary_print(stdout, j);
 	}
-	if (w->json) {
+	if (w->out == CTL_OUT_JSON) {
 		char *t =
 		    json_dumps(njobs == 1 ? json_array_get(reports, 0) : reports, JSON_INDENT(2));
 		printf("%s\n", t);
@@ -168,12 +175,12 @@ ctl_wait_sleep(double elapsed, double *poll_ms)
 }
 
 int
-ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s, bool json,
-	      bool quiet)
+ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s,
+	      enum ctl_output out, bool quiet)
 {
 	struct ctl_wait w = {.tty = isatty(STDERR_FILENO),
 			     .quiet = quiet,
-			     .json = json,
+			     .out = out,
 			     .start = time_mono_s(),
 			     .first_t = -1,
 			     .last_done = UINT64_MAX};

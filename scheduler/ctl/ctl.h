@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/options.h"
 #include "proto/proto-nng.h"
@@ -23,6 +24,20 @@ enum ctl_exit {
 	"exit codes: 0 success (every job done), 1 a job failed, 2 usage or pipeline error,\n"     \
 	"            3 scheduler unreachable (or unavailable: its state dir is full) or token\n"  \
 	"            refused, 4 a job was cancelled, 5 timeout"
+
+/* How results are printed: lines for a person, one JSON document (--json), or one JSON object
+ * a line, per job (--json-lines). */
+enum ctl_output {
+	CTL_OUT_TEXT,
+	CTL_OUT_JSON,
+	CTL_OUT_JSON_LINES,
+};
+
+#define CTL_JSON_OPTIONS                                                                           \
+	{"json", 0, OPTIONS_FLAG, NULL, "print the result as one JSON document", NULL},            \
+	{                                                                                          \
+		"json-lines", 0, OPTIONS_FLAG, NULL, "print one JSON object a line, per job", NULL \
+	}
 
 struct ctl_conn {
 	struct proto_client client;
@@ -58,7 +73,12 @@ char *ctl_pipeline_path(const char *text, const char *pipeline_path, const char 
 int ctl_read_file(const char *path, char **text, char **cause);
 /* Wait for jobs, with a progress display; returns a CTL_EXIT_* code. */
 int ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double timeout_s,
-		  bool json, bool quiet);
+		  enum ctl_output out, bool quiet);
+/* A finished job for a person (ctl-summary.c): its quality figures or its output's shape, the
+ * report and the absolute output paths. */
+void ctl_summary_print(FILE *out, json_t *job);
+/* --json or --json-lines of a command's options. */
+enum ctl_output ctl_output_mode(const struct options *opts);
 
 typedef int (*ctl_cmd_fn)(int argc, char **argv);
 int ctl_cmd_run(int argc, char **argv);

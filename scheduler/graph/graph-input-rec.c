@@ -199,7 +199,8 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 	size_t i;
 
 	if (graph_input_rec_output(output, cause) != 0 ||
-	    graph_input_rec_output_dir(pipeline, cause) != 0) {
+	    graph_input_rec_output_dir(pipeline, cause) != 0 ||
+	    graph_input_rec_rates(g, steps, cause) != 0) {
 		json_decref(out);
 		return -EINVAL;
 	}
@@ -242,5 +243,8 @@ graph_input_rec_prepare(struct graph *g, json_t *pipeline, char **cause)
 		json_array_append_new(out, json_pack("{s:s, s:I}", "op", "report", "index",
 						     (json_int_t)json_array_size(steps)));
 	json_object_set_new(pipeline, "steps", out);
+	free(g->rec_chans);
+	g->rec_chans = NULL;
+	g->n_rec_chans = 0;
 	return 0;
 }

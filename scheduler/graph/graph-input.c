@@ -1,6 +1,8 @@
 /* The units of a job's input: how many channels and trials its data has, which sets how many
  * unit tasks each stage gets. Test inputs ("tasks", "grid") declare them; data inputs are read. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -8,6 +10,7 @@
 #include "scheduler/graph/graph.h"
 #include "scheduler/graph/graph-input.h"
 #include "worker/io/rec/io-rec.h"
+#include "worker/ops/rec/data/rec-chan.h"
 #include "worker/ops/spec/op-param.h"
 
 static int
@@ -24,9 +27,10 @@ graph_input_count(const json_t *input, const char *key, uint32_t *out, char **ca
 /* A recording: one unit per channel (EEG channels are corrected, the others carried through).
  * The header is read here so a missing, unreadable or broken file refuses the job at submit. */
 static int
-graph_input_recording(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause)
+graph_input_recording(const json_t *input, struct graph *g, char **cause)
 {
 	static const char *const keys[] = {"format", "path", NULL};
+	const struct io_rec_header *h;
 	struct io_rec *f;
 	const char *path, *format;
 	char *c2 = NULL;
@@ -41,8 +45,19 @@ graph_input_recording(const json_t *input, uint32_t *nchan, uint32_t *ntrial, ch
 		free(c2);
 		return -EINVAL;
 	}
-	*nchan = (uint32_t)io_rec_header(f)->n_channels;
-	*ntrial = 1;
+	h = io_rec_header(f);
+	g->nchan = (uint32_t)h->n_channels;
+	g->ntrial = 1;
+	free(g->rec_chans);
+	g->rec_chans = xcalloc(h->n_channels + 1, sizeof *g->rec_chans);
+	g->n_rec_chans = h->n_channels;
+	for (size_t c = 0; c < h->n_channels; c++) {
+		struct graph_rec_chan *dst = &g->rec_chans[c];
+		snprintf(dst->label, sizeof dst->label, "%s", h->channels[c].label);
+		dst->rate = h->channels[c].rate;
+		dst->n = h->channels[c].n_samples;
+		dst->corrected = rec_chan_is_corrected(&h->channels[c]);
+	}
 	io_rec_close(f);
 	return 0;
 }
@@ -73,8 +88,9 @@ graph_input_formats(json_t *root, bool input_given, bool output_given)
 }
 
 int
-graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char **cause)
+graph_input_units(const json_t *input, struct graph *g, char **cause)
 {
+	uint32_t *nchan = &g->nchan, *ntrial = &g->ntrial;
 	const char *format;
 
 	if (!json_is_object(input))
@@ -102,7 +118,7 @@ graph_input_units(const json_t *input, uint32_t *nchan, uint32_t *ntrial, char *
 		return 0;
 	}
 	if (graph_input_is_recording(format))
-		return graph_input_recording(input, nchan, ntrial, cause);
+		return graph_input_recording(input, g, cause);
 	return error_set(cause, -EINVAL, "input.format: unknown format '%s' (known: %s)", format,
 			 GRAPH_INPUT_FORMATS);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/xmalloc.h"
@@ -39,8 +40,7 @@ graph_input_path(const struct graph *g)
 	return json_string_value(json_object_get(json_object_get(g->pipeline, "input"), "path"));
 }
 
-/* The canonical name of a path that may not exist yet: its directory resolved, its name kept. */
-static char *
+char *
 graph_output_canonical(const char *path)
 {
 	char buf[PATH_MAX], *dup = xstrdup(path), *dup2 = xstrdup(path), *out;
@@ -73,6 +73,28 @@ graph_output_same_file(const char *a, const char *b)
 	return same;
 }
 
+/* The folder the output goes into exists and may be written, so a job does not compute for
+ * nothing (the export would fail at the end). */
+static int
+graph_output_dir_writable(const char *out, char **cause)
+{
+	const char *slash = strrchr(out, '/');
+	char *dir = slash == NULL ? xstrdup(".") : xstrndup(out, slash == out ? 1 : slash - out);
+	struct stat st;
+	int rc = 0;
+
+	if (stat(dir, &st) != 0)
+		rc = error_set(cause, -EINVAL, "output.path: %s: folder %s: %s", out, dir,
+			       strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		rc = error_set(cause, -ENOTDIR, "output.path: %s: %s is not a folder", out, dir);
+	else if (access(dir, W_OK | X_OK) != 0)
+		rc = error_set(cause, -EINVAL, "output.path: %s: cannot write in %s: %s", out, dir,
+			       strerror(errno));
+	free(dir);
+	return rc;
+}
+
 int
 graph_check_output(const struct graph *g, bool overwrite, char **cause)
 {
@@ -82,13 +104,13 @@ graph_check_output(const struct graph *g, bool overwrite, char **cause)
 	if (out == NULL)
 		return 0;
 	if (in != NULL && graph_output_same_file(in, out))
-		return error_set(cause, -EINVAL,
-				 "output.path: %s is the input: neurodag never overwrites its input",
-				 out);
+		return error_set(
+		    cause, -EINVAL,
+		    "output.path: %s is the input: neurodag never overwrites its input", out);
 	if (!overwrite && !g->overwrite && lstat(out, &st) == 0)
 		return error_set(cause, -EINVAL,
 				 "output.path: %s exists; give --overwrite (or \"overwrite\": true "
 				 "in the pipeline's output) to replace it",
 				 out);
-	return 0;
+	return graph_output_dir_writable(out, cause);
 }

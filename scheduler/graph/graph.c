@@ -29,6 +29,32 @@ graph_div_up(uint32_t a, uint32_t b)
 	return (a + b - 1) / b;
 }
 
+/* "highpass+upsample+aas": the ops of a stage's steps, built in one pass (a pipeline of many
+ * steps must not cost the square of its length). */
+static char *
+graph_stage_label(const json_t *steps)
+{
+	size_t len = 0, i;
+	json_t *step;
+	char *label, *p;
+
+	json_array_foreach(steps, i, step)
+		len += strlen(json_string_value(json_object_get(step, "op"))) + 1;
+	p = label = xmalloc(len + 1);
+	json_array_foreach(steps, i, step)
+	{
+		const char *op = json_string_value(json_object_get(step, "op"));
+		size_t k = strlen(op);
+
+		if (p != label)
+			*p++ = '+';
+		memcpy(p, op, k);
+		p += k;
+	}
+	*p = '\0';
+	return label;
+}
+
 /* Add a stage running steps idx[0..n) of kind `kind` with `count` tasks. */
 static void
 graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx, uint32_t n,
@@ -38,14 +64,12 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 	struct graph *g = b->g;
 	struct graph_stage *st;
 	json_t *spec, *steps;
-	char *label;
 
 	/* Task indices are 32-bit: a graph that would have more is refused (graph_stages). */
 	b->total += count;
 	if (b->total > GRAPH_MAX_TASKS)
 		return;
 	steps = json_array();
-	label = xstrdup("");
 	if (g->nstages == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 8;
 		g->stages = xreallocarray(g->stages, b->cap, sizeof *g->stages);
@@ -61,15 +85,11 @@ graph_add_stage(struct graph_builder *b, enum op_kind kind, const uint32_t *idx,
 	st->count = count;
 	for (uint32_t i = 0; i < n; i++) {
 		json_t *step = json_deep_copy(json_array_get(b->steps, idx[i]));
-		const char *op = json_string_value(json_object_get(step, "op"));
-		char *l2 = xasprintf("%s%s%s", label, *label ? "+" : "", op);
-		free(label);
-		label = l2;
 		if (json_object_get(step, "index") == NULL) /* set by graph_input_prepare */
 			json_object_set_new(step, "index", json_integer(idx[i]));
 		json_array_append_new(steps, step);
 	}
-	st->label = label;
+	st->label = graph_stage_label(steps);
 	{
 		struct task_stage ts = {
 		    .kind = kind,
@@ -225,6 +245,11 @@ graph_validate_steps(const json_t *steps, char **cause)
 
 	if (!json_is_array(steps))
 		return error_set(cause, -EINVAL, "steps: required, an array of {\"op\": ...}");
+	if (json_array_size(steps) > GRAPH_MAX_STEPS)
+		return error_set(cause, -EINVAL,
+				 "steps: %zu steps, more than a pipeline may have (%d): split it "
+				 "into several jobs",
+				 json_array_size(steps), GRAPH_MAX_STEPS);
 	json_array_foreach(steps, i, step)
 	{
 		char path[32];
@@ -270,6 +295,36 @@ graph_locate_cause(const char *text, int rc, char **cause)
 	return rc;
 }
 
+/* INPUT and -o replace input.path and output.path; a pipeline that makes its own input (synth,
+ * tasks, grid) takes no input file. */
+static int
+graph_set_paths(json_t *root, const char *input, const char *output, char **cause)
+{
+	if (input != NULL) {
+		json_t *in = json_object_get(root, "input");
+		const char *own = json_string_value(json_object_get(in, "format"));
+		if (own != NULL && (strcmp(own, "synth") == 0 || strcmp(own, "tasks") == 0 ||
+				    strcmp(own, "grid") == 0)) {
+			return error_set(
+			    cause, -EINVAL,
+			    "input %s: this pipeline makes its own input (input.format "
+			    "\"%s\") and reads no file: run it without an input, or "
+			    "with a pipeline that reads recordings or trials",
+			    input, own);
+		}
+		if (!json_is_object(in))
+			json_object_set_new(root, "input", in = json_object());
+		json_object_set_new(in, "path", json_string(input));
+	}
+	if (output != NULL) {
+		json_t *o = json_object_get(root, "output");
+		if (!json_is_object(o))
+			json_object_set_new(root, "output", o = json_object());
+		json_object_set_new(o, "path", json_string(output));
+	}
+	return 0;
+}
+
 int
 graph_build(const char *text, const char *input, const char *output, const char *workdir,
 	    struct graph **out, char **cause)
@@ -293,17 +348,9 @@ graph_build(const char *text, const char *input, const char *output, const char 
 	}
 	g = xcalloc(1, sizeof *g);
 	g->pipeline = root;
-	if (input != NULL) {
-		json_t *in = json_object_get(root, "input");
-		if (!json_is_object(in))
-			json_object_set_new(root, "input", in = json_object());
-		json_object_set_new(in, "path", json_string(input));
-	}
-	if (output != NULL) {
-		json_t *o = json_object_get(root, "output");
-		if (!json_is_object(o))
-			json_object_set_new(root, "output", o = json_object());
-		json_object_set_new(o, "path", json_string(output));
+	if ((rc = graph_set_paths(root, input, output, cause)) != 0) {
+		graph_free(g);
+		return rc;
 	}
 	graph_input_formats(root, input != NULL, output != NULL);
 	rc = op_param_keys(root, "pipeline", keys, cause);
@@ -318,8 +365,7 @@ graph_build(const char *text, const char *input, const char *output, const char 
 		rc = graph_input_trials_open(json_object_get(root, "input"), &tin, &g->nchan,
 					     &g->ntrial, cause);
 	else if (rc == 0)
-		rc =
-		    graph_input_units(json_object_get(root, "input"), &g->nchan, &g->ntrial, cause);
+		rc = graph_input_units(json_object_get(root, "input"), g, cause);
 	if (rc == 0)
 		rc = graph_validate_steps(json_object_get(root, "steps"), cause);
 	if (rc == 0 && tin != NULL)
@@ -356,6 +402,7 @@ graph_free(struct graph *g)
 	free(g->stages);
 	free(g->name);
 	free(g->ref_channel);
+	free(g->rec_chans);
 	json_decref(g->pipeline);
 	free(g);
 }

@@ -21,6 +21,9 @@ enum graph_dep {
 
 /* A job's tasks are numbered in 32 bits. */
 #define GRAPH_MAX_TASKS UINT32_MAX
+/* Steps a pipeline may have (the shipped ones have at most 15): bounds the work one submit
+ * costs the scheduler's loop. */
+#define GRAPH_MAX_STEPS 1000
 
 struct graph_stage {
 	enum op_kind kind;
@@ -47,6 +50,9 @@ struct graph {
 	uint32_t nstages;
 	struct graph_stage *stages;
 	uint32_t ntasks;
+	/* While the graph is built, for a recording: its channels (graph-input-rates.c). */
+	struct graph_rec_chan *rec_chans;
+	size_t n_rec_chans;
 };
 
 /* Parse and validate `text`; `input`/`output` (or NULL) replace input.path / output.path;
@@ -72,6 +78,9 @@ int graph_output_take_overwrite(struct graph *g, json_t *root, char **cause);
 /* The job's final output and input paths (NULL when it has none). */
 const char *graph_output_path(const struct graph *g);
 const char *graph_input_path(const struct graph *g);
+/* The canonical name of a path that may not exist yet: its directory resolved, its name kept
+ * (caller frees). */
+char *graph_output_canonical(const char *path);
 /* Whether two paths name the same file (by inode when both exist, else by canonical name). */
 bool graph_output_same_file(const char *a, const char *b);
 /* For a new job (not when a job is rebuilt after a restart): the output is not the input, and

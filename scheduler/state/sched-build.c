@@ -57,6 +57,10 @@ sched_build_table(struct sched_job *j)
 	j->counts_total = n;
 	memset(j->counts, 0, sizeof j->counts);
 	j->counts[TASK_PENDING] = n;
+	free(j->stage_counts);
+	j->stage_counts = xcalloc(j->graph->nstages, sizeof *j->stage_counts);
+	for (uint32_t k = 0; k < j->graph->nstages; k++)
+		j->stage_counts[k][TASK_PENDING] = j->graph->stages[k].count;
 }
 
 void

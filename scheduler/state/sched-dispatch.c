@@ -11,22 +11,9 @@
 #include "common/xmalloc.h"
 #include "common/xsort.h"
 #include "scheduler/state/sched-pass.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-tasks.h"
 #include "scheduler/state/sched-workers.h"
-
-static void
-sched_dispatch_latency(struct sched *s, double seconds)
-{
-	/* Buckets: 10 µs · 2^k (10 µs .. ~82 ms), then +Inf. */
-	double edge = 10e-6;
-	int k;
-
-	for (k = 0; k < SCHED_LATENCY_BUCKETS && seconds > edge; k++)
-		edge *= 2;
-	s->stats.latency_bucket[k]++;
-	s->stats.latency_sum += seconds;
-	s->stats.latency_count++;
-}
 
 static int
 sched_dispatch_job_cmp(const void *a, const void *b)
@@ -71,7 +58,7 @@ sched_dispatch_one(struct sched *s, struct sched_job *j, struct sched_worker *w,
 	sched_workers_run_started(w, PROTO_TASK_ID(j->id, r.idx), now);
 	j->dispatched++;
 	s->stats.tasks_dispatched++;
-	sched_dispatch_latency(s, now - r.since);
+	sched_taskstat_wait(s, now - r.since);
 	out->task = PROTO_TASK_ID(j->id, r.idx);
 	out->attempt = t->attempts;
 	out->spec = graph_task_spec(j->graph, j->id, r.idx);

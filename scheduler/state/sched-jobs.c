@@ -1,11 +1,12 @@
-/* Job lifecycle: submission (one job per input, validated into a task graph), the worker-wait
- * state, task results (done, retried or failing the job), lost workers' tasks back in the queue,
- * cancellation, completion, persistence of each transition, and restoring unfinished jobs from
- * the store after a restart (done tasks stay done; the rest are requeued). */
+/* Job lifecycle after admission: the worker-wait state, task results (done, retried or failing
+ * the job), lost workers' tasks back in the queue, cancellation, completion, and persistence of
+ * each transition. New jobs are admitted in sched-admit.c, unfinished ones restored after a
+ * restart in sched-restore.c. */
 #include "scheduler/state/sched-jobs.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,8 @@
 #include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-statedir.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
+#include "scheduler/state/sched-taskstat.h"
 #include "scheduler/state/sched-tasks.h"
 #include "scheduler/state/sched-workers.h"
 
@@ -30,7 +32,7 @@ sched_jobs_state_name(enum sched_job_state st)
 	return names[st];
 }
 
-static enum sched_job_state
+enum sched_job_state
 sched_jobs_state_parse(const char *name)
 {
 	for (int i = JOB_WAITING; i <= JOB_CANCELLED; i++)
@@ -39,7 +41,7 @@ sched_jobs_state_parse(const char *name)
 	return JOB_FAILED;
 }
 
-static void
+void
 sched_jobs_row(const struct sched_job *j, struct sched_store_job *row)
 {
 	memset(row, 0, sizeof *row);
@@ -59,13 +61,13 @@ sched_jobs_row(const struct sched_job *j, struct sched_store_job *row)
 	row->nfailed = j->counts[TASK_FAILED];
 }
 
-static bool
+bool
 sched_jobs_finished(const struct sched_job *j)
 {
 	return j->state == JOB_DONE || j->state == JOB_FAILED || j->state == JOB_CANCELLED;
 }
 
-static void
+void
 sched_jobs_save(struct sched *s, const struct sched_job *j)
 {
 	struct sched_store_job row;
@@ -90,8 +92,10 @@ sched_jobs_free(struct sched_job *j)
 	free(j->input);
 	free(j->output);
 	free(j->error);
+	free(j->output_key);
 	graph_free(j->graph);
 	free(j->tasks);
+	free(j->stage_counts);
 	free(j->ready);
 	json_decref(j->results);
 	free(j->results_text);
@@ -107,7 +111,7 @@ sched_jobs_find(struct sched *s, uint32_t id)
 	return NULL;
 }
 
-static void
+void
 sched_jobs_append(struct sched *s, struct sched_job *j)
 {
 	if (s->jobs_tail != NULL)
@@ -119,169 +123,109 @@ sched_jobs_append(struct sched *s, struct sched_job *j)
 		s->next_job_id = j->id + 1;
 }
 
-static char *
+char *
 sched_jobs_workdir(struct sched *s, uint32_t id)
 {
 	return xasprintf("%s/work/%u", s->cfg.state_dir, id);
 }
 
-/* The scheduler's memory per task: its state and its place in the ready queue. */
-#define SCHED_JOBS_TASK_BYTES (sizeof(struct sched_task) + sizeof(struct sched_ready))
-
-/* A new job's size against --max-job-tasks and, with the unfinished jobs and the others of this
- * submission, --max-tasks. */
-static int
-sched_jobs_check_budget(struct sched *s, const struct graph *g, struct sched_job **made,
-			uint32_t nmade, char **cause)
-{
-	uint64_t total = g->ntasks;
-
-	if (s->cfg.max_job_tasks > 0 && g->ntasks > s->cfg.max_job_tasks)
-		return error_set(cause, -EINVAL,
-				 "the pipeline makes %u tasks (about %.0f MiB of scheduler memory); "
-				 "this scheduler takes at most %u per job (--max-job-tasks): use "
-				 "larger chan_per_task or trials_per_task, or split the input",
-				 g->ntasks, (double)g->ntasks * SCHED_JOBS_TASK_BYTES / 1048576,
-				 s->cfg.max_job_tasks);
-	for (uint32_t k = 0; k < nmade; k++)
-		total += made[k]->graph->ntasks;
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->state == JOB_RUNNING || j->state == JOB_WAITING)
-			total += j->counts_total;
-	if (s->cfg.max_tasks > 0 && total > s->cfg.max_tasks)
-		return error_set(cause, -EINVAL,
-				 "this job's %u tasks would bring the unfinished jobs to %llu tasks, "
-				 "over this scheduler's budget of %llu (--max-tasks): try again when "
-				 "some have finished",
-				 g->ntasks, (unsigned long long)total,
-				 (unsigned long long)s->cfg.max_tasks);
-	return 0;
-}
-
-/* A new job's output: the graph's rules (not the input, no existing file replaced without
- * overwrite), and no other job of this submission or still running writes it. */
-static int
-sched_jobs_check_output(struct sched *s, const struct graph *g, struct sched_job **made,
-			uint32_t nmade, bool overwrite, char **cause)
-{
-	const char *out = graph_output_path(g);
-	int rc = graph_check_output(g, overwrite, cause);
-
-	if (rc != 0 || out == NULL)
-		return rc;
-	for (uint32_t k = 0; k < nmade; k++)
-		if (graph_output_path(made[k]->graph) != NULL &&
-		    strcmp(graph_output_path(made[k]->graph), out) == 0)
-			return error_set(cause, -EINVAL,
-					 "output.path: %s is the output of another input of this "
-					 "submission",
-					 out);
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->graph != NULL && (j->state == JOB_RUNNING || j->state == JOB_WAITING) &&
-		    graph_output_path(j->graph) != NULL &&
-		    graph_output_same_file(graph_output_path(j->graph), out))
-			return error_set(cause, -EINVAL,
-					 "output.path: job %u, still running, writes %s", j->id,
-					 out);
-	return 0;
-}
-
 int
-sched_jobs_submit(struct sched *s, const struct proto_submit *sub, uint64_t **ids, uint32_t *nids,
-		  char **cause)
+sched_jobs_output_cmp(const void *a, const void *b)
 {
-	uint32_t n = sub->ninputs > 0 ? sub->ninputs : 1;
-	struct sched_job **made = xcalloc(n, sizeof *made);
-	double arrived = time_wall_s(); /* a job's time counts its graph building too */
-	int rc = sched_statedir_can_accept(s, cause);
+	return strcmp(((const struct sched_job *)a)->output_key,
+		      ((const struct sched_job *)b)->output_key);
+}
 
-	if (rc != 0) {
-		free(made);
-		return rc;
-	}
-	/* Validate every input before accepting any, so a submission is all or nothing. */
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		struct sched_job *j = xcalloc(1, sizeof *j);
-		const char *input = sub->ninputs > 0 ? sub->inputs[i] : NULL;
-		char *workdir;
+static void
+sched_jobs_output_keep(void *job)
+{
+	(void)job; /* the tree's entries are the jobs, owned elsewhere */
+}
 
-		j->id = s->next_job_id + i;
-		workdir = sched_jobs_workdir(s, j->id);
-		rc = graph_build(sub->pipeline, input, sub->output, workdir, &j->graph, cause);
-		free(workdir);
-		if (rc != 0) {
-			if (sub->ninputs > 1)
-				error_wrap(cause, rc, "input %s: ", input);
-			free(j);
-			break;
-		}
-		if ((rc = sched_jobs_check_budget(s, j->graph, made, i, cause)) != 0 ||
-		    (rc = sched_jobs_check_output(s, j->graph, made, i, sub->overwrite, cause)) != 0) {
-			if (sub->ninputs > 1)
-				error_wrap(cause, rc, "input %s: ", input);
-			graph_free(j->graph);
-			free(j);
-			break;
-		}
-		j->name = xstrdup(j->graph->name);
-		j->priority = j->graph->priority;
-		j->min_workers = j->graph->min_workers;
-		j->pipeline_text = xstrdup(sub->pipeline);
-		j->input = input != NULL ? xstrdup(input) : NULL;
-		j->output = sub->output != NULL ? xstrdup(sub->output) : NULL;
-		j->results = json_object();
-		made[i] = j;
-	}
-	if (rc != 0) {
-		for (uint32_t i = 0; i < n; i++)
-			sched_jobs_free(made[i]);
-		free(made);
-		return rc;
-	}
-	*ids = xcalloc(n, sizeof **ids);
-	*nids = n;
-	for (uint32_t i = 0; i < n; i++) {
-		struct sched_job *j = made[i];
-		struct sched_store_job row;
+void
+sched_jobs_track(struct sched *s, struct sched_job *j)
+{
+	if (j->tracked)
+		return;
+	j->tracked = true;
+	s->unfinished_tasks += j->graph != NULL ? j->graph->ntasks : 0;
+	if (j->output_key != NULL)
+		tsearch(j, &s->outputs, sched_jobs_output_cmp); /* the first of equals stays */
+}
 
-		sched_build_start(s, j);
-		j->submitted = arrived;
-		j->state = JOB_RUNNING;
-		j->wait_since = time_mono_s();
-		sched_jobs_append(s, j);
-		sched_jobs_row(j, &row);
-		sched_store_job_insert(s->store, &row);
-		(*ids)[i] = j->id;
-		log_info("job %u (%s) submitted: %u tasks in %u stages%s%s", j->id, j->name,
-			 j->graph->ntasks, j->graph->nstages, j->input != NULL ? ", input " : "",
-			 j->input != NULL ? j->input : "");
+void
+sched_jobs_untrack(struct sched *s, struct sched_job *j)
+{
+	void *node;
+
+	if (!j->tracked)
+		return;
+	j->tracked = false;
+	s->unfinished_tasks -= j->graph != NULL ? j->graph->ntasks : 0;
+	if (j->output_key != NULL &&
+	    (node = tfind(j, &s->outputs, sched_jobs_output_cmp)) != NULL &&
+	    *(struct sched_job **)node == j)
+		tdelete(j, &s->outputs, sched_jobs_output_cmp);
+}
+
+void
+sched_jobs_outputs_free(struct sched *s)
+{
+	tdestroy(s->outputs, sched_jobs_output_keep);
+	s->outputs = NULL;
+}
+
+/* The task a worker runs for job j gives its slot back and becomes cancelled. */
+static void
+sched_jobs_cancel_assigned(struct sched_job *j, struct sched_worker *w, uint32_t i)
+{
+	if (i >= j->graph->ntasks || j->tasks[i].state != TASK_ASSIGNED ||
+	    j->tasks[i].worker != w->id)
+		return;
+	if (w->assigned > 0)
+		w->assigned--;
+	sched_tasks_set_state(j, i, TASK_CANCELLED);
+}
+
+/* A finishing job's unfinished tasks become cancelled; workers running them hear it in
+ * heartbeat replies. The assigned ones are found on the workers' run lists and the others are
+ * only counted, so a job of millions of tasks ends without a scan of its table on the loop
+ * (its table is freed next). */
+static void
+sched_jobs_cancel_unfinished(struct sched *s, struct sched_job *j)
+{
+	if (j->tasks == NULL)
+		return;
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		for (uint32_t k = 0; k < w->nrun && j->counts[TASK_ASSIGNED] > 0; k++)
+			if (PROTO_TASK_JOB(w->run[k].task) == j->id)
+				sched_jobs_cancel_assigned(j, w, PROTO_TASK_INDEX(w->run[k].task));
+	/* Every assignment is on its worker's run list; should one not be, scan. */
+	for (uint32_t i = 0; j->counts[TASK_ASSIGNED] > 0 && i < j->graph->ntasks; i++) {
+		struct sched_worker *w = j->tasks[i].state == TASK_ASSIGNED
+					     ? sched_workers_find(s, j->tasks[i].worker)
+					     : NULL;
+		if (w != NULL)
+			sched_jobs_cancel_assigned(j, w, i);
+		else if (j->tasks[i].state == TASK_ASSIGNED)
+			sched_tasks_set_state(j, i, TASK_CANCELLED);
 	}
-	free(made);
-	sched_jobs_check_waiting(s);
-	return 0;
+	j->counts[TASK_CANCELLED] += j->counts[TASK_PENDING] + j->counts[TASK_READY];
+	j->counts[TASK_PENDING] = j->counts[TASK_READY] = 0;
 }
 
 /* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */
-static void
+void
 sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st, const char *why)
 {
 	if (sched_jobs_finished(j))
 		return;
+	sched_jobs_untrack(s, j);
 	j->state = st;
 	j->finished = time_wall_s();
 	free(j->error);
 	j->error = why != NULL ? xstrdup(why) : NULL;
-	/* Unfinished tasks become cancelled; workers running them hear it in heartbeat replies. */
-	for (uint32_t i = 0; j->tasks != NULL && i < j->graph->ntasks; i++) {
-		struct sched_task *t = &j->tasks[i];
-		if (t->state == TASK_ASSIGNED) {
-			struct sched_worker *w = sched_workers_find(s, t->worker);
-			if (w != NULL && w->assigned > 0)
-				w->assigned--;
-		}
-		if (t->state == TASK_PENDING || t->state == TASK_READY || t->state == TASK_ASSIGNED)
-			sched_tasks_set_state(j, i, TASK_CANCELLED);
-	}
+	sched_jobs_cancel_unfinished(s, j);
 	sched_jobs_save(s, j);
 	free(j->tasks);
 	j->tasks = NULL;
@@ -313,142 +257,65 @@ sched_jobs_cancel(struct sched *s, uint32_t id, char **cause)
 	return 0;
 }
 
+/* An unfinished job against the workers connected now: RUNNING when there are enough, else
+ * WAITING, failed once it has waited --worker-wait-timeout. Whether it waits. */
+static bool
+sched_jobs_check_one(struct sched *s, struct sched_job *j, double now)
+{
+	if (s->nworkers >= j->min_workers) {
+		if (j->state == JOB_WAITING) {
+			log_info("job %u: %u/%u workers available, starting computation", j->id,
+				 s->nworkers, j->min_workers);
+			j->state = JOB_RUNNING;
+			sched_jobs_save(s, j);
+		}
+		if (j->started == 0 && s->nworkers > 0) {
+			j->started = time_wall_s();
+			sched_jobs_save(s, j);
+		}
+		return false;
+	}
+	if (j->state == JOB_RUNNING) {
+		j->state = JOB_WAITING;
+		j->wait_since = now;
+		sched_jobs_save(s, j);
+		log_info("job %u: waiting for at least %u workers (%u connected), timeout after %g s",
+			 j->id, j->min_workers, s->nworkers, s->cfg.worker_wait_timeout_s);
+	}
+	if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
+		char *why = xasprintf("no worker registered within %g s (needs at least %u, %u "
+				      "connected)",
+				      s->cfg.worker_wait_timeout_s, j->min_workers, s->nworkers);
+		sched_jobs_finish(s, j, JOB_FAILED, why);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+void
+sched_jobs_check_new(struct sched *s, struct sched_job *j)
+{
+	sched_jobs_check_one(s, j, time_mono_s());
+}
+
+/* Every 10 s while jobs wait, one line says how many (a line per job made thousands). */
 void
 sched_jobs_check_waiting(struct sched *s)
 {
 	double now = time_mono_s();
-	int log_now = now - s->last_wait_log >= 10.0;
+	uint32_t waiting = 0;
 
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		if (j->state != JOB_WAITING && j->state != JOB_RUNNING)
-			continue;
-		if (s->nworkers >= j->min_workers) {
-			if (j->state == JOB_WAITING) {
-				log_info("job %u: %u/%u workers available, starting computation",
-					 j->id, s->nworkers, j->min_workers);
-				j->state = JOB_RUNNING;
-				sched_jobs_save(s, j);
-			}
-			if (j->started == 0 && s->nworkers > 0) {
-				j->started = time_wall_s();
-				sched_jobs_save(s, j);
-			}
-			continue;
-		}
-		if (j->state == JOB_RUNNING) {
-			j->state = JOB_WAITING;
-			j->wait_since = now;
-			sched_jobs_save(s, j);
-			log_now = 1;
-		}
-		if (now - j->wait_since >= s->cfg.worker_wait_timeout_s) {
-			char *why =
-			    xasprintf("no worker registered within %g s (needs at least %u, "
-				      "%u connected)",
-				      s->cfg.worker_wait_timeout_s, j->min_workers, s->nworkers);
-			sched_jobs_finish(s, j, JOB_FAILED, why);
-			free(why);
-		} else if (log_now) {
-			log_info("job %u: waiting for at least %u workers (%u connected), timeout "
-				 "after %g s",
-				 j->id, j->min_workers, s->nworkers, s->cfg.worker_wait_timeout_s);
-			s->last_wait_log = now;
-		}
+	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
+		if ((j->state == JOB_WAITING || j->state == JOB_RUNNING) &&
+		    sched_jobs_check_one(s, j, now))
+			waiting++;
+	if (waiting > 0 && now - s->last_wait_log >= 10.0) {
+		log_info("%u job%s waiting for workers (%u connected), each failed after %g s of "
+			 "waiting",
+			 waiting, waiting == 1 ? "" : "s", s->nworkers, s->cfg.worker_wait_timeout_s);
+		s->last_wait_log = now;
 	}
-}
-
-struct sched_restore {
-	struct sched *s;
-	struct sched_job *job;
-};
-
-static void
-sched_jobs_restore_task(void *arg, uint32_t task, int ok, const char *result, const char *error,
-			uint32_t attempts)
-{
-	struct sched_job *j = ((struct sched_restore *)arg)->job;
-
-	if (task >= j->graph->ntasks || j->tasks[task].state != TASK_PENDING || !ok)
-		return;
-	j->tasks[task].attempts = (uint8_t)(attempts > 255 ? 255 : attempts);
-	sched_tasks_keep_result(j, task, result);
-	sched_tasks_set_state(j, task, TASK_DONE);
-}
-
-static void
-sched_jobs_restore_release(uint32_t task, void *arg)
-{
-	struct sched_job *j = arg;
-
-	if (j->tasks[task].deps_left > 0)
-		j->tasks[task].deps_left--;
-}
-
-static void
-sched_jobs_restore_job(void *arg, const struct sched_store_job *row)
-{
-	struct sched_restore *r = arg;
-	struct sched *s = r->s;
-	struct sched_job *j = xcalloc(1, sizeof *j);
-	char *cause = NULL, *workdir;
-
-	j->id = row->id;
-	j->name = xstrdup(row->name);
-	j->pipeline_text = xstrdup(row->pipeline);
-	j->input = row->input != NULL ? xstrdup(row->input) : NULL;
-	j->output = row->output != NULL ? xstrdup(row->output) : NULL;
-	j->error = row->error != NULL ? xstrdup(row->error) : NULL;
-	j->state = sched_jobs_state_parse(row->state);
-	j->priority = row->priority;
-	j->submitted = row->submitted;
-	j->started = row->started;
-	j->finished = row->finished;
-	j->counts_total = row->ntasks;
-	j->counts[TASK_DONE] = row->ndone;
-	j->counts[TASK_FAILED] = row->nfailed;
-	j->results = row->results != NULL ? json_loads(row->results, 0, NULL) : NULL;
-	if (!json_is_object(j->results)) {
-		json_decref(j->results);
-		j->results = json_object();
-	}
-	sched_jobs_append(s, j);
-	if (sched_jobs_finished(j))
-		return;
-	workdir = sched_jobs_workdir(s, j->id);
-	if (graph_build(j->pipeline_text, j->input, j->output, workdir, &j->graph, &cause) != 0) {
-		j->state = JOB_FAILED;
-		j->error = xasprintf("cannot restore after a restart: %s", cause);
-		j->finished = time_wall_s();
-		sched_jobs_save(s, j);
-		free(cause);
-		free(workdir);
-		return;
-	}
-	free(workdir);
-	j->min_workers = j->graph->min_workers;
-	sched_build_counts(j);
-	r->job = j;
-	sched_store_load_tasks(s->store, j->id, sched_jobs_restore_task, r);
-	/* Release dependents only once every done task is marked, so none is queued twice. */
-	for (uint32_t i = 0; i < j->graph->ntasks; i++)
-		if (j->tasks[i].state == TASK_DONE)
-			graph_dependents(j->graph, i, sched_jobs_restore_release, j);
-	sched_build_queue(j);
-	j->state = JOB_RUNNING;
-	j->wait_since = time_mono_s();
-	log_info("job %u (%s) resumed: %u of %u tasks already done", j->id, j->name,
-		 j->counts[TASK_DONE], j->graph->ntasks);
-	if (j->counts[TASK_DONE] == j->graph->ntasks)
-		sched_jobs_finish(s, j, JOB_DONE, NULL);
-}
-
-void
-sched_jobs_restore(struct sched *s)
-{
-	struct sched_restore r = {s, NULL};
-
-	if (sched_store_load_jobs(s->store, sched_jobs_restore_job, &r) != 0)
-		log_error("could not read the jobs from the state database");
 }
 
 /* An attempt of task idx ended without a result: the worker's report r, or NULL when its worker
@@ -463,7 +330,7 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	const char *error = r != NULL && r->error != NULL ? r->error : "no reason given";
 	char *why;
 
-	if (t->attempts < s->cfg.max_attempts) {
+	if (t->attempts < s->cfg.max_attempts && (r == NULL || !r->permanent)) {
 		s->stats.tasks_retried++;
 		if (r != NULL)
 			log_warn("job %u task %u (%s) failed on worker %u, attempt %u of %u: %s",
@@ -475,8 +342,12 @@ sched_jobs_retry_or_fail(struct sched *s, struct sched_job *j, uint32_t idx, uin
 	if (r != NULL) {
 		sched_store_task_done(s->store, j->id, idx, 0, NULL, r->error, t->attempts,
 				      r->elapsed_us);
-		why = xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
-				t->attempts, error);
+		why = r->permanent && t->attempts < s->cfg.max_attempts
+			  ? xasprintf("task %u (%s) failed, not retried (bad input, parameter or "
+				      "output): %s",
+				      idx, label, error)
+			  : xasprintf("task %u (%s) failed after %u attempts: %s", idx, label,
+				      t->attempts, error);
 	} else {
 		why = xasprintf("task %u (%s): its worker was lost on each of %u attempts", idx,
 				label, t->attempts);
@@ -527,7 +398,9 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 		w->assigned--;
 	t->worker = 0;
 	j->busy_s += (double)r->elapsed_us * 1e-6;
-	if (r->ok && (why = sched_jobs_result_invalid(s, r)) != NULL) {
+	why = r->ok ? sched_jobs_result_invalid(s, r) : NULL;
+	sched_taskstat_ended(s, w, j, idx, r->elapsed_us, r->ok && why == NULL);
+	if (why != NULL) {
 		/* Stored and passed on to later tasks: an unusable result fails the attempt. */
 		struct proto_task_result bad = *r;
 		bad.ok = false;

@@ -19,7 +19,7 @@
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-jobs.h"
 #include "scheduler/state/sched-statedir.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 
 /* How often the loop prunes and sweeps, and measures the state dir. */
 #define SCHED_RETENTION_PRUNE_S   60.0

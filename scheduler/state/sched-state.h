@@ -24,6 +24,8 @@ struct sched_auth_pending;
 struct sched_config {
 	const char *listen_url; /* tcp://127.0.0.1:8786 */
 	const char *http_addr;  /* 127.0.0.1:8787, or NULL/"" for none */
+	bool http_auth_read;    /* HTTP reads need the token too (writes always do) */
+	char **http_hosts;      /* further names in the Host header accepted (NULL-terminated) */
 	const char *state_dir;
 	const char *token; /* required */
 	double worker_wait_timeout_s;
@@ -83,6 +85,8 @@ struct sched_job {
 	char *pipeline_text; /* as submitted (after CLI path rewriting) */
 	char *input;         /* input path or NULL */
 	char *output;        /* output path or NULL */
+	char *output_key;    /* the graph's output, canonical (graph_output_canonical), or NULL */
+	bool tracked;        /* counted in sched.unfinished_tasks and sched.outputs */
 	char *error;         /* why it failed */
 	struct graph *graph;
 	struct sched_task *tasks;
@@ -96,6 +100,8 @@ struct sched_job {
 	bool results_dirty;
 	double submitted, started, finished, wait_since;
 	double busy_s; /* sum of task run times */
+	/* Tasks by state in each stage of the graph (nstages rows), kept after the job ends. */
+	uint32_t (*stage_counts)[TASK_STATE_COUNT];
 	uint64_t dispatched;
 	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
 	uint32_t build_next;
@@ -115,6 +121,10 @@ struct sched_worker {
 	double registered, last_seen;
 	uint64_t done, failed;
 	bool draining;
+	/* Its process's resident memory and CPU seconds, as its last heartbeat said (has_usage). */
+	bool has_usage;
+	uint64_t rss_bytes;
+	double cpu_s;
 	struct proto_server_ctx *held; /* parked long poll, or NULL */
 	uint64_t held_request_id;
 	uint32_t held_free;
@@ -138,18 +148,14 @@ enum sched_reject {
 	REJECT_COUNT
 };
 
-#define SCHED_LATENCY_BUCKETS 14
-
 struct sched_stats {
 	uint64_t messages;
 	uint64_t rejected[REJECT_COUNT];
 	uint64_t tasks_dispatched, tasks_done, tasks_failed, tasks_retried;
 	uint64_t workers_lost;
-	/* dispatch latency: ready -> assigned, seconds, cumulative buckets */
-	uint64_t latency_bucket[SCHED_LATENCY_BUCKETS + 1];
-	double latency_sum;
-	uint64_t latency_count;
 };
+
+struct sched_taskstat;
 
 /* The state dir's usage, measured off the loop (sched-retention.c). */
 struct sched_usage {
@@ -174,6 +180,8 @@ struct sched {
 	uv_timer_t tick;
 	uv_timer_t kick;
 	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
+	uv_idle_t submit_idle; /* builds submissions of several inputs (sched-submit.c) */
+	struct sched_submission *submissions;
 	struct sched_loopstat *loopstat; /* the loop's busy time per pass (sched-loopstat.c) */
 	uv_signal_t sigterm, sigint;
 	bool owns_signals;
@@ -182,6 +190,9 @@ struct sched {
 	struct sched_store *store;
 	struct sched_inbox *inbox;
 	struct sched_job *jobs, *jobs_tail;
+	/* The unfinished jobs: their tasks, and a tree (tsearch) of them by output_key. */
+	uint64_t unfinished_tasks;
+	void *outputs;
 	struct sched_worker *workers;
 	struct sched_pipe *pipes;
 	uint32_t next_job_id, next_worker_id;
@@ -190,6 +201,8 @@ struct sched {
 	bool stopping;
 	double started;
 	struct sched_stats stats;
+	/* Queue waits, run times per op and the recent tasks' stream (sched-taskstat.c). */
+	struct sched_taskstat *taskstat;
 	/* Replies queued during a loop pass, sent after the store commits; those that acknowledge
 	 * writes wait while commits fail (sched-pass.c). */
 	struct sched_pass_reply *replies, *replies_tail, *held_replies, *held_tail;

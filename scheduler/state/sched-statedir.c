@@ -9,6 +9,7 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -66,18 +67,25 @@ sched_statedir_remove(struct sched *s, char *path)
 	}
 }
 
-/* The temporary files an export writes beside the output before renaming it (op-rec-export.c:
- * DIR/.NAME.tmpPID.edf), left by a worker killed while writing. */
+/* The temporary files written beside an output file before it is renamed into place
+ * (DIR/.NAME.tmpPID, and .NAME.tmpPID.edf for EDF and BDF), left by a worker killed while
+ * writing. */
 static void
-sched_statedir_export_temps(const char *output)
+sched_statedir_temps_of(const char *file, size_t dirlen)
 {
-	const char *slash = strrchr(output, '/');
-	char *pattern;
+	size_t n = strlen(file), k = 0;
+	char *pattern = xmalloc(2 * n + 8);
 	glob_t g;
 
-	if (slash == NULL)
-		return;
-	pattern = xasprintf("%.*s/.%s.tmp*.[eb]df", (int)(slash - output), output, slash + 1);
+	/* the path's own characters match only themselves */
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("*?[]\\", file[i]) != NULL)
+			pattern[k++] = '\\';
+		pattern[k++] = file[i];
+		if (i == dirlen)
+			pattern[k++] = '.';
+	}
+	memcpy(pattern + k, ".tmp*", 6);
 	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
 			if (unlink(g.gl_pathv[i]) == 0)
@@ -85,6 +93,28 @@ sched_statedir_export_temps(const char *output)
 		globfree(&g);
 	}
 	free(pattern);
+}
+
+/* An output's files: a BrainVision header's .eeg, .vmrk and .vhdr, else the file itself. */
+static void
+sched_statedir_export_temps(const char *output)
+{
+	const char *slash = strrchr(output, '/');
+	size_t n = strlen(output);
+	char *file;
+
+	if (slash == NULL)
+		return;
+	if (n <= 5 || strcasecmp(output + n - 5, ".vhdr") != 0) {
+		sched_statedir_temps_of(output, (size_t)(slash - output));
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		static const char *const ext[3] = {"eeg", "vmrk", "vhdr"};
+		file = xasprintf("%.*s.%s", (int)(n - 5), output, ext[i]);
+		sched_statedir_temps_of(file, (size_t)(slash - output));
+		free(file);
+	}
 }
 
 void
@@ -235,9 +265,12 @@ sched_statedir_metrics(struct sched *s, FILE *f)
 		"# HELP neurodag_state_dir_free_bytes Free space on the state dir's filesystem.\n"
 		"# TYPE neurodag_state_dir_free_bytes gauge\n"
 		"neurodag_state_dir_free_bytes %llu\n"
+		"# HELP neurodag_state_dir_fs_bytes Size of the state dir's filesystem.\n"
 		"# TYPE neurodag_state_dir_fs_bytes gauge\nneurodag_state_dir_fs_bytes %llu\n"
+		"# HELP neurodag_work_dirs_removed_total Finished jobs' work dirs removed.\n"
 		"# TYPE neurodag_work_dirs_removed_total counter\n"
 		"neurodag_work_dirs_removed_total %llu\n"
+		"# HELP neurodag_jobs_pruned_total Finished jobs pruned after the retention time.\n"
 		"# TYPE neurodag_jobs_pruned_total counter\nneurodag_jobs_pruned_total %llu\n"
 		"# HELP neurodag_state_writable Whether the last commit of the state succeeded.\n"
 		"# TYPE neurodag_state_writable gauge\nneurodag_state_writable %d\n",

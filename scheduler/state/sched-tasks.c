@@ -1,4 +1,4 @@
-/* Task state inside a job: state counters, the ready FIFO, the inline results later tasks
+/* Task state inside a job: state counters (the job's and each stage's), the ready FIFO, the inline results later tasks
  * receive, and the release of dependents when a task is done. */
 #include "scheduler/state/sched-tasks.h"
 
@@ -23,6 +23,11 @@ sched_tasks_set_state(struct sched_job *j, uint32_t idx, enum sched_task_state s
 
 	j->counts[t->state]--;
 	j->counts[st]++;
+	if (j->stage_counts != NULL) {
+		uint32_t k = graph_stage_of(j->graph, idx);
+		j->stage_counts[k][t->state]--;
+		j->stage_counts[k][st]++;
+	}
 	t->state = (uint8_t)st;
 }
 

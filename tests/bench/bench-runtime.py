@@ -7,7 +7,7 @@ per cell, a reduction per channel, a final reduction); (c) the round-trip latenc
 (d) the scheduler's peak memory per task for 1M tasks. Prints every run, then a table of medians
 and the ratio. See tests/bench/README.md for what each number means.
 
-neurodag runs a standalone scheduler (`neurodag-scheduler -d`) and 2 workers that are already
+neurodag runs a standalone scheduler (`neurodag-scheduler`) and 2 workers that are already
 registered before anything is timed; times come from the scheduler's own job timestamps
 (submitted -> finished, from `neurodag submit --wait --json`), so process start-up is excluded.
 Dask runs a LocalCluster of 2 single-threaded worker processes, also started before timing.
@@ -88,7 +88,7 @@ class Neurodag:
         self.log = open(os.path.join(self.dir, "bench.log"), "ab")
         self.workers = []
         self.sched = subprocess.Popen(
-            [self.bin("scheduler/neurodag-scheduler"), "-d", "--listen", self.url, "--http",
+            [self.bin("scheduler/neurodag-scheduler"), "--listen", self.url, "--http",
              self.http, "--state-dir", self.state],
             stdout=self.log, stderr=self.log)
         self.wait_for(lambda: os.path.exists(self.token) and self.api("/api/status") is not None,

@@ -245,7 +245,7 @@ swarm_start_scheduler(struct swarm_run *r, const char *bin, int port, int http)
 	r->cfg.url = xstrdup(listen);
 	r->state_dir = state;
 	if ((pid = fork()) == 0) {
-		execl(bin, bin, "-d", "--listen", listen, "--http", hport, "--state-dir", state,
+		execl(bin, bin, "--listen", listen, "--http", hport, "--state-dir", state,
 		      "--worker-ttl", ttl, "--heartbeat-interval", "1", "--log-file", log,
 		      "--max-attempts", "100", (char *)NULL);
 		_exit(127);

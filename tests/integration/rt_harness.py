@@ -130,7 +130,7 @@ class Cluster:
         e.pop("NEURODAG_SCHEDULER", None)
         return e
 
-    def spawn(self, name, argv, nofile=None):
+    def spawn(self, name, argv, nofile=None, env=None):
         """nofile: the child's descriptor limit (soft and hard)."""
         log = os.path.join(self.dir, "%s.log" % name)
         f = open(log, "ab")
@@ -139,7 +139,7 @@ class Cluster:
             import resource
             resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             env=self.env(), cwd=self.dir,
+                             env=env or self.env(), cwd=self.dir,
                              preexec_fn=limit if nofile is not None else None)
         f.close()
         proc = Proc(name, p, log)
@@ -148,17 +148,22 @@ class Cluster:
 
     # -- processes -------------------------------------------------------------------------
     def start_scheduler(self, wait_timeout=30, hb=0.2, ttl=1.0, extra=(), wait_ready=True,
-                        keep_work=True, state=None, nofile=None):
+                        keep_work=True, state=None, nofile=None, perturb=True):
         """keep_work: the `mark` op records runs in the job's work dir, which a finished job
-        loses otherwise; tests of retention pass False."""
-        argv = [self.bins["scheduler"], "-d", "--listen", self.url,
+        loses otherwise; tests of retention pass False. perturb=False: without meson's
+        MALLOC_PERTURB_, which makes glibc fill every block it frees, so that freeing a big
+        job's table touches all of its pages (tests that time the loop around huge jobs)."""
+        argv = [self.bins["scheduler"], "--listen", self.url,
                 "--http", "127.0.0.1:%d" % self.http_port, "--state-dir", state or self.state,
                 "--heartbeat-interval", str(hb), "--worker-ttl", str(ttl),
                 "--worker-wait-timeout", str(wait_timeout)] + list(extra)
         if keep_work:
             argv.append("--keep-work-dirs")
         n = sum(1 for p in self.procs if p.name.startswith("scheduler"))
-        self.sched = self.spawn("scheduler%s" % ("" if n == 0 else "-%d" % n), argv, nofile)
+        env = self.env()
+        if not perturb:
+            env.pop("MALLOC_PERTURB_", None)
+        self.sched = self.spawn("scheduler%s" % ("" if n == 0 else "-%d" % n), argv, nofile, env)
         if wait_ready:
             wait_for(lambda: self.health() or not self.sched.alive(), 10, "the scheduler's /health")
             check(self.sched.alive(), "the scheduler exited: %s" % self.sched.text())

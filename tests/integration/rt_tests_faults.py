@@ -138,71 +138,6 @@ def disk_full_state(c):
           "and when it recovered")
 
 
-def digest(path):
-    import hashlib
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-@test
-def output_safety(c):
-    """An output equal to the input is always refused (by path, symlink or hard link); an
-    existing output only with --overwrite or "overwrite": true; in submit, run and run --serial."""
-    import json
-    import shutil
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
-    rec = os.path.join(c.dir, "rec.edf")
-    shutil.copy(src, rec)
-    os.symlink(rec, os.path.join(c.dir, "link.edf"))
-    os.link(rec, os.path.join(c.dir, "hard.edf"))
-    before = digest(rec)
-
-    def pipeline(name, out, overwrite=None):
-        o = {"format": "edf", "path": out}
-        if overwrite is not None:
-            o["overwrite"] = overwrite
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"name": name, "input": {"format": "edf", "path": rec},
-                       "steps": [{"op": "highpass", "freq": 1.0}], "output": o}, f)
-        return path
-
-    c.start_scheduler()
-    c.start_worker()
-    same = pipeline("same", rec)
-    for args, conn in ((["submit", same], True), (["run", "--serial", same], False),
-                       (["run", "-n", "1", same], False),
-                       (["run", "--serial", same, "--overwrite"], False),
-                       (["submit", same, "-o", "link.edf"], True),
-                       (["run", "--serial", same, "-o", "hard.edf"], False),
-                       (["submit", pipeline("ow", rec, True)], True)):
-        r = c.cli(*args, conn=conn)
-        check(r.returncode == 2 and "is the input" in r.stderr,
-              "%s: output == input is refused: %d %r" % (args, r.returncode, r.stderr))
-    check(digest(rec) == before, "the input is untouched")
-    out = os.path.join(c.dir, "out.edf")
-    p = pipeline("out", out)
-    r = c.cli("run", "--serial", p, conn=False)
-    check(r.returncode == 0 and os.path.exists(out), "a new output is written: %s" % r.stderr)
-    first = os.stat(out).st_mtime_ns
-    for args, conn in ((["run", "--serial", p], False), (["submit", p], True),
-                       (["run", "-n", "1", p], False)):
-        r = c.cli(*args, conn=conn)
-        check(r.returncode == 2 and "exists" in r.stderr and "--overwrite" in r.stderr,
-              "%s: an existing output is refused: %d %r" % (args, r.returncode, r.stderr))
-    check(os.stat(out).st_mtime_ns == first, "the existing output is untouched")
-    r = c.cli("submit", "--wait", "--overwrite", p)
-    check(r.returncode == 0, "submit --overwrite replaces it: %s" % r.stderr)
-    r = c.cli("run", "--serial", pipeline("ow2", out, True), conn=False)
-    check(r.returncode == 0, "\"overwrite\": true replaces it: %s" % r.stderr)
-    r = c.cli("run", "--serial", pipeline("bad", out, "yes"), conn=False)
-    check(r.returncode == 2 and "output.overwrite" in r.stderr, "overwrite must be a boolean")
-    # Two inputs of one submission may not write one file.
-    r = c.cli("submit", p, rec, os.path.join(c.dir, "hard.edf"), "-o", out, "--overwrite")
-    check(r.returncode == 2 and "another input" in r.stderr, "one output for two jobs: %r" %
-          r.stderr)
-
-
 @test
 def edf_range(c):
     """An EDF whose physical range gives no finite scale is refused at submit and by run
@@ -229,6 +164,20 @@ def edf_range(c):
               "physical range" in r.stderr, "%s: refused: %d %r" % (args, r.returncode,
                                                                    r.stderr))
     check(not os.path.exists(os.path.join(c.dir, "o.edf")), "nothing was written")
+    # A file that is no recording is refused without quoting what it holds: the scheduler can
+    # read files its clients cannot.
+    secret = "SECRET-%s" % os.urandom(6).hex()
+    for ext in ("edf", "bdf", "vhdr", "set"):
+        other = os.path.join(c.dir, "private." + ext)
+        with open(other, "w") as f:
+            f.write((secret + " line\n") * 40)
+        with open(p, "w") as f:
+            json.dump({"name": "r", "input": {"path": other},
+                       "steps": [{"op": "highpass", "freq": 1.0}],
+                       "output": {"format": "edf", "path": os.path.join(c.dir, "o.edf")}}, f)
+        r = c.cli("submit", p)
+        check(r.returncode == 2 and other in r.stderr and "SECRET" not in r.stderr,
+              ".%s: refused without its bytes: %d %r" % (ext, r.returncode, r.stderr))
 
 
 class FakeScheduler:
@@ -391,8 +340,10 @@ def fd_exhaustion(c):
     check(r.returncode == 0, "a job runs under the flood: %s" % r.stderr)
     m = c.metrics()
     unauth = metric(m, "neurodag_pipes", state="unauthenticated")
+    closing = metric(m, "neurodag_pipes", state="closing")
     evicted = metric(m, "neurodag_pipes_closed_total", reason="evicted")
-    print("%d silent connections: %d held, %d closed to make room" % (2 * n, unauth, evicted))
+    print("%d silent connections: %d held, %d closed to make room (%d of them not yet freed "
+          "by nng)" % (2 * n, unauth, evicted, closing))
     check(unauth <= 128, "unauthenticated pipes are capped: %s" % unauth)
     check(evicted >= n, "the oldest were closed to make room: %s" % evicted)
     wait_for(lambda: metric(c.metrics(), "neurodag_pipes", state="unauthenticated") == 0, 10,
@@ -588,90 +539,6 @@ def soak(c):
     check(len(jobs) >= 5 and stats["kill"] + stats["stop"] >= 5, "the soak did something")
     for i, pr in enumerate(probes):
         check_health(pr.stop(), "the soak (scheduler %d)" % (i + 1))
-
-
-@test
-def graph_budget(c):
-    """A pipeline of 1e8 tasks is refused at once with a clear error naming the budget; one of
-    4e6 tasks (under the budget) is built in slices while /health keeps answering; a scheduler
-    whose total budget is taken refuses the next job; cancelling returns the memory."""
-    def rss():
-        with open("/proc/%d/status" % c.sched.pid) as f:
-            return int(next(ln for ln in f if ln.startswith("VmRSS:")).split()[1]) << 10
-
-    c.start_scheduler(extra=["--max-tasks", "6000000"])
-    base = rss()
-    t0 = time.monotonic()
-    r = c.cli("submit", c.pipeline("huge", [{"op": "noop"}], count=100000000))
-    dt = time.monotonic() - t0
-    check(r.returncode == 2 and "100000000 tasks" in r.stderr and "--max-job-tasks" in r.stderr,
-          "1e8 tasks are refused: %d %r" % (r.returncode, r.stderr))
-    print("1e8-task submit refused in %.3f s, scheduler RSS %.1f MiB" % (dt, rss() / 2**20))
-    check(rss() - base < 64 << 20, "nothing was allocated for it")
-    # 43 staged stages of 1e8 tasks are 4.3e9, past 32-bit task numbers (they wrapped to 5e6).
-    r = c.cli("submit", c.pipeline("wraps", [{"op": "noop"}] * 43, count=100000000,
-                                   execution={"mode": "staged"}))
-    check(r.returncode == 2 and "4300000000 tasks" in r.stderr,
-          "4.3e9 tasks are refused: %d %r" % (r.returncode, r.stderr))
-    probe = c.probe_health(interval=0.01)
-    time.sleep(0.5)
-    [big] = c.submit(c.pipeline("big", [{"op": "noop"}, {"op": "reduce"}], count=4000000))
-    wait_for(lambda: c.job(big)["tasks_by_state"]["ready"] == 4000000, 60,
-             "the big job's tasks to be queued")
-    time.sleep(0.5)
-    stats = probe.stop()
-    peak = rss()
-    r = c.cli("submit", c.pipeline("over", [{"op": "noop"}], count=3000000))
-    check(r.returncode == 2 and "--max-tasks" in r.stderr,
-          "the scheduler's budget is enforced: %d %r" % (r.returncode, r.stderr))
-    check(c.cli("cancel", big).returncode == 0, "cancel the big job")
-    time.sleep(0.5)
-    after = rss()
-    print("4M-task job: RSS %.1f MiB queued, %.1f MiB after cancel (%.1f before)" %
-          (peak / 2**20, after / 2**20, base / 2**20))
-    check(after - base < (peak - base) / 2, "cancelling returns the memory")
-    check_health(stats, "building a 4M-task graph")
-
-
-@test
-def disk_full_output(c):
-    """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
-    partial or temporary file, the job fails with that error after its attempts, the scheduler
-    and workers carry on, and the same job succeeds once there is space."""
-    import json
-    import shutil
-    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
-    rec = os.path.join(c.dir, "rec.edf")
-    shutil.copy(src, rec)
-    fs = c.tmpfs("outfs", 1 << 20)
-    out = os.path.join(fs, "corrected.edf")
-    p = os.path.join(c.dir, "p.json")
-    with open(p, "w") as f:
-        json.dump({"name": "full-out", "input": {"format": "edf", "path": rec},
-                   "steps": [{"op": "highpass", "freq": 1.0}],
-                   "output": {"format": "edf", "path": out}}, f)
-    c.start_scheduler()
-    w = c.start_worker()
-    filler = fill(fs)
-    probe = c.probe_health()
-    r = c.cli("submit", "--wait", p, timeout=60)
-    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
-    jid = int(r.stdout.split()[0])
-    err = c.job(jid)["error"]
-    check("No space left on device" in err and out in err,
-          "the error names the output and the reason: %r" % err)
-    check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("corrected.edf")],
-          "no partial or temporary output: %s" % os.listdir(fs))
-    check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
-    os.unlink(filler)
-    # A worker killed while exporting leaves its temporary file; the job's end removes it.
-    stale = os.path.join(fs, ".corrected.edf.tmp99999.edf")
-    with open(stale, "wb") as f:
-        f.write(b"0" * 1000)
-    r = c.cli("submit", "--wait", p, timeout=60)
-    check(r.returncode == 0 and os.path.getsize(out) > 0, "with space it works: %s" % r.stderr)
-    check(not os.path.exists(stale), "the stale temporary file is gone: %s" % os.listdir(fs))
-    check_health(probe.stop(), "a full output disk")
 
 
 @test

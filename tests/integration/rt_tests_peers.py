@@ -228,7 +228,9 @@ def http_status(c):
     st, _, _ = c.http("/nope")
     check(st == 404, "unknown path: 404")
     st, _, _ = c.http("/api/jobs", method="POST")
-    check(st == 405, "read-only: POST is refused")
+    check(st == 401, "POST without the token is refused: %d" % st)
+    st, _, _ = c.http("/api/status", method="PUT")
+    check(st == 405, "PUT is no method of the endpoint: %d" % st)
 
     m = c.metrics()
     check(metric(m, "neurodag_jobs", state="done") == 1 and
@@ -237,10 +239,10 @@ def http_status(c):
     check(metric(m, "neurodag_workers_connected") == 1, "workers connected")
     check(metric(m, "neurodag_tasks_done_total") >= 30, "tasks done")
     buckets = sorted(((float(dict(k[1])["le"]), v) for k, v in m.items()
-                      if k[0] == "neurodag_dispatch_latency_seconds_bucket"))
-    check(len(buckets) >= 5 and buckets[-1][0] == float("inf"), "latency histogram buckets")
+                      if k[0] == "neurodag_task_queue_wait_seconds_bucket"))
+    check(len(buckets) >= 5 and buckets[-1][0] == float("inf"), "queue-wait histogram buckets")
     check(all(a[1] <= b[1] for a, b in zip(buckets, buckets[1:])), "buckets are cumulative")
-    check(buckets[-1][1] == metric(m, "neurodag_dispatch_latency_seconds_count") >= 33,
+    check(buckets[-1][1] == metric(m, "neurodag_task_queue_wait_seconds_count") >= 33,
           "+Inf bucket equals the count")
     for reason in ("malformed", "auth", "too_big", "version"):
         check(metric(m, "neurodag_messages_rejected_total", reason=reason) is not None,
@@ -252,6 +254,49 @@ def http_status(c):
     c.sched_worker_pid = w.pid
     render_dashboard(c)
     c.cli("cancel", slow)
+
+
+def get_with_host(c, path, host):
+    """GET path with exactly this Host header (None: no Host header at all)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", c.http_port, timeout=5)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        conn.close()
+
+
+@test
+def http_host(c):
+    """DNS rebinding: a page from a name the attacker owns, pointed at 127.0.0.1, would read the
+    status endpoint with its own name in the Host header. Only IP addresses, localhost, the
+    --http host and the names given with --http-host are answered; other names get 421 and no
+    data, on every path."""
+    c.start_scheduler(extra=["--http-host", "status.lab.example"])
+    c.start_worker()
+    r = c.cli("submit", "--wait", c.pipeline("h", [{"op": "noop"}], count=2))
+    check(r.returncode == 0, "a job to report on")
+    port = c.http_port
+    for host in ("127.0.0.1:%d" % port, "127.0.0.1", "localhost:%d" % port, "LocalHost.",
+                 "[::1]:%d" % port, "10.1.2.3:%d" % port, "status.lab.example:%d" % port,
+                 "STATUS.lab.example."):
+        st, body = get_with_host(c, "/api/jobs/1", host)
+        check(st == 200 and '"state"' in body, "Host %r is answered: %d %r" % (host, st, body))
+    for host in ("evil.example:%d" % port, "evil.example", "127.0.0.1.evil.example",
+                 "localhost.evil.example:%d" % port, "lab.example", "localhost:80:80",
+                 "[::1", "localhost:http", "", None):
+        for path in ("/api/jobs/1", "/api/status", "/metrics", "/", "/health"):
+            st, body = get_with_host(c, path, host)
+            # nng itself answers 400 to a request without Host
+            check(st == (400 if host is None else 421) and '"state"' not in body and
+                  "neurodag_" not in body and "/api/workers" not in body, "Host %r on %s is refused: %d %r" % (host, path, st,
+                                                                            body[:200]))
+    check(c.health() and c.http_json("/api/status")["version"], "the endpoint still answers")
 
 
 def render_dashboard(c):
@@ -327,7 +372,7 @@ def cli(c):
     check(j["state"] == "done", "wait --json: %s" % j)
     r = c.cli("submit", "--wait", "--json", p)
     check(r.returncode == 0, "submit --wait --json")
-    check(json.loads(r.stdout.split("\n", 1)[1])["state"] == "done", "submit --wait --json")
+    check(json.loads(r.stdout)["state"] == "done", "submit --wait --json: one JSON document")
     r = c.cli("jobs")
     check(re.search(r"^%d\s+j\s+done\s+7/7" % jid, r.stdout, re.M), "jobs table: %r" % r.stdout)
     r = c.cli("workers")

@@ -164,7 +164,8 @@ proto_sample_task(struct proto_msg *m, int variant)
 		    .task = PROTO_TASK_ID(1, 2), .attempt = 1, .ok = true, .elapsed_us = 1500};
 		r->results[0].result = xstrdup("{\"triggers\":[1,2,3]}");
 		r->results[1] =
-		    (struct proto_task_result){.task = PROTO_TASK_ID(1, 3), .attempt = 2};
+		    (struct proto_task_result){.task = PROTO_TASK_ID(1, 3), .attempt = 2,
+					       .permanent = true};
 		r->results[1].error = xstrdup("aas: window larger than the recording");
 		break;
 	}
@@ -196,6 +197,9 @@ proto_sample_task(struct proto_msg *m, int variant)
 		m->u.heartbeat.worker_id = 3;
 		m->u.heartbeat.nrunning = 2;
 		m->u.heartbeat.running = proto_sample_ids(2, PROTO_TASK_ID(4, 10));
+		m->u.heartbeat.has_usage = true;
+		m->u.heartbeat.rss_bytes = 123456789;
+		m->u.heartbeat.cpu_us = 42000001;
 		break;
 	}
 }
@@ -252,7 +256,7 @@ static bool
 proto_sample_result_eq(const struct proto_task_result *a, const struct proto_task_result *b)
 {
 	return a->task == b->task && a->attempt == b->attempt && a->ok == b->ok &&
-	       a->elapsed_us == b->elapsed_us && proto_sample_streq(a->result, b->result) &&
+	       a->permanent == b->permanent && a->elapsed_us == b->elapsed_us && proto_sample_streq(a->result, b->result) &&
 	       proto_sample_streq(a->error, b->error);
 }
 
@@ -339,6 +343,9 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 		return a->u.idle.retry_ms == b->u.idle.retry_ms;
 	case PROTO_HEARTBEAT:
 		return a->u.heartbeat.worker_id == b->u.heartbeat.worker_id &&
+		       a->u.heartbeat.has_usage == b->u.heartbeat.has_usage &&
+		       a->u.heartbeat.rss_bytes == b->u.heartbeat.rss_bytes &&
+		       a->u.heartbeat.cpu_us == b->u.heartbeat.cpu_us &&
 		       proto_sample_ideq(a->u.heartbeat.running, a->u.heartbeat.nrunning,
 					 b->u.heartbeat.running, b->u.heartbeat.nrunning);
 	default:

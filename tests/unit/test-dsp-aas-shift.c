@@ -79,9 +79,11 @@ rec_make(struct rec *r, size_t nt, double maxshift, uint64_t seed)
 	}
 }
 
-/* RMS error (against the clean data) after AAS auto with or without shifts; its choice. */
+/* RMS error (against the clean data) after AAS in mode `mode` (scale auto) with or without
+ * shifts; its choice. */
 static double
-rec_correct(const struct rec *r, int shift, struct dsp_aas_choice *choice)
+rec_correct_mode(const struct rec *r, enum dsp_aas_mode mode, int shift,
+		 struct dsp_aas_choice *choice)
 {
 	struct dsp_aas_params p;
 	struct dsp_aas_templates tp;
@@ -89,7 +91,7 @@ rec_correct(const struct rec *r, int shift, struct dsp_aas_choice *choice)
 	char *cause = NULL;
 
 	dsp_aas_params_init(&p);
-	p.mode = DSP_AAS_AUTO;
+	p.mode = mode;
 	p.scale = DSP_AAS_SCALE_AUTO;
 	p.shift = shift;
 	p.window = 30;
@@ -106,6 +108,12 @@ rec_correct(const struct rec *r, int shift, struct dsp_aas_choice *choice)
 		acc += (y[i] - r->clean[i]) * (y[i] - r->clean[i]);
 	free(y);
 	return sqrt(acc / (double)(r->n - 2000));
+}
+
+static double
+rec_correct(const struct rec *r, int shift, struct dsp_aas_choice *choice)
+{
+	return rec_correct_mode(r, DSP_AAS_AUTO, shift, choice);
 }
 
 Test(dsp_aas_shift, auto_fits_shifts_where_the_epochs_are_shifted)
@@ -128,5 +136,25 @@ Test(dsp_aas_shift, auto_fits_shifts_where_the_epochs_are_shifted)
 	e0 = rec_correct(&r, 0, &c0);
 	e1 = rec_correct(&r, 1, &c1);
 	cr_assert_lt(20 * log10(e1 / e0), 0.3, "unshifted: %g against %g", e1, e0);
+	free(r.t), free(r.clean), free(r.x);
+}
+
+/* Nearest mode without motion segments builds its templates in place of the epochs unless
+ * shifts are fitted: the fit must read the epochs, not the templates standing in their place
+ * (which would fit each template against itself: scale 1, no shift, nothing gained). */
+Test(dsp_aas_shift, nearest_fits_shifts_against_the_epochs)
+{
+	struct dsp_aas_choice c0, c1;
+	struct rec r;
+	double e0, e1;
+
+	rec_make(&r, 150, 0.5, 7);
+	e0 = rec_correct_mode(&r, DSP_AAS_NEAREST, 0, &c0);
+	e1 = rec_correct_mode(&r, DSP_AAS_NEAREST, 1, &c1);
+	cr_assert(c1.shifted && !c0.shifted, "shifted %d %d", c1.shifted, c0.shifted);
+	cr_assert_lt(20 * log10(e1 / e0), -6, "shifted %g, not %g", e1, e0);
+	cr_assert(c1.shift_max - c1.shift_min > 0.06 && c1.scale_max - c1.scale_min > 0.01,
+		  "shifts %g..%g, scales %g..%g", c1.shift_min, c1.shift_max, c1.scale_min,
+		  c1.scale_max);
 	free(r.t), free(r.clean), free(r.x);
 }

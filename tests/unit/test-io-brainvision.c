@@ -283,6 +283,42 @@ replace(const char *s, const char *from, const char *to)
 	return out;
 }
 
+/* IEEE_FLOAT_32 data holding a NaN or an infinity: reading that channel fails naming the file,
+ * the channel and the sample (they went on through every filter, and the output's writer
+ * failed on them at the end); the other channel reads. */
+Test(io_brainvision, non_finite_samples_refused, .init = setup_tmp, .fini = teardown_tmp)
+{
+	static const float bad[2] = {NAN, INFINITY};
+	char *vhdr = replace(vhdr_ok, "BinaryFormat=INT_16", "BinaryFormat=IEEE_FLOAT_32");
+
+	for (int k = 0; k < 2; k++) {
+		float data[2 * 8];
+		struct io_rec *r;
+		char *cause = NULL;
+		double *x;
+		size_t n;
+
+		for (int i = 0; i < 16; i++)
+			data[i] = (float)i;
+		data[2 * 5 + 1] = bad[k]; /* ECG, sample 5 */
+		write_text("h.vhdr", vhdr);
+		write_text("h.vmrk", vmrk_ok);
+		write_bytes("h.eeg", data, sizeof data);
+		cr_assert_eq(io_rec_open(tmp_path("h.vhdr"), NULL, &r, &cause), 0, "%s", cause);
+		cr_assert_eq(io_rec_read_channel(r, 0, &x, &n, &cause), 0, "%s", cause);
+		cr_assert_eq(n, 8);
+		free(x);
+		cr_assert_eq(io_rec_read_channel(r, 1, &x, &n, &cause), -EINVAL);
+		cr_assert_null(x);
+		cr_assert(strstr(cause, "h.vhdr") != NULL && strstr(cause, "channel ECG") != NULL &&
+			      strstr(cause, "sample 5") != NULL && strstr(cause, "finite") != NULL,
+			  "%s", cause);
+		free(cause);
+		io_rec_close(r);
+	}
+	free(vhdr);
+}
+
 Test(io_brainvision, errors_name_field_and_line, .init = setup_tmp, .fini = teardown_tmp)
 {
 	static const struct {

@@ -246,6 +246,36 @@ Test(io_spy, corrupted_byte_is_a_checksum_error)
 	free(path);
 }
 
+/* The reference toolbox's way: a mismatch found on request is a warning, the file is read. */
+Test(io_spy, checksum_warn_reads_a_mismatching_file)
+{
+	char *path = test_write("warn", IO_SPY_FLOAT64), *cause = NULL;
+	json_t *j = test_info(path);
+	long off = (long)json_integer_value(json_object_get(j, "data_offset"));
+	struct io_spy_read *r = NULL;
+	FILE *fp = fopen(path, "r+b");
+	double v[1], *buf;
+
+	cr_assert_eq(io_spy_read_open(&r, path, IO_SPY_READ_CHECKSUM_WARN, &cause), 0, "%s",
+		     cause);
+	cr_assert_not(io_spy_read_info(r)->checksum_mismatch, "an intact file matches");
+	io_spy_read_close(r);
+	cr_assert_eq(fseek(fp, off, SEEK_SET), 0);
+	v[0] = 42.5;
+	cr_assert_eq(fwrite(v, sizeof(double), 1, fp), 1);
+	fclose(fp);
+	cr_assert_eq(io_spy_read_open(&r, path, IO_SPY_READ_CHECKSUM_WARN, &cause), 0, "%s",
+		     cause);
+	cr_assert(io_spy_read_info(r)->checksum_mismatch);
+	buf = calloc(io_spy_read_trial_samples(r, 0, 1) * NCHAN, sizeof *buf);
+	cr_assert_eq(io_spy_read_trials(r, 0, 1, 0, NCHAN, buf, &cause), 0, "%s", cause);
+	cr_assert_eq(buf[0], 42.5, "the file's own values are read");
+	free(buf);
+	io_spy_read_close(r);
+	json_decref(j);
+	free(path);
+}
+
 Test(io_spy, missing_data_dataset_is_named)
 {
 	char *path = test_write("nodata", IO_SPY_FLOAT64), *cause = NULL;

@@ -510,3 +510,24 @@ Test(proto_reject, strings_with_nul)
 	proto_pack_kstr(&r.pk, "version", "v");
 	MALFORMED(&r, "NUL after the role");
 }
+
+/* A heartbeat's memory and CPU come together: one without the other is malformed. */
+Test(proto_reject, heartbeat_usage_halves)
+{
+	struct raw r;
+	const uint64_t running[] = {PROTO_TASK_ID(1, 2)};
+
+	raw_begin(&r, PROTO_VERSION, PROTO_HEARTBEAT);
+	msgpack_pack_map(&r.pk, 3);
+	proto_pack_ku64(&r.pk, "worker_id", 1);
+	proto_pack_ku64_array(&r.pk, "running", running, 1);
+	proto_pack_ku64(&r.pk, "rss_bytes", 1 << 20);
+	MALFORMED(&r, "heartbeat with rss_bytes alone");
+
+	raw_begin(&r, PROTO_VERSION, PROTO_HEARTBEAT);
+	msgpack_pack_map(&r.pk, 3);
+	proto_pack_ku64(&r.pk, "worker_id", 1);
+	proto_pack_ku64_array(&r.pk, "running", running, 1);
+	proto_pack_ku64(&r.pk, "cpu_us", 5);
+	MALFORMED(&r, "heartbeat with cpu_us alone");
+}

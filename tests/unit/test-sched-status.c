@@ -79,8 +79,8 @@ Test(sched_status, lists_for_errors)
 {
 	char *whats = sched_status_whats(), *paths = sched_status_paths();
 
-	cr_assert_str_eq(whats, "status, jobs, job, workers or metrics");
-	cr_assert_str_eq(paths, "/api/status /api/jobs /api/jobs/{id} /api/workers /metrics");
+	cr_assert_str_eq(whats, "status, jobs, job, workers, tasks or metrics");
+	cr_assert_str_eq(paths, "/api/status /api/jobs /api/jobs/{id} /api/workers /api/tasks /metrics");
 	free(whats);
 	free(paths);
 }

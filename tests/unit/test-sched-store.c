@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "common/xmalloc.h"
-#include "scheduler/state/sched-store.h"
+#include "scheduler/state/store/sched-store.h"
 #include "test-tmpdir.h"
 
 #define TEST_NTASKS 5000

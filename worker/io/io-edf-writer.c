@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 #include "common/xsort.h"
+#include "worker/io/io-edf-plus.h"
 
 #define IO_EDF_WRITER_MAX_TEXT       40 /* EDFlib truncates annotation texts beyond this */
 #define IO_EDF_WRITER_MAX_ANNOT_SIGS 64 /* EDFlib's limit of annotation signals */
@@ -38,6 +39,7 @@ struct io_edf_writer {
 	size_t n_records, written;
 	double record_duration;
 	size_t n_annotations;
+	struct io_edf_annotation *annots; /* as given to EDFlib (sorted); texts borrowed */
 	size_t clipped;
 	int *dbuf;
 };
@@ -226,6 +228,26 @@ io_edf_writer_annot_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* One annotation to EDFlib: in microseconds where it has the calls for them, else in its
+ * 100 µs units (io_edf_plus_exact_onsets then writes the exact times after the close). */
+static const char *
+io_edf_writer_annotation(int h, const struct io_edf_annotation *a)
+{
+#ifdef ND_EDFLIB_HR
+	long long onset = llround(a->onset * 1e6), dur = a->duration >= 0 ? llround(a->duration * 1e6) : -1;
+
+	return edfwrite_annotation_utf8_hr(h, onset, dur, a->text) != 0
+		   ? "edfwrite_annotation_utf8_hr"
+		   : NULL;
+#else
+	long long onset = llround(a->onset * 10000.0);
+	long long dur = a->duration >= 0 ? llround(a->duration * 10000.0) : -1;
+
+	return edfwrite_annotation_utf8(h, onset, dur, a->text) != 0 ? "edfwrite_annotation_utf8"
+								     : NULL;
+#endif
+}
+
 /* Hand the annotations to EDFlib sorted by onset (ties keep their order). */
 static const char *
 io_edf_writer_annotations(struct io_edf_writer *w, const struct io_edf_writer_spec *spec)
@@ -239,13 +261,11 @@ io_edf_writer_annotations(struct io_edf_writer *w, const struct io_edf_writer_sp
 	for (size_t i = 0; i < spec->n_annotations; i++)
 		order[i] = &spec->annotations[i];
 	xqsort(order, spec->n_annotations, sizeof order[0], io_edf_writer_annot_cmp);
+	w->annots = xcalloc(spec->n_annotations, sizeof *w->annots);
 	for (size_t i = 0; i < spec->n_annotations && failed == NULL; i++) {
-		long long onset = llround(order[i]->onset * 10000.0);
-		long long dur =
-		    order[i]->duration >= 0 ? llround(order[i]->duration * 10000.0) : -1;
-
-		if (edfwrite_annotation_utf8(w->handle, onset, dur, order[i]->text) != 0)
-			failed = "edfwrite_annotation_utf8";
+		w->annots[i] = *order[i];
+		w->annots[i].text = xstrdup(order[i]->text);
+		failed = io_edf_writer_annotation(w->handle, order[i]);
 	}
 	free(order);
 	return failed;
@@ -270,13 +290,8 @@ io_edf_writer_setup(struct io_edf_writer *w, const struct io_edf_writer_spec *sp
 	} else if (edf_set_startdatetime(h, 1985, 1, 1, 0, 0, 0) != 0) {
 		return "edf_set_startdatetime";
 	}
-	if (spec->patient_name != NULL && edf_set_patientname(h, spec->patient_name) != 0)
-		return "edf_set_patientname";
-	if (spec->equipment != NULL && edf_set_equipment(h, spec->equipment) != 0)
-		return "edf_set_equipment";
-	if (spec->recording_additional != NULL &&
-	    edf_set_recording_additional(h, spec->recording_additional) != 0)
-		return "edf_set_recording_additional";
+	if ((failed = io_edf_plus_fields(h, spec)) != NULL)
+		return failed;
 	for (size_t c = 0; c < w->n_channels; c++)
 		if ((failed = io_edf_writer_channel_header(w, c, &spec->channels[c], bdf)) != NULL)
 			return failed;
@@ -286,6 +301,9 @@ io_edf_writer_setup(struct io_edf_writer *w, const struct io_edf_writer_spec *sp
 static void
 io_edf_writer_free(struct io_edf_writer *w)
 {
+	for (size_t i = 0; w->annots != NULL && i < w->n_annotations; i++)
+		free(w->annots[i].text);
+	free(w->annots);
 	free(w->dbuf);
 	free(w->ch);
 	free(w->path);
@@ -433,6 +451,11 @@ io_edf_writer_close(struct io_edf_writer *w, char **cause)
 	if (w->clipped > 0)
 		log_warn("%s: %zu samples were outside the physical range and clipped", w->path,
 			 w->clipped);
+	if (w->n_annotations > 0 &&
+	    (rc = io_edf_plus_exact_onsets(w->path, w->annots, w->n_annotations, cause)) != 0) {
+		rc = io_edf_writer_disk_full(w->path, rc, cause);
+		goto out;
+	}
 	if ((rc = io_edf_open(w->path, &f, cause)) != 0) {
 		rc = error_wrap(cause, rc, "reading back what was written: ");
 		rc = io_edf_writer_disk_full(w->path, rc, cause);

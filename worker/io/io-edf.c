@@ -157,17 +157,14 @@ io_edf_diagnose(const char *path, int code, char **cause)
 		    got);
 	}
 	bdf = (unsigned char)raw[0] == 0xff && memcmp(raw + 1, "BIOSEMI", 7) == 0;
+	/* The file's own bytes are not quoted: the scheduler reads any path a job names, and its
+	 * errors must not show what other files hold. */
 	if (!bdf && memcmp(raw, "0       ", 8) != 0) {
-		char version[9];
-
-		for (size_t i = 0; i < 8; i++)
-			version[i] = raw[i] >= 32 && raw[i] < 127 ? raw[i] : '?';
-		version[8] = '\0';
 		fclose(fp);
 		return error_set(cause, -EINVAL,
-				 "%s: not an EDF/BDF file: the version field is \"%s\" (expected "
-				 "\"0\" for EDF or 0xFF \"BIOSEMI\" for BDF)",
-				 path, version);
+				 "%s: not an EDF/BDF file: its first 8 bytes (the version field) are "
+				 "not \"0\" for EDF or 0xFF \"BIOSEMI\" for BDF",
+				 path);
 	}
 	hdr_bytes = io_edf_raw_field(raw + 184, 8);
 	n_records = io_edf_raw_field(raw + 236, 8);

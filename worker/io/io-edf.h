@@ -65,7 +65,10 @@ struct io_edf_writer_spec {
 	double record_duration; /* seconds; 0: chosen so every channel has whole samples */
 	int start_year, start_month, start_day; /* 0: 1985-01-01 (anonymous) */
 	int start_hour, start_minute, start_second;
-	const char *patient_name, *equipment, *recording_additional; /* optional */
+	/* Optional EDF+ subfields; birthdate "dd-MMM-yyyy" (or EDFlib's "dd mmm yyyy"), gender
+	 * "Male"/"Female" (or M/F). */
+	const char *patient_code, *gender, *birthdate, *patient_name, *patient_additional;
+	const char *admincode, *technician, *equipment, *recording_additional;
 };
 
 struct io_edf_writer;

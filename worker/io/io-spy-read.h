@@ -4,6 +4,7 @@
 #ifndef ND_IO_SPY_READ_H
 #define ND_IO_SPY_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,6 +12,9 @@
 
 /* Skip the SHA-1 check of the HDF5 file against the .info `file_checksum`. */
 #define IO_SPY_READ_NO_CHECKSUM 0x1u
+/* Check it, but a mismatch is a warning (logged, io_spy_read_info's checksum_mismatch set), not
+ * an error: the reference toolbox records a digest that its own files do not match. */
+#define IO_SPY_READ_CHECKSUM_WARN 0x2u
 
 struct io_spy_read;
 
@@ -26,11 +30,13 @@ struct io_spy_read_info {
 	const double *trl;          /* ntrials × trl_cols, row-major, in samples */
 	const char *const *channel; /* nchan labels */
 	int64_t data_offset;        /* .info data_offset, or -1 if null or absent */
+	bool checksum_mismatch;     /* checked with IO_SPY_READ_CHECKSUM_WARN and found wrong */
 };
 
 /* Open `path`: the data file "x.spy/x.analog" or the container directory "x.spy" (then the file
  * "x.spy/x.analog" inside). Reads `path.info`, checks the checksum unless flags has
- * IO_SPY_READ_NO_CHECKSUM (mismatch: -EBADMSG naming the file, expected and actual digests),
+ * IO_SPY_READ_NO_CHECKSUM (mismatch: -EBADMSG naming the file, expected and actual digests; with
+ * IO_SPY_READ_CHECKSUM_WARN a warning saying the same),
  * and reads the trial definition. Missing files, datasets or fields fail with a cause naming
  * them. On success the caller closes *r. */
 int io_spy_read_open(struct io_spy_read **r, const char *path, unsigned flags, char **cause);

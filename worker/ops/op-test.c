@@ -56,17 +56,36 @@ op_test_run_sleep(struct op_run *run, const json_t *step, char **cause)
 	return 0;
 }
 
+/* The error code the fail op returns (its "errno"), 0 for an unknown name. */
+static int
+op_test_errno(const char *name)
+{
+	static const struct {
+		const char *name;
+		int code;
+	} codes[] = {{"EIO", EIO}, {"EINVAL", EINVAL}, {"ENOENT", ENOENT}, {"EACCES", EACCES}};
+
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(codes[i].name, name) == 0)
+			return codes[i].code;
+	return 0;
+}
+
 static int
 op_test_validate_fail(const json_t *step, const char *path, char **cause)
 {
-	static const char *const keys[] = {"attempts", "message", NULL};
+	static const char *const keys[] = {"attempts", "message", "errno", NULL};
 	long long n;
-	const char *msg;
+	const char *msg, *code;
 
 	if (op_param_keys(step, path, keys, cause) != 0 ||
 	    op_param_int(step, path, "attempts", 0, 0, 1000, 1000, &n, cause) != 0 ||
-	    op_param_string(step, path, "message", 0, NULL, &msg, cause) != 0)
+	    op_param_string(step, path, "message", 0, NULL, &msg, cause) != 0 ||
+	    op_param_string(step, path, "errno", 0, "EIO", &code, cause) != 0)
 		return -EINVAL;
+	if (op_test_errno(code) == 0)
+		return error_set(cause, -EINVAL, "%s.errno: one of EIO, EINVAL, ENOENT, EACCES",
+				 path);
 	return 0;
 }
 
@@ -78,8 +97,10 @@ op_test_run_fail(struct op_run *run, const json_t *step, char **cause)
 			   : 1000;
 	const char *msg = json_string_value(json_object_get(step, "message"));
 
+	const char *code = json_string_value(json_object_get(step, "errno"));
+
 	if ((json_int_t)run->attempt <= n)
-		return error_set(cause, -EIO, "%s (attempt %u)",
+		return error_set(cause, -op_test_errno(code != NULL ? code : "EIO"), "%s (attempt %u)",
 				 msg != NULL ? msg : "failed on purpose", run->attempt);
 	return 0;
 }
@@ -193,7 +214,7 @@ static const struct op_def op_test_sleep = {
 static const struct op_def op_test_fail = {
     .name = "fail",
     .kind = OP_UNIT,
-    .summary = "fails its first `attempts` attempts (default: always)",
+    .summary = "fails its first `attempts` attempts (default: always) with `errno` (EIO)",
     .validate = op_test_validate_fail,
     .run = op_test_run_fail,
 };

@@ -28,6 +28,9 @@
  * longer, the gather being bound by memory). */
 #define POLY_UP_GROUP   2
 #define POLY_DOWN_GROUP 8
+/* Doubles of a group of downsampling phases at most (32 MiB; at least one phase): a whole
+ * group up to 2^19-point phases (a 4-minute channel at 20 kHz), fewer phases at once beyond. */
+#define POLY_DOWN_GROUP_DOUBLES (1u << 22)
 #define POLY_MAX_GROUP  (POLY_UP_GROUP > POLY_DOWN_GROUP ? POLY_UP_GROUP : POLY_DOWN_GROUP)
 
 /* exp(sign·2πi·j/len) for an integer j in [0, len), reduced to (−len/2, len/2] first so the
@@ -225,13 +228,17 @@ dsp_resample_poly_up(const double *x, size_t n, const struct dsp_resample_plan *
 }
 
 /* At most half the phases at once, so the working memory stays below half the single
- * transform's. */
+ * transform's, and no more than POLY_DOWN_GROUP_DOUBLES of phases (P points each) at once:
+ * on long signals the group's transforms would otherwise be half the signal's size again. The
+ * group only orders the work: every bin adds the phases in the same order whatever its size. */
 static size_t
-poly_down_group(size_t M)
+poly_down_group(size_t M, size_t P)
 {
-	size_t g = M >= 2 ? M / 2 : 1;
+	size_t g = M >= 2 ? M / 2 : 1, cap = P > 0 ? POLY_DOWN_GROUP_DOUBLES / P : 1;
 
-	return g < POLY_DOWN_GROUP ? g : POLY_DOWN_GROUP;
+	g = g < POLY_DOWN_GROUP ? g : POLY_DOWN_GROUP;
+	cap = cap > 1 ? cap : 1;
+	return g < cap ? g : cap;
 }
 
 static size_t
@@ -243,7 +250,7 @@ poly_down_block(size_t part)
 size_t
 dsp_resample_poly_down_bytes(const struct dsp_resample_plan *p, size_t part)
 {
-	size_t keep = p->new_len / 2 + 1, g = poly_down_group(p->old_len / part);
+	size_t keep = p->new_len / 2 + 1, g = poly_down_group(p->old_len / part, part);
 	size_t B = poly_down_block(part);
 
 	return sizeof(fftw_complex) * (keep + g * (part / 2 + 1)) +
@@ -347,7 +354,7 @@ dsp_resample_poly_down(const double *x, size_t n, const struct dsp_resample_plan
 		       double *y)
 {
 	const size_t N = p->old_len, P = part, M = N / P, L = p->new_len, K = L / 2;
-	const size_t G = poly_down_group(M), avail = dsp_resample_plan_avail(p);
+	const size_t G = poly_down_group(M, P), avail = dsp_resample_plan_avail(p);
 	fftw_complex *accc = fft_alloc_complex(K + 1), *Fc[POLY_DOWN_GROUP];
 	double *acc = (double *)accc, *F[POLY_DOWN_GROUP];
 	struct poly_tabs tb;

@@ -11,10 +11,12 @@ dsp_trial_to_columns(const struct dsp_trial *t, double *cols)
 {
 	size_t ld = t->ld ? t->ld : t->nchan;
 
+	/* Row by row: each input row is read once, in order (a column-first walk reads one value
+	 * of every cache line per column, nchan times over the trial). */
 	if (t->dtype == DSP_TRIAL_F32) {
 		const float *x = t->data;
-		for (size_t c = 0; c < t->nchan; c++)
-			for (size_t n = 0; n < t->nsamp; n++)
+		for (size_t n = 0; n < t->nsamp; n++)
+			for (size_t c = 0; c < t->nchan; c++)
 				cols[c * t->nsamp + n] = x[n * ld + c];
 	} else {
 		const double *x = t->data;

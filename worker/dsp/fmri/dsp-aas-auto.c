@@ -39,10 +39,13 @@
 
 struct dsp_aas_auto {
 	size_t nt, m;
-	double fs0;            /* rate of the rows */
-	double *X, *H, *R;     /* epochs, their artifact band, the in-band residual (nt × m) */
-	double g;              /* in-band / artifact-band energy of the artifact */
-	double *T, *TH, *RA;   /* one candidate: templates, their artifact band, mean R */
+	double fs0;        /* rate of the rows */
+	double *X, *H, *R; /* epochs, their artifact band, the in-band residual (nt × m) */
+	double g;          /* in-band / artifact-band energy of the artifact */
+	/* One epoch of a candidate (m each): its template, the template's artifact band, the mean
+	 * R over the template's epochs; then band-pass scratch and the derivative of th (zero
+	 * unless shifts are scored). */
+	double *t, *th, *ra, *lo, *scratch, *dth;
 	struct dsp_aas_segments sg;
 };
 
@@ -53,16 +56,53 @@ struct dsp_aas_cand {
 	double err;
 };
 
-/* The candidate's averaging applied to rows Y into out. */
+/* A candidate's averaging, one epoch after the other: of the rows X into a->t and of R into
+ * a->ra. */
+struct dsp_aas_auto_avg {
+	const struct dsp_aas_cand *c;
+	struct dsp_aas_nearest x, r; /* nearest windows */
+	size_t *idx, *cnt, W;        /* lists */
+};
+
 static void
-dsp_aas_auto_average(const struct dsp_aas_auto *a, const struct dsp_aas_params *p,
-		     const struct dsp_aas_cand *c, const size_t *idx, const size_t *cnt,
-		     const double *Y, double *out)
+dsp_aas_auto_avg_init(struct dsp_aas_auto_avg *v, struct dsp_aas_auto *a,
+		      const struct dsp_aas_params *p, const struct dsp_aas_cand *c)
 {
-	if (c->mode == DSP_AAS_NEAREST)
-		dsp_aas_nearest_mean(Y, a->nt, a->m, &a->sg, c->window, out);
-	else
-		dsp_aas_lists_mean(Y, a->nt, a->m, idx, cnt, p->window, out);
+	memset(v, 0, sizeof *v);
+	v->c = c;
+	v->W = p->window;
+	if (c->mode == DSP_AAS_NEAREST) {
+		dsp_aas_nearest_init(&v->x, a->X, a->nt, a->m, &a->sg, c->window);
+		dsp_aas_nearest_init(&v->r, a->R, a->nt, a->m, &a->sg, c->window);
+	} else if (c->mode == DSP_AAS_FARM) {
+		struct dsp_aas_params q = *p;
+
+		dsp_aas_farm_lists(a->H, a->nt, a->m, &q, &v->idx, &v->cnt);
+	} else {
+		dsp_aas_slice_lists(a->nt, p, &a->sg, &v->idx, &v->cnt);
+	}
+}
+
+static void
+dsp_aas_auto_avg_next(struct dsp_aas_auto_avg *v, struct dsp_aas_auto *a, size_t i)
+{
+	if (v->c->mode == DSP_AAS_NEAREST) {
+		dsp_aas_nearest_next(&v->x, i, a->t);
+		dsp_aas_nearest_next(&v->r, i, a->ra);
+		return;
+	}
+	dsp_aas_list_row(a->X, a->m, v->idx + i * v->W, v->cnt[i], a->t);
+	dsp_aas_list_row(a->R, a->m, v->idx + i * v->W, v->cnt[i], a->ra);
+}
+
+static void
+dsp_aas_auto_avg_fini(struct dsp_aas_auto_avg *v)
+{
+	if (v->c->mode == DSP_AAS_NEAREST) {
+		dsp_aas_nearest_fini(&v->x);
+		dsp_aas_nearest_fini(&v->r);
+	}
+	free(v->idx), free(v->cnt);
 }
 
 /* The rows, their artifact band, and R from a plain correction: the nearest W epochs,
@@ -72,7 +112,8 @@ dsp_aas_auto_init(struct dsp_aas_auto *a, const double *E, size_t nt, size_t len
 		  const struct dsp_aas_params *p)
 {
 	size_t d = p->decim ? p->decim : 1, k;
-	double *lo, *scratch, hi_e = 0, lo_e = 0;
+	double hi_e = 0, lo_e = 0;
+	struct dsp_aas_nearest it;
 
 	memset(a, 0, sizeof *a);
 	a->nt = nt;
@@ -81,68 +122,71 @@ dsp_aas_auto_init(struct dsp_aas_auto *a, const double *E, size_t nt, size_t len
 	a->H = xmalloc(nt * a->m * sizeof *a->H);
 	dsp_aas_band_high(a->X, nt, a->m, a->fs0, p->band, a->H);
 	dsp_aas_segments_make(p, nt, &a->sg);
-	a->T = xmalloc(nt * a->m * sizeof *a->T);
-	a->TH = xmalloc(nt * a->m * sizeof *a->TH);
-	a->RA = xmalloc(nt * a->m * sizeof *a->RA);
 	a->R = xmalloc(nt * a->m * sizeof *a->R);
-	dsp_aas_nearest_mean(a->X, nt, a->m, &a->sg, p->window, a->T);
+	a->t = xmalloc(a->m * sizeof *a->t);
+	a->th = xmalloc(a->m * sizeof *a->th);
+	a->dth = xcalloc(a->m ? a->m : 1, sizeof *a->dth);
+	a->ra = xmalloc(a->m * sizeof *a->ra);
+	a->lo = xmalloc(a->m * sizeof *a->lo);
+	a->scratch = xmalloc((a->m + 1) * sizeof *a->scratch);
 	k = dsp_aas_band_length(a->fs0, p->band);
-	lo = xmalloc(a->m * sizeof *lo);
-	scratch = xmalloc((a->m + 1) * sizeof *scratch);
+	dsp_aas_nearest_init(&it, a->X, nt, a->m, &a->sg, p->window);
 	for (size_t i = 0; i < nt; i++) {
-		const double *x = a->X + i * a->m, *t = a->T + i * a->m;
-		double s = dsp_aas_scale_of(x, t, a->m), *r = a->R + i * a->m;
+		const double *x = a->X + i * a->m, *t = a->t;
+		double s, *r = a->R + i * a->m, *lo = a->lo;
 
+		dsp_aas_nearest_next(&it, i, a->t);
+		s = dsp_aas_scale_of(x, t, a->m);
 		for (size_t j = 0; j < a->m; j++)
 			r[j] = x[j] - s * t[j];
-		dsp_aas_band_low(r, a->m, k, lo, scratch);
+		dsp_aas_band_low(r, a->m, k, lo, a->scratch);
 		memcpy(r, lo, a->m * sizeof *r);
-		dsp_aas_band_low(t, a->m, k, lo, scratch);
+		dsp_aas_band_low(t, a->m, k, lo, a->scratch);
 		for (size_t j = 0; j < a->m; j++) {
 			lo_e += lo[j] * lo[j];
 			hi_e += (t[j] - lo[j]) * (t[j] - lo[j]);
 		}
 	}
+	dsp_aas_nearest_fini(&it);
 	a->g = hi_e > 0 ? lo_e / hi_e : 0;
-	free(lo), free(scratch);
 }
 
 static void
 dsp_aas_auto_fini(struct dsp_aas_auto *a)
 {
-	free(a->X), free(a->H), free(a->R), free(a->T), free(a->TH), free(a->RA);
+	free(a->X), free(a->H), free(a->R), free(a->t), free(a->th), free(a->ra);
+	free(a->lo), free(a->scratch), free(a->dth);
 	dsp_aas_segments_fini(&a->sg);
 }
 
-/* The estimated error of candidate c unscaled (err[0]), scaled (err[1]) and scaled and shifted
- * (err[2]: scale and slope fitted in the artifact band, below). */
+/* The estimated error of candidate c unscaled (err[0]), scaled (err[1]) and, when p->shift asks
+ * for it, scaled and shifted (err[2]: scale and slope fitted in the artifact band, below), one
+ * epoch after the other: no candidate's templates are held whole. */
 static void
 dsp_aas_auto_score(struct dsp_aas_auto *a, const struct dsp_aas_params *p,
 		   const struct dsp_aas_cand *c, double err[3])
 {
-	size_t *idx = NULL, *cnt = NULL, m = a->m;
-	double *dth = xmalloc((m ? m : 1) * sizeof *dth);
+	struct dsp_aas_auto_avg v;
+	size_t m = a->m, k = dsp_aas_band_length(a->fs0, p->band);
 
-	if (c->mode == DSP_AAS_FARM) {
-		struct dsp_aas_params q = *p;
-
-		dsp_aas_farm_lists(a->H, a->nt, m, &q, &idx, &cnt);
-	} else if (c->mode == DSP_AAS_SLICE) {
-		dsp_aas_slice_lists(a->nt, p, &a->sg, &idx, &cnt);
-	}
-	dsp_aas_auto_average(a, p, c, idx, cnt, a->X, a->T);
-	dsp_aas_auto_average(a, p, c, idx, cnt, a->R, a->RA);
-	dsp_aas_band_high(a->T, a->nt, m, a->fs0, p->band, a->TH);
+	dsp_aas_auto_avg_init(&v, a, p, c);
 	err[0] = err[1] = err[2] = 0;
 	for (size_t i = 0; i < a->nt; i++) {
-		const double *x = a->X + i * m, *t = a->T + i * m, *h = a->H + i * m;
-		const double *th = a->TH + i * m, *ra = a->RA + i * m;
-		double s = dsp_aas_scale_of(x, t, m), m0 = 0, m1 = 0, m2 = 0, leak = 0, u, b;
+		const double *x = a->X + i * m, *t = a->t, *h = a->H + i * m;
+		const double *th = a->th, *ra = a->ra;
+		double s, m0 = 0, m1 = 0, m2 = 0, leak = 0, u = 1, b = 0;
 
-		dsp_aas_deriv(th, m, dth);
-		dsp_aas_shift_fit(h, th, dth, m, 0.5, &u, &b);
+		dsp_aas_auto_avg_next(&v, a, i);
+		dsp_aas_band_low(a->t, m, k, a->lo, a->scratch);
+		for (size_t j = 0; j < m; j++)
+			a->th[j] = a->t[j] - a->lo[j];
+		s = dsp_aas_scale_of(x, t, m);
+		if (p->shift) {
+			dsp_aas_deriv(th, m, a->dth);
+			dsp_aas_shift_fit(h, th, a->dth, m, 0.5, &u, &b);
+		}
 		for (size_t j = 0; j < m; j++) {
-			double r2 = h[j] - u * th[j] - b * dth[j];
+			double r2 = h[j] - u * th[j] - b * a->dth[j];
 
 			m0 += (h[j] - th[j]) * (h[j] - th[j]);
 			m1 += (h[j] - s * th[j]) * (h[j] - s * th[j]);
@@ -157,7 +201,7 @@ dsp_aas_auto_score(struct dsp_aas_auto *a, const struct dsp_aas_params *p,
 		 * 2σ² per parameter, σ² the residual per degree of freedom of the largest fit. */
 		err[2] += a->g * (m2 + 2 * m2 / (double)(m > 3 ? m - 2 : 1)) + u * u * leak;
 	}
-	free(idx), free(cnt), free(dth);
+	dsp_aas_auto_avg_fini(&v);
 }
 
 /* Candidates: in auto mode nearest windows W/2, W, 2W, .. 16W (as far as the epochs go) and
@@ -184,7 +228,7 @@ dsp_aas_auto_candidates(const struct dsp_aas_params *p, size_t nt, struct dsp_aa
 }
 
 int
-dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 		  const struct dsp_aas_params *p, char **cause)
 {
 	struct dsp_aas_cand cand[DSP_AAS_AUTO_MAX], best = {0}, second = {0};

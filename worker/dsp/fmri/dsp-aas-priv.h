@@ -31,6 +31,20 @@ void dsp_aas_nearest_range(const struct dsp_aas_segments *sg, size_t i, size_t W
 void dsp_aas_nearest_mean(const double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg,
 			  size_t W, double *out);
 
+/* The same means one epoch after the other, for who needs them a row at a time: init, then
+ * dsp_aas_nearest_next for i = 0, 1, .. nt − 1 in order (each mean into o, m values), fini. */
+struct dsp_aas_nearest {
+	const double *X;
+	size_t nt, m, W;
+	const struct dsp_aas_segments *sg;
+	double *sum;
+	size_t a, b, count; /* the window [a, b) in sum, its source epochs */
+};
+void dsp_aas_nearest_init(struct dsp_aas_nearest *it, const double *X, size_t nt, size_t m,
+			  const struct dsp_aas_segments *sg, size_t W);
+void dsp_aas_nearest_next(struct dsp_aas_nearest *it, size_t i, double *o);
+void dsp_aas_nearest_fini(struct dsp_aas_nearest *it);
+
 /* The length of the double moving average whose -6 dB point is `band` Hz at rate fs. */
 size_t dsp_aas_band_length(double fs, double band);
 /* lo = v through a double moving average of k samples (averages over what the epoch has at its
@@ -55,6 +69,8 @@ void dsp_aas_farm_lists(const double *H, size_t nt, size_t m, const struct dsp_a
 /* The same slice position in the W nearest volumes of the segment, as lists. */
 void dsp_aas_slice_lists(size_t nt, const struct dsp_aas_params *p,
 			 const struct dsp_aas_segments *sg, size_t **idx, size_t **cnt);
+/* o = the mean of rows X[idx[c]], c < cnt (m values each). */
+void dsp_aas_list_row(const double *X, size_t m, const size_t *idx, size_t cnt, double *o);
 /* out[i] = the mean of rows X[idx[i·W + c]], c < cnt[i]. */
 void dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx,
 			const size_t *cnt, size_t W, double *out);
@@ -70,16 +86,18 @@ double dsp_aas_at(const double *v, size_t n, double x);
 void dsp_aas_advance(const double *v, size_t n, double u, double *out);
 /* Every epoch's scale and advance against its template, fitted in the artifact band of the rows
  * at the working rate (tp->scale, tp->advance), with their range in tp->choice: after a mode
- * whose choice asks for shifts (choice.shifted). */
+ * whose choice asks for shifts (choice.shifted), on the epochs E (never its templates' place). */
 void dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E,
 			  const struct dsp_aas_params *p);
 
-/* The weighted modes on E, the nt epochs of x − mean(x) (len each). A mode with its window
+/* The weighted modes on E, the nt epochs of x − mean(x) (len each; the caller's). The nearest
+ * mode without motion segments and without shifts builds its templates in place of E and
+ * tp->data takes E (the caller then frees E only when tp->data != E). A mode with its window
  * and scaling as given (not auto; dsp-aas-weight.c): */
-int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 			   const struct dsp_aas_params *p, char **cause);
 /* Mode auto or scale auto: the candidate with the least estimated error (dsp-aas-auto.c). */
-int dsp_aas_auto_make(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+int dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 		      const struct dsp_aas_params *p, char **cause);
 
 #endif

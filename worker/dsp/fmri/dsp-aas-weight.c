@@ -90,44 +90,98 @@ dsp_aas_nearest_range(const struct dsp_aas_segments *sg, size_t i, size_t W, siz
 }
 
 void
+dsp_aas_nearest_init(struct dsp_aas_nearest *it, const double *X, size_t nt, size_t m,
+		     const struct dsp_aas_segments *sg, size_t W)
+{
+	*it = (struct dsp_aas_nearest){.X = X, .nt = nt, .m = m, .W = W, .sg = sg};
+	it->sum = xcalloc(m ? m : 1, sizeof *it->sum);
+}
+
+void
+dsp_aas_nearest_fini(struct dsp_aas_nearest *it)
+{
+	free(it->sum);
+	it->sum = NULL;
+}
+
+/* Move the window to epoch i's: windows only move forward, so drop what fell out (rows below
+ * it->a are then never read again) and add what came in. */
+static void
+dsp_aas_nearest_advance(struct dsp_aas_nearest *it, size_t i)
+{
+	const struct dsp_aas_segments *sg = it->sg;
+	size_t na, nb, m = it->m;
+
+	dsp_aas_nearest_range(sg, i, it->W, &na, &nb);
+	for (; it->a < na; it->a++)
+		if (it->a < it->b && sg->source[it->a]) {
+			for (size_t t = 0; t < m; t++)
+				it->sum[t] -= it->X[it->a * m + t];
+			it->count--;
+		}
+	if (it->b < it->a)
+		it->b = it->a;
+	for (; it->b < nb; it->b++)
+		if (sg->source[it->b]) {
+			for (size_t t = 0; t < m; t++)
+				it->sum[t] += it->X[it->b * m + t];
+			it->count++;
+		}
+}
+
+/* Epoch i's mean from the window the iterator holds. */
+static void
+dsp_aas_nearest_row(const struct dsp_aas_nearest *it, size_t i, double *o)
+{
+	const double *xi = it->X + i * it->m;
+	int src = it->sg->source[i] != 0;
+	size_t k = it->count - (src ? 1 : 0);
+
+	for (size_t t = 0; t < it->m; t++)
+		if (k == 0) /* No other source epoch: the window's mean, the epoch included. */
+			o[t] = it->count ? it->sum[t] / (double)it->count : xi[t];
+		else
+			o[t] = (it->sum[t] - (src ? xi[t] : 0.0)) / (double)k;
+}
+
+void
+dsp_aas_nearest_next(struct dsp_aas_nearest *it, size_t i, double *o)
+{
+	dsp_aas_nearest_advance(it, i);
+	dsp_aas_nearest_row(it, i, o);
+}
+
+/* The nearest-window means of rows X into out, or (ring not NULL) into X itself: each mean waits
+ * in ring (nring rows, at least the widest window) until its row has left every later window,
+ * then replaces it. With scale, scale[i] is the least-squares scale of mean i to row i. */
+static void
+dsp_aas_nearest_pass(double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg, size_t W,
+		     double *out, double *ring, size_t nring, double *scale)
+{
+	struct dsp_aas_nearest it;
+	size_t done = 0;
+
+	dsp_aas_nearest_init(&it, X, nt, m, sg, W);
+	for (size_t i = 0; i < nt; i++) {
+		double *o = ring != NULL ? ring + (i % nring) * m : out + i * m;
+
+		dsp_aas_nearest_advance(&it, i);
+		for (; ring != NULL && done < it.a; done++)
+			memcpy(X + done * m, ring + (done % nring) * m, m * sizeof *X);
+		dsp_aas_nearest_row(&it, i, o);
+		if (scale != NULL)
+			scale[i] = dsp_aas_scale_of(X + i * m, o, m);
+	}
+	for (; ring != NULL && done < nt; done++)
+		memcpy(X + done * m, ring + (done % nring) * m, m * sizeof *X);
+	dsp_aas_nearest_fini(&it);
+}
+
+void
 dsp_aas_nearest_mean(const double *X, size_t nt, size_t m, const struct dsp_aas_segments *sg,
 		     size_t W, double *out)
 {
-	double *sum = xcalloc(m ? m : 1, sizeof *sum);
-	size_t a = 0, b = 0, count = 0;
-
-	for (size_t i = 0; i < nt; i++) {
-		size_t na, nb, k;
-		const double *xi = X + i * m;
-		double *o = out + i * m;
-
-		dsp_aas_nearest_range(sg, i, W, &na, &nb);
-		/* Windows only move forward: drop what fell out, add what came in. */
-		for (; a < na; a++)
-			if (a < b && sg->source[a]) {
-				for (size_t t = 0; t < m; t++)
-					sum[t] -= X[a * m + t];
-				count--;
-			}
-		if (b < a)
-			b = a;
-		for (; b < nb; b++)
-			if (sg->source[b]) {
-				for (size_t t = 0; t < m; t++)
-					sum[t] += X[b * m + t];
-				count++;
-			}
-		k = count - (sg->source[i] ? 1 : 0);
-		if (k == 0) {
-			/* No other source epoch: the window's mean, the epoch included. */
-			for (size_t t = 0; t < m; t++)
-				o[t] = count ? sum[t] / (double)count : xi[t];
-			continue;
-		}
-		for (size_t t = 0; t < m; t++)
-			o[t] = (sum[t] - (sg->source[i] ? xi[t] : 0.0)) / (double)k;
-	}
-	free(sum);
+	dsp_aas_nearest_pass((double *)X, nt, m, sg, W, out, NULL, 0, NULL);
 }
 
 size_t
@@ -298,22 +352,25 @@ dsp_aas_slice_lists(size_t nt, const struct dsp_aas_params *p, const struct dsp_
 }
 
 void
+dsp_aas_list_row(const double *X, size_t m, const size_t *idx, size_t cnt, double *o)
+{
+	memset(o, 0, m * sizeof *o);
+	for (size_t c = 0; c < cnt; c++) {
+		const double *x = X + idx[c] * m;
+
+		for (size_t t = 0; t < m; t++)
+			o[t] += x[t];
+	}
+	for (size_t t = 0; t < m; t++)
+		o[t] /= (double)(cnt ? cnt : 1);
+}
+
+void
 dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx, const size_t *cnt,
 		   size_t W, double *out)
 {
-	for (size_t i = 0; i < nt; i++) {
-		double *o = out + i * m;
-
-		memset(o, 0, m * sizeof *o);
-		for (size_t c = 0; c < cnt[i]; c++) {
-			const double *x = X + idx[i * W + c] * m;
-
-			for (size_t t = 0; t < m; t++)
-				o[t] += x[t];
-		}
-		for (size_t t = 0; t < m; t++)
-			o[t] /= (double)(cnt[i] ? cnt[i] : 1);
-	}
+	for (size_t i = 0; i < nt; i++)
+		dsp_aas_list_row(X, m, idx + i * W, cnt[i], out + i * m);
 }
 
 /* The mean of the source epochs of segment s nearest to its end (side 0) or start (side 1). */
@@ -386,6 +443,18 @@ dsp_aas_transit(struct dsp_aas_templates *tp, const double *E, size_t len,
 	free(alt), free(d), free(lo), free(scratch);
 }
 
+/* The range of the scale factors tp->scale. */
+static void
+dsp_aas_weight_scale_range(struct dsp_aas_templates *tp)
+{
+	tp->choice.scale_min = INFINITY, tp->choice.scale_max = -INFINITY;
+	for (size_t i = 0; i < tp->nepochs; i++) {
+		tp->choice.scale_min = fmin(tp->choice.scale_min, tp->scale[i]);
+		tp->choice.scale_max = fmax(tp->choice.scale_max, tp->scale[i]);
+	}
+	tp->choice.scaled = 1;
+}
+
 /* Scale factors of every template to its epoch (tp->scale), with their range. */
 static void
 dsp_aas_weight_scale(struct dsp_aas_templates *tp, const double *E)
@@ -393,22 +462,33 @@ dsp_aas_weight_scale(struct dsp_aas_templates *tp, const double *E)
 	size_t L = tp->len;
 
 	tp->scale = xmalloc(tp->nepochs * sizeof *tp->scale);
-	tp->choice.scale_min = INFINITY, tp->choice.scale_max = -INFINITY;
-	for (size_t i = 0; i < tp->nepochs; i++) {
-		double a = dsp_aas_scale_of(E + i * L, tp->data + i * L, L);
+	for (size_t i = 0; i < tp->nepochs; i++)
+		tp->scale[i] = dsp_aas_scale_of(E + i * L, tp->data + i * L, L);
+	dsp_aas_weight_scale_range(tp);
+}
 
-		tp->scale[i] = a;
-		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
-		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
-	}
-	tp->choice.scaled = 1;
+/* Nearest-epoch templates without motion segments, in place of the epochs E (tp->data = E):
+ * the templates wait in a ring of one window, so the epochs are held once, not twice. */
+static void
+dsp_aas_nearest_in_place(struct dsp_aas_templates *tp, double *E, const struct dsp_aas_params *p,
+			 const struct dsp_aas_segments *sg)
+{
+	size_t nt = tp->nepochs, len = tp->len, nring = p->window + 1 < nt ? p->window + 1 : nt;
+	double *ring = xmalloc(nring * len * sizeof *ring);
+
+	if (p->scale != DSP_AAS_SCALE_OFF)
+		tp->scale = xmalloc(nt * sizeof *tp->scale);
+	dsp_aas_nearest_pass(E, nt, len, sg, p->window, NULL, ring, nring, tp->scale);
+	free(ring);
+	tp->data = E;
 }
 
 int
-dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt, size_t len,
+dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 		       const struct dsp_aas_params *p, char **cause)
 {
 	struct dsp_aas_segments sg;
+	int shifted = p->scale != DSP_AAS_SCALE_OFF && p->shift && p->fs > 0 && p->band < p->fs / 2;
 
 	if (p->mode == DSP_AAS_SLICE && p->slices_per_volume == 0)
 		return error_set(cause, -EINVAL,
@@ -421,12 +501,14 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 				 "rate",
 				 p->band);
 	tp->ntemplates = nt;
-	tp->data = xmalloc(nt * len * sizeof *tp->data);
 	tp->index = xmalloc(nt * sizeof *tp->index);
 	for (size_t i = 0; i < nt; i++)
 		tp->index[i] = i;
 	dsp_aas_segments_make(p, nt, &sg);
-	if (p->mode == DSP_AAS_FARM || p->mode == DSP_AAS_SLICE) {
+	/* The shift fit reads the epochs after the templates: not in their place then. */
+	if (p->mode == DSP_AAS_NEAREST && sg.n < 2 && !shifted) {
+		dsp_aas_nearest_in_place(tp, E, p, &sg);
+	} else if (p->mode == DSP_AAS_FARM || p->mode == DSP_AAS_SLICE) {
 		size_t *idx, *cnt, m;
 		double *H;
 
@@ -439,9 +521,11 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 		} else {
 			dsp_aas_slice_lists(nt, p, &sg, &idx, &cnt);
 		}
+		tp->data = xmalloc(nt * len * sizeof *tp->data);
 		dsp_aas_lists_mean(E, nt, len, idx, cnt, p->window, tp->data);
 		free(idx), free(cnt);
 	} else {
+		tp->data = xmalloc(nt * len * sizeof *tp->data);
 		dsp_aas_nearest_mean(E, nt, len, &sg, p->window, tp->data);
 		if (p->fs > 0 && p->band < p->fs / 2)
 			dsp_aas_transit(tp, E, len, p, &sg);
@@ -452,9 +536,10 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, const double *E, size_t nt,
 	tp->choice.error_db = NAN;
 	tp->choice.scale_min = tp->choice.scale_max = 1;
 	/* Shifts are fitted after (dsp_aas_weight_shift, by the caller), scales with them. */
-	tp->choice.shifted = p->scale != DSP_AAS_SCALE_OFF && p->shift && p->fs > 0 &&
-			     p->band < p->fs / 2;
-	if (p->scale != DSP_AAS_SCALE_OFF && !tp->choice.shifted)
+	tp->choice.shifted = shifted;
+	if (p->scale != DSP_AAS_SCALE_OFF && !shifted && tp->data == E)
+		dsp_aas_weight_scale_range(tp);
+	else if (p->scale != DSP_AAS_SCALE_OFF && !shifted)
 		dsp_aas_weight_scale(tp, E);
 	dsp_aas_segments_fini(&sg);
 	return 0;

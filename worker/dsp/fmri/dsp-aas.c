@@ -246,9 +246,11 @@ dsp_aas_weighted(struct dsp_aas_templates *tp, const double *x, size_t n, const 
 		rc = dsp_aas_auto_make(tp, E, nt, L, p, cause);
 	else
 		rc = dsp_aas_weighted_fixed(tp, E, nt, L, p, cause);
+	/* With shifts the templates are kept apart from E (dsp_aas_weighted_fixed): read E here. */
 	if (rc == 0 && tp->choice.shifted)
 		dsp_aas_weight_shift(tp, E, p);
-	free(E);
+	if (tp->data != E)
+		free(E);
 	if (rc != 0)
 		dsp_aas_templates_fini(tp);
 	return rc;
@@ -363,7 +365,8 @@ dsp_aas_gap(double *x, size_t n, int64_t end, int64_t next, double va, double vb
 
 		if (q < 0 || q >= (int64_t)n)
 			continue;
-		x[q] -= v;
+		if (x != NULL)
+			x[q] -= v;
 		if (noise != NULL)
 			noise[q] += v;
 	}
@@ -400,7 +403,8 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		for (size_t k = k0; k < end && start + (int64_t)k < (int64_t)n; k++) {
 			size_t q = (size_t)(start + (int64_t)k);
 
-			x[q] -= a * tpl[k];
+			if (x != NULL)
+				x[q] -= a * tpl[k];
 			if (noise != NULL)
 				noise[q] += a * tpl[k];
 		}

@@ -95,10 +95,11 @@ int dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long
 		    const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause);
 
 /* x[t[i] + s0 : +L] −= template i (clipped to the data, and to the start of epoch i + 1 where
- * that lies inside it: each sample is corrected by one template); when noise is not NULL the subtracted
- * templates are added to noise[0..n) at the same places. With interpolate_gaps, the samples
- * between the end of one epoch and the start of the next get a line from the one template's
- * last value to the other's first. Returns 0 or -EINVAL. */
+ * that lies inside it: each sample is corrected by one template); when noise is not NULL the
+ * subtracted templates are added to noise[0..n) at the same places (x NULL: only that, in the
+ * same order, so the noise can be added later with the same values). With interpolate_gaps,
+ * the samples between the end of one epoch and the start of the next get a line from the one
+ * template's last value to the other's first. Returns 0 or -EINVAL. */
 int dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		     const struct dsp_aas_templates *tp, double *noise, char **cause);
 

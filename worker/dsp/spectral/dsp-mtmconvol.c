@@ -1,9 +1,10 @@
 /* mtmconvol and welch. For a fraction or "all", a trial is zero-extended by half a window at
  * both ends and cut into windows every `step` samples (window i centred on trial sample
- * i*step), each detrended, tapered and transformed; for a sparse toi list one window of
- * 2*halfwin+1 samples per time, tapered without detrending (the reference's mtmfft path).
- * Tapers come from the process-wide cache; all windows of one channel and taper go through one
- * batched FFT. */
+ * i*step), each detrended, tapered and transformed; demeaning (the default) is folded into the
+ * taper pass, with the window means summed from the blocks the windows share. For a sparse toi
+ * list, one window of 2*halfwin+1 samples per time, tapered without detrending (the
+ * reference's mtmfft path). Tapers come from the process-wide cache; all windows of one channel
+ * and taper go through one batched FFT. */
 #include "worker/dsp/spectral/dsp-mtmconvol.h"
 
 #include <errno.h>
@@ -28,8 +29,9 @@ struct dsp_mtmconvol {
 };
 
 struct dsp_mtmconvol_work {
-	size_t ncols, nseg, nspec;
+	size_t ncols, nseg, nspec, nmean;
 	double *cols, *seg, *buf;
+	double *mean, *blk; /* sliding: each window's mean, the block sums they come from */
 	fftw_complex *spec;
 	size_t *bins; /* toi list: bins of a window's own grid */
 	double *grid;
@@ -50,7 +52,8 @@ static int
 dsp_mtmconvol_dpss(struct dsp_mtmconvol *m, char **cause)
 {
 	const struct dsp_mtmconvol_params *p = &m->p;
-	double n = p->mean_len, lo = p->fs / n, hi = fmin(p->fs / 2 - 1 / n, p->fs * (n + 1) / (2 * n));
+	double n = p->mean_len, lo = p->fs / n,
+	       hi = fmin(p->fs / 2 - 1 / n, p->fs * (n + 1) / (2 * n));
 	double f = p->tapsmofrq < lo ? lo : p->tapsmofrq > hi ? hi : p->tapsmofrq, kk;
 
 	m->nw = f * n / p->fs;
@@ -287,8 +290,16 @@ dsp_mtmconvol_tapers(const struct dsp_mtmconvol *m, size_t n, bool periodic,
 }
 
 static void
-dsp_mtmconvol_reserve(struct dsp_mtmconvol_work *w, size_t ncols, size_t nseg, size_t nspec)
+dsp_mtmconvol_reserve(struct dsp_mtmconvol_work *w, size_t ncols, size_t nseg, size_t nspec,
+		      size_t nmean)
 {
+	if (nmean > w->nmean) {
+		free(w->mean);
+		free(w->blk);
+		w->mean = xmalloc(nmean * sizeof *w->mean);
+		w->blk = xmalloc(nmean * sizeof *w->blk);
+		w->nmean = nmean;
+	}
 	if (ncols > w->ncols) {
 		free(w->cols);
 		w->cols = xmalloc(ncols * sizeof *w->cols);
@@ -315,6 +326,8 @@ dsp_mtmconvol_work_free(struct dsp_mtmconvol_work *w)
 		return;
 	free(w->cols);
 	free(w->seg);
+	free(w->mean);
+	free(w->blk);
 	fft_free(w->buf);
 	fft_free(w->spec);
 	free(w->bins);
@@ -322,34 +335,132 @@ dsp_mtmconvol_work_free(struct dsp_mtmconvol_work *w)
 	free(w);
 }
 
-/* Sliding windows of one channel column col[0..n): nt windows, detrended, in w->seg. */
+/* The channels of x channel-major in cols[c * lp + ...], each zero-extended by `half` samples in
+ * front and zero to lp = n + pp behind, so window i is cols[c * lp + i * step ...][0..pp).
+ * Row by row: each input row is read once, in order. */
+static void
+dsp_mtmconvol_padded(const struct dsp_trial *x, size_t half, size_t lp, double *cols)
+{
+	size_t n = x->nsamp, nc = x->nchan, ld = x->ld != 0 ? x->ld : nc;
+
+	memset(cols, 0, nc * lp * sizeof *cols);
+	for (size_t r = 0; r < n; r++) {
+		double *dst = cols + half + r;
+		if (x->dtype == DSP_TRIAL_F32) {
+			const float *row = (const float *)x->data + r * ld;
+			for (size_t c = 0; c < nc; c++)
+				dst[c * lp] = row[c];
+		} else {
+			const double *row = (const double *)x->data + r * ld;
+			for (size_t c = 0; c < nc; c++)
+				dst[c * lp] = row[c];
+		}
+	}
+}
+
+/* Sum of x[0..n) in four interleaved partial sums (a sequential sum waits on each add). */
+static double
+dsp_mtmconvol_sum(const double *x, size_t n)
+{
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		s0 += x[i];
+		s1 += x[i + 1];
+		s2 += x[i + 2];
+		s3 += x[i + 3];
+	}
+	for (; i < n; i++)
+		s0 += x[i];
+	return (s0 + s1) + (s2 + s3);
+}
+
+static size_t
+dsp_mtmconvol_gcd(size_t a, size_t b)
+{
+	while (b != 0) {
+		size_t t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* The mean of each of the nt windows of the padded column col: windows are made of blocks of
+ * g = gcd(step, pp) samples, and each block is summed once (blk holds the block sums). */
+static void
+dsp_mtmconvol_means(const struct dsp_mtmconvol *m, const double *col, size_t nt, double *blk,
+		    double *mean)
+{
+	size_t pp = m->nperseg, g = dsp_mtmconvol_gcd(m->step, pp), per = pp / g;
+	size_t nblk = ((nt - 1) * m->step + pp) / g;
+
+	for (size_t b = 0; b < nblk; b++)
+		blk[b] = dsp_mtmconvol_sum(col + b * g, g);
+	for (size_t i = 0; i < nt; i++)
+		mean[i] = dsp_mtmconvol_sum(blk + i * (m->step / g), per) / (double)pp;
+}
+
+/* Windows of one padded column, detrended: demeaned (polyremoval 0) by their means in w->mean,
+ * taken as they are (-1), or copied to w->seg and linearly detrended (1). *src and *sstep say
+ * where window i starts (src + i * sstep) for the taper. */
 static int
-dsp_mtmconvol_segments(const struct dsp_mtmconvol *m, const double *col, size_t n, size_t nt,
-		       struct dsp_mtmconvol_work *w, char **cause)
+dsp_mtmconvol_detrend(const struct dsp_mtmconvol *m, const double *col, size_t nt,
+		      struct dsp_mtmconvol_work *w, const double **src, size_t *sstep, char **cause)
 {
 	size_t pp = m->nperseg;
-	int rc = 0;
+	int rc = dsp_trial_polyremoval(NULL, 0, m->p.polyremoval, cause); /* checks the order */
 
-	for (size_t i = 0; i < nt && rc == 0; i++) {
-		double *s = w->seg + i * pp;
-		long long first = (long long)(i * m->step) - (long long)m->half;
-		for (size_t j = 0; j < pp; j++) {
-			long long idx = first + (long long)j;
-			s[j] = idx >= 0 && idx < (long long)n ? col[idx] : 0.0;
-		}
-		rc = dsp_trial_polyremoval(s, pp, m->p.polyremoval, cause);
+	*src = col;
+	*sstep = m->step;
+	memset(w->mean, 0, nt * sizeof *w->mean);
+	if (rc != 0 || m->p.polyremoval == -1)
+		return rc;
+	if (m->p.polyremoval == 0) {
+		dsp_mtmconvol_means(m, col, nt, w->blk, w->mean);
+		return 0;
 	}
+	for (size_t i = 0; i < nt && rc == 0; i++) {
+		memcpy(w->seg + i * pp, col + i * m->step, pp * sizeof *w->seg);
+		rc = dsp_trial_polyremoval(w->seg + i * pp, pp, 1, cause);
+	}
+	*src = w->seg;
+	*sstep = pp;
 	return rc;
 }
 
-/* buf[i * pp + j] = seg[i * pp + j] * w[j] for nt windows: a hot loop, built per CPU. */
+/* buf[i * pp + j] = (src[i * sstep + j] - mean[i]) * w[j] for nt windows: a hot loop, built per
+ * CPU. */
 DSP_CLONES static void
-dsp_mtmconvol_taper_windows(const double *restrict seg, const double *restrict w,
-			    double *restrict buf, size_t nt, size_t pp)
+dsp_mtmconvol_taper_windows(const double *restrict src, size_t sstep, const double *restrict mean,
+			    const double *restrict w, double *restrict buf, size_t nt, size_t pp)
 {
-	for (size_t i = 0; i < nt; i++)
+	for (size_t i = 0; i < nt; i++) {
+		const double *restrict s = src + i * sstep;
+		double mu = mean[i];
 		for (size_t j = 0; j < pp; j++)
-			buf[i * pp + j] = seg[i * pp + j] * w[j];
+			buf[i * pp + j] = (s[j] - mu) * w[j];
+	}
+}
+
+/* dst[f * ldst] += wmean * output(scale * sp[bins[f]]) for the selected bins (pow inline). */
+static void
+dsp_mtmconvol_add(const struct dsp_mtmconvol *m, const double *sp, double scale, double wmean,
+		  double *dst, size_t ldst)
+{
+	enum dsp_mtmfft_output o = m->p.output;
+
+	if (o == DSP_MTMFFT_POW) {
+		for (size_t f = 0; f < m->nfreq; f++) {
+			double re = scale * sp[2 * m->bins[f]], im = scale * sp[2 * m->bins[f] + 1];
+			dst[f * ldst] += wmean * (re * re + im * im);
+		}
+		return;
+	}
+	for (size_t f = 0; f < m->nfreq; f++)
+		dsp_tfr_convert_add(o, scale * sp[2 * m->bins[f]], scale * sp[2 * m->bins[f] + 1],
+				    wmean, dst + f * ldst);
 }
 
 static int
@@ -358,7 +469,7 @@ dsp_mtmconvol_sliding(const struct dsp_mtmconvol *m, const struct dsp_trial *x, 
 {
 	const struct dsp_mtmconvol_params *p = &m->p;
 	size_t n = x->nsamp, nc = x->nchan, pp = m->nperseg, nb = pp / 2 + 1, stride;
-	size_t nt = (n + m->step - 1) / m->step, ntap = dsp_mtmconvol_ntap(m), cw;
+	size_t nt = (n + m->step - 1) / m->step, ntap = dsp_mtmconvol_ntap(m), cw, lp = n + pp;
 	const struct dsp_taper_set *set;
 	double scale, wmean;
 	int rc;
@@ -367,23 +478,24 @@ dsp_mtmconvol_sliding(const struct dsp_mtmconvol *m, const struct dsp_trial *x, 
 		return rc;
 	cw = dsp_tfr_width(p->output);
 	wmean = (p->keeptapers ? 1.0 : 1.0 / (double)m->k) / (p->welch ? (double)nt : 1.0);
-	dsp_mtmconvol_reserve(w, n * nc, nt * pp, nt * nb);
-	dsp_trial_to_columns(x, w->cols);
+	dsp_mtmconvol_reserve(w, lp * nc, nt * pp, nt * nb, lp);
+	dsp_mtmconvol_padded(x, m->half, lp, w->cols);
 	for (size_t c = 0; c < nc && rc == 0; c++) {
-		if ((rc = dsp_mtmconvol_segments(m, w->cols + c * n, n, nt, w, cause)) != 0)
+		const double *src;
+		size_t sstep;
+		if ((rc = dsp_mtmconvol_detrend(m, w->cols + c * lp, nt, w, &src, &sstep, cause)) !=
+		    0)
 			break;
 		for (size_t k = 0; k < m->k; k++) {
 			size_t row = p->keeptapers ? k : 0;
-			dsp_mtmconvol_taper_windows(w->seg, set->w + k * stride, w->buf, nt, pp);
+			dsp_mtmconvol_taper_windows(src, sstep, w->mean, set->w + k * stride,
+						    w->buf, nt, pp);
 			fft_r2c_many(pp, nt, w->buf, w->spec);
 			for (size_t i = 0; i < nt; i++) {
-				const double *sp = (const double *)(w->spec + i * nb);
 				size_t t = p->welch ? 0 : i;
-				double *dst = out + ((t * ntap + row) * m->nfreq * nc + c) * cw;
-				for (size_t f = 0; f < m->nfreq; f++)
-					dsp_tfr_convert_add(p->output, scale * sp[2 * m->bins[f]],
-							    scale * sp[2 * m->bins[f] + 1], wmean,
-							    dst + f * nc * cw);
+				dsp_mtmconvol_add(
+				    m, (const double *)(w->spec + i * nb), scale, wmean,
+				    out + ((t * ntap + row) * m->nfreq * nc + c) * cw, nc * cw);
 			}
 		}
 	}
@@ -399,7 +511,8 @@ dsp_mtmconvol_window(const struct dsp_mtmconvol *m, double offset, size_t nsamp,
 	const struct dsp_mtmconvol_params *p = &m->p;
 	double t0 = offset / p->fs, hw = (double)m->halfwin;
 	double first = trunc((p->toi[0] - t0) * p->fs), pad = hw - first;
-	double lo = trunc(p->fs * (p->toi[j] - t0) - hw), hi = trunc(p->fs * (p->toi[j] - t0) + hw + 1);
+	double lo = trunc(p->fs * (p->toi[j] - t0) - hw),
+	       hi = trunc(p->fs * (p->toi[j] - t0) + hw + 1);
 
 	pad = pad > 0 ? trunc(pad) : 0;
 	lo += pad;
@@ -434,7 +547,7 @@ dsp_mtmconvol_list(const struct dsp_mtmconvol *m, const struct dsp_trial *x, dou
 			break;
 		n = b - a;
 		nb = n / 2 + 1;
-		dsp_mtmconvol_reserve(w, 0, n * nc, nb * nc);
+		dsp_mtmconvol_reserve(w, 0, n * nc, nb * nc, 0);
 		free(w->grid);
 		free(w->bins);
 		w->grid = xmalloc(nb * sizeof *w->grid);
@@ -442,10 +555,11 @@ dsp_mtmconvol_list(const struct dsp_mtmconvol *m, const struct dsp_trial *x, dou
 		dsp_tfr_rfftfreq(n, p->fs, w->grid);
 		got = dsp_tfr_best_match(w->grid, nb, m->freqs, m->nfreq, true, w->bins);
 		if (got != m->nfreq)
-			return error_set(cause, -EINVAL,
-					 "foi: the %zu frequencies fall on %zu bins of a %zu-sample "
-					 "toi window",
-					 m->nfreq, got, n);
+			return error_set(
+			    cause, -EINVAL,
+			    "foi: the %zu frequencies fall on %zu bins of a %zu-sample "
+			    "toi window",
+			    m->nfreq, got, n);
 		for (size_t k = 0; k < m->k; k++) {
 			const double *tw = set->w + k * stride;
 			size_t row = p->keeptapers ? k : 0;

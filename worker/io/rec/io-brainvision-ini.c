@@ -114,11 +114,11 @@ io_brainvision_ini_first(struct io_brainvision_ini *ini, char *line, const char 
 	if ((strncmp(line, "Brain Vision", 12) != 0 && strncmp(line, "BrainVision", 11) != 0) ||
 	    strstr(line, want) == NULL)
 		return error_set(cause, -EINVAL,
-				 "%s: line 1: not a BrainVision %s file (the first line is "
-				 "\"%.60s\", expected \"Brain Vision Data Exchange %s File "
-				 "Version 1.0\")",
+				 "%s: line 1: not a BrainVision %s file (the first line is not "
+				 "\"Brain Vision Data Exchange %s File Version 1.0\"; the file's "
+				 "own text is not quoted)",
 				 ini->path, strcasecmp(kind, "Header") == 0 ? "header" : "marker",
-				 line, kind);
+				 kind);
 	ini->first_line = xstrdup(line);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Writing a BrainVision recording: the .eeg (INT_16 with a resolution per channel chosen from
  * its range, or IEEE_FLOAT_32; MULTIPLEXED or VECTORIZED) streamed a block at a time, the .vmrk
- * with a marker per annotation, the .vhdr last; each under a temporary name, then renamed. */
+ * with a marker per annotation, the .vhdr last; each under a hidden temporary name beside it
+ * (DIR/.NAME.tmpPID), then renamed, the .vhdr last. */
 #include <endian.h>
 #include <errno.h>
 #include <math.h>
@@ -292,8 +293,12 @@ io_brainvision_write(const char *path, const struct io_brainvision_spec *spec,
 		return rc;
 	stem = strlen(path) - 5;
 	for (int i = 0; i < 3; i++) {
+		const char *slash;
 		w.paths[i] = xasprintf("%.*s.%s", (int)stem, path, ext[i]);
-		w.tmps[i] = xasprintf("%s.tmp%d", w.paths[i], (int)getpid());
+		slash = strrchr(w.paths[i], '/');
+		w.tmps[i] = slash != NULL ? xasprintf("%.*s/.%s.tmp%d", (int)(slash - w.paths[i]),
+						      w.paths[i], slash + 1, (int)getpid())
+					  : xasprintf(".%s.tmp%d", w.paths[i], (int)getpid());
 	}
 	w.to_raw = xcalloc(spec->n_channels, sizeof *w.to_raw);
 	w.res = xcalloc(spec->n_channels, sizeof *w.res);

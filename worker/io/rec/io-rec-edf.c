@@ -49,6 +49,14 @@ io_rec_edf_fill(struct io_rec_header *h, const struct io_edf_header *e)
 	h->start_second = e->start_second;
 	snprintf(h->patient_name, sizeof h->patient_name, "%s", e->patient_name);
 	snprintf(h->equipment, sizeof h->equipment, "%s", e->equipment);
+	snprintf(h->patient_code, sizeof h->patient_code, "%s", e->patient_code);
+	snprintf(h->gender, sizeof h->gender, "%s", e->gender);
+	snprintf(h->birthdate, sizeof h->birthdate, "%s", e->birthdate);
+	snprintf(h->patient_additional, sizeof h->patient_additional, "%s", e->patient_additional);
+	snprintf(h->admincode, sizeof h->admincode, "%s", e->admincode);
+	snprintf(h->technician, sizeof h->technician, "%s", e->technician);
+	snprintf(h->recording_additional, sizeof h->recording_additional, "%s",
+		 e->recording_additional);
 	h->n_annotations = e->n_annotations;
 	h->annotations =
 	    xcalloc(e->n_annotations > 0 ? e->n_annotations : 1, sizeof *h->annotations);

@@ -4,6 +4,7 @@
 #include "worker/io/rec/io-rec.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,7 @@ io_rec_read_range(struct io_rec *r, size_t channel, size_t start, size_t n, doub
 		  char **cause)
 {
 	const struct io_rec_header *h = &r->hdr;
+	int rc;
 
 	if (channel >= h->n_channels)
 		return error_set(cause, -EINVAL, "%s: no channel %zu (%zu channels)", h->path,
@@ -166,7 +168,16 @@ io_rec_read_range(struct io_rec *r, size_t channel, size_t start, size_t n, doub
 				 h->channels[channel].n_samples);
 	if (n == 0)
 		return 0;
-	return r->ops->read_range(r->impl, h, channel, start, n, buf, cause);
+	if ((rc = r->ops->read_range(r->impl, h, channel, start, n, buf, cause)) != 0)
+		return rc;
+	/* Whatever the format (float data can hold them): nothing downstream takes them. */
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(buf[i]))
+			return error_set(cause, -EINVAL,
+					 "%s: channel %s: sample %zu is not a finite number (%s)",
+					 h->path, h->channels[channel].label, start + i,
+					 isnan(buf[i]) ? "NaN" : "infinite");
+	return 0;
 }
 
 int

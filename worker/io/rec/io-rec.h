@@ -41,6 +41,9 @@ struct io_rec_header {
 	/* Start of the recording; year 0 when the file does not say. */
 	int start_year, start_month, start_day, start_hour, start_minute, start_second;
 	char patient_name[81], equipment[81];
+	/* EDF+ subfields, kept when the output is EDF+/BDF+ (empty when the format has none). */
+	char patient_code[81], gender[16], birthdate[16], patient_additional[81];
+	char admincode[81], technician[81], recording_additional[81];
 	size_t n_annotations;
 	struct io_rec_annotation *annotations;
 };

@@ -180,6 +180,51 @@ op_rec_artifact_aas_choice(const struct dsp_aas_templates *tp, const struct dsp_
 			 op_rec_artifact_removed_uv(tp));
 }
 
+/* AAS's estimated noise, added to the channel's when a later step needs it (rec_noise_pending):
+ * the templates and the triggers they were subtracted at. */
+struct op_rec_aas_noise {
+	struct dsp_aas_templates tp;
+	int64_t *t;
+	size_t nt;
+	long s0;
+};
+
+static void
+op_rec_aas_noise_add(void *ctx, double *noise, size_t n)
+{
+	struct op_rec_aas_noise *a = ctx;
+
+	/* The same checks passed when the templates were subtracted: it cannot fail. */
+	(void)dsp_aas_subtract(NULL, n, a->t, a->nt, a->s0, &a->tp, noise, NULL);
+}
+
+static void
+op_rec_aas_noise_release(void *ctx)
+{
+	struct op_rec_aas_noise *a = ctx;
+
+	dsp_aas_templates_fini(&a->tp);
+	free(a->t);
+	free(a);
+}
+
+/* Hand the templates *tp (left zeroed) subtracted at t[0..nt) to the channel as pending noise. */
+static void
+op_rec_aas_noise_defer(struct rec_chan *c, struct dsp_aas_templates *tp, const int64_t *t,
+		       size_t nt, long s0)
+{
+	struct op_rec_aas_noise *a = xmalloc(sizeof *a);
+
+	a->tp = *tp;
+	memset(tp, 0, sizeof *tp);
+	a->t = xmalloc((nt ? nt : 1) * sizeof *a->t);
+	memcpy(a->t, t, nt * sizeof *a->t);
+	a->nt = nt;
+	a->s0 = s0;
+	c->pending = (struct rec_noise_pending){
+	    .ctx = a, .add = op_rec_aas_noise_add, .release = op_rec_aas_noise_release};
+}
+
 static int
 op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
@@ -188,6 +233,7 @@ op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *st
 	struct dsp_aas_params a = p->aas;
 	struct dsp_aas_templates tp = {0};
 	long s0 = rec_epochs_s0(t);
+	const int64_t *t_sub = t->t_sub != NULL ? t->t_sub : t->t;
 	double *motion = NULL;
 	int rc;
 
@@ -205,11 +251,16 @@ op_rec_artifact_run_aas(struct op_run *run, struct rec_chan *c, const json_t *st
 		a.motion = motion;
 	}
 	rc = dsp_aas_templates_make(&tp, c->x, c->n, t->t, t->n, t->L, s0, &a, cause);
+	if (!p->keep_noise)
+		op_rec_artifact_noise(c, false);
+	/* The noise is added when a later step needs it: the working-rate noise and the
+	 * templates are not held at once. */
 	if (rc == 0)
-		rc = dsp_aas_subtract(c->x, c->n, t->t_sub != NULL ? t->t_sub : t->t, t->n, s0, &tp,
-				      op_rec_artifact_noise(c, p->keep_noise), cause);
+		rc = dsp_aas_subtract(c->x, c->n, t_sub, t->n, s0, &tp, NULL, cause);
 	if (rc == 0)
 		op_rec_artifact_choice(c, "aas", op_rec_artifact_aas_choice(&tp, &a));
+	if (rc == 0 && p->keep_noise)
+		op_rec_aas_noise_defer(c, &tp, t_sub, t->n, s0);
 	dsp_aas_templates_fini(&tp);
 	free(motion);
 	if (rc == 0 && t->t_sub != NULL) {

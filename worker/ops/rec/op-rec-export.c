@@ -150,9 +150,17 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 	spec.start_hour = h->start_hour;
 	spec.start_minute = h->start_minute;
 	spec.start_second = h->start_second;
+	spec.patient_code = h->patient_code;
+	spec.gender = h->gender;
+	spec.birthdate = h->birthdate;
 	spec.patient_name = h->patient_name;
+	spec.patient_additional = h->patient_additional;
+	spec.admincode = h->admincode;
+	spec.technician = h->technician;
 	spec.equipment = h->equipment;
-	spec.recording_additional = "corrected by neurodag";
+	/* The input's own note is kept; a recording without one says what made the file. */
+	spec.recording_additional =
+	    h->recording_additional[0] != '\0' ? h->recording_additional : "corrected by neurodag";
 	dir = slash != NULL ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
 	tmp = xasprintf("%s/.%s.tmp%d.%s", dir, slash != NULL ? slash + 1 : path, (int)getpid(),
 			spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");

@@ -234,8 +234,9 @@ op_rec_filter_resample(const double *v, size_t n, double fs, double ratio, size_
 	return dsp_resample(v, n, ratio, y, cause);
 }
 
-/* Resample the channel (and its noise) to fs_new (block_s: see op_rec_rate_params); refuses
- * when the result would not fit in the memory available now. */
+/* Resample the channel (and its noise, the pending noise added after the data is resampled) to
+ * fs_new (block_s: see op_rec_rate_params); refuses when the result would not fit in the memory
+ * available now. */
 static int
 op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, double fs_new,
 		   const struct op_rec_rate_params *rp, unsigned up, unsigned down, char **cause)
@@ -244,7 +245,7 @@ op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, doub
 	size_t m = dsp_resample_length(c->n, ratio);
 	size_t block = rp != NULL && rp->block_s > 0 ? (size_t)ceil(rp->block_s * fs_new) : 0;
 	size_t need = (block > 0 ? m * sizeof(double) : dsp_resample_bytes(c->n, ratio)) +
-		      (c->noise != NULL ? m * sizeof(double) : 0);
+		      (c->noise != NULL || c->pending.ctx != NULL ? m * sizeof(double) : 0);
 	size_t avail = op_rec_mem_available();
 	double *y;
 	int rc;
@@ -264,6 +265,8 @@ op_rec_filter_rate(struct rec_chan *c, const json_t *step, const char *key, doub
 	}
 	free(c->x);
 	c->x = y;
+	/* The pending noise (AAS's templates) is added at the old rate once the data is done. */
+	rec_chan_noise_settle(c);
 	if (c->noise != NULL) {
 		y = xmalloc(m * sizeof *y);
 		if ((rc = op_rec_filter_resample(c->noise, c->n, c->fs, ratio, block, up, down, y,
@@ -338,15 +341,18 @@ const struct op_rec op_rec_notch = {
 const struct op_rec op_rec_upsample = {
     .def = OP_REC_DEF("upsample", OP_UNIT, "FFT resampling to `factor` times the rate",
 		      struct op_rec_rate_params, op_rec_filter_parse_factor),
+    .flags = OP_REC_NOISE_PENDING,
     .chan = op_rec_filter_run_up,
 };
 const struct op_rec op_rec_downsample = {
     .def = OP_REC_DEF("downsample", OP_UNIT, "FFT resampling to 1/`factor` of the rate",
 		      struct op_rec_rate_params, op_rec_filter_parse_factor),
+    .flags = OP_REC_NOISE_PENDING,
     .chan = op_rec_filter_run_down,
 };
 const struct op_rec op_rec_resample = {
     .def = OP_REC_DEF("resample", OP_UNIT, "FFT resampling to `rate` Hz", struct op_rec_rate_params,
 		      op_rec_filter_parse_rate),
+    .flags = OP_REC_NOISE_PENDING,
     .chan = op_rec_filter_run_resample,
 };

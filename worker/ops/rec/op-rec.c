@@ -79,6 +79,8 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 
 		if (!c->corrected && !(op->flags & OP_REC_ALL_CHANNELS))
 			return 0;
+		if (!(op->flags & OP_REC_NOISE_PENDING))
+			rec_chan_noise_settle(c);
 		if ((rc = rec_epochs_sync(run, idx, c->fs, &c->epochs, cause)) != 0)
 			return rc;
 		if ((op->flags & OP_REC_NEEDS_TRIGGERS) && c->epochs.step < 0)

@@ -16,6 +16,7 @@
 enum op_rec_flags {
 	OP_REC_ALL_CHANNELS = 1 << 0,   /* also runs on passed-through channels */
 	OP_REC_NEEDS_TRIGGERS = 1 << 1, /* fails without a trigger state */
+	OP_REC_NOISE_PENDING = 1 << 2,  /* adds the channel's pending noise itself */
 };
 
 struct op_rec {

@@ -53,10 +53,14 @@ op_param_keys(const json_t *step, const char *path, const char *const *keys, cha
 				free(allowed);
 				allowed = n;
 			}
-			error_set(cause, -EINVAL,
-				  "%s.%s: unknown parameter of op '%s' (allowed: %s)", path, key,
-				  json_string_value(json_object_get(step, "op")),
-				  *allowed ? allowed : "none");
+			if (is_step)
+				error_set(cause, -EINVAL,
+					  "%s.%s: unknown parameter of op '%s' (allowed: %s)", path,
+					  key, json_string_value(json_object_get(step, "op")),
+					  *allowed ? allowed : "none");
+			else
+				error_set(cause, -EINVAL, "%s.%s: unknown parameter (allowed: %s)",
+					  path, key, *allowed ? allowed : "none");
 			free(allowed);
 			return -EINVAL;
 		}

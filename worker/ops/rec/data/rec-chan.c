@@ -67,9 +67,29 @@ rec_chan_find_source(const char *workdir, int stage)
 	return -1;
 }
 
+static void
+rec_chan_pending_drop(struct rec_chan *c)
+{
+	if (c->pending.ctx != NULL && c->pending.release != NULL)
+		c->pending.release(c->pending.ctx);
+	memset(&c->pending, 0, sizeof c->pending);
+}
+
+void
+rec_chan_noise_settle(struct rec_chan *c)
+{
+	if (c->pending.ctx == NULL)
+		return;
+	if (c->noise == NULL)
+		c->noise = xcalloc(c->n > 0 ? c->n : 1, sizeof *c->noise);
+	c->pending.add(c->pending.ctx, c->noise, c->n);
+	rec_chan_pending_drop(c);
+}
+
 void
 rec_chan_fini(struct rec_chan *c)
 {
+	rec_chan_pending_drop(c);
 	free(c->x);
 	free(c->noise);
 	c->x = c->noise = NULL;

@@ -17,6 +17,16 @@ enum rec_chan_role {
 	REC_CHAN_OTHER, /* status, stimulus, respiration, non-voltages: passed through */
 };
 
+/* Estimated noise a step has computed but not yet written into the channel's noise array (AAS
+ * keeps its templates and adds them when a later step needs the noise, so the working-rate
+ * noise and the templates are not held at once): add(ctx, noise, n) adds it to noise[0..n),
+ * release(ctx) frees ctx. */
+struct rec_noise_pending {
+	void *ctx;
+	void (*add)(void *ctx, double *noise, size_t n);
+	void (*release)(void *ctx);
+};
+
 struct rec_chan {
 	size_t index; /* in the input file */
 	char label[IO_REC_LABEL];
@@ -26,6 +36,7 @@ struct rec_chan {
 	double *x; /* n samples, volts; owned */
 	size_t n;
 	double *noise;            /* estimated artifact (AAS, PCA, ANC add to it), or NULL */
+	struct rec_noise_pending pending; /* noise still to add to `noise` (ctx NULL: none) */
 	struct rec_epochs epochs; /* the trigger state this channel's data matches */
 	/* What the data-driven steps chose for this channel ({"aas": {..}, "pca": {..}, ..}),
 	 * kept in the sidecar from stage to stage for the metrics report, or NULL. Owned. */
@@ -56,6 +67,9 @@ int rec_chan_load(struct io_rec *in, const char *workdir, size_t index, int src,
 /* Write the channel as unit stage `stage` leaves it (temporary names, then renamed, so a
  * retried task never leaves half a file). 0 or -errno with a cause. */
 int rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **cause);
+/* Write the pending noise into the noise array (created zeroed when there is none), then drop
+ * it; nothing when none is pending. */
+void rec_chan_noise_settle(struct rec_chan *c);
 void rec_chan_fini(struct rec_chan *c);
 
 #endif

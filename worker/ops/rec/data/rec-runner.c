@@ -141,8 +141,10 @@ rec_runner_save(struct op_run *run, size_t part, int rc, char **cause)
 
 	if (r->nchan == 0)
 		return 0;
-	if (rc == 0 && r->kind == OP_UNIT)
+	if (rc == 0 && r->kind == OP_UNIT) {
+		rec_chan_noise_settle(&r->chan[part]);
 		rc = rec_chan_save(run->spec.stage.workdir, r->stage, &r->chan[part], cause);
+	}
 	if (rc == 0 && r->kind == OP_RUN_ONCE) {
 		if (run->result == NULL)
 			run->result = json_object();

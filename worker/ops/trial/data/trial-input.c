@@ -75,10 +75,11 @@ trial_input_spy(struct trial_input *in, const json_t *input, unsigned flags, cha
 		return -EINVAL;
 	if (ck != NULL && !json_is_boolean(ck))
 		return error_set(cause, -EINVAL, "input.checksum: must be true or false");
-	if (!(flags & TRIAL_INPUT_VERIFY) || json_is_false(ck))
+	/* As the reference's spy.load: no check unless asked ("checksum": true, at submit). */
+	if (!(flags & TRIAL_INPUT_VERIFY) || !json_is_true(ck))
 		flags = IO_SPY_READ_NO_CHECKSUM;
 	else
-		flags = 0;
+		flags = IO_SPY_READ_CHECKSUM_WARN;
 	trial_run_h5_lock();
 	rc = io_spy_read_open(&in->spy, path, flags, cause);
 	trial_run_h5_unlock();

@@ -87,3 +87,30 @@ trial_part_strings_free(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+double *
+trial_part_numbers(const json_t *a, size_t *n)
+{
+	double *v;
+
+	*n = json_array_size(a);
+	v = xcalloc(*n + 1, sizeof *v);
+	for (size_t i = 0; i < *n; i++)
+		v[i] = json_number_value(json_array_get(a, i));
+	return v;
+}
+
+double *
+trial_part_trl(const json_t *trl, size_t *rows, size_t *cols)
+{
+	double *v;
+
+	*rows = json_array_size(trl);
+	*cols = json_array_size(json_array_get(trl, 0));
+	v = xcalloc(*rows * *cols + 1, sizeof *v);
+	for (size_t i = 0; i < *rows; i++)
+		for (size_t c = 0; c < *cols; c++)
+			v[i * *cols + c] =
+			    json_number_value(json_array_get(json_array_get(trl, i), c));
+	return v;
+}

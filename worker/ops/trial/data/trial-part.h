@@ -19,5 +19,10 @@ char **trial_part_files(const char *workdir, int stage, uint32_t nparts, size_t 
  * their release (accepts NULL). */
 char **trial_part_strings(const json_t *a, size_t *n);
 void trial_part_strings_free(char **v, size_t n);
+/* The numbers of a JSON array (0 for anything else), *n of them (caller frees). */
+double *trial_part_numbers(const json_t *a, size_t *n);
+/* A trial definition, a JSON array of rows: rows x cols numbers row-major, cols from the first
+ * row (caller frees). */
+double *trial_part_trl(const json_t *trl, size_t *rows, size_t *cols);
 
 #endif

@@ -109,7 +109,7 @@ trial_save_cross_meta(const json_t *d, struct trial_save_cross_meta *k, char **c
 {
 	json_t *shape = json_object_get(d, "shape"), *trl = json_object_get(d, "trl");
 	json_t *freq = json_object_get(d, "freq");
-	size_t cols = json_array_size(json_array_get(trl, 0));
+	size_t cols = json_array_size(json_array_get(trl, 0)), nfreq;
 
 	memset(k, 0, sizeof *k);
 	if (json_array_size(shape) != 4 || json_array_size(trl) == 0 || cols < 3 ||
@@ -122,17 +122,9 @@ trial_save_cross_meta(const json_t *d, struct trial_save_cross_meta *k, char **c
 	for (size_t i = 0; i < 4; i++)
 		k->m.shape[i] = (uint64_t)json_integer_value(json_array_get(shape, i));
 	k->m.samplerate = json_number_value(json_object_get(d, "samplerate"));
-	k->m.ntrials = json_array_size(trl);
-	k->m.trl_cols = cols;
-	k->trl = xcalloc(k->m.ntrials * cols, sizeof *k->trl);
-	for (size_t i = 0; i < k->m.ntrials; i++)
-		for (size_t c = 0; c < cols; c++)
-			k->trl[i * cols + c] =
-			    json_number_value(json_array_get(json_array_get(trl, i), c));
+	k->trl = trial_part_trl(trl, &k->m.ntrials, &k->m.trl_cols);
 	k->m.trl = k->trl;
-	k->freq = xcalloc(json_array_size(freq) + 1, sizeof *k->freq);
-	for (size_t i = 0; i < json_array_size(freq); i++)
-		k->freq[i] = json_number_value(json_array_get(freq, i));
+	k->freq = trial_part_numbers(freq, &nfreq);
 	k->m.freq = k->freq;
 	k->ci = trial_part_strings(json_object_get(d, "channel_i"), &k->nci);
 	k->cj = trial_part_strings(json_object_get(d, "channel_j"), &k->ncj);
@@ -142,7 +134,7 @@ trial_save_cross_meta(const json_t *d, struct trial_save_cross_meta *k, char **c
 	k->m.cfg_json = k->cfg;
 	k->m.log = "computed by neurodag " ND_VERSION;
 	if (k->nci != k->m.shape[2] || k->ncj != k->m.shape[3] ||
-	    json_array_size(freq) != k->m.shape[1])
+	    nfreq != k->m.shape[1])
 		return error_set(cause, -EBADMSG, "connectivity part description: axes do not "
 						  "match the shape");
 	return 0;

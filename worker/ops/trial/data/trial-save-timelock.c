@@ -58,9 +58,7 @@ struct trial_save_timelock_meta {
 static void
 trial_save_timelock_meta_fini(struct trial_save_timelock_meta *k)
 {
-	for (size_t i = 0; k->channel != NULL && i < k->nchannel; i++)
-		free(k->channel[i]);
-	free(k->channel);
+	trial_part_strings_free(k->channel, k->nchannel);
 	free(k->trl);
 	free(k->cfg);
 }
@@ -79,20 +77,9 @@ trial_save_timelock_meta(const json_t *d, struct trial_save_timelock_meta *k, ch
 	k->m.shape[0] = (uint64_t)json_integer_value(json_array_get(json_object_get(d, "shape"), 0));
 	k->m.shape[1] = json_array_size(ch);
 	k->m.samplerate = json_number_value(json_object_get(d, "samplerate"));
-	k->m.ntrials = json_array_size(trl);
-	k->m.trl_cols = cols;
-	k->trl = xcalloc(k->m.ntrials * cols, sizeof *k->trl);
-	for (size_t i = 0; i < k->m.ntrials; i++)
-		for (size_t c = 0; c < cols; c++)
-			k->trl[i * cols + c] =
-			    json_number_value(json_array_get(json_array_get(trl, i), c));
+	k->trl = trial_part_trl(trl, &k->m.ntrials, &k->m.trl_cols);
 	k->m.trl = k->trl;
-	k->nchannel = json_array_size(ch);
-	k->channel = xcalloc(k->nchannel + 1, sizeof *k->channel);
-	for (size_t i = 0; i < k->nchannel; i++) {
-		const char *l = json_string_value(json_array_get(ch, i));
-		k->channel[i] = xstrdup(l != NULL ? l : "");
-	}
+	k->channel = trial_part_strings(ch, &k->nchannel);
 	k->m.channel = (const char *const *)k->channel;
 	k->cfg = json_dumps(json_object_get(d, "cfg"), JSON_COMPACT | JSON_SORT_KEYS);
 	k->m.cfg_json = k->cfg;

@@ -133,20 +133,12 @@ trial_save_meta_parse(const json_t *d, const char *path, struct trial_save_meta 
 		k->m.shape[i] = (uint64_t)json_integer_value(json_array_get(shape, i));
 	k->m.samplerate = json_number_value(json_object_get(d, "samplerate"));
 	if (json_is_array(trl) && json_array_size(trl) > 0) {
-		size_t cols = json_array_size(json_array_get(trl, 0));
-		k->m.ntrials = json_array_size(trl);
-		k->m.trl_cols = cols;
-		k->trl = xcalloc(k->m.ntrials * cols, sizeof *k->trl);
-		for (size_t i = 0; i < k->m.ntrials; i++)
-			for (size_t c = 0; c < cols; c++)
-				k->trl[i * cols + c] =
-				    json_number_value(json_array_get(json_array_get(trl, i), c));
+		k->trl = trial_part_trl(trl, &k->m.ntrials, &k->m.trl_cols);
 		k->m.trl = k->trl;
 	}
 	if (json_is_array(freq)) {
-		k->freq = xcalloc(json_array_size(freq) + 1, sizeof *k->freq);
-		for (size_t i = 0; i < json_array_size(freq); i++)
-			k->freq[i] = json_number_value(json_array_get(freq, i));
+		size_t nfreq;
+		k->freq = trial_part_numbers(freq, &nfreq);
 		k->m.freq = k->freq;
 	}
 	k->channel = trial_part_strings(json_object_get(d, "channel"), &k->nchannel);

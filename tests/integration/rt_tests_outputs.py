@@ -1,0 +1,204 @@
+"""Black-box runtime tests of what reaches a job's output: never the input, no existing file
+replaced without --overwrite, a full output disk failing the job with its reason and no partial
+file, and a worker killed (SIGKILL) while it writes the output: the output is then either
+complete or absent, never a truncated file taken as done, and the temporary files of the
+killed export are removed. Registered into the shared test table; run through test-runtime.py."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+from rt_harness import check, check_health, test, wait_for  # noqa: F401
+from rt_tests_faults import fill
+
+
+def digest(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@test
+def output_safety(c):
+    """An output equal to the input is always refused (by path, symlink or hard link); an
+    existing output only with --overwrite or "overwrite": true; in submit, run and run --serial."""
+    import json
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
+    rec = os.path.join(c.dir, "rec.edf")
+    shutil.copy(src, rec)
+    os.symlink(rec, os.path.join(c.dir, "link.edf"))
+    os.link(rec, os.path.join(c.dir, "hard.edf"))
+    before = digest(rec)
+
+    def pipeline(name, out, overwrite=None):
+        o = {"format": "edf", "path": out}
+        if overwrite is not None:
+            o["overwrite"] = overwrite
+        path = os.path.join(c.dir, name + ".json")
+        with open(path, "w") as f:
+            json.dump({"name": name, "input": {"format": "edf", "path": rec},
+                       "steps": [{"op": "highpass", "freq": 1.0}], "output": o}, f)
+        return path
+
+    c.start_scheduler()
+    c.start_worker()
+    same = pipeline("same", rec)
+    for args, conn in ((["submit", same], True), (["run", "--serial", same], False),
+                       (["run", "-n", "1", same], False),
+                       (["run", "--serial", same, "--overwrite"], False),
+                       (["submit", same, "-o", "link.edf"], True),
+                       (["run", "--serial", same, "-o", "hard.edf"], False),
+                       (["submit", pipeline("ow", rec, True)], True)):
+        r = c.cli(*args, conn=conn)
+        check(r.returncode == 2 and "is the input" in r.stderr,
+              "%s: output == input is refused: %d %r" % (args, r.returncode, r.stderr))
+    check(digest(rec) == before, "the input is untouched")
+    out = os.path.join(c.dir, "out.edf")
+    p = pipeline("out", out)
+    r = c.cli("run", "--serial", p, conn=False)
+    check(r.returncode == 0 and os.path.exists(out), "a new output is written: %s" % r.stderr)
+    first = os.stat(out).st_mtime_ns
+    for args, conn in ((["run", "--serial", p], False), (["submit", p], True),
+                       (["run", "-n", "1", p], False)):
+        r = c.cli(*args, conn=conn)
+        check(r.returncode == 2 and "exists" in r.stderr and "--overwrite" in r.stderr,
+              "%s: an existing output is refused: %d %r" % (args, r.returncode, r.stderr))
+    check(os.stat(out).st_mtime_ns == first, "the existing output is untouched")
+    r = c.cli("submit", "--wait", "--overwrite", p)
+    check(r.returncode == 0, "submit --overwrite replaces it: %s" % r.stderr)
+    r = c.cli("run", "--serial", pipeline("ow2", out, True), conn=False)
+    check(r.returncode == 0, "\"overwrite\": true replaces it: %s" % r.stderr)
+    r = c.cli("run", "--serial", pipeline("bad", out, "yes"), conn=False)
+    check(r.returncode == 2 and "output.overwrite" in r.stderr, "overwrite must be a boolean")
+    # Two inputs of one submission may not write one file.
+    r = c.cli("submit", p, rec, os.path.join(c.dir, "hard.edf"), "-o", out, "--overwrite")
+    check(r.returncode == 2 and "another input" in r.stderr, "one output for two jobs: %r" %
+          r.stderr)
+
+
+@test
+def disk_full_output(c):
+    """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
+    partial or temporary file, the job fails with that error after its attempts, the scheduler
+    and workers carry on, and the same job succeeds once there is space."""
+    import json
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "small.edf")
+    rec = os.path.join(c.dir, "rec.edf")
+    shutil.copy(src, rec)
+    fs = c.tmpfs("outfs", 1 << 20)
+    out = os.path.join(fs, "corrected.edf")
+    p = os.path.join(c.dir, "p.json")
+    with open(p, "w") as f:
+        json.dump({"name": "full-out", "input": {"format": "edf", "path": rec},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "edf", "path": out}}, f)
+    c.start_scheduler()
+    w = c.start_worker()
+    filler = fill(fs)
+    probe = c.probe_health()
+    r = c.cli("submit", "--wait", p, timeout=60)
+    check(r.returncode == 1, "the job fails: %d %s" % (r.returncode, r.stderr))
+    jid = int(r.stdout.split()[0])
+    err = c.job(jid)["error"]
+    check("No space left on device" in err and out in err,
+          "the error names the output and the reason: %r" % err)
+    check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("corrected.edf")],
+          "no partial or temporary output: %s" % os.listdir(fs))
+    check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
+    os.unlink(filler)
+    # A worker killed while exporting leaves its temporary file; the job's end removes it.
+    stale = os.path.join(fs, ".corrected.edf.tmp99999.edf")
+    with open(stale, "wb") as f:
+        f.write(b"0" * 1000)
+    r = c.cli("submit", "--wait", p, timeout=60)
+    check(r.returncode == 0 and os.path.getsize(out) > 0, "with space it works: %s" % r.stderr)
+    check(not os.path.exists(stale), "the stale temporary file is gone: %s" % os.listdir(fs))
+    check_health(probe.stop(), "a full output disk")
+
+
+def synth_recording(c, channels, seconds):
+    """A generated EEG-fMRI recording (neurodag synth fmri) in c.dir/syn; its path."""
+    d = os.path.join(c.dir, "syn")
+    r = subprocess.run([c.bins["neurodag"], "synth", "fmri", "--channels", str(channels),
+                        "--duration", str(seconds), "-o", d], capture_output=True, text=True,
+                       timeout=120, env=c.env())
+    check(r.returncode == 0, "synth: %s" % r.stderr)
+    return os.path.join(d, "recording.edf")
+
+
+def output_files(path):
+    """The files an output is made of: a BrainVision header's three, else the file."""
+    if path.endswith(".vhdr"):
+        return [path[:-5] + ext for ext in (".eeg", ".vmrk", ".vhdr")]
+    return [path]
+
+
+def kill_during_export(c, pipeline, out, worker):
+    """Follow the output's folder until the export's temporary file is being written, then
+    kill the worker writing it (its PID is in the name) with SIGKILL. Returns the temporary
+    files seen then and whether any of the output's own files existed."""
+    folder, base = os.path.split(out)
+    stem = base[:-5] if base.endswith(".vhdr") else base
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        temps = [f for f in os.listdir(folder) if f.startswith(".") and ".tmp" in f and
+                 f[1:].startswith(stem)]
+        sizes = [os.path.getsize(os.path.join(folder, f)) for f in temps
+                 if os.path.exists(os.path.join(folder, f))]
+        if temps and any(sizes):
+            check(all("tmp%d" % worker.pid in f for f in temps),
+                  "the temporary files are the worker's: %s (pid %d)" % (temps, worker.pid))
+            worker.signal(signal.SIGKILL)
+            present = [f for f in output_files(out) if os.path.exists(f)]
+            return temps, present
+        time.sleep(0.002)
+    check(False, "no export was seen writing in %s: %s" % (folder, os.listdir(folder)))
+
+
+@test
+def worker_killed_exporting(c):
+    """A worker killed (SIGKILL) while it writes a job's output, as EDF and as BrainVision: at
+    that moment none of the output's files exist (it is written under hidden temporary names,
+    renamed when complete; the BrainVision header last); the export is run again on another
+    worker and the output is byte for byte that of an undisturbed run; the killed export's
+    temporary files are gone once the job ends; and the job is done only once."""
+    rec = synth_recording(c, 16, 120)  # 8 MB: its export takes tens of ms
+    c.start_scheduler()
+    for fmt, name in (("edf", "corrected.edf"), ("brainvision", "corrected.vhdr")):
+        ref_dir = os.path.join(c.dir, "ref-" + fmt)
+        out_dir = os.path.join(c.dir, "out-" + fmt)
+        os.makedirs(ref_dir)
+        os.makedirs(out_dir)
+        p = os.path.join(c.dir, "p-%s.json" % fmt)
+        with open(p, "w") as f:
+            json.dump({"name": "kx-" + fmt, "input": {"format": "edf", "path": rec},
+                       "steps": [{"op": "highpass", "freq": 1.0}],
+                       "output": {"format": fmt, "path": os.path.join(out_dir, name),
+                                  "report": False}}, f)
+        r = c.cli("run", "--serial", "-q", "--output", os.path.join(ref_dir, name), p,
+                  conn=False, timeout=120)
+        check(r.returncode == 0, "the undisturbed run: %s" % r.stderr)
+        w = c.start_worker()
+        [jid] = c.submit(p)
+        temps, present = kill_during_export(c, p, os.path.join(out_dir, name), w)
+        check(present == [], "%s: none of the output's files exist mid-export: %s" %
+              (fmt, present))
+        w2 = c.start_worker()
+        wait_for(lambda: c.job(jid)["state"] in ("done", "failed"), 90, "the job to end")
+        c.stop(w2)
+        j = c.job(jid)
+        check(j["state"] == "done", "%s: the job is done after the kill: %s" % (fmt, j))
+        out = os.path.join(out_dir, name)
+        for f in output_files(out):
+            ref = os.path.join(ref_dir, os.path.basename(f))
+            check(digest(f) == digest(ref), "%s: %s is that of an undisturbed run" % (fmt, f))
+        left = sorted(os.listdir(out_dir))
+        check(left == sorted(os.path.basename(f) for f in output_files(out)),
+              "%s: only the output is left (the killed export's %s removed): %s" %
+              (fmt, temps, left))
+        print("%s: killed pid %d writing %s; output identical, temporaries removed" %
+              (fmt, w.pid, temps))
