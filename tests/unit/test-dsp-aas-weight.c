@@ -378,6 +378,29 @@ Test(dsp_aas_weight, gaps_get_a_line_between_templates)
 	cr_assert_float_eq(x[50], 0, 0);
 }
 
+/* Epochs 11 long, 10 or 11 apart (L is the longest spacing): a sample two epochs cover is
+ * corrected once, by the later epoch's template, and the noise holds what was taken. */
+Test(dsp_aas_weight, overlapping_epochs_are_subtracted_once)
+{
+	struct dsp_aas_templates tp = {0};
+	double x[80], noise[80] = {0}, tpl[2][11];
+	int64_t t[4] = {10, 20, 31, 41};
+	size_t index[4] = {0, 1, 0, 1};
+
+	for (int q = 0; q < 80; q++)
+		x[q] = q >= 10 && q < 52 ? 1 : 0;
+	for (int k = 0; k < 11; k++)
+		tpl[0][k] = 1, tpl[1][k] = 1 + (k == 0);
+	tp.len = 11, tp.nepochs = 4, tp.ntemplates = 2, tp.data = &tpl[0][0], tp.index = index;
+	cr_assert_eq(dsp_aas_subtract(x, 80, t, 4, 0, &tp, noise, NULL), 0);
+	for (int q = 0; q < 80; q++) {
+		double taken = q == 20 || q == 41 ? 2 : (q >= 10 && q < 52 ? 1 : 0);
+
+		cr_assert_float_eq(noise[q], taken, 0, "noise at %d", q);
+		cr_assert_float_eq(x[q], (q >= 10 && q < 52 ? 1 : 0) - taken, 0, "sample %d", q);
+	}
+}
+
 /* A steady artifact: more epochs per template carry less EEG, so auto picks a long window and
  * beats the default one. A shape that turns quickly: long windows miss it, auto stays short. */
 Test(dsp_aas_weight, auto_window_follows_the_artifact)

@@ -202,17 +202,3 @@ synth_fmri_gradient_slice_at(const struct synth_fmri *s, double t)
 	}
 	return lo;
 }
-
-double
-synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch, size_t k)
-{
-	const double t = (double)k / s->p.rate, scale = 1e-6 * s->p.artifact_uv;
-	size_t lo;
-	double g[3], gain, m[3];
-
-	if ((lo = synth_fmri_gradient_slice_at(s, t)) == 0)
-		return 0;
-	synth_fmri_gradient_waveforms(&s->p, t - s->onset[lo - 1], g);
-	synth_fmri_gradient_mixing(s, ch, t, &gain, m);
-	return scale * s->amp[lo - 1] * gain * (m[0] * g[0] + m[2] * g[1] + m[1] * g[2]);
-}

@@ -42,11 +42,11 @@ struct synth_fmri {
 	 * (6 per volume: x, y, z in mm, pitch, roll, yaw in radians). */
 	double *motion_t;
 	double *rp;
-	/* Induced model: the three waveforms' derivatives through the amplifier's low-pass,
-	 * tabulated from time induced_t0 after a slice onset every induced_dt seconds
-	 * (induced_n points each, 3 interleaved), normalised to peak 1. */
-	double *induced, induced_t0, induced_dt;
-	size_t induced_n;
+	/* The three waveforms through the amplifier's low-pass (the induced model: their
+	 * derivatives, normalised to peak 1), tabulated from time table_t0 after a slice onset
+	 * every table_dt seconds (table_n points each, 3 interleaved). */
+	double *table, table_t0, table_dt;
+	size_t table_n;
 };
 
 /* The slice schedule (triggers, jittered onsets, per-slice amplitudes), the head movements and
@@ -54,9 +54,6 @@ struct synth_fmri {
 int synth_fmri_gradient_schedule(struct synth_fmri *s, char **cause);
 /* Channel c's share of the head movements (its mixing changes); after its mixing is drawn. */
 void synth_fmri_gradient_chan_init(struct synth_fmri *s, size_t c);
-/* The gradient artifact of one channel at sample k, in volts. */
-double synth_fmri_gradient_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
-			      size_t k);
 /* The three gradient waveforms at tau seconds after a slice onset. */
 void synth_fmri_gradient_waveforms(const struct synth_fmri_params *p, double tau, double g[3]);
 /* A channel's drift gain and mixing of the three waveforms at time t (s). */
@@ -65,9 +62,10 @@ void synth_fmri_gradient_mixing(const struct synth_fmri *s, const struct synth_f
 /* The number of slices whose true onset is at or before t. */
 size_t synth_fmri_gradient_slice_at(const struct synth_fmri *s, double t);
 
-/* The induced model (synth-fmri-induced.c): build its table, and the artifact at time t. */
-void synth_fmri_induced_init(struct synth_fmri *s);
-double synth_fmri_induced_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
-			     double t, double scale);
+/* The amplifier (synth-fmri-amp.c): build the table of the waveforms as recorded (their
+ * derivatives when `derivative`: the induced model), and the artifact at time t read from it. */
+void synth_fmri_table_init(struct synth_fmri *s, int derivative);
+double synth_fmri_table_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch,
+			   double t, double scale);
 
 #endif

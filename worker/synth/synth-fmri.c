@@ -216,8 +216,7 @@ synth_fmri_new(const struct synth_fmri_params *p, struct synth_fmri **out, char 
 		synth_fmri_free(s);
 		return rc;
 	}
-	if (p->model == SYNTH_FMRI_INDUCED)
-		synth_fmri_induced_init(s);
+	synth_fmri_table_init(s, p->model == SYNTH_FMRI_INDUCED);
 	if (p->background != NULL) {
 		if ((rc = synth_fmri_background_load(s, cause)) != 0) {
 			synth_fmri_free(s);
@@ -244,7 +243,7 @@ synth_fmri_free(struct synth_fmri *s)
 	free(s->ch);
 	free(s->motion_t);
 	free(s->rp);
-	free(s->induced);
+	free(s->table);
 	free(s->triggers);
 	free(s->onset);
 	free(s->amp);
@@ -345,14 +344,12 @@ synth_fmri_clean_next(const struct synth_fmri *s, struct synth_fmri_chan *ch)
 	return 1e-6 * v;
 }
 
-/* The artifact of one channel at sample k, in volts: the gradient model's, or the voltage the
- * gradients induce (--model induced). */
+/* The artifact of one channel at sample k, in volts, as the amplifier records it: the gradient
+ * waveforms, or the voltage they induce (--model induced), through its low-pass. */
 static double
 synth_fmri_artifact_at(const struct synth_fmri *s, const struct synth_fmri_chan *ch, size_t k)
 {
-	if (s->p.model == SYNTH_FMRI_INDUCED)
-		return synth_fmri_induced_at(s, ch, (double)k / s->p.rate, 1e-6 * s->p.artifact_uv);
-	return synth_fmri_gradient_at(s, ch, k);
+	return synth_fmri_table_at(s, ch, (double)k / s->p.rate, 1e-6 * s->p.artifact_uv);
 }
 
 int

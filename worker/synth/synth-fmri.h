@@ -32,9 +32,11 @@ struct synth_fmri_params {
 	 * standard deviation of the random amplitude of each slice (0.01). */
 	double drift, slice_amp_sd;
 	/* What the electrodes pick up: the gradient waveforms themselves (a strong in-band
-	 * artifact), or the voltage they induce, their time derivative (Faraday), averaged over
-	 * each sample period as an amplifier's anti-aliasing would; mostly above 100 Hz, as in
-	 * recordings. Both peak near artifact_uv. */
+	 * artifact), or the voltage they induce, their time derivative (Faraday; mostly above
+	 * 100 Hz, as in recordings). Both are recorded through the amplifier's anti-aliasing
+	 * low-pass (a windowed sinc at rate/4 over ±8 samples, as a recording amplifier's analog
+	 * filter before its converter: 250 Hz at 1 kHz), so the artifact starts up to 8 samples
+	 * before its slice onset and nothing folds back past rate/2. Both peak near artifact_uv. */
 	enum synth_fmri_model { SYNTH_FMRI_GRADIENT = 0, SYNTH_FMRI_INDUCED = 1 } model;
 	/* Head movements: abrupt changes (over 0.5 s) of how each channel picks up the three
 	 * gradient waveforms, at seeded times inside the scan, each changing the mixing by about

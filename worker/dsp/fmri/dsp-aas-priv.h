@@ -75,10 +75,25 @@ void dsp_aas_list_row(const double *X, size_t m, const size_t *idx, size_t cnt, 
 void dsp_aas_lists_mean(const double *X, size_t nt, size_t m, const size_t *idx,
 			const size_t *cnt, size_t W, double *out);
 
+/* Sub-sample shifts (dsp-aas-auto.c). d = the derivative of v[0..n) (central differences,
+ * one-sided at the ends). (a, b): the least-squares fit of h ≈ a·th + b·dth over m samples (a
+ * scale alone, b = 0, where the fit is degenerate or shifts by more than max samples). */
+void dsp_aas_deriv(const double *v, size_t n, double *d);
+void dsp_aas_shift_fit(const double *h, const double *th, const double *dth, size_t m, double max,
+		       double *a, double *b);
+/* v[0..n) read at x (4-point Lagrange, the edge values repeated outside); out[k] = v at k + u. */
+double dsp_aas_at(const double *v, size_t n, double x);
+void dsp_aas_advance(const double *v, size_t n, double u, double *out);
+/* Every epoch's scale and advance against its template, fitted in the artifact band of the rows
+ * at the working rate (tp->scale, tp->advance), with their range in tp->choice: after a mode
+ * whose choice asks for shifts (choice.shifted), on the epochs E (never its templates' place). */
+void dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E,
+			  const struct dsp_aas_params *p);
+
 /* The weighted modes on E, the nt epochs of x − mean(x) (len each; the caller's). The nearest
- * mode without motion segments builds its templates in place of E and tp->data takes E (the
- * caller then frees E only when tp->data != E). A mode with its window and scaling as given
- * (not auto; dsp-aas-weight.c): */
+ * mode without motion segments and without shifts builds its templates in place of E and
+ * tp->data takes E (the caller then frees E only when tp->data != E). A mode with its window
+ * and scaling as given (not auto; dsp-aas-weight.c): */
 int dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
 			   const struct dsp_aas_params *p, char **cause);
 /* Mode auto or scale auto: the candidate with the least estimated error (dsp-aas-auto.c). */

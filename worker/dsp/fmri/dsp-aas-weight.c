@@ -488,6 +488,7 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_
 		       const struct dsp_aas_params *p, char **cause)
 {
 	struct dsp_aas_segments sg;
+	int shifted = p->scale != DSP_AAS_SCALE_OFF && p->shift && p->fs > 0 && p->band < p->fs / 2;
 
 	if (p->mode == DSP_AAS_SLICE && p->slices_per_volume == 0)
 		return error_set(cause, -EINVAL,
@@ -504,7 +505,8 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_
 	for (size_t i = 0; i < nt; i++)
 		tp->index[i] = i;
 	dsp_aas_segments_make(p, nt, &sg);
-	if (p->mode == DSP_AAS_NEAREST && sg.n < 2) {
+	/* The shift fit reads the epochs after the templates: not in their place then. */
+	if (p->mode == DSP_AAS_NEAREST && sg.n < 2 && !shifted) {
 		dsp_aas_nearest_in_place(tp, E, p, &sg);
 	} else if (p->mode == DSP_AAS_FARM || p->mode == DSP_AAS_SLICE) {
 		size_t *idx, *cnt, m;
@@ -533,9 +535,11 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_
 	tp->choice.segments = sg.n;
 	tp->choice.error_db = NAN;
 	tp->choice.scale_min = tp->choice.scale_max = 1;
-	if (p->scale != DSP_AAS_SCALE_OFF && tp->data == E)
+	/* Shifts are fitted after (dsp_aas_weight_shift, by the caller), scales with them. */
+	tp->choice.shifted = shifted;
+	if (p->scale != DSP_AAS_SCALE_OFF && !shifted && tp->data == E)
 		dsp_aas_weight_scale_range(tp);
-	else if (p->scale != DSP_AAS_SCALE_OFF)
+	else if (p->scale != DSP_AAS_SCALE_OFF && !shifted)
 		dsp_aas_weight_scale(tp, E);
 	dsp_aas_segments_fini(&sg);
 	return 0;

@@ -246,6 +246,9 @@ dsp_aas_weighted(struct dsp_aas_templates *tp, const double *x, size_t n, const 
 		rc = dsp_aas_auto_make(tp, E, nt, L, p, cause);
 	else
 		rc = dsp_aas_weighted_fixed(tp, E, nt, L, p, cause);
+	/* With shifts the templates are kept apart from E (dsp_aas_weighted_fixed): read E here. */
+	if (rc == 0 && tp->choice.shifted)
+		dsp_aas_weight_shift(tp, E, p);
 	if (tp->data != E)
 		free(E);
 	if (rc != 0)
@@ -310,6 +313,7 @@ dsp_aas_templates_fini(struct dsp_aas_templates *tp)
 	free(tp->data);
 	free(tp->index);
 	free(tp->scale);
+	free(tp->advance);
 	memset(tp, 0, sizeof *tp);
 }
 
@@ -373,17 +377,30 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		 const struct dsp_aas_templates *tp, double *noise, char **cause)
 {
 	size_t L = tp->len;
+	double *row = NULL;
 
 	if (nt != tp->nepochs)
 		return error_set(cause, -EINVAL, "%zu triggers for %zu AAS templates", nt,
 				 tp->nepochs);
+	if (tp->advance != NULL)
+		row = xmalloc(L * sizeof *row);
 	for (size_t i = 0; i < nt; i++) {
 		const double *tpl = dsp_aas_template(tp, i);
 		double a = tp->scale != NULL ? tp->scale[i] : 1.0;
 		int64_t start = t[i] + s0;
-		size_t k0 = start < 0 ? (size_t)(-start) : 0;
+		size_t k0 = start < 0 ? (size_t)(-start) : 0, end = L;
 
-		for (size_t k = k0; k < L && start + (int64_t)k < (int64_t)n; k++) {
+		/* Epochs tile: where the next one starts inside this one (L is the longest
+		 * spacing, so most slices overlap their successor by a fraction of a recorded
+		 * sample), the samples are the next one's; both templates hold the artifact there
+		 * and subtracting both took it twice. */
+		if (i + 1 < nt && t[i + 1] >= t[i] && t[i + 1] - t[i] < (int64_t)L)
+			end = (size_t)(t[i + 1] - t[i]);
+		if (row != NULL) {
+			dsp_aas_advance(tpl, L, tp->advance[i], row);
+			tpl = row;
+		}
+		for (size_t k = k0; k < end && start + (int64_t)k < (int64_t)n; k++) {
 			size_t q = (size_t)(start + (int64_t)k);
 
 			if (x != NULL)
@@ -399,5 +416,6 @@ dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 				    noise);
 		}
 	}
+	free(row);
 	return 0;
 }

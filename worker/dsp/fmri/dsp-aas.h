@@ -30,6 +30,8 @@ struct dsp_aas_params {
 	enum dsp_aas_mode mode;
 	/* Weighted modes. */
 	enum dsp_aas_scale scale; /* least-squares scale of each template to its epoch */
+	int shift;                /* with scale: and its sub-sample shift, to first order
+				     (dsp-aas-auto.c); auto weighs it with scale auto */
 	int interpolate_gaps;     /* subtract a line across the gaps between epochs' templates */
 	double farm_threshold;    /* 0.9 */
 	size_t farm_range;        /* 3: candidates within ±3·W epochs */
@@ -51,18 +53,21 @@ struct dsp_aas_choice {
 	size_t window;          /* epochs per template (the chosen one in auto) */
 	int scaled;             /* per-epoch scaling applied */
 	double scale_min, scale_max;
+	int shifted;            /* sub-sample shifts fitted; their range, recording samples */
+	double shift_min, shift_max;
 	size_t segments;        /* motion segments */
 	double error_db;        /* auto: estimated in-band error of the choice against the next
 				   best candidate, dB (<= 0); NAN otherwise */
 };
 
 /* Templates of length len; epoch i uses row index[i] of data (ntemplates × len), multiplied
- * by scale[i] when scale is not NULL. */
+ * by scale[i] when scale is not NULL, and read advance[i] samples ahead (shifted by
+ * −advance[i], interpolated) when advance is not NULL. */
 struct dsp_aas_templates {
 	size_t len, nepochs, ntemplates;
 	double *data;
 	size_t *index;
-	double *scale;
+	double *scale, *advance;
 	int interpolate_gaps;
 	struct dsp_aas_choice choice;
 };
@@ -89,11 +94,12 @@ const double *dsp_aas_template(const struct dsp_aas_templates *tp, size_t i);
 int dsp_aas_realign(const double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		    const struct dsp_aas_templates *tp, double scale, int64_t *t_out, char **cause);
 
-/* x[t[i] + s0 : +L] −= template i (clipped to the data); when noise is not NULL the subtracted
- * templates are added to noise[0..n) at the same places (x NULL: only that, in the same order, so
- * the noise can be added later with the same values). With interpolate_gaps, the samples
- * between the end of one epoch and the start of the next get a line from the one template's
- * last value to the other's first. Returns 0 or -EINVAL. */
+/* x[t[i] + s0 : +L] −= template i (clipped to the data, and to the start of epoch i + 1 where
+ * that lies inside it: each sample is corrected by one template); when noise is not NULL the
+ * subtracted templates are added to noise[0..n) at the same places (x NULL: only that, in the
+ * same order, so the noise can be added later with the same values). With interpolate_gaps,
+ * the samples between the end of one epoch and the start of the next get a line from the one
+ * template's last value to the other's first. Returns 0 or -EINVAL. */
 int dsp_aas_subtract(double *x, size_t n, const int64_t *t, size_t nt, long s0,
 		     const struct dsp_aas_templates *tp, double *noise, char **cause);
 

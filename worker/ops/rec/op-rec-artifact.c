@@ -46,11 +46,31 @@ op_rec_aas_parse_scale(const json_t *step, const char *path, struct dsp_aas_para
 	return 0;
 }
 
+/* `shift`: fit each epoch's sub-sample shift with its scale (dsp-aas-auto.c); with scale "auto"
+ * the choice weighs it against the unshifted candidates. Off by default: on recordings with
+ * head movements it fits the artifact's change of shape as a shift (-1.5 dB on one). */
+static int
+op_rec_aas_parse_shift(const json_t *step, const char *path, struct dsp_aas_params *p,
+		       char **cause)
+{
+	bool shift;
+
+	if (op_param_bool(step, path, "shift", false, &shift, cause) != 0)
+		return -EINVAL;
+	if (shift && (p->scale == DSP_AAS_SCALE_OFF || p->mode == DSP_AAS_BLOCKS ||
+		      p->mode == DSP_AAS_SLIDING))
+		return error_set(cause, -EINVAL,
+				 "%s.shift: needs a weighted mode with scale true or \"auto\"",
+				 path);
+	p->shift = shift;
+	return 0;
+}
+
 int
 op_rec_aas_parse(const json_t *step, const char *path, void *params, char **cause)
 {
 	static const char *const keys[] = {"window_size", "threshold", "mode", "realign", "scale",
-					   "interpolate_gaps", "farm_threshold", "farm_range",
+					   "shift", "interpolate_gaps", "farm_threshold", "farm_range",
 					   "band", "rp_file", "motion_threshold", NULL};
 	static const char *const modes[] = {"blocks", "sliding", "nearest", "farm", "slice",
 					    "auto", NULL};
@@ -89,7 +109,9 @@ op_rec_aas_parse(const json_t *step, const char *path, void *params, char **caus
 		return error_set(cause, -EINVAL,
 				 "%s.rp_file: motion segments need mode nearest, slice or auto",
 				 path);
-	return op_rec_aas_parse_scale(step, path, a, cause);
+	if (op_rec_aas_parse_scale(step, path, a, cause) != 0)
+		return -EINVAL;
+	return op_rec_aas_parse_shift(step, path, a, cause);
 }
 
 /* The channel's estimated-noise array, or NULL when no later step uses it (`keep` false: the
@@ -145,11 +167,14 @@ op_rec_artifact_aas_choice(const struct dsp_aas_templates *tp, const struct dsp_
 	const struct dsp_aas_choice *ch = &tp->choice;
 	int weighted = p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING;
 
-	return json_pack("{s:s, s:I, s:b, s:o, s:o, s:I, s:o, s:f}", "weighting",
+	return json_pack("{s:s, s:I, s:b, s:o, s:o, s:b, s:o, s:o, s:I, s:o, s:f}", "weighting",
 			 names[weighted ? ch->mode : p->mode], "window",
 			 (json_int_t)(weighted ? ch->window : p->window), "scaled", ch->scaled,
 			 "scale_min", op_rec_artifact_num(ch->scaled ? ch->scale_min : 1),
-			 "scale_max", op_rec_artifact_num(ch->scaled ? ch->scale_max : 1), "segments",
+			 "scale_max", op_rec_artifact_num(ch->scaled ? ch->scale_max : 1),
+			 "shifted", ch->shifted, "shift_min",
+			 op_rec_artifact_num(ch->shifted ? ch->shift_min : 0), "shift_max",
+			 op_rec_artifact_num(ch->shifted ? ch->shift_max : 0), "segments",
 			 (json_int_t)(weighted ? ch->segments : 1), "vs_next_db",
 			 op_rec_artifact_num(ch->error_db), "removed_uv",
 			 op_rec_artifact_removed_uv(tp));
