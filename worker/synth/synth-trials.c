@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/splitmix.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-writer.h"
@@ -290,17 +291,15 @@ static const char *const synth_trials_kind_names[] = {
 int
 synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **cause)
 {
-	for (size_t i = 0;
-	     name != NULL && i < sizeof synth_trials_kind_names / sizeof synth_trials_kind_names[0];
-	     i++)
-		if (strcmp(name, synth_trials_kind_names[i]) == 0) {
-			*kind = (enum synth_trials_kind)i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL,
-			 "unknown generator '%s' (white_noise, harmonic, phase_diffusion, "
-			 "ar2_network)",
-			 name != NULL ? name : "(null)");
+	int k = names_find(name, synth_trials_kind_names, NAMES_COUNT(synth_trials_kind_names));
+
+	if (k < 0)
+		return error_set(cause, -EINVAL,
+				 "unknown generator '%s' (white_noise, harmonic, phase_diffusion, "
+				 "ar2_network)",
+				 name != NULL ? name : "(null)");
+	*kind = (enum synth_trials_kind)k;
+	return 0;
 }
 
 void
