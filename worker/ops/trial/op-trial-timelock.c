@@ -122,21 +122,7 @@ op_trial_timelock_apply(struct trial_run *t, const json_t *step, const char *pat
 static int
 op_trial_timelock_run(struct op_run *run, const json_t *step, char **cause)
 {
-	char path[32];
-	json_t *params;
-	int rc;
-
-	op_trial_param_path(step, path, sizeof path);
-	if (run->trial == NULL || !run->trial->loaded)
-		return error_set(cause, -EINVAL,
-				 "%s: timelockanalysis needs a trial input (spy, synth, or edf with "
-				 "trials)",
-				 path);
-	params = json_copy((json_t *)step);
-	json_object_del(params, "index");
-	rc = op_trial_timelock_apply(run->trial, params, path, cause);
-	json_decref(params);
-	return rc;
+	return op_trial_param_run(run, step, op_trial_timelock_apply, cause);
 }
 
 const struct op_def op_trial_timelockanalysis = {
