@@ -357,56 +357,6 @@ synth_trials_generate(struct synth_trials **out, const struct synth_trials_gen *
 }
 
 int
-synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
-			 double sigma, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_WHITE_NOISE);
-	g.sigma = sigma;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
-synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
-		      double freq, double amplitude, double noise_sigma, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_HARMONIC);
-	g.freq = freq;
-	g.amplitude = amplitude;
-	g.sigma = noise_sigma;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
-synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
-			     double freq, double eps, int rand_ini, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_PHASE_DIFFUSION);
-	g.freq = freq;
-	g.eps = eps;
-	g.rand_ini = rand_ini;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
-synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
-			 const double *adj, double alpha1, double alpha2, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_AR2_NETWORK);
-	g.adj = adj;
-	g.alpha1 = alpha1;
-	g.alpha2 = alpha2;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
 synth_trials_write_spy(const struct synth_trials *t, const char *container, enum io_spy_dtype dtype,
 		       const char *log, char **cause)
 {
