@@ -28,32 +28,31 @@ io_spy_h5_complex(hid_t part)
 	return t;
 }
 
-hid_t
-io_spy_h5_file_type(enum io_spy_dtype dtype)
+/* The type of dtype built from its single and double precision parts (complex64: two singles). */
+static hid_t
+io_spy_h5_type(enum io_spy_dtype dtype, hid_t f32, hid_t f64)
 {
 	switch (dtype) {
 	case IO_SPY_FLOAT32:
-		return H5Tcopy(H5T_IEEE_F32LE);
+		return H5Tcopy(f32);
 	case IO_SPY_FLOAT64:
-		return H5Tcopy(H5T_IEEE_F64LE);
+		return H5Tcopy(f64);
 	case IO_SPY_COMPLEX64:
-		return io_spy_h5_complex(H5T_IEEE_F32LE);
+		return io_spy_h5_complex(f32);
 	}
 	return H5I_INVALID_HID;
 }
 
 hid_t
+io_spy_h5_file_type(enum io_spy_dtype dtype)
+{
+	return io_spy_h5_type(dtype, H5T_IEEE_F32LE, H5T_IEEE_F64LE);
+}
+
+hid_t
 io_spy_h5_mem_type(enum io_spy_dtype dtype)
 {
-	switch (dtype) {
-	case IO_SPY_FLOAT32:
-		return H5Tcopy(H5T_NATIVE_FLOAT);
-	case IO_SPY_FLOAT64:
-		return H5Tcopy(H5T_NATIVE_DOUBLE);
-	case IO_SPY_COMPLEX64:
-		return io_spy_h5_complex(H5T_NATIVE_FLOAT);
-	}
-	return H5I_INVALID_HID;
+	return io_spy_h5_type(dtype, H5T_NATIVE_FLOAT, H5T_NATIVE_DOUBLE);
 }
 
 int

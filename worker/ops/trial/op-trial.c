@@ -86,6 +86,22 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	return rc;
 }
 
+int
+op_trial_output(const json_t *out, const char **path, char **cause)
+{
+	const char *format = json_string_value(json_object_get(out, "format"));
+
+	*path = json_string_value(json_object_get(out, "path"));
+	if (!json_is_object(out) || *path == NULL)
+		return error_set(cause, -EINVAL,
+				 "output.path: required, the .spy container to write (or -o)");
+	if (format != NULL && strcmp(format, "spy") != 0)
+		return error_set(cause, -EINVAL,
+				 "output.format: trial results are written as \"spy\", not \"%s\"",
+				 format);
+	return 0;
+}
+
 static int
 op_trial_save_validate(const json_t *step, const char *path, char **cause)
 {
@@ -99,20 +115,12 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 	const json_t *out = run->spec.stage.output;
 	int stage = run->spec.stage.index;
 	uint32_t nc = g->channels, nt = g->trials, cpt = g->chan_per_task, tpt = g->trials_per_task;
-	const char *path = json_string_value(json_object_get(out, "path"));
-	const char *format = json_string_value(json_object_get(out, "format"));
+	const char *path;
 	json_t *result = NULL;
 	int rc;
 
-	if (path == NULL)
-		return error_set(cause, -EINVAL,
-				 "output.path: required, where the .spy container "
-				 "goes");
-	if (format != NULL && strcmp(format, "spy") != 0)
-		return error_set(cause, -EINVAL,
-				 "output.format: trial results are written as spy, "
-				 "not %s",
-				 format);
+	if ((rc = op_trial_output(out, &path, cause)) != 0)
+		return rc;
 	if (stage < 1 || nc < 1 || nt < 1 || cpt < 1 || tpt < 1)
 		return error_set(cause, -EINVAL, "write_spy: no unit stage before it");
 	rc = trial_save_final(run->spec.stage.workdir, stage - 1,

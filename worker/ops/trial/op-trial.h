@@ -42,6 +42,10 @@ struct op_trial_plan_info {
  * be NULL) gets what the steps need of the grid. */
 int op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 		  struct op_trial_plan_info *info, char **cause);
+
+/* A trial pipeline's output object: a path, format "spy" if given. Returns 0 with *path (owned
+ * by out), or -EINVAL. */
+int op_trial_output(const json_t *out, const char **path, char **cause);
 /* Whether `op` is one of the trial ops (works on trial inputs only). */
 bool op_trial_is_trial_op(const struct op_def *op);
 
