@@ -114,7 +114,7 @@ graph_input_trials_select(json_t *steps, char **cause)
 					 path);
 		sstep = json_deep_copy(sel);
 		json_object_set_new(sstep, "op", json_string("selectdata"));
-		if (op_def_check(&op_trial_selectdata, sstep, path, cause) != 0) {
+		if (op_def_check(&op_trial_selectdata.def, sstep, path, cause) != 0) {
 			json_decref(sstep);
 			return -EINVAL;
 		}

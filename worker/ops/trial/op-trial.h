@@ -12,18 +12,16 @@
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/op-run.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial-freq.h"
 #include "worker/ops/trial/op-trial-preproc.h"
 #include "worker/ops/trial/op-trial-select.h"
 #include "worker/ops/trial/op-trial-timelock.h"
 #include "worker/ops/trial/data/trial-run.h"
 
-extern const struct op_def op_trial_connectivityanalysis;
-extern const struct op_def op_trial_write_spy;
+extern const struct op_trial op_trial_connectivityanalysis;
+extern const struct op_trial op_trial_write_spy;
 
-/* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
-typedef int (*op_trial_apply_fn)(struct trial_run *t, const json_t *step, const char *path,
-				 char **cause);
 int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 
 /* What a trial pipeline asks of the task grid (op_trial_plan). */
