@@ -291,14 +291,6 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 	return rc;
 }
 
-const struct op_trial op_trial_freqanalysis = {
-    .def =
-	{
-	    .name = "freqanalysis",
-	    .kind = OP_UNIT,
-	    .summary = "spectra of trials (methods mtmfft, mtmconvol, welch, wavelet, superlet)",
-	    .validate = op_trial_freq_validate,
-	    .run = op_trial_param_run,
-	},
-    .apply = op_trial_freq_apply,
-};
+const struct op_trial op_trial_freqanalysis = OP_TRIAL_DEF(
+    "freqanalysis", "spectra of trials (methods mtmfft, mtmconvol, welch, wavelet, superlet)",
+    op_trial_freq_validate, op_trial_freq_apply);

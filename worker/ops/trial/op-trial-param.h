@@ -36,4 +36,15 @@ struct op_trial {
  * graph builder added. */
 int op_trial_param_run(struct op_run *run, const json_t *step, char **cause);
 
+/* A trial op of unit tasks with an apply: it runs through op_trial_param_run. */
+#define OP_TRIAL_DEF(name_, summary_, validate_, apply_)                                           \
+	{                                                                                          \
+		.def = {.name = (name_),                                                           \
+			.kind = OP_UNIT,                                                           \
+			.summary = (summary_),                                                     \
+			.validate = (validate_),                                                   \
+			.run = op_trial_param_run},                                                \
+		.apply = (apply_),                                                                 \
+	}
+
 #endif

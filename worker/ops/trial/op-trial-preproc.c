@@ -303,27 +303,11 @@ op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *pat
 	return rc;
 }
 
-const struct op_trial op_trial_preprocessing = {
-    .def =
-	{
-	    .name = "preprocessing",
-	    .kind = OP_UNIT,
-	    .summary =
-		"filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
-	    .validate = op_trial_preproc_validate,
-	    .run = op_trial_param_run,
-	},
-    .apply = op_trial_preproc_apply,
-};
+const struct op_trial op_trial_preprocessing = OP_TRIAL_DEF(
+    "preprocessing",
+    "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
+    op_trial_preproc_validate, op_trial_preproc_apply);
 
-const struct op_trial op_trial_resampledata = {
-    .def =
-	{
-	    .name = "resampledata",
-	    .kind = OP_UNIT,
-	    .summary = "downsample (with an anti-alias low-pass) or resample trials",
-	    .validate = op_trial_resample_validate,
-	    .run = op_trial_param_run,
-	},
-    .apply = op_trial_resample_apply,
-};
+const struct op_trial op_trial_resampledata =
+    OP_TRIAL_DEF("resampledata", "downsample (with an anti-alias low-pass) or resample trials",
+		 op_trial_resample_validate, op_trial_resample_apply);

@@ -444,16 +444,8 @@ op_trial_select_apply(struct trial_run *t, const json_t *step, const char *path,
 	return rc;
 }
 
-const struct op_trial op_trial_selectdata = {
-    .def =
-	{
-	    .name = "selectdata",
-	    .kind = OP_UNIT,
-	    .summary =
-		"select trials, channels and a latency window of time series, or frequencies "
-		"of spectra (also a step's \"select\" keyword)",
-	    .validate = op_trial_select_validate,
-	    .run = op_trial_param_run,
-	},
-    .apply = op_trial_select_apply,
-};
+const struct op_trial op_trial_selectdata =
+    OP_TRIAL_DEF("selectdata",
+		 "select trials, channels and a latency window of time series, or frequencies "
+		 "of spectra (also a step's \"select\" keyword)",
+		 op_trial_select_validate, op_trial_select_apply);
