@@ -303,29 +303,11 @@ op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *pat
 	return rc;
 }
 
-static int
-op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
-{
-	const char *op = json_string_value(json_object_get(step, "op"));
+const struct op_trial op_trial_preprocessing = OP_TRIAL_DEF(
+    "preprocessing",
+    "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
+    op_trial_preproc_validate, op_trial_preproc_apply);
 
-	return op_trial_param_run(run, step,
-				  strcmp(op, "resampledata") == 0 ? op_trial_resample_apply
-								  : op_trial_preproc_apply,
-				  cause);
-}
-
-const struct op_def op_trial_preprocessing = {
-    .name = "preprocessing",
-    .kind = OP_UNIT,
-    .summary = "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
-    .validate = op_trial_preproc_validate,
-    .run = op_trial_preproc_run,
-};
-
-const struct op_def op_trial_resampledata = {
-    .name = "resampledata",
-    .kind = OP_UNIT,
-    .summary = "downsample (with an anti-alias low-pass) or resample trials",
-    .validate = op_trial_resample_validate,
-    .run = op_trial_preproc_run,
-};
+const struct op_trial op_trial_resampledata =
+    OP_TRIAL_DEF("resampledata", "downsample (with an anti-alias low-pass) or resample trials",
+		 op_trial_resample_validate, op_trial_resample_apply);

@@ -444,17 +444,8 @@ op_trial_select_apply(struct trial_run *t, const json_t *step, const char *path,
 	return rc;
 }
 
-static int
-op_trial_select_run_step(struct op_run *run, const json_t *step, char **cause)
-{
-	return op_trial_param_run(run, step, op_trial_select_apply, cause);
-}
-
-const struct op_def op_trial_selectdata = {
-    .name = "selectdata",
-    .kind = OP_UNIT,
-    .summary = "select trials, channels and a latency window of time series, or frequencies "
-	       "of spectra (also a step's \"select\" keyword)",
-    .validate = op_trial_select_validate,
-    .run = op_trial_select_run_step,
-};
+const struct op_trial op_trial_selectdata =
+    OP_TRIAL_DEF("selectdata",
+		 "select trials, channels and a latency window of time series, or frequencies "
+		 "of spectra (also a step's \"select\" keyword)",
+		 op_trial_select_validate, op_trial_select_apply);
