@@ -89,6 +89,17 @@ ctl_conn_close(struct ctl_conn *c)
 	c->url = c->token = NULL;
 }
 
+void
+ctl_conn_leave(struct ctl_conn *c)
+{
+	if (c->open)
+		proto_call_close(&c->call);
+	c->open = false;
+	free(c->url);
+	free(c->token);
+	c->url = c->token = NULL;
+}
+
 /* A failure that a restarted (or restarting) scheduler explains: its connection went away, it
  * did not answer, it was shutting down, or it does not know this connection (not
  * authenticated). A refused token on re-dial is final. */

@@ -61,6 +61,9 @@ int ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char *
 int ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
 		      const char *token, char **cause);
 void ctl_conn_close(struct ctl_conn *c);
+/* For a command that returns from main next: forget the connection without closing nng's socket
+ * (the kernel closes it when the process exits; nng's close takes a helper thread and a wait). */
+void ctl_conn_leave(struct ctl_conn *c);
 /* STATUS request: what = status|jobs|job|workers; the JSON reply (caller decrefs). */
 int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause);
 /* A job's report once it has finished, or after wait_ms at most (the scheduler holds the
