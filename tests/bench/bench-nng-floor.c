@@ -15,6 +15,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -172,6 +173,30 @@ rep_serve_sync(const char *url)
 	}
 }
 
+/* A raw REP socket read by one thread that polls nng's receive descriptor (NNG_OPT_RECVFD), as
+ * an event loop would, and answers with the request's header: no context, no aio callback. */
+static void
+rep_serve_raw(const char *url)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	nng_socket sock;
+	int rv;
+
+	if ((rv = nng_rep0_open_raw(&sock)) != 0 || (rv = nng_listen(sock, url, NULL, 0)) != 0 ||
+	    (rv = nng_socket_get_int(sock, NNG_OPT_RECVFD, &pfd.fd)) != 0)
+		die("raw rep", rv);
+	for (;;) {
+		nng_msg *m;
+		if (poll(&pfd, 1, -1) < 0)
+			_exit(0);
+		while ((rv = nng_recvmsg(sock, &m, NNG_FLAG_NONBLOCK)) == 0)
+			if (nng_sendmsg(sock, m, 0) != 0)
+				_exit(0);
+		if (rv != NNG_EAGAIN)
+			_exit(0);
+	}
+}
+
 /* The REP side, in a child process: replies from the callback, or from this thread. */
 static void
 rep_serve(const char *url, bool via_thread)
@@ -225,6 +250,94 @@ req_call(nng_socket sock, nng_ctx ctx, nng_aio *aio, bool sync, size_t len)
 	nng_msg_free(nng_aio_get_msg(aio));
 }
 
+/* The REQ side driven from its aio callback: each reply's callback sends the next request, so no
+ * thread waits in nng_aio_wait (the hand-off from nng's task thread to a waiter is gone). */
+struct req_chain {
+	nng_ctx ctx;
+	nng_aio *aio;
+	size_t len;
+	int left, i;
+	bool receiving;
+	double t0, *us;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+};
+
+static void
+req_chain_send(struct req_chain *r)
+{
+	nng_msg *m;
+	int rv;
+
+	if ((rv = nng_msg_alloc(&m, r->len)) != 0)
+		die("msg", rv);
+	r->receiving = false;
+	r->t0 = bench_now();
+	nng_aio_set_msg(r->aio, m);
+	nng_ctx_send(r->ctx, r->aio);
+}
+
+static void
+req_chain_cb(void *arg)
+{
+	struct req_chain *r = arg;
+	int rv = nng_aio_result(r->aio);
+
+	if (rv != 0)
+		die("chain", rv);
+	if (!r->receiving) {
+		r->receiving = true;
+		nng_ctx_recv(r->ctx, r->aio);
+		return;
+	}
+	nng_msg_free(nng_aio_get_msg(r->aio));
+	if (r->i >= 0)
+		r->us[r->i] = (bench_now() - r->t0) * 1e6;
+	r->i++;
+	if (--r->left > 0) {
+		req_chain_send(r);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_signal(&r->done);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void
+nng_chain_run(const char *what, const char *url, int rounds, size_t len)
+{
+	struct req_chain r = {.len = len, .left = rounds + rounds / 10, .i = -rounds / 10};
+	nng_socket sock;
+	pid_t pid;
+	int rv;
+
+	r.us = calloc((size_t)rounds, sizeof *r.us);
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.done, NULL);
+	if ((pid = fork()) == 0) {
+		execl("/proc/self/exe", "bench-nng-floor", "--serve", url, "callback", (char *)NULL);
+		_exit(127);
+	}
+	if ((rv = nng_req0_open(&sock)) != 0 || (rv = nng_ctx_open(&r.ctx, sock)) != 0 ||
+	    (rv = nng_aio_alloc(&r.aio, req_chain_cb, &r)) != 0)
+		die("req", rv);
+	nng_socket_set_ms(sock, NNG_OPT_RECONNMINT, 10);
+	nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if ((rv = nng_dial(sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+		die("dial", rv);
+	pthread_mutex_lock(&r.lock);
+	req_chain_send(&r);
+	while (r.left > 0)
+		pthread_cond_wait(&r.done, &r.lock);
+	pthread_mutex_unlock(&r.lock);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	nng_aio_free(r.aio);
+	nng_close(sock);
+	report(what, r.us, rounds);
+	free(r.us);
+}
+
 static void
 nng_run(const char *what, const char *url, const char *serve, bool sync, int rounds, size_t len)
 {
@@ -272,6 +385,8 @@ main(int argc, char **argv)
 
 	if (argc == 4 && strcmp(argv[1], "--serve") == 0 && strcmp(argv[3], "sync") == 0)
 		rep_serve_sync(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--serve") == 0 && strcmp(argv[3], "raw") == 0)
+		rep_serve_raw(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "--serve") == 0)
 		rep_serve(argv[2], strcmp(argv[3], "thread") == 0);
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -291,10 +406,15 @@ main(int argc, char **argv)
 	static const struct {
 		const char *name, *serve;
 		bool sync;
-	} runs[] = {{"nng", "callback", false}, {"sync", "sync", true}, {"loop", "thread", false}};
-	for (int i = 0; i < 3; i++) {
+	} runs[] = {{"nng", "callback", false},
+		    {"sync", "sync", true},
+		    {"loop", "thread", false},
+		    {"raw", "raw", false}};
+	for (int i = 0; i < 4; i++) {
 		snprintf(url, sizeof url, "tcp://127.0.0.1:%d", 20000 + i + (int)(getpid() % 20000));
 		nng_run(runs[i].name, url, runs[i].serve, runs[i].sync, rounds, len);
 	}
+	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", 20004 + (int)(getpid() % 20000));
+	nng_chain_run("chain", url, rounds, len);
 	return 0;
 }
