@@ -7,6 +7,7 @@
 
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "worker/ops/task-run.h"
 #include "worker/worker.h"
 
 static struct worker w;
@@ -26,6 +27,8 @@ static void
 teardown(void)
 {
 	worker_exec_reset(&w);
+	if (w.inline_cache != NULL)
+		task_run_cache_free(w.inline_cache);
 	free(w.results);
 	free(w.running);
 }
