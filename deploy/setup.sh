@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc libuv1-dev libnng-dev libmsgpack-dev libfftw3-dev
       libsqlite3-dev libjansson-dev libedf-dev liblapacke-dev libopenblas-dev libhdf5-dev
-      libssl-dev libmatio-dev zlib1g-dev libcairo2-dev)
+      libssl-dev libmbedtls-dev libmatio-dev zlib1g-dev libcairo2-dev)
 if [ "${1:-}" = "--test" ]; then
   pkgs+=(libcriterion-dev clang libclang-rt-14-dev python3-numpy python3-scipy python3-mne
          python3-h5py python3-distributed python3-msgpack python3-pip python3-venv

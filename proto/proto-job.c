@@ -55,6 +55,8 @@ proto_job_decode(uint32_t type, const msgpack_object *body, struct proto_msg *ms
 	case PROTO_STATUS:
 		proto_map_str(&m, "what", true, 16, &msg->u.status.what);
 		proto_map_u64(&m, "job", false, 0, UINT32_MAX, &msg->u.status.job_id);
+		proto_map_u64(&m, "wait_ms", false, 0, PROTO_MAX_STATUS_WAIT_MS,
+			      &msg->u.status.wait_ms);
 		break;
 	case PROTO_STATUS_REPLY:
 		proto_map_str(&m, "content_type", true, PROTO_MAX_NAME,
@@ -101,10 +103,12 @@ proto_job_encode(const struct proto_msg *msg, msgpack_packer *pk)
 		proto_pack_ku64_array(pk, "jobs", msg->u.accepted.jobs, msg->u.accepted.njobs);
 		break;
 	case PROTO_STATUS:
-		msgpack_pack_map(pk, 1 + (msg->u.status.job_id != 0));
+		msgpack_pack_map(pk, 1 + (msg->u.status.job_id != 0) + (msg->u.status.wait_ms != 0));
 		proto_pack_kstr(pk, "what", msg->u.status.what != NULL ? msg->u.status.what : "");
 		if (msg->u.status.job_id != 0)
 			proto_pack_ku64(pk, "job", msg->u.status.job_id);
+		if (msg->u.status.wait_ms != 0)
+			proto_pack_ku64(pk, "wait_ms", msg->u.status.wait_ms);
 		break;
 	case PROTO_STATUS_REPLY:
 		msgpack_pack_map(pk, 2);

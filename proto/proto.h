@@ -139,7 +139,11 @@ struct proto_accepted {
 struct proto_status_req {
 	char *what; /* "status" | "jobs" | "job" | "workers" | "metrics" */
 	uint64_t job_id;
+	/* "job" only: if the job has not finished, answer when it does or after this many
+	 * milliseconds, whichever comes first (0: at once). */
+	uint64_t wait_ms;
 };
+#define PROTO_MAX_STATUS_WAIT_MS 60000
 
 /* A report and what it is: "application/json" for the status, job and worker reports,
  * "text/plain; version=0.0.4" (Prometheus text) for the metrics. */

@@ -193,6 +193,8 @@ sched_on_prepare(uv_prepare_t *h)
 
 	if (!s->stopping && sched_pass_take_kick(s))
 		sched_dispatch(s);
+	if (s->status_waits != NULL)
+		sched_handlers_status_waits(s, time_mono_s());
 	sched_core_commit(s);
 }
 
@@ -379,6 +381,7 @@ sched_free(struct sched *s)
 	}
 	sched_http_stop(s->http);
 	proto_server_close(s->server);
+	sched_handlers_status_waits_free(s);
 	sched_pass_drop(s);
 	sched_submit_fini(s);
 	sched_auth_free(s);

@@ -23,26 +23,86 @@
 
 #define SCHED_VERSION_STRING "neurodag " ND_VERSION
 
+/* A STATUS request for a job parked until the job finishes or its wait is over: `neurodag wait`
+ * learns of the end when it happens instead of polling for it. */
+struct sched_status_wait {
+	struct proto_server_ctx *ctx;
+	uint64_t request_id;
+	uint32_t job;
+	double deadline; /* monotonic seconds */
+	struct sched_status_wait *next;
+};
+
+static void
+sched_status_answer(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id,
+		    const struct sched_status_entry *r, uint32_t job)
+{
+	struct proto_msg reply = {.type = PROTO_STATUS_REPLY, .request_id = request_id};
+	char *msg = NULL;
+
+	if (sched_status_render(s, r, job, JSON_COMPACT, &msg) != 0) {
+		msg = xasprintf("no job %u", job);
+		sched_pass_reply_error(s, ctx, request_id, -ENOENT, msg);
+	} else {
+		reply.u.status_reply.content_type = (char *)r->content_type;
+		reply.u.status_reply.body = msg;
+		sched_pass_reply(s, ctx, &reply);
+	}
+	free(msg);
+}
+
+void
+sched_handlers_status_waits(struct sched *s, double now)
+{
+	const struct sched_status_entry *r = sched_status_by_what("job");
+
+	for (struct sched_status_wait **pw = &s->status_waits, *w; (w = *pw) != NULL;) {
+		struct sched_job *j = sched_jobs_find(s, w->job);
+		if (j != NULL && !sched_jobs_finished(j) && now < w->deadline && !s->stopping) {
+			pw = &w->next;
+			continue;
+		}
+		sched_status_answer(s, w->ctx, w->request_id, r, w->job);
+		*pw = w->next;
+		free(w);
+	}
+}
+
+void
+sched_handlers_status_waits_free(struct sched *s)
+{
+	while (s->status_waits != NULL) {
+		struct sched_status_wait *w = s->status_waits;
+		s->status_waits = w->next;
+		free(w);
+	}
+}
+
 static void
 sched_handle_status(struct sched *s, struct proto_server_ctx *ctx, const struct proto_msg *m)
 {
-	struct proto_msg reply = {.type = PROTO_STATUS_REPLY, .request_id = m->request_id};
 	const struct sched_status_entry *r = sched_status_by_what(m->u.status.what);
+	uint32_t job = (uint32_t)m->u.status.job_id;
+	struct sched_job *j = r != NULL && r->job ? sched_jobs_find(s, job) : NULL;
 	char *msg = NULL;
 
+	if (j != NULL && m->u.status.wait_ms > 0 && !sched_jobs_finished(j)) {
+		struct sched_status_wait *w = xcalloc(1, sizeof *w);
+		w->ctx = ctx;
+		w->request_id = m->request_id;
+		w->job = job;
+		w->deadline = time_mono_s() + (double)m->u.status.wait_ms * 1e-3;
+		w->next = s->status_waits;
+		s->status_waits = w;
+		return;
+	}
 	if (r == NULL) {
 		char *whats = sched_status_whats();
 		msg = xasprintf("STATUS: 'what' must be %s", whats);
 		sched_pass_reply_error(s, ctx, m->request_id, -EINVAL, msg);
 		free(whats);
-	} else if (sched_status_render(s, r, (uint32_t)m->u.status.job_id, JSON_COMPACT, &msg) !=
-		   0) {
-		msg = xasprintf("no job %llu", (unsigned long long)m->u.status.job_id);
-		sched_pass_reply_error(s, ctx, m->request_id, -ENOENT, msg);
 	} else {
-		reply.u.status_reply.content_type = (char *)r->content_type;
-		reply.u.status_reply.body = msg;
-		sched_pass_reply(s, ctx, &reply);
+		sched_status_answer(s, ctx, m->request_id, r, job);
 	}
 	free(msg);
 }

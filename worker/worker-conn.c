@@ -16,6 +16,7 @@
 #include "common/xmalloc.h"
 #include "proto/proto-auth.h"
 #include "proto/proto-nng.h"
+#include "worker/ops/task-run.h"
 #include "worker/worker.h"
 
 /* How long a stopping worker waits for its socket to close. */
@@ -375,7 +376,10 @@ worker_poll_answer(struct worker *w, const struct proto_msg *reply, uint32_t ask
 		   uint32_t inflight, double *idle_since, double *nothing_until)
 {
 	if (reply->type == PROTO_TASK_ASSIGN) {
-		worker_exec_enqueue(w, reply->u.task_assign.tasks, reply->u.task_assign.ntasks);
+		struct worker_task *mine = worker_exec_enqueue(w, reply->u.task_assign.tasks,
+							       reply->u.task_assign.ntasks, true);
+		if (mine != NULL)
+			worker_exec_run_inline(w, mine);
 		*idle_since = time_mono_s();
 		/* Fewer than asked: the scheduler has no more for now, so report the first result
 		 * rather than ask again at once (and fetch an IDLE). */
@@ -503,6 +507,8 @@ worker_stop(struct worker *w)
 		free(t->deps);
 		free(t);
 	}
+	if (w->inline_cache != NULL)
+		task_run_cache_free(w->inline_cache);
 	free(w->running);
 	free(w->threads);
 	free(w->slurm_job);

@@ -1,5 +1,7 @@
 /* The worker's executor threads: take tasks from the local queue, run them, and leave their
- * results for the connection thread to report; cancellation flags reach running tasks. */
+ * results for the connection thread to report; cancellation flags reach running tasks. While
+ * recent tasks were short, the connection thread runs the first of the tasks it received itself
+ * (two thread hand-offs cost more than the task). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +12,23 @@
 #include "worker/ops/task-run.h"
 #include "worker/worker.h"
 
-void
-worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n)
+/* Whether the connection thread should run a task itself (lock held): the recent tasks took
+ * under WORKER_INLINE_S, and the last finished within a second (after an idle spell a new job
+ * may have long tasks; the first task of all is of unknown length too). */
+static bool
+worker_exec_inline_ok(const struct worker *w)
 {
-	struct worker_task *head = NULL, *tail = NULL;
+	return w->avg_task_s > 0 && w->avg_task_s < WORKER_INLINE_S &&
+	       time_mono_s() - w->last_done < 1.0 && !atomic_load(&w->draining);
+}
+
+struct worker_task *
+worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n, bool may_inline)
+{
+	struct worker_task *head = NULL, *tail = NULL, *mine = NULL;
 
 	if (n == 0)
-		return;
+		return NULL;
 	for (uint32_t i = 0; i < n; i++) {
 		struct worker_task *wt = xcalloc(1, sizeof *wt);
 		wt->id = tasks[i].task;
@@ -34,17 +46,29 @@ worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n)
 	pthread_mutex_lock(&w->lock);
 	for (struct worker_task *wt = head; wt != NULL; wt = wt->next)
 		wt->epoch = w->epoch;
-	if (w->queue_tail != NULL)
-		w->queue_tail->next = head;
-	else
-		w->queue_head = head;
-	w->queue_tail = tail;
-	w->nqueued += n;
-	if (n > 1)
-		pthread_cond_broadcast(&w->work_cond);
-	else
-		pthread_cond_signal(&w->work_cond);
+	if (may_inline && w->inline_task == NULL && worker_exec_inline_ok(w)) {
+		mine = head;
+		head = head->next;
+		mine->next = NULL;
+		w->inline_task = mine;
+		w->nrunning++;
+		if (--n == 0)
+			tail = NULL;
+	}
+	if (n > 0) {
+		if (w->queue_tail != NULL)
+			w->queue_tail->next = head;
+		else
+			w->queue_head = head;
+		w->queue_tail = tail;
+		w->nqueued += n;
+		if (n > 1)
+			pthread_cond_broadcast(&w->work_cond);
+		else
+			pthread_cond_signal(&w->work_cond);
+	}
 	pthread_mutex_unlock(&w->lock);
+	return mine;
 }
 
 /* Post a finished task's outcome for the connection thread. Called with w->lock held. */
@@ -110,6 +134,38 @@ worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result
 	pthread_cond_signal(&w->result_cond);
 }
 
+/* Run t (lock not held) and post its outcome; returns with the lock held. */
+static void
+worker_exec_run(struct worker *w, struct task_run_cache *cache, struct worker_task *t)
+{
+	char *result = NULL, *cause = NULL;
+	double t0 = t->started, elapsed;
+	int rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result, &cause);
+
+	elapsed = time_mono_s() - t0;
+	if (rc != 0)
+		log_debug("task %llu failed: %s", (unsigned long long)t->id, cause);
+	free(t->spec);
+	free(t->deps);
+	t->spec = t->deps = NULL;
+	/* The result and the freed slot appear together to the connection thread. */
+	pthread_mutex_lock(&w->lock);
+	worker_exec_result(w, t, rc, result, cause, elapsed);
+	w->nrunning--;
+}
+
+void
+worker_exec_run_inline(struct worker *w, struct worker_task *t)
+{
+	if (w->inline_cache == NULL)
+		w->inline_cache = task_run_cache_new();
+	t->started = time_mono_s();
+	worker_exec_run(w, w->inline_cache, t);
+	w->inline_task = NULL;
+	pthread_mutex_unlock(&w->lock);
+	free(t);
+}
+
 void *
 worker_exec_thread(void *arg)
 {
@@ -123,9 +179,6 @@ worker_exec_thread(void *arg)
 	w->running[slot] = NULL;
 	for (;;) {
 		struct worker_task *t;
-		char *result = NULL, *cause = NULL;
-		double t0, elapsed;
-		int rc;
 
 		while (w->queue_head == NULL && !atomic_load(&w->stopping))
 			pthread_cond_wait(&w->work_cond, &w->lock);
@@ -138,23 +191,10 @@ worker_exec_thread(void *arg)
 		w->nqueued--;
 		w->nrunning++;
 		w->running[slot] = t;
-		t0 = t->started = time_mono_s();
+		t->started = time_mono_s();
 		pthread_mutex_unlock(&w->lock);
-
-		rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result,
-				     &cause);
-		elapsed = time_mono_s() - t0;
-		if (rc != 0)
-			log_debug("task %llu failed: %s", (unsigned long long)t->id, cause);
-		free(t->spec);
-		free(t->deps);
-		t->spec = t->deps = NULL;
-
-		/* The result and the freed slot appear together to the connection thread. */
-		pthread_mutex_lock(&w->lock);
-		worker_exec_result(w, t, rc, result, cause, elapsed);
+		worker_exec_run(w, cache, t);
 		w->running[slot] = NULL;
-		w->nrunning--;
 		free(t);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -174,6 +214,8 @@ worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n)
 		for (struct worker_task *t = w->queue_head; t != NULL; t = t->next)
 			if (t->id == ids[i])
 				atomic_store(&t->cancel, 1);
+		if (w->inline_task != NULL && w->inline_task->id == ids[i])
+			atomic_store(&w->inline_task->cancel, 1);
 	}
 	pthread_mutex_unlock(&w->lock);
 }
@@ -215,6 +257,8 @@ worker_exec_running(struct worker *w, uint32_t *n)
 	for (uint32_t i = 0; i < w->cfg.nthreads; i++)
 		if (w->running[i] != NULL && w->running[i] != (void *)-1)
 			ids[k++] = w->running[i]->id;
+	if (w->inline_task != NULL)
+		ids[k++] = w->inline_task->id;
 	for (struct worker_task *t = w->queue_head; t != NULL && k < PROTO_MAX_BATCH; t = t->next)
 		ids[k++] = t->id;
 	pthread_mutex_unlock(&w->lock);

@@ -20,6 +20,8 @@ struct worker_config {
 	struct proto_tls tls;     /* for a tls+tcp:// url */
 };
 
+struct task_run_cache;
+
 struct worker_task {
 	uint64_t id;
 	uint32_t attempt;
@@ -39,6 +41,9 @@ struct worker {
 	pthread_cond_t stop_cond;   /* heartbeat thread: stopping */
 	struct worker_task *queue_head, *queue_tail;
 	struct worker_task **running; /* nthreads slots */
+	/* The task the connection thread runs itself, and its cache (worker-exec.c). */
+	struct worker_task *inline_task;
+	struct task_run_cache *inline_cache;
 	uint32_t nqueued, nrunning;
 	struct proto_task_result *results;
 	uint32_t nresults, results_cap;
@@ -72,8 +77,14 @@ void worker_drain(struct worker *w);
 
 /* worker-exec.c */
 void *worker_exec_thread(void *arg);
-/* Queue n tasks in order. Takes ownership of each task's spec and deps (left NULL). */
-void worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n);
+/* Recent tasks shorter than this are run by the connection thread that received them. */
+#define WORKER_INLINE_S 0.001
+/* Queue n tasks in order. Takes ownership of each task's spec and deps (left NULL). With
+ * may_inline, the first may be returned instead, counted as running: the caller runs it with
+ * worker_exec_run_inline. */
+struct worker_task *worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n,
+					bool may_inline);
+void worker_exec_run_inline(struct worker *w, struct worker_task *t);
 /* Cancel queued or running tasks by id. */
 void worker_exec_cancel(struct worker *w, const uint64_t *ids, uint32_t n);
 /* After a new registration: drop queued tasks and unsent results, cancel running tasks, and

@@ -89,6 +89,17 @@ ctl_conn_close(struct ctl_conn *c)
 	c->url = c->token = NULL;
 }
 
+void
+ctl_conn_leave(struct ctl_conn *c)
+{
+	if (c->open)
+		proto_call_close(&c->call);
+	c->open = false;
+	free(c->url);
+	free(c->token);
+	c->url = c->token = NULL;
+}
+
 /* A failure that a restarted (or restarting) scheduler explains: its connection went away, it
  * did not answer, it was shutting down, or it does not know this connection (not
  * authenticated). A refused token on re-dial is final. */
@@ -189,8 +200,9 @@ ctl_conn_from_options(struct ctl_conn *c, const struct options *opts)
 	return rc;
 }
 
-int
-ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause)
+static int
+ctl_conn_status_req(struct ctl_conn *c, const char *what, uint32_t job, uint32_t wait_ms,
+		    json_t **out, char **cause)
 {
 	struct proto_msg req = {.type = PROTO_STATUS}, reply;
 	json_error_t jerr;
@@ -198,7 +210,8 @@ ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out
 
 	req.u.status.what = (char *)what;
 	req.u.status.job_id = job;
-	if ((rc = ctl_conn_call_again(c, &req, &reply, 10000, cause)) != 0)
+	req.u.status.wait_ms = wait_ms;
+	if ((rc = ctl_conn_call_again(c, &req, &reply, 10000 + (int)wait_ms, cause)) != 0)
 		return rc;
 	if (reply.type != PROTO_STATUS_REPLY) {
 		rc = error_set(cause, -EPROTO, "the scheduler answered STATUS with %s",
@@ -218,6 +231,37 @@ ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out
 		return error_set(cause, -EBADMSG, "the scheduler's report is not JSON: %s",
 				 jerr.text);
 	return 0;
+}
+
+int
+ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause)
+{
+	return ctl_conn_status_req(c, what, job, 0, out, cause);
+}
+
+int
+ctl_conn_job_wait(struct ctl_conn *c, uint32_t job, uint32_t wait_ms, json_t **out, bool *held,
+		  char **cause)
+{
+	char *why = NULL;
+	int rc;
+
+	*held = false;
+	if (wait_ms == 0 || c->no_status_wait)
+		return ctl_conn_status_req(c, "job", job, 0, out, cause);
+	rc = ctl_conn_status_req(c, "job", job, wait_ms, out, &why);
+	if (rc == -EBADMSG && why != NULL && strstr(why, "wait_ms") != NULL) {
+		/* A scheduler from before wait_ms: ask without it, now and from now on. */
+		c->no_status_wait = true;
+		free(why);
+		return ctl_conn_status_req(c, "job", job, 0, out, cause);
+	}
+	*held = rc == 0;
+	if (rc != 0 && cause != NULL)
+		*cause = why;
+	else
+		free(why);
+	return rc;
 }
 
 int

@@ -165,7 +165,7 @@ ctl_jobs_read(int argc, char **argv, const char *what, const char *usage, const 
 	}
 	json_decref(j);
 	free(cause);
-	ctl_conn_close(&c);
+	ctl_conn_leave(&c);
 out:
 	options_fini(&opts);
 	return rc;
@@ -250,7 +250,7 @@ ctl_cmd_cancel(int argc, char **argv)
 		}
 		free(cause);
 	}
-	ctl_conn_close(&c);
+	ctl_conn_leave(&c);
 	options_fini(&opts);
 	return rc;
 }
@@ -326,7 +326,7 @@ ctl_cmd_submit(int argc, char **argv)
 	}
 	free(jobs);
 	free(cause);
-	ctl_conn_close(&c);
+	ctl_conn_leave(&c);
 	options_fini(&opts);
 	return rc;
 }
@@ -372,7 +372,7 @@ ctl_cmd_wait(int argc, char **argv)
 		if ((rc = ctl_jobs_reconnect(&c, &opts)) == 0)
 			rc = ctl_wait_jobs(&c, jobs, (uint32_t)opts.argc, timeout,
 					   ctl_output_mode(&opts), options_count(&opts, "quiet"));
-		ctl_conn_close(&c);
+		ctl_conn_leave(&c);
 	}
 	free(jobs);
 	options_fini(&opts);

@@ -53,24 +53,28 @@ struct ctl_wait {
 	char label[32];
 };
 
-/* One poll's sums over the jobs. */
+/* One poll's sums over the jobs, and whether the scheduler held a request of it. */
 struct ctl_wait_poll {
 	uint64_t done, total;
 	uint32_t finished;
 	const char *waiting;
+	bool held;
 };
 
 /* The reports of every job into `reports`, summed into *p: 0, or CTL_EXIT_CONNECT with the error
- * printed. */
+ * printed. The scheduler holds the requests (up to hold_ms) until a job finishes, so the end is
+ * pushed, not polled for; once a job is found unfinished the others are asked without a hold,
+ * so a poll lasts at most one hold. */
 static int
 ctl_wait_poll(struct ctl_conn *c, const struct ctl_wait *w, const uint64_t *jobs, uint32_t njobs,
-	      json_t *reports, struct ctl_wait_poll *p)
+	      uint32_t hold_ms, json_t *reports, struct ctl_wait_poll *p)
 {
 	memset(p, 0, sizeof *p);
 	for (uint32_t i = 0; i < njobs; i++) {
 		json_t *j;
 		char *cause = NULL;
-		if (ctl_conn_status(c, "job", (uint32_t)jobs[i], &j, &cause) != 0) {
+		bool held = false;
+		if (ctl_conn_job_wait(c, (uint32_t)jobs[i], hold_ms, &j, &held, &cause) != 0) {
 			if (w->tty && !w->quiet)
 				fputc('\n', stderr);
 			fprintf(stderr, "neurodag: job %llu: %s\n", (unsigned long long)jobs[i],
@@ -82,8 +86,11 @@ ctl_wait_poll(struct ctl_conn *c, const struct ctl_wait *w, const uint64_t *jobs
 		p->total += (uint64_t)json_integer_value(json_object_get(j, "tasks"));
 		if (json_string_value(json_object_get(j, "waiting")) != NULL)
 			p->waiting = "waiting for workers";
+		p->held |= held;
 		if (ctl_wait_finished(json_string_value(json_object_get(j, "state"))))
 			p->finished++;
+		else
+			hold_ms = 0;
 		json_array_append_new(reports, j);
 	}
 	if (p->waiting != NULL && njobs == 1)
@@ -160,7 +167,20 @@ ctl_wait_outcome(const struct ctl_wait *w, json_t *reports, uint32_t njobs)
 	return rc;
 }
 
-/* Short jobs end within milliseconds: poll from 1 ms, backing off to 20 ms for the first 2 s,
+/* How long the scheduler may hold a poll: the progress shows that often (a terminal's bar five
+ * times a second, plain lines every second at most), and a job's end at once. Never past the
+ * timeout. */
+static uint32_t
+ctl_wait_hold_ms(const struct ctl_wait *w, double elapsed, double timeout_s)
+{
+	double ms = w->tty ? 200 : 1000;
+
+	if (timeout_s > 0 && (timeout_s - elapsed) * 1e3 < ms)
+		ms = (timeout_s - elapsed) * 1e3;
+	return ms >= 1 ? (uint32_t)ms : 1;
+}
+
+/* A scheduler that cannot hold polls: poll from 1 ms, backing off to 20 ms for the first 2 s,
  * 50 ms up to 30 s (an interactive job's end shows at once), and 200 ms after that. */
 static void
 ctl_wait_sleep(double elapsed, double *poll_ms)
@@ -193,8 +213,9 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 	for (;;) {
 		struct ctl_wait_poll p;
 		json_t *reports = json_array();
+		uint32_t hold_ms = ctl_wait_hold_ms(&w, time_mono_s() - w.start, timeout_s);
+		int rc = ctl_wait_poll(c, &w, jobs, njobs, hold_ms, reports, &p);
 		double now = time_mono_s();
-		int rc = ctl_wait_poll(c, &w, jobs, njobs, reports, &p);
 
 		if (rc == 0) {
 			ctl_wait_progress(&w, &p, njobs, now);
@@ -210,6 +231,7 @@ ctl_wait_jobs(struct ctl_conn *c, const uint64_t *jobs, uint32_t njobs, double t
 			fprintf(stderr, "neurodag: gave up waiting after %g s\n", timeout_s);
 			return CTL_EXIT_TIMEOUT;
 		}
-		ctl_wait_sleep(now - w.start, &poll_ms);
+		if (!p.held)
+			ctl_wait_sleep(now - w.start, &poll_ms);
 	}
 }

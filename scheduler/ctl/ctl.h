@@ -48,6 +48,8 @@ struct ctl_conn {
 	struct proto_tls tls;
 	bool has_tls;
 	double reconnect_s;
+	/* The scheduler refused STATUS's wait_ms (an older one): poll instead. */
+	bool no_status_wait;
 };
 
 /* Followers (wait, submit --wait) re-dial a scheduler that went away this long by default. */
@@ -59,8 +61,15 @@ int ctl_conn_open(struct ctl_conn *c, const char *url, const char *token, char *
 int ctl_conn_open_tls(struct ctl_conn *c, const char *url, const struct proto_tls *tls,
 		      const char *token, char **cause);
 void ctl_conn_close(struct ctl_conn *c);
+/* For a command that returns from main next: forget the connection without closing nng's socket
+ * (the kernel closes it when the process exits; nng's close takes a helper thread and a wait). */
+void ctl_conn_leave(struct ctl_conn *c);
 /* STATUS request: what = status|jobs|job|workers; the JSON reply (caller decrefs). */
 int ctl_conn_status(struct ctl_conn *c, const char *what, uint32_t job, json_t **out, char **cause);
+/* A job's report once it has finished, or after wait_ms at most (the scheduler holds the
+ * request); *held says whether the scheduler could hold it (an older one answers at once). */
+int ctl_conn_job_wait(struct ctl_conn *c, uint32_t job, uint32_t wait_ms, json_t **out,
+		      bool *held, char **cause);
 /* SUBMIT: the pipeline file's text with paths made absolute; job ids (caller frees). */
 int ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, int ninputs,
 		    const char *output, bool overwrite, uint64_t **jobs, uint32_t *njobs,

@@ -219,6 +219,8 @@ struct sched {
 		double tokens, last, held_since;
 		uint64_t held, held_total;
 	} rlog;
+	/* STATUS requests parked until their job finishes (sched-handlers.c). */
+	struct sched_status_wait *status_waits;
 	/* Challenges sent, waiting for the peer's AUTH (sched-auth.c). */
 	struct sched_auth_pending *auth_pending;
 	uint32_t auth_npending;

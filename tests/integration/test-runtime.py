@@ -113,6 +113,30 @@ def wait_timeout(c):
 
 
 @test
+def wait_pushed(c):
+    """`wait` learns of a job's end from a held STATUS, not by polling: a job of 1.5 s costs a
+    handful of requests (polling from 1 ms and backing off to 20 ms would take about 80)."""
+    c.start_scheduler(hb=1.0, ttl=3.0)
+    c.start_worker()
+    [jid] = c.submit(c.pipeline("slow", [{"op": "sleep", "ms": 1500}], count=1))
+    m0 = metric(c.metrics(), "neurodag_messages_total")
+    r = c.cli("wait", jid, "--json", timeout=30)
+    sent = metric(c.metrics(), "neurodag_messages_total") - m0
+    check(r.returncode == 0, "wait exited %d: %s" % (r.returncode, r.stderr))
+    j = json.loads(r.stdout)
+    check(j["id"] == jid and j["state"] == "done" and j["done"] == 1, "the report: %s" % j)
+    print("messages while waiting 1.5 s: %d" % sent)
+    # HELLO, AUTH, two or three STATUS; the worker's result and a few heartbeats.
+    check(sent <= 15, "wait sent few requests (%d messages reached the scheduler)" % sent)
+    # A hold ends at its deadline with the progress so far: --timeout still applies.
+    [jid] = c.submit(c.pipeline("slower", [{"op": "sleep", "ms": 4000}], count=1))
+    r = c.cli("wait", jid, "--timeout", "1.5", timeout=30)
+    check(r.returncode != 0 and "gave up waiting after 1.5 s" in r.stderr,
+          "wait --timeout gives up: %d %r" % (r.returncode, r.stderr))
+    check(re.search(r"job %d: 0/1 tasks done" % jid, r.stderr), "progress lines: %r" % r.stderr)
+
+
+@test
 def worker_killed(c):
     c.start_scheduler()
     # Short tasks make the worker prefetch a local queue; the kill loses those too.

@@ -123,6 +123,7 @@ proto_sample_job(struct proto_msg *m, int variant)
 		m->type = PROTO_STATUS;
 		m->u.status.what = xstrdup("job");
 		m->u.status.job_id = 3;
+		m->u.status.wait_ms = 250;
 		break;
 	case 6:
 		m->type = PROTO_STATUS_REPLY;
@@ -311,7 +312,8 @@ proto_sample_equal(const struct proto_msg *a, const struct proto_msg *b)
 					 b->u.accepted.jobs, b->u.accepted.njobs);
 	case PROTO_STATUS:
 		return proto_sample_streq(a->u.status.what, b->u.status.what) &&
-		       a->u.status.job_id == b->u.status.job_id;
+		       a->u.status.job_id == b->u.status.job_id &&
+		       a->u.status.wait_ms == b->u.status.wait_ms;
 	case PROTO_STATUS_REPLY:
 		return proto_sample_streq(a->u.status_reply.content_type,
 					  b->u.status_reply.content_type) &&
