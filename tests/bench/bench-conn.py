@@ -17,8 +17,8 @@ usage: bench-conn.py [--build DIR] [--runs N] [--syncopy-runs N] [--slow-runs N]
 --syncopy is the PYTHONPATH that imports Syncopy (its source tree and ACME's; the optional
 dask_jobqueue and fooof imports are stubbed here); without it only neurodag runs. ppc, whose
 Syncopy run visits every pair of trials (minutes), uses --slow-runs Syncopy runs (default 1).
---baseline-build DIR also runs the neurodag of another build (say, before a change) right after
-each run of --build, and prints its medians above the table."""
+--baseline-build DIR also runs the neurodag of another build (say, before a change) beside each
+run of --build, after it and before it in turn, and prints its medians above the table."""
 import argparse
 import json
 import os
@@ -89,6 +89,12 @@ def run_neurodag(nd, pipeline):
     if p.returncode != 0:
         sys.exit("neurodag run failed: " + err[-2000:])
     return wall, json.loads(out)["elapsed_s"], peaks
+
+
+def run_baseline(nd0, pl, r, m, res):
+    wall0, job0, _ = run_neurodag(nd0, pl)
+    res[m]["base"].append(wall0)
+    print(f"run {r + 1} {m}: baseline {wall0:.3f} s (job {job0:.3f} s)", flush=True)
 
 
 def stubs(tmp):
@@ -177,6 +183,8 @@ def main():
         for r in range(max(a.runs, a.syncopy_runs, a.slow_runs)):
             for m in methods:
                 pl = pipeline(tmp, m, inp, "500")
+                if r < a.runs and nd0 and r % 2 == 1:  # who runs first alternates
+                    run_baseline(nd0, pl, r, m, res)
                 if r < a.runs:
                     wall, job, peaks = run_neurodag(nd, pl)
                     res[m]["wall"].append(wall)
@@ -184,11 +192,8 @@ def main():
                     res[m]["rss"] = max([res[m]["rss"]] + list(peaks.values()))
                     print(f"run {r + 1} {m}: neurodag {wall:.3f} s (job {job:.3f} s)",
                           flush=True)
-                    if nd0:
-                        wall0, job0, _ = run_neurodag(nd0, pl)
-                        res[m]["base"].append(wall0)
-                        print(f"run {r + 1} {m}: baseline {wall0:.3f} s (job {job0:.3f} s)",
-                              flush=True)
+                if r < a.runs and nd0 and r % 2 == 0:
+                    run_baseline(nd0, pl, r, m, res)
                 n_spy = a.slow_runs if m in SLOW else a.syncopy_runs
                 if a.syncopy and r < n_spy:
                     spy_file = os.path.join(tmp, f"spy-{m}.crossspectral")
