@@ -555,14 +555,12 @@ io_spy_close_unsealed(struct io_spy_file *f, int64_t *offset, char **cause)
 
 int
 io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, int64_t offset,
-	    const char *sha1_hex, char **cause)
+	    char **cause)
 {
 	struct io_spy_file *f = io_spy_file_new(path, meta);
 	char sha1[41];
-	int rc = sha1_hex != NULL ? 0 : io_spy_info_sha1(tmp, sha1, cause);
+	int rc = io_spy_info_sha1(tmp, sha1, cause);
 
-	if (sha1_hex != NULL)
-		snprintf(sha1, sizeof sha1, "%s", sha1_hex);
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
 			       strerror(errno));

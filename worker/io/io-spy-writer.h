@@ -65,11 +65,10 @@ int io_spy_close(struct io_spy_file *f, char **cause);
  * (contiguous, allocated at creation, C order, little-endian float32 or complex64 as float
  * pairs). `f` is freed in all cases. */
 int io_spy_close_unsealed(struct io_spy_file *f, int64_t *offset, char **cause);
-/* Finalize such a container once its data is written: hash the file `tmp` (SHA-1; or take
- * sha1_hex, its digest computed by the caller), rename it to `path` and write `path.info` from
- * meta and the data offset. */
+/* Finalize such a container once its data is written: hash the file `tmp` (SHA-1), rename it to
+ * `path` and write `path.info` from meta and the data offset. */
 int io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, int64_t offset,
-		const char *sha1_hex, char **cause);
+		char **cause);
 
 /* Close without finalizing (error paths). Accepts NULL. */
 void io_spy_discard(struct io_spy_file *f);

@@ -5,11 +5,8 @@
  * definition, `data` allocated but not written), closes it and writes the record, all under an
  * exclusive lock on "s<stage>-direct.lock". From then on HDF5 does not touch the file: each
  * task writes its trials with pwrite at their rows, disjoint byte ranges, and a task run again
- * writes the same bytes again. After its write a task takes the lock again, adds its ranges to
- * the record and hashes the file on as far as written bytes reach from its start
- * (trial-direct.h), so the hashing runs beside the other tasks. The final task hashes what
- * is left, renames the file and writes the .info; the container's bytes are those an HDF5 write
- * of the same data gives. */
+ * writes the same bytes again. The final task hashes the file, renames it and writes the .info,
+ * so the container's bytes are those an HDF5 write of the same data gives. */
 #include "worker/ops/trial/data/trial-direct.h"
 
 #include <errno.h>
@@ -18,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -72,36 +68,6 @@ trial_direct_shape(const struct io_spy_meta *m)
 	return a;
 }
 
-static uint64_t
-trial_direct_bytes(const struct io_spy_meta *m)
-{
-	uint64_t n = io_spy_dtype_size(m->dtype);
-
-	for (int i = 0; i < io_spy_rank(m->dataclass); i++)
-		n *= m->shape[i];
-	return n;
-}
-
-/* The running hash of the new file: all but `data` [d0, d1) is written. */
-static int
-trial_direct_start(json_t *rec, const char *tmp, uint64_t d0, uint64_t d1, char **cause)
-{
-	int fd = open(tmp, O_RDONLY | O_CLOEXEC), rc;
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) != 0)
-		rc = error_set(cause, -errno, "cannot open %s: %s", tmp, strerror(errno));
-	else if ((uint64_t)st.st_size < d1)
-		rc = error_set(cause, -EIO, "%s: 'data' [%llu, %llu) is beyond its %lld bytes", tmp,
-			       (unsigned long long)d0, (unsigned long long)d1,
-			       (long long)st.st_size);
-	else
-		rc = trial_direct_hash_start(rec, fd, tmp, (uint64_t)st.st_size, d0, d1, cause);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* Create the container under its temporary name and write the stage's record. */
 static int
 trial_direct_create(const struct io_spy_meta *m, const char *output, const char *record,
@@ -123,29 +89,12 @@ trial_direct_create(const struct io_spy_meta *m, const char *output, const char 
 	if (rc == 0) {
 		*rec = json_pack("{s:s, s:I, s:o}", "tmp", tmp, "offset", (json_int_t)offset,
 				 "shape", trial_direct_shape(m));
-		rc = trial_direct_start(*rec, tmp, (uint64_t)offset,
-					(uint64_t)offset + trial_direct_bytes(m), cause);
-	}
-	if (rc == 0)
 		rc = trial_part_json(*rec, record, cause);
+	}
 	if (rc != 0)
 		unlink(tmp);
 	free(h5);
 	free(tmp);
-	return rc;
-}
-
-/* The stage's lock: *fd holds it until closed. */
-static int
-trial_direct_lock(const char *record, int *fd, char **cause)
-{
-	char *lock = xasprintf("%s.lock", record);
-	int rc = 0;
-
-	*fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0 || flock(*fd, LOCK_EX) != 0)
-		rc = error_set(cause, -errno, "cannot lock %s: %s", lock, strerror(errno));
-	free(lock);
 	return rc;
 }
 
@@ -154,11 +103,13 @@ static int
 trial_direct_open(const struct io_spy_meta *m, const char *workdir, int stage, const char *output,
 		  json_t **rec, char **cause)
 {
-	char *record = trial_direct_record(workdir, stage);
-	int fd, rc = trial_direct_lock(record, &fd, cause);
+	char *record = trial_direct_record(workdir, stage), *lock = xasprintf("%s.lock", record);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600), rc = 0;
 	json_t *shape;
 
 	*rec = NULL;
+	if (fd < 0 || flock(fd, LOCK_EX) != 0)
+		rc = error_set(cause, -errno, "cannot lock %s: %s", lock, strerror(errno));
 	if (rc == 0 && trial_part_load_json(record, rec, NULL) != 0)
 		rc = trial_direct_create(m, output, record, rec, cause);
 	if (fd >= 0)
@@ -168,33 +119,7 @@ trial_direct_open(const struct io_spy_meta *m, const char *workdir, int stage, c
 			json_string_value(json_object_get(*rec, "tmp")) == NULL))
 		rc = error_set(cause, -EBADMSG, "%s.json describes another container", record);
 	json_decref(shape);
-	free(record);
-	return rc;
-}
-
-/* After the write: the task's byte ranges into the running hash, under the lock. */
-static int
-trial_direct_written(const char *workdir, int stage, const uint64_t (*r)[2], size_t n, char **cause)
-{
-	char *record = trial_direct_record(workdir, stage);
-	json_t *rec = NULL;
-	const char *tmp;
-	int lock, fd = -1, rc = trial_direct_lock(record, &lock, cause);
-
-	if (rc == 0)
-		rc = trial_part_load_json(record, &rec, cause);
-	tmp = json_string_value(json_object_get(rec, "tmp"));
-	if (rc == 0 && (fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0)
-		rc = error_set(cause, -errno, "cannot open %s: %s", tmp, strerror(errno));
-	if (rc == 0)
-		rc = trial_direct_hash_add(rec, fd, tmp, r, n, cause);
-	if (rc == 0)
-		rc = trial_part_json(rec, record, cause);
-	if (fd >= 0)
-		close(fd);
-	if (lock >= 0)
-		close(lock);
-	json_decref(rec);
+	free(lock);
 	free(record);
 	return rc;
 }
@@ -221,17 +146,14 @@ trial_direct_unit(const struct trial_run *t, const struct io_spy_meta *m, const 
 		  int stage, const json_t *output, const void *buf, char **cause)
 {
 	const char *out = json_string_value(json_object_get(output, "path")), *tmp, *p = buf;
-	size_t row = io_spy_dtype_size(m->dtype), nr = 0;
-	uint64_t(*ranges)[2] = xcalloc(t->ntr + 1, sizeof *ranges);
+	size_t row = io_spy_dtype_size(m->dtype);
 	json_t *rec = NULL;
 	int64_t offset;
 	int fd = -1, rc;
 
-	if (out == NULL) {
-		free(ranges);
+	if (out == NULL)
 		return error_set(cause, -EINVAL,
 				 "output.path: required, where the .spy container goes");
-	}
 	rc = trial_direct_open(m, workdir, stage, out, &rec, cause);
 	tmp = json_string_value(json_object_get(rec, "tmp"));
 	offset = json_integer_value(json_object_get(rec, "offset"));
@@ -252,39 +174,10 @@ trial_direct_unit(const struct trial_run *t, const struct io_spy_meta *m, const 
 		rc = trial_direct_pwrite(fd, p, (r1 - r0) * row,
 					 (off_t)(offset + (int64_t)(r0 * row)), tmp, cause);
 		p += (r1 - r0) * row;
-		if (nr > 0 && ranges[nr - 1][1] == (uint64_t)offset + r0 * row)
-			ranges[nr - 1][1] = (uint64_t)offset + r1 * row;
-		else if (r1 > r0)
-			memcpy(
-			    ranges[nr++],
-			    (uint64_t[2]){(uint64_t)offset + r0 * row, (uint64_t)offset + r1 * row},
-			    sizeof *ranges);
 	}
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = error_set(cause, -errno, "cannot write %s: %s", tmp, strerror(errno));
-	if (rc == 0)
-		rc = trial_direct_written(workdir, stage, (const uint64_t(*)[2])ranges, nr, cause);
-	free(ranges);
 	json_decref(rec);
-	return rc;
-}
-
-/* Hash the rest, rename the file to h5, write the .info. */
-static int
-trial_direct_seal(json_t *rec, const char *h5, const struct io_spy_meta *m, char **cause)
-{
-	const char *tmp = json_string_value(json_object_get(rec, "tmp"));
-	int fd = tmp != NULL ? open(tmp, O_RDONLY | O_CLOEXEC) : -1, rc;
-	char sha1[41];
-
-	if (fd < 0)
-		return error_set(cause, -errno, "cannot open %s: %s", tmp != NULL ? tmp : "(none)",
-				 strerror(errno));
-	rc = trial_direct_hash_finish(rec, fd, tmp, sha1, cause);
-	close(fd);
-	if (rc == 0)
-		rc = io_spy_seal(tmp, h5, m, json_integer_value(json_object_get(rec, "offset")),
-				 sha1, cause);
 	return rc;
 }
 
@@ -315,7 +208,8 @@ trial_direct_final(const char *workdir, int stage, uint32_t nparts, const struct
 		free(base);
 	}
 	if (rc == 0)
-		rc = trial_direct_seal(rec, h5, m, cause);
+		rc = io_spy_seal(json_string_value(json_object_get(rec, "tmp")), h5, m,
+				 json_integer_value(json_object_get(rec, "offset")), cause);
 	*done = rc == 0;
 	if (rc == 0)
 		log_info("%s: written by the unit tasks in place, sealed", h5);

@@ -8,8 +8,6 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
 #include "worker/io/io-spy.h"
 #include "worker/ops/trial/data/trial-run.h"
@@ -29,20 +27,5 @@ int trial_direct_unit(const struct trial_run *t, const struct io_spy_meta *m, co
  * false (the parts are stitched). */
 int trial_direct_final(const char *workdir, int stage, uint32_t nparts, const struct io_spy_meta *m,
 		       const char *h5, bool *done, char **cause);
-
-/* The running SHA-1 of the container (trial-direct-hash.c), kept in the stage's record (a JSON
- * object) so that whichever task finishes hashes the file as far as the written bytes reach from
- * its start, and the final task only hashes what is left. The caller holds the stage's lock
- * around every call and saves the record after it. */
-
-/* A new running hash of the file `fd` (`path`, `size` bytes) whose bytes [d0, d1) are not
- * written yet: everything else is, and the head is hashed at once. */
-int trial_direct_hash_start(json_t *rec, int fd, const char *path, uint64_t size, uint64_t d0,
-			    uint64_t d1, char **cause);
-/* Byte ranges [r[i][0], r[i][1]) are written: hash on as far as written bytes reach. */
-int trial_direct_hash_add(json_t *rec, int fd, const char *path, const uint64_t (*r)[2], size_t n,
-			  char **cause);
-/* The file's SHA-1 (hex): hashes the bytes after the hashed head, written or not. */
-int trial_direct_hash_finish(json_t *rec, int fd, const char *path, char hex[41], char **cause);
 
 #endif
