@@ -13,9 +13,12 @@ of each neurodag worker (VmHWM sampled from /proc) is measured at two trial coun
 
 usage: bench-conn.py [--build DIR] [--runs N] [--syncopy-runs N] [--slow-runs N]
                      [--syncopy PYTHONPATH] [--only NAME,...] [--no-memory]
+                     [--baseline-build DIR]
 --syncopy is the PYTHONPATH that imports Syncopy (its source tree and ACME's; the optional
 dask_jobqueue and fooof imports are stubbed here); without it only neurodag runs. ppc, whose
-Syncopy run visits every pair of trials (minutes), uses --slow-runs Syncopy runs (default 1)."""
+Syncopy run visits every pair of trials (minutes), uses --slow-runs Syncopy runs (default 1).
+--baseline-build DIR also runs the neurodag of another build (say, before a change) beside each
+run of --build, after it and before it in turn, and prints its medians above the table."""
 import argparse
 import json
 import os
@@ -86,6 +89,12 @@ def run_neurodag(nd, pipeline):
     if p.returncode != 0:
         sys.exit("neurodag run failed: " + err[-2000:])
     return wall, json.loads(out)["elapsed_s"], peaks
+
+
+def run_baseline(nd0, pl, r, m, res):
+    wall0, job0, _ = run_neurodag(nd0, pl)
+    res[m]["base"].append(wall0)
+    print(f"run {r + 1} {m}: baseline {wall0:.3f} s (job {job0:.3f} s)", flush=True)
 
 
 def stubs(tmp):
@@ -162,15 +171,20 @@ def main():
     ap.add_argument("--syncopy", default=None)
     ap.add_argument("--only", default=None)
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--baseline-build", default=None)
     a = ap.parse_args()
     nd = os.path.join(a.build, "scheduler", "ctl", "neurodag")
+    nd0 = os.path.join(a.baseline_build, "scheduler", "ctl", "neurodag") if a.baseline_build \
+        else None
     methods = a.only.split(",") if a.only else METHODS
     with tempfile.TemporaryDirectory(prefix="neurodag-bench-conn-") as tmp:
         inp = synth(nd, tmp, 500)
-        res = {m: {"wall": [], "job": [], "spy": [], "rss": 0, "agree": None} for m in methods}
+        res = {m: {"wall": [], "job": [], "spy": [], "rss": 0, "base": [], "agree": None} for m in methods}
         for r in range(max(a.runs, a.syncopy_runs, a.slow_runs)):
             for m in methods:
                 pl = pipeline(tmp, m, inp, "500")
+                if r < a.runs and nd0 and r % 2 == 1:  # who runs first alternates
+                    run_baseline(nd0, pl, r, m, res)
                 if r < a.runs:
                     wall, job, peaks = run_neurodag(nd, pl)
                     res[m]["wall"].append(wall)
@@ -178,6 +192,8 @@ def main():
                     res[m]["rss"] = max([res[m]["rss"]] + list(peaks.values()))
                     print(f"run {r + 1} {m}: neurodag {wall:.3f} s (job {job:.3f} s)",
                           flush=True)
+                if r < a.runs and nd0 and r % 2 == 0:
+                    run_baseline(nd0, pl, r, m, res)
                 n_spy = a.slow_runs if m in SLOW else a.syncopy_runs
                 if a.syncopy and r < n_spy:
                     spy_file = os.path.join(tmp, f"spy-{m}.crossspectral")
@@ -198,6 +214,9 @@ def main():
               % (os.cpu_count(), open("/proc/loadavg").read().split()[:3]))
         print(f"neurodag: medians of {a.runs} runs of `neurodag run --workers 2`; Syncopy: "
               f"medians of {a.syncopy_runs} sequential runs ({a.slow_runs} for ppc)\n")
+        if nd0:
+            print("baseline (--baseline-build): " + ", ".join(
+                "%s %.3f s" % (m[5:], statistics.median(res[m]["base"])) for m in methods) + "\n")
         print("| method | neurodag wall s | job s | Syncopy s | ratio | worker peak RSS MB "
               "(500 / 1000 trials) | vs Syncopy (of tol.) |")
         print("|---|---|---|---|---|---|---|")

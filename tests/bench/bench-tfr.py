@@ -6,19 +6,25 @@ side with the reference toolbox, Syncopy, run sequentially (parallel=False) from
 on the same container: spy.load + freqanalysis + spy.save, timed inside its process (Python and
 Syncopy's import not counted). Neither checks the input's SHA-1 (the reference's spy.load
 default; neurodag's input "checksum": false). The two alternate run by run; the table gives
-medians and the ratio. Peak RSS of each neurodag worker (VmHWM sampled from /proc) is measured at two trial
+medians and the ratio, and the run time of the job's last task, write_spy (from its kept state),
+which seals, stitches or averages the output. Peak RSS of each neurodag worker (VmHWM sampled from /proc) is measured at two trial
 counts (500 and 1000) to show that it does not grow with the number of trials. The FFTW-only
 floor of the sliding-window methods (bench-fftw-floor tfr: only their transforms, one thread) is
 printed under the table.
 
 usage: bench-tfr.py [--build DIR] [--runs N] [--syncopy-runs N] [--slow-runs N]
                     [--syncopy PYTHONPATH] [--only NAME,...] [--no-memory]
+                    [--baseline-build DIR]
 --syncopy is the PYTHONPATH that imports Syncopy (its source tree and ACME's; the optional
 dask_jobqueue and fooof imports are stubbed here); without it only neurodag runs. Methods whose Syncopy
-run takes minutes (superlet) use --slow-runs Syncopy runs (default 1)."""
+run takes minutes (superlet) use --slow-runs Syncopy runs (default 1).
+--baseline-build DIR also runs the neurodag of another build (say, before a change) beside each
+run of --build, after it and before it in turn, and prints its medians above the table."""
 import argparse
 import json
 import os
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -64,10 +70,23 @@ def children(pid):
         return []
 
 
+def final_task_s(state):
+    """The run time of the job's last task (write_spy), from the kept state (its highest task
+    number; tasks with a result of their own have a row in `tasks`)."""
+    db = sqlite3.connect(os.path.join(state, "state.db"))
+    try:
+        row = db.execute("SELECT elapsed_us FROM tasks ORDER BY task DESC LIMIT 1").fetchone()
+    finally:
+        db.close()
+    return row[0] / 1e6 if row else float("nan")
+
+
 def run_neurodag(nd, pipeline):
-    """One job; returns (wall s, job s, {worker pid: peak kB})."""
+    """One job; returns (wall s, job s, {worker pid: peak kB}, write_spy s)."""
+    state = tempfile.mkdtemp(prefix="neurodag-bench-state-")
     t0 = time.monotonic()
-    p = subprocess.Popen([nd, "run", "-q", "--json", "--workers", "2", pipeline],
+    p = subprocess.Popen([nd, "run", "-q", "--json", "--workers", "2", "--state-dir",
+                          os.path.join(state, "s"), pipeline],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peaks = {}
 
@@ -84,7 +103,17 @@ def run_neurodag(nd, pipeline):
     th.join()
     if p.returncode != 0:
         sys.exit("neurodag run failed: " + err[-2000:])
-    return wall, json.loads(out)["elapsed_s"], peaks
+    final = final_task_s(os.path.join(state, "s"))
+    shutil.rmtree(state, ignore_errors=True)
+    return wall, json.loads(out)["elapsed_s"], peaks, final
+
+
+def run_baseline(nd0, pl, r, m, res):
+    wall0, job0, _, fin0 = run_neurodag(nd0, pl)
+    res[m]["base"].append(wall0)
+    res[m]["base_final"].append(fin0)
+    print(f"run {r + 1} {m}: baseline {wall0:.3f} s (job {job0:.3f} s, write_spy {fin0:.3f} s)",
+          flush=True)
 
 
 def stubs(tmp):
@@ -136,22 +165,31 @@ def main():
     ap.add_argument("--syncopy", default=None)
     ap.add_argument("--only", default=None)
     ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--baseline-build", default=None)
     a = ap.parse_args()
     nd = os.path.join(a.build, "scheduler", "ctl", "neurodag")
+    nd0 = os.path.join(a.baseline_build, "scheduler", "ctl", "neurodag") if a.baseline_build \
+        else None
     methods = a.only.split(",") if a.only else METHODS
     with tempfile.TemporaryDirectory(prefix="neurodag-bench-tfr-") as tmp:
         inp = synth(nd, tmp, 500)
-        res = {m: {"wall": [], "job": [], "spy": [], "rss": 0} for m in methods}
+        res = {m: {"wall": [], "job": [], "spy": [], "rss": 0, "base": [],
+                 "final": [], "base_final": []} for m in methods}
         for r in range(max(a.runs, a.syncopy_runs, a.slow_runs)):
             for m in methods:
                 pl = pipeline(tmp, m, inp, "500")
+                if r < a.runs and nd0 and r % 2 == 1:  # who runs first alternates
+                    run_baseline(nd0, pl, r, m, res)
                 if r < a.runs:
-                    wall, job, peaks = run_neurodag(nd, pl)
+                    wall, job, peaks, fin = run_neurodag(nd, pl)
                     res[m]["wall"].append(wall)
                     res[m]["job"].append(job)
+                    res[m]["final"].append(fin)
                     res[m]["rss"] = max([res[m]["rss"]] + list(peaks.values()))
-                    print(f"run {r + 1} {m}: neurodag {wall:.3f} s (job {job:.3f} s)",
-                          flush=True)
+                    print(f"run {r + 1} {m}: neurodag {wall:.3f} s (job {job:.3f} s, "
+                          f"write_spy {fin:.3f} s)", flush=True)
+                if r < a.runs and nd0 and r % 2 == 0:
+                    run_baseline(nd0, pl, r, m, res)
                 n_spy = a.slow_runs if m in SLOW else a.syncopy_runs
                 if a.syncopy and r < n_spy:
                     s = run_syncopy(a.syncopy, pl, os.path.join(tmp, "spy-out.spy"), tmp)
@@ -161,20 +199,25 @@ def main():
         if not a.no_memory:
             inp2 = synth(nd, tmp, 1000)
             for m in methods:
-                _, _, peaks = run_neurodag(nd, pipeline(tmp, m, inp2, "1000"))
+                _, _, peaks, _ = run_neurodag(nd, pipeline(tmp, m, inp2, "1000"))
                 rss1000[m] = max(peaks.values()) if peaks else 0
         print("\n500 trials x 1000 samples x 32 channels, fs 1000 Hz; host %d cores, load %s"
               % (os.cpu_count(), open("/proc/loadavg").read().split()[:3]))
         print(f"neurodag: medians of {a.runs} runs of `neurodag run --workers 2`; Syncopy: "
               f"medians of {a.syncopy_runs} sequential runs ({a.slow_runs} for superlet)\n")
-        print("| method | neurodag wall s | job s | Syncopy s | ratio | worker peak RSS MB "
-              "(500 / 1000 trials) |")
-        print("|---|---|---|---|---|---|")
+        if nd0:
+            print("baseline (--baseline-build): " + ", ".join(
+                "%s %.3f s (write_spy %.3f s)" % (m[4:], statistics.median(res[m]["base"]),
+                                                 statistics.median(res[m]["base_final"]))
+                for m in methods) + "\n")
+        print("| method | neurodag wall s | job s | write_spy s | Syncopy s | ratio | worker peak "
+              "RSS MB (500 / 1000 trials) |")
+        print("|---|---|---|---|---|---|---|")
         for m in methods:
             w, j = statistics.median(res[m]["wall"]), statistics.median(res[m]["job"])
             s = statistics.median(res[m]["spy"]) if res[m]["spy"] else None
-            print("| %s | %.3f | %.3f | %s | %s | %.0f / %s |" % (
-                m[4:], w, j, "%.2f" % s if s else "-", "%.1fx" % (s / w) if s else "-",
+            print("| %s | %.3f | %.3f | %.3f | %s | %s | %.0f / %s |" % (
+                m[4:], w, j, statistics.median(res[m]["final"]), "%.2f" % s if s else "-", "%.1fx" % (s / w) if s else "-",
                 res[m]["rss"] / 1024, "%.0f" % (rss1000[m] / 1024) if m in rss1000 else "-"))
         floor = os.path.join(a.build, "tests", "bench", "bench-fftw-floor")
         if os.path.exists(floor):

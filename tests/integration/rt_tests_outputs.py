@@ -1,8 +1,8 @@
 """Black-box runtime tests of what reaches a job's output: never the input, no existing file
 replaced without --overwrite, a full output disk failing the job with its reason and no partial
-file, and a worker killed (SIGKILL) while it writes the output: the output is then either
-complete or absent, never a truncated file taken as done, and the temporary files of the
-killed export are removed. Registered into the shared test table; run through test-runtime.py."""
+file, and a worker killed (SIGKILL) while it writes the output (an export, or the unit tasks of a
+trial job writing the container in place): the output is then either complete or absent, never
+a truncated file taken as done, and the temporary files of the killed write are removed. Registered into the shared test table; run through test-runtime.py."""
 import json
 import os
 import shutil
@@ -202,3 +202,59 @@ def worker_killed_exporting(c):
               (fmt, temps, left))
         print("%s: killed pid %d writing %s; output identical, temporaries removed" %
               (fmt, w.pid, temps))
+
+
+@test
+def worker_killed_writing_trials(c):
+    """A worker killed (SIGKILL) while the unit tasks of a trial job write their rows into the
+    output container in place: the container exists then only under its temporary name beside
+    the output; the killed task runs again on another worker, the container is byte for byte
+    that of an undisturbed run, its .info checksum is the file's, and no temporary file is
+    left once the job ends."""
+    import hashlib
+    inp = os.path.join(c.dir, "wn.spy")
+    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", "400",
+                        "--samples", "1000", "--channels", "8", "--samplerate", "1000",
+                        "--seed", "3", "-o", inp], capture_output=True, text=True, timeout=120,
+                       env=c.env())
+    check(r.returncode == 0, "synth: %s" % r.stderr)
+    # about a second of work on one worker, in 20 tasks
+    steps = [{"op": "freqanalysis", "method": "wavelet", "wavelet": "Morlet",
+              "foi": list(range(5, 105, 5)), "toi": [0.01 + 0.02 * i for i in range(49)],
+              "output": "pow"}]
+    ref, out = os.path.join(c.dir, "ref.spy"), os.path.join(c.dir, "out.spy")
+    for name, path in (("ref", ref), ("kt", out)):
+        with open(os.path.join(c.dir, name + ".json"), "w") as f:
+            json.dump({"name": name, "input": {"format": "spy", "path": inp}, "steps": steps,
+                       "output": {"format": "spy", "path": path},
+                       "execution": {"trials_per_task": 20}}, f)
+    r = c.cli("run", "--serial", "-q", os.path.join(c.dir, "ref.json"), conn=False,
+              timeout=120)
+    check(r.returncode == 0, "the undisturbed run: %s" % r.stderr)
+    c.start_scheduler()
+    w = c.start_worker()
+    [jid] = c.submit(os.path.join(c.dir, "kt.json"))
+    end, temps = time.monotonic() + 60, []
+    while time.monotonic() < end and not temps:
+        temps = [f for f in os.listdir(c.dir) if f.startswith(".out.spy.tmp")]
+        time.sleep(0.002)
+    check(temps != [], "the container appeared under a temporary name: %s" % os.listdir(c.dir))
+    time.sleep(0.2)  # some tasks wrote, others are still to run
+    w.signal(signal.SIGKILL)
+    check(not os.path.exists(os.path.join(out, "out.spectral")),
+          "the output's own file does not exist mid-job")
+    w2 = c.start_worker()
+    wait_for(lambda: c.job(jid)["state"] in ("done", "failed"), 90, "the job to end")
+    c.stop(w2)
+    j = c.job(jid)
+    check(j["state"] == "done", "the job is done after the kill: %s" % j)
+    got, want = os.path.join(out, "out.spectral"), os.path.join(ref, "ref.spectral")
+    check(digest(got) == digest(want), "the container is that of an undisturbed run")
+    with open(got + ".info") as f:
+        info = json.load(f)
+    with open(got, "rb") as f:
+        sha1 = hashlib.sha1(f.read()).hexdigest()
+    check(info["file_checksum"] == sha1, "its .info checksum is the file's")
+    left = [f for f in os.listdir(c.dir) if ".tmp" in f]
+    check(left == [], "no temporary file left (killed pid %d, saw %s): %s" %
+          (w.pid, temps, left))

@@ -535,6 +535,42 @@ io_spy_close(struct io_spy_file *f, char **cause)
 }
 
 int
+io_spy_close_unsealed(struct io_spy_file *f, int64_t *offset, char **cause)
+{
+	haddr_t addr = f->part ? HADDR_UNDEF : H5Dget_offset(f->data);
+	int rc = 0;
+
+	*offset = addr != HADDR_UNDEF ? (int64_t)addr : -1;
+	if (*offset < 0)
+		rc = error_set(cause, -EINVAL, "%s: 'data' has no storage of its own to write into",
+			       f->path);
+	H5Dclose(f->data);
+	f->data = H5I_INVALID_HID;
+	if (H5Fclose(f->file) < 0 && rc == 0)
+		rc = error_set(cause, -EIO, "cannot close HDF5 file %s", f->path);
+	f->file = H5I_INVALID_HID;
+	io_spy_discard(f);
+	return rc;
+}
+
+int
+io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, int64_t offset,
+	    char **cause)
+{
+	struct io_spy_file *f = io_spy_file_new(path, meta);
+	char sha1[41];
+	int rc = io_spy_info_sha1(tmp, sha1, cause);
+
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
+			       strerror(errno));
+	if (rc == 0)
+		rc = io_spy_info_write(path, &f->meta, offset, sha1, NULL, 0, cause);
+	io_spy_discard(f);
+	return rc;
+}
+
+int
 io_spy_write(const char *path, const struct io_spy_meta *meta, const void *data, char **cause)
 {
 	struct io_spy_file *f;

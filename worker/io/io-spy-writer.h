@@ -5,7 +5,10 @@
  * HDF5 files must not be written by several processes at once. Parallel tasks therefore each
  * write a part file (io_spy_part_create, same write calls, global coordinates), and one final
  * task stitches the parts into the container in order (io-spy-stitch.h) and closes it, which
- * writes the .info. None of these functions is thread-safe (the HDF5 library is serial). */
+ * writes the .info; or one task creates the container and closes it unsealed
+ * (io_spy_close_unsealed), the tasks write their bytes of the contiguous `data` with plain file
+ * writes, and the final task seals it (io_spy_seal). None of these functions is thread-safe (the
+ * HDF5 library is serial). */
 #ifndef ND_IO_SPY_WRITER_H
 #define ND_IO_SPY_WRITER_H
 
@@ -56,6 +59,16 @@ const struct io_spy_meta *io_spy_file_meta(const struct io_spy_file *f);
  * offsets, closes the HDF5 file, hashes it (SHA-1) and writes `path.info`. `f` is freed in all
  * cases; on failure the .info is not written. */
 int io_spy_close(struct io_spy_file *f, char **cause);
+
+/* Close a container created by io_spy_create without finalizing it, for writers that fill
+ * `data` afterwards with plain file writes: *offset is the byte offset of `data` in the file
+ * (contiguous, allocated at creation, C order, little-endian float32 or complex64 as float
+ * pairs). `f` is freed in all cases. */
+int io_spy_close_unsealed(struct io_spy_file *f, int64_t *offset, char **cause);
+/* Finalize such a container once its data is written: hash the file `tmp` (SHA-1), rename it to
+ * `path` and write `path.info` from meta and the data offset. */
+int io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, int64_t offset,
+		char **cause);
 
 /* Close without finalizing (error paths). Accepts NULL. */
 void io_spy_discard(struct io_spy_file *f);

@@ -77,7 +77,9 @@ trial_runner_end(struct op_run *run, int rc, char **cause)
 	if (rc == 0 && t != NULL && t->loaded && t->spec.pending != NULL)
 		rc = t->spec.compute(t, cause); /* lazy spectra nobody took: compute them now */
 	if (rc == 0 && t != NULL && t->loaded)
-		rc = trial_save_unit(t, run->spec.stage.workdir, stage, run->spec.index, cause);
+		/* fused: the one unit stage, whose rows go straight into the output */
+		rc = trial_save_unit(t, run->spec.stage.workdir, stage, run->spec.index,
+				     run->spec.stage.staged ? NULL : run->spec.stage.output, cause);
 	trial_run_free(t);
 	run->trial = NULL;
 	return rc;

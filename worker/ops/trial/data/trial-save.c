@@ -1,8 +1,9 @@
-/* Writing trial results without a shared file: each unit task writes its own part (an HDF5 part
- * file in container coordinates, or its partial trial sums as .npy) and a .json describing the
- * output container; the final task stitches the parts into the .spy container in order, or adds
- * the partial sums (two-sum, so the mean is the same however trials were chunked) and writes the
- * average. */
+/* Writing trial results: each unit task writes its rows straight into the output container when
+ * it holds every channel (trial-direct.h), else its own part (an HDF5 part file in container
+ * coordinates), or its partial trial sums as .npy, and a .json describing the output container;
+ * the final task seals the container written in place, or stitches the parts into it in order,
+ * or adds the partial sums (two-sum, so the mean is the same however trials were chunked) and
+ * writes the average. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "worker/io/io-spy-h5.h"
 #include "worker/io/io-spy-stitch.h"
 #include "worker/io/io-spy-writer.h"
+#include "worker/ops/trial/data/trial-direct.h"
 #include "worker/ops/trial/data/trial-part.h"
 #include "worker/ops/trial/data/trial-save-cross.h"
 #include "worker/ops/trial/data/trial-save-timelock.h"
@@ -223,9 +225,23 @@ trial_save_sums(const struct trial_run *t, json_t *d, const char *base, char **c
 	return rc;
 }
 
+/* The task's rows straight into the output container (trial-direct.h). */
+static int
+trial_save_direct(const struct trial_run *t, const struct io_spy_meta *m, const char *workdir,
+		  int stage, const json_t *output, char **cause)
+{
+	float *conv = NULL;
+	const void *buf = t->kind == TRIAL_RUN_SPECTRAL ? (const void *)t->spec.out
+							: (const void *)trial_save_f32(t, &conv);
+	int rc = trial_direct_unit(t, m, workdir, stage, output, buf, cause);
+
+	free(conv);
+	return rc;
+}
+
 int
 trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint32_t index,
-		char **cause)
+		const json_t *direct, char **cause)
 {
 	char *base, *b;
 	json_t *d;
@@ -249,8 +265,12 @@ trial_save_unit(const struct trial_run *t, const char *workdir, int stage, uint3
 		rc = trial_save_sums(t, d, base, cause);
 	} else {
 		rc = trial_save_meta_parse(d, base, &k, cause);
-		if (rc == 0)
+		if (rc == 0 && direct != NULL && trial_direct_fits(t, &k.m)) {
+			rc = trial_save_direct(t, &k.m, workdir, stage, direct, cause);
+			json_object_set_new(d, "direct", json_true());
+		} else if (rc == 0) {
 			rc = trial_save_part(t, &k.m, base, cause);
+		}
 		trial_save_meta_fini(&k);
 	}
 	if (rc == 0)
@@ -371,12 +391,17 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 	if (rc == 0 && avg != NULL) {
 		rc = io_spy_write(h5, &k.m, avg, cause);
 	} else if (rc == 0) {
+		bool direct = false;
 		size_t n = 0;
-		char **parts = trial_part_files(workdir, stage, nparts, &n);
-		rc = io_spy_create(&f, h5, &k.m, cause);
-		if (rc == 0)
+		char **parts = NULL;
+		rc = trial_direct_final(workdir, stage, nparts, &k.m, h5, &direct, cause);
+		if (rc == 0 && !direct)
+			parts = trial_part_files(workdir, stage, nparts, &n);
+		if (rc == 0 && !direct)
+			rc = io_spy_create(&f, h5, &k.m, cause);
+		if (rc == 0 && !direct)
 			rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
-		if (rc == 0) {
+		if (rc == 0 && !direct) {
 			rc = io_spy_close(f, cause);
 			f = NULL;
 		}
