@@ -19,8 +19,11 @@ clinical EEG as background). The rules checked at the end:
     0.05 dB), and better on the median;
   - on the held-out recordings the standard pipeline reaches >= 56 dB and <= 1.2 uV.
 
+With --niazy the shared Niazy-like recording (30 EEG channels, 2048 Hz, 162 s; group `shared`)
+is run too: the variants of the shipped choices on the data they were first made on.
+
 usage: bench-fmri-general.py [--build DIR] [--work DIR] [--only NAME,..] [--pipelines NAME,..]
-                             [--quick] [--json FILE] [--keep]
+                             [--quick] [--niazy] [--json FILE]
 """
 import argparse
 import copy
@@ -37,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SHARED = os.path.join(ROOT, "..", "shared")
 REAL = os.path.join(SHARED, "data", "real-eeg", "test_epilepsy_eeg.edf")
+NIAZY = os.path.join(SHARED, "data", "fmri-niazy-like")
 
 # name, group, `neurodag synth fmri` arguments (every recording 8 EEG channels and 60 s unless
 # it says otherwise).
@@ -144,6 +148,12 @@ def pipelines():
     a = "fmri-aas-only"
     return {
         "standard": ("the shipped standard pipeline", pipeline_file("fmri-standard")),
+        "shift": ("the standard pipeline with aas shift on",
+                  variant("fmri-standard", set_step("aas", shift=True))),
+        "std-no-anc": ("the standard pipeline without its judged anc",
+                       variant("fmri-standard", drop_steps("anc"))),
+        "std-no-eo": ("the standard pipeline with its epochs at the triggers (no epoch_offset)",
+                      variant("fmri-standard", drop_steps("epoch_offset"))),
         "aas-only": ("the shipped AAS-only pipeline (blocks, as the reference)",
                      pipeline_file(a)),
         "aas-only-eo": ("the AAS-only pipeline with its epochs placed by epoch_offset, not -5 ms",
@@ -185,6 +195,12 @@ def pipelines():
 
 def synth(neurodag, work, name, args):
     d = os.path.join(work, name)
+    if args is None:  # a shared recording: its files linked, the outputs beside them
+        os.makedirs(d, exist_ok=True)
+        for f in ("recording.edf", "clean.edf"):
+            if not os.path.exists(os.path.join(d, f)):
+                os.symlink(os.path.join(NIAZY, f), os.path.join(d, f))
+        return d
     stamp = os.path.join(d, "args.json")
     full = ["--channels", "8", "--duration", "60"] + args
     if os.path.exists(stamp):
@@ -245,6 +261,8 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--pipelines", default=None)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--niazy", action="store_true",
+                    help="also the shared Niazy-like recording")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     neurodag = os.path.join(a.build, "scheduler", "ctl", "neurodag")
@@ -257,6 +275,8 @@ def main():
         recs = [r for r in recs if r[0] in a.only.split(",")]
     if not os.path.exists(REAL):
         recs = [r for r in recs if r[1] != "real"]
+    if a.niazy and os.path.exists(os.path.join(NIAZY, "recording.edf")):
+        recs = [("niazy-like", "shared", None)] + recs
     pls = {k: v[1] for k, v in pipelines().items()}
     if a.pipelines:
         pls = {k: v for k, v in pls.items() if k in a.pipelines.split(",")}

@@ -1,8 +1,10 @@
 """The shipped standard pipeline against AAS alone on a few small synthetic recordings of other
 shapes (the quick subset of tests/bench/bench-fmri-general.py): on each the standard is at least
 as good against the ground truth (within 0.05 dB), better on the median, its choices are in the
-report per channel, and the reference-free metrics are there. Usage:
+report per channel, and the reference-free metrics are there; with aas `shift` on, the standard
+is at least as good as without it (within 0.05 dB) and reports its shifts. Usage:
 check-rec-general.py NEURODAG EXAMPLES_DIR"""
+import json
 import os
 import shutil
 import statistics
@@ -24,8 +26,22 @@ RECS = {
 }
 
 
+def shift_pipeline():
+    """fmri-standard.json with aas shift on, in TMP (its input path is the command line's)."""
+    with open(os.path.join(EXAMPLES, "fmri-standard.json")) as f:
+        p = json.load(f)
+    for s in p["steps"]:
+        if s["op"] == "aas":
+            s["shift"] = True
+    path = os.path.join(TMP, "fmri-standard-shift.json")
+    with open(path, "w") as f:
+        json.dump(p, f)
+    return path
+
+
 diffs = []
 try:
+    shifted = shift_pipeline()
     for name, args in RECS.items():
         d = os.path.join(TMP, name)
         r = subprocess.run([NEURODAG, "synth", "fmri", "--channels", "3", "--duration", "30",
@@ -54,6 +70,15 @@ try:
               "%s: harmonics against the reference, 5 values" % name)
         check(std["median_artifact_reference"] > 0 and std["rms_ratio"] > 1,
               "%s: median artifact reference and rms ratio" % name)
+        sh = run_metrics(NEURODAG, shifted, rec, os.path.join(d, "sh.edf"))
+        if sh is None:
+            continue
+        d_sh = sh["artifact_reduction_db"] - std["artifact_reduction_db"]
+        print("%-18s with aas shift %.2f dB %.3f uV" % (name, sh["artifact_reduction_db"],
+                                                       sh["residual_uv"]))
+        check(d_sh >= -0.05, "%s: shift at least as good as without (%+.2f dB)" % (name, d_sh))
+        a = sh["choices"]["aas"]
+        check("shift_weight" in a and "shifted" in a, "%s: the shifts are reported" % name)
     check(len(diffs) == len(RECS) and statistics.median(diffs) > 0,
           "standard better than AAS alone on the median (%s)" %
           ", ".join("%+.2f" % x for x in diffs))

@@ -158,3 +158,51 @@ Test(dsp_aas_shift, nearest_fits_shifts_against_the_epochs)
 		  c1.scale_max);
 	free(r.t), free(r.clean), free(r.x);
 }
+
+/* The shrinkage of the fitted shifts: fitted = true + noise of a known variance per epoch.
+ * Pure noise goes (nearly) to zero, a spread well above the noise stays, and the shrunk shifts
+ * are nearer the true ones than the fitted ones in mean square whatever the ratio (the point of
+ * the estimate), against the plain computation of that error. */
+static void
+shrink_case(double spread, double noise, uint64_t seed, double *factor, double *gain_db)
+{
+	enum { N = 2000 };
+	double u[N], truth[N], var[N], e0 = 0, e1 = 0;
+	uint64_t g = seed;
+
+	for (size_t i = 0; i < N; i++) {
+		/* Noise variances differing by epoch (a factor of 1 to 3). */
+		double v = noise * noise * (1 + 2 * (double)(i % 3) / 2);
+
+		truth[i] = spread * test_randn(&g);
+		var[i] = v;
+		u[i] = truth[i] + sqrt(v) * test_randn(&g);
+		e0 += (u[i] - truth[i]) * (u[i] - truth[i]);
+	}
+	*factor = dsp_aas_shift_shrink(u, var, N);
+	for (size_t i = 0; i < N; i++)
+		e1 += (u[i] - truth[i]) * (u[i] - truth[i]);
+	*gain_db = 10 * log10(e0 / e1);
+}
+
+Test(dsp_aas_shift, shrink_keeps_real_shifts_and_drops_noise)
+{
+	double f, g;
+
+	shrink_case(0, 0.1, 3, &f, &g);
+	cr_assert_lt(f, 0.15, "noise only: factor %g", f);
+	cr_assert_gt(g, 8, "noise only: %g dB nearer", g);
+	shrink_case(1, 0.05, 4, &f, &g);
+	cr_assert_gt(f, 0.99, "real shifts: factor %g", f);
+	cr_assert_gt(g, -0.05, "real shifts: %g dB", g);
+	shrink_case(0.1, 0.1, 5, &f, &g);
+	cr_assert(f > 0.3 && f < 0.7, "as large as the noise: factor %g", f);
+	cr_assert_gt(g, 2, "as large as the noise: %g dB nearer", g);
+	/* No usable variance: nothing is shifted. */
+	{
+		double u[2] = {0.3, -0.2}, var[2] = {INFINITY, INFINITY};
+
+		cr_assert_eq(dsp_aas_shift_shrink(u, var, 2), 0);
+		cr_assert(u[0] == 0 && u[1] == 0, "%g %g", u[0], u[1]);
+	}
+}

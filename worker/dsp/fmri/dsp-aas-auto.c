@@ -13,19 +13,22 @@
  * epochs at the recording's rate (block averages of the working rate), then the chosen
  * candidate is built at the working rate.
  *
- * Sub-sample shifts (a candidate with scale auto, and the fit once chosen): each epoch is
- * fitted against its template to first order, as a·T + b·T', T' the template's derivative:
- * T(t − δ) ≈ T − δ·T', so δ = −b/a; the fit is repeated against the template shifted by that
- * (4-point Lagrange interpolation at the working rate, 10 times the recorded one), and the
- * template shifted by δ and scaled by a is what is subtracted. Triggers are marked to whole
- * samples of the recording and aligned to whole samples of the working rate; what is left
- * (up to half a working sample) leaves a residual of the artifact's derivative times the shift,
- * which at a recording rate of 1 kHz is as large as the EEG at the slice harmonics. Taylor's
- * first-order term is the temporal-derivative regressor that absorbs small latency shifts in
- * fMRI models (Friston et al. 1998, NeuroImage 7:30-40); timing between scanner and amplifier
- * clocks is what limits AAS without synchronisation (Mandelkow et al. 2006, NeuroImage
- * 32:1120-1126). a and b are fitted in the artifact band (above `band` Hz), where the EEG and
- * the ECG's QRS complexes do not pull the fit, as the scaled templates' errors are scored. */
+ * Sub-sample shifts (`shift`): each epoch fitted against its template to first order, as
+ * a·T + b·T', T' the template's derivative: T(t − δ) ≈ T − δ·T', so δ = −b/a; the fit is
+ * repeated against the template shifted by that (4-point Lagrange interpolation at the working
+ * rate), and the template shifted by δ and scaled is what is subtracted. Triggers are marked to
+ * whole samples of the recording and aligned to whole samples of the working rate on noisy
+ * data; what is left leaves a residual of the artifact's derivative times the shift, which at
+ * a recording rate of 1 kHz is as large as the EEG at the slice harmonics. Taylor's first-order
+ * term is the temporal-derivative regressor that absorbs small latency shifts in fMRI models
+ * (Friston et al. 1998, NeuroImage 7:30-40); timing between scanner and amplifier clocks is
+ * what limits AAS without synchronisation (Mandelkow et al. 2006, NeuroImage 32:1120-1126). a
+ * and b are fitted in the artifact band (above `band` Hz), where the EEG and the ECG's QRS
+ * complexes do not pull the fit. The shifted variant of a candidate is scored as a third one,
+ * its fitted residual raised by Mallows' Cp for the one parameter more; it refines the
+ * candidate chosen without it and never chooses one; the shifts are shrunk by their
+ * reliability, and scaled as the chosen candidate is (below).
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -234,8 +237,9 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len
 	struct dsp_aas_cand cand[DSP_AAS_AUTO_MAX], best = {0}, second = {0};
 	struct dsp_aas_params q = *p;
 	struct dsp_aas_auto a;
-	size_t nc;
-	int rc;
+	double err[DSP_AAS_AUTO_MAX][3];
+	size_t nc, ibest = 0;
+	int rc, base_scaled = 1;
 
 	if (!(p->fs > 0 && p->band > 0 && p->band < p->fs / (double)(p->decim ? p->decim : 1) / 2))
 		return error_set(cause, -EINVAL,
@@ -248,22 +252,29 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len
 	dsp_aas_auto_init(&a, E, nt, len, p);
 	best.err = second.err = INFINITY;
 	for (size_t i = 0; i < nc; i++) {
-		double err[3];
-
-		dsp_aas_auto_score(&a, p, &cand[i], err);
-		for (int s = 0; s < 3; s++) {
+		dsp_aas_auto_score(&a, p, &cand[i], err[i]);
+		for (int s = 0; s < 2; s++) {
 			struct dsp_aas_cand c = cand[i];
 
-			if ((p->scale == DSP_AAS_SCALE_OFF && s) ||
-			    (p->scale == DSP_AAS_SCALE_ON && !s) || (s == 2 && !p->shift))
+			if ((p->scale == DSP_AAS_SCALE_OFF && s) || (p->scale == DSP_AAS_SCALE_ON && !s))
 				continue;
 			c.scaled = s;
-			c.err = err[s];
+			c.err = err[i][s];
 			if (c.err < best.err)
-				second = best, best = c;
+				second = best, best = c, ibest = i;
 			else if (c.err < second.err)
 				second = c;
 		}
+	}
+	/* The shifts refine the chosen candidate, never choose it: with one parameter more per
+	 * epoch their fitted residual favours whichever window they are fitted to, and windows
+	 * whose estimates lie that close apart differ more in the EEG band than the estimate
+	 * can see (a head movement). */
+	if (p->shift && p->scale != DSP_AAS_SCALE_OFF && err[ibest][2] < best.err) {
+		second = best;
+		base_scaled = best.scaled;
+		best.scaled = 2;
+		best.err = err[ibest][2];
 	}
 	dsp_aas_auto_fini(&a);
 	q.mode = best.mode;
@@ -272,6 +283,7 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len
 	q.shift = best.scaled == 2;
 	if ((rc = dsp_aas_weighted_fixed(tp, E, nt, len, &q, cause)) != 0)
 		return rc;
+	tp->choice.shift_rescale = base_scaled;
 	tp->choice.error_db =
 	    isfinite(second.err) && second.err > 0 ? 10 * log10(best.err / second.err) : NAN;
 	return 0;
@@ -345,19 +357,42 @@ dsp_aas_advance(const double *v, size_t n, double u, double *out)
 		out[k] = dsp_aas_at(v, n, (double)k + u);
 }
 
+/* The variance of the shift u = b/a fitted as h ≈ a·th + b·dth over L samples at the working
+ * rate, d of them to one recorded sample (the data hold one recorded sample's worth of
+ * independent values per d): the regression's variance of b, σ²·tt/det, σ² the residual per
+ * degree of freedom, over a². */
+static double
+dsp_aas_shift_var(const double *h, const double *th, const double *dth, size_t L, size_t d,
+		  double a, double b)
+{
+	double tt = 0, td = 0, dd = 0, rss = 0, det, dof = (double)L / (double)d - 2;
+
+	for (size_t k = 0; k < L; k++) {
+		double r = h[k] - a * th[k] - b * dth[k];
+
+		tt += th[k] * th[k], td += th[k] * dth[k], dd += dth[k] * dth[k], rss += r * r;
+	}
+	det = tt * dd - td * td;
+	if (!(det > 0 && dof > 0 && a != 0))
+		return INFINITY;
+	return rss / dof * tt / det / (a * a);
+}
+
 /* Epoch i's scale and advance u (its template read at t + u: shifted by −u), from the
  * artifact band h of the epoch and th of its template: the first-order fit, then twice the fit
  * again against the template advanced by what was found, so the shift is not limited to
- * where the first-order model holds. dth and tu are scratch of L. */
+ * where the first-order model holds; *var_out the variance of u from the last fit. dth and tu
+ * are scratch of L. */
 static void
-dsp_aas_shift_epoch(const double *h, const double *th, size_t L, double max, double *dth,
-		    double *tu, double *a_out, double *u_out)
+dsp_aas_shift_epoch(const double *h, const double *th, size_t L, size_t d, double *dth,
+		    double *tu, double *a_out, double *u_out, double *var_out)
 {
-	double a, b, u;
+	double a, b, u, max = 0.5 * (double)d;
 
 	dsp_aas_deriv(th, L, dth);
 	dsp_aas_shift_fit(h, th, dth, L, max, &a, &b);
 	u = b / a;
+	*var_out = b != 0 ? dsp_aas_shift_var(h, th, dth, L, d, a, b) : INFINITY;
 	for (int it = 0; it < 2 && b != 0; it++) {
 		double a2, b2;
 
@@ -367,9 +402,53 @@ dsp_aas_shift_epoch(const double *h, const double *th, size_t L, double max, dou
 		if (b2 == 0 || fabs(u + b2 / a2) > max)
 			break;
 		a = a2, u += b2 / a2;
+		*var_out = dsp_aas_shift_var(h, tu, dth, L, d, a2, b2);
 	}
 	*a_out = a;
 	*u_out = u;
+}
+
+/* The fitted shifts shrunk by their reliability: the shifts' true spread V is the spread of
+ * the fitted ones less their mean variance (the method of moments), and each shift is
+ * multiplied by V / (V + var_i), the linear estimate of least mean square error (Wiener's;
+ * the empirical-Bayes form of James & Stein's estimator, Efron & Morris 1973, JASA
+ * 68:117-130). Where the shifts are mostly the fit's noise (timing already within the working
+ * rate's grid, or a change of the artifact's shape taken for one), they go to zero and the
+ * correction is the scaled one; where the timing scatters more than the fit's noise, they
+ * stay. Returns the mean factor. */
+double
+dsp_aas_shift_shrink(double *u, const double *var, size_t nt)
+{
+	double su = 0, sv = 0, V, wsum = 0;
+	size_t n = 0;
+
+	for (size_t i = 0; i < nt; i++)
+		if (isfinite(var[i]))
+			su += u[i] * u[i], sv += var[i], n++;
+	V = n ? (su - sv) / (double)n : 0;
+	for (size_t i = 0; i < nt; i++) {
+		double w = V > 0 && isfinite(var[i]) ? V / (V + var[i]) : 0;
+
+		u[i] *= w;
+		wsum += w;
+	}
+	return nt ? wsum / (double)nt : 0;
+}
+
+/* Each shifted template's scale as the choice without shifts scaled it: the least-squares
+ * scale over the whole epoch, against the template shifted. The artifact band's scale, fitted
+ * with the shift, follows the artifact's fast part; where a head movement changes the
+ * artifact's shape the two bands' amplitudes change apart, and the EEG band is the output.
+ * tu is scratch of L. */
+static void
+dsp_aas_shift_rescale(struct dsp_aas_templates *tp, const double *E, double *tu)
+{
+	size_t L = tp->len;
+
+	for (size_t i = 0; i < tp->nepochs; i++) {
+		dsp_aas_advance(tp->data + tp->index[i] * L, L, tp->advance[i], tu);
+		tp->scale[i] = dsp_aas_scale_of(E + i * L, tu, L);
+	}
 }
 
 void
@@ -379,21 +458,24 @@ dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct
 	/* One epoch's rows at a time (the epochs at the working rate are large). */
 	double *h = xmalloc(L * sizeof *h), *th = xmalloc(L * sizeof *th);
 	double *dth = xmalloc(L * sizeof *dth), *tu = xmalloc(L * sizeof *tu);
+	double *var = xmalloc((nt ? nt : 1) * sizeof *var);
 
 	free(tp->scale);
 	tp->scale = xmalloc(nt * sizeof *tp->scale);
 	tp->advance = xmalloc(nt * sizeof *tp->advance);
+	for (size_t i = 0; i < nt; i++) {
+		dsp_aas_band_high(E + i * L, 1, L, p->fs, p->band, h);
+		dsp_aas_band_high(tp->data + tp->index[i] * L, 1, L, p->fs, p->band, th);
+		dsp_aas_shift_epoch(h, th, L, d, dth, tu, &tp->scale[i], &tp->advance[i], &var[i]);
+	}
+	tp->choice.shift_weight = dsp_aas_shift_shrink(tp->advance, var, nt);
+	if (tp->choice.shift_rescale)
+		dsp_aas_shift_rescale(tp, E, tu);
 	tp->choice.scale_min = tp->choice.shift_min = INFINITY;
 	tp->choice.scale_max = tp->choice.shift_max = -INFINITY;
 	for (size_t i = 0; i < nt; i++) {
-		double a, u, shift;
+		double a = tp->scale[i], shift = -tp->advance[i] / (double)d;
 
-		dsp_aas_band_high(E + i * L, 1, L, p->fs, p->band, h);
-		dsp_aas_band_high(tp->data + tp->index[i] * L, 1, L, p->fs, p->band, th);
-		dsp_aas_shift_epoch(h, th, L, 0.5 * (double)d, dth, tu, &a, &u);
-		tp->scale[i] = a;
-		tp->advance[i] = u;
-		shift = -u / (double)d;
 		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
 		tp->choice.scale_max = fmax(tp->choice.scale_max, a);
 		tp->choice.shift_min = fmin(tp->choice.shift_min, shift);
@@ -401,5 +483,5 @@ dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct
 	}
 	tp->choice.scaled = 1;
 	tp->choice.shifted = 1;
-	free(h), free(th), free(dth), free(tu);
+	free(h), free(th), free(dth), free(tu), free(var);
 }

@@ -87,6 +87,9 @@ void dsp_aas_advance(const double *v, size_t n, double u, double *out);
 /* Every epoch's scale and advance against its template, fitted in the artifact band of the rows
  * at the working rate (tp->scale, tp->advance), with their range in tp->choice: after a mode
  * whose choice asks for shifts (choice.shifted), on the epochs E (never its templates' place). */
+/* u[i] *= V / (V + var[i]), V the spread of the u less their mean variance (at least 0);
+ * returns the mean factor. */
+double dsp_aas_shift_shrink(double *u, const double *var, size_t nt);
 void dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E,
 			  const struct dsp_aas_params *p);
 

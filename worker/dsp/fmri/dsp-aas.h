@@ -55,6 +55,9 @@ struct dsp_aas_choice {
 	double scale_min, scale_max;
 	int shifted;            /* sub-sample shifts fitted; their range, recording samples */
 	double shift_min, shift_max;
+	int shift_rescale;      /* the shifted templates scaled to their epochs over the whole band
+				   (the choice without shifts was scaled), else left unscaled */
+	double shift_weight;    /* the mean factor the fitted shifts were shrunk by (0..1) */
 	size_t segments;        /* motion segments */
 	double error_db;        /* auto: estimated in-band error of the choice against the next
 				   best candidate, dB (<= 0); NAN otherwise */
