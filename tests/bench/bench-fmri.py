@@ -11,13 +11,15 @@ on the Niazy-like recording with `neurodag run --workers 2` and prints a table o
   - with --growth-only: peak worker RSS against recording length alone (--durations, default
     60, 240 and 900 s; --channels EEG channels, --workers workers), with the growth per second of
     recording and each length's peak against the shortest's (the bounded-memory criterion is
-    900 s within 1.5× of 60 s).
+    900 s within 1.5× of 60 s); with --whole too, each length again on whole channels
+    (upsample window_mb 0) beside it, with the wall-time ratio and the largest output
+    difference in units of the EDF's quantization.
 
 Wall and CPU are medians of --repeat runs (default 3; the range is printed too), the per-op
 breakdown is that of the median run, RSS the largest seen.
 
 usage: bench-fmri.py [--build DIR] [--shared DIR] [--repeat N] [--skip-growth]
-       bench-fmri.py --growth-only [--durations S,S,..] [--channels N] [--workers N]"""
+       bench-fmri.py --growth-only [--durations S,S,..] [--channels N] [--workers N] [--whole]"""
 import argparse
 import json
 import os
@@ -119,10 +121,12 @@ def main():
     ap.add_argument("--durations", default="60,240,900")
     ap.add_argument("--channels", type=int, default=2)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--whole", action="store_true")
     a = ap.parse_args()
     neurodag = os.path.join(a.build, "scheduler", "ctl", "neurodag")
     if a.growth_only:
-        growth(neurodag, [float(d) for d in a.durations.split(",")], a.channels, a.workers)
+        growth(neurodag, [float(d) for d in a.durations.split(",")], a.channels, a.workers,
+               a.whole)
         return
     data = os.path.join(a.shared, "data", "fmri-niazy-like")
     rec, clean = os.path.join(data, "recording.edf"), os.path.join(data, "clean.edf")
@@ -178,14 +182,35 @@ def main():
         print("%9ds %12.0f %10.2f" % (162 * mult, max(peaks.values()) / 1024, wall))
 
 
-def growth(neurodag, durations, channels, workers):
-    """Peak worker RSS of the standard pipeline against recording length."""
+def edf_digital(path):
+    """{label: 16-bit samples} of an EDF(+) file's signals."""
+    import numpy as np
+    b = open(path, "rb").read()
+    ns, hl, nrec = int(b[252:256]), int(b[184:192]), int(b[236:244])
+    lab = [b[256 + i * 16:256 + (i + 1) * 16].decode().strip() for i in range(ns)]
+    spr = [int(b[256 + 216 * ns + i * 8:256 + 216 * ns + (i + 1) * 8]) for i in range(ns)]
+    rec = np.frombuffer(b[hl:], dtype="<i2")[:nrec * sum(spr)].reshape(nrec, sum(spr))
+    offs = [sum(spr[:i]) for i in range(ns)]
+    return {lab[i]: rec[:, offs[i]:offs[i] + spr[i]].ravel().astype(int) for i in range(ns)
+            if not lab[i].startswith("EDF Annotations")}
+
+
+def growth(neurodag, durations, channels, workers, whole=False):
+    """Peak worker RSS of the standard pipeline against recording length (and, with whole, the
+    same on whole channels beside it)."""
     tmp = tempfile.mkdtemp(prefix="bench-fmri-growth-")
     pl = os.path.join(ROOT, "deploy", "examples", "fmri-standard.json")
+    whole_pl = os.path.join(tmp, "whole.json")
+    std = json.load(open(pl))
+    for s in std["steps"]:
+        if s["op"] == "upsample":
+            s["window_mb"] = 0
+    json.dump(std, open(whole_pl, "w"))
     print("peak worker RSS against recording length (synth fmri, %d EEG channels + EMG + ECG, "
           "standard pipeline, %d worker%s)" % (channels, workers, "s" if workers > 1 else ""))
-    print("%10s %12s %12s %10s %10s" % ("duration", "worker MB", "MB per s", "vs first",
-                                         "wall s"))
+    print("%10s %12s %12s %10s %10s%s" % ("duration", "worker MB", "MB per s", "vs first",
+                                           "wall s", "   whole MB  whole s  wall ratio  "
+                                           "max diff (EDF units)  dB (win/whole)" if whole else ""))
     first = None
     for dur in durations:
         d = os.path.join(tmp, "syn%g" % dur)
@@ -196,7 +221,17 @@ def growth(neurodag, durations, channels, workers):
         mb = max(peaks.values()) / 1024
         first = first or (dur, mb)
         slope = (mb - first[1]) / (dur - first[0]) if dur > first[0] else float("nan")
-        print("%9gs %12.0f %12.3f %9.2fx %10.2f" % (dur, mb, slope, mb / first[1], wall))
+        extra = ""
+        if whole:
+            rw, ww, pw, _ = run_job(neurodag, whole_pl, os.path.join(d, "recording.edf"),
+                                    os.path.join(d, "whole.edf"), workers=workers)
+            a, b = edf_digital(os.path.join(d, "out.edf")), edf_digital(os.path.join(d, "whole.edf"))
+            diff = max(int(abs(a[k] - b[k]).max()) for k in a)
+            extra = "   %8.0f %8.2f %10.2f  %20d  %.3f/%.3f" % (
+                max(pw.values()) / 1024, ww, wall / ww, diff,
+                find(rep, "metrics")["artifact_reduction_db"],
+                find(rw, "metrics")["artifact_reduction_db"])
+        print("%9gs %12.0f %12.3f %9.2fx %10.2f%s" % (dur, mb, slope, mb / first[1], wall, extra))
         subprocess.run(["rm", "-rf", d], check=False)
 
 

@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-from rec_check import FAILS, check, run_metrics
+from rec_check import FAILS, check, edf_channels, run_metrics
 
 NEURODAG, EXAMPLES = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nd-blocks-")
@@ -23,28 +23,6 @@ RECS = {
     "2k-missing-marks": ["--drop-triggers", "2", "--duration", "40", "--seed", "63"],
 }
 TOL_UV, TOL_DB, TOL_RES = 0.02, 0.01, 0.001
-
-
-def edf_channels(path):
-    """{label: physical samples} of an EDF(+) file, from its header and 16-bit records."""
-    b = open(path, "rb").read()
-    ns, hl, nrec = int(b[252:256]), int(b[184:192]), int(b[236:244])
-
-    def field(off, w):
-        return [b[256 + off * ns + i * w:256 + off * ns + (i + 1) * w].decode().strip()
-                for i in range(ns)]
-    lab = field(0, 16)
-    pmin, pmax, dmin, dmax = ([float(v) for v in field(o, 8)] for o in (104, 112, 120, 128))
-    spr = [int(v) for v in field(216, 8)]
-    rec = np.frombuffer(b[hl:], dtype="<i2")[:nrec * sum(spr)].reshape(nrec, sum(spr))
-    out, o = {}, 0
-    for i in range(ns):
-        g = (pmax[i] - pmin[i]) / (dmax[i] - dmin[i])
-        d = rec[:, o:o + spr[i]].ravel().astype(float)
-        if not lab[i].startswith("EDF Annotations"):
-            out[lab[i]] = ((d - dmin[i]) * g + pmin[i], g)
-        o += spr[i]
-    return out
 
 
 try:

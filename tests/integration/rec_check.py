@@ -3,6 +3,8 @@
 import json
 import subprocess
 
+import numpy as np
+
 FAILS = []
 
 
@@ -24,3 +26,26 @@ def run_metrics(neurodag, pipeline, rec, out):
         if "metrics" in v:
             return v["metrics"]
     return None
+
+
+def edf_channels(path):
+    """{label: (physical samples, quantization unit, digital samples)} of an EDF(+) file, from its
+    header and 16-bit records (the unit in the file's physical dimension)."""
+    b = open(path, "rb").read()
+    ns, hl, nrec = int(b[252:256]), int(b[184:192]), int(b[236:244])
+
+    def field(off, w):
+        return [b[256 + off * ns + i * w:256 + off * ns + (i + 1) * w].decode().strip()
+                for i in range(ns)]
+    lab = field(0, 16)
+    pmin, pmax, dmin, dmax = ([float(v) for v in field(o, 8)] for o in (104, 112, 120, 128))
+    spr = [int(v) for v in field(216, 8)]
+    rec = np.frombuffer(b[hl:], dtype="<i2")[:nrec * sum(spr)].reshape(nrec, sum(spr))
+    out, o = {}, 0
+    for i in range(ns):
+        g = (pmax[i] - pmin[i]) / (dmax[i] - dmin[i])
+        d = rec[:, o:o + spr[i]].ravel().astype(np.int64)
+        if not lab[i].startswith("EDF Annotations"):
+            out[lab[i]] = ((d - dmin[i]) * g + pmin[i], g, d)
+        o += spr[i]
+    return out

@@ -456,3 +456,48 @@ Test(dsp_aas_weight, bad_parameters_are_named)
 	free(cause);
 	rec_free(&r);
 }
+
+/* What a windowed caller does: the choice from the decimated epochs of x − mean (auto_choose),
+ * then the templates of the chosen mode with the mean given, are what auto builds in one go. */
+Test(dsp_aas_weight, auto_choice_then_build_is_auto)
+{
+	struct rec r;
+	struct dsp_aas_params p, q;
+	struct dsp_aas_templates a = {0}, b = {0};
+	size_t d = 2, m = (290 + d - 1) / d;
+	double mean = 0, err_db, *X, *ya, *yb;
+
+	rec_make(&r, 300, 0.02, 0.002, 21);
+	params(&p, DSP_AAS_AUTO, DSP_AAS_SCALE_AUTO, 30);
+	p.fs = 2000, p.decim = d;
+	ya = correct(&r, &p, &a);
+	for (size_t i = 0; i < r.n; i++)
+		mean += r.x[i];
+	mean /= (double)r.n;
+	X = malloc(r.nt * m * sizeof *X);
+	for (size_t i = 0; i < r.nt; i++)
+		for (size_t j = 0; j < m; j++) {
+			size_t u = j * d, v = u + d < r.L ? u + d : r.L;
+			double acc = 0;
+
+			for (size_t k = u; k < v; k++)
+				acc += r.x[r.t[i] + r.s0 + (int64_t)k] - mean;
+			X[i * m + j] = acc / (double)(v - u);
+		}
+	cr_assert_eq(dsp_aas_auto_choose(X, r.nt, m, &p, &q, &err_db, NULL), 0);
+	cr_assert_eq(q.window, a.choice.window);
+	cr_assert_eq(q.scale == DSP_AAS_SCALE_ON, a.choice.scaled);
+	cr_assert_float_eq(err_db, a.choice.error_db, 0);
+	q.mean_given = 1, q.mean = mean;
+	yb = correct(&r, &q, &b);
+	for (size_t i = 0; i < r.n; i++)
+		cr_assert_float_eq(ya[i], yb[i], 0, "sample %zu", i);
+	q.mean = mean + 1e-3; /* the given mean is the one used */
+	dsp_aas_templates_fini(&b);
+	free(yb);
+	yb = correct(&r, &q, &b);
+	cr_assert_gt(fabs(yb[r.t[100] + 10] - ya[r.t[100] + 10]), 1e-5);
+	dsp_aas_templates_fini(&a), dsp_aas_templates_fini(&b);
+	free(ya), free(yb);
+	rec_free(&r);
+}

@@ -108,10 +108,10 @@ dsp_aas_auto_avg_fini(struct dsp_aas_auto_avg *v)
 	free(v->idx), free(v->cnt);
 }
 
-/* The rows, their artifact band, and R from a plain correction: the nearest W epochs,
- * scaled; g from those templates. */
+/* The rows X (nt × m at the recording's rate, taken over), their artifact band, and R from a
+ * plain correction: the nearest W epochs, scaled; g from those templates. */
 static void
-dsp_aas_auto_init(struct dsp_aas_auto *a, const double *E, size_t nt, size_t len,
+dsp_aas_auto_init(struct dsp_aas_auto *a, double *X, size_t nt, size_t m,
 		  const struct dsp_aas_params *p)
 {
 	size_t d = p->decim ? p->decim : 1, k;
@@ -121,7 +121,8 @@ dsp_aas_auto_init(struct dsp_aas_auto *a, const double *E, size_t nt, size_t len
 	memset(a, 0, sizeof *a);
 	a->nt = nt;
 	a->fs0 = p->fs / (double)d;
-	a->X = dsp_aas_decimate(E, nt, len, d, &a->m);
+	a->X = X;
+	a->m = m;
 	a->H = xmalloc(nt * a->m * sizeof *a->H);
 	dsp_aas_band_high(a->X, nt, a->m, a->fs0, p->band, a->H);
 	dsp_aas_segments_make(p, nt, &a->sg);
@@ -230,17 +231,9 @@ dsp_aas_auto_candidates(const struct dsp_aas_params *p, size_t nt, struct dsp_aa
 	return n;
 }
 
-int
-dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
-		  const struct dsp_aas_params *p, char **cause)
+static int
+dsp_aas_auto_check(const struct dsp_aas_params *p, size_t nt, char **cause)
 {
-	struct dsp_aas_cand cand[DSP_AAS_AUTO_MAX], best = {0}, second = {0};
-	struct dsp_aas_params q = *p;
-	struct dsp_aas_auto a;
-	double err[DSP_AAS_AUTO_MAX][3];
-	size_t nc, ibest = 0;
-	int rc, base_scaled = 1;
-
 	if (!(p->fs > 0 && p->band > 0 && p->band < p->fs / (double)(p->decim ? p->decim : 1) / 2))
 		return error_set(cause, -EINVAL,
 				 "AAS auto: the EEG band edge %g Hz must lie below half the "
@@ -248,8 +241,25 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len
 				 p->band);
 	if (nt < 3)
 		return error_set(cause, -EINVAL, "AAS auto: %zu epochs are too few", nt);
+	return 0;
+}
+
+int
+dsp_aas_auto_choose(double *X, size_t nt, size_t m, const struct dsp_aas_params *p,
+		    struct dsp_aas_params *q, double *error_db, char **cause)
+{
+	struct dsp_aas_cand cand[DSP_AAS_AUTO_MAX], best = {0}, second = {0};
+	struct dsp_aas_auto a;
+	double err[DSP_AAS_AUTO_MAX][3];
+	size_t nc, ibest = 0;
+	int rc, base_scaled = 1;
+
+	if ((rc = dsp_aas_auto_check(p, nt, cause)) != 0) {
+		free(X);
+		return rc;
+	}
 	nc = dsp_aas_auto_candidates(p, nt, cand);
-	dsp_aas_auto_init(&a, E, nt, len, p);
+	dsp_aas_auto_init(&a, X, nt, m, p);
 	best.err = second.err = INFINITY;
 	for (size_t i = 0; i < nc; i++) {
 		dsp_aas_auto_score(&a, p, &cand[i], err[i]);
@@ -277,16 +287,34 @@ dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len
 		best.err = err[ibest][2];
 	}
 	dsp_aas_auto_fini(&a);
-	q.mode = best.mode;
-	q.window = best.window;
-	q.scale = best.scaled ? DSP_AAS_SCALE_ON : DSP_AAS_SCALE_OFF;
-	q.shift = best.scaled == 2;
-	if ((rc = dsp_aas_weighted_fixed(tp, E, nt, len, &q, cause)) != 0)
-		return rc;
-	tp->choice.shift_rescale = base_scaled;
-	tp->choice.error_db =
-	    isfinite(second.err) && second.err > 0 ? 10 * log10(best.err / second.err) : NAN;
+	*q = *p;
+	q->mode = best.mode;
+	q->window = best.window;
+	q->scale = best.scaled ? DSP_AAS_SCALE_ON : DSP_AAS_SCALE_OFF;
+	q->shift = best.scaled == 2;
+	q->shift_band_scale = q->shift && !base_scaled;
+	*error_db = isfinite(second.err) && second.err > 0 ? 10 * log10(best.err / second.err) : NAN;
 	return 0;
+}
+
+int
+dsp_aas_auto_make(struct dsp_aas_templates *tp, double *E, size_t nt, size_t len,
+		  const struct dsp_aas_params *p, char **cause)
+{
+	struct dsp_aas_params q;
+	double error_db, *X;
+	size_t m;
+	int rc;
+
+	if ((rc = dsp_aas_auto_check(p, nt, cause)) != 0)
+		return rc;
+	X = dsp_aas_decimate(E, nt, len, p->decim ? p->decim : 1, &m);
+	rc = dsp_aas_auto_choose(X, nt, m, p, &q, &error_db, cause);
+	if (rc == 0)
+		rc = dsp_aas_weighted_fixed(tp, E, nt, len, &q, cause);
+	if (rc == 0)
+		tp->choice.error_db = error_db;
+	return rc;
 }
 
 void

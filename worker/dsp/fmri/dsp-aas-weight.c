@@ -537,7 +537,7 @@ dsp_aas_weighted_fixed(struct dsp_aas_templates *tp, double *E, size_t nt, size_
 	tp->choice.scale_min = tp->choice.scale_max = 1;
 	/* Shifts are fitted after (dsp_aas_weight_shift, by the caller), scales with them. */
 	tp->choice.shifted = shifted;
-	tp->choice.shift_rescale = 1;
+	tp->choice.shift_rescale = !p->shift_band_scale;
 	if (p->scale != DSP_AAS_SCALE_OFF && !shifted && tp->data == E)
 		dsp_aas_weight_scale_range(tp);
 	else if (p->scale != DSP_AAS_SCALE_OFF && !shifted)

@@ -285,9 +285,13 @@ dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n, 
 	memset(tp, 0, sizeof *tp);
 	if ((rc = dsp_aas_check(n, nt, L, p, cause)) != 0)
 		return rc;
-	for (size_t i = 0; i < n; i++)
-		mean += x[i];
-	mean /= (double)n;
+	if (p->mean_given) {
+		mean = p->mean;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			mean += x[i];
+		mean /= (double)n;
+	}
 	if (p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING)
 		return dsp_aas_weighted(tp, x, n, t, nt, L, s0, mean, p, cause);
 	tp->len = L;

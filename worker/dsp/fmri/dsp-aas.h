@@ -32,6 +32,9 @@ struct dsp_aas_params {
 	enum dsp_aas_scale scale; /* least-squares scale of each template to its epoch */
 	int shift;                /* with scale: and its sub-sample shift, to first order
 				     (dsp-aas-auto.c); auto weighs it with scale auto */
+	int shift_band_scale;     /* with shift: keep the artifact band's scale for the shifted
+				     templates instead of the whole epoch's (auto: where the
+				     choice without shifts was unscaled) */
 	int interpolate_gaps;     /* subtract a line across the gaps between epochs' templates */
 	double farm_threshold;    /* 0.9 */
 	size_t farm_range;        /* 3: candidates within ±3·W epochs */
@@ -45,6 +48,10 @@ struct dsp_aas_params {
 	 * (correlations in farm, the error estimate of auto), and working rate / recording rate. */
 	double fs, band;
 	size_t decim;
+	/* The channel mean the epochs are taken from (x − mean): computed from x[0..n) unless
+	 * mean_given (a caller building the templates of a stretch of the channel at a time). */
+	int mean_given;
+	double mean;
 };
 
 /* What a weighted mode chose for the channel. */
@@ -86,6 +93,13 @@ void dsp_aas_params_init(struct dsp_aas_params *p);
 int dsp_aas_templates_make(struct dsp_aas_templates *tp, const double *x, size_t n,
 			   const int64_t *t, size_t nt, size_t L, long s0,
 			   const struct dsp_aas_params *p, char **cause);
+/* What mode auto (or scale auto) chooses from the epochs decimated to the recording's rate:
+ * X, nt rows of m samples (block averages of decim working-rate samples of x − mean(x), as
+ * the templates are built from; taken over, freed here). Into *q: p with the chosen mode,
+ * window, scale and shift, so that building the templates with *q gives what auto gives; into
+ * *error_db the choice's estimated error against the next best (NAN when none). 0 or -EINVAL. */
+int dsp_aas_auto_choose(double *X, size_t nt, size_t m, const struct dsp_aas_params *p,
+			struct dsp_aas_params *q, double *error_db, char **cause);
 /* Release the arrays; accepts a zeroed or finished struct. */
 void dsp_aas_templates_fini(struct dsp_aas_templates *tp);
 /* The template (len doubles) of epoch i; owned by tp. */

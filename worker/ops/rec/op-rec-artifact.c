@@ -161,10 +161,10 @@ op_rec_artifact_num(double v)
 }
 
 static json_t *
-op_rec_artifact_aas_choice(const struct dsp_aas_templates *tp, const struct dsp_aas_params *p)
+op_rec_artifact_choice_json(const struct dsp_aas_choice *ch, double removed_uv,
+			    const struct dsp_aas_params *p)
 {
 	static const char *const names[] = {"blocks", "sliding", "nearest", "farm", "slice", "auto"};
-	const struct dsp_aas_choice *ch = &tp->choice;
 	int weighted = p->mode != DSP_AAS_BLOCKS && p->mode != DSP_AAS_SLIDING;
 
 	return json_pack("{s:s, s:I, s:b, s:o, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:f}",
@@ -178,8 +178,20 @@ op_rec_artifact_aas_choice(const struct dsp_aas_templates *tp, const struct dsp_
 			 op_rec_artifact_num(ch->shifted ? ch->shift_max : 0), "shift_weight",
 			 op_rec_artifact_num(ch->shifted ? ch->shift_weight : 0), "segments",
 			 (json_int_t)(weighted ? ch->segments : 1), "vs_next_db",
-			 op_rec_artifact_num(ch->error_db), "removed_uv",
-			 op_rec_artifact_removed_uv(tp));
+			 op_rec_artifact_num(ch->error_db), "removed_uv", removed_uv);
+}
+
+static json_t *
+op_rec_artifact_aas_choice(const struct dsp_aas_templates *tp, const struct dsp_aas_params *p)
+{
+	return op_rec_artifact_choice_json(&tp->choice, op_rec_artifact_removed_uv(tp), p);
+}
+
+void
+op_rec_aas_choice_set(struct rec_chan *c, const struct dsp_aas_choice *ch, double removed_uv,
+		      const struct dsp_aas_params *p)
+{
+	op_rec_artifact_choice(c, "aas", op_rec_artifact_choice_json(ch, removed_uv, p));
 }
 
 /* AAS's estimated noise, added to the channel's when a later step needs it (rec_noise_pending):

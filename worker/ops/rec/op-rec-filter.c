@@ -11,6 +11,7 @@
 #include "worker/dsp/core/dsp-filter.h"
 #include "worker/dsp/core/dsp-resample-block.h"
 #include "worker/dsp/core/dsp-resample.h"
+#include "worker/ops/rec/op-rec-window.h"
 #include "worker/ops/rec/op-rec.h"
 
 #define OP_REC_FILTER_MAX_HZ 1e6
@@ -186,6 +187,20 @@ op_rec_filter_parse_factor(const json_t *step, const char *path, void *params, c
 	return op_param_int(step, path, "factor", 1, 1, 1000000, 1, &p->factor, cause);
 }
 
+static int
+op_rec_filter_parse_up(const json_t *step, const char *path, void *params, char **cause)
+{
+	static const char *const keys[] = {"factor", "block_s", "window_mb", NULL};
+	struct op_rec_rate_params *p = params;
+
+	if (op_param_keys(step, path, keys, cause) != 0 ||
+	    op_param_number(step, path, "block_s", 0, 0, 1e6, 0, &p->block_s, cause) != 0 ||
+	    op_param_number(step, path, "window_mb", 0, 0, 1e6, OP_REC_WINDOW_MB, &p->window_mb,
+			    cause) != 0)
+		return -EINVAL;
+	return op_param_int(step, path, "factor", 1, 1, 1000000, 1, &p->factor, cause);
+}
+
 static void
 op_rec_filter_read(void *ctx, size_t s0, size_t s1, double *out)
 {
@@ -286,7 +301,11 @@ static int
 op_rec_filter_run_up(struct op_run *run, struct rec_chan *c, const json_t *step, char **cause)
 {
 	const struct op_rec_rate_params *p = run->params;
-	int rc = op_rec_filter_rate(c, step, "factor", c->fs * (double)p->factor, p,
+	int rc = op_rec_window_run(run, c, step, p, cause);
+
+	if (rc != 0) /* done in windows, with the steps after it */
+		return rc > 0 ? 0 : rc;
+	rc = op_rec_filter_rate(c, step, "factor", c->fs * (double)p->factor, p,
 				    (unsigned)p->factor, 1, cause);
 
 	if (rc == 0)
@@ -339,8 +358,10 @@ const struct op_rec op_rec_notch = {
     .chan = op_rec_filter_run_notch,
 };
 const struct op_rec op_rec_upsample = {
-    .def = OP_REC_DEF("upsample", OP_UNIT, "FFT resampling to `factor` times the rate",
-		      struct op_rec_rate_params, op_rec_filter_parse_factor),
+    .def = OP_REC_DEF("upsample", OP_UNIT,
+		      "FFT resampling to `factor` times the rate (long channels: with the "
+		      "steps to the downsample, in windows of `window_mb` MB and more)",
+		      struct op_rec_rate_params, op_rec_filter_parse_up),
     .flags = OP_REC_NOISE_PENDING,
     .chan = op_rec_filter_run_up,
 };

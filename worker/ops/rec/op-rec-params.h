@@ -39,7 +39,13 @@ struct op_rec_rate_params {
 	 * 8 s the standard pipeline's output stays within 0.02 uV of the whole-channel one,
 	 * tests/integration/check-rec-blocks.py); 0: the whole channel in one transform (the definition the blocks are checked against). */
 	double block_s;
+	/* upsample: a channel whose working-rate array would exceed 4·window_mb MB runs its
+	 * working-rate steps in windows of at least window_mb MB (op-rec-window.h: with their
+	 * margins and the epochs the templates draw on), when they are steps that can; 0: always
+	 * the whole channel. */
+	double window_mb;
 };
+#define OP_REC_WINDOW_MB 16.0
 #define OP_REC_BLOCK_MARGIN_S 8.0
 
 struct op_rec_detect_params {

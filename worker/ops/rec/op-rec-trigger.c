@@ -223,9 +223,7 @@ op_rec_trigger_run_slices(struct op_run *run, struct rec_chan *c, const json_t *
 	t->L = info.artifact_len;
 	t->slices_per_volume = info.slices_per_volume;
 	t->volume_gaps = info.volume_gaps;
-	free(t->t_sub);
-	t->t_sub = NULL;
-	t->step = op_rec_step_index(step);
+	rec_epochs_moved(t, op_rec_step_index(step));
 	return 0;
 }
 
@@ -249,9 +247,7 @@ op_rec_trigger_run_subsample(struct op_run *run, struct rec_chan *c, const json_
 		for (size_t i = 0; i < t->n; i++)
 			json_array_append_new(a, json_integer(shifts[i]));
 		op_rec_result_set(run, "subsample_shifts", a);
-		free(t->t_sub);
-		t->t_sub = NULL;
-		t->step = op_rec_step_index(step);
+		rec_epochs_moved(t, op_rec_step_index(step));
 	}
 	free(shifts);
 	return rc;

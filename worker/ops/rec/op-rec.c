@@ -79,6 +79,8 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 
 		if (!c->corrected && !(op->flags & OP_REC_ALL_CHANNELS))
 			return 0;
+		if (idx <= r->window_through) /* done in windows by the upsample before it */
+			return 0;
 		if (!(op->flags & OP_REC_NOISE_PENDING))
 			rec_chan_noise_settle(c);
 		if ((rc = rec_epochs_sync(run, idx, c->fs, &c->epochs, cause)) != 0)
@@ -90,7 +92,9 @@ op_rec_run(struct op_run *run, const json_t *step, char **cause)
 		if (rc != 0)
 			error_wrap(cause, rc, "channel %s: ", c->label);
 	}
-	rec_task_time(run, name, time_mono_s() - t0);
+	/* Steps run in windows from this one timed themselves. */
+	rec_task_time(run, name, time_mono_s() - t0 - r->window_s);
+	r->window_s = 0;
 	rec_task_peak(run, name, hwm);
 	return rc;
 }

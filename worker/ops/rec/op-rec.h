@@ -59,6 +59,10 @@ int op_rec_crop_epochs(const json_t *crop, struct rec_epochs *e, char **cause);
  * their count. */
 size_t op_rec_completed_annotations(const struct op_run *run, struct io_rec_annotation **out);
 
+/* Record aas's choice for channel c as the whole-channel step reports it: what it chose (ch),
+ * the RMS in µV of the templates it subtracted, and the step's parameters (op-rec-artifact.c). */
+void op_rec_aas_choice_set(struct rec_chan *c, const struct dsp_aas_choice *ch, double removed_uv,
+			   const struct dsp_aas_params *p);
 /* The parse of aas, shared by aas_realign (op-rec-artifact.c): struct op_rec_aas_params. */
 int op_rec_aas_parse(const json_t *step, const char *path, void *params, char **cause);
 

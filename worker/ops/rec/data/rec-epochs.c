@@ -131,3 +131,11 @@ rec_epochs_s0(const struct rec_epochs *t)
 {
 	return (long)trunc(t->offset * t->fs);
 }
+
+void
+rec_epochs_moved(struct rec_epochs *t, long step)
+{
+	free(t->t_sub);
+	t->t_sub = NULL;
+	t->step = step;
+}

@@ -32,6 +32,8 @@ int rec_epochs_sync(const struct op_run *run, long step, double fs, struct rec_e
 		    char **cause);
 /* Scale a state after resampling from t->fs to fs_new (triggers truncated, L rounded). */
 void rec_epochs_rescale(struct rec_epochs *t, double fs_new, long step);
+/* After a step `step` moved the triggers t: drop the realigned ones (t_sub) and mark the step. */
+void rec_epochs_moved(struct rec_epochs *t, long step);
 /* Samples of an offset: trunc(offset·fs). */
 long rec_epochs_s0(const struct rec_epochs *t);
 

@@ -76,6 +76,7 @@ rec_runner_begin(struct op_run *run, char **cause)
 
 	run->rec = r;
 	r->epochs.step = -1;
+	r->window_through = -1;
 	r->timing = json_object();
 	r->peak = json_object();
 	r->path = json_string_value(json_object_get(st->input, "path"));
@@ -126,6 +127,7 @@ rec_runner_load(struct op_run *run, size_t part, char **cause)
 	if (r->nchan == 0)
 		return 0;
 	r->cur = part;
+	r->window_through = -1;
 	rc = rec_chan_load(r->in, run->spec.stage.workdir, r->chan[part].index, r->src_stage,
 			   &r->chan[part], cause);
 	rec_task_time(run, "load", time_mono_s() - t0);

@@ -22,6 +22,10 @@ struct rec_task {
 	struct rec_chan *chan; /* the task's channels (unit: its group; run once: reference) */
 	size_t nchan;
 	size_t cur;               /* the channel being processed (loaded one at a time) */
+	/* Index of the last step the current channel ran in windows (op-rec-window.h), -1 none:
+	 * the steps up to it are done. */
+	long window_through;
+	double window_s; /* seconds those steps took (timed by each), not the upsample's */
 	struct rec_epochs epochs; /* task-level state (global and run-once tasks) */
 	json_t *timing;           /* {"op": seconds} of this task */
 	/* {"op": MB}: the process's peak resident memory at the end of each op that raised it
