@@ -12,6 +12,22 @@
 /* A reply to AUTH from a scheduler that lost our HELLO (a reconnect in between): start over. */
 #define PROTO_AUTH_TRIES 3
 
+/* Send req and take the reply, which must be of type `want` (else it is freed and refused).
+ * On success *reply is the caller's (proto_msg_fini). */
+static int
+proto_auth_call(struct proto_call *call, const struct proto_msg *req, enum proto_type want,
+		int timeout_ms, struct proto_msg *reply, char **cause)
+{
+	int rc = proto_call_run(call, req, reply, timeout_ms, cause);
+
+	if (rc != 0 || reply->type == want)
+		return rc;
+	rc = error_set(cause, -EPROTO, "expected %s, got %s", proto_type_name(want),
+		       proto_type_name(reply->type));
+	proto_msg_fini(reply);
+	return rc;
+}
+
 static int
 proto_auth_once(struct proto_call *call, const struct proto_hello *hello, const char *token,
 		int timeout_ms, struct proto_welcome *welcome, char **cause)
@@ -25,14 +41,8 @@ proto_auth_once(struct proto_call *call, const struct proto_hello *hello, const 
 		return error_set(cause, -EIO, "cannot get random bytes for a nonce");
 	req.u.hello = *hello;
 	req.u.hello.nonce = nonce;
-	if ((rc = proto_call_run(call, &req, &reply, timeout_ms, cause)) != 0)
+	if ((rc = proto_auth_call(call, &req, PROTO_CHALLENGE, timeout_ms, &reply, cause)) != 0)
 		return rc;
-	if (reply.type != PROTO_CHALLENGE) {
-		rc = error_set(cause, -EPROTO, "expected CHALLENGE, got %s",
-			       proto_type_name(reply.type));
-		proto_msg_fini(&reply);
-		return rc;
-	}
 	token_proof(token, TOKEN_PROOF_SCHEDULER, role, nonce, reply.u.challenge.nonce, expect);
 	if (!token_equal(expect, reply.u.challenge.proof)) {
 		proto_msg_fini(&reply);
@@ -44,14 +54,8 @@ proto_auth_once(struct proto_call *call, const struct proto_hello *hello, const 
 	proto_msg_fini(&reply);
 	req = (struct proto_msg){.type = PROTO_AUTH};
 	req.u.auth.proof = proof;
-	if ((rc = proto_call_run(call, &req, &reply, timeout_ms, cause)) != 0)
+	if ((rc = proto_auth_call(call, &req, PROTO_WELCOME, timeout_ms, &reply, cause)) != 0)
 		return rc;
-	if (reply.type != PROTO_WELCOME) {
-		rc = error_set(cause, -EPROTO, "expected WELCOME, got %s",
-			       proto_type_name(reply.type));
-		proto_msg_fini(&reply);
-		return rc;
-	}
 	*welcome = reply.u.welcome;
 	return 0;
 }

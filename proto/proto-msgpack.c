@@ -215,16 +215,39 @@ proto_map_type_error(struct proto_map *m, const char *key, const char *expected)
 	return m->rc;
 }
 
+/* Find `key` and check its type (`expected` names it); NULL when absent or of another type. */
+static const msgpack_object *
+proto_map_typed(struct proto_map *m, const char *key, bool required, msgpack_object_type type,
+		const char *expected)
+{
+	const msgpack_object *v = proto_map_find(m, key, required);
+
+	if (v != NULL && v->type != type) {
+		proto_map_type_error(m, key, expected);
+		return NULL;
+	}
+	return v;
+}
+
+/* A string or an array over its limit: n `units` where `limit` are allowed. */
+static int
+proto_map_size_error(struct proto_map *m, const char *key, uint32_t n, const char *units,
+		     size_t limit)
+{
+	m->rc = error_set(m->cause, -EMSGSIZE, "%s: field '%s' has %u %s, limit %zu", m->what, key,
+			  n, units, limit);
+	return m->rc;
+}
+
 int
 proto_map_u64(struct proto_map *m, const char *key, bool required, uint64_t min, uint64_t max,
 	      uint64_t *out)
 {
-	const msgpack_object *v = proto_map_find(m, key, required);
+	const msgpack_object *v =
+	    proto_map_typed(m, key, required, MSGPACK_OBJECT_POSITIVE_INTEGER, "an unsigned integer");
 
 	if (v == NULL)
 		return m->rc;
-	if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return proto_map_type_error(m, key, "an unsigned integer");
 	if (v->via.u64 < min || v->via.u64 > max) {
 		m->rc =
 		    error_set(m->cause, -EBADMSG, "%s: field '%s' = %llu is out of [%llu, %llu]",
@@ -239,12 +262,10 @@ proto_map_u64(struct proto_map *m, const char *key, bool required, uint64_t min,
 int
 proto_map_bool(struct proto_map *m, const char *key, bool required, bool *out)
 {
-	const msgpack_object *v = proto_map_find(m, key, required);
+	const msgpack_object *v = proto_map_typed(m, key, required, MSGPACK_OBJECT_BOOLEAN, "a boolean");
 
 	if (v == NULL)
 		return m->rc;
-	if (v->type != MSGPACK_OBJECT_BOOLEAN)
-		return proto_map_type_error(m, key, "a boolean");
 	*out = v->via.boolean;
 	return 0;
 }
@@ -252,17 +273,12 @@ proto_map_bool(struct proto_map *m, const char *key, bool required, bool *out)
 int
 proto_map_str(struct proto_map *m, const char *key, bool required, size_t maxlen, char **out)
 {
-	const msgpack_object *v = proto_map_find(m, key, required);
+	const msgpack_object *v = proto_map_typed(m, key, required, MSGPACK_OBJECT_STR, "a string");
 
 	if (v == NULL)
 		return m->rc;
-	if (v->type != MSGPACK_OBJECT_STR)
-		return proto_map_type_error(m, key, "a string");
-	if (v->via.str.size > maxlen) {
-		m->rc = error_set(m->cause, -EMSGSIZE, "%s: field '%s' is %u bytes, limit %zu",
-				  m->what, key, v->via.str.size, maxlen);
-		return m->rc;
-	}
+	if (v->via.str.size > maxlen)
+		return proto_map_size_error(m, key, v->via.str.size, "bytes", maxlen);
 	if (memchr(v->via.str.ptr, '\0', v->via.str.size) != NULL)
 		return proto_map_type_error(m, key, "a string without NUL bytes");
 	*out = xstrndup(v->via.str.ptr, v->via.str.size);
@@ -273,17 +289,12 @@ int
 proto_map_array(struct proto_map *m, const char *key, bool required, uint32_t maxn,
 		const msgpack_object_array **out)
 {
-	const msgpack_object *v = proto_map_find(m, key, required);
+	const msgpack_object *v = proto_map_typed(m, key, required, MSGPACK_OBJECT_ARRAY, "an array");
 
 	if (v == NULL)
 		return m->rc;
-	if (v->type != MSGPACK_OBJECT_ARRAY)
-		return proto_map_type_error(m, key, "an array");
-	if (v->via.array.size > maxn) {
-		m->rc = error_set(m->cause, -EMSGSIZE, "%s: field '%s' has %u elements, limit %u",
-				  m->what, key, v->via.array.size, maxn);
-		return m->rc;
-	}
+	if (v->via.array.size > maxn)
+		return proto_map_size_error(m, key, v->via.array.size, "elements", maxn);
 	*out = &v->via.array;
 	return 0;
 }

@@ -193,6 +193,23 @@ ctl_cmd_workers(int argc, char **argv)
 	    "job).");
 }
 
+/* After a command's options: its first argument (`what`) must be there, then the connection.
+ * Returns 0, or the exit code with opts freed. */
+static int
+ctl_jobs_connect(struct options *opts, const char *cmd, const char *what, struct ctl_conn *c)
+{
+	int rc;
+
+	if (opts->argc == 0) {
+		fprintf(stderr, "neurodag %s: which %s? (see --help)\n", cmd, what);
+		options_fini(opts);
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = ctl_conn_from_options(c, opts)) != 0)
+		options_fini(opts);
+	return rc;
+}
+
 int
 ctl_cmd_cancel(int argc, char **argv)
 {
@@ -205,15 +222,8 @@ ctl_cmd_cancel(int argc, char **argv)
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
-	if (opts.argc == 0) {
-		fprintf(stderr, "neurodag cancel: which job? (see --help)\n");
-		options_fini(&opts);
-		return CTL_EXIT_USAGE;
-	}
-	if ((rc = ctl_conn_from_options(&c, &opts)) != 0) {
-		options_fini(&opts);
+	if ((rc = ctl_jobs_connect(&opts, "cancel", "job", &c)) != 0)
 		return rc;
-	}
 	for (int i = 0; i < opts.argc && rc == 0; i++) {
 		struct proto_msg req = {.type = PROTO_CANCEL}, reply;
 		char *cause = NULL;
@@ -296,15 +306,8 @@ ctl_cmd_submit(int argc, char **argv)
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
-	if (opts.argc == 0) {
-		fprintf(stderr, "neurodag submit: which pipeline? (see --help)\n");
-		options_fini(&opts);
-		return CTL_EXIT_USAGE;
-	}
-	if ((rc = ctl_conn_from_options(&c, &opts)) != 0) {
-		options_fini(&opts);
+	if ((rc = ctl_jobs_connect(&opts, "submit", "pipeline", &c)) != 0)
 		return rc;
-	}
 	rc = ctl_conn_submit(&c, opts.argv[0], opts.argv + 1, opts.argc - 1,
 			     options_get(&opts, "output"), options_count(&opts, "overwrite") > 0,
 			     &jobs, &njobs, &cause);

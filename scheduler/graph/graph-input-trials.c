@@ -114,7 +114,7 @@ graph_input_trials_select(json_t *steps, char **cause)
 					 path);
 		sstep = json_deep_copy(sel);
 		json_object_set_new(sstep, "op", json_string("selectdata"));
-		if (op_def_check(&op_trial_selectdata, sstep, path, cause) != 0) {
+		if (op_def_check(&op_trial_selectdata.def, sstep, path, cause) != 0) {
 			json_decref(sstep);
 			return -EINVAL;
 		}
@@ -133,21 +133,13 @@ graph_input_trials_prepare(struct graph *g, json_t *root, struct trial_input *in
 	const struct trial_layout *lay = trial_input_layout(in);
 	json_t *steps = json_object_get(root, "steps"), *out = json_object_get(root, "output");
 	json_t *last = json_array_get(steps, json_array_size(steps) - 1);
-	const char *opath = json_string_value(json_object_get(out, "path"));
-	const char *oformat = json_string_value(json_object_get(out, "format"));
+	const char *opath;
 	const char *ipath =
 	    json_string_value(json_object_get(json_object_get(root, "input"), "path"));
 	int rc;
 
-	if (!json_is_object(out) || opath == NULL)
-		return error_set(cause, -EINVAL,
-				 "output.path: required, the .spy container to write "
-				 "(or -o)");
-	if (oformat != NULL && strcmp(oformat, "spy") != 0)
-		return error_set(cause, -EINVAL,
-				 "output.format: trial results are written as "
-				 "\"spy\", not \"%s\"",
-				 oformat);
+	if ((rc = op_trial_output(out, &opath, cause)) != 0)
+		return rc;
 	if (ipath != NULL && strcmp(ipath, opath) == 0)
 		return error_set(cause, -EINVAL,
 				 "output.path: the output would overwrite the input "

@@ -105,20 +105,10 @@ sched_build_slice(struct sched *s)
 	return true;
 }
 
-static void
-sched_build_on_idle(uv_idle_t *h)
-{
-	struct sched *s = h->data;
-
-	if (s->stopping || !sched_build_slice(s))
-		uv_idle_stop(h);
-}
-
 void
 sched_build_init(struct sched *s)
 {
-	s->build.data = s;
-	uv_idle_init(&s->loop, &s->build);
+	sched_pass_idle_init(s, &s->build, sched_build_slice);
 }
 
 /* The ready queue sized for the first stage (all ready at once), so it is not grown by copies
@@ -152,5 +142,5 @@ sched_build_start(struct sched *s, struct sched_job *j)
 		j->build_phase = BUILD_DONE;
 		return;
 	}
-	uv_idle_start(&s->build, sched_build_on_idle);
+	sched_pass_idle_start(&s->build);
 }

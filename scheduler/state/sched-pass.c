@@ -193,3 +193,27 @@ sched_pass_drop(struct sched *s)
 		free(d);
 	}
 }
+
+static void
+sched_pass_on_idle(uv_idle_t *h)
+{
+	struct sched_pass_idle *w = h->data;
+
+	if (w->s->stopping || !w->slice(w->s))
+		uv_idle_stop(h);
+}
+
+void
+sched_pass_idle_init(struct sched *s, struct sched_pass_idle *w, bool (*slice)(struct sched *s))
+{
+	w->s = s;
+	w->slice = slice;
+	w->handle.data = w;
+	uv_idle_init(&s->loop, &w->handle);
+}
+
+void
+sched_pass_idle_start(struct sched_pass_idle *w)
+{
+	uv_idle_start(&w->handle, sched_pass_on_idle);
+}

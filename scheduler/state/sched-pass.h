@@ -7,10 +7,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
 #include "proto/proto-nng.h"
 
 struct sched;
+
+/* Work done in slices between loop passes: `slice` runs on every idle turn of the loop until it
+ * returns false (nothing left) or the scheduler stops. */
+struct sched_pass_idle {
+	uv_idle_t handle;
+	struct sched *s;
+	bool (*slice)(struct sched *s);
+};
+
+void sched_pass_idle_init(struct sched *s, struct sched_pass_idle *w,
+			  bool (*slice)(struct sched *s));
+/* Run the slices (again); a no-op while they run. */
+void sched_pass_idle_start(struct sched_pass_idle *w);
 
 /* Run dispatch at the end of this pass. */
 void sched_pass_kick(struct sched *s);

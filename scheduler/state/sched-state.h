@@ -13,6 +13,7 @@
 #include "proto/proto-nng.h"
 #include "proto/proto-tls.h"
 #include "scheduler/graph/graph.h"
+#include "scheduler/state/sched-pass.h"
 
 struct sched_inbox;
 struct sched_store;
@@ -179,8 +180,8 @@ struct sched {
 	uv_prepare_t flush;
 	uv_timer_t tick;
 	uv_timer_t kick;
-	uv_idle_t build; /* fills big jobs' task tables in slices (sched-build.c) */
-	uv_idle_t submit_idle; /* builds submissions of several inputs (sched-submit.c) */
+	struct sched_pass_idle build; /* fills big jobs' task tables in slices (sched-build.c) */
+	struct sched_pass_idle submit_idle; /* builds submissions of several inputs (sched-submit.c) */
 	struct sched_submission *submissions;
 	struct sched_loopstat *loopstat; /* the loop's busy time per pass (sched-loopstat.c) */
 	uv_signal_t sigterm, sigint;

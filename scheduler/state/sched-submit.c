@@ -164,20 +164,10 @@ sched_submit_slice(struct sched *s)
 	return s->submissions != NULL;
 }
 
-static void
-sched_submit_on_idle(uv_idle_t *h)
-{
-	struct sched *s = h->data;
-
-	if (s->stopping || !sched_submit_slice(s))
-		uv_idle_stop(h);
-}
-
 void
 sched_submit_init(struct sched *s)
 {
-	s->submit_idle.data = s;
-	uv_idle_init(&s->loop, &s->submit_idle);
+	sched_pass_idle_init(s, &s->submit_idle, sched_submit_slice);
 }
 
 void
@@ -206,7 +196,7 @@ sched_submit(struct sched *s, struct proto_server_ctx *ctx, const struct proto_m
 	for (pp = &s->submissions; *pp != NULL; pp = &(*pp)->next_sub)
 		;
 	*pp = b;
-	uv_idle_start(&s->submit_idle, sched_submit_on_idle);
+	sched_pass_idle_start(&s->submit_idle);
 }
 
 void

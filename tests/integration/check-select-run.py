@@ -121,7 +121,11 @@ else:
 for label, steps, expect, ex in (
         ("unknown channel", [{"op": "selectdata", "channel": ["nope"]}], "steps[0].channel[0]",
          None),
+        ("channel index out of range", [{"op": "selectdata", "channel": [1, 99]}],
+         "steps[0].channel[1]", None),
         ("trial out of range", [{"op": "selectdata", "trials": [9]}], "steps[0].trials", None),
+        ("trial given by name", [{"op": "selectdata", "trials": ["channel1"]}],
+         "steps[0].trials", None),
         ("latency nobody covers", [{"op": "selectdata", "latency": "maxperiod"}],
          "at least one trial covering the latency window", None),
         ("frequency on time series", [{"op": "selectdata", "frequency": [1, 5]}],

@@ -11,6 +11,9 @@
 #include "worker/io/io-spy-writer.h"
 #include "worker/synth/synth-trials.h"
 
+static const struct synth_trials_gen test_ar2 = {
+    .kind = SYNTH_TRIALS_AR2_NETWORK, .alpha1 = 0.55, .alpha2 = -0.8};
+
 static int
 make_spy_fixtures_fail(const char *what, char *cause)
 {
@@ -92,7 +95,7 @@ make_spy_fixtures_analog_ar2(const char *dir)
 	int rc;
 
 	snprintf(container, sizeof(container), "%s/ar2.spy", dir);
-	rc = synth_trials_ar2_network(&t, &shape, NULL, 0.55, -0.8, &cause);
+	rc = synth_trials_generate(&t, &test_ar2, &shape, &cause);
 	if (rc == 0)
 		rc = synth_trials_write_spy(t, container, IO_SPY_FLOAT64, "ar2_network", &cause);
 	synth_trials_free(t);

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rt_harness import (MARK_REDUCE, TESTS, Cluster, Skip, TestFailure, check,  # noqa: E402
                         expected_mark_reduce, metric, running_on, test, wait_for)
 import rt_tests_faults  # noqa: E402,F401  (registers its tests)
+import rt_tests_faults_peers  # noqa: E402,F401
 import rt_tests_http  # noqa: E402,F401
 import rt_tests_peers  # noqa: E402,F401
 import rt_tests_cli  # noqa: E402,F401

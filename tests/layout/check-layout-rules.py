@@ -148,5 +148,16 @@ rc, out = run([long_fn])
 check(rc == 1 and "common/big.c:2 big: 83 lines" in out and "fits" not in out,
       "a function of 83 lines (from its name to its brace) fails, one of 80 passes:\n" + out)
 
+
+def long_inline(root):
+    clean(root)
+    write(root, "common/big.h", "static inline int\nbig_inline(void)\n{\n" +
+          "\tint a = 0;\n" * 85 + "\treturn 0;\n}\n")
+
+
+rc, out = run([long_inline])
+check(rc == 1 and "common/big.h:2 big_inline: 89 lines" in out,
+      "a long static inline function in a header fails too:\n" + out)
+
 print("%d failures" % failures)
 sys.exit(1 if failures else 0)

@@ -13,25 +13,7 @@
 #include "worker/io/rec/io-brainvision.h"
 #include "worker/io/rec/io-rec.h"
 
-static char tmpdir[64];
-
-static void
-setup_tmp(void)
-{
-	test_tmpdir_make(tmpdir, sizeof tmpdir, "io-bv");
-}
-
-static void
-teardown_tmp(void)
-{
-	test_tmpdir_remove(tmpdir);
-}
-
-static const char *
-tmp_path(const char *name)
-{
-	return test_tmpdir_path(tmpdir, name);
-}
+TEST_TMPDIR_DEFINE("io-bv")
 
 static void
 write_text(const char *name, const char *text)

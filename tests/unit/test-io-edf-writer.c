@@ -10,25 +10,7 @@
 #include "test-tmpdir.h"
 #include "worker/io/io-edf.h"
 
-static char tmpdir[64];
-
-static void
-setup_tmp(void)
-{
-	test_tmpdir_make(tmpdir, sizeof tmpdir, "io-edf-writer");
-}
-
-static void
-teardown_tmp(void)
-{
-	test_tmpdir_remove(tmpdir);
-}
-
-static const char *
-tmp_path(const char *name)
-{
-	return test_tmpdir_path(tmpdir, name);
-}
+TEST_TMPDIR_DEFINE("io-edf-writer")
 
 static double *
 make_signal(size_t n, double rate, double f, double amp_v)

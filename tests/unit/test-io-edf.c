@@ -16,25 +16,7 @@
 #define FIXTURE  ND_SOURCE_ROOT "/tests/data/small.edf"
 #define EXPECTED ND_SOURCE_ROOT "/tests/data/small-expected.txt"
 
-static char tmpdir[64];
-
-static void
-setup_tmp(void)
-{
-	test_tmpdir_make(tmpdir, sizeof tmpdir, "io-edf");
-}
-
-static void
-teardown_tmp(void)
-{
-	test_tmpdir_remove(tmpdir);
-}
-
-static const char *
-tmp_path(const char *name)
-{
-	return test_tmpdir_path(tmpdir, name);
-}
+TEST_TMPDIR_DEFINE("io-edf")
 
 static struct io_edf_file *
 open_ok(const char *path)

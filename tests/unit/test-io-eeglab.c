@@ -12,25 +12,7 @@
 #include "test-tmpdir.h"
 #include "worker/io/rec/io-rec.h"
 
-static char tmpdir[64];
-
-static void
-setup_tmp(void)
-{
-	test_tmpdir_make(tmpdir, sizeof tmpdir, "io-eeglab");
-}
-
-static void
-teardown_tmp(void)
-{
-	test_tmpdir_remove(tmpdir);
-}
-
-static const char *
-tmp_path(const char *name)
-{
-	return test_tmpdir_path(tmpdir, name);
-}
+TEST_TMPDIR_DEFINE("io-eeglab")
 
 #define NC 3
 #define NP 600

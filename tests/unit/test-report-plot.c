@@ -13,19 +13,7 @@
 #include "worker/report/report-page.h"
 #include "worker/report/report-plot.h"
 
-static char tmpdir[64];
-
-static void
-setup_tmp(void)
-{
-	test_tmpdir_make(tmpdir, sizeof tmpdir, "report");
-}
-
-static void
-teardown_tmp(void)
-{
-	test_tmpdir_remove(tmpdir);
-}
+TEST_TMPDIR_DEFINE("report")
 
 Test(report_plot, steps)
 {

@@ -8,29 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-synth-fmri.h"
 #include "test-tmpdir.h"
 #include "worker/io/io-edf.h"
 #include "worker/synth/synth-fmri.h"
-
-static struct synth_fmri *
-make(const struct synth_fmri_params *p)
-{
-	struct synth_fmri *s = NULL;
-	char *cause = NULL;
-
-	cr_assert_eq(synth_fmri_new(p, &s, &cause), 0, "%s", cause);
-	return s;
-}
-
-static double *
-read_part(struct synth_fmri *s, enum synth_fmri_part part, size_t c)
-{
-	size_t n = synth_fmri_n_samples(s);
-	double *x = malloc(n * sizeof *x);
-
-	cr_assert_eq(synth_fmri_read(s, part, c, 0, n, x, NULL), 0);
-	return x;
-}
 
 Test(synth_fmri_shapes, uneven_spacing_moves_triggers_and_artifact_together)
 {

@@ -12,6 +12,10 @@
 #include "worker/io/io-spy-read.h"
 #include "worker/synth/synth-trials.h"
 
+static const struct synth_trials_gen test_ar2 = {
+    .kind = SYNTH_TRIALS_AR2_NETWORK, .alpha1 = 0.55, .alpha2 = -0.8};
+static const struct synth_trials_gen test_white = {.kind = SYNTH_TRIALS_WHITE_NOISE, .sigma = 1};
+
 Test(synth_trials, xoshiro_reference_outputs)
 {
 	/* xoshiro256** from the state {1, 2, 3, 4}, as the authors' C reference gives. */
@@ -57,20 +61,20 @@ Test(synth_trials, deterministic_per_seed_and_trial)
 
 	more.ntrials = 8;
 	other.seed = 43;
-	cr_assert_eq(synth_trials_ar2_network(&a, &(struct synth_trials_shape){5, 1000, 2, 200, 42},
-					      NULL, 0.55, -0.8, NULL),
+	cr_assert_eq(synth_trials_generate(&a, &test_ar2,
+					   &(struct synth_trials_shape){5, 1000, 2, 200, 42}, NULL),
 		     0);
-	cr_assert_eq(synth_trials_ar2_network(&b, &(struct synth_trials_shape){5, 1000, 2, 200, 42},
-					      NULL, 0.55, -0.8, NULL),
+	cr_assert_eq(synth_trials_generate(&b, &test_ar2,
+					   &(struct synth_trials_shape){5, 1000, 2, 200, 42}, NULL),
 		     0);
 	cr_assert_eq(memcmp(a->data, b->data, 5 * 1000 * 2 * sizeof(double)), 0);
 	synth_trials_free(a);
 	synth_trials_free(b);
 
-	cr_assert_eq(synth_trials_white_noise(&a, &shape, 1, NULL), 0);
-	cr_assert_eq(synth_trials_white_noise(&b, &shape, 1, NULL), 0);
-	cr_assert_eq(synth_trials_white_noise(&c, &more, 1, NULL), 0);
-	cr_assert_eq(synth_trials_white_noise(&d, &other, 1, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&a, &test_white, &shape, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&b, &test_white, &shape, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&c, &test_white, &more, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&d, &test_white, &other, NULL), 0);
 	cr_assert_eq(memcmp(a->data, b->data, shape.ntrials * stride * sizeof(double)), 0);
 	/* Trial k does not depend on how many trials are made. */
 	cr_assert_eq(memcmp(a->data, c->data, shape.ntrials * stride * sizeof(double)), 0);
@@ -92,7 +96,11 @@ Test(synth_trials, white_noise_variance)
 	struct synth_trials *t;
 	const double sigma = 2.5;
 
-	cr_assert_eq(synth_trials_white_noise(&t, &big, sigma, NULL), 0);
+	cr_assert_eq(
+	    synth_trials_generate(
+		&t, &(struct synth_trials_gen){.kind = SYNTH_TRIALS_WHITE_NOISE, .sigma = sigma},
+		&big, NULL),
+	    0);
 	for (size_t c = 0; c < big.nchan; c++) {
 		double s1 = 0, s2 = 0;
 		size_t n = big.ntrials * big.nsamples;
@@ -137,11 +145,21 @@ Test(synth_trials, harmonic_peak_and_amplitude)
 {
 	struct synth_trials *t;
 
-	cr_assert_eq(synth_trials_harmonic(&t, &shape, 37, 3, 1, NULL), 0);
+	cr_assert_eq(synth_trials_generate(
+			 &t,
+			 &(struct synth_trials_gen){
+			     .kind = SYNTH_TRIALS_HARMONIC, .freq = 37, .amplitude = 3, .sigma = 1},
+			 &shape, NULL),
+		     0);
 	for (size_t c = 0; c < shape.nchan; c++)
 		cr_assert_float_eq(peak_freq(t, c), 37, 1e-9);
 	synth_trials_free(t);
-	cr_assert_eq(synth_trials_harmonic(&t, &shape, 37, 3, 0, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&t,
+					   &(struct synth_trials_gen){.kind = SYNTH_TRIALS_HARMONIC,
+								      .freq = 37,
+								      .amplitude = 3},
+					   &shape, NULL),
+		     0);
 	cr_assert_float_eq(t->data[0], 3, 1e-12);
 	cr_assert_float_eq(t->data[10 * shape.nchan], 3 * cos(2 * M_PI * 37 * 10 / 1000.0), 1e-12);
 	synth_trials_free(t);
@@ -153,20 +171,40 @@ Test(synth_trials, phase_diffusion)
 	struct synth_trials *t, *h;
 
 	/* eps = 0 is the plain harmonic. */
-	cr_assert_eq(synth_trials_phase_diffusion(&t, &shape, 40, 0, 0, NULL), 0);
-	cr_assert_eq(synth_trials_harmonic(&h, &shape, 40, 1, 0, NULL), 0);
+	cr_assert_eq(
+	    synth_trials_generate(
+		&t, &(struct synth_trials_gen){.kind = SYNTH_TRIALS_PHASE_DIFFUSION, .freq = 40},
+		&shape, NULL),
+	    0);
+	cr_assert_eq(synth_trials_generate(&h,
+					   &(struct synth_trials_gen){.kind = SYNTH_TRIALS_HARMONIC,
+								      .freq = 40,
+								      .amplitude = 1},
+					   &shape, NULL),
+		     0);
 	for (size_t i = 0; i < shape.ntrials * shape.nsamples * shape.nchan; i++)
 		cr_assert_float_eq(t->data[i], h->data[i], 1e-12);
 	synth_trials_free(t);
 	synth_trials_free(h);
 
 	/* Diffusing phase: bounded, still peaked at freq, trials decorrelate. */
-	cr_assert_eq(synth_trials_phase_diffusion(&t, &shape, 40, 0.01, 1, NULL), 0);
+	cr_assert_eq(
+	    synth_trials_generate(
+		&t,
+		&(struct synth_trials_gen){
+		    .kind = SYNTH_TRIALS_PHASE_DIFFUSION, .freq = 40, .eps = 0.01, .rand_ini = 1},
+		&shape, NULL),
+	    0);
 	for (size_t i = 0; i < shape.ntrials * shape.nsamples * shape.nchan; i++)
 		cr_assert(fabs(t->data[i]) <= 1);
 	cr_assert_float_eq(peak_freq(t, 0), 40, 2);
 	synth_trials_free(t);
-	cr_assert_eq(synth_trials_phase_diffusion(&t, &shape, 40, -1, 0, NULL), -EINVAL);
+	cr_assert_eq(
+	    synth_trials_generate(&t,
+				  &(struct synth_trials_gen){
+				      .kind = SYNTH_TRIALS_PHASE_DIFFUSION, .freq = 40, .eps = -1},
+				  &shape, NULL),
+	    -EINVAL);
 	fft_plan_cache_clear();
 }
 
@@ -178,7 +216,13 @@ Test(synth_trials, ar2_network_peak_and_coupling)
 	double fwd = 0, bwd = 0;
 	char *cause = NULL;
 
-	cr_assert_eq(synth_trials_ar2_network(&t, &s, adj, 0.55, -0.8, NULL), 0);
+	cr_assert_eq(
+	    synth_trials_generate(
+		&t,
+		&(struct synth_trials_gen){
+		    .kind = SYNTH_TRIALS_AR2_NETWORK, .adj = adj, .alpha1 = 0.55, .alpha2 = -0.8},
+		&s, NULL),
+	    0);
 	cr_assert_float_eq(peak_freq(t, 0), 40, 1.5);
 	/* Lagged cross products: x0[n−1]·x1[n] carries the coupling, x1[n−1]·x0[n] does not. */
 	for (size_t n = 1; n < s.ntrials * s.nsamples; n++) {
@@ -188,7 +232,7 @@ Test(synth_trials, ar2_network_peak_and_coupling)
 	cr_assert_gt(fwd, bwd + 0.1 * fabs(bwd) + 1000);
 	synth_trials_free(t);
 	s.nchan = 3;
-	cr_assert_eq(synth_trials_ar2_network(&t, &s, NULL, 0.55, -0.8, &cause), -EINVAL);
+	cr_assert_eq(synth_trials_generate(&t, &test_ar2, &s, &cause), -EINVAL);
 	cr_assert_not_null(strstr(cause, "2 channels"));
 	free(cause);
 	fft_plan_cache_clear();
@@ -202,7 +246,7 @@ Test(synth_trials, written_as_spy_reads_back)
 
 	test_tmpdir_make(dir, sizeof dir, "synth-trials");
 	cr_assert(asprintf(&container, "%s/noise", dir) > 0);
-	cr_assert_eq(synth_trials_white_noise(&t, &shape, 1, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&t, &test_white, &shape, NULL), 0);
 	cr_assert_eq(synth_trials_write_spy(t, container, IO_SPY_FLOAT32, "white_noise", &cause), 0,
 		     "%s", cause);
 	free(container);

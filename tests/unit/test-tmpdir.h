@@ -40,4 +40,22 @@ test_tmpdir_path(const char *dir, const char *name)
 	return p;
 }
 
+/* The temporary directory of a test program whose tests run with .init = setup_tmp and
+ * .fini = teardown_tmp: `tmpdir`, made fresh for each test as /tmp/nd-test-<name>-XXXXXX, and
+ * tmp_path(file) inside it. */
+#define TEST_TMPDIR_DEFINE(name)                                                                   \
+	static char tmpdir[64];                                                                    \
+	static void setup_tmp(void)                                                                \
+	{                                                                                          \
+		test_tmpdir_make(tmpdir, sizeof tmpdir, (name));                                   \
+	}                                                                                          \
+	static void teardown_tmp(void)                                                             \
+	{                                                                                          \
+		test_tmpdir_remove(tmpdir);                                                        \
+	}                                                                                          \
+	static inline const char *tmp_path(const char *file)                                       \
+	{                                                                                          \
+		return test_tmpdir_path(tmpdir, file);                                             \
+	}
+
 #endif

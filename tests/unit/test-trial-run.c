@@ -18,6 +18,8 @@
 #include "worker/synth/synth-trials.h"
 #include "worker/ops/task-run.h"
 
+static const struct synth_trials_gen test_white = {.kind = SYNTH_TRIALS_WHITE_NOISE, .sigma = 1};
+
 static char tmpdir[64];
 
 static void
@@ -120,7 +122,7 @@ check_spectra(const char *steps, bool keeptrials)
 	snprintf(h5, sizeof h5, "%s/out.spy/out.spectral", tmpdir);
 	got = read_spectral(h5, &n);
 
-	cr_assert_eq(synth_trials_white_noise(&wn, &wn_shape, 1, NULL), 0);
+	cr_assert_eq(synth_trials_generate(&wn, &test_white, &wn_shape, NULL), 0);
 	dsp_mtmfft_params_init(&p, 128);
 	p.use_foilim = true;
 	p.foilim[0] = 2;

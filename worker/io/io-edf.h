@@ -42,7 +42,7 @@ int io_edf_errno(int edflib_code);
 void io_edf_lock(void);
 void io_edf_unlock(void);
 
-/* ---- Writer (io-edf-writer.c) ---- */
+/* ---- Writer (io-edf-writer.c; io_edf_write in io-edf-write.c) ---- */
 
 struct io_edf_writer_channel {
 	const char *label;     /* at most 16 characters */

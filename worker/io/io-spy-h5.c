@@ -28,32 +28,31 @@ io_spy_h5_complex(hid_t part)
 	return t;
 }
 
-hid_t
-io_spy_h5_file_type(enum io_spy_dtype dtype)
+/* The type of dtype built from its single and double precision parts (complex64: two singles). */
+static hid_t
+io_spy_h5_type(enum io_spy_dtype dtype, hid_t f32, hid_t f64)
 {
 	switch (dtype) {
 	case IO_SPY_FLOAT32:
-		return H5Tcopy(H5T_IEEE_F32LE);
+		return H5Tcopy(f32);
 	case IO_SPY_FLOAT64:
-		return H5Tcopy(H5T_IEEE_F64LE);
+		return H5Tcopy(f64);
 	case IO_SPY_COMPLEX64:
-		return io_spy_h5_complex(H5T_IEEE_F32LE);
+		return io_spy_h5_complex(f32);
 	}
 	return H5I_INVALID_HID;
 }
 
 hid_t
+io_spy_h5_file_type(enum io_spy_dtype dtype)
+{
+	return io_spy_h5_type(dtype, H5T_IEEE_F32LE, H5T_IEEE_F64LE);
+}
+
+hid_t
 io_spy_h5_mem_type(enum io_spy_dtype dtype)
 {
-	switch (dtype) {
-	case IO_SPY_FLOAT32:
-		return H5Tcopy(H5T_NATIVE_FLOAT);
-	case IO_SPY_FLOAT64:
-		return H5Tcopy(H5T_NATIVE_DOUBLE);
-	case IO_SPY_COMPLEX64:
-		return io_spy_h5_complex(H5T_NATIVE_FLOAT);
-	}
-	return H5I_INVALID_HID;
+	return io_spy_h5_type(dtype, H5T_NATIVE_FLOAT, H5T_NATIVE_DOUBLE);
 }
 
 int
@@ -77,10 +76,11 @@ io_spy_h5_dtype_of(hid_t dset, const char *what, enum io_spy_dtype *dtype, char 
 	return rc;
 }
 
-/* Create attribute `name` of (type, space) on loc, deleting an older one, and write buf. */
+/* Create attribute `name` of (type, space) on loc, deleting an older one, and write buf (of
+ * memory type mtype). */
 static int
-io_spy_h5_attr_put(hid_t loc, const char *name, hid_t type, hid_t space, const void *buf,
-		   char **cause)
+io_spy_h5_attr_put(hid_t loc, const char *name, hid_t type, hid_t mtype, hid_t space,
+		   const void *buf, char **cause)
 {
 	hid_t a;
 	herr_t err;
@@ -90,7 +90,7 @@ io_spy_h5_attr_put(hid_t loc, const char *name, hid_t type, hid_t space, const v
 	a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
 	if (a < 0)
 		return error_set(cause, -EIO, "cannot create HDF5 attribute '%s'", name);
-	err = H5Awrite(a, type, buf);
+	err = H5Awrite(a, mtype, buf);
 	H5Aclose(a);
 	if (err < 0)
 		return error_set(cause, -EIO, "cannot write HDF5 attribute '%s'", name);
@@ -111,7 +111,7 @@ int
 io_spy_h5_attr_string(hid_t loc, const char *name, const char *value, char **cause)
 {
 	hid_t t = io_spy_h5_vlen_utf8(), s = H5Screate(H5S_SCALAR);
-	int rc = io_spy_h5_attr_put(loc, name, t, s, &value, cause);
+	int rc = io_spy_h5_attr_put(loc, name, t, t, s, &value, cause);
 
 	H5Sclose(s);
 	H5Tclose(t);
@@ -123,7 +123,7 @@ io_spy_h5_attr_strings(hid_t loc, const char *name, const char *const *v, size_t
 {
 	hsize_t dim = n;
 	hid_t t = io_spy_h5_vlen_utf8(), s = H5Screate_simple(1, &dim, NULL);
-	int rc = io_spy_h5_attr_put(loc, name, t, s, v, cause);
+	int rc = io_spy_h5_attr_put(loc, name, t, t, s, v, cause);
 
 	H5Sclose(s);
 	H5Tclose(t);
@@ -135,20 +135,8 @@ io_spy_h5_attr_doubles(hid_t loc, const char *name, const double *v, size_t n, c
 {
 	hsize_t dim = n;
 	hid_t s = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dim, NULL);
-	hid_t t = H5Tcopy(H5T_IEEE_F64LE);
-	hid_t m = H5Tcopy(H5T_NATIVE_DOUBLE);
-	hid_t a;
-	int rc = 0;
+	int rc = io_spy_h5_attr_put(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s, v, cause);
 
-	if (H5Aexists(loc, name) > 0)
-		H5Adelete(loc, name);
-	a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, m, v) < 0)
-		rc = error_set(cause, -EIO, "cannot write HDF5 attribute '%s'", name);
-	if (a >= 0)
-		H5Aclose(a);
-	H5Tclose(m);
-	H5Tclose(t);
 	H5Sclose(s);
 	return rc;
 }
@@ -158,16 +146,8 @@ io_spy_h5_attr_u64s(hid_t loc, const char *name, const uint64_t *v, size_t n, ch
 {
 	hsize_t dim = n;
 	hid_t s = H5Screate_simple(1, &dim, NULL);
-	hid_t a;
-	int rc = 0;
+	int rc = io_spy_h5_attr_put(loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, s, v, cause);
 
-	if (H5Aexists(loc, name) > 0)
-		H5Adelete(loc, name);
-	a = H5Acreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, v) < 0)
-		rc = error_set(cause, -EIO, "cannot write HDF5 attribute '%s'", name);
-	if (a >= 0)
-		H5Aclose(a);
 	H5Sclose(s);
 	return rc;
 }

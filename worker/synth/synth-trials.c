@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/splitmix.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-writer.h"
@@ -290,17 +291,15 @@ static const char *const synth_trials_kind_names[] = {
 int
 synth_trials_kind_parse(const char *name, enum synth_trials_kind *kind, char **cause)
 {
-	for (size_t i = 0;
-	     name != NULL && i < sizeof synth_trials_kind_names / sizeof synth_trials_kind_names[0];
-	     i++)
-		if (strcmp(name, synth_trials_kind_names[i]) == 0) {
-			*kind = (enum synth_trials_kind)i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL,
-			 "unknown generator '%s' (white_noise, harmonic, phase_diffusion, "
-			 "ar2_network)",
-			 name != NULL ? name : "(null)");
+	int k = names_find(name, synth_trials_kind_names, NAMES_COUNT(synth_trials_kind_names));
+
+	if (k < 0)
+		return error_set(cause, -EINVAL,
+				 "unknown generator '%s' (white_noise, harmonic, phase_diffusion, "
+				 "ar2_network)",
+				 name != NULL ? name : "(null)");
+	*kind = (enum synth_trials_kind)k;
+	return 0;
 }
 
 void
@@ -355,56 +354,6 @@ synth_trials_generate(struct synth_trials **out, const struct synth_trials_gen *
 	if ((rc = synth_trials_prepare(g, shape, &kernel, &a, cause)) != 0)
 		return rc;
 	return synth_trials_run(out, shape, kernel, &a, cause);
-}
-
-int
-synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
-			 double sigma, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_WHITE_NOISE);
-	g.sigma = sigma;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
-synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
-		      double freq, double amplitude, double noise_sigma, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_HARMONIC);
-	g.freq = freq;
-	g.amplitude = amplitude;
-	g.sigma = noise_sigma;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
-synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
-			     double freq, double eps, int rand_ini, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_PHASE_DIFFUSION);
-	g.freq = freq;
-	g.eps = eps;
-	g.rand_ini = rand_ini;
-	return synth_trials_generate(out, &g, shape, cause);
-}
-
-int
-synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
-			 const double *adj, double alpha1, double alpha2, char **cause)
-{
-	struct synth_trials_gen g;
-
-	synth_trials_gen_init(&g, SYNTH_TRIALS_AR2_NETWORK);
-	g.adj = adj;
-	g.alpha1 = alpha1;
-	g.alpha2 = alpha2;
-	return synth_trials_generate(out, &g, shape, cause);
 }
 
 int

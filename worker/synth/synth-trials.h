@@ -52,9 +52,23 @@ struct synth_trials {
 /* A generator and its parameters, for generating any block of trials on its own (each trial
  * comes from its own stream, so a block equals the same trials of the whole set). */
 enum synth_trials_kind {
+	/* Gaussian white noise with standard deviation sigma. */
 	SYNTH_TRIALS_WHITE_NOISE,
+	/* amplitude · cos(2π · freq · n / samplerate) on every channel, plus white noise of
+	 * standard deviation sigma (0: none). */
 	SYNTH_TRIALS_HARMONIC,
+	/* cos(φ[n]) with φ[n] = φ0 + 2π · freq · n / samplerate + Σ_{m ≤ n} sqrt(2π · freq /
+	 * samplerate · eps) · ξ[m], ξ standard normal: a phase drifting by a random walk whose
+	 * variance per sample is eps times the deterministic phase increment (eps is the relative
+	 * diffusion coefficient, as in the reference's phase_diffusion). φ0 = 0, or uniform on
+	 * [0, 2π) per channel and trial when rand_ini is set. */
 	SYNTH_TRIALS_PHASE_DIFFUSION,
+	/* A network of AR(2) processes with unit-variance Gaussian innovations:
+	 * x_j[n] = alpha1 · x_j[n−1] + alpha2 · x_j[n−2] + Σ_i adj[i · nchan + j] · x_i[n−1] + ξ_j[n],
+	 * so adj[i][j] is the coupling strength from channel i to channel j. x[0], x[1] are
+	 * standard normal. adj NULL means the reference default: 2 channels, 0.25 from channel 1
+	 * to channel 0. With alpha = (0.55, −0.8) each process peaks at 0.2 · samplerate (40 Hz
+	 * at 200 Hz). Stability is not checked (large or dense couplings diverge). */
 	SYNTH_TRIALS_AR2_NETWORK,
 };
 
@@ -82,38 +96,10 @@ int synth_trials_gen_check(const struct synth_trials_gen *g, const struct synth_
  * rows × nchan, row-major (out remains owned by the caller). Returns 0 or -EINVAL. */
 int synth_trials_gen_block(const struct synth_trials_gen *g, const struct synth_trials_shape *shape,
 			   size_t trial0, size_t ntrials, double *out, char **cause);
-/* The whole set, as the generators below. */
+/* The whole set: sets *out to new data (the caller frees it with synth_trials_free) or fails
+ * with -EINVAL for a bad parameter. */
 int synth_trials_generate(struct synth_trials **out, const struct synth_trials_gen *g,
 			  const struct synth_trials_shape *shape, char **cause);
-
-/* Each generator sets *out to new data (the caller frees it with synth_trials_free) or fails
- * with -EINVAL for a bad parameter. */
-
-/* Gaussian white noise with standard deviation sigma. */
-int synth_trials_white_noise(struct synth_trials **out, const struct synth_trials_shape *shape,
-			     double sigma, char **cause);
-
-/* amplitude · cos(2π · freq · n / samplerate) on every channel, plus white noise of standard
- * deviation noise_sigma (0: none). */
-int synth_trials_harmonic(struct synth_trials **out, const struct synth_trials_shape *shape,
-			  double freq, double amplitude, double noise_sigma, char **cause);
-
-/* cos(φ[n]) with φ[n] = φ0 + 2π · freq · n / samplerate + Σ_{m ≤ n} sqrt(2π · freq / samplerate
- * · eps) · ξ[m], ξ standard normal: a phase drifting by a random walk whose variance per sample
- * is eps times the deterministic phase increment (eps is the relative diffusion coefficient, as
- * in the reference's phase_diffusion). φ0 = 0, or uniform on [0, 2π) per channel and trial when
- * rand_ini is set. */
-int synth_trials_phase_diffusion(struct synth_trials **out, const struct synth_trials_shape *shape,
-				 double freq, double eps, int rand_ini, char **cause);
-
-/* A network of AR(2) processes with unit-variance Gaussian innovations:
- * x_j[n] = alpha1 · x_j[n−1] + alpha2 · x_j[n−2] + Σ_i adj[i · nchan + j] · x_i[n−1] + ξ_j[n],
- * so adj[i][j] is the coupling strength from channel i to channel j. x[0], x[1] are standard
- * normal. adj NULL means the reference default: 2 channels, 0.25 from channel 1 to channel 0.
- * With alpha = (0.55, −0.8) each process peaks at 0.2 · samplerate (40 Hz at 200 Hz). Stability
- * is not checked (large or dense couplings diverge). */
-int synth_trials_ar2_network(struct synth_trials **out, const struct synth_trials_shape *shape,
-			     const double *adj, double alpha1, double alpha2, char **cause);
 
 /* A coupling matrix written as rows separated by ';' and entries by ',' ("0,0.3;0,0"): entry
  * (i, j) is the coupling from channel i to channel j, the reference's AdjMat. On success *adj

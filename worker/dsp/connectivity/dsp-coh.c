@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 
 static const char *const dsp_coh_output_names[] = {
     [DSP_COH_ABS] = "abs",   [DSP_COH_POW] = "pow",   [DSP_COH_COMPLEX] = "complex",
@@ -16,20 +17,17 @@ static const char *const dsp_coh_output_names[] = {
 int
 dsp_coh_output_parse(const char *name, enum dsp_coh_output *out, char **cause)
 {
-	if (name != NULL && strcmp(name, "fourier") == 0) {
-		*out = DSP_COH_COMPLEX;
-		return 0;
-	}
-	for (size_t i = 0;
-	     name != NULL && i < sizeof dsp_coh_output_names / sizeof dsp_coh_output_names[0]; i++)
-		if (strcmp(name, dsp_coh_output_names[i]) == 0) {
-			*out = (enum dsp_coh_output)i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL,
-			 "output: '%s' is not one of ('abs', 'pow', 'complex', 'fourier', "
-			 "'angle', 'real', 'imag')",
-			 name != NULL ? name : "(null)");
+	int k = names_find(name, dsp_coh_output_names, NAMES_COUNT(dsp_coh_output_names));
+
+	if (name != NULL && strcmp(name, "fourier") == 0)
+		k = DSP_COH_COMPLEX;
+	if (k < 0)
+		return error_set(cause, -EINVAL,
+				 "output: '%s' is not one of ('abs', 'pow', 'complex', 'fourier', "
+				 "'angle', 'real', 'imag')",
+				 name != NULL ? name : "(null)");
+	*out = (enum dsp_coh_output)k;
+	return 0;
 }
 
 const char *

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/xmalloc.h"
 
 struct dsp_taper_entry {
@@ -38,15 +39,15 @@ dsp_taper_window_parse(const char *name, enum dsp_taper_window *w, char **cause)
 		*w = DSP_TAPER_HANN;
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof dsp_taper_names / sizeof dsp_taper_names[0]; i++)
-		if (strcmp(name, dsp_taper_names[i]) == 0) {
-			*w = (enum dsp_taper_window)i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL,
-			 "taper: unknown window '%s' (none, boxcar, hann, hamming, "
-			 "blackman, kaiser, dpss)",
-			 name);
+	int k = names_find(name, dsp_taper_names, NAMES_COUNT(dsp_taper_names));
+
+	if (k < 0)
+		return error_set(cause, -EINVAL,
+				 "taper: unknown window '%s' (none, boxcar, hann, hamming, "
+				 "blackman, kaiser, dpss)",
+				 name);
+	*w = (enum dsp_taper_window)k;
+	return 0;
 }
 
 const char *

@@ -274,13 +274,7 @@ dsp_anc_check(const double *x, size_t n, double fs, const double *ref, const int
 	if (!(p->max_gain > 0))
 		return error_set(cause, -EINVAL, "anc: max_gain must be positive (got %g)",
 				 p->max_gain);
-	for (size_t i = 0; i < ntrig; i++)
-		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
-			return error_set(
-			    cause, -EINVAL,
-			    "anc: trigger %zu at sample %lld is outside the data (0..%zu)", i,
-			    (long long)trig[i], n);
-	return 0;
+	return dsp_trigger_in_range(trig, ntrig, n, "anc", cause);
 }
 
 /* The filter's output for one step size (mu_factor), LMS or normalised; returns the step. */

@@ -13,6 +13,7 @@
 #include "common/xsort.h"
 #include "worker/dsp/core/dsp-filter.h"
 #include "worker/dsp/core/fft-plan.h"
+#include "worker/dsp/fmri/dsp-trigger.h"
 
 const double dsp_metrics_allen_bands[DSP_METRICS_ALLEN_BANDS][2] = {
     {0.8, 4},
@@ -112,12 +113,8 @@ dsp_metrics_check_trig(size_t n, const int64_t *trig, size_t ntrig, const char *
 {
 	if (trig == NULL || ntrig == 0)
 		return error_set(cause, -EINVAL, "%s: no triggers (trig)", who);
-	for (size_t i = 0; i < ntrig; i++)
-		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
-			return error_set(
-			    cause, -EINVAL,
-			    "%s: trigger %zu at sample %lld is outside the data (0..%zu)", who, i,
-			    (long long)trig[i], n);
+	if (dsp_trigger_in_range(trig, ntrig, n, who, cause) != 0)
+		return -EINVAL;
 	for (size_t i = 1; i < ntrig; i++)
 		if (trig[i] < trig[i - 1])
 			return error_set(cause, -EINVAL, "%s: triggers must be sorted (trig %zu)",

@@ -118,13 +118,7 @@ dsp_pca_check(const double *x, size_t n, double fs, const int64_t *trig, size_t 
 		return error_set(cause, -EINVAL, "pca: unknown variant %d", (int)p->variant);
 	if (p->solver != DSP_PCA_SOLVER_GRAM && p->solver != DSP_PCA_SOLVER_GESDD)
 		return error_set(cause, -EINVAL, "pca: unknown solver %d", (int)p->solver);
-	for (size_t i = 0; i < ntrig; i++)
-		if (trig[i] < 0 || (uint64_t)trig[i] >= n)
-			return error_set(
-			    cause, -EINVAL,
-			    "pca: trigger %zu at sample %lld is outside the data (0..%zu)", i,
-			    (long long)trig[i], n);
-	return 0;
+	return dsp_trigger_in_range(trig, ntrig, n, "pca", cause);
 }
 
 /* High-pass the window copy as the chosen variant does. */

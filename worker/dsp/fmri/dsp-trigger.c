@@ -85,6 +85,17 @@ dsp_trigger_analyze(const int64_t *t, size_t n, struct dsp_trigger_info *info, c
 	return 0;
 }
 
+int
+dsp_trigger_in_range(const int64_t *t, size_t nt, size_t n, const char *who, char **cause)
+{
+	for (size_t i = 0; i < nt; i++)
+		if (t[i] < 0 || (uint64_t)t[i] >= n)
+			return error_set(cause, -EINVAL,
+					 "%s: trigger %zu at sample %lld is outside the data (0..%zu)",
+					 who, i, (long long)t[i], n);
+	return 0;
+}
+
 void
 dsp_trigger_scale(int64_t *t, size_t n, double ratio)
 {

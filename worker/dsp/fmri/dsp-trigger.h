@@ -18,6 +18,10 @@ struct dsp_trigger_info {
  * increasing triggers; returns 0 or -EINVAL. */
 int dsp_trigger_analyze(const int64_t *t, size_t n, struct dsp_trigger_info *info, char **cause);
 
+/* Every trigger t[0..nt) within the data [0, n), or -EINVAL naming the first outside, its
+ * message led by `who` (the kernel's name). */
+int dsp_trigger_in_range(const int64_t *t, size_t nt, size_t n, const char *who, char **cause);
+
 /* After resampling by ratio: t[i] = trunc(t[i]·ratio). */
 void dsp_trigger_scale(int64_t *t, size_t n, double ratio);
 

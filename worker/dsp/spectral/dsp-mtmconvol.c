@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/intmath.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/core/dsp-clones.h"
 #include "worker/dsp/core/fft-plan.h"
@@ -376,24 +377,13 @@ dsp_mtmconvol_sum(const double *x, size_t n)
 	return (s0 + s1) + (s2 + s3);
 }
 
-static size_t
-dsp_mtmconvol_gcd(size_t a, size_t b)
-{
-	while (b != 0) {
-		size_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* The mean of each of the nt windows of the padded column col: windows are made of blocks of
  * g = gcd(step, pp) samples, and each block is summed once (blk holds the block sums). */
 static void
 dsp_mtmconvol_means(const struct dsp_mtmconvol *m, const double *col, size_t nt, double *blk,
 		    double *mean)
 {
-	size_t pp = m->nperseg, g = dsp_mtmconvol_gcd(m->step, pp), per = pp / g;
+	size_t pp = m->nperseg, g = intmath_gcd(m->step, pp), per = pp / g;
 	size_t nblk = ((nt - 1) * m->step + pp) / g;
 
 	for (size_t b = 0; b < nblk; b++)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/core/fft-plan.h"
 
@@ -41,21 +42,17 @@ dsp_mtmfft_params_init(struct dsp_mtmfft_params *p, double fs)
 int
 dsp_mtmfft_output_parse(const char *name, enum dsp_mtmfft_output *out, char **cause)
 {
-	if (name != NULL && strcmp(name, "complex") == 0) {
-		*out = DSP_MTMFFT_FOURIER;
-		return 0;
-	}
-	for (size_t i = 0;
-	     name != NULL && i < sizeof dsp_mtmfft_output_names / sizeof dsp_mtmfft_output_names[0];
-	     i++)
-		if (strcmp(name, dsp_mtmfft_output_names[i]) == 0) {
-			*out = (enum dsp_mtmfft_output)i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL,
-			 "output: unknown '%s' (pow, abs, fourier, complex, real, "
-			 "imag, angle, absreal, absimag)",
-			 name != NULL ? name : "(null)");
+	int k = names_find(name, dsp_mtmfft_output_names, NAMES_COUNT(dsp_mtmfft_output_names));
+
+	if (name != NULL && strcmp(name, "complex") == 0)
+		k = DSP_MTMFFT_FOURIER;
+	if (k < 0)
+		return error_set(cause, -EINVAL,
+				 "output: unknown '%s' (pow, abs, fourier, complex, real, "
+				 "imag, angle, absreal, absimag)",
+				 name != NULL ? name : "(null)");
+	*out = (enum dsp_mtmfft_output)k;
+	return 0;
 }
 
 static int

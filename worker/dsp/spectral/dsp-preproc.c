@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/core/dsp-butter.h"
 #include "worker/dsp/core/fft-plan.h"
@@ -42,17 +43,15 @@ dsp_preproc_params_init(struct dsp_preproc_params *p, double fs)
 int
 dsp_preproc_hilbert_parse(const char *name, enum dsp_preproc_hilbert *out, char **cause)
 {
-	for (size_t i = 0; name != NULL && i < sizeof dsp_preproc_hilbert_names /
-						   sizeof dsp_preproc_hilbert_names[0];
-	     i++)
-		if (strcmp(name, dsp_preproc_hilbert_names[i]) == 0) {
-			*out = (enum dsp_preproc_hilbert)i;
-			return 0;
-		}
-	return error_set(cause, -EINVAL,
-			 "hilbert: unknown output '%s' (abs, complex, real, imag, "
-			 "absreal, absimag, angle)",
-			 name != NULL ? name : "(null)");
+	int k = names_find(name, dsp_preproc_hilbert_names, NAMES_COUNT(dsp_preproc_hilbert_names));
+
+	if (k < 0)
+		return error_set(cause, -EINVAL,
+				 "hilbert: unknown output '%s' (abs, complex, real, imag, "
+				 "absreal, absimag, angle)",
+				 name != NULL ? name : "(null)");
+	*out = (enum dsp_preproc_hilbert)k;
+	return 0;
 }
 
 int

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/intmath.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/core/dsp-firws.h"
 #include "worker/dsp/core/dsp-taper.h"
@@ -20,17 +21,6 @@ struct dsp_resampledata {
 	size_t klen;
 };
 
-static size_t
-dsp_resampledata_gcd(size_t a, size_t b)
-{
-	while (b != 0) {
-		size_t t = a % b;
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /* Smallest up/down (down <= 100000) with up/down == r to 1e-9 relative. */
 static int
 dsp_resampledata_rational(double r, size_t *up, size_t *down)
@@ -38,7 +28,7 @@ dsp_resampledata_rational(double r, size_t *up, size_t *down)
 	for (size_t d = 1; d <= 100000; d++) {
 		double u = round(r * (double)d);
 		if (u >= 1 && fabs(u / (double)d - r) <= 1e-9 * r) {
-			size_t g = dsp_resampledata_gcd((size_t)u, d);
+			size_t g = intmath_gcd((size_t)u, d);
 			*up = (size_t)u / g;
 			*down = d / g;
 			return 0;
@@ -140,7 +130,7 @@ void
 dsp_resampledata_poly_filter(size_t up, size_t down, double **h, size_t *len, size_t *pre_remove,
 			     size_t n_in)
 {
-	size_t g = dsp_resampledata_gcd(up, down), mr, half, taps, pre, post = 0, n_out;
+	size_t g = intmath_gcd(up, down), mr, half, taps, pre, post = 0, n_out;
 	double fc, sum = 0, *w, *f;
 
 	up /= g;
@@ -175,7 +165,7 @@ void
 dsp_resampledata_poly(const double *x, size_t n, size_t up, size_t down, const double *h,
 		      size_t len, size_t pre_remove, double *out)
 {
-	size_t g = dsp_resampledata_gcd(up, down), n_out;
+	size_t g = intmath_gcd(up, down), n_out;
 
 	up /= g;
 	down /= g;

@@ -578,17 +578,8 @@ op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, c
 	return 0;
 }
 
-static int
-op_trial_conn_run(struct op_run *run, const json_t *step, char **cause)
-{
-	return op_trial_param_run(run, step, op_trial_conn_apply, cause);
-}
-
-const struct op_def op_trial_connectivityanalysis = {
-    .name = "connectivityanalysis",
-    .kind = OP_UNIT,
-    .summary = "connectivity between channels over trials (coh, corr, granger, csd, ppc), on "
-	       "time series or the complex spectra of freqanalysis",
-    .validate = op_trial_conn_validate,
-    .run = op_trial_conn_run,
-};
+const struct op_trial op_trial_connectivityanalysis =
+    OP_TRIAL_DEF("connectivityanalysis",
+		 "connectivity between channels over trials (coh, corr, granger, csd, ppc), on "
+		 "time series or the complex spectra of freqanalysis",
+		 op_trial_conn_validate, op_trial_conn_apply);

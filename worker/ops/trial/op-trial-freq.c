@@ -291,16 +291,6 @@ op_trial_freq_apply(struct trial_run *t, const json_t *step, const char *path, c
 	return rc;
 }
 
-static int
-op_trial_freq_run(struct op_run *run, const json_t *step, char **cause)
-{
-	return op_trial_param_run(run, step, op_trial_freq_apply, cause);
-}
-
-const struct op_def op_trial_freqanalysis = {
-    .name = "freqanalysis",
-    .kind = OP_UNIT,
-    .summary = "spectra of trials (methods mtmfft, mtmconvol, welch, wavelet, superlet)",
-    .validate = op_trial_freq_validate,
-    .run = op_trial_freq_run,
-};
+const struct op_trial op_trial_freqanalysis = OP_TRIAL_DEF(
+    "freqanalysis", "spectra of trials (methods mtmfft, mtmconvol, welch, wavelet, superlet)",
+    op_trial_freq_validate, op_trial_freq_apply);

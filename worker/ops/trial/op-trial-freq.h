@@ -8,8 +8,9 @@
 
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/trial/data/trial-run.h"
+#include "worker/ops/trial/op-trial-param.h"
 
-extern const struct op_def op_trial_freqanalysis;
+extern const struct op_trial op_trial_freqanalysis;
 
 /* Apply one freqanalysis step to t (spectra computed only when t->loaded). `path` is
  * "steps[i]". */

@@ -71,12 +71,10 @@ op_trial_param_need_analog(const struct trial_run *t, const char *path, const ch
 }
 
 int
-op_trial_param_run(struct op_run *run, const json_t *step,
-		   int (*apply)(struct trial_run *t, const json_t *step, const char *path,
-				char **cause),
-		   char **cause)
+op_trial_param_run(struct op_run *run, const json_t *step, char **cause)
 {
-	const char *op = json_string_value(json_object_get(step, "op"));
+	const struct op_trial *o = (const struct op_trial *)run->op;
+	const char *op = o->def.name;
 	char path[32];
 	json_t *params;
 	int rc;
@@ -88,7 +86,7 @@ op_trial_param_run(struct op_run *run, const json_t *step,
 				 path, op);
 	params = json_copy((json_t *)step);
 	json_object_del(params, "index");
-	rc = apply(run->trial, params, path, cause);
+	rc = o->apply(run->trial, params, path, cause);
 	json_decref(params);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-run.h"
 #include "worker/ops/trial/data/trial-run.h"
 
@@ -19,11 +20,31 @@ void op_trial_param_path(const json_t *step, char *buf, size_t len);
 int op_trial_param_need_analog(const struct trial_run *t, const char *path, const char *op,
 			       char **cause);
 
-/* An op's run at task time: the step's path from its index, an error naming the op when the task
- * holds no trial data, and `apply` on the step without the index the graph builder added. */
-int op_trial_param_run(struct op_run *run, const json_t *step,
-		       int (*apply)(struct trial_run *t, const json_t *step, const char *path,
-				    char **cause),
-		       char **cause);
+/* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
+typedef int (*op_trial_apply_fn)(struct trial_run *t, const json_t *step, const char *path,
+				 char **cause);
+
+/* A trial op: its op_def (first member: the registry hands out &def) and the apply that both its
+ * run and the submit-time check (op_trial_plan) use; apply is NULL for write_spy. */
+struct op_trial {
+	struct op_def def;
+	op_trial_apply_fn apply;
+};
+
+/* The def.run of the trial ops with an apply: the step's path from its index, an error naming
+ * the op when the task holds no trial data, and the op's apply on the step without the index the
+ * graph builder added. */
+int op_trial_param_run(struct op_run *run, const json_t *step, char **cause);
+
+/* A trial op of unit tasks with an apply: it runs through op_trial_param_run. */
+#define OP_TRIAL_DEF(name_, summary_, validate_, apply_)                                           \
+	{                                                                                          \
+		.def = {.name = (name_),                                                           \
+			.kind = OP_UNIT,                                                           \
+			.summary = (summary_),                                                     \
+			.validate = (validate_),                                                   \
+			.run = op_trial_param_run},                                                \
+		.apply = (apply_),                                                                 \
+	}
 
 #endif

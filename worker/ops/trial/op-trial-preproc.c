@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/xmalloc.h"
 #include "worker/dsp/spectral/dsp-preproc.h"
 #include "worker/dsp/spectral/dsp-resampledata.h"
@@ -21,22 +22,12 @@ static const char *const op_trial_preproc_keys[] = {
     "polyremoval",  "zscore",      "rectify", "hilbert", NULL,
 };
 
-/* The index of name in names (NULL-terminated), or -1. */
-static int
-op_trial_preproc_lookup(const char *name, const char *const *names)
-{
-	for (int i = 0; names[i] != NULL; i++)
-		if (strcmp(name, names[i]) == 0)
-			return i;
-	return -1;
-}
-
 /* The filter a filter_class (but or firws) names: its type and its cutoff or band edges. */
 static int
 op_trial_preproc_filter(const json_t *step, const char *path, const char *cls, const char *type,
 			struct dsp_preproc_params *p, char **cause)
 {
-	static const char *const types[] = {"lp", "hp", "bp", "bs", NULL};
+	static const char *const types[] = {"lp", "hp", "bp", "bs"};
 	static const enum dsp_filter_type type_of[] = {DSP_FILTER_LP, DSP_FILTER_HP, DSP_FILTER_BP,
 						       DSP_FILTER_BS};
 	json_t *freq = json_object_get(step, "freq");
@@ -52,7 +43,7 @@ op_trial_preproc_filter(const json_t *step, const char *path, const char *cls, c
 				 cls);
 	if (type == NULL)
 		return error_set(cause, -EINVAL, "%s.filter_type: required (lp, hp, bp, bs)", path);
-	if ((k = op_trial_preproc_lookup(type, types)) < 0)
+	if ((k = names_find(type, types, NAMES_COUNT(types))) < 0)
 		return error_set(cause, -EINVAL, "%s.filter_type: '%s' is not lp, hp, bp or bs",
 				 path, type);
 	p->filter_type = type_of[k];
@@ -79,7 +70,7 @@ static int
 op_trial_preproc_direction(const char *path, const char *dir, const char *win,
 			   struct dsp_preproc_params *p, char **cause)
 {
-	static const char *const windows[] = {"hamming", "hann", "blackman", NULL};
+	static const char *const windows[] = {"hamming", "hann", "blackman"};
 	static const enum dsp_taper_window window_of[] = {DSP_TAPER_HAMMING, DSP_TAPER_HANN,
 							  DSP_TAPER_BLACKMAN};
 	int k;
@@ -95,7 +86,7 @@ op_trial_preproc_direction(const char *path, const char *dir, const char *win,
 				 "%s.direction: '%s' is not twopass, onepass or "
 				 "onepass-minphase (firws only)",
 				 path, dir);
-	if ((k = op_trial_preproc_lookup(win, windows)) < 0)
+	if ((k = names_find(win, windows, NAMES_COUNT(windows))) < 0)
 		return error_set(cause, -EINVAL, "%s.window: '%s' is not hamming, hann or blackman",
 				 path, win);
 	p->window = window_of[k];
@@ -240,7 +231,7 @@ static int
 op_trial_resample_parse(const json_t *step, const char *path, double fs,
 			struct dsp_resampledata_params *p, char **cause)
 {
-	static const char *const methods[] = {"downsample", "resample", NULL};
+	static const char *const methods[] = {"downsample", "resample"};
 	static const enum dsp_resampledata_method method_of[] = {DSP_RESAMPLEDATA_DOWNSAMPLE,
 								 DSP_RESAMPLEDATA_RESAMPLE};
 	const char *method;
@@ -257,7 +248,7 @@ op_trial_resample_parse(const json_t *step, const char *path, double fs,
 	    op_param_int(step, path, "order", 0, 2, 100000000, 0, &order, cause) != 0)
 		return -EINVAL;
 	p->order = (size_t)order;
-	if ((k = op_trial_preproc_lookup(method, methods)) < 0)
+	if ((k = names_find(method, methods, NAMES_COUNT(methods))) < 0)
 		return error_set(cause, -EINVAL, "%s.method: '%s' is not downsample or resample",
 				 path, method);
 	p->method = method_of[k];
@@ -312,29 +303,11 @@ op_trial_resample_apply(struct trial_run *t, const json_t *step, const char *pat
 	return rc;
 }
 
-static int
-op_trial_preproc_run(struct op_run *run, const json_t *step, char **cause)
-{
-	const char *op = json_string_value(json_object_get(step, "op"));
+const struct op_trial op_trial_preprocessing = OP_TRIAL_DEF(
+    "preprocessing",
+    "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
+    op_trial_preproc_validate, op_trial_preproc_apply);
 
-	return op_trial_param_run(run, step,
-				  strcmp(op, "resampledata") == 0 ? op_trial_resample_apply
-								  : op_trial_preproc_apply,
-				  cause);
-}
-
-const struct op_def op_trial_preprocessing = {
-    .name = "preprocessing",
-    .kind = OP_UNIT,
-    .summary = "filter trials (but, firws; lp, hp, bp, bs), polyremoval, zscore, rectify, hilbert",
-    .validate = op_trial_preproc_validate,
-    .run = op_trial_preproc_run,
-};
-
-const struct op_def op_trial_resampledata = {
-    .name = "resampledata",
-    .kind = OP_UNIT,
-    .summary = "downsample (with an anti-alias low-pass) or resample trials",
-    .validate = op_trial_resample_validate,
-    .run = op_trial_preproc_run,
-};
+const struct op_trial op_trial_resampledata =
+    OP_TRIAL_DEF("resampledata", "downsample (with an anti-alias low-pass) or resample trials",
+		 op_trial_resample_validate, op_trial_resample_apply);

@@ -6,9 +6,10 @@
 
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/trial/data/trial-run.h"
+#include "worker/ops/trial/op-trial-param.h"
 
-extern const struct op_def op_trial_preprocessing;
-extern const struct op_def op_trial_resampledata;
+extern const struct op_trial op_trial_preprocessing;
+extern const struct op_trial op_trial_resampledata;
 
 /* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
 int op_trial_preproc_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);

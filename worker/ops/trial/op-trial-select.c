@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/names.h"
 #include "common/xmalloc.h"
 #include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial.h"
@@ -71,30 +72,59 @@ op_trial_select_validate(const json_t *step, const char *path, char **cause)
 	return 0;
 }
 
+/* Element x of a selection list as an index below total: an integer, or with names (the
+ * channel labels) also one of them; total when it is neither. */
+static size_t
+op_trial_select_index(const json_t *x, size_t total, const char *const *names)
+{
+	int k;
+
+	if (json_is_integer(x))
+		return json_integer_value(x) >= 0 && (size_t)json_integer_value(x) < total
+			   ? (size_t)json_integer_value(x)
+			   : total;
+	k = names != NULL ? names_find(json_string_value(x), names, total) : -1;
+	return k >= 0 ? (size_t)k : total;
+}
+
+/* What selection value v picks among total elements (all of them, one, or a list), in output
+ * order, into *out (caller frees) and *n; *sorted when strictly increasing. Returns 0, or the
+ * 1-based position of an element that is not an index (nor, with names, a name) below total. */
+static size_t
+op_trial_select_list(const json_t *v, size_t total, const char *const *names, size_t **out,
+		     size_t *n, bool *sorted)
+{
+	bool all = op_trial_select_all(v);
+
+	*n = all ? total : json_is_array(v) ? json_array_size(v) : 1;
+	*out = xcalloc(*n + 1, sizeof **out);
+	*sorted = true;
+	for (size_t i = 0; i < *n; i++) {
+		size_t k = all ? i
+			       : op_trial_select_index(json_is_array(v) ? json_array_get(v, i) : v,
+						       total, names);
+
+		if (k >= total)
+			return i + 1;
+		(*out)[i] = k;
+		if (i > 0 && k <= (*out)[i - 1])
+			*sorted = false;
+	}
+	return 0;
+}
+
 /* trials: the input trials in output order. */
 static int
 op_trial_select_trials(const json_t *v, const struct trial_layout *lay, const char *path,
 		       struct op_trial_select *s, char **cause)
 {
-	size_t n = op_trial_select_all(v) ? lay->ntrials : json_is_array(v) ? json_array_size(v) : 1;
-
-	s->trials = xcalloc(n + 1, sizeof *s->trials);
-	s->ntrials = n;
-	s->sorted_trials = true;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *x = op_trial_select_all(v) ? NULL : json_is_array(v) ? json_array_get(v, i)
-										: v;
-		json_int_t k = x != NULL ? json_integer_value(x) : (json_int_t)i;
-		if (x != NULL && (!json_is_integer(x) || k < 0 || (size_t)k >= lay->ntrials))
-			return error_set(cause, -EINVAL,
-					 "%s.trials: invalid value; expected list/array of values "
-					 "b/w 0 and %zu",
-					 path, lay->ntrials - 1);
-		s->trials[i] = (size_t)k;
-		if (i > 0 && s->trials[i] <= s->trials[i - 1])
-			s->sorted_trials = false;
-	}
-	if (n == 0)
+	if (op_trial_select_list(v, lay->ntrials, NULL, &s->trials, &s->ntrials,
+				 &s->sorted_trials) != 0)
+		return error_set(cause, -EINVAL,
+				 "%s.trials: invalid value; expected list/array of values "
+				 "b/w 0 and %zu",
+				 path, lay->ntrials - 1);
+	if (s->ntrials == 0)
 		return error_set(cause, -EINVAL, "%s.trials: the selection is empty", path);
 	return 0;
 }
@@ -104,33 +134,15 @@ static int
 op_trial_select_channels(const json_t *v, const struct trial_layout *lay, const char *path,
 			 struct op_trial_select *s, char **cause)
 {
-	size_t n = op_trial_select_all(v) ? lay->nchan : json_is_array(v) ? json_array_size(v) : 1;
+	size_t bad = op_trial_select_list(v, lay->nchan, (const char *const *)lay->channel,
+					  &s->chans, &s->nchans, &s->sorted_chans);
 
-	s->chans = xcalloc(n + 1, sizeof *s->chans);
-	s->nchans = n;
-	s->sorted_chans = true;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *x = op_trial_select_all(v) ? NULL : json_is_array(v) ? json_array_get(v, i)
-										: v;
-		size_t c = lay->nchan;
-		if (x == NULL)
-			c = i;
-		else if (json_is_string(x))
-			for (c = 0; c < lay->nchan && strcmp(lay->channel[c], json_string_value(x)); c++)
-				;
-		else if (json_is_integer(x) && json_integer_value(x) >= 0 &&
-			 (size_t)json_integer_value(x) < lay->nchan)
-			c = (size_t)json_integer_value(x);
-		if (c >= lay->nchan)
-			return error_set(cause, -EINVAL,
-					 "%s.channel[%zu]: invalid value; expected names or "
-					 "indices of existing channels",
-					 path, i);
-		s->chans[i] = c;
-		if (i > 0 && s->chans[i] <= s->chans[i - 1])
-			s->sorted_chans = false;
-	}
-	if (n == 0)
+	if (bad != 0)
+		return error_set(cause, -EINVAL,
+				 "%s.channel[%zu]: invalid value; expected names or "
+				 "indices of existing channels",
+				 path, bad - 1);
+	if (s->nchans == 0)
 		return error_set(cause, -EINVAL, "%s.channel: the selection is empty", path);
 	return 0;
 }
@@ -432,32 +444,8 @@ op_trial_select_apply(struct trial_run *t, const json_t *step, const char *path,
 	return rc;
 }
 
-static int
-op_trial_select_run_step(struct op_run *run, const json_t *step, char **cause)
-{
-	char path[64];
-	json_t *params;
-	int rc;
-
-	op_trial_param_path(step, path, sizeof path);
-	if (run->trial == NULL || !run->trial->loaded)
-		return error_set(cause, -EINVAL,
-				 "%s: selectdata needs a trial input (spy, synth, or edf with "
-				 "trials)",
-				 path);
-	params = json_copy((json_t *)step);
-	json_object_del(params, "index");
-	json_object_del(params, "select_of");
-	rc = op_trial_select_apply(run->trial, params, path, cause);
-	json_decref(params);
-	return rc;
-}
-
-const struct op_def op_trial_selectdata = {
-    .name = "selectdata",
-    .kind = OP_UNIT,
-    .summary = "select trials, channels and a latency window of time series, or frequencies "
-	       "of spectra (also a step's \"select\" keyword)",
-    .validate = op_trial_select_validate,
-    .run = op_trial_select_run_step,
-};
+const struct op_trial op_trial_selectdata =
+    OP_TRIAL_DEF("selectdata",
+		 "select trials, channels and a latency window of time series, or frequencies "
+		 "of spectra (also a step's \"select\" keyword)",
+		 op_trial_select_validate, op_trial_select_apply);

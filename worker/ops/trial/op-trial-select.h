@@ -7,8 +7,9 @@
 
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/trial/data/trial-run.h"
+#include "worker/ops/trial/op-trial-param.h"
 
-extern const struct op_def op_trial_selectdata;
+extern const struct op_trial op_trial_selectdata;
 
 /* Apply one selectdata step (or a step's select keyword) to t (data cut only when t->loaded).
  * `path` is "steps[i]" or "steps[i].select". */

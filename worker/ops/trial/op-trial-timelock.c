@@ -119,30 +119,6 @@ op_trial_timelock_apply(struct trial_run *t, const json_t *step, const char *pat
 	return 0;
 }
 
-static int
-op_trial_timelock_run(struct op_run *run, const json_t *step, char **cause)
-{
-	char path[32];
-	json_t *params;
-	int rc;
-
-	op_trial_param_path(step, path, sizeof path);
-	if (run->trial == NULL || !run->trial->loaded)
-		return error_set(cause, -EINVAL,
-				 "%s: timelockanalysis needs a trial input (spy, synth, or edf with "
-				 "trials)",
-				 path);
-	params = json_copy((json_t *)step);
-	json_object_del(params, "index");
-	rc = op_trial_timelock_apply(run->trial, params, path, cause);
-	json_decref(params);
-	return rc;
-}
-
-const struct op_def op_trial_timelockanalysis = {
-    .name = "timelockanalysis",
-    .kind = OP_UNIT,
-    .summary = "average, variance and covariance over time-locked trials (TimeLockData)",
-    .validate = op_trial_timelock_validate,
-    .run = op_trial_timelock_run,
-};
+const struct op_trial op_trial_timelockanalysis = OP_TRIAL_DEF(
+    "timelockanalysis", "average, variance and covariance over time-locked trials (TimeLockData)",
+    op_trial_timelock_validate, op_trial_timelock_apply);

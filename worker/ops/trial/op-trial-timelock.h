@@ -7,8 +7,9 @@
 
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/trial/data/trial-run.h"
+#include "worker/ops/trial/op-trial-param.h"
 
-extern const struct op_def op_trial_timelockanalysis;
+extern const struct op_trial op_trial_timelockanalysis;
 
 /* Apply one timelockanalysis step to t (statistics computed only when t->loaded). `path` is
  * "steps[i]". */

@@ -15,17 +15,15 @@
 
 extern const struct op_def *const op_trial_table[];
 
-static const struct {
-	const char *name;
-	op_trial_apply_fn apply;
-} op_trial_apply_table[] = {
-    {"freqanalysis", op_trial_freq_apply},
-    {"preprocessing", op_trial_preproc_apply},
-    {"resampledata", op_trial_resample_apply},
-    {"connectivityanalysis", op_trial_conn_apply},
-    {"selectdata", op_trial_select_apply},
-    {"timelockanalysis", op_trial_timelock_apply},
-};
+/* The trial op named `name`, or NULL. */
+static const struct op_trial *
+op_trial_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && op_trial_table[i] != NULL; i++)
+		if (strcmp(op_trial_table[i]->name, name) == 0)
+			return (const struct op_trial *)op_trial_table[i];
+	return NULL;
+}
 
 int
 op_trial_plan(const json_t *steps, const struct trial_layout *lay,
@@ -40,8 +38,8 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	json_array_foreach(steps, i, step)
 	{
 		const char *name = json_string_value(json_object_get(step, "op"));
+		const struct op_trial *o = op_trial_find(name);
 		char path[32];
-		size_t k, n = sizeof op_trial_apply_table / sizeof op_trial_apply_table[0];
 
 		hold = t.values_per_trial > hold ? t.values_per_trial : hold;
 		/* the user's position (a "select" became a step before its host) */
@@ -49,10 +47,8 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 			op_trial_param_path(step, path, sizeof path);
 		else
 			snprintf(path, sizeof path, "steps[%zu]", i);
-		for (k = 0; k < n && strcmp(op_trial_apply_table[k].name, name) != 0; k++)
-			;
-		if (k < n) {
-			rc = op_trial_apply_table[k].apply(&t, step, path, cause);
+		if (o != NULL && o->apply != NULL) {
+			rc = o->apply(&t, step, path, cause);
 			ntrial_steps++;
 		} else if (strcmp(name, "write_spy") == 0 && i + 1 != json_array_size(steps)) {
 			rc = error_set(cause, -EINVAL, "%s.op: write_spy must be the last step",
@@ -86,6 +82,22 @@ op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 	return rc;
 }
 
+int
+op_trial_output(const json_t *out, const char **path, char **cause)
+{
+	const char *format = json_string_value(json_object_get(out, "format"));
+
+	*path = json_string_value(json_object_get(out, "path"));
+	if (!json_is_object(out) || *path == NULL)
+		return error_set(cause, -EINVAL,
+				 "output.path: required, the .spy container to write (or -o)");
+	if (format != NULL && strcmp(format, "spy") != 0)
+		return error_set(cause, -EINVAL,
+				 "output.format: trial results are written as \"spy\", not \"%s\"",
+				 format);
+	return 0;
+}
+
 static int
 op_trial_save_validate(const json_t *step, const char *path, char **cause)
 {
@@ -99,20 +111,12 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 	const json_t *out = run->spec.stage.output;
 	int stage = run->spec.stage.index;
 	uint32_t nc = g->channels, nt = g->trials, cpt = g->chan_per_task, tpt = g->trials_per_task;
-	const char *path = json_string_value(json_object_get(out, "path"));
-	const char *format = json_string_value(json_object_get(out, "format"));
+	const char *path;
 	json_t *result = NULL;
 	int rc;
 
-	if (path == NULL)
-		return error_set(cause, -EINVAL,
-				 "output.path: required, where the .spy container "
-				 "goes");
-	if (format != NULL && strcmp(format, "spy") != 0)
-		return error_set(cause, -EINVAL,
-				 "output.format: trial results are written as spy, "
-				 "not %s",
-				 format);
+	if ((rc = op_trial_output(out, &path, cause)) != 0)
+		return rc;
 	if (stage < 1 || nc < 1 || nt < 1 || cpt < 1 || tpt < 1)
 		return error_set(cause, -EINVAL, "write_spy: no unit stage before it");
 	rc = trial_save_final(run->spec.stage.workdir, stage - 1,
@@ -125,12 +129,16 @@ op_trial_save_run(struct op_run *run, const json_t *step, char **cause)
 	return rc;
 }
 
-const struct op_def op_trial_write_spy = {
-    .name = "write_spy",
-    .kind = OP_REDUCE,
-    .summary = "write the trial results as a .spy container (added after the last step when missing)",
-    .validate = op_trial_save_validate,
-    .run = op_trial_save_run,
+const struct op_trial op_trial_write_spy = {
+    .def =
+	{
+	    .name = "write_spy",
+	    .kind = OP_REDUCE,
+	    .summary = "write the trial results as a .spy container (added after the last step "
+		       "when missing)",
+	    .validate = op_trial_save_validate,
+	    .run = op_trial_save_run,
+	},
 };
 
 bool
@@ -142,13 +150,10 @@ op_trial_is_trial_op(const struct op_def *op)
 	return false;
 }
 
+/* Every entry is the def of a struct op_trial (op_trial_find relies on it). */
 const struct op_def *const op_trial_table[] = {
-    &op_trial_freqanalysis,
-    &op_trial_preprocessing,
-    &op_trial_resampledata,
-    &op_trial_connectivityanalysis,
-    &op_trial_selectdata,
-    &op_trial_timelockanalysis,
-    &op_trial_write_spy,
-    NULL,
+    &op_trial_freqanalysis.def, &op_trial_preprocessing.def,
+    &op_trial_resampledata.def, &op_trial_connectivityanalysis.def,
+    &op_trial_selectdata.def,   &op_trial_timelockanalysis.def,
+    &op_trial_write_spy.def,    NULL,
 };

@@ -12,18 +12,16 @@
 #include "worker/ops/spec/op-def.h"
 #include "worker/ops/spec/op-param.h"
 #include "worker/ops/spec/op-run.h"
+#include "worker/ops/trial/op-trial-param.h"
 #include "worker/ops/trial/op-trial-freq.h"
 #include "worker/ops/trial/op-trial-preproc.h"
 #include "worker/ops/trial/op-trial-select.h"
 #include "worker/ops/trial/op-trial-timelock.h"
 #include "worker/ops/trial/data/trial-run.h"
 
-extern const struct op_def op_trial_connectivityanalysis;
-extern const struct op_def op_trial_write_spy;
+extern const struct op_trial op_trial_connectivityanalysis;
+extern const struct op_trial op_trial_write_spy;
 
-/* Apply one step to t (data transformed only when t->loaded). `path` is "steps[i]". */
-typedef int (*op_trial_apply_fn)(struct trial_run *t, const json_t *step, const char *path,
-				 char **cause);
 int op_trial_conn_apply(struct trial_run *t, const json_t *step, const char *path, char **cause);
 
 /* What a trial pipeline asks of the task grid (op_trial_plan). */
@@ -42,6 +40,10 @@ struct op_trial_plan_info {
  * be NULL) gets what the steps need of the grid. */
 int op_trial_plan(const json_t *steps, const struct trial_layout *lay,
 		  struct op_trial_plan_info *info, char **cause);
+
+/* A trial pipeline's output object: a path, format "spy" if given. Returns 0 with *path (owned
+ * by out), or -EINVAL. */
+int op_trial_output(const json_t *out, const char **path, char **cause);
 /* Whether `op` is one of the trial ops (works on trial inputs only). */
 bool op_trial_is_trial_op(const struct op_def *op);
 

@@ -199,38 +199,14 @@ rec_runner_end(struct op_run *run, int rc, char **cause)
 	return 0;
 }
 
-const struct task_format rec_runner_format = {
-    .format = "edf",
-    .begin = rec_runner_begin,
-    .end = rec_runner_end,
-    .parts = rec_runner_parts,
-    .load = rec_runner_load,
-    .save = rec_runner_save,
-};
+/* One runner for every recording format: io_rec_open (through rec-task.c) tells them apart. */
+#define REC_RUNNER_FORMAT(name)                                                                    \
+	{                                                                                          \
+		.format = (name), .begin = rec_runner_begin, .end = rec_runner_end,                \
+		.parts = rec_runner_parts, .load = rec_runner_load, .save = rec_runner_save,       \
+	}
 
-const struct task_format rec_runner_format_bdf = {
-    .format = "bdf",
-    .begin = rec_runner_begin,
-    .end = rec_runner_end,
-    .parts = rec_runner_parts,
-    .load = rec_runner_load,
-    .save = rec_runner_save,
-};
-
-const struct task_format rec_runner_format_brainvision = {
-    .format = "brainvision",
-    .begin = rec_runner_begin,
-    .end = rec_runner_end,
-    .parts = rec_runner_parts,
-    .load = rec_runner_load,
-    .save = rec_runner_save,
-};
-
-const struct task_format rec_runner_format_eeglab = {
-    .format = "eeglab",
-    .begin = rec_runner_begin,
-    .end = rec_runner_end,
-    .parts = rec_runner_parts,
-    .load = rec_runner_load,
-    .save = rec_runner_save,
-};
+const struct task_format rec_runner_format = REC_RUNNER_FORMAT("edf");
+const struct task_format rec_runner_format_bdf = REC_RUNNER_FORMAT("bdf");
+const struct task_format rec_runner_format_brainvision = REC_RUNNER_FORMAT("brainvision");
+const struct task_format rec_runner_format_eeglab = REC_RUNNER_FORMAT("eeglab");
