@@ -1,6 +1,7 @@
 /* Handling each decoded message on the loop thread: authentication per pipe (HELLO and AUTH,
- * sched-auth.c), then the client requests (SUBMIT, STATUS, CANCEL) and the worker requests
- * (TASK_REQUEST, HEARTBEAT, BYE). Bad input is answered with an error and counted, never fatal. */
+ * sched-auth.c), then the client requests (SUBMIT, STATUS, CANCEL; a job's STATUS with wait_ms
+ * is parked until the job finishes) and the worker requests (TASK_REQUEST, HEARTBEAT, BYE).
+ * Bad input is answered with an error and counted, never fatal. */
 #include "scheduler/sched-handlers.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
 /* Following jobs to the end: a progress bar on a terminal (tasks done/total, rate, ETA, the
  * waiting-for-workers message), plain lines otherwise; then each job's outcome and summary (or
- * JSON) and the exit code. */
+ * JSON) and the exit code. The scheduler holds each poll until a job ends (STATUS wait_ms), so
+ * the end shows when it happens. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
