@@ -106,6 +106,7 @@ struct sched_job {
 	uint64_t dispatched;
 	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
 	uint32_t build_next;
+	bool pruned;            /* being taken out of sched.jobs_by_id (retention) */
 	struct sched_job *next; /* in sched.jobs, submission order */
 };
 
@@ -130,7 +131,9 @@ struct sched_worker {
 	uint64_t held_request_id;
 	uint32_t held_free;
 	double held_since;
-	/* What it was handed and when, for the per-task time limit (sched-timeout.c). */
+	/* The tasks it holds (handed to it, no result yet, not given up or cancelled) and since
+	 * when: what goes back to the queue when it is lost, and the per-task time limit
+	 * (sched-timeout.c). Bounded by its slots and prefetch. */
 	struct sched_running {
 		uint64_t task;
 		double since;
@@ -191,6 +194,9 @@ struct sched {
 	struct sched_store *store;
 	struct sched_inbox *inbox;
 	struct sched_job *jobs, *jobs_tail;
+	/* The same jobs by id, ascending, for sched_jobs_find's binary search. */
+	struct sched_job **jobs_by_id;
+	uint32_t njobs, jobs_by_id_cap;
 	/* The unfinished jobs: their tasks, and a tree (tsearch) of them by output_key. */
 	uint64_t unfinished_tasks;
 	void *outputs;
