@@ -114,49 +114,10 @@ sched_jobs_free(struct sched_job *j)
 	free(j);
 }
 
-/* Where id is or would go in s->jobs_by_id: the first position whose job's id is not below. */
-static uint32_t
-sched_jobs_index_pos(const struct sched *s, uint32_t id)
-{
-	uint32_t lo = 0, hi = s->njobs;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (s->jobs_by_id[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct sched_job *
 sched_jobs_find(struct sched *s, uint32_t id)
 {
-	uint32_t k = sched_jobs_index_pos(s, id);
-
-	return k < s->njobs && s->jobs_by_id[k]->id == id ? s->jobs_by_id[k] : NULL;
-}
-
-/* Jobs come in id order but for a submission of several inputs accepted after a later one:
- * those go in by a shift of the few jobs past them. */
-static void
-sched_jobs_index_add(struct sched *s, struct sched_job *j)
-{
-	uint32_t k = s->njobs > 0 && s->jobs_by_id[s->njobs - 1]->id < j->id
-			 ? s->njobs
-			 : sched_jobs_index_pos(s, j->id);
-
-	if (s->njobs == s->jobs_by_id_cap) {
-		s->jobs_by_id_cap = s->jobs_by_id_cap ? s->jobs_by_id_cap * 2 : 64;
-		s->jobs_by_id =
-		    xreallocarray(s->jobs_by_id, s->jobs_by_id_cap, sizeof *s->jobs_by_id);
-	}
-	if (k < s->njobs)
-		memmove(&s->jobs_by_id[k + 1], &s->jobs_by_id[k],
-			(s->njobs - k) * sizeof *s->jobs_by_id);
-	s->jobs_by_id[k] = j;
-	s->njobs++;
+	return idindex_find(&s->jobs_by_id, id);
 }
 
 void
@@ -167,22 +128,23 @@ sched_jobs_append(struct sched *s, struct sched_job *j)
 	else
 		s->jobs = j;
 	s->jobs_tail = j;
-	sched_jobs_index_add(s, j);
+	idindex_add(&s->jobs_by_id, j->id, j);
 	if (j->id >= s->next_job_id)
 		s->next_job_id = j->id + 1;
+}
+
+static bool
+sched_jobs_pruned(const void *job)
+{
+	return ((const struct sched_job *)job)->pruned;
 }
 
 void
 sched_jobs_index_remove(struct sched *s, struct sched_job *const *gone, uint32_t n)
 {
-	uint32_t kept = 0;
-
 	for (uint32_t i = 0; i < n; i++)
 		gone[i]->pruned = true;
-	for (uint32_t k = 0; k < s->njobs; k++)
-		if (!s->jobs_by_id[k]->pruned)
-			s->jobs_by_id[kept++] = s->jobs_by_id[k];
-	s->njobs = kept;
+	idindex_remove_if(&s->jobs_by_id, sched_jobs_pruned);
 }
 
 char *
@@ -235,9 +197,7 @@ sched_jobs_outputs_free(struct sched *s)
 {
 	tdestroy(s->outputs, sched_jobs_output_keep);
 	s->outputs = NULL;
-	free(s->jobs_by_id);
-	s->jobs_by_id = NULL;
-	s->njobs = s->jobs_by_id_cap = 0;
+	idindex_free(&s->jobs_by_id);
 }
 
 /* The task a worker runs for job j gives its slot back and becomes cancelled. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/idindex.h"
 #include "proto/proto-nng.h"
 #include "proto/proto-tls.h"
 #include "scheduler/graph/graph.h"
@@ -194,14 +195,13 @@ struct sched {
 	struct sched_store *store;
 	struct sched_inbox *inbox;
 	struct sched_job *jobs, *jobs_tail;
-	/* The same jobs by id, ascending, for sched_jobs_find's binary search. */
-	struct sched_job **jobs_by_id;
-	uint32_t njobs, jobs_by_id_cap;
+	struct idindex jobs_by_id; /* the same jobs, for sched_jobs_find */
 	/* The unfinished jobs: their tasks, and a tree (tsearch) of them by output_key. */
 	uint64_t unfinished_tasks;
 	void *outputs;
 	struct sched_worker *workers;
 	struct sched_pipe *pipes;
+	struct idindex workers_by_id, pipes_by_id; /* the same, for the lookups of each message */
 	uint32_t next_job_id, next_worker_id;
 	uint32_t nworkers;
 	bool dispatch_pending;

@@ -66,11 +66,7 @@ teardown_sched(struct sched *s)
 		s->jobs = j->next;
 		sched_jobs_free(j);
 	}
-	while (s->workers != NULL) {
-		struct sched_worker *w = s->workers;
-		s->workers = w->next;
-		sched_workers_free(w);
-	}
+	sched_workers_free_all(s);
 	uv_walk(&s->loop, close_walk, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	cr_assert_eq(uv_loop_close(&s->loop), 0);
