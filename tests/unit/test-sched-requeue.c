@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-dispatch.h"
@@ -36,6 +37,7 @@ setup_sched(struct sched *s, uint32_t max_attempts)
 	char *cause = NULL;
 
 	memset(s, 0, sizeof *s);
+	log_set_level(LOG_LEVEL_WARN);
 	s->cfg.state_dir = tmpdir;
 	s->cfg.max_attempts = max_attempts;
 	s->cfg.worker_wait_timeout_s = 1e9;
