@@ -106,8 +106,8 @@ struct sched_job {
 	uint32_t (*stage_counts)[TASK_STATE_COUNT];
 	uint64_t dispatched;
 	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
+	bool pruned;         /* being taken out of sched.jobs_by_id (retention) */
 	uint32_t build_next;
-	bool pruned;            /* being taken out of sched.jobs_by_id (retention) */
 	struct sched_job *next; /* in sched.jobs, submission order */
 };
 

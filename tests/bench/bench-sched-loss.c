@@ -4,7 +4,8 @@
  * holding a few tasks each, then `--lose` of them lost in one go, as the loop's TTL pass does:
  * the CPU of that pass (thread CPU time, median of --repeat, the lost workers replaced between
  * repeats). Then sched_jobs_find over --retained finished jobs and sched_workers_find over the
- * workers: nanoseconds per lookup.
+ * workers: nanoseconds per lookup; and a dispatch pass that hands out nothing, which still walks
+ * every worker and every job kept.
  * Prints one line per measurement. */
 #include <getopt.h>
 #include <stdio.h>
@@ -167,6 +168,21 @@ loss_find_worker(struct sched *s)
 	       s->nworkers, t0 * 1e9 / lookups, (unsigned long long)hits, lookups);
 }
 
+/* A dispatch pass with no parked poll: what every pass pays to walk the workers and the jobs. */
+static void
+loss_dispatch_walk(struct sched *s, const struct loss_cfg *c)
+{
+	uint32_t passes = 2000;
+	double t0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
+
+	for (uint32_t i = 0; i < passes; i++)
+		sched_dispatch(s);
+	t0 = bench_clock(CLOCK_THREAD_CPUTIME_ID) - t0;
+	printf("dispatch pass with nothing to hand out, %u workers, %u jobs (%u finished and "
+	       "kept): %.1f us\n",
+	       s->nworkers, 1 + c->jobs + c->retained, c->retained, t0 * 1e6 / passes);
+}
+
 static void
 loss_usage(void)
 {
@@ -235,6 +251,7 @@ main(int argc, char **argv)
 	loss_requeue(&s, &c);
 	loss_find(&s, &c);
 	loss_find_worker(&s);
+	loss_dispatch_walk(&s, &c);
 	/* The process ends here: its state is left to the system, the state dir removed. */
 	sched_store_close(s.store);
 	paths_remove_tree(dir);
