@@ -393,16 +393,7 @@ sched_free(struct sched *s)
 		s->jobs = j->next;
 		sched_jobs_free(j);
 	}
-	while (s->workers != NULL) {
-		struct sched_worker *w = s->workers;
-		s->workers = w->next;
-		sched_workers_free(w);
-	}
-	while (s->pipes != NULL) {
-		struct sched_pipe *p = s->pipes;
-		s->pipes = p->next;
-		free(p);
-	}
+	sched_workers_free_all(s);
 	uv_walk(&s->loop, sched_close_walk, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);

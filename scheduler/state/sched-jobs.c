@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
+#include "common/xsort.h"
 #include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-pass.h"
 #include "scheduler/state/sched-statedir.h"
@@ -116,10 +117,7 @@ sched_jobs_free(struct sched_job *j)
 struct sched_job *
 sched_jobs_find(struct sched *s, uint32_t id)
 {
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next)
-		if (j->id == id)
-			return j;
-	return NULL;
+	return idindex_find(&s->jobs_by_id, id);
 }
 
 void
@@ -130,8 +128,23 @@ sched_jobs_append(struct sched *s, struct sched_job *j)
 	else
 		s->jobs = j;
 	s->jobs_tail = j;
+	idindex_add(&s->jobs_by_id, j->id, j);
 	if (j->id >= s->next_job_id)
 		s->next_job_id = j->id + 1;
+}
+
+static bool
+sched_jobs_pruned(const void *job)
+{
+	return ((const struct sched_job *)job)->pruned;
+}
+
+void
+sched_jobs_index_remove(struct sched *s, struct sched_job *const *gone, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		gone[i]->pruned = true;
+	idindex_remove_if(&s->jobs_by_id, sched_jobs_pruned);
 }
 
 char *
@@ -184,6 +197,7 @@ sched_jobs_outputs_free(struct sched *s)
 {
 	tdestroy(s->outputs, sched_jobs_output_keep);
 	s->outputs = NULL;
+	idindex_free(&s->jobs_by_id);
 }
 
 /* The task a worker runs for job j gives its slot back and becomes cancelled. */
@@ -199,18 +213,23 @@ sched_jobs_cancel_assigned(struct sched_job *j, struct sched_worker *w, uint32_t
 }
 
 /* A finishing job's unfinished tasks become cancelled; workers running them hear it in
- * heartbeat replies. The assigned ones are found on the workers' run lists and the others are
- * only counted, so a job of millions of tasks ends without a scan of its table on the loop
- * (its table is freed next). */
+ * heartbeat replies. The assigned ones are taken off the lists of the tasks workers hold and
+ * the others are only counted, so a job of millions of tasks ends without a scan of its table
+ * on the loop (its table is freed next). */
 static void
 sched_jobs_cancel_unfinished(struct sched *s, struct sched_job *j)
 {
 	if (j->tasks == NULL)
 		return;
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		for (uint32_t k = 0; k < w->nrun && j->counts[TASK_ASSIGNED] > 0; k++)
-			if (PROTO_TASK_JOB(w->run[k].task) == j->id)
-				sched_jobs_cancel_assigned(j, w, PROTO_TASK_INDEX(w->run[k].task));
+		for (uint32_t k = 0; k < w->nrun && j->counts[TASK_ASSIGNED] > 0;) {
+			if (PROTO_TASK_JOB(w->run[k].task) != j->id) {
+				k++;
+				continue;
+			}
+			sched_jobs_cancel_assigned(j, w, PROTO_TASK_INDEX(w->run[k].task));
+			w->run[k] = w->run[--w->nrun];
+		}
 	/* Every assignment is on its worker's run list; should one not be, scan. */
 	for (uint32_t i = 0; j->counts[TASK_ASSIGNED] > 0 && i < j->graph->ntasks; i++) {
 		struct sched_worker *w = j->tasks[i].state == TASK_ASSIGNED
@@ -437,22 +456,39 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 		sched_jobs_finish(s, j, JOB_DONE, NULL);
 }
 
-/* The tasks w was running go back to the queue, or fail their job after the last attempt. */
+static int
+sched_jobs_run_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct sched_running *)a)->task,
+		 y = ((const struct sched_running *)b)->task;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The tasks w held go back to the queue, or fail their job after the last attempt: found on
+ * its own list (so a loss costs its tasks, not the jobs' tables), in job then task order. An
+ * entry whose task is no longer w's (its job ended) is skipped. w is out of the registry, so
+ * a job failing here leaves w's list alone. */
 static void
 sched_jobs_requeue_worker(struct sched *s, struct sched_worker *w)
 {
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		if (j->tasks == NULL || j->counts[TASK_ASSIGNED] == 0)
+	if (w->nrun > 1)
+		xqsort(w->run, w->nrun, sizeof *w->run, sched_jobs_run_cmp);
+	for (uint32_t k = 0; k < w->nrun; k++) {
+		struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(w->run[k].task));
+		uint32_t i = PROTO_TASK_INDEX(w->run[k].task);
+		struct sched_task *t;
+
+		if (j == NULL || j->tasks == NULL || i >= j->graph->ntasks)
 			continue;
-		for (uint32_t i = 0; i < j->graph->ntasks; i++) {
-			struct sched_task *t = &j->tasks[i];
-			if (t->state != TASK_ASSIGNED || t->worker != w->id)
-				continue;
-			t->worker = 0;
-			if (sched_jobs_retry_or_fail(s, j, i, w->id, NULL))
-				break;
-		}
+		t = &j->tasks[i];
+		if (t->state != TASK_ASSIGNED || t->worker != w->id)
+			continue;
+		t->worker = 0;
+		sched_jobs_retry_or_fail(s, j, i, w->id, NULL);
 	}
+	w->nrun = 0;
+	w->assigned = 0;
 }
 
 void

@@ -48,7 +48,7 @@ void sched_jobs_free(struct sched_job *j);
 int sched_jobs_output_cmp(const void *a, const void *b);
 void sched_jobs_track(struct sched *s, struct sched_job *j);
 void sched_jobs_untrack(struct sched *s, struct sched_job *j);
-/* At shutdown. */
+/* At shutdown: the outputs' tree and the index of jobs by id. */
 void sched_jobs_outputs_free(struct sched *s);
 
 /* Shared by the three files. */
@@ -57,8 +57,10 @@ bool sched_jobs_finished(const struct sched_job *j);
 void sched_jobs_row(const struct sched_job *j, struct sched_store_job *row);
 /* Store the job's row (a finished job's with its inline results). */
 void sched_jobs_save(struct sched *s, const struct sched_job *j);
-/* At the end of s->jobs; next_job_id kept past its id. */
+/* At the end of s->jobs and in its place in s->jobs_by_id; next_job_id kept past its id. */
 void sched_jobs_append(struct sched *s, struct sched_job *j);
+/* Take n jobs out of s->jobs_by_id (before they are freed; one pass over the index). */
+void sched_jobs_index_remove(struct sched *s, struct sched_job *const *gone, uint32_t n);
 /* STATE_DIR/work/ID (caller frees). */
 char *sched_jobs_workdir(struct sched *s, uint32_t id);
 /* End a job: DONE, FAILED (with why) or CANCELLED; frees its task table, keeps its summary. */

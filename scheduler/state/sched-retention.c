@@ -65,8 +65,8 @@ static uint32_t
 sched_retention_prune(struct sched *s, double age)
 {
 	double now = time_wall_s();
-	struct sched_job **pp = &s->jobs, *prev = NULL;
-	uint32_t n = 0;
+	struct sched_job **pp = &s->jobs, *prev = NULL, **gone = NULL;
+	uint32_t n = 0, cap = 0;
 
 	while (*pp != NULL) {
 		struct sched_job *j = *pp;
@@ -78,10 +78,19 @@ sched_retention_prune(struct sched *s, double age)
 		*pp = j->next;
 		if (s->jobs_tail == j)
 			s->jobs_tail = prev;
-		sched_store_job_delete(s->store, j->id, s->next_job_id);
-		sched_jobs_free(j);
-		n++;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			gone = xreallocarray(gone, cap, sizeof *gone);
+		}
+		gone[n++] = j;
 	}
+	/* Out of the index in one pass, then freed. */
+	sched_jobs_index_remove(s, gone, n);
+	for (uint32_t i = 0; i < n; i++) {
+		sched_store_job_delete(s->store, gone[i]->id, s->next_job_id);
+		sched_jobs_free(gone[i]);
+	}
+	free(gone);
 	s->jobs_pruned += n;
 	if (n > 0)
 		log_info("pruned %u finished jobs older than %g s", n, age);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/idindex.h"
 #include "proto/proto-nng.h"
 #include "proto/proto-tls.h"
 #include "scheduler/graph/graph.h"
@@ -105,6 +106,7 @@ struct sched_job {
 	uint32_t (*stage_counts)[TASK_STATE_COUNT];
 	uint64_t dispatched;
 	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
+	bool pruned;         /* being taken out of sched.jobs_by_id (retention) */
 	uint32_t build_next;
 	struct sched_job *next; /* in sched.jobs, submission order */
 };
@@ -130,7 +132,9 @@ struct sched_worker {
 	uint64_t held_request_id;
 	uint32_t held_free;
 	double held_since;
-	/* What it was handed and when, for the per-task time limit (sched-timeout.c). */
+	/* The tasks it holds (handed to it, no result yet, not given up or cancelled) and since
+	 * when: what goes back to the queue when it is lost, and the per-task time limit
+	 * (sched-timeout.c). Bounded by its slots and prefetch. */
 	struct sched_running {
 		uint64_t task;
 		double since;
@@ -191,11 +195,13 @@ struct sched {
 	struct sched_store *store;
 	struct sched_inbox *inbox;
 	struct sched_job *jobs, *jobs_tail;
+	struct idindex jobs_by_id; /* the same jobs, for sched_jobs_find */
 	/* The unfinished jobs: their tasks, and a tree (tsearch) of them by output_key. */
 	uint64_t unfinished_tasks;
 	void *outputs;
 	struct sched_worker *workers;
 	struct sched_pipe *pipes;
+	struct idindex workers_by_id, pipes_by_id; /* the same, for the lookups of each message */
 	uint32_t next_job_id, next_worker_id;
 	uint32_t nworkers;
 	bool dispatch_pending;

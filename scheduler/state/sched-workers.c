@@ -28,6 +28,7 @@ sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
 	w->registered = w->last_seen = time_mono_s();
 	w->next = s->workers;
 	s->workers = w;
+	idindex_add(&s->workers_by_id, w->id, w);
 	s->nworkers++;
 	log_info("worker %u registered: %s pid %u, %u slots%s%s (%u connected)", w->id, w->host,
 		 w->pid, w->slots, w->slurm_job != NULL ? ", slurm job " : "",
@@ -38,10 +39,7 @@ sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
 struct sched_worker *
 sched_workers_find(struct sched *s, uint32_t id)
 {
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		if (w->id == id)
-			return w;
-	return NULL;
+	return idindex_find(&s->workers_by_id, id);
 }
 
 bool
@@ -49,11 +47,12 @@ sched_workers_remove(struct sched *s, struct sched_worker *w, const char *why)
 {
 	struct sched_worker **pp;
 
-	for (pp = &s->workers; *pp != NULL && *pp != w; pp = &(*pp)->next)
-		;
-	if (*pp == NULL)
+	if (idindex_find(&s->workers_by_id, w->id) != w)
 		return false;
+	for (pp = &s->workers; *pp != w; pp = &(*pp)->next)
+		;
 	*pp = w->next;
+	idindex_remove(&s->workers_by_id, w->id);
 	s->nworkers--;
 	if (w->held != NULL) {
 		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
@@ -122,10 +121,7 @@ sched_workers_run_finished(struct sched_worker *w, uint64_t task)
 struct sched_pipe *
 sched_pipes_find(struct sched *s, uint32_t pipe)
 {
-	for (struct sched_pipe *p = s->pipes; p != NULL; p = p->next)
-		if (p->pipe == pipe)
-			return p;
-	return NULL;
+	return idindex_find(&s->pipes_by_id, pipe);
 }
 
 void
@@ -134,12 +130,13 @@ sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t w
 	struct sched_pipe *p = sched_pipes_find(s, pipe), **pp;
 
 	if (role == 0) {
-		for (pp = &s->pipes; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == p) {
-				*pp = p->next;
-				free(p);
-				break;
-			}
+		if (p == NULL)
+			return;
+		for (pp = &s->pipes; *pp != p; pp = &(*pp)->next)
+			;
+		*pp = p->next;
+		idindex_remove(&s->pipes_by_id, pipe);
+		free(p);
 		return;
 	}
 	if (p == NULL) {
@@ -147,7 +144,26 @@ sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t w
 		p->pipe = pipe;
 		p->next = s->pipes;
 		s->pipes = p;
+		idindex_add(&s->pipes_by_id, pipe, p);
 	}
 	p->role = role;
 	p->worker_id = worker_id;
+}
+
+void
+sched_workers_free_all(struct sched *s)
+{
+	while (s->workers != NULL) {
+		struct sched_worker *w = s->workers;
+		s->workers = w->next;
+		sched_workers_free(w);
+	}
+	while (s->pipes != NULL) {
+		struct sched_pipe *p = s->pipes;
+		s->pipes = p->next;
+		free(p);
+	}
+	idindex_free(&s->workers_by_id);
+	idindex_free(&s->pipes_by_id);
+	s->nworkers = 0;
 }

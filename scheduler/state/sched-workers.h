@@ -1,5 +1,6 @@
-/* The worker registry and the pipe -> role table for authentication (sched-workers.c). A lost
- * worker's tasks are requeued by sched_jobs_worker_lost (sched-jobs.c). */
+/* The worker registry and the pipe -> role table for authentication (sched-workers.c), each
+ * found by id in log n. A lost worker's tasks are requeued by sched_jobs_worker_lost
+ * (sched-jobs.c). */
 #ifndef ND_SCHED_WORKERS_H
 #define ND_SCHED_WORKERS_H
 
@@ -22,5 +23,7 @@ void sched_workers_run_started(struct sched_worker *w, uint64_t task, double now
 void sched_workers_run_finished(struct sched_worker *w, uint64_t task);
 struct sched_pipe *sched_pipes_find(struct sched *s, uint32_t pipe);
 void sched_pipes_set(struct sched *s, uint32_t pipe, enum proto_role role, uint32_t worker_id);
+/* At shutdown: every worker and pipe entry, and their indexes by id. */
+void sched_workers_free_all(struct sched *s);
 
 #endif
