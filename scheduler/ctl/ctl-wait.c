@@ -24,22 +24,26 @@ static void
 ctl_wait_render(FILE *out, bool tty, uint64_t done, uint64_t total, double rate,
 		const char *waiting, const char *label)
 {
-	char eta[32] = "";
+	char eta[32] = "", speed[40] = "";
 	int width = 30, fill = total > 0 ? (int)((double)width * done / total) : 0;
 
+	/* A rate is shown once tasks were seen finishing (a job that ends before the first answer
+	 * has none to show). */
+	if (rate > 0)
+		snprintf(speed, sizeof speed, tty ? ", %.1f/s" : ", %.1f tasks/s", rate);
 	if (rate > 0 && total > done)
 		snprintf(eta, sizeof eta, ", ETA %.0f s", (double)(total - done) / rate);
 	if (tty) {
 		fprintf(out, "\r\033[K%s [", label);
 		for (int i = 0; i < width; i++)
 			fputc(i < fill ? '#' : '.', out);
-		fprintf(out, "] %llu/%llu tasks, %.1f/s%s", (unsigned long long)done,
-			(unsigned long long)total, rate, eta);
+		fprintf(out, "] %llu/%llu tasks%s%s", (unsigned long long)done,
+			(unsigned long long)total, speed, eta);
 		if (waiting != NULL)
 			fprintf(out, " — %s", waiting);
 	} else {
-		fprintf(out, "%s: %llu/%llu tasks done, %.1f tasks/s%s%s%s\n", label,
-			(unsigned long long)done, (unsigned long long)total, rate, eta,
+		fprintf(out, "%s: %llu/%llu tasks done%s%s%s%s\n", label,
+			(unsigned long long)done, (unsigned long long)total, speed, eta,
 			waiting != NULL ? "; " : "", waiting != NULL ? waiting : "");
 	}
 	fflush(out);
