@@ -388,11 +388,7 @@ sched_free(struct sched *s)
 	if (s->store != NULL)
 		sched_store_close(s->store);
 	sched_jobs_outputs_free(s);
-	while (s->jobs != NULL) {
-		struct sched_job *j = s->jobs;
-		s->jobs = j->next;
-		sched_jobs_free(j);
-	}
+	sched_jobs_free_all(s);
 	sched_workers_free_all(s);
 	uv_walk(&s->loop, sched_close_walk, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);

@@ -114,6 +114,17 @@ sched_jobs_free(struct sched_job *j)
 	free(j);
 }
 
+void
+sched_jobs_free_all(struct sched *s)
+{
+	while (s->jobs != NULL) {
+		struct sched_job *j = s->jobs;
+		s->jobs = j->next;
+		sched_jobs_free(j);
+	}
+	s->jobs_tail = NULL;
+}
+
 struct sched_job *
 sched_jobs_find(struct sched *s, uint32_t id)
 {

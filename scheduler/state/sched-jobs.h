@@ -41,6 +41,8 @@ const char *sched_jobs_state_name(enum sched_job_state st);
 void sched_jobs_state_counts(const struct sched *s, uint32_t jc[JOB_CANCELLED + 1],
 			     uint64_t tc[TASK_STATE_COUNT]);
 void sched_jobs_free(struct sched_job *j);
+/* Every job held, at shutdown (the job index is the caller's to free). */
+void sched_jobs_free_all(struct sched *s);
 
 /* An unfinished job (accepted or restored) counts in the scheduler's task total and its output
  * in the index of outputs being written (sched.outputs, ordered by sched_jobs_output_cmp);

@@ -6,13 +6,12 @@ the ground truth within 0.01 dB and the residual within 0.001 uV. Usage: check-r
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
-from rec_check import FAILS, check, edf_channels, run_metrics
+from rec_check import FAILS, check, edf_channels, run_metrics, synth_recording
 
 NEURODAG, EXAMPLES = sys.argv[1:3]
 TMP = tempfile.mkdtemp(prefix="nd-blocks-")
@@ -36,10 +35,7 @@ try:
     json.dump(std, open(block_pl, "w"))
     for name, args in RECS.items():
         d = os.path.join(TMP, name)
-        r = subprocess.run([NEURODAG, "synth", "fmri", "--channels", "2", *args, "-o", d],
-                           capture_output=True, text=True, timeout=300)
-        check(r.returncode == 0, "synth %s" % name)
-        rec = os.path.join(d, "recording.edf")
+        rec = synth_recording(NEURODAG, d, args)
         mw = run_metrics(NEURODAG, whole_pl, rec, os.path.join(d, "whole.edf"))
         mb = run_metrics(NEURODAG, block_pl, rec, os.path.join(d, "blocks.edf"))
         if mw is None or mb is None:

@@ -10,13 +10,12 @@ pipeline is the whole-channel one, byte for byte. Usage: check-rec-windows.py NE
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 
-from rec_check import FAILS, check, edf_channels, run_metrics
+from rec_check import FAILS, check, edf_channels, run_metrics, synth_recording
 
 NEURODAG, EXAMPLES = sys.argv[1:3]
 SHARED = sys.argv[3] if len(sys.argv) > 3 else None
@@ -73,10 +72,7 @@ try:
     std = json.load(open(os.path.join(EXAMPLES, "fmri-standard.json")))
     for name, args in RECS.items():
         d = os.path.join(TMP, name)
-        r = subprocess.run([NEURODAG, "synth", "fmri", "--channels", "2", *args, "-o", d],
-                           capture_output=True, text=True, timeout=300)
-        check(r.returncode == 0, "synth %s" % name)
-        rec = os.path.join(d, "recording.edf")
+        rec = synth_recording(NEURODAG, d, args)
         # 60 s at 2048 Hz x 10 is 9.8 MB a channel: 1 MB windows run it in windows.
         compare(name, rec, "clean.edf", std, 1)
     # Below the threshold the default is the whole-channel path, byte for byte.

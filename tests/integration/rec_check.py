@@ -1,5 +1,7 @@
 """What the recording checks share: a pass/fail line per check, collected in FAILS, and one
-`neurodag run --json` of a pipeline on a recording that returns its metrics step's figures."""
+`neurodag run --json` of a pipeline on a recording that returns its metrics step's figures, and a
+generated recording."""
+import os
 import json
 import subprocess
 
@@ -26,6 +28,15 @@ def run_metrics(neurodag, pipeline, rec, out):
         if "metrics" in v:
             return v["metrics"]
     return None
+
+
+def synth_recording(neurodag, d, args, channels=2):
+    """`neurodag synth fmri --channels CHANNELS ARGS -o D`; the recording's path (a failed
+    generation is a failed check)."""
+    r = subprocess.run([neurodag, "synth", "fmri", "--channels", str(channels), *args, "-o", d],
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, "synth %s %s" % (os.path.basename(d), r.stderr[-300:]))
+    return os.path.join(d, "recording.edf")
 
 
 def edf_channels(path):

@@ -63,11 +63,7 @@ teardown_sched(struct sched *s)
 	sched_pass_drop(s);
 	sched_store_close(s->store);
 	sched_jobs_outputs_free(s);
-	while (s->jobs != NULL) {
-		struct sched_job *j = s->jobs;
-		s->jobs = j->next;
-		sched_jobs_free(j);
-	}
+	sched_jobs_free_all(s);
 	sched_workers_free_all(s);
 	uv_walk(&s->loop, close_walk, NULL);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
