@@ -80,3 +80,17 @@ paths_remove_tree(const char *dir)
 {
 	nftw(dir, paths_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+char *
+paths_hidden_temp(const char *path, const char *ext)
+{
+	size_t n = strlen(path), dir;
+	const char *slash;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	slash = memrchr(path, '/', n);
+	dir = slash != NULL ? (size_t)(slash - path) + 1 : 0;
+	return xasprintf("%.*s.%.*s.tmp%d%s%s", (int)dir, path, (int)(n - dir), path + dir,
+			 (int)getpid(), ext != NULL ? "." : "", ext != NULL ? ext : "");
+}

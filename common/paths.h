@@ -1,4 +1,5 @@
-/* Filesystem helpers: the default state directory, making directories, absolute paths. */
+/* Filesystem helpers: the default state directory, making directories, absolute paths, the hidden
+ * temporary name an output is written under. */
 #ifndef ND_PATHS_H
 #define ND_PATHS_H
 
@@ -8,6 +9,10 @@ char *paths_default_state_dir(void);
 int paths_mkdirs(const char *dir, int mode, char **cause);
 /* An absolute version of path (relative to the current directory). Caller frees. */
 char *paths_absolute(const char *path);
+/* DIR/.NAME.tmpPID for the output DIR/NAME (trailing slashes dropped), with ".EXT" when ext is
+ * not NULL: the name an output is written under before its rename, the one the scheduler
+ * removes when an export was interrupted. Caller frees. */
+char *paths_hidden_temp(const char *path, const char *ext);
 /* Recursively remove a directory tree (best effort). */
 void paths_remove_tree(const char *dir);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-edf.h"
 #include "worker/io/rec/io-brainvision.h"
@@ -293,12 +294,8 @@ io_brainvision_write(const char *path, const struct io_brainvision_spec *spec,
 		return rc;
 	stem = strlen(path) - 5;
 	for (int i = 0; i < 3; i++) {
-		const char *slash;
 		w.paths[i] = xasprintf("%.*s.%s", (int)stem, path, ext[i]);
-		slash = strrchr(w.paths[i], '/');
-		w.tmps[i] = slash != NULL ? xasprintf("%.*s/.%s.tmp%d", (int)(slash - w.paths[i]),
-						      w.paths[i], slash + 1, (int)getpid())
-					  : xasprintf(".%s.tmp%d", w.paths[i], (int)getpid());
+		w.tmps[i] = paths_hidden_temp(w.paths[i], NULL);
 	}
 	w.to_raw = xcalloc(spec->n_channels, sizeof *w.to_raw);
 	w.res = xcalloc(spec->n_channels, sizeof *w.res);

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "common/xsort.h"
 #include "worker/io/io-edf.h"
@@ -123,8 +124,7 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 	struct io_edf_writer_channel *wc = xcalloc(src->nch, sizeof *wc);
 	struct io_edf_annotation *an = xcalloc(src->nann + 1, sizeof *an);
 	struct io_edf_writer_spec spec = {0};
-	const char *slash = strrchr(path, '/');
-	char *tmp, *dir;
+	char *tmp;
 	int rc;
 
 	for (size_t c = 0; c < src->nch; c++) {
@@ -161,9 +161,7 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 	/* The input's own note is kept; a recording without one says what made the file. */
 	spec.recording_additional =
 	    h->recording_additional[0] != '\0' ? h->recording_additional : "corrected by neurodag";
-	dir = slash != NULL ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	tmp = xasprintf("%s/.%s.tmp%d.%s", dir, slash != NULL ? slash + 1 : path, (int)getpid(),
-			spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");
+	tmp = paths_hidden_temp(path, spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");
 	rc = io_edf_write(tmp, &spec, op_rec_export_cb, src, cause);
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
@@ -171,7 +169,6 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 	if (rc != 0)
 		unlink(tmp);
 	free(tmp);
-	free(dir);
 	free(an);
 	free(wc);
 	return rc;

@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-writer.h"
 #include "worker/ops/trial/data/trial-part.h"
@@ -42,22 +43,6 @@ trial_direct_record(const char *workdir, int stage)
 	return xasprintf("%s/s%d-direct", workdir, stage);
 }
 
-/* DIR/.NAME.tmpPID for the output path DIR/NAME (trailing slashes dropped). */
-static char *
-trial_direct_tmp_name(const char *output)
-{
-	size_t n = strlen(output);
-	const char *slash;
-
-	while (n > 1 && output[n - 1] == '/')
-		n--;
-	slash = memrchr(output, '/', n);
-	if (slash == NULL)
-		return xasprintf(".%.*s.tmp%d", (int)n, output, (int)getpid());
-	return xasprintf("%.*s/.%.*s.tmp%d", (int)(slash - output), output,
-			 (int)(n - (size_t)(slash - output) - 1), slash + 1, (int)getpid());
-}
-
 static json_t *
 trial_direct_shape(const struct io_spy_meta *m)
 {
@@ -73,7 +58,7 @@ static int
 trial_direct_create(const struct io_spy_meta *m, const char *output, const char *record,
 		    json_t **rec, char **cause)
 {
-	char *h5 = NULL, *tmp = trial_direct_tmp_name(output);
+	char *h5 = NULL, *tmp = paths_hidden_temp(output, NULL);
 	struct io_spy_file *f = NULL;
 	int64_t offset = -1;
 	int rc;
