@@ -1,8 +1,10 @@
-/* Default locations and directory handling shared by the daemons and the CLI. */
+/* Default locations and directory handling shared by the daemons and the CLI, and outputs put in
+ * place whole (written under a hidden name, flushed, renamed). */
 #define _XOPEN_SOURCE 700
 #include "common/paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <limits.h>
@@ -93,4 +95,72 @@ paths_hidden_temp(const char *path, const char *ext)
 	dir = slash != NULL ? (size_t)(slash - path) + 1 : 0;
 	return xasprintf("%.*s.%.*s.tmp%d%s%s", (int)dir, path, (int)(n - dir), path + dir,
 			 (int)getpid(), ext != NULL ? "." : "", ext != NULL ? ext : "");
+}
+
+/* fsync the file or directory at path. */
+static int
+paths_sync(const char *path, int flags, char **cause)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags), rc = 0;
+
+	if (fd < 0)
+		return error_set(cause, -errno, "cannot open %s: %s", path, strerror(errno));
+	if (fsync(fd) != 0 && errno != EINVAL) /* EINVAL: a file system without fsync */
+		rc = error_set(cause, -errno, "cannot flush %s to disk: %s", path,
+			       strerror(errno));
+	close(fd);
+	return rc;
+}
+
+int
+paths_publish(const char *tmp, const char *path, int rc, char **cause)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (rc == 0)
+		rc = paths_sync(tmp, 0, cause);
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
+			       strerror(errno));
+	if (rc != 0) {
+		unlink(tmp);
+		return rc;
+	}
+	dir = slash == NULL ? xstrdup(".") : xasprintf("%.*s", (int)(slash - path + 1), path);
+	rc = paths_sync(dir, O_DIRECTORY, cause);
+	free(dir);
+	return rc;
+}
+
+int
+paths_close_stream(FILE *fp, const char *path, char **cause)
+{
+	int err = ferror(fp) ? (errno != 0 ? errno : EIO) : 0;
+
+	if (fclose(fp) != 0 && err == 0)
+		err = errno != 0 ? errno : EIO;
+	if (err == 0)
+		return 0;
+	return error_set(cause, -err, "cannot write %s: %s", path, strerror(err));
+}
+
+int
+paths_publish_json(const json_t *v, const char *path, size_t flags, char **cause)
+{
+	char *tmp = paths_hidden_temp(path, NULL);
+	FILE *fp = fopen(tmp, "w");
+	int rc = 0;
+
+	if (fp == NULL) {
+		rc = error_set(cause, -errno, "cannot create %s: %s", tmp, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	errno = 0;
+	json_dumpf(v, fp, flags);
+	rc = paths_close_stream(fp, path, cause);
+	rc = paths_publish(tmp, path, rc, cause);
+	free(tmp);
+	return rc;
 }

@@ -1,7 +1,11 @@
 /* Filesystem helpers: the default state directory, making directories, absolute paths, the hidden
- * temporary name an output is written under. */
+ * temporary name an output is written under and the publishing of it under its own name. */
 #ifndef ND_PATHS_H
 #define ND_PATHS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
 
 /* $NEURODAG_STATE_DIR, else $XDG_STATE_HOME/neurodag, else ~/.local/state/neurodag. */
 char *paths_default_state_dir(void);
@@ -13,6 +17,19 @@ char *paths_absolute(const char *path);
  * not NULL: the name an output is written under before its rename, the one the scheduler
  * removes when an export was interrupted. Caller frees. */
 char *paths_hidden_temp(const char *path, const char *ext);
+/* Finish a file written under tmp (paths_hidden_temp): when rc is 0, flush tmp to disk, rename
+ * it to path and flush the directory, so that path is either its old self or the whole new
+ * file, also after a crash; when rc is not 0 or a step fails, remove tmp. An existing path is
+ * replaced: whether it may be (never the input; an existing output only with --overwrite) is
+ * decided when the job is submitted. Returns rc, or the step's -errno with a cause naming the
+ * file. No ownership is transferred. */
+int paths_publish(const char *tmp, const char *path, int rc, char **cause);
+/* Close fp, a stream writing the file for path: 0, or -errno (ENOSPC when the disk is full; EIO
+ * when the system gave no reason) with a cause naming path. */
+int paths_close_stream(FILE *fp, const char *path, char **cause);
+/* Write the JSON document v (json_dumpf flags) to path through a hidden temporary file and
+ * paths_publish. 0 or -errno (ENOSPC when the disk is full) with a cause naming path. */
+int paths_publish_json(const json_t *v, const char *path, size_t flags, char **cause);
 /* Recursively remove a directory tree (best effort). */
 void paths_remove_tree(const char *dir);
 

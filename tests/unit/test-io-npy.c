@@ -206,3 +206,17 @@ Test(io_npy, survives_mutated_headers)
 		free(cause);
 	}
 }
+
+Test(io_npy, a_full_disk_says_enospc)
+{
+	static double x[100000];
+	size_t n = 100000;
+	char *cause = NULL;
+
+	if (access("/dev/full", W_OK) != 0)
+		cr_skip_test("no /dev/full here");
+	cr_assert_eq(io_npy_write("/dev/full", IO_NPY_F8, 1, &n, x, &cause), -ENOSPC, "%s",
+		     cause);
+	cr_assert_not_null(strstr(cause, "/dev/full"), "names the file: %s", cause);
+	free(cause);
+}

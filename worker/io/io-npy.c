@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 
 static const struct {
@@ -354,14 +355,10 @@ io_npy_write(const char *path, enum io_npy_dtype dtype, int ndim, const size_t *
 		free(hdr);
 		return error_set(cause, rc, "%s: %s", path, strerror(-rc));
 	}
-	if (fwrite(hdr, 1, total, f) != total || (bytes && fwrite(data, 1, bytes, f) != bytes))
-		rc = -EIO;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
+	if (fwrite(hdr, 1, total, f) == total && bytes)
+		fwrite(data, 1, bytes, f);
 	free(hdr);
-	if (rc != 0)
-		return error_set(cause, rc, "%s: write failed", path);
-	return 0;
+	return paths_close_stream(f, path, cause);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 
 int
@@ -192,21 +193,12 @@ io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t da
 		  const char *sha1, const char *const *extra, size_t nextra, char **cause)
 {
 	char *path = xasprintf("%s.info", h5path);
-	char *tmp = xasprintf("%s.info.tmp", h5path);
 	json_t *o = io_spy_info_build(h5path, meta, data_offset, sha1, extra, nextra, cause);
-	int rc = 0;
+	int rc = o == NULL ? -EINVAL
+			   : paths_publish_json(o, path, JSON_INDENT(4) | JSON_REAL_PRECISION(17),
+						cause);
 
-	if (o == NULL)
-		rc = -EINVAL;
-	else if (json_dump_file(o, tmp, JSON_INDENT(4) | JSON_REAL_PRECISION(17)) != 0)
-		rc = error_set(cause, -EIO, "cannot write %s", tmp);
-	else if (rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
-			       strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
 	json_decref(o);
-	free(tmp);
 	free(path);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-spy-h5.h"
 #include "worker/io/io-spy-info.h"
@@ -561,9 +562,7 @@ io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, i
 	char sha1[41];
 	int rc = io_spy_info_sha1(tmp, sha1, cause);
 
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
-			       strerror(errno));
+	rc = paths_publish(tmp, path, rc, cause);
 	if (rc == 0)
 		rc = io_spy_info_write(path, &f->meta, offset, sha1, NULL, 0, cause);
 	io_spy_discard(f);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 
 static void
@@ -81,7 +82,7 @@ report_page_body(FILE *fp, const struct report_page *p)
 int
 report_page_write(const char *path, const struct report_page *p, char **cause)
 {
-	char *tmp = xasprintf("%s.tmp%d", path, (int)getpid());
+	char *tmp = paths_hidden_temp(path, NULL);
 	FILE *fp = fopen(tmp, "w");
 	int rc = 0;
 
@@ -100,13 +101,8 @@ report_page_write(const char *path, const struct report_page *p, char **cause)
 	      fp);
 	report_page_body(fp, p);
 	fputs("</body>\n</html>\n", fp);
-	if (ferror(fp) || fclose(fp) != 0)
-		rc = error_set(cause, -EIO, "%s: write error", tmp);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
-			       strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
+	rc = paths_close_stream(fp, path, cause);
+	rc = paths_publish(tmp, path, rc, cause);
 	free(tmp);
 	return rc;
 }

@@ -275,9 +275,11 @@ io_brainvision_write_files(struct io_brainvision_writer *w, char **cause)
 		io_brainvision_write_vhdr(w, fp[2], io_brainvision_write_base(w->paths[0]),
 					  io_brainvision_write_base(w->paths[1]));
 	}
-	for (int i = 0; i < 3; i++)
-		if (fp[i] != NULL && (ferror(fp[i]) || fclose(fp[i]) != 0) && rc == 0)
-			rc = error_set(cause, -EIO, "%s: write error", w->tmps[i]);
+	for (int i = 0; i < 3; i++) {
+		int rc2 = fp[i] != NULL ? paths_close_stream(fp[i], w->paths[i], cause) : 0;
+		if (rc == 0)
+			rc = rc2;
+	}
 	return rc;
 }
 
@@ -301,13 +303,8 @@ io_brainvision_write(const char *path, const struct io_brainvision_spec *spec,
 	w.res = xcalloc(spec->n_channels, sizeof *w.res);
 	w.block = xmalloc(IO_BRAINVISION_BLOCK * spec->n_channels * sizeof *w.block);
 	rc = io_brainvision_write_files(&w, cause);
-	for (int i = 0; i < 3 && rc == 0; i++) /* the header last: it names the others */
-		if (rename(w.tmps[i], w.paths[i]) != 0)
-			rc = error_set(cause, -errno, "cannot rename %s to %s: %s", w.tmps[i],
-				       w.paths[i], strerror(errno));
-	for (int i = 0; i < 3; i++) {
-		if (rc != 0)
-			unlink(w.tmps[i]);
+	for (int i = 0; i < 3; i++) { /* the header last: it names the others */
+		rc = paths_publish(w.tmps[i], w.paths[i], rc, cause);
 		free(w.paths[i]);
 		free(w.tmps[i]);
 	}

@@ -163,11 +163,7 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 	    h->recording_additional[0] != '\0' ? h->recording_additional : "corrected by neurodag";
 	tmp = paths_hidden_temp(path, spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");
 	rc = io_edf_write(tmp, &spec, op_rec_export_cb, src, cause);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
-			       strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
+	rc = paths_publish(tmp, path, rc, cause);
 	free(tmp);
 	free(an);
 	free(wc);

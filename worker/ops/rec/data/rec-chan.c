@@ -188,13 +188,10 @@ rec_chan_load(struct io_rec *in, const char *workdir, size_t index, int src,
 static int
 rec_chan_save_npy(const char *path, const double *x, size_t n, char **cause)
 {
-	char *tmp = xasprintf("%s.tmp%d", path, (int)getpid());
+	char *tmp = paths_hidden_temp(path, NULL);
 	int rc = io_npy_write(tmp, IO_NPY_F8, 1, &n, x, cause);
 
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
-	if (rc != 0)
-		unlink(tmp);
+	rc = paths_publish(tmp, path, rc, cause);
 	free(tmp);
 	return rc;
 }
@@ -202,7 +199,7 @@ rec_chan_save_npy(const char *path, const double *x, size_t n, char **cause)
 int
 rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **cause)
 {
-	char *dir = xasprintf("%s/u%d", workdir, stage), *path, *tmp;
+	char *dir = xasprintf("%s/u%d", workdir, stage), *path;
 	json_t *meta;
 	int rc = paths_mkdirs(dir, 0755, cause);
 
@@ -227,11 +224,8 @@ rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **c
 	if (c->choices != NULL)
 		json_object_set(meta, "choices", c->choices);
 	path = rec_chan_path(workdir, stage, c->index, "meta");
-	tmp = xasprintf("%s.tmp%d", path, (int)getpid());
-	if (json_dump_file(meta, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0)
-		rc = error_set(cause, -EIO, "cannot write %s", path);
+	rc = paths_publish_json(meta, path, JSON_COMPACT, cause);
 	json_decref(meta);
-	free(tmp);
 	free(path);
 	return rc;
 }

@@ -13,17 +13,12 @@
 int
 rec_report_put(const char *workdir, const char *name, json_t *v, char **cause)
 {
-	char *dir = xasprintf("%s/report", workdir), *path, *tmp;
+	char *dir = xasprintf("%s/report", workdir), *path;
 	int rc = paths_mkdirs(dir, 0755, cause);
 
 	if (rc == 0) {
 		path = xasprintf("%s/%s.json", dir, name);
-		tmp = xasprintf("%s.tmp%d", path, (int)getpid());
-		if (json_dump_file(v, tmp, JSON_COMPACT) != 0 || rename(tmp, path) != 0) {
-			rc = error_set(cause, -EIO, "cannot write %s", path);
-			unlink(tmp);
-		}
-		free(tmp);
+		rc = paths_publish_json(v, path, JSON_COMPACT, cause);
 		free(path);
 	}
 	free(dir);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 
 char *
@@ -19,15 +20,10 @@ trial_part_base(const char *workdir, int stage, uint32_t index)
 int
 trial_part_json(const json_t *d, const char *base, char **cause)
 {
-	char *path = xasprintf("%s.json", base), *tmp = xasprintf("%s.json.tmp", base);
-	int rc = 0;
+	char *path = xasprintf("%s.json", base);
+	int rc = paths_publish_json(d, path, JSON_COMPACT, cause);
 
-	if (json_dump_file(d, tmp, JSON_COMPACT) != 0)
-		rc = error_set(cause, -EIO, "cannot write %s", tmp);
-	else if (rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
 	free(path);
-	free(tmp);
 	return rc;
 }
 

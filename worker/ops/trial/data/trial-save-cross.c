@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-npy.h"
 #include "worker/io/io-spy-stitch.h"
@@ -146,7 +147,7 @@ trial_save_cross_rows(const struct trial_run *t, const json_t *d, const char *ba
 {
 	struct trial_save_cross_meta k;
 	uint64_t start[IO_SPY_MAX_RANK], count[IO_SPY_MAX_RANK];
-	char *path = xasprintf("%s.h5", base), *tmp = xasprintf("%s.h5.tmp", base);
+	char *path = xasprintf("%s.h5", base), *tmp = paths_hidden_temp(path, NULL);
 	struct io_spy_file *f = NULL;
 	int rc;
 
@@ -164,8 +165,7 @@ trial_save_cross_rows(const struct trial_run *t, const json_t *d, const char *ba
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	rc = paths_publish(tmp, path, rc, cause);
 	trial_save_cross_meta_fini(&k);
 	free(path);
 	free(tmp);
@@ -184,7 +184,7 @@ trial_save_cross_packed_len(const struct trial_cross_plan *p)
 static int
 trial_save_cross_sums(const struct trial_cross *c, json_t *d, const char *base, char **cause)
 {
-	char *path = xasprintf("%s.npy", base), *tmp = xasprintf("%s.tmp.npy", base);
+	char *path = xasprintf("%s.npy", base), *tmp = paths_hidden_temp(path, NULL);
 	size_t len = trial_save_cross_packed_len(&c->plan), shape[1] = {len};
 	double *v = xmalloc(len * sizeof *v + 1);
 	int rc;
@@ -196,8 +196,7 @@ trial_save_cross_sums(const struct trial_cross *c, json_t *d, const char *base, 
 	json_object_set_new(d, "count",
 			    json_integer((json_int_t)(c->has_ppc ? c->ppc.count : c->acc.count)));
 	rc = io_npy_write(tmp, IO_NPY_F8, 1, shape, v, cause);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	rc = paths_publish(tmp, path, rc, cause);
 	free(v);
 	free(path);
 	free(tmp);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-npy.h"
 #include "worker/io/io-spy-stitch.h"
@@ -93,8 +94,8 @@ trial_save_timelock_files(const struct trial_run *t, const json_t *d, const char
 {
 	struct trial_save_timelock_meta k;
 	uint64_t start[IO_SPY_MAX_RANK], count[IO_SPY_MAX_RANK];
-	char *h5 = xasprintf("%s.h5", base), *tmp = xasprintf("%s.h5.tmp", base);
-	char *npy = xasprintf("%s.npy", base), *ntmp = xasprintf("%s.tmp.npy", base);
+	char *h5 = xasprintf("%s.h5", base), *tmp = paths_hidden_temp(h5, NULL);
+	char *npy = xasprintf("%s.npy", base), *ntmp = paths_hidden_temp(npy, NULL);
 	size_t len = trial_timelock_packed_len(t->tl), shape[1] = {len}, n = 0;
 	double *v = xmalloc(len * sizeof *v + 1);
 	float *f32 = NULL;
@@ -124,13 +125,11 @@ trial_save_timelock_files(const struct trial_run *t, const json_t *d, const char
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	if (rc == 0 && rename(tmp, h5) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	rc = paths_publish(tmp, h5, rc, cause);
 	trial_timelock_pack(t->tl, v);
 	if (rc == 0)
 		rc = io_npy_write(ntmp, IO_NPY_F8, 1, shape, v, cause);
-	if (rc == 0 && rename(ntmp, npy) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", ntmp, strerror(errno));
+	rc = paths_publish(ntmp, npy, rc, cause);
 	trial_save_timelock_meta_fini(&k);
 	free(f32);
 	free(v);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/paths.h"
 #include "common/xmalloc.h"
 #include "worker/io/io-npy.h"
 #include "worker/io/io-spy-h5.h"
@@ -177,7 +178,7 @@ trial_save_part(const struct trial_run *t, const struct io_spy_meta *m, const ch
 		char **cause)
 {
 	uint64_t start[IO_SPY_MAX_RANK], count[IO_SPY_MAX_RANK];
-	char *path = xasprintf("%s.h5", base), *tmp = xasprintf("%s.h5.tmp", base);
+	char *path = xasprintf("%s.h5", base), *tmp = paths_hidden_temp(path, NULL);
 	struct io_spy_file *f = NULL;
 	float *conv = NULL;
 	const void *buf = t->kind == TRIAL_RUN_SPECTRAL ? (const void *)t->spec.out
@@ -196,8 +197,7 @@ trial_save_part(const struct trial_run *t, const struct io_spy_meta *m, const ch
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	rc = paths_publish(tmp, path, rc, cause);
 	free(conv);
 	free(path);
 	free(tmp);
@@ -208,7 +208,7 @@ static int
 trial_save_sums(const struct trial_run *t, json_t *d, const char *base, char **cause)
 {
 	const struct dsp_mtmfft_accum *a = &t->spec.acc;
-	char *path = xasprintf("%s.npy", base), *tmp = xasprintf("%s.tmp.npy", base);
+	char *path = xasprintf("%s.npy", base), *tmp = paths_hidden_temp(path, NULL);
 	size_t shape[2] = {2, a->len};
 	double *v = xreallocarray(NULL, 2 * a->len + 1, sizeof *v);
 	int rc;
@@ -217,8 +217,7 @@ trial_save_sums(const struct trial_run *t, json_t *d, const char *base, char **c
 	memcpy(v + a->len, a->comp, a->len * sizeof *v);
 	json_object_set_new(d, "count", json_integer((json_int_t)a->count));
 	rc = io_npy_write(tmp, IO_NPY_F8, 2, shape, v, cause);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = error_set(cause, -errno, "cannot rename %s: %s", tmp, strerror(errno));
+	rc = paths_publish(tmp, path, rc, cause);
 	free(v);
 	free(path);
 	free(tmp);
