@@ -1,7 +1,8 @@
 /* REP server over nng v1 with a growing context pool (the REQ client is proto-nng-client.c).
- * The server keeps a table of its pipes: a pipe that has not authenticated is closed after a deadline, or when too
- * many such pipes (in all, or from its address) are open, the oldest going first so that a flood
- * of silent connections cannot shut out real peers. Pipes we closed and nng never freed are
+ * The server keeps a table of its pipes (proto-pipes.c): a pipe that has not authenticated is
+ * closed after a deadline, or when too many such pipes (in all, or from its address) are open,
+ * the oldest going first so that a flood of silent connections cannot shut out real peers; each
+ * costs O(1) per pipe, whatever the number of connections. Pipes we closed and nng never freed are
  * counted as stuck: nng 1.5.2 can hang its reaper for good when a pipe's receive completes as it
  * closes (fixed upstream in nng 1.6.0, "Finish receive aio on tcp pipe close"), and from then on
  * no connection is freed; a flood of garbage from peers that hang up without waiting for the
@@ -18,6 +19,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "proto/proto-pipes.h"
 #include "proto/proto-tls.h"
 
 #define PROTO_SERVER_INITIAL_CTX 32
@@ -37,18 +39,9 @@ struct proto_server_ctx {
 	uint32_t pipe;
 };
 
-struct proto_server_pipe {
-	uint32_t id;
-	uint64_t addr; /* the remote address, hashed (0 for ipc) */
-	double added;  /* monotonic seconds */
-	bool authed;
-	double closed_at; /* > 0: closed by us then, its removal not seen yet */
-};
-
 struct proto_server {
 	nng_socket sock;
-	struct proto_server_pipe *pipes;
-	uint32_t npipes, pipes_cap;
+	struct proto_pipes table; /* its pipes (proto-pipes.c) */
 	struct proto_server_limits limits;
 	uint64_t evicted, expired;
 	proto_server_recv_cb recv_cb;
@@ -165,35 +158,6 @@ proto_server_addr_key(nng_pipe p)
 	return n > 0 ? h | 1 : 0;
 }
 
-/* With the lock held: the unauthenticated pipe to close to make room for one from addr, or 0. */
-static uint32_t
-proto_server_victim(struct proto_server *srv, uint64_t addr)
-{
-	uint32_t total = 0, same = 0, oldest = 0, oldest_same = 0;
-	double t = 0, t_same = 0;
-
-	for (uint32_t i = 0; i < srv->npipes; i++) {
-		const struct proto_server_pipe *p = &srv->pipes[i];
-		if (p->authed || p->closed_at > 0)
-			continue;
-		total++;
-		if (oldest == 0 || p->added < t) {
-			oldest = p->id;
-			t = p->added;
-		}
-		if (p->addr == addr) {
-			same++;
-			if (oldest_same == 0 || p->added < t_same) {
-				oldest_same = p->id;
-				t_same = p->added;
-			}
-		}
-	}
-	if (same >= srv->limits.max_unauth_per_addr)
-		return oldest_same;
-	return total >= srv->limits.max_unauth ? oldest : 0;
-}
-
 static void
 proto_server_pipe_added(struct proto_server *srv, nng_pipe p)
 {
@@ -201,17 +165,12 @@ proto_server_pipe_added(struct proto_server *srv, nng_pipe p)
 	uint32_t victim;
 
 	pthread_mutex_lock(&srv->lock);
-	victim = proto_server_victim(srv, addr);
-	if (srv->npipes == srv->pipes_cap) {
-		srv->pipes_cap = srv->pipes_cap ? srv->pipes_cap * 2 : 64;
-		srv->pipes = xreallocarray(srv->pipes, srv->pipes_cap, sizeof *srv->pipes);
-	}
-	srv->pipes[srv->npipes++] = (struct proto_server_pipe){
-	    .id = (uint32_t)nng_pipe_id(p), .addr = addr, .added = proto_server_now()};
+	victim = proto_pipes_victim(&srv->table, addr, srv->limits.max_unauth,
+				    srv->limits.max_unauth_per_addr);
+	proto_pipes_add(&srv->table, (uint32_t)nng_pipe_id(p), addr, proto_server_now());
 	srv->evicted += victim != 0;
-	for (uint32_t i = 0; victim != 0 && i < srv->npipes; i++)
-		if (srv->pipes[i].id == victim)
-			srv->pipes[i].closed_at = proto_server_now();
+	if (victim != 0)
+		proto_pipes_closed(&srv->table, victim, proto_server_now());
 	pthread_mutex_unlock(&srv->lock);
 	if (victim != 0)
 		nng_pipe_close((nng_pipe){.id = victim});
@@ -221,11 +180,7 @@ static void
 proto_server_pipe_removed(struct proto_server *srv, uint32_t id)
 {
 	pthread_mutex_lock(&srv->lock);
-	for (uint32_t i = 0; i < srv->npipes; i++)
-		if (srv->pipes[i].id == id) {
-			srv->pipes[i] = srv->pipes[--srv->npipes];
-			break;
-		}
+	proto_pipes_remove(&srv->table, id);
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -255,9 +210,7 @@ void
 proto_server_pipe_authenticated(struct proto_server *srv, uint32_t pipe)
 {
 	pthread_mutex_lock(&srv->lock);
-	for (uint32_t i = 0; i < srv->npipes; i++)
-		if (srv->pipes[i].id == pipe)
-			srv->pipes[i].authed = true;
+	proto_pipes_authenticated(&srv->table, pipe);
 	pthread_mutex_unlock(&srv->lock);
 }
 
@@ -267,22 +220,23 @@ proto_server_pipe_close(struct proto_server *srv, uint32_t pipe)
 	nng_pipe_close((nng_pipe){.id = pipe});
 }
 
+/* The unauthenticated pipes past the deadline, oldest first, come off the head of the list. */
 uint32_t
 proto_server_reap(struct proto_server *srv)
 {
 	double now = proto_server_now();
-	uint32_t *late = NULL, nlate = 0;
+	uint32_t *late = NULL, nlate = 0, cap = 0, id;
 
 	pthread_mutex_lock(&srv->lock);
-	for (uint32_t i = 0; i < srv->npipes; i++)
-		if (!srv->pipes[i].authed && srv->pipes[i].closed_at == 0 &&
-		    now - srv->pipes[i].added > srv->limits.hello_deadline_s) {
-			late = xreallocarray(late, nlate + 1, sizeof *late);
-			late[nlate++] = srv->pipes[i].id;
-			srv->pipes[i].closed_at = now;
+	while ((id = proto_pipes_oldest_before(&srv->table, now - srv->limits.hello_deadline_s)) !=
+	       0) {
+		if (nlate == cap) {
+			cap = cap ? cap * 2 : 16;
+			late = xreallocarray(late, cap, sizeof *late);
 		}
-	pthread_mutex_unlock(&srv->lock);
-	pthread_mutex_lock(&srv->lock);
+		late[nlate++] = id;
+		proto_pipes_closed(&srv->table, id, now);
+	}
 	srv->expired += nlate;
 	pthread_mutex_unlock(&srv->lock);
 	for (uint32_t i = 0; i < nlate; i++)
@@ -295,15 +249,15 @@ proto_server_reap(struct proto_server *srv)
 void
 proto_server_pipe_counts(struct proto_server *srv, struct proto_server_pipe_counts *c)
 {
+	struct proto_pipes_counts pc;
+
 	memset(c, 0, sizeof *c);
 	pthread_mutex_lock(&srv->lock);
-	for (uint32_t i = 0; i < srv->npipes; i++) {
-		c->closing += srv->pipes[i].closed_at > 0;
-		c->unauthenticated += !srv->pipes[i].authed && srv->pipes[i].closed_at == 0;
-		c->stuck += srv->pipes[i].closed_at > 0 &&
-			    proto_server_now() - srv->pipes[i].closed_at > PROTO_SERVER_STUCK_S;
-	}
-	c->open = srv->npipes;
+	proto_pipes_counts(&srv->table, proto_server_now() - PROTO_SERVER_STUCK_S, &pc);
+	c->open = pc.open;
+	c->unauthenticated = pc.unauthenticated;
+	c->closing = pc.closing;
+	c->stuck = pc.stuck;
 	c->evicted = srv->evicted;
 	c->expired = srv->expired;
 	pthread_mutex_unlock(&srv->lock);
@@ -361,6 +315,7 @@ proto_server_open_tls(struct proto_server **out, const char *url, const struct p
 	srv->pipe_cb = pipe_cb;
 	srv->arg = arg;
 	pthread_mutex_init(&srv->lock, NULL);
+	proto_pipes_init(&srv->table);
 	if ((rv = nng_rep0_open(&srv->sock)) != 0) {
 		free(srv);
 		return error_set(cause, -ENOMEM, "cannot open a REP socket: %s", nng_strerror(rv));
@@ -398,7 +353,7 @@ proto_server_close(struct proto_server *srv)
 		free(srv->ctxs[i]);
 	}
 	free(srv->ctxs);
-	free(srv->pipes);
+	proto_pipes_fini(&srv->table);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
