@@ -149,7 +149,7 @@ sched_handlers_worker(struct sched *s, struct proto_server_ctx *ctx, const struc
 				      "unknown worker id on this connection: register again");
 		return NULL;
 	}
-	w->last_seen = time_mono_s();
+	sched_workers_seen(s, w, time_mono_s());
 	return w;
 }
 
@@ -173,13 +173,10 @@ sched_handle_task_request(struct sched *s, struct proto_server_ctx *ctx, const s
 	if (w->held != NULL) {
 		/* A second poll while one is parked: answer the old one first. */
 		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
-		sched_pass_reply(s, w->held, &idle);
-		w->held = NULL;
+		sched_pass_reply(s, sched_workers_unpark(s, w), &idle);
 	}
-	w->held = ctx;
-	w->held_request_id = m->request_id;
-	w->held_free = w->draining ? 0 : (uint32_t)r->free_slots;
-	w->held_since = time_mono_s();
+	sched_workers_park(s, w, ctx, m->request_id, w->draining ? 0 : (uint32_t)r->free_slots,
+			   time_mono_s());
 	sched_pass_kick(s);
 }
 

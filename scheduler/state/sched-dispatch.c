@@ -1,7 +1,8 @@
 /* Dispatch: hand ready tasks to workers whose task requests are parked, several per reply, jobs
  * ordered by priority and served round-robin within a priority so concurrent jobs interleave
  * fairly, and no worker taking more than its slots' share of what is ready. Requests that get
- * nothing are held (long poll) while the worker is idle. */
+ * nothing are held (long poll) while the worker is idle. Only the unfinished jobs and the parked
+ * requests are looked at (sched.live, sched.parked_new and parked_idle). */
 #include "scheduler/state/sched-dispatch.h"
 
 #include <stdlib.h>
@@ -79,12 +80,15 @@ sched_dispatch_fill(struct sched *s, struct sched_job **jobs, uint32_t njobs,
 		uint32_t hi = lo, progressed = 0, start = lo;
 		while (hi < njobs && jobs[hi]->priority == jobs[lo]->priority)
 			hi++;
-		/* Start after the job served last, so no job of a priority starves another. */
-		for (uint32_t k = lo; k < hi; k++)
-			if (jobs[k]->id > s->rr_last_job) {
-				start = k;
-				break;
-			}
+		/* Start after the job served last, so no job of a priority starves another
+		 * (ids ascend within a priority). */
+		for (uint32_t a = lo, b = hi; a < b;) {
+			uint32_t mid = a + (b - a) / 2;
+			if (jobs[mid]->id > s->rr_last_job)
+				start = b = mid;
+			else
+				a = mid + 1;
+		}
 		do {
 			progressed = 0;
 			for (uint32_t n = 0; n < hi - lo && got < want; n++) {
@@ -107,80 +111,111 @@ sched_dispatch_idle(struct sched *s, struct sched_worker *w, uint64_t retry_ms)
 	struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
 
 	idle.u.idle.retry_ms = retry_ms;
-	sched_pass_reply(s, w->held, &idle);
-	w->held = NULL;
+	sched_pass_reply(s, sched_workers_unpark(s, w), &idle);
 }
 
+/* The runnable jobs (unfinished, running, with ready tasks), by priority then id, and their
+ * ready tasks in all. */
+static uint32_t
+sched_dispatch_runnable(struct sched *s, struct sched_job ***jobs, uint64_t *ready)
+{
+	uint32_t njobs = 0, cap = 0;
+
+	*jobs = NULL;
+	*ready = 0;
+	for (struct sched_job *j = s->live; j != NULL; j = j->live_next) {
+		if (j->state != JOB_RUNNING || j->ready_len == 0)
+			continue;
+		*ready += j->ready_len;
+		if (njobs == cap) {
+			cap = cap ? cap * 2 : 16;
+			*jobs = xreallocarray(*jobs, cap, sizeof **jobs);
+		}
+		(*jobs)[njobs++] = j;
+	}
+	if (njobs > 1)
+		xqsort(*jobs, njobs, sizeof **jobs, sched_dispatch_job_cmp);
+	return njobs;
+}
+
+/* Answer w's parked request with tasks, or IDLE when it is busy or wants none; returns the
+ * tasks handed out, and leaves it parked only when it is idle and got nothing. */
+static uint32_t
+sched_dispatch_worker(struct sched *s, struct sched_job **jobs, uint32_t njobs, uint64_t ready,
+		      struct sched_worker *w)
+{
+	struct proto_msg m = {.type = PROTO_TASK_ASSIGN};
+	uint32_t want = w->held_free < PROTO_MAX_BATCH ? w->held_free : PROTO_MAX_BATCH, got;
+
+	/* Its share of the ready tasks by slots, so that when few are ready (a stage of slow
+	 * tasks after fast ones) they spread over the workers instead of queueing on the first
+	 * that asks with a deep prefetch. */
+	if (s->slots > 0 && want > 0) {
+		uint64_t share = (ready * w->slots + s->slots - 1) / s->slots;
+		if (share < want)
+			want = share > 0 ? (uint32_t)share : 1;
+	}
+	if (want == 0) {
+		sched_dispatch_idle(s, w, 0);
+		return 0;
+	}
+	m.u.task_assign.tasks = xcalloc(want, sizeof *m.u.task_assign.tasks);
+	got = njobs > 0 ? sched_dispatch_fill(s, jobs, njobs, w, want, m.u.task_assign.tasks) : 0;
+	if (got > 0) {
+		m.request_id = w->held_request_id;
+		m.u.task_assign.ntasks = got;
+		sched_pass_reply(s, sched_workers_unpark(s, w), &m);
+	} else if (w->assigned > 0) {
+		/* It is busy: answer now so it can report results as they come. */
+		sched_dispatch_idle(s, w, 0);
+	} else {
+		sched_workers_park_idle(s, w);
+	}
+	for (uint32_t i = 0; i < got; i++) {
+		free(m.u.task_assign.tasks[i].spec);
+		free(m.u.task_assign.tasks[i].deps);
+	}
+	free(m.u.task_assign.tasks);
+	return got;
+}
+
+/* Every request parked since the last pass is answered or joins the idle ones; the idle ones,
+ * oldest first, are looked at only while tasks are left. So a pass costs what it hands out and
+ * the new requests, not the workers or the jobs kept. */
 void
 sched_dispatch(struct sched *s)
 {
-	struct sched_job **jobs = NULL;
-	uint32_t njobs = 0, cap = 0;
-	uint64_t ready = 0, slots = 0;
+	struct sched_job **jobs;
+	struct sched_worker *w, *next;
+	uint64_t ready, left;
+	uint32_t njobs;
 
 	/* While the store cannot record results, hand out nothing new (parked polls get IDLE). */
-	if (s->store_error != 0)
+	if (s->store_error != 0 || (s->parked_new.head == NULL && s->parked_idle.head == NULL))
 		return;
-
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		slots += w->draining ? 0 : w->slots;
-	for (struct sched_job *j = s->jobs; j != NULL; j = j->next) {
-		if (j->state != JOB_RUNNING || j->ready_len == 0)
-			continue;
-		ready += j->ready_len;
-		if (njobs == cap) {
-			cap = cap ? cap * 2 : 16;
-			jobs = xreallocarray(jobs, cap, sizeof *jobs);
-		}
-		jobs[njobs++] = j;
+	njobs = sched_dispatch_runnable(s, &jobs, &ready);
+	left = ready;
+	while ((w = s->parked_new.head) != NULL) {
+		uint32_t got = sched_dispatch_worker(s, jobs, njobs, ready, w);
+		left -= got < left ? got : left;
 	}
-	if (njobs > 1)
-		xqsort(jobs, njobs, sizeof *jobs, sched_dispatch_job_cmp);
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next) {
-		struct proto_msg m = {.type = PROTO_TASK_ASSIGN};
-		uint32_t want, got;
-
-		if (w->held == NULL)
-			continue;
-		want = w->held_free < PROTO_MAX_BATCH ? w->held_free : PROTO_MAX_BATCH;
-		/* Its share of the ready tasks by slots, so that when few are ready (a stage of
-		 * slow tasks after fast ones) they spread over the workers instead of queueing on
-		 * the first that asks with a deep prefetch. */
-		if (slots > 0 && want > 0) {
-			uint64_t share = (ready * w->slots + slots - 1) / slots;
-			if (share < want)
-				want = share > 0 ? (uint32_t)share : 1;
-		}
-		if (want == 0) {
-			sched_dispatch_idle(s, w, 0);
-			continue;
-		}
-		m.u.task_assign.tasks = xcalloc(want, sizeof *m.u.task_assign.tasks);
-		got = njobs > 0
-			  ? sched_dispatch_fill(s, jobs, njobs, w, want, m.u.task_assign.tasks)
-			  : 0;
-		if (got > 0) {
-			m.request_id = w->held_request_id;
-			m.u.task_assign.ntasks = got;
-			sched_pass_reply(s, w->held, &m);
-			w->held = NULL;
-		} else if (w->assigned > 0) {
-			/* It is busy: answer now so it can report results as they come. */
-			sched_dispatch_idle(s, w, 0);
-		}
-		for (uint32_t i = 0; i < got; i++) {
-			free(m.u.task_assign.tasks[i].spec);
-			free(m.u.task_assign.tasks[i].deps);
-		}
-		free(m.u.task_assign.tasks);
+	for (w = s->parked_idle.head; w != NULL && left > 0; w = next) {
+		uint32_t got;
+		next = w->park_link.next;
+		got = sched_dispatch_worker(s, jobs, njobs, ready, w);
+		left -= got < left ? got : left;
 	}
 	free(jobs);
 }
 
+/* The parked requests are in the order they came: the old ones are at the heads. */
 void
 sched_dispatch_release_held(struct sched *s, double now)
 {
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		if (w->held != NULL && now - w->held_since >= s->cfg.poll_hold_s)
+	struct sched_wlist *lists[] = {&s->parked_idle, &s->parked_new};
+	struct sched_worker *w;
+
+	for (int k = 0; k < 2; k++)
+		while ((w = lists[k]->head) != NULL && now - w->held_since >= s->cfg.poll_hold_s)
 			sched_dispatch_idle(s, w, 0);
 }

@@ -123,6 +123,7 @@ sched_jobs_free_all(struct sched *s)
 		sched_jobs_free(j);
 	}
 	s->jobs_tail = NULL;
+	s->live = NULL;
 }
 
 struct sched_job *
@@ -183,6 +184,11 @@ sched_jobs_track(struct sched *s, struct sched_job *j)
 	if (j->tracked)
 		return;
 	j->tracked = true;
+	j->live_prev = NULL;
+	j->live_next = s->live;
+	if (s->live != NULL)
+		s->live->live_prev = j;
+	s->live = j;
 	s->unfinished_tasks += j->graph != NULL ? j->graph->ntasks : 0;
 	if (j->output_key != NULL)
 		tsearch(j, &s->outputs, sched_jobs_output_cmp); /* the first of equals stays */
@@ -196,6 +202,13 @@ sched_jobs_untrack(struct sched *s, struct sched_job *j)
 	if (!j->tracked)
 		return;
 	j->tracked = false;
+	if (j->live_prev != NULL)
+		j->live_prev->live_next = j->live_next;
+	else
+		s->live = j->live_next;
+	if (j->live_next != NULL)
+		j->live_next->live_prev = j->live_prev;
+	j->live_prev = j->live_next = NULL;
 	s->unfinished_tasks -= j->graph != NULL ? j->graph->ntasks : 0;
 	if (j->output_key != NULL &&
 	    (node = tfind(j, &s->outputs, sched_jobs_output_cmp)) != NULL &&
@@ -232,7 +245,8 @@ sched_jobs_cancel_unfinished(struct sched *s, struct sched_job *j)
 {
 	if (j->tasks == NULL)
 		return;
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+	for (struct sched_worker *w = s->workers; w != NULL && j->counts[TASK_ASSIGNED] > 0;
+	     w = w->next)
 		for (uint32_t k = 0; k < w->nrun && j->counts[TASK_ASSIGNED] > 0;) {
 			if (PROTO_TASK_JOB(w->run[k].task) != j->id) {
 				k++;

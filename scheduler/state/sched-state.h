@@ -109,6 +109,7 @@ struct sched_job {
 	bool pruned;         /* being taken out of sched.jobs_by_id (retention) */
 	uint32_t build_next;
 	struct sched_job *next; /* in sched.jobs, submission order */
+	struct sched_job *live_prev, *live_next; /* in sched.live while tracked (unfinished) */
 };
 
 struct sched_worker {
@@ -140,7 +141,19 @@ struct sched_worker {
 		double since;
 	} *run;
 	uint32_t nrun, run_cap;
-	struct sched_worker *next;
+	struct sched_worker *prev, *next; /* in sched.workers */
+	/* In sched.seen, oldest last_seen first (the TTL), and while a poll is parked in
+	 * sched.parked_new or sched.parked_idle (park_list), oldest held_since first. */
+	struct sched_wlink {
+		struct sched_worker *prev, *next;
+	} seen_link, park_link;
+	struct sched_wlist *park_list;
+};
+
+/* Workers in one of the scheduler's ordered lists (sched-workers.c). */
+struct sched_wlist {
+	struct sched_worker *head, *tail;
+	uint32_t n;
 };
 
 enum sched_reject {
@@ -200,6 +213,13 @@ struct sched {
 	uint64_t unfinished_tasks;
 	void *outputs;
 	struct sched_worker *workers;
+	/* Workers by last message (the TTL finds the silent at the head), and those whose task
+	 * request is parked: not yet looked at by dispatch, and looked at with nothing for them
+	 * (sched-dispatch.c); the slots of workers not draining. */
+	struct sched_wlist seen, parked_new, parked_idle;
+	uint64_t slots;
+	/* The unfinished (tracked) jobs, the only ones dispatch looks at. */
+	struct sched_job *live;
 	struct sched_pipe *pipes;
 	struct idindex workers_by_id, pipes_by_id; /* the same, for the lookups of each message */
 	uint32_t next_job_id, next_worker_id;

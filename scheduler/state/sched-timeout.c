@@ -59,10 +59,22 @@ sched_timeout_worker(struct sched *s, struct sched_worker *w, double now)
 	return false;
 }
 
+/* Whether any unfinished job has a limit: else the workers are not walked at all. */
+static bool
+sched_timeout_any(const struct sched *s)
+{
+	if (s->cfg.task_timeout_s > 0)
+		return true;
+	for (const struct sched_job *j = s->live; j != NULL; j = j->live_next)
+		if (j->graph != NULL && j->graph->task_timeout_s > 0)
+			return true;
+	return false;
+}
+
 void
 sched_timeout_tick(struct sched *s, double now)
 {
-	if (now - s->last_timeout_check < SCHED_TIMEOUT_EVERY_S)
+	if (now - s->last_timeout_check < SCHED_TIMEOUT_EVERY_S || !sched_timeout_any(s))
 		return;
 	s->last_timeout_check = now;
 	for (struct sched_worker *w = s->workers; w != NULL;)

@@ -1,9 +1,11 @@
 /* The worker registry: registration from HELLO, lookup, removal when a worker is lost (pipe
  * closed, BYE, or heartbeats missed past the TTL; sched_jobs_worker_lost requeues its tasks), and
- * the tasks each one runs and since when (for the time limits of sched-timeout.c), and the
- * pipe -> role table for auth. */
+ * the tasks each one runs and since when (for the time limits of sched-timeout.c), the lists
+ * that keep the TTL and the parked polls in O(1) per message (workers by last message; parked
+ * task requests, oldest first), and the pipe -> role table for auth. */
 #include "scheduler/state/sched-workers.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,47 @@
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-pass.h"
+
+#define SCHED_SEEN offsetof(struct sched_worker, seen_link)
+#define SCHED_PARK offsetof(struct sched_worker, park_link)
+
+static struct sched_wlink *
+sched_wlink_at(struct sched_worker *w, size_t off)
+{
+	return (struct sched_wlink *)((char *)w + off);
+}
+
+static void
+sched_wlist_push(struct sched_wlist *l, struct sched_worker *w, size_t off)
+{
+	struct sched_wlink *k = sched_wlink_at(w, off);
+
+	k->next = NULL;
+	k->prev = l->tail;
+	if (l->tail != NULL)
+		sched_wlink_at(l->tail, off)->next = w;
+	else
+		l->head = w;
+	l->tail = w;
+	l->n++;
+}
+
+static void
+sched_wlist_unlink(struct sched_wlist *l, struct sched_worker *w, size_t off)
+{
+	struct sched_wlink *k = sched_wlink_at(w, off);
+
+	if (k->prev != NULL)
+		sched_wlink_at(k->prev, off)->next = k->next;
+	else
+		l->head = k->next;
+	if (k->next != NULL)
+		sched_wlink_at(k->next, off)->prev = k->prev;
+	else
+		l->tail = k->prev;
+	k->prev = k->next = NULL;
+	l->n--;
+}
 
 struct sched_worker *
 sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
@@ -27,7 +70,11 @@ sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
 	w->mem = h->mem;
 	w->registered = w->last_seen = time_mono_s();
 	w->next = s->workers;
+	if (s->workers != NULL)
+		s->workers->prev = w;
 	s->workers = w;
+	sched_wlist_push(&s->seen, w, SCHED_SEEN);
+	s->slots += w->draining ? 0 : w->slots;
 	idindex_add(&s->workers_by_id, w->id, w);
 	s->nworkers++;
 	log_info("worker %u registered: %s pid %u, %u slots%s%s (%u connected)", w->id, w->host,
@@ -45,19 +92,24 @@ sched_workers_find(struct sched *s, uint32_t id)
 bool
 sched_workers_remove(struct sched *s, struct sched_worker *w, const char *why)
 {
-	struct sched_worker **pp;
+	struct proto_server_ctx *held;
 
 	if (idindex_find(&s->workers_by_id, w->id) != w)
 		return false;
-	for (pp = &s->workers; *pp != w; pp = &(*pp)->next)
-		;
-	*pp = w->next;
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		s->workers = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+	sched_wlist_unlink(&s->seen, w, SCHED_SEEN);
+	s->slots -= w->draining ? 0 : w->slots;
 	idindex_remove(&s->workers_by_id, w->id);
 	s->nworkers--;
-	if (w->held != NULL) {
+	if ((held = sched_workers_unpark(s, w)) != NULL) {
 		struct proto_msg idle = {.type = PROTO_IDLE, .request_id = w->held_request_id};
-		sched_pass_reply(s, w->held, &idle);
-		w->held = NULL;
+		sched_pass_reply(s, held, &idle);
 	}
 	if (w->assigned > 0) {
 		s->stats.workers_lost++;
@@ -83,17 +135,62 @@ sched_workers_free(struct sched_worker *w)
 struct sched_worker *
 sched_workers_expired(struct sched *s, double now)
 {
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		if (now - w->last_seen > s->cfg.worker_ttl_s)
-			return w;
-	return NULL;
+	struct sched_worker *w = s->seen.head;
+
+	return w != NULL && now - w->last_seen > s->cfg.worker_ttl_s ? w : NULL;
 }
 
 void
 sched_workers_refresh(struct sched *s, double now)
 {
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		w->last_seen = now;
+	for (struct sched_worker *w = s->seen.head; w != NULL; w = w->seen_link.next)
+		w->last_seen = now; /* the order stays */
+}
+
+void
+sched_workers_seen(struct sched *s, struct sched_worker *w, double now)
+{
+	w->last_seen = now;
+	if (s->seen.tail != w) {
+		sched_wlist_unlink(&s->seen, w, SCHED_SEEN);
+		sched_wlist_push(&s->seen, w, SCHED_SEEN);
+	}
+}
+
+void
+sched_workers_park(struct sched *s, struct sched_worker *w, struct proto_server_ctx *ctx,
+		   uint64_t request_id, uint32_t free_slots, double now)
+{
+	sched_workers_unpark(s, w);
+	w->held = ctx;
+	w->held_request_id = request_id;
+	w->held_free = free_slots;
+	w->held_since = now;
+	w->park_list = &s->parked_new;
+	sched_wlist_push(&s->parked_new, w, SCHED_PARK);
+}
+
+struct proto_server_ctx *
+sched_workers_unpark(struct sched *s, struct sched_worker *w)
+{
+	struct proto_server_ctx *ctx = w->held;
+
+	(void)s;
+	if (w->park_list != NULL)
+		sched_wlist_unlink(w->park_list, w, SCHED_PARK);
+	w->park_list = NULL;
+	w->held = NULL;
+	return ctx;
+}
+
+void
+sched_workers_park_idle(struct sched *s, struct sched_worker *w)
+{
+	if (w->park_list != &s->parked_new)
+		return;
+	sched_wlist_unlink(&s->parked_new, w, SCHED_PARK);
+	w->park_list = &s->parked_idle;
+	sched_wlist_push(&s->parked_idle, w, SCHED_PARK);
 }
 
 void
@@ -166,4 +263,6 @@ sched_workers_free_all(struct sched *s)
 	idindex_free(&s->workers_by_id);
 	idindex_free(&s->pipes_by_id);
 	s->nworkers = 0;
+	s->seen = s->parked_new = s->parked_idle = (struct sched_wlist){0};
+	s->slots = 0;
 }

@@ -64,13 +64,12 @@ static void
 loss_poll(struct sched *s, uint32_t held)
 {
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		if (w->assigned < held) {
-			w->held = (struct proto_server_ctx *)&loss_fake_ctx;
-			w->held_free = held - w->assigned;
-		}
+		if (w->assigned < held)
+			sched_workers_park(s, w, (struct proto_server_ctx *)&loss_fake_ctx, 0,
+					   held - w->assigned, 0);
 	sched_dispatch(s);
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		w->held = NULL;
+		sched_workers_unpark(s, w);
 	sched_pass_drop(s);
 }
 

@@ -104,13 +104,11 @@ add_worker(struct sched *s, uint32_t slots)
 static void
 poll_all(struct sched *s, uint32_t free_slots)
 {
-	for (struct sched_worker *w = s->workers; w != NULL; w = w->next) {
-		w->held = (struct proto_server_ctx *)&fake_ctx;
-		w->held_free = free_slots;
-	}
+	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
+		sched_workers_park(s, w, (struct proto_server_ctx *)&fake_ctx, 0, free_slots, 0);
 	sched_dispatch(s);
 	for (struct sched_worker *w = s->workers; w != NULL; w = w->next)
-		w->held = NULL;
+		sched_workers_unpark(s, w);
 	sched_pass_drop(s);
 }
 
