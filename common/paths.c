@@ -1,5 +1,5 @@
-/* Default locations and directory handling shared by the daemons and the CLI, and outputs put in
- * place whole (written under a hidden name, flushed, renamed). */
+/* Default locations and directory handling shared by the daemons and the CLI, and files put in
+ * place whole (written under a hidden name, renamed; a user's output flushed to disk). */
 #define _XOPEN_SOURCE 700
 #include "common/paths.h"
 
@@ -113,12 +113,13 @@ paths_sync(const char *path, int flags, char **cause)
 }
 
 int
-paths_publish(const char *tmp, const char *path, int rc, char **cause)
+paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode mode,
+	      char **cause)
 {
 	const char *slash = strrchr(path, '/');
 	char *dir;
 
-	if (rc == 0)
+	if (rc == 0 && mode == PATHS_OUTPUT)
 		rc = paths_sync(tmp, 0, cause);
 	if (rc == 0 && rename(tmp, path) != 0)
 		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
@@ -127,6 +128,8 @@ paths_publish(const char *tmp, const char *path, int rc, char **cause)
 		unlink(tmp);
 		return rc;
 	}
+	if (mode != PATHS_OUTPUT)
+		return 0;
 	dir = slash == NULL ? xstrdup(".") : xasprintf("%.*s", (int)(slash - path + 1), path);
 	rc = paths_sync(dir, O_DIRECTORY, cause);
 	free(dir);
@@ -146,7 +149,8 @@ paths_close_stream(FILE *fp, const char *path, char **cause)
 }
 
 int
-paths_publish_json(const json_t *v, const char *path, size_t flags, char **cause)
+paths_publish_json(const json_t *v, const char *path, size_t flags,
+		   enum paths_publish_mode mode, char **cause)
 {
 	char *tmp = paths_hidden_temp(path, NULL);
 	FILE *fp = fopen(tmp, "w");
@@ -160,7 +164,7 @@ paths_publish_json(const json_t *v, const char *path, size_t flags, char **cause
 	errno = 0;
 	json_dumpf(v, fp, flags);
 	rc = paths_close_stream(fp, path, cause);
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, mode, cause);
 	free(tmp);
 	return rc;
 }

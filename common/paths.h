@@ -17,19 +17,27 @@ char *paths_absolute(const char *path);
  * not NULL: the name an output is written under before its rename, the one the scheduler
  * removes when an export was interrupted. Caller frees. */
 char *paths_hidden_temp(const char *path, const char *ext);
-/* Finish a file written under tmp (paths_hidden_temp): when rc is 0, flush tmp to disk, rename
- * it to path and flush the directory, so that path is either its old self or the whole new
- * file, also after a crash; when rc is not 0 or a step fails, remove tmp. An existing path is
- * replaced: whether it may be (never the input; an existing output only with --overwrite) is
- * decided when the job is submitted. Returns rc, or the step's -errno with a cause naming the
- * file. No ownership is transferred. */
-int paths_publish(const char *tmp, const char *path, int rc, char **cause);
+/* How paths_publish puts a file in place. A user's output is flushed to disk (the file, then
+ * its directory after the rename), so that it is its old self or the whole new file also after
+ * a power loss. A file in a job's work directory is only renamed: the state that names it is
+ * committed with SQLite's synchronous=NORMAL, which holds against a crash of the process, not of
+ * the machine, and a flush per part file would cost more than the task on short tasks. */
+enum paths_publish_mode { PATHS_WORK_FILE, PATHS_OUTPUT };
+/* Finish a file written under tmp (paths_hidden_temp): when rc is 0, rename it to path (with
+ * the flushes of `mode`), so that path is either its old self or the whole new file; when rc is
+ * not 0 or a step fails, remove tmp. An existing path is replaced: whether it may be (never the
+ * input; an existing output only with --overwrite) is decided when the job is submitted.
+ * Returns rc, or the step's -errno with a cause naming the file. No ownership is
+ * transferred. */
+int paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode mode,
+		  char **cause);
 /* Close fp, a stream writing the file for path: 0, or -errno (ENOSPC when the disk is full; EIO
  * when the system gave no reason) with a cause naming path. */
 int paths_close_stream(FILE *fp, const char *path, char **cause);
 /* Write the JSON document v (json_dumpf flags) to path through a hidden temporary file and
  * paths_publish. 0 or -errno (ENOSPC when the disk is full) with a cause naming path. */
-int paths_publish_json(const json_t *v, const char *path, size_t flags, char **cause);
+int paths_publish_json(const json_t *v, const char *path, size_t flags,
+		       enum paths_publish_mode mode, char **cause);
 /* Recursively remove a directory tree (best effort). */
 void paths_remove_tree(const char *dir);
 

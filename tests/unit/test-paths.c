@@ -43,11 +43,14 @@ Test(paths, publish_replaces_and_removes_the_temporary, .init = setup_tmp, .fini
 	char *out = strdup(tmp_path("out.txt")), *tmp = paths_hidden_temp(out, NULL);
 	char *cause = NULL;
 
-	write_text(out, "old");
-	write_text(tmp, "new");
-	cr_assert_eq(paths_publish(tmp, out, 0, &cause), 0, "%s", cause);
-	cr_assert_str_eq(read_text(out), "new");
-	cr_assert_neq(access(tmp, F_OK), 0, "the temporary name is gone");
+	/* both modes put the whole file in place; only the flushes differ */
+	for (int mode = PATHS_WORK_FILE; mode <= PATHS_OUTPUT; mode++) {
+		write_text(out, "old");
+		write_text(tmp, "new");
+		cr_assert_eq(paths_publish(tmp, out, 0, mode, &cause), 0, "%s", cause);
+		cr_assert_str_eq(read_text(out), "new");
+		cr_assert_neq(access(tmp, F_OK), 0, "the temporary name is gone");
+	}
 	free(tmp);
 	free(out);
 }
@@ -59,7 +62,7 @@ Test(paths, a_failed_write_keeps_the_old_file, .init = setup_tmp, .fini = teardo
 
 	write_text(out, "old");
 	write_text(tmp, "half");
-	cr_assert_eq(paths_publish(tmp, out, -ENOSPC, &cause), -ENOSPC);
+	cr_assert_eq(paths_publish(tmp, out, -ENOSPC, PATHS_WORK_FILE, &cause), -ENOSPC);
 	cr_assert_null(cause, "the writer's cause is the one kept");
 	cr_assert_str_eq(read_text(out), "old");
 	cr_assert_neq(access(tmp, F_OK), 0, "the half-written file is removed");
@@ -75,7 +78,8 @@ Test(paths, a_failed_rename_names_the_file, .init = setup_tmp, .fini = teardown_
 	cr_assert_eq(mkdir(out, 0755), 0);
 	write_text(tmp_path("busy/inside"), "x");
 	write_text(tmp, "new");
-	cr_assert_lt(paths_publish(tmp, out, 0, &cause), 0, "a non-empty directory stays");
+	cr_assert_lt(paths_publish(tmp, out, 0, PATHS_OUTPUT, &cause), 0,
+		     "a non-empty directory stays");
 	cr_assert_not_null(cause);
 	cr_assert_not_null(strstr(cause, out), "the cause names the output: %s", cause);
 	cr_assert_neq(access(tmp, F_OK), 0, "the temporary file is removed");
@@ -90,7 +94,7 @@ Test(paths, publish_json_writes_a_whole_document, .init = setup_tmp, .fini = tea
 	json_t *v = json_pack("{s:i, s:s}", "n", 3, "s", "x"), *back;
 	char *cause = NULL;
 
-	cr_assert_eq(paths_publish_json(v, out, JSON_COMPACT, &cause), 0, "%s", cause);
+	cr_assert_eq(paths_publish_json(v, out, JSON_COMPACT, PATHS_OUTPUT, &cause), 0, "%s", cause);
 	back = json_load_file(out, 0, NULL);
 	cr_assert(json_equal(v, back), "the document reads back");
 	cr_assert_str_eq(read_text(tmp_path("doc.json")), "{\"n\":3,\"s\":\"x\"}");
@@ -104,7 +108,8 @@ Test(paths, publish_json_into_a_missing_directory_fails, .init = setup_tmp,
 	json_t *v = json_integer(1);
 	char *cause = NULL;
 
-	cr_assert_eq(paths_publish_json(v, tmp_path("none/doc.json"), 0, &cause), -ENOENT);
+	cr_assert_eq(paths_publish_json(v, tmp_path("none/doc.json"), 0, PATHS_OUTPUT, &cause),
+		     -ENOENT);
 	cr_assert_not_null(strstr(cause, "none/.doc.json.tmp"), "names the file: %s", cause);
 	free(cause);
 	json_decref(v);

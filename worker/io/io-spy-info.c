@@ -196,7 +196,7 @@ io_spy_info_write(const char *h5path, const struct io_spy_meta *meta, int64_t da
 	json_t *o = io_spy_info_build(h5path, meta, data_offset, sha1, extra, nextra, cause);
 	int rc = o == NULL ? -EINVAL
 			   : paths_publish_json(o, path, JSON_INDENT(4) | JSON_REAL_PRECISION(17),
-						cause);
+						PATHS_OUTPUT, cause);
 
 	json_decref(o);
 	free(path);

@@ -562,7 +562,7 @@ io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, i
 	char sha1[41];
 	int rc = io_spy_info_sha1(tmp, sha1, cause);
 
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_OUTPUT, cause);
 	if (rc == 0)
 		rc = io_spy_info_write(path, &f->meta, offset, sha1, NULL, 0, cause);
 	io_spy_discard(f);

@@ -102,7 +102,7 @@ report_page_write(const char *path, const struct report_page *p, char **cause)
 	report_page_body(fp, p);
 	fputs("</body>\n</html>\n", fp);
 	rc = paths_close_stream(fp, path, cause);
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_OUTPUT, cause);
 	free(tmp);
 	return rc;
 }

@@ -304,7 +304,7 @@ io_brainvision_write(const char *path, const struct io_brainvision_spec *spec,
 	w.block = xmalloc(IO_BRAINVISION_BLOCK * spec->n_channels * sizeof *w.block);
 	rc = io_brainvision_write_files(&w, cause);
 	for (int i = 0; i < 3; i++) { /* the header last: it names the others */
-		rc = paths_publish(w.tmps[i], w.paths[i], rc, cause);
+		rc = paths_publish(w.tmps[i], w.paths[i], rc, PATHS_OUTPUT, cause);
 		free(w.paths[i]);
 		free(w.tmps[i]);
 	}

@@ -163,7 +163,7 @@ op_rec_export_to_edf(struct op_run *run, const char *path, const char *fmt,
 	    h->recording_additional[0] != '\0' ? h->recording_additional : "corrected by neurodag";
 	tmp = paths_hidden_temp(path, spec.type == IO_EDF_TYPE_BDFPLUS ? "bdf" : "edf");
 	rc = io_edf_write(tmp, &spec, op_rec_export_cb, src, cause);
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_OUTPUT, cause);
 	free(tmp);
 	free(an);
 	free(wc);

@@ -191,7 +191,7 @@ rec_chan_save_npy(const char *path, const double *x, size_t n, char **cause)
 	char *tmp = paths_hidden_temp(path, NULL);
 	int rc = io_npy_write(tmp, IO_NPY_F8, 1, &n, x, cause);
 
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_WORK_FILE, cause);
 	free(tmp);
 	return rc;
 }
@@ -224,7 +224,7 @@ rec_chan_save(const char *workdir, int stage, const struct rec_chan *c, char **c
 	if (c->choices != NULL)
 		json_object_set(meta, "choices", c->choices);
 	path = rec_chan_path(workdir, stage, c->index, "meta");
-	rc = paths_publish_json(meta, path, JSON_COMPACT, cause);
+	rc = paths_publish_json(meta, path, JSON_COMPACT, PATHS_WORK_FILE, cause);
 	json_decref(meta);
 	free(path);
 	return rc;

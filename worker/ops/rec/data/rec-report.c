@@ -18,7 +18,7 @@ rec_report_put(const char *workdir, const char *name, json_t *v, char **cause)
 
 	if (rc == 0) {
 		path = xasprintf("%s/%s.json", dir, name);
-		rc = paths_publish_json(v, path, JSON_COMPACT, cause);
+		rc = paths_publish_json(v, path, JSON_COMPACT, PATHS_WORK_FILE, cause);
 		free(path);
 	}
 	free(dir);

@@ -21,7 +21,7 @@ int
 trial_part_json(const json_t *d, const char *base, char **cause)
 {
 	char *path = xasprintf("%s.json", base);
-	int rc = paths_publish_json(d, path, JSON_COMPACT, cause);
+	int rc = paths_publish_json(d, path, JSON_COMPACT, PATHS_WORK_FILE, cause);
 
 	free(path);
 	return rc;

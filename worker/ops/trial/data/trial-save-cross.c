@@ -165,7 +165,7 @@ trial_save_cross_rows(const struct trial_run *t, const json_t *d, const char *ba
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_WORK_FILE, cause);
 	trial_save_cross_meta_fini(&k);
 	free(path);
 	free(tmp);
@@ -196,7 +196,7 @@ trial_save_cross_sums(const struct trial_cross *c, json_t *d, const char *base, 
 	json_object_set_new(d, "count",
 			    json_integer((json_int_t)(c->has_ppc ? c->ppc.count : c->acc.count)));
 	rc = io_npy_write(tmp, IO_NPY_F8, 1, shape, v, cause);
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_WORK_FILE, cause);
 	free(v);
 	free(path);
 	free(tmp);

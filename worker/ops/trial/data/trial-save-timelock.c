@@ -125,11 +125,11 @@ trial_save_timelock_files(const struct trial_run *t, const json_t *d, const char
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	rc = paths_publish(tmp, h5, rc, cause);
+	rc = paths_publish(tmp, h5, rc, PATHS_WORK_FILE, cause);
 	trial_timelock_pack(t->tl, v);
 	if (rc == 0)
 		rc = io_npy_write(ntmp, IO_NPY_F8, 1, shape, v, cause);
-	rc = paths_publish(ntmp, npy, rc, cause);
+	rc = paths_publish(ntmp, npy, rc, PATHS_WORK_FILE, cause);
 	trial_save_timelock_meta_fini(&k);
 	free(f32);
 	free(v);

@@ -197,7 +197,7 @@ trial_save_part(const struct trial_run *t, const struct io_spy_meta *m, const ch
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_WORK_FILE, cause);
 	free(conv);
 	free(path);
 	free(tmp);
@@ -217,7 +217,7 @@ trial_save_sums(const struct trial_run *t, json_t *d, const char *base, char **c
 	memcpy(v + a->len, a->comp, a->len * sizeof *v);
 	json_object_set_new(d, "count", json_integer((json_int_t)a->count));
 	rc = io_npy_write(tmp, IO_NPY_F8, 2, shape, v, cause);
-	rc = paths_publish(tmp, path, rc, cause);
+	rc = paths_publish(tmp, path, rc, PATHS_WORK_FILE, cause);
 	free(v);
 	free(path);
 	free(tmp);
