@@ -3,6 +3,7 @@
  * lives while it has unauthenticated pipes. */
 #include "proto/proto-pipes.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "common/xmalloc.h"
@@ -14,13 +15,15 @@ struct proto_pipe {
 	uint8_t where; /* enum proto_pipe_where */
 	uint64_t addr;
 	double added, closed_at;
-	struct proto_pipe *prev, *next;           /* on unauth, closing or stuck */
-	struct proto_pipe *addr_prev, *addr_next; /* on its address's list while unauth */
+	struct dlink link;      /* on unauth, closing or stuck */
+	struct dlink addr_link; /* on its address's list while unauth */
 };
 
+#define PIPE_LINK offsetof(struct proto_pipe, link)
+#define PIPE_ADDR_LINK offsetof(struct proto_pipe, addr_link)
+
 struct proto_pipe_addr {
-	struct proto_pipe *head, *tail;
-	uint32_t n;
+	struct dlist pipes; /* its unauthenticated pipes, oldest first */
 };
 
 /* The map's key for an address key (0, no address, is a key of its own; the others are odd). */
@@ -30,35 +33,7 @@ proto_pipes_addr_key(uint64_t addr)
 	return addr != 0 ? addr : 2;
 }
 
-static void
-proto_pipes_push(struct proto_pipe_list *l, struct proto_pipe *p)
-{
-	p->next = NULL;
-	p->prev = l->tail;
-	if (l->tail != NULL)
-		l->tail->next = p;
-	else
-		l->head = p;
-	l->tail = p;
-	l->n++;
-}
-
-static void
-proto_pipes_unlink(struct proto_pipe_list *l, struct proto_pipe *p)
-{
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		l->head = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	else
-		l->tail = p->prev;
-	p->prev = p->next = NULL;
-	l->n--;
-}
-
-static struct proto_pipe_list *
+static struct dlist *
 proto_pipes_list_of(struct proto_pipes *t, const struct proto_pipe *p)
 {
 	switch (p->where) {
@@ -83,14 +58,7 @@ proto_pipes_addr_push(struct proto_pipes *t, struct proto_pipe *p)
 		a = xcalloc(1, sizeof *a);
 		u64map_put(&t->by_addr, key, a);
 	}
-	p->addr_next = NULL;
-	p->addr_prev = a->tail;
-	if (a->tail != NULL)
-		a->tail->addr_next = p;
-	else
-		a->head = p;
-	a->tail = p;
-	a->n++;
+	dlist_push(&a->pipes, p, PIPE_ADDR_LINK);
 }
 
 static void
@@ -101,16 +69,8 @@ proto_pipes_addr_unlink(struct proto_pipes *t, struct proto_pipe *p)
 
 	if (a == NULL)
 		return;
-	if (p->addr_prev != NULL)
-		p->addr_prev->addr_next = p->addr_next;
-	else
-		a->head = p->addr_next;
-	if (p->addr_next != NULL)
-		p->addr_next->addr_prev = p->addr_prev;
-	else
-		a->tail = p->addr_prev;
-	p->addr_prev = p->addr_next = NULL;
-	if (--a->n == 0) {
+	dlist_unlink(&a->pipes, p, PIPE_ADDR_LINK);
+	if (a->pipes.n == 0) {
 		u64map_remove(&t->by_addr, key);
 		free(a);
 	}
@@ -120,12 +80,12 @@ proto_pipes_addr_unlink(struct proto_pipes *t, struct proto_pipe *p)
 static void
 proto_pipes_detach(struct proto_pipes *t, struct proto_pipe *p)
 {
-	struct proto_pipe_list *l = proto_pipes_list_of(t, p);
+	struct dlist *l = proto_pipes_list_of(t, p);
 
 	if (p->where == PIPE_UNAUTH)
 		proto_pipes_addr_unlink(t, p);
 	if (l != NULL)
-		proto_pipes_unlink(l, p);
+		dlist_unlink(l, p, PIPE_LINK);
 	p->where = PIPE_AUTHED;
 }
 
@@ -160,7 +120,7 @@ proto_pipes_add(struct proto_pipes *t, uint32_t id, uint64_t addr, double now)
 	p->added = now;
 	p->where = PIPE_UNAUTH;
 	u64map_put(&t->by_id, id, p);
-	proto_pipes_push(&t->unauth, p);
+	dlist_push(&t->unauth, p, PIPE_LINK);
 	proto_pipes_addr_push(t, p);
 	t->open++;
 }
@@ -192,10 +152,13 @@ proto_pipes_victim(const struct proto_pipes *t, uint64_t addr, uint32_t max_tota
 		   uint32_t max_per_addr)
 {
 	const struct proto_pipe_addr *a = u64map_find(&t->by_addr, proto_pipes_addr_key(addr));
+	const struct proto_pipe *oldest = t->unauth.head, *oldest_here;
 
-	if (a != NULL && a->n >= max_per_addr)
-		return a->head->id;
-	return t->unauth.n >= max_total && t->unauth.head != NULL ? t->unauth.head->id : 0;
+	if (a != NULL && a->pipes.n >= max_per_addr) {
+		oldest_here = a->pipes.head;
+		return oldest_here->id;
+	}
+	return t->unauth.n >= max_total && oldest != NULL ? oldest->id : 0;
 }
 
 void
@@ -208,7 +171,7 @@ proto_pipes_closed(struct proto_pipes *t, uint32_t id, double now)
 	proto_pipes_detach(t, p);
 	p->where = PIPE_CLOSING;
 	p->closed_at = now;
-	proto_pipes_push(&t->closing, p);
+	dlist_push(&t->closing, p, PIPE_LINK);
 }
 
 uint32_t
@@ -226,9 +189,9 @@ proto_pipes_counts(struct proto_pipes *t, double stuck_after, struct proto_pipes
 
 	/* The closing list is in the order of closing: its old head moves to the stuck list. */
 	while ((p = t->closing.head) != NULL && p->closed_at < stuck_after) {
-		proto_pipes_unlink(&t->closing, p);
+		dlist_unlink(&t->closing, p, PIPE_LINK);
 		p->where = PIPE_STUCK;
-		proto_pipes_push(&t->stuck, p);
+		dlist_push(&t->stuck, p, PIPE_LINK);
 	}
 	c->open = t->open;
 	c->unauthenticated = t->unauth.n;

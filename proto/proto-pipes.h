@@ -8,21 +8,14 @@
 
 #include <stdint.h>
 
+#include "common/dlist.h"
 #include "common/u64map.h"
-
-struct proto_pipe;
-
-/* Pipes in the order they joined a list (intrusive, doubly linked). */
-struct proto_pipe_list {
-	struct proto_pipe *head, *tail;
-	uint32_t n;
-};
 
 struct proto_pipes {
 	struct u64map by_id;   /* pipe id -> struct proto_pipe */
 	struct u64map by_addr; /* address key -> struct proto_pipe_addr (unauthenticated pipes) */
-	struct proto_pipe_list unauth;         /* open, not authenticated, oldest first */
-	struct proto_pipe_list closing, stuck; /* closed by us, not freed by nng: young, old */
+	struct dlist unauth;         /* struct proto_pipe: open, not authenticated, oldest first */
+	struct dlist closing, stuck; /* closed by us, not freed by nng: young, old */
 	uint32_t open;
 };
 

@@ -123,7 +123,7 @@ sched_dispatch_runnable(struct sched *s, struct sched_job ***jobs, uint64_t *rea
 
 	*jobs = NULL;
 	*ready = 0;
-	for (struct sched_job *j = s->live; j != NULL; j = j->live_next) {
+	for (struct sched_job *j = s->live.head; j != NULL; j = j->live_link.next) {
 		if (j->state != JOB_RUNNING || j->ready_len == 0)
 			continue;
 		*ready += j->ready_len;
@@ -212,7 +212,7 @@ sched_dispatch(struct sched *s)
 void
 sched_dispatch_release_held(struct sched *s, double now)
 {
-	struct sched_wlist *lists[] = {&s->parked_idle, &s->parked_new};
+	struct dlist *lists[] = {&s->parked_idle, &s->parked_new};
 	struct sched_worker *w;
 
 	for (int k = 0; k < 2; k++)

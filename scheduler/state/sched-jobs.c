@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <search.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,7 +124,7 @@ sched_jobs_free_all(struct sched *s)
 		sched_jobs_free(j);
 	}
 	s->jobs_tail = NULL;
-	s->live = NULL;
+	s->live = (struct dlist){0};
 }
 
 struct sched_job *
@@ -184,11 +185,7 @@ sched_jobs_track(struct sched *s, struct sched_job *j)
 	if (j->tracked)
 		return;
 	j->tracked = true;
-	j->live_prev = NULL;
-	j->live_next = s->live;
-	if (s->live != NULL)
-		s->live->live_prev = j;
-	s->live = j;
+	dlist_push(&s->live, j, offsetof(struct sched_job, live_link));
 	s->unfinished_tasks += j->graph != NULL ? j->graph->ntasks : 0;
 	if (j->output_key != NULL)
 		tsearch(j, &s->outputs, sched_jobs_output_cmp); /* the first of equals stays */
@@ -202,13 +199,7 @@ sched_jobs_untrack(struct sched *s, struct sched_job *j)
 	if (!j->tracked)
 		return;
 	j->tracked = false;
-	if (j->live_prev != NULL)
-		j->live_prev->live_next = j->live_next;
-	else
-		s->live = j->live_next;
-	if (j->live_next != NULL)
-		j->live_next->live_prev = j->live_prev;
-	j->live_prev = j->live_next = NULL;
+	dlist_unlink(&s->live, j, offsetof(struct sched_job, live_link));
 	s->unfinished_tasks -= j->graph != NULL ? j->graph->ntasks : 0;
 	if (j->output_key != NULL &&
 	    (node = tfind(j, &s->outputs, sched_jobs_output_cmp)) != NULL &&

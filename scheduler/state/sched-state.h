@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "common/dlist.h"
 #include "common/idindex.h"
 #include "proto/proto-nng.h"
 #include "proto/proto-tls.h"
@@ -109,7 +110,7 @@ struct sched_job {
 	bool pruned;         /* being taken out of sched.jobs_by_id (retention) */
 	uint32_t build_next;
 	struct sched_job *next; /* in sched.jobs, submission order */
-	struct sched_job *live_prev, *live_next; /* in sched.live while tracked (unfinished) */
+	struct dlink live_link; /* in sched.live while tracked (unfinished) */
 };
 
 struct sched_worker {
@@ -144,16 +145,8 @@ struct sched_worker {
 	struct sched_worker *prev, *next; /* in sched.workers */
 	/* In sched.seen, oldest last_seen first (the TTL), and while a poll is parked in
 	 * sched.parked_new or sched.parked_idle (park_list), oldest held_since first. */
-	struct sched_wlink {
-		struct sched_worker *prev, *next;
-	} seen_link, park_link;
-	struct sched_wlist *park_list;
-};
-
-/* Workers in one of the scheduler's ordered lists (sched-workers.c). */
-struct sched_wlist {
-	struct sched_worker *head, *tail;
-	uint32_t n;
+	struct dlink seen_link, park_link;
+	struct dlist *park_list;
 };
 
 enum sched_reject {
@@ -216,10 +209,10 @@ struct sched {
 	/* Workers by last message (the TTL finds the silent at the head), and those whose task
 	 * request is parked: not yet looked at by dispatch, and looked at with nothing for them
 	 * (sched-dispatch.c); the slots of workers not draining. */
-	struct sched_wlist seen, parked_new, parked_idle;
+	struct dlist seen, parked_new, parked_idle;
 	uint64_t slots;
 	/* The unfinished (tracked) jobs, the only ones dispatch looks at. */
-	struct sched_job *live;
+	struct dlist live;
 	struct sched_pipe *pipes;
 	struct idindex workers_by_id, pipes_by_id; /* the same, for the lookups of each message */
 	uint32_t next_job_id, next_worker_id;

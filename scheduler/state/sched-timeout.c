@@ -65,7 +65,7 @@ sched_timeout_any(const struct sched *s)
 {
 	if (s->cfg.task_timeout_s > 0)
 		return true;
-	for (const struct sched_job *j = s->live; j != NULL; j = j->live_next)
+	for (const struct sched_job *j = s->live.head; j != NULL; j = j->live_link.next)
 		if (j->graph != NULL && j->graph->task_timeout_s > 0)
 			return true;
 	return false;

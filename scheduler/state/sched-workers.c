@@ -17,44 +17,6 @@
 #define SCHED_SEEN offsetof(struct sched_worker, seen_link)
 #define SCHED_PARK offsetof(struct sched_worker, park_link)
 
-static struct sched_wlink *
-sched_wlink_at(struct sched_worker *w, size_t off)
-{
-	return (struct sched_wlink *)((char *)w + off);
-}
-
-static void
-sched_wlist_push(struct sched_wlist *l, struct sched_worker *w, size_t off)
-{
-	struct sched_wlink *k = sched_wlink_at(w, off);
-
-	k->next = NULL;
-	k->prev = l->tail;
-	if (l->tail != NULL)
-		sched_wlink_at(l->tail, off)->next = w;
-	else
-		l->head = w;
-	l->tail = w;
-	l->n++;
-}
-
-static void
-sched_wlist_unlink(struct sched_wlist *l, struct sched_worker *w, size_t off)
-{
-	struct sched_wlink *k = sched_wlink_at(w, off);
-
-	if (k->prev != NULL)
-		sched_wlink_at(k->prev, off)->next = k->next;
-	else
-		l->head = k->next;
-	if (k->next != NULL)
-		sched_wlink_at(k->next, off)->prev = k->prev;
-	else
-		l->tail = k->prev;
-	k->prev = k->next = NULL;
-	l->n--;
-}
-
 struct sched_worker *
 sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
 {
@@ -73,7 +35,7 @@ sched_workers_add(struct sched *s, const struct proto_hello *h, uint32_t pipe)
 	if (s->workers != NULL)
 		s->workers->prev = w;
 	s->workers = w;
-	sched_wlist_push(&s->seen, w, SCHED_SEEN);
+	dlist_push(&s->seen, w, SCHED_SEEN);
 	s->slots += w->draining ? 0 : w->slots;
 	idindex_add(&s->workers_by_id, w->id, w);
 	s->nworkers++;
@@ -103,7 +65,7 @@ sched_workers_remove(struct sched *s, struct sched_worker *w, const char *why)
 	if (w->next != NULL)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
-	sched_wlist_unlink(&s->seen, w, SCHED_SEEN);
+	dlist_unlink(&s->seen, w, SCHED_SEEN);
 	s->slots -= w->draining ? 0 : w->slots;
 	idindex_remove(&s->workers_by_id, w->id);
 	s->nworkers--;
@@ -152,8 +114,8 @@ sched_workers_seen(struct sched *s, struct sched_worker *w, double now)
 {
 	w->last_seen = now;
 	if (s->seen.tail != w) {
-		sched_wlist_unlink(&s->seen, w, SCHED_SEEN);
-		sched_wlist_push(&s->seen, w, SCHED_SEEN);
+		dlist_unlink(&s->seen, w, SCHED_SEEN);
+		dlist_push(&s->seen, w, SCHED_SEEN);
 	}
 }
 
@@ -167,7 +129,7 @@ sched_workers_park(struct sched *s, struct sched_worker *w, struct proto_server_
 	w->held_free = free_slots;
 	w->held_since = now;
 	w->park_list = &s->parked_new;
-	sched_wlist_push(&s->parked_new, w, SCHED_PARK);
+	dlist_push(&s->parked_new, w, SCHED_PARK);
 }
 
 struct proto_server_ctx *
@@ -177,7 +139,7 @@ sched_workers_unpark(struct sched *s, struct sched_worker *w)
 
 	(void)s;
 	if (w->park_list != NULL)
-		sched_wlist_unlink(w->park_list, w, SCHED_PARK);
+		dlist_unlink(w->park_list, w, SCHED_PARK);
 	w->park_list = NULL;
 	w->held = NULL;
 	return ctx;
@@ -188,9 +150,9 @@ sched_workers_park_idle(struct sched *s, struct sched_worker *w)
 {
 	if (w->park_list != &s->parked_new)
 		return;
-	sched_wlist_unlink(&s->parked_new, w, SCHED_PARK);
+	dlist_unlink(&s->parked_new, w, SCHED_PARK);
 	w->park_list = &s->parked_idle;
-	sched_wlist_push(&s->parked_idle, w, SCHED_PARK);
+	dlist_push(&s->parked_idle, w, SCHED_PARK);
 }
 
 void
@@ -263,6 +225,6 @@ sched_workers_free_all(struct sched *s)
 	idindex_free(&s->workers_by_id);
 	idindex_free(&s->pipes_by_id);
 	s->nworkers = 0;
-	s->seen = s->parked_new = s->parked_idle = (struct sched_wlist){0};
+	s->seen = s->parked_new = s->parked_idle = (struct dlist){0};
 	s->slots = 0;
 }
