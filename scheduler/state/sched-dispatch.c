@@ -40,6 +40,23 @@ sched_dispatch_deps(struct sched_job *j)
 	return j->results_text;
 }
 
+/* A task beyond a worker's slots waits in its queue behind the running ones: hand one out so
+ * only when its stage's tasks are known to be short (done ones took under this on average; the
+ * workers ask for WORKER_PREFETCH_S of work per slot). A new job's first tasks, or a stage of
+ * long tasks after short ones, spread over the free slots instead of queueing on the worker
+ * that asked first. */
+#define SCHED_PREFETCH_MEAN_S 0.05
+
+static bool
+sched_dispatch_may_queue(const struct sched_job *j)
+{
+	uint32_t k = graph_stage_of(j->graph, j->ready[j->ready_head].idx);
+	uint32_t done = j->stage_counts != NULL ? j->stage_counts[k][TASK_DONE] : 0;
+
+	return done > 0 && j->stage_busy_s != NULL &&
+	       j->stage_busy_s[k] < SCHED_PREFETCH_MEAN_S * done;
+}
+
 /* Pop one ready task of j into the assignment for w. */
 static void
 sched_dispatch_one(struct sched *s, struct sched_job *j, struct sched_worker *w,
@@ -93,7 +110,8 @@ sched_dispatch_fill(struct sched *s, struct sched_job **jobs, uint32_t njobs,
 			progressed = 0;
 			for (uint32_t n = 0; n < hi - lo && got < want; n++) {
 				struct sched_job *j = jobs[lo + (start - lo + n) % (hi - lo)];
-				if (j->ready_len == 0)
+				if (j->ready_len == 0 ||
+				    (w->assigned >= w->slots && !sched_dispatch_may_queue(j)))
 					continue;
 				sched_dispatch_one(s, j, w, &out[got++], now);
 				s->rr_last_job = j->id;

@@ -4,7 +4,8 @@
  * worker held goes back to its job's ready queue exactly once with its attempt count kept, no
  * other task moves, the remaining workers' lists of held tasks match the task tables, and the
  * jobs then finish with every task done once. Also: a loss on the last attempt fails the job,
- * and sched_jobs_find after out-of-order arrivals and retention. */
+ * and sched_jobs_find after out-of-order arrivals and retention, and which tasks may queue on
+ * a worker beyond its slots. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,17 +113,25 @@ poll_all(struct sched *s, uint32_t free_slots)
 	sched_pass_drop(s);
 }
 
-/* w reports its k-th held task done (a copy of the entry: the report takes it off the list). */
+/* w reports its k-th held task done after elapsed_us (a copy of the entry: the report takes it
+ * off the list). */
 static void
-report_done(struct sched *s, struct sched_worker *w, uint32_t k)
+report_done_after(struct sched *s, struct sched_worker *w, uint32_t k, uint64_t elapsed_us)
 {
 	uint64_t task = w->run[k].task;
 	struct sched_job *j = sched_jobs_find(s, PROTO_TASK_JOB(task));
-	struct proto_task_result r = {.task = task, .ok = true};
+	struct proto_task_result r = {.task = task, .ok = true, .elapsed_us = elapsed_us};
 
 	cr_assert_not_null(j);
 	r.attempt = j->tasks[PROTO_TASK_INDEX(task)].attempts;
 	sched_jobs_task_result(s, w, &r);
+}
+
+/* The same for a short task (1 ms): its stage's tasks may then queue on a worker. */
+static void
+report_done(struct sched *s, struct sched_worker *w, uint32_t k)
+{
+	report_done_after(s, w, k, 1000);
 }
 
 /* Each remaining worker's list of held tasks is exactly what the tables say it holds. */
@@ -335,6 +344,10 @@ Test(sched_requeue, loss_on_the_last_attempt_fails_the_job, .init = setup_tmp,
 	b = submit_noop(&s, 10);
 	w1 = add_worker(&s, 1);
 	w2 = add_worker(&s, 1);
+	/* Once a task of each job is known to be short, the workers queue more than they run. */
+	poll_all(&s, 20);
+	report_done(&s, w1, 0);
+	report_done(&s, w2, 0);
 	poll_all(&s, 20);
 	cr_assert_gt(w1->nrun, 1, "the worker holds tasks of both jobs");
 	cr_assert_gt(w2->nrun, 1);
@@ -346,6 +359,39 @@ Test(sched_requeue, loss_on_the_last_attempt_fails_the_job, .init = setup_tmp,
 	/* The other worker's tasks of the failed jobs are cancelled and off its list. */
 	cr_assert_eq(w2->nrun, 0);
 	cr_assert_eq(w2->assigned, 0);
+	teardown_sched(&s);
+}
+
+/* Tasks of unknown or long run time go to free slots only; known short ones also queue. */
+Test(sched_requeue, only_short_tasks_queue_behind_running_ones, .init = setup_tmp,
+     .fini = teardown_tmp)
+{
+	struct sched s;
+	struct sched_worker *w1, *w2;
+	uint32_t slow, quick;
+
+	setup_sched(&s, 3);
+	slow = submit_noop(&s, 4);
+	w1 = add_worker(&s, 1);
+	w2 = add_worker(&s, 2);
+	poll_all(&s, 4);
+	cr_assert_eq(w1->nrun, 1, "a new job's tasks fill the free slots only: %u", w1->nrun);
+	cr_assert_eq(w2->nrun, 2, "%u", w2->nrun);
+	report_done_after(&s, w2, 1, 8000000);
+	report_done_after(&s, w2, 0, 8000000);
+	poll_all(&s, 4);
+	cr_assert_eq(w1->nrun, 1, "8 s tasks do not queue behind a running one: %u", w1->nrun);
+	cr_assert_eq(w2->nrun, 1, "the last one goes to the free slot: %u", w2->nrun);
+	cr_assert_eq(sched_jobs_find(&s, slow)->ready_len, 0);
+
+	quick = submit_noop(&s, 40);
+	poll_all(&s, 4);
+	cr_assert_eq(w2->nrun, 2, "one more in the free slot: %u", w2->nrun);
+	report_done(&s, w2, 1);
+	poll_all(&s, 4);
+	cr_assert_eq(w1->nrun, 5, "known 1 ms tasks queue on a busy worker (1 + 4): %u",
+		     w1->nrun);
+	cr_assert_eq(sched_jobs_find(&s, quick)->counts[TASK_DONE], 1);
 	teardown_sched(&s);
 }
 
