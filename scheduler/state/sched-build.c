@@ -59,8 +59,8 @@ sched_build_table(struct sched_job *j)
 	j->counts[TASK_PENDING] = n;
 	free(j->stage_counts);
 	j->stage_counts = xcalloc(j->graph->nstages, sizeof *j->stage_counts);
-	free(j->stage_busy_s);
-	j->stage_busy_s = xcalloc(j->graph->nstages, sizeof *j->stage_busy_s);
+	free(j->stage_time);
+	j->stage_time = xcalloc(j->graph->nstages, sizeof *j->stage_time);
 	for (uint32_t k = 0; k < j->graph->nstages; k++)
 		j->stage_counts[k][TASK_PENDING] = j->graph->stages[k].count;
 }

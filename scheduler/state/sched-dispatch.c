@@ -50,11 +50,12 @@ sched_dispatch_deps(struct sched_job *j)
 static bool
 sched_dispatch_may_queue(const struct sched_job *j)
 {
-	uint32_t k = graph_stage_of(j->graph, j->ready[j->ready_head].idx);
-	uint32_t done = j->stage_counts != NULL ? j->stage_counts[k][TASK_DONE] : 0;
+	const struct sched_stage_time *st;
 
-	return done > 0 && j->stage_busy_s != NULL &&
-	       j->stage_busy_s[k] < SCHED_PREFETCH_MEAN_S * done;
+	if (j->stage_time == NULL)
+		return false;
+	st = &j->stage_time[graph_stage_of(j->graph, j->ready[j->ready_head].idx)];
+	return st->done > 0 && st->busy_s < SCHED_PREFETCH_MEAN_S * st->done;
 }
 
 /* Pop one ready task of j into the assignment for w. */

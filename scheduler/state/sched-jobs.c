@@ -109,7 +109,7 @@ sched_jobs_free(struct sched_job *j)
 	graph_free(j->graph);
 	free(j->tasks);
 	free(j->stage_counts);
-	free(j->stage_busy_s);
+	free(j->stage_time);
 	free(j->ready);
 	json_decref(j->results);
 	free(j->results_text);
@@ -446,8 +446,11 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 	t->worker = 0;
 	j->busy_s += (double)r->elapsed_us * 1e-6;
 	why = r->ok ? sched_jobs_result_invalid(s, r) : NULL;
-	if (r->ok && why == NULL && j->stage_busy_s != NULL)
-		j->stage_busy_s[graph_stage_of(j->graph, idx)] += (double)r->elapsed_us * 1e-6;
+	if (r->ok && why == NULL && j->stage_time != NULL) {
+		struct sched_stage_time *st = &j->stage_time[graph_stage_of(j->graph, idx)];
+		st->busy_s += (double)r->elapsed_us * 1e-6;
+		st->done++;
+	}
 	sched_taskstat_ended(s, w, j, idx, r->elapsed_us, r->ok && why == NULL);
 	if (why != NULL) {
 		/* Stored and passed on to later tasks: an unusable result fails the attempt. */

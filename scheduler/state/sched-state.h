@@ -105,8 +105,12 @@ struct sched_job {
 	double busy_s; /* sum of task run times */
 	/* Tasks by state in each stage of the graph (nstages rows), kept after the job ends. */
 	uint32_t (*stage_counts)[TASK_STATE_COUNT];
-	/* Run time of the tasks done in each stage (nstages), for their mean (sched-dispatch.c). */
-	double *stage_busy_s;
+	/* Per stage (nstages), the tasks done since the job was loaded and their run time, for
+	 * their mean (sched-dispatch.c). */
+	struct sched_stage_time {
+		double busy_s;
+		uint32_t done;
+	} *stage_time;
 	uint64_t dispatched;
 	uint8_t build_phase; /* its task table is being filled in slices (sched-build.c) */
 	bool pruned;         /* being taken out of sched.jobs_by_id (retention) */
