@@ -14,9 +14,11 @@
  * candidate is built at the working rate.
  *
  * Sub-sample shifts (`shift`): each epoch fitted against its template to first order, as
- * a·T + b·T', T' the template's derivative: T(t − δ) ≈ T − δ·T', so δ = −b/a; the fit is
- * repeated against the template shifted by that (4-point Lagrange interpolation at the working
- * rate), and the template shifted by δ and scaled is what is subtracted. Triggers are marked to
+ * a·T + b·T', T' the template's derivative: T(t − δ) ≈ T − δ·T', so δ = −b/a, fitted at the
+ * recording's rate as the candidates are scored (block averages of the working rate, T' the
+ * block averages of the working-rate derivative, so the first-order model holds there however
+ * the artifact aliases); the template shifted by δ (4-point Lagrange interpolation at the
+ * working rate) and scaled is what is subtracted. Triggers are marked to
  * whole samples of the recording and aligned to whole samples of the working rate on noisy
  * data; what is left leaves a residual of the artifact's derivative times the shift, which at
  * a recording rate of 1 kHz is as large as the EEG at the slice harmonics. Taylor's first-order
@@ -385,17 +387,15 @@ dsp_aas_advance(const double *v, size_t n, double u, double *out)
 		out[k] = dsp_aas_at(v, n, (double)k + u);
 }
 
-/* The variance of the shift u = b/a fitted as h ≈ a·th + b·dth over L samples at the working
- * rate, d of them to one recorded sample (the data hold one recorded sample's worth of
- * independent values per d): the regression's variance of b, σ²·tt/det, σ² the residual per
- * degree of freedom, over a². */
+/* The variance of the shift u = b/a fitted as h ≈ a·th + b·dth over m samples: the regression's
+ * variance of b, σ²·tt/det, σ² the residual per degree of freedom, over a². */
 static double
-dsp_aas_shift_var(const double *h, const double *th, const double *dth, size_t L, size_t d,
-		  double a, double b)
+dsp_aas_shift_var(const double *h, const double *th, const double *dth, size_t m, double a,
+		  double b)
 {
-	double tt = 0, td = 0, dd = 0, rss = 0, det, dof = (double)L / (double)d - 2;
+	double tt = 0, td = 0, dd = 0, rss = 0, det, dof = (double)m - 2;
 
-	for (size_t k = 0; k < L; k++) {
+	for (size_t k = 0; k < m; k++) {
 		double r = h[k] - a * th[k] - b * dth[k];
 
 		tt += th[k] * th[k], td += th[k] * dth[k], dd += dth[k] * dth[k], rss += r * r;
@@ -406,34 +406,75 @@ dsp_aas_shift_var(const double *h, const double *th, const double *dth, size_t L
 	return rss / dof * tt / det / (a * a);
 }
 
-/* Epoch i's scale and advance u (its template read at t + u: shifted by −u), from the
- * artifact band h of the epoch and th of its template: the first-order fit, then twice the fit
- * again against the template advanced by what was found, so the shift is not limited to
- * where the first-order model holds; *var_out the variance of u from the last fit. dth and tu
- * are scratch of L. */
+/* What the shift fit of one epoch reads, at the recording's rate (m samples): the epoch x, its
+ * template t and the template's derivative dt per recorded sample, each the block average of d
+ * working samples (dt: of the working-rate derivative, times d, so that the block averages of
+ * the template advanced by u recorded samples are t + u·dt to first order, however the
+ * artifact aliases at the recording's rate); then h, th, dth their artifact band. */
+struct dsp_aas_shift_rows {
+	size_t m, d, k;
+	double *x, *t, *dt, *h, *th, *dth, *dT, *lo, *scratch;
+};
+
 static void
-dsp_aas_shift_epoch(const double *h, const double *th, size_t L, size_t d, double *dth,
-		    double *tu, double *a_out, double *u_out, double *var_out)
+dsp_aas_shift_rows_init(struct dsp_aas_shift_rows *r, size_t len, const struct dsp_aas_params *p)
 {
-	double a, b, u, max = 0.5 * (double)d;
+	r->d = p->decim ? p->decim : 1;
+	r->m = (len + r->d - 1) / r->d;
+	r->k = dsp_aas_band_length(p->fs / (double)r->d, p->band);
+	r->x = xmalloc(7 * r->m * sizeof *r->x);
+	r->t = r->x + r->m, r->dt = r->t + r->m;
+	r->h = r->dt + r->m, r->th = r->h + r->m, r->dth = r->th + r->m, r->lo = r->dth + r->m;
+	r->scratch = xmalloc((r->m + 1) * sizeof *r->scratch);
+	r->dT = xmalloc(len * sizeof *r->dT);
+}
 
-	dsp_aas_deriv(th, L, dth);
-	dsp_aas_shift_fit(h, th, dth, L, max, &a, &b);
-	u = b / a;
-	*var_out = b != 0 ? dsp_aas_shift_var(h, th, dth, L, d, a, b) : INFINITY;
-	for (int it = 0; it < 2 && b != 0; it++) {
-		double a2, b2;
+static void
+dsp_aas_shift_rows_fini(struct dsp_aas_shift_rows *r)
+{
+	free(r->x), free(r->scratch), free(r->dT);
+}
 
-		dsp_aas_advance(th, L, u, tu);
-		dsp_aas_deriv(tu, L, dth);
-		dsp_aas_shift_fit(h, tu, dth, L, max, &a2, &b2);
-		if (b2 == 0 || fabs(u + b2 / a2) > max)
-			break;
-		a = a2, u += b2 / a2;
-		*var_out = dsp_aas_shift_var(h, tu, dth, L, d, a2, b2);
-	}
+/* v minus its double moving average, into out (m samples). */
+static void
+dsp_aas_shift_high(struct dsp_aas_shift_rows *r, const double *v, double *out)
+{
+	dsp_aas_band_low(v, r->m, r->k, r->lo, r->scratch);
+	for (size_t j = 0; j < r->m; j++)
+		out[j] = v[j] - r->lo[j];
+}
+
+static void
+dsp_aas_shift_rows_fill(struct dsp_aas_shift_rows *r, const double *e, const double *T,
+			size_t len)
+{
+	dsp_aas_block_mean(e, len, r->d, r->x);
+	dsp_aas_block_mean(T, len, r->d, r->t);
+	dsp_aas_deriv(T, len, r->dT);
+	dsp_aas_block_mean(r->dT, len, r->d, r->dt);
+	for (size_t j = 0; j < r->m; j++)
+		r->dt[j] *= (double)r->d;
+	dsp_aas_shift_high(r, r->x, r->h);
+	dsp_aas_shift_high(r, r->t, r->th);
+	dsp_aas_shift_high(r, r->dt, r->dth);
+}
+
+/* The epoch's scale and advance u (recorded samples; its template read at t + u: shifted by
+ * −u) fitted in the artifact band at the recording's rate, to first order (after the aligners
+ * the shift left is a fraction of a working sample plus the aligners' error), up to half a
+ * recorded sample; *var the variance of u. With rescale the scale is instead the whole
+ * epoch's least squares against the template so advanced (dsp_aas_shift_rescale below). */
+static void
+dsp_aas_shift_epoch(struct dsp_aas_shift_rows *r, const double *e, const double *T, size_t len,
+		    double *a_out, double *u_out, double *var)
+{
+	double a, b;
+
+	dsp_aas_shift_rows_fill(r, e, T, len);
+	dsp_aas_shift_fit(r->h, r->th, r->dth, r->m, 0.5, &a, &b);
 	*a_out = a;
-	*u_out = u;
+	*u_out = b != 0 ? b / a : 0;
+	*var = b != 0 ? dsp_aas_shift_var(r->h, r->th, r->dth, r->m, a, b) : INFINITY;
 }
 
 /* The fitted shifts shrunk by their reliability: the shifts' true spread V is the spread of
@@ -463,45 +504,38 @@ dsp_aas_shift_shrink(double *u, const double *var, size_t nt)
 	return nt ? wsum / (double)nt : 0;
 }
 
-/* Each shifted template's scale as the choice without shifts scaled it: the least-squares
- * scale over the whole epoch, against the template shifted. The artifact band's scale, fitted
- * with the shift, follows the artifact's fast part; where a head movement changes the
- * artifact's shape the two bands' amplitudes change apart, and the EEG band is the output.
- * tu is scratch of L. */
-static void
-dsp_aas_shift_rescale(struct dsp_aas_templates *tp, const double *E, double *tu)
-{
-	size_t L = tp->len;
 
-	for (size_t i = 0; i < tp->nepochs; i++) {
-		dsp_aas_advance(tp->data + tp->index[i] * L, L, tp->advance[i], tu);
-		tp->scale[i] = dsp_aas_scale_of(E + i * L, tu, L);
+/* The whole epoch's least-squares scale against its template advanced by u recorded samples,
+ * t + u·dt at the recording's rate, from the products of the rows (filled): xt, x·dt, tt, t·dt,
+ * dt·dt. Where the choice without shifts was scaled, the shifted templates are scaled as it
+ * scaled them: the artifact band's scale, fitted with the shift, follows the artifact's fast
+ * part; where a head movement changes the artifact's shape the two bands' amplitudes change
+ * apart, and the EEG band is the output. */
+static void
+dsp_aas_shift_products(const struct dsp_aas_shift_rows *r, double s[5])
+{
+	s[0] = s[1] = s[2] = s[3] = s[4] = 0;
+	for (size_t j = 0; j < r->m; j++) {
+		s[0] += r->x[j] * r->t[j], s[1] += r->x[j] * r->dt[j];
+		s[2] += r->t[j] * r->t[j], s[3] += r->t[j] * r->dt[j], s[4] += r->dt[j] * r->dt[j];
 	}
 }
 
-void
-dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct dsp_aas_params *p)
+static double
+dsp_aas_shift_rescale(const double s[5], double u)
 {
-	size_t L = tp->len, nt = tp->nepochs, d = p->decim ? p->decim : 1;
-	/* One epoch's rows at a time (the epochs at the working rate are large). */
-	double *h = xmalloc(L * sizeof *h), *th = xmalloc(L * sizeof *th);
-	double *dth = xmalloc(L * sizeof *dth), *tu = xmalloc(L * sizeof *tu);
-	double *var = xmalloc((nt ? nt : 1) * sizeof *var);
+	double et = s[0] + u * s[1], tt = s[2] + 2 * u * s[3] + u * u * s[4];
 
-	free(tp->scale);
-	tp->scale = xmalloc(nt * sizeof *tp->scale);
-	tp->advance = xmalloc(nt * sizeof *tp->advance);
-	for (size_t i = 0; i < nt; i++) {
-		dsp_aas_band_high(E + i * L, 1, L, p->fs, p->band, h);
-		dsp_aas_band_high(tp->data + tp->index[i] * L, 1, L, p->fs, p->band, th);
-		dsp_aas_shift_epoch(h, th, L, d, dth, tu, &tp->scale[i], &tp->advance[i], &var[i]);
-	}
-	tp->choice.shift_weight = dsp_aas_shift_shrink(tp->advance, var, nt);
-	if (tp->choice.shift_rescale)
-		dsp_aas_shift_rescale(tp, E, tu);
+	return tt > 0 && isfinite(et / tt) ? et / tt : 1.0;
+}
+
+/* The range of the scales and of the shifts (recorded samples) into tp->choice. */
+static void
+dsp_aas_shift_ranges(struct dsp_aas_templates *tp, size_t d)
+{
 	tp->choice.scale_min = tp->choice.shift_min = INFINITY;
 	tp->choice.scale_max = tp->choice.shift_max = -INFINITY;
-	for (size_t i = 0; i < nt; i++) {
+	for (size_t i = 0; i < tp->nepochs; i++) {
 		double a = tp->scale[i], shift = -tp->advance[i] / (double)d;
 
 		tp->choice.scale_min = fmin(tp->choice.scale_min, a);
@@ -509,7 +543,34 @@ dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct
 		tp->choice.shift_min = fmin(tp->choice.shift_min, shift);
 		tp->choice.shift_max = fmax(tp->choice.shift_max, shift);
 	}
+}
+
+void
+dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E, const struct dsp_aas_params *p)
+{
+	size_t L = tp->len, nt = tp->nepochs;
+	struct dsp_aas_shift_rows r;
+	double *var = xmalloc((nt ? nt : 1) * sizeof *var);
+	double *prod = xmalloc((nt ? nt : 1) * 5 * sizeof *prod);
+
+	dsp_aas_shift_rows_init(&r, L, p);
+	free(tp->scale);
+	tp->scale = xmalloc((nt ? nt : 1) * sizeof *tp->scale);
+	tp->advance = xmalloc((nt ? nt : 1) * sizeof *tp->advance);
+	for (size_t i = 0; i < nt; i++) {
+		dsp_aas_shift_epoch(&r, E + i * L, tp->data + tp->index[i] * L, L, &tp->scale[i],
+				    &tp->advance[i], &var[i]);
+		dsp_aas_shift_products(&r, prod + 5 * i);
+	}
+	tp->choice.shift_weight = dsp_aas_shift_shrink(tp->advance, var, nt);
+	for (size_t i = 0; i < nt; i++) {
+		if (tp->choice.shift_rescale)
+			tp->scale[i] = dsp_aas_shift_rescale(prod + 5 * i, tp->advance[i]);
+		tp->advance[i] *= (double)r.d; /* working samples */
+	}
+	dsp_aas_shift_ranges(tp, r.d);
 	tp->choice.scaled = 1;
 	tp->choice.shifted = 1;
-	free(h), free(th), free(dth), free(tu), free(var);
+	dsp_aas_shift_rows_fini(&r);
+	free(var), free(prod);
 }

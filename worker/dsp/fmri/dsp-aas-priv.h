@@ -54,6 +54,8 @@ void dsp_aas_band_low(const double *v, size_t n, size_t k, double *lo, double *s
 /* Least-squares scale of template T to epoch e, 1 when T is zero. */
 double dsp_aas_scale_of(const double *e, const double *T, size_t len);
 
+/* v[0..len) averaged over blocks of d samples into out[0..ceil(len / d)). */
+void dsp_aas_block_mean(const double *v, size_t len, size_t d, double *out);
 /* The epochs at the recording's rate: each row of E (len) averaged over blocks of d samples
  * into ceil(len / d) values. Returns the nt × m rows (caller frees), m in *m. */
 double *dsp_aas_decimate(const double *E, size_t nt, size_t len, size_t d, size_t *m);
@@ -84,12 +86,14 @@ void dsp_aas_shift_fit(const double *h, const double *th, const double *dth, siz
 /* v[0..n) read at x (4-point Lagrange, the edge values repeated outside); out[k] = v at k + u. */
 double dsp_aas_at(const double *v, size_t n, double x);
 void dsp_aas_advance(const double *v, size_t n, double u, double *out);
-/* Every epoch's scale and advance against its template, fitted in the artifact band of the rows
- * at the working rate (tp->scale, tp->advance), with their range in tp->choice: after a mode
- * whose choice asks for shifts (choice.shifted), on the epochs E (never its templates' place). */
 /* u[i] *= V / (V + var[i]), V the spread of the u less their mean variance (at least 0);
  * returns the mean factor. */
 double dsp_aas_shift_shrink(double *u, const double *var, size_t nt);
+/* Every epoch's scale and advance against its template (tp->scale, tp->advance in working
+ * samples), with their range in tp->choice: after a mode whose choice asks for shifts
+ * (choice.shifted), on the epochs E (never its templates' place). Fitted in the artifact band
+ * at the recording's rate (block averages of decim working samples, as auto scores), to first
+ * order, the regressor the block averages of the working-rate template's derivative. */
 void dsp_aas_weight_shift(struct dsp_aas_templates *tp, const double *E,
 			  const struct dsp_aas_params *p);
 

@@ -229,6 +229,20 @@ dsp_aas_scale_of(const double *e, const double *T, size_t len)
 	return tt > 0 && isfinite(et / tt) ? et / tt : 1.0;
 }
 
+void
+dsp_aas_block_mean(const double *v, size_t len, size_t d, double *out)
+{
+	d = d ? d : 1;
+	for (size_t t = 0; t * d < len; t++) {
+		size_t a = t * d, b = a + d < len ? a + d : len;
+		double acc = 0;
+
+		for (size_t k = a; k < b; k++)
+			acc += v[k];
+		out[t] = acc / (double)(b - a);
+	}
+}
+
 double *
 dsp_aas_decimate(const double *E, size_t nt, size_t len, size_t d, size_t *m_out)
 {
@@ -239,14 +253,7 @@ dsp_aas_decimate(const double *E, size_t nt, size_t len, size_t d, size_t *m_out
 	m = (len + d - 1) / d;
 	X = xmalloc((nt * m + 1) * sizeof *X);
 	for (size_t i = 0; i < nt; i++)
-		for (size_t t = 0; t < m; t++) {
-			size_t a = t * d, b = a + d < len ? a + d : len;
-			double acc = 0;
-
-			for (size_t k = a; k < b; k++)
-				acc += E[i * len + k];
-			X[i * m + t] = acc / (double)(b - a);
-		}
+		dsp_aas_block_mean(E + i * len, len, d, X + i * m);
 	*m_out = m;
 	return X;
 }

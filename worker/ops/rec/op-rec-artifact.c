@@ -47,8 +47,10 @@ op_rec_aas_parse_scale(const json_t *step, const char *path, struct dsp_aas_para
 }
 
 /* `shift`: fit each epoch's sub-sample shift with its scale (dsp-aas-auto.c); with scale "auto"
- * it refines the candidate chosen without it where its estimate is lower. Off by default: it
- * costs the standard pipeline about 60 % more CPU on the shared recording (deploy/examples). */
+ * it refines the candidate chosen without it where its estimate is lower. Off by default (the
+ * op's results stay those of plain AAS); the standard pipeline turns it on, with `realign` off:
+ * the realignment to whole working samples on the first channel, which sees its EEG and QRS
+ * complexes, moved the epochs by more than the shifts it left (deploy/examples/README.md). */
 static int
 op_rec_aas_parse_shift(const json_t *step, const char *path, struct dsp_aas_params *p,
 		       char **cause)
