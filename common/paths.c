@@ -113,6 +113,16 @@ paths_sync(const char *path, int flags, char **cause)
 }
 
 int
+paths_output_failure(int rc, enum paths_publish_mode mode)
+{
+	int e = -error_errno(rc);
+
+	if (mode == PATHS_OUTPUT && (e == ENOSPC || e == EDQUOT || e == EFBIG))
+		return error_permanent(rc);
+	return rc;
+}
+
+int
 paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode mode,
 	      char **cause)
 {
@@ -126,14 +136,14 @@ paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode
 			       strerror(errno));
 	if (rc != 0) {
 		unlink(tmp);
-		return rc;
+		return paths_output_failure(rc, mode);
 	}
 	if (mode != PATHS_OUTPUT)
 		return 0;
 	dir = slash == NULL ? xstrdup(".") : xasprintf("%.*s", (int)(slash - path + 1), path);
 	rc = paths_sync(dir, O_DIRECTORY, cause);
 	free(dir);
-	return rc;
+	return paths_output_failure(rc, mode);
 }
 
 int
@@ -159,7 +169,7 @@ paths_publish_json(const json_t *v, const char *path, size_t flags,
 	if (fp == NULL) {
 		rc = error_set(cause, -errno, "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
-		return rc;
+		return paths_output_failure(rc, mode);
 	}
 	errno = 0;
 	json_dumpf(v, fp, flags);

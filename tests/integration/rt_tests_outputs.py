@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from rt_harness import check, check_health, test, wait_for  # noqa: F401
+from rt_harness import check, check_health, metric, test, wait_for  # noqa: F401
 from rt_tests_faults import fill
 
 
@@ -82,7 +82,8 @@ def output_safety(c):
 @test
 def disk_full_output(c):
     """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
-    partial or temporary file, the job fails with that error after its attempts, the scheduler
+    partial or temporary file, the job fails with that error at its first attempt (a full
+    output disk does not heal by running the export again on another worker), the scheduler
     and workers carry on, and the same job succeeds once there is space."""
     import json
     import shutil
@@ -106,8 +107,31 @@ def disk_full_output(c):
     err = c.job(jid)["error"]
     check("No space left on device" in err and out in err,
           "the error names the output and the reason: %r" % err)
+    check("not retried" in err and "attempts" not in err, "it is not retried: %r" % err)
+    m = c.metrics()
+    check(metric(m, "neurodag_tasks_retried_total") == 0 and
+          metric(m, "neurodag_tasks_failed_total") == 1,
+          "one attempt: %s retried, %s failed" % (metric(m, "neurodag_tasks_retried_total"),
+                                                  metric(m, "neurodag_tasks_failed_total")))
     check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("corrected.edf")],
           "no partial or temporary output: %s" % os.listdir(fs))
+    # The BrainVision writer too (one rate: a generated recording): the system's reason for
+    # its .eeg, one attempt.
+    bv = os.path.join(c.dir, "bv.json")
+    with open(bv, "w") as f:
+        json.dump({"name": "full-bv", "input": {"format": "edf",
+                                                "path": synth_recording(c, 4, 10)},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "brainvision", "path": os.path.join(fs, "bv.vhdr"),
+                              "report": False}}, f)
+    r = c.cli("submit", "--wait", bv, timeout=60)
+    err = c.job(int(r.stdout.split()[0]))["error"]
+    check(r.returncode == 1 and "No space left on device" in err and
+          os.path.join(fs, "bv.eeg") in err and "not retried" in err,
+          "BrainVision: the .eeg and the reason, not retried: %r" % err)
+    check(metric(c.metrics(), "neurodag_tasks_retried_total") == 0, "nothing retried")
+    check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("bv.")],
+          "no partial or temporary BrainVision file: %s" % os.listdir(fs))
     check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
     os.unlink(filler)
     # A worker killed while exporting leaves its temporary file; the job's end removes it.
