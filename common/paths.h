@@ -36,6 +36,13 @@ int paths_output_failure(int rc, enum paths_publish_mode mode);
  * paths_output_failure. No ownership is transferred. */
 int paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode mode,
 		  char **cause);
+/* paths_publish for a user's output that is a directory (a .spy container), written whole
+ * under tmp (paths_hidden_temp of path): when rc is 0, flush the files in tmp and tmp, rename
+ * it to path, flush path's directory; an existing path is replaced as a whole (exchanged with
+ * tmp in one rename, then removed), so that path is its old self or the whole new directory.
+ * When rc is not 0 or a step fails, remove tmp and its files. Returns rc or the step's -errno
+ * with a cause naming the directory, through paths_output_failure. */
+int paths_publish_tree(const char *tmp, const char *path, int rc, char **cause);
 /* Close fp, a stream writing the file for path: 0, or -errno (ENOSPC when the disk is full; EIO
  * when the system gave no reason) with a cause naming path. */
 int paths_close_stream(FILE *fp, const char *path, char **cause);

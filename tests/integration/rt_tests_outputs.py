@@ -2,7 +2,9 @@
 replaced without --overwrite, a full output disk failing the job with its reason and no partial
 file, and a worker killed (SIGKILL) while it writes the output (an export, or the unit tasks of a
 trial job writing the container in place): the output is then either complete or absent, never
-a truncated file taken as done, and the temporary files of the killed write are removed. Registered into the shared test table; run through test-runtime.py."""
+a truncated file taken as done, and the temporary files of the killed write are removed; a
+.spy container appears whole or not at all. Registered into the shared test table; run through
+test-runtime.py."""
 import json
 import os
 import shutil
@@ -10,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from rt_harness import check, check_health, metric, test, wait_for  # noqa: F401
+from rt_harness import TestFailure, check, check_health, metric, test, wait_for  # noqa: F401
 from rt_tests_faults import fill
 
 
@@ -282,3 +284,87 @@ def worker_killed_writing_trials(c):
     left = [f for f in os.listdir(c.dir) if ".tmp" in f]
     check(left == [], "no temporary file left (killed pid %d, saw %s): %s" %
           (w.pid, temps, left))
+
+
+def tree_digests(path):
+    """{name: sha256} of the files in the directory path."""
+    return {f: digest(os.path.join(path, f)) for f in sorted(os.listdir(path))}
+
+
+@test
+def trial_output_atomic(c):
+    """A .spy container appears whole or not at all: a trial job that fails (its output disk
+    full) leaves no NAME.spy and no temporary directory, both when the unit tasks write the
+    container in place and when the final task writes it; an existing container is untouched
+    by a job refused for it (no --overwrite) and by a failing job with --overwrite, and is
+    replaced as a whole by one that succeeds."""
+    import hashlib
+    inp = os.path.join(c.dir, "wn.spy")
+    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", "40",
+                        "--samples", "500", "--channels", "4", "--samplerate", "500",
+                        "--seed", "5", "-o", inp], capture_output=True, text=True, timeout=120,
+                       env=c.env())
+    check(r.returncode == 0, "synth: %s" % r.stderr)
+    fs = c.tmpfs("outfs", 4 << 20)
+    kinds = {  # in place: every trial kept; written by the final task: the trial average
+        "inplace": {"keeptrials": True}, "final": {"keeptrials": False}}
+
+    def pipeline(kind, foi):
+        p = os.path.join(c.dir, kind + ".json")
+        with open(p, "w") as f:
+            json.dump({"name": kind, "input": {"format": "spy", "path": inp},
+                       "steps": [dict({"op": "freqanalysis", "method": "mtmfft",
+                                       "taper": "hann", "foi": foi, "output": "pow"},
+                                      **kinds[kind])],
+                       "output": {"format": "spy", "path": os.path.join(fs, kind + ".spy")},
+                       "execution": {"trials_per_task": 10}}, f)
+        return p
+
+    def temporaries():
+        """The hidden temporaries in fs, once the tasks still running of a job that failed
+        (another task's failure ended it) are through."""
+        try:
+            wait_for(lambda: not [f for f in os.listdir(fs) if f.startswith(".")], 10,
+                     "the temporaries to go")
+        except TestFailure:
+            pass
+        return [f for f in os.listdir(fs) if f.startswith(".")]
+
+    c.start_scheduler()
+    c.start_worker()
+    filler = fill(fs)
+    for kind in kinds:
+        r = c.cli("submit", "--wait", pipeline(kind, [10, 20]), timeout=90)
+        check(r.returncode == 1, "%s: the job fails on a full disk: %d %s" %
+              (kind, r.returncode, r.stderr))
+        check(not os.path.exists(os.path.join(fs, kind + ".spy")),
+              "%s: no container is left behind: %s" % (kind, os.listdir(fs)))
+        check(temporaries() == [], "%s: no temporary left: %s" % (kind, temporaries()))
+    os.unlink(filler)
+    for kind in kinds:
+        out = os.path.join(fs, kind + ".spy")
+        r = c.cli("submit", "--wait", pipeline(kind, [10, 20]), timeout=90)
+        check(r.returncode == 0, "%s: with space it works: %s" % (kind, r.stderr))
+        before = tree_digests(out)
+        r = c.cli("submit", pipeline(kind, [30]))
+        check(r.returncode == 2 and "exists" in r.stderr, "%s: an existing container is "
+              "refused without --overwrite: %d %r" % (kind, r.returncode, r.stderr))
+        filler = fill(fs)
+        r = c.cli("submit", "--wait", "--overwrite", pipeline(kind, [30]), timeout=90)
+        check(r.returncode == 1, "%s: --overwrite on a full disk fails" % kind)
+        check(tree_digests(out) == before, "%s: the existing container is untouched" % kind)
+        check(temporaries() == [], "%s: no temporary left: %s" % (kind, temporaries()))
+        os.unlink(filler)
+        r = c.cli("submit", "--wait", "--overwrite", pipeline(kind, [30]), timeout=90)
+        check(r.returncode == 0, "%s: --overwrite replaces it: %s" % (kind, r.stderr))
+        after = tree_digests(out)
+        check(sorted(after) == sorted(before) and after != before,
+              "%s: the new container's files, whole: %s" % (kind, sorted(after)))
+        data = os.path.join(out, kind + ".spectral")
+        with open(data + ".info") as f:
+            info = json.load(f)
+        with open(data, "rb") as f:
+            check(info["file_checksum"] == hashlib.sha1(f.read()).hexdigest(),
+                  "%s: its .info checksum is the file's" % kind)
+        check(temporaries() == [], "%s: the old container is gone: %s" % (kind, temporaries()))
+        print("%s: failed jobs left nothing; %s replaced whole" % (kind, sorted(after)))
