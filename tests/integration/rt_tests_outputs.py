@@ -156,6 +156,18 @@ def synth_recording(c, channels, seconds):
     return os.path.join(d, "recording.edf")
 
 
+def synth_white_noise(c, trials, samples, channels, seed):
+    """Generated trials of white noise sampled at `samples` Hz (neurodag synth white_noise) in
+    c.dir/wn.spy; its path."""
+    inp = os.path.join(c.dir, "wn.spy")
+    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", str(trials),
+                        "--samples", str(samples), "--channels", str(channels), "--samplerate",
+                        str(samples), "--seed", str(seed), "-o", inp], capture_output=True,
+                       text=True, timeout=120, env=c.env())
+    check(r.returncode == 0, "synth: %s" % r.stderr)
+    return inp
+
+
 def output_files(path):
     """The files an output is made of: a BrainVision header's three, else the file."""
     if path.endswith(".vhdr"):
@@ -238,12 +250,7 @@ def worker_killed_writing_trials(c):
     that of an undisturbed run, its .info checksum is the file's, and no temporary file is
     left once the job ends."""
     import hashlib
-    inp = os.path.join(c.dir, "wn.spy")
-    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", "400",
-                        "--samples", "1000", "--channels", "8", "--samplerate", "1000",
-                        "--seed", "3", "-o", inp], capture_output=True, text=True, timeout=120,
-                       env=c.env())
-    check(r.returncode == 0, "synth: %s" % r.stderr)
+    inp = synth_white_noise(c, trials=400, samples=1000, channels=8, seed=3)
     # about a second of work on one worker, in 20 tasks
     steps = [{"op": "freqanalysis", "method": "wavelet", "wavelet": "Morlet",
               "foi": list(range(5, 105, 5)), "toi": [0.01 + 0.02 * i for i in range(49)],
@@ -299,12 +306,7 @@ def trial_output_atomic(c):
     by a job refused for it (no --overwrite) and by a failing job with --overwrite, and is
     replaced as a whole by one that succeeds."""
     import hashlib
-    inp = os.path.join(c.dir, "wn.spy")
-    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", "40",
-                        "--samples", "500", "--channels", "4", "--samplerate", "500",
-                        "--seed", "5", "-o", inp], capture_output=True, text=True, timeout=120,
-                       env=c.env())
-    check(r.returncode == 0, "synth: %s" % r.stderr)
+    inp = synth_white_noise(c, trials=40, samples=500, channels=4, seed=5)
     fs = c.tmpfs("outfs", 4 << 20)
     kinds = {  # in place: every trial kept; written by the final task: the trial average
         "inplace": {"keeptrials": True}, "final": {"keeptrials": False}}

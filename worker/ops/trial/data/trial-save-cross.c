@@ -308,24 +308,11 @@ static int
 trial_save_cross_stitch(const char *workdir, int stage, uint32_t nparts,
 			const struct io_spy_meta *m, const char *h5, char **cause)
 {
-	size_t n = 0;
-	char **parts = trial_part_files(workdir, stage, nparts, &n);
-	struct io_spy_file *f = NULL;
 	int rc;
 
 	trial_run_h5_lock();
-	rc = io_spy_create(&f, h5, m, cause);
-	if (rc == 0)
-		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
-	if (rc == 0) {
-		rc = io_spy_close(f, cause);
-		f = NULL;
-	}
-	io_spy_discard(f);
+	rc = trial_part_stitch(workdir, stage, nparts, m, h5, cause);
 	trial_run_h5_unlock();
-	for (size_t u = 0; u < n; u++)
-		free(parts[u]);
-	free(parts);
 	return rc;
 }
 

@@ -365,9 +365,6 @@ trial_save_container(const char *workdir, int stage, uint32_t nparts, const char
 		     const struct trial_save_meta *k, const float *avg, struct io_spy_container *c,
 		     char **cause)
 {
-	struct io_spy_file *f = NULL;
-	size_t n = 0;
-	char **parts = NULL;
 	int rc = 0;
 
 	if (avg == NULL)
@@ -375,23 +372,10 @@ trial_save_container(const char *workdir, int stage, uint32_t nparts, const char
 	if (rc != 0 || c->tmpdir != NULL)
 		return rc;
 	rc = io_spy_container_begin(c, output, k->m.dataclass, NULL, cause);
-	if (rc == 0 && avg != NULL)
-		return io_spy_write(c->tmp, &k->m, avg, cause);
-	if (rc == 0)
-		parts = trial_part_files(workdir, stage, nparts, &n);
-	if (rc == 0)
-		rc = io_spy_create(&f, c->tmp, &k->m, cause);
-	if (rc == 0)
-		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
-	if (rc == 0) {
-		rc = io_spy_close(f, cause);
-		f = NULL;
-	}
-	io_spy_discard(f);
-	for (size_t u = 0; u < n; u++)
-		free(parts[u]);
-	free(parts);
-	return rc;
+	if (rc != 0)
+		return rc;
+	return avg != NULL ? io_spy_write(c->tmp, &k->m, avg, cause)
+			   : trial_part_stitch(workdir, stage, nparts, &k->m, c->tmp, cause);
 }
 
 int
