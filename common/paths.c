@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700
 #include "common/paths.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -113,6 +114,16 @@ paths_sync(const char *path, int flags, char **cause)
 }
 
 int
+paths_output_failure(int rc, enum paths_publish_mode mode)
+{
+	int e = -error_errno(rc);
+
+	if (mode == PATHS_OUTPUT && (e == ENOSPC || e == EDQUOT || e == EFBIG))
+		return error_permanent(rc);
+	return rc;
+}
+
+int
 paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode mode,
 	      char **cause)
 {
@@ -126,14 +137,94 @@ paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode
 			       strerror(errno));
 	if (rc != 0) {
 		unlink(tmp);
-		return rc;
+		return paths_output_failure(rc, mode);
 	}
 	if (mode != PATHS_OUTPUT)
 		return 0;
 	dir = slash == NULL ? xstrdup(".") : xasprintf("%.*s", (int)(slash - path + 1), path);
 	rc = paths_sync(dir, O_DIRECTORY, cause);
 	free(dir);
+	return paths_output_failure(rc, mode);
+}
+
+/* fsync each regular file in the directory dir (not below), then dir itself. */
+static int
+paths_sync_dir_files(const char *dir, char **cause)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (d == NULL)
+		return error_set(cause, -errno, "cannot open %s: %s", dir, strerror(errno));
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		char *file;
+		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN)
+			continue;
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		file = xasprintf("%s/%s", dir, e->d_name);
+		rc = paths_sync(file, O_NOFOLLOW, cause);
+		free(file);
+	}
+	closedir(d);
+	return rc == 0 ? paths_sync(dir, O_DIRECTORY, cause) : rc;
+}
+
+/* Put the directory tmp in the place of the existing path: exchanged with it in one step, then
+ * the old tree (now under tmp) removed. Where the file system cannot exchange, the old tree is
+ * first renamed aside (tmp's name with ".old", which the scheduler's sweep also removes). */
+static int
+paths_replace_tree(const char *tmp, const char *path, char **cause)
+{
+	char *aside;
+	int rc = 0;
+
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) == 0) {
+		paths_remove_tree(tmp);
+		return 0;
+	}
+	if (errno != EINVAL && errno != ENOSYS)
+		return error_set(cause, -errno, "cannot replace %s by %s: %s", path, tmp,
+				 strerror(errno));
+	aside = xasprintf("%s.old", tmp);
+	if (rename(path, aside) != 0)
+		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", path, aside,
+			       strerror(errno));
+	else if (rename(tmp, path) != 0)
+		rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
+			       strerror(errno));
+	if (rc == 0)
+		paths_remove_tree(aside);
+	else if (access(aside, F_OK) == 0)
+		rename(aside, path); /* the old output back in place */
+	free(aside);
 	return rc;
+}
+
+int
+paths_publish_tree(const char *tmp, const char *path, int rc, char **cause)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+
+	if (rc == 0)
+		rc = paths_sync_dir_files(tmp, cause);
+	if (rc == 0 && rename(tmp, path) != 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY || errno == ENOTDIR || errno == EISDIR)
+			rc = paths_replace_tree(tmp, path, cause);
+		else
+			rc = error_set(cause, -errno, "cannot rename %s to %s: %s", tmp, path,
+				       strerror(errno));
+	}
+	if (rc != 0) {
+		paths_remove_tree(tmp);
+		return paths_output_failure(rc, PATHS_OUTPUT);
+	}
+	dir = slash == NULL ? xstrdup(".") : xasprintf("%.*s", (int)(slash - path + 1), path);
+	rc = paths_sync(dir, O_DIRECTORY, cause);
+	free(dir);
+	return paths_output_failure(rc, PATHS_OUTPUT);
 }
 
 int
@@ -159,7 +250,7 @@ paths_publish_json(const json_t *v, const char *path, size_t flags,
 	if (fp == NULL) {
 		rc = error_set(cause, -errno, "cannot create %s: %s", tmp, strerror(errno));
 		free(tmp);
-		return rc;
+		return paths_output_failure(rc, mode);
 	}
 	errno = 0;
 	json_dumpf(v, fp, flags);

@@ -23,14 +23,26 @@ char *paths_hidden_temp(const char *path, const char *ext);
  * committed with SQLite's synchronous=NORMAL, which holds against a crash of the process, not of
  * the machine, and a flush per part file would cost more than the task on short tasks. */
 enum paths_publish_mode { PATHS_WORK_FILE, PATHS_OUTPUT };
+/* rc, marked permanent (error_permanent) when it is a user's output (PATHS_OUTPUT) failing for
+ * want of space: ENOSPC, EDQUOT or EFBIG. Another attempt on another worker writes to the same
+ * full disk. A job's work files (PATHS_WORK_FILE) are in the scheduler's state dir, which it
+ * watches and frees (retention): their failure is left to be retried. */
+int paths_output_failure(int rc, enum paths_publish_mode mode);
 /* Finish a file written under tmp (paths_hidden_temp): when rc is 0, rename it to path (with
  * the flushes of `mode`), so that path is either its old self or the whole new file; when rc is
  * not 0 or a step fails, remove tmp. An existing path is replaced: whether it may be (never the
  * input; an existing output only with --overwrite) is decided when the job is submitted.
- * Returns rc, or the step's -errno with a cause naming the file. No ownership is
- * transferred. */
+ * Returns rc, or the step's -errno with a cause naming the file, through
+ * paths_output_failure. No ownership is transferred. */
 int paths_publish(const char *tmp, const char *path, int rc, enum paths_publish_mode mode,
 		  char **cause);
+/* paths_publish for a user's output that is a directory (a .spy container), written whole
+ * under tmp (paths_hidden_temp of path): when rc is 0, flush the files in tmp and tmp, rename
+ * it to path, flush path's directory; an existing path is replaced as a whole (exchanged with
+ * tmp in one rename, then removed), so that path is its old self or the whole new directory.
+ * When rc is not 0 or a step fails, remove tmp and its files. Returns rc or the step's -errno
+ * with a cause naming the directory, through paths_output_failure. */
+int paths_publish_tree(const char *tmp, const char *path, int rc, char **cause);
 /* Close fp, a stream writing the file for path: 0, or -errno (ENOSPC when the disk is full; EIO
  * when the system gave no reason) with a cause naming path. */
 int paths_close_stream(FILE *fp, const char *path, char **cause);

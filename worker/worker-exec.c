@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
 #include "common/xmalloc.h"
@@ -71,14 +72,16 @@ worker_exec_enqueue(struct worker *w, struct proto_task *tasks, uint32_t n, bool
 	return mine;
 }
 
-/* Post a finished task's outcome for the connection thread. Called with w->lock held. */
-/* Failures that another attempt cannot fix: a bad parameter (EINVAL, EDOM), an input that is
- * missing or malformed (ENOENT, ENOTDIR, EISDIR, EBADMSG, EILSEQ, ENOEXEC), an output that cannot
- * be written (EACCES, EPERM, EROFS, EEXIST). Everything else (EIO, ENOMEM, ENOSPC, timeouts, a
- * lost peer) may pass and is retried. */
+/* Failures that another attempt cannot fix: those their writer marked so (error_permanent: a
+ * user's output disk that is full), a bad parameter (EINVAL, EDOM), an input that is missing or
+ * malformed (ENOENT, ENOTDIR, EISDIR, EBADMSG, EILSEQ, ENOEXEC), an output that cannot be written
+ * (EACCES, EPERM, EROFS, EEXIST). Everything else (EIO, ENOMEM, ENOSPC of a work file, timeouts,
+ * a lost peer) may pass and is retried. */
 static bool
 worker_exec_permanent(int rc)
 {
+	if (error_is_permanent(rc))
+		return true;
 	switch (-rc) {
 	case EINVAL:
 	case EDOM:
@@ -98,6 +101,7 @@ worker_exec_permanent(int rc)
 	}
 }
 
+/* Post a finished task's outcome for the connection thread. Called with w->lock held. */
 static void
 worker_exec_result(struct worker *w, struct worker_task *t, int rc, char *result, char *error,
 		   double elapsed)

@@ -68,8 +68,9 @@ sched_statedir_remove(struct sched *s, char *path)
 }
 
 /* The temporary files written beside an output file before it is renamed into place
- * (DIR/.NAME.tmpPID, and .NAME.tmpPID.edf for EDF and BDF), left by a worker killed while
- * writing. */
+ * (DIR/.NAME.tmpPID, and .NAME.tmpPID.edf for EDF and BDF; a .spy container's directory
+ * DIR/.NAME.spy.tmpPID with its files), left by a worker killed while writing or by a job that
+ * failed. */
 static void
 sched_statedir_temps_of(const char *file, size_t dirlen)
 {
@@ -87,9 +88,17 @@ sched_statedir_temps_of(const char *file, size_t dirlen)
 	}
 	memcpy(pattern + k, ".tmp*", 6);
 	if (glob(pattern, GLOB_NOSORT, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			if (unlink(g.gl_pathv[i]) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			struct stat st;
+			if (lstat(g.gl_pathv[i], &st) != 0)
+				continue;
+			if (S_ISDIR(st.st_mode))
+				paths_remove_tree(g.gl_pathv[i]);
+			else
+				unlink(g.gl_pathv[i]);
+			if (access(g.gl_pathv[i], F_OK) != 0)
 				log_info("removed %s, left by an interrupted export", g.gl_pathv[i]);
+		}
 		globfree(&g);
 	}
 	free(pattern);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +15,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -27,6 +25,7 @@
 #include "common/xmalloc.h"
 #include "proto/proto-auth.h"
 #include "tests/bench/swarm-check.h"
+#include "tests/support/test-net.h"
 
 struct swarm_client {
 	struct swarm_run *run;
@@ -46,21 +45,6 @@ static double
 swarm_now(const struct swarm_run *r)
 {
 	return time_mono_s() - r->sh->t0;
-}
-
-static int
-swarm_free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
 }
 
 static int
@@ -421,7 +405,7 @@ main(int argc, char **argv)
 	char tmpl[] = "/tmp/nd-swarm-XXXXXX", *token_path, *cause = NULL, *token = NULL;
 	struct proto_client mon;
 	struct proto_call mon_call;
-	int port = swarm_free_port(), http = swarm_free_port(), rc;
+	int port = test_net_free_port(), http = test_net_free_port(), rc;
 
 	if (swarm_options(&r, argc, argv, &sched_bin) != 0)
 		return 2;

@@ -151,6 +151,14 @@ def task_failure_classes(c):
     check(r.returncode == 1 and "after 3 attempts" in j["error"],
           "an I/O error is retried: %s" % j["error"])
     check(metric(c.metrics(), "neurodag_tasks_retried_total") == 2, "two retries")
+    # A full disk outside the user's outputs (a task's work files) may be freed: retried.
+    r = c.cli("submit", "--wait", c.pipeline("work-full", [{"op": "fail", "errno": "ENOSPC",
+                                                            "message": "work dir full"}],
+                                             count=1))
+    j = c.http_json("/api/jobs")[-1]
+    check(r.returncode == 1 and "after 3 attempts" in j["error"],
+          "ENOSPC of a work file is retried: %s" % j["error"])
+    check(metric(c.metrics(), "neurodag_tasks_retried_total") == 4, "two more retries")
     # A real export: its folder goes away after the submit, while no worker is there.
     c.stop(w)
     wait_for(lambda: c.workers_connected() == 0, 10, "no worker")

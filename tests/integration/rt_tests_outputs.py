@@ -2,7 +2,9 @@
 replaced without --overwrite, a full output disk failing the job with its reason and no partial
 file, and a worker killed (SIGKILL) while it writes the output (an export, or the unit tasks of a
 trial job writing the container in place): the output is then either complete or absent, never
-a truncated file taken as done, and the temporary files of the killed write are removed. Registered into the shared test table; run through test-runtime.py."""
+a truncated file taken as done, and the temporary files of the killed write are removed; a
+.spy container appears whole or not at all. Registered into the shared test table; run through
+test-runtime.py."""
 import json
 import os
 import shutil
@@ -10,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from rt_harness import check, check_health, test, wait_for  # noqa: F401
+from rt_harness import TestFailure, check, check_health, metric, test, wait_for  # noqa: F401
 from rt_tests_faults import fill
 
 
@@ -82,7 +84,8 @@ def output_safety(c):
 @test
 def disk_full_output(c):
     """The output's disk is full: the export fails with the system's reason (ENOSPC), leaves no
-    partial or temporary file, the job fails with that error after its attempts, the scheduler
+    partial or temporary file, the job fails with that error at its first attempt (a full
+    output disk does not heal by running the export again on another worker), the scheduler
     and workers carry on, and the same job succeeds once there is space."""
     import json
     import shutil
@@ -106,8 +109,31 @@ def disk_full_output(c):
     err = c.job(jid)["error"]
     check("No space left on device" in err and out in err,
           "the error names the output and the reason: %r" % err)
+    check("not retried" in err and "attempts" not in err, "it is not retried: %r" % err)
+    m = c.metrics()
+    check(metric(m, "neurodag_tasks_retried_total") == 0 and
+          metric(m, "neurodag_tasks_failed_total") == 1,
+          "one attempt: %s retried, %s failed" % (metric(m, "neurodag_tasks_retried_total"),
+                                                  metric(m, "neurodag_tasks_failed_total")))
     check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("corrected.edf")],
           "no partial or temporary output: %s" % os.listdir(fs))
+    # The BrainVision writer too (one rate: a generated recording): the system's reason for
+    # its .eeg, one attempt.
+    bv = os.path.join(c.dir, "bv.json")
+    with open(bv, "w") as f:
+        json.dump({"name": "full-bv", "input": {"format": "edf",
+                                                "path": synth_recording(c, 4, 10)},
+                   "steps": [{"op": "highpass", "freq": 1.0}],
+                   "output": {"format": "brainvision", "path": os.path.join(fs, "bv.vhdr"),
+                              "report": False}}, f)
+    r = c.cli("submit", "--wait", bv, timeout=60)
+    err = c.job(int(r.stdout.split()[0]))["error"]
+    check(r.returncode == 1 and "No space left on device" in err and
+          os.path.join(fs, "bv.eeg") in err and "not retried" in err,
+          "BrainVision: the .eeg and the reason, not retried: %r" % err)
+    check(metric(c.metrics(), "neurodag_tasks_retried_total") == 0, "nothing retried")
+    check(not [f for f in os.listdir(fs) if f.startswith(".") or f.startswith("bv.")],
+          "no partial or temporary BrainVision file: %s" % os.listdir(fs))
     check(c.sched.alive() and w.alive(), "scheduler and worker carry on")
     os.unlink(filler)
     # A worker killed while exporting leaves its temporary file; the job's end removes it.
@@ -128,6 +154,18 @@ def synth_recording(c, channels, seconds):
                        timeout=120, env=c.env())
     check(r.returncode == 0, "synth: %s" % r.stderr)
     return os.path.join(d, "recording.edf")
+
+
+def synth_white_noise(c, trials, samples, channels, seed):
+    """Generated trials of white noise sampled at `samples` Hz (neurodag synth white_noise) in
+    c.dir/wn.spy; its path."""
+    inp = os.path.join(c.dir, "wn.spy")
+    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", str(trials),
+                        "--samples", str(samples), "--channels", str(channels), "--samplerate",
+                        str(samples), "--seed", str(seed), "-o", inp], capture_output=True,
+                       text=True, timeout=120, env=c.env())
+    check(r.returncode == 0, "synth: %s" % r.stderr)
+    return inp
 
 
 def output_files(path):
@@ -212,12 +250,7 @@ def worker_killed_writing_trials(c):
     that of an undisturbed run, its .info checksum is the file's, and no temporary file is
     left once the job ends."""
     import hashlib
-    inp = os.path.join(c.dir, "wn.spy")
-    r = subprocess.run([c.bins["neurodag"], "synth", "white_noise", "--trials", "400",
-                        "--samples", "1000", "--channels", "8", "--samplerate", "1000",
-                        "--seed", "3", "-o", inp], capture_output=True, text=True, timeout=120,
-                       env=c.env())
-    check(r.returncode == 0, "synth: %s" % r.stderr)
+    inp = synth_white_noise(c, trials=400, samples=1000, channels=8, seed=3)
     # about a second of work on one worker, in 20 tasks
     steps = [{"op": "freqanalysis", "method": "wavelet", "wavelet": "Morlet",
               "foi": list(range(5, 105, 5)), "toi": [0.01 + 0.02 * i for i in range(49)],
@@ -258,3 +291,82 @@ def worker_killed_writing_trials(c):
     left = [f for f in os.listdir(c.dir) if ".tmp" in f]
     check(left == [], "no temporary file left (killed pid %d, saw %s): %s" %
           (w.pid, temps, left))
+
+
+def tree_digests(path):
+    """{name: sha256} of the files in the directory path."""
+    return {f: digest(os.path.join(path, f)) for f in sorted(os.listdir(path))}
+
+
+@test
+def trial_output_atomic(c):
+    """A .spy container appears whole or not at all: a trial job that fails (its output disk
+    full) leaves no NAME.spy and no temporary directory, both when the unit tasks write the
+    container in place and when the final task writes it; an existing container is untouched
+    by a job refused for it (no --overwrite) and by a failing job with --overwrite, and is
+    replaced as a whole by one that succeeds."""
+    import hashlib
+    inp = synth_white_noise(c, trials=40, samples=500, channels=4, seed=5)
+    fs = c.tmpfs("outfs", 4 << 20)
+    kinds = {  # in place: every trial kept; written by the final task: the trial average
+        "inplace": {"keeptrials": True}, "final": {"keeptrials": False}}
+
+    def pipeline(kind, foi):
+        p = os.path.join(c.dir, kind + ".json")
+        with open(p, "w") as f:
+            json.dump({"name": kind, "input": {"format": "spy", "path": inp},
+                       "steps": [dict({"op": "freqanalysis", "method": "mtmfft",
+                                       "taper": "hann", "foi": foi, "output": "pow"},
+                                      **kinds[kind])],
+                       "output": {"format": "spy", "path": os.path.join(fs, kind + ".spy")},
+                       "execution": {"trials_per_task": 10}}, f)
+        return p
+
+    def temporaries():
+        """The hidden temporaries in fs, once the tasks still running of a job that failed
+        (another task's failure ended it) are through."""
+        try:
+            wait_for(lambda: not [f for f in os.listdir(fs) if f.startswith(".")], 10,
+                     "the temporaries to go")
+        except TestFailure:
+            pass
+        return [f for f in os.listdir(fs) if f.startswith(".")]
+
+    c.start_scheduler()
+    c.start_worker()
+    filler = fill(fs)
+    for kind in kinds:
+        r = c.cli("submit", "--wait", pipeline(kind, [10, 20]), timeout=90)
+        check(r.returncode == 1, "%s: the job fails on a full disk: %d %s" %
+              (kind, r.returncode, r.stderr))
+        check(not os.path.exists(os.path.join(fs, kind + ".spy")),
+              "%s: no container is left behind: %s" % (kind, os.listdir(fs)))
+        check(temporaries() == [], "%s: no temporary left: %s" % (kind, temporaries()))
+    os.unlink(filler)
+    for kind in kinds:
+        out = os.path.join(fs, kind + ".spy")
+        r = c.cli("submit", "--wait", pipeline(kind, [10, 20]), timeout=90)
+        check(r.returncode == 0, "%s: with space it works: %s" % (kind, r.stderr))
+        before = tree_digests(out)
+        r = c.cli("submit", pipeline(kind, [30]))
+        check(r.returncode == 2 and "exists" in r.stderr, "%s: an existing container is "
+              "refused without --overwrite: %d %r" % (kind, r.returncode, r.stderr))
+        filler = fill(fs)
+        r = c.cli("submit", "--wait", "--overwrite", pipeline(kind, [30]), timeout=90)
+        check(r.returncode == 1, "%s: --overwrite on a full disk fails" % kind)
+        check(tree_digests(out) == before, "%s: the existing container is untouched" % kind)
+        check(temporaries() == [], "%s: no temporary left: %s" % (kind, temporaries()))
+        os.unlink(filler)
+        r = c.cli("submit", "--wait", "--overwrite", pipeline(kind, [30]), timeout=90)
+        check(r.returncode == 0, "%s: --overwrite replaces it: %s" % (kind, r.stderr))
+        after = tree_digests(out)
+        check(sorted(after) == sorted(before) and after != before,
+              "%s: the new container's files, whole: %s" % (kind, sorted(after)))
+        data = os.path.join(out, kind + ".spectral")
+        with open(data + ".info") as f:
+            info = json.load(f)
+        with open(data, "rb") as f:
+            check(info["file_checksum"] == hashlib.sha1(f.read()).hexdigest(),
+                  "%s: its .info checksum is the file's" % kind)
+        check(temporaries() == [], "%s: the old container is gone: %s" % (kind, temporaries()))
+        print("%s: failed jobs left nothing; %s replaced whole" % (kind, sorted(after)))

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "common/paths.h"
 #include "tests/unit/test-tmpdir.h"
 
@@ -66,6 +67,31 @@ Test(paths, a_failed_write_keeps_the_old_file, .init = setup_tmp, .fini = teardo
 	cr_assert_null(cause, "the writer's cause is the one kept");
 	cr_assert_str_eq(read_text(out), "old");
 	cr_assert_neq(access(tmp, F_OK), 0, "the half-written file is removed");
+	free(tmp);
+	free(out);
+}
+
+Test(paths, a_full_output_disk_is_permanent_a_full_work_dir_is_not, .init = setup_tmp,
+     .fini = teardown_tmp)
+{
+	static const int full[] = {ENOSPC, EDQUOT, EFBIG};
+	char *out = strdup(tmp_path("out.txt")), *tmp = paths_hidden_temp(out, NULL);
+
+	for (size_t i = 0; i < sizeof full / sizeof full[0]; i++) {
+		write_text(tmp, "half");
+		int rc = paths_publish(tmp, out, -full[i], PATHS_OUTPUT, NULL);
+		cr_assert(error_is_permanent(rc), "%s of an output is permanent", strerror(full[i]));
+		cr_assert_eq(error_errno(rc), -full[i], "the reason is kept");
+		cr_assert_neq(access(tmp, F_OK), 0, "the half-written file is removed");
+		write_text(tmp, "half");
+		rc = paths_publish(tmp, out, -full[i], PATHS_WORK_FILE, NULL);
+		cr_assert_eq(rc, -full[i], "%s of a work file may be retried", strerror(full[i]));
+	}
+	write_text(tmp, "half");
+	cr_assert_eq(paths_publish(tmp, out, -EIO, PATHS_OUTPUT, NULL), -EIO,
+		     "other failures of an output are as they were");
+	cr_assert(!error_is_permanent(0) && error_errno(0) == 0);
+	cr_assert_eq(error_errno(error_permanent(-ENOSPC)), -ENOSPC);
 	free(tmp);
 	free(out);
 }

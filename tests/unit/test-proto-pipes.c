@@ -20,6 +20,7 @@
 #include "common/xmalloc.h"
 #include "proto/proto-nng.h"
 #include "proto/proto-pipes.h"
+#include "tests/support/test-net.h"
 
 Test(proto_pipes, map_matches_a_plain_array_under_churn)
 {
@@ -150,21 +151,6 @@ Test(proto_pipes, table_decides_as_the_linear_scan)
 
 /* A real server on loopback and silent peers that finish the SP handshake. */
 static int
-free_port(void)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static int
 silent_peer(int port, int source)
 {
 	struct sockaddr_in local = {.sin_family = AF_INET}, to = {.sin_family = AF_INET};
@@ -228,7 +214,7 @@ Test(proto_pipes, loopback_caps_per_address_and_in_all, .timeout = 60)
 	struct proto_server *srv = NULL;
 	struct proto_server_pipe_counts c;
 	char url[64], *cause = NULL;
-	int port = free_port(), fd[32], nfd = 0;
+	int port = test_net_free_port(), fd[32], nfd = 0;
 
 	snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
 	cr_assert_eq(proto_server_open(&srv, url, ignore_msg, NULL, NULL, &cause), 0, "%s", cause);

@@ -39,32 +39,76 @@ struct io_spy_file {
 	size_t nextra;
 };
 
-int
-io_spy_container_prepare(const char *container, enum io_spy_class dataclass, char **path,
-			 char **cause)
+/* The container's directory "dir/name.spy" (".spy" added if missing, trailing slashes
+ * dropped) and its data file's name "name.<ext>". Caller frees both. */
+static void
+io_spy_container_names(const char *container, enum io_spy_class dataclass, char **dir,
+		       char **file)
 {
 	size_t len = strlen(container);
-	char *dir, *base, *slash;
+	const char *slash, *base;
 
 	while (len > 1 && container[len - 1] == '/')
 		len--;
 	if (len >= 4 && strncmp(container + len - 4, ".spy", 4) == 0)
-		dir = xstrndup(container, len);
+		*dir = xstrndup(container, len);
 	else
-		dir = xasprintf("%.*s.spy", (int)len, container);
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		int rc = error_set(cause, -errno, "cannot create %s: %s", dir, strerror(errno));
+		*dir = xasprintf("%.*s.spy", (int)len, container);
+	slash = strrchr(*dir, '/');
+	base = slash != NULL ? slash + 1 : *dir;
+	*file = xasprintf("%.*s.%s", (int)(strlen(base) - 4), base, io_spy_class_ext(dataclass));
+}
 
-		free(dir);
-		return rc;
-	}
-	slash = strrchr(dir, '/');
-	base =
-	    xstrndup(slash != NULL ? slash + 1 : dir, strlen(slash != NULL ? slash + 1 : dir) - 4);
-	*path = xasprintf("%s/%s.%s", dir, base, io_spy_class_ext(dataclass));
-	free(base);
+int
+io_spy_container_prepare(const char *container, enum io_spy_class dataclass, char **path,
+			 char **cause)
+{
+	char *dir, *file;
+	int rc = 0;
+
+	io_spy_container_names(container, dataclass, &dir, &file);
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		rc = error_set(cause, -errno, "cannot create %s: %s", dir, strerror(errno));
+	*path = rc == 0 ? xasprintf("%s/%s", dir, file) : NULL;
+	free(file);
 	free(dir);
-	return 0;
+	return rc;
+}
+
+int
+io_spy_container_begin(struct io_spy_container *c, const char *container,
+		       enum io_spy_class dataclass, const char *tmpdir, char **cause)
+{
+	char *file;
+	int rc = 0;
+
+	io_spy_container_names(container, dataclass, &c->dir, &file);
+	c->tmpdir = tmpdir != NULL ? xstrdup(tmpdir) : paths_hidden_temp(c->dir, NULL);
+	c->path = xasprintf("%s/%s", c->dir, file);
+	c->tmp = xasprintf("%s/%s", c->tmpdir, file);
+	free(file);
+	if (mkdir(c->tmpdir, 0777) != 0 && errno != EEXIST)
+		rc = error_set(cause, paths_output_failure(-errno, PATHS_OUTPUT),
+			       "cannot create %s: %s", c->tmpdir, strerror(errno));
+	if (rc != 0)
+		io_spy_container_fini(c);
+	return rc;
+}
+
+int
+io_spy_container_publish(struct io_spy_container *c, int rc, char **cause)
+{
+	return paths_publish_tree(c->tmpdir, c->dir, rc, cause);
+}
+
+void
+io_spy_container_fini(struct io_spy_container *c)
+{
+	free(c->dir);
+	free(c->tmpdir);
+	free(c->path);
+	free(c->tmp);
+	memset(c, 0, sizeof *c);
 }
 
 static int
@@ -555,14 +599,12 @@ io_spy_close_unsealed(struct io_spy_file *f, int64_t *offset, char **cause)
 }
 
 int
-io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, int64_t offset,
-	    char **cause)
+io_spy_seal(const char *path, const struct io_spy_meta *meta, int64_t offset, char **cause)
 {
 	struct io_spy_file *f = io_spy_file_new(path, meta);
 	char sha1[41];
-	int rc = io_spy_info_sha1(tmp, sha1, cause);
+	int rc = io_spy_info_sha1(path, sha1, cause);
 
-	rc = paths_publish(tmp, path, rc, PATHS_OUTPUT, cause);
 	if (rc == 0)
 		rc = io_spy_info_write(path, &f->meta, offset, sha1, NULL, 0, cause);
 	io_spy_discard(f);

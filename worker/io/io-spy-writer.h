@@ -20,9 +20,33 @@
 struct io_spy_file;
 
 /* Make the directory `container` (adding ".spy" if missing; an existing one is kept) and set
- * *path to the data file inside, "dir/name.spy/name.<ext>". On success the caller frees *path. */
+ * *path to the data file inside, "dir/name.spy/name.<ext>", to write it in place (fixtures,
+ * tools). On success the caller frees *path. */
 int io_spy_container_prepare(const char *container, enum io_spy_class dataclass, char **path,
 			     char **cause);
+
+/* A container that appears whole or not at all: written in a hidden temporary directory beside
+ * it (dir/.name.spy.tmpPID, paths_hidden_temp; the scheduler removes it when a job ends), then
+ * renamed into place. */
+struct io_spy_container {
+	char *dir;    /* dir/name.spy */
+	char *tmpdir; /* the hidden directory it is written in */
+	char *path;   /* dir/name.spy/name.<ext>: the data file once published */
+	char *tmp;    /* tmpdir/name.<ext>: the data file while it is written (its .info beside) */
+};
+/* Name the container `container` (".spy" added if missing) of class `dataclass`, written in
+ * tmpdir (NULL: this process's hidden temporary name, as another task may have made it), and
+ * make that directory (an existing one is kept). The final directory is not touched. On
+ * failure c is left cleared. */
+int io_spy_container_begin(struct io_spy_container *c, const char *container,
+			   enum io_spy_class dataclass, const char *tmpdir, char **cause);
+/* When rc is 0, rename the temporary directory to c->dir, flushed (an existing container is
+ * replaced as a whole: whether it may be is decided when the job is submitted); else remove it
+ * with its files. Returns rc or the step's -errno (paths_publish_tree). c stays owned by the
+ * caller. */
+int io_spy_container_publish(struct io_spy_container *c, int rc, char **cause);
+/* Free c's names. */
+void io_spy_container_fini(struct io_spy_container *c);
 
 /* Create (truncate) the HDF5 data file `path` of a container: `data` of the full shape
  * (contiguous, allocated, zero-filled), `trialdefinition` and the attributes. */
@@ -65,10 +89,9 @@ int io_spy_close(struct io_spy_file *f, char **cause);
  * (contiguous, allocated at creation, C order, little-endian float32 or complex64 as float
  * pairs). `f` is freed in all cases. */
 int io_spy_close_unsealed(struct io_spy_file *f, int64_t *offset, char **cause);
-/* Finalize such a container once its data is written: hash the file `tmp` (SHA-1), rename it to
- * `path` and write `path.info` from meta and the data offset. */
-int io_spy_seal(const char *tmp, const char *path, const struct io_spy_meta *meta, int64_t offset,
-		char **cause);
+/* Finalize such a container once its data is written: hash the file `path` (SHA-1) and write
+ * `path.info` from meta and the data offset. */
+int io_spy_seal(const char *path, const struct io_spy_meta *meta, int64_t offset, char **cause);
 
 /* Close without finalizing (error paths). Accepts NULL. */
 void io_spy_discard(struct io_spy_file *f);

@@ -63,7 +63,11 @@ op_test_errno(const char *name)
 	static const struct {
 		const char *name;
 		int code;
-	} codes[] = {{"EIO", EIO}, {"EINVAL", EINVAL}, {"ENOENT", ENOENT}, {"EACCES", EACCES}};
+	} codes[] = {{"EIO", EIO},
+		     {"EINVAL", EINVAL},
+		     {"ENOENT", ENOENT},
+		     {"EACCES", EACCES},
+		     {"ENOSPC", ENOSPC}};
 
 	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
 		if (strcmp(codes[i].name, name) == 0)
@@ -84,7 +88,7 @@ op_test_validate_fail(const json_t *step, const char *path, char **cause)
 	    op_param_string(step, path, "errno", 0, "EIO", &code, cause) != 0)
 		return -EINVAL;
 	if (op_test_errno(code) == 0)
-		return error_set(cause, -EINVAL, "%s.errno: one of EIO, EINVAL, ENOENT, EACCES",
+		return error_set(cause, -EINVAL, "%s.errno: one of EIO, EINVAL, ENOENT, EACCES, ENOSPC",
 				 path);
 	return 0;
 }

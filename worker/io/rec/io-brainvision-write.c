@@ -106,7 +106,7 @@ io_brainvision_write_eeg(struct io_brainvision_writer *w, FILE *fp, char **cause
 	const struct io_brainvision_spec *sp = w->spec;
 	size_t nc = sp->n_channels, bw = io_rec_binary_width(sp->type);
 	unsigned char *raw = xmalloc(IO_BRAINVISION_BLOCK * nc * bw);
-	int rc = 0;
+	int rc = 0, werr = 0;
 
 	for (size_t s = 0; rc == 0 && s < sp->n_samples; s += IO_BRAINVISION_BLOCK) {
 		size_t k = sp->n_samples - s < IO_BRAINVISION_BLOCK ? sp->n_samples - s
@@ -118,8 +118,10 @@ io_brainvision_write_eeg(struct io_brainvision_writer *w, FILE *fp, char **cause
 				io_brainvision_write_put(raw + i * bw, sp->type,
 							 w->block[c * k + i] * w->to_raw[c]);
 			if (fseeko(fp, (off_t)((c * sp->n_samples + s) * bw), SEEK_SET) != 0 ||
-			    fwrite(raw, bw, k, fp) != k)
+			    fwrite(raw, bw, k, fp) != k) {
+				werr = errno;
 				rc = -EIO;
+			}
 		}
 		if (rc != 0 || sp->vectorized)
 			continue;
@@ -127,12 +129,15 @@ io_brainvision_write_eeg(struct io_brainvision_writer *w, FILE *fp, char **cause
 			for (size_t c = 0; c < nc; c++)
 				io_brainvision_write_put(raw + (i * nc + c) * bw, sp->type,
 							 w->block[c * k + i] * w->to_raw[c]);
-		if (fwrite(raw, bw * nc, k, fp) != k)
+		if (fwrite(raw, bw * nc, k, fp) != k) {
+			werr = errno;
 			rc = -EIO;
+		}
 	}
 	free(raw);
-	if (rc == -EIO)
-		error_set(cause, -EIO, "%s: write error: %s", w->tmps[0], strerror(errno));
+	if (rc == -EIO) /* the system's reason: ENOSPC when the disk is full */
+		rc = error_set(cause, werr != 0 ? -werr : -EIO, "%s: write error: %s", w->paths[0],
+			       strerror(werr != 0 ? werr : EIO));
 	return rc;
 }
 

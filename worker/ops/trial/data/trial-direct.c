@@ -1,12 +1,14 @@
 /* Unit tasks writing straight into the output container. The stage's record "<workdir>/s<stage>-
- * direct.json" names the container's temporary file (DIR/.NAME.tmpPID beside the output, which
- * the scheduler removes if the job stops before the rename) and the byte offset of its `data`;
+ * direct.json" names the container's hidden temporary directory (DIR/.NAME.spy.tmpPID beside the
+ * output, which the scheduler removes when the job ends), the data file in it and the byte
+ * offset of its `data`;
  * the task that finds no record creates the container (HDF5, every attribute and the trial
  * definition, `data` allocated but not written), closes it and writes the record, all under an
  * exclusive lock on "s<stage>-direct.lock". From then on HDF5 does not touch the file: each
  * task writes its trials with pwrite at their rows, disjoint byte ranges, and a task run again
- * writes the same bytes again. The final task hashes the file, renames it and writes the .info,
- * so the container's bytes are those an HDF5 write of the same data gives. */
+ * writes the same bytes again. The final task hashes the file, writes the .info beside it and
+ * renames the directory into place, so the container's bytes are those an HDF5 write of the same
+ * data gives. */
 #include "worker/ops/trial/data/trial-direct.h"
 
 #include <errno.h>
@@ -53,33 +55,31 @@ trial_direct_shape(const struct io_spy_meta *m)
 	return a;
 }
 
-/* Create the container under its temporary name and write the stage's record. */
+/* Create the container in its hidden temporary directory and write the stage's record. */
 static int
 trial_direct_create(const struct io_spy_meta *m, const char *output, const char *record,
 		    json_t **rec, char **cause)
 {
-	char *h5 = NULL, *tmp = paths_hidden_temp(output, NULL);
+	struct io_spy_container c;
 	struct io_spy_file *f = NULL;
 	int64_t offset = -1;
 	int rc;
 
-	/* the container's directory, as the final task makes it */
-	rc = io_spy_container_prepare(output, m->dataclass, &h5, cause);
 	trial_run_h5_lock();
+	rc = io_spy_container_begin(&c, output, m->dataclass, NULL, cause);
 	if (rc == 0)
-		rc = io_spy_create(&f, tmp, m, cause);
+		rc = io_spy_create(&f, c.tmp, m, cause);
 	if (rc == 0)
 		rc = io_spy_close_unsealed(f, &offset, cause);
 	trial_run_h5_unlock();
 	if (rc == 0) {
-		*rec = json_pack("{s:s, s:I, s:o}", "tmp", tmp, "offset", (json_int_t)offset,
-				 "shape", trial_direct_shape(m));
+		*rec = json_pack("{s:s, s:s, s:I, s:o}", "dir", c.tmpdir, "tmp", c.tmp, "offset",
+				 (json_int_t)offset, "shape", trial_direct_shape(m));
 		rc = trial_part_json(*rec, record, cause);
 	}
-	if (rc != 0)
-		unlink(tmp);
-	free(h5);
-	free(tmp);
+	if (rc != 0 && c.tmpdir != NULL)
+		io_spy_container_publish(&c, rc, NULL); /* removes the directory */
+	io_spy_container_fini(&c);
 	return rc;
 }
 
@@ -101,7 +101,8 @@ trial_direct_open(const struct io_spy_meta *m, const char *workdir, int stage, c
 		close(fd); /* releases the lock */
 	shape = rc == 0 ? trial_direct_shape(m) : NULL;
 	if (rc == 0 && (!json_equal(shape, json_object_get(*rec, "shape")) ||
-			json_string_value(json_object_get(*rec, "tmp")) == NULL))
+			json_string_value(json_object_get(*rec, "tmp")) == NULL ||
+			json_string_value(json_object_get(*rec, "dir")) == NULL))
 		rc = error_set(cause, -EBADMSG, "%s.json describes another container", record);
 	json_decref(shape);
 	free(lock);
@@ -168,13 +169,13 @@ trial_direct_unit(const struct trial_run *t, const struct io_spy_meta *m, const 
 
 int
 trial_direct_final(const char *workdir, int stage, uint32_t nparts, const struct io_spy_meta *m,
-		   const char *h5, bool *done, char **cause)
+		   const char *output, struct io_spy_container *c, char **cause)
 {
 	char *record = trial_direct_record(workdir, stage);
+	const char *dir, *tmp;
 	json_t *rec = NULL;
 	int rc = 0;
 
-	*done = false;
 	if (trial_part_load_json(record, &rec, NULL) != 0) {
 		free(record);
 		return 0; /* no task wrote directly */
@@ -192,12 +193,21 @@ trial_direct_final(const char *workdir, int stage, uint32_t nparts, const struct
 		json_decref(d);
 		free(base);
 	}
+	dir = json_string_value(json_object_get(rec, "dir"));
+	tmp = json_string_value(json_object_get(rec, "tmp"));
+	if (rc == 0 && (dir == NULL || tmp == NULL))
+		rc = error_set(cause, -EBADMSG, "%s.json names no container", record);
 	if (rc == 0)
-		rc = io_spy_seal(json_string_value(json_object_get(rec, "tmp")), h5, m,
-				 json_integer_value(json_object_get(rec, "offset")), cause);
-	*done = rc == 0;
+		rc = io_spy_container_begin(c, output, m->dataclass, dir, cause);
+	if (rc == 0 && strcmp(c->tmp, tmp) != 0)
+		rc = error_set(cause, -EBADMSG, "%s.json describes another container", record);
 	if (rc == 0)
-		log_info("%s: written by the unit tasks in place, sealed", h5);
+		rc = io_spy_seal(c->tmp, m, json_integer_value(json_object_get(rec, "offset")),
+				 cause);
+	if (rc == 0)
+		log_info("%s: written by the unit tasks in place, sealed", c->path);
+	else
+		io_spy_container_fini(c); /* the directory stays for another attempt */
 	json_decref(rec);
 	free(record);
 	return rc;

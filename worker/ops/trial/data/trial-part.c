@@ -1,5 +1,6 @@
 /* The files of a unit task's part: their base name "<workdir>/s<stage>-u<index>", and the .json
- * describing the output container, written atomically and read back, with its label lists. */
+ * describing the output container, written atomically and read back, with its label lists;
+ * the parts stitched into the container. */
 #include "worker/ops/trial/data/trial-part.h"
 
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "common/xmalloc.h"
+#include "worker/io/io-spy-stitch.h"
+#include "worker/io/io-spy-writer.h"
 
 char *
 trial_part_base(const char *workdir, int stage, uint32_t index)
@@ -109,4 +112,27 @@ trial_part_trl(const json_t *trl, size_t *rows, size_t *cols)
 			v[i * *cols + c] =
 			    json_number_value(json_array_get(json_array_get(trl, i), c));
 	return v;
+}
+
+int
+trial_part_stitch(const char *workdir, int stage, uint32_t nparts, const struct io_spy_meta *m,
+		  const char *h5, char **cause)
+{
+	size_t n = 0;
+	char **parts = trial_part_files(workdir, stage, nparts, &n);
+	struct io_spy_file *f = NULL;
+	int rc;
+
+	rc = io_spy_create(&f, h5, m, cause);
+	if (rc == 0)
+		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
+	if (rc == 0) {
+		rc = io_spy_close(f, cause);
+		f = NULL;
+	}
+	io_spy_discard(f);
+	for (size_t u = 0; u < n; u++)
+		free(parts[u]);
+	free(parts);
+	return rc;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "worker/io/io-spy.h"
+
 /* The parts' files: "<workdir>/s<stage>-u<index>" (caller frees), and their .json description
  * written atomically or read back (*out: a new reference). */
 char *trial_part_base(const char *workdir, int stage, uint32_t index);
@@ -14,6 +16,10 @@ int trial_part_load_json(const char *base, json_t **out, char **cause);
 /* The .h5 part files of stage `stage`'s nparts tasks, without the ones a selection left empty
  * ("empty" in their description): *n paths, caller frees each and the array. */
 char **trial_part_files(const char *workdir, int stage, uint32_t nparts, size_t *n);
+/* Write the container data file h5 of `m` from those part files, and close it (.info beside).
+ * The caller holds the HDF5 lock (trial_run_h5_lock). */
+int trial_part_stitch(const char *workdir, int stage, uint32_t nparts, const struct io_spy_meta *m,
+		      const char *h5, char **cause);
 
 /* The strings of a JSON array (labels; "" for anything else), NULL-terminated, *n of them; and
  * their release (accepts NULL). */

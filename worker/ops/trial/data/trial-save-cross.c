@@ -308,24 +308,11 @@ static int
 trial_save_cross_stitch(const char *workdir, int stage, uint32_t nparts,
 			const struct io_spy_meta *m, const char *h5, char **cause)
 {
-	size_t n = 0;
-	char **parts = trial_part_files(workdir, stage, nparts, &n);
-	struct io_spy_file *f = NULL;
 	int rc;
 
 	trial_run_h5_lock();
-	rc = io_spy_create(&f, h5, m, cause);
-	if (rc == 0)
-		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
-	if (rc == 0) {
-		rc = io_spy_close(f, cause);
-		f = NULL;
-	}
-	io_spy_discard(f);
+	rc = trial_part_stitch(workdir, stage, nparts, m, h5, cause);
 	trial_run_h5_unlock();
-	for (size_t u = 0; u < n; u++)
-		free(parts[u]);
-	free(parts);
 	return rc;
 }
 
@@ -335,26 +322,25 @@ trial_save_cross_final(const char *workdir, int stage, uint32_t nparts, const ch
 {
 	struct trial_save_cross_meta k;
 	struct trial_cross_plan p = {0};
-	char *h5 = NULL;
+	struct io_spy_container c = {0};
 	int rc;
 
 	rc = trial_save_cross_meta(d0, &k, cause);
 	if (rc == 0)
 		rc = trial_cross_plan_parse(json_object_get(d0, "cross"), &p, cause);
-	if (rc == 0) {
-		trial_run_h5_lock();
-		rc = io_spy_container_prepare(output, IO_SPY_CROSSSPECTRAL, &h5, cause);
-		trial_run_h5_unlock();
-	}
-	if (rc == 0 && p.keeptrials)
-		rc = trial_save_cross_stitch(workdir, stage, nparts, &k.m, h5, cause);
-	else if (rc == 0)
-		rc = trial_save_cross_average(workdir, stage, nparts, &p, &k, h5, cause);
 	if (rc == 0)
-		*result = json_pack("{s:s, s:s, s:O}", "output", h5, "class", "CrossSpectralData",
-				    "shape", json_object_get(d0, "shape"));
+		rc = io_spy_container_begin(&c, output, IO_SPY_CROSSSPECTRAL, NULL, cause);
+	if (rc == 0 && p.keeptrials)
+		rc = trial_save_cross_stitch(workdir, stage, nparts, &k.m, c.tmp, cause);
+	else if (rc == 0)
+		rc = trial_save_cross_average(workdir, stage, nparts, &p, &k, c.tmp, cause);
+	if (c.tmpdir != NULL)
+		rc = io_spy_container_publish(&c, rc, cause);
+	if (rc == 0)
+		*result = json_pack("{s:s, s:s, s:O}", "output", c.path, "class",
+				    "CrossSpectralData", "shape", json_object_get(d0, "shape"));
+	io_spy_container_fini(&c);
 	trial_cross_plan_fini(&p);
 	trial_save_cross_meta_fini(&k);
-	free(h5);
 	return rc;
 }

@@ -226,8 +226,9 @@ trial_save_timelock_final(const char *workdir, int stage, uint32_t nparts, const
 	struct trial_save_timelock_meta k;
 	struct trial_timelock s;
 	struct io_spy_file *f = NULL;
+	struct io_spy_container c = {0};
 	size_t n = 0;
-	char *h5 = NULL, **parts = NULL;
+	char **parts = NULL;
 	int rc;
 
 	rc = trial_save_timelock_meta(d0, &k, cause);
@@ -243,9 +244,9 @@ trial_save_timelock_final(const char *workdir, int stage, uint32_t nparts, const
 		parts = trial_part_files(workdir, stage, nparts, &n);
 	trial_run_h5_lock();
 	if (rc == 0)
-		rc = io_spy_container_prepare(output, IO_SPY_TIMELOCK, &h5, cause);
+		rc = io_spy_container_begin(&c, output, IO_SPY_TIMELOCK, NULL, cause);
 	if (rc == 0)
-		rc = io_spy_create(&f, h5, &k.m, cause);
+		rc = io_spy_create(&f, c.tmp, &k.m, cause);
 	if (rc == 0)
 		rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
 	if (rc == 0)
@@ -256,13 +257,15 @@ trial_save_timelock_final(const char *workdir, int stage, uint32_t nparts, const
 	}
 	io_spy_discard(f);
 	trial_run_h5_unlock();
+	if (c.tmpdir != NULL)
+		rc = io_spy_container_publish(&c, rc, cause);
 	if (rc == 0)
-		*result = json_pack("{s:s, s:s, s:O}", "output", h5, "class", "TimeLockData",
+		*result = json_pack("{s:s, s:s, s:O}", "output", c.path, "class", "TimeLockData",
 				    "shape", json_object_get(d0, "shape"));
 	for (size_t u = 0; u < n; u++)
 		free(parts[u]);
 	free(parts);
-	free(h5);
+	io_spy_container_fini(&c);
 	trial_timelock_fini(&s);
 	trial_save_timelock_meta_fini(&k);
 	return rc;

@@ -357,14 +357,35 @@ trial_save_merge(const char *workdir, int stage, uint32_t nparts, const struct i
 	return rc;
 }
 
+/* Write the container of stage `stage` into c's temporary directory: the merged average, or
+ * the unit tasks' part files stitched (unless the tasks wrote it directly: then c names it
+ * already). */
+static int
+trial_save_container(const char *workdir, int stage, uint32_t nparts, const char *output,
+		     const struct trial_save_meta *k, const float *avg, struct io_spy_container *c,
+		     char **cause)
+{
+	int rc = 0;
+
+	if (avg == NULL)
+		rc = trial_direct_final(workdir, stage, nparts, &k->m, output, c, cause);
+	if (rc != 0 || c->tmpdir != NULL)
+		return rc;
+	rc = io_spy_container_begin(c, output, k->m.dataclass, NULL, cause);
+	if (rc != 0)
+		return rc;
+	return avg != NULL ? io_spy_write(c->tmp, &k->m, avg, cause)
+			   : trial_part_stitch(workdir, stage, nparts, &k->m, c->tmp, cause);
+}
+
 int
 trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *output,
 		 json_t **result, char **cause)
 {
-	char *base = trial_part_base(workdir, stage, 0), *h5 = NULL;
+	char *base = trial_part_base(workdir, stage, 0);
 	const char *cls;
 	struct trial_save_meta k = {0};
-	struct io_spy_file *f = NULL;
+	struct io_spy_container c = {0};
 	json_t *d = NULL;
 	float *avg = NULL;
 	int rc;
@@ -386,40 +407,20 @@ trial_save_final(const char *workdir, int stage, uint32_t nparts, const char *ou
 		rc = trial_save_merge(workdir, stage, nparts, &k.m, &avg, cause);
 	trial_run_h5_lock();
 	if (rc == 0)
-		rc = io_spy_container_prepare(output, k.m.dataclass, &h5, cause);
-	if (rc == 0 && avg != NULL) {
-		rc = io_spy_write(h5, &k.m, avg, cause);
-	} else if (rc == 0) {
-		bool direct = false;
-		size_t n = 0;
-		char **parts = NULL;
-		rc = trial_direct_final(workdir, stage, nparts, &k.m, h5, &direct, cause);
-		if (rc == 0 && !direct)
-			parts = trial_part_files(workdir, stage, nparts, &n);
-		if (rc == 0 && !direct)
-			rc = io_spy_create(&f, h5, &k.m, cause);
-		if (rc == 0 && !direct)
-			rc = io_spy_stitch_parts(f, (const char *const *)parts, n, cause);
-		if (rc == 0 && !direct) {
-			rc = io_spy_close(f, cause);
-			f = NULL;
-		}
-		io_spy_discard(f);
-		for (size_t u = 0; u < n; u++)
-			free(parts[u]);
-		free(parts);
-	}
+		rc = trial_save_container(workdir, stage, nparts, output, &k, avg, &c, cause);
 	trial_run_h5_unlock();
+	if (c.tmpdir != NULL)
+		rc = io_spy_container_publish(&c, rc, cause);
 	if (rc == 0) {
 		json_t *shape = json_deep_copy(json_object_get(d, "shape"));
-		*result = json_pack("{s:s, s:s, s:o}", "output", h5, "class",
+		*result = json_pack("{s:s, s:s, s:o}", "output", c.path, "class",
 				    k.m.dataclass == IO_SPY_ANALOG ? "AnalogData" : "SpectralData",
 				    "shape", shape);
 	}
+	io_spy_container_fini(&c);
 	trial_save_meta_fini(&k);
 	json_decref(d);
 	free(avg);
-	free(h5);
 	free(base);
 	return rc;
 }
