@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
 #include "scheduler/state/sched-build.h"
@@ -36,6 +37,7 @@ struct sched_inbox_item {
 	struct proto_server_ctx *ctx;
 	nng_msg *msg;
 	uint32_t pipe;
+	uint64_t recv_ns; /* tracing only */
 	struct sched_http_request *http;
 	struct sched_inbox_item *next;
 };
@@ -73,6 +75,8 @@ sched_on_message(struct proto_server_ctx *ctx, nng_msg *msg, void *arg)
 	it->kind = INBOX_MSG;
 	it->ctx = ctx;
 	it->msg = msg;
+	if (trace_enabled)
+		it->recv_ns = time_mono_ns();
 	if (!sched_inbox_post(arg, it)) {
 		nng_msg_free(msg);
 		proto_server_reply_error(ctx, 0, PROTO_STATUS_SHUTTING_DOWN, "shutting down");
@@ -124,6 +128,10 @@ sched_on_wake(uv_async_t *h)
 				proto_server_reply_error(it->ctx, 0, PROTO_STATUS_SHUTTING_DOWN,
 							 "the scheduler is shutting down");
 			} else {
+				if (trace_enabled) {
+					s->trace_recv_ns = it->recv_ns;
+					s->trace_handle_ns = time_mono_ns();
+				}
 				sched_handlers_message(s, it->ctx, it->msg);
 			}
 			break;
@@ -157,7 +165,9 @@ sched_core_commit(struct sched *s)
 		sched_pass_send(s, false);
 		return;
 	}
+	TRACE(TRACE_COMMIT_BEGIN, 0);
 	rc = sched_store_commit(s->store, &cause);
+	TRACE(TRACE_COMMIT_END, 0);
 	if (rc == 0) {
 		if (s->store_error != 0)
 			sched_workers_refresh(s, now);

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-auth.h"
 #include "scheduler/state/sched-jobs.h"
@@ -48,6 +49,7 @@ sched_status_answer(struct sched *s, struct proto_server_ctx *ctx, uint64_t requ
 		reply.u.status_reply.content_type = (char *)r->content_type;
 		reply.u.status_reply.body = msg;
 		sched_pass_reply(s, ctx, &reply);
+		sched_pass_trace(s, TRACE_STATUS_SEND, job);
 	}
 	free(msg);
 }

@@ -14,6 +14,7 @@
 #include "common/options.h"
 #include "common/paths.h"
 #include "common/token.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "scheduler/sched-core.h"
 #include "scheduler/sched-main.h"
@@ -270,6 +271,7 @@ sched_main(int argc, char **argv)
 		    sched_main_options);
 		return 0;
 	}
+	trace_init("scheduler");
 	level = LOG_LEVEL_INFO + options_count(&opts, "verbose");
 	log_init("scheduler", level > LOG_LEVEL_TRACE ? LOG_LEVEL_TRACE : level, NULL);
 	if (opts.argc > 0) {

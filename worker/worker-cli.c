@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/options.h"
 #include "common/token.h"
+#include "common/trace.h"
 #include "proto/proto-addr.h"
 #include "worker/dsp/core/fft-plan.h"
 #include "worker/worker.h"
@@ -177,6 +178,7 @@ worker_cli_main(const char *prog, int argc, char **argv)
 		options_fini(&opts);
 		return 0;
 	}
+	trace_init("worker");
 	level = options_count(&opts, "quiet") ? LOG_LEVEL_WARN
 					      : LOG_LEVEL_INFO + options_count(&opts, "verbose");
 	log_init("worker", level > LOG_LEVEL_TRACE ? LOG_LEVEL_TRACE : level,

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "proto/proto-auth.h"
 #include "proto/proto-nng.h"
@@ -429,7 +430,13 @@ worker_run(struct worker *w, char **cause)
 
 		if (!worker_poll_begin(w, &call, r, nothing_until, &inflight))
 			break;
+		for (uint32_t i = 0; trace_enabled && i < r->nresults; i++)
+			trace_now(TRACE_WORKER_SEND, r->results[i].task);
 		rc = proto_call_run(&call, &req, &reply, WORKER_CALL_TIMEOUT_MS, &why);
+		for (uint32_t i = 0; trace_enabled && rc == 0 && reply.type == PROTO_TASK_ASSIGN &&
+				     i < reply.u.task_assign.ntasks;
+		     i++)
+			trace_now(TRACE_WORKER_RECV, reply.u.task_assign.tasks[i].task);
 		pthread_mutex_lock(&w->lock);
 		w->poll = NULL;
 		w->poll_idle = false;

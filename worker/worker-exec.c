@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "worker/ops/task-run.h"
 #include "worker/worker.h"
@@ -144,8 +145,11 @@ worker_exec_run(struct worker *w, struct task_run_cache *cache, struct worker_ta
 {
 	char *result = NULL, *cause = NULL;
 	double t0 = t->started, elapsed;
-	int rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result, &cause);
+	int rc;
 
+	TRACE(TRACE_WORKER_START, t->id);
+	rc = task_run_cached(cache, t->spec, t->deps, t->attempt, &t->cancel, &result, &cause);
+	TRACE(TRACE_WORKER_END, t->id);
 	elapsed = time_mono_s() - t0;
 	if (rc != 0)
 		log_debug("task %llu failed: %s", (unsigned long long)t->id, cause);

@@ -11,6 +11,7 @@
 #include "common/paths.h"
 #include "common/timeutil.h"
 #include "common/token.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "proto/proto-addr.h"
 #include "proto/proto-auth.h"
@@ -55,6 +56,7 @@ ctl_conn_dial(struct ctl_conn *c, char **cause)
 		c->open = false;
 		return rc;
 	}
+	TRACE(TRACE_CLI_AUTHED, 0);
 	return 0;
 }
 
@@ -257,6 +259,8 @@ ctl_conn_job_wait(struct ctl_conn *c, uint32_t job, uint32_t wait_ms, json_t **o
 		return ctl_conn_status_req(c, "job", job, 0, out, cause);
 	}
 	*held = rc == 0;
+	if (rc == 0)
+		TRACE(TRACE_CLI_DONE, job);
 	if (rc != 0 && cause != NULL)
 		*cause = why;
 	else
@@ -343,9 +347,14 @@ ctl_conn_submit(struct ctl_conn *c, const char *pipeline_path, char **inputs, in
 		req.u.submit.inputs[i] = paths_absolute(inputs[i]);
 	req.u.submit.output = output != NULL ? paths_absolute(output)
 					     : ctl_pipeline_path(text, pipeline_path, "output");
+	TRACE(TRACE_CLI_SUBMIT, 0);
 	rc = proto_call_run(&c->call, &req, &reply, 60000, cause);
 	if (rc == -EINVAL)
 		error_wrap(cause, rc, "%s: ", pipeline_path);
+	if (rc == 0 && trace_enabled && reply.u.accepted.njobs > 0) {
+		trace_now(TRACE_CLI_ACCEPTED, 0);
+		trace_bind(reply.u.accepted.jobs[0]);
+	}
 	if (rc == 0) {
 		*jobs = reply.u.accepted.jobs;
 		*njobs = reply.u.accepted.njobs;

@@ -5,9 +5,11 @@
  * that `submit`, `wait` and `status` start in a millisecond instead of loading the DSP
  * libraries. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "scheduler/ctl/ctl.h"
 
 #ifdef CTL_MAIN_CLIENT
@@ -51,9 +53,20 @@ ctl_main_usage(FILE *out)
 		CTL_EXIT_CODES_HELP);
 }
 
+static void
+ctl_main_trace_exit(void)
+{
+	trace_now(TRACE_CLI_EXIT, 0);
+}
+
 int
 main(int argc, char **argv)
 {
+	trace_init("cli");
+	if (trace_enabled) {
+		trace_now(TRACE_CLI_START, 0);
+		atexit(ctl_main_trace_exit); /* runs before trace.c's, which writes the events */
+	}
 	log_init("neurodag", LOG_LEVEL_WARN, NULL);
 	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {

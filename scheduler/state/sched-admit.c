@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-build.h"
 #include "scheduler/state/sched-statedir.h"
@@ -139,6 +140,11 @@ sched_jobs_accept(struct sched *s, struct sched_job **made, uint32_t n, double a
 			 j->graph->ntasks, j->graph->nstages, j->input != NULL ? ", input " : "",
 			 j->input != NULL ? j->input : "");
 		sched_jobs_check_new(s, j);
+		if (trace_enabled) {
+			trace_at(TRACE_SUBMIT_RECV, j->id, s->trace_recv_ns);
+			trace_at(TRACE_SUBMIT_HANDLE, j->id, s->trace_handle_ns);
+			trace_now(TRACE_JOB_READY, j->id);
+		}
 	}
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "common/xsort.h"
 #include "scheduler/state/sched-pass.h"
@@ -79,6 +80,7 @@ sched_dispatch_one(struct sched *s, struct sched_job *j, struct sched_worker *w,
 	s->stats.tasks_dispatched++;
 	sched_taskstat_wait(s, now - r.since);
 	out->task = PROTO_TASK_ID(j->id, r.idx);
+	TRACE(TRACE_TASK_DISPATCH, out->task);
 	out->attempt = t->attempts;
 	out->spec = graph_task_spec(j->graph, j->id, r.idx);
 	deps = sched_dispatch_deps(j);

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/timeutil.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "common/xsort.h"
 #include "scheduler/state/sched-build.h"
@@ -270,6 +271,7 @@ sched_jobs_finish(struct sched *s, struct sched_job *j, enum sched_job_state st,
 	sched_jobs_untrack(s, j);
 	j->state = st;
 	j->finished = time_wall_s();
+	TRACE(TRACE_JOB_DONE, j->id);
 	free(j->error);
 	j->error = why != NULL ? xstrdup(why) : NULL;
 	sched_jobs_cancel_unfinished(s, j);
@@ -440,6 +442,10 @@ sched_jobs_task_result(struct sched *s, struct sched_worker *w, const struct pro
 	t = &j->tasks[idx];
 	if (t->state != TASK_ASSIGNED || t->worker != w->id || t->attempts != r->attempt)
 		return; /* a duplicate or a stale attempt */
+	if (trace_enabled) {
+		trace_at(TRACE_RESULT_RECV, r->task, s->trace_recv_ns);
+		trace_at(TRACE_RESULT_HANDLE, r->task, s->trace_handle_ns);
+	}
 	sched_workers_run_finished(w, r->task);
 	if (w->assigned > 0)
 		w->assigned--;

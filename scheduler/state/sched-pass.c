@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "common/trace.h"
 #include "common/xmalloc.h"
 #include "scheduler/state/sched-state.h"
 
@@ -17,6 +18,8 @@ struct sched_pass_reply {
 	nng_msg *msg;
 	bool durable;
 	bool to_worker; /* TASK_ASSIGN or IDLE: sent first */
+	int trace_point; /* tracing: the point to record when sent, or -1 */
+	uint64_t trace_key;
 	struct sched_pass_reply *next;
 };
 
@@ -79,12 +82,26 @@ sched_pass_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg
 		fatal("cannot encode a %s reply", proto_type_name(msg->type));
 	r->ctx = ctx;
 	r->to_worker = msg->type == PROTO_TASK_ASSIGN || msg->type == PROTO_IDLE;
+	r->trace_point = -1;
 	r->durable = s->durable_ctx != NULL && sched_pass_take_durable(s, ctx);
 	if (s->replies_tail != NULL)
 		s->replies_tail->next = r;
 	else
 		s->replies = r;
 	s->replies_tail = r;
+	if (trace_enabled && msg->type == PROTO_TASK_ASSIGN && msg->u.task_assign.ntasks > 0)
+		sched_pass_trace(s, TRACE_TASK_SEND, msg->u.task_assign.tasks[0].task);
+	if (trace_enabled && msg->type == PROTO_ACCEPTED && msg->u.accepted.njobs > 0)
+		sched_pass_trace(s, TRACE_ACCEPTED_SEND, msg->u.accepted.jobs[0]);
+}
+
+void
+sched_pass_trace(struct sched *s, int point, uint64_t key)
+{
+	if (s->replies_tail != NULL) {
+		s->replies_tail->trace_point = point;
+		s->replies_tail->trace_key = key;
+	}
 }
 
 void
@@ -130,6 +147,8 @@ sched_pass_send_some(struct sched_pass_reply **list, bool to_worker, bool commit
 			sched_pass_append(keep, keep_tail, r);
 			continue;
 		}
+		if (r->trace_point >= 0)
+			trace_now((enum trace_point)r->trace_point, r->trace_key);
 		proto_server_reply_raw(r->ctx, r->msg);
 		free(r);
 	}

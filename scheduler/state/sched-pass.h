@@ -32,6 +32,9 @@ void sched_pass_kick(struct sched *s);
 bool sched_pass_take_kick(struct sched *s);
 /* Queue a reply for the end of this loop pass; takes ownership of the message's heap fields. */
 void sched_pass_reply(struct sched *s, struct proto_server_ctx *ctx, struct proto_msg *msg);
+/* Tracing (common/trace.h): record point (an enum trace_point) for key when the reply queued
+ * last is handed to nng. */
+void sched_pass_trace(struct sched *s, int point, uint64_t key);
 void sched_pass_reply_error(struct sched *s, struct proto_server_ctx *ctx, uint64_t request_id,
 			    int rc, const char *message);
 /* ctx's reply acknowledges a write made while handling its request: the one queued already, or

@@ -239,6 +239,9 @@ struct sched {
 	double store_error_since, store_retry_at;
 	double last_wait_log;
 	uint32_t rr_last_job;
+	/* Tracing (common/trace.h): when the message being handled reached nng's callback and
+	 * the loop. */
+	uint64_t trace_recv_ns, trace_handle_ns;
 	/* Rate limit of warnings about peers (sched-reject.c). */
 	struct {
 		double tokens, last, held_since;
